@@ -1,0 +1,73 @@
+// Small file-system helpers shared by the WAL and the snapshotter.
+
+export const FILE_MODE = 0o600;
+export const DIR_MODE = 0o700;
+
+/** Makes a directory's entries (created, renamed, removed files) durable. */
+export async function syncDir(dir: string): Promise<void> {
+  const d = await Deno.open(dir, { read: true });
+  try {
+    await d.sync();
+  } finally {
+    d.close();
+  }
+}
+
+/** write() may write fewer bytes than asked; loop until the whole buffer is out. */
+export async function writeAll(file: Deno.FsFile, buf: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < buf.length) off += await file.write(buf.subarray(off));
+}
+
+/** Writes `data` to `path` so that it is either complete and durable or absent. */
+export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+  const tmp = path + ".tmp";
+  const f = await Deno.open(tmp, { write: true, create: true, truncate: true, mode: FILE_MODE });
+  try {
+    await writeAll(f, data);
+    await f.syncData();
+  } finally {
+    f.close();
+  }
+  await Deno.rename(tmp, path);
+  await syncDir(dirname(path));
+}
+
+export function hex16(n: number): string {
+  return n.toString(16).padStart(16, "0");
+}
+
+/** Parses a 16-digit lowercase hex field of a file name, or undefined. */
+export function parseHex16(s: string): number | undefined {
+  if (!/^[0-9a-f]{16}$/.test(s)) return undefined;
+  const n = parseInt(s, 16);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+export function dirname(path: string): string {
+  const trimmed = path.replace(/\/+$/, "");
+  const i = trimmed.lastIndexOf("/");
+  if (i < 0) return ".";
+  return i === 0 ? "/" : trimmed.slice(0, i);
+}
+
+export function join(dir: string, name: string): string {
+  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+}
+
+export function listDir(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(dir)].filter((e) => e.isFile).map((e) => e.name);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
+  }
+}
+
+export async function removeIfExists(path: string): Promise<void> {
+  try {
+    await Deno.remove(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+}

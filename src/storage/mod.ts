@@ -1,0 +1,9 @@
+// Durable raft state: the write-ahead log, snapshot files and the data dir lock.
+
+export { createWal, DEFAULT_SEGMENT_SIZE, Wal, WalError, walExists } from "./wal.ts";
+export type { WalOptions } from "./wal.ts";
+export { openWal } from "./wal_open.ts";
+export type { OpenedWal, WalRepair } from "./wal_open.ts";
+export { Snapshotter } from "./snapshotter.ts";
+export { type DataDirLock, lockDataDir } from "./lock.ts";
+export type { ConfState, Entry, HardState, Snapshot, SnapshotMetadata } from "./types.ts";

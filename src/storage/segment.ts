@@ -1,0 +1,101 @@
+// WAL segment files: naming, listing and scanning one file's records, including the rule that
+// tells a torn final write (repairable) from corruption (fatal).
+
+import { hex16, join, listDir, parseHex16 } from "./fsutil.ts";
+import { HEADER_SIZE, parseRecord, type RecordType } from "./record.ts";
+
+export class WalError extends Error {
+  override name = "WalError";
+}
+
+export interface SegmentName {
+  name: string;
+  /** Position in the chain of segments: 0, 1, 2, ... without gaps. */
+  seq: number;
+  /** Lowest index an entry in this segment can have (last index + 1 when it was cut). */
+  index: number;
+}
+
+export function segmentName(seq: number, index: number): string {
+  return `${hex16(seq)}-${hex16(index)}.wal`;
+}
+
+export function parseSegmentName(name: string): SegmentName | undefined {
+  const m = /^([0-9a-f]{16})-([0-9a-f]{16})\.wal$/.exec(name);
+  if (!m) return undefined;
+  const seq = parseHex16(m[1]);
+  const index = parseHex16(m[2]);
+  return seq === undefined || index === undefined ? undefined : { name, seq, index };
+}
+
+/** The WAL's segments in order; throws if their sequence numbers have a gap. */
+export function listSegments(dir: string): SegmentName[] {
+  const segs = listDir(dir).filter((n) => n.endsWith(".wal")).map((n) => {
+    const s = parseSegmentName(n);
+    if (!s) throw new WalError(`wal: invalid segment file name ${join(dir, n)}`);
+    return s;
+  }).sort((a, b) => a.seq - b.seq);
+  for (let i = 1; i < segs.length; i++) {
+    if (segs[i].seq !== segs[i - 1].seq + 1) {
+      throw new WalError(
+        `wal: segment sequence numbers do not increase continuously in ${dir} ` +
+          `(${segs[i - 1].name} then ${segs[i].name})`,
+      );
+    }
+  }
+  return segs;
+}
+
+export interface ScannedRecord {
+  type: RecordType;
+  payload: Uint8Array;
+  offset: number;
+}
+
+export interface Tear {
+  /** Offset of the first unusable byte; the file is valid up to here. */
+  offset: number;
+  reason: string;
+}
+
+/**
+ * Reads every record of a segment. A bad record is a torn tail only in the last segment and
+ * only when no valid record follows it: one save() is one write(), and a crash during it
+ * leaves a prefix of the batch followed by missing, zero-filled or stale bytes, never an
+ * earlier record damaged behind intact later ones. A bad record followed by a valid one is
+ * damage to data that was already durable, so the log refuses to open.
+ */
+export function scanSegment(
+  buf: Uint8Array,
+  path: string,
+  isLast: boolean,
+): { records: ScannedRecord[]; tear?: Tear } {
+  const records: ScannedRecord[] = [];
+  let off = 0;
+  while (off < buf.length) {
+    const r = parseRecord(buf, off);
+    if (r.ok) {
+      records.push({ type: r.type, payload: r.payload, offset: off });
+      off = r.next;
+      continue;
+    }
+    const later = isLast ? findValidRecord(buf, off + HEADER_SIZE) : undefined;
+    if (!isLast || later !== undefined) {
+      const followed = later === undefined ? "" : ` (a valid record follows at offset ${later})`;
+      throw new WalError(
+        `wal: ${r.reason} in ${path} at offset ${off}${followed}: ` +
+          `the log is corrupt; refusing to start`,
+      );
+    }
+    return { records, tear: { offset: off, reason: r.reason } };
+  }
+  return { records };
+}
+
+/** The first 8-byte aligned offset at or after `from` where a well-formed record starts. */
+function findValidRecord(buf: Uint8Array, from: number): number | undefined {
+  for (let off = from; off + HEADER_SIZE <= buf.length; off += 8) {
+    if (parseRecord(buf, off).ok) return off;
+  }
+  return undefined;
+}

@@ -1,0 +1,256 @@
+// The write-ahead log: raft's entries, hard state and snapshot markers, appended as framed,
+// checksummed records (record.ts) to segment files `<seq 16 hex>-<index 16 hex>.wal`.
+//
+// Every segment starts with the metadata record (member and cluster ID, opaque here) and,
+// from the second segment on, the hard state current when it was cut, so that any suffix of
+// the segment chain can be read on its own once releaseTo() has deleted older segments.
+// A segment is written under a temporary name, fsync'd and renamed, so a visible segment
+// always has its header. Replay follows etcd: a later entry record for an index already seen
+// truncates everything from that index on (raft's conflict resolution), so it wins.
+
+import {
+  DIR_MODE,
+  dirname,
+  FILE_MODE,
+  join,
+  listDir,
+  removeIfExists,
+  syncDir,
+  writeAll,
+} from "./fsutil.ts";
+import {
+  encodeHardStatePayload,
+  encodeSnapshotPayload,
+  entryRecordSize,
+  putEntryRecord,
+  putRecord,
+  recordSize,
+  RecordType,
+} from "./record.ts";
+import { type SegmentName, segmentName, WalError } from "./segment.ts";
+import type { Entry, HardState } from "./types.ts";
+
+export { WalError };
+
+/** etcd's SegmentSizeBytes. */
+export const DEFAULT_SEGMENT_SIZE = 64 * 1000 * 1000;
+
+export interface WalOptions {
+  /** A segment is closed and a new one started once it reaches this size. */
+  segmentSize?: number;
+}
+
+/** Any segment present means the member was initialized before (spec/bootstrap.md §7). */
+export function walExists(walDir: string): boolean {
+  return listDir(walDir).some((n) => n.endsWith(".wal"));
+}
+
+export class Wal {
+  #dir: string;
+  #metadata: Uint8Array;
+  #segmentSize: number;
+  #file: Deno.FsFile;
+  #segments: SegmentName[];
+  #size: number;
+  #lastIndex: number;
+  #hardState: HardState;
+  #unsynced = false;
+  #queue: Promise<unknown> = Promise.resolve();
+  #failed: Error | undefined;
+  #closed = false;
+
+  /** Use createWal() or openWal(). */
+  constructor(init: {
+    dir: string;
+    metadata: Uint8Array;
+    file: Deno.FsFile;
+    segments: SegmentName[];
+    size: number;
+    lastIndex: number;
+    hardState: HardState;
+    options?: WalOptions;
+  }) {
+    this.#dir = init.dir;
+    this.#metadata = init.metadata;
+    this.#file = init.file;
+    this.#segments = init.segments;
+    this.#size = init.size;
+    this.#lastIndex = init.lastIndex;
+    this.#hardState = init.hardState;
+    this.#segmentSize = init.options?.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+  }
+
+  /** Names of the live segments, oldest first. */
+  get segments(): string[] {
+    return this.#segments.map((s) => s.name);
+  }
+
+  /**
+   * Appends the entries, then the hard state, in one write(); with `sync` (raft's mustSync)
+   * the data is fsync'd before the promise resolves. Entries must be consecutive; an entry
+   * whose index is already in the log replaces it and everything after it.
+   */
+  save(hardState: HardState | undefined, entries: Entry[], sync: boolean): Promise<void> {
+    for (let i = 1; i < entries.length; i++) {
+      if (entries[i].index !== entries[i - 1].index + 1) {
+        return Promise.reject(
+          new WalError(`wal: non-consecutive entries ${entries[i - 1].index}, ${entries[i].index}`),
+        );
+      }
+    }
+    return this.#run(async () => {
+      let size = hardState ? recordSize(24) : 0;
+      for (const e of entries) size += entryRecordSize(e);
+      if (size > 0) {
+        const buf = new Uint8Array(size);
+        let off = 0;
+        for (const e of entries) off = putEntryRecord(buf, off, e);
+        if (hardState) putRecord(buf, off, RecordType.HardState, encodeHardStatePayload(hardState));
+        await this.#append(buf);
+        if (entries.length > 0) this.#lastIndex = entries[entries.length - 1].index;
+        if (hardState) this.#hardState = { ...hardState };
+      }
+      if (this.#size >= this.#segmentSize) await this.#cut();
+      else if (sync && this.#unsynced) await this.#sync();
+    });
+  }
+
+  /** Records that a snapshot at index/term exists, so openWal() may start from it. */
+  saveSnapshot(meta: { index: number; term: number }): Promise<void> {
+    return this.#run(async () => {
+      const buf = new Uint8Array(recordSize(16));
+      putRecord(buf, 0, RecordType.Snapshot, encodeSnapshotPayload(meta));
+      await this.#append(buf);
+      if (this.#lastIndex < meta.index) this.#lastIndex = meta.index;
+      if (this.#size >= this.#segmentSize) await this.#cut();
+      else await this.#sync();
+    });
+  }
+
+  /**
+   * Deletes the segments that hold only entries below `index`: every segment before the last
+   * one whose name index is <= `index`. The segment that may contain `index` stays, so a
+   * snapshot marker at `index` written before this call stays readable.
+   */
+  releaseTo(index: number): Promise<void> {
+    return this.#run(async () => {
+      let keep = 0;
+      for (let i = 0; i < this.#segments.length; i++) {
+        if (this.#segments[i].index <= index) keep = i;
+      }
+      if (keep === 0) return;
+      for (const s of this.#segments.slice(0, keep)) await Deno.remove(join(this.#dir, s.name));
+      this.#segments = this.#segments.slice(keep);
+      await syncDir(this.#dir);
+    });
+  }
+
+  /** Flushes anything unsynced and closes the current segment. */
+  close(): Promise<void> {
+    return this.#run(async () => {
+      if (this.#unsynced) await this.#sync();
+      this.#file.close();
+      this.#closed = true;
+    });
+  }
+
+  /** Runs WAL operations one at a time, in call order. After an I/O error the log is
+   * unusable: what reached the disk is unknown, so nothing more may be acknowledged. */
+  #run<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(async () => {
+      if (this.#failed) throw new WalError(`wal: unusable after earlier error: ${this.#failed}`);
+      if (this.#closed) throw new WalError("wal: closed");
+      try {
+        return await op();
+      } catch (err) {
+        this.#failed = err as Error;
+        throw err;
+      }
+    });
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  async #append(buf: Uint8Array) {
+    await writeAll(this.#file, buf);
+    this.#size += buf.length;
+    this.#unsynced = true;
+  }
+
+  async #sync() {
+    await this.#file.syncData();
+    this.#unsynced = false;
+  }
+
+  /** Closes the full segment and starts the next one, named after the next entry's index. */
+  async #cut() {
+    await this.#sync();
+    this.#file.close();
+    const last = this.#segments[this.#segments.length - 1];
+    const seg = {
+      name: segmentName(last.seq + 1, this.#lastIndex + 1),
+      seq: last.seq + 1,
+      index: this.#lastIndex + 1,
+    };
+    const header = segmentHeader(this.#metadata, this.#hardState);
+    this.#file = await writeSegment(this.#dir, seg.name, header);
+    this.#segments.push(seg);
+    this.#size = header.length;
+  }
+}
+
+/** metadata record, then (for segments after the first) the current hard state. */
+export function segmentHeader(metadata: Uint8Array, hardState?: HardState): Uint8Array {
+  const buf = new Uint8Array(recordSize(metadata.length) + (hardState ? recordSize(24) : 0));
+  const off = putRecord(buf, 0, RecordType.Metadata, metadata);
+  if (hardState) putRecord(buf, off, RecordType.HardState, encodeHardStatePayload(hardState));
+  return buf;
+}
+
+/** Creates segment `name` holding `header`, durably, and returns it open for appending. */
+async function writeSegment(dir: string, name: string, header: Uint8Array): Promise<Deno.FsFile> {
+  const path = join(dir, name);
+  const tmp = path + ".tmp";
+  const f = await Deno.open(tmp, { write: true, create: true, truncate: true, mode: FILE_MODE });
+  try {
+    await writeAll(f, header);
+    await f.syncData();
+  } finally {
+    f.close();
+  }
+  await Deno.rename(tmp, path);
+  await syncDir(dir);
+  return await Deno.open(path, { append: true });
+}
+
+/** Starts a new log in `walDir` (created if missing) whose segments carry `metadata`. */
+export async function createWal(
+  walDir: string,
+  metadata: Uint8Array,
+  options?: WalOptions,
+): Promise<Wal> {
+  if (walExists(walDir)) throw new WalError(`wal: ${walDir} already holds a log`);
+  await Deno.mkdir(walDir, { recursive: true, mode: DIR_MODE });
+  await removeStaleTemporaries(walDir);
+  const seg = { name: segmentName(0, 0), seq: 0, index: 0 };
+  const header = segmentHeader(metadata);
+  const file = await writeSegment(walDir, seg.name, header);
+  await syncDir(dirname(walDir));
+  return new Wal({
+    dir: walDir,
+    metadata: metadata.slice(),
+    file,
+    segments: [seg],
+    size: header.length,
+    lastIndex: 0,
+    hardState: { term: 0, vote: 0n, commit: 0 },
+    options,
+  });
+}
+
+/** A crash while a segment was being created leaves `*.wal.tmp`; it never held acked data. */
+export async function removeStaleTemporaries(walDir: string) {
+  for (const n of listDir(walDir)) {
+    if (n.endsWith(".wal.tmp")) await removeIfExists(join(walDir, n));
+  }
+}

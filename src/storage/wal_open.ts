@@ -1,0 +1,182 @@
+// Opening an existing WAL: replay the segments from the one that may hold `from`, repair a
+// torn final write, and reopen the last segment for appending.
+
+import { dirname, FILE_MODE, join, removeIfExists, syncDir, writeAll } from "./fsutil.ts";
+import {
+  decodeEntryPayload,
+  decodeHardStatePayload,
+  decodeSnapshotPayload,
+  RecordType,
+} from "./record.ts";
+import { listSegments, type ScannedRecord, scanSegment, WalError } from "./segment.ts";
+import type { Entry, HardState } from "./types.ts";
+import { removeStaleTemporaries, Wal, type WalOptions } from "./wal.ts";
+
+/** What openWal() cut off the end of the last segment. */
+export interface WalRepair {
+  file: string;
+  /** The file now ends here. */
+  offset: number;
+  droppedBytes: number;
+  reason: string;
+  /** Where the dropped bytes were kept for inspection. */
+  brokenCopy: string;
+  message: string;
+}
+
+export interface OpenedWal {
+  wal: Wal;
+  metadata: Uint8Array;
+  hardState: HardState;
+  /** Entries after `from`, with later records for an index replacing earlier ones. */
+  entries: Entry[];
+  repaired: WalRepair | undefined;
+}
+
+/**
+ * Opens the log in `walDir` and returns everything after `from`, a snapshot's index/term (its
+ * marker must be in the log) or {index: 0, term: 0}. A torn last record is truncated away and
+ * reported in `repaired`; damage anywhere else throws WalError naming the file and offset.
+ */
+export async function openWal(
+  walDir: string,
+  from: { index: number; term: number },
+  options?: WalOptions,
+): Promise<OpenedWal> {
+  await removeStaleTemporaries(walDir);
+  const all = listSegments(walDir);
+  if (all.length === 0) throw new WalError(`wal: no segment files in ${walDir}`);
+  let start = -1;
+  for (let i = 0; i < all.length; i++) if (all[i].index <= from.index) start = i;
+  if (start < 0) {
+    throw new WalError(
+      `wal: no segment in ${walDir} can hold index ${from.index} (oldest is ${all[0].name})`,
+    );
+  }
+  const segments = all.slice(start);
+
+  let metadata: Uint8Array | undefined;
+  let hardState: HardState = { term: 0, vote: 0n, commit: 0 };
+  const entries: Entry[] = [];
+  let lastIndex = from.index;
+  let snapshotFound = from.index === 0 && from.term === 0;
+  let repaired: WalRepair | undefined;
+  let lastSize = 0;
+
+  for (let i = 0; i < segments.length; i++) {
+    const path = join(walDir, segments[i].name);
+    const isLast = i === segments.length - 1;
+    const buf = await Deno.readFile(path);
+    const { records, tear } = scanSegment(buf, path, isLast);
+    if (records.length === 0 || records[0].type !== RecordType.Metadata) {
+      throw new WalError(`wal: ${path} does not start with a metadata record; refusing to start`);
+    }
+    for (const r of records) {
+      const at = () => `${path} at offset ${r.offset}`;
+      switch (r.type) {
+        case RecordType.Metadata:
+          if (metadata && !bytesEqual(metadata, r.payload)) {
+            throw new WalError(`wal: conflicting metadata in ${at()}`);
+          }
+          metadata ??= r.payload.slice();
+          break;
+        case RecordType.Entry: {
+          const e = decode(r, decodeEntryPayload, at);
+          lastIndex = e.index;
+          if (e.index <= from.index) break;
+          const pos = e.index - from.index - 1;
+          if (pos > entries.length) {
+            throw new WalError(
+              `wal: missing entries before index ${e.index} in ${at()} ` +
+                `(log ends at ${from.index + entries.length})`,
+            );
+          }
+          entries.length = pos;
+          entries.push(e);
+          break;
+        }
+        case RecordType.HardState:
+          hardState = decode(r, decodeHardStatePayload, at);
+          break;
+        case RecordType.Snapshot: {
+          const s = decode(r, decodeSnapshotPayload, at);
+          if (s.index === from.index) {
+            if (s.term !== from.term) {
+              throw new WalError(
+                `wal: snapshot mismatch at index ${s.index}: log has term ${s.term}, ` +
+                  `snapshot has term ${from.term}`,
+              );
+            }
+            snapshotFound = true;
+          }
+          break;
+        }
+      }
+    }
+    if (tear) repaired = await repairTail(path, buf, tear.offset, tear.reason);
+    if (isLast) lastSize = tear ? tear.offset : buf.length;
+  }
+  if (!snapshotFound) {
+    throw new WalError(
+      `wal: snapshot not found: no marker for index ${from.index} term ${from.term} in ${walDir}`,
+    );
+  }
+  const file = await Deno.open(join(walDir, segments[segments.length - 1].name), { append: true });
+  const wal = new Wal({
+    dir: walDir,
+    metadata: metadata!,
+    file,
+    segments,
+    size: lastSize,
+    lastIndex,
+    hardState,
+    options,
+  });
+  return { wal, metadata: metadata!.slice(), hardState, entries, repaired };
+}
+
+function decode<T>(r: ScannedRecord, fn: (p: Uint8Array) => T, at: () => string): T {
+  try {
+    return fn(r.payload);
+  } catch (err) {
+    throw new WalError(`wal: undecodable record in ${at()}: ${(err as Error).message}`);
+  }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * Keeps the torn bytes in `<segment>.broken` (as etcd keeps a copy of what it repairs), then
+ * truncates the segment to its last complete record and makes that durable.
+ */
+async function repairTail(path: string, buf: Uint8Array, offset: number, reason: string) {
+  const brokenCopy = path + ".broken";
+  await removeIfExists(brokenCopy);
+  const copy = await Deno.open(brokenCopy, { write: true, create: true, mode: FILE_MODE });
+  try {
+    await writeAll(copy, buf.subarray(offset));
+    await copy.syncData();
+  } finally {
+    copy.close();
+  }
+  const f = await Deno.open(path, { write: true });
+  try {
+    await f.truncate(offset);
+    await f.sync();
+  } finally {
+    f.close();
+  }
+  await syncDir(dirname(path));
+  const droppedBytes = buf.length - offset;
+  return {
+    file: path,
+    offset,
+    droppedBytes,
+    reason,
+    brokenCopy,
+    message: `wal: repaired torn tail of ${path}: ${reason} at offset ${offset}, ` +
+      `dropped ${droppedBytes} bytes (kept in ${brokenCopy})`,
+  };
+}
