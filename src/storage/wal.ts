@@ -99,6 +99,11 @@ export class Wal {
       }
     }
     return this.#run(async () => {
+      if (entries.length > 0 && entries[0].index > this.#lastIndex + 1) {
+        throw new WalError(
+          `wal: entry ${entries[0].index} would leave a gap after ${this.#lastIndex}`,
+        );
+      }
       let size = hardState ? recordSize(24) : 0;
       for (const e of entries) size += entryRecordSize(e);
       if (size > 0) {
@@ -145,25 +150,33 @@ export class Wal {
     });
   }
 
-  /** Flushes anything unsynced and closes the current segment. */
+  /** Flushes anything unsynced and closes the current segment; after a failure it only
+   * closes. */
   close(): Promise<void> {
-    return this.#run(async () => {
-      if (this.#unsynced) await this.#sync();
-      this.#file.close();
+    const next = this.#queue.then(async () => {
+      if (this.#closed) return;
       this.#closed = true;
+      try {
+        if (this.#unsynced && !this.#failed) await this.#sync();
+      } finally {
+        this.#file.close();
+      }
     });
+    this.#queue = next.catch(() => {});
+    return next;
   }
 
   /** Runs WAL operations one at a time, in call order. After an I/O error the log is
    * unusable: what reached the disk is unknown, so nothing more may be acknowledged. */
   #run<T>(op: () => Promise<T>): Promise<T> {
     const next = this.#queue.then(async () => {
-      if (this.#failed) throw new WalError(`wal: unusable after earlier error: ${this.#failed}`);
       if (this.#closed) throw new WalError("wal: closed");
+      if (this.#failed) throw new WalError(`wal: unusable after earlier error: ${this.#failed}`);
       try {
         return await op();
       } catch (err) {
-        this.#failed = err as Error;
+        // A WalError is a refused request that wrote nothing; anything else is I/O.
+        if (!(err instanceof WalError)) this.#failed = err as Error;
         throw err;
       }
     });

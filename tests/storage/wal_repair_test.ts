@@ -1,0 +1,166 @@
+// Torn tails are repaired; damage to anything that is not the final write refuses to start.
+
+import assert from "node:assert/strict";
+import { createWal, openWal, WalError } from "../../src/storage/mod.ts";
+import { entries, entry, hs, META, tempDir, walFiles } from "./helpers.ts";
+
+const ZERO = { index: 0, term: 0 };
+const CORRUPT = /wal: .* in .*\.wal at offset \d+.*: the log is corrupt; refusing to start$/;
+
+/** A log of entries 1..5 (synced one by one) and a final record, entry 6 with a 300-byte value.
+ * Returns the segment path and where the final record starts. */
+async function logWithFinalRecord(dir: string): Promise<{ path: string; lastStart: number }> {
+  const wal = await createWal(dir, META);
+  for (let i = 1; i <= 5; i++) await wal.save(hs(1, i - 1), [entry(i)], true);
+  const path = `${dir}/${walFiles(dir)[0]}`;
+  const lastStart = (await Deno.stat(path)).size;
+  await wal.save(undefined, [entry(6, 1, "x".repeat(300))], true);
+  await wal.close();
+  return { path, lastStart };
+}
+
+Deno.test("wal repair: a cut at every byte of the final record loses only that record", async () => {
+  await using tmp = await tempDir();
+  const { path, lastStart } = await logWithFinalRecord(tmp.path);
+  const full = await Deno.readFile(path);
+  assert.ok(full.length - lastStart > 300);
+  for (let cut = lastStart; cut < full.length; cut++) {
+    await Deno.writeFile(path, full.subarray(0, cut));
+    const o = await openWal(tmp.path, ZERO);
+    try {
+      assert.deepEqual(o.entries, entries(1, 5), `cut at ${cut}`);
+      assert.deepEqual(o.hardState, hs(1, 4));
+      if (cut === lastStart) {
+        assert.equal(o.repaired, undefined);
+      } else {
+        assert.equal(o.repaired?.offset, lastStart, `cut at ${cut}`);
+        assert.equal(o.repaired?.droppedBytes, cut - lastStart);
+        assert.match(o.repaired!.message, /repaired torn tail/);
+      }
+      assert.equal((await Deno.stat(path)).size, lastStart);
+      // The repaired log takes appends again.
+      await o.wal.save(undefined, [entry(6, 2, "again")], true);
+    } finally {
+      await o.wal.close();
+    }
+    const again = await openWal(tmp.path, ZERO);
+    assert.deepEqual(again.entries, [...entries(1, 5), entry(6, 2, "again")]);
+    assert.equal(again.repaired, undefined);
+    await again.wal.close();
+  }
+});
+
+Deno.test("wal repair: the dropped bytes are kept in <segment>.broken", async () => {
+  await using tmp = await tempDir();
+  const { path, lastStart } = await logWithFinalRecord(tmp.path);
+  const full = await Deno.readFile(path);
+  await Deno.writeFile(path, full.subarray(0, lastStart + 20));
+  const o = await openWal(tmp.path, ZERO);
+  await o.wal.close();
+  assert.equal(o.repaired?.brokenCopy, path + ".broken");
+  assert.deepEqual(await Deno.readFile(path + ".broken"), full.subarray(lastStart, lastStart + 20));
+});
+
+Deno.test("wal repair: a zero-filled tail (space allocated, data never written) is torn", async () => {
+  await using tmp = await tempDir();
+  const { path, lastStart } = await logWithFinalRecord(tmp.path);
+  const full = await Deno.readFile(path);
+  for (const cut of [lastStart, lastStart + 8, lastStart + 100, full.length]) {
+    const damaged = new Uint8Array(cut + 4096);
+    damaged.set(full.subarray(0, cut));
+    await Deno.writeFile(path, damaged);
+    const o = await openWal(tmp.path, ZERO);
+    await o.wal.close();
+    const last = cut === full.length ? 6 : 5;
+    assert.deepEqual(o.entries.map((e) => e.index), entries(1, last).map((e) => e.index));
+    assert.equal(o.repaired?.offset, cut === full.length ? full.length : lastStart);
+    await Deno.writeFile(path, full);
+  }
+});
+
+Deno.test("wal repair: a checksum mismatch in the final record is torn", async () => {
+  await using tmp = await tempDir();
+  const { path, lastStart } = await logWithFinalRecord(tmp.path);
+  const full = await Deno.readFile(path);
+  for (const at of [lastStart, lastStart + 4, lastStart + 9, lastStart + 200, full.length - 1]) {
+    const damaged = full.slice();
+    damaged[at] ^= 0x40;
+    await Deno.writeFile(path, damaged);
+    const o = await openWal(tmp.path, ZERO);
+    await o.wal.close();
+    assert.deepEqual(o.entries, entries(1, 5), `flip at ${at}`);
+    assert.equal(o.repaired?.offset, lastStart);
+    await Deno.writeFile(path, full);
+  }
+});
+
+Deno.test("wal repair: a flipped byte in any earlier record refuses to open", async () => {
+  await using tmp = await tempDir();
+  const { path, lastStart } = await logWithFinalRecord(tmp.path);
+  const full = await Deno.readFile(path);
+  for (let at = 0; at < lastStart; at++) {
+    const damaged = full.slice();
+    damaged[at] ^= 0x01;
+    await Deno.writeFile(path, damaged);
+    const err = await openWal(tmp.path, ZERO).then(
+      (o) => o.wal.close().then(() => assert.fail(`flip at ${at} was accepted`)),
+      (e) => e,
+    );
+    assert.ok(err instanceof WalError, `flip at ${at}: ${err}`);
+    assert.match(err.message, CORRUPT);
+    assert.ok(err.message.includes(path), err.message);
+  }
+  // The damaged file was not modified by the refused opens.
+  const damaged = full.slice();
+  damaged[20] ^= 0x01;
+  await Deno.writeFile(path, damaged);
+  await assert.rejects(openWal(tmp.path, ZERO));
+  assert.deepEqual(await Deno.readFile(path), damaged);
+});
+
+Deno.test("wal repair: the message names the file and offset of the bad record", async () => {
+  await using tmp = await tempDir();
+  const { path } = await logWithFinalRecord(tmp.path);
+  const full = await Deno.readFile(path);
+  // Records: metadata at 0, then entry 1 at a known offset; damage entry 1's value.
+  const metaLen = 8 + ((1 + META.length + 7) & ~7);
+  const damaged = full.slice();
+  damaged[metaLen + 30] ^= 0xff;
+  await Deno.writeFile(path, damaged);
+  await assert.rejects(
+    openWal(tmp.path, ZERO),
+    (e: Error) =>
+      e.message.startsWith(`wal: crc mismatch in ${path} at offset ${metaLen} `) &&
+      e.message.endsWith(": the log is corrupt; refusing to start"),
+  );
+});
+
+Deno.test("wal repair: damage at the end of a segment that is not the last refuses", async () => {
+  await using tmp = await tempDir();
+  const wal = await createWal(tmp.path, META, { segmentSize: 300 });
+  for (let i = 1; i <= 30; i++) await wal.save(hs(1, i), [entry(i)], true);
+  await wal.close();
+  const names = walFiles(tmp.path);
+  assert.ok(names.length >= 3);
+  const path = `${tmp.path}/${names[1]}`;
+  const full = await Deno.readFile(path);
+  // A cut inside the final record of a non-last segment is not a torn write.
+  await Deno.writeFile(path, full.subarray(0, full.length - 3));
+  await assert.rejects(openWal(tmp.path, ZERO), CORRUPT);
+  const flipped = full.slice();
+  flipped[full.length - 1] ^= 0x10;
+  await Deno.writeFile(path, flipped);
+  await assert.rejects(openWal(tmp.path, ZERO), CORRUPT);
+});
+
+Deno.test("wal repair: a crash while creating a segment leaves no trace", async () => {
+  await using tmp = await tempDir();
+  const wal = await createWal(tmp.path, META);
+  await wal.save(hs(1, 1), [entry(1)], true);
+  await wal.close();
+  await Deno.writeFile(`${tmp.path}/0000000000000001-0000000000000002.wal.tmp`, new Uint8Array(7));
+  const o = await openWal(tmp.path, ZERO);
+  await o.wal.close();
+  assert.deepEqual(o.entries, [entry(1)]);
+  assert.deepEqual([...Deno.readDirSync(tmp.path)].map((e) => e.name), [walFiles(tmp.path)[0]]);
+});

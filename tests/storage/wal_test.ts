@@ -1,0 +1,205 @@
+import assert from "node:assert/strict";
+import { createWal, openWal, WalError, walExists } from "../../src/storage/mod.ts";
+import { entryRecordSize, putEntryRecord } from "../../src/storage/record.ts";
+import { countCalls, entries, entry, hs, META, tempDir, walFiles } from "./helpers.ts";
+
+const ZERO = { index: 0, term: 0 };
+
+Deno.test("wal: entries, hard state and metadata survive reopen", async () => {
+  await using tmp = await tempDir();
+  const dir = `${tmp.path}/member/wal`;
+  assert.equal(walExists(dir), false);
+  const wal = await createWal(dir, META);
+  assert.equal(walExists(dir), true);
+  assert.deepEqual(walFiles(dir), ["0000000000000000-0000000000000000.wal"]);
+  await wal.save(hs(1, 0, 0x8e9e05c52164694dn), entries(1, 3), true);
+  await wal.save(hs(2, 3, 0xffffffffffffffffn), [entry(4, 2, "")], true);
+  await wal.close();
+
+  const o = await openWal(dir, ZERO);
+  assert.deepEqual(o.metadata, META);
+  assert.deepEqual(o.hardState, hs(2, 3, 0xffffffffffffffffn));
+  assert.deepEqual(o.entries, [...entries(1, 3), entry(4, 2, "")]);
+  assert.equal(o.repaired, undefined);
+  // Appends after reopen go on in the same log.
+  await o.wal.save(
+    undefined,
+    [{ index: 5, term: 2, type: 1, data: new Uint8Array([0, 255]) }],
+    true,
+  );
+  await o.wal.close();
+  const o2 = await openWal(dir, ZERO);
+  assert.equal(o2.entries.length, 5);
+  assert.deepEqual(o2.entries[4], { index: 5, term: 2, type: 1, data: new Uint8Array([0, 255]) });
+  assert.deepEqual(o2.hardState, hs(2, 3, 0xffffffffffffffffn));
+  await o2.wal.close();
+});
+
+Deno.test("wal: an empty log opens with a zero hard state", async () => {
+  await using tmp = await tempDir();
+  await (await createWal(tmp.path, META)).close();
+  const o = await openWal(tmp.path, ZERO);
+  assert.deepEqual(o.hardState, hs(0, 0));
+  assert.deepEqual(o.entries, []);
+  await o.wal.close();
+});
+
+Deno.test("wal: createWal refuses a directory that already holds a log", async () => {
+  await using tmp = await tempDir();
+  await (await createWal(tmp.path, META)).close();
+  await assert.rejects(createWal(tmp.path, META), WalError);
+});
+
+Deno.test("wal: a batch is one write and one fsync; unsynced saves do not fsync", async () => {
+  await using tmp = await tempDir();
+  const wal = await createWal(tmp.path, META);
+  let writes = 0;
+  const syncs = await countCalls("syncData", async () => {
+    writes = await countCalls("write", () => wal.save(hs(1, 0), entries(1, 1000), true));
+  });
+  assert.equal(syncs, 1);
+  assert.equal(writes, 1);
+  assert.equal(
+    await countCalls("syncData", () => wal.save(hs(1, 10), entries(1001, 1010), false)),
+    0,
+  );
+  // Nothing new to write, but earlier unsynced data must reach the disk.
+  assert.equal(await countCalls("syncData", () => wal.save(undefined, [], true)), 1);
+  assert.equal(await countCalls("syncData", () => wal.save(undefined, [], true)), 0);
+  await wal.close();
+  const o = await openWal(tmp.path, ZERO);
+  assert.equal(o.entries.length, 1010);
+  assert.deepEqual(o.hardState, hs(1, 10));
+  await o.wal.close();
+});
+
+Deno.test("wal: concurrent saves are written in call order", async () => {
+  await using tmp = await tempDir();
+  const wal = await createWal(tmp.path, META);
+  await Promise.all(
+    Array.from({ length: 50 }, (_, i) => wal.save(hs(1, i), [entry(i + 1)], i % 7 === 0)),
+  );
+  await wal.close();
+  const o = await openWal(tmp.path, ZERO);
+  assert.deepEqual(o.entries, entries(1, 50));
+  assert.deepEqual(o.hardState, hs(1, 49));
+  await o.wal.close();
+});
+
+Deno.test("wal: an entry for an existing index truncates the tail on replay", async () => {
+  await using tmp = await tempDir();
+  const wal = await createWal(tmp.path, META);
+  await wal.save(hs(1, 3), entries(1, 10), true);
+  await wal.save(hs(2, 3), [entry(5, 2, "new-5"), entry(6, 2, "new-6")], true);
+  await wal.close();
+  let o = await openWal(tmp.path, ZERO);
+  assert.deepEqual(o.entries, [...entries(1, 4), entry(5, 2, "new-5"), entry(6, 2, "new-6")]);
+  // Overwriting the very first entry keeps only the new one.
+  await o.wal.save(undefined, [entry(1, 3, "only")], true);
+  await o.wal.close();
+  o = await openWal(tmp.path, ZERO);
+  assert.deepEqual(o.entries, [entry(1, 3, "only")]);
+  await o.wal.close();
+});
+
+Deno.test("wal: non-consecutive entries are refused and leave the log usable", async () => {
+  await using tmp = await tempDir();
+  const wal = await createWal(tmp.path, META);
+  await assert.rejects(wal.save(undefined, [entry(1), entry(3)], true), /non-consecutive/);
+  await wal.save(undefined, [entry(1)], true);
+  await wal.close();
+});
+
+Deno.test("wal: a gap is refused by save and, if on disk, by openWal", async () => {
+  await using tmp = await tempDir();
+  const wal = await createWal(tmp.path, META);
+  await wal.save(undefined, entries(1, 3), true);
+  await assert.rejects(wal.save(undefined, entries(5, 6), true), /would leave a gap after 3/);
+  await wal.close();
+  // Forge the gap on disk, as damage or a bug elsewhere could.
+  const path = `${tmp.path}/${walFiles(tmp.path)[0]}`;
+  const rec = new Uint8Array(entryRecordSize(entry(5)));
+  putEntryRecord(rec, 0, entry(5));
+  await Deno.writeFile(path, rec, { append: true });
+  await assert.rejects(openWal(tmp.path, ZERO), /missing entries before index 5/);
+});
+
+Deno.test("wal: segments roll over at the size limit and replay in order", async () => {
+  await using tmp = await tempDir();
+  const wal = await createWal(tmp.path, META, { segmentSize: 512 });
+  for (let i = 1; i <= 40; i++) await wal.save(hs(1, i - 1, 7n), [entry(i)], true);
+  const names = walFiles(tmp.path);
+  assert.ok(names.length > 5, `${names}`);
+  assert.deepEqual(wal.segments, names);
+  // Each name is <seq>-<first index the segment may hold>.
+  names.forEach((n, i) => assert.match(n, new RegExp(`^${i.toString(16).padStart(16, "0")}-`)));
+  const second = parseInt(names[1].slice(17, 33), 16);
+  assert.ok(second > 1 && second <= 40);
+  await wal.close();
+  const o = await openWal(tmp.path, ZERO, { segmentSize: 512 });
+  assert.deepEqual(o.entries, entries(1, 40));
+  assert.deepEqual(o.hardState, hs(1, 39, 7n));
+  await o.wal.close();
+});
+
+Deno.test("wal: snapshot marker lets openWal start after a snapshot", async () => {
+  await using tmp = await tempDir();
+  const wal = await createWal(tmp.path, META);
+  await wal.save(hs(2, 5), entries(1, 8, 2), true);
+  await wal.saveSnapshot({ index: 5, term: 2 });
+  await wal.save(hs(2, 8), [], true);
+  await wal.close();
+
+  const o = await openWal(tmp.path, { index: 5, term: 2 });
+  assert.deepEqual(o.entries, entries(6, 8, 2));
+  assert.deepEqual(o.hardState, hs(2, 8));
+  await o.wal.close();
+  await assert.rejects(openWal(tmp.path, { index: 6, term: 2 }), /wal: snapshot not found/);
+  await assert.rejects(openWal(tmp.path, { index: 5, term: 1 }), /wal: snapshot mismatch/);
+});
+
+Deno.test("wal: releaseTo deletes old segments and keeps the one holding the index", async () => {
+  await using tmp = await tempDir();
+  const wal = await createWal(tmp.path, META, { segmentSize: 400 });
+  for (let i = 1; i <= 60; i++) await wal.save(hs(3, i, 9n), [entry(i, 3)], true);
+  await wal.saveSnapshot({ index: 30, term: 3 });
+  const before = walFiles(tmp.path);
+  await wal.releaseTo(30);
+  const after = walFiles(tmp.path);
+  assert.ok(after.length < before.length);
+  assert.deepEqual(wal.segments, after);
+  const firstIndex = parseInt(after[0].slice(17, 33), 16);
+  assert.ok(firstIndex <= 30, `kept ${after[0]}`);
+  // The first dropped-after segment would have started above 30.
+  const nextKept = after[1] ? parseInt(after[1].slice(17, 33), 16) : Infinity;
+  assert.ok(nextKept > 30);
+  await wal.releaseTo(0); // nothing below the oldest segment: no-op
+  assert.deepEqual(walFiles(tmp.path), after);
+  for (let i = 61; i <= 70; i++) await wal.save(hs(3, i, 9n), [entry(i, 3)], true);
+  await wal.close();
+
+  // The oldest remaining segment carries metadata and hard state of its own.
+  const o = await openWal(tmp.path, { index: 30, term: 3 });
+  assert.deepEqual(o.metadata, META);
+  assert.deepEqual(o.entries, entries(31, 70, 3));
+  assert.deepEqual(o.hardState, hs(3, 70, 9n));
+  await o.wal.close();
+  await assert.rejects(openWal(tmp.path, ZERO), /no segment .* can hold index 0/);
+});
+
+Deno.test("wal: a missing segment in the middle refuses to open", async () => {
+  await using tmp = await tempDir();
+  const wal = await createWal(tmp.path, META, { segmentSize: 256 });
+  for (let i = 1; i <= 20; i++) await wal.save(undefined, [entry(i)], true);
+  await wal.close();
+  const names = walFiles(tmp.path);
+  await Deno.remove(`${tmp.path}/${names[2]}`);
+  await assert.rejects(openWal(tmp.path, ZERO), /sequence numbers do not increase continuously/);
+});
+
+Deno.test("wal: operations after close are refused", async () => {
+  await using tmp = await tempDir();
+  const wal = await createWal(tmp.path, META);
+  await wal.close();
+  await assert.rejects(wal.save(undefined, [entry(1)], true), /wal: closed/);
+});
