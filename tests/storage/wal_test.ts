@@ -203,3 +203,18 @@ Deno.test("wal: operations after close are refused", async () => {
   await wal.close();
   await assert.rejects(wal.save(undefined, [entry(1)], true), /wal: closed/);
 });
+
+Deno.test("wal: after a failed fsync the log refuses further writes", async () => {
+  await using tmp = await tempDir();
+  const wal = await createWal(tmp.path, META);
+  const proto = Deno.FsFile.prototype;
+  const original = proto.syncData;
+  proto.syncData = () => Promise.reject(new Error("EIO"));
+  try {
+    await assert.rejects(wal.save(hs(1, 0), [entry(1)], true), /EIO/);
+  } finally {
+    proto.syncData = original;
+  }
+  await assert.rejects(wal.save(hs(1, 0), [entry(2)], true), /unusable after earlier error/);
+  await wal.close();
+});
