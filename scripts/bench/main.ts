@@ -1,0 +1,270 @@
+// `deno task bench`: the same gRPC load against etcd-ts and etcd 3.4, in alternating windows
+// (A B, then B A, ...), and a table of throughput, latency, server CPU per op, peak RSS and the
+// generator's own CPU. See usage() for the options.
+
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import process from "node:process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import type { LoadConfig, LoadResult } from "./load.ts";
+import { cpuSeconds, peakRssBytes } from "./procstat.ts";
+import {
+  type Cluster,
+  findExecutable,
+  startCluster,
+  stopCluster,
+  type TargetName,
+} from "./servers.ts";
+import { type Measurement, printReport } from "./report.ts";
+
+const repo = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
+
+interface Options {
+  workloads: ("put" | "range")[];
+  seconds: number;
+  windows: number;
+  warmup: number;
+  targets: TargetName[];
+  members: number;
+  generator: "node" | "deno";
+  connections: number;
+  inflight: number;
+}
+
+function usage(): string {
+  return `usage: deno task bench [options]
+  --workload put|range|all   workloads to run (default all)
+  --seconds N                length of one measured window (default 5)
+  --windows N                windows per target per workload, alternating order (default 2)
+  --warmup N                 seconds of unmeasured load before each window (default 1)
+  --only etcd|etcd-ts        benchmark one target only
+  --members N                members per cluster (default 1)
+  --generator node|deno      runtime of the load generator (default node)
+  --connections N            HTTP/2 connections (default 8)
+  --inflight N               requests in flight (default 64)`;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    workloads: ["put", "range"],
+    seconds: 5,
+    windows: 2,
+    warmup: 1,
+    targets: ["etcd-ts", "etcd"],
+    members: 1,
+    generator: "node",
+    connections: 8,
+    inflight: 64,
+  };
+  const positive = (flag: string, v: string | undefined, integer = true): number => {
+    const n = Number(v);
+    if (v === undefined || !(n > 0) || (integer && !Number.isInteger(n))) {
+      fail(`${flag} needs a positive ${integer ? "integer" : "number"}, got ${v ?? "nothing"}`);
+    }
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    let flag = argv[i], value: string | undefined;
+    const eq = flag.indexOf("=");
+    if (eq > 0) [flag, value] = [flag.slice(0, eq), flag.slice(eq + 1)];
+    const next = () => value ?? argv[++i];
+    switch (flag.replace(/^--?/, "--")) {
+      case "--workload": {
+        const v = next();
+        if (v === "all") o.workloads = ["put", "range"];
+        else if (v === "put" || v === "range") o.workloads = [v];
+        else fail(`--workload must be put, range or all, got ${v}`);
+        break;
+      }
+      case "--seconds":
+        o.seconds = positive(flag, next(), false);
+        break;
+      case "--windows":
+        o.windows = positive(flag, next());
+        break;
+      case "--warmup":
+        o.warmup = Number(next());
+        if (!(o.warmup >= 0)) fail("--warmup needs a number of seconds");
+        break;
+      case "--only": {
+        const v = next();
+        if (v !== "etcd" && v !== "etcd-ts") fail(`--only must be etcd or etcd-ts, got ${v}`);
+        o.targets = [v as TargetName];
+        break;
+      }
+      case "--members":
+        o.members = positive(flag, next());
+        if (o.members > 9) fail("--members is at most 9");
+        break;
+      case "--generator": {
+        const v = next();
+        if (v !== "node" && v !== "deno") fail(`--generator must be node or deno, got ${v}`);
+        o.generator = v as "node" | "deno";
+        break;
+      }
+      case "--connections":
+        o.connections = positive(flag, next());
+        break;
+      case "--inflight":
+        o.inflight = positive(flag, next());
+        break;
+      case "--help":
+        console.log(usage());
+        process.exit(0);
+        break;
+      default:
+        fail(`unknown option ${argv[i]}`);
+    }
+  }
+  return o;
+}
+
+function fail(msg: string): never {
+  console.error(`bench: ${msg}\n${usage()}`);
+  process.exit(2);
+}
+
+/** The generator's command line: Node runs a bundle (made here), Deno the source. */
+async function generatorCommand(kind: "node" | "deno", workDir: string): Promise<string[]> {
+  const entry = `${repo}/scripts/bench/generator.ts`;
+  if (kind === "deno") return [process.execPath, "run", "-A", "--quiet", entry];
+  const bundle = `${workDir}/generator.mjs`;
+  const code = await run(process.execPath, [
+    "bundle",
+    "--quiet",
+    "--platform",
+    "deno",
+    "--config",
+    `${repo}/deno.json`,
+    "-o",
+    bundle,
+    entry,
+  ]);
+  if (code !== 0) throw new Error("deno bundle of the load generator failed");
+  return ["node", bundle];
+}
+
+function run(cmd: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ["ignore", "inherit", "inherit"] });
+    p.once("error", reject);
+    p.once("exit", (code) => resolve(code ?? 1));
+  });
+}
+
+/** One window: spawn the generator, read CPU counters when it reports start and end. */
+function runWindow(
+  cmd: string[],
+  cfg: LoadConfig,
+  cluster: Cluster,
+): Promise<Measurement> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd[0], [...cmd.slice(1), JSON.stringify(cfg)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const pids = cluster.members.map((m) => m.pid);
+    const serverCpu = () => pids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? NaN), 0);
+    let startServer = 0, startGen = 0;
+    let result: Measurement | undefined;
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      let msg: { event: string } & Partial<LoadResult>;
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (msg.event === "start") {
+        startServer = serverCpu();
+        startGen = cpuSeconds(child.pid!) ?? NaN;
+      } else if (msg.event === "end") {
+        const r = msg as unknown as LoadResult;
+        result = {
+          ...r,
+          serverCpuSeconds: serverCpu() - startServer,
+          generatorCpuSeconds: (cpuSeconds(child.pid!) ?? NaN) - startGen,
+          peakRssBytes: Math.max(...pids.map((pid) => peakRssBytes(pid) ?? NaN)),
+        };
+      }
+    });
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      if (result) resolve(result);
+      else reject(new Error(`load generator exited with ${code} before reporting`));
+    });
+  });
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const workDir = mkdtempSync(`${tmpdir()}/etcd-ts-bench-`);
+  const clusters = new Map<TargetName, Cluster>();
+  const stopAll = async () => {
+    for (const c of clusters.values()) await stopCluster(c);
+    rmSync(workDir, { recursive: true, force: true });
+  };
+  process.on("SIGINT", () => stopAll().then(() => process.exit(130)));
+  try {
+    for (const target of opts.targets) {
+      const exe = findExecutable(target, repo);
+      if (typeof exe !== "string") {
+        console.error(`bench: skipping ${target}: ${exe.missing}`);
+        continue;
+      }
+      // fixed addresses per target: etcd-ts on 127.0.70.1.., etcd on 127.0.70.11..
+      const base = target === "etcd-ts" ? 1 : 11;
+      const hosts = Array.from({ length: opts.members }, (_, m) => `127.0.70.${base + m}`);
+      const dataRoot = `${workDir}/${target}`;
+      mkdirSync(dataRoot);
+      try {
+        clusters.set(target, await startCluster(target, exe, hosts, dataRoot));
+        console.error(`bench: ${target} serving on ${hosts.join(", ")}`);
+      } catch (e) {
+        console.error(`bench: skipping ${target}: ${(e as Error).message}`);
+      }
+    }
+    if (clusters.size === 0) throw new Error("no target could be started");
+    const cmd = await generatorCommand(opts.generator, workDir);
+    const targets = [...clusters.keys()];
+    const all = new Map<string, Measurement[]>();
+    for (const workload of opts.workloads) {
+      for (let w = 0; w < opts.windows; w++) {
+        const order = w % 2 === 0 ? targets : [...targets].reverse();
+        for (const target of order) {
+          const cluster = clusters.get(target)!;
+          const cfg: LoadConfig = {
+            endpoints: cluster.members.map((m) => ({ host: m.host, port: m.clientPort })),
+            workload,
+            seconds: opts.seconds,
+            warmupSeconds: opts.warmup,
+            connections: opts.connections,
+            inflight: opts.inflight,
+            keySpace: 10_000,
+            valueSize: 256,
+          };
+          const m = await runWindow(cmd, cfg, cluster);
+          console.error(
+            `bench: ${workload} ${target} window ${w + 1}: ${
+              Math.round(m.ops / m.elapsedSeconds)
+            } ops/s${m.errors ? `, ${m.errors} errors (${m.firstError})` : ""}`,
+          );
+          const key = `${workload}\0${target}`;
+          all.set(key, [...(all.get(key) ?? []), m]);
+        }
+      }
+    }
+    printReport(opts.workloads, targets, all, {
+      generator: opts.generator,
+      seconds: opts.seconds,
+      windows: opts.windows,
+      members: opts.members,
+      connections: opts.connections,
+      inflight: opts.inflight,
+    });
+  } finally {
+    await stopAll();
+  }
+}
+
+await main();

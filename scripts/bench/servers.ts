@@ -1,0 +1,171 @@
+// Starting and stopping the benchmarked clusters: etcd-ts (scripts/etcd-ts) and etcd 3.4, with
+// the same flags, on loopback addresses, in temporary data dirs.
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
+import * as net from "node:net";
+import process from "node:process";
+import { connect, unaryCall } from "../../src/api/h2/mod.ts";
+import { encodeRangeRequest } from "./pb.ts";
+
+export type TargetName = "etcd-ts" | "etcd";
+
+export interface Member {
+  name: string;
+  host: string;
+  clientPort: number;
+  process: ChildProcess;
+  pid: number;
+  logFile: string;
+}
+
+export interface Cluster {
+  target: TargetName;
+  members: Member[];
+}
+
+export const CLIENT_PORT = 2379;
+export const PEER_PORT = 2380;
+
+/** The executable for a target, or why it cannot run here. */
+export function findExecutable(target: TargetName, repo: string): string | { missing: string } {
+  if (target === "etcd-ts") {
+    const script = `${repo}/scripts/etcd-ts`;
+    if (!existsSync(script)) return { missing: `${script} does not exist yet` };
+    if (!existsSync(`${repo}/main.ts`)) return { missing: `${repo}/main.ts does not exist yet` };
+    return script;
+  }
+  for (const dir of (process.env.PATH ?? "/usr/bin").split(":")) {
+    const p = `${dir}/etcd`;
+    if (existsSync(p) && statSync(p).isFile()) return p;
+  }
+  return { missing: "etcd is not installed" };
+}
+
+/** True when something accepts connections on host:port. */
+function inUse(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
+
+/** Starts a cluster of `hosts.length` members, one per loopback address, and waits until a
+ * linearizable Range succeeds on every member. */
+export async function startCluster(
+  target: TargetName,
+  executable: string,
+  hosts: string[],
+  dataRoot: string,
+): Promise<Cluster> {
+  for (const host of hosts) {
+    for (const port of [CLIENT_PORT, PEER_PORT]) {
+      if (await inUse(host, port)) throw new Error(`${host}:${port} is already in use`);
+    }
+  }
+  const names = hosts.map((_, i) => `bench${i}`);
+  const initialCluster = hosts.map((h, i) => `${names[i]}=http://${h}:${PEER_PORT}`).join(",");
+  const members: Member[] = hosts.map((host, i) => {
+    const client = `http://${host}:${CLIENT_PORT}`;
+    const peer = `http://${host}:${PEER_PORT}`;
+    const args = [
+      "--name",
+      names[i],
+      "--data-dir",
+      `${dataRoot}/${names[i]}.etcd`,
+      "--listen-client-urls",
+      client,
+      "--advertise-client-urls",
+      client,
+      "--listen-peer-urls",
+      peer,
+      "--initial-advertise-peer-urls",
+      peer,
+      "--initial-cluster",
+      initialCluster,
+      "--initial-cluster-token",
+      `bench-${target}`,
+      "--initial-cluster-state",
+      "new",
+    ]; // prettier-ignore
+    const logFile = `${dataRoot}/${names[i]}.log`;
+    const fd = openSync(logFile, "w");
+    const child = spawn(executable, args, { stdio: ["ignore", fd, fd] });
+    closeSync(fd);
+    return {
+      name: names[i],
+      host,
+      clientPort: CLIENT_PORT,
+      process: child,
+      pid: child.pid!,
+      logFile,
+    };
+  });
+  const cluster = { target, members };
+  try {
+    await Promise.all(members.map((m) => waitReady(m)));
+  } catch (e) {
+    await stopCluster(cluster);
+    throw e;
+  }
+  return cluster;
+}
+
+async function waitReady(m: Member, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    if (m.process.exitCode !== null || m.process.signalCode !== null) {
+      throw new Error(`${m.name} exited during start-up; log tail:\n${tail(m.logFile)}`);
+    }
+    try {
+      const conn = await connect({ host: m.host, port: m.clientPort, connectTimeoutMs: 1000 });
+      try {
+        await unaryCall(
+          conn,
+          "/etcdserverpb.KV/Range",
+          encodeRangeRequest({
+            key: new TextEncoder().encode("health"),
+          }),
+          { timeoutMs: 2000 },
+        );
+        return;
+      } finally {
+        conn.destroy();
+      }
+    } catch (e) {
+      last = String((e as Error)?.message ?? e);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(
+    `${m.name} not ready after ${timeoutMs} ms (${last}); log tail:\n${tail(m.logFile)}`,
+  );
+}
+
+function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+/** SIGTERM, then SIGKILL for members still running after 10 s. */
+export async function stopCluster(c: Cluster): Promise<void> {
+  await Promise.all(c.members.map((m) =>
+    new Promise<void>((resolve) => {
+      if (m.process.exitCode !== null || m.process.signalCode !== null) return resolve();
+      const timer = setTimeout(() => m.process.kill("SIGKILL"), 10_000);
+      m.process.once("exit", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      m.process.kill("SIGTERM");
+    })
+  ));
+}

@@ -1,0 +1,139 @@
+// Unary gRPC calls on a ClientConnection: one HEADERS + one DATA out, the response message and
+// the status from the trailers back.
+
+import type { ClientConnection, StreamHandler } from "./client.ts";
+import { H2Error } from "./errors.ts";
+import type { HeaderList } from "./hpack.ts";
+import {
+  encodeGrpcMessage,
+  encodeGrpcTimeout,
+  GrpcError,
+  GrpcMessageReader,
+  GrpcStatus,
+  grpcStatusFromHttp,
+  grpcStatusFromReset,
+  readGrpcStatus,
+} from "./grpc.ts";
+
+export interface UnaryOptions {
+  /** Extra request headers (lower-case names), e.g. [["token", t]]. */
+  metadata?: HeaderList;
+  /** Deadline: sent as grpc-timeout and enforced locally (CANCEL + DEADLINE_EXCEEDED). */
+  timeoutMs?: number;
+  /** Largest response message accepted. Default 4 MiB (gRPC's default). */
+  maxMessageSize?: number;
+  /** :scheme; default "http" (use "https" on TLS connections). */
+  scheme?: string;
+}
+
+/** The request headers of a gRPC call to `path` (e.g. "/etcdserverpb.KV/Put"). */
+export function grpcRequestHeaders(
+  authority: string,
+  path: string,
+  opts: UnaryOptions = {},
+): HeaderList {
+  const h: HeaderList = [
+    [":method", "POST"],
+    [":scheme", opts.scheme ?? "http"],
+    [":path", path],
+    [":authority", authority],
+    ["content-type", "application/grpc"],
+    ["te", "trailers"],
+  ];
+  if (opts.timeoutMs !== undefined) h.push(["grpc-timeout", encodeGrpcTimeout(opts.timeoutMs)]);
+  if (opts.metadata) h.push(...opts.metadata);
+  return h;
+}
+
+class UnaryCall implements StreamHandler {
+  private response: Uint8Array | undefined;
+  private messages = 0;
+  private status: { code: number; message: string } | undefined;
+  private trailers: HeaderList = [];
+  private failure: GrpcError | undefined;
+  private readonly reader: GrpcMessageReader;
+  timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly resolve: (m: Uint8Array) => void,
+    readonly reject: (e: Error) => void,
+    maxMessageSize: number,
+  ) {
+    this.reader = new GrpcMessageReader(maxMessageSize);
+  }
+
+  onHeaders(headers: HeaderList, endStream: boolean): void {
+    if (endStream) {
+      this.trailers = headers;
+      this.status = readGrpcStatus(headers);
+    }
+    if (this.response === undefined && this.messages === 0 && !this.failure) {
+      const st = headers.find((h) => h[0] === ":status");
+      if (st && st[1] !== "200") {
+        this.failure = new GrpcError(
+          grpcStatusFromHttp(Number(st[1])),
+          `unexpected HTTP status ${st[1]}`,
+          headers,
+        );
+      }
+    }
+  }
+
+  onData(data: Uint8Array): void {
+    if (this.failure) return;
+    try {
+      this.reader.push(data, (m) => {
+        this.messages++;
+        this.response = m;
+      });
+    } catch (e) {
+      this.failure = e as GrpcError;
+    }
+  }
+
+  onClose(error?: Error): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (error) {
+      if (error instanceof GrpcError) return this.reject(error);
+      const code = error instanceof H2Error
+        ? grpcStatusFromReset(error.code)
+        : GrpcStatus.UNAVAILABLE;
+      return this.reject(new GrpcError(code, error.message));
+    }
+    if (this.failure) return this.reject(this.failure);
+    const st = this.status;
+    if (!st) return this.reject(new GrpcError(GrpcStatus.INTERNAL, "missing grpc-status"));
+    if (st.code !== GrpcStatus.OK) {
+      return this.reject(new GrpcError(st.code, st.message, this.trailers));
+    }
+    if (this.messages !== 1 || this.reader.pendingBytes > 0) {
+      return this.reject(
+        new GrpcError(GrpcStatus.INTERNAL, `expected 1 response message, got ${this.messages}`),
+      );
+    }
+    this.resolve(this.response!);
+  }
+}
+
+/**
+ * One unary call: `request` is the encoded protobuf message. Resolves with the encoded response
+ * message; rejects with GrpcError (non-OK status, reset, connection loss as UNAVAILABLE).
+ */
+export function unaryCall(
+  conn: ClientConnection,
+  path: string,
+  request: Uint8Array,
+  opts: UnaryOptions = {},
+): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const call = new UnaryCall(resolve, reject, opts.maxMessageSize ?? 4 * 1024 * 1024);
+    const headers = grpcRequestHeaders(conn.authority, path, opts);
+    const stream = conn.request(headers, call, encodeGrpcMessage(request));
+    if (opts.timeoutMs !== undefined && !stream.closed) {
+      call.timer = setTimeout(() => {
+        stream.reset();
+        call.reject(new GrpcError(GrpcStatus.DEADLINE_EXCEEDED, "context deadline exceeded"));
+      }, opts.timeoutMs);
+    }
+  });
+}
