@@ -13,6 +13,32 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** Creates `dir` and any missing parents (0700), and makes each new entry durable in its
+ * parent, so that a crash cannot lose a directory that files were already synced into. */
+export async function mkdirDurable(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = dir; !(await exists(d)); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) {
+    await Deno.mkdir(d, { mode: DIR_MODE }).catch((err) => {
+      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+    });
+    await syncDir(dirname(d));
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
 /** write() may write fewer bytes than asked; loop until the whole buffer is out. */
 export async function writeAll(file: Deno.FsFile, buf: Uint8Array): Promise<void> {
   let off = 0;

@@ -5,7 +5,7 @@
 // u32 voter count + u64 voters, u32 learner count + u64 learners, u64 data length, data.
 
 import { crc32c } from "./crc32c.ts";
-import { DIR_MODE, hex16, join, listDir, parseHex16, removeIfExists } from "./fsutil.ts";
+import { hex16, join, listDir, mkdirDurable, parseHex16, removeIfExists } from "./fsutil.ts";
 import { writeFileAtomic } from "./fsutil.ts";
 import type { Snapshot } from "./types.ts";
 
@@ -28,7 +28,7 @@ export class Snapshotter {
   /** Writes the snapshot durably; an empty snapshot (index 0) is not written, as in etcd. */
   async save(s: Snapshot): Promise<void> {
     if (s.metadata.index === 0) return;
-    await Deno.mkdir(this.dir, { recursive: true, mode: DIR_MODE });
+    await mkdirDurable(this.dir);
     const name = snapshotName(s.metadata.term, s.metadata.index);
     await writeFileAtomic(join(this.dir, name), encodeSnapshotFile(s));
   }

@@ -9,11 +9,10 @@
 // truncates everything from that index on (raft's conflict resolution), so it wins.
 
 import {
-  DIR_MODE,
-  dirname,
   FILE_MODE,
   join,
   listDir,
+  mkdirDurable,
   removeIfExists,
   syncDir,
   writeAll,
@@ -144,7 +143,10 @@ export class Wal {
         if (this.#segments[i].index <= index) keep = i;
       }
       if (keep === 0) return;
-      for (const s of this.#segments.slice(0, keep)) await Deno.remove(join(this.#dir, s.name));
+      for (const s of this.#segments.slice(0, keep)) {
+        await Deno.remove(join(this.#dir, s.name));
+        await removeIfExists(join(this.#dir, s.name + ".broken"));
+      }
       this.#segments = this.#segments.slice(keep);
       await syncDir(this.#dir);
     });
@@ -243,12 +245,11 @@ export async function createWal(
   options?: WalOptions,
 ): Promise<Wal> {
   if (walExists(walDir)) throw new WalError(`wal: ${walDir} already holds a log`);
-  await Deno.mkdir(walDir, { recursive: true, mode: DIR_MODE });
+  await mkdirDurable(walDir);
   await removeStaleTemporaries(walDir);
   const seg = { name: segmentName(0, 0), seq: 0, index: 0 };
   const header = segmentHeader(metadata);
   const file = await writeSegment(walDir, seg.name, header);
-  await syncDir(dirname(walDir));
   return new Wal({
     dir: walDir,
     metadata: metadata.slice(),

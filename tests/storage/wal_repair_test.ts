@@ -7,14 +7,14 @@ import { entries, entry, hs, META, tempDir, walFiles } from "./helpers.ts";
 const ZERO = { index: 0, term: 0 };
 const CORRUPT = /wal: .* in .*\.wal at offset \d+.*: the log is corrupt; refusing to start$/;
 
-/** A log of entries 1..5 (synced one by one) and a final record, entry 6 with a 300-byte value.
+/** A log of entries 1..5 (synced one by one) and a final record, entry 6 with a 120-byte value.
  * Returns the segment path and where the final record starts. */
 async function logWithFinalRecord(dir: string): Promise<{ path: string; lastStart: number }> {
   const wal = await createWal(dir, META);
   for (let i = 1; i <= 5; i++) await wal.save(hs(1, i - 1), [entry(i)], true);
   const path = `${dir}/${walFiles(dir)[0]}`;
   const lastStart = (await Deno.stat(path)).size;
-  await wal.save(undefined, [entry(6, 1, "x".repeat(300))], true);
+  await wal.save(undefined, [entry(6, 1, "x".repeat(120))], true);
   await wal.close();
   return { path, lastStart };
 }
@@ -23,7 +23,7 @@ Deno.test("wal repair: a cut at every byte of the final record loses only that r
   await using tmp = await tempDir();
   const { path, lastStart } = await logWithFinalRecord(tmp.path);
   const full = await Deno.readFile(path);
-  assert.ok(full.length - lastStart > 300);
+  assert.ok(full.length - lastStart > 120);
   for (let cut = lastStart; cut < full.length; cut++) {
     await Deno.writeFile(path, full.subarray(0, cut));
     const o = await openWal(tmp.path, ZERO);
@@ -82,7 +82,7 @@ Deno.test("wal repair: a checksum mismatch in the final record is torn", async (
   await using tmp = await tempDir();
   const { path, lastStart } = await logWithFinalRecord(tmp.path);
   const full = await Deno.readFile(path);
-  for (const at of [lastStart, lastStart + 4, lastStart + 9, lastStart + 200, full.length - 1]) {
+  for (const at of [lastStart, lastStart + 4, lastStart + 9, lastStart + 100, full.length - 1]) {
     const damaged = full.slice();
     damaged[at] ^= 0x40;
     await Deno.writeFile(path, damaged);
