@@ -153,9 +153,12 @@ export class Writer {
 
 export class Reader {
   pos = 0;
+  readonly buf: Uint8Array;
   private readonly view: DataView;
 
-  constructor(readonly buf: Uint8Array) {
+  constructor(buf: Uint8Array) {
+    // A plain view, so that slice() copies even when given a node Buffer (whose slice shares).
+    this.buf = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 

@@ -1,0 +1,207 @@
+// One gRPC call on one HTTP/2 stream: reads length-prefixed requests, writes responses with
+// back-pressure, and ends with grpc-status/grpc-message trailers (or a trailers-only response
+// when nothing was sent yet). Cancellation, deadlines and lost connections abort ctx.signal.
+
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import type { PeerCertificate, TLSSocket } from "node:tls";
+import { EtcdError, GrpcCode } from "../../server/errors.ts";
+import { Deframer, encodeGrpcMessage, frameMessage, parseGrpcTimeout } from "./wire.ts";
+
+export interface CallContext {
+  /** Request headers without pseudo-headers; names lowercased, repeated values joined by ", ". */
+  metadata: Record<string, string>;
+  /** Absolute deadline (ms since the epoch) from grpc-timeout, if the client set one. */
+  deadline?: number;
+  /** Aborted when the call ends for any reason: cancel, RST_STREAM, deadline, lost connection. */
+  signal: AbortSignal;
+  /** Remote address as "ip:port" (IPv6 in brackets). */
+  peer: string;
+  /** The method path, e.g. "/etcdserverpb.KV/Range". */
+  method: string;
+  /** The verified client certificate on TLS connections that presented one. */
+  peerCertificate(): PeerCertificate | undefined;
+}
+
+export interface CallOptions {
+  maxReceiveMessageSize: number;
+  maxSendMessageSize: number;
+}
+
+// Requests buffered ahead of a slow handler before the stream stops reading.
+const READ_AHEAD = 16;
+
+export class Call {
+  readonly ctx: CallContext;
+  private readonly abort = new AbortController();
+  private headersSent = false;
+  private done = false;
+  private drained: Promise<void> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    private readonly opts: CallOptions,
+  ) {
+    const metadata: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) {
+      if (k[0] === ":" || v === undefined) continue;
+      metadata[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : String(v);
+    }
+    const socket = stream.session?.socket;
+    const host = socket?.remoteAddress ?? "";
+    const timeout = parseGrpcTimeout(metadata["grpc-timeout"]);
+    this.ctx = {
+      metadata,
+      deadline: timeout === undefined ? undefined : Date.now() + timeout,
+      signal: this.abort.signal,
+      peer: `${host.includes(":") ? `[${host}]` : host}:${socket?.remotePort ?? 0}`,
+      method: String(headers[":path"]),
+      peerCertificate: () => {
+        const tls = socket as TLSSocket | undefined;
+        if (!tls || typeof tls.getPeerCertificate !== "function") return undefined;
+        const cert = tls.getPeerCertificate();
+        return cert && Object.keys(cert).length > 0 ? cert : undefined;
+      },
+    };
+    if (timeout !== undefined) {
+      this.timer = setTimeout(
+        () => this.finish(GrpcCode.DeadlineExceeded, "context deadline exceeded"),
+        timeout,
+      );
+    }
+    // Client cancel (RST_STREAM) and connection loss both surface as "close" before we finish.
+    stream.once("close", () => {
+      if (!this.done) this.stop(new EtcdError(GrpcCode.Canceled, "context canceled"));
+    });
+    stream.on("error", () => {});
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  /** Request payloads as they arrive; ends at the client's half-close or when the call ends. */
+  requests(): AsyncIterable<Uint8Array> {
+    const queue: Uint8Array[] = [];
+    let ended = false;
+    let wake: (() => void) | undefined;
+    const deframer = new Deframer(this.opts.maxReceiveMessageSize);
+    const notify = () => {
+      wake?.();
+      wake = undefined;
+    };
+    const onData = (chunk: Uint8Array) => {
+      try {
+        queue.push(...deframer.push(chunk));
+      } catch (err) {
+        this.fail(err);
+        return;
+      }
+      if (queue.length >= READ_AHEAD) this.stream.pause();
+      notify();
+    };
+    const onEnd = () => {
+      ended = true;
+      if (deframer.pending > 0) {
+        this.finish(GrpcCode.Internal, "grpc: request body ended inside a message");
+      }
+      notify();
+    };
+    this.stream.on("data", onData);
+    this.stream.once("end", onEnd);
+    this.abort.signal.addEventListener("abort", notify, { once: true });
+    const stream = this.stream;
+    const isDone = () => this.done;
+    async function* iterate() {
+      try {
+        for (;;) {
+          if (isDone()) return;
+          if (queue.length > 0) {
+            const next = queue.shift()!;
+            if (queue.length < READ_AHEAD / 2 && stream.isPaused()) stream.resume();
+            yield next;
+          } else if (ended) return;
+          else await new Promise<void>((r) => (wake = r));
+        }
+      } finally {
+        // Keep reading (and discarding) so the stream can close once the client is done.
+        stream.off("data", onData);
+        stream.resume();
+      }
+    }
+    return { [Symbol.asyncIterator]: iterate };
+  }
+
+  /** Writes one response; resolves once HTTP/2 flow control has room for more. */
+  async send(payload: Uint8Array): Promise<void> {
+    while (this.drained) await this.drained;
+    if (this.done) throw this.abort.signal.reason ?? new EtcdError(GrpcCode.Canceled, "canceled");
+    if (payload.length > this.opts.maxSendMessageSize) {
+      throw new EtcdError(
+        GrpcCode.ResourceExhausted,
+        `grpc: trying to send message larger than max (${payload.length} vs. ${this.opts.maxSendMessageSize})`,
+      );
+    }
+    this.sendHeaders();
+    if (this.stream.write(frameMessage(payload))) return;
+    this.drained = new Promise<void>((resolve) => {
+      const release = () => {
+        this.stream.off("drain", release);
+        this.abort.signal.removeEventListener("abort", release);
+        this.drained = undefined;
+        resolve();
+      };
+      this.stream.on("drain", release);
+      this.abort.signal.addEventListener("abort", release);
+    });
+    await this.drained;
+  }
+
+  /** Ends the call with the status an exception maps to. */
+  fail(err: unknown): void {
+    if (err instanceof EtcdError) this.finish(err.code, err.message);
+    else this.finish(GrpcCode.Unknown, err instanceof Error ? err.message : String(err));
+  }
+
+  /** Ends the call with a status; later sends and finishes are ignored. */
+  finish(code: GrpcCode, message = ""): void {
+    if (this.done) return;
+    const trailers: Record<string, string> = { "grpc-status": String(code) };
+    if (message) trailers["grpc-message"] = encodeGrpcMessage(message);
+    const stream = this.stream;
+    this.stop(code === GrpcCode.OK ? undefined : new EtcdError(code, message));
+    if (stream.destroyed || stream.closed) return;
+    try {
+      if (!this.headersSent) {
+        this.headersSent = true;
+        stream.respond(
+          { ":status": 200, "content-type": "application/grpc", ...trailers },
+          { endStream: true },
+        );
+      } else {
+        stream.once("wantTrailers", () => stream.sendTrailers(trailers));
+        stream.end();
+      }
+    } catch {
+      // The client went away between the check and the write: nothing left to tell it.
+    }
+  }
+
+  private sendHeaders(): void {
+    if (this.headersSent) return;
+    this.headersSent = true;
+    this.stream.respond(
+      { ":status": 200, "content-type": "application/grpc" },
+      { waitForTrailers: true },
+    );
+  }
+
+  private stop(reason: unknown): void {
+    this.done = true;
+    clearTimeout(this.timer);
+    // Like Go's per-RPC context, the signal also fires when the call ends normally, so that
+    // work started on behalf of the call (watch pumps, keep-alive loops) winds down.
+    this.abort.abort(reason ?? new EtcdError(GrpcCode.Canceled, "context canceled"));
+  }
+}

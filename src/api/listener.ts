@@ -1,0 +1,131 @@
+// One client URL, every protocol (DESIGN.md "One port, every protocol"). Each accepted
+// connection is classified and handed to one of two protocol servers that never listen
+// themselves:
+//  - HTTP/2 (h2c prior knowledge on plain ports; ALPN "h2" or the preface on TLS ports) goes to
+//    a node:http2 server, which routes each *request*: content-type application/grpc* -> gRPC,
+//    anything else -> the HTTP app (curl negotiates HTTP/2 on TLS ports);
+//  - everything else goes to a node:http server running the HTTP app.
+// The hand-off emits the socket as a "connection" on the protocol server after putting the
+// sniffed bytes back with unshift(). This works on Deno 2.9's node:http2 and node:http, which
+// read sockets through their JS stream interface. (Node itself reads net.Socket handles
+// natively and would lose the unshifted bytes there.) TLS is terminated by node:tls rather
+// than http2.createSecureServer so plain and TLS ports share the same routing, and so that
+// an h2 session never gets node's compatibility request/response objects, which would race
+// the gRPC trailers.
+
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+import tls from "node:tls";
+import { getRequestListener } from "@hono/node-server";
+import type { GrpcServer } from "./grpc/mod.ts";
+import { type FetchHandler, serveFetchStream } from "./fetch_stream.ts";
+
+export interface ServeClientOptions {
+  grpc: GrpcServer;
+  http: FetchHandler;
+  /** Certificates and client-auth settings; required for https:// URLs. */
+  tls?: tls.TlsOptions;
+}
+
+export interface ClientListener {
+  /** The bound address (the real port when the URL asked for port 0). */
+  address: net.AddressInfo;
+  /** Stops accepting and drops every open connection (watch streams never end by themselves). */
+  close(): Promise<void>;
+}
+
+const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+
+/** Go's net/http binds "localhost" to 127.0.0.1; URLs carry IPv6 hosts in brackets. */
+export function listenHost(url: URL): string {
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  return host === "localhost" ? "127.0.0.1" : host;
+}
+
+// Reads until the bytes either are or cannot be the HTTP/2 client preface, then puts them back.
+function sniff(socket: net.Socket, done: (isHttp2: boolean) => void): void {
+  let seen = new Uint8Array(0);
+  const decide = () => {
+    for (let chunk = socket.read(); chunk !== null; chunk = socket.read()) {
+      const next = new Uint8Array(seen.length + chunk.length);
+      next.set(seen);
+      next.set(chunk, seen.length);
+      seen = next;
+    }
+    const n = Math.min(seen.length, PREFACE.length);
+    let matches = true;
+    for (let i = 0; i < n && matches; i++) matches = seen[i] === PREFACE[i];
+    if (matches && seen.length < PREFACE.length) return; // need more bytes
+    socket.off("readable", decide);
+    if (seen.length > 0) socket.unshift(seen);
+    done(matches);
+  };
+  socket.on("readable", decide);
+}
+
+export async function serveClient(url: URL, opts: ServeClientOptions): Promise<ClientListener> {
+  const secure = url.protocol === "https:";
+  if (!secure && url.protocol !== "http:") {
+    throw new Error(`unsupported client URL scheme ${url.protocol} (${url})`);
+  }
+  if (secure && !opts.tls) throw new Error(`TLS certificates are required for ${url}`);
+  const scheme = secure ? "https" : "http";
+
+  const h2 = http2.createServer();
+  h2.on("stream", (stream, headers) => {
+    const contentType = String(headers["content-type"] ?? "");
+    if (contentType.startsWith("application/grpc")) opts.grpc.handleStream(stream, headers);
+    else void serveFetchStream(stream, headers, opts.http, scheme);
+  });
+  h2.on("sessionError", () => {});
+  const h1 = http.createServer(
+    getRequestListener((req) => opts.http(req), { overrideGlobalObjects: false }),
+  );
+  h1.on("clientError", (_err, socket) => socket.destroy());
+
+  const handOff = (socket: net.Socket) => {
+    sniff(socket, (isHttp2) => (isHttp2 ? h2 : h1).emit("connection", socket));
+  };
+  const sockets = new Set<net.Socket>();
+  const track = (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+  };
+
+  let server: net.Server;
+  if (secure) {
+    const tlsServer = tls.createServer({ ALPNProtocols: ["h2", "http/1.1"], ...opts.tls });
+    tlsServer.on("connection", track);
+    tlsServer.on("secureConnection", (socket: tls.TLSSocket) => {
+      socket.on("error", () => socket.destroy());
+      if (socket.alpnProtocol === "h2") h2.emit("connection", socket);
+      else handOff(socket);
+    });
+    tlsServer.on("tlsClientError", () => {});
+    server = tlsServer;
+  } else {
+    server = net.createServer((socket) => {
+      track(socket);
+      handOff(socket);
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(Number(url.port || (secure ? 443 : 80)), listenHost(url), () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+
+  return {
+    address: server.address() as net.AddressInfo,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}
