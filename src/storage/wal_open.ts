@@ -100,6 +100,8 @@ export async function openWal(
           break;
         case RecordType.Snapshot: {
           const s = decode(r, decodeSnapshotPayload, at);
+          // A snapshot received from the leader moves the log past entries it never had.
+          if (s.index > lastIndex) lastIndex = s.index;
           if (s.index === from.index) {
             if (s.term !== from.term) {
               throw new WalError(
@@ -121,6 +123,7 @@ export async function openWal(
       `wal: snapshot not found: no marker for index ${from.index} term ${from.term} in ${walDir}`,
     );
   }
+  if (lastIndex < from.index) lastIndex = from.index;
   const file = await Deno.open(join(walDir, segments[segments.length - 1].name), { append: true });
   const wal = new Wal({
     dir: walDir,

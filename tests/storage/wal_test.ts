@@ -158,6 +158,23 @@ Deno.test("wal: snapshot marker lets openWal start after a snapshot", async () =
   await assert.rejects(openWal(tmp.path, { index: 5, term: 1 }), /wal: snapshot mismatch/);
 });
 
+Deno.test("wal: a snapshot from the leader moves the log past its own entries", async () => {
+  await using tmp = await tempDir();
+  const wal = await createWal(tmp.path, META);
+  await wal.save(hs(1, 3), entries(1, 5), true);
+  await wal.saveSnapshot({ index: 100, term: 4 });
+  await wal.save(hs(4, 100), [], true);
+  await wal.close();
+  let o = await openWal(tmp.path, { index: 100, term: 4 });
+  assert.deepEqual(o.entries, []);
+  await o.wal.save(hs(4, 101), entries(101, 102, 4), true);
+  await o.wal.close();
+  o = await openWal(tmp.path, { index: 100, term: 4 });
+  assert.deepEqual(o.entries, entries(101, 102, 4));
+  assert.deepEqual(o.hardState, hs(4, 101));
+  await o.wal.close();
+});
+
 Deno.test("wal: releaseTo deletes old segments and keeps the one holding the index", async () => {
   await using tmp = await tempDir();
   const wal = await createWal(tmp.path, META, { segmentSize: 400 });
