@@ -1,0 +1,258 @@
+// --config-file: etcd reads YAML, converts it to JSON and decodes that into Go structs, so the
+// keys are flag names, types are strict, and the errors are Go's. Flags and ETCD_* are ignored.
+import YAML from "yaml";
+import { FLAG_BY_NAME, type FlagSpec } from "./flags.ts";
+import { type FlagState, type FlagValue, newFlagState } from "./goflag.ts";
+import { parseGoDuration } from "./duration.ts";
+import { DEFAULT_INITIAL_CLUSTER } from "./build.ts";
+import { parseURLFlag } from "./urls.ts";
+
+export type FileResult =
+  | { ok: true; state: FlagState; explicit: Set<string> }
+  /** `raw`: printed to stderr as is (etcd's fmt.Fprintf + exit 1), else a verification error. */
+  | { ok: false; error: string; raw: boolean };
+
+const TLS_KEYS: Record<string, [client: string, peer: string]> = {
+  "cert-file": ["cert-file", "peer-cert-file"],
+  "key-file": ["key-file", "peer-key-file"],
+  "client-cert-auth": ["client-cert-auth", "peer-client-cert-auth"],
+  "trusted-ca-file": ["trusted-ca-file", "peer-trusted-ca-file"],
+  "auto-tls": ["auto-tls", "peer-auto-tls"],
+  "crl-file": ["client-crl-file", "peer-crl-file"],
+  "allowed-cn": ["client-cert-allowed-cn", "peer-cert-allowed-cn"],
+  "allowed-hostname": ["client-cert-allowed-hostname", "peer-cert-allowed-hostname"],
+  "client-cert-file": ["client-cert-file", "peer-client-cert-file"],
+  "client-key-file": ["client-key-file", "peer-client-key-file"],
+};
+// The client allowed-CN has no flag; it can only come from the file (3.5 key).
+const STRING_SPEC: FlagSpec = { name: "", kind: "string", default: "", help: "", group: "" };
+const NESTED_ONLY = new Set(Object.values(TLS_KEYS).flat());
+const PROXY_KEYS = new Set([
+  "proxy",
+  "proxy-failure-wait",
+  "proxy-refresh-interval",
+  "proxy-dial-timeout",
+  "proxy-write-timeout",
+  "proxy-read-timeout",
+  "discovery-fallback",
+]);
+// Keys that are YAML lists in the file although their flags take comma-separated strings.
+const LIST_KEYS = new Set(["cipher-suites", "log-outputs", "log-output"]);
+const URL_KEYS = [
+  "listen-peer-urls",
+  "listen-client-urls",
+  "initial-advertise-peer-urls",
+  "advertise-client-urls",
+  "listen-metrics-urls",
+];
+const GO_TYPES: Record<string, string> = {
+  "snapshot-count": "uint64",
+  "quota-backend-bytes": "int64",
+};
+
+/** The JSON kind Go names in unmarshal errors. */
+function jsonType(v: unknown): string {
+  if (typeof v === "string") return "string";
+  if (typeof v === "number") return "number";
+  if (typeof v === "boolean") return "bool";
+  if (Array.isArray(v)) return "array";
+  return "object";
+}
+
+function goType(spec: FlagSpec, key: string): string {
+  if (LIST_KEYS.has(key)) return "[]string";
+  if (GO_TYPES[spec.name]) return GO_TYPES[spec.name];
+  switch (spec.kind) {
+    case "bool":
+      return "bool";
+    case "uint":
+      return "uint";
+    case "int":
+      return "int";
+    case "duration":
+      return "time.Duration";
+    default:
+      return "string";
+  }
+}
+
+type Decoded = { value: FlagValue } | { error: string };
+
+/** Converts one JSON value to a flag value, or gives Go's unmarshal error. */
+function decodeValue(spec: FlagSpec, key: string, v: unknown, where: string): Decoded {
+  // A number that does not fit a numeric field is shown with its literal, as Go does.
+  const numeric = typeof v === "number" && (spec.kind === "uint" || spec.kind === "int");
+  const typeErr = () => ({
+    error: `json: cannot unmarshal ${
+      numeric ? `number ${v}` : jsonType(v)
+    } into Go struct field ${where} of type ${goType(spec, key)}`,
+  });
+  if (LIST_KEYS.has(key)) {
+    if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) return typeErr();
+    return { value: spec.kind === "uniqueStrings" ? [...new Set(v as string[])].sort() : v };
+  }
+  switch (spec.kind) {
+    case "bool":
+      return typeof v === "boolean" ? { value: v } : typeErr();
+    case "uint":
+    case "int":
+      if (typeof v !== "number" || !Number.isInteger(v) || (spec.kind === "uint" && v < 0)) {
+        return typeErr();
+      }
+      return { value: v };
+    case "duration": {
+      // time.Duration decodes from nanoseconds; a Go duration string is accepted too.
+      if (typeof v === "number" && Number.isInteger(v)) return { value: v / 1e6 };
+      const d = typeof v === "string" ? parseGoDuration(v) : undefined;
+      return typeof d === "number" ? { value: d } : typeErr();
+    }
+    case "uniqueStrings":
+      // cors and host-whitelist are comma-separated strings in the file.
+      return typeof v === "string" ? { value: [...new Set(v.split(","))].sort() } : typeErr();
+    default:
+      return typeof v === "string" ? { value: v } : typeErr();
+  }
+}
+
+function yamlError(e: unknown, text: string): string {
+  const err = e as { message?: string; linePos?: { line: number }[]; pos?: number[] };
+  const first = (err.message ?? String(e)).split(" at line ")[0];
+  let line = err.linePos?.[0]?.line ?? 1;
+  let msg = first.charAt(0).toLowerCase() + first.slice(1);
+  const flow = /^Flow (sequence|map)/.exec(first);
+  if (flow) {
+    const open = flow[1] === "sequence" ? "[" : "{";
+    const at = text.lastIndexOf(open, err.pos?.[0] ?? text.length);
+    if (at >= 0) line = text.slice(0, at).split("\n").length;
+    msg = `did not find expected ',' or '${flow[1] === "sequence" ? "]" : "}"}'`;
+  }
+  return `error converting YAML to JSON: yaml: line ${line}: ${msg}`;
+}
+
+function readError(path: string, e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return `open ${path}: no such file or directory`;
+  if (e instanceof Deno.errors.PermissionDenied) return `open ${path}: permission denied`;
+  if (e instanceof Deno.errors.IsADirectory) return `read ${path}: is a directory`;
+  return `open ${path}: ${e instanceof Error ? e.message : String(e)}`;
+}
+
+export function loadConfigFile(path: string, readFile: (p: string) => string): FileResult {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (e) {
+    return { ok: false, error: readError(path, e), raw: false };
+  }
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text, { version: "1.1" });
+  } catch (e) {
+    return { ok: false, error: yamlError(e, text), raw: false };
+  }
+  const state = newFlagState();
+  const explicit = new Set<string>();
+  const rawURLs = new Map<string, string>();
+  const unmarshal = (m: string) => ({
+    ok: false as const,
+    error: `error unmarshaling JSON: while decoding JSON: ${m}`,
+    raw: false,
+  });
+  if (doc === null || doc === undefined) doc = {};
+  if (typeof doc !== "object" || Array.isArray(doc)) {
+    return unmarshal(
+      `json: cannot unmarshal ${jsonType(doc)} into Go value of type embed.configYAML`,
+    );
+  }
+  const entries = Object.entries(doc as Record<string, unknown>).map(([k, v]) =>
+    [k.toLowerCase(), v] as const
+  );
+  // etcd decodes the file twice: the server struct, then the v2-proxy struct.
+  const passes = [
+    entries.filter(([k]) => !PROXY_KEYS.has(k)),
+    entries.filter(([k]) => PROXY_KEYS.has(k)),
+  ];
+  for (const pass of passes) {
+    for (const [key, value] of pass) {
+      if (value === null) continue;
+      const struct = PROXY_KEYS.has(key) ? "configProxy" : "configYAML";
+      if (key === "client-transport-security" || key === "peer-transport-security") {
+        if (typeof value !== "object" || Array.isArray(value)) {
+          return unmarshal(
+            `json: cannot unmarshal ${
+              jsonType(value)
+            } into Go struct field ${struct}.${key} of type embed.securityConfig`,
+          );
+        }
+        for (const [sub, sv] of Object.entries(value as Record<string, unknown>)) {
+          const names = TLS_KEYS[sub.toLowerCase()];
+          if (!names || sv === null) continue;
+          const name = names[key.startsWith("peer") ? 1 : 0];
+          const spec = FLAG_BY_NAME.get(name) ?? STRING_SPEC;
+          const decoded = decodeValue(spec, sub, sv, `securityConfig.${key}.${sub.toLowerCase()}`);
+          if ("error" in decoded) return unmarshal(decoded.error);
+          state.values.set(name, decoded.value);
+          explicit.add(name);
+        }
+        continue;
+      }
+      const spec = FLAG_BY_NAME.get(key);
+      if (
+        !spec || NESTED_ONLY.has(key) || spec.kind === "ignored" || key === "config-file" ||
+        key === "version"
+      ) continue;
+      if (spec.kind === "urls" || spec.kind === "select") {
+        if (typeof value !== "string") {
+          return unmarshal(
+            `json: cannot unmarshal ${
+              jsonType(value)
+            } into Go struct field ${struct}.${key} of type string`,
+          );
+        }
+        if (value !== "") rawURLs.set(key, value);
+        continue;
+      }
+      const decoded = decodeValue(spec, key, value, `${struct}.${key}`);
+      if ("error" in decoded) return unmarshal(decoded.error);
+      state.values.set(key, decoded.value);
+      explicit.add(key);
+    }
+  }
+  for (const key of URL_KEYS) {
+    const raw = rawURLs.get(key);
+    if (raw === undefined) continue;
+    const list = parseURLFlag(raw);
+    if ("error" in list) {
+      return { ok: false, error: `unexpected error setting up ${key}: ${list.error}`, raw: true };
+    }
+    state.values.set(key, list);
+    explicit.add(key);
+  }
+  for (
+    const [key, flagName] of [["discovery-fallback", "discovery-fallback flag"], [
+      "proxy",
+      "proxyFlag",
+    ]]
+  ) {
+    const raw = rawURLs.get(key);
+    if (raw === undefined) continue;
+    if (!FLAG_BY_NAME.get(key)!.choices!.includes(raw)) {
+      return {
+        ok: false,
+        error: `unexpected error setting up ${flagName}: invalid value`,
+        raw: true,
+      };
+    }
+    state.values.set(key, raw);
+    explicit.add(key);
+  }
+  const clusterState = rawURLs.get("initial-cluster-state");
+  if (clusterState !== undefined) {
+    state.values.set("initial-cluster-state", clusterState);
+    explicit.add("initial-cluster-state");
+  }
+  const discovery = state.values.get("discovery") || state.values.get("discovery-srv");
+  if (discovery && state.values.get("initial-cluster") === DEFAULT_INITIAL_CLUSTER) {
+    state.values.set("initial-cluster", "");
+  }
+  return { ok: true, state, explicit };
+}

@@ -1,0 +1,108 @@
+// etcd 3.4's checks of --logger, --log-level, --log-outputs and the deprecated logging flags
+// (embed.Config.setupLogging), with its stderr warnings and error texts.
+import { goQuote, goQuoteList } from "./gostr.ts";
+import { type Notice, rawNotice } from "./notice.ts";
+
+export interface LoggingInput {
+  logger: string;
+  logLevel: string;
+  logOutputs: string[];
+  deprecatedLogOutput: string[];
+  debug: boolean;
+  logPackageLevels: string;
+}
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error", "dpanic", "panic", "fatal"];
+
+function levelError(level: string): string | undefined {
+  if (LOG_LEVELS.includes(level)) return undefined;
+  // etcd 3.4 panics here; etcd-ts refuses the value with a plain error instead.
+  return `unknown log-level ${
+    goQuote(level)
+  } (only supports debug, info, warn, error, panic, or fatal)`;
+}
+
+/** Returns the error, if any; pushes etcd's raw stderr warnings; may fix up logOutputs. */
+export function checkLogging(cfg: LoggingInput, notices: Notice[]): string | undefined {
+  const dep = cfg.deprecatedLogOutput;
+  const outs = cfg.logOutputs;
+  if (dep.length !== outs.length) {
+    if (dep.length > outs.length) {
+      notices.push(
+        rawNotice("'--log-output' flag has been deprecated! Please use '--log-outputs'!"),
+      );
+      cfg.logOutputs = dep;
+    }
+  } else {
+    if (dep.length > 1) {
+      return "both '--log-output' and '--log-outputs' are set; only set '--log-outputs'";
+    }
+    if (dep.length < 1) return "either '--log-output' or '--log-outputs' flag must be set";
+    if (dep[0] === outs[0] && dep[0] !== "default") {
+      return `'--log-output=${goQuoteList(dep)}' and '--log-outputs=${
+        goQuoteList(outs)
+      }' are incompatible; only set --log-outputs`;
+    }
+    if (dep[0] !== "default") {
+      notices.push(
+        rawNotice(`[WARNING] Deprecated '--log-output' flag is set to ${goQuoteList(dep)}`),
+      );
+      notices.push(rawNotice("Please use '--log-outputs' flag"));
+    }
+  }
+  if (cfg.debug) {
+    notices.push(
+      rawNotice(
+        `[WARNING] Deprecated '--debug' flag is set to true (use '--log-level=debug' instead`,
+      ),
+    );
+    if (cfg.logLevel !== "debug") {
+      notices.push(
+        rawNotice(
+          `[WARNING] Deprecated '--debug' flag is set to true with inconsistent '--log-level=${cfg.logLevel}' flag`,
+        ),
+      );
+    }
+  }
+  if (cfg.logger === "zap" && cfg.logPackageLevels !== "") {
+    notices.push(
+      rawNotice(
+        `[WARNING] Deprecated '--log-package-levels' flag is set to ${
+          goQuote(cfg.logPackageLevels)
+        }, but '--logger=zap' is set. Ignored.`,
+      ),
+    );
+  }
+  switch (cfg.logger) {
+    case "capnslog": {
+      notices.push(
+        rawNotice(
+          "[WARNING] Deprecated '--logger=capnslog' flag is set; use '--logger=zap' flag instead",
+        ),
+      );
+      if (!cfg.debug) {
+        const err = levelError(cfg.logLevel);
+        if (err) return err;
+      }
+      if (cfg.logOutputs.length !== 1) {
+        return `--logger=capnslog supports only 1 value in '--log-outputs', got ${
+          goQuoteList(cfg.logOutputs)
+        }`;
+      }
+      const out = cfg.logOutputs[0];
+      if (!["default", "stderr", "stdout"].includes(out)) {
+        return `unknown log-output ${goQuote(out)} (only supports "default", "stderr", "stdout")`;
+      }
+      return undefined;
+    }
+    case "zap": {
+      if (cfg.logOutputs.length === 0) cfg.logOutputs = ["default"];
+      if (cfg.logOutputs.length > 1 && cfg.logOutputs.includes("default")) {
+        return `multi logoutput for "default" is not supported yet`;
+      }
+      return levelError(cfg.logLevel);
+    }
+    default:
+      return `unknown logger option ${goQuote(cfg.logger)}`;
+  }
+}

@@ -1,0 +1,14 @@
+// Server configuration: etcd 3.4's flags, ETCD_* variables and config file -> one Config.
+export { parseServerArgs } from "./server_args.ts";
+export type { FailLogging, ParseOutcome } from "./server_args.ts";
+export type { Config, InitialClusterMember, LoggerKind, TLSConfig } from "./types.ts";
+export type { Notice, NoticeLevel } from "./notice.ts";
+export { CIPHER_SUITES, listenerConfigError } from "./listeners.ts";
+export { EtcdURL, formatURL } from "./etcd_url.ts";
+export { initialClusterFromName, parseInitialCluster } from "./initial_cluster.ts";
+export { parseURLList } from "./urls.ts";
+export { formatGoDuration, parseGoDuration } from "./duration.ts";
+export { ETCD_CLUSTER_VERSION, ETCD_VERSION, VERSION, versionText } from "./version.ts";
+export { helpText, USAGE } from "./help.ts";
+export { parseGatewayArgs } from "./gateway.ts";
+export type { GatewayConfig, GatewayOutcome } from "./gateway.ts";
