@@ -10,7 +10,7 @@
 // either whole or missing, never half of one.
 
 import { crc32c } from "./crc32c.ts";
-import type { Entry, HardState } from "./types.ts";
+import type { Entry, HardState } from "../raft/mod.ts";
 
 export enum RecordType {
   Metadata = 1,

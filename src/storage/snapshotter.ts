@@ -7,7 +7,7 @@
 import { crc32c } from "./crc32c.ts";
 import { hex16, join, listDir, mkdirDurable, parseHex16, removeIfExists } from "./fsutil.ts";
 import { writeFileAtomic } from "./fsutil.ts";
-import type { Snapshot } from "./types.ts";
+import type { Snapshot } from "../raft/mod.ts";
 
 const MAGIC = new TextEncoder().encode("ETSNAP01");
 const SNAP_NAME = /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/;

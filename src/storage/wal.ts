@@ -27,7 +27,7 @@ import {
   RecordType,
 } from "./record.ts";
 import { type SegmentName, segmentName, WalError } from "./segment.ts";
-import type { Entry, HardState } from "./types.ts";
+import type { Entry, HardState } from "../raft/mod.ts";
 
 export { WalError };
 

@@ -9,7 +9,7 @@ import {
   RecordType,
 } from "./record.ts";
 import { listSegments, type ScannedRecord, scanSegment, WalError } from "./segment.ts";
-import type { Entry, HardState } from "./types.ts";
+import type { Entry, HardState } from "../raft/mod.ts";
 import { removeStaleTemporaries, Wal, type WalOptions } from "./wal.ts";
 
 /** What openWal() cut off the end of the last segment. */

@@ -2,7 +2,8 @@
 //   deno run -A tests/storage/fsync_bench.ts [seconds per case] [dir]
 // The directory defaults to a temporary one; pass a path on the disk the server will use.
 
-import { createWal, type Entry } from "../../src/storage/mod.ts";
+import type { Entry } from "../../src/raft/mod.ts";
+import { createWal } from "../../src/storage/mod.ts";
 
 const seconds = Number(Deno.args[0] ?? 3);
 const base = Deno.args[1] ?? (await Deno.makeTempDir({ prefix: "etcd-ts-fsync-bench-" }));

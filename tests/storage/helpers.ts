@@ -1,6 +1,6 @@
 // Shared fixtures for the storage tests.
 
-import type { Entry, HardState } from "../../src/storage/mod.ts";
+import type { Entry, HardState } from "../../src/raft/mod.ts";
 
 export const META = new TextEncoder().encode("member 8e9e05c52164694d cluster cdf818194e3a8c32");
 

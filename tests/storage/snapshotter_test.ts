@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type Snapshot, Snapshotter } from "../../src/storage/mod.ts";
+import type { Snapshot } from "../../src/raft/mod.ts";
+import { Snapshotter } from "../../src/storage/mod.ts";
 import { tempDir } from "./helpers.ts";
 
 function snap(term: number, index: number, data = `state at ${index}`): Snapshot {
