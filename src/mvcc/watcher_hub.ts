@@ -64,6 +64,8 @@ interface Stream {
   catchUpTimer: unknown;
   progressTimer: unknown;
   closed: boolean;
+  // Closes the stream from the hub's side and tells the transport why.
+  fail(err: unknown): void;
 }
 
 export function createWatcherHub(
@@ -154,7 +156,15 @@ export function createWatcherHub(
   const catchUp = (s: Stream) => {
     for (const w of [...s.unsynced]) {
       if (s.closed || s.queue.bytes > catchUpRoom) return;
-      if (w.state === "unsynced") catchUpStep(w);
+      if (w.state !== "unsynced") continue;
+      try {
+        catchUpStep(w);
+      } catch (err) {
+        // The store failed to serve history (compaction cannot: it is checked first). Ending
+        // the stream lets the client re-watch, instead of losing events silently.
+        s.fail(err);
+        return;
+      }
     }
     if (s.unsynced.size > 0 && s.queue.bytes <= catchUpRoom) scheduleCatchUp(s);
   };
@@ -222,11 +232,11 @@ export function createWatcherHub(
     s.progressTimer = timers.setTimeout(() => progressTick(s), progressIntervalMs);
   };
 
-  const createStream = (send: WatchSend): WatchStream => {
+  const createStream = (send: WatchSend, onClosed?: (err: unknown) => void): WatchStream => {
     const s: Stream = {
       queue: new SendQueue(send, () => {
         if (s.unsynced.size > 0 && s.queue.bytes <= catchUpRoom) scheduleCatchUp(s);
-      }, () => stream.close()),
+      }, (err) => s.fail(err)),
       watchers: new Map(),
       unsynced: new Set(),
       nextId: 0,
@@ -234,6 +244,11 @@ export function createWatcherHub(
       catchUpTimer: undefined,
       progressTimer: undefined,
       closed: false,
+      fail(err) {
+        if (s.closed) return;
+        stream.close();
+        onClosed?.(err);
+      },
     };
     streams.add(s);
 

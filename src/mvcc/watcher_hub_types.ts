@@ -1,25 +1,9 @@
-// Shapes the watcher hub works with. KeyValue and Event are declared structurally as the team
-// contract defines them for src/mvcc, so the store's own types are assignable to them.
+// Shapes the watcher hub works with. KeyValue, Event and EventType are the store's own.
 
-export interface KeyValue {
-  key: Uint8Array;
-  createRevision: number;
-  modRevision: number;
-  version: number;
-  value: Uint8Array;
-  lease: bigint;
-}
+import type { Event } from "./types.ts";
 
-export enum EventType {
-  PUT = 0,
-  DELETE = 1,
-}
-
-export interface Event {
-  type: EventType;
-  kv: KeyValue;
-  prevKv?: KeyValue;
-}
+export { EventType } from "./types.ts";
+export type { Event, KeyValue } from "./types.ts";
 
 // etcdserverpb.WatchCreateRequest.FilterType
 export enum FilterType {
@@ -115,7 +99,9 @@ export interface WatcherHubStats {
 
 export interface WatcherHub {
   notify(rev: number, events: Event[]): void;
-  createStream(send: WatchSend): WatchStream;
+  // `onClosed` runs when the hub ends the stream itself: `send` failed, or reading history
+  // did; the transport then ends the gRPC call.
+  createStream(send: WatchSend, onClosed?: (err: unknown) => void): WatchStream;
   // After the store was replaced (a raft snapshot): every watcher re-reads from history.
   resync(): void;
   stats(): WatcherHubStats;

@@ -267,9 +267,14 @@ Deno.test("a failing send closes the stream and its watchers", async () => {
   const store = new FakeStore();
   const timers = new FakeTimers();
   const hub = createWatcherHub(store, { timers });
-  const stream = hub.createStream(() => Promise.reject(new Error("gone")));
+  const closedWith: unknown[] = [];
+  const stream = hub.createStream(
+    () => Promise.reject(new Error("gone")),
+    (err) => closedWith.push(err),
+  );
   stream.create({ key: enc("k") });
   await settle(timers);
+  assert.deepEqual(closedWith.map((e) => (e as Error).message), ["gone"]);
   assert.deepEqual(hub.stats(), {
     streams: 0,
     syncedWatchers: 0,
@@ -278,6 +283,26 @@ Deno.test("a failing send closes the stream and its watchers", async () => {
     bufferedBytes: 0,
   });
   write(store, hub, { put: "k" });
+});
+
+Deno.test("a store failing to serve history ends the stream and says why", async () => {
+  const store = new FakeStore();
+  const timers = new FakeTimers();
+  const hub = createWatcherHub({
+    currentRevision: () => store.currentRevision(),
+    compactRevision: () => store.compactRevision(),
+    history: () => {
+      throw new Error("disk on fire");
+    },
+  }, { timers });
+  const consumer = new Consumer();
+  const closedWith: unknown[] = [];
+  const stream = hub.createStream(consumer.send, (err) => closedWith.push(err));
+  write(store, hub, { put: "k" });
+  stream.create({ key: enc("k"), startRevision: 1 });
+  await settle(timers);
+  assert.deepEqual(closedWith.map((e) => (e as Error).message), ["disk on fire"]);
+  assert.equal(hub.stats().streams, 0);
 });
 
 Deno.test("resync makes synced watchers re-read from the store after a restore", async () => {
