@@ -1,0 +1,163 @@
+// The lean HTTP/2 client against real etcd 3.4: unary gRPC calls, flow control with large values,
+// many concurrent streams, status mapping, PING and graceful close. etcd runs on 127.0.71.1.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import * as net from "node:net";
+import { tmpdir } from "node:os";
+import { connect, GrpcError, GrpcStatus, unaryCall } from "../../src/api/h2/mod.ts";
+import {
+  asBytes,
+  decodePutResponse,
+  decodeRangeResponse,
+  encodePutRequest,
+  encodeRangeRequest,
+} from "../../scripts/bench/pb.ts";
+
+const HOST = "127.0.71.1";
+const PORT = 2379;
+const PUT = "/etcdserverpb.KV/Put";
+const RANGE = "/etcdserverpb.KV/Range";
+
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    s.once("connect", () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once("error", () => resolve(true));
+  });
+}
+
+async function startEtcd(): Promise<{ proc: ChildProcess; dir: string }> {
+  for (const port of [PORT, PORT + 1]) {
+    assert.ok(await portFree(HOST, port), `${HOST}:${port} is in use`);
+  }
+  const dir = mkdtempSync(`${tmpdir()}/h2-etcd-`);
+  const proc = spawn("etcd", [
+    "--name",
+    "h2",
+    "--data-dir",
+    `${dir}/data`,
+    "--listen-client-urls",
+    `http://${HOST}:${PORT}`,
+    "--advertise-client-urls",
+    `http://${HOST}:${PORT}`,
+    "--listen-peer-urls",
+    `http://${HOST}:${PORT + 1}`,
+    "--initial-advertise-peer-urls",
+    `http://${HOST}:${PORT + 1}`,
+    "--initial-cluster",
+    `h2=http://${HOST}:${PORT + 1}`,
+  ], { stdio: "ignore" }); // prettier-ignore
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const c = await connect({ host: HOST, port: PORT, connectTimeoutMs: 1000 });
+      await unaryCall(c, RANGE, encodeRangeRequest({ key: asBytes("health") }), {
+        timeoutMs: 2000,
+      });
+      c.destroy();
+      return { proc, dir };
+    } catch (e) {
+      if (Date.now() > deadline) {
+        proc.kill("SIGKILL");
+        throw e;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+Deno.test("lean h2 client against etcd 3.4", async (t) => {
+  const started = performance.now();
+  const { proc, dir } = await startEtcd();
+  const exited = new Promise((r) => proc.once("exit", r));
+  try {
+    const conn = await connect({ host: HOST, port: PORT });
+
+    await t.step("Put then Range returns the value", async () => {
+      const put = decodePutResponse(
+        await unaryCall(
+          conn,
+          PUT,
+          encodePutRequest({ key: asBytes("foo"), value: asBytes("bar") }),
+        ),
+      );
+      assert.ok(put.header.revision >= 2);
+      const got = decodeRangeResponse(
+        await unaryCall(conn, RANGE, encodeRangeRequest({ key: asBytes("foo") })),
+      );
+      assert.equal(got.count, 1);
+      assert.equal(new TextDecoder().decode(got.kvs[0].value), "bar");
+      assert.equal(got.kvs[0].modRevision, put.header.revision);
+    });
+
+    await t.step("1 MiB value: send and receive windows are replenished", async () => {
+      // a small receive window forces our WINDOW_UPDATEs; etcd's 64 KiB window forces its own
+      const small = await connect({
+        host: HOST,
+        port: PORT,
+        settings: { initialWindowSize: 65535 },
+        connectionWindowSize: 65535,
+      });
+      const value = new Uint8Array(1024 * 1024).map((_, i) => i % 251);
+      await unaryCall(small, PUT, encodePutRequest({ key: asBytes("big"), value }));
+      const got = decodeRangeResponse(
+        await unaryCall(small, RANGE, encodeRangeRequest({ key: asBytes("big") })),
+      );
+      assert.deepEqual(got.kvs[0].value, value);
+      await small.close();
+    });
+
+    await t.step("500 concurrent calls on one connection", async () => {
+      await Promise.all(
+        Array.from(
+          { length: 500 },
+          (_, i) =>
+            unaryCall(
+              conn,
+              PUT,
+              encodePutRequest({ key: asBytes(`many/${i}`), value: asBytes(`v${i}`) }),
+            ),
+        ),
+      );
+      const got = decodeRangeResponse(
+        await unaryCall(
+          conn,
+          RANGE,
+          encodeRangeRequest({ key: asBytes("many/"), rangeEnd: asBytes("many0") }),
+        ),
+      );
+      assert.equal(got.count, 500);
+    });
+
+    await t.step("errors carry etcd's status and message", async () => {
+      await assert.rejects(
+        unaryCall(conn, RANGE, encodeRangeRequest({ key: new Uint8Array(0) })),
+        (e) =>
+          e instanceof GrpcError && e.code === GrpcStatus.INVALID_ARGUMENT &&
+          e.details === "etcdserver: key is not provided",
+      );
+      await assert.rejects(
+        unaryCall(conn, "/etcdserverpb.KV/NoSuchMethod", new Uint8Array(0)),
+        (e) => e instanceof GrpcError && e.code === GrpcStatus.UNIMPLEMENTED,
+      );
+    });
+
+    await t.step("PING and graceful close", async () => {
+      assert.ok((await conn.ping()) >= 0);
+      assert.equal(await conn.close(), undefined);
+      await assert.rejects(
+        unaryCall(conn, RANGE, encodeRangeRequest({ key: asBytes("foo") })),
+        (e) => e instanceof GrpcError,
+      );
+    });
+  } finally {
+    proc.kill("SIGTERM");
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+    console.log(`h2 against etcd: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+});
