@@ -1,0 +1,49 @@
+// The etcd-ts executable: `etcd-ts [flags]` runs a member exactly as `etcd [flags]` does;
+// `etcd-ts gateway ...` and the other subcommands are dispatched by their first argument.
+import { parseServerArgs } from "./src/config/mod.ts";
+import { createLogger, type Logger } from "./src/log/mod.ts";
+import type { Notice } from "./src/config/mod.ts";
+import { runMember } from "./src/embed/run.ts";
+import { runGatewayCommand } from "./src/gateway/mod.ts";
+
+function writeNotices(log: Logger, notices: Notice[]): void {
+  for (const n of notices) {
+    if (n.raw) log.raw(n.text);
+    else log.log(n.level, { pkg: n.pkg, text: n.text, msg: n.msg, fields: n.fields });
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "gateway") return await runGatewayCommand(argv.slice(1));
+  const outcome = parseServerArgs(argv, Deno.env.toObject());
+  switch (outcome.action) {
+    case "print":
+      Deno.stdout.writeSync(new TextEncoder().encode(outcome.stdout));
+      return 0;
+    case "fail": {
+      if (!outcome.logged) {
+        Deno.stderr.writeSync(new TextEncoder().encode(outcome.stderr));
+        return outcome.exitCode;
+      }
+      const log = createLogger(outcome.logging);
+      writeNotices(log, outcome.notices);
+      writeNotices(log, outcome.records);
+      return outcome.exitCode;
+    }
+    case "run": {
+      const { config } = outcome;
+      const log = createLogger({
+        logger: config.logger,
+        level: config.logLevel,
+        outputs: config.logOutputs,
+      });
+      writeNotices(log, outcome.notices);
+      return await runMember(config, log);
+    }
+  }
+}
+
+if (import.meta.main) {
+  const code = await main(Deno.args);
+  if (code !== 0) Deno.exit(code);
+}

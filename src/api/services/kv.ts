@@ -1,0 +1,28 @@
+// etcdserverpb.KV over gRPC: decoded requests go to the member, its answers come back.
+import type { GrpcServer } from "../grpc/mod.ts";
+import type { EtcdServer } from "../../server/mod.ts";
+
+export function addKvService(grpc: GrpcServer, server: EtcdServer): void {
+  grpc.addService("etcdserverpb.KV", {
+    Range: async (req, ctx) => {
+      await server.serving(ctx.metadata);
+      return await server.kv.range(req);
+    },
+    Put: async (req, ctx) => {
+      await server.serving(ctx.metadata);
+      return await server.kv.put(req);
+    },
+    DeleteRange: async (req, ctx) => {
+      await server.serving(ctx.metadata);
+      return await server.kv.deleteRange(req);
+    },
+    Txn: async (req, ctx) => {
+      await server.serving(ctx.metadata);
+      return await server.kv.txn(req);
+    },
+    Compact: async (req, ctx) => {
+      await server.serving(ctx.metadata);
+      return await server.kv.compact(req);
+    },
+  });
+}

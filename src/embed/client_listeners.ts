@@ -1,0 +1,62 @@
+// The client listeners of one member: every --listen-client-urls URL serves gRPC and HTTP on
+// one port. They open before the member is ready (so clients can connect early) but requests
+// wait for readiness; "serving ... requests on" is logged once the member serves.
+import type { Config } from "../config/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { GrpcServer, serveClient } from "../api/mod.ts";
+import { createClientHttp, registerServices } from "../api/services/mod.ts";
+import type { EtcdServer } from "../server/server.ts";
+
+export interface OpenListener {
+  announce(): void;
+  close(): Promise<void>;
+}
+
+/** gRPC accepts requests up to --max-request-bytes plus etcd's 512 KiB of slack. */
+const GRPC_OVERHEAD_BYTES = 512 * 1024;
+
+export async function openClientListeners(
+  config: Config,
+  server: EtcdServer,
+  log: Logger,
+): Promise<OpenListener[]> {
+  const grpc = new GrpcServer({
+    maxReceiveMessageSize: config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+  });
+  registerServices(grpc, server, config);
+  const http = createClientHttp(server, config);
+  const out: OpenListener[] = [];
+  for (const url of config.listenClientUrls) {
+    let listener;
+    try {
+      listener = await serveClient(url, { grpc, http });
+    } catch (err) {
+      log.fatal({
+        pkg: "etcdmain",
+        text: `listen tcp ${url.host}: bind: ${(err as Error).message}`,
+        msg: "discovery failed",
+        fields: { error: (err as Error).message },
+      });
+    }
+    const host = `${url.hostname}:${listener.address.port}`;
+    out.push({
+      announce: () =>
+        url.protocol === "https:"
+          ? log.info({
+            pkg: "embed",
+            text: `serving client requests on ${host}`,
+            msg: "serving client traffic securely",
+            fields: { address: host },
+          })
+          : log.notice({
+            pkg: "embed",
+            text:
+              `serving insecure client requests on ${host}, this is strongly discouraged!`,
+            msg: "serving client traffic insecurely; this is strongly discouraged!",
+            fields: { address: host },
+          }),
+      close: () => listener.close(),
+    });
+  }
+  return out;
+}

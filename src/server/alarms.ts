@@ -1,0 +1,62 @@
+// Cluster alarms (etcd's alarm store): NOSPACE when a member's backend exceeds its quota,
+// CORRUPT on a hash mismatch. Changed only through raft, persisted beside the key space.
+import type { AuxBuckets } from "../mvcc/mod.ts";
+
+export enum AlarmType {
+  NONE = 0,
+  NOSPACE = 1,
+  CORRUPT = 2,
+}
+
+export enum AlarmAction {
+  GET = 0,
+  ACTIVATE = 1,
+  DEACTIVATE = 2,
+}
+
+export interface AlarmMember {
+  memberID: bigint;
+  alarm: AlarmType;
+}
+
+export interface AlarmRequest {
+  action: AlarmAction;
+  memberID: bigint;
+  alarm: AlarmType;
+}
+
+const key = (a: AlarmMember) => `${a.alarm}/${a.memberID.toString(16)}`;
+
+export class Alarms {
+  constructor(readonly bucket: () => AuxBuckets) {}
+
+  list(): AlarmMember[] {
+    return this.bucket().list("alarm").map(([k]) => {
+      const [alarm, member] = k.split("/");
+      return { alarm: Number(alarm), memberID: BigInt("0x" + member) };
+    });
+  }
+
+  active(type: AlarmType): boolean {
+    return this.list().some((a) => a.alarm === type);
+  }
+
+  /** Applies a committed Alarm request; answers with the alarms it affected, as etcd. */
+  apply(req: AlarmRequest): { alarms: AlarmMember[] } {
+    const a = { memberID: req.memberID, alarm: req.alarm };
+    switch (req.action) {
+      case AlarmAction.GET:
+        return { alarms: this.list() };
+      case AlarmAction.ACTIVATE:
+        if (req.alarm === AlarmType.NONE) return { alarms: [] };
+        this.bucket().put("alarm", key(a), new Uint8Array());
+        return { alarms: [a] };
+      case AlarmAction.DEACTIVATE: {
+        const existed = this.list().some((x) => key(x) === key(a));
+        if (!existed) return { alarms: [] };
+        this.bucket().delete("alarm", key(a));
+        return { alarms: [a] };
+      }
+    }
+  }
+}

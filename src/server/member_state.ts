@@ -1,0 +1,223 @@
+// Opens a member's durable state: a new member bootstraps its log and backend from the initial
+// cluster; an initialized one (its WAL dir holds segments) restarts from snapshot + log +
+// backend and ignores every --initial-cluster* flag, as etcd does.
+import { join } from "node:path";
+import { mkdirSync } from "node:fs";
+import {
+  type ConfState,
+  MemoryStorage,
+  RawNode,
+  type RaftLogger,
+} from "../raft/mod.ts";
+import {
+  createWal,
+  type DataDirLock,
+  lockDataDir,
+  openWal,
+  Snapshotter,
+  type Wal,
+  walExists,
+} from "../storage/mod.ts";
+import { createLessor, type Lessor, minLeaseTTL } from "../lease/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { formatId } from "./ids.ts";
+import { type Member, memberToJSON, Membership } from "./membership.ts";
+import { Backend } from "./backend.ts";
+
+export interface MemberState {
+  memberId: bigint;
+  membership: Membership;
+  node: RawNode;
+  storage: MemoryStorage;
+  wal: Wal;
+  snapshotter: Snapshotter;
+  backend: Backend;
+  lessor: Lessor;
+  lock: DataDirLock;
+  confState: ConfState;
+  /** Index and term of the newest raft snapshot (0 when none). */
+  snapshotIndex: number;
+  snapshotTerm: number;
+  /** true when this start created the member (new cluster or join), false on restart. */
+  isNew: boolean;
+}
+
+export interface MemberPaths {
+  dataDir: string;
+  memberDir: string;
+  walDir: string;
+  snapDir: string;
+  dbPath: string;
+}
+
+export function memberPaths(dataDir: string, walDir: string): MemberPaths {
+  const memberDir = join(dataDir, "member");
+  const snapDir = join(memberDir, "snap");
+  return {
+    dataDir,
+    memberDir,
+    walDir: walDir || join(memberDir, "wal"),
+    snapDir,
+    dbPath: join(snapDir, "db"),
+  };
+}
+
+export interface RaftTiming {
+  heartbeatMs: number;
+  electionMs: number;
+  preVote: boolean;
+}
+
+/** Whether this data dir already holds an initialized member. */
+export function isInitialized(paths: MemberPaths): boolean {
+  return walExists(paths.walDir);
+}
+
+function encodeMetadata(memberId: bigint, clusterId: bigint): Uint8Array {
+  const out = new Uint8Array(16);
+  const v = new DataView(out.buffer);
+  v.setBigUint64(0, memberId);
+  v.setBigUint64(8, clusterId);
+  return out;
+}
+
+function decodeMetadata(b: Uint8Array): { memberId: bigint; clusterId: bigint } {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return { memberId: v.getBigUint64(0), clusterId: v.getBigUint64(8) };
+}
+
+function raftLogger(log: Logger): RaftLogger {
+  return {
+    info: (text) => log.info({ pkg: "raft", text }),
+    warn: (text) => log.warn({ pkg: "raft", text }),
+    debug: (text) => log.debug({ pkg: "raft", text }),
+  };
+}
+
+function openCommon(paths: MemberPaths, timing: RaftTiming, log: Logger) {
+  mkdirSync(paths.snapDir, { recursive: true, mode: 0o700 });
+  const lock = lockDataDir(paths.memberDir, paths.dataDir);
+  const backend = new Backend(paths.dbPath);
+  const lessor = createLessor({
+    minTTL: minLeaseTTL(timing.electionMs, timing.heartbeatMs),
+    now: () => Date.now(),
+    persistence: backend.leasePersistence(),
+  });
+  const snapshotter = new Snapshotter(paths.snapDir, {
+    warn: (text) => log.warn({ pkg: "snap", text }),
+  });
+  return { lock, backend, lessor, snapshotter };
+}
+
+function newRawNode(
+  id: bigint,
+  storage: MemoryStorage,
+  timing: RaftTiming,
+  log: Logger,
+  applied?: number,
+): RawNode {
+  return new RawNode({
+    id,
+    electionTick: Math.floor(timing.electionMs / timing.heartbeatMs),
+    heartbeatTick: 1,
+    storage,
+    applied,
+    maxSizePerMsg: 1024 * 1024,
+    maxInflightMsgs: 4096 / 8,
+    checkQuorum: true,
+    preVote: timing.preVote,
+    random: Math.random,
+    logger: raftLogger(log),
+  });
+}
+
+/** Creates a new member of a new cluster: WAL with our identity, the initial members in Raft. */
+export async function bootstrapMember(
+  paths: MemberPaths,
+  timing: RaftTiming,
+  log: Logger,
+  members: Member[],
+  memberId: bigint,
+  clusterId: bigint,
+): Promise<MemberState> {
+  const common = openCommon(paths, timing, log);
+  const membership = new Membership(clusterId);
+  const wal = await createWal(paths.walDir, encodeMetadata(memberId, clusterId));
+  const storage = new MemoryStorage();
+  const node = newRawNode(memberId, storage, timing, log);
+  // Each initial member enters the log as a committed AddNode conf change, whose context is
+  // the member itself; applying them builds the membership on every member alike.
+  node.bootstrap(members.map((m) => ({
+    id: m.id,
+    context: new TextEncoder().encode(JSON.stringify(memberToJSON(m))),
+  })));
+  log.info({
+    pkg: "etcdserver",
+    text: `starting member ${formatId(memberId)} in cluster ${formatId(clusterId)}`,
+    msg: "starting local member",
+    fields: { "local-member-id": formatId(memberId), "cluster-id": formatId(clusterId) },
+  });
+  return {
+    memberId,
+    membership,
+    node,
+    storage,
+    wal,
+    ...common,
+    confState: { voters: [], learners: [] },
+    snapshotIndex: 0,
+    snapshotTerm: 0,
+    isNew: true,
+  };
+}
+
+/** Restarts an initialized member from its newest snapshot, its log and its backend. */
+export async function restartMember(
+  paths: MemberPaths,
+  timing: RaftTiming,
+  log: Logger,
+): Promise<MemberState> {
+  log.info({
+    pkg: "etcdmain",
+    text: "the server is already initialized as member before, starting as etcd member...",
+    msg: "server has been already initialized",
+    fields: { "data-dir": paths.dataDir, "dir-type": "member" },
+  });
+  const common = openCommon(paths, timing, log);
+  const snapshot = await common.snapshotter.loadNewest();
+  const from = snapshot
+    ? { index: snapshot.metadata.index, term: snapshot.metadata.term }
+    : { index: 0, term: 0 };
+  const opened = await openWal(paths.walDir, from);
+  if (opened.repaired) log.warn({ pkg: "wal", text: opened.repaired.message });
+  const { memberId, clusterId } = decodeMetadata(opened.metadata);
+  const storage = new MemoryStorage();
+  if (snapshot) storage.applySnapshot(snapshot);
+  storage.setHardState(opened.hardState);
+  storage.append(opened.entries);
+  const membership = common.backend.loadMembership() ?? new Membership(clusterId);
+  const node = newRawNode(memberId, storage, timing, log, snapshot?.metadata.index ?? 0);
+  common.lessor.restore();
+  log.info({
+    pkg: "etcdserver",
+    text: `restarting member ${formatId(memberId)} in cluster ${formatId(clusterId)} at commit index ${opened.hardState.commit}`,
+    msg: "restarting local member",
+    fields: {
+      "local-member-id": formatId(memberId),
+      "cluster-id": formatId(clusterId),
+      "commit-index": opened.hardState.commit,
+    },
+  });
+  return {
+    memberId,
+    membership,
+    node,
+    storage,
+    wal: opened.wal,
+    ...common,
+    confState: snapshot?.metadata.confState ?? { voters: [], learners: [] },
+    snapshotIndex: snapshot?.metadata.index ?? 0,
+    snapshotTerm: snapshot?.metadata.term ?? 0,
+    isNew: false,
+  };
+}

@@ -1,0 +1,351 @@
+// One member (etcd's EtcdServer): proposes client writes to Raft and waits for their apply,
+// serves linearizable reads through ReadIndex, publishes itself, sets the cluster version and
+// keeps leases expiring on the leader. The api/ layer talks to the cluster only through this.
+import { type Message, type RawNode, StateType } from "../raft/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { EtcdError, Errors } from "./errors.ts";
+import { formatId } from "./ids.ts";
+import { formatAttributes } from "./membership.ts";
+import { encodeRequest, type InternalRequest, type RequestKind } from "./request.ts";
+import { ReadIndexer } from "./read_index.ts";
+import { RequestIdGenerator, Wait } from "./wait.ts";
+import type { Backend } from "./backend.ts";
+import { Applier, type ApplyResult } from "./apply.ts";
+import { RaftDriver, type Transport } from "./raft_driver.ts";
+import type { MemberState } from "./member_state.ts";
+import { Snapshotting } from "./snapshotting.ts";
+import { ClusterApi } from "./cluster.ts";
+import { Maintenance } from "./maintenance.ts";
+import { KvApi } from "./kv.ts";
+import type { ConfChange } from "../raft/mod.ts";
+
+/** Proposals waiting for apply beyond this many committed-but-unapplied entries are refused. */
+const MAX_GAP_BETWEEN_APPLY_AND_COMMIT = 5000;
+
+export interface ServerOptions {
+  logger: Logger;
+  state: MemberState;
+  name: string;
+  clientURLs: string[];
+  heartbeatMs: number;
+  electionMs: number;
+  snapshotCount: number;
+  strictReconfigCheck: boolean;
+  maxTxnOps: number;
+  maxRequestBytes: number;
+  /** Backend size that raises the NOSPACE alarm; 0 or less disables the quota. */
+  quotaBackendBytes: number;
+  /** Injected for tests; Date.now otherwise. */
+  now?: () => number;
+}
+
+export interface ResponseHeader {
+  clusterId: bigint;
+  memberId: bigint;
+  revision: number;
+  raftTerm: number;
+}
+
+export class EtcdServer {
+  readonly log: Logger;
+  readonly state: MemberState;
+  readonly backend: Backend;
+  readonly node: RawNode;
+  readonly driver: RaftDriver;
+  readonly applier: Applier;
+  readonly reads: ReadIndexer;
+  readonly kv: KvApi;
+  readonly cluster: ClusterApi;
+  readonly maintenance: Maintenance;
+  readonly #wait = new Wait<ApplyResult>();
+  readonly #ids: RequestIdGenerator;
+  readonly #opts: ServerOptions;
+  readonly #readyWaiters: (() => void)[] = [];
+  #leader = 0n;
+  #term = 0;
+  #commit = 0;
+  #leaderChanges = 0;
+  #published = false;
+  #stopped = false;
+  #timers: number[] = [];
+
+  constructor(opts: ServerOptions, transport: Transport) {
+    this.#opts = opts;
+    this.log = opts.logger;
+    this.state = opts.state;
+    this.backend = opts.state.backend;
+    this.node = opts.state.node;
+    this.#ids = new RequestIdGenerator(this.state.memberId, this.now());
+    this.reads = new ReadIndexer({
+      requestReadIndex: (ctx) => {
+        this.node.readIndex(ctx);
+        this.driver.kick();
+      },
+      appliedIndex: () => this.applier.appliedIndex,
+    });
+    this.applier = new Applier(this, this.#wait);
+    this.kv = new KvApi(this, opts);
+    this.cluster = new ClusterApi(this);
+    this.maintenance = new Maintenance(this);
+    const snapshotting = new Snapshotting(this, opts.snapshotCount);
+    this.driver = new RaftDriver(this.node, this.state.storage, this.state.wal, this.state.snapshotter, transport, {
+      softState: (ss) => this.#onSoftState(ss.lead, ss.raftState),
+      hardState: (hs) => {
+        this.#term = hs.term;
+        this.#commit = hs.commit;
+      },
+      readStates: (rs) => rs.forEach((r) => this.reads.onReadState(r.index, r.requestCtx)),
+      applySnapshot: (snap) => this.applier.applySnapshot(snap),
+      applyEntries: (entries) => {
+        this.applier.apply(entries);
+        this.reads.onApplied(this.applier.appliedIndex);
+      },
+      afterApply: () => snapshotting.maybeSnapshot(),
+      fatal: (err) => this.log.fatal({ pkg: "etcdserver", text: `raft: ${err}` }),
+    }, opts.heartbeatMs);
+  }
+
+  get memberId(): bigint {
+    return this.state.memberId;
+  }
+  get clusterId(): bigint {
+    return this.state.membership.clusterId;
+  }
+  get term(): number {
+    return this.#term;
+  }
+  get leader(): bigint {
+    return this.#leader;
+  }
+  get leaderChanges(): number {
+    return this.#leaderChanges;
+  }
+  get strictReconfigCheck(): boolean {
+    return this.#opts.strictReconfigCheck;
+  }
+  /** The decided cluster version as `major.minor.0`, empty before the leader sets it. */
+  clusterVersion(): string {
+    return this.state.membership.version;
+  }
+  /** Whether we heard from this member recently (ourselves always). */
+  isActive(id: bigint): boolean {
+    return id === this.memberId || this.#activeSince(id);
+  }
+  #activeSince(id: bigint): boolean {
+    return this.node.status().progress?.get(id)?.recentActive ?? false;
+  }
+  get isLeader(): boolean {
+    return this.#leader === this.memberId;
+  }
+  now(): number {
+    return this.#opts.now ? this.#opts.now() : Date.now();
+  }
+  /** etcd's request timeout: 5 s plus two election timeouts. */
+  get requestTimeoutMs(): number {
+    return 5000 + 2 * this.#opts.electionMs;
+  }
+
+  start(): void {
+    this.driver.start();
+    this.#publish();
+    this.#timers.push(setInterval(() => this.#revokeExpiredLeases(), 500));
+  }
+
+  /** Resolves once this member has published its attributes: it may serve clients then. */
+  ready(): Promise<void> {
+    if (this.#published) return Promise.resolve();
+    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+  }
+
+  header(revision = this.backend.store.rev()): ResponseHeader {
+    return {
+      clusterId: this.clusterId,
+      memberId: this.memberId,
+      revision,
+      raftTerm: this.#term,
+    };
+  }
+
+  /** Proposes a request and resolves with its apply result, or etcd's error. */
+  async propose(kind: RequestKind, body: unknown, signal?: AbortSignal): Promise<ApplyResult> {
+    if (this.#stopped) throw Errors.stopped();
+    if (this.#commit - this.applier.appliedIndex > MAX_GAP_BETWEEN_APPLY_AND_COMMIT) {
+      throw Errors.tooManyRequests();
+    }
+    const request: InternalRequest = { kind, id: this.#ids.next(), body };
+    const data = encodeRequest(request);
+    const result = this.#wait.register(request.id);
+    const timer = setTimeout(() => this.#wait.fail(request.id, this.#timeoutError()), this.requestTimeoutMs);
+    const onAbort = () => this.#wait.fail(request.id, Errors.stopped());
+    signal?.addEventListener("abort", onAbort);
+    try {
+      this.#proposeWhenLeaderKnown(request.id, data);
+      return await result;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  // Without a leader Raft drops proposals; etcd's callers wait for one until their timeout.
+  #proposeWhenLeaderKnown(id: bigint, data: Uint8Array): void {
+    if (!this.#wait.has(id) || this.#stopped) return;
+    if (this.#leader === 0n) {
+      setTimeout(() => this.#proposeWhenLeaderKnown(id, data), this.#opts.heartbeatMs);
+      return;
+    }
+    try {
+      this.node.propose(data);
+      this.driver.kick();
+    } catch {
+      setTimeout(() => this.#proposeWhenLeaderKnown(id, data), this.#opts.heartbeatMs);
+    }
+  }
+
+  #timeoutError(): EtcdError {
+    return this.#leader === 0n ? Errors.timeoutDueToLeaderFail() : Errors.timeout();
+  }
+
+  /** Proposes a membership change; resolves once `applied` (the apply path's signal) does. */
+  async proposeConfChange(cc: ConfChange, applied: Promise<void>): Promise<void> {
+    if (this.#stopped) throw Errors.stopped();
+    let timer: number | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(this.#timeoutError()), this.requestTimeoutMs);
+    });
+    try {
+      this.node.proposeConfChange(cc);
+      this.driver.kick();
+      await Promise.race([applied, timeout]);
+    } catch (err) {
+      if (err instanceof EtcdError) throw err;
+      throw this.#leader === 0n ? Errors.noLeader() : err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Hands leadership to `target` and waits until it has taken over. */
+  async transferLeadership(target: bigint): Promise<void> {
+    this.node.transferLeader(target);
+    this.driver.kick();
+    const deadline = this.now() + this.requestTimeoutMs;
+    while (this.#leader !== target) {
+      if (this.now() > deadline || this.#stopped) throw Errors.timeout();
+      await new Promise((r) => setTimeout(r, this.#opts.heartbeatMs));
+    }
+  }
+
+  /** Waits until the member serves clients; fails fast without a leader when asked to. */
+  async serving(metadata: Record<string, string>): Promise<void> {
+    if (!this.#published) await this.ready();
+    this.requireLeader(metadata);
+  }
+
+  /** Waits until a read here observes every write acknowledged before the call. */
+  async linearizableRead(timeoutMs = this.requestTimeoutMs): Promise<void> {
+    if (this.#stopped) throw Errors.stopped();
+    let timer: number | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(this.#timeoutError()), timeoutMs);
+    });
+    try {
+      await Promise.race([this.reads.wait(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Fails fast without a leader when the client asked for it (the `hasleader` metadata). */
+  requireLeader(metadata: Record<string, string>): void {
+    if (metadata["hasleader"] === "true" && this.#leader === 0n) throw Errors.noLeader();
+  }
+
+  #onSoftState(lead: bigint, raftState: StateType): void {
+    const wasLeader = this.isLeader;
+    if (lead !== this.#leader) {
+      if (lead !== 0n) {
+        this.#leaderChanges++;
+        this.log.info({
+          pkg: "raft",
+          text: `raft.node: ${formatId(this.memberId)} elected leader ${formatId(lead)} at term ${this.#term}`,
+        });
+      } else {
+        this.log.info({
+          pkg: "raft",
+          text: `raft.node: ${formatId(this.memberId)} lost leader ${formatId(this.#leader)} at term ${this.#term}`,
+        });
+      }
+      this.#leader = lead;
+      this.reads.retry();
+    }
+    const isLeader = raftState === StateType.Leader;
+    if (isLeader && !wasLeader) {
+      this.state.lessor.promote(this.#opts.electionMs);
+      if (this.state.membership.version === "") void this.#setClusterVersion();
+    } else if (!isLeader && wasLeader) {
+      this.state.lessor.demote();
+    }
+  }
+
+  async #setClusterVersion(): Promise<void> {
+    this.log.info({ pkg: "etcdserver", text: "setting up the initial cluster version to 3.4" });
+    await this.propose("clusterVersionSet", { version: "3.4.0" }).catch(() => {});
+  }
+
+  // A member announces its name and client URLs through Raft; until that is applied it does
+  // not serve clients (etcd's publish + ReadyNotify).
+  #publish(): void {
+    const attrs = { memberId: this.memberId, name: this.#opts.name, clientURLs: this.#opts.clientURLs };
+    const attempt = () => {
+      if (this.#stopped || this.#published) return;
+      this.propose("memberAttrSet", attrs).then(() => this.#onPublished(), () => {
+        if (!this.#stopped) setTimeout(attempt, this.#opts.heartbeatMs);
+      });
+    };
+    attempt();
+  }
+
+  #onPublished(): void {
+    if (this.#published) return;
+    this.#published = true;
+    this.log.info({
+      pkg: "etcdserver",
+      text: `published ${formatAttributes(this.#opts.name, this.#opts.clientURLs)} to cluster ${formatId(this.clusterId)}`,
+      msg: "published local member to cluster through raft",
+      fields: {
+        "local-member-id": formatId(this.memberId),
+        "local-member-attributes": formatAttributes(this.#opts.name, this.#opts.clientURLs),
+        "request-path": `/0/members/${formatId(this.memberId)}/attributes`,
+        "cluster-id": formatId(this.clusterId),
+        "publish-timeout": `${this.requestTimeoutMs / 1000}s`,
+      },
+    });
+    this.#readyWaiters.splice(0).forEach((r) => r());
+  }
+
+  #revokeExpiredLeases(): void {
+    if (!this.isLeader || this.#stopped) return;
+    for (const id of this.state.lessor.expired()) {
+      void this.propose("leaseRevoke", { ID: id }).catch(() => {});
+    }
+  }
+
+  /** Messages from peers enter Raft here. */
+  step(m: Message): void {
+    this.node.step(m);
+    this.driver.kick();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#timers.forEach((t) => clearInterval(t));
+    await this.driver.stop();
+    this.#wait.failAll(Errors.stopped());
+    this.reads.abort(Errors.stopped());
+    this.backend.close();
+    await this.state.wal.close();
+    this.state.lock.release();
+  }
+}
