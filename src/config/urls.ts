@@ -208,8 +208,9 @@ export function parseURLList(parts: string[]): string[] | { error: string } {
     }
     if (u.path !== "") return { error: `URL must not contain a path: ${s}` };
     const str = goURLString(u);
-    if (!URL.canParse(str)) {
-      // Go accepts a few host characters the WHATWG parser refuses; refuse them too.
+    if (splitHostPort(u.host)!.host !== "" && !URL.canParse(str)) {
+      // Go accepts a few host characters the WHATWG parser refuses; refuse them too. (An empty
+      // host is left for the later "host:port" and binding checks, which report it.)
       return { error: `URL address does not have the form "host:port": ${s}` };
     }
     out.push(str);
