@@ -26,6 +26,9 @@ function varintSize(n: number | bigint): number {
   return size;
 }
 
+const encoder = new TextEncoder();
+const utf8Length = (s: string) => (s === "" ? 0 : encoder.encode(s).length);
+
 const intField = (n: number | bigint) => (n === 0 || n === 0n ? 0 : 1 + varintSize(n));
 const bytesField = (len: number) => (len === 0 ? 0 : 1 + varintSize(len) + len);
 const messageField = (len: number) => 1 + varintSize(len) + len;
@@ -47,7 +50,7 @@ export function responseBaseSize(resp: WatchResponse): number {
   const header = intField(resp.header.revision) + TRANSPORT_HEADER_BYTES;
   return messageField(header) + intField(resp.watchId) + (resp.created ? 2 : 0) +
     (resp.canceled ? 2 : 0) + intField(resp.compactRevision) +
-    bytesField(new TextEncoder().encode(resp.cancelReason).length) + (resp.fragment ? 2 : 0);
+    bytesField(utf8Length(resp.cancelReason)) + (resp.fragment ? 2 : 0);
 }
 
 export function responseSize(resp: WatchResponse): number {
