@@ -73,7 +73,7 @@ export async function serveClient(url: URL, opts: ServeClientOptions): Promise<C
   const scheme = secure ? "https" : "http";
 
   const h2 = http2.createServer();
-  h2.on("stream", (stream, headers) => {
+  h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     const contentType = String(headers["content-type"] ?? "");
     if (contentType.startsWith("application/grpc")) opts.grpc.handleStream(stream, headers);
     else void serveFetchStream(stream, headers, opts.http, scheme);

@@ -50,6 +50,7 @@ export class Call {
     }
     const socket = stream.session?.socket;
     const host = socket?.remoteAddress ?? "";
+    const encrypted = (socket as TLSSocket | undefined)?.encrypted === true;
     const timeout = parseGrpcTimeout(metadata["grpc-timeout"]);
     this.ctx = {
       metadata,
@@ -58,10 +59,13 @@ export class Call {
       peer: `${host.includes(":") ? `[${host}]` : host}:${socket?.remotePort ?? 0}`,
       method: String(headers[":path"]),
       peerCertificate: () => {
-        const tls = socket as TLSSocket | undefined;
-        if (!tls || typeof tls.getPeerCertificate !== "function") return undefined;
-        const cert = tls.getPeerCertificate();
-        return cert && Object.keys(cert).length > 0 ? cert : undefined;
+        if (!encrypted) return undefined;
+        try {
+          const cert = (socket as TLSSocket).getPeerCertificate();
+          return cert && Object.keys(cert).length > 0 ? cert : undefined;
+        } catch {
+          return undefined; // node:http2's socket proxy throws once the session is gone
+        }
       },
     };
     if (timeout !== undefined) {
