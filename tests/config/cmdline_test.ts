@@ -35,7 +35,10 @@ Deno.test("a value after a bare boolean is a positional argument", () => {
     "'false' is not a valid flag",
   );
   const out = fail(["--name", "x", "extra"]);
-  assert.equal(out.stderr, "error verifying flags, 'extra' is not a valid flag. See 'etcd --help'.");
+  assert.equal(
+    out.stderr,
+    "error verifying flags, 'extra' is not a valid flag. See 'etcd --help'.",
+  );
   assert.equal(out.records[0].level, "error");
   assert.equal(out.records[0].pkg, "etcdmain");
 });
@@ -49,21 +52,51 @@ Deno.test("usage errors: exit 2, error line then usage on stderr", () => {
     [["--bogus-flag"], "flag provided but not defined: -bogus-flag"],
     [["-bogus-flag=3"], "flag provided but not defined: -bogus-flag"],
     [["--self-signed-cert-validity=0", "--nope"], "flag provided but not defined: -nope"],
-    [["--initial-cluster-state", "foo"], 'invalid value "foo" for flag -initial-cluster-state: invalid value'],
-    [["--discovery-fallback=maybe"], 'invalid value "maybe" for flag -discovery-fallback: invalid value'],
+    [
+      ["--initial-cluster-state", "foo"],
+      'invalid value "foo" for flag -initial-cluster-state: invalid value',
+    ],
+    [
+      ["--discovery-fallback=maybe"],
+      'invalid value "maybe" for flag -discovery-fallback: invalid value',
+    ],
     [["--proxy", "sometimes"], 'invalid value "sometimes" for flag -proxy: invalid value'],
-    [["--heartbeat-interval", "abc"], 'invalid value "abc" for flag -heartbeat-interval: parse error'],
-    [["--heartbeat-interval", "-1"], 'invalid value "-1" for flag -heartbeat-interval: parse error'],
-    [["--max-request-bytes", "99999999999999999999999"], 'invalid value "99999999999999999999999" for flag -max-request-bytes: value out of range'],
-    [["--grpc-keepalive-min-time", "5"], 'invalid value "5" for flag -grpc-keepalive-min-time: parse error'],
+    [
+      ["--heartbeat-interval", "abc"],
+      'invalid value "abc" for flag -heartbeat-interval: parse error',
+    ],
+    [
+      ["--heartbeat-interval", "-1"],
+      'invalid value "-1" for flag -heartbeat-interval: parse error',
+    ],
+    [
+      ["--max-request-bytes", "99999999999999999999999"],
+      'invalid value "99999999999999999999999" for flag -max-request-bytes: value out of range',
+    ],
+    [
+      ["--grpc-keepalive-min-time", "5"],
+      'invalid value "5" for flag -grpc-keepalive-min-time: parse error',
+    ],
     [["--enable-v2=maybe"], 'invalid boolean value "maybe" for -enable-v2: parse error'],
     [["--name"], "flag needs an argument: -name"],
     [["---x"], "bad flag syntax: ---x"],
     [["-=x"], "bad flag syntax: -=x"],
-    [["--listen-peer-urls", "127.0.5.3:2380"], 'invalid value "127.0.5.3:2380" for flag -listen-peer-urls: parse "127.0.5.3:2380": first path segment in URL cannot contain colon'],
-    [["--listen-client-urls=ftp://a:1"], 'invalid value "ftp://a:1" for flag -listen-client-urls: URL scheme must be http, https, unix, or unixs: ftp://a:1'],
-    [["--advertise-client-urls=http://a"], 'invalid value "http://a" for flag -advertise-client-urls: URL address does not have the form "host:port": http://a'],
-    [["--initial-advertise-peer-urls=http://a:1/"], 'invalid value "http://a:1/" for flag -initial-advertise-peer-urls: URL must not contain a path: http://a:1/'],
+    [
+      ["--listen-peer-urls", "127.0.5.3:2380"],
+      'invalid value "127.0.5.3:2380" for flag -listen-peer-urls: parse "127.0.5.3:2380": first path segment in URL cannot contain colon',
+    ],
+    [
+      ["--listen-client-urls=ftp://a:1"],
+      'invalid value "ftp://a:1" for flag -listen-client-urls: URL scheme must be http, https, unix, or unixs: ftp://a:1',
+    ],
+    [
+      ["--advertise-client-urls=http://a"],
+      'invalid value "http://a" for flag -advertise-client-urls: URL address does not have the form "host:port": http://a',
+    ],
+    [
+      ["--initial-advertise-peer-urls=http://a:1/"],
+      'invalid value "http://a:1/" for flag -initial-advertise-peer-urls: URL must not contain a path: http://a:1/',
+    ],
   ];
   for (const [argv, line] of cases) {
     const out = fail(argv);
@@ -74,7 +107,17 @@ Deno.test("usage errors: exit 2, error line then usage on stderr", () => {
 });
 
 Deno.test("the usage block lists the commands", () => {
-  for (const s of ["Usage:", "[flags]", "--version", "-h | --help", "--config-file", "gateway", "grpc-proxy"]) {
+  for (
+    const s of [
+      "Usage:",
+      "[flags]",
+      "--version",
+      "-h | --help",
+      "--config-file",
+      "gateway",
+      "grpc-proxy",
+    ]
+  ) {
     assert.ok(USAGE.includes(s), s);
   }
 });
@@ -102,27 +145,29 @@ Deno.test("help and version print to stdout with exit 0", () => {
 Deno.test("help lists every visible flag with its default", () => {
   const out = parseServerArgs(["--help"], {}, noFile);
   if (out.action !== "print") throw new Error("no help");
-  for (const want of [
-    "--name 'default'",
-    "--data-dir '${name}.etcd'",
-    "--heartbeat-interval '100'",
-    "--election-timeout '1000'",
-    "--listen-peer-urls 'http://localhost:2380'",
-    "--snapshot-count '100000'",
-    "--quota-backend-bytes '0'",
-    "--max-request-bytes '1572864'",
-    "--grpc-keepalive-interval '2h'",
-    "--initial-cluster-state 'new'",
-    "--initial-cluster-token 'etcd-cluster'",
-    "--discovery-fallback 'proxy'",
-    "--auto-compaction-mode 'periodic'",
-    "--logger 'capnslog'",
-    "--log-outputs 'default'",
-    "--proxy 'off'",
-    "--proxy-refresh-interval '30000'",
-    "--force-new-cluster 'false'",
-    "--self-signed-cert-validity '1'",
-  ]) assert.ok(out.stdout.includes(want), want);
+  for (
+    const want of [
+      "--name 'default'",
+      "--data-dir '${name}.etcd'",
+      "--heartbeat-interval '100'",
+      "--election-timeout '1000'",
+      "--listen-peer-urls 'http://localhost:2380'",
+      "--snapshot-count '100000'",
+      "--quota-backend-bytes '0'",
+      "--max-request-bytes '1572864'",
+      "--grpc-keepalive-interval '2h'",
+      "--initial-cluster-state 'new'",
+      "--initial-cluster-token 'etcd-cluster'",
+      "--discovery-fallback 'proxy'",
+      "--auto-compaction-mode 'periodic'",
+      "--logger 'capnslog'",
+      "--log-outputs 'default'",
+      "--proxy 'off'",
+      "--proxy-refresh-interval '30000'",
+      "--force-new-cluster 'false'",
+      "--self-signed-cert-validity '1'",
+    ]
+  ) assert.ok(out.stdout.includes(want), want);
 });
 
 Deno.test("typed values: uint accepts Go's base prefixes, durations are Go durations", () => {
@@ -190,7 +235,16 @@ Deno.test("defaults match etcd 3.4", () => {
 });
 
 Deno.test("later repeats of a flag replace earlier ones; explicit records what was given", () => {
-  const c = run(["--name", "a", "--name", "b", "--listen-peer-urls", "http://127.0.0.1:1", "--listen-peer-urls", "http://127.0.0.1:2"]);
+  const c = run([
+    "--name",
+    "a",
+    "--name",
+    "b",
+    "--listen-peer-urls",
+    "http://127.0.0.1:1",
+    "--listen-peer-urls",
+    "http://127.0.0.1:2",
+  ]);
   assert.equal(c.name, "b");
   assert.deepEqual(urls(c.listenPeerUrls), ["http://127.0.0.1:2"]);
   assert.deepEqual([...c.explicit].sort(), ["listen-peer-urls", "name"]);
@@ -216,7 +270,11 @@ Deno.test("an empty URL flag value changes nothing (etcd's allowed exception)", 
 });
 
 Deno.test("ignored legacy flags are accepted as booleans and warned about", () => {
-  const out = parseServerArgs(["-v", "--snapshot", "--peer-heartbeat-interval=5", "--name", "x"], {}, noFile);
+  const out = parseServerArgs(
+    ["-v", "--snapshot", "--peer-heartbeat-interval=5", "--name", "x"],
+    {},
+    noFile,
+  );
   assert.equal(out.action, "run");
   if (out.action !== "run") return;
   const texts = out.notices.filter((n) => n.pkg === "pkg/flags").map((n) => n.text);

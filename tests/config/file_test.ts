@@ -91,36 +91,72 @@ Deno.test("config file: discovery clears the default initial cluster", () => {
   const c = run(["--config-file", "c.yml"], {}, "discovery: http://127.0.5.1:2379/v2/keys/d/t\n");
   assert.equal(c.initialClusterString, "");
   assert.equal(
-    verifyError(["--config-file", "c.yml"], {}, "discovery: http://d/t\ninitial-cluster: a=http://a:1\n"),
+    verifyError(
+      ["--config-file", "c.yml"],
+      {},
+      "discovery: http://d/t\ninitial-cluster: a=http://a:1\n",
+    ),
     'multiple discovery or bootstrap flags are set. Choose one of "initial-cluster", "discovery" or "discovery-srv"',
   );
 });
 
 Deno.test("config file errors", () => {
   const missing = fail(["--config-file", "/nonexistent.yml"]);
-  assert.equal(missing.stderr, "error verifying flags, open /nonexistent.yml: no such file or directory. See 'etcd --help'.");
+  assert.equal(
+    missing.stderr,
+    "error verifying flags, open /nonexistent.yml: no such file or directory. See 'etcd --help'.",
+  );
   assert.equal(missing.exitCode, 1);
   const cases: [string, string][] = [
     ["name: [a\n", "error converting YAML to JSON: yaml: line 1: did not find expected ',' or ']'"],
-    ["heartbeat-interval: abc\n", "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field configYAML.heartbeat-interval of type uint"],
-    ["heartbeat-interval: -1\n", "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number -1 into Go struct field configYAML.heartbeat-interval of type uint"],
-    ["auto-compaction-retention: 1\n", "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number into Go struct field configYAML.auto-compaction-retention of type string"],
-    ["log-outputs: stderr\n", "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field configYAML.log-outputs of type []string"],
-    ["client-transport-security: x\n", "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field configYAML.client-transport-security of type embed.securityConfig"],
-    ["peer-transport-security:\n  auto-tls: 3\n", "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number into Go struct field securityConfig.peer-transport-security.auto-tls of type bool"],
-    ["proxy-read-timeout: x\n", "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field configProxy.proxy-read-timeout of type uint"],
-    ["- a\n", "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal array into Go value of type embed.configYAML"],
+    [
+      "heartbeat-interval: abc\n",
+      "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field configYAML.heartbeat-interval of type uint",
+    ],
+    [
+      "heartbeat-interval: -1\n",
+      "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number -1 into Go struct field configYAML.heartbeat-interval of type uint",
+    ],
+    [
+      "auto-compaction-retention: 1\n",
+      "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number into Go struct field configYAML.auto-compaction-retention of type string",
+    ],
+    [
+      "log-outputs: stderr\n",
+      "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field configYAML.log-outputs of type []string",
+    ],
+    [
+      "client-transport-security: x\n",
+      "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field configYAML.client-transport-security of type embed.securityConfig",
+    ],
+    [
+      "peer-transport-security:\n  auto-tls: 3\n",
+      "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number into Go struct field securityConfig.peer-transport-security.auto-tls of type bool",
+    ],
+    [
+      "proxy-read-timeout: x\n",
+      "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field configProxy.proxy-read-timeout of type uint",
+    ],
+    [
+      "- a\n",
+      "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal array into Go value of type embed.configYAML",
+    ],
     ["initial-cluster-state: foo\n", 'unexpected clusterState "foo"'],
     ["heartbeat-interval: 0\n", "--heartbeat-interval must be >0 (set to 0ms)"],
   ];
-  for (const [yaml, want] of cases) assert.equal(verifyError(["--config-file", "c.yml"], {}, yaml), want, yaml);
+  for (const [yaml, want] of cases) {
+    assert.equal(verifyError(["--config-file", "c.yml"], {}, yaml), want, yaml);
+  }
 });
 
 Deno.test("config file: a bad URL list is a raw stderr error, exit 1", () => {
   const out = fail(["--config-file", "c.yml"], {}, "listen-client-urls: foo\n");
   assert.equal(out.logged, false);
   assert.equal(out.exitCode, 1);
-  assert.equal(out.stderr, "unexpected error setting up listen-client-urls: URL scheme must be http, https, unix, or unixs: foo\n");
+  assert.equal(
+    out.stderr,
+    "unexpected error setting up listen-client-urls: URL scheme must be http, https, unix, or unixs: foo\n",
+  );
   const proxy = fail(["--config-file", "c.yml"], {}, "proxy: sometimes\n");
   assert.equal(proxy.stderr, "unexpected error setting up proxyFlag: invalid value\n");
 });

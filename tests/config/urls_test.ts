@@ -25,13 +25,16 @@ Deno.test("parseURLList: Go url.Parse and types.NewURLs errors", () => {
 });
 
 Deno.test("parseURLList: normalises like Go's URL.String and sorts, keeping duplicates", () => {
-  assert.deepEqual(parseURLList(["HTTP://b:1", " http://a:1", "http://a:1", "unixs://s:0", "http://[::1]:2"]), [
-    "http://[::1]:2",
-    "http://a:1",
-    "http://a:1",
-    "http://b:1",
-    "unixs://s:0",
-  ]);
+  assert.deepEqual(
+    parseURLList(["HTTP://b:1", " http://a:1", "http://a:1", "unixs://s:0", "http://[::1]:2"]),
+    [
+      "http://[::1]:2",
+      "http://a:1",
+      "http://a:1",
+      "http://b:1",
+      "unixs://s:0",
+    ],
+  );
   assert.deepEqual(parseURLList(["http://a:1?x=y"]), ["http://a:1?x=y"]);
 });
 
