@@ -6,7 +6,7 @@ const holder = new URL("./lock_holder.ts", import.meta.url).pathname;
 
 function spawnHolder(memberDir: string): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", holder, memberDir],
+    args: ["run", "-A", holder, memberDir],
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -51,7 +51,7 @@ Deno.test("lock: another process is refused, and the lock dies with a killed hol
     // A second process fails at once with the exact message and exit status 1.
     const started = performance.now();
     const second = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-write", holder, member],
+      args: ["run", "-A", holder, member],
     }).output();
     assert.equal(second.code, 1);
     assert.equal(
