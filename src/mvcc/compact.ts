@@ -1,0 +1,50 @@
+// Physical compaction: removing the rows a logical compaction made unreachable, a batch at a
+// time so that applying entries is never blocked for long. A row at or below the compaction
+// revision C goes when it is a tombstone or a later change of its key at or below C exists;
+// the latest live value of each key at C stays. Deletions ride in the batch transaction.
+import type { Backend } from "./backend.ts";
+import { idFloor } from "./history.ts";
+
+const DELETE_SUPERSEDED = "DELETE FROM rev WHERE id >= ? AND id < ? AND (version = 0 OR " +
+  "EXISTS (SELECT 1 FROM rev r2 WHERE r2.key = rev.key AND r2.main > rev.main AND r2.main <= ?))";
+const NTH_ID = "SELECT id FROM rev WHERE id >= ? ORDER BY id LIMIT 1 OFFSET ?";
+
+export class Compactor {
+  private target = -1;
+  private cursor = 0;
+  private hiId = 0; // rows with id < hiId are at or below the target revision
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly be: Backend) {}
+
+  // Starts (or restarts, for a newer target) removal for compaction revision `rev`.
+  start(rev: number): Promise<void> {
+    this.target = rev;
+    this.cursor = 0;
+    this.hiId = idFloor(this.be, rev + 1);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  pending(): boolean {
+    return this.target >= 0;
+  }
+
+  // Examines up to `batch` rows; returns the target revision when this finished the job,
+  // undefined while work remains (or when there was none).
+  step(batch: number): number | undefined {
+    if (this.target < 0) return undefined;
+    const stop = (this.be.get(NTH_ID, this.cursor, batch)?.[0] as number | undefined) ??
+      this.hiId;
+    const end = Math.min(stop, this.hiId);
+    if (end > this.cursor) {
+      this.be.begin();
+      this.be.run(DELETE_SUPERSEDED, this.cursor, end, this.target);
+    }
+    this.cursor = end;
+    if (end < this.hiId) return undefined;
+    const done = this.target;
+    this.target = -1;
+    for (const w of this.waiters.splice(0)) w();
+    return done;
+  }
+}

@@ -1,0 +1,8 @@
+// The revisioned key space (etcd's mvcc package) on node:sqlite.
+export type { EventListener, HashKV, StoreOptions } from "./store.ts";
+export { MvccStore, restoreSnapshot } from "./store.ts";
+export type { WriteTxn } from "./write_txn.ts";
+export { EventType } from "./types.ts";
+export type { Event, KeyValue, RangeOptions, RangeResult } from "./types.ts";
+export { bytesEqual, compareBytes, keyRange, prefixEnd } from "./key_range.ts";
+export type { KeyRange } from "./key_range.ts";

@@ -1,0 +1,281 @@
+// etcd's revisioned key space on node:sqlite. One store per member; single-threaded: the
+// server applies committed entries through write txns and commits the batch transaction
+// periodically (see Backend for the durability contract).
+import { Errors } from "../server/errors.ts";
+import { Backend, KV_COLUMNS, rowToKv } from "./backend.ts";
+import { Compactor } from "./compact.ts";
+import { hashAll, hashUpTo } from "./hash.ts";
+import { eventsBetween } from "./history.ts";
+import { keyRange } from "./key_range.ts";
+import { rangeKeys } from "./read.ts";
+import type { Event, RangeOptions, RangeResult } from "./types.ts";
+import { type TxnHost, WriteTxn } from "./write_txn.ts";
+
+export interface StoreOptions {
+  // Rows examined per physical compaction step (etcd's compaction batch limit).
+  compactionBatch?: number;
+  // Pause between physical compaction steps, in ms.
+  compactionPauseMs?: number;
+  // false: physical compaction advances only through compactStep() (deterministic tests).
+  autoCompact?: boolean;
+}
+
+export interface HashKV {
+  hash: number;
+  compactRevision: number;
+  // The store's current revision when hashed.
+  rev: number;
+}
+
+export type EventListener = (events: Event[]) => void;
+
+export class MvccStore {
+  private readonly be: Backend;
+  private readonly compactor: Compactor;
+  private readonly host: TxnHost;
+  private readonly listeners = new Set<EventListener>();
+  private currentRev: number;
+  private compactRev: number;
+  private compactDone: number;
+  private ci: number;
+  private nextId: number;
+  private txn?: WriteTxn;
+  private dirty = false; // something to commit beyond the batch's data
+  private timer?: ReturnType<typeof setTimeout>;
+  private readonly batch: number;
+  private readonly pauseMs: number;
+  private readonly autoCompact: boolean;
+
+  // `path` is a file path or ":memory:".
+  constructor(path: string, opts: StoreOptions = {}) {
+    this.be = new Backend(path);
+    this.batch = opts.compactionBatch ?? 1000;
+    this.pauseMs = opts.compactionPauseMs ?? 1;
+    this.autoCompact = opts.autoCompact ?? true;
+    const meta = this.be.readMeta();
+    this.ci = meta.consistentIndex;
+    this.compactRev = meta.compactRev;
+    this.compactDone = meta.compactDone;
+    this.currentRev = Math.max(meta.rev, this.be.maxMain(), this.compactRev, 1);
+    this.nextId = this.be.maxId() + 1;
+    this.compactor = new Compactor(this.be);
+    this.host = {
+      be: this.be,
+      compactRevision: () => this.compactRev,
+      takeId: () => this.nextId++,
+      finish: (txn, events) => this.finish(txn, events),
+    };
+    // A compaction interrupted by a restart resumes, as in etcd.
+    if (this.compactDone < this.compactRev) this.startPhysical();
+  }
+
+  // The current revision: 1 on a new store, +1 per write txn that changed something.
+  rev(): number {
+    return this.currentRev;
+  }
+
+  // The logical compaction revision; -1 if never compacted (etcd reports it so).
+  compactRevision(): number {
+    return this.compactRev;
+  }
+
+  // Index of the last raft entry applied (as last set, committed or not).
+  consistentIndex(): number {
+    return this.ci;
+  }
+
+  // Call after applying entry `index` (every entry, also those that changed no key). The
+  // value is persisted by the next commit(), with all data changes made before it.
+  setConsistentIndex(index: number): void {
+    if (index === this.ci) return;
+    this.ci = index;
+    this.dirty = true;
+  }
+
+  // Commits the batch transaction with the consistent index. Call it between entries only
+  // (never inside an entry's apply): periodically, before snapshots, before close. `sync`
+  // additionally forces the SQLite WAL to disk (before raft log entries are released).
+  commit(opts: { sync?: boolean } = {}): void {
+    this.assertNoTxn();
+    if (!this.dirty && !this.be.inTransaction()) return;
+    this.be.commit({
+      consistentIndex: this.ci,
+      rev: this.currentRev,
+      compactRev: this.compactRev,
+      compactDone: this.compactDone,
+    }, opts.sync ?? false);
+    this.dirty = false;
+  }
+
+  // Whether there are applied changes not yet committed.
+  pendingCommit(): boolean {
+    return this.dirty || this.be.inTransaction();
+  }
+
+  range(key: Uint8Array, rangeEnd?: Uint8Array, opts: RangeOptions = {}): RangeResult {
+    this.assertNoTxn();
+    return rangeKeys(this.be, keyRange(key, rangeEnd), this.currentRev, this.compactRev, opts);
+  }
+
+  // Starts the write txn of one request; only one may be open at a time.
+  write(): WriteTxn {
+    this.assertNoTxn();
+    this.txn = new WriteTxn(this.host, this.currentRev);
+    return this.txn;
+  }
+
+  private finish(txn: WriteTxn, events: Event[]): void {
+    if (txn !== this.txn) throw new Error("mvcc: ending a write txn that is not the open one");
+    this.txn = undefined;
+    if (events.length === 0) return;
+    this.currentRev = txn.beginRev + 1;
+    this.dirty = true;
+    for (const l of this.listeners) l(events);
+  }
+
+  // Listeners get the events of every write txn that changed something, when it ends
+  // (before the batch is committed; reads already see the changes).
+  onEvents(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // History for watchers catching up: changes in [fromRev, toRev] to keys in the range,
+  // in apply order, with prevKv; at most `limit` events (0 = all), so the last revision may be
+  // cut short. fromRev below the compaction revision -> compacted error.
+  eventsBetween(
+    key: Uint8Array,
+    rangeEnd: Uint8Array | undefined,
+    fromRev: number,
+    toRev: number,
+    limit = 0,
+  ): { events: Event[] } {
+    this.assertNoTxn();
+    const r = keyRange(key, rangeEnd);
+    return { events: eventsBetween(this.be, r, fromRev, toRev, limit, this.compactRev) };
+  }
+
+  // Logical compaction at `rev`: reads below it fail from now on. Physical removal follows
+  // in batches; the promise resolves when it is done (what a `physical` Compact waits for).
+  compact(rev: number): Promise<void> {
+    this.assertNoTxn();
+    if (rev <= this.compactRev) throw Errors.compacted();
+    if (rev > this.currentRev) throw Errors.futureRev();
+    this.compactRev = rev;
+    this.dirty = true;
+    return this.startPhysical();
+  }
+
+  private startPhysical(): Promise<void> {
+    const done = this.compactor.start(this.compactRev);
+    this.schedule();
+    return done;
+  }
+
+  // One batch of physical compaction; true when none remains.
+  compactStep(batch = this.batch): boolean {
+    this.assertNoTxn();
+    const finished = this.compactor.step(batch);
+    if (finished !== undefined) {
+      this.compactDone = finished;
+      this.dirty = true;
+    }
+    return !this.compactor.pending();
+  }
+
+  private schedule(): void {
+    if (!this.autoCompact || this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!this.compactStep()) this.schedule();
+    }, this.pauseMs);
+  }
+
+  hash(): number {
+    this.assertNoTxn();
+    return hashAll(this.be, this.compactRev);
+  }
+
+  // etcd's HashKV: `rev` 0 = current; at or below the compaction point -> compacted error.
+  hashKV(rev: number): HashKV {
+    this.assertNoTxn();
+    if (rev > 0 && rev <= this.compactRev) throw Errors.compacted();
+    if (rev > this.currentRev) throw Errors.futureRev();
+    const at = rev > 0 ? rev : this.currentRev;
+    return {
+      hash: hashUpTo(this.be, at, this.compactRev),
+      compactRevision: this.compactRev,
+      rev: this.currentRev,
+    };
+  }
+
+  // Keys that carry a lease, for rebuilding the lessor's key lists on start.
+  leasedKeys(): { key: Uint8Array; lease: bigint }[] {
+    const rows = this.be.all(
+      `SELECT ${KV_COLUMNS} FROM live l JOIN rev r ON r.id = l.id WHERE r.lease != 0`,
+    );
+    return rows.map(rowToKv).map((kv) => ({ key: kv.key, lease: kv.lease }));
+  }
+
+  // Bytes the database file takes, and how many of them hold data (the rest is free pages).
+  dbSize(): number {
+    return this.pragma("page_count") * this.pragma("page_size");
+  }
+
+  dbSizeInUse(): number {
+    return (this.pragma("page_count") - this.pragma("freelist_count")) * this.pragma("page_size");
+  }
+
+  private pragma(name: string): number {
+    return this.be.get(`PRAGMA ${name}`)![0] as number;
+  }
+
+  // Commits, then rewrites the file without free pages.
+  defrag(): void {
+    this.commit();
+    this.be.db.exec("VACUUM");
+  }
+
+  // Commits, then writes a compact copy of the whole database (consistent index included)
+  // to `path`, which must not exist: the raft snapshot / `snapshot save` payload.
+  snapshotTo(path: string): void {
+    this.commit();
+    this.be.run("VACUUM INTO ?", path);
+  }
+
+  snapshotBytes(): Uint8Array {
+    const dir = Deno.makeTempDirSync({ prefix: "mvcc-snap-" });
+    try {
+      const file = `${dir}/db`;
+      this.snapshotTo(file);
+      return Deno.readFileSync(file);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  }
+
+  // Drops uncommitted changes (commit first to keep them) and stops background work.
+  close(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.txn = undefined;
+    this.be.close();
+  }
+
+  private assertNoTxn(): void {
+    if (this.txn) throw new Error("mvcc: a write txn is open");
+  }
+}
+
+// Replaces the database at `path` with a snapshot (from snapshotBytes/snapshotTo); open a
+// store on it afterwards. Its consistent index is the snapshot's.
+export function restoreSnapshot(path: string, snapshot: Uint8Array): void {
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      Deno.removeSync(f);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  Deno.writeFileSync(path, snapshot);
+}

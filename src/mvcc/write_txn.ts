@@ -1,0 +1,106 @@
+// A write transaction: the changes of one applied request, all at revision beginRev + 1
+// (etcd's storeTxnWrite). Reads inside it see its own earlier writes.
+import { type Backend, KV_COLUMNS, rowToKv } from "./backend.ts";
+import { keyCondition, tombstone } from "./history.ts";
+import { keyRange } from "./key_range.ts";
+import { rangeKeys, rangeLive } from "./read.ts";
+import {
+  type Event,
+  EventType,
+  type KeyValue,
+  type RangeOptions,
+  type RangeResult,
+} from "./types.ts";
+
+// What a write txn needs from its store; the store finishes the txn in `finish`.
+export interface TxnHost {
+  be: Backend;
+  compactRevision(): number;
+  takeId(): number;
+  finish(txn: WriteTxn, events: Event[]): void;
+}
+
+const GET_LIVE = `SELECT ${KV_COLUMNS} FROM live l JOIN rev r ON r.id = l.id WHERE l.key = ?`;
+const INSERT_REV =
+  "INSERT INTO rev (id, main, key, create_rev, version, lease, value) VALUES (?, ?, ?, ?, ?, ?, ?)";
+const UPSERT_LIVE =
+  "INSERT INTO live (key, id) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET id = excluded.id";
+const EMPTY = new Uint8Array();
+
+export class WriteTxn {
+  private events: Event[] = [];
+  private ended = false;
+
+  constructor(private readonly host: TxnHost, readonly beginRev: number) {}
+
+  // Number of key changes so far (etcd's len(Changes())).
+  changes(): number {
+    return this.events.length;
+  }
+
+  // The revision reads inside this txn answer at.
+  private curRev(): number {
+    return this.events.length > 0 ? this.beginRev + 1 : this.beginRev;
+  }
+
+  range(key: Uint8Array, rangeEnd?: Uint8Array, opts: RangeOptions = {}): RangeResult {
+    this.assertOpen();
+    const r = keyRange(key, rangeEnd);
+    return rangeKeys(this.host.be, r, this.curRev(), this.host.compactRevision(), opts);
+  }
+
+  // Returns the new kv and the one it replaced (undefined if the key did not exist).
+  put(key: Uint8Array, value: Uint8Array, lease: bigint): { kv: KeyValue; prev?: KeyValue } {
+    this.assertOpen();
+    const be = this.host.be;
+    be.begin();
+    const main = this.beginRev + 1;
+    const row = be.get(GET_LIVE, key);
+    const prev = row ? rowToKv(row) : undefined;
+    const kv: KeyValue = {
+      key,
+      createRevision: prev ? prev.createRevision : main,
+      modRevision: main,
+      version: prev ? prev.version + 1 : 1,
+      value,
+      lease,
+    };
+    const id = this.host.takeId();
+    be.run(INSERT_REV, id, main, key, kv.createRevision, kv.version, lease, value);
+    be.run(UPSERT_LIVE, key, id);
+    this.events.push(
+      prev ? { type: EventType.PUT, kv, prevKv: prev } : { type: EventType.PUT, kv },
+    );
+    return { kv, prev };
+  }
+
+  // Deletes every existing key in the range; returns the deleted kvs in key order.
+  deleteRange(key: Uint8Array, rangeEnd?: Uint8Array): KeyValue[] {
+    this.assertOpen();
+    const be = this.host.be;
+    const r = keyRange(key, rangeEnd);
+    const deleted = rangeLive(be, r, 0, false);
+    if (deleted.length === 0) return deleted;
+    be.begin();
+    const main = this.beginRev + 1;
+    for (const prev of deleted) {
+      be.run(INSERT_REV, this.host.takeId(), main, prev.key, 0, 0, 0n, EMPTY);
+      this.events.push({ type: EventType.DELETE, kv: tombstone(prev.key, main), prevKv: prev });
+    }
+    const [cond, params] = keyCondition("key", r);
+    be.run(`DELETE FROM live WHERE ${cond}`, ...params);
+    return deleted;
+  }
+
+  // Ends the txn; the store advances its revision if anything changed. Returns the events.
+  end(): Event[] {
+    this.assertOpen();
+    this.ended = true;
+    this.host.finish(this, this.events);
+    return this.events;
+  }
+
+  private assertOpen(): void {
+    if (this.ended) throw new Error("mvcc: write txn already ended");
+  }
+}
