@@ -391,3 +391,21 @@ Deno.test("grpc: addService rejects unknown services, methods and duplicates", (
     /already registered/,
   );
 });
+
+Deno.test("grpc: a bidi handler may finish without reading; the client still gets its status", async () => {
+  await withServer(
+    (g) => g.addService("etcdserverpb.Lease", { LeaseKeepAlive: () => Promise.resolve() }),
+    async (client) => {
+      const call = client.makeBidiStreamRequest(
+        "/etcdserverpb.Lease/LeaseKeepAlive",
+        serializer("etcdserverpb.LeaseKeepAliveRequest"),
+        deserializer("etcdserverpb.LeaseKeepAliveResponse"),
+      );
+      const status = new Promise<grpc.StatusObject>((resolve) => call.on("status", resolve));
+      call.on("data", () => {});
+      for (let i = 0; i < 100; i++) call.write({ ID: BigInt(i) });
+      assert.equal((await status).code, grpc.status.OK);
+      call.end();
+    },
+  );
+});

@@ -112,10 +112,19 @@ export class Call {
       }
       notify();
     };
-    this.stream.on("data", onData);
-    this.stream.once("end", onEnd);
-    this.abort.signal.addEventListener("abort", notify, { once: true });
     const stream = this.stream;
+    // Keep reading (and discarding) once nobody wants the requests, so that the stream can
+    // close when the client is done even if the handler never iterated.
+    const detach = () => {
+      stream.off("data", onData);
+      stream.resume();
+    };
+    stream.on("data", onData);
+    stream.once("end", onEnd);
+    this.abort.signal.addEventListener("abort", () => {
+      detach();
+      notify();
+    }, { once: true });
     const isDone = () => this.done;
     async function* iterate() {
       try {
@@ -129,9 +138,7 @@ export class Call {
           else await new Promise<void>((r) => (wake = r));
         }
       } finally {
-        // Keep reading (and discarding) so the stream can close once the client is done.
-        stream.off("data", onData);
-        stream.resume();
+        detach();
       }
     }
     return { [Symbol.asyncIterator]: iterate };
