@@ -66,11 +66,19 @@ function jsonValue(_key: string, v: unknown): unknown {
   return v;
 }
 
-export function formatZap(level: Level, r: LogRecord, d: Date): string {
+/** zap's `ts`: ISO-8601 (etcd's own logger) or epoch seconds (zap.NewProduction, the 3.4 gateway). */
+export type ZapTimestamp = "iso8601" | "epoch";
+
+export function formatZap(
+  level: Level,
+  r: LogRecord,
+  d: Date,
+  timestamp: ZapTimestamp = "iso8601",
+): string {
   const caller = r.caller ?? `${r.pkg}/${r.pkg.split("/").pop()}.go`;
   const entry: Record<string, unknown> = {
     level: ZAP_LEVEL[level],
-    ts: zapTime(d),
+    ts: timestamp === "epoch" ? d.getTime() / 1000 : zapTime(d),
     caller,
     msg: r.msg ?? r.text,
   };

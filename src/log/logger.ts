@@ -1,5 +1,11 @@
 // Loggers writing etcd's formats synchronously, so no line is lost when the process exits.
-import { formatCapnslog, formatZap, type Level, type LogRecord } from "./format.ts";
+import {
+  formatCapnslog,
+  formatZap,
+  type Level,
+  type LogRecord,
+  type ZapTimestamp,
+} from "./format.ts";
 
 export interface Logger {
   /** The configured level name (debug, info, warn, error, panic, fatal). */
@@ -24,6 +30,8 @@ export interface LoggerOptions {
   level: string;
   /** stderr, stdout, default (stderr), systemd/journal (stderr here), or file paths (zap). */
   outputs: string[];
+  /** zap's `ts` form; default "iso8601". */
+  zapTimestamp?: ZapTimestamp;
   /** For tests: where lines go instead of the real streams and files. */
   write?: (output: string, line: string) => void;
   now?: () => Date;
@@ -105,7 +113,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     if (!enabled(level)) return;
     const [d, micros] = clock();
     const line = opts.logger === "zap"
-      ? formatZap(level, r, d)
+      ? formatZap(level, r, d, opts.zapTimestamp)
       : formatCapnslog(level, r, d, micros);
     for (const out of outputs) write(out, line);
   };

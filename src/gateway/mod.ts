@@ -1,0 +1,55 @@
+// `etcd-ts gateway ...`: etcd's L4 TCP gateway.
+import { parseGatewayArgs } from "../config/mod.ts";
+import { createLogger } from "../log/mod.ts";
+import { startGateway } from "./start.ts";
+
+export { startGateway, stripScheme } from "./start.ts";
+export type { Gateway, GatewayIO } from "./start.ts";
+export { TcpProxy } from "./tcpproxy.ts";
+export type { ProxyEndpoint, TcpProxyOptions } from "./tcpproxy.ts";
+export { pickRemote } from "./pick.ts";
+export type { PickState, Remote } from "./pick.ts";
+export { discoverEndpoints } from "./discover.ts";
+export type { Discovered, DiscoverOptions } from "./discover.ts";
+
+const encoder = new TextEncoder();
+const write = (stream: typeof Deno.stdout | typeof Deno.stderr) => (text: string) => {
+  const bytes = encoder.encode(text);
+  for (let off = 0; off < bytes.length;) off += stream.writeSync(bytes.subarray(off));
+};
+
+// A signal-terminated Go process reports 128 + signal number to its shell.
+const SIGNAL_EXIT: Partial<Record<Deno.Signal, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/** argv after "gateway"; resolves with the exit code (after SIGTERM/SIGINT when running). */
+export async function runGatewayCommand(argv: string[]): Promise<number> {
+  const outcome = parseGatewayArgs(argv);
+  if (outcome.action === "print") {
+    write(Deno.stdout)(outcome.stdout);
+    return 0;
+  }
+  if (outcome.action === "fail") {
+    write(Deno.stderr)(outcome.stderr);
+    return outcome.exitCode;
+  }
+  // etcd 3.4's gateway logs with zap.NewProduction: JSON on stderr, epoch-seconds timestamps.
+  const log = createLogger({
+    logger: "zap",
+    level: "info",
+    outputs: ["stderr"],
+    zapTimestamp: "epoch",
+  });
+  const started = await startGateway(outcome.config, {
+    stdout: write(Deno.stdout),
+    stderr: write(Deno.stderr),
+    log,
+  });
+  if (typeof started === "number") return started;
+  const signal = await new Promise<Deno.Signal>((resolve) => {
+    for (const s of Object.keys(SIGNAL_EXIT) as Deno.Signal[]) {
+      Deno.addSignalListener(s, () => resolve(s));
+    }
+  });
+  await started.close();
+  return SIGNAL_EXIT[signal]!;
+}
