@@ -16,12 +16,12 @@ import { restore } from "./membership.ts";
 import {
   bcastAppend,
   bcastHeartbeat,
-  bcastHeartbeatWithCtx,
   maybeSendAppend,
   sendAppend,
   sendTimeoutNow,
 } from "./replication.ts";
 import { VoteResult } from "./tracker.ts";
+import { leaderReadIndex, readIndexAck, releasePendingReadIndexMessages } from "./read_index.ts";
 import { hex, msgName, newEntry, newMessage } from "./util.ts";
 
 export function stepLeader(r: Raft, m: Message): Error | undefined {
@@ -43,14 +43,7 @@ export function stepLeader(r: Raft, m: Message): Error | undefined {
     case MessageType.MsgProp:
       return propose(r, m);
     case MessageType.MsgReadIndex:
-      if (r.prs.isSingleton()) {
-        respondToReadIndex(r, m, r.raftLog.committed);
-      } else if (!committedEntryInCurrentTerm(r)) {
-        // Our commit index is not known to be current until an entry of our term commits.
-        r.pendingReadIndexMessages.push(m);
-      } else {
-        startReadIndex(r, m);
-      }
+      leaderReadIndex(r, m);
       return undefined;
   }
 
@@ -118,12 +111,7 @@ export function stepLeader(r: Raft, m: Message): Error | undefined {
         pr.inflights.freeFirstOne();
       }
       if (pr.match < r.raftLog.lastIndex()) sendAppend(r, m.from);
-      if (m.context.length === 0) return undefined;
-      const acks = r.readOnly.recvAck(m.from, m.context);
-      if (!acks || r.prs.voteResult((id) => acks.has(id) || undefined) !== VoteResult.Won) {
-        return undefined;
-      }
-      for (const rs of r.readOnly.advance(m.context)) respondToReadIndex(r, rs.req, rs.index);
+      if (m.context.length > 0) readIndexAck(r, m);
       return undefined;
     }
     case MessageType.MsgSnapStatus:
@@ -234,38 +222,6 @@ function transferLeader(r: Raft, transferee: bigint): void {
     );
   } else {
     sendAppend(r, transferee);
-  }
-}
-
-function committedEntryInCurrentTerm(r: Raft): boolean {
-  return r.raftLog.zeroTermOnErrCompacted(r.raftLog.committed) === r.term;
-}
-
-function releasePendingReadIndexMessages(r: Raft): void {
-  if (r.pendingReadIndexMessages.length === 0 || !committedEntryInCurrentTerm(r)) return;
-  const msgs = r.pendingReadIndexMessages;
-  r.pendingReadIndexMessages = [];
-  for (const m of msgs) startReadIndex(r, m);
-}
-
-/** Records the commit index for the request and confirms leadership with a heartbeat round. */
-function startReadIndex(r: Raft, m: Message): void {
-  const ctx = m.entries[0].data;
-  r.readOnly.addRequest(r.raftLog.committed, m);
-  r.readOnly.recvAck(r.id, ctx);
-  bcastHeartbeatWithCtx(r, ctx);
-}
-
-function respondToReadIndex(r: Raft, req: Message, index: number): void {
-  if (req.from === None || req.from === r.id) {
-    r.readStates.push({ index, requestCtx: req.entries[0].data });
-  } else {
-    r.send(newMessage({
-      to: req.from,
-      type: MessageType.MsgReadIndexResp,
-      index,
-      entries: req.entries,
-    }));
   }
 }
 
