@@ -8,7 +8,7 @@
 // 1..consistentIndex and the server replays the rest from the log. WAL journal mode with
 // synchronous=NORMAL keeps every commit atomic (a crash, even a power loss, rolls back to an
 // earlier commit but never corrupts) while syncing only at checkpoints; `commit({sync:true})`
-// forces the WAL to disk for the moments the raft log is about to be compacted.
+// forces the files to disk for the moments the raft log is about to be compacted.
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { KeyValue } from "./types.ts";
 
@@ -131,12 +131,28 @@ export class Backend {
     this.metaSet("rev", meta.rev);
     this.metaSet("compact_rev", meta.compactRev);
     this.metaSet("compact_done", meta.compactDone);
-    if (sync) this.db.exec("PRAGMA synchronous = FULL");
-    try {
-      this.db.exec("COMMIT");
-    } finally {
-      this.inTx = false;
-      if (sync) this.db.exec("PRAGMA synchronous = NORMAL");
+    this.db.exec("COMMIT");
+    this.inTx = false;
+    if (sync) this.syncFiles();
+  }
+
+  // fsync works on the file, not the descriptor: syncing our own handles on the WAL and the
+  // database flushes what SQLite wrote through its handles (synchronous=NORMAL skips that).
+  private syncFiles(): void {
+    if (this.path === ":memory:" || this.path === "") return;
+    for (const f of [`${this.path}-wal`, this.path]) {
+      let file: Deno.FsFile;
+      try {
+        file = Deno.openSync(f, { read: true });
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) continue;
+        throw e;
+      }
+      try {
+        file.syncSync();
+      } finally {
+        file.close();
+      }
     }
   }
 
@@ -147,6 +163,10 @@ export class Backend {
       compactRev: this.metaGet("compact_rev") ?? -1,
       compactDone: this.metaGet("compact_done") ?? -1,
     };
+  }
+
+  revisionCount(): number {
+    return this.get("SELECT count(*) FROM rev")![0] as number;
   }
 
   maxId(): number {

@@ -5,8 +5,11 @@
 import type { Backend } from "./backend.ts";
 import { idFloor } from "./history.ts";
 
+// "Later" is by id: a key can change twice in one revision (a put, then a from-key delete
+// that etcd's duplicate check lets through). `main >= rev.main` lets the index seek.
 const DELETE_SUPERSEDED = "DELETE FROM rev WHERE id >= ? AND id < ? AND (version = 0 OR " +
-  "EXISTS (SELECT 1 FROM rev r2 WHERE r2.key = rev.key AND r2.main > rev.main AND r2.main <= ?))";
+  "EXISTS (SELECT 1 FROM rev r2 WHERE r2.key = rev.key AND r2.main >= rev.main " +
+  "AND r2.main <= ? AND r2.id > rev.id))";
 const NTH_ID = "SELECT id FROM rev WHERE id >= ? ORDER BY id LIMIT 1 OFFSET ?";
 
 export class Compactor {

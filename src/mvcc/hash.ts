@@ -31,7 +31,7 @@ export function hashAll(be: Backend, compactRev: number): number {
 export function hashUpTo(be: Backend, rev: number, compactRev: number): number {
   const sql = `SELECT ${KV_COLUMNS} FROM rev r WHERE r.main <= ? AND (r.main > ? OR ` +
     `(r.version > 0 AND NOT EXISTS (SELECT 1 FROM rev r2 WHERE r2.key = r.key ` +
-    `AND r2.main > r.main AND r2.main <= ?))) ORDER BY r.id`;
+    `AND r2.main >= r.main AND r2.main <= ? AND r2.id > r.id))) ORDER BY r.id`;
   let crc = 0;
   for (const row of be.stmt(sql).iterate(rev, compactRev, compactRev)) {
     crc = feed(crc, rowToKv(row as unknown as unknown[]));

@@ -83,7 +83,7 @@ export function eventsBetween(
   // A single key is best found through rev_key; a range by scanning the id interval (the unary
   // `+` keeps SQLite from choosing the key index for it).
   const [cond, params] = keyCondition(r.kind === "single" ? "r.key" : "+r.key", r);
-  const sql = `SELECT ${KV_COLUMNS} FROM rev r WHERE r.id >= ? AND r.id < ? AND ${cond} ` +
+  const sql = `SELECT ${KV_COLUMNS}, r.id FROM rev r WHERE r.id >= ? AND r.id < ? AND ${cond} ` +
     `ORDER BY r.id LIMIT ?`;
   const rows = be.all(
     sql,
@@ -92,14 +92,15 @@ export function eventsBetween(
     ...params,
     limit > 0 ? limit : -1,
   );
-  const prevSql = `SELECT ${KV_COLUMNS} FROM rev r WHERE r.key = ? AND r.main < ? ` +
-    `ORDER BY r.main DESC, r.id DESC LIMIT 1`;
+  // The change before this one (by id: a key may change twice within one revision).
+  const prevSql = `SELECT ${KV_COLUMNS} FROM rev r WHERE r.key = ? AND r.main <= ? ` +
+    `AND r.id < ? ORDER BY r.main DESC, r.id DESC LIMIT 1`;
   return rows.map((row): Event => {
     const kv = rowToKv(row);
     const ev: Event = kv.version === 0
       ? { type: EventType.DELETE, kv: tombstone(kv.key, kv.modRevision) }
       : { type: EventType.PUT, kv };
-    const prev = be.get(prevSql, kv.key, kv.modRevision);
+    const prev = be.get(prevSql, kv.key, kv.modRevision, row[6] as number);
     if (prev && (prev[3] as number) > 0) ev.prevKv = rowToKv(prev);
     return ev;
   });

@@ -6,3 +6,4 @@ export { EventType } from "./types.ts";
 export type { Event, KeyValue, RangeOptions, RangeResult } from "./types.ts";
 export { bytesEqual, compareBytes, keyRange, prefixEnd } from "./key_range.ts";
 export type { KeyRange } from "./key_range.ts";
+export type { AuxBuckets } from "./aux.ts";

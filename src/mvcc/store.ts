@@ -3,6 +3,7 @@
 // periodically (see Backend for the durability contract).
 import { Errors } from "../server/errors.ts";
 import { Backend, KV_COLUMNS, rowToKv } from "./backend.ts";
+import { type AuxBuckets, auxBuckets } from "./aux.ts";
 import { Compactor } from "./compact.ts";
 import { hashAll, hashUpTo } from "./hash.ts";
 import { eventsBetween } from "./history.ts";
@@ -31,6 +32,7 @@ export type EventListener = (events: Event[]) => void;
 
 export class MvccStore {
   private readonly be: Backend;
+  private readonly auxiliary: AuxBuckets;
   private readonly compactor: Compactor;
   private readonly host: TxnHost;
   private readonly listeners = new Set<EventListener>();
@@ -49,6 +51,7 @@ export class MvccStore {
   // `path` is a file path or ":memory:".
   constructor(path: string, opts: StoreOptions = {}) {
     this.be = new Backend(path);
+    this.auxiliary = auxBuckets(this.be);
     this.batch = opts.compactionBatch ?? 1000;
     this.pauseMs = opts.compactionPauseMs ?? 1;
     this.autoCompact = opts.autoCompact ?? true;
@@ -67,6 +70,11 @@ export class MvccStore {
     };
     // A compaction interrupted by a restart resumes, as in etcd.
     if (this.compactDone < this.compactRev) this.startPhysical();
+  }
+
+  // The buckets beside the key space (membership, leases, alarms), in the batch transaction.
+  aux(): AuxBuckets {
+    return this.auxiliary;
   }
 
   // The current revision: 1 on a new store, +1 per write txn that changed something.
@@ -207,6 +215,11 @@ export class MvccStore {
       compactRevision: this.compactRev,
       rev: this.currentRev,
     };
+  }
+
+  // Stored revisions of all keys (tombstones included): what compaction shrinks.
+  revisionCount(): number {
+    return this.be.revisionCount();
   }
 
   // Keys that carry a lease, for rebuilding the lessor's key lists on start.
