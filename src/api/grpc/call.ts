@@ -27,6 +27,30 @@ export interface CallOptions {
   maxSendMessageSize: number;
 }
 
+interface Peer {
+  address: string;
+  tls?: TLSSocket;
+}
+
+// Per connection, not per call: the session's socket is a proxy whose property reads are slow.
+const peers = new WeakMap<object, Peer>();
+
+function peerOf(stream: ServerHttp2Stream): Peer {
+  const session = stream.session;
+  if (!session) return { address: "" };
+  let peer = peers.get(session);
+  if (!peer) {
+    const socket = session.socket;
+    const host = socket.remoteAddress ?? "";
+    peer = {
+      address: `${host.includes(":") ? `[${host}]` : host}:${socket.remotePort ?? 0}`,
+      tls: (socket as TLSSocket).encrypted ? socket as TLSSocket : undefined,
+    };
+    peers.set(session, peer);
+  }
+  return peer;
+}
+
 // Requests buffered ahead of a slow handler before the stream stops reading.
 const READ_AHEAD = 16;
 
@@ -48,20 +72,18 @@ export class Call {
       if (k[0] === ":" || v === undefined) continue;
       metadata[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : String(v);
     }
-    const socket = stream.session?.socket;
-    const host = socket?.remoteAddress ?? "";
-    const encrypted = (socket as TLSSocket | undefined)?.encrypted === true;
+    const peer = peerOf(stream);
     const timeout = parseGrpcTimeout(metadata["grpc-timeout"]);
     this.ctx = {
       metadata,
       deadline: timeout === undefined ? undefined : Date.now() + timeout,
       signal: this.abort.signal,
-      peer: `${host.includes(":") ? `[${host}]` : host}:${socket?.remotePort ?? 0}`,
+      peer: peer.address,
       method: String(headers[":path"]),
       peerCertificate: () => {
-        if (!encrypted) return undefined;
+        if (!peer.tls) return undefined;
         try {
-          const cert = (socket as TLSSocket).getPeerCertificate();
+          const cert = peer.tls.getPeerCertificate();
           return cert && Object.keys(cert).length > 0 ? cert : undefined;
         } catch {
           return undefined; // node:http2's socket proxy throws once the session is gone
@@ -83,6 +105,46 @@ export class Call {
 
   get finished(): boolean {
     return this.done;
+  }
+
+  /**
+   * The first request message of a unary or server-streaming call; undefined when the call
+   * ended first (cancelled, or failed here: bad framing, no message, too large).
+   */
+  firstRequest(): Promise<Uint8Array | undefined> {
+    const stream = this.stream;
+    const deframer = new Deframer(this.opts.maxReceiveMessageSize);
+    return new Promise((resolve) => {
+      const settle = (msg: Uint8Array | undefined) => {
+        stream.off("data", onData);
+        stream.off("end", onEnd);
+        this.abort.signal.removeEventListener("abort", onAbort);
+        stream.resume(); // discard anything after the first message
+        resolve(msg);
+      };
+      const onData = (chunk: Uint8Array) => {
+        try {
+          const msgs = deframer.push(chunk);
+          if (msgs.length > 0) settle(msgs[0]);
+        } catch (err) {
+          this.fail(err);
+          settle(undefined);
+        }
+      };
+      const onEnd = () => {
+        this.finish(
+          GrpcCode.Internal,
+          deframer.pending > 0
+            ? "grpc: request body ended inside a message"
+            : "grpc: the client sent no request message",
+        );
+        settle(undefined);
+      };
+      const onAbort = () => settle(undefined);
+      stream.on("data", onData);
+      stream.once("end", onEnd);
+      this.abort.signal.addEventListener("abort", onAbort);
+    });
   }
 
   /** Request payloads as they arrive; ends at the client's half-close or when the call ends. */

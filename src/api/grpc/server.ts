@@ -125,9 +125,8 @@ function decodeRequest(codec: Codec, bytes: Uint8Array): unknown {
 }
 
 async function firstRequest(call: Call, codec: Codec): Promise<unknown> {
-  for await (const bytes of call.requests()) return decodeRequest(codec, bytes);
-  if (call.finished) return undefined;
-  throw new EtcdError(GrpcCode.Internal, "grpc: the client sent no request message");
+  const bytes = await call.firstRequest();
+  return bytes === undefined ? undefined : decodeRequest(codec, bytes);
 }
 
 function sender(call: Call, codec: Codec) {
