@@ -4,34 +4,19 @@
 // top-level header. Nested txn responses keep the bare `{ revision }` header, as etcd sends it.
 import type { KeyValue, MvccStore } from "../../mvcc/mod.ts";
 
-export enum SortOrder {
-  NONE = 0,
-  ASCEND = 1,
-  DESCEND = 2,
-}
-
-export enum SortTarget {
-  KEY = 0,
-  VERSION = 1,
-  CREATE = 2,
-  MOD = 3,
-  VALUE = 4,
-}
-
-export enum CompareResult {
-  EQUAL = 0,
-  GREATER = 1,
-  LESS = 2,
-  NOT_EQUAL = 3,
-}
-
-export enum CompareTarget {
-  VERSION = 0,
-  CREATE = 1,
-  MOD = 2,
-  VALUE = 3,
-  LEASE = 4,
-}
+// The wire enums, so decoded requests fit these types as they are.
+export {
+  Compare_CompareResult as CompareResult,
+  Compare_CompareTarget as CompareTarget,
+  RangeRequest_SortOrder as SortOrder,
+  RangeRequest_SortTarget as SortTarget,
+} from "../../api/proto/mod.ts";
+import type {
+  Compare_CompareResult as CompareResult,
+  Compare_CompareTarget as CompareTarget,
+  RangeRequest_SortOrder as SortOrder,
+  RangeRequest_SortTarget as SortTarget,
+} from "../../api/proto/mod.ts";
 
 export interface RevisionHeader {
   revision: number;
