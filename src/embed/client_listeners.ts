@@ -5,7 +5,7 @@ import type { Config } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { GrpcServer, serveClient } from "../api/mod.ts";
 import { createClientHttp, registerServices } from "../api/services/mod.ts";
-import type { EtcdServer } from "../server/server.ts";
+import type { EtcdServer } from "../server/mod.ts";
 
 export interface OpenListener {
   announce(): void;
@@ -50,8 +50,7 @@ export async function openClientListeners(
           })
           : log.notice({
             pkg: "embed",
-            text:
-              `serving insecure client requests on ${host}, this is strongly discouraged!`,
+            text: `serving insecure client requests on ${host}, this is strongly discouraged!`,
             msg: "serving client traffic insecurely; this is strongly discouraged!",
             fields: { address: host },
           }),

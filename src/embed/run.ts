@@ -4,13 +4,22 @@
 import type { Config } from "../config/mod.ts";
 import { ETCD_VERSION, VERSION } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { BootstrapError, checkInitialCluster } from "../server/bootstrap_check.ts";
-import { bootstrapMember, isInitialized, memberPaths, restartMember } from "../server/member_state.ts";
-import { EtcdServer } from "../server/server.ts";
-import { formatId } from "../server/ids.ts";
-import { announceCapabilities } from "../server/apply.ts";
+import {
+  announceCapabilities,
+  BootstrapError,
+  bootstrapMember,
+  checkInitialCluster,
+  EtcdServer,
+  formatId,
+  isInitialized,
+  memberPaths,
+  restartMember,
+} from "../server/mod.ts";
 import { openClientListeners } from "./client_listeners.ts";
 import { WalError } from "../storage/mod.ts";
+
+/** etcd's default backend quota (--quota-backend-bytes 0): 2 GiB. */
+const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
 
 function logBanner(config: Config, log: Logger, dataDir: string): void {
   const i = (text: string, pkg = "etcdmain") => log.info({ pkg, text });
@@ -82,11 +91,19 @@ export async function runMember(config: Config, log: Logger): Promise<number> {
     heartbeatMs: config.heartbeatInterval,
     electionMs: config.electionTimeout,
     snapshotCount: config.snapshotCount,
+    strictReconfigCheck: config.strictReconfigCheck,
+    maxTxnOps: config.maxTxnOps,
+    maxRequestBytes: config.maxRequestBytes,
+    quotaBackendBytes: config.quotaBackendBytes === 0
+      ? DEFAULT_QUOTA_BYTES
+      : config.quotaBackendBytes,
   }, { send: () => {} });
   log.info({
     pkg: "etcdserver",
     text: `starting server... [version: ${ETCD_VERSION}, cluster version: ${
-      state.membership.version ? state.membership.version.split(".").slice(0, 2).join(".") : "to_be_decided"
+      state.membership.version
+        ? state.membership.version.split(".").slice(0, 2).join(".")
+        : "to_be_decided"
     }]`,
     msg: "starting etcd server",
     fields: { "local-member-id": formatId(state.memberId) },

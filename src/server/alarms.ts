@@ -1,29 +1,14 @@
 // Cluster alarms (etcd's alarm store): NOSPACE when a member's backend exceeds its quota,
 // CORRUPT on a hash mismatch. Changed only through raft, persisted beside the key space.
 import type { AuxBuckets } from "../mvcc/mod.ts";
+import {
+  type AlarmMember,
+  type AlarmRequest,
+  AlarmRequest_AlarmAction as AlarmAction,
+  AlarmType,
+} from "../api/proto/mod.ts";
 
-export enum AlarmType {
-  NONE = 0,
-  NOSPACE = 1,
-  CORRUPT = 2,
-}
-
-export enum AlarmAction {
-  GET = 0,
-  ACTIVATE = 1,
-  DEACTIVATE = 2,
-}
-
-export interface AlarmMember {
-  memberID: bigint;
-  alarm: AlarmType;
-}
-
-export interface AlarmRequest {
-  action: AlarmAction;
-  memberID: bigint;
-  alarm: AlarmType;
-}
+export { AlarmAction, type AlarmMember, type AlarmRequest, AlarmType };
 
 const key = (a: AlarmMember) => `${a.alarm}/${a.memberID.toString(16)}`;
 

@@ -15,7 +15,7 @@ import { formatId } from "./ids.ts";
 import { memberFromJSON } from "./membership.ts";
 import { decodeRequest, type InternalRequest } from "./request.ts";
 import type { Wait } from "./wait.ts";
-import { applyKvRequest } from "./apply_kv_bridge.ts";
+import { applyKv } from "./kv.ts";
 import type { EtcdServer } from "./server.ts";
 
 export interface ApplyResult {
@@ -44,13 +44,22 @@ export class Applier {
       const alreadyApplied = e.index <= store.consistentIndex();
       if (e.type === EntryType.ConfChange) {
         this.#applyConfChange(decodeConfChange(e.data), alreadyApplied);
-      } else if (!alreadyApplied && e.data.length > 0) {
+      } else if (e.data.length === 0) {
+        this.#applyLeaderNoop(e);
+      } else if (!alreadyApplied) {
         this.#applyRequest(decodeRequest(e.data));
       }
-      store.setConsistentIndex(e.index);
+      if (!alreadyApplied) store.setConsistentIndex(e.index);
       this.appliedIndex = e.index;
     }
     store.commit();
+  }
+
+  // A new leader's empty entry: everything of earlier terms is applied now, so the leader
+  // takes over lease expiry from here, with full TTLs (etcd 3.4).
+  #applyLeaderNoop(e: Entry): void {
+    const s = this.server;
+    if (s.isLeader && e.term === s.term) s.state.lessor.promote(s.electionMs);
   }
 
   #applyRequest(r: InternalRequest): void {
@@ -72,7 +81,7 @@ export class Applier {
       case "txn":
       case "compaction":
       case "leaseRevoke":
-        return applyKvRequest(s, r);
+        return applyKv(s, r);
       case "leaseGrant": {
         const lease = s.state.lessor.grant(r.body.ID, r.body.TTL);
         return { response: { ID: lease.ID, TTL: lease.TTL } };
@@ -135,9 +144,14 @@ export class Applier {
             m.add(member);
             s.log.info({
               pkg: "etcdserver/membership",
-              text: `added member ${formatId(member.id)} [${member.peerURLs.join(" ")}] to cluster ${cid}`,
+              text: `added member ${formatId(member.id)} [${
+                member.peerURLs.join(" ")
+              }] to cluster ${cid}`,
               msg: "added member",
-              fields: { "added-peer-id": formatId(member.id), "added-peer-peer-urls": member.peerURLs },
+              fields: {
+                "added-peer-id": formatId(member.id),
+                "added-peer-peer-urls": member.peerURLs,
+              },
             });
           }
           break;
@@ -154,7 +168,9 @@ export class Applier {
           m.updatePeerURLs(cc.nodeId, member.peerURLs);
           s.log.info({
             pkg: "etcdserver/membership",
-            text: `updated member ${formatId(cc.nodeId)} [${member.peerURLs.join(" ")}] in cluster ${cid}`,
+            text: `updated member ${formatId(cc.nodeId)} [${
+              member.peerURLs.join(" ")
+            }] in cluster ${cid}`,
           });
           break;
         }

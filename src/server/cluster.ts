@@ -42,12 +42,8 @@ export class ClusterApi {
   }
 
   async add(peerURLs: string[], isLearner: boolean) {
-    let urls: string[];
-    try {
-      urls = parseURLList(peerURLs.join(",")).map(String);
-    } catch {
-      throw Errors.memberBadURLs();
-    }
+    const urls = parseURLList(peerURLs);
+    if (!Array.isArray(urls)) throw Errors.memberBadURLs();
     const member: Member = {
       id: computeMemberId(urls, "", Math.floor(this.s.now() / 1000)),
       name: "",

@@ -38,8 +38,7 @@ export const Errors = {
   leaseProvided: () => e(GrpcCode.InvalidArgument, "etcdserver: lease is provided"),
   tooManyOps: () => e(GrpcCode.InvalidArgument, "etcdserver: too many operations in txn request"),
   duplicateKey: () => e(GrpcCode.InvalidArgument, "etcdserver: duplicate key given in txn request"),
-  compacted: () =>
-    e(GrpcCode.OutOfRange, "etcdserver: mvcc: required revision has been compacted"),
+  compacted: () => e(GrpcCode.OutOfRange, "etcdserver: mvcc: required revision has been compacted"),
   futureRev: () =>
     e(GrpcCode.OutOfRange, "etcdserver: mvcc: required revision is a future revision"),
   noSpace: () => e(GrpcCode.ResourceExhausted, "etcdserver: mvcc: database space exceeded"),
@@ -87,7 +86,6 @@ export const Errors = {
   badLeaderTransferee: () => e(GrpcCode.FailedPrecondition, "etcdserver: bad leader transferee"),
   corrupt: () => e(GrpcCode.DataLoss, "etcdserver: corrupt cluster"),
   permissionDenied: () => e(GrpcCode.PermissionDenied, "etcdserver: permission denied"),
-  authNotEnabled: () =>
-    e(GrpcCode.FailedPrecondition, "etcdserver: authentication is not enabled"),
+  authNotEnabled: () => e(GrpcCode.FailedPrecondition, "etcdserver: authentication is not enabled"),
   watchCanceled: () => e(GrpcCode.Canceled, "etcdserver: watch canceled"),
 };

@@ -2,7 +2,7 @@
 // snapshots of the backend, leader transfer.
 import { createHash } from "node:crypto";
 import { ETCD_VERSION } from "../config/mod.ts";
-import { type AlarmRequest, AlarmAction } from "./alarms.ts";
+import { AlarmAction, type AlarmRequest } from "./alarms.ts";
 import { Errors } from "./errors.ts";
 import type { EtcdServer } from "./server.ts";
 

@@ -3,12 +3,7 @@
 // backend and ignores every --initial-cluster* flag, as etcd does.
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
-import {
-  type ConfState,
-  MemoryStorage,
-  RawNode,
-  type RaftLogger,
-} from "../raft/mod.ts";
+import { type ConfState, MemoryStorage, type RaftLogger, RawNode } from "../raft/mod.ts";
 import {
   createWal,
   type DataDirLock,
@@ -21,7 +16,7 @@ import {
 import { createLessor, type Lessor, minLeaseTTL } from "../lease/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { formatId } from "./ids.ts";
-import { type Member, memberToJSON, Membership } from "./membership.ts";
+import { type Member, Membership, memberToJSON } from "./membership.ts";
 import { Backend } from "./backend.ts";
 
 export interface MemberState {
@@ -200,7 +195,9 @@ export async function restartMember(
   common.lessor.restore();
   log.info({
     pkg: "etcdserver",
-    text: `restarting member ${formatId(memberId)} in cluster ${formatId(clusterId)} at commit index ${opened.hardState.commit}`,
+    text: `restarting member ${formatId(memberId)} in cluster ${
+      formatId(clusterId)
+    } at commit index ${opened.hardState.commit}`,
     msg: "restarting local member",
     fields: {
       "local-member-id": formatId(memberId),

@@ -34,7 +34,7 @@ export interface DriverHooks {
 }
 
 export class RaftDriver {
-  #timer?: number;
+  #timer?: ReturnType<typeof setInterval>;
   #running = false;
   #scheduled = false;
   #idle?: Promise<void>;

@@ -3,7 +3,7 @@
 // keeps leases expiring on the leader. The api/ layer talks to the cluster only through this.
 import { type Message, type RawNode, StateType } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { EtcdError, Errors } from "./errors.ts";
+import { Errors, EtcdError } from "./errors.ts";
 import { formatId } from "./ids.ts";
 import { formatAttributes } from "./membership.ts";
 import { encodeRequest, type InternalRequest, type RequestKind } from "./request.ts";
@@ -67,7 +67,7 @@ export class EtcdServer {
   #leaderChanges = 0;
   #published = false;
   #stopped = false;
-  #timers: number[] = [];
+  #timers: ReturnType<typeof setInterval>[] = [];
 
   constructor(opts: ServerOptions, transport: Transport) {
     this.#opts = opts;
@@ -88,21 +88,29 @@ export class EtcdServer {
     this.cluster = new ClusterApi(this);
     this.maintenance = new Maintenance(this);
     const snapshotting = new Snapshotting(this, opts.snapshotCount);
-    this.driver = new RaftDriver(this.node, this.state.storage, this.state.wal, this.state.snapshotter, transport, {
-      softState: (ss) => this.#onSoftState(ss.lead, ss.raftState),
-      hardState: (hs) => {
-        this.#term = hs.term;
-        this.#commit = hs.commit;
+    this.driver = new RaftDriver(
+      this.node,
+      this.state.storage,
+      this.state.wal,
+      this.state.snapshotter,
+      transport,
+      {
+        softState: (ss) => this.#onSoftState(ss.lead, ss.raftState),
+        hardState: (hs) => {
+          this.#term = hs.term;
+          this.#commit = hs.commit;
+        },
+        readStates: (rs) => rs.forEach((r) => this.reads.onReadState(r.index, r.requestCtx)),
+        applySnapshot: (snap) => this.applier.applySnapshot(snap),
+        applyEntries: (entries) => {
+          this.applier.apply(entries);
+          this.reads.onApplied(this.applier.appliedIndex);
+        },
+        afterApply: () => snapshotting.maybeSnapshot(),
+        fatal: (err) => this.log.fatal({ pkg: "etcdserver", text: `raft: ${err}` }),
       },
-      readStates: (rs) => rs.forEach((r) => this.reads.onReadState(r.index, r.requestCtx)),
-      applySnapshot: (snap) => this.applier.applySnapshot(snap),
-      applyEntries: (entries) => {
-        this.applier.apply(entries);
-        this.reads.onApplied(this.applier.appliedIndex);
-      },
-      afterApply: () => snapshotting.maybeSnapshot(),
-      fatal: (err) => this.log.fatal({ pkg: "etcdserver", text: `raft: ${err}` }),
-    }, opts.heartbeatMs);
+      opts.heartbeatMs,
+    );
   }
 
   get memberId(): bigint {
@@ -119,6 +127,9 @@ export class EtcdServer {
   }
   get leaderChanges(): number {
     return this.#leaderChanges;
+  }
+  get electionMs(): number {
+    return this.#opts.electionMs;
   }
   get strictReconfigCheck(): boolean {
     return this.#opts.strictReconfigCheck;
@@ -146,9 +157,24 @@ export class EtcdServer {
   }
 
   start(): void {
+    this.#fastForwardSingleNode();
     this.driver.start();
     this.#publish();
     this.#timers.push(setInterval(() => this.#revokeExpiredLeases(), 500));
+  }
+
+  // A lone voter has nobody to wait for: etcd skips most of its first election timeout.
+  #fastForwardSingleNode(): void {
+    const { voters } = this.node.status().config;
+    if (voters.length !== 1 || voters[0] !== this.memberId) return;
+    const electionTicks = Math.floor(this.#opts.electionMs / this.#opts.heartbeatMs);
+    this.log.info({
+      pkg: "etcdserver",
+      text: `${formatId(this.memberId)} as single-node; fast-forwarding ${
+        electionTicks - 1
+      } ticks (election ticks ${electionTicks})`,
+    });
+    for (let i = 0; i < electionTicks - 1; i++) this.node.tick();
   }
 
   /** Resolves once this member has published its attributes: it may serve clients then. */
@@ -175,7 +201,10 @@ export class EtcdServer {
     const request: InternalRequest = { kind, id: this.#ids.next(), body };
     const data = encodeRequest(request);
     const result = this.#wait.register(request.id);
-    const timer = setTimeout(() => this.#wait.fail(request.id, this.#timeoutError()), this.requestTimeoutMs);
+    const timer = setTimeout(
+      () => this.#wait.fail(request.id, this.#timeoutError()),
+      this.requestTimeoutMs,
+    );
     const onAbort = () => this.#wait.fail(request.id, Errors.stopped());
     signal?.addEventListener("abort", onAbort);
     try {
@@ -209,7 +238,7 @@ export class EtcdServer {
   /** Proposes a membership change; resolves once `applied` (the apply path's signal) does. */
   async proposeConfChange(cc: ConfChange, applied: Promise<void>): Promise<void> {
     if (this.#stopped) throw Errors.stopped();
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(this.#timeoutError()), this.requestTimeoutMs);
     });
@@ -245,7 +274,7 @@ export class EtcdServer {
   /** Waits until a read here observes every write acknowledged before the call. */
   async linearizableRead(timeoutMs = this.requestTimeoutMs): Promise<void> {
     if (this.#stopped) throw Errors.stopped();
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(this.#timeoutError()), timeoutMs);
     });
@@ -264,24 +293,13 @@ export class EtcdServer {
   #onSoftState(lead: bigint, raftState: StateType): void {
     const wasLeader = this.isLeader;
     if (lead !== this.#leader) {
-      if (lead !== 0n) {
-        this.#leaderChanges++;
-        this.log.info({
-          pkg: "raft",
-          text: `raft.node: ${formatId(this.memberId)} elected leader ${formatId(lead)} at term ${this.#term}`,
-        });
-      } else {
-        this.log.info({
-          pkg: "raft",
-          text: `raft.node: ${formatId(this.memberId)} lost leader ${formatId(this.#leader)} at term ${this.#term}`,
-        });
-      }
+      // Raft itself logs "elected leader" / "lost leader"; the member counts the changes.
+      if (lead !== 0n) this.#leaderChanges++;
       this.#leader = lead;
       this.reads.retry();
     }
     const isLeader = raftState === StateType.Leader;
     if (isLeader && !wasLeader) {
-      this.state.lessor.promote(this.#opts.electionMs);
       if (this.state.membership.version === "") void this.#setClusterVersion();
     } else if (!isLeader && wasLeader) {
       this.state.lessor.demote();
@@ -296,7 +314,11 @@ export class EtcdServer {
   // A member announces its name and client URLs through Raft; until that is applied it does
   // not serve clients (etcd's publish + ReadyNotify).
   #publish(): void {
-    const attrs = { memberId: this.memberId, name: this.#opts.name, clientURLs: this.#opts.clientURLs };
+    const attrs = {
+      memberId: this.memberId,
+      name: this.#opts.name,
+      clientURLs: this.#opts.clientURLs,
+    };
     const attempt = () => {
       if (this.#stopped || this.#published) return;
       this.propose("memberAttrSet", attrs).then(() => this.#onPublished(), () => {
@@ -311,7 +333,9 @@ export class EtcdServer {
     this.#published = true;
     this.log.info({
       pkg: "etcdserver",
-      text: `published ${formatAttributes(this.#opts.name, this.#opts.clientURLs)} to cluster ${formatId(this.clusterId)}`,
+      text: `published ${formatAttributes(this.#opts.name, this.#opts.clientURLs)} to cluster ${
+        formatId(this.clusterId)
+      }`,
       msg: "published local member to cluster through raft",
       fields: {
         "local-member-id": formatId(this.memberId),

@@ -28,7 +28,10 @@ export function createClientHttp(server: EtcdServer, _config: Config): FetchHand
         .filter((a) => !exclude.includes(alarmName(a.alarm)));
       if (alarms.length > 0) return { ok: false, reason: "ALARM" };
       if (server.leader === 0n) {
-        server.log.warn({ pkg: "etcdserver/api/etcdhttp", text: "/health error; no leader (status code 503)" });
+        server.log.warn({
+          pkg: "etcdserver/api/etcdhttp",
+          text: "/health error; no leader (status code 503)",
+        });
         return { ok: false, reason: "RAFT NO LEADER" };
       }
       try {

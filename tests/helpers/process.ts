@@ -1,0 +1,231 @@
+// Real etcd-ts (and etcd) processes for integration tests: start with etcd's flags, watch their
+// log lines, run etcdctl, and stop them. Every test prints its wall time.
+import net from "node:net";
+
+const repo = new URL("../../", import.meta.url).pathname;
+export const ETCD_TS = `${repo}scripts/etcd-ts`;
+
+/** Deno.test that prints how long the test took (integration files are read by humans too). */
+export function itest(name: string, fn: () => Promise<void>): void {
+  Deno.test({
+    name,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      const start = performance.now();
+      try {
+        await fn();
+      } finally {
+        console.log(`  [${name}] ${((performance.now() - start) / 1000).toFixed(1)} s`);
+      }
+    },
+  });
+}
+
+export interface Proc {
+  pid: number;
+  /** Every stderr line so far (etcd logs to stderr). */
+  lines: string[];
+  stdout: string[];
+  /** Resolves with the first log line matching, rejects when the process exits first. */
+  waitFor(pattern: RegExp | string, timeoutMs?: number): Promise<string>;
+  kill(signal?: Deno.Signal): void;
+  status: Promise<Deno.CommandStatus>;
+}
+
+function lineReader(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
+  return (async () => {
+    let buf = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      buf += chunk;
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        onLine(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+    }
+    if (buf) onLine(buf);
+  })();
+}
+
+/** Starts `command args`, collecting its output; nothing is awaited yet. */
+export function spawn(
+  command: string,
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string; clearEnv?: boolean } = {},
+): Proc {
+  const child = new Deno.Command(command, {
+    args,
+    env: opts.env,
+    cwd: opts.cwd,
+    clearEnv: opts.clearEnv,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const lines: string[] = [];
+  const stdout: string[] = [];
+  const watchers: { re: RegExp; resolve(l: string): void }[] = [];
+  const onLine = (target: string[]) => (line: string) => {
+    target.push(line);
+    for (const w of [...watchers]) {
+      if (w.re.test(line)) {
+        watchers.splice(watchers.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  };
+  const done = Promise.all([
+    lineReader(child.stderr, onLine(lines)),
+    lineReader(child.stdout, onLine(stdout)),
+  ]);
+  const status = done.then(() => child.status);
+  return {
+    pid: child.pid,
+    lines,
+    stdout,
+    status,
+    kill: (signal: Deno.Signal = "SIGTERM") => {
+      try {
+        child.kill(signal);
+      } catch {
+        // already gone
+      }
+    },
+    waitFor: (pattern, timeoutMs = 20_000) => {
+      const re = typeof pattern === "string"
+        ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+        : pattern;
+      const seen = [...lines, ...stdout].find((l) => re.test(l));
+      if (seen) return Promise.resolve(seen);
+      return new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new Error(`timed out waiting for ${re}; log:\n${lines.slice(-30).join("\n")}`));
+        }, timeoutMs);
+        const w = {
+          re,
+          resolve: (l: string) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        };
+        watchers.push(w);
+        status.then((s) => {
+          clearTimeout(timer);
+          if (watchers.includes(w)) {
+            reject(
+              new Error(
+                `process exited (${s.code}) before ${re}; log:\n${lines.slice(-30).join("\n")}`,
+              ),
+            );
+          }
+        });
+      });
+    },
+  };
+}
+
+/** Starts an etcd-ts member through scripts/etcd-ts. */
+export function startEtcdTs(
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string } = {},
+): Proc {
+  return spawn(ETCD_TS, args, opts);
+}
+
+/** Starts a member and waits until it serves clients. */
+export async function startReady(
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<Proc> {
+  const p = startEtcdTs(args, opts);
+  await p.waitFor("ready to serve client requests", 30_000);
+  return p;
+}
+
+/** Stops a process (SIGTERM, then SIGKILL after a grace period) and waits for it. */
+export async function stop(p: Proc, graceMs = 10_000): Promise<Deno.CommandStatus> {
+  p.kill("SIGTERM");
+  const timer = setTimeout(() => p.kill("SIGKILL"), graceMs);
+  const s = await p.status;
+  clearTimeout(timer);
+  return s;
+}
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function run(
+  command: string,
+  args: string[],
+  opts: { env?: Record<string, string>; stdin?: string } = {},
+): Promise<Run> {
+  const child = new Deno.Command(command, {
+    args,
+    env: opts.env,
+    stdin: opts.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (opts.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(opts.stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** etcdctl v3 against the given endpoints. */
+export function etcdctl(endpoints: string, ...args: string[]): Promise<Run> {
+  return run("etcdctl", [
+    `--endpoints=${endpoints}`,
+    "--dial-timeout=5s",
+    "--command-timeout=10s",
+    ...args,
+  ], {
+    env: { ETCDCTL_API: "3" },
+  });
+}
+
+/** Fails the test early when another process already holds one of the ports. */
+export async function assertPortsFree(host: string, ports: number[]): Promise<void> {
+  for (const port of ports) {
+    await new Promise<void>((resolve, reject) => {
+      const srv = net.createServer();
+      srv.once("error", () => reject(new Error(`${host}:${port} is in use; cannot run this test`)));
+      srv.listen(port, host, () => srv.close(() => resolve()));
+    });
+  }
+}
+
+export function tempDir(prefix = "etcd-ts-test-"): string {
+  return Deno.makeTempDirSync({ prefix });
+}
+
+/** The flags of a single member on `ip` with etcd's ports. */
+export function singleMemberFlags(name: string, ip: string, dataDir: string): string[] {
+  return [
+    "--name",
+    name,
+    "--data-dir",
+    dataDir,
+    "--listen-client-urls",
+    `http://${ip}:2379`,
+    "--advertise-client-urls",
+    `http://${ip}:2379`,
+    "--listen-peer-urls",
+    `http://${ip}:2380`,
+    "--initial-advertise-peer-urls",
+    `http://${ip}:2380`,
+    "--initial-cluster",
+    `${name}=http://${ip}:2380`,
+  ];
+}
