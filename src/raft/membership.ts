@@ -81,9 +81,13 @@ export function restore(r: Raft, s: Snapshot): boolean {
     r.raftLog.commitTo(index);
     return false;
   }
-  if (!r.isLearner && s.metadata.confState.learners.includes(r.id)) {
+  // Defense in depth: a snapshot whose configuration lacks us is not ours to install.
+  const cs = s.metadata.confState;
+  if (!cs.voters.includes(r.id) && !cs.learners.includes(r.id)) {
     r.logger.warn(
-      `${hex(r.id)} can't become learner when restores snapshot [index: ${index}, term: ${term}]`,
+      `${hex(r.id)} attempted to restore snapshot but it is not in the ConfState ${
+        JSON.stringify({ voters: cs.voters.map(String), learners: cs.learners.map(String) })
+      }; should never happen`,
     );
     return false;
   }

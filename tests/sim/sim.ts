@@ -2,6 +2,7 @@
 // network, crashes and restarts. One seed determines the whole run, so a failure replays.
 
 import {
+  ConfChangeType,
   type ConfState,
   decodeConfChange,
   EntryType,
@@ -61,6 +62,10 @@ interface SimNode {
   group: number;
   /** readIndex contexts in flight, with the lowest index a correct answer may carry. */
   reads: Map<string, number>;
+  /** Applied its own removal: stopped for good, as a removed etcd member is. */
+  removed: boolean;
+  /** A spare: not in the bootstrap configuration, started when first added. */
+  spare: boolean;
 }
 
 interface Pending {
@@ -86,6 +91,7 @@ export class Simulation {
   private proposals = 0;
   private readonly electionTick: number;
   private liveApplied = new Set<bigint>();
+  private retired = new Set<bigint>();
 
   constructor(private opts: SimOptions) {
     this.rand = prng(opts.seed);
@@ -95,7 +101,9 @@ export class Simulation {
     this.maxDelay = 0.2 + this.rand() * 2;
     this.crashRate = this.rand() * 0.03;
     const ids = Array.from({ length: opts.nodes }, (_, i) => BigInt(i + 1));
-    for (const id of ids) {
+    // Two spare nodes that join through conf changes (as learners, then promoted).
+    for (let i = 1; i <= 2 + opts.nodes; i++) {
+      const id = BigInt(i);
       const node: SimNode = {
         id,
         disk: new MemoryStorage(),
@@ -105,8 +113,11 @@ export class Simulation {
         confState: { voters: [], learners: [] },
         group: 0,
         reads: new Map(),
+        removed: false,
+        spare: i > opts.nodes,
       };
       this.nodes.push(node);
+      if (node.spare) continue;
       this.start(node);
       node.rn!.bootstrap(ids.map((p) => ({ id: p, context: enc.encode(`member-${p}`) })));
     }
@@ -165,7 +176,7 @@ export class Simulation {
   private send(from: SimNode, msgs: Message[]): void {
     for (const m of msgs) {
       const to = this.node(m.to);
-      if (from.group !== to.group || this.rand() < this.drop) {
+      if (!to || from.group !== to.group || this.rand() < this.drop) {
         if (m.type === MessageType.MsgSnap) from.rn?.reportSnapshot(m.to, false);
         else if (this.rand() < 0.1) from.rn?.reportUnreachable(m.to);
         continue;
@@ -214,6 +225,11 @@ export class Simulation {
     node.inflight = undefined;
     rn.advance(rd);
     this.maybeCompact(node);
+    if (node.removed) {
+      this.trace(`${node.id} removed: stopping`);
+      node.rn = undefined;
+      return;
+    }
     this.pump(node);
   }
 
@@ -240,7 +256,13 @@ export class Simulation {
         throw new SafetyError(`node ${node.id} applies ${e.index} after ${node.applied}`);
       }
       if (e.type === EntryType.ConfChange) {
-        node.confState = rn.applyConfChange(decodeConfChange(e.data));
+        const cc = decodeConfChange(e.data);
+        node.confState = rn.applyConfChange(cc);
+        if (cc.type === ConfChangeType.RemoveNode) {
+          // IDs are never reused, as etcd's membership refuses a removed ID.
+          this.retired.add(cc.nodeId);
+          if (cc.nodeId === node.id) node.removed = true;
+        }
       }
       node.hash = chain(node.hash, e);
       node.applied = e.index;
@@ -341,7 +363,8 @@ export class Simulation {
       n.rn = undefined;
       n.inflight = undefined;
     }
-    const down = this.nodes.filter((n) => !n.rn);
+    if (live.length > 0 && this.rand() < 0.02) this.changeMembership();
+    const down = this.nodes.filter((n) => !n.rn && !n.removed && !(n.spare && n.incarnation === 0));
     if (down.length > 0 && this.rand() < 0.05) {
       const n = pick(down);
       this.trace(`restart ${n.id}`);
@@ -354,6 +377,55 @@ export class Simulation {
     } else if (this.rand() < 0.03) {
       for (const n of this.nodes) n.group = 0;
     }
+  }
+
+  private leader(): SimNode | undefined {
+    return this.nodes.find((n) => n.rn?.raft.state === StateType.Leader);
+  }
+
+  /** Every member in the leader's configuration applied a post-heal entry. */
+  private membersLive(): boolean {
+    const l = this.leader();
+    if (!l) return false;
+    const cs = l.rn!.raft.prs.confState();
+    return [...cs.voters, ...cs.learners].every((id) => this.liveApplied.has(id));
+  }
+
+  /** Adds a spare as learner, promotes a learner, or removes a voter (keeping >= 3). */
+  private changeMembership(): void {
+    const l = this.leader();
+    if (!l) return;
+    const cs = l.rn!.raft.prs.confState();
+    const member = new Set([...cs.voters, ...cs.learners]);
+    const candidates = this.nodes.filter((n) =>
+      n.spare && !member.has(n.id) && !this.retired.has(n.id)
+    );
+    let change: { type: ConfChangeType; nodeId: bigint } | undefined;
+    const roll = this.rand();
+    if (roll < 0.4 && candidates.length > 0) {
+      const n = candidates[0];
+      if (!n.rn) {
+        this.start(n);
+        this.pump(n);
+      }
+      change = { type: ConfChangeType.AddLearnerNode, nodeId: n.id };
+    } else if (roll < 0.8 && cs.learners.length > 0) {
+      change = { type: ConfChangeType.AddNode, nodeId: cs.learners[0] };
+    } else if (cs.voters.length > 3) {
+      const victims = cs.voters.filter((id) => id !== l.id);
+      change = {
+        type: ConfChangeType.RemoveNode,
+        nodeId: victims[Math.floor(this.rand() * victims.length)],
+      };
+    }
+    if (!change) return;
+    this.trace(`propose ${ConfChangeType[change.type]} ${change.nodeId}`);
+    try {
+      l.rn!.proposeConfChange({ id: 0, context: new Uint8Array(), ...change });
+    } catch (err) {
+      if (err !== ErrProposalDropped) throw err;
+    }
+    this.pump(l);
   }
 
   private tickAll(): void {
@@ -403,13 +475,14 @@ export class Simulation {
 
   private describe(): string {
     return this.nodes.map((n) => {
-      const r = n.rn!.raft;
-      const prs = [...r.prs.progress].map(([id, p]) => `${id}:${p}`).join(", ");
+      if (!n.rn) return `\n  ${n.id} down${n.removed ? " (removed)" : ""}`;
+      const r = n.rn.raft;
+      const prs = r.state === StateType.Leader
+        ? [...r.prs.progress].map(([id, p]) => `${id}:${p}`).join(", ")
+        : "";
       return `\n  ${n.id} ${
         StateType[r.state]
-      } term=${r.term} applied=${n.applied} commit=${r.raftLog.committed} last=${r.raftLog.lastIndex()} first=${r.raftLog.firstIndex()} [${
-        r.state === StateType.Leader ? prs : ""
-      }]`;
+      } term=${r.term} applied=${n.applied} commit=${r.raftLog.committed} last=${r.raftLog.lastIndex()} first=${r.raftLog.firstIndex()} conf=${r.prs.configString()} [${prs}]`;
     }).join("");
   }
 
@@ -420,7 +493,7 @@ export class Simulation {
     this.maxDelay = 0.5;
     for (const n of this.nodes) {
       n.group = 0;
-      if (!n.rn) this.start(n);
+      if (!n.rn && !n.removed && n.incarnation > 0) this.start(n);
       this.pump(n);
     }
     const limit = 30 * this.electionTick;
@@ -428,11 +501,11 @@ export class Simulation {
       this.runUntil(this.opts.ticks + t);
       this.tickAll();
       if (t % this.electionTick === 0) {
-        const leader = this.nodes.find((n) => n.rn!.raft.state === StateType.Leader);
+        const leader = this.leader();
         if (leader) this.propose(leader, `live-${t}`);
       }
       this.checkStep(true);
-      if (this.liveApplied.size === this.nodes.length) return t;
+      if (this.membersLive()) return t;
     }
     throw new SafetyError(`no progress within ${limit} ticks after healing: ${this.describe()}`);
   }
