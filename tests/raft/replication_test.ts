@@ -297,6 +297,13 @@ Deno.test("restore: installs a snapshot, ignores stale ones, fast-forwards on a 
   assert.equal(r.raftLog.term(11), 11);
   assert.deepEqual(r.prs.confState().voters, ids(1, 2, 3));
   assert.equal(restore(r, snap(11, 11)), false); // not newer than commit
+  assert.equal(restore(r, snap(12, 12, ids(2, 3))), false); // a configuration without us
+  // A fresh node (no configuration yet) joins as a learner through a snapshot.
+  const fresh = newTestRaft(4, 10, 1, newStorage([]));
+  const joining = snap(5, 2, ids(1, 2));
+  joining.metadata.confState.learners = ids(4);
+  assert.equal(restore(fresh, joining), true);
+  assert.equal(fresh.isLearner, true);
   // Matching term at that index: only the commit index moves.
   const f = raftWithLog(1, [1, 2, 3], ids(1, 2));
   assert.equal(restore(f, snap(2, 2)), false);

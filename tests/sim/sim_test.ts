@@ -10,8 +10,8 @@ function runSeeds(nodes: number, from: number, count: number): void {
   assert.deepEqual(failures, []);
 }
 
-Deno.test("simulation: 3 nodes, 200 seeds", () => runSeeds(3, 1, 200));
-Deno.test("simulation: 5 nodes, 100 seeds", () => runSeeds(5, 1, 100));
+Deno.test("simulation: 3 nodes, 300 seeds", () => runSeeds(3, 1, 300));
+Deno.test("simulation: 5 nodes, 150 seeds", () => runSeeds(5, 1, 150));
 
 Deno.test("simulation: a seed replays exactly", () => {
   const a = simulate({ seed: 4242, nodes: 5, ticks: 300 });
