@@ -7,3 +7,12 @@ export type { Event, KeyValue, RangeOptions, RangeResult } from "./types.ts";
 export { bytesEqual, compareBytes, keyRange, prefixEnd } from "./key_range.ts";
 export type { KeyRange } from "./key_range.ts";
 export type { AuxBuckets } from "./aux.ts";
+export { createWatcherHub } from "./watcher_hub.ts";
+export { FilterType } from "./watcher_hub_types.ts";
+export type {
+  WatchCreateRequest,
+  WatcherHub,
+  WatcherHubOptions,
+  WatchResponse,
+  WatchStream,
+} from "./watcher_hub_types.ts";

@@ -13,6 +13,7 @@ import {
 import { EtcdError } from "./errors.ts";
 import { formatId } from "./ids.ts";
 import { memberFromJSON } from "./membership.ts";
+import { reloadLeases } from "./member_state.ts";
 import { decodeRequest, type InternalRequest } from "./request.ts";
 import type { Wait } from "./wait.ts";
 import { applyKv } from "./kv.ts";
@@ -187,7 +188,8 @@ export class Applier {
     // The leader sends its whole backend as the snapshot's data (see peer/).
     this.server.backend.restore(snap.data);
     this.server.state.membership = this.server.backend.loadMembership()!;
-    this.server.state.lessor.restore();
+    reloadLeases(this.server.state.lessor, this.server.backend);
+    this.server.hub.resync();
     this.server.state.confState = snap.metadata.confState;
     this.appliedIndex = snap.metadata.index;
     return Promise.resolve();

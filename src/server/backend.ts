@@ -1,7 +1,7 @@
 // The member's backend: the MVCC key space plus what etcd keeps beside it in the same database
 // (membership, leases, alarms), all written in the store's batch transaction so they commit
 // atomically with the consistent index.
-import { type AuxBuckets, MvccStore, restoreSnapshot } from "../mvcc/mod.ts";
+import { type AuxBuckets, type Event, MvccStore, restoreSnapshot } from "../mvcc/mod.ts";
 import type { LeasePersistence } from "../lease/mod.ts";
 import { Membership, type MembershipJSON } from "./membership.ts";
 import { Alarms } from "./alarms.ts";
@@ -12,6 +12,7 @@ const fromUtf8 = new TextDecoder();
 export class Backend {
   store: MvccStore;
   readonly alarms: Alarms;
+  readonly #eventListeners: ((events: Event[]) => void)[] = [];
 
   constructor(readonly path: string) {
     this.store = new MvccStore(path);
@@ -20,6 +21,12 @@ export class Backend {
 
   get aux(): AuxBuckets {
     return this.store.aux();
+  }
+
+  /** Events of every applied write; the registration outlives a restore from a snapshot. */
+  onEvents(listener: (events: Event[]) => void): void {
+    this.#eventListeners.push(listener);
+    this.store.onEvents(listener);
   }
 
   saveMembership(m: Membership): void {
@@ -50,6 +57,7 @@ export class Backend {
     this.store.close();
     restoreSnapshot(this.path, dbBytes);
     this.store = new MvccStore(this.path);
+    for (const l of this.#eventListeners) this.store.onEvents(l);
   }
 
   close(): void {

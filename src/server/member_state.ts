@@ -126,6 +126,15 @@ function newRawNode(
   });
 }
 
+/** Rebuilds the lessor from the backend: its leases, and the keys attached to each. */
+export function reloadLeases(lessor: Lessor, backend: Backend): void {
+  lessor.restore();
+  for (const { key, lease } of backend.store.leasedKeys()) {
+    // A key may outlive its lease's record only if the revoke was never applied; skip it.
+    if (lessor.lookup(lease)) lessor.attach(lease, key);
+  }
+}
+
 /** Creates a new member of a new cluster: WAL with our identity, the initial members in Raft. */
 export async function bootstrapMember(
   paths: MemberPaths,
@@ -192,7 +201,7 @@ export async function restartMember(
   storage.append(opened.entries);
   const membership = common.backend.loadMembership() ?? new Membership(clusterId);
   const node = newRawNode(memberId, storage, timing, log, snapshot?.metadata.index ?? 0);
-  common.lessor.restore();
+  reloadLeases(common.lessor, common.backend);
   log.info({
     pkg: "etcdserver",
     text: `restarting member ${formatId(memberId)} in cluster ${

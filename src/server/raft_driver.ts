@@ -11,7 +11,6 @@ import {
   type ReadState,
   type Snapshot,
   type SoftState,
-  StateType,
 } from "../raft/mod.ts";
 import type { Snapshotter, Wal } from "../storage/mod.ts";
 
@@ -38,7 +37,6 @@ export class RaftDriver {
   #running = false;
   #scheduled = false;
   #idle?: Promise<void>;
-  #isLeader = false;
   #stopped = false;
 
   constructor(
@@ -83,14 +81,12 @@ export class RaftDriver {
 
   async #process(rd: ReturnType<RawNode["ready"]>): Promise<void> {
     if (rd.hardState) this.hooks.hardState(rd.hardState);
-    if (rd.softState) {
-      this.#isLeader = rd.softState.raftState === StateType.Leader;
-      this.hooks.softState(rd.softState);
-    }
+    if (rd.softState) this.hooks.softState(rd.softState);
     if (rd.readStates.length > 0) this.hooks.readStates(rd.readStates);
-    // A leader may send its entries while it writes them itself (Raft §10.2.1); a follower must
-    // not acknowledge entries before they are durable, so it sends only after the append.
-    if (this.#isLeader) this.transport.send(rd.messages);
+    // A leader may send its entries while it writes them itself (Raft §10.2.1); anything else
+    // (a follower's acknowledgements, a new term or vote) must be durable before it is sent.
+    const sendEarly = this.node.maySendBeforePersist(rd);
+    if (sendEarly) this.transport.send(rd.messages);
     if (rd.snapshot) {
       await this.snapshotter.save(rd.snapshot);
       await this.wal.saveSnapshot(rd.snapshot.metadata);
@@ -102,7 +98,7 @@ export class RaftDriver {
     }
     if (rd.hardState) this.storage.setHardState(rd.hardState);
     if (rd.entries.length > 0) this.storage.append(rd.entries);
-    if (!this.#isLeader) this.transport.send(rd.messages);
+    if (!sendEarly) this.transport.send(rd.messages);
     if (rd.committedEntries.length > 0) this.hooks.applyEntries(rd.committedEntries);
     this.node.advance(rd);
     if (rd.committedEntries.length > 0 || rd.snapshot) await this.hooks.afterApply();

@@ -1,7 +1,7 @@
 // One member (etcd's EtcdServer): proposes client writes to Raft and waits for their apply,
 // serves linearizable reads through ReadIndex, publishes itself, sets the cluster version and
 // keeps leases expiring on the leader. The api/ layer talks to the cluster only through this.
-import { type Message, type RawNode, StateType } from "../raft/mod.ts";
+import { type Message, RaftError, type RawNode, StateType } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { Errors, EtcdError } from "./errors.ts";
 import { formatId } from "./ids.ts";
@@ -17,6 +17,8 @@ import { Snapshotting } from "./snapshotting.ts";
 import { ClusterApi } from "./cluster.ts";
 import { Maintenance } from "./maintenance.ts";
 import { KvApi } from "./kv.ts";
+import { LeaseApi } from "./lease.ts";
+import { createWatcherHub, type WatcherHub } from "../mvcc/mod.ts";
 import type { ConfChange } from "../raft/mod.ts";
 
 /** Proposals waiting for apply beyond this many committed-but-unapplied entries are refused. */
@@ -55,6 +57,8 @@ export class EtcdServer {
   readonly applier: Applier;
   readonly reads: ReadIndexer;
   readonly kv: KvApi;
+  readonly lease: LeaseApi;
+  readonly hub: WatcherHub;
   readonly cluster: ClusterApi;
   readonly maintenance: Maintenance;
   readonly #wait = new Wait<ApplyResult>();
@@ -85,6 +89,14 @@ export class EtcdServer {
     });
     this.applier = new Applier(this, this.#wait);
     this.kv = new KvApi(this, opts);
+    this.lease = new LeaseApi(this);
+    this.hub = createWatcherHub({
+      currentRevision: () => this.backend.store.rev(),
+      compactRevision: () => this.backend.store.compactRevision(),
+      history: (key, end, from, to, limit) =>
+        this.backend.store.eventsBetween(key, end, from, to, limit),
+    }, { maxResponseBytes: opts.maxRequestBytes + 512 });
+    this.backend.onEvents((events) => this.hub.notify(this.backend.store.rev(), events));
     this.cluster = new ClusterApi(this);
     this.maintenance = new Maintenance(this);
     const snapshotting = new Snapshotting(this, opts.snapshotCount);
@@ -357,7 +369,14 @@ export class EtcdServer {
 
   /** Messages from peers enter Raft here. */
   step(m: Message): void {
-    this.node.step(m);
+    try {
+      this.node.step(m);
+    } catch (err) {
+      // Raft refuses messages from members it no longer knows and proposals it cannot take;
+      // etcd drops those too.
+      if (!(err instanceof RaftError)) throw err;
+      this.log.debug({ pkg: "etcdserver", text: `dropped raft message: ${err.message}` });
+    }
     this.driver.kick();
   }
 

@@ -7,11 +7,15 @@ import { createHttpApp, type FetchHandler } from "../mod.ts";
 import { addKvService } from "./kv.ts";
 import { addClusterService } from "./cluster.ts";
 import { addMaintenanceService } from "./maintenance.ts";
+import { addLeaseService } from "./lease.ts";
+import { addWatchService } from "./watch.ts";
 
 export function registerServices(grpc: GrpcServer, server: EtcdServer, _config: Config): void {
   addKvService(grpc, server);
   addClusterService(grpc, server);
   addMaintenanceService(grpc, server);
+  addLeaseService(grpc, server);
+  addWatchService(grpc, server);
 }
 
 /** How long /health waits for a linearizable read before calling the member unhealthy. */
