@@ -189,7 +189,7 @@ function runWindow(
       }
     });
     child.once("error", reject);
-    child.once("exit", (code) => {
+    child.once("close", (code) => {
       if (result) resolve(result);
       else reject(new Error(`load generator exited with ${code} before reporting`));
     });

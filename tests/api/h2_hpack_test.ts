@@ -233,3 +233,30 @@ Deno.test("sensitive headers are never indexed", () => {
   dec.decode(b);
   assert.equal(dec.tableSize.count, 0);
 });
+
+Deno.test("frozen header lists: cached blocks are replayed only while the table is unchanged", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fc.constant("frozen"), fc.array(header, { maxLength: 3 })), {
+        maxLength: 12,
+      }),
+      fc.constantFrom(64, 4096),
+      (steps, size) => {
+        const frozen = Object.freeze([
+          Object.freeze([":path", "/etcdserverpb.KV/Range"]),
+          Object.freeze(["x-frozen", "v"]),
+        ]) as HeaderList;
+        const enc = new HpackEncoder({ maxTableSize: size });
+        const dec = new HpackDecoder();
+        const theirs = hpack.decompressor.create({ table: { maxSize: 4096 } }) as Oracle;
+        for (const step of [...steps, "frozen", "frozen"] as const) {
+          const headers = step === "frozen" ? frozen : step;
+          const block = enc.encode(headers);
+          assert.deepEqual(dec.decode(block), headers);
+          assert.deepEqual(theirDecode(theirs, block), headers);
+        }
+      },
+    ),
+    { numRuns: 200 },
+  );
+});

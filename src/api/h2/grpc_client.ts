@@ -26,6 +26,23 @@ export interface UnaryOptions {
   scheme?: string;
 }
 
+// Frozen header lists of option-less calls, per connection authority and path: the HPACK encoder
+// replays their encoded block while its table is unchanged.
+const plainHeaders = new Map<string, HeaderList>();
+
+function cachedHeaders(authority: string, path: string): HeaderList {
+  const key = authority + " " + path;
+  let h = plainHeaders.get(key);
+  if (!h) {
+    if (plainHeaders.size > 1000) plainHeaders.clear();
+    h = Object.freeze(
+      grpcRequestHeaders(authority, path).map((e) => Object.freeze(e)),
+    ) as HeaderList;
+    plainHeaders.set(key, h);
+  }
+  return h;
+}
+
 /** The request headers of a gRPC call to `path` (e.g. "/etcdserverpb.KV/Put"). */
 export function grpcRequestHeaders(
   authority: string,
@@ -127,7 +144,11 @@ export function unaryCall(
 ): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const call = new UnaryCall(resolve, reject, opts.maxMessageSize ?? 4 * 1024 * 1024);
-    const headers = grpcRequestHeaders(conn.authority, path, opts);
+    const plain = opts.metadata === undefined && opts.timeoutMs === undefined &&
+      opts.scheme === undefined;
+    const headers = plain
+      ? cachedHeaders(conn.authority, path)
+      : grpcRequestHeaders(conn.authority, path, opts);
     const stream = conn.request(headers, call, encodeGrpcMessage(request));
     if (opts.timeoutMs !== undefined && !stream.closed) {
       call.timer = setTimeout(() => {

@@ -31,62 +31,66 @@ export function entrySize(name: string, value: string): number {
   return name.length + value.length + 32;
 }
 
-/** The dynamic table (§2.3.2): a FIFO of entries bounded in size; index 1 is the newest. */
+/**
+ * The dynamic table (§2.3.2): a FIFO of entries bounded in size; index 1 is the newest. Entries
+ * are stored as Header tuples and handed out as they are, so decoding allocates nothing for an
+ * indexed field: treat returned tuples as read-only.
+ */
 export class DynamicTable {
-  private names: string[] = [];
-  private values: string[] = [];
+  private ring: Header[] = [];
   private head = 0; // slot of the newest entry
   count = 0;
   size = 0;
   /** Entries ever added; the newest has sequence number `inserted`. */
   inserted = 0;
+  /** Changes whenever the content or the size limit changes. */
+  version = 0;
 
   constructor(public maxSize: number) {}
 
   get(index: number): Header | undefined {
     if (index < 1 || index > this.count) return undefined;
-    const slot = (this.head - index + 1 + this.names.length) % this.names.length;
-    return [this.names[slot], this.values[slot]];
+    return this.ring[(this.head - index + 1 + this.ring.length) % this.ring.length];
   }
 
   add(name: string, value: string): void {
     const size = entrySize(name, value);
+    this.version++;
     this.evictTo(this.maxSize - size);
     if (size > this.maxSize) return; // an oversized entry empties the table (§4.4)
-    if (this.count === this.names.length) this.grow();
-    this.head = (this.head + 1) % this.names.length;
-    this.names[this.head] = name;
-    this.values[this.head] = value;
+    if (this.count === this.ring.length) this.grow();
+    this.head = (this.head + 1) % this.ring.length;
+    this.ring[this.head] = [name, value];
     this.count++;
     this.size += size;
     this.inserted++;
   }
 
   setMaxSize(maxSize: number): void {
+    this.version++;
     this.maxSize = maxSize;
     this.evictTo(maxSize);
   }
 
   private evictTo(limit: number) {
     while (this.count > 0 && this.size > limit) {
-      const slot = (this.head - this.count + 1 + this.names.length) % this.names.length;
-      this.size -= entrySize(this.names[slot], this.values[slot]);
-      this.names[slot] = this.values[slot] = "";
+      const slot = (this.head - this.count + 1 + this.ring.length) % this.ring.length;
+      const [name, value] = this.ring[slot];
+      this.size -= entrySize(name, value);
+      this.ring[slot] = EVICTED;
       this.count--;
     }
   }
 
   private grow() {
-    const cap = Math.max(16, this.names.length * 2);
-    const names: string[] = new Array(cap), values: string[] = new Array(cap);
-    for (let i = this.count; i >= 1; i--) {
-      [names[this.count - i], values[this.count - i]] = this.get(i)!;
-    }
-    this.names = names;
-    this.values = values;
+    const ring: Header[] = new Array(Math.max(16, this.ring.length * 2));
+    for (let i = this.count; i >= 1; i--) ring[this.count - i] = this.get(i)!;
+    this.ring = ring;
     this.head = this.count - 1;
   }
 }
+
+const EVICTED: Header = ["", ""];
 
 /** Appends an HPACK integer (§5.1) with an `n`-bit prefix; `first` holds the pattern bits. */
 export function encodeInteger(out: ByteBuffer, value: number, n: number, first: number): void {
@@ -152,6 +156,9 @@ export class HpackEncoder {
   private dynName = new Map<string, number>();
   private pendingMin = -1; // smallest size chosen since the last block, -1 = no update pending
   private readonly out = new ByteBuffer(256);
+  // Frozen lists sent again and again (a gRPC client's request headers) encode to the same bytes
+  // as long as the table is unchanged: once their entries are indexed, that is every time.
+  private readonly cache = new WeakMap<HeaderList, { version: number; block: Uint8Array }>();
 
   constructor(opts: HpackEncoderOptions = {}) {
     this.cap = opts.maxTableSize ?? 4096;
@@ -211,10 +218,22 @@ export class HpackEncoder {
     }
   }
 
-  /** A header block for `headers` as a fresh byte array. */
+  /**
+   * A header block for `headers`. For a frozen list (Object.freeze on the list and its tuples),
+   * the bytes may be a cached array shared between calls: do not modify them.
+   */
   encode(headers: HeaderList): Uint8Array {
+    const cacheable = this.pendingMin < 0 && Object.isFrozen(headers);
+    const version = this.table.version;
+    if (cacheable) {
+      const hit = this.cache.get(headers);
+      if (hit && hit.version === version) return hit.block;
+    }
     this.encodeInto(headers, this.out);
-    return this.out.take();
+    const block = this.out.take();
+    // only a block that left the table as it found it can be replayed
+    if (cacheable && this.table.version === version) this.cache.set(headers, { version, block });
+    return block;
   }
 
   // Evicted entries leave stale map keys; drop them now and then so the maps stay small.
