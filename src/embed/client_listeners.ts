@@ -3,7 +3,7 @@
 // wait for readiness; "serving ... requests on" is logged once the member serves.
 import type { Config } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { GrpcServer, serveClient } from "../api/mod.ts";
+import { GrpcServer, listenHost, serveClient } from "../api/mod.ts";
 import { createClientHttp, registerServices } from "../api/services/mod.ts";
 import type { EtcdServer } from "../server/mod.ts";
 
@@ -38,7 +38,7 @@ export async function openClientListeners(
         fields: { error: (err as Error).message },
       });
     }
-    const host = `${url.hostname}:${listener.address.port}`;
+    const host = `${listenHost(url)}:${listener.address.port}`;
     out.push({
       announce: () =>
         url.protocol === "https:"
