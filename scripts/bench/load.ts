@@ -3,6 +3,7 @@
 // Deno, so it uses only node: modules. Protocol with main.ts, one JSON line each on stdout:
 //   {"event":"start"}  after the warm-up, when the measured window begins
 //   {"event":"end", ...LoadResult}  when it ends (in-flight requests are then abandoned)
+// It exits when its stdin closes, so that main.ts reads its CPU time while it still exists.
 
 import process from "node:process";
 import { type ClientConnection, connect, unaryCall } from "../../src/api/h2/mod.ts";
@@ -127,7 +128,13 @@ function sleep(ms: number): Promise<void> {
 export async function main(argv: string[]): Promise<void> {
   const cfg = JSON.parse(argv[0]) as LoadConfig;
   try {
+    const released = new Promise((r) => {
+      process.stdin.once("end", r);
+      process.stdin.once("close", r);
+    });
+    process.stdin.resume();
     await runLoad(cfg, (line) => process.stdout.write(JSON.stringify(line) + "\n"));
+    await released;
     process.exit(0);
   } catch (e) {
     process.stderr.write(`load generator: ${(e as Error)?.stack ?? e}\n`);

@@ -162,13 +162,14 @@ function runWindow(
 ): Promise<Measurement> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd[0], [...cmd.slice(1), JSON.stringify(cfg)], {
-      stdio: ["ignore", "pipe", "inherit"],
+      stdio: ["pipe", "pipe", "inherit"],
     });
     const pids = cluster.members.map((m) => m.pid);
     const serverCpu = () => pids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? NaN), 0);
     let startServer = 0, startGen = 0;
     let result: Measurement | undefined;
-    createInterface({ input: child.stdout! }).on("line", (line) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on("line", (line) => {
       let msg: { event: string } & Partial<LoadResult>;
       try {
         msg = JSON.parse(line);
@@ -186,10 +187,13 @@ function runWindow(
           generatorCpuSeconds: (cpuSeconds(child.pid!) ?? NaN) - startGen,
           peakRssBytes: Math.max(...pids.map((pid) => peakRssBytes(pid) ?? NaN)),
         };
+        child.stdin!.end(); // counters read: the generator may exit
       }
     });
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
     child.once("error", reject);
-    child.once("close", (code) => {
+    lines.once("close", async () => {
+      const code = await exited;
       if (result) resolve(result);
       else reject(new Error(`load generator exited with ${code} before reporting`));
     });
