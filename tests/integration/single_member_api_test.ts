@@ -102,7 +102,7 @@ itest("leases: grant, attach, timetolive --keys, keep-alive, list, revoke, expir
     const again = await etcdctl(EP, "lease", "revoke", id);
     assert.match(again.stderr, /Error: failed to revoke lease \(etcdserver: requested lease not found\)/);
     const unknown = await etcdctl(EP, "lease", "timetolive", "1234");
-    assert.match(unknown.stdout, /lease 1234 already expired/);
+    assert.match(unknown.stdout, /lease 0000000000001234 already expired/);
 
     // A short lease expires on the leader and takes its key with it.
     const short = (await etcdctl(EP, "lease", "grant", "2")).stdout.match(/lease ([0-9a-f]+)/)![1];
