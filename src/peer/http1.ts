@@ -1,0 +1,292 @@
+// A small HTTP/1.1 client on node:net / node:tls sockets. Members need three things a general
+// client makes awkward: a request body that streams for as long as the connection lives (the
+// message stream), full control of the socket (backpressure, no pooling surprises), and the
+// peer TLS settings (client certificate, CA, InsecureSkipVerify for auto-TLS) on every dial.
+import net from "node:net";
+import tls from "node:tls";
+
+/**
+ * Client-side TLS for dialling peers: the peer certificate is presented as client certificate;
+ * `rejectUnauthorized: false` with --peer-auto-tls (encrypt without authenticating the peer);
+ * `servername` when the name to verify is not the URL host (an SRV domain, say).
+ */
+export type PeerClientTLS = Pick<
+  tls.ConnectionOptions,
+  "ca" | "cert" | "key" | "rejectUnauthorized" | "servername"
+>;
+
+export interface ResponseHead {
+  status: number;
+  headers: Map<string, string>;
+}
+
+export interface Response extends ResponseHead {
+  body: Uint8Array;
+}
+
+/** The host and port to dial for a peer URL (brackets off IPv6 literals). */
+export function hostPort(url: URL): { host: string; port: number } {
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  return { host, port };
+}
+
+/** Go's wording for dial failures, which etcd's log lines embed. */
+export function dialErrorText(url: URL, err: unknown): string {
+  const { host, port } = hostPort(url);
+  const addr = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  const code = (err as { code?: string })?.code;
+  if (code === "ECONNREFUSED") return `dial tcp ${addr}: connect: connection refused`;
+  if (code === "ETIMEDOUT") return `dial tcp ${addr}: i/o timeout`;
+  if (code === "ECONNRESET") return `read tcp ${addr}: read: connection reset by peer`;
+  if (code === "EHOSTUNREACH") return `dial tcp ${addr}: connect: no route to host`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Opens a connection to a peer URL; rejects with the socket error or a timeout. */
+export function dial(
+  url: URL,
+  tlsOpts: PeerClientTLS | undefined,
+  timeoutMs: number,
+): Promise<net.Socket> {
+  const { host, port } = hostPort(url);
+  return new Promise((resolve, reject) => {
+    const secure = url.protocol === "https:";
+    const socket: net.Socket = secure
+      ? tls.connect({
+        host,
+        port,
+        ...tlsOpts,
+        servername: tlsOpts?.servername ?? (net.isIP(host) ? undefined : host),
+      })
+      : net.connect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(Object.assign(new Error("i/o timeout"), { code: "ETIMEDOUT" }));
+    }, timeoutMs);
+    socket.once("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.once(secure ? "secureConnect" : "connect", () => {
+      clearTimeout(timer);
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, 30_000);
+      resolve(socket);
+    });
+  });
+}
+
+export function requestHead(
+  method: string,
+  url: URL,
+  path: string,
+  headers: Record<string, string | number>,
+): string {
+  let head = `${method} ${path} HTTP/1.1\r\nHost: ${url.host}\r\n`;
+  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+  return head + "\r\n";
+}
+
+const decoder = new TextDecoder();
+
+function indexOfCrlf(b: Uint8Array, from: number): number {
+  for (let i = from; i + 1 < b.length; i++) if (b[i] === 13 && b[i + 1] === 10) return i;
+  return -1;
+}
+
+function indexOfHeadEnd(b: Uint8Array): number {
+  for (let i = 0; i + 3 < b.length; i++) {
+    if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i;
+  }
+  return -1;
+}
+
+/** Parses a response head; undefined until its blank line has arrived. */
+export function parseHead(b: Uint8Array): { head: ResponseHead; bodyStart: number } | undefined {
+  const end = indexOfHeadEnd(b);
+  if (end < 0) return undefined;
+  const lines = decoder.decode(b.subarray(0, end)).split("\r\n");
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
+  if (!m) throw new Error(`malformed HTTP response ${JSON.stringify(lines[0])}`);
+  const headers = new Map<string, string>();
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(":");
+    if (colon > 0) {
+      headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+    }
+  }
+  return { head: { status: Number(m[1]), headers }, bodyStart: end + 4 };
+}
+
+/**
+ * The complete body after `start`, or undefined while more bytes are needed. `closed` says
+ * the connection ended (a body delimited by close is then complete).
+ */
+export function parseBody(
+  head: ResponseHead,
+  b: Uint8Array,
+  start: number,
+  closed: boolean,
+): Uint8Array | undefined {
+  if (head.status === 204 || head.status === 304 || (head.status >= 100 && head.status < 200)) {
+    return new Uint8Array(0);
+  }
+  if (/chunked/i.test(head.headers.get("transfer-encoding") ?? "")) return dechunk(b, start);
+  const cl = head.headers.get("content-length");
+  if (cl !== undefined) {
+    const n = Number(cl);
+    return b.length - start >= n ? b.subarray(start, start + n) : undefined;
+  }
+  return closed ? b.subarray(start) : undefined;
+}
+
+function dechunk(b: Uint8Array, start: number): Uint8Array | undefined {
+  const parts: Uint8Array[] = [];
+  let off = start;
+  for (;;) {
+    const eol = indexOfCrlf(b, off);
+    if (eol < 0) return undefined;
+    const size = parseInt(decoder.decode(b.subarray(off, eol)).split(";")[0].trim(), 16);
+    if (Number.isNaN(size)) throw new Error("malformed chunked body");
+    off = eol + 2;
+    if (size === 0) {
+      // Trailers (none expected) end with an empty line.
+      for (;;) {
+        const t = indexOfCrlf(b, off);
+        if (t < 0) return undefined;
+        if (t === off) break;
+        off = t + 2;
+      }
+      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let o = 0;
+      for (const p of parts) {
+        out.set(p, o);
+        o += p.length;
+      }
+      return out;
+    }
+    if (b.length < off + size + 2) return undefined;
+    parts.push(b.subarray(off, off + size));
+    off += size + 2;
+  }
+}
+
+/** Reads one whole response from a socket whose request has been written. */
+export function readResponse(socket: net.Socket, timeoutMs: number): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    let buf = new Uint8Array(0);
+    let parsed: ReturnType<typeof parseHead>;
+    const finish = (err: unknown, res?: Response) => {
+      clearTimeout(timer);
+      socket.off("data", onData);
+      socket.off("end", onEnd);
+      socket.off("close", onEnd);
+      socket.off("error", finish);
+      if (res) resolve(res);
+      else reject(err);
+    };
+    const attempt = (closed: boolean) => {
+      try {
+        parsed ??= parseHead(buf);
+        if (parsed) {
+          const body = parseBody(parsed.head, buf, parsed.bodyStart, closed);
+          if (body) return finish(undefined, { ...parsed.head, body });
+        }
+        if (closed) finish(new Error("unexpected EOF"));
+      } catch (err) {
+        finish(err);
+      }
+    };
+    const onData = (chunk: Uint8Array) => {
+      const next = new Uint8Array(buf.length + chunk.length);
+      next.set(buf);
+      next.set(chunk, buf.length);
+      buf = next;
+      attempt(false);
+    };
+    const onEnd = () => attempt(true);
+    const timer = setTimeout(
+      () => finish(Object.assign(new Error("i/o timeout"), { code: "ETIMEDOUT" })),
+      timeoutMs,
+    );
+    socket.on("data", onData);
+    socket.once("end", onEnd);
+    socket.once("close", onEnd);
+    socket.once("error", finish);
+  });
+}
+
+/** One request on its own connection (bootstrap look-ups, snapshot uploads). */
+export async function request(
+  url: URL,
+  opts: {
+    method: string;
+    path: string;
+    headers?: Record<string, string | number>;
+    body?: Uint8Array[];
+    timeoutMs: number;
+    tls?: PeerClientTLS;
+    /** Aborting drops the connection (the transport closing). */
+    signal?: AbortSignal;
+  },
+): Promise<Response> {
+  const deadline = Date.now() + opts.timeoutMs;
+  const socket = await dial(url, opts.tls, opts.timeoutMs);
+  // One deadline for the whole exchange, uploads included: a stalled peer cannot hold it.
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    socket.destroy();
+  }, Math.max(1, deadline - Date.now()));
+  const abort = () => socket.destroy();
+  opts.signal?.addEventListener("abort", abort);
+  try {
+    const length = (opts.body ?? []).reduce((n, b) => n + b.length, 0);
+    const headers: Record<string, string | number> = { ...opts.headers, Connection: "close" };
+    if (opts.body) headers["Content-Length"] = length;
+    const response = readResponse(socket, Math.max(1, deadline - Date.now()));
+    // A peer may answer (a rejection) before the upload ends: its answer wins over the
+    // write error that follows when it closes.
+    let writeError: unknown;
+    try {
+      socket.write(requestHead(opts.method, url, opts.path, headers));
+      for (const part of opts.body ?? []) await writeAll(socket, part);
+    } catch (err) {
+      writeError = err;
+    }
+    try {
+      return await response;
+    } catch (err) {
+      throw writeError ?? err;
+    }
+  } catch (err) {
+    throw timedOut ? Object.assign(new Error("i/o timeout"), { code: "ETIMEDOUT" }) : err;
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener("abort", abort);
+    socket.destroy();
+  }
+}
+
+const SLICE = 1024 * 1024;
+
+/** Writes a large buffer in slices, waiting for the socket to drain between them. */
+export async function writeAll(socket: net.Socket, data: Uint8Array): Promise<void> {
+  for (let off = 0; off < data.length; off += SLICE) {
+    if (socket.destroyed) throw new Error("connection closed");
+    if (!socket.write(data.subarray(off, off + SLICE))) {
+      await new Promise<void>((resolve, reject) => {
+        const done = (err?: unknown) => {
+          socket.off("drain", done);
+          socket.off("close", closed);
+          if (err) reject(err);
+          else resolve();
+        };
+        const closed = () => done(new Error("connection closed"));
+        socket.once("drain", done);
+        socket.once("close", closed);
+      });
+    }
+  }
+}

@@ -1,0 +1,24 @@
+// Member-to-member traffic: the peer transport (raft messages and snapshots out), the peer
+// listener (raft traffic in, /members, /version, /raft/probing), and the look-ups a starting
+// member makes against its peers.
+export { createPeerTransport, type PeerTransport, type PeerTransportOptions } from "./transport.ts";
+export {
+  createPeerHandler,
+  type PeerListener,
+  type PeerReceiver,
+  servePeer,
+  type ServePeerOptions,
+} from "./listener.ts";
+export {
+  ERR_CLUSTER_EMPTY,
+  ERR_CLUSTER_UNREACHABLE,
+  fetchClusterFromPeers,
+  fetchPeerVersion,
+  isMemberBootstrapped,
+  type PeerQueryOptions,
+  type RemoteCluster,
+} from "./bootstrap.ts";
+export { formatMembersJSON, parseMembersJSON, type PeerMember } from "./members_json.ts";
+export type { PeerClientTLS } from "./http1.ts";
+export { MAX_QUEUED_MESSAGES } from "./peer_stream.ts";
+export { MIN_CLUSTER_VERSION } from "./wire.ts";
