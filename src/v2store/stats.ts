@@ -1,0 +1,43 @@
+// /v2/stats/store counters (etcd's store Stats), in etcd's JSON field order.
+
+export interface StoreStats {
+  getsSuccess: number;
+  getsFail: number;
+  setsSuccess: number;
+  setsFail: number;
+  deleteSuccess: number;
+  deleteFail: number;
+  updateSuccess: number;
+  updateFail: number;
+  createSuccess: number;
+  createFail: number;
+  compareAndSwapSuccess: number;
+  compareAndSwapFail: number;
+  compareAndDeleteSuccess: number;
+  compareAndDeleteFail: number;
+  expireCount: number;
+  watchers: number;
+}
+
+export type Counter = Exclude<keyof StoreStats, "watchers">;
+
+export function newStats(): StoreStats {
+  return {
+    getsSuccess: 0,
+    getsFail: 0,
+    setsSuccess: 0,
+    setsFail: 0,
+    deleteSuccess: 0,
+    deleteFail: 0,
+    updateSuccess: 0,
+    updateFail: 0,
+    createSuccess: 0,
+    createFail: 0,
+    compareAndSwapSuccess: 0,
+    compareAndSwapFail: 0,
+    compareAndDeleteSuccess: 0,
+    compareAndDeleteFail: 0,
+    expireCount: 0,
+    watchers: 0,
+  };
+}
