@@ -149,9 +149,8 @@ export async function srvServerCluster(
     try {
       addr = await resolveTcpAddr(resolver, host);
     } catch (err) {
-      // etcd fails each service's lookup with the bare resolver error.
-      const msg = (err as Error).message;
-      throw new SrvError(`${msg}; ${msg}`, "lookup");
+      // An advertised host that does not resolve aborts with the bare resolver error.
+      throw new SrvError((err as Error).message, "lookup");
     }
     advertised.set(addr, { scheme, text });
   }

@@ -71,14 +71,14 @@ export async function discoverEndpoints(opts: DiscoverOptions): Promise<Discover
   log.info({
     pkg: "etcdmain",
     text: "discovered cluster from SRV",
-    caller: caller(105),
+    caller: caller(39),
     fields: { "srv-server": opts.domain, endpoints: found.endpoints },
   });
   if (opts.insecure) return found;
   log.info({
     pkg: "etcdmain",
     text: "validating discovered SRV endpoints",
-    caller: caller(124),
+    caller: caller(58),
     fields: { "srv-server": opts.domain, endpoints: found.endpoints },
   });
   const { valid, error } = await validateSecureEndpoints(opts, found.endpoints);
@@ -86,14 +86,14 @@ export async function discoverEndpoints(opts: DiscoverOptions): Promise<Discover
     log.warn({
       pkg: "etcdmain",
       text: "failed to validate discovered endpoints",
-      caller: caller(134),
+      caller: caller(70),
       fields: { "srv-server": opts.domain, endpoints: valid, error },
     });
   } else {
     log.info({
       pkg: "etcdmain",
       text: "using validated discovered SRV endpoints",
-      caller: caller(141),
+      caller: caller(81),
       fields: { "srv-server": opts.domain, endpoints: valid },
     });
   }

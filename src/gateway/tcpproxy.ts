@@ -107,7 +107,7 @@ export class TcpProxy {
           this.opts.log.info({
             pkg: "tcpproxy",
             text: "activated",
-            caller: caller(222),
+            caller: caller(223),
             fields: { address: remote.addr },
           });
         },
