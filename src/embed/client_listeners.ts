@@ -24,7 +24,7 @@ export async function openClientListeners(
     maxReceiveMessageSize: config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
   });
   registerServices(grpc, server, config);
-  const http = createClientHttp(server, config);
+  const http = createClientHttp(server, config, grpc);
   const out: OpenListener[] = [];
   for (const url of config.listenClientUrls) {
     let listener;

@@ -61,6 +61,8 @@ export class Call {
   private done = false;
   private drained: Promise<void> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Told once, when the call ends, the status it ended with (metrics). */
+  onStatus?: (code: GrpcCode) => void;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -276,5 +278,6 @@ export class Call {
     // Like Go's per-RPC context, the signal also fires when the call ends normally, so that
     // work started on behalf of the call (watch pumps, keep-alive loops) winds down.
     this.abort.abort(reason ?? new EtcdError(GrpcCode.Canceled, "context canceled"));
+    this.onStatus?.(reason instanceof EtcdError ? reason.code : GrpcCode.OK);
   }
 }

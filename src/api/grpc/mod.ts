@@ -3,8 +3,13 @@
 export {
   type BidiStreamHandler,
   type CallContext,
+  type CallTracker,
+  type GrpcObserver,
   GrpcServer,
   type GrpcServerOptions,
+  type GrpcType,
+  type InvokeContext,
+  type MethodInfo,
   type Send,
   type ServerStreamHandler,
   type ServiceHandlers,

@@ -38,6 +38,40 @@ type HandlerOf<M> = M extends { request: infer Req; response: infer Res; clientS
 
 export type ServiceName = keyof ServiceTypes;
 
+/** grpc-prometheus' names for the four kinds of method. */
+export type GrpcType = "unary" | "client_stream" | "server_stream" | "bidi_stream";
+
+/** Follows one call for metrics: each message in and out, then the final status. */
+export interface CallTracker {
+  received(bytes: number): void;
+  sent(bytes: number): void;
+  finished(code: GrpcCode): void;
+}
+
+/** Told about every call to a registered method, on the wire or in-process. */
+export interface GrpcObserver {
+  callStarted(service: string, method: string, type: GrpcType): CallTracker;
+}
+
+/** A registered method as the in-process caller sees it. */
+export interface MethodInfo {
+  service: string;
+  method: string;
+  type: GrpcType;
+  requestType: MessageName;
+  responseType: MessageName;
+}
+
+/** The context of an in-process call; the server adds the signal that ends with the call. */
+export interface InvokeContext {
+  metadata?: Record<string, string>;
+  /** Absolute deadline (ms since the epoch). */
+  deadline?: number;
+  /** Aborting it cancels the call (the HTTP client went away). */
+  signal?: AbortSignal;
+  peer?: string;
+}
+
 /** The handlers of one service; methods left out answer Unimplemented. */
 export type ServiceHandlers<S extends ServiceName> = {
   [M in keyof ServiceTypes[S]]?: HandlerOf<ServiceTypes[S][M]>;
@@ -51,12 +85,24 @@ export interface GrpcServerOptions {
 }
 
 type Codec = MessageCodec<unknown>;
-type Runner = (call: Call) => Promise<void>;
+type Runner = (call: Call, t: CallTracker) => Promise<void>;
+// deno-lint-ignore no-explicit-any
+type AnyHandler = (...args: any[]) => Promise<any>;
+
+interface Registered {
+  info: MethodInfo;
+  run: Runner;
+  handler: AnyHandler;
+}
+
+const NO_TRACKING: CallTracker = { received() {}, sent() {}, finished() {} };
+const NO_OBSERVER: GrpcObserver = { callStarted: () => NO_TRACKING };
 
 /** A gRPC server; grpc.health.v1.Health is registered from the start, as etcd does. */
 export class GrpcServer {
-  private readonly methods = new Map<string, Map<string, Runner>>();
+  private readonly methods = new Map<string, Map<string, Registered>>();
   private readonly opts: Required<GrpcServerOptions>;
+  private observer: GrpcObserver = NO_OBSERVER;
 
   constructor(opts: GrpcServerOptions = {}) {
     this.opts = {
@@ -79,8 +125,155 @@ export class GrpcServer {
       const req = messages[m.requestType as MessageName] as Codec;
       const res = messages[m.responseType as MessageName] as Codec;
       const kind = m.clientStreaming ? bidi : m.serverStreaming ? serverStream : unary;
-      // deno-lint-ignore no-explicit-any
-      table.set(method, kind(req, res, handler as any));
+      const info: MethodInfo = {
+        service: name,
+        method,
+        type: grpcType(m.clientStreaming, m.serverStreaming),
+        requestType: m.requestType as MessageName,
+        responseType: m.responseType as MessageName,
+      };
+      const h = handler as AnyHandler;
+      table.set(method, { info, run: kind(req, res, h), handler: h });
+    }
+  }
+
+  /** Reports every call from now on to `observer` (the metrics registry). */
+  setObserver(observer: GrpcObserver): void {
+    this.observer = observer;
+  }
+
+  /**
+   * Every method of every service that has handlers, registered or not, as grpc-prometheus
+   * lists them (a service's methods left out still get zero-valued series).
+   */
+  serviceMethods(): { service: string; method: string; type: GrpcType }[] {
+    const out = [];
+    for (const service of this.methods.keys()) {
+      const svc = schema.services[service as ServiceName];
+      for (const [method, m] of Object.entries(svc.methods)) {
+        out.push({ service, method, type: grpcType(m.clientStreaming, m.serverStreaming) });
+      }
+    }
+    return out;
+  }
+
+  /** The registered method, or the Unimplemented error a gRPC client would get. */
+  lookup(service: string, method: string): MethodInfo | EtcdError {
+    const found = this.find(service, method);
+    return found instanceof EtcdError ? found : found.info;
+  }
+
+  private find(service: string, method: string): Registered | EtcdError {
+    const table = this.methods.get(service);
+    if (!table) return new EtcdError(GrpcCode.Unimplemented, `unknown service ${service}`);
+    return table.get(method) ??
+      new EtcdError(GrpcCode.Unimplemented, `unknown method ${method} for service ${service}`);
+  }
+
+  /**
+   * Calls a unary method in-process with a decoded request (the JSON gateway), through the
+   * same handler a gRPC client reaches; throws the call's EtcdError.
+   */
+  invoke(service: string, method: string, req: unknown, ctx: InvokeContext = {}): Promise<unknown> {
+    return this.inProcess(service, method, ctx, async (m, callCtx, t) => {
+      if (m.info.type !== "unary") throw notUnary(m.info);
+      t.received(0);
+      const res = await m.handler(req, callCtx);
+      t.sent(0);
+      return res;
+    });
+  }
+
+  /**
+   * Calls a streaming method in-process: `requests` are the client's messages (a
+   * server-streaming method takes the first), `send` gets each response. Resolves when the
+   * handler is done; aborting ctx.signal cancels the call.
+   */
+  async invokeStream(
+    service: string,
+    method: string,
+    requests: AsyncIterable<unknown>,
+    send: (res: unknown) => Promise<void>,
+    ctx: InvokeContext = {},
+  ): Promise<void> {
+    await this.inProcess(service, method, ctx, async (m, callCtx, t) => {
+      const sendOne = async (res: unknown) => {
+        if (callCtx.signal.aborted) throw callCtx.signal.reason;
+        await send(res);
+        t.sent(0);
+      };
+      if (m.info.type === "unary") throw notUnary(m.info);
+      if (m.info.type === "server_stream") {
+        let first: unknown;
+        for await (const r of requests) {
+          first = r;
+          break;
+        }
+        if (first === undefined) {
+          throw new EtcdError(GrpcCode.Internal, "grpc: the client sent no request message");
+        }
+        t.received(0);
+        await m.handler(first, callCtx, sendOne);
+        return;
+      }
+      const counted = {
+        async *[Symbol.asyncIterator]() {
+          for await (const r of requests) {
+            if (callCtx.signal.aborted) return;
+            t.received(0);
+            yield r;
+          }
+        },
+      };
+      await m.handler(counted, sendOne, callCtx);
+    });
+  }
+
+  // Runs `body` as a call: its own signal (fired when the call ends, as on the wire), the
+  // caller's cancellation and deadline, and the observer's accounting.
+  private async inProcess<T>(
+    service: string,
+    method: string,
+    ctx: InvokeContext,
+    body: (m: Registered, callCtx: CallContext, t: CallTracker) => Promise<T>,
+  ): Promise<T> {
+    const m = this.find(service, method);
+    if (m instanceof EtcdError) throw m;
+    const t = this.observer.callStarted(service, method, m.info.type);
+    const abort = new AbortController();
+    const cancel = () => abort.abort(new EtcdError(GrpcCode.Canceled, "context canceled"));
+    ctx.signal?.addEventListener("abort", cancel);
+    if (ctx.signal?.aborted) cancel();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    if (ctx.deadline !== undefined) {
+      timer = setTimeout(
+        () => abort.abort(new EtcdError(GrpcCode.DeadlineExceeded, "context deadline exceeded")),
+        Math.max(0, ctx.deadline - Date.now()),
+      );
+    }
+    const callCtx: CallContext = {
+      metadata: ctx.metadata ?? {},
+      deadline: ctx.deadline,
+      signal: abort.signal,
+      peer: ctx.peer ?? "",
+      method: `/${service}/${method}`,
+      peerCertificate: () => undefined,
+    };
+    const ended = new Promise<never>((_, reject) => {
+      abort.signal.addEventListener("abort", () => reject(abort.signal.reason), { once: true });
+    });
+    ended.catch(() => {});
+    let code = GrpcCode.OK;
+    try {
+      return await Promise.race([body(m, callCtx, t), ended]);
+    } catch (err) {
+      code = err instanceof EtcdError ? err.code : GrpcCode.Unknown;
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      ctx.signal?.removeEventListener("abort", cancel);
+      if (!abort.signal.aborted) cancel();
+      t.finished(code);
     }
   }
 
@@ -93,12 +286,8 @@ export class GrpcServer {
       return call.finish(GrpcCode.Unimplemented, `malformed method name: "${path}"`);
     }
     const [, service, method] = match;
-    const table = this.methods.get(service);
-    if (!table) return call.finish(GrpcCode.Unimplemented, `unknown service ${service}`);
-    const run = table.get(method);
-    if (!run) {
-      return call.finish(GrpcCode.Unimplemented, `unknown method ${method} for service ${service}`);
-    }
+    const found = this.find(service, method);
+    if (found instanceof EtcdError) return call.finish(found.code, found.message);
     const encoding = call.ctx.metadata["grpc-encoding"];
     if (encoding !== undefined && encoding !== "identity") {
       return call.finish(
@@ -106,11 +295,25 @@ export class GrpcServer {
         `grpc: Decompressor is not installed for grpc-encoding "${encoding}"`,
       );
     }
-    run(call).then(
+    const t = this.observer.callStarted(service, method, found.info.type);
+    call.onStatus = (code) => t.finished(code);
+    found.run(call, t).then(
       () => call.finish(GrpcCode.OK),
       (err) => call.fail(err),
     );
   }
+}
+
+function grpcType(clientStreaming: boolean, serverStreaming: boolean): GrpcType {
+  if (clientStreaming) return serverStreaming ? "bidi_stream" : "client_stream";
+  return serverStreaming ? "server_stream" : "unary";
+}
+
+function notUnary(info: MethodInfo): EtcdError {
+  return new EtcdError(
+    GrpcCode.Internal,
+    `${info.service}/${info.method} is a ${info.type} method, not what the caller expected`,
+  );
 }
 
 function decodeRequest(codec: Codec, bytes: Uint8Array): unknown {
@@ -124,21 +327,27 @@ function decodeRequest(codec: Codec, bytes: Uint8Array): unknown {
   }
 }
 
-async function firstRequest(call: Call, codec: Codec): Promise<unknown> {
+async function firstRequest(call: Call, codec: Codec, t: CallTracker): Promise<unknown> {
   const bytes = await call.firstRequest();
-  return bytes === undefined ? undefined : decodeRequest(codec, bytes);
+  if (bytes === undefined) return undefined;
+  t.received(bytes.length);
+  return decodeRequest(codec, bytes);
 }
 
-function sender(call: Call, codec: Codec) {
-  return (msg: unknown) => call.send(codec.encode(msg));
+function sender(call: Call, codec: Codec, t: CallTracker) {
+  return async (msg: unknown) => {
+    const bytes = codec.encode(msg);
+    await call.send(bytes);
+    t.sent(bytes.length);
+  };
 }
 
 function unary(req: Codec, res: Codec, handler: UnaryHandler<unknown, unknown>): Runner {
-  return async (call) => {
-    const request = await firstRequest(call, req);
+  return async (call, t) => {
+    const request = await firstRequest(call, req, t);
     if (call.finished) return;
     const response = await handler(request, call.ctx);
-    if (!call.finished) await call.send(res.encode(response));
+    if (!call.finished) await sender(call, res, t)(response);
   };
 }
 
@@ -147,21 +356,24 @@ function serverStream(
   res: Codec,
   handler: ServerStreamHandler<unknown, unknown>,
 ): Runner {
-  return async (call) => {
-    const request = await firstRequest(call, req);
+  return async (call, t) => {
+    const request = await firstRequest(call, req, t);
     if (call.finished) return;
-    await handler(request, call.ctx, sender(call, res));
+    await handler(request, call.ctx, sender(call, res, t));
   };
 }
 
 function bidi(req: Codec, res: Codec, handler: BidiStreamHandler<unknown, unknown>): Runner {
-  return async (call) => {
+  return async (call, t) => {
     const payloads = call.requests();
     const requests = {
       async *[Symbol.asyncIterator]() {
-        for await (const bytes of payloads) yield decodeRequest(req, bytes);
+        for await (const bytes of payloads) {
+          t.received(bytes.length);
+          yield decodeRequest(req, bytes);
+        }
       },
     };
-    await handler(requests, sender(call, res), call.ctx);
+    await handler(requests, sender(call, res, t), call.ctx);
   };
 }

@@ -9,8 +9,12 @@ import { addClusterService } from "./cluster.ts";
 import { addMaintenanceService } from "./maintenance.ts";
 import { addLeaseService } from "./lease.ts";
 import { addWatchService } from "./watch.ts";
+import { addGatewayRoutes } from "../gateway/mod.ts";
+import { instrumentGrpcServer, metricsResponse, observeMember } from "../../metrics/mod.ts";
 
-export function registerServices(grpc: GrpcServer, server: EtcdServer, _config: Config): void {
+export function registerServices(grpc: GrpcServer, server: EtcdServer, config: Config): void {
+  instrumentGrpcServer(grpc);
+  observeMember(server, config);
   addKvService(grpc, server);
   addClusterService(grpc, server);
   addMaintenanceService(grpc, server);
@@ -21,8 +25,16 @@ export function registerServices(grpc: GrpcServer, server: EtcdServer, _config: 
 /** How long /health waits for a linearizable read before calling the member unhealthy. */
 const HEALTH_READ_TIMEOUT_MS = 1000;
 
-export function createClientHttp(server: EtcdServer, _config: Config): FetchHandler {
+export function createClientHttp(
+  server: EtcdServer,
+  _config: Config,
+  grpc: GrpcServer,
+): FetchHandler {
   const app = createHttpApp({
+    routes: (app) => {
+      app.all("/metrics", () => metricsResponse());
+      addGatewayRoutes(app, grpc);
+    },
     version: () => ({
       etcdserver: ETCD_VERSION,
       etcdcluster: server.clusterVersion() || "not_decided",
