@@ -1,0 +1,22 @@
+// etcd's v2 HTTP API (served with --enable-v2): /v2/keys, /v2/members, /v2/machines and
+// /v2/stats/*, on a hono app.
+import type { Hono } from "hono";
+import type { V2Deps } from "./deps.ts";
+import { handleKeys } from "./keys.ts";
+import { handleMachines, handleMembers } from "./members.ts";
+import { goDuration, handleStats } from "./stats.ts";
+
+export { MemberChangeError, type V2Deps, type V2Member } from "./deps.ts";
+export { goDuration };
+export { type LocalV2, localV2 } from "./local.ts";
+
+export function addV2Routes(app: Hono, deps: V2Deps): void {
+  app.all("/v2/keys", (c) => handleKeys(deps, c.req.raw));
+  app.all("/v2/keys/*", (c) => handleKeys(deps, c.req.raw));
+  app.all("/v2/members", (c) => handleMembers(deps, c.req.raw));
+  app.all("/v2/members/*", (c) => handleMembers(deps, c.req.raw));
+  app.all("/v2/machines", (c) => handleMachines(deps, c.req.raw));
+  for (const which of ["self", "leader", "store"]) {
+    app.all(`/v2/stats/${which}`, (c) => handleStats(deps, c.req.raw, which));
+  }
+}
