@@ -4,7 +4,6 @@
 // grpc-prometheus' InitializeMetrics makes them.
 
 import type { CallTracker, GrpcObserver, GrpcServer, GrpcType } from "../api/grpc/mod.ts";
-import { GrpcCode } from "../server/errors.ts";
 import { networkMetrics, registry } from "./etcd.ts";
 import { Counter } from "./registry.ts";
 
@@ -41,18 +40,36 @@ const sent = registry.register(
   }),
 );
 
-/** Go's codes.Code.String() for every status code. */
-const CODE_NAMES = Object.values(GrpcCode).filter((v): v is string => typeof v === "string");
+/** Go's codes.Code.String(), by code number. */
+const CODE_NAMES = [
+  "OK",
+  "Canceled",
+  "Unknown",
+  "InvalidArgument",
+  "DeadlineExceeded",
+  "NotFound",
+  "AlreadyExists",
+  "PermissionDenied",
+  "ResourceExhausted",
+  "FailedPrecondition",
+  "Aborted",
+  "OutOfRange",
+  "Unimplemented",
+  "Internal",
+  "Unavailable",
+  "DataLoss",
+  "Unauthenticated",
+];
 
-function codeName(code: GrpcCode): string {
-  return GrpcCode[code] ?? `Code(${code})`;
+function codeName(code: number): string {
+  return CODE_NAMES[code] ?? `Code(${code})`;
 }
 
 interface MethodCounters {
   started: { inc(): void };
   received: { inc(): void };
   sent: { inc(): void };
-  handled(code: GrpcCode): { inc(): void };
+  handled(code: number): { inc(): void };
 }
 
 const byMethod = new Map<string, MethodCounters>();
@@ -62,7 +79,7 @@ function countersOf(service: string, method: string, type: GrpcType): MethodCoun
   let c = byMethod.get(key);
   if (!c) {
     const labels = { grpc_type: type, grpc_service: service, grpc_method: method };
-    const byCode = new Map<GrpcCode, { inc(): void }>();
+    const byCode = new Map<number, { inc(): void }>();
     c = {
       started: started.labels(labels),
       received: received.labels(labels),

@@ -2,7 +2,7 @@
 // size and key count, versions.
 
 import { ETCD_VERSION } from "../config/mod.ts";
-import { type EtcdServer, formatId } from "../server/mod.ts";
+import type { EtcdServer } from "../server/mod.ts";
 import { mvccMetrics, registry, serverMetrics } from "./etcd.ts";
 
 // The whole key space: key "\0" with range end "\0".
@@ -22,7 +22,7 @@ export function observeMember(server: EtcdServer, opts: { quotaBackendBytes: num
     s.isLeader.set(server.isLeader ? 1 : 0);
     s.isLearner.set(server.state.membership.get(server.memberId)?.isLearner ? 1 : 0);
     s.leaderChanges.mirror(server.leaderChanges);
-    s.id.labels({ server_id: formatId(server.memberId) }).set(1);
+    s.id.labels({ server_id: server.memberId.toString(16) }).set(1);
     const cv = server.clusterVersion();
     if (cv) {
       s.clusterVersion.labels({ cluster_version: cv.split(".").slice(0, 2).join(".") }).set(1);

@@ -17,6 +17,7 @@ import { reloadLeases } from "./member_state.ts";
 import { decodeRequest, type InternalRequest } from "./request.ts";
 import type { Wait } from "./wait.ts";
 import { applyKv } from "./kv.ts";
+import { diskMetrics } from "../metrics/mod.ts";
 import type { EtcdServer } from "./server.ts";
 
 export interface ApplyResult {
@@ -53,7 +54,10 @@ export class Applier {
       if (!alreadyApplied) store.setConsistentIndex(e.index);
       this.appliedIndex = e.index;
     }
+    const commitStart = performance.now();
+    const pending = store.pendingCommit();
     store.commit();
+    if (pending) diskMetrics.backendCommitSeconds.observe((performance.now() - commitStart) / 1000);
   }
 
   // A new leader's empty entry: everything of earlier terms is applied now, so the leader

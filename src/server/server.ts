@@ -20,6 +20,7 @@ import { KvApi } from "./kv.ts";
 import { LeaseApi } from "./lease.ts";
 import { createWatcherHub, type WatcherHub } from "../mvcc/mod.ts";
 import type { ConfChange } from "../raft/mod.ts";
+import { serverMetrics } from "../metrics/mod.ts";
 
 /** Proposals waiting for apply beyond this many committed-but-unapplied entries are refused. */
 const MAX_GAP_BETWEEN_APPLY_AND_COMMIT = 5000;
@@ -219,10 +220,16 @@ export class EtcdServer {
     );
     const onAbort = () => this.#wait.fail(request.id, Errors.stopped());
     signal?.addEventListener("abort", onAbort);
+    serverMetrics.proposalsPending.inc();
     try {
       this.#proposeWhenLeaderKnown(request.id, data);
       return await result;
+    } catch (err) {
+      // etcd counts proposals that time out or whose caller gave up, not a stopping server.
+      if (!this.#stopped) serverMetrics.proposalsFailed.inc();
+      throw err;
     } finally {
+      serverMetrics.proposalsPending.dec();
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
     }
