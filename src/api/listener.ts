@@ -1,17 +1,19 @@
 // One client URL, every protocol (DESIGN.md "One port, every protocol"). Each accepted
-// connection is classified and handed to one of two protocol servers that never listen
-// themselves:
+// connection is classified and handed to a protocol server that never listens itself:
 //  - HTTP/2 (h2c prior knowledge on plain ports; ALPN "h2" or the preface on TLS ports) goes to
-//    a node:http2 server, which routes each *request*: content-type application/grpc* -> gRPC,
-//    anything else -> the HTTP app (curl negotiates HTTP/2 on TLS ports);
+//    the lean HTTP/2 server (src/api/h2) or, with ETCD_TS_HTTP2=node, to node:http2. Either
+//    routes each *request*: content-type application/grpc* -> gRPC, anything else -> the HTTP
+//    app (curl negotiates HTTP/2 on TLS ports);
 //  - everything else goes to a node:http server running the HTTP app.
-// The hand-off emits the socket as a "connection" on the protocol server after putting the
-// sniffed bytes back with unshift(). This works on Deno 2.9's node:http2 and node:http, which
-// read sockets through their JS stream interface. (Node itself reads net.Socket handles
-// natively and would lose the unshifted bytes there.) TLS is terminated by node:tls rather
-// than http2.createSecureServer so plain and TLS ports share the same routing, and so that
-// an h2 session never gets node's compatibility request/response objects, which would race
-// the gRPC trailers.
+// The hand-off puts the sniffed bytes back with unshift() before the protocol server reads the
+// socket. This works on Deno 2.9's node:http2 and node:http, which read sockets through their
+// JS stream interface. (Node itself reads net.Socket handles natively and would lose the
+// unshifted bytes there.) TLS is terminated by node:tls rather than
+// http2.createSecureServer so plain and TLS ports share the same routing, and so that an h2
+// session never gets node's compatibility request/response objects, which would race the gRPC
+// trailers. The lean server exists because node:http2 costs several times what a request
+// needs and, on Deno 2.9, refuses an :authority that is not host[:port] (etcdctl 3.4 sends its
+// whole endpoint URL there for endpoint status, hashkv and defrag).
 
 import http from "node:http";
 import http2 from "node:http2";
@@ -20,12 +22,34 @@ import tls from "node:tls";
 import { getRequestListener } from "@hono/node-server";
 import type { GrpcServer } from "./grpc/mod.ts";
 import { type FetchHandler, serveFetchStream } from "./fetch_stream.ts";
+import { ServerConnection, type ServerStream } from "./h2/mod.ts";
+import { NodeServerStream } from "./node_stream.ts";
+
+/** Which HTTP/2 server implementation serves client ports. */
+export type Http2Implementation = "lean" | "node";
+
+/** ETCD_TS_HTTP2=node|lean (default lean): the one switch between the two HTTP/2 servers. */
+export function http2Implementation(): Http2Implementation {
+  let v: string | undefined;
+  try {
+    v = Deno.env.get("ETCD_TS_HTTP2");
+  } catch {
+    v = undefined; // no env permission: the default
+  }
+  if (v === undefined || v === "" || v === "lean") return "lean";
+  if (v === "node") return "node";
+  throw new Error(`ETCD_TS_HTTP2 must be "lean" or "node", not ${JSON.stringify(v)}`);
+}
 
 export interface ServeClientOptions {
   grpc: GrpcServer;
   http: FetchHandler;
   /** Certificates and client-auth settings; required for https:// URLs. */
   tls?: tls.TlsOptions;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS per connection (--max-concurrent-streams). */
+  maxConcurrentStreams?: number;
+  /** Default: http2Implementation(). */
+  http2?: Http2Implementation;
 }
 
 export interface ClientListener {
@@ -72,20 +96,38 @@ export async function serveClient(url: URL, opts: ServeClientOptions): Promise<C
   if (secure && !opts.tls) throw new Error(`TLS certificates are required for ${url}`);
   const scheme = secure ? "https" : "http";
 
-  const h2 = http2.createServer();
-  h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
-    const contentType = String(headers["content-type"] ?? "");
-    if (contentType.startsWith("application/grpc")) opts.grpc.handleStream(stream, headers);
-    else void serveFetchStream(stream, headers, opts.http, scheme);
-  });
-  h2.on("sessionError", () => {});
+  const route = (stream: ServerStream) => {
+    const contentType = stream.headers["content-type"];
+    if (typeof contentType === "string" && contentType.startsWith("application/grpc")) {
+      opts.grpc.handleStream(stream);
+    } else void serveFetchStream(stream, opts.http, scheme);
+  };
+  const maxConcurrentStreams = opts.maxConcurrentStreams;
+  const leanConns = new Set<ServerConnection>();
+  let serveH2: (socket: net.Socket) => void;
+  if ((opts.http2 ?? http2Implementation()) === "lean") {
+    serveH2 = (socket) => {
+      const conn = new ServerConnection(socket, { onStream: route, maxConcurrentStreams });
+      leanConns.add(conn);
+      conn.closed.then(() => leanConns.delete(conn));
+    };
+  } else {
+    const h2 = http2.createServer(
+      maxConcurrentStreams === undefined ? {} : { settings: { maxConcurrentStreams } },
+    );
+    h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+      route(new NodeServerStream(stream, headers));
+    });
+    h2.on("sessionError", () => {});
+    serveH2 = (socket) => h2.emit("connection", socket);
+  }
   const h1 = http.createServer(
     getRequestListener((req) => opts.http(req), { overrideGlobalObjects: false }),
   );
   h1.on("clientError", (_err, socket) => socket.destroy());
 
   const handOff = (socket: net.Socket) => {
-    sniff(socket, (isHttp2) => (isHttp2 ? h2 : h1).emit("connection", socket));
+    sniff(socket, (isHttp2) => isHttp2 ? serveH2(socket) : h1.emit("connection", socket));
   };
   const sockets = new Set<net.Socket>();
   const track = (socket: net.Socket) => {
@@ -100,7 +142,7 @@ export async function serveClient(url: URL, opts: ServeClientOptions): Promise<C
     tlsServer.on("connection", track);
     tlsServer.on("secureConnection", (socket: tls.TLSSocket) => {
       socket.on("error", () => socket.destroy());
-      if (socket.alpnProtocol === "h2") h2.emit("connection", socket);
+      if (socket.alpnProtocol === "h2") serveH2(socket);
       else handOff(socket);
     });
     tlsServer.on("tlsClientError", () => {});
@@ -122,10 +164,19 @@ export async function serveClient(url: URL, opts: ServeClientOptions): Promise<C
 
   return {
     address: server.address() as net.AddressInfo,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      // Lean connections say GOAWAY first and get a moment to flush it.
+      if (leanConns.size > 0) {
+        const gone = Promise.all([...leanConns].map((c) => c.closed));
+        for (const c of leanConns) c.close();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([gone, new Promise((r) => (timer = setTimeout(r, 200)))]);
+        clearTimeout(timer);
+      }
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
-      }),
+      });
+    },
   };
 }

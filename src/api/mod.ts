@@ -3,6 +3,8 @@ export * from "./grpc/mod.ts";
 export * from "./http/mod.ts";
 export {
   type ClientListener,
+  type Http2Implementation,
+  http2Implementation,
   listenHost,
   serveClient,
   type ServeClientOptions,

@@ -2,8 +2,8 @@
 // back-pressure, and ends with grpc-status/grpc-message trailers (or a trailers-only response
 // when nothing was sent yet). Cancellation, deadlines and lost connections abort ctx.signal.
 
-import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
-import type { PeerCertificate, TLSSocket } from "node:tls";
+import type { PeerCertificate } from "node:tls";
+import type { ServerStream, StreamEvents } from "../h2/mod.ts";
 import { EtcdError, GrpcCode } from "../../server/errors.ts";
 import { Deframer, encodeGrpcMessage, frameMessage, parseGrpcTimeout } from "./wire.ts";
 
@@ -27,70 +27,48 @@ export interface CallOptions {
   maxSendMessageSize: number;
 }
 
-interface Peer {
-  address: string;
-  tls?: TLSSocket;
-}
-
-// Per connection, not per call: the session's socket is a proxy whose property reads are slow.
-const peers = new WeakMap<object, Peer>();
-
-function peerOf(stream: ServerHttp2Stream): Peer {
-  const session = stream.session;
-  if (!session) return { address: "" };
-  let peer = peers.get(session);
-  if (!peer) {
-    const socket = session.socket;
-    const host = socket.remoteAddress ?? "";
-    peer = {
-      address: `${host.includes(":") ? `[${host}]` : host}:${socket.remotePort ?? 0}`,
-      tls: (socket as TLSSocket).encrypted ? socket as TLSSocket : undefined,
-    };
-    peers.set(session, peer);
-  }
-  return peer;
-}
-
 // Requests buffered ahead of a slow handler before the stream stops reading.
 const READ_AHEAD = 16;
 
-export class Call {
+// Frozen, so that the lean server replays their HPACK blocks.
+const RESPONSE_HEADERS = Object.freeze({ ":status": 200, "content-type": "application/grpc" });
+const OK_TRAILERS = Object.freeze({ "grpc-status": "0" });
+
+/** The call is the stream's event receiver: no closures per request. */
+export class Call implements StreamEvents {
   readonly ctx: CallContext;
   private readonly abort = new AbortController();
   private headersSent = false;
   private done = false;
   private drained: Promise<void> | undefined;
+  private releaseDrain: (() => void) | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Told once, when the call ends, the status it ended with (metrics). */
   onStatus?: (code: GrpcCode) => void;
+  // The request side: complete messages not yet taken, and whether the client half-closed.
+  private readonly deframer: Deframer;
+  private queue: Uint8Array[] = [];
+  private ended = false;
+  private discarding = false;
+  private wake: (() => void) | undefined;
 
-  constructor(
-    private readonly stream: ServerHttp2Stream,
-    headers: IncomingHttpHeaders,
-    private readonly opts: CallOptions,
-  ) {
+  constructor(private readonly stream: ServerStream, private readonly opts: CallOptions) {
+    const headers = stream.headers;
     const metadata: Record<string, string> = {};
-    for (const [k, v] of Object.entries(headers)) {
+    for (const k in headers) {
+      const v = headers[k];
       if (k[0] === ":" || v === undefined) continue;
       metadata[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : String(v);
     }
-    const peer = peerOf(stream);
     const timeout = parseGrpcTimeout(metadata["grpc-timeout"]);
+    this.deframer = new Deframer(opts.maxReceiveMessageSize);
     this.ctx = {
       metadata,
       deadline: timeout === undefined ? undefined : Date.now() + timeout,
       signal: this.abort.signal,
-      peer: peer.address,
+      peer: stream.peerAddress,
       method: String(headers[":path"]),
-      peerCertificate: () => {
-        if (!peer.tls) return undefined;
-        try {
-          const cert = peer.tls.getPeerCertificate();
-          return cert && Object.keys(cert).length > 0 ? cert : undefined;
-        } catch {
-          return undefined; // node:http2's socket proxy throws once the session is gone
-        }
-      },
+      peerCertificate: () => stream.peerCertificate(),
     };
     if (timeout !== undefined) {
       this.timer = setTimeout(
@@ -98,114 +76,102 @@ export class Call {
         timeout,
       );
     }
-    // Client cancel (RST_STREAM) and connection loss both surface as "close" before we finish.
-    stream.once("close", () => {
-      if (!this.done) this.stop(new EtcdError(GrpcCode.Canceled, "context canceled"));
-    });
-    stream.on("error", () => {});
+    stream.attach(this);
   }
 
   get finished(): boolean {
     return this.done;
   }
 
+  // --- StreamEvents ---
+
+  onData(chunk: Uint8Array): void {
+    if (this.discarding || this.done) return;
+    try {
+      const msgs = this.deframer.push(chunk);
+      for (let i = 0; i < msgs.length; i++) this.queue.push(msgs[i]);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (this.queue.length >= READ_AHEAD) this.stream.pause();
+    if (this.queue.length > 0) this.notify();
+  }
+
+  onEnd(): void {
+    this.ended = true;
+    if (!this.discarding && this.deframer.pending > 0) {
+      this.finish(GrpcCode.Internal, "grpc: request body ended inside a message");
+    }
+    this.notify();
+  }
+
+  onDrain(): void {
+    const release = this.releaseDrain;
+    this.releaseDrain = undefined;
+    this.drained = undefined;
+    release?.();
+  }
+
+  /** Client cancel (RST_STREAM) and connection loss both close the stream before we finish. */
+  onClose(): void {
+    if (!this.done) this.stop(new EtcdError(GrpcCode.Canceled, "context canceled"));
+  }
+
   /**
    * The first request message of a unary or server-streaming call; undefined when the call
    * ended first (cancelled, or failed here: bad framing, no message, too large).
    */
-  firstRequest(): Promise<Uint8Array | undefined> {
-    const stream = this.stream;
-    const deframer = new Deframer(this.opts.maxReceiveMessageSize);
-    return new Promise((resolve) => {
-      const settle = (msg: Uint8Array | undefined) => {
-        stream.off("data", onData);
-        stream.off("end", onEnd);
-        this.abort.signal.removeEventListener("abort", onAbort);
-        stream.resume(); // discard anything after the first message
-        resolve(msg);
-      };
-      const onData = (chunk: Uint8Array) => {
-        try {
-          const msgs = deframer.push(chunk);
-          if (msgs.length > 0) settle(msgs[0]);
-        } catch (err) {
-          this.fail(err);
-          settle(undefined);
-        }
-      };
-      const onEnd = () => {
-        this.finish(
-          GrpcCode.Internal,
-          deframer.pending > 0
-            ? "grpc: request body ended inside a message"
-            : "grpc: the client sent no request message",
-        );
-        settle(undefined);
-      };
-      const onAbort = () => settle(undefined);
-      stream.on("data", onData);
-      stream.once("end", onEnd);
-      this.abort.signal.addEventListener("abort", onAbort);
-    });
+  async firstRequest(): Promise<Uint8Array | undefined> {
+    for (;;) {
+      if (this.done) return undefined;
+      if (this.queue.length > 0) {
+        const msg = this.queue[0];
+        this.discard(); // anything after the first message
+        return msg;
+      }
+      if (this.ended) {
+        this.finish(GrpcCode.Internal, "grpc: the client sent no request message");
+        return undefined;
+      }
+      await new Promise<void>((r) => (this.wake = r));
+    }
   }
 
   /** Request payloads as they arrive; ends at the client's half-close or when the call ends. */
   requests(): AsyncIterable<Uint8Array> {
-    const queue: Uint8Array[] = [];
-    let ended = false;
-    let wake: (() => void) | undefined;
-    const deframer = new Deframer(this.opts.maxReceiveMessageSize);
-    const notify = () => {
-      wake?.();
-      wake = undefined;
-    };
-    const onData = (chunk: Uint8Array) => {
-      try {
-        queue.push(...deframer.push(chunk));
-      } catch (err) {
-        this.fail(err);
-        return;
-      }
-      if (queue.length >= READ_AHEAD) this.stream.pause();
-      notify();
-    };
-    const onEnd = () => {
-      ended = true;
-      if (deframer.pending > 0) {
-        this.finish(GrpcCode.Internal, "grpc: request body ended inside a message");
-      }
-      notify();
-    };
-    const stream = this.stream;
-    // Keep reading (and discarding) once nobody wants the requests, so that the stream can
-    // close when the client is done even if the handler never iterated.
-    const detach = () => {
-      stream.off("data", onData);
-      stream.resume();
-    };
-    stream.on("data", onData);
-    stream.once("end", onEnd);
-    this.abort.signal.addEventListener("abort", () => {
-      detach();
-      notify();
-    }, { once: true });
-    const isDone = () => this.done;
+    // deno-lint-ignore no-this-alias
+    const call = this;
     async function* iterate() {
       try {
         for (;;) {
-          if (isDone()) return;
-          if (queue.length > 0) {
-            const next = queue.shift()!;
-            if (queue.length < READ_AHEAD / 2 && stream.isPaused()) stream.resume();
+          if (call.done) return;
+          if (call.queue.length > 0) {
+            const next = call.queue.shift()!;
+            if (call.queue.length < READ_AHEAD / 2 && call.stream.isPaused) call.stream.resume();
             yield next;
-          } else if (ended) return;
-          else await new Promise<void>((r) => (wake = r));
+          } else if (call.ended) return;
+          else await new Promise<void>((r) => (call.wake = r));
         }
       } finally {
-        detach();
+        // Keep reading (and discarding) once nobody wants the requests, so that the stream
+        // can close when the client is done even if the handler stopped iterating.
+        call.discard();
       }
     }
     return { [Symbol.asyncIterator]: iterate };
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private discard(): void {
+    this.discarding = true;
+    this.queue = [];
+    if (this.stream.isPaused) this.stream.resume();
   }
 
   /** Writes one response; resolves once HTTP/2 flow control has room for more. */
@@ -220,16 +186,7 @@ export class Call {
     }
     this.sendHeaders();
     if (this.stream.write(frameMessage(payload))) return;
-    this.drained = new Promise<void>((resolve) => {
-      const release = () => {
-        this.stream.off("drain", release);
-        this.abort.signal.removeEventListener("abort", release);
-        this.drained = undefined;
-        resolve();
-      };
-      this.stream.on("drain", release);
-      this.abort.signal.addEventListener("abort", release);
-    });
+    this.drained = new Promise<void>((resolve) => (this.releaseDrain = resolve));
     await this.drained;
   }
 
@@ -242,21 +199,20 @@ export class Call {
   /** Ends the call with a status; later sends and finishes are ignored. */
   finish(code: GrpcCode, message = ""): void {
     if (this.done) return;
-    const trailers: Record<string, string> = { "grpc-status": String(code) };
-    if (message) trailers["grpc-message"] = encodeGrpcMessage(message);
+    let trailers: Record<string, string> = OK_TRAILERS;
+    if (code !== GrpcCode.OK || message) {
+      trailers = { "grpc-status": String(code) };
+      if (message) trailers["grpc-message"] = encodeGrpcMessage(message);
+    }
     const stream = this.stream;
     this.stop(code === GrpcCode.OK ? undefined : new EtcdError(code, message));
-    if (stream.destroyed || stream.closed) return;
+    if (stream.closed) return;
     try {
       if (!this.headersSent) {
         this.headersSent = true;
-        stream.respond(
-          { ":status": 200, "content-type": "application/grpc", ...trailers },
-          { endStream: true },
-        );
+        stream.respond({ ...RESPONSE_HEADERS, ...trailers }, true, false);
       } else {
-        stream.once("wantTrailers", () => stream.sendTrailers(trailers));
-        stream.end();
+        stream.end(trailers);
       }
     } catch {
       // The client went away between the check and the write: nothing left to tell it.
@@ -266,10 +222,7 @@ export class Call {
   private sendHeaders(): void {
     if (this.headersSent) return;
     this.headersSent = true;
-    this.stream.respond(
-      { ":status": 200, "content-type": "application/grpc" },
-      { waitForTrailers: true },
-    );
+    this.stream.respond(RESPONSE_HEADERS, false, true);
   }
 
   private stop(reason: unknown): void {
@@ -278,6 +231,9 @@ export class Call {
     // Like Go's per-RPC context, the signal also fires when the call ends normally, so that
     // work started on behalf of the call (watch pumps, keep-alive loops) winds down.
     this.abort.abort(reason ?? new EtcdError(GrpcCode.Canceled, "context canceled"));
+    this.discard();
+    this.notify();
+    this.onDrain(); // a sender waiting for room wakes up and sees the call is over
     this.onStatus?.(reason instanceof EtcdError ? reason.code : GrpcCode.OK);
   }
 }

@@ -1,4 +1,4 @@
-// gRPC on node:http2 streams: service registry, framing, status trailers, deadlines.
+// gRPC on HTTP/2 streams (lean or node:http2): registry, framing, status trailers, deadlines.
 
 export {
   type BidiStreamHandler,

@@ -1,7 +1,7 @@
 // The gRPC service registry and dispatcher. Services are registered by their proto name with
 // transport-independent handlers; handleStream() serves one HTTP/2 stream with them.
 
-import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import type { ServerStream } from "../h2/mod.ts";
 import { EtcdError, GrpcCode } from "../../server/errors.ts";
 import {
   type Init,
@@ -278,9 +278,9 @@ export class GrpcServer {
   }
 
   /** Serves one HTTP/2 stream whose content-type is application/grpc*. */
-  handleStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
-    const call = new Call(stream, headers, this.opts);
-    const path = String(headers[":path"] ?? "");
+  handleStream(stream: ServerStream): void {
+    const call = new Call(stream, this.opts);
+    const path = String(stream.headers[":path"] ?? "");
     const match = /^\/([^/]+)\/([^/]+)$/.exec(path);
     if (!match) {
       return call.finish(GrpcCode.Unimplemented, `malformed method name: "${path}"`);

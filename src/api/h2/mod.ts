@@ -76,3 +76,10 @@ export {
   type StreamHandler,
 } from "./client.ts";
 export { grpcRequestHeaders, unaryCall, type UnaryOptions } from "./grpc_client.ts";
+export {
+  type IncomingHeaders,
+  type OutgoingHeaders,
+  type ServerStream,
+  type StreamEvents,
+} from "./server_stream.ts";
+export { ServerConnection, type ServerConnectionOptions } from "./server.ts";
