@@ -17,6 +17,7 @@ import { reloadLeases } from "./member_state.ts";
 import { decodeRequest, type InternalRequest } from "./request.ts";
 import type { Wait } from "./wait.ts";
 import { applyKv } from "./kv.ts";
+import { applyV2 } from "./v2.ts";
 import { diskMetrics } from "../metrics/mod.ts";
 import type { EtcdServer } from "./server.ts";
 
@@ -102,6 +103,8 @@ export class Applier {
         s.backend.saveMembership(s.state.membership);
         return {};
       }
+      case "v2":
+        return applyV2(s, r.body);
     }
   }
 

@@ -25,7 +25,7 @@ export interface MemberAttrSet {
 }
 
 export type ProtoKind = keyof typeof protoKinds;
-export type RequestKind = ProtoKind | "clusterVersionSet" | "memberAttrSet";
+export type RequestKind = ProtoKind | "clusterVersionSet" | "memberAttrSet" | "v2";
 
 // Codes are persisted in the log: append new kinds, never renumber.
 const kindCodes: RequestKind[] = [
@@ -38,6 +38,7 @@ const kindCodes: RequestKind[] = [
   "alarm",
   "clusterVersionSet",
   "memberAttrSet",
+  "v2",
 ];
 
 // deno-lint-ignore no-explicit-any
