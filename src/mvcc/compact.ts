@@ -10,7 +10,6 @@ import { idFloor } from "./history.ts";
 const DELETE_SUPERSEDED = "DELETE FROM rev WHERE id >= ? AND id < ? AND (version = 0 OR " +
   "EXISTS (SELECT 1 FROM rev r2 WHERE r2.key = rev.key AND r2.main >= rev.main " +
   "AND r2.main <= ? AND r2.id > rev.id))";
-const NTH_ID = "SELECT id FROM rev WHERE id >= ? ORDER BY id LIMIT 1 OFFSET ?";
 
 export class Compactor {
   private target = -1;
@@ -36,8 +35,8 @@ export class Compactor {
   // undefined while work remains (or when there was none).
   step(batch: number): number | undefined {
     if (this.target < 0) return undefined;
-    const stop = (this.be.get(NTH_ID, this.cursor, batch)?.[0] as number | undefined) ??
-      this.hiId;
+    const nth = `SELECT id FROM rev WHERE id >= ? ORDER BY id LIMIT 1 OFFSET ${Math.floor(batch)}`;
+    const stop = (this.be.get(nth, this.cursor)?.[0] as number | undefined) ?? this.hiId;
     const end = Math.min(stop, this.hiId);
     if (end > this.cursor) {
       this.be.begin();

@@ -1,7 +1,7 @@
 // Reads below the current revision, and the change history watchers catch up from.
 // They go to the `rev` table; current-revision reads use the `live` index instead.
 import { Errors } from "../server/errors.ts";
-import { type Backend, KV_COLUMNS, KV_COLUMNS_NO_VALUE, rowToKv } from "./backend.ts";
+import { type Backend, KV_COLUMNS, KV_COLUMNS_NO_VALUE, limitClause, rowToKv } from "./backend.ts";
 import type { KeyRange } from "./key_range.ts";
 import { type Event, EventType, type KeyValue } from "./types.ts";
 
@@ -36,8 +36,8 @@ export function rangeAt(
   const [sub, params] = latestAt(r);
   const cols = keysOnly ? KV_COLUMNS_NO_VALUE : KV_COLUMNS;
   const sql = `SELECT ${cols} FROM (${sub}) m JOIN rev r ON r.id = m.id ` +
-    `WHERE r.version > 0 ORDER BY r.key LIMIT ?`;
-  return be.all(sql, ...params, rev, limit > 0 ? limit : -1).map(rowToKv);
+    `WHERE r.version > 0 ORDER BY r.key${limitClause(limit)}`;
+  return be.all(sql, ...params, rev).map((row) => rowToKv(row));
 }
 
 export function countAt(be: Backend, r: KeyRange, rev: number): number {
@@ -84,14 +84,8 @@ export function eventsBetween(
   // `+` keeps SQLite from choosing the key index for it).
   const [cond, params] = keyCondition(r.kind === "single" ? "r.key" : "+r.key", r);
   const sql = `SELECT ${KV_COLUMNS}, r.id FROM rev r WHERE r.id >= ? AND r.id < ? AND ${cond} ` +
-    `ORDER BY r.id LIMIT ?`;
-  const rows = be.all(
-    sql,
-    idFloor(be, fromRev),
-    idFloor(be, toRev + 1),
-    ...params,
-    limit > 0 ? limit : -1,
-  );
+    `ORDER BY r.id${limitClause(limit)}`;
+  const rows = be.all(sql, idFloor(be, fromRev), idFloor(be, toRev + 1), ...params);
   // The change before this one (by id: a key may change twice within one revision).
   const prevSql = `SELECT ${KV_COLUMNS} FROM rev r WHERE r.key = ? AND r.main <= ? ` +
     `AND r.id < ? ORDER BY r.main DESC, r.id DESC LIMIT 1`;

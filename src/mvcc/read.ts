@@ -1,9 +1,44 @@
 // Range reads: at the current revision from the `live` index, below it from history.
 import { Errors } from "../server/errors.ts";
-import { type Backend, KV_COLUMNS, KV_COLUMNS_NO_VALUE, rowToKv } from "./backend.ts";
+import {
+  type Backend,
+  KV_COLUMNS,
+  KV_COLUMNS_NO_KEY,
+  KV_COLUMNS_NO_VALUE,
+  limitClause,
+  rowToKv,
+} from "./backend.ts";
 import { countAt, keyCondition, rangeAt } from "./history.ts";
 import type { KeyRange } from "./key_range.ts";
 import type { KeyValue, RangeOptions, RangeResult } from "./types.ts";
+
+type Kind = Exclude<KeyRange["kind"], "empty">;
+const KINDS: Kind[] = ["single", "from", "between"];
+const probe: Record<Kind, KeyRange> = {
+  single: { kind: "single", key: new Uint8Array() },
+  from: { kind: "from", key: new Uint8Array() },
+  between: { kind: "between", key: new Uint8Array(), end: new Uint8Array() },
+};
+
+// The SQL of the hot reads, built once (a fresh string per call would cost a hash per call
+// in the statement cache).
+const liveSql = (cols: string) =>
+  Object.fromEntries(KINDS.map((k) => [
+    k,
+    `SELECT ${cols} FROM live l JOIN rev r ON r.id = l.id WHERE ${
+      keyCondition("l.key", probe[k])[0]
+    } ORDER BY l.key`,
+  ])) as Record<Kind, string>;
+const LIVE = liveSql(KV_COLUMNS);
+const LIVE_KEYS_ONLY = liveSql(KV_COLUMNS_NO_VALUE);
+const GET_ONE = `SELECT ${KV_COLUMNS_NO_KEY} FROM live l JOIN rev r ON r.id = l.id WHERE l.key = ?`;
+const COUNT = Object.fromEntries(
+  KINDS.map((k) => [k, `SELECT count(*) FROM live WHERE ${keyCondition("key", probe[k])[0]}`]),
+) as Record<Kind, string>;
+
+function bounds(r: Exclude<KeyRange, { kind: "empty" }>): Uint8Array[] {
+  return r.kind === "between" ? [r.key, r.end] : [r.key];
+}
 
 export function rangeLive(
   be: Backend,
@@ -12,17 +47,17 @@ export function rangeLive(
   keysOnly: boolean,
 ): KeyValue[] {
   if (r.kind === "empty") return [];
-  const [cond, params] = keyCondition("l.key", r);
-  const cols = keysOnly ? KV_COLUMNS_NO_VALUE : KV_COLUMNS;
-  const sql = `SELECT ${cols} FROM live l JOIN rev r ON r.id = l.id WHERE ${cond} ` +
-    `ORDER BY l.key LIMIT ?`;
-  return be.all(sql, ...params, limit > 0 ? limit : -1).map(rowToKv);
+  if (r.kind === "single" && !keysOnly) {
+    const row = be.get(GET_ONE, r.key);
+    return row ? [rowToKv(row, r.key)] : [];
+  }
+  const sql = (keysOnly ? LIVE_KEYS_ONLY : LIVE)[r.kind] + limitClause(limit);
+  return be.all(sql, ...bounds(r)).map((row) => rowToKv(row));
 }
 
 function countLive(be: Backend, r: KeyRange): number {
   if (r.kind === "empty") return 0;
-  const [cond, params] = keyCondition("key", r);
-  return be.get(`SELECT count(*) FROM live WHERE ${cond}`, ...params)![0] as number;
+  return be.get(COUNT[r.kind], ...bounds(r))![0] as number;
 }
 
 // etcd's rangeKeys: `curRev` is the revision the live index reflects (inside a write txn with

@@ -227,7 +227,7 @@ export class MvccStore {
     const rows = this.be.all(
       `SELECT ${KV_COLUMNS} FROM live l JOIN rev r ON r.id = l.id WHERE r.lease != 0`,
     );
-    return rows.map(rowToKv).map((kv) => ({ key: kv.key, lease: kv.lease }));
+    return rows.map((row) => rowToKv(row)).map((kv) => ({ key: kv.key, lease: kv.lease }));
   }
 
   // Bytes the database file takes, and how many of them hold data (the rest is free pages).

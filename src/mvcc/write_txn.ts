@@ -1,6 +1,6 @@
 // A write transaction: the changes of one applied request, all at revision beginRev + 1
 // (etcd's storeTxnWrite). Reads inside it see its own earlier writes.
-import { type Backend, KV_COLUMNS, rowToKv } from "./backend.ts";
+import { type Backend, KV_COLUMNS_NO_KEY, rowToKv } from "./backend.ts";
 import { keyCondition, tombstone } from "./history.ts";
 import { keyRange } from "./key_range.ts";
 import { rangeKeys, rangeLive } from "./read.ts";
@@ -20,7 +20,8 @@ export interface TxnHost {
   finish(txn: WriteTxn, events: Event[]): void;
 }
 
-const GET_LIVE = `SELECT ${KV_COLUMNS} FROM live l JOIN rev r ON r.id = l.id WHERE l.key = ?`;
+const GET_LIVE =
+  `SELECT ${KV_COLUMNS_NO_KEY} FROM live l JOIN rev r ON r.id = l.id WHERE l.key = ?`;
 const INSERT_REV =
   "INSERT INTO rev (id, main, key, create_rev, version, lease, value) VALUES (?, ?, ?, ?, ?, ?, ?)";
 const UPSERT_LIVE =
@@ -56,7 +57,7 @@ export class WriteTxn {
     be.begin();
     const main = this.beginRev + 1;
     const row = be.get(GET_LIVE, key);
-    const prev = row ? rowToKv(row) : undefined;
+    const prev = row ? rowToKv(row, key) : undefined;
     const kv: KeyValue = {
       key,
       createRevision: prev ? prev.createRevision : main,
