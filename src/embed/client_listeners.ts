@@ -29,7 +29,11 @@ export async function openClientListeners(
   for (const url of config.listenClientUrls) {
     let listener;
     try {
-      listener = await serveClient(url, { grpc, http });
+      listener = await serveClient(url, {
+        grpc,
+        http,
+        maxConcurrentStreams: config.maxConcurrentStreams,
+      });
     } catch (err) {
       log.fatal({
         pkg: "etcdmain",
