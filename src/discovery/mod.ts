@@ -12,3 +12,10 @@ export {
 export { discoveryFailureLines, type FailureLine } from "./failure.ts";
 export { ClusterError, DeadlineError, InvalidJSONError } from "./keys_client.ts";
 export * from "./srv.ts";
+export {
+  discoveryHandler,
+  parseServiceFlags,
+  runDiscoveryService,
+  type ServiceOptions,
+  type V2Backend,
+} from "./service.ts";
