@@ -86,9 +86,10 @@ itest(
       const put = await etcdctl(GW, "put", "foo", "bar");
       assert.equal(put.stdout, "OK\n", put.stderr);
       assert.equal((await etcdctl(GW, "get", "foo")).stdout, "foo\nbar\n");
-      // Round robin: consecutive connections reach every member.
+      // Round robin: successive connections reach every member (one etcdctl run may open
+      // more than one connection, so allow a few runs).
       const seen = new Set<string>();
-      for (let n = 0; n < 3; n++) seen.add(await answeringMember());
+      for (let n = 0; n < 12 && seen.size < 3; n++) seen.add(await answeringMember());
       assert.equal(seen.size, 3);
 
       members[1].kill("SIGKILL");
@@ -118,7 +119,7 @@ itest(
       const up = JSON.parse(await gateway.waitFor(/"msg":"activated"/, 10_000));
       assert.equal(up.address, `${ip(2)}:2379`);
       const again = new Set<string>();
-      for (let n = 0; n < 6 && again.size < 3; n++) again.add(await answeringMember());
+      for (let n = 0; n < 12 && again.size < 3; n++) again.add(await answeringMember());
       assert.deepEqual([...again].sort(), [...seen].sort());
     } finally {
       if (gateway) await stop(gateway);
