@@ -83,13 +83,18 @@ function rfc3339(d: Date): string {
 
 const EMPTY = new Uint8Array(0);
 
+// node:http hands out Buffers, whose slice() shares memory; decoded messages must own theirs.
+function plain(chunk: Uint8Array): Uint8Array {
+  return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
 function readBody(req: Req): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"] ?? NaN);
     const parts: Uint8Array[] = [];
     let length = 0;
     req.on("data", (c: Uint8Array) => {
-      parts.push(c);
+      parts.push(plain(c));
       length += c.length;
     });
     req.once("end", () => {
@@ -147,7 +152,7 @@ export function createPeerHandler(opts: ServePeerOptions): http.RequestListener 
     req.on("data", (chunk: Uint8Array) => {
       let msgs: Message[];
       try {
-        msgs = decoder.push(chunk);
+        msgs = decoder.push(plain(chunk));
       } catch (err) {
         log.warn({ pkg: "rafthttp", text: `failed to read raft message (${err})` });
         req.destroy();

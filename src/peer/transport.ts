@@ -3,7 +3,7 @@
 import { type Message, MessageType } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { LogLimiter } from "./checks.ts";
-import { type PeerClientTLS, request } from "./http1.ts";
+import { dialErrorText, type PeerClientTLS, request } from "./http1.ts";
 import type { PeerReceiver } from "./listener.ts";
 import { PeerStream } from "./peer_stream.ts";
 import { encodeSnapshotHead, H, hexId, parseHexId, peerHeaders } from "./wire.ts";
@@ -99,11 +99,13 @@ export function createPeerTransport(opts: PeerTransportOptions): PeerTransport {
     const started = Date.now();
     const upload = new AbortController();
     uploads.add(upload);
+    let target: URL | undefined;
     try {
       const urls = opts.peerURLsOf(m.to);
       if (urls.length === 0) throw new Error(`no peer URL known for ${to}`);
       const { data } = await opts.snapshotSource();
-      const res = await request(new URL(urls[0]), {
+      target = new URL(urls[0]);
+      const res = await request(target, {
         method: "POST",
         path: "/raft/snapshot",
         headers: {
@@ -135,7 +137,12 @@ export function createPeerTransport(opts: PeerTransportOptions): PeerTransport {
       });
       if (!closed) opts.reportSnapshot(m.to, true);
     } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
+      // Network failures read as Go's client error, as in etcd's line.
+      const why = target && (err as { code?: string }).code
+        ? `Post "${new URL("/raft/snapshot", target)}": ${dialErrorText(target, err)}`
+        : err instanceof Error
+        ? err.message
+        : String(err);
       log.warn({
         pkg: "rafthttp",
         text: `database snapshot [index: ${index}, to: ${to}] failed to be sent out (${why})`,
