@@ -5,6 +5,7 @@ import { createLogger, type Logger } from "./src/log/mod.ts";
 import type { Notice } from "./src/config/mod.ts";
 import { runMember } from "./src/embed/run.ts";
 import { runGatewayCommand } from "./src/gateway/mod.ts";
+import { runDiscoveryService } from "./src/discovery/mod.ts";
 
 function writeNotices(log: Logger, notices: Notice[]): void {
   for (const n of notices) {
@@ -15,6 +16,7 @@ function writeNotices(log: Logger, notices: Notice[]): void {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === "gateway") return await runGatewayCommand(argv.slice(1));
+  if (argv[0] === "discovery-service") return await runDiscoveryService(argv.slice(1));
   const outcome = parseServerArgs(argv, Deno.env.toObject());
   switch (outcome.action) {
     case "print":

@@ -14,6 +14,7 @@ import {
   isInitialized,
   memberPaths,
   restartMember,
+  V2Api,
 } from "../server/mod.ts";
 import { openClientListeners } from "./client_listeners.ts";
 import { WalError } from "../storage/mod.ts";
@@ -114,12 +115,15 @@ export async function runMember(config: Config, log: Logger): Promise<number> {
 
   const listeners = await openClientListeners(config, server, log);
   server.start();
+  // Every member runs it; only the leader proposes v2 TTL expiry.
+  V2Api.of(server).start();
   await server.ready();
   log.info({ pkg: "embed", text: "ready to serve client requests" });
   for (const l of listeners) l.announce();
 
   const signal = await waitForSignal(log);
   await Promise.all(listeners.map((l) => l.close()));
+  V2Api.of(server).stop();
   await server.stop();
   return reraise(signal);
 }

@@ -14,3 +14,4 @@ export {
   type MemberState,
   restartMember,
 } from "./member_state.ts";
+export { applyV2, V2Api } from "./v2.ts";

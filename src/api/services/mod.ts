@@ -10,6 +10,8 @@ import { addMaintenanceService } from "./maintenance.ts";
 import { addLeaseService } from "./lease.ts";
 import { addWatchService } from "./watch.ts";
 import { addGatewayRoutes } from "../gateway/mod.ts";
+import { addV2Routes } from "../v2/mod.ts";
+import { V2Api } from "../../server/mod.ts";
 import { instrumentGrpcServer, metricsResponse, observeMember } from "../../metrics/mod.ts";
 
 export function registerServices(grpc: GrpcServer, server: EtcdServer, config: Config): void {
@@ -27,13 +29,14 @@ const HEALTH_READ_TIMEOUT_MS = 1000;
 
 export function createClientHttp(
   server: EtcdServer,
-  _config: Config,
+  config: Config,
   grpc: GrpcServer,
 ): FetchHandler {
   const app = createHttpApp({
     routes: (app) => {
       app.all("/metrics", () => metricsResponse());
       addGatewayRoutes(app, grpc);
+      if (config.enableV2) addV2Routes(app, V2Api.of(server).deps());
     },
     version: () => ({
       etcdserver: ETCD_VERSION,
