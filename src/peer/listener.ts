@@ -158,7 +158,16 @@ export function createPeerHandler(opts: ServePeerOptions): http.RequestListener 
         req.destroy();
         return;
       }
-      for (const m of msgs) opts.transport.receive(m);
+      for (const m of msgs) {
+        try {
+          opts.transport.receive(m);
+        } catch (err) {
+          // One message Raft refuses must not take the stream (or the process) down.
+          if (limiter.allow("process:" + m.from)) {
+            log.warn({ pkg: "rafthttp", text: `failed to process raft message (${err})` });
+          }
+        }
+      }
     });
     req.once("end", () => res.end());
   };

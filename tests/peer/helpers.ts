@@ -75,6 +75,7 @@ export async function startMember(
     listener?: Partial<ServePeerOptions>;
     clusterId?: bigint;
     port?: number;
+    scheme?: "http" | "https";
   } = {},
 ): Promise<TestMember> {
   const { logger, lines } = memoryLogger();
@@ -128,12 +129,13 @@ export async function startMember(
     ...overrides.listener,
   };
   let port = overrides.port ?? 0;
+  const scheme = overrides.scheme ?? "http";
   const listen = async () => {
-    m.listener = await servePeer(new URL(`http://${host}:${port}`), listenerOpts);
+    m.listener = await servePeer(new URL(`${scheme}://${host}:${port}`), listenerOpts);
     port = m.listener.address.port;
   };
   await listen();
-  m.url = `http://${host}:${port}`;
+  m.url = `${scheme}://${host}:${port}`;
   cluster.urls.set(id, m.url);
   m.stopListener = () => m.listener.close();
   m.restartListener = listen;
