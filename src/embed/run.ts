@@ -4,20 +4,20 @@
 import type { Config } from "../config/mod.ts";
 import { ETCD_VERSION, VERSION } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
+import { listenerConfigError } from "../config/mod.ts";
 import {
   announceCapabilities,
   BootstrapError,
-  bootstrapMember,
-  checkInitialCluster,
   EtcdServer,
   formatId,
-  isInitialized,
-  memberPaths,
-  restartMember,
+  type MemberState,
   V2Api,
 } from "../server/mod.ts";
-import { openClientListeners } from "./client_listeners.ts";
 import { WalError } from "../storage/mod.ts";
+import { openClientListeners } from "./client_listeners.ts";
+import { ClusterFullError, ReportedFailure } from "./initial_cluster.ts";
+import { conflictMessage, openMember } from "./member.ts";
+import { openPeering } from "./peers.ts";
 
 /** etcd's default backend quota (--quota-backend-bytes 0): 2 GiB. */
 const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
@@ -41,50 +41,37 @@ function logBanner(config: Config, log: Logger, dataDir: string): void {
 
 /** Runs the member until a signal stops it; returns the exit code for start-up failures. */
 export async function runMember(config: Config, log: Logger): Promise<number> {
-  const dataDir = config.dataDir;
-  const paths = memberPaths(dataDir, config.walDir);
-  logBanner(config, log, dataDir);
-  const timing = {
-    heartbeatMs: config.heartbeatInterval,
-    electionMs: config.electionTimeout,
-    preVote: config.preVote,
-  };
-  const peerURLs = config.initialAdvertisePeerUrls.map(String);
-  let state;
+  logBanner(config, log, config.dataDir);
+  const fatal = (text: string): never =>
+    log.fatal({ pkg: "etcdmain", text, msg: "discovery failed", fields: { error: text } });
+
+  let state: MemberState;
   try {
-    if (isInitialized(paths)) {
-      state = await restartMember(paths, timing, log);
-    } else {
-      if (config.initialClusterError) throw new BootstrapError(config.initialClusterError);
-      const initial = checkInitialCluster(
-        "etcd-ts",
-        config.name,
-        peerURLs,
-        config.initialCluster,
-        config.initialClusterToken,
-      );
-      state = await bootstrapMember(
-        paths,
-        timing,
-        log,
-        initial.members,
-        initial.localId,
-        initial.clusterId,
-      );
-    }
+    state = await openMember(config, log);
   } catch (err) {
-    if (err instanceof BootstrapError || err instanceof WalError || err instanceof Error) {
-      log.fatal({
-        pkg: "etcdmain",
-        text: err.message,
-        msg: "discovery failed",
-        fields: { error: err.message },
-      });
+    if (err instanceof ReportedFailure) return 1;
+    if (err instanceof ClusterFullError) {
+      return fatal(`failed to join discovery cluster (${err.message})`);
     }
+    if (err instanceof BootstrapError || err instanceof WalError) return fatal(err.message);
     throw err;
   }
+  // Certificates and listen addresses are checked once the bootstrap is known to be sound, so
+  // the guide's error cases print their own message first (spec/README.md).
+  const listenerError = listenerConfigError(config);
+  if (listenerError) return fatal(listenerError);
 
-  const server = new EtcdServer({
+  let server: EtcdServer | undefined;
+  const peering = await openPeering(config, log, state, {
+    // A newcomer that never saw a leader of its own cluster is the misconfigured one: it exits.
+    // A member that has had a leader only logs (the peer transport does).
+    clusterIdMismatch: (_peer, remote) => {
+      if (state.isNew && (server?.leaderChanges ?? 0) === 0) {
+        fatal(conflictMessage(state.membership.clusterId, remote));
+      }
+    },
+  });
+  server = new EtcdServer({
     logger: log,
     state,
     name: config.name,
@@ -98,34 +85,40 @@ export async function runMember(config: Config, log: Logger): Promise<number> {
     quotaBackendBytes: config.quotaBackendBytes === 0
       ? DEFAULT_QUOTA_BYTES
       : config.quotaBackendBytes,
-  }, { send: () => {} });
+  }, peering.transport);
+  peering.attach(server);
+  const version = state.membership.version.split(".").slice(0, 2).join(".");
   log.info({
     pkg: "etcdserver",
     text: `starting server... [version: ${ETCD_VERSION}, cluster version: ${
-      state.membership.version
-        ? state.membership.version.split(".").slice(0, 2).join(".")
-        : "to_be_decided"
+      version || "to_be_decided"
     }]`,
     msg: "starting etcd server",
     fields: { "local-member-id": formatId(state.memberId) },
   });
-  if (state.membership.version) {
-    announceCapabilities(server, state.membership.version.split(".").slice(0, 2).join("."));
-  }
+  if (version) announceCapabilities(server, version);
 
   const listeners = await openClientListeners(config, server, log);
   server.start();
   // Every member runs it; only the leader proposes v2 TTL expiry.
   V2Api.of(server).start();
-  await server.ready();
-  log.info({ pkg: "embed", text: "ready to serve client requests" });
-  for (const l of listeners) l.announce();
+  const stopping = new Promise<StopSignal | "removed">((resolve) => {
+    server!.onRemoved(() => resolve("removed"));
+    waitForSignal(log).then(resolve);
+  });
+  const ready = await Promise.race([server.ready().then(() => undefined), stopping]);
+  if (ready === undefined) {
+    log.info({ pkg: "embed", text: "ready to serve client requests" });
+    for (const l of listeners) l.announce();
+  }
 
-  const signal = await waitForSignal(log);
+  const reason = ready ?? await stopping;
   await Promise.all(listeners.map((l) => l.close()));
   V2Api.of(server).stop();
   await server.stop();
-  return reraise(signal);
+  await peering.close();
+  // A removed member exits normally, as etcd does; a signal is re-raised.
+  return reason === "removed" ? 0 : reraise(reason);
 }
 
 type StopSignal = "SIGTERM" | "SIGINT";

@@ -186,6 +186,8 @@ export class Applier {
       s.backend.saveMembership(m);
     }
     s.state.confState = s.node.applyConfChange(cc);
+    s.membershipChanged();
+    if (cc.type === ConfChangeType.RemoveNode && cc.nodeId === s.memberId) s.removed();
     this.#confWait.get(cc.id)?.();
     this.#confWait.delete(cc.id);
   }
@@ -198,6 +200,7 @@ export class Applier {
     reloadLeases(this.server.state.lessor, this.server.backend);
     this.server.hub.resync();
     this.server.state.confState = snap.metadata.confState;
+    this.server.membershipChanged();
     this.appliedIndex = snap.metadata.index;
     return Promise.resolve();
   }

@@ -175,6 +175,41 @@ export async function bootstrapMember(
   };
 }
 
+/**
+ * Creates a member that joins a running cluster (--initial-cluster-state existing): it starts
+ * with an empty log and learns the membership from the leader's entries or snapshot.
+ */
+export async function joinMember(
+  paths: MemberPaths,
+  timing: RaftTiming,
+  log: Logger,
+  memberId: bigint,
+  clusterId: bigint,
+): Promise<MemberState> {
+  const common = openCommon(paths, timing, log);
+  const wal = await createWal(paths.walDir, encodeMetadata(memberId, clusterId));
+  const storage = new MemoryStorage();
+  const node = newRawNode(memberId, storage, timing, log);
+  log.info({
+    pkg: "etcdserver",
+    text: `starting member ${formatId(memberId)} in cluster ${formatId(clusterId)}`,
+    msg: "starting local member",
+    fields: { "local-member-id": formatId(memberId), "cluster-id": formatId(clusterId) },
+  });
+  return {
+    memberId,
+    membership: new Membership(clusterId),
+    node,
+    storage,
+    wal,
+    ...common,
+    confState: { voters: [], learners: [] },
+    snapshotIndex: 0,
+    snapshotTerm: 0,
+    isNew: true,
+  };
+}
+
 /** Restarts an initialized member from its newest snapshot, its log and its backend. */
 export async function restartMember(
   paths: MemberPaths,

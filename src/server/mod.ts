@@ -10,6 +10,7 @@ export { BootstrapError, checkInitialCluster, formatInitialCluster } from "./boo
 export {
   bootstrapMember,
   isInitialized,
+  joinMember,
   memberPaths,
   type MemberState,
   restartMember,

@@ -73,6 +73,8 @@ export class EtcdServer {
   #published = false;
   #stopped = false;
   #timers: ReturnType<typeof setInterval>[] = [];
+  readonly #membershipListeners: (() => void)[] = [];
+  readonly #removedListeners: (() => void)[] = [];
 
   constructor(opts: ServerOptions, transport: Transport) {
     this.#opts = opts;
@@ -372,6 +374,34 @@ export class EtcdServer {
     for (const id of this.state.lessor.expired()) {
       void this.propose("leaseRevoke", { ID: id }).catch(() => {});
     }
+  }
+
+  /** Called after every applied membership change (and after a snapshot replaced it). */
+  onMembershipChange(listener: () => void): void {
+    this.#membershipListeners.push(listener);
+  }
+
+  membershipChanged(): void {
+    for (const l of this.#membershipListeners) l();
+  }
+
+  /** Called once when this member learns it was removed from the cluster. */
+  onRemoved(listener: () => void): void {
+    this.#removedListeners.push(listener);
+  }
+
+  removed(): void {
+    if (this.#stopped) return;
+    this.log.warn({
+      pkg: "etcdserver",
+      text: "the member has been permanently removed from the cluster",
+      msg: "the member has been permanently removed from the cluster",
+    });
+    this.log.warn({
+      pkg: "etcdserver",
+      text: "the data-dir used by this member must be removed.",
+    });
+    for (const l of this.#removedListeners.splice(0)) l();
   }
 
   /** Messages from peers enter Raft here. */
