@@ -242,6 +242,11 @@ Deno.test("lean server fuzz: random frames never crash it and keep stream events
             assert.ok(id <= g.lastStreamId, "connection frames or a covered stream");
           }
         }
+        for (const f of frames) {
+          if (f.type === FrameType.RST_STREAM) {
+            assert.equal(f.streamId % 2, 1, "RST_STREAM only for streams the client opened");
+          }
+        }
         assert.ok(frames[0]?.type === FrameType.SETTINGS, "the server preface is SETTINGS");
       },
     ),

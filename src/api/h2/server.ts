@@ -385,6 +385,8 @@ export class ServerConnection implements StreamHost {
 
   private onStreamError(e: H2Error): void {
     if (this.dead) return;
+    // No RST_STREAM for an idle stream (§6.4): a malformed PRIORITY there is simply dropped.
+    if (e.streamId % 2 === 0 || e.streamId > this.lastStreamId) return;
     this.writer.rstStream(e.streamId, e.code);
     this.rememberReset(e.streamId);
     const s = this.streams.get(e.streamId);
