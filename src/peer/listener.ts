@@ -15,6 +15,11 @@ export interface PeerReceiver {
   receive(m: Message): void;
   /** A MsgSnap whose snapshot data is the sender's backend file; resolves once it is saved. */
   receiveSnapshot(m: Message): Promise<void>;
+  /**
+   * A peer that sends us raft traffic told us its URLs (`X-PeerURLs`): answers can reach it
+   * before our membership lists it (etcd's addRemoteFromRequest; a joining member needs it).
+   */
+  addRemote?(id: bigint, peerURLs: string[]): void;
 }
 
 export interface ServePeerOptions {
@@ -134,6 +139,12 @@ export function createPeerHandler(opts: ServePeerOptions): http.RequestListener 
     return from !== undefined && opts.isRemoved(from) ? from : undefined;
   };
 
+  const addRemote = (req: Req) => {
+    const from = parseHexId(firstHeader(req.headers, H.from));
+    const urls = (firstHeader(req.headers, H.peerURLs) ?? "").split(",").filter((u) => u !== "");
+    if (from !== undefined && urls.length > 0) opts.transport.addRemote?.(from, urls);
+  };
+
   const toMismatch = (req: Req): boolean => {
     const to = firstHeader(req.headers, H.raftTo);
     return to !== undefined && to !== hexId(opts.localId);
@@ -146,6 +157,7 @@ export function createPeerHandler(opts: ServePeerOptions): http.RequestListener 
     if (!allowMethod(req, res, "POST") || !admit(req, res)) return;
     if (removedSender(req) !== undefined) return reject(res, REJECT.removedMember);
     if (toMismatch(req)) return reject(res, REJECT.toFieldMismatch);
+    addRemote(req);
     res.writeHead(200, { [H.serverVersion]: SERVER_VERSION });
     res.flushHeaders();
     const decoder = new FrameDecoder(maxMessage);
@@ -200,6 +212,7 @@ export function createPeerHandler(opts: ServePeerOptions): http.RequestListener 
     if (!allowMethod(req, res, "POST") || !admit(req, res)) return;
     if (removedSender(req) !== undefined) return reject(res, REJECT.removedMember);
     if (toMismatch(req)) return reject(res, REJECT.toFieldMismatch);
+    addRemote(req);
     let m: Message;
     try {
       m = decodeSnapshotBody(await readBody(req));

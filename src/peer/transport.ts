@@ -52,6 +52,12 @@ export function createPeerTransport(opts: PeerTransportOptions): PeerTransport {
   const log = opts.logger;
   const limiter = new LogLimiter();
   const peers = new Map<bigint, PeerStream>();
+  // URLs that senders announced, for members our membership does not list (yet).
+  const remotes = new Map<bigint, string[]>();
+  const urlsOf = (id: bigint): string[] => {
+    const urls = opts.peerURLsOf(id);
+    return urls.length > 0 ? urls : remotes.get(id) ?? [];
+  };
   const uploads = new Set<AbortController>();
   let removed = false;
   let closed = false;
@@ -76,16 +82,16 @@ export function createPeerTransport(opts: PeerTransportOptions): PeerTransport {
     if (closed || id === opts.localId || opts.isRemoved(id)) return undefined;
     let p = peers.get(id);
     if (!p) {
-      p = new PeerStream(id, () => opts.peerURLsOf(id), ctx);
+      p = new PeerStream(id, () => urlsOf(id), ctx);
       peers.set(id, p);
     }
     return p;
   };
 
-  // A member that Raft talks to before the server added it (a conf change just applied) is
-  // added on first use, from the membership's URLs.
+  // A member that Raft talks to before the server added it (a conf change just applied, or
+  // the leader of the cluster this member is joining) is added on first use.
   const peerFor = (id: bigint): PeerStream | undefined =>
-    peers.get(id) ?? (opts.peerURLsOf(id).length > 0 ? addPeer(id) : undefined);
+    peers.get(id) ?? (urlsOf(id).length > 0 ? addPeer(id) : undefined);
 
   const sendSnapshot = async (m: Message) => {
     const to = hexId(m.to);
@@ -101,7 +107,7 @@ export function createPeerTransport(opts: PeerTransportOptions): PeerTransport {
     uploads.add(upload);
     let target: URL | undefined;
     try {
-      const urls = opts.peerURLsOf(m.to);
+      const urls = urlsOf(m.to);
       if (urls.length === 0) throw new Error(`no peer URL known for ${to}`);
       const { data } = await opts.snapshotSource();
       target = new URL(urls[0]);
@@ -181,6 +187,7 @@ export function createPeerTransport(opts: PeerTransportOptions): PeerTransport {
     removePeer(id) {
       peers.get(id)?.close();
       peers.delete(id);
+      remotes.delete(id);
     },
     updatePeer(id) {
       peers.get(id)?.refresh();
@@ -190,6 +197,14 @@ export function createPeerTransport(opts: PeerTransportOptions): PeerTransport {
     },
     receive(m) {
       if (!closed) opts.onMessage(m);
+    },
+    addRemote(id, urls) {
+      if (closed || id === opts.localId || opts.isRemoved(id)) return;
+      const known = remotes.get(id);
+      if (known && known.join(",") === urls.join(",")) return;
+      remotes.set(id, urls);
+      // A stream that found no URL, or an outdated one, tries the announced ones.
+      if (opts.peerURLsOf(id).length === 0) peers.get(id)?.refresh();
     },
     receiveSnapshot(m) {
       if (closed) return Promise.reject(new Error("transport closed"));

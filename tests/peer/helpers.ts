@@ -91,10 +91,12 @@ export async function startMember(
     removedCalls: 0,
     lines,
   } as TestMember;
+  // Filled in once the listener has its port; the transport reads it at each request.
+  const localPeerURLs: string[] = [];
   m.transport = createPeerTransport({
     localId: id,
     clusterId,
-    localPeerURLs: [],
+    localPeerURLs,
     peerURLsOf: (peer) => (cluster.urls.has(peer) ? [cluster.urls.get(peer)!] : []),
     isRemoved: (peer) => cluster.removed.has(peer),
     onMessage: (msg) => m.received.push(msg),
@@ -136,6 +138,7 @@ export async function startMember(
   };
   await listen();
   m.url = `${scheme}://${host}:${port}`;
+  if (!overrides.transport?.localPeerURLs) localPeerURLs.push(m.url);
   cluster.urls.set(id, m.url);
   m.stopListener = () => m.listener.close();
   m.restartListener = listen;

@@ -321,6 +321,31 @@ test("a URL now serving another member is refused (to field mismatch)", async ()
   }
 });
 
+test("a member answers a sender its membership does not list yet (joining)", async () => {
+  const leaderView = newCluster();
+  const joinerView = newCluster(); // empty membership: the log has not been replayed yet
+  const leader = await startMember(leaderView, 1n, "127.0.50.21");
+  const joiner: TestMember = await startMember(joinerView, 2n, "127.0.50.22", {
+    transport: {
+      onMessage: (m) => {
+        joiner.received.push(m);
+        joiner.transport.send([message(2n, m.from, m.index, { type: MessageType.MsgAppResp })]);
+      },
+    },
+  });
+  joinerView.urls.delete(2n);
+  leaderView.urls.set(2n, joiner.url);
+  try {
+    leader.transport.send([message(1n, 2n, 11)]);
+    await until(() => leader.received.length === 1);
+    assert.equal(leader.received[0].type, MessageType.MsgAppResp);
+    assert.equal(leader.received[0].index, 11);
+    assert.ok(joiner.transport.activeSince(1n) > 0);
+  } finally {
+    await Promise.all([leader.close(), joiner.close()]);
+  }
+});
+
 test("updatePeer follows a member to its new URL; removePeer stops sending", async () => {
   const cluster = newCluster();
   const a = await startMember(cluster, 1n, "127.0.50.21");
