@@ -53,33 +53,40 @@ export interface ScannedRecord {
 }
 
 export interface Tear {
-  /** Offset of the first unusable byte; the file is valid up to here. */
+  /** Offset of the first unusable byte; the records before it are valid. */
   offset: number;
+  /** End of the damaged bytes: after it the file holds only zeros, if anything. */
+  end: number;
   reason: string;
 }
 
 /**
- * Reads every record of a segment. A bad record is a torn tail only in the last segment and
- * only when no valid record follows it: one save() is one write(), and a crash during it
- * leaves a prefix of the batch followed by missing, zero-filled or stale bytes, never an
- * earlier record damaged behind intact later ones. A bad record followed by a valid one is
- * damage to data that was already durable, so the log refuses to open.
+ * Reads every record of a segment. Segments are preallocated, so the records are normally
+ * followed by zeros up to the end of the file: the first offset from which only zeros
+ * follow is the end of the segment's data (`end`), not damage.
+ *
+ * A bad record with data after it is a torn tail only in the last segment and only when no
+ * valid record follows it: one save() is one write(), and a crash during it leaves a prefix
+ * of the batch followed by missing, zero-filled or stale bytes, never an earlier record
+ * damaged behind intact later ones. A bad record followed by a valid one is damage to data
+ * that was already durable, so the log refuses to open.
  */
 export function scanSegment(
   buf: Uint8Array,
   path: string,
   isLast: boolean,
-): { records: ScannedRecord[]; tear?: Tear } {
+): { records: ScannedRecord[]; end: number; tear?: Tear } {
   const records: ScannedRecord[] = [];
+  const dataEnd = endOfData(buf);
   let off = 0;
-  while (off < buf.length) {
+  while (off < dataEnd) {
     const r = parseRecord(buf, off);
     if (r.ok) {
       records.push({ type: r.type, payload: r.payload, offset: off });
       off = r.next;
       continue;
     }
-    const later = isLast ? findValidRecord(buf, off + HEADER_SIZE) : undefined;
+    const later = isLast ? findValidRecord(buf, off + HEADER_SIZE, dataEnd) : undefined;
     if (!isLast || later !== undefined) {
       const followed = later === undefined ? "" : ` (a valid record follows at offset ${later})`;
       throw new WalError(
@@ -87,15 +94,34 @@ export function scanSegment(
           `the log is corrupt; refusing to start`,
       );
     }
-    return { records, tear: { offset: off, reason: r.reason } };
+    return { records, end: off, tear: { offset: off, end: dataEnd, reason: r.reason } };
   }
-  return { records };
+  return { records, end: off };
 }
 
-/** The first 8-byte aligned offset at or after `from` where a well-formed record starts. */
-function findValidRecord(buf: Uint8Array, from: number): number | undefined {
-  for (let off = from; off + HEADER_SIZE <= buf.length; off += 8) {
+/** The first 8-byte aligned offset in [from, to) where a well-formed record starts. */
+function findValidRecord(buf: Uint8Array, from: number, to: number): number | undefined {
+  for (let off = from; off < to && off + HEADER_SIZE <= buf.length; off += 8) {
     if (parseRecord(buf, off).ok) return off;
   }
   return undefined;
+}
+
+/** One past the last non-zero byte of `buf` (0 if it is all zeros). Reads 32-bit words where
+ * it can: a preallocated segment's tail is tens of megabytes of zeros. */
+export function endOfData(buf: Uint8Array): number {
+  let i = buf.length;
+  while (i > 0 && (buf.byteOffset + i) % 4 !== 0) {
+    if (buf[i - 1] !== 0) return i;
+    i--;
+  }
+  const start = Math.ceil(buf.byteOffset / 4) * 4 - buf.byteOffset;
+  if (i > start) {
+    const words = new Uint32Array(buf.buffer, buf.byteOffset + start, (i - start) / 4);
+    let w = words.length;
+    while (w > 0 && words[w - 1] === 0) w--;
+    i = start + w * 4;
+  }
+  while (i > 0 && buf[i - 1] === 0) i--;
+  return i;
 }

@@ -1,12 +1,15 @@
-// The write-ahead log: raft's entries, hard state and snapshot markers, appended as framed,
+// The write-ahead log: raft's entries, hard state and snapshot markers, written as framed,
 // checksummed records (record.ts) to segment files `<seq 16 hex>-<index 16 hex>.wal`.
 //
 // Every segment starts with the metadata record (member and cluster ID, opaque here) and,
 // from the second segment on, the hard state current when it was cut, so that any suffix of
 // the segment chain can be read on its own once releaseTo() has deleted older segments.
 // A segment is written under a temporary name, fsync'd and renamed, so a visible segment
-// always has its header. Replay follows etcd: a later entry record for an index already seen
-// truncates everything from that index on (raft's conflict resolution), so it wins.
+// always has its header. Segments are preallocated with zeros (prealloc.ts): records
+// overwrite the zeros from the segment's start, and the end of the log is the end of the
+// last valid record, not the end of the file. Replay follows etcd: a later entry record for
+// an index already seen truncates everything from that index on (raft's conflict
+// resolution), so it wins.
 
 import {
   FILE_MODE,
@@ -17,6 +20,7 @@ import {
   syncDir,
   writeAll,
 } from "./fsutil.ts";
+import { fillZeros, SegmentPipeline } from "./prealloc.ts";
 import {
   encodeHardStatePayload,
   encodeSnapshotPayload,
@@ -34,8 +38,13 @@ export { WalError };
 /** etcd's SegmentSizeBytes. */
 export const DEFAULT_SEGMENT_SIZE = 64 * 1000 * 1000;
 
+/** How much of the first segment createWal() zero-fills before returning: enough for a
+ * member's first writes, small enough not to delay its start (about 10-50 ms here, where a
+ * whole segment takes 0.3-1.4 s). */
+export const FIRST_SEGMENT_PREALLOCATION = 1024 * 1024;
+
 export interface WalOptions {
-  /** A segment is closed and a new one started once it reaches this size. */
+  /** Segments are preallocated to this size, and a new one is started once it is full. */
   segmentSize?: number;
 }
 
@@ -50,7 +59,11 @@ export class Wal {
   #segmentSize: number;
   #file: Deno.FsFile;
   #segments: SegmentName[];
+  /** Where the next record goes: the end of the last record in the current segment. */
   #size: number;
+  /** The current segment's preallocated length; writing at or past it grows the file. */
+  #capacity: number;
+  #pipeline: SegmentPipeline;
   #lastIndex: number;
   #hardState: HardState;
   #unsynced = false;
@@ -58,13 +71,14 @@ export class Wal {
   #failed: Error | undefined;
   #closed = false;
 
-  /** Use createWal() or openWal(). */
+  /** Use createWal() or openWal(). `file` is positioned at `size`. */
   constructor(init: {
     dir: string;
     metadata: Uint8Array;
     file: Deno.FsFile;
     segments: SegmentName[];
     size: number;
+    capacity: number;
     lastIndex: number;
     hardState: HardState;
     options?: WalOptions;
@@ -74,9 +88,12 @@ export class Wal {
     this.#file = init.file;
     this.#segments = init.segments;
     this.#size = init.size;
+    this.#capacity = init.capacity;
     this.#lastIndex = init.lastIndex;
     this.#hardState = init.hardState;
     this.#segmentSize = init.options?.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+    this.#pipeline = new SegmentPipeline(init.dir, this.#segmentSize);
+    this.#preparePipeline();
   }
 
   /** Names of the live segments, oldest first. */
@@ -84,8 +101,14 @@ export class Wal {
     return this.#segments.map((s) => s.name);
   }
 
+  /** Resolves once the file for the next segment is prepared (true), or when none is being
+   * prepared (false). Saves never wait for it; tests and benchmarks do. */
+  nextSegmentPrepared(): Promise<boolean> {
+    return this.#pipeline.settled();
+  }
+
   /**
-   * Appends the entries, then the hard state, in one write(); with `sync` (raft's mustSync)
+   * Writes the entries, then the hard state, in one write(); with `sync` (raft's mustSync)
    * the data is fsync'd before the promise resolves. Entries must be consecutive; an entry
    * whose index is already in the log replaces it and everything after it.
    */
@@ -110,12 +133,11 @@ export class Wal {
         let off = 0;
         for (const e of entries) off = putEntryRecord(buf, off, e);
         if (hardState) putRecord(buf, off, RecordType.HardState, encodeHardStatePayload(hardState));
-        await this.#append(buf);
+        await this.#write(buf);
         if (entries.length > 0) this.#lastIndex = entries[entries.length - 1].index;
         if (hardState) this.#hardState = { ...hardState };
       }
-      if (this.#size >= this.#segmentSize) await this.#cut();
-      else if (sync && this.#unsynced) await this.#sync();
+      await this.#afterWrite(sync);
     });
   }
 
@@ -124,13 +146,11 @@ export class Wal {
     return this.#run(async () => {
       const buf = new Uint8Array(recordSize(16));
       putRecord(buf, 0, RecordType.Snapshot, encodeSnapshotPayload(meta));
-      await this.#append(buf);
+      await this.#write(buf);
       if (this.#lastIndex < meta.index) this.#lastIndex = meta.index;
-      if (this.#size >= this.#segmentSize) await this.#cut();
-      else await this.#sync();
+      await this.#afterWrite(true);
     });
   }
-
   /**
    * Deletes the segments that hold only entries below `index`: every segment before the last
    * one whose name index is <= `index`. The segment that may contain `index` stays, so a
@@ -153,7 +173,7 @@ export class Wal {
   }
 
   /** Flushes anything unsynced and closes the current segment; after a failure it only
-   * closes. */
+   * closes. A file being prepared for the next segment is abandoned and removed. */
   close(): Promise<void> {
     const next = this.#queue.then(async () => {
       if (this.#closed) return;
@@ -162,6 +182,7 @@ export class Wal {
         if (this.#unsynced && !this.#failed) await this.#sync();
       } finally {
         this.#file.close();
+        await this.#pipeline.close();
       }
     });
     this.#queue = next.catch(() => {});
@@ -186,7 +207,7 @@ export class Wal {
     return next;
   }
 
-  async #append(buf: Uint8Array) {
+  async #write(buf: Uint8Array) {
     await writeAll(this.#file, buf);
     this.#size += buf.length;
     this.#unsynced = true;
@@ -197,7 +218,28 @@ export class Wal {
     this.#unsynced = false;
   }
 
-  /** Closes the full segment and starts the next one, named after the next entry's index. */
+  /**
+   * Rolls over to a new segment when this one is full, or, while this one grows past its
+   * preallocated space (a first segment, or a log written before preallocation), as soon as
+   * a prepared file can take over; otherwise syncs if asked to. A full segment waits for
+   * the file being prepared, which starts half a segment ahead and so is normally done.
+   */
+  async #afterWrite(sync: boolean) {
+    this.#preparePipeline();
+    const full = this.#size >= this.#segmentSize;
+    const growing = this.#size >= this.#capacity;
+    if (full && this.#pipeline.state === "preparing") await this.#pipeline.settled();
+    if (full || (growing && this.#pipeline.state === "ready")) await this.#cut();
+    else if (sync && this.#unsynced) await this.#sync();
+  }
+
+  /** Starts preparing the next segment's file once half of the current one is used. */
+  #preparePipeline() {
+    if (this.#size * 2 >= Math.min(this.#capacity, this.#segmentSize)) this.#pipeline.start();
+  }
+
+  /** Closes the current segment and starts the next one, named after the next entry's index,
+   * in the prepared file when there is one (else in a new file, which then grows). */
   async #cut() {
     await this.#sync();
     this.#file.close();
@@ -208,9 +250,13 @@ export class Wal {
       index: this.#lastIndex + 1,
     };
     const header = segmentHeader(this.#metadata, this.#hardState);
-    this.#file = await writeSegment(this.#dir, seg.name, header);
+    const prepared = this.#pipeline.take();
+    const created = await createSegment(this.#dir, seg.name, header, prepared);
+    this.#file = created.file;
+    this.#capacity = created.capacity;
     this.#segments.push(seg);
     this.#size = header.length;
+    this.#preparePipeline();
   }
 }
 
@@ -222,20 +268,36 @@ export function segmentHeader(metadata: Uint8Array, hardState?: HardState): Uint
   return buf;
 }
 
-/** Creates segment `name` holding `header`, durably, and returns it open for appending. */
-async function writeSegment(dir: string, name: string, header: Uint8Array): Promise<Deno.FsFile> {
+/**
+ * Makes segment `name` durable with `header` at its start and returns it open, positioned
+ * after the header. The file is `prepared` (already zero-filled and synced, so writing the
+ * header only overwrites), or a new one zero-filled here up to `preallocate` bytes.
+ */
+async function createSegment(
+  dir: string,
+  name: string,
+  header: Uint8Array,
+  prepared: string | undefined,
+  preallocate = 0,
+): Promise<{ file: Deno.FsFile; capacity: number }> {
   const path = join(dir, name);
-  const tmp = path + ".tmp";
-  const f = await Deno.open(tmp, { write: true, create: true, truncate: true, mode: FILE_MODE });
+  const tmp = prepared ?? path + ".tmp";
+  const f = prepared
+    ? await Deno.open(tmp, { write: true })
+    : await Deno.open(tmp, { write: true, create: true, truncate: true, mode: FILE_MODE });
   try {
     await writeAll(f, header);
+    if (!prepared) await fillZeros(f, header.length, preallocate);
     await f.syncData();
-  } finally {
+    await f.seek(header.length, Deno.SeekMode.Start);
+    const { size } = await f.stat();
+    await Deno.rename(tmp, path);
+    await syncDir(dir);
+    return { file: f, capacity: size };
+  } catch (err) {
     f.close();
+    throw err;
   }
-  await Deno.rename(tmp, path);
-  await syncDir(dir);
-  return await Deno.open(path, { append: true });
 }
 
 /** Starts a new log in `walDir` (created if missing) whose segments carry `metadata`. */
@@ -249,20 +311,30 @@ export async function createWal(
   await removeStaleTemporaries(walDir);
   const seg = { name: segmentName(0, 0), seq: 0, index: 0 };
   const header = segmentHeader(metadata);
-  const file = await writeSegment(walDir, seg.name, header);
+  const segmentSize = options?.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+  const preallocate = Math.min(segmentSize, FIRST_SEGMENT_PREALLOCATION);
+  const { file, capacity } = await createSegment(
+    walDir,
+    seg.name,
+    header,
+    undefined,
+    preallocate,
+  );
   return new Wal({
     dir: walDir,
     metadata: metadata.slice(),
     file,
     segments: [seg],
     size: header.length,
+    capacity,
     lastIndex: 0,
     hardState: { term: 0, vote: 0n, commit: 0 },
     options,
   });
 }
 
-/** A crash while a segment was being created leaves `*.wal.tmp`; it never held acked data. */
+/** A crash while a segment was being created or prepared leaves `*.wal.tmp`; it never held
+ * acknowledged data. */
 export async function removeStaleTemporaries(walDir: string) {
   for (const n of listDir(walDir)) {
     if (n.endsWith(".wal.tmp")) await removeIfExists(join(walDir, n));

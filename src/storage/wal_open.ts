@@ -1,5 +1,5 @@
 // Opening an existing WAL: replay the segments from the one that may hold `from`, repair a
-// torn final write, and reopen the last segment for appending.
+// torn final write, and reopen the last segment where its records end.
 
 import { dirname, FILE_MODE, join, removeIfExists, syncDir, writeAll } from "./fsutil.ts";
 import {
@@ -12,10 +12,10 @@ import { listSegments, type ScannedRecord, scanSegment, WalError } from "./segme
 import type { Entry, HardState } from "../raft/mod.ts";
 import { removeStaleTemporaries, Wal, type WalOptions } from "./wal.ts";
 
-/** What openWal() cut off the end of the last segment. */
+/** What openWal() removed from the end of the last segment. */
 export interface WalRepair {
   file: string;
-  /** The file now ends here. */
+  /** The log now ends here; the dropped bytes were overwritten with zeros. */
   offset: number;
   droppedBytes: number;
   reason: string;
@@ -35,8 +35,9 @@ export interface OpenedWal {
 
 /**
  * Opens the log in `walDir` and returns everything after `from`, a snapshot's index/term (its
- * marker must be in the log) or {index: 0, term: 0}. A torn last record is truncated away and
+ * marker must be in the log) or {index: 0, term: 0}. A torn last record is zeroed and
  * reported in `repaired`; damage anywhere else throws WalError naming the file and offset.
+ * Zeros after the last record are the segment's preallocated space, not damage.
  */
 export async function openWal(
   walDir: string,
@@ -61,13 +62,14 @@ export async function openWal(
   let lastIndex = from.index;
   let snapshotFound = from.index === 0 && from.term === 0;
   let repaired: WalRepair | undefined;
-  let lastSize = 0;
+  let lastEnd = 0;
+  let lastCapacity = 0;
 
   for (let i = 0; i < segments.length; i++) {
     const path = join(walDir, segments[i].name);
     const isLast = i === segments.length - 1;
     const buf = await Deno.readFile(path);
-    const { records, tear } = scanSegment(buf, path, isLast);
+    const { records, end, tear } = scanSegment(buf, path, isLast);
     if (records.length === 0 || records[0].type !== RecordType.Metadata) {
       throw new WalError(`wal: ${path} does not start with a metadata record; refusing to start`);
     }
@@ -115,8 +117,8 @@ export async function openWal(
         }
       }
     }
-    if (tear) repaired = await repairTail(path, buf, tear.offset, tear.reason);
-    if (isLast) lastSize = tear ? tear.offset : buf.length;
+    if (tear) repaired = await repairTail(path, buf, tear.offset, tear.end, tear.reason);
+    if (isLast) [lastEnd, lastCapacity] = [end, buf.length];
   }
   if (!snapshotFound) {
     throw new WalError(
@@ -124,13 +126,15 @@ export async function openWal(
     );
   }
   if (lastIndex < from.index) lastIndex = from.index;
-  const file = await Deno.open(join(walDir, segments[segments.length - 1].name), { append: true });
+  const file = await Deno.open(join(walDir, segments[segments.length - 1].name), { write: true });
+  await file.seek(lastEnd, Deno.SeekMode.Start);
   const wal = new Wal({
     dir: walDir,
     metadata: metadata!,
     file,
     segments,
-    size: lastSize,
+    size: lastEnd,
+    capacity: lastCapacity,
     lastIndex,
     hardState,
     options,
@@ -152,27 +156,35 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * Keeps the torn bytes in `<segment>.broken` (as etcd keeps a copy of what it repairs), then
- * truncates the segment to its last complete record and makes that durable.
+ * overwrites them with zeros and makes that durable. The file keeps its length: the space was
+ * preallocated, and the log goes on writing at `offset`.
  */
-async function repairTail(path: string, buf: Uint8Array, offset: number, reason: string) {
+async function repairTail(
+  path: string,
+  buf: Uint8Array,
+  offset: number,
+  end: number,
+  reason: string,
+) {
   const brokenCopy = path + ".broken";
   await removeIfExists(brokenCopy);
   const copy = await Deno.open(brokenCopy, { write: true, create: true, mode: FILE_MODE });
   try {
-    await writeAll(copy, buf.subarray(offset));
+    await writeAll(copy, buf.subarray(offset, end));
     await copy.syncData();
   } finally {
     copy.close();
   }
   const f = await Deno.open(path, { write: true });
   try {
-    await f.truncate(offset);
-    await f.sync();
+    await f.seek(offset, Deno.SeekMode.Start);
+    await writeAll(f, new Uint8Array(end - offset));
+    await f.syncData();
   } finally {
     f.close();
   }
   await syncDir(dirname(path));
-  const droppedBytes = buf.length - offset;
+  const droppedBytes = end - offset;
   return {
     file: path,
     offset,

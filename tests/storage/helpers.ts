@@ -1,6 +1,7 @@
 // Shared fixtures for the storage tests.
 
 import type { Entry, HardState } from "../../src/raft/mod.ts";
+import { parseRecord } from "../../src/storage/record.ts";
 
 export const META = new TextEncoder().encode("member 8e9e05c52164694d cluster cdf818194e3a8c32");
 
@@ -59,4 +60,22 @@ export async function countCalls(
     proto[method] = original;
   }
   return n;
+}
+
+/** Where the records of a segment end: zeros (preallocated space) or damage follow. */
+export function dataEnd(buf: Uint8Array): number {
+  let off = 0;
+  for (let r = parseRecord(buf, off); r.ok; r = parseRecord(buf, off)) off = r.next;
+  return off;
+}
+
+/** Start offsets of the valid records of a segment, in order. */
+export function recordStarts(buf: Uint8Array): number[] {
+  const out: number[] = [];
+  let off = 0;
+  for (let r = parseRecord(buf, off); r.ok; r = parseRecord(buf, off)) {
+    out.push(off);
+    off = r.next;
+  }
+  return out;
 }

@@ -1,14 +1,15 @@
 // Property: after any sequence of synced saves (appends, raft conflict overwrites, segment
 // rollovers) and a crash that tears the final save at any byte, openWal returns the state
 // after the previous save plus the records of the final save that were written whole (its
-// entries come first, its hard state last), and nothing else.
+// entries come first, its hard state last), and nothing else. The tear leaves zeros after the
+// cut (a write into preallocated space) or ends the file there (a write that grew the file).
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { Entry, HardState } from "../../src/raft/mod.ts";
 import { createWal, openWal } from "../../src/storage/mod.ts";
 import { entryRecordSize } from "../../src/storage/record.ts";
-import { entry, META, tempDir, walFiles } from "./helpers.ts";
+import { dataEnd, entry, META, tempDir, walFiles } from "./helpers.ts";
 
 interface Op {
   /** Where the batch starts, as a distance back from the log's end (0 = plain append). */
@@ -48,11 +49,11 @@ Deno.test("wal property: a torn final save loses only its unwritten records", as
         let before: [Entry[], HardState] = [log, hs];
         let lastBatch: Entry[] = [];
         let lastFile = "";
-        let sizeBefore = 0;
+        let endBefore = 0;
         for (let i = 0; i < ops.length; i++) {
           before = [log, hs];
           lastFile = walFiles(tmp.path).at(-1)!;
-          sizeBefore = (await Deno.stat(`${tmp.path}/${lastFile}`)).size;
+          endBefore = dataEnd(await Deno.readFile(`${tmp.path}/${lastFile}`));
           const [nextLog, nextHs, batch] = apply(log, hs, ops[i], i + 1);
           await wal.save(ops[i].withHardState ? nextHs : undefined, batch, true);
           lastBatch = batch;
@@ -64,17 +65,28 @@ Deno.test("wal property: a torn final save loses only its unwritten records", as
         const files = walFiles(tmp.path);
         const path = `${tmp.path}/${lastFile}`;
         const full = await Deno.readFile(path);
-        const torn = files.at(-1) === lastFile && full.length > sizeBefore;
-        const cut = torn ? sizeBefore + (cutSeed % (full.length - sizeBefore)) : full.length;
-        await Deno.writeFile(path, full.subarray(0, cut));
-        const o = await openWal(tmp.path, { index: 0, term: 0 });
+        const end = dataEnd(full);
+        const torn = files.at(-1) === lastFile && end > endBefore;
+        let cut = torn ? endBefore + (cutSeed % (end - endBefore)) : end;
+        if (cutSeed % 2 === 0) {
+          await Deno.writeFile(path, full.subarray(0, cut));
+        } else {
+          const damaged = full.slice();
+          damaged.fill(0, cut, end);
+          await Deno.writeFile(path, damaged);
+          // Zeroing bytes that were zero anyway is a cut at the next non-zero byte.
+          while (cut < end && full[cut] === 0) cut++;
+        }
+        const o = await openWal(tmp.path, { index: 0, term: 0 }, { segmentSize: 600 });
         await o.wal.close();
-        let [wantLog, wantHs] = cut < full.length ? before : [log, hs];
-        if (cut < full.length) {
+        let [wantLog, wantHs] = cut < end ? before : [log, hs];
+        if (cut < end) {
           // Entries of the final batch whose records end at or before the cut survive.
-          let end = sizeBefore;
+          let recordEnd = endBefore;
           let whole = 0;
-          while (whole < lastBatch.length && (end += entryRecordSize(lastBatch[whole])) <= cut) {
+          while (
+            whole < lastBatch.length && (recordEnd += entryRecordSize(lastBatch[whole])) <= cut
+          ) {
             whole++;
           }
           if (whole > 0) {
@@ -85,6 +97,6 @@ Deno.test("wal property: a torn final save loses only its unwritten records", as
         assert.deepEqual(o.hardState, wantHs);
       },
     ),
-    { numRuns: 100 },
+    { numRuns: 200 },
   );
 });

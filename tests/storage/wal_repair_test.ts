@@ -2,30 +2,44 @@
 
 import assert from "node:assert/strict";
 import { createWal, openWal, WalError } from "../../src/storage/mod.ts";
-import { entries, entry, hs, META, tempDir, walFiles } from "./helpers.ts";
+import { dataEnd, entries, entry, hs, META, recordStarts, tempDir, walFiles } from "./helpers.ts";
 
 const ZERO = { index: 0, term: 0 };
 const CORRUPT = /wal: .* in .*\.wal at offset \d+.*: the log is corrupt; refusing to start$/;
 
 /** A log of entries 1..5 (synced one by one) and a final record, entry 6 with a 120-byte value.
- * Returns the segment path and where the final record starts. */
-async function logWithFinalRecord(dir: string): Promise<{ path: string; lastStart: number }> {
+ * Returns the segment path, where the final record starts and where it ends; the segment is
+ * preallocated, so zeros follow up to the end of the file. */
+async function logWithFinalRecord(
+  dir: string,
+): Promise<{ path: string; lastStart: number; end: number }> {
   const wal = await createWal(dir, META);
   for (let i = 1; i <= 5; i++) await wal.save(hs(1, i - 1), [entry(i)], true);
   const path = `${dir}/${walFiles(dir)[0]}`;
-  const lastStart = (await Deno.stat(path)).size;
+  const lastStart = dataEnd(await Deno.readFile(path));
   await wal.save(undefined, [entry(6, 1, "x".repeat(120))], true);
   await wal.close();
-  return { path, lastStart };
+  return { path, lastStart, end: dataEnd(await Deno.readFile(path)) };
+}
+
+function allZero(buf: Uint8Array): boolean {
+  return buf.every((b) => b === 0);
 }
 
 Deno.test("wal repair: a cut at every byte of the final record loses only that record", async () => {
   await using tmp = await tempDir();
-  const { path, lastStart } = await logWithFinalRecord(tmp.path);
+  const { path, lastStart, end } = await logWithFinalRecord(tmp.path);
   const full = await Deno.readFile(path);
-  assert.ok(full.length - lastStart > 120);
-  for (let cut = lastStart; cut < full.length; cut++) {
-    await Deno.writeFile(path, full.subarray(0, cut));
+  assert.ok(end - lastStart > 120);
+  // Cutting off the record's zero padding changes nothing, so cut up to its last data byte.
+  let lastData = end;
+  while (full[lastData - 1] === 0) lastData--;
+  for (let cut = lastStart; cut < lastData; cut++) {
+    // The crash left the final write's first `cut - lastStart` bytes over the preallocated
+    // zeros.
+    const damaged = full.slice();
+    damaged.fill(0, cut, end);
+    await Deno.writeFile(path, damaged);
     const o = await openWal(tmp.path, ZERO);
     try {
       assert.deepEqual(o.entries, entries(1, 5), `cut at ${cut}`);
@@ -34,11 +48,17 @@ Deno.test("wal repair: a cut at every byte of the final record loses only that r
         assert.equal(o.repaired, undefined);
       } else {
         assert.equal(o.repaired?.offset, lastStart, `cut at ${cut}`);
-        assert.equal(o.repaired?.droppedBytes, cut - lastStart);
+        // Zero bytes at the end of what was written are not data to drop.
+        const dropped = o.repaired!.droppedBytes;
+        assert.ok(dropped > 0 && dropped <= cut - lastStart, `cut at ${cut}: ${dropped}`);
+        assert.ok(allZero(damaged.subarray(lastStart + dropped, cut)));
         assert.match(o.repaired!.message, /repaired torn tail/);
       }
-      assert.equal((await Deno.stat(path)).size, lastStart);
-      // The repaired log takes appends again.
+      // The torn bytes are zeroed; the preallocated file keeps its size.
+      const repaired = await Deno.readFile(path);
+      assert.equal(repaired.length, full.length);
+      assert.ok(allZero(repaired.subarray(lastStart)), `cut at ${cut}`);
+      // The repaired log takes writes again, where the torn record was.
       await o.wal.save(undefined, [entry(6, 2, "again")], true);
     } finally {
       await o.wal.close();
@@ -47,42 +67,76 @@ Deno.test("wal repair: a cut at every byte of the final record loses only that r
     assert.deepEqual(again.entries, [...entries(1, 5), entry(6, 2, "again")]);
     assert.equal(again.repaired, undefined);
     await again.wal.close();
+    assert.equal((await Deno.stat(path)).size, full.length);
+  }
+});
+
+Deno.test("wal repair: a segment cut short (written before preallocation) is repaired", async () => {
+  await using tmp = await tempDir();
+  const { path, lastStart, end } = await logWithFinalRecord(tmp.path);
+  const full = await Deno.readFile(path);
+  for (const cut of [lastStart, lastStart + 3, lastStart + 8, lastStart + 50, end - 1, end]) {
+    await Deno.writeFile(path, full.subarray(0, cut));
+    const o = await openWal(tmp.path, ZERO);
+    try {
+      const whole = cut === end;
+      assert.deepEqual(o.entries.length, whole ? 6 : 5, `cut at ${cut}`);
+      if (cut === lastStart || whole) assert.equal(o.repaired, undefined);
+      else assert.equal(o.repaired?.offset, lastStart, `cut at ${cut}`);
+      const repaired = await Deno.readFile(path);
+      assert.equal(repaired.length, cut, "a repair never changes the file's length");
+      assert.ok(allZero(repaired.subarray(whole ? end : lastStart)));
+      await o.wal.save(undefined, [entry(whole ? 7 : 6, 2, "again")], true);
+    } finally {
+      await o.wal.close();
+    }
+    const again = await openWal(tmp.path, ZERO);
+    assert.equal(again.entries.at(-1)?.data.length, 5);
+    assert.equal(again.repaired, undefined);
+    await again.wal.close();
   }
 });
 
 Deno.test("wal repair: the dropped bytes are kept in <segment>.broken", async () => {
   await using tmp = await tempDir();
-  const { path, lastStart } = await logWithFinalRecord(tmp.path);
+  const { path, lastStart, end } = await logWithFinalRecord(tmp.path);
   const full = await Deno.readFile(path);
-  await Deno.writeFile(path, full.subarray(0, lastStart + 20));
+  const damaged = full.slice();
+  damaged.fill(0, lastStart + 40, end); // byte lastStart + 39 is in the value: non-zero
+  await Deno.writeFile(path, damaged);
   const o = await openWal(tmp.path, ZERO);
   await o.wal.close();
   assert.equal(o.repaired?.brokenCopy, path + ".broken");
-  assert.deepEqual(await Deno.readFile(path + ".broken"), full.subarray(lastStart, lastStart + 20));
+  assert.equal(o.repaired?.droppedBytes, 40);
+  assert.deepEqual(await Deno.readFile(path + ".broken"), full.subarray(lastStart, lastStart + 40));
 });
 
-Deno.test("wal repair: a zero-filled tail (space allocated, data never written) is torn", async () => {
+Deno.test("wal repair: zeros after a whole record end the log; after part of one, it is torn", async () => {
   await using tmp = await tempDir();
-  const { path, lastStart } = await logWithFinalRecord(tmp.path);
+  const { path, lastStart, end } = await logWithFinalRecord(tmp.path);
   const full = await Deno.readFile(path);
-  for (const cut of [lastStart, lastStart + 8, lastStart + 100, full.length]) {
-    const damaged = new Uint8Array(cut + 4096);
+  for (const cut of [lastStart, lastStart + 8, lastStart + 100, end]) {
+    // Beyond the preallocated space too: a file system may have allocated more zeros.
+    const damaged = new Uint8Array(full.length + 4096);
     damaged.set(full.subarray(0, cut));
     await Deno.writeFile(path, damaged);
     const o = await openWal(tmp.path, ZERO);
     await o.wal.close();
-    const last = cut === full.length ? 6 : 5;
-    assert.deepEqual(o.entries.map((e) => e.index), entries(1, last).map((e) => e.index));
-    assert.equal(o.repaired?.offset, cut === full.length ? full.length : lastStart);
+    const whole = cut === lastStart || cut === end;
+    assert.deepEqual(
+      o.entries.map((e) => e.index),
+      entries(1, cut === end ? 6 : 5).map((e) => e.index),
+    );
+    assert.equal(o.repaired?.offset, whole ? undefined : lastStart, `cut at ${cut}`);
     await Deno.writeFile(path, full);
   }
 });
 
 Deno.test("wal repair: a checksum mismatch in the final record is torn", async () => {
   await using tmp = await tempDir();
-  const { path, lastStart } = await logWithFinalRecord(tmp.path);
+  const { path, lastStart, end } = await logWithFinalRecord(tmp.path);
   const full = await Deno.readFile(path);
-  for (const at of [lastStart, lastStart + 4, lastStart + 9, lastStart + 100, full.length - 1]) {
+  for (const at of [lastStart, lastStart + 4, lastStart + 9, lastStart + 100, end - 1]) {
     const damaged = full.slice();
     damaged[at] ^= 0x40;
     await Deno.writeFile(path, damaged);
@@ -144,11 +198,18 @@ Deno.test("wal repair: damage at the end of a segment that is not the last refus
   assert.ok(names.length >= 3);
   const path = `${tmp.path}/${names[1]}`;
   const full = await Deno.readFile(path);
-  // A cut inside the final record of a non-last segment is not a torn write.
-  await Deno.writeFile(path, full.subarray(0, full.length - 3));
+  const end = dataEnd(full);
+  const finalRecord = recordStarts(full).at(-1)!;
+  // A cut inside the final record of a non-last segment is not a torn write, whether the rest
+  // of the file is gone or zero.
+  await Deno.writeFile(path, full.subarray(0, end - 3));
+  await assert.rejects(openWal(tmp.path, ZERO), CORRUPT);
+  const zeroed = full.slice();
+  zeroed.fill(0, finalRecord + 12, end);
+  await Deno.writeFile(path, zeroed);
   await assert.rejects(openWal(tmp.path, ZERO), CORRUPT);
   const flipped = full.slice();
-  flipped[full.length - 1] ^= 0x10;
+  flipped[end - 1] ^= 0x10;
   await Deno.writeFile(path, flipped);
   await assert.rejects(openWal(tmp.path, ZERO), CORRUPT);
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createWal, openWal, WalError, walExists } from "../../src/storage/mod.ts";
-import { entryRecordSize, putEntryRecord } from "../../src/storage/record.ts";
-import { countCalls, entries, entry, hs, META, tempDir, walFiles } from "./helpers.ts";
+import { putEntryRecord } from "../../src/storage/record.ts";
+import { countCalls, dataEnd, entries, entry, hs, META, tempDir, walFiles } from "./helpers.ts";
 
 const ZERO = { index: 0, term: 0 };
 
@@ -116,11 +116,11 @@ Deno.test("wal: a gap is refused by save and, if on disk, by openWal", async () 
   await wal.save(undefined, entries(1, 3), true);
   await assert.rejects(wal.save(undefined, entries(5, 6), true), /would leave a gap after 3/);
   await wal.close();
-  // Forge the gap on disk, as damage or a bug elsewhere could.
+  // Forge the gap on disk, as damage or a bug elsewhere could: entry 5 right after entry 3.
   const path = `${tmp.path}/${walFiles(tmp.path)[0]}`;
-  const rec = new Uint8Array(entryRecordSize(entry(5)));
-  putEntryRecord(rec, 0, entry(5));
-  await Deno.writeFile(path, rec, { append: true });
+  const buf = await Deno.readFile(path);
+  putEntryRecord(buf, dataEnd(buf), entry(5));
+  await Deno.writeFile(path, buf);
   await assert.rejects(openWal(tmp.path, ZERO), /missing entries before index 5/);
 });
 
