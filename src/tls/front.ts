@@ -1,0 +1,219 @@
+// What etcd's TLS listener does around each handshake, in front of a node:tls server: a
+// connection whose first byte is not a TLS handshake record is closed without a reply, the
+// key pair is re-read when its files change (rotation without restart), each handshaken
+// connection passes verifyPeerConnection before it is served, and every refused connection
+// is logged once as etcd logs it.
+import net from "node:net";
+import tls from "node:tls";
+import type { Buffer } from "node:buffer";
+import type { Logger } from "../log/mod.ts";
+import { loadKeyPair } from "./files.ts";
+import { certNames } from "./names.ts";
+import { SERVER_POLICY, type ServerTLS } from "./server.ts";
+import {
+  type ConnectionPolicy,
+  presentedChain,
+  type Resolver,
+  verifyPeerConnection,
+} from "./verify.ts";
+
+export interface SecureServerOptions {
+  log: Logger;
+  /** Receives each connection that passed the handshake and etcd's checks. */
+  onSecure(socket: tls.TLSSocket): void;
+  /** Options added to the server's (ALPNProtocols, say). */
+  tls?: tls.TlsOptions;
+  resolver?: Resolver;
+}
+
+const TLS_HANDSHAKE_RECORD = 0x16;
+
+/** Go's names of the TLS alerts a client sends when it refuses the server. */
+const GO_ALERTS: Record<string, string> = {
+  BadCertificate: "bad certificate",
+  UnsupportedCertificate: "unsupported certificate",
+  CertificateRevoked: "revoked certificate",
+  CertificateExpired: "expired certificate",
+  CertificateUnknown: "unknown certificate",
+  UnknownCA: "unknown certificate authority",
+  HandshakeFailure: "handshake failure",
+  ProtocolVersion: "protocol version not supported",
+  DecryptError: "error decrypting message",
+  IllegalParameter: "illegal parameter",
+  AccessDenied: "access denied",
+  DecodeError: "error decoding message",
+  InternalError: "internal error",
+  CloseNotify: "close notify",
+  UnexpectedMessage: "unexpected message",
+  NoApplicationProtocol: "no application protocol",
+};
+
+/** A runtime handshake error worded as Go's tls package words it. */
+export function goHandshakeError(err: Error & { code?: string }): string {
+  if (err.code === "ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE") {
+    return "tls: client didn't provide a certificate";
+  }
+  if (err.message === "socket hang up" || err.code === "ECONNRESET") return "EOF";
+  const alert = err.message.match(/received fatal alert: (\w+)/);
+  if (alert) return `remote error: tls: ${GO_ALERTS[alert[1]] ?? alert[1]}`;
+  return err.message;
+}
+
+export interface Rejection {
+  remoteAddr: string;
+  error: string;
+  serverName: string;
+  /** Names of the certificate the client presented, if any. */
+  ips?: string[];
+  dnsNames?: string[];
+}
+
+/** etcd's line for a refused TLS connection. */
+export function logRejected(log: Logger, r: Rejection): void {
+  const q = JSON.stringify;
+  const certPart = r.ips === undefined
+    ? ""
+    : `, IPAddresses ${listQ(r.ips)}, DNSNames ${listQ(r.dnsNames ?? [])}`;
+  const fields: Record<string, unknown> = {
+    "remote-addr": r.remoteAddr,
+    "server-name": r.serverName,
+  };
+  if (r.ips !== undefined) {
+    fields["ip-addresses"] = r.ips;
+    fields["dns-names"] = r.dnsNames ?? [];
+  }
+  fields.error = r.error;
+  log.info({
+    pkg: "embed",
+    text: `rejected connection from ${q(r.remoteAddr)} (error ${q(r.error)}, ServerName ${
+      q(r.serverName)
+    }${certPart})`,
+    msg: "rejected connection",
+    fields,
+  });
+}
+
+const listQ = (items: string[]) => `[${items.map((s) => JSON.stringify(s)).join(" ")}]`;
+
+function addrOf(s: net.Socket | undefined): string {
+  if (!s?.remoteAddress) return "";
+  const host = s.remoteAddress.includes(":") ? `[${s.remoteAddress}]` : s.remoteAddress;
+  return `${host}:${s.remotePort}`;
+}
+
+/** The SNI name the client sent ("" for none, as Go's ServerName). */
+const serverNameOf = (s: tls.TLSSocket) =>
+  (s as unknown as { servername?: string | null | false }).servername || "";
+
+interface Stamp {
+  key: string;
+}
+
+function fileStamp(paths: string[]): Stamp | undefined {
+  try {
+    return {
+      key: paths.map((p) => {
+        const st = Deno.statSync(p);
+        return `${st.ino}:${st.size}:${st.mtime?.getTime()}`;
+      }).join("|"),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A net.Server to listen with: TLS per `serverTLS` (from loadServerTLS, or plain node options
+ * where only the handshake's own verification applies) and etcd's checks before `onSecure`.
+ * Its "connection" event gives the raw TCP sockets (to track and destroy on close).
+ */
+export function createSecureServer(
+  serverTLS: ServerTLS | tls.TlsOptions,
+  opts: SecureServerOptions,
+): net.Server {
+  const info = (serverTLS as Partial<ServerTLS>)[SERVER_POLICY];
+  const policy: ConnectionPolicy = info?.policy ?? {
+    requireClientCert: serverTLS.requestCert === true && serverTLS.rejectUnauthorized !== false,
+    allowedCN: [],
+    allowedHostname: [],
+    crlFile: "",
+    checkSAN: false,
+  };
+  let nodeOpts: tls.TlsOptions = { ...serverTLS, ...opts.tls };
+  // The verdict on the client certificate is read after the handshake so that the refusal
+  // can be logged with its reason (and the certificate's names), as etcd logs it.
+  if (policy.requireClientCert) {
+    nodeOpts = { ...nodeOpts, requestCert: true, rejectUnauthorized: false };
+  }
+  const tlsServer = tls.createServer(nodeOpts);
+
+  const logged = new WeakSet<object>();
+  const reject = (raw: net.Socket, r: Omit<Rejection, "remoteAddr">, sock?: tls.TLSSocket) => {
+    if (!logged.has(raw)) {
+      logged.add(raw);
+      logRejected(opts.log, { remoteAddr: addrOf(raw), ...r });
+    }
+    sock?.destroy();
+    raw.destroy();
+  };
+  const rawOf = (s: tls.TLSSocket) => (s as unknown as { _parent?: net.Socket })._parent ?? s;
+
+  let stamp = info ? fileStamp([info.certFile, info.keyFile]) : undefined;
+  // Go re-reads the key pair on every handshake; re-reading only when the files change
+  // gives the same rotation without parsing keys per connection.
+  const refreshKeyPair = (): string | undefined => {
+    if (!info) return undefined;
+    const now = fileStamp([info.certFile, info.keyFile]);
+    if (now && stamp && now.key === stamp.key) return undefined;
+    try {
+      const pair = loadKeyPair(info.certFile, info.keyFile);
+      nodeOpts = { ...nodeOpts, cert: pair.cert, key: pair.key };
+      tlsServer.setSecureContext(nodeOpts);
+      stamp = now;
+      return undefined;
+    } catch (err) {
+      stamp = undefined;
+      return (err as Error).message;
+    }
+  };
+
+  tlsServer.on("tlsClientError", (err: Error, sock: tls.TLSSocket) => {
+    reject(rawOf(sock), { error: goHandshakeError(err), serverName: serverNameOf(sock) }, sock);
+  });
+  tlsServer.on("secureConnection", (sock: tls.TLSSocket) => {
+    const raw = rawOf(sock);
+    sock.on("error", () => sock.destroy());
+    verifyPeerConnection(sock, policy, { resolver: opts.resolver }).then((error) => {
+      if (error === undefined) {
+        if (!sock.destroyed) opts.onSecure(sock);
+        return;
+      }
+      const leaf = presentedChain(sock)[0];
+      const names = leaf ? certNames(leaf) : undefined;
+      reject(raw, {
+        error,
+        serverName: serverNameOf(sock),
+        ips: names?.ips,
+        dnsNames: names?.dnsNames,
+      }, sock);
+    }, (err) => reject(raw, { error: String(err), serverName: "" }, sock));
+  });
+
+  return net.createServer((raw) => {
+    raw.on("error", () => raw.destroy());
+    raw.once("readable", () => {
+      const first = raw.read(1) as Buffer | null;
+      if (first === null) return reject(raw, { error: "EOF", serverName: "" });
+      raw.unshift(first);
+      if (first[0] !== TLS_HANDSHAKE_RECORD) {
+        return reject(raw, {
+          error: "tls: first record does not look like a TLS handshake",
+          serverName: "",
+        });
+      }
+      const err = refreshKeyPair();
+      if (err !== undefined) return reject(raw, { error: err, serverName: "" });
+      tlsServer.emit("connection", raw);
+    });
+  });
+}

@@ -1,0 +1,18 @@
+// TLS for the client and peer ports (spec/tls.md): options from the flags, etcd's checks and
+// log lines around the handshake, auto-TLS certificates, and the OS trust store.
+export { loadServerTLS, loadServerTLSSync, SERVER_POLICY } from "./server.ts";
+export type { ServerTLS, ServerTLSInfo, ServerTLSOptions } from "./server.ts";
+export { loadClientTLS, loadClientTLSSync } from "./client.ts";
+export type { ClientTLS } from "./client.ts";
+export { createSecureServer, goHandshakeError, logRejected } from "./front.ts";
+export type { Rejection, SecureServerOptions } from "./front.ts";
+export { checkCertSAN, systemResolver, verifyPeerConnection } from "./verify.ts";
+export type { ConnectionPolicy, Resolver } from "./verify.ts";
+export { resolveAutoTLS, selfCert } from "./selfcert.ts";
+export type { AutoTLSParams } from "./selfcert.ts";
+export { systemTrust } from "./trust.ts";
+export { opensslCiphers } from "./ciphers.ts";
+export { loadKeyPair, readFileGo, validityError } from "./files.ts";
+export { certNames, verifyHostname } from "./names.ts";
+export { checkCRL } from "./crl.ts";
+export { logTLSInfo, tlsInfoString } from "./info.ts";
