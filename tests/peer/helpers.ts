@@ -157,3 +157,10 @@ export async function until(cond: () => boolean, ms = 5000, what = "condition"):
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** `n` bytes of a pattern that catches shifted or truncated copies. */
+export function patternBytes(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (i * 7 + seed + (i >> 8)) & 0xff;
+  return out;
+}

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { type Message, MessageType } from "../../src/raft/mod.ts";
 import { servePeer, type ServePeerOptions } from "../../src/peer/mod.ts";
 import { encodeFrames, encodeSnapshotHead } from "../../src/peer/wire.ts";
-import { memoryLogger, message } from "./helpers.ts";
+import { memoryLogger, message, patternBytes } from "./helpers.ts";
 
 const HOST = "127.0.50.10";
 const LOCAL = 0xa3323a824b0b624bn;
@@ -371,7 +371,7 @@ Deno.test("GET /raft/stream from a known member is accepted and stays open", asy
 });
 
 Deno.test("POST /raft/snapshot saves, then answers 204; a failed save is a 500", async () => {
-  const db = new Uint8Array(3 * 1024 * 1024).map((_, i) => i % 251);
+  const db = patternBytes(3 * 1024 * 1024);
   const head = encodeSnapshotHead(snapMsg);
   const body = new Uint8Array(head.length + db.length);
   body.set(head);

@@ -3,7 +3,14 @@
 import assert from "node:assert/strict";
 import { MessageType } from "../../src/raft/mod.ts";
 import { fetchClusterFromPeers } from "../../src/peer/mod.ts";
-import { type Cluster, memoryLogger, message, startMember, until } from "./helpers.ts";
+import {
+  type Cluster,
+  memoryLogger,
+  message,
+  patternBytes,
+  startMember,
+  until,
+} from "./helpers.ts";
 
 function test(name: string, fn: () => Promise<void>) {
   Deno.test({ name, sanitizeOps: false, sanitizeResources: false, fn });
@@ -51,7 +58,7 @@ const newCluster = (): Cluster => ({ clusterId: 0xabcn, urls: new Map(), removed
 
 test("https peers: messages, a snapshot and /members with a trusted CA", async () => {
   const cluster = newCluster();
-  const db = new Uint8Array(2 * 1024 * 1024).map((_, i) => i % 253);
+  const db = patternBytes(2 * 1024 * 1024, 2);
   const clientTLS = { ca: pem.cert, cert: pem.cert, key: pem.key };
   const a = await startMember(cluster, 1n, "127.0.50.31", {
     scheme: "https",

@@ -5,7 +5,14 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { type Message, MessageType } from "../../src/raft/mod.ts";
 import { MAX_QUEUED_MESSAGES } from "../../src/peer/mod.ts";
-import { type Cluster, message, startMember, type TestMember, until } from "./helpers.ts";
+import {
+  type Cluster,
+  message,
+  patternBytes,
+  startMember,
+  type TestMember,
+  until,
+} from "./helpers.ts";
 
 function test(name: string, fn: () => Promise<void>) {
   Deno.test({ name, sanitizeOps: false, sanitizeResources: false, fn });
@@ -204,7 +211,7 @@ test("a peer that is down: drops, inactive, then reconnects when it is back", as
 });
 
 test("a snapshot of a few MB is uploaded and reported; a failed upload is reported too", async () => {
-  const db = new Uint8Array(5 * 1024 * 1024).map((_, i) => (i * 7) % 256);
+  const db = patternBytes(5 * 1024 * 1024, 3);
   const cluster = newCluster();
   const a = await startMember(cluster, 1n, "127.0.50.21", {
     transport: { snapshotSource: () => Promise.resolve({ data: db }) },

@@ -12,7 +12,7 @@ import {
 } from "../../src/peer/wire.ts";
 import { versionIncompatibility } from "../../src/peer/checks.ts";
 import { formatMembersJSON, parseMembersJSON, type PeerMember } from "../../src/peer/mod.ts";
-import { message } from "./helpers.ts";
+import { message, patternBytes } from "./helpers.ts";
 
 const BIG = 0xa3323a824b0b624bn; // 11759525908296983115 > 2^53
 
@@ -82,7 +82,7 @@ Deno.test("snapshot upload: message head, then the backend file as snapshot data
       data: new TextEncoder().encode("small raft snapshot data"),
     },
   });
-  const db = new Uint8Array(300_000).map((_, i) => i * 31);
+  const db = patternBytes(300_000);
   const head = encodeSnapshotHead(m);
   const body = new Uint8Array(head.length + db.length);
   body.set(head);
