@@ -222,6 +222,21 @@ Deno.test("lean: a never-ending stream and a client that never reads stall no on
   });
 });
 
+Deno.test("lean: a client that opens and resets streams in a loop is told to calm down", async () => {
+  await withServer(async ({ port }) => {
+    const c = await RawClient.connect(port);
+    for (let id = 1; id < 2 * 1200; id += 2) {
+      c.headers(id, grpcHeaders(WATCH), false);
+      c.send({ type: FrameType.RST_STREAM, streamId: id, errorCode: ErrorCode.CANCEL });
+    }
+    const g = await c.goaway();
+    assert.ok(g.type === FrameType.GOAWAY);
+    assert.equal(g.errorCode, ErrorCode.ENHANCE_YOUR_CALM);
+    c.close();
+    await assertServing(port);
+  });
+});
+
 // --- protocol errors: each on its own connection; the server keeps serving afterwards ---
 
 function rawFrame(type: number, flags: number, streamId: number, payload: Uint8Array): Uint8Array {

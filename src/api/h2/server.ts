@@ -44,6 +44,11 @@ export interface ServerConnectionOptions {
 const MAX_SOCKET_BACKLOG = 16 * 1024 * 1024;
 /** Streams we reset whose late frames are ignored rather than answered (§5.1 "closed"). */
 const RECENT_RESETS = 256;
+/**
+ * Streams a client may cancel per second before it is told to calm down: opening and resetting
+ * streams in a loop ("rapid reset") makes the server start work nobody waits for.
+ */
+const MAX_RESETS_PER_SECOND = 1000;
 /** How long a closing connection may take to flush its GOAWAY before the socket is destroyed. */
 const CLOSE_GRACE_MS = 100;
 const EMPTY = new Uint8Array(0);
@@ -78,6 +83,8 @@ export class ServerConnection implements StreamHost {
   private continuing: PendingBlock | undefined;
   private readonly tls: TLSSocket | undefined;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  private resetsSecond = 0;
+  private resetsInSecond = 0;
 
   constructor(private readonly socket: net.Socket, private readonly opts: ServerConnectionOptions) {
     const host = socket.remoteAddress ?? "";
@@ -259,7 +266,10 @@ export class ServerConnection implements StreamHost {
       case FrameType.RST_STREAM: {
         this.checkNotIdle(f.streamId);
         const s = this.streams.get(f.streamId);
-        if (s) this.closeStream(s, true);
+        if (s) {
+          this.closeStream(s, true);
+          this.countReset();
+        }
         return;
       }
       case FrameType.PUSH_PROMISE:
@@ -267,6 +277,17 @@ export class ServerConnection implements StreamHost {
       case FrameType.PRIORITY:
       case FrameType.UNKNOWN:
         return; // priorities are advisory; unknown frame types are ignored (§5.5)
+    }
+  }
+
+  private countReset(): void {
+    const second = Math.floor(performance.now() / 1000);
+    if (second !== this.resetsSecond) {
+      this.resetsSecond = second;
+      this.resetsInSecond = 0;
+    }
+    if (++this.resetsInSecond > MAX_RESETS_PER_SECOND) {
+      throw new H2Error(ErrorCode.ENHANCE_YOUR_CALM, "too many streams reset by the client");
     }
   }
 
