@@ -194,14 +194,25 @@ export class Applier {
 
   /** A snapshot from the leader replaced our state: reload everything derived from it. */
   applySnapshot(snap: Snapshot): Promise<void> {
+    const s = this.server;
+    const index = snap.metadata.index;
+    s.log.info({ pkg: "etcdserver", text: `applying snapshot at index ${index}...` });
     // The leader sends its whole backend as the snapshot's data (see peer/).
     this.server.backend.restore(snap.data);
     this.server.state.membership = this.server.backend.loadMembership()!;
     reloadLeases(this.server.state.lessor, this.server.backend);
     this.server.hub.resync();
     this.server.state.confState = snap.metadata.confState;
+    this.server.state.snapshotIndex = index;
+    this.server.state.snapshotTerm = snap.metadata.term;
     this.server.membershipChanged();
-    this.appliedIndex = snap.metadata.index;
+    this.appliedIndex = index;
+    s.log.info({
+      pkg: "etcdserver",
+      text: `finished applying incoming snapshot at index ${index}`,
+      msg: "applied snapshot",
+      fields: { "incoming-leader-snapshot-index": index },
+    });
     return Promise.resolve();
   }
 }

@@ -28,7 +28,10 @@ export interface Proc {
   lines: string[];
   stdout: string[];
   /** Resolves with the first log line matching, rejects when the process exits first. */
-  waitFor(pattern: RegExp | string, timeoutMs?: number): Promise<string>;
+  waitFor(
+    pattern: RegExp | string | ((line: string) => boolean),
+    timeoutMs?: number,
+  ): Promise<string>;
   kill(signal?: Deno.Signal): void;
   status: Promise<Deno.CommandStatus>;
 }
@@ -68,7 +71,7 @@ export function spawn(
   }).spawn();
   const lines: string[] = [];
   const stdout: string[] = [];
-  const watchers: { re: RegExp; resolve(l: string): void }[] = [];
+  const watchers: { re: { test(l: string): boolean }; resolve(l: string): void }[] = [];
   const onLine = (target: string[]) => (line: string) => {
     target.push(line);
     for (const w of [...watchers]) {
@@ -98,6 +101,8 @@ export function spawn(
     waitFor: (pattern, timeoutMs = 20_000) => {
       const re = typeof pattern === "string"
         ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+        : typeof pattern === "function"
+        ? { test: pattern, toString: () => String(pattern) }
         : pattern;
       const seen = [...lines, ...stdout].find((l) => re.test(l));
       if (seen) return Promise.resolve(seen);

@@ -1,0 +1,93 @@
+// A cluster of etcd-ts members as the guide starts them: one loopback address per member,
+// etcd's ports, the same --initial-cluster on every member.
+import { assertPortsFree, type Proc, startEtcdTs, stop, tempDir } from "./process.ts";
+
+export interface ClusterMember {
+  name: string;
+  ip: string;
+  clientURL: string;
+  peerURL: string;
+  dataDir: string;
+  proc?: Proc;
+}
+
+export interface Cluster {
+  members: ClusterMember[];
+  initialCluster: string;
+  endpoints: string;
+  /** The flags the guide gives member `i` (static bootstrap, state new). */
+  flags(i: number, extra?: string[]): string[];
+  start(i: number, extra?: string[], env?: Record<string, string>): Proc;
+  stopAll(): Promise<void>;
+  /** The running member that became leader in a term above `afterTerm`, once one has. */
+  leader(afterTerm?: number): Promise<{ member: ClusterMember; term: number }>;
+}
+
+export async function makeCluster(
+  block: string,
+  size: number,
+  token = "etcd-cluster-1",
+): Promise<Cluster> {
+  const dir = tempDir();
+  const members: ClusterMember[] = [];
+  for (let i = 0; i < size; i++) {
+    const ip = `${block}.${10 + i}`;
+    await assertPortsFree(ip, [2379, 2380]);
+    members.push({
+      name: `infra${i}`,
+      ip,
+      clientURL: `http://${ip}:2379`,
+      peerURL: `http://${ip}:2380`,
+      dataDir: `${dir}/infra${i}`,
+    });
+  }
+  const initialCluster = members.map((m) => `${m.name}=${m.peerURL}`).join(",");
+  const cluster: Cluster = {
+    members,
+    initialCluster,
+    endpoints: members.map((m) => m.clientURL).join(","),
+    flags: (i, extra = []) => {
+      const m = members[i];
+      return [
+        "--name",
+        m.name,
+        "--initial-advertise-peer-urls",
+        m.peerURL,
+        "--listen-peer-urls",
+        m.peerURL,
+        "--listen-client-urls",
+        m.clientURL,
+        "--advertise-client-urls",
+        m.clientURL,
+        "--initial-cluster-token",
+        token,
+        "--initial-cluster",
+        initialCluster,
+        "--initial-cluster-state",
+        "new",
+        "--data-dir",
+        m.dataDir,
+        ...extra,
+      ];
+    },
+    start: (i, extra = [], env) => {
+      const p = startEtcdTs(cluster.flags(i, extra), { env });
+      members[i].proc = p;
+      return p;
+    },
+    stopAll: async () => {
+      await Promise.all(members.map((m) => m.proc ? stop(m.proc) : undefined));
+    },
+    leader: async (afterTerm = 0) => {
+      const live = members.filter((m) => m.proc);
+      const termOf = (line: string) => Number(/became leader at term (\d+)/.exec(line)?.[1] ?? 0);
+      const line = await Promise.any(
+        live.map((m) => m.proc!.waitFor((l) => termOf(l) > afterTerm, 30_000)),
+      );
+      const term = termOf(line);
+      const member = live.find((m) => m.proc!.lines.some((l) => termOf(l) === term))!;
+      return { member, term };
+    },
+  };
+  return cluster;
+}
