@@ -23,6 +23,7 @@ import { applySettings, DEFAULT_SETTINGS, SettingId, type Settings } from "./set
 import { FrameWriter } from "./writer.ts";
 import { H2ServerStream, type StreamHost } from "./server_request.ts";
 import { requestHeaders, responseHeaderList } from "./server_headers.ts";
+import { HeaderBlock, RecentResets, ResetRate } from "./server_limits.ts";
 import type { OutgoingHeaders } from "./server_stream.ts";
 
 export interface ServerConnectionOptions {
@@ -42,22 +43,9 @@ export interface ServerConnectionOptions {
 
 /** Bytes waiting in the socket beyond which a client that does not read is dropped. */
 const MAX_SOCKET_BACKLOG = 16 * 1024 * 1024;
-/** Streams we reset whose late frames are ignored rather than answered (§5.1 "closed"). */
-const RECENT_RESETS = 256;
-/**
- * Streams a client may cancel per second before it is told to calm down: opening and resetting
- * streams in a loop ("rapid reset") makes the server start work nobody waits for.
- */
-const MAX_RESETS_PER_SECOND = 1000;
 /** How long a closing connection may take to flush its GOAWAY before the socket is destroyed. */
 const CLOSE_GRACE_MS = 100;
 const EMPTY = new Uint8Array(0);
-
-interface PendingBlock {
-  frame: HeadersFrame;
-  chunks: Uint8Array[];
-  size: number;
-}
 
 export class ServerConnection implements StreamHost {
   readonly peerAddress: string;
@@ -71,7 +59,8 @@ export class ServerConnection implements StreamHost {
   private remote: Settings = { ...DEFAULT_SETTINGS };
   private readonly streams = new Map<number, H2ServerStream>();
   private readonly blocked = new Set<H2ServerStream>();
-  private readonly recentResets = new Set<number>();
+  private readonly recentResets = new RecentResets();
+  private readonly resetRate = new ResetRate();
   private readonly connSend = new SendWindow(DEFAULT_SETTINGS.initialWindowSize);
   private readonly connRecv: ReceiveWindow;
   private readonly maxHeaderBlock: number;
@@ -80,11 +69,9 @@ export class ServerConnection implements StreamHost {
   private gotSettings = false;
   private socketBlocked = false;
   private dead = false;
-  private continuing: PendingBlock | undefined;
+  private continuing: HeaderBlock | undefined;
   private readonly tls: TLSSocket | undefined;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
-  private resetsSecond = 0;
-  private resetsInSecond = 0;
 
   constructor(private readonly socket: net.Socket, private readonly opts: ServerConnectionOptions) {
     const host = socket.remoteAddress ?? "";
@@ -234,19 +221,17 @@ export class ServerConnection implements StreamHost {
         return this.onData(f);
       case FrameType.HEADERS:
         if (f.endHeaders) return this.onHeaderBlock(f, f.headerBlock);
-        this.continuing = { frame: f, chunks: [f.headerBlock], size: f.headerBlock.length };
-        return this.checkBlockSize(this.continuing.size);
+        this.continuing = new HeaderBlock(f, this.maxHeaderBlock);
+        return;
       case FrameType.CONTINUATION: {
         const c = this.continuing;
         if (!c || c.frame.streamId !== f.streamId) {
           throw new H2Error(ErrorCode.PROTOCOL_ERROR, "unexpected CONTINUATION frame");
         }
-        c.chunks.push(f.headerBlock);
-        c.size += f.headerBlock.length;
-        this.checkBlockSize(c.size);
+        c.add(f.headerBlock);
         if (!f.endHeaders) return;
         this.continuing = undefined;
-        return this.onHeaderBlock(c.frame, concat(c.chunks, c.size));
+        return this.onHeaderBlock(c.frame, c.bytes());
       }
       case FrameType.SETTINGS:
         if (!f.ack) this.onSettings(f.settings);
@@ -268,7 +253,7 @@ export class ServerConnection implements StreamHost {
         const s = this.streams.get(f.streamId);
         if (s) {
           this.closeStream(s, true);
-          this.countReset();
+          this.resetRate.countOne();
         }
         return;
       }
@@ -277,26 +262,6 @@ export class ServerConnection implements StreamHost {
       case FrameType.PRIORITY:
       case FrameType.UNKNOWN:
         return; // priorities are advisory; unknown frame types are ignored (§5.5)
-    }
-  }
-
-  private countReset(): void {
-    const second = Math.floor(performance.now() / 1000);
-    if (second !== this.resetsSecond) {
-      this.resetsSecond = second;
-      this.resetsInSecond = 0;
-    }
-    if (++this.resetsInSecond > MAX_RESETS_PER_SECOND) {
-      throw new H2Error(ErrorCode.ENHANCE_YOUR_CALM, "too many streams reset by the client");
-    }
-  }
-
-  private checkBlockSize(size: number): void {
-    if (size > this.maxHeaderBlock) {
-      throw new H2Error(
-        ErrorCode.ENHANCE_YOUR_CALM,
-        `header block of more than ${this.maxHeaderBlock} bytes`,
-      );
     }
   }
 
@@ -379,7 +344,7 @@ export class ServerConnection implements StreamHost {
     }
     this.lastStreamId = id;
     if (this.goawaySent) { // above the GOAWAY's last stream id: ignored (§6.8)
-      this.rememberReset(id);
+      this.recentResets.add(id);
       return;
     }
     if (this.streams.size >= this.local.maxConcurrentStreams) {
@@ -409,7 +374,7 @@ export class ServerConnection implements StreamHost {
     // No RST_STREAM for an idle stream (§6.4): a malformed PRIORITY there is simply dropped.
     if (e.streamId % 2 === 0 || e.streamId > this.lastStreamId) return;
     this.writer.rstStream(e.streamId, e.code);
-    this.rememberReset(e.streamId);
+    this.recentResets.add(e.streamId);
     const s = this.streams.get(e.streamId);
     if (s) this.closeStream(s, true);
   }
@@ -435,16 +400,9 @@ export class ServerConnection implements StreamHost {
   private closeStream(s: H2ServerStream, reset: boolean): void {
     if (!this.streams.delete(s.id)) return;
     this.blocked.delete(s);
-    if (reset || !s.remoteEnded) this.rememberReset(s.id);
+    if (reset || !s.remoteEnded) this.recentResets.add(s.id);
     s.finish(reset);
     if (this.goawaySent && this.streams.size === 0) this.endSocket();
-  }
-
-  private rememberReset(id: number): void {
-    this.recentResets.add(id);
-    if (this.recentResets.size > RECENT_RESETS) {
-      this.recentResets.delete(this.recentResets.values().next().value!);
-    }
   }
 
   private flushBlocked(): void {
@@ -504,14 +462,4 @@ export class ServerConnection implements StreamHost {
     for (const s of [...this.streams.values()]) this.closeStream(s, true);
     this.blocked.clear();
   }
-}
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let n = 0;
-  for (const c of chunks) {
-    out.set(c, n);
-    n += c.length;
-  }
-  return out;
 }
