@@ -1,0 +1,208 @@
+// etcd 3.4's v2 proxy (`--proxy on|readonly`, or a discovery that found the cluster full): a
+// stateless HTTP reverse proxy in front of the cluster's client URLs, learned from the members
+// themselves and remembered in `<data-dir>/proxy/cluster`.
+import http from "node:http";
+import https from "node:https";
+import type net from "node:net";
+import type tls from "node:tls";
+import type { Config } from "../config/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { clusterFilePath, proxyDir, ProxyStartError, writeClusterFile } from "./datadir.ts";
+import { Director } from "./director.ts";
+import { proxyHandler } from "./handler.ts";
+import { clusterFromRemotePeers, ClusterLookupError } from "./members.ts";
+import { initialPeerURLs } from "./peers.ts";
+import { Transport, type UpstreamTLS } from "./transport.ts";
+
+export interface V2ProxyOptions {
+  config: Config;
+  log: Logger;
+  /**
+   * Peer URLs to start from when the data dir has no cluster file yet (a discovery fallback
+   * passes the members it read); otherwise --discovery, --discovery-srv or --initial-cluster.
+   */
+  peerURLs?: string[];
+  readonly: boolean;
+  /** Server certificates for https:// listen URLs (loaded by the caller). */
+  tls?: tls.TlsOptions;
+  /** Client TLS towards https members (etcd uses the peer TLS settings). */
+  peerTLS?: UpstreamTLS;
+  /** Shuffle source; tests inject one. */
+  random?: () => number;
+}
+
+export interface V2Proxy {
+  /** The bound address of each listen URL, in order (port 0 gets a real port). */
+  addresses: net.AddressInfo[];
+  close(): Promise<void>;
+}
+
+/** Starts the proxy; rejects with ProxyStartError (etcd's fatal text) when it cannot. */
+export async function runV2Proxy(opts: V2ProxyOptions): Promise<V2Proxy> {
+  const { config, log } = opts;
+  const dir = proxyDir(config.dataDir);
+  if (existsDir(dir)) {
+    log.notice({
+      pkg: "etcdmain",
+      text: "the server is already initialized as proxy before, starting as etcd proxy...",
+      msg: "server has been already initialized",
+      fields: { "data-dir": config.dataDir, "dir-type": "proxy" },
+    });
+  }
+  log.notice({
+    pkg: "etcdmain",
+    text: "proxy: this proxy supports v2 API only!",
+    msg: "v2 API proxy starting",
+  });
+  try {
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new ProxyStartError(`mkdir ${dir}: ${(err as Error).message}`);
+  }
+
+  let peerURLs = await initialPeerURLs(config, log, opts.peerURLs);
+  const transport = new Transport({
+    dialTimeoutMs: config.proxyDialTimeout,
+    readTimeoutMs: config.proxyReadTimeout,
+    writeTimeoutMs: config.proxyWriteTimeout,
+    tls: opts.peerTLS,
+  });
+  const clusterFile = clusterFilePath(config.dataDir);
+
+  // One refresh: the members' client URLs; the cluster file follows the members' peer URLs.
+  const clientURLs = async (): Promise<string[]> => {
+    let cluster;
+    try {
+      cluster = await clusterFromRemotePeers(peerURLs, transport, log);
+    } catch (err) {
+      if (!(err instanceof ClusterLookupError)) throw err;
+      log.warn({
+        pkg: "etcdmain",
+        text: `proxy: ${err.message}`,
+        msg: "failed to get cluster from remote peers",
+        fields: { "peer-urls": peerURLs, error: err.message },
+      });
+      return [];
+    }
+    try {
+      await writeClusterFile(clusterFile, cluster.peerURLs);
+    } catch (err) {
+      log.warn({
+        pkg: "etcdmain",
+        text: `proxy: error on writing urls ${(err as Error).message}`,
+        msg: "proxy failed to write cluster file",
+        fields: { error: (err as Error).message },
+      });
+      return cluster.clientURLs;
+    }
+    if (cluster.peerURLs.join("\n") !== peerURLs.join("\n")) {
+      log.notice({
+        pkg: "etcdmain",
+        text: `proxy: updated peer urls in cluster file from [${peerURLs.join(" ")}] to [${
+          cluster.peerURLs.join(" ")
+        }]`,
+        msg: "proxy updated peer URLs",
+        fields: { from: peerURLs, to: cluster.peerURLs },
+      });
+    }
+    peerURLs = cluster.peerURLs;
+    return cluster.clientURLs;
+  };
+
+  const director = new Director({
+    urls: clientURLs,
+    failureWaitMs: config.proxyFailureWait,
+    refreshIntervalMs: config.proxyRefreshInterval,
+    log,
+    random: opts.random,
+  });
+  await director.start();
+
+  const handler = proxyHandler({
+    director,
+    transport,
+    log,
+    readonly: opts.readonly,
+    cors: config.cors,
+  });
+  const servers: { server: http.Server; sockets: Set<net.Socket> }[] = [];
+  const addresses: net.AddressInfo[] = [];
+  const closeAll = async () => {
+    director.stop();
+    await Promise.all(servers.map(({ server, sockets }) =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      })
+    ));
+    transport.close();
+  };
+  try {
+    for (const url of config.listenClientUrls) {
+      const { server, sockets, address } = await listen(url, handler, opts.tls);
+      servers.push({ server, sockets });
+      addresses.push(address);
+      log.info({
+        pkg: "etcdmain",
+        text: `v2 proxy started listening on client requests on ${JSON.stringify(String(url))}`,
+        msg: "v2 proxy started listening on client requests",
+        fields: { host: String(url) },
+      });
+    }
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+  return { addresses, close: closeAll };
+}
+
+function existsDir(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+async function listen(
+  url: URL,
+  handler: http.RequestListener,
+  tlsOptions: tls.TlsOptions | undefined,
+): Promise<{ server: http.Server; sockets: Set<net.Socket>; address: net.AddressInfo }> {
+  const secure = url.protocol === "https:";
+  if (!secure && url.protocol !== "http:") {
+    throw new ProxyStartError(`unsupported client URL scheme ${url.protocol} (${url})`);
+  }
+  if (secure && !tlsOptions) throw new ProxyStartError(`TLS certificates are required for ${url}`);
+  const server = secure ? https.createServer(tlsOptions!, handler) : http.createServer(handler);
+  // Go's server keeps idle connections without a deadline and announces no Keep-Alive header.
+  server.keepAliveTimeout = 0;
+  server.on("clientError", (_err, socket) => socket.destroy());
+  const sockets = new Set<net.Socket>();
+  server.on("connection", (s: net.Socket) => {
+    sockets.add(s);
+    s.once("close", () => sockets.delete(s));
+  });
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const port = Number(url.port || (secure ? 443 : 80));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err: Error & { code?: string }) => {
+      reject(new ProxyStartError(`listen tcp ${url.host}: bind: ${bindErrorText(err)}`));
+    });
+    server.listen(port, host === "localhost" ? "127.0.0.1" : host, () => resolve());
+  });
+  return { server, sockets, address: server.address() as net.AddressInfo };
+}
+
+function bindErrorText(err: Error & { code?: string }): string {
+  switch (err.code) {
+    case "EADDRINUSE":
+      return "address already in use";
+    case "EADDRNOTAVAIL":
+      return "cannot assign requested address";
+    case "EACCES":
+      return "permission denied";
+    default:
+      return err.message;
+  }
+}
