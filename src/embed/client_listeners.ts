@@ -6,10 +6,41 @@ import type { Logger } from "../log/mod.ts";
 import { GrpcServer, listenHost, serveClient } from "../api/mod.ts";
 import { createClientHttp, registerServices } from "../api/services/mod.ts";
 import type { EtcdServer } from "../server/mod.ts";
+import { loadServerTLS, logTLSInfo, resolveAutoTLS, type ServerTLS } from "../tls/mod.ts";
 
 export interface OpenListener {
   announce(): void;
   close(): Promise<void>;
+}
+
+/**
+ * etcd's ClientSelfCert and client TLS set-up: auto-TLS certificates for the listen hosts (or
+ * the warning that given certificates win), `ClientTLS: ...`, then the server options every
+ * https URL shares. A file that cannot be loaded is fatal, worded as etcd's listener error.
+ */
+async function clientServerTLS(config: Config, log: Logger): Promise<ServerTLS | undefined> {
+  const clientTLS = await resolveAutoTLS(config.clientTLS, {
+    port: "client",
+    dataDir: config.dataDir,
+    hosts: config.listenClientUrls.map((u) => u.host),
+    validityYears: config.selfSignedCertValidity,
+    log,
+  });
+  if (clientTLS.certFile === "" && clientTLS.keyFile === "") return undefined;
+  logTLSInfo("client", clientTLS, config.cipherSuites, log);
+  if (!config.listenClientUrls.some((u) => u.protocol === "https:")) return undefined;
+  try {
+    return await loadServerTLS(clientTLS, {
+      port: "client",
+      cipherSuites: config.cipherSuites,
+      minVersion: config.tlsMinVersion,
+      maxVersion: config.tlsMaxVersion,
+      log,
+    });
+  } catch (err) {
+    const text = (err as Error).message;
+    log.fatal({ pkg: "etcdmain", text, msg: "listener failed", fields: { error: text } });
+  }
 }
 
 /** gRPC accepts requests up to --max-request-bytes plus etcd's 512 KiB of slack. */
@@ -25,6 +56,7 @@ export async function openClientListeners(
   });
   registerServices(grpc, server, config);
   const http = createClientHttp(server, config, grpc);
+  const tls = await clientServerTLS(config, log);
   const out: OpenListener[] = [];
   for (const url of config.listenClientUrls) {
     let listener;
@@ -32,6 +64,7 @@ export async function openClientListeners(
       listener = await serveClient(url, {
         grpc,
         http,
+        tls: url.protocol === "https:" ? tls : undefined,
         maxConcurrentStreams: config.maxConcurrentStreams,
       });
     } catch (err) {
