@@ -1,0 +1,164 @@
+// Shared pieces of the v2 proxy tests: a Config from etcd's flags, a logger that keeps its
+// lines, and fake members whose peer port answers `/members` as etcd does.
+import http from "node:http";
+import type net from "node:net";
+import { type Config, parseServerArgs } from "../../src/config/mod.ts";
+import { createLogger, type Logger } from "../../src/log/mod.ts";
+
+export function proxyConfig(args: string[]): Config {
+  const out = parseServerArgs(args, {});
+  if (out.action !== "run") throw new Error(`flags rejected: ${JSON.stringify(out)}`);
+  return out.config;
+}
+
+export interface TestLog {
+  log: Logger;
+  lines: string[];
+  /** Resolves with the first line (already logged or to come) containing `text`. */
+  waitFor(text: string, timeoutMs?: number): Promise<string>;
+}
+
+export class FatalExit extends Error {}
+
+export function testLog(): TestLog {
+  const lines: string[] = [];
+  const waiters: { text: string; resolve: (l: string) => void }[] = [];
+  const log = createLogger({
+    logger: "capnslog",
+    level: "info",
+    outputs: ["stderr"],
+    write: (_o, line) => {
+      lines.push(line.replace(/\n$/, ""));
+      for (const w of [...waiters]) {
+        if (line.includes(w.text)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line.replace(/\n$/, ""));
+        }
+      }
+    },
+    exit: (code) => {
+      throw new FatalExit(`exit ${code}`);
+    },
+  });
+  return {
+    log,
+    lines,
+    waitFor: (text, timeoutMs = 10_000) => {
+      const seen = lines.find((l) => l.includes(text));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no log line with ${text}:\n${lines.join("\n")}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          text,
+          resolve: (l) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        });
+      });
+    },
+  };
+}
+
+/** The message part of a capnslog line: `I | pkg: text`. */
+export function messages(lines: string[]): string[] {
+  return lines.map((l) => l.replace(/^\S+ \S+ /, ""));
+}
+
+export interface FakeMember {
+  url: string;
+  requests: string[];
+  /** What `/members` answers next (raw JSON text). */
+  members: string;
+  clusterId: string;
+  close(): Promise<void>;
+}
+
+/** A peer port that answers `GET /members` like an etcd 3.4 member. */
+export async function fakePeer(host: string, members: string): Promise<FakeMember> {
+  const fake: FakeMember = {
+    url: "",
+    requests: [],
+    members,
+    clusterId: "c28dadfc30dffcca",
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+  const server = http.createServer((req, res) => {
+    fake.requests.push(`${req.method} ${req.url}`);
+    res.writeHead(200, { "Content-Type": "application/json", "X-Etcd-Cluster-Id": fake.clusterId });
+    res.end(fake.members);
+  });
+  await new Promise<void>((r) => server.listen(0, host, () => r()));
+  fake.url = `http://${host}:${(server.address() as net.AddressInfo).port}`;
+  return fake;
+}
+
+/** A member's client port that answers every request with its own name. */
+export async function fakeClientPort(
+  host: string,
+  name: string,
+): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
+  const hits: string[] = [];
+  const server = http.createServer(async (req, res) => {
+    let body = "";
+    for await (const c of req) body += new TextDecoder().decode(c as Uint8Array);
+    hits.push(`${req.method} ${req.url} ${body}`);
+    res.writeHead(200, {
+      "Content-Type": "application/json",
+      "Access-Control-Allow-Origin": "*",
+      "X-Seen-Forwarded-For": String(req.headers["x-forwarded-for"] ?? ""),
+      "X-Seen-Host": String(req.headers.host ?? ""),
+      "X-Seen-Custom": String(req.headers["x-custom"] ?? ""),
+    });
+    res.end(JSON.stringify({ name }));
+  });
+  await new Promise<void>((r) => server.listen(0, host, () => r()));
+  return {
+    url: `http://${host}:${(server.address() as net.AddressInfo).port}`,
+    hits,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** A port on `host` with nothing listening (bound, then released). */
+export async function closedPort(host: string): Promise<string> {
+  const server = http.createServer();
+  await new Promise<void>((r) => server.listen(0, host, () => r()));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return `http://${host}:${port}`;
+}
+
+export function membersJSON(
+  list: { id: string; name: string; peer: string; client?: string }[],
+): string {
+  return `[${
+    list.map((m) =>
+      `{"id":${m.id},"peerURLs":["${m.peer}"],"name":"${m.name}","clientURLs":[${
+        m.client ? `"${m.client}"` : ""
+      }]}`
+    ).join(",")
+  }]`;
+}
+
+/** A GET whose path goes out exactly as written (fetch would normalise it). */
+export function rawGet(
+  host: string,
+  port: number,
+  path: string,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host, port, path, agent: false }, async (res) => {
+      let body = "";
+      for await (const c of res) body += new TextDecoder().decode(c as Uint8Array);
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+    });
+    req.on("error", reject);
+  });
+}
