@@ -10,7 +10,7 @@ export { checkCertSAN, systemResolver, verifyPeerConnection } from "./verify.ts"
 export type { ConnectionPolicy, Resolver } from "./verify.ts";
 export { resolveAutoTLS, selfCert } from "./selfcert.ts";
 export type { AutoTLSParams } from "./selfcert.ts";
-export { systemTrust } from "./trust.ts";
+export { systemTrust, useSystemTrustStore } from "./trust.ts";
 export { opensslCiphers } from "./ciphers.ts";
 export { loadKeyPair, readFileGo, validityError } from "./files.ts";
 export { certNames, verifyHostname } from "./names.ts";

@@ -73,3 +73,16 @@ export function systemTrust(): string[] {
   cached = { key, certs: unique };
   return unique;
 }
+
+/**
+ * Makes fetch and node:https trust the OS store (honouring SSL_CERT_FILE / SSL_CERT_DIR) as
+ * Go does, unless DENO_TLS_CA_STORE was chosen by the user. Deno reads the variable when it
+ * first builds its root store, so call this before the process makes any TLS connection.
+ */
+export function useSystemTrustStore(): void {
+  try {
+    if (!Deno.env.get("DENO_TLS_CA_STORE")) Deno.env.set("DENO_TLS_CA_STORE", "system");
+  } catch {
+    // without env permission Deno's bundled roots stay in use
+  }
+}
