@@ -43,6 +43,11 @@ export const DEFAULT_SEGMENT_SIZE = 64 * 1000 * 1000;
  * whole segment takes 0.3-1.4 s). */
 export const FIRST_SEGMENT_PREALLOCATION = 1024 * 1024;
 
+/** The next segment's file is prepared once this much of the current one is used (or half of
+ * it, if smaller): early enough that zero-filling is done long before the rollover, even
+ * under heavy writes, yet a member that barely writes never prepares one. */
+const PREPARE_AFTER = FIRST_SEGMENT_PREALLOCATION / 2;
+
 export interface WalOptions {
   /** Segments are preallocated to this size, and a new one is started once it is full. */
   segmentSize?: number;
@@ -222,7 +227,7 @@ export class Wal {
    * Rolls over to a new segment when this one is full, or, while this one grows past its
    * preallocated space (a first segment, or a log written before preallocation), as soon as
    * a prepared file can take over; otherwise syncs if asked to. A full segment waits for
-   * the file being prepared, which starts half a segment ahead and so is normally done.
+   * the file being prepared, which starts almost a segment ahead and so is normally done.
    */
   async #afterWrite(sync: boolean) {
     this.#preparePipeline();
@@ -233,9 +238,9 @@ export class Wal {
     else if (sync && this.#unsynced) await this.#sync();
   }
 
-  /** Starts preparing the next segment's file once half of the current one is used. */
   #preparePipeline() {
-    if (this.#size * 2 >= Math.min(this.#capacity, this.#segmentSize)) this.#pipeline.start();
+    const room = Math.min(this.#capacity, this.#segmentSize);
+    if (this.#size >= Math.min(room / 2, PREPARE_AFTER)) this.#pipeline.start();
   }
 
   /** Closes the current segment and starts the next one, named after the next entry's index,
