@@ -8,7 +8,7 @@ set -e
 q() { out=$("$@" 2>&1) || { echo "failed: $* $out" >&2; exit 1; }; }
 ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
 q openssl req -x509 $ec -keyout ca.key -out ca.pem -days 10 -subj /CN=test-ca
-q openssl req -x509 -newkey rsa:2048 -nodes -keyout bad-ca.key -out bad-ca.pem -days 10 -subj /CN=bad-ca
+q openssl req -x509 $ec -keyout bad-ca.key -out bad-ca.pem -days 10 -subj /CN=bad-ca
 printf 'subjectAltName=IP:127.0.71.1,IP:127.0.0.1,DNS:localhost,DNS:etcd.test\nextendedKeyUsage=serverAuth,clientAuth\n' > server.ext
 # RSA: PKCS#1 and PKCS#8
 q openssl genrsa -traditional -out server-rsa1.key 2048
