@@ -7,7 +7,9 @@ import tls from "node:tls";
 import { type Message, MessageType } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { checkCompatibility, firstHeader, LogLimiter, REJECT, type Rejection } from "./checks.ts";
+import { createLeaderRoutes, type PeerLeaderApi } from "./leader_handler.ts";
 import { formatMembersJSON, type PeerMember } from "./members_json.ts";
+import { allowMethod, httpError, plain, readBody, sendJSON } from "./respond.ts";
 import { decodeSnapshotBody, FrameDecoder, H, hexId, parseHexId, SERVER_VERSION } from "./wire.ts";
 
 /** Where incoming raft traffic goes (the transport; a stub in tests). */
@@ -36,6 +38,11 @@ export interface ServePeerOptions {
   tls?: tls.TlsOptions;
   /** Largest raft message accepted on a stream (default 64 MiB). */
   maxMessageBytes?: number;
+  /**
+   * Answers for what members forward to the leader (/leases, /leases/internal,
+   * /members/promote/<id>, /members/hashkv); without it those paths are not served.
+   */
+  leader?: PeerLeaderApi;
 }
 
 export interface PeerListener {
@@ -46,39 +53,8 @@ export interface PeerListener {
 type Req = http.IncomingMessage;
 type Res = http.ServerResponse;
 
-const utf8 = new TextEncoder();
-
-/** Go's http.Error: plain text, newline-terminated. */
-function httpError(res: Res, status: number, body: string): void {
-  const text = utf8.encode(body + "\n");
-  res.writeHead(status, {
-    "Content-Type": "text/plain; charset=utf-8",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Length": text.length,
-  });
-  res.end(text);
-}
-
 function reject(res: Res, r: Rejection): void {
   httpError(res, r.status, r.body);
-}
-
-/** etcd's allowMethod: anything else gets 405 with `Allow`. */
-function allowMethod(req: Req, res: Res, method: string): boolean {
-  if (req.method === method) return true;
-  res.setHeader("Allow", method);
-  httpError(res, 405, "Method Not Allowed");
-  return false;
-}
-
-function sendJSON(res: Res, body: string, headers: Record<string, string> = {}): void {
-  const bytes = utf8.encode(body);
-  res.writeHead(200, {
-    ...headers,
-    "Content-Type": "application/json",
-    "Content-Length": bytes.length,
-  });
-  res.end(bytes);
 }
 
 /** Go's RFC 3339 time with the fraction's trailing zeros trimmed. */
@@ -86,45 +62,12 @@ function rfc3339(d: Date): string {
   return d.toISOString().replace(/\.?0+Z$/, "Z");
 }
 
-const EMPTY = new Uint8Array(0);
-
-// node:http hands out Buffers, whose slice() shares memory; decoded messages must own theirs.
-function plain(chunk: Uint8Array): Uint8Array {
-  return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-}
-
-function readBody(req: Req): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers["content-length"] ?? NaN);
-    const parts: Uint8Array[] = [];
-    let length = 0;
-    req.on("data", (c: Uint8Array) => {
-      parts.push(plain(c));
-      length += c.length;
-    });
-    req.once("end", () => {
-      if (Number.isFinite(declared) && length < declared) {
-        return reject(new Error("unexpected EOF"));
-      }
-      if (parts.length === 1) return resolve(parts[0]);
-      const out = length === 0 ? EMPTY : new Uint8Array(length);
-      let off = 0;
-      for (const p of parts) {
-        out.set(p, off);
-        off += p.length;
-      }
-      resolve(out);
-    });
-    req.once("error", reject);
-    req.once("close", () => reject(new Error("unexpected EOF")));
-  });
-}
-
 export function createPeerHandler(opts: ServePeerOptions): http.RequestListener {
   const limiter = new LogLimiter();
   const compat = { clusterId: opts.clusterId, logger: opts.logger, limiter };
   const maxMessage = opts.maxMessageBytes ?? 64 * 1024 * 1024;
   const log = opts.logger;
+  const leaderRoutes = opts.leader && createLeaderRoutes(opts.leader, opts.clusterId, log);
 
   // Version and cluster ID first; every raft response names our cluster.
   const admit = (req: Req, res: Res): boolean => {
@@ -274,6 +217,7 @@ export function createPeerHandler(opts: ServePeerOptions): http.RequestListener 
         JSON.stringify({ etcdserver: v.etcdserver, etcdcluster: v.etcdcluster || "not_decided" }),
       );
     }
+    if (leaderRoutes?.(path, req, res)) return;
     httpError(res, 404, "404 page not found");
   };
 }
