@@ -136,6 +136,16 @@ const ERRNO_TEXT: Record<string, string> = {
   EPIPE: "write: broken pipe",
 };
 
+const UNKNOWN_AUTHORITY = "certificate signed by unknown authority";
+const X509_TEXT: Record<string, string> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: UNKNOWN_AUTHORITY,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: UNKNOWN_AUTHORITY,
+  SELF_SIGNED_CERT_IN_CHAIN: UNKNOWN_AUTHORITY,
+  DEPTH_ZERO_SELF_SIGNED_CERT: UNKNOWN_AUTHORITY,
+  CERT_HAS_EXPIRED: "certificate has expired or is not yet valid",
+  CERT_NOT_YET_VALID: "certificate has expired or is not yet valid",
+};
+
 /** Go's wording for a failed request (`dial tcp 127.0.0.1:2379: connect: connection refused`). */
 function goNetError(err: Error, method: string, url: URL, hostPort: string): Error {
   const code = (err as { code?: string }).code ?? "";
@@ -153,6 +163,11 @@ function goNetError(err: Error, method: string, url: URL, hostPort: string): Err
     return new Error(`${ERRNO_TEXT[code].split(":")[0]} tcp ${hostPort}: ${ERRNO_TEXT[code]}`, {
       cause: err,
     });
+  }
+  const x509 = X509_TEXT[code];
+  if (x509) return new Error(`x509: ${x509}`, { cause: err });
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+    return new Error(`x509: certificate is not valid for ${url.hostname}`, { cause: err });
   }
   if (code === "ABORT_ERR" || err.name === "AbortError") {
     return new Error("context canceled", { cause: err });

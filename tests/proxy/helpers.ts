@@ -1,7 +1,9 @@
 // Shared pieces of the v2 proxy tests: a Config from etcd's flags, a logger that keeps its
 // lines, and fake members whose peer port answers `/members` as etcd does.
 import http from "node:http";
+import https from "node:https";
 import type net from "node:net";
+import type tls from "node:tls";
 import { type Config, parseServerArgs } from "../../src/config/mod.ts";
 import { createLogger, type Logger } from "../../src/log/mod.ts";
 
@@ -78,7 +80,11 @@ export interface FakeMember {
 }
 
 /** A peer port that answers `GET /members` like an etcd 3.4 member. */
-export async function fakePeer(host: string, members: string): Promise<FakeMember> {
+export async function fakePeer(
+  host: string,
+  members: string,
+  tlsOptions?: tls.TlsOptions,
+): Promise<FakeMember> {
   const fake: FakeMember = {
     url: "",
     requests: [],
@@ -86,13 +92,14 @@ export async function fakePeer(host: string, members: string): Promise<FakeMembe
     clusterId: "c28dadfc30dffcca",
     close: () => new Promise((r) => server.close(() => r())),
   };
-  const server = http.createServer((req, res) => {
+  const server = serve(tlsOptions, (req, res) => {
     fake.requests.push(`${req.method} ${req.url}`);
     res.writeHead(200, { "Content-Type": "application/json", "X-Etcd-Cluster-Id": fake.clusterId });
     res.end(fake.members);
   });
   await new Promise<void>((r) => server.listen(0, host, () => r()));
-  fake.url = `http://${host}:${(server.address() as net.AddressInfo).port}`;
+  const scheme = tlsOptions ? "https" : "http";
+  fake.url = `${scheme}://${host}:${(server.address() as net.AddressInfo).port}`;
   return fake;
 }
 
@@ -100,9 +107,10 @@ export async function fakePeer(host: string, members: string): Promise<FakeMembe
 export async function fakeClientPort(
   host: string,
   name: string,
+  tlsOptions?: tls.TlsOptions,
 ): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
   const hits: string[] = [];
-  const server = http.createServer(async (req, res) => {
+  const server = serve(tlsOptions, async (req, res) => {
     let body = "";
     for await (const c of req) body += new TextDecoder().decode(c as Uint8Array);
     hits.push(`${req.method} ${req.url} ${body}`);
@@ -117,7 +125,7 @@ export async function fakeClientPort(
   });
   await new Promise<void>((r) => server.listen(0, host, () => r()));
   return {
-    url: `http://${host}:${(server.address() as net.AddressInfo).port}`,
+    url: `${tlsOptions ? "https" : "http"}://${host}:${(server.address() as net.AddressInfo).port}`,
     hits,
     close: () => {
       server.closeAllConnections();
@@ -161,4 +169,31 @@ export function rawGet(
     });
     req.on("error", reject);
   });
+}
+
+function serve(tlsOptions: tls.TlsOptions | undefined, handler: http.RequestListener): http.Server {
+  return tlsOptions ? https.createServer(tlsOptions, handler) : http.createServer(handler);
+}
+
+/** A CA and a certificate for `ip` signed by it (openssl), as PEM strings. */
+export async function makeCerts(ip: string): Promise<{ ca: string; cert: string; key: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "etcd-proxy-certs-" });
+  const script = `
+set -e
+cd "${dir}"
+ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+openssl req -x509 $ec -keyout ca.key -out ca.pem -days 1 -subj /CN=proxy-test-ca 2>/dev/null
+openssl req $ec -keyout server.key -out server.csr -subj /CN=server 2>/dev/null
+printf 'subjectAltName=IP:${ip}\\nextendedKeyUsage=serverAuth,clientAuth\\n' > server.ext
+openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem \\
+  -days 1 -extfile server.ext 2>/dev/null
+`;
+  try {
+    const o = await new Deno.Command("bash", { args: ["-c", script], stderr: "piped" }).output();
+    if (o.code !== 0) throw new Error(new TextDecoder().decode(o.stderr));
+    const read = (f: string) => Deno.readTextFileSync(`${dir}/${f}`);
+    return { ca: read("ca.pem"), cert: read("server.pem"), key: read("server.key") };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }

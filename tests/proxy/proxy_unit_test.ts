@@ -17,6 +17,7 @@ import {
   fakeClientPort,
   fakePeer,
   FatalExit,
+  makeCerts,
   membersJSON,
   messages,
   proxyConfig,
@@ -405,6 +406,69 @@ test("start-up failures: a bad cluster file, a taken port", async () => {
       await first.close();
     }
   } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+test("https: the proxy serves TLS listen URLs and reaches https members with the peer TLS", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "etcd-proxy-" });
+  const pki = await makeCerts(HOST);
+  const serverTLS = { cert: pki.cert, key: pki.key };
+  const c1 = await fakeClientPort(HOST, "secure", serverTLS);
+  const peer = await fakePeer(HOST, "", serverTLS);
+  peer.members = membersJSON([{ id: "1", name: "a", peer: peer.url, client: c1.url }]);
+  const t = testLog();
+  const config = proxyConfig([
+    "--proxy=on",
+    `--data-dir=${dir}`,
+    `--listen-client-urls=https://${HOST}:0`,
+    `--initial-cluster=a=${peer.url}`,
+  ]);
+  const p = await runV2Proxy({
+    config,
+    log: t.log,
+    readonly: false,
+    tls: serverTLS,
+    peerTLS: { ca: pki.ca },
+  });
+  const client = Deno.createHttpClient({ caCerts: [pki.ca] });
+  try {
+    assert.ok(t.lines.some((l) => l.includes(`endpoints found ["${c1.url}"]`)), t.lines.join("\n"));
+    const res = await fetch(`https://${HOST}:${p.addresses[0].port}/v2/keys/a`, { client });
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), '{"name":"secure"}');
+  } finally {
+    client.close();
+    await p.close();
+    await c1.close();
+    await peer.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+
+  // Without the CA the members' certificates are refused: no member is found.
+  const t2 = testLog();
+  const peer2 = await fakePeer(HOST, "[]", serverTLS);
+  const p2 = await runV2Proxy({
+    config: proxyConfig([
+      "--proxy=on",
+      `--data-dir=${dir}`,
+      `--listen-client-urls=${LISTEN}`,
+      `--initial-cluster=a=${peer2.url}`,
+    ]),
+    log: t2.log,
+    readonly: false,
+  });
+  try {
+    assert.ok(
+      messages(t2.lines).some((l) =>
+        l === `W | etcdserver: could not get cluster response from ${peer2.url}: ` +
+            `Get "${peer2.url}/members": x509: certificate signed by unknown authority`
+      ),
+      t2.lines.join("\n"),
+    );
+  } finally {
+    await p2.close();
+    await peer2.close();
     Deno.removeSync(dir, { recursive: true });
   }
 });
