@@ -4,14 +4,16 @@ import type { Config } from "../config/mod.ts";
 import { ETCD_VERSION } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import {
+  createLeaderClient,
   createPeerTransport,
   type PeerClientTLS,
+  type PeerLeaderApi,
   type PeerListener,
   type PeerTransport,
   servePeer,
 } from "../peer/mod.ts";
 import type { Message } from "../raft/mod.ts";
-import { type EtcdServer, formatId, type MemberState } from "../server/mod.ts";
+import { Errors, type EtcdServer, formatId, type MemberState } from "../server/mod.ts";
 import { listenHost } from "../api/mod.ts";
 import type tls from "node:tls";
 
@@ -59,6 +61,24 @@ export async function openPeering(
     logger: log,
     tls: peerTLS.client,
   });
+  // Requests only the leader answers: ours go out through this client, followers' come in on
+  // the listeners (answered once the server is attached; a starting member is no leader).
+  const closing = new AbortController();
+  const leaderClient = createLeaderClient({ tls: peerTLS.client, signal: closing.signal });
+  const attached = (): EtcdServer => {
+    if (!server) throw Errors.notLeader();
+    return server;
+  };
+  const leader: PeerLeaderApi = {
+    renewLease: (id) => attached().lease.renewForwarded(id),
+    leaseTimeToLive: (id, keys) => attached().lease.timeToLiveForwarded(id, keys),
+    promoteMember: (id) => attached().cluster.promoteForwarded(id),
+    hashKV: (revision) => {
+      if (!server) throw Errors.notCapable();
+      const h = server.maintenance.hashKV(revision);
+      return { revision: h.header.revision, hash: h.hash, compactRevision: h.compactRevision };
+    },
+  };
   const listeners: PeerListener[] = [];
   for (const url of config.listenPeerUrls) {
     try {
@@ -81,6 +101,7 @@ export async function openPeering(
             etcdcluster: membership().version,
           }),
           transport,
+          leader,
           logger: log,
           tls: url.protocol === "https:" ? peerTLS.server : undefined,
         }),
@@ -129,10 +150,12 @@ export async function openPeering(
     transport,
     attach: (s) => {
       server = s;
+      s.leaderClient = leaderClient;
       s.onMembershipChange(syncPeers);
       syncPeers();
     },
     close: async () => {
+      closing.abort();
       transport.close();
       await Promise.all(listeners.map((l) => l.close()));
     },

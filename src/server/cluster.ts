@@ -4,6 +4,7 @@
 import { ConfChangeType } from "../raft/mod.ts";
 import { parseURLList } from "../config/mod.ts";
 import { Errors } from "./errors.ts";
+import { forwardToLeader, isError } from "./forward.ts";
 import { computeMemberId } from "./ids.ts";
 import { type Member, memberToJSON } from "./membership.ts";
 import type { EtcdServer } from "./server.ts";
@@ -82,7 +83,40 @@ export class ClusterApi {
     return { header: this.#header(), members: this.#members() };
   }
 
+  /**
+   * Only the leader knows whether a learner has caught up: a follower forwards the promotion,
+   * and answers with the members the leader lists afterwards.
+   */
   async promote(id: bigint) {
+    const s = this.s;
+    const members = await forwardToLeader(s, {
+      local: () => s.isLeader,
+      answerLocally: async () => {
+        await this.#promoteOnLeader(id);
+        return this.#members();
+      },
+      remote: async (client, url, ms) =>
+        (await client.promoteMember(url, id, ms)).map((m) => ({
+          ID: m.id,
+          name: m.name,
+          peerURLs: m.peerURLs,
+          clientURLs: m.clientURLs,
+          isLearner: m.isLearner,
+        })),
+      final: (err) =>
+        isError(err, Errors.memberNotFound) || isError(err, Errors.memberNotLearner) ||
+        isError(err, Errors.learnerNotReady),
+    });
+    return { header: this.#header(), members };
+  }
+
+  /** A promotion a follower forwarded: the members afterwards; `not leader` elsewhere. */
+  async promoteForwarded(id: bigint) {
+    await this.#promoteOnLeader(id);
+    return this.s.state.membership.list();
+  }
+
+  async #promoteOnLeader(id: bigint): Promise<void> {
     const s = this.s;
     const member = s.state.membership.validateExisting(id);
     if (!member.isLearner) throw Errors.memberNotLearner();
@@ -93,7 +127,6 @@ export class ClusterApi {
       throw Errors.learnerNotReady();
     }
     await this.#propose(ConfChangeType.AddNode, id, { ...member, isLearner: false });
-    return { header: this.#header(), members: this.#members() };
   }
 
   // etcd's --strict-reconfig-check: a new voter must not leave the cluster without quorum

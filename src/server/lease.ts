@@ -1,8 +1,12 @@
 // Lease operations of one member: grants and revocations go through Raft; keep-alives and
 // time-to-live answers come from the leader's lessor, which alone tracks expiry.
 import { MAX_LEASE_TTL, newLeaseId } from "../lease/mod.ts";
-import { Errors, EtcdError, GrpcCode } from "./errors.ts";
+import { Errors } from "./errors.ts";
+import { forwardToLeader, isError } from "./forward.ts";
 import type { EtcdServer } from "./server.ts";
+
+/** How long the leader waits to apply what it committed before answering a follower (etcd). */
+const APPLY_WAIT_MS = 1000;
 
 export class LeaseApi {
   constructor(readonly s: EtcdServer) {}
@@ -21,28 +25,58 @@ export class LeaseApi {
     return { header: this.s.header(res.response.header.revision) };
   }
 
-  /** A keep-alive: the new TTL, or 0 for a lease that does not exist (not an error, as etcd). */
-  renew(ID: bigint) {
+  /**
+   * A keep-alive: the new TTL, or 0 for a lease that does not exist (not an error, as etcd).
+   * Only the leader's lessor tracks expiry: a follower forwards the renewal to it.
+   */
+  async renew(ID: bigint) {
     const s = this.s;
-    if (!s.isLeader) throw Errors.notLeader();
+    const lessor = s.state.lessor;
     let TTL = 0;
     try {
-      TTL = s.state.lessor.renew(ID);
+      TTL = await forwardToLeader(s, {
+        local: () => lessor.isPrimary(),
+        answerLocally: () => lessor.renew(ID),
+        remote: (client, url, ms) => client.renewLease(url, ID, ms),
+        final: (err) => isError(err, Errors.leaseNotFound),
+      });
     } catch (err) {
-      if (!(err instanceof EtcdError && err.code === GrpcCode.NotFound)) throw err;
+      if (!isError(err, Errors.leaseNotFound)) throw err;
     }
     return { header: s.header(), ID, TTL };
   }
 
-  timeToLive(ID: bigint, keys: boolean) {
-    const t = this.s.state.lessor.timeToLive(ID, keys);
-    return {
-      header: this.s.header(),
-      ID,
-      TTL: t.TTL,
-      grantedTTL: t.grantedTTL,
-      keys: t.keys,
-    };
+  /** A renewal a follower forwarded: throws `not leader` unless this lessor is primary. */
+  async renewForwarded(ID: bigint): Promise<number> {
+    await this.s.waitAppliedCommitted(APPLY_WAIT_MS);
+    return this.s.state.lessor.renew(ID);
+  }
+
+  /** The remaining TTL as the leader's lessor sees it (a follower's holds leases forever). */
+  async timeToLive(ID: bigint, keys: boolean) {
+    const s = this.s;
+    const lessor = s.state.lessor;
+    const t = await forwardToLeader(s, {
+      local: () => lessor.isPrimary(),
+      answerLocally: () => lessor.timeToLive(ID, keys),
+      remote: (client, url, ms) =>
+        client.leaseTimeToLive(url, ID, keys, ms).catch((err) => {
+          // The leader does not know it: etcd answers TTL -1, as for any unknown lease.
+          if (isError(err, Errors.leaseNotFound)) return { ID, TTL: -1, grantedTTL: 0, keys: [] };
+          throw err;
+        }),
+      final: () => false,
+    });
+    return { header: s.header(), ID, TTL: t.TTL, grantedTTL: t.grantedTTL, keys: t.keys };
+  }
+
+  /** A time-to-live request a follower forwarded: only a primary lessor answers it. */
+  async timeToLiveForwarded(ID: bigint, keys: boolean) {
+    await this.s.waitAppliedCommitted(APPLY_WAIT_MS);
+    const lessor = this.s.state.lessor;
+    if (!lessor.isPrimary()) throw Errors.notLeader();
+    if (!lessor.lookup(ID)) throw Errors.leaseNotFound();
+    return lessor.timeToLive(ID, keys);
   }
 
   leases() {

@@ -2,6 +2,7 @@
 // API offers on top of them.
 export { EtcdServer, type ResponseHeader, type ServerOptions } from "./server.ts";
 export { Errors, EtcdError, GrpcCode } from "./errors.ts";
+export type { LeaderClient } from "./forward.ts";
 export { computeClusterId, computeMemberId, formatId, parseId } from "./ids.ts";
 export { type Member, Membership } from "./membership.ts";
 export { AlarmAction, type AlarmMember, AlarmType } from "./alarms.ts";

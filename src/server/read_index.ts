@@ -51,6 +51,12 @@ export class ReadIndexer {
     this.#startRound();
   }
 
+  /** Resolves once the member has applied up to `index`. */
+  waitApplied(index: number): Promise<void> {
+    if (this.raft.appliedIndex() >= index) return Promise.resolve();
+    return new Promise((resolve) => this.#appliedWaiters.push({ index, resolve }));
+  }
+
   /** The apply path moved forward. */
   onApplied(applied: number): void {
     if (this.#appliedWaiters.length === 0) return;

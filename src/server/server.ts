@@ -18,6 +18,7 @@ import { ClusterApi } from "./cluster.ts";
 import { Maintenance } from "./maintenance.ts";
 import { KvApi } from "./kv.ts";
 import { LeaseApi } from "./lease.ts";
+import type { LeaderClient } from "./forward.ts";
 import { createWatcherHub, type WatcherHub } from "../mvcc/mod.ts";
 import type { ConfChange } from "../raft/mod.ts";
 import { serverMetrics } from "../metrics/mod.ts";
@@ -62,6 +63,8 @@ export class EtcdServer {
   readonly hub: WatcherHub;
   readonly cluster: ClusterApi;
   readonly maintenance: Maintenance;
+  /** How requests only the leader answers reach it from here; set when peers are wired. */
+  leaderClient?: LeaderClient;
   readonly #wait = new Wait<ApplyResult>();
   readonly #ids: RequestIdGenerator;
   readonly #opts: ServerOptions;
@@ -159,6 +162,9 @@ export class EtcdServer {
   }
   #activeSince(id: bigint): boolean {
     return this.node.status().progress?.get(id)?.recentActive ?? false;
+  }
+  get stopped(): boolean {
+    return this.#stopped;
   }
   get isLeader(): boolean {
     return this.#leader === this.memberId;
@@ -301,6 +307,22 @@ export class EtcdServer {
     });
     try {
       await Promise.race([this.reads.wait(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Waits until everything committed so far is applied (etcd's applyWait before answering a
+   * forwarded lease request): a lease a follower just saw granted is known here too.
+   */
+  async waitAppliedCommitted(timeoutMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Errors.timeoutWaitAppliedIndex()), timeoutMs);
+    });
+    try {
+      await Promise.race([this.reads.waitApplied(this.#commit), timeout]);
     } finally {
       clearTimeout(timer);
     }

@@ -15,12 +15,12 @@ export function addLeaseService(grpc: GrpcServer, server: EtcdServer): void {
     },
     LeaseKeepAlive: async (requests, send, ctx) => {
       await server.serving(ctx.metadata);
-      for await (const req of requests) await send(l.renew(req.ID));
+      for await (const req of requests) await send(await l.renew(req.ID));
     },
     LeaseTimeToLive: async (req, ctx) => {
       await server.serving(ctx.metadata);
       await server.linearizableRead();
-      return l.timeToLive(req.ID, req.keys);
+      return await l.timeToLive(req.ID, req.keys);
     },
     LeaseLeases: async (_req, ctx) => {
       await server.serving(ctx.metadata);
