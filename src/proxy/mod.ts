@@ -11,3 +11,4 @@ export {
 export { type UpstreamTLS } from "./transport.ts";
 export { parseMembers, type RemoteMember } from "./members.ts";
 export { cleanPath } from "./handler.ts";
+export { peerURLsFromCluster } from "./peers.ts";

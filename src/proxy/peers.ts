@@ -15,7 +15,8 @@ export function peerURLsOf(members: InitialClusterMember[]): string[] {
   return members.flatMap((m) => m.urls).sort(byString);
 }
 
-function parseCluster(s: string): string[] {
+/** The sorted peer URLs of an initial-cluster string (a discovery fallback's full cluster). */
+export function peerURLsFromCluster(s: string): string[] {
   const parsed = parseInitialCluster(s);
   if ("error" in parsed) throw new ProxyStartError(parsed.error);
   return peerURLsOf(parsed);
@@ -73,7 +74,7 @@ async function resolvePeerURLs(config: Config, log: Logger): Promise<string[]> {
     } catch (err) {
       throw new ProxyStartError(discoveryErrorText(err));
     }
-    return parseCluster(cluster);
+    return peerURLsFromCluster(cluster);
   }
   if (config.discoverySrv) {
     try {
@@ -90,7 +91,7 @@ async function resolvePeerURLs(config: Config, log: Logger): Promise<string[]> {
           fields: { error: srv.warning },
         });
       }
-      return parseCluster(srv.initialCluster);
+      return peerURLsFromCluster(srv.initialCluster);
     } catch (err) {
       if (err instanceof ProxyStartError) throw err;
       throw new ProxyStartError(`error setting up initial cluster: ${(err as Error).message}`);

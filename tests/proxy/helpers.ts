@@ -114,6 +114,13 @@ export async function fakeClientPort(
     let body = "";
     for await (const c of req) body += new TextDecoder().decode(c as Uint8Array);
     hits.push(`${req.method} ${req.url} ${body}`);
+    if (req.url?.includes("wait=true")) {
+      // A long poll: the head now, the event never; note when the proxy hangs up.
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.flushHeaders();
+      res.on("close", () => hits.push(`closed ${req.url}`));
+      return;
+    }
     res.writeHead(200, {
       "Content-Type": "application/json",
       "Access-Control-Allow-Origin": "*",

@@ -472,3 +472,38 @@ test("https: the proxy serves TLS listen URLs and reaches https members with the
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+test("a client that hangs up ends the member request too", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "etcd-proxy-" });
+  const c1 = await fakeClientPort(HOST, "m1");
+  const peer = await fakePeer(HOST, "");
+  peer.members = membersJSON([{ id: "1", name: "a", peer: peer.url, client: c1.url }]);
+  const t = testLog();
+  const config = proxyConfig([
+    "--proxy=on",
+    `--data-dir=${dir}`,
+    `--listen-client-urls=${LISTEN}`,
+    `--initial-cluster=a=${peer.url}`,
+  ]);
+  const p = await runV2Proxy({ config, log: t.log, readonly: false });
+  try {
+    const abort = new AbortController();
+    const res = await fetch(`${base(p)}/v2/keys/w?wait=true`, { signal: abort.signal });
+    assert.equal(res.status, 200); // the head came through before any event
+    abort.abort();
+    await t.waitFor("closed request prematurely", 3000);
+    for (let i = 0; i < 50 && !c1.hits.includes("closed /v2/keys/w?wait=true"); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(c1.hits.includes("closed /v2/keys/w?wait=true"), c1.hits.join("\n"));
+    assert.match(
+      messages(t.lines).at(-1)!,
+      /^I \| proxy\/httpproxy: client 127\.\d+\.\d+\.\d+:\d+ closed request prematurely$/,
+    );
+  } finally {
+    await p.close();
+    await c1.close();
+    await peer.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
