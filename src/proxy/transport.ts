@@ -37,6 +37,7 @@ const MAX_IDLE_PER_HOST = 128;
 export class Transport {
   readonly #http: http.Agent;
   readonly #https: https.Agent;
+  readonly #timed = new WeakSet<net.Socket>();
 
   constructor(readonly opts: TransportOptions) {
     this.#http = new http.Agent({ keepAlive: true, maxFreeSockets: MAX_IDLE_PER_HOST });
@@ -104,7 +105,9 @@ export class Transport {
       socket.once("connect", () => clearTimeout(timer));
       socket.once("close", () => clearTimeout(timer));
     }
-    if (readTimeoutMs > 0) {
+    // Once per connection: a kept-alive socket serves many requests.
+    if (readTimeoutMs > 0 && !this.#timed.has(socket)) {
+      this.#timed.add(socket);
       socket.setTimeout(readTimeoutMs, () => {
         socket.destroy(timeoutError(`read tcp ${hostPort}: i/o timeout`));
       });

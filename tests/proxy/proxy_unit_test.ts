@@ -507,3 +507,31 @@ test("a client that hangs up ends the member request too", async () => {
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+test("--proxy-read-timeout ends a member answer that stays silent", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "etcd-proxy-" });
+  const c1 = await fakeClientPort(HOST, "m1");
+  const peer = await fakePeer(HOST, "");
+  peer.members = membersJSON([{ id: "1", name: "a", peer: peer.url, client: c1.url }]);
+  const config = proxyConfig([
+    "--proxy=on",
+    `--data-dir=${dir}`,
+    `--listen-client-urls=${LISTEN}`,
+    `--initial-cluster=a=${peer.url}`,
+    "--proxy-read-timeout=200",
+  ]);
+  const p = await runV2Proxy({ config, log: testLog().log, readonly: false });
+  try {
+    const started = performance.now();
+    const res = await fetch(`${base(p)}/v2/keys/w?wait=true`);
+    assert.equal(res.status, 200);
+    await assert.rejects(res.text());
+    const took = performance.now() - started;
+    assert.ok(took >= 150 && took < 3000, `${took} ms`);
+  } finally {
+    await p.close();
+    await c1.close();
+    await peer.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
