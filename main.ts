@@ -6,6 +6,7 @@ import type { Notice } from "./src/config/mod.ts";
 import { runMember } from "./src/embed/run.ts";
 import { runGatewayCommand } from "./src/gateway/mod.ts";
 import { runDiscoveryService } from "./src/discovery/mod.ts";
+import { useSystemTrustStore } from "./src/tls/mod.ts";
 
 function writeNotices(log: Logger, notices: Notice[]): void {
   for (const n of notices) {
@@ -46,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  // Like Go, trust the OS's CA store (and SSL_CERT_FILE) for https discovery URLs and peers.
+  useSystemTrustStore();
   const code = await main(Deno.args);
   if (code !== 0) Deno.exit(code);
 }

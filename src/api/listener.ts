@@ -18,7 +18,9 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
-import tls from "node:tls";
+import type tls from "node:tls";
+import { createLogger, type Logger } from "../log/mod.ts";
+import { createSecureServer, type ServerTLS } from "../tls/mod.ts";
 import { getRequestListener } from "@hono/node-server";
 import type { GrpcServer } from "./grpc/mod.ts";
 import { type FetchHandler, serveFetchStream } from "./fetch_stream.ts";
@@ -41,11 +43,21 @@ export function http2Implementation(): Http2Implementation {
   throw new Error(`ETCD_TS_HTTP2 must be "lean" or "node", not ${JSON.stringify(v)}`);
 }
 
+/** Refused connections are only logged when the caller gives a logger. */
+export const silentLog: Logger = createLogger({
+  logger: "capnslog",
+  level: "info",
+  outputs: ["stderr"],
+  write: () => {},
+});
+
 export interface ServeClientOptions {
   grpc: GrpcServer;
   http: FetchHandler;
   /** Certificates and client-auth settings; required for https:// URLs. */
-  tls?: tls.TlsOptions;
+  tls?: ServerTLS | tls.TlsOptions;
+  /** Where refused TLS connections are logged (etcd's `rejected connection from ...`). */
+  log?: Logger;
   /** SETTINGS_MAX_CONCURRENT_STREAMS per connection (--max-concurrent-streams). */
   maxConcurrentStreams?: number;
   /** Default: http2Implementation(). */
@@ -138,15 +150,16 @@ export async function serveClient(url: URL, opts: ServeClientOptions): Promise<C
 
   let server: net.Server;
   if (secure) {
-    const tlsServer = tls.createServer({ ALPNProtocols: ["h2", "http/1.1"], ...opts.tls });
-    tlsServer.on("connection", track);
-    tlsServer.on("secureConnection", (socket: tls.TLSSocket) => {
-      socket.on("error", () => socket.destroy());
-      if (socket.alpnProtocol === "h2") serveH2(socket);
-      else handOff(socket);
+    server = createSecureServer(opts.tls!, {
+      log: opts.log ?? silentLog,
+      tls: { ALPNProtocols: ["h2", "http/1.1"] },
+      onSecure: (socket) => {
+        socket.on("error", () => socket.destroy());
+        if (socket.alpnProtocol === "h2") serveH2(socket);
+        else handOff(socket);
+      },
     });
-    tlsServer.on("tlsClientError", () => {});
-    server = tlsServer;
+    server.on("connection", track);
   } else {
     server = net.createServer((socket) => {
       track(socket);

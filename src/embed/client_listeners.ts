@@ -65,6 +65,7 @@ export async function openClientListeners(
         grpc,
         http,
         tls: url.protocol === "https:" ? tls : undefined,
+        log,
         maxConcurrentStreams: config.maxConcurrentStreams,
       });
     } catch (err) {

@@ -18,6 +18,7 @@ import { openClientListeners } from "./client_listeners.ts";
 import { ClusterFullError, ReportedFailure } from "./initial_cluster.ts";
 import { conflictMessage, openMember } from "./member.ts";
 import { openPeering } from "./peers.ts";
+import { loadPeerTLS } from "./peer_tls.ts";
 
 /** etcd's default backend quota (--quota-backend-bytes 0): 2 GiB. */
 const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
@@ -45,9 +46,11 @@ export async function runMember(config: Config, log: Logger): Promise<number> {
   const fatal = (text: string): never =>
     log.fatal({ pkg: "etcdmain", text, msg: "discovery failed", fields: { error: text } });
 
+  // Peer TLS first: joining and bootstrap checks already talk to peers.
+  const peerTLS = await loadPeerTLS(config, log);
   let state: MemberState;
   try {
-    state = await openMember(config, log);
+    state = await openMember(config, log, peerTLS.client);
   } catch (err) {
     if (err instanceof ReportedFailure) return 1;
     if (err instanceof ClusterFullError) {
@@ -70,7 +73,7 @@ export async function runMember(config: Config, log: Logger): Promise<number> {
         fatal(conflictMessage(state.membership.clusterId, remote));
       }
     },
-  });
+  }, peerTLS);
   server = new EtcdServer({
     logger: log,
     state,

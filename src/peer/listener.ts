@@ -3,7 +3,8 @@
 // bodies follow etcd 3.4 (spec/api.md §6); anything else is `404 page not found`.
 import http from "node:http";
 import net from "node:net";
-import tls from "node:tls";
+import type tls from "node:tls";
+import { createSecureServer, type ServerTLS } from "../tls/mod.ts";
 import { type Message, MessageType } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { checkCompatibility, firstHeader, LogLimiter, REJECT, type Rejection } from "./checks.ts";
@@ -35,7 +36,7 @@ export interface ServePeerOptions {
   transport: PeerReceiver;
   logger: Logger;
   /** Server certificate and client-certificate policy; required for https:// URLs. */
-  tls?: tls.TlsOptions;
+  tls?: ServerTLS | tls.TlsOptions;
   /** Largest raft message accepted on a stream (default 64 MiB). */
   maxMessageBytes?: number;
   /**
@@ -249,14 +250,17 @@ export async function servePeer(url: URL, opts: ServePeerOptions): Promise<PeerL
   };
   let server: net.Server;
   if (secure) {
-    const tlsServer = tls.createServer({ ALPNProtocols: ["http/1.1"], ...opts.tls });
-    tlsServer.on("connection", track);
-    tlsServer.on("secureConnection", (socket: tls.TLSSocket) => {
-      socket.on("error", () => socket.destroy());
-      h1.emit("connection", socket);
+    // The peer certificate checks (CA, allowed CN/hostname, CRL, SANs against the source
+    // address) run before any request is read; refusals are logged as etcd logs them.
+    server = createSecureServer(opts.tls!, {
+      log: opts.logger,
+      tls: { ALPNProtocols: ["http/1.1"] },
+      onSecure: (socket) => {
+        socket.on("error", () => socket.destroy());
+        h1.emit("connection", socket);
+      },
     });
-    tlsServer.on("tlsClientError", () => {});
-    server = tlsServer;
+    server.on("connection", track);
   } else {
     server = net.createServer((socket) => {
       track(socket);
