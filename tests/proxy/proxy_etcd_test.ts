@@ -286,3 +286,67 @@ itest(
     }
   },
 );
+
+itest("--discovery: the proxy reads a full discovery token without registering", async () => {
+  await assertPortsFree(ip(5), [2379, 2380]);
+  await assertPortsFree(ip(14), [2379]);
+  const dir = tempDir("etcd-proxy-disc-");
+  // One real member that is both the discovery backend and the cluster the token names.
+  const member = spawn("etcd", [
+    "--name=d1",
+    `--data-dir=${dir}/d1`,
+    "--enable-v2",
+    `--listen-client-urls=${clientURL(5)}`,
+    `--advertise-client-urls=${clientURL(5)}`,
+    `--listen-peer-urls=${peerURL(5)}`,
+    `--initial-advertise-peer-urls=${peerURL(5)}`,
+    `--initial-cluster=d1=${peerURL(5)}`,
+  ]);
+  let proxy: V2Proxy | undefined;
+  try {
+    await waitHealthy(clientURL(5));
+    const token = `${clientURL(5)}/v2/keys/discovery/tok`;
+    await (await putForm(`${token}/_config/size`, "1")).body?.cancel();
+    await (await putForm(`${token}/8e9e05c52164694d`, `d1=${peerURL(5)}`)).body?.cancel();
+    const before = await (await fetch(`${token}?recursive=true`)).text();
+
+    const t = testLog();
+    proxy = await runV2Proxy({
+      config: proxyConfig([
+        "--proxy=on",
+        `--data-dir=${dir}/p`,
+        `--listen-client-urls=${clientURL(14)}`,
+        `--discovery=${token}`,
+      ]),
+      log: t.log,
+      readonly: false,
+    });
+    assert.ok(
+      messages(t.lines).includes(`I | etcdmain: proxy: using peer urls [${peerURL(5)}] `),
+      t.lines.join("\n"),
+    );
+    assert.ok(t.lines.some((l) => l.endsWith(`endpoints found ["${clientURL(5)}"]`)));
+    const after = await (await fetch(`${token}?recursive=true`)).text();
+    assert.equal(after.replace(/"index":\d+/, ""), before.replace(/"index":\d+/, ""));
+    await (await putForm(`${clientURL(14)}/v2/keys/x`, "y")).body?.cancel();
+    assert.equal((await (await fetch(`${clientURL(5)}/v2/keys/x`)).json()).node.value, "y");
+
+    // A token without a size: etcd's proxy dies with the v2 error as is.
+    const bad = runV2Proxy({
+      config: proxyConfig([
+        "--proxy=on",
+        `--data-dir=${dir}/p2`,
+        `--listen-client-urls=${clientURL(14)}`,
+        `--discovery=${clientURL(5)}/v2/keys/nosuch`,
+      ]),
+      log: testLog().log,
+      readonly: false,
+    });
+    await assert.rejects(bad, { message: /^100: Key not found \(\/nosuch\) \[\d+\]$/ });
+  } finally {
+    await proxy?.close();
+    member.kill("SIGKILL");
+    await member.status;
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
