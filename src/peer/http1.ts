@@ -232,7 +232,13 @@ export async function request(
   },
 ): Promise<Response> {
   const deadline = Date.now() + opts.timeoutMs;
+  const aborted = () => new Error("request aborted");
+  if (opts.signal?.aborted) throw aborted();
   const socket = await dial(url, opts.tls, opts.timeoutMs);
+  if (opts.signal?.aborted) {
+    socket.destroy();
+    throw aborted();
+  }
   // One deadline for the whole exchange, uploads included: a stalled peer cannot hold it.
   let timedOut = false;
   const timer = setTimeout(() => {
