@@ -3,7 +3,7 @@
 import { parseServerArgs } from "./src/config/mod.ts";
 import { createLogger, type Logger } from "./src/log/mod.ts";
 import type { Notice } from "./src/config/mod.ts";
-import { runMember } from "./src/embed/run.ts";
+import { runEtcd } from "./src/embed/mod.ts";
 import { runGatewayCommand } from "./src/gateway/mod.ts";
 import { runDiscoveryService } from "./src/discovery/mod.ts";
 import { useSystemTrustStore } from "./src/tls/mod.ts";
@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
         outputs: config.logOutputs,
       });
       writeNotices(log, outcome.notices);
-      return await runMember(config, log);
+      return await runEtcd(config, log);
     }
   }
 }

@@ -72,6 +72,15 @@ export async function resolveInitialCluster(
         name: config.name,
         advertisePeerUrls: peerURLs,
       });
+      for (const e of srv.entries) {
+        // etcd names the server service here whichever record set the entry came from.
+        log.notice({
+          pkg: "embed",
+          text: `got bootstrap from DNS for etcd-server at ${e.name}=${e.url}`,
+          msg: "got bootstrap from DNS for etcd-server",
+          fields: { node: `${e.name}=${e.url}` },
+        });
+      }
       if (srv.warning) {
         log.warn({
           pkg: "etcdmain",

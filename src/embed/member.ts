@@ -15,6 +15,7 @@ import {
   restartMember,
 } from "../server/mod.ts";
 import { fetchClusterFromPeers, type PeerClientTLS } from "../peer/mod.ts";
+import { advertisedAsListed } from "./advertised_urls.ts";
 import { resolveInitialCluster } from "./initial_cluster.ts";
 
 /** etcd waits this long for each peer when joining a running cluster. */
@@ -83,7 +84,7 @@ export async function openMember(
         fields: { "wal-dir": paths.walDir },
       });
     }
-    return await restartMember(paths, timing, log);
+    return await restartMember(paths, timing, log, config.forceNewCluster);
   }
   const peerURLs = config.initialAdvertisePeerUrls.map(String);
 
@@ -134,7 +135,7 @@ export async function openMember(
   const cluster = checkInitialCluster(
     "etcd-ts",
     config.name,
-    peerURLs,
+    await advertisedAsListed(config.name, peerURLs, initial.members),
     initial.members,
     initial.token,
   );

@@ -18,19 +18,26 @@ import { openClientListeners } from "./client_listeners.ts";
 import { ClusterFullError, ReportedFailure } from "./initial_cluster.ts";
 import { conflictMessage, openMember } from "./member.ts";
 import { openPeering } from "./peers.ts";
+import { reraise, type StopSignal, waitForSignal } from "./signals.ts";
+import { discoveryFull } from "./proxy.ts";
 import { loadPeerTLS } from "./peer_tls.ts";
 
 /** etcd's default backend quota (--quota-backend-bytes 0): 2 GiB. */
 const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
 
-function logBanner(config: Config, log: Logger, dataDir: string): void {
-  const i = (text: string, pkg = "etcdmain") => log.info({ pkg, text });
+/** etcdmain's first lines, printed by members and proxies alike. */
+export function logVersionBanner(log: Logger): void {
+  const i = (text: string) => log.info({ pkg: "etcdmain", text });
   i(`etcd Version: ${ETCD_VERSION}`);
   i(`etcd-ts Version: ${VERSION}`);
   i(`Deno Version: ${Deno.version.deno}`);
   i(`Go OS/Arch: ${Deno.build.os}/${Deno.build.arch}`);
   const cpus = navigator.hardwareConcurrency;
   i(`setting maximum number of CPUs to ${cpus}, total number of available CPUs is ${cpus}`);
+}
+
+function logMemberConfig(config: Config, log: Logger, dataDir: string): void {
+  const i = (text: string, pkg = "etcdmain") => log.info({ pkg, text });
   i(`name = ${config.name}`, "embed");
   i(`data dir = ${dataDir}`, "embed");
   i(`member dir = ${dataDir}/member`, "embed");
@@ -42,7 +49,7 @@ function logBanner(config: Config, log: Logger, dataDir: string): void {
 
 /** Runs the member until a signal stops it; returns the exit code for start-up failures. */
 export async function runMember(config: Config, log: Logger): Promise<number> {
-  logBanner(config, log, config.dataDir);
+  logMemberConfig(config, log, config.dataDir);
   const fatal = (text: string): never =>
     log.fatal({ pkg: "etcdmain", text, msg: "discovery failed", fields: { error: text } });
 
@@ -85,6 +92,8 @@ export async function runMember(config: Config, log: Logger): Promise<number> {
     strictReconfigCheck: config.strictReconfigCheck,
     maxTxnOps: config.maxTxnOps,
     maxRequestBytes: config.maxRequestBytes,
+    authTokenTtl: config.authTokenTtl,
+    clientCertAuth: config.clientTLS.clientCertAuth,
     quotaBackendBytes: config.quotaBackendBytes === 0
       ? DEFAULT_QUOTA_BYTES
       : config.quotaBackendBytes,
@@ -122,39 +131,4 @@ export async function runMember(config: Config, log: Logger): Promise<number> {
   await peering.close();
   // A removed member exits normally, as etcd does; a signal is re-raised.
   return reason === "removed" ? 0 : reraise(reason);
-}
-
-type StopSignal = "SIGTERM" | "SIGINT";
-
-/** Waits for SIGTERM or SIGINT and stops listening for them, so a re-raise takes effect. */
-function waitForSignal(log: Logger): Promise<StopSignal> {
-  return new Promise((resolve) => {
-    const listeners = new Map<StopSignal, () => void>();
-    for (const sig of ["SIGTERM", "SIGINT"] as const) {
-      listeners.set(sig, () => {
-        for (const [s, l] of listeners) Deno.removeSignalListener(s, l);
-        const name = sig === "SIGTERM" ? "terminated" : "interrupt";
-        log.notice({
-          pkg: "etcdmain",
-          text: `received ${name} signal, shutting down...`,
-          msg: "received signal; shutting down",
-          fields: { signal: name },
-        });
-        resolve(sig);
-      });
-      Deno.addSignalListener(sig, listeners.get(sig)!);
-    }
-  });
-}
-
-/**
- * etcd exits "killed by the signal" after a clean shutdown (shell status 143/130), or 0 as
- * PID 1. The re-raised signal's default action ends the process; the exit code is the fallback
- * should the runtime keep the signal handled.
- */
-async function reraise(signal: StopSignal): Promise<number> {
-  if (Deno.pid === 1) return 0;
-  Deno.kill(Deno.pid, signal);
-  await new Promise((r) => setTimeout(r, 100));
-  return signal === "SIGTERM" ? 143 : 130;
 }

@@ -4,15 +4,10 @@
 import http from "node:http";
 import https from "node:https";
 import type net from "node:net";
+import type tls from "node:tls";
 
-/** Client TLS towards https members (etcd uses the peer TLS settings for both). */
-export interface UpstreamTLS {
-  ca?: string | string[];
-  cert?: string;
-  key?: string;
-  /** false = --peer-insecure-skip-tls-verify style; default true. */
-  rejectUnauthorized?: boolean;
-}
+/** Client TLS towards https members: the peer TLS settings, as etcd uses them for both. */
+export type UpstreamTLS = Pick<tls.ConnectionOptions, "ca" | "cert" | "key" | "rejectUnauthorized">;
 
 export interface TransportOptions {
   dialTimeoutMs: number;

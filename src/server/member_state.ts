@@ -3,7 +3,18 @@
 // backend and ignores every --initial-cluster* flag, as etcd does.
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
-import { type ConfState, MemoryStorage, type RaftLogger, RawNode } from "../raft/mod.ts";
+import {
+  ConfChangeType,
+  type ConfState,
+  decodeConfChange,
+  encodeConfChange,
+  type Entry,
+  EntryType,
+  type HardState,
+  MemoryStorage,
+  type RaftLogger,
+  RawNode,
+} from "../raft/mod.ts";
 import {
   createWal,
   type DataDirLock,
@@ -210,11 +221,54 @@ export async function joinMember(
   };
 }
 
+/**
+ * --force-new-cluster (etcd's restartAsStandaloneNode): entries that were never committed are
+ * dropped, and committed RemoveNode entries for every other voter and learner are appended, so
+ * this member restarts as a one-member cluster that keeps all of its data.
+ */
+async function forceStandalone(
+  opened: { wal: Wal; hardState: HardState; entries: Entry[] },
+  self: bigint,
+  membership: Membership,
+  snapConf: ConfState | undefined,
+): Promise<{ hardState: HardState; entries: Entry[] }> {
+  const committed = opened.entries.filter((e) => e.index <= opened.hardState.commit);
+  const ids = new Set<bigint>([
+    ...membership.list().map((m) => m.id),
+    ...(snapConf?.voters ?? []),
+    ...(snapConf?.learners ?? []),
+  ]);
+  for (const e of committed) {
+    if (e.type !== EntryType.ConfChange) continue;
+    const cc = decodeConfChange(e.data);
+    if (cc.type === ConfChangeType.RemoveNode) ids.delete(cc.nodeId);
+    else ids.add(cc.nodeId);
+  }
+  ids.delete(self);
+  let index = opened.hardState.commit;
+  const term = opened.hardState.term;
+  const removals: Entry[] = [...ids].map((nodeId) => ({
+    type: EntryType.ConfChange,
+    term,
+    index: ++index,
+    data: encodeConfChange({
+      id: 0,
+      type: ConfChangeType.RemoveNode,
+      nodeId,
+      context: new Uint8Array(),
+    }),
+  }));
+  const hardState = { ...opened.hardState, commit: index };
+  await opened.wal.save(hardState, removals, true);
+  return { hardState, entries: [...committed, ...removals] };
+}
+
 /** Restarts an initialized member from its newest snapshot, its log and its backend. */
 export async function restartMember(
   paths: MemberPaths,
   timing: RaftTiming,
   log: Logger,
+  forceNewCluster = false,
 ): Promise<MemberState> {
   log.info({
     pkg: "etcdmain",
@@ -230,11 +284,26 @@ export async function restartMember(
   const opened = await openWal(paths.walDir, from);
   if (opened.repaired) log.warn({ pkg: "wal", text: opened.repaired.message });
   const { memberId, clusterId } = decodeMetadata(opened.metadata);
+  const membership = common.backend.loadMembership() ?? new Membership(clusterId);
+  let { hardState, entries } = opened;
+  if (forceNewCluster) {
+    ({ hardState, entries } = await forceStandalone(
+      opened,
+      memberId,
+      membership,
+      snapshot?.metadata.confState,
+    ));
+    log.info({
+      pkg: "etcdserver",
+      text: `forcing restart of member ${formatId(memberId)} in cluster ${
+        formatId(clusterId)
+      } at commit index ${hardState.commit}`,
+    });
+  }
   const storage = new MemoryStorage();
   if (snapshot) storage.applySnapshot(snapshot);
-  storage.setHardState(opened.hardState);
-  storage.append(opened.entries);
-  const membership = common.backend.loadMembership() ?? new Membership(clusterId);
+  storage.setHardState(hardState);
+  storage.append(entries);
   const node = newRawNode(memberId, storage, timing, log, snapshot?.metadata.index ?? 0);
   reloadLeases(common.lessor, common.backend);
   log.info({

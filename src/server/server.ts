@@ -22,6 +22,7 @@ import type { LeaderClient } from "./forward.ts";
 import { createWatcherHub, type WatcherHub } from "../mvcc/mod.ts";
 import type { ConfChange } from "../raft/mod.ts";
 import { serverMetrics } from "../metrics/mod.ts";
+import { type AuthInfo, AuthStore } from "../auth/mod.ts";
 
 /** Proposals waiting for apply beyond this many committed-but-unapplied entries are refused. */
 const MAX_GAP_BETWEEN_APPLY_AND_COMMIT = 5000;
@@ -39,6 +40,10 @@ export interface ServerOptions {
   maxRequestBytes: number;
   /** Backend size that raises the NOSPACE alarm; 0 or less disables the quota. */
   quotaBackendBytes: number;
+  /** --auth-token-ttl in seconds (300 if unset). */
+  authTokenTtl?: number;
+  /** --client-cert-auth: a verified client certificate's CN is the user when auth is on. */
+  clientCertAuth?: boolean;
   /** Injected for tests; Date.now otherwise. */
   now?: () => number;
 }
@@ -63,6 +68,7 @@ export class EtcdServer {
   readonly hub: WatcherHub;
   readonly cluster: ClusterApi;
   readonly maintenance: Maintenance;
+  readonly auth: AuthStore;
   /** How requests only the leader answers reach it from here; set when peers are wired. */
   leaderClient?: LeaderClient;
   readonly #wait = new Wait<ApplyResult>();
@@ -78,6 +84,7 @@ export class EtcdServer {
   #timers: ReturnType<typeof setInterval>[] = [];
   readonly #membershipListeners: (() => void)[] = [];
   readonly #removedListeners: (() => void)[] = [];
+  #leaderWaiters: { target: bigint; resolve(): void }[] = [];
 
   constructor(opts: ServerOptions, transport: Transport) {
     this.#opts = opts;
@@ -92,6 +99,11 @@ export class EtcdServer {
         this.driver.kick();
       },
       appliedIndex: () => this.applier.appliedIndex,
+    });
+    this.auth = new AuthStore(() => this.backend.aux, {
+      tokenTtlMs: (opts.authTokenTtl ?? 300) * 1000,
+      clientCertAuth: opts.clientCertAuth ?? false,
+      now: () => this.now(),
     });
     this.applier = new Applier(this, this.#wait);
     this.kv = new KvApi(this, opts);
@@ -213,13 +225,21 @@ export class EtcdServer {
     };
   }
 
-  /** Proposes a request and resolves with its apply result, or etcd's error. */
-  async propose(kind: RequestKind, body: unknown, signal?: AbortSignal): Promise<ApplyResult> {
+  /**
+   * Proposes a request and resolves with its apply result, or etcd's error. A client's request
+   * carries its `auth` identity so that the apply path can check it where it lands in the log.
+   */
+  async propose(
+    kind: RequestKind,
+    body: unknown,
+    signal?: AbortSignal,
+    auth?: AuthInfo,
+  ): Promise<ApplyResult> {
     if (this.#stopped) throw Errors.stopped();
     if (this.#commit - this.applier.appliedIndex > MAX_GAP_BETWEEN_APPLY_AND_COMMIT) {
       throw Errors.tooManyRequests();
     }
-    const request: InternalRequest = { kind, id: this.#ids.next(), body };
+    const request: InternalRequest = { kind, id: this.#ids.next(), body, auth };
     const data = encodeRequest(request);
     const result = this.#wait.register(request.id);
     const timer = setTimeout(
@@ -258,8 +278,9 @@ export class EtcdServer {
     }
   }
 
+  // etcd 3.4 answers a request that outlived its deadline without a leader the same way.
   #timeoutError(): EtcdError {
-    return this.#leader === 0n ? Errors.timeoutDueToLeaderFail() : Errors.timeout();
+    return Errors.timeout();
   }
 
   /** Proposes a membership change; resolves once `applied` (the apply path's signal) does. */
@@ -281,14 +302,42 @@ export class EtcdServer {
     }
   }
 
+  // A leader of several voters hands over before it goes, so the cluster does not wait an
+  // election timeout for a new one (etcd's TransferLeadership on shutdown).
+  async #handOverLeadership(): Promise<void> {
+    if (!this.isLeader) return;
+    const status = this.node.status();
+    const candidates = status.config.voters.filter((id) => id !== this.memberId);
+    if (candidates.length === 0) return;
+    const target = candidates.reduce((best, id) =>
+      (status.progress.get(id)?.match ?? 0) > (status.progress.get(best)?.match ?? 0) ? id : best
+    );
+    this.log.info({
+      pkg: "etcdserver",
+      text: `${formatId(this.memberId)} starts leadership transfer from ${
+        formatId(this.memberId)
+      } to ${formatId(target)}`,
+    });
+    try {
+      await this.transferLeadership(target, this.#opts.electionMs * 2);
+    } catch {
+      this.log.warn({ pkg: "etcdserver", text: "leadership transfer failed; stopping anyway" });
+    }
+  }
+
   /** Hands leadership to `target` and waits until it has taken over. */
-  async transferLeadership(target: bigint): Promise<void> {
+  async transferLeadership(target: bigint, timeoutMs = this.requestTimeoutMs): Promise<void> {
+    const taken = new Promise<void>((resolve) => this.#leaderWaiters.push({ target, resolve }));
     this.node.transferLeader(target);
     this.driver.kick();
-    const deadline = this.now() + this.requestTimeoutMs;
-    while (this.#leader !== target) {
-      if (this.now() > deadline || this.#stopped) throw Errors.timeout();
-      await new Promise((r) => setTimeout(r, this.#opts.heartbeatMs));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Errors.timeout()), timeoutMs);
+    });
+    try {
+      await Promise.race([taken, timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -340,6 +389,9 @@ export class EtcdServer {
       if (lead !== 0n) this.#leaderChanges++;
       this.#leader = lead;
       this.reads.retry();
+      const done = this.#leaderWaiters.filter((w) => w.target === lead);
+      this.#leaderWaiters = this.#leaderWaiters.filter((w) => w.target !== lead);
+      done.forEach((w) => w.resolve());
     }
     const isLeader = raftState === StateType.Leader;
     if (isLeader && !wasLeader) {
@@ -441,6 +493,7 @@ export class EtcdServer {
 
   async stop(): Promise<void> {
     if (this.#stopped) return;
+    await this.#handOverLeadership();
     this.#stopped = true;
     this.#timers.forEach((t) => clearInterval(t));
     await this.driver.stop();

@@ -1,0 +1,60 @@
+// etcd's v2 proxy mode: a process that forwards v2 client requests to the cluster's members
+// (--proxy on|readonly, or --discovery finding the cluster full with --discovery-fallback proxy).
+import type { Config } from "../config/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { peerURLsFromCluster, ProxyStartError, runV2Proxy } from "../proxy/mod.ts";
+import { loadClientTLS, loadServerTLS } from "../tls/mod.ts";
+import type { ClusterFullError } from "./initial_cluster.ts";
+import { reraise, waitForSignal } from "./signals.ts";
+
+async function proxyTLS(config: Config) {
+  const client = config.clientTLS;
+  const peer = config.peerTLS;
+  const https = config.listenClientUrls.some((u) => u.protocol === "https:");
+  return {
+    tls: https && client.certFile
+      ? await loadServerTLS(client, { port: "client", cipherSuites: config.cipherSuites })
+      : undefined,
+    peerTLS: peer.certFile || peer.trustedCAFile ? await loadClientTLS(peer) : undefined,
+  };
+}
+
+/** Runs the v2 proxy until a signal stops it. */
+export async function runProxy(config: Config, log: Logger, peerURLs?: string[]): Promise<number> {
+  let proxy;
+  try {
+    proxy = await runV2Proxy({
+      config,
+      log,
+      peerURLs,
+      readonly: config.proxy === "readonly",
+      ...await proxyTLS(config),
+    });
+  } catch (err) {
+    if (!(err instanceof ProxyStartError) && !(err instanceof Error)) throw err;
+    const text = (err as Error).message;
+    return log.fatal({ pkg: "etcdmain", text, msg: "discovery failed", fields: { error: text } });
+  }
+  const signal = await waitForSignal(log);
+  await proxy.close();
+  return await reraise(signal);
+}
+
+/** Discovery found the cluster full: become a proxy to it, or exit, per --discovery-fallback. */
+export async function discoveryFull(
+  config: Config,
+  log: Logger,
+  err: ClusterFullError,
+): Promise<number> {
+  if (config.discoveryFallback !== "proxy") {
+    const text = `failed to join discovery cluster (${err.message})`;
+    return log.fatal({ pkg: "etcdmain", text, msg: "discovery failed", fields: { error: text } });
+  }
+  log.notice({
+    pkg: "etcdmain",
+    text: "discovery cluster full, falling back to proxy",
+    msg: "discovery cluster is full, falling back to proxy",
+    fields: { "fallback-proxy": "proxy", error: err.message },
+  });
+  return await runProxy(config, log, peerURLsFromCluster(err.cluster));
+}
