@@ -188,7 +188,10 @@ export function createSecureServer(
         if (!sock.destroyed) opts.onSecure(sock);
         return;
       }
-      const leaf = presentedChain(sock)[0];
+      // Go keeps the client's certificates (and etcd logs their names) only once the chain
+      // was verified: an untrusted or expired certificate is logged without them.
+      const verified = !policy.requireClientCert || sock.authorized;
+      const leaf = verified ? presentedChain(sock)[0] : undefined;
       const names = leaf ? certNames(leaf) : undefined;
       reject(raw, {
         error,

@@ -98,11 +98,11 @@ Deno.test("secure server: client-port mTLS with curl (valid, none, untrusted, ex
       ],
       [
         withCert("client-untrusted.pem"),
-        /\(error "tls: failed to verify client certificate: x509: certificate signed by unknown authority", ServerName "", IPAddresses \["127\.0\.0\.1"\], DNSNames \[\]\)$/,
+        /\(error "tls: failed to verify client certificate: x509: certificate signed by unknown authority", ServerName ""\)$/,
       ],
       [
         withCert("client-expired.pem"),
-        /\(error "tls: failed to verify client certificate: x509: certificate has expired or is not yet valid: current time \S+ is after 2020-01-02T00:00:00Z", ServerName "", IPAddresses \["127\.0\.0\.1"\], DNSNames \[\]\)$/,
+        /\(error "tls: failed to verify client certificate: x509: certificate has expired or is not yet valid: current time \S+ is after 2020-01-02T00:00:00Z", ServerName ""\)$/,
       ],
       [
         ["http://" + srv.url.slice("https://".length)],
