@@ -302,6 +302,15 @@ export function createWatcherHub(
         if (w.progressNotify) armProgress(s);
       },
 
+      refuse(cancelReason: string) {
+        if (s.closed) return;
+        const cur = store.currentRevision();
+        control(
+          s,
+          response(INVALID_WATCH_ID, cur, { created: true, canceled: true, cancelReason }),
+        );
+      },
+
       cancel(watchId: number) {
         const w = s.watchers.get(watchId);
         if (s.closed || !w) return;

@@ -83,6 +83,8 @@ export type WatchSend = (resp: WatchResponse) => Promise<void> | void;
 
 export interface WatchStream {
   create(req: WatchCreateRequest): void;
+  /** Answers a create request the caller turned down: created and canceled, with the reason. */
+  refuse(cancelReason: string): void;
   cancel(watchId: number): void;
   progress(): void;
   close(): void;

@@ -19,6 +19,7 @@ import type { Wait } from "./wait.ts";
 import { applyKv } from "./kv.ts";
 import { applyV2 } from "./v2.ts";
 import { diskMetrics } from "../metrics/mod.ts";
+import { applyAuthEntry, authorizeApplied } from "./auth.ts";
 import type { EtcdServer } from "./server.ts";
 
 export interface ApplyResult {
@@ -50,7 +51,7 @@ export class Applier {
       } else if (e.data.length === 0) {
         this.#applyLeaderNoop(e);
       } else if (!alreadyApplied) {
-        this.#applyRequest(decodeRequest(e.data));
+        this.#applyRequest(decodeRequest(e.data), e.index);
       }
       if (!alreadyApplied) store.setConsistentIndex(e.index);
       this.appliedIndex = e.index;
@@ -68,10 +69,11 @@ export class Applier {
     if (s.isLeader && e.term === s.term) s.state.lessor.promote(s.electionMs);
   }
 
-  #applyRequest(r: InternalRequest): void {
+  #applyRequest(r: InternalRequest, index: number): void {
     let result: ApplyResult;
     try {
-      result = this.#dispatch(r);
+      authorizeApplied(this.server, r);
+      result = this.#dispatch(r, index);
     } catch (err) {
       if (!(err instanceof EtcdError)) throw err;
       result = { error: err };
@@ -79,7 +81,7 @@ export class Applier {
     if (r.id !== 0n) this.wait.trigger(r.id, result);
   }
 
-  #dispatch(r: InternalRequest): ApplyResult {
+  #dispatch(r: InternalRequest, index: number): ApplyResult {
     const s = this.server;
     switch (r.kind) {
       case "put":
@@ -105,6 +107,8 @@ export class Applier {
       }
       case "v2":
         return applyV2(s, r.body);
+      case "auth":
+        return applyAuthEntry(s, r, index);
     }
   }
 
@@ -201,6 +205,7 @@ export class Applier {
     this.server.backend.restore(snap.data);
     this.server.state.membership = this.server.backend.loadMembership()!;
     reloadLeases(this.server.state.lessor, this.server.backend);
+    this.server.auth.reload();
     this.server.hub.resync();
     this.server.state.confState = snap.metadata.confState;
     this.server.state.snapshotIndex = index;

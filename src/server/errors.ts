@@ -87,5 +87,23 @@ export const Errors = {
   corrupt: () => e(GrpcCode.DataLoss, "etcdserver: corrupt cluster"),
   permissionDenied: () => e(GrpcCode.PermissionDenied, "etcdserver: permission denied"),
   authNotEnabled: () => e(GrpcCode.FailedPrecondition, "etcdserver: authentication is not enabled"),
+  rootUserNotExist: () => e(GrpcCode.FailedPrecondition, "etcdserver: root user does not exist"),
+  rootRoleNotExist: () =>
+    e(GrpcCode.FailedPrecondition, "etcdserver: root user does not have root role"),
+  userAlreadyExist: () => e(GrpcCode.FailedPrecondition, "etcdserver: user name already exists"),
+  userEmpty: () => e(GrpcCode.InvalidArgument, "etcdserver: user name is empty"),
+  userNotFound: () => e(GrpcCode.FailedPrecondition, "etcdserver: user name not found"),
+  roleAlreadyExist: () => e(GrpcCode.FailedPrecondition, "etcdserver: role name already exists"),
+  roleNotFound: () => e(GrpcCode.FailedPrecondition, "etcdserver: role name not found"),
+  roleEmpty: () => e(GrpcCode.InvalidArgument, "etcdserver: role name is empty"),
+  authFailed: () =>
+    e(GrpcCode.InvalidArgument, "etcdserver: authentication failed, invalid user ID or password"),
+  roleNotGranted: () =>
+    e(GrpcCode.FailedPrecondition, "etcdserver: role is not granted to the user"),
+  permissionNotGranted: () =>
+    e(GrpcCode.FailedPrecondition, "etcdserver: permission is not granted to the role"),
+  invalidAuthToken: () => e(GrpcCode.Unauthenticated, "etcdserver: invalid auth token"),
+  invalidAuthMgmt: () => e(GrpcCode.InvalidArgument, "etcdserver: invalid auth management"),
+  authOldRevision: () => e(GrpcCode.InvalidArgument, "etcdserver: revision of auth store is old"),
   watchCanceled: () => e(GrpcCode.Canceled, "etcdserver: watch canceled"),
 };

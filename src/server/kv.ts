@@ -24,6 +24,15 @@ import type { ApplyResult } from "./apply.ts";
 import { Errors } from "./errors.ts";
 import type { InternalRequest, RequestKind } from "./request.ts";
 import type { EtcdServer, ServerOptions } from "./server.ts";
+import {
+  type AuthInfo,
+  checkDeleteRange,
+  checkPut,
+  checkRange,
+  checkTxn,
+  NO_AUTH,
+} from "../auth/mod.ts";
+import { leaseKeysOf } from "./auth.ts";
 
 type Limits = Pick<ServerOptions, "maxTxnOps" | "quotaBackendBytes">;
 
@@ -63,26 +72,30 @@ export class KvApi {
     };
   }
 
-  async range(req: RangeRequest) {
+  async range(req: RangeRequest, ai: AuthInfo = NO_AUTH) {
     validateRange(req);
     if (!req.serializable) await this.s.linearizableRead();
+    checkRange(this.s.auth, ai, req);
     const res = applyRange(this.applyContext, req);
     return { ...res, header: this.s.header(res.header.revision) };
   }
 
-  put(req: PutRequest) {
+  put(req: PutRequest, ai: AuthInfo = NO_AUTH) {
     validatePut(req);
+    checkPut(this.s.auth, ai, req, leaseKeysOf(this.s));
     this.#checkQuota();
-    return this.#write("put", req);
+    return this.#write("put", req, ai);
   }
 
-  deleteRange(req: DeleteRangeRequest) {
+  deleteRange(req: DeleteRangeRequest, ai: AuthInfo = NO_AUTH) {
     validateDeleteRange(req);
-    return this.#write("deleteRange", req);
+    checkDeleteRange(this.s.auth, ai, req);
+    return this.#write("deleteRange", req, ai);
   }
 
-  async txn(req: TxnRequest) {
+  async txn(req: TxnRequest, ai: AuthInfo = NO_AUTH) {
     validateTxn(req, this.limits.maxTxnOps);
+    checkTxn(this.s.auth, ai, req, leaseKeysOf(this.s));
     if (isReadOnly(req.success) && isReadOnly(req.failure)) {
       if (!readsSerializably(req.success) || !readsSerializably(req.failure)) {
         await this.s.linearizableRead();
@@ -91,7 +104,7 @@ export class KvApi {
       return { ...res, header: this.s.header(res.header.revision) };
     }
     this.#checkQuota();
-    return await this.#write("txn", req);
+    return await this.#write("txn", req, ai);
   }
 
   async compact(req: CompactionRequest) {
@@ -100,13 +113,13 @@ export class KvApi {
     return { header: this.s.header(res.response.header.revision) };
   }
 
-  async #write(kind: RequestKind, body: unknown) {
-    const res = await this.#propose(kind, body);
+  async #write(kind: RequestKind, body: unknown, ai: AuthInfo) {
+    const res = await this.#propose(kind, body, ai);
     return { ...res.response, header: this.s.header(res.response.header.revision) };
   }
 
-  async #propose(kind: RequestKind, body: unknown): Promise<ApplyResult> {
-    const res = await this.s.propose(kind, body);
+  async #propose(kind: RequestKind, body: unknown, ai?: AuthInfo): Promise<ApplyResult> {
+    const res = await this.s.propose(kind, body, undefined, ai);
     if (res.error) throw res.error;
     return res;
   }

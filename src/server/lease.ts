@@ -4,6 +4,8 @@ import { MAX_LEASE_TTL, newLeaseId } from "../lease/mod.ts";
 import { Errors } from "./errors.ts";
 import { forwardToLeader, isError } from "./forward.ts";
 import type { EtcdServer } from "./server.ts";
+import { type AuthInfo, checkLeaseRevoke, NO_AUTH } from "../auth/mod.ts";
+import { leaseKeysOf } from "./auth.ts";
 
 /** How long the leader waits to apply what it committed before answering a follower (etcd). */
 const APPLY_WAIT_MS = 1000;
@@ -19,8 +21,9 @@ export class LeaseApi {
     return { header: this.s.header(), ID: res.response.ID, TTL: res.response.TTL, error: "" };
   }
 
-  async revoke(ID: bigint) {
-    const res = await this.s.propose("leaseRevoke", { ID });
+  async revoke(ID: bigint, ai: AuthInfo = NO_AUTH) {
+    checkLeaseRevoke(this.s.auth, ai, ID, leaseKeysOf(this.s));
+    const res = await this.s.propose("leaseRevoke", { ID }, undefined, ai);
     if (res.error) throw res.error;
     return { header: this.s.header(res.response.header.revision) };
   }

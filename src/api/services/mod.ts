@@ -9,6 +9,7 @@ import { addClusterService } from "./cluster.ts";
 import { addMaintenanceService } from "./maintenance.ts";
 import { addLeaseService } from "./lease.ts";
 import { addWatchService } from "./watch.ts";
+import { addAuthService } from "./auth.ts";
 import { addGatewayRoutes } from "../gateway/mod.ts";
 import { addV2Routes } from "../v2/mod.ts";
 import { V2Api } from "../../server/mod.ts";
@@ -22,6 +23,7 @@ export function registerServices(grpc: GrpcServer, server: EtcdServer, config: C
   addMaintenanceService(grpc, server);
   addLeaseService(grpc, server);
   addWatchService(grpc, server);
+  addAuthService(grpc, server, config.bcryptCost);
 }
 
 /** How long /health waits for a linearizable read before calling the member unhealthy. */

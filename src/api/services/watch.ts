@@ -3,6 +3,11 @@
 import type { GrpcServer } from "../grpc/mod.ts";
 import type { Event } from "../proto/mod.ts";
 import type { EtcdServer } from "../../server/mod.ts";
+import { watchPermitted } from "../../auth/mod.ts";
+
+// etcd 3.4 puts the gRPC error's whole text in the cancel reason.
+const PERMISSION_DENIED_REASON = "rpc error: code = PermissionDenied desc = " +
+  "etcdserver: permission denied";
 
 export function addWatchService(grpc: GrpcServer, server: EtcdServer): void {
   grpc.addService("etcdserverpb.Watch", {
@@ -29,8 +34,14 @@ export function addWatchService(grpc: GrpcServer, server: EtcdServer): void {
       );
       try {
         for await (const req of requests) {
-          if (req.createRequest) stream.create(req.createRequest);
-          else if (req.cancelRequest) stream.cancel(req.cancelRequest.watchId);
+          if (req.createRequest) {
+            // A watch its user may not read is created and canceled at once, as etcd does.
+            if (watchPermitted(server.auth, ctx, req.createRequest)) {
+              stream.create(req.createRequest);
+            } else {
+              stream.refuse(PERMISSION_DENIED_REASON);
+            }
+          } else if (req.cancelRequest) stream.cancel(req.cancelRequest.watchId);
           else if (req.progressRequest) stream.progress();
         }
         await ended;

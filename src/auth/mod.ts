@@ -1,0 +1,31 @@
+// etcd's auth: the auth store (users, roles, permissions, enabled flag, revision) applied from
+// the log, simple tokens, passwords, and the permission checks of client requests.
+export {
+  type AuthInfo,
+  AuthStore,
+  type AuthStoreOptions,
+  NO_AUTH,
+  type Role,
+  ROOT_ROLE,
+  ROOT_USER,
+  type User,
+} from "./store.ts";
+export { applyAuth, type AuthApplyResult, type AuthRequest, toBase64 } from "./apply.ts";
+export {
+  type AppliedRequest,
+  authInfoOf,
+  type CallIdentity,
+  checkAdmin,
+  checkApplied,
+  checkDeleteRange,
+  checkLeaseRevoke,
+  checkMaintenanceAdmin,
+  checkPut,
+  checkRange,
+  checkTxn,
+  type LeaseKeys,
+  watchPermitted,
+} from "./check.ts";
+export { checkPassword, hashPassword, MAX_BCRYPT_COST, MIN_BCRYPT_COST } from "./password.ts";
+export { newTokenPrefix, SimpleTokens } from "./tokens.ts";
+export { type Permission, PermType, RangeSet } from "./perms.ts";

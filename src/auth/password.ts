@@ -1,0 +1,42 @@
+// Passwords are stored as bcrypt hashes, as etcd stores them (so a hash is checked the same way
+// by either). The proposing member hashes before proposing (etcd 3.5's order): applying a
+// UserAdd is then cheap and every member stores the very same hash. bcryptjs works in slices
+// between timers, so hashing does not stall the member's event loop.
+import bcrypt from "bcryptjs";
+import { Errors } from "../server/errors.ts";
+
+/** etcd's bounds for --bcrypt-cost (Go's bcrypt.MinCost and MaxCost). */
+export const MIN_BCRYPT_COST = 4;
+export const MAX_BCRYPT_COST = 31;
+
+export function hashPassword(password: string, cost: number): Promise<string> {
+  return bcrypt.hash(password, cost);
+}
+
+export async function passwordMatches(password: string, hash: string): Promise<boolean> {
+  if (hash === "") return false;
+  try {
+    return await bcrypt.compare(password, hash);
+  } catch {
+    // A malformed stored hash matches nothing.
+    return false;
+  }
+}
+
+/** A user's name and password match ones the store holds: the revision they were checked at. */
+export async function checkPassword(
+  store: {
+    enabled: boolean;
+    revision: number;
+    user(name: string): { password: string; noPassword: boolean } | undefined;
+  },
+  name: string,
+  password: string,
+): Promise<number> {
+  if (!store.enabled) throw Errors.authNotEnabled();
+  const revision = store.revision;
+  const user = store.user(name);
+  if (!user || user.noPassword) throw Errors.authFailed();
+  if (!(await passwordMatches(password, user.password))) throw Errors.authFailed();
+  return revision;
+}

@@ -1,0 +1,319 @@
+// The auth store: users, roles, their key permissions, the enabled flag and the auth revision.
+// It changes only by applying committed entries (every member the same way, in log order) and
+// keeps everything in the backend's aux buckets, so it commits atomically with the consistent
+// index. Reads are served from memory; the cache of merged permissions is dropped on change.
+import { Buffer } from "node:buffer";
+import type { AuxBuckets } from "../mvcc/mod.ts";
+import { Errors } from "../server/errors.ts";
+import {
+  bytesEqual,
+  compareBytes,
+  grantsRead,
+  grantsWrite,
+  type Permission,
+  RangeSet,
+} from "./perms.ts";
+import { SimpleTokens } from "./tokens.ts";
+
+export const ROOT_USER = "root";
+export const ROOT_ROLE = "root";
+
+export interface User {
+  name: string;
+  /** bcrypt hash; empty for a user added with no password. */
+  password: string;
+  /** Sorted, as etcd keeps them. */
+  roles: string[];
+  noPassword: boolean;
+}
+
+export interface Role {
+  name: string;
+  keyPermission: Permission[];
+}
+
+/** Who a request runs as, and the auth revision it was checked at (0: nobody). */
+export interface AuthInfo {
+  username: string;
+  revision: number;
+}
+
+export const NO_AUTH: AuthInfo = Object.freeze({ username: "", revision: 0 });
+
+export interface AuthStoreOptions {
+  /** --auth-token-ttl in milliseconds. */
+  tokenTtlMs: number;
+  /** --client-cert-auth: a verified client certificate's CN names the user. */
+  clientCertAuth: boolean;
+  now?: () => number;
+}
+
+const META = "auth";
+const USERS = "authUsers";
+const ROLES = "authRoles";
+
+interface RoleJSON {
+  name: string;
+  keyPermission: { permType: number; key: string; rangeEnd: string }[];
+}
+
+const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
+const unb64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+const json = (v: unknown) => utf8.encode(JSON.stringify(v));
+const parse = <T>(b: Uint8Array): T => JSON.parse(fromUtf8.decode(b)) as T;
+
+function roleToJSON(r: Role): RoleJSON {
+  return {
+    name: r.name,
+    keyPermission: r.keyPermission.map((p) => ({
+      permType: p.permType,
+      key: b64(p.key),
+      rangeEnd: b64(p.rangeEnd),
+    })),
+  };
+}
+
+function roleFromJSON(j: RoleJSON): Role {
+  return {
+    name: j.name,
+    keyPermission: j.keyPermission.map((p) => ({
+      permType: p.permType,
+      key: unb64(p.key),
+      rangeEnd: unb64(p.rangeEnd),
+    })),
+  };
+}
+
+export class AuthStore {
+  readonly tokens: SimpleTokens;
+  readonly clientCertAuth: boolean;
+  #enabled = false;
+  #revision = 1;
+  #users = new Map<string, User>();
+  #roles = new Map<string, Role>();
+  #merged = new Map<string, { read: RangeSet; write: RangeSet }>();
+
+  constructor(private readonly aux: () => AuxBuckets, opts: AuthStoreOptions) {
+    this.tokens = new SimpleTokens(opts.tokenTtlMs, opts.now);
+    this.clientCertAuth = opts.clientCertAuth;
+    this.reload();
+  }
+
+  /** Reads the whole store from the backend (at start and after a snapshot replaced it). */
+  reload(): void {
+    const aux = this.aux();
+    const enabled = aux.get(META, "enabled");
+    const revision = aux.get(META, "revision");
+    this.#enabled = enabled !== undefined && fromUtf8.decode(enabled) === "1";
+    // etcd starts a new store at revision 1: revision 0 means "no user" in permission checks.
+    this.#revision = revision ? Number(fromUtf8.decode(revision)) : 1;
+    this.#users = new Map(aux.list(USERS).map(([k, v]) => [k, parse<User>(v)]));
+    this.#roles = new Map(aux.list(ROLES).map(([k, v]) => [k, roleFromJSON(parse(v))]));
+    this.#merged.clear();
+    if (!this.#enabled) this.tokens.clear();
+  }
+
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+  get revision(): number {
+    return this.#revision;
+  }
+
+  user(name: string): User | undefined {
+    return this.#users.get(name);
+  }
+  role(name: string): Role | undefined {
+    return this.#roles.get(name);
+  }
+  userNames(): string[] {
+    return [...this.#users.keys()].sort();
+  }
+  roleNames(): string[] {
+    return [...this.#roles.keys()].sort();
+  }
+
+  hasRole(username: string, role: string): boolean {
+    return this.#users.get(username)?.roles.includes(role) ?? false;
+  }
+
+  // ---- Mutations: called only from the apply path. ----
+
+  enable(): void {
+    if (this.#enabled) return;
+    const root = this.#users.get(ROOT_USER);
+    if (!root) throw Errors.rootUserNotExist();
+    if (!root.roles.includes(ROOT_ROLE)) throw Errors.rootRoleNotExist();
+    this.#enabled = true;
+    this.aux().put(META, "enabled", utf8.encode("1"));
+    this.tokens.clear();
+  }
+
+  disable(): void {
+    if (!this.#enabled) return;
+    this.#enabled = false;
+    this.aux().put(META, "enabled", utf8.encode("0"));
+    this.#commitRevision();
+    this.tokens.clear();
+  }
+
+  userAdd(name: string, password: string, noPassword: boolean): void {
+    if (name === "") throw Errors.userEmpty();
+    if (this.#users.has(name)) throw Errors.userAlreadyExist();
+    this.#putUser({ name, password: noPassword ? "" : password, roles: [], noPassword });
+    this.#commitRevision();
+  }
+
+  userDelete(name: string): void {
+    if (this.#enabled && name === ROOT_USER) throw Errors.invalidAuthMgmt();
+    if (!this.#users.has(name)) throw Errors.userNotFound();
+    this.#users.delete(name);
+    this.aux().delete(USERS, name);
+    this.#commitRevision();
+    this.tokens.invalidateUser(name);
+  }
+
+  userChangePassword(name: string, password: string): void {
+    const user = this.#users.get(name);
+    if (!user) throw Errors.userNotFound();
+    this.#putUser({ ...user, password, noPassword: false });
+    this.#commitRevision();
+    this.tokens.invalidateUser(name);
+  }
+
+  userGrantRole(name: string, role: string): void {
+    const user = this.#users.get(name);
+    if (!user) throw Errors.userNotFound();
+    // The root role need not exist as a role to be granted (etcd 3.4).
+    if (role !== ROOT_ROLE && !this.#roles.has(role)) throw Errors.roleNotFound();
+    if (user.roles.includes(role)) return; // etcd ignores a duplicate grant
+    this.#putUser({ ...user, roles: [...user.roles, role].sort() });
+    this.#commitRevision();
+  }
+
+  userRevokeRole(name: string, role: string): void {
+    if (this.#enabled && name === ROOT_USER && role === ROOT_ROLE) throw Errors.invalidAuthMgmt();
+    const user = this.#users.get(name);
+    if (!user) throw Errors.userNotFound();
+    if (!user.roles.includes(role)) throw Errors.roleNotGranted();
+    this.#putUser({ ...user, roles: user.roles.filter((r) => r !== role) });
+    this.#commitRevision();
+  }
+
+  roleAdd(name: string): void {
+    if (name === "") throw Errors.roleEmpty();
+    if (this.#roles.has(name)) throw Errors.roleAlreadyExist();
+    this.#putRole({ name, keyPermission: [] });
+    this.#commitRevision();
+  }
+
+  roleDelete(name: string): void {
+    if (this.#enabled && name === ROOT_ROLE) throw Errors.invalidAuthMgmt();
+    if (!this.#roles.has(name)) throw Errors.roleNotFound();
+    this.#roles.delete(name);
+    this.aux().delete(ROLES, name);
+    // Users keep no dangling grants of a deleted role.
+    for (const user of this.#users.values()) {
+      if (user.roles.includes(name)) {
+        this.#putUser({ ...user, roles: user.roles.filter((r) => r !== name) });
+      }
+    }
+    this.#commitRevision();
+  }
+
+  roleGrantPermission(name: string, perm: Permission): void {
+    const role = this.#roles.get(name);
+    if (!role) throw Errors.roleNotFound();
+    const same = (p: Permission) =>
+      bytesEqual(p.key, perm.key) && bytesEqual(p.rangeEnd, perm.rangeEnd);
+    const perms = role.keyPermission.some(same)
+      // Granting the same range again replaces its type (read then write leaves write only).
+      ? role.keyPermission.map((p) => same(p) ? { ...p, permType: perm.permType } : p)
+      : [...role.keyPermission, perm].sort((a, b) =>
+        compareBytes(a.key, b.key) || compareBytes(a.rangeEnd, b.rangeEnd)
+      );
+    this.#putRole({ name, keyPermission: perms });
+    this.#commitRevision();
+  }
+
+  roleRevokePermission(name: string, key: Uint8Array, rangeEnd: Uint8Array): void {
+    const role = this.#roles.get(name);
+    if (!role) throw Errors.roleNotFound();
+    const kept = role.keyPermission.filter((p) =>
+      !(bytesEqual(p.key, key) && bytesEqual(p.rangeEnd, rangeEnd))
+    );
+    if (kept.length === role.keyPermission.length) throw Errors.permissionNotGranted();
+    this.#putRole({ name, keyPermission: kept });
+    this.#commitRevision();
+  }
+
+  #putUser(user: User): void {
+    this.#users.set(user.name, user);
+    this.aux().put(USERS, user.name, json(user));
+  }
+
+  #putRole(role: Role): void {
+    this.#roles.set(role.name, role);
+    this.aux().put(ROLES, role.name, json(roleToJSON(role)));
+  }
+
+  // Every change of who may do what moves the revision: requests checked at an older one are
+  // refused at apply and retried by the client with a fresh check.
+  #commitRevision(): void {
+    this.#revision++;
+    this.aux().put(META, "revision", utf8.encode(String(this.#revision)));
+    this.#merged.clear();
+  }
+
+  // ---- Permission checks (etcd's isOpPermitted / IsAdminPermitted). ----
+
+  /** Throws unless auth is off or the user may do `kind` on [key, rangeEnd). */
+  checkKeys(ai: AuthInfo, key: Uint8Array, rangeEnd: Uint8Array, kind: "read" | "write"): void {
+    if (!this.#enabled) return;
+    if (ai.revision === 0) throw Errors.userEmpty();
+    if (ai.revision < this.#revision) throw Errors.authOldRevision();
+    const user = this.#users.get(ai.username);
+    if (!user) throw Errors.permissionDenied();
+    if (user.roles.includes(ROOT_ROLE)) return;
+    if (!this.#mergedPerms(user)[kind].covers(key, rangeEnd)) throw Errors.permissionDenied();
+  }
+
+  /** Throws unless auth is off or the user has the root role. */
+  checkAdmin(ai: AuthInfo): void {
+    if (!this.#enabled) return;
+    if (ai.username === "") throw Errors.userEmpty();
+    const user = this.#users.get(ai.username);
+    if (!user) throw Errors.userNotFound();
+    if (!user.roles.includes(ROOT_ROLE)) throw Errors.permissionDenied();
+  }
+
+  #mergedPerms(user: User): { read: RangeSet; write: RangeSet } {
+    let merged = this.#merged.get(user.name);
+    if (!merged) {
+      const perms = user.roles.flatMap((r) => this.#roles.get(r)?.keyPermission ?? []);
+      merged = {
+        read: new RangeSet(perms.filter((p) => grantsRead(p.permType))),
+        write: new RangeSet(perms.filter((p) => grantsWrite(p.permType))),
+      };
+      this.#merged.set(user.name, merged);
+    }
+    return merged;
+  }
+
+  // ---- Identities. ----
+
+  /** The request's user at the current revision: from its token, else its certificate's CN. */
+  authInfo(token: string | undefined, certCN: () => string | undefined): AuthInfo {
+    if (!this.#enabled) return NO_AUTH;
+    if (token !== undefined) {
+      const username = this.tokens.username(token);
+      if (username === undefined) throw Errors.invalidAuthToken();
+      return { username, revision: this.#revision };
+    }
+    if (!this.clientCertAuth) return NO_AUTH;
+    const cn = certCN();
+    return cn ? { username: cn, revision: this.#revision } : NO_AUTH;
+  }
+}
