@@ -60,9 +60,7 @@ export async function runMember(config: Config, log: Logger): Promise<number> {
     state = await openMember(config, log, peerTLS.client);
   } catch (err) {
     if (err instanceof ReportedFailure) return 1;
-    if (err instanceof ClusterFullError) {
-      return fatal(`failed to join discovery cluster (${err.message})`);
-    }
+    if (err instanceof ClusterFullError) return await discoveryFull(config, log, err);
     if (err instanceof BootstrapError || err instanceof WalError) return fatal(err.message);
     throw err;
   }
@@ -71,17 +69,17 @@ export async function runMember(config: Config, log: Logger): Promise<number> {
   const listenerError = listenerConfigError(config);
   if (listenerError) return fatal(listenerError);
 
-  let server: EtcdServer | undefined;
+  const started: { server?: EtcdServer } = {};
   const peering = await openPeering(config, log, state, {
     // A newcomer that never saw a leader of its own cluster is the misconfigured one: it exits.
     // A member that has had a leader only logs (the peer transport does).
     clusterIdMismatch: (_peer, remote) => {
-      if (state.isNew && (server?.leaderChanges ?? 0) === 0) {
+      if (state.isNew && (started.server?.leaderChanges ?? 0) === 0) {
         fatal(conflictMessage(state.membership.clusterId, remote));
       }
     },
   }, peerTLS);
-  server = new EtcdServer({
+  const server = started.server = new EtcdServer({
     logger: log,
     state,
     name: config.name,

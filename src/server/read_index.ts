@@ -10,7 +10,11 @@ export interface ReadIndexRaft {
 interface Round {
   ctx: string;
   waiters: { resolve(): void; reject(e: unknown): void }[];
+  retry?: ReturnType<typeof setInterval>;
 }
+
+/** A ReadIndex request can be lost (no leader yet, a dropped message): ask again this often. */
+const RETRY_INTERVAL_MS = 500;
 
 export class ReadIndexer {
   #counter = 0n;
@@ -33,7 +37,9 @@ export class ReadIndexer {
     this.#counter++;
     const ctx = new Uint8Array(8);
     new DataView(ctx.buffer).setBigUint64(0, this.#counter);
-    this.#inFlight = { ctx: this.#counter.toString(), waiters: this.#next };
+    const round: Round = { ctx: this.#counter.toString(), waiters: this.#next };
+    round.retry = setInterval(() => this.raft.requestReadIndex(ctx), RETRY_INTERVAL_MS);
+    this.#inFlight = round;
     this.#next = [];
     this.raft.requestReadIndex(ctx);
   }
@@ -44,6 +50,7 @@ export class ReadIndexer {
     const id = new DataView(ctx.buffer, ctx.byteOffset, 8).getBigUint64(0).toString();
     if (id !== this.#inFlight.ctx) return;
     const { waiters } = this.#inFlight;
+    clearInterval(this.#inFlight.retry);
     this.#inFlight = undefined;
     const release = () => waiters.forEach((w) => w.resolve());
     if (this.raft.appliedIndex() >= index) release();
@@ -69,6 +76,7 @@ export class ReadIndexer {
   abort(err: unknown): void {
     const round = this.#inFlight;
     this.#inFlight = undefined;
+    clearInterval(round?.retry);
     round?.waiters.forEach((w) => w.reject(err));
     this.#startRound();
   }
