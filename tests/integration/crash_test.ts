@@ -4,6 +4,7 @@
 // to start. Address block 127.0.12.x. CRASH_SEED=<n> replays a run.
 import assert from "node:assert/strict";
 import http2 from "node:http2";
+import { Etcd3 } from "etcd3";
 import {
   assertPortsFree,
   etcdctl,
@@ -223,6 +224,28 @@ async function checkStore(acked: Map<string, Acked>): Promise<number> {
   return revision;
 }
 
+/** The revision history (what watchers replay) holds one put per revision 2..rev, in order. */
+async function checkHistory(rev: number): Promise<void> {
+  const client = new Etcd3({ hosts: EP });
+  try {
+    const watcher = await client.watch().prefix("c/").startRevision("2").create();
+    const revisions = await new Promise<number[]>((resolve) => {
+      const seen: number[] = [];
+      watcher.on("data", (res) => {
+        for (const e of res.events) {
+          assert.equal(e.type, "Put");
+          seen.push(Number(e.kv.mod_revision));
+        }
+        if (seen.length >= rev - 1) resolve(seen);
+      });
+    });
+    await watcher.cancel();
+    assert.deepEqual(revisions, Array.from({ length: rev - 1 }, (_, i) => i + 2));
+  } finally {
+    client.close();
+  }
+}
+
 function walFiles(dataDir: string): string[] {
   const dir = `${dataDir}/member/wal`;
   return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".wal")).sort()
@@ -293,6 +316,7 @@ itest(
       const rev = await checkStore(writers.acked);
       assert.ok(writers.acked.size > 100, `only ${writers.acked.size} writes acknowledged`);
       assert.ok(rev > writers.acked.size);
+      await checkHistory(rev);
     } finally {
       await writers.stop();
       member.kill("SIGKILL");
