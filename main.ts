@@ -5,6 +5,7 @@ import { createLogger, type Logger } from "./src/log/mod.ts";
 import type { Notice } from "./src/config/mod.ts";
 import { runEtcd } from "./src/embed/mod.ts";
 import { runGatewayCommand } from "./src/gateway/mod.ts";
+import { runDiagnose } from "./src/diagnose/mod.ts";
 import { runDiscoveryService } from "./src/discovery/mod.ts";
 import { useSystemTrustStore } from "./src/tls/mod.ts";
 
@@ -17,6 +18,7 @@ function writeNotices(log: Logger, notices: Notice[]): void {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === "gateway") return await runGatewayCommand(argv.slice(1));
+  if (argv[0] === "diagnose") return await runDiagnose(argv.slice(1));
   if (argv[0] === "discovery-service") return await runDiscoveryService(argv.slice(1));
   const outcome = parseServerArgs(argv, Deno.env.toObject());
   switch (outcome.action) {

@@ -1,0 +1,182 @@
+// Certificate checks for SRV clusters: which names and addresses the other members (and
+// clients) will verify this member's certificate against, and whether its SANs carry them.
+import { X509Certificate } from "node:crypto";
+import { certNames, verifyHostname } from "../tls/mod.ts";
+import type { HostLookup } from "./records.ts";
+import type { Report } from "./report.ts";
+
+type CertNames = ReturnType<typeof certNames>;
+
+export interface LoadedCert {
+  path: string;
+  cert: X509Certificate;
+  names: CertNames;
+}
+
+export function loadCert(
+  path: string,
+  readFile: (path: string) => string,
+): LoadedCert | { path: string; error: string } {
+  try {
+    const cert = new X509Certificate(readFile(path));
+    return { path, cert, names: certNames(cert) };
+  } catch (err) {
+    return { path, error: (err as Error).message };
+  }
+}
+
+export function sanText(names: CertNames): string {
+  const all = [...names.dnsNames.map((d) => `DNS:${d}`), ...names.ips.map((i) => `IP:${i}`)];
+  return all.length > 0 ? all.join(", ") : "none";
+}
+
+/** What a certificate is checked against, and how strictly. */
+export interface CertExpectations {
+  /** "peer" (--peer-cert-file) or "client" (--cert-file). */
+  kind: "peer" | "client";
+  flag: string;
+  domain: string;
+  /** The name others verify when they trust a CA file (this member's SRV target). */
+  host?: string;
+  /** The address this member connects from; peers compare it with the SANs. */
+  ip?: string;
+  /** Others verify against the SRV domain (ssl records, no custom CA). */
+  domainRequired: boolean;
+  /** Others verify against `host` (a CA file is given). */
+  hostRequired: boolean;
+  trustedCAFile: string;
+  now: Date;
+}
+
+/** A SAN list line to paste into an openssl command. */
+function sanSuggestion(names: CertNames, want: string[]): string {
+  const have = [...names.dnsNames.map((d) => `DNS:${d}`), ...names.ips.map((i) => `IP:${i}`)];
+  const merged = [...new Set([...want, ...have])];
+  return `subjectAltName = ${merged.join(",")}`;
+}
+
+async function resolvesTo(hosts: HostLookup, name: string, ip: string): Promise<boolean> {
+  if (name.startsWith("*")) return false;
+  try {
+    return (await hosts(name)).includes(ip);
+  } catch {
+    return false;
+  }
+}
+
+export async function checkCert(
+  report: Report,
+  loaded: LoadedCert | { path: string; error: string },
+  want: CertExpectations,
+  hosts: HostLookup,
+  readFile: (path: string) => string,
+): Promise<void> {
+  const label = `${want.kind} certificate ${loaded.path}`;
+  report.section(label);
+  if ("error" in loaded) {
+    report.line(`cannot be read: ${loaded.error}`);
+    report.problem(`${want.flag} ${loaded.path} cannot be read as a PEM certificate`, [
+      loaded.error,
+    ], [`point ${want.flag} at the member's PEM certificate`]);
+    return;
+  }
+  const { cert, names } = loaded;
+  report.line(`subject: ${cert.subject.replaceAll("\n", ", ")}`);
+  report.line(`valid from ${cert.validFrom} to ${cert.validTo}`);
+  report.line(`SANs: ${sanText(names)}`);
+
+  if (new Date(cert.validTo) < want.now) {
+    report.problem(`the ${want.kind} certificate expired on ${cert.validTo}`, [
+      `others refuse it: "x509: certificate has expired or is not yet valid"`,
+    ], [`issue a new certificate and point ${want.flag} at it`]);
+  } else if (new Date(cert.validFrom) > want.now) {
+    report.problem(`the ${want.kind} certificate is not valid before ${cert.validFrom}`, [
+      "check this machine's clock, or issue a certificate valid from now",
+    ], [`issue a certificate valid from now and point ${want.flag} at it`]);
+  }
+
+  if (want.trustedCAFile !== "") {
+    const ca = loadCert(want.trustedCAFile, readFile);
+    if ("error" in ca) {
+      report.problem(`the trusted CA file ${want.trustedCAFile} cannot be read`, [ca.error], [
+        "point the trusted CA flag at the PEM certificate of the CA that signed the members",
+      ]);
+    } else if (!cert.checkIssued(ca.cert) || !cert.verify(ca.cert.publicKey)) {
+      report.line(`not signed by ${want.trustedCAFile}`);
+      report.problem(`the ${want.kind} certificate is not signed by ${want.trustedCAFile}`, [
+        `issuer: ${cert.issuer.replaceAll("\n", ", ")}`,
+        `CA subject: ${ca.cert.subject.replaceAll("\n", ", ")}`,
+        `others refuse it: "x509: certificate signed by unknown authority"`,
+      ], ["sign the certificate with the CA the members trust, or give that CA's file"]);
+    } else {
+      report.line(`signed by ${want.trustedCAFile}`);
+    }
+  }
+
+  const missing: string[] = [];
+  const domainError = verifyHostname(names, want.domain);
+  report.line(`SRV domain ${want.domain}: ${domainError ? "missing" : "present"}`);
+  if (domainError) missing.push(`DNS:${want.domain}`);
+  if (domainError && want.domainRequired) {
+    const who = want.kind === "peer"
+      ? "the other members verify this member's certificate against the SRV domain " +
+        "(etcd 3.1+ with _etcd-server-ssl records and no --peer-trusted-ca-file)"
+      : "clients that discover the cluster through SRV (etcdctl --discovery-srv) verify " +
+        "the certificate against the SRV domain";
+    report.problem(`the ${want.kind} certificate does not name the SRV domain ${want.domain}`, [
+      who,
+      `this certificate: ${domainError}`,
+      want.kind === "peer"
+        ? `the other members log: rejected connection ... ServerName "${want.domain}"`
+        : `clients fail with: ${domainError}`,
+    ], [
+      `reissue it with ${want.domain} among its DNS SANs, e.g. openssl's`,
+      sanSuggestion(names, [`DNS:${want.domain}`, ...(want.host ? [`DNS:${want.host}`] : [])]),
+      ...(want.kind === "peer"
+        ? ["or give every member --peer-trusted-ca-file (then the target names are verified)"]
+        : []),
+    ]);
+  }
+
+  if (want.host !== undefined) {
+    const hostError = verifyHostname(names, want.host);
+    report.line(`SRV target ${want.host}: ${hostError ? "missing" : "present"}`);
+    if (hostError) {
+      missing.push(`DNS:${want.host}`);
+      const fix = [
+        `reissue it with ${want.host} among its DNS SANs, e.g. openssl's`,
+        sanSuggestion(names, [`DNS:${want.domain}`, `DNS:${want.host}`]),
+      ];
+      if (want.hostRequired) {
+        report.problem(`the ${want.kind} certificate does not name ${want.host}`, [
+          `with a trusted CA file, others verify the host of this member's URL: ${want.host}`,
+          `this certificate: ${hostError}`,
+        ], fix);
+      } else {
+        report.warn(`the ${want.kind} certificate does not name ${want.host}`, [
+          "the guide puts the member's host name in the SANs along with the SRV domain;",
+          "it is verified as soon as a CA file is used or a client dials the name",
+        ], fix);
+      }
+    }
+  }
+
+  // Peers check the source address of this member's connections against its SANs.
+  if (want.kind === "peer" && want.ip !== undefined && names.ips.length + names.dnsNames.length) {
+    const ip = want.ip;
+    let how = names.ips.includes(ip) ? `IP SAN ${ip}` : undefined;
+    for (const d of names.dnsNames) {
+      if (how === undefined && await resolvesTo(hosts, d, ip)) how = `DNS SAN ${d} -> ${ip}`;
+    }
+    report.line(`this member's address ${ip}: ${how ?? "missing"}`);
+    if (how === undefined) {
+      report.problem(`the peer certificate does not cover this member's address ${ip}`, [
+        "members compare the address a peer connects from with its certificate's SANs",
+        `(an IP SAN, or a DNS SAN resolving to it); this certificate has ${sanText(names)}`,
+      ], [
+        `add IP:${ip} (or a name resolving to it), e.g. openssl's`,
+        sanSuggestion(names, [...missing, `IP:${ip}`]),
+      ]);
+    }
+  }
+}
