@@ -133,9 +133,14 @@ export async function serveClient(url: URL, opts: ServeClientOptions): Promise<C
     h2.on("sessionError", () => {});
     serveH2 = (socket) => h2.emit("connection", socket);
   }
-  const h1 = http.createServer(
-    getRequestListener((req) => opts.http(req), { overrideGlobalObjects: false }),
-  );
+  const serveH1 = getRequestListener((req) => opts.http(req), { overrideGlobalObjects: false });
+  const h1 = http.createServer((req, res) => {
+    // Deno 2.9's node:http answers one request on a connection handed over with
+    // emit("connection") and then closes it. Saying so keeps Go clients (etcd's discovery
+    // client, etcdctl v2) from sending their next request into the closing socket.
+    res.setHeader("Connection", "close");
+    return serveH1(req, res);
+  });
   h1.on("clientError", (_err, socket) => socket.destroy());
 
   const handOff = (socket: net.Socket) => {

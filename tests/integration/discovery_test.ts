@@ -1,0 +1,207 @@
+// The guide's "Discovery" commands with etcd-ts members on loopback (127.0.22.10-13 stand for
+// 10.0.1.10-13; each member listens on its own address only, since three members cannot share
+// 127.0.0.1:2379). The discovery backend is a real etcd 3.4, an etcd-ts member, or
+// `etcd-ts discovery-service`; real etcd 3.4 members bootstrap from etcd-ts too. Members run in
+// a temporary working directory with the default data dir (<name>.etcd), as the guide's commands.
+import assert from "node:assert/strict";
+import {
+  itest,
+  type Proc,
+  run,
+  spawn,
+  startEtcdTs,
+  startReady,
+  stop,
+  tempDir,
+} from "../helpers/process.ts";
+import { computeClusterId, computeMemberId, formatId } from "../../src/server/ids.ts";
+
+/** infra<i> of a cluster whose members sit at 127.0.22.<base + i>. */
+const ip = (i: number, base = 10) => `127.0.22.${base + i}`;
+const ETCD_BACKEND = "127.0.22.1";
+const SERVICE = "127.0.22.2:8087";
+const TS_BACKEND = "127.0.22.3";
+
+/** The guide's discovery flags for infra<i>. */
+function guideFlags(i: number, discovery: string, extra: string[] = [], base = 10): string[] {
+  const at = ip(i, base);
+  return [
+    "--name",
+    `infra${i}`,
+    "--initial-advertise-peer-urls",
+    `http://${at}:2380`,
+    "--listen-peer-urls",
+    `http://${at}:2380`,
+    "--listen-client-urls",
+    `http://${at}:2379`,
+    "--advertise-client-urls",
+    `http://${at}:2379`,
+    "--discovery",
+    discovery,
+    ...extra,
+  ];
+}
+
+/** A single-member backend with the v2 API: real etcd 3.4 or etcd-ts, on its own data dir. */
+async function startBackend(bin: "etcd" | "etcd-ts", host: string, cwd: string): Promise<Proc> {
+  const url = `http://${host}:2379`;
+  const args = [
+    "--name",
+    "backend",
+    "--enable-v2",
+    "--listen-client-urls",
+    url,
+    "--advertise-client-urls",
+    url,
+    "--listen-peer-urls",
+    `http://${host}:2380`,
+    "--initial-advertise-peer-urls",
+    `http://${host}:2380`,
+    "--initial-cluster",
+    `backend=http://${host}:2380`,
+  ];
+  if (bin === "etcd-ts") return await startReady(args, { cwd });
+  const p = spawn("etcd", args, { cwd });
+  await p.waitFor("ready to serve client requests", 30_000);
+  return p;
+}
+
+async function curl(...args: string[]): Promise<string> {
+  const r = await run("curl", ["-sS", "--max-time", "10", ...args]);
+  assert.equal(r.code, 0, `curl ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** `etcdctl member list -w fields` from one endpoint: the cluster ID and the member IDs. */
+async function memberList(endpoint: string): Promise<{ cluster: bigint; members: bigint[] }> {
+  const r = await run("etcdctl", [`--endpoints=${endpoint}`, "member", "list", "-w", "fields"], {
+    env: { ETCDCTL_API: "3" },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const cluster = BigInt(/"ClusterID" : (\d+)/.exec(r.stdout)![1]);
+  const members = [...r.stdout.matchAll(/^"ID" : (\d+)$/gm)].map((m) => BigInt(m[1])).sort();
+  return { cluster, members };
+}
+
+/** Every member reports the one cluster whose IDs etcd computes with the URL as token. */
+async function assertOneCluster(discovery: string, base = 10): Promise<void> {
+  const ids = [0, 1, 2].map((i) => computeMemberId([`http://${ip(i, base)}:2380`], discovery));
+  const want = { cluster: computeClusterId(ids), members: [...ids].sort() };
+  for (let i = 0; i < 3; i++) {
+    const got = await memberList(`http://${ip(i, base)}:2379`);
+    assert.deepEqual(
+      { cluster: formatId(got.cluster), members: got.members.map(formatId) },
+      { cluster: formatId(want.cluster), members: want.members.map(formatId) },
+      `member list from infra${i}`,
+    );
+  }
+}
+
+/** Starts infra0..2 at once (each waits for the others) and awaits their readiness. */
+async function startMembers(
+  discovery: string,
+  dir: string,
+  opts: { extra?: string[]; bin?: "etcd" | "etcd-ts"; base?: number } = {},
+): Promise<Proc[]> {
+  const procs = [0, 1, 2].map((i) => {
+    const args = guideFlags(i, discovery, opts.extra, opts.base);
+    return opts.bin === "etcd"
+      ? spawn("etcd", args, { cwd: dir })
+      : startEtcdTs(args, { cwd: dir });
+  });
+  await Promise.all(procs.map((p) => p.waitFor("ready to serve client requests", 30_000)));
+  return procs;
+}
+
+async function cleanup(procs: (Proc | undefined)[], dir: string): Promise<void> {
+  await Promise.all(procs.map((p) => p ? stop(p) : undefined));
+  await Deno.remove(dir, { recursive: true });
+}
+
+itest(
+  "custom discovery on real etcd 3.4: one cluster, no-size error, restart warning",
+  async () => {
+    const dir = tempDir();
+    const procs: Proc[] = [];
+    try {
+      procs.push(await startBackend("etcd", ETCD_BACKEND, dir));
+      const token = "6c007a14875d53d9bf0ef5a6fc0257c817f0fb83";
+      const url = `http://${ETCD_BACKEND}:2379/v2/keys/discovery/${token}`;
+      const put = await curl("-X", "PUT", `${url}/_config/size`, "-d", "value=3");
+      assert.match(
+        put,
+        /"action":"set","node":\{"key":"\/discovery\/[0-9a-f]+\/_config\/size","value":"3"/,
+      );
+      const members = await startMembers(url, dir);
+      procs.push(...members);
+      assert.ok(members[0].lines.some((l) => l.includes("found 3 needed peer(s)")));
+      await assertOneCluster(url);
+
+      // A URL without _config/size: the guide's error, exit 1.
+      const bare = `http://${ETCD_BACKEND}:2379/v2/keys/discovery/nosize`;
+      const lone = startEtcdTs(guideFlags(3, bare), { cwd: dir });
+      const noSize =
+        `error: the cluster doesn't have a size configuration value in ${bare}/_config`;
+      await lone.waitFor(noSize);
+      assert.equal((await lone.status).code, 1);
+
+      // Restart infra0 with --discovery still set: the guide's warning, then it serves again.
+      assert.equal((await stop(members[0])).code, 143);
+      const again = startEtcdTs(guideFlags(0, url), { cwd: dir });
+      procs[1] = again;
+      await again.waitFor(
+        `etcdserver: discovery token ignored since a cluster has already been initialized. Valid log found at infra0.etcd/member/wal`,
+      );
+      await again.waitFor("ready to serve client requests", 30_000);
+      await assertOneCluster(url);
+    } finally {
+      await cleanup(procs, dir);
+    }
+  },
+);
+
+itest(
+  "etcd-ts as the custom discovery backend: etcd-ts members, and real etcd 3.4 members",
+  async () => {
+    const dir = tempDir();
+    const procs: Proc[] = [];
+    try {
+      procs.push(await startBackend("etcd-ts", TS_BACKEND, dir));
+      const ours =
+        `http://${TS_BACKEND}:2379/v2/keys/discovery/3f0c2a1b9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a`;
+      const theirs = `http://${TS_BACKEND}:2379/v2/keys/discovery/real-etcd-members`;
+      for (const url of [ours, theirs]) {
+        const put = await curl("-X", "PUT", `${url}/_config/size`, "-d", "value=3");
+        assert.match(
+          put,
+          /"action":"set","node":\{"key":"\/discovery\/[^"]+\/_config\/size","value":"3"/,
+        );
+      }
+      // Both clusters bootstrap at the same time; the real members sit at 127.0.22.30-32 and
+      // work in their own directory (same names, hence the same default data dirs).
+      Deno.mkdirSync(`${dir}/real`);
+      const [a, b] = await Promise.all([
+        startMembers(ours, dir),
+        startMembers(theirs, `${dir}/real`, { bin: "etcd", base: 30 }),
+      ]);
+      procs.push(...a, ...b);
+      await assertOneCluster(ours);
+      await assertOneCluster(theirs, 30);
+      // The registrations as the backend holds them: <member id hex> = name=peerURL.
+      const listing = JSON.parse(await curl(`${theirs}?sorted=true`));
+      const want = [0, 1, 2].map((i) => {
+        const peer = `http://${ip(i, 30)}:2380`;
+        return { key: formatId(computeMemberId([peer], theirs)), value: `infra${i}=${peer}` };
+      }).sort((x, y) => x.key < y.key ? -1 : 1);
+      assert.deepEqual(
+        listing.node.nodes.map((n: { key: string; value: string }) => ({
+          key: n.key.slice(n.key.lastIndexOf("/") + 1),
+          value: n.value,
+        })),
+        want,
+      );
+    } finally {
+      await cleanup(procs, dir);
+    }
+  },
+);
