@@ -1,5 +1,6 @@
 // A cluster of etcd-ts members as the guide starts them: one loopback address per member,
-// etcd's ports, the same --initial-cluster on every member.
+// etcd's ports, the same --initial-cluster on every member; http URLs, or https ones for the
+// guide's TLS clusters (the TLS flags then come as `extra`).
 import { assertPortsFree, type Proc, startEtcdTs, stop, tempDir } from "./process.ts";
 
 export interface ClusterMember {
@@ -27,7 +28,9 @@ export async function makeCluster(
   block: string,
   size: number,
   token = "etcd-cluster-1",
+  opts: { scheme?: "http" | "https" } = {},
 ): Promise<Cluster> {
+  const scheme = opts.scheme ?? "http";
   const dir = tempDir();
   const members: ClusterMember[] = [];
   for (let i = 0; i < size; i++) {
@@ -36,8 +39,8 @@ export async function makeCluster(
     members.push({
       name: `infra${i}`,
       ip,
-      clientURL: `http://${ip}:2379`,
-      peerURL: `http://${ip}:2380`,
+      clientURL: `${scheme}://${ip}:2379`,
+      peerURL: `${scheme}://${ip}:2380`,
       dataDir: `${dir}/infra${i}`,
     });
   }
