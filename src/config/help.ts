@@ -18,6 +18,9 @@ export const USAGE = `Usage:
   etcd-ts gateway
     Run the stateless TCP forwarding gateway (see 'etcd-ts gateway --help').
 
+  etcd-ts diagnose srv DOMAIN [--discovery-srv-name NAME] [member flags]
+    Explain a member's DNS SRV bootstrap: records, matched target, certificate SANs, fixes.
+
   etcd-ts grpc-proxy
     The gRPC reverse proxy of etcd (not provided by etcd-ts).
 `;

@@ -113,10 +113,14 @@ export async function checkCert(
     }
   }
 
-  const missing: string[] = [];
+  // One SAN list with everything the member needs, offered in every fix.
+  const recommended = sanSuggestion(names, [
+    `DNS:${want.domain}`,
+    ...(want.host ? [`DNS:${want.host}`] : []),
+    ...(want.kind === "peer" && want.ip ? [`IP:${want.ip}`] : []),
+  ]);
   const domainError = verifyHostname(names, want.domain);
   report.line(`SRV domain ${want.domain}: ${domainError ? "missing" : "present"}`);
-  if (domainError) missing.push(`DNS:${want.domain}`);
   if (domainError && want.domainRequired) {
     const who = want.kind === "peer"
       ? "the other members verify this member's certificate against the SRV domain " +
@@ -126,12 +130,12 @@ export async function checkCert(
     report.problem(`the ${want.kind} certificate does not name the SRV domain ${want.domain}`, [
       who,
       `this certificate: ${domainError}`,
-      want.kind === "peer"
-        ? `the other members log: rejected connection ... ServerName "${want.domain}"`
-        : `clients fail with: ${domainError}`,
+      ...(want.kind === "peer"
+        ? [`the other members log: rejected connection ... ServerName "${want.domain}"`]
+        : []),
     ], [
       `reissue it with ${want.domain} among its DNS SANs, e.g. openssl's`,
-      sanSuggestion(names, [`DNS:${want.domain}`, ...(want.host ? [`DNS:${want.host}`] : [])]),
+      recommended,
       ...(want.kind === "peer"
         ? ["or give every member --peer-trusted-ca-file (then the target names are verified)"]
         : []),
@@ -142,11 +146,7 @@ export async function checkCert(
     const hostError = verifyHostname(names, want.host);
     report.line(`SRV target ${want.host}: ${hostError ? "missing" : "present"}`);
     if (hostError) {
-      missing.push(`DNS:${want.host}`);
-      const fix = [
-        `reissue it with ${want.host} among its DNS SANs, e.g. openssl's`,
-        sanSuggestion(names, [`DNS:${want.domain}`, `DNS:${want.host}`]),
-      ];
+      const fix = [`reissue it with ${want.host} among its DNS SANs, e.g. openssl's`, recommended];
       if (want.hostRequired) {
         report.problem(`the ${want.kind} certificate does not name ${want.host}`, [
           `with a trusted CA file, others verify the host of this member's URL: ${want.host}`,
@@ -175,7 +175,7 @@ export async function checkCert(
         `(an IP SAN, or a DNS SAN resolving to it); this certificate has ${sanText(names)}`,
       ], [
         `add IP:${ip} (or a name resolving to it), e.g. openssl's`,
-        sanSuggestion(names, [...missing, `IP:${ip}`]),
+        recommended,
       ]);
     }
   }

@@ -87,7 +87,8 @@ export function explainNotAMember(
   const u = advertised[0];
   const scheme = u.scheme === "https" ? "https" : "http";
   const service = srvServiceName("etcd-server", input.srvName, scheme);
-  const one = targets[0];
+  // Most likely this member's own record, when a target carries its name.
+  const one = targets.find((t) => t.target.split(".")[0] === input.name) ?? targets[0];
   report.problem(`this member (--name ${input.name}) is not among the SRV targets`, detail, [
     "publish a record for this member (the records define who is in the cluster):",
     ...recordSuggestion(input.domain, service, u),
