@@ -282,7 +282,9 @@ export async function restartMember(
     ? { index: snapshot.metadata.index, term: snapshot.metadata.term }
     : { index: 0, term: 0 };
   const opened = await openWal(paths.walDir, from);
-  if (opened.repaired) log.warn({ pkg: "wal", text: opened.repaired.message });
+  if (opened.repaired) {
+    log.warn({ pkg: "wal", text: opened.repaired.message.replace(/^wal: /, "") });
+  }
   const { memberId, clusterId } = decodeMetadata(opened.metadata);
   const membership = common.backend.loadMembership() ?? new Membership(clusterId);
   let { hardState, entries } = opened;
