@@ -113,8 +113,10 @@ async function startMembers(
   return procs;
 }
 
-async function cleanup(procs: (Proc | undefined)[], dir: string): Promise<void> {
-  await Promise.all(procs.map((p) => p ? stop(p) : undefined));
+/** Stops etcd-ts processes with SIGTERM; `killed` ones (real etcd, not under test) SIGKILL. */
+async function cleanup(procs: Proc[], dir: string, killed: Proc[] = []): Promise<void> {
+  for (const p of killed) p.kill("SIGKILL");
+  await Promise.all([...procs, ...killed].map((p) => killed.includes(p) ? p.status : stop(p)));
   await Deno.remove(dir, { recursive: true });
 }
 
@@ -123,8 +125,9 @@ itest(
   async () => {
     const dir = tempDir();
     const procs: Proc[] = [];
+    const real: Proc[] = [];
     try {
-      procs.push(await startBackend("etcd", ETCD_BACKEND, dir));
+      real.push(await startBackend("etcd", ETCD_BACKEND, dir));
       const token = "6c007a14875d53d9bf0ef5a6fc0257c817f0fb83";
       const url = `http://${ETCD_BACKEND}:2379/v2/keys/discovery/${token}`;
       const put = await curl("-X", "PUT", `${url}/_config/size`, "-d", "value=3");
@@ -140,31 +143,33 @@ itest(
       // A URL without _config/size: the guide's error, exit 1.
       const bare = `http://${ETCD_BACKEND}:2379/v2/keys/discovery/nosize`;
       const lone = startEtcdTs(guideFlags(3, bare), { cwd: dir });
-      const noSize =
-        `error: the cluster doesn't have a size configuration value in ${bare}/_config`;
-      await lone.waitFor(noSize);
+      await lone.waitFor(
+        `etcdmain: error: the cluster doesn't have a size configuration value in ${bare}/_config`,
+      );
       assert.equal((await lone.status).code, 1);
 
       // Restart infra0 with --discovery still set: the guide's warning, then it serves again.
       assert.equal((await stop(members[0])).code, 143);
       const again = startEtcdTs(guideFlags(0, url), { cwd: dir });
-      procs[1] = again;
+      procs[0] = again;
       await again.waitFor(
-        `etcdserver: discovery token ignored since a cluster has already been initialized. Valid log found at infra0.etcd/member/wal`,
+        "etcdserver: discovery token ignored since a cluster has already been initialized. " +
+          "Valid log found at infra0.etcd/member/wal",
       );
       await again.waitFor("ready to serve client requests", 30_000);
       await assertOneCluster(url);
     } finally {
-      await cleanup(procs, dir);
+      await cleanup(procs, dir, real);
     }
   },
 );
 
 itest(
-  "etcd-ts as the custom discovery backend: etcd-ts members, and real etcd 3.4 members",
+  "etcd-ts as the custom discovery backend: etcd-ts members and real etcd 3.4 members",
   async () => {
     const dir = tempDir();
     const procs: Proc[] = [];
+    const real: Proc[] = [];
     try {
       procs.push(await startBackend("etcd-ts", TS_BACKEND, dir));
       const ours =
@@ -184,7 +189,8 @@ itest(
         startMembers(ours, dir),
         startMembers(theirs, `${dir}/real`, { bin: "etcd", base: 30 }),
       ]);
-      procs.push(...a, ...b);
+      procs.push(...a);
+      real.push(...b);
       await assertOneCluster(ours);
       await assertOneCluster(theirs, 30);
       // The registrations as the backend holds them: <member id hex> = name=peerURL.
@@ -200,6 +206,102 @@ itest(
         })),
         want,
       );
+    } finally {
+      await cleanup(procs, dir, real);
+    }
+  },
+);
+
+function startService(extra: string[] = []): Proc {
+  return startEtcdTs([
+    "discovery-service",
+    "--listen-addr",
+    SERVICE,
+    "--advertise-url",
+    `http://${SERVICE}`,
+    ...extra,
+  ]);
+}
+
+itest("public-style service: /new?size=3, three members, a fourth proxies or exits", async () => {
+  const dir = tempDir();
+  const procs: Proc[] = [];
+  try {
+    const service = startService();
+    procs.push(service);
+    await service.waitFor(`discovery service listening on http://${SERVICE}`);
+    const url = await curl(`http://${SERVICE}/new?size=3`);
+    assert.match(url, new RegExp(`^http://${SERVICE.replaceAll(".", "\\.")}/[0-9a-f]{32}$`));
+    procs.push(...await startMembers(url, dir, { extra: ["--enable-v2"] }));
+    await assertOneCluster(url);
+
+    // infra3 finds the cluster full: by default it becomes a v2 proxy to it; infra4, told to
+    // exit instead, fails as etcd does.
+    const proxy = startEtcdTs(guideFlags(3, url), { cwd: dir });
+    procs.push(proxy);
+    const exits = startEtcdTs(guideFlags(4, url, ["--discovery-fallback", "exit"]), { cwd: dir });
+    await proxy.waitFor("etcdmain: discovery cluster full, falling back to proxy");
+    await proxy.waitFor(`v2 proxy started listening on client requests on "http://${ip(3)}:2379"`);
+    await exits.waitFor(
+      "etcdmain: failed to join discovery cluster (discovery: cluster is full)",
+    );
+    assert.equal((await exits.status).code, 1);
+    assert.ok(!exits.lines.some((l) => l.includes("proxy")), exits.lines.join("\n"));
+
+    const set = JSON.parse(
+      await curl(
+        "-X",
+        "PUT",
+        `http://${ip(3)}:2379/v2/keys/message`,
+        "-d",
+        "value=through the proxy",
+      ),
+    );
+    assert.deepEqual([set.action, set.node.key, set.node.value], [
+      "set",
+      "/message",
+      "through the proxy",
+    ]);
+    for (const i of [0, 1, 2, 3]) {
+      const got = JSON.parse(await curl(`http://${ip(i)}:2379/v2/keys/message?quorum=true`));
+      assert.equal(got.node.value, "through the proxy", `read from ${ip(i)}`);
+    }
+  } finally {
+    await cleanup(procs, dir);
+  }
+});
+
+itest(
+  "service unreachable at first: the member retries with backoff, then bootstraps",
+  async () => {
+    const dir = tempDir();
+    const procs: Proc[] = [];
+    try {
+      // Tokens of the service live in an etcd-ts member; this one is made before the service runs.
+      procs.push(await startBackend("etcd-ts", TS_BACKEND, dir));
+      const token = "0123456789abcdef0123456789abcdef";
+      await curl(
+        "-X",
+        "PUT",
+        `http://${TS_BACKEND}:2379/v2/keys/discovery/${token}/_config/size`,
+        "-d",
+        "value=1",
+      );
+      const url = `http://${SERVICE}/${token}`;
+      const member = startEtcdTs(guideFlags(0, url), { cwd: dir });
+      procs.push(member);
+      await member.waitFor(`discovery: error #0: dial tcp ${SERVICE}: connect: connection refused`);
+      await member.waitFor(
+        `discovery: cluster status check: error connecting to http://${SERVICE}, retrying in 2s`,
+      );
+      const service = startService(["--etcd-endpoint", `http://${TS_BACKEND}:2379`]);
+      procs.push(service);
+      await member.waitFor("discovery: found 1 needed peer(s)", 30_000);
+      await member.waitFor("ready to serve client requests", 30_000);
+      const id = computeMemberId([`http://${ip(0)}:2380`], url);
+      const got = await memberList(`http://${ip(0)}:2379`);
+      assert.deepEqual(got.members.map(formatId), [formatId(id)]);
+      assert.equal(formatId(got.cluster), formatId(computeClusterId([id])));
     } finally {
       await cleanup(procs, dir);
     }
