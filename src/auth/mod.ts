@@ -26,6 +26,7 @@ export {
   type LeaseKeys,
   watchPermitted,
 } from "./check.ts";
-export { checkPassword, hashPassword, MAX_BCRYPT_COST, MIN_BCRYPT_COST } from "./password.ts";
+export { checkPassword, hashPassword } from "./password.ts";
 export { newTokenPrefix, SimpleTokens } from "./tokens.ts";
+export { authTokenOptionError } from "./token_option.ts";
 export { type Permission, PermType, RangeSet } from "./perms.ts";

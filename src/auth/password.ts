@@ -5,12 +5,14 @@
 import bcrypt from "bcryptjs";
 import { Errors } from "../server/errors.ts";
 
-/** etcd's bounds for --bcrypt-cost (Go's bcrypt.MinCost and MaxCost). */
-export const MIN_BCRYPT_COST = 4;
-export const MAX_BCRYPT_COST = 31;
+/** Go's bcrypt.MinCost. */
+const MIN_BCRYPT_COST = 4;
+
+/** Go's bcrypt.DefaultCost, which it uses for any cost below the minimum. */
+const DEFAULT_BCRYPT_COST = 10;
 
 export function hashPassword(password: string, cost: number): Promise<string> {
-  return bcrypt.hash(password, cost);
+  return bcrypt.hash(password, cost < MIN_BCRYPT_COST ? DEFAULT_BCRYPT_COST : cost);
 }
 
 export async function passwordMatches(password: string, hash: string): Promise<boolean> {

@@ -21,6 +21,7 @@ import { openPeering } from "./peers.ts";
 import { reraise, type StopSignal, waitForSignal } from "./signals.ts";
 import { discoveryFull } from "./proxy.ts";
 import { loadPeerTLS } from "./peer_tls.ts";
+import { authTokenOptionError } from "../auth/mod.ts";
 
 /** etcd's default backend quota (--quota-backend-bytes 0): 2 GiB. */
 const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
@@ -68,6 +69,8 @@ export async function runMember(config: Config, log: Logger): Promise<number> {
   // the guide's error cases print their own message first (spec/README.md).
   const listenerError = listenerConfigError(config);
   if (listenerError) return fatal(listenerError);
+  const tokenError = authTokenOptionError(config.authToken, log);
+  if (tokenError) return fatal(tokenError);
 
   const started: { server?: EtcdServer } = {};
   const peering = await openPeering(config, log, state, {

@@ -167,3 +167,7 @@ Deno.test("raft entries carry the sender's identity only when given one", () => 
   const authEntry = { kind: "auth" as const, id: 1n, body: { op: "enable" }, auth: NO_AUTH };
   assert.deepEqual(decodeRequest(encodeRequest(authEntry)), authEntry);
 });
+
+Deno.test("a --bcrypt-cost below bcrypt's minimum hashes at Go's default cost, as etcd does", async () => {
+  assert.match(await hashPassword("pw", 3), /^\$2[ab]\$10\$/);
+});
