@@ -1,4 +1,4 @@
-// Auth on one etcd-ts member, driven by etcdctl 3.4 and the JSON gateway, compared with what
+// Auth on etcd-ts members, driven by etcdctl 3.4 and the JSON gateway, compared with what
 // etcd 3.4.23 answers. Address block 127.0.17.x.
 import assert from "node:assert/strict";
 import {
@@ -12,6 +12,7 @@ import {
   tempDir,
 } from "../helpers/process.ts";
 import { itest } from "../helpers/process.ts";
+import { makeCluster } from "../helpers/cluster.ts";
 
 const IP = "127.0.17.1";
 const EP = `http://${IP}:2379`;
@@ -230,6 +231,50 @@ itest(
     }
   },
 );
+
+itest("a token from one member works on every member: Authenticate goes through Raft", async () => {
+  const cluster = await makeCluster("127.0.17", 3);
+  try {
+    const procs = cluster.members.map((_, i) => cluster.start(i));
+    await Promise.all(procs.map((p) => p.waitFor("ready to serve client requests", 30_000)));
+    const on = (i: number, ...args: string[]) =>
+      run("etcdctl", [`--endpoints=${cluster.members[i].clientURL}`, ...args], {
+        env: { ETCDCTL_API: "3" },
+      });
+    for (
+      const args of [
+        ["user", "add", "root:rootpw", "--interactive=false"],
+        ["user", "grant-role", "root", "root"],
+        ["user", "add", "alice:apw", "--interactive=false"],
+        ["role", "add", "k"],
+        ["role", "grant-permission", "k", "read", "k"],
+        ["user", "grant-role", "alice", "k"],
+        ["auth", "enable"],
+        ["--user", "root:rootpw", "put", "k", "v"],
+      ]
+    ) assert.equal((await on(0, ...args)).code, 0, args.join(" "));
+    const res = await fetch(`${cluster.members[0].clientURL}/v3/auth/authenticate`, {
+      method: "POST",
+      body: JSON.stringify({ name: "alice", password: "apw" }),
+    });
+    const { token } = await res.json();
+    for (const m of cluster.members) {
+      const range = await fetch(`${m.clientURL}/v3/kv/range`, {
+        method: "POST",
+        headers: { authorization: token },
+        body: JSON.stringify({ key: btoa("k") }),
+      });
+      assert.equal(atob((await range.json()).kvs[0].value), "v", m.name);
+    }
+    assert.equal((await on(2, "--user", "alice:apw", "get", "k")).stdout, "k\nv\n");
+    assert.match(
+      (await on(1, "--user", "alice:apw", "put", "k", "x")).stderr,
+      /Error: etcdserver: permission denied\n$/,
+    );
+  } finally {
+    await cluster.stopAll();
+  }
+});
 
 async function waitUntil(cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
