@@ -8,6 +8,7 @@
 import process from "node:process";
 import { type ClientConnection, connect, unaryCall } from "../../src/api/h2/mod.ts";
 import { encodePutRequest, encodeRangeRequest } from "./pb.ts";
+import { type ClientTLSFiles, clientTLSOptions } from "./tls.ts";
 
 export interface LoadConfig {
   endpoints: { host: string; port: number }[];
@@ -18,6 +19,8 @@ export interface LoadConfig {
   inflight: number;
   keySpace: number;
   valueSize: number;
+  /** Mutual TLS (https members); plain HTTP/2 when absent. */
+  tls?: ClientTLSFiles;
 }
 
 export interface LoadResult {
@@ -43,10 +46,11 @@ export async function runLoad(cfg: LoadConfig, emit: (line: object) => void): Pr
   const value = new Uint8Array(cfg.valueSize);
   for (let i = 0; i < value.length; i++) value[i] = 97 + (i % 26);
 
+  const tls = cfg.tls && clientTLSOptions(cfg.tls);
   const conns: ClientConnection[] = [];
   for (let i = 0; i < cfg.connections; i++) {
     const ep = cfg.endpoints[i % cfg.endpoints.length];
-    conns.push(await connect({ host: ep.host, port: ep.port }));
+    conns.push(await connect({ host: ep.host, port: ep.port, tls }));
   }
 
   // Requests are encoded up front: the window then measures transport, not setup.

@@ -1,6 +1,7 @@
 // `deno task bench`: the same gRPC load against etcd-ts and etcd 3.4, in alternating windows
 // (A B, then B A, ...), and a table of throughput, latency, server CPU per op, peak RSS and the
-// generator's own CPU. See usage() for the options.
+// generator's own CPU. With --tls, each target also runs over mutual TLS, and the table adds
+// what TLS costs each. See usage() for the options.
 
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -10,14 +11,16 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { LoadConfig, LoadResult } from "./load.ts";
 import { cpuSeconds, peakRssBytes } from "./procstat.ts";
+import { makeClusterCerts } from "../../tests/helpers/certs.ts";
 import {
   type Cluster,
+  type ClusterTLS,
   findExecutable,
   startCluster,
   stopCluster,
   type TargetName,
 } from "./servers.ts";
-import { type Measurement, printReport } from "./report.ts";
+import { type Measurement, printReport, type Ratio } from "./report.ts";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 
@@ -31,6 +34,7 @@ interface Options {
   generator: "node" | "deno";
   connections: number;
   inflight: number;
+  tls: boolean;
 }
 
 function usage(): string {
@@ -43,7 +47,9 @@ function usage(): string {
   --members N                members per cluster (default 1)
   --generator node|deno      runtime of the load generator (default node)
   --connections N            HTTP/2 connections (default 8)
-  --inflight N               requests in flight (default 64)`;
+  --inflight N               requests in flight (default 64)
+  --tls                      also run each target over mutual TLS (https, the guide's client and
+                             peer TLS flags with client-cert-auth, openssl-made certificates)`;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -57,6 +63,7 @@ function parseArgs(argv: string[]): Options {
     generator: "node",
     connections: 8,
     inflight: 64,
+    tls: false,
   };
   const positive = (flag: string, v: string | undefined, integer = true): number => {
     const n = Number(v);
@@ -109,6 +116,9 @@ function parseArgs(argv: string[]): Options {
         break;
       case "--inflight":
         o.inflight = positive(flag, next());
+        break;
+      case "--tls":
+        o.tls = true;
         break;
       case "--help":
         console.log(usage());
@@ -200,32 +210,85 @@ function runWindow(
   });
 }
 
+/** One benchmarked cluster: a target, plain or over mutual TLS, on its own addresses. */
+interface Variant {
+  label: string;
+  target: TargetName;
+  tls: boolean;
+  hosts: string[];
+}
+
+/** Fixed addresses: etcd-ts on 127.0.70.1.., etcd on .11..; over TLS .21.. and .31... */
+function variants(opts: Options): Variant[] {
+  const out: Variant[] = [];
+  for (const tls of opts.tls ? [false, true] : [false]) {
+    for (const target of opts.targets) {
+      const base = (target === "etcd-ts" ? 1 : 11) + (tls ? 20 : 0);
+      out.push({
+        label: tls ? `${target} mTLS` : target,
+        target,
+        tls,
+        hosts: Array.from({ length: opts.members }, (_, m) => `127.0.70.${base + m}`),
+      });
+    }
+  }
+  return out;
+}
+
+/** The ratio rows: etcd-ts against etcd per mode, and each target's TLS against plain. */
+function ratios(opts: Options): Ratio[] {
+  const out: Ratio[] = [{ label: "etcd-ts/etcd", of: "etcd-ts", to: "etcd" }];
+  if (!opts.tls) return out;
+  out.push({ label: "etcd-ts/etcd mTLS", of: "etcd-ts mTLS", to: "etcd mTLS" });
+  for (const t of opts.targets) out.push({ label: `${t} mTLS/plain`, of: `${t} mTLS`, to: t });
+  return out;
+}
+
+/** One certificate set (in `dir`) for every TLS cluster: one CA, one client certificate. */
+async function clusterTLS(vs: Variant[], dir: string): Promise<Map<string, ClusterTLS>> {
+  const tlsVariants = vs.filter((v) => v.tls);
+  const out = new Map<string, ClusterTLS>();
+  if (tlsVariants.length === 0) return out;
+  const certs = await makeClusterCerts(tlsVariants.flatMap((v) => v.hosts), dir);
+  let offset = 0;
+  for (const v of tlsVariants) {
+    const first = offset;
+    out.set(v.label, {
+      ca: certs.ca,
+      member: (i) => certs.member(first + i),
+      client: { ca: certs.ca, ...certs.client, servername: "etcd.test" },
+    });
+    offset += v.hosts.length;
+  }
+  return out;
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const workDir = mkdtempSync(`${tmpdir()}/etcd-ts-bench-`);
-  const clusters = new Map<TargetName, Cluster>();
+  const clusters = new Map<string, Cluster>();
   const stopAll = async () => {
     for (const c of clusters.values()) await stopCluster(c);
     rmSync(workDir, { recursive: true, force: true });
   };
   process.on("SIGINT", () => stopAll().then(() => process.exit(130)));
   try {
-    for (const target of opts.targets) {
-      const exe = findExecutable(target, repo);
+    const vs = variants(opts);
+    const certs = await clusterTLS(vs, `${workDir}/certs`);
+    for (const v of vs) {
+      const exe = findExecutable(v.target, repo);
       if (typeof exe !== "string") {
-        console.error(`bench: skipping ${target}: ${exe.missing}`);
+        console.error(`bench: skipping ${v.label}: ${exe.missing}`);
         continue;
       }
-      // fixed addresses per target: etcd-ts on 127.0.70.1.., etcd on 127.0.70.11..
-      const base = target === "etcd-ts" ? 1 : 11;
-      const hosts = Array.from({ length: opts.members }, (_, m) => `127.0.70.${base + m}`);
-      const dataRoot = `${workDir}/${target}`;
+      const dataRoot = `${workDir}/${v.label.replace(" ", "-")}`;
       mkdirSync(dataRoot);
       try {
-        clusters.set(target, await startCluster(target, exe, hosts, dataRoot));
-        console.error(`bench: ${target} serving on ${hosts.join(", ")}`);
+        const c = await startCluster(v.target, exe, v.hosts, dataRoot, certs.get(v.label));
+        clusters.set(v.label, c);
+        console.error(`bench: ${v.label} serving on ${v.hosts.join(", ")}`);
       } catch (e) {
-        console.error(`bench: skipping ${target}: ${(e as Error).message}`);
+        console.error(`bench: skipping ${v.label}: ${(e as Error).message}`);
       }
     }
     if (clusters.size === 0) throw new Error("no target could be started");
@@ -246,6 +309,7 @@ async function main() {
             inflight: opts.inflight,
             keySpace: 10_000,
             valueSize: 256,
+            tls: cluster.clientTLS,
           };
           const m = await runWindow(cmd, cfg, cluster);
           console.error(
@@ -258,13 +322,14 @@ async function main() {
         }
       }
     }
-    printReport(opts.workloads, targets, all, {
+    printReport(opts.workloads, targets, ratios(opts), all, {
       generator: opts.generator,
       seconds: opts.seconds,
       windows: opts.windows,
       members: opts.members,
       connections: opts.connections,
       inflight: opts.inflight,
+      tls: opts.tls ? "mutual" : "off",
     });
   } finally {
     await stopAll();

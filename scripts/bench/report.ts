@@ -1,7 +1,7 @@
-// The benchmark table: windows of each (workload, target) merged, then etcd-ts/etcd ratios.
+// The benchmark table: windows of each (workload, target) merged, then ratios between targets
+// (etcd-ts/etcd, and mTLS/plain when the bench ran over TLS too).
 
 import type { LoadResult } from "./load.ts";
-import type { TargetName } from "./servers.ts";
 
 export interface Measurement extends LoadResult {
   serverCpuSeconds: number;
@@ -54,9 +54,17 @@ export function summarize(windows: Measurement[]): Summary {
 
 const fmt = (v: number, digits: number) => Number.isFinite(v) ? v.toFixed(digits) : "-";
 
+/** A row comparing target `of` with target `to` (labels as in the table). */
+export interface Ratio {
+  label: string;
+  of: string;
+  to: string;
+}
+
 export function printReport(
   workloads: string[],
-  targets: TargetName[],
+  targets: string[],
+  ratios: Ratio[],
   all: Map<string, Measurement[]>,
   setup: Record<string, string | number>,
 ): void {
@@ -73,7 +81,7 @@ export function printReport(
   ];
   const rows: string[][] = [];
   for (const workload of workloads) {
-    const s = new Map<TargetName, Summary>();
+    const s = new Map<string, Summary>();
     for (const target of targets) {
       const windows = all.get(`${workload}\0${target}`);
       if (!windows) continue;
@@ -91,11 +99,12 @@ export function printReport(
         String(sum.errors),
       ]);
     }
-    const a = s.get("etcd-ts"), b = s.get("etcd");
-    if (a && b) {
+    for (const ratio of ratios) {
+      const a = s.get(ratio.of), b = s.get(ratio.to);
+      if (!a || !b) continue;
       rows.push([
         workload,
-        "etcd-ts/etcd",
+        ratio.label,
         fmt(a.opsPerSecond / b.opsPerSecond, 2) + "x",
         fmt(a.p50Ms / b.p50Ms, 2) + "x",
         fmt(a.p99Ms / b.p99Ms, 2) + "x",

@@ -1,12 +1,15 @@
 // Starting and stopping the benchmarked clusters: etcd-ts (scripts/etcd-ts) and etcd 3.4, with
-// the same flags, on loopback addresses, in temporary data dirs.
+// the same flags, on loopback addresses, in temporary data dirs; plain http, or https with the
+// guide's client and peer TLS flags (client-cert-auth on both ports).
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
 import * as net from "node:net";
 import process from "node:process";
 import { connect, unaryCall } from "../../src/api/h2/mod.ts";
+import { guideTLSFlags, type KeyPair } from "../../tests/helpers/certs.ts";
 import { encodeRangeRequest } from "./pb.ts";
+import { type ClientTLSFiles, clientTLSOptions } from "./tls.ts";
 
 export type TargetName = "etcd-ts" | "etcd";
 
@@ -22,6 +25,15 @@ export interface Member {
 export interface Cluster {
   target: TargetName;
   members: Member[];
+  /** How clients reach the members over mutual TLS; undefined for plain http. */
+  clientTLS?: ClientTLSFiles;
+}
+
+/** Certificates for a TLS cluster: the CA both ports trust, member i's pair, the client's. */
+export interface ClusterTLS {
+  ca: string;
+  member(i: number): KeyPair;
+  client: ClientTLSFiles;
 }
 
 export const CLIENT_PORT = 2379;
@@ -61,6 +73,7 @@ export async function startCluster(
   executable: string,
   hosts: string[],
   dataRoot: string,
+  tls?: ClusterTLS,
 ): Promise<Cluster> {
   for (const host of hosts) {
     for (const port of [CLIENT_PORT, PEER_PORT]) {
@@ -68,10 +81,12 @@ export async function startCluster(
     }
   }
   const names = hosts.map((_, i) => `bench${i}`);
-  const initialCluster = hosts.map((h, i) => `${names[i]}=http://${h}:${PEER_PORT}`).join(",");
+  const scheme = tls ? "https" : "http";
+  const initialCluster = hosts.map((h, i) => `${names[i]}=${scheme}://${h}:${PEER_PORT}`)
+    .join(",");
   const members: Member[] = hosts.map((host, i) => {
-    const client = `http://${host}:${CLIENT_PORT}`;
-    const peer = `http://${host}:${PEER_PORT}`;
+    const client = `${scheme}://${host}:${CLIENT_PORT}`;
+    const peer = `${scheme}://${host}:${PEER_PORT}`;
     const args = [
       "--name",
       names[i],
@@ -91,6 +106,7 @@ export async function startCluster(
       `bench-${target}`,
       "--initial-cluster-state",
       "new",
+      ...(tls ? guideTLSFlags(tls.ca, tls.member(i)) : []),
     ]; // prettier-ignore
     const logFile = `${dataRoot}/${names[i]}.log`;
     const fd = openSync(logFile, "w");
@@ -105,9 +121,9 @@ export async function startCluster(
       logFile,
     };
   });
-  const cluster = { target, members };
+  const cluster: Cluster = { target, members, clientTLS: tls?.client };
   try {
-    await Promise.all(members.map((m) => waitReady(m)));
+    await Promise.all(members.map((m) => waitReady(m, tls?.client)));
   } catch (e) {
     await stopCluster(cluster);
     throw e;
@@ -115,7 +131,7 @@ export async function startCluster(
   return cluster;
 }
 
-async function waitReady(m: Member, timeoutMs = 60_000): Promise<void> {
+async function waitReady(m: Member, tls?: ClientTLSFiles, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
@@ -123,7 +139,12 @@ async function waitReady(m: Member, timeoutMs = 60_000): Promise<void> {
       throw new Error(`${m.name} exited during start-up; log tail:\n${tail(m.logFile)}`);
     }
     try {
-      const conn = await connect({ host: m.host, port: m.clientPort, connectTimeoutMs: 1000 });
+      const conn = await connect({
+        host: m.host,
+        port: m.clientPort,
+        connectTimeoutMs: 1000,
+        tls: tls && clientTLSOptions(tls),
+      });
       try {
         await unaryCall(
           conn,

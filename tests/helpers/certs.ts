@@ -46,9 +46,11 @@ export interface ClusterCerts {
   expiredClient: KeyPair;
 }
 
-/** Makes the certificates for members on `ips` (member i on ips[i]). */
-export async function makeClusterCerts(ips: string[]): Promise<ClusterCerts> {
-  const dir = await Deno.makeTempDir({ prefix: "etcd-ts-certs-" });
+/** Makes the certificates for members on `ips` (member i on ips[i]) in `dir` (default: a new
+ * temporary directory). */
+export async function makeClusterCerts(ips: string[], dir?: string): Promise<ClusterCerts> {
+  if (dir) await Deno.mkdir(dir, { recursive: true });
+  else dir = await Deno.makeTempDir({ prefix: "etcd-ts-certs-" });
   const o = await new Deno.Command("bash", {
     args: ["-c", SCRIPT],
     cwd: dir,
