@@ -132,6 +132,13 @@ export async function openMember(
   }
 
   const initial = await resolveInitialCluster(config, log);
+  // etcd 3.1+: members found through _etcd-server-ssl records without a peer CA verify each
+  // other's certificates against the SRV domain (spec/dns-srv.md, step 5). The transport dials
+  // with this same object.
+  const https = initial.members.some((m) => m.urls.some((u) => u.startsWith("https:")));
+  if (peerTLS && config.discoverySrv !== "" && config.peerTLS.trustedCAFile === "" && https) {
+    peerTLS.servername = config.discoverySrv;
+  }
   const cluster = checkInitialCluster(
     "etcd-ts",
     config.name,
