@@ -276,6 +276,107 @@ itest("a token from one member works on every member: Authenticate goes through 
   }
 });
 
+itest(
+  "--client-cert-auth: a verified certificate's CN is the user unless a token is sent",
+  async () => {
+    const ip = "127.0.17.2";
+    await assertPortsFree(ip, [2379, 2380]);
+    const dir = tempDir();
+    const ssl = (...args: string[]) => run("openssl", args);
+    const key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    await ssl(
+      "req",
+      "-x509",
+      ...key,
+      "-keyout",
+      `${dir}/ca.key`,
+      "-out",
+      `${dir}/ca.crt`,
+      "-subj",
+      "/CN=ca",
+    );
+    for (
+      const [name, ext] of [["server", `subjectAltName=IP:${ip}`], ["root", ""], ["alice", ""]]
+    ) {
+      await Deno.writeTextFile(
+        `${dir}/${name}.ext`,
+        `${ext}\nextendedKeyUsage=serverAuth,clientAuth\n`,
+      );
+      await ssl(
+        "req",
+        ...key,
+        "-keyout",
+        `${dir}/${name}.key`,
+        "-out",
+        `${dir}/${name}.csr`,
+        "-subj",
+        `/CN=${name}`,
+      );
+      await ssl(
+        "x509",
+        "-req",
+        "-in",
+        `${dir}/${name}.csr`,
+        "-CA",
+        `${dir}/ca.crt`,
+        "-CAkey",
+        `${dir}/ca.key`,
+        "-CAcreateserial",
+        "-out",
+        `${dir}/${name}.crt`,
+        "-extfile",
+        `${dir}/${name}.ext`,
+      );
+    }
+    const flags = singleMemberFlags("s1", ip, `${dir}/data`).map((f) =>
+      f.replace(`http://${ip}:2379`, `https://${ip}:2379`)
+    );
+    const m = await startReady([
+      ...flags,
+      "--cert-file",
+      `${dir}/server.crt`,
+      "--key-file",
+      `${dir}/server.key`,
+      "--trusted-ca-file",
+      `${dir}/ca.crt`,
+      "--client-cert-auth",
+    ]);
+    const as = (cn: string, ...args: string[]) =>
+      run("etcdctl", [
+        `--endpoints=https://${ip}:2379`,
+        "--cacert",
+        `${dir}/ca.crt`,
+        "--cert",
+        `${dir}/${cn}.crt`,
+        "--key",
+        `${dir}/${cn}.key`,
+        ...args,
+      ], { env: { ETCDCTL_API: "3" } });
+    try {
+      for (
+        const args of [
+          ["user", "add", "root:rootpw", "--interactive=false"],
+          ["user", "grant-role", "root", "root"],
+          ["user", "add", "alice:apw", "--interactive=false"],
+          ["role", "add", "k"],
+          ["role", "grant-permission", "k", "read", "k"],
+          ["user", "grant-role", "alice", "k"],
+          ["auth", "enable"],
+          ["put", "k", "v"],
+        ]
+      ) assert.equal((await as("root", ...args)).code, 0, args.join(" "));
+      assert.equal((await as("alice", "get", "k")).stdout, "k\nv\n");
+      assert.match(
+        (await as("alice", "put", "k", "x")).stderr,
+        /Error: etcdserver: permission denied\n$/,
+      );
+      assert.equal((await as("alice", "--user", "root:rootpw", "put", "k", "y")).stdout, "OK\n");
+    } finally {
+      await stop(m);
+    }
+  },
+);
+
 async function waitUntil(cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
