@@ -129,7 +129,7 @@ itest(
 
       // The etcd3 client over mutual TLS. Deno's TLS takes no IP address as server name: the
       // members' certificates carry DNS:etcd.test, which the client checks instead.
-      const read = async (pair: KeyPair) => {
+      const putAndList = async (pair: KeyPair) => {
         const client = new Etcd3({
           hosts: c.members.map((m) => m.clientURL),
           credentials: {
@@ -148,7 +148,7 @@ itest(
         }
       };
       assert.deepEqual(
-        await read(tls.client),
+        await putAndList(tls.client),
         Object.fromEntries(
           Array.from({ length: 6 }, (_, i) => [`e${i}`, `v${i}`]),
         ),
@@ -156,7 +156,7 @@ itest(
       // The same client with an untrusted or expired certificate: refused by the members.
       for (const [pair, error] of refused.slice(1)) {
         const counts = c.members.map((m) => rejections(m.proc!).length);
-        await assert.rejects(read(pair!), (e: Error) => /\b14 UNAVAILABLE\b/.test(e.message));
+        await assert.rejects(putAndList(pair!), (e: Error) => /\b14 UNAVAILABLE\b/.test(e.message));
         const member = await Promise.any(
           c.members.map((m, i) => rejectedAfter(m.proc!, counts[i]).then(() => i)),
         );
