@@ -1,6 +1,7 @@
 // etcd's v2 proxy mode: a process that forwards v2 client requests to the cluster's members
 // (--proxy on|readonly, or --discovery finding the cluster full with --discovery-fallback proxy).
 import type { Config } from "../config/mod.ts";
+import { discoveryFailureLines } from "../discovery/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { peerURLsFromCluster, ProxyStartError, runV2Proxy } from "../proxy/mod.ts";
 import { loadClientTLS, loadServerTLS } from "../tls/mod.ts";
@@ -47,8 +48,12 @@ export async function discoveryFull(
   err: ClusterFullError,
 ): Promise<number> {
   if (config.discoveryFallback !== "proxy") {
-    const text = `failed to join discovery cluster (${err.message})`;
-    return log.fatal({ pkg: "etcdmain", text, msg: "discovery failed", fields: { error: text } });
+    // As any other discovery failure in etcd 3.4: the error, then how to recover, exit 1.
+    const ctx = { url: config.discovery, name: config.name, dataDir: config.dataDir };
+    for (const line of discoveryFailureLines(err, ctx)) {
+      log.log(line.level, { pkg: "etcdmain", text: line.text });
+    }
+    return 1;
   }
   log.notice({
     pkg: "etcdmain",

@@ -36,11 +36,13 @@ function guideFlags(i: number, discovery: string, extra: string[] = [], base = 1
     `http://${at}:2379`,
     "--advertise-client-urls",
     `http://${at}:2379`,
-    "--discovery",
-    discovery,
+    ...(discovery ? ["--discovery", discovery] : []),
     ...extra,
   ];
 }
+
+/** infra<i>'s flags without --discovery; the URL comes as ETCD_DISCOVERY (the guide's other form). */
+const viaEnv = (url: string) => ({ env: { ETCD_DISCOVERY: url } });
 
 /** A single-member backend with the v2 API: real etcd 3.4 or etcd-ts, on its own data dir. */
 async function startBackend(bin: "etcd" | "etcd-ts", host: string, cwd: string): Promise<Proc> {
@@ -101,13 +103,13 @@ async function assertOneCluster(discovery: string, base = 10): Promise<void> {
 async function startMembers(
   discovery: string,
   dir: string,
-  opts: { extra?: string[]; bin?: "etcd" | "etcd-ts"; base?: number } = {},
+  opts: { extra?: string[]; bin?: "etcd" | "etcd-ts"; base?: number; envFor2?: boolean } = {},
 ): Promise<Proc[]> {
   const procs = [0, 1, 2].map((i) => {
-    const args = guideFlags(i, discovery, opts.extra, opts.base);
-    return opts.bin === "etcd"
-      ? spawn("etcd", args, { cwd: dir })
-      : startEtcdTs(args, { cwd: dir });
+    const env = i === 2 && opts.envFor2;
+    const args = guideFlags(i, env ? "" : discovery, opts.extra, opts.base);
+    const how = { cwd: dir, ...(env ? viaEnv(discovery) : {}) };
+    return opts.bin === "etcd" ? spawn("etcd", args, how) : startEtcdTs(args, how);
   });
   await Promise.all(procs.map((p) => p.waitFor("ready to serve client requests", 30_000)));
   return procs;
@@ -232,7 +234,11 @@ itest("public-style service: /new?size=3, three members, a fourth proxies or exi
     await service.waitFor(`discovery service listening on http://${SERVICE}`);
     const url = await curl(`http://${SERVICE}/new?size=3`);
     assert.match(url, new RegExp(`^http://${SERVICE.replaceAll(".", "\\.")}/[0-9a-f]{32}$`));
-    procs.push(...await startMembers(url, dir, { extra: ["--enable-v2"] }));
+    // Without a size, /new makes a token for 3 members, as the guide says.
+    const dflt = await curl(`http://${SERVICE}/new`);
+    assert.equal(JSON.parse(await curl(`${dflt}/_config/size`)).node.value, "3");
+    // infra2 is given the URL as ETCD_DISCOVERY.
+    procs.push(...await startMembers(url, dir, { extra: ["--enable-v2"], envFor2: true }));
     await assertOneCluster(url);
 
     // infra3 finds the cluster full: by default it becomes a v2 proxy to it; infra4, told to
@@ -242,10 +248,12 @@ itest("public-style service: /new?size=3, three members, a fourth proxies or exi
     const exits = startEtcdTs(guideFlags(4, url, ["--discovery-fallback", "exit"]), { cwd: dir });
     await proxy.waitFor("etcdmain: discovery cluster full, falling back to proxy");
     await proxy.waitFor(`v2 proxy started listening on client requests on "http://${ip(3)}:2379"`);
-    await exits.waitFor(
-      "etcdmain: failed to join discovery cluster (discovery: cluster is full)",
-    );
     assert.equal((await exits.status).code, 1);
+    assert.deepEqual(exits.lines.slice(-3).map((l) => l.slice(27)), [
+      "E | etcdmain: failed to join discovery cluster (discovery: cluster is full)",
+      `I | etcdmain: discovery token ${url} was used, but failed to bootstrap the cluster.`,
+      "I | etcdmain: please generate a new discovery token and try to bootstrap again.",
+    ]);
     assert.ok(!exits.lines.some((l) => l.includes("proxy")), exits.lines.join("\n"));
 
     const set = JSON.parse(
