@@ -2,9 +2,9 @@
 // private network namespace (tests/helpers/dns.ts) and every member runs in it on its own
 // loopback address (127.0.92.10-12), exactly as the guide starts infra0..2.
 import assert from "node:assert/strict";
-import { createDnsNamespace, type DnsNamespace, netnsSkipReason } from "../helpers/dns.ts";
-import { ETCD_TS, itest, type Proc, type Run, stop, tempDir } from "../helpers/process.ts";
-import { makeSrvCerts, type SrvCerts } from "../helpers/srv_certs.ts";
+import { type DnsNamespace, netnsSkipReason } from "../helpers/dns.ts";
+import { ETCD_TS, type Proc, stop } from "../helpers/process.ts";
+import { etcdctl, memberList, nsTest } from "../helpers/srv_members.ts";
 
 const skip = netnsSkipReason();
 if (skip) console.log(`skipping SRV bootstrap tests: ${skip}`);
@@ -12,9 +12,6 @@ if (skip) console.log(`skipping SRV bootstrap tests: ${skip}`);
 const NS_ERR = "on 127.0.0.1:53: no such host";
 const ip = (i: number) => `127.0.92.${10 + i}`;
 const infra = (i: number) => `infra${i}.example.com`;
-// The TLS cluster: _etcd-server-ssl records of secure.example.com, members on 127.0.92.20-22.
-const sip = (i: number) => `127.0.92.${20 + i}`;
-const secure = (i: number) => `infra${i}.secure.example.com`;
 const srv = (name: string, target: string, port: number) => ({ name, target, port });
 const SETUP = {
   srv: [0, 1, 2].flatMap((i) => [
@@ -22,13 +19,9 @@ const SETUP = {
     srv("_etcd-client._tcp.example.com", infra(i), 2379),
     // --discovery-srv-name foo: its own records, on other ports, so only they can work.
     srv("_etcd-server-foo._tcp.example.com", infra(i), 2480),
-    srv("_etcd-server-ssl._tcp.secure.example.com", secure(i), 2380),
   ]),
-  hosts: [
-    // infra9 has an address but no SRV record.
-    ...[0, 1, 2, 9].map((i) => ({ name: infra(i), addresses: [ip(i)] })),
-    ...[0, 1, 2].map((i) => ({ name: secure(i), addresses: [sip(i)] })),
-  ],
+  // infra9 has an address but no SRV record.
+  hosts: [0, 1, 2, 9].map((i) => ({ name: infra(i), addresses: [ip(i)] })),
 };
 
 interface MemberOpts {
@@ -69,20 +62,7 @@ function memberFlags(i: number, dataDir: string, opts: MemberOpts = {}): string[
 }
 
 function srvTest(name: string, fn: (ns: DnsNamespace, dataDir: string) => Promise<void>) {
-  if (skip) {
-    Deno.test({ name, ignore: true, fn: () => {} });
-    return;
-  }
-  itest(name, async () => {
-    const ns = await createDnsNamespace(SETUP);
-    const dataDir = tempDir();
-    try {
-      await fn(ns, dataDir);
-    } finally {
-      await ns.close();
-      await Deno.remove(dataDir, { recursive: true });
-    }
-  });
+  nsTest(SETUP, skip, name, fn);
 }
 
 async function startCluster(ns: DnsNamespace, dataDir: string, opts: MemberOpts = {}) {
@@ -94,29 +74,6 @@ async function startCluster(ns: DnsNamespace, dataDir: string, opts: MemberOpts 
     throw err;
   }
   return procs;
-}
-
-function etcdctl(ns: DnsNamespace, endpoints: string, ...args: string[]): Promise<Run> {
-  return ns.run("etcdctl", [`--endpoints=${endpoints}`, "--dial-timeout=5s", ...args], {
-    env: { ETCDCTL_API: "3" },
-  });
-}
-
-interface ListedMember {
-  ID: string;
-  name: string;
-  peerURLs: string[];
-  clientURLs: string[];
-}
-
-/** `member list -w json` with IDs in hex (JSON numbers lose precision above 2^53). */
-async function memberList(ns: DnsNamespace, endpoint: string): Promise<ListedMember[]> {
-  const r = await etcdctl(ns, endpoint, "member", "list", "-w", "json");
-  assert.equal(r.code, 0, r.stderr);
-  const body = r.stdout.replace(/"ID":(\d+)/g, '"ID":"$1"');
-  return (JSON.parse(body).members as ListedMember[])
-    .map((m) => ({ ...m, ID: BigInt(m.ID).toString(16) }))
-    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** Runs a member that must refuse to start; returns its exit code and log. */
@@ -240,94 +197,3 @@ srvTest("srv bootstrap: members that cannot bootstrap exit 1", async (ns, dataDi
     `${NS_ERR}`,
   ]);
 });
-
-/**
- * The TLS variant: https peer URLs from `_etcd-server-ssl._tcp.secure.example.com`. Member
- * certificates carry the SRV domain, the member's target name, its address and 127.0.0.1
- * (peer connections on loopback come from 127.0.0.1); `infraN-nodomain` lacks the domain.
- */
-function tlsFlags(i: number, dataDir: string, certs: SrvCerts, cert: string, ca: boolean) {
-  return [
-    "--name",
-    `infra${i}`,
-    "--discovery-srv",
-    "secure.example.com",
-    "--initial-advertise-peer-urls",
-    `https://${secure(i)}:2380`,
-    "--initial-cluster-token",
-    "etcd-cluster-1",
-    "--initial-cluster-state",
-    "new",
-    "--advertise-client-urls",
-    `http://${secure(i)}:2379`,
-    "--listen-client-urls",
-    `http://${sip(i)}:2379`,
-    "--listen-peer-urls",
-    `https://${sip(i)}:2380`,
-    "--peer-cert-file",
-    certs.cert(cert),
-    "--peer-key-file",
-    certs.key(cert),
-    ...(ca ? ["--peer-trusted-ca-file", certs.ca] : []),
-    "--data-dir",
-    `${dataDir}/infra${i}`,
-  ];
-}
-
-async function srvCerts(dir: string): Promise<SrvCerts> {
-  return await makeSrvCerts(dir, [
-    ...[0, 1, 2].map((i) => ({
-      name: `infra${i}`,
-      san: `DNS:secure.example.com,DNS:${secure(i)},IP:${sip(i)},IP:127.0.0.1`,
-    })),
-    { name: "infra2-nodomain", san: `DNS:${secure(2)},IP:${sip(2)},IP:127.0.0.1` },
-  ]);
-}
-
-srvTest("srv bootstrap: ssl records, https peers, with and without a peer CA", async (ns, dir) => {
-  const certs = await srvCerts(dir);
-  for (const ca of [true, false]) {
-    const dataDir = `${dir}/${ca ? "ca" : "noca"}`;
-    // Without a peer CA the members trust the OS store (here: SSL_CERT_FILE) and verify each
-    // other against the SRV domain.
-    const env: Record<string, string> = ca ? {} : { SSL_CERT_FILE: certs.ca };
-    const procs = [0, 1, 2].map((i) =>
-      ns.spawn(ETCD_TS, tlsFlags(i, dataDir, certs, `infra${i}`, ca), { env })
-    );
-    try {
-      await Promise.all(procs.map((p) => p.waitFor("ready to serve client requests", 30_000)));
-      const members = await memberList(ns, `http://${sip(0)}:2379`);
-      assert.deepEqual(
-        members.map((m) => [m.name, m.peerURLs]),
-        [0, 1, 2].map((i) => [`infra${i}`, [`https://${secure(i)}:2380`]]),
-      );
-    } finally {
-      await Promise.all(procs.map((p) => stop(p)));
-    }
-  }
-});
-
-srvTest(
-  "srv bootstrap: without a peer CA, a certificate lacking the SRV domain is refused",
-  async (ns, dir) => {
-    const certs = await srvCerts(dir);
-    const env = { SSL_CERT_FILE: certs.ca };
-    const certOf = (i: number) => i === 2 ? "infra2-nodomain" : `infra${i}`;
-    const procs = [0, 1, 2].map((i) =>
-      ns.spawn(ETCD_TS, tlsFlags(i, dir, certs, certOf(i), false), { env })
-    );
-    try {
-      // infra0 and infra1 form the cluster; their dials to infra2 fail verification against the
-      // SRV domain (etcd prints Go's x509 text; Node's wording is accepted too).
-      await Promise.all(procs.slice(0, 2).map((p) => p.waitFor("ready to serve client requests")));
-      const mismatch =
-        /not secure\.example\.com|Host: secure\.example\.com\.? is not in the cert's altnames/;
-      for (const p of procs.slice(0, 2)) {
-        const line = await p.waitFor((l) => l.includes("failed to dial") && mismatch.test(l));
-        assert.ok(line.includes(secure(2)), line);
-      }
-    } finally {
-      await Promise.all(procs.map((p) => stop(p)));
-    }
-  },
-);
