@@ -31,6 +31,8 @@ export interface Proc {
   waitFor(
     pattern: RegExp | string | ((line: string) => boolean),
     timeoutMs?: number,
+    /** Only lines from this index on count: pass lines.length taken before an event. */
+    since?: number,
   ): Promise<string>;
   kill(signal?: Deno.Signal): void;
   status: Promise<Deno.CommandStatus>;
@@ -98,13 +100,13 @@ export function spawn(
         // already gone
       }
     },
-    waitFor: (pattern, timeoutMs = 20_000) => {
+    waitFor: (pattern, timeoutMs = 20_000, since = 0) => {
       const re = typeof pattern === "string"
         ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
         : typeof pattern === "function"
         ? { test: pattern, toString: () => String(pattern) }
         : pattern;
-      const seen = [...lines, ...stdout].find((l) => re.test(l));
+      const seen = [...lines.slice(since), ...stdout].find((l) => re.test(l));
       if (seen) return Promise.resolve(seen);
       return new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => {
