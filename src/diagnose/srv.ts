@@ -88,9 +88,12 @@ export async function diagnoseSrv(input: SrvDiagnosisInput, deps: DiagnoseDeps):
     }
   }
   const found = servers.some((s) => s.records.length > 0);
+  const resolvable = servers.some((s) => s.records.some((r) => r.tcpAddr !== undefined));
   if (unresolved.length === 0) {
     if (!found) {
       await explainNoRecords(report, input, deps, servers, advertised, etcdError);
+    } else if (!resolvable && etcdError) {
+      report.problems.at(-1)!.detail.push(`etcd-ts would exit with: ${etcdError}`);
     } else if (own.length === 0) {
       explainNotAMember(report, input, servers, advertised, etcdError);
     }
