@@ -25,43 +25,28 @@ const TS_BACKEND = "127.0.22.3";
 /** The guide's discovery flags for infra<i>. */
 function guideFlags(i: number, discovery: string, extra: string[] = [], base = 10): string[] {
   const at = ip(i, base);
-  return [
-    "--name",
-    `infra${i}`,
-    "--initial-advertise-peer-urls",
-    `http://${at}:2380`,
-    "--listen-peer-urls",
-    `http://${at}:2380`,
-    "--listen-client-urls",
-    `http://${at}:2379`,
-    "--advertise-client-urls",
-    `http://${at}:2379`,
-    ...(discovery ? ["--discovery", discovery] : []),
-    ...extra,
-  ];
+  return words(`--name infra${i} --initial-advertise-peer-urls http://${at}:2380
+    --listen-peer-urls http://${at}:2380
+    --listen-client-urls http://${at}:2379
+    --advertise-client-urls http://${at}:2379`)
+    .concat(discovery ? ["--discovery", discovery] : [], extra);
 }
+
+const words = (text: string) => text.trim().split(/\s+/);
+
+/** A one-member cluster with the v2 API on `host`, etcd's ports. */
+const oneMember = (name: string, host: string) =>
+  words(`--name ${name} --enable-v2
+    --listen-client-urls http://${host}:2379 --advertise-client-urls http://${host}:2379
+    --listen-peer-urls http://${host}:2380 --initial-advertise-peer-urls http://${host}:2380
+    --initial-cluster ${name}=http://${host}:2380`);
 
 /** infra<i>'s flags without --discovery; the URL comes as ETCD_DISCOVERY (the guide's other form). */
 const viaEnv = (url: string) => ({ env: { ETCD_DISCOVERY: url } });
 
 /** A single-member backend with the v2 API: real etcd 3.4 or etcd-ts, on its own data dir. */
 async function startBackend(bin: "etcd" | "etcd-ts", host: string, cwd: string): Promise<Proc> {
-  const url = `http://${host}:2379`;
-  const args = [
-    "--name",
-    "backend",
-    "--enable-v2",
-    "--listen-client-urls",
-    url,
-    "--advertise-client-urls",
-    url,
-    "--listen-peer-urls",
-    `http://${host}:2380`,
-    "--initial-advertise-peer-urls",
-    `http://${host}:2380`,
-    "--initial-cluster",
-    `backend=http://${host}:2380`,
-  ];
+  const args = oneMember("backend", host);
   if (bin === "etcd-ts") return await startReady(args, { cwd });
   const p = spawn("etcd", args, { cwd });
   await p.waitFor("ready to serve client requests", 30_000);
@@ -216,11 +201,7 @@ itest(
 
 function startService(extra: string[] = []): Proc {
   return startEtcdTs([
-    "discovery-service",
-    "--listen-addr",
-    SERVICE,
-    "--advertise-url",
-    `http://${SERVICE}`,
+    ...words(`discovery-service --listen-addr ${SERVICE} --advertise-url http://${SERVICE}`),
     ...extra,
   ]);
 }
@@ -274,6 +255,15 @@ itest("public-style service: /new?size=3, three members, a fourth proxies or exi
       const got = JSON.parse(await curl(`http://${ip(i)}:2379/v2/keys/message?quorum=true`));
       assert.equal(got.node.value, "through the proxy", `read from ${ip(i)}`);
     }
+
+    // Restarted with the same command, the proxy takes its members from its cluster file.
+    await stop(proxy);
+    const again = startEtcdTs(guideFlags(3, url), { cwd: dir });
+    procs[procs.indexOf(proxy)] = again;
+    await again.waitFor(/proxy: using peer urls \[[^\]]+\] from cluster file/);
+    await again.waitFor("v2 proxy started listening on client requests");
+    const read = JSON.parse(await curl(`http://${ip(3)}:2379/v2/keys/message`));
+    assert.equal(read.node.value, "through the proxy");
   } finally {
     await cleanup(procs, dir);
   }
@@ -368,16 +358,7 @@ async function v2Session(endpoint: string): Promise<{ out: string; base: number 
     },
   );
   const exec = spawn("etcdctl", [
-    "--endpoints",
-    endpoint,
-    "exec-watch",
-    "--after-index",
-    after,
-    "--recursive",
-    "/w",
-    "--",
-    "sh",
-    "-c",
+    ...words(`--endpoints ${endpoint} exec-watch --after-index ${after} --recursive /w -- sh -c`),
     'echo "$ETCD_WATCH_ACTION $ETCD_WATCH_KEY=$ETCD_WATCH_VALUE"',
   ], { env });
   try {
@@ -400,27 +381,13 @@ itest("ETCDCTL_API=2 etcdctl against an etcd-ts member, compared with etcd 3.4",
   const ours = "127.0.22.20";
   const theirs = "127.0.22.21";
   try {
-    const oneMember = (host: string) => [
-      "--name",
-      "s1",
-      "--enable-v2",
-      "--data-dir",
-      `${dir}/${host}`,
-      "--listen-client-urls",
-      `http://${host}:2379`,
-      "--advertise-client-urls",
-      `http://${host}:2379`,
-      "--listen-peer-urls",
-      `http://${host}:2380`,
-      "--initial-advertise-peer-urls",
-      `http://${host}:2380`,
-      "--initial-cluster",
-      `s1=http://${host}:2380`,
-    ];
-    const etcd = spawn("etcd", oneMember(theirs));
+    // Both are named s1, so each works in its own directory (default data dir s1.etcd).
+    Deno.mkdirSync(`${dir}/theirs`);
+    const etcd = spawn("etcd", oneMember("s1", theirs), { cwd: `${dir}/theirs` });
     real.push(etcd);
-    procs.push(await startReady(oneMember(ours)));
-    await etcd.waitFor("ready to serve client requests", 30_000);
+    procs.push(await startReady(oneMember("s1", ours), { cwd: dir }));
+    // etcd's cluster-version write, which also advances its v2 index, can follow readiness.
+    await etcd.waitFor("set the initial cluster version to 3.4", 30_000);
 
     const [got, want] = await Promise.all([
       v2Session(`http://${ours}:2379`),
