@@ -1,11 +1,15 @@
 // Generates src/api/proto/generated.ts (schemas the codecs walk, plus TypeScript types) from
-// every .proto file under proto/. Run: deno run -A scripts/gen_proto.ts [--check]
-// --check exits 1 when the committed file differs from what the .proto files produce.
+// every .proto file under proto/, then hot.generated.ts (specialised codecs, gen_proto_hot.ts)
+// from that schema. Run: deno run -A scripts/gen_proto.ts [--check]
+// --check exits 1 when a committed file differs from what the .proto files produce.
 
 import { type ParsedFile, parseProto } from "./proto_parse.ts";
+import { generateHot } from "./gen_proto_hot.ts";
+import type { ProtoSchema } from "../src/api/proto/schema.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const OUTPUT = new URL("src/api/proto/generated.ts", ROOT);
+const HOT_OUTPUT = new URL("src/api/proto/hot.generated.ts", ROOT);
 
 // The one list of 64-bit identifier fields (contracts.md): these decode to bigint, every other
 // int64/uint64 to number. Generation fails if an entry names no 64-bit field.
@@ -236,15 +240,25 @@ export async function generatedSource(): Promise<string> {
   return await format(generate(await readProtoFiles(new URL("proto/", ROOT))));
 }
 
+/** hot.generated.ts's source for a schema (the one generated.ts holds). */
+export async function hotSource(schema: ProtoSchema): Promise<string> {
+  return await format(generateHot(schema));
+}
+
 if (import.meta.main) {
+  const check = Deno.args.includes("--check");
   const source = await generatedSource();
-  if (Deno.args.includes("--check")) {
-    const current = await Deno.readTextFile(OUTPUT).catch(() => "");
-    if (current !== source) {
-      console.error("src/api/proto/generated.ts is stale: run deno run -A scripts/gen_proto.ts");
-      Deno.exit(1);
-    }
-  } else {
-    await Deno.writeTextFile(OUTPUT, source);
-  }
+  const stale = (path: URL) => {
+    console.error(`${path.pathname} is stale: run deno run -A scripts/gen_proto.ts`);
+    Deno.exit(1);
+  };
+  if (check) {
+    if ((await Deno.readTextFile(OUTPUT).catch(() => "")) !== source) stale(OUTPUT);
+  } else await Deno.writeTextFile(OUTPUT, source);
+  // Imported only now, so that it is the file just written.
+  const { schema } = await import(OUTPUT.href);
+  const hot = await hotSource(schema);
+  if (check) {
+    if ((await Deno.readTextFile(HOT_OUTPUT).catch(() => "")) !== hot) stale(HOT_OUTPUT);
+  } else await Deno.writeTextFile(HOT_OUTPUT, hot);
 }

@@ -4,6 +4,7 @@
 import { compileSchema, makeCodec, type MessageCodec } from "./codec.ts";
 import { makeJsonMapper } from "./json.ts";
 import { type MessageTypes, schema } from "./generated.ts";
+import { hotCodecs } from "./hot.generated.ts";
 import type { Init } from "./schema.ts";
 
 export * from "./generated.ts";
@@ -16,10 +17,15 @@ export type MessageName = keyof MessageTypes;
 
 const compiled = compileSchema(schema);
 
-/** `messages["etcdserverpb.PutRequest"].encode(obj)` / `.decode(bytes)` for every message. */
-export const messages = Object.fromEntries(
-  [...compiled].map(([name, m]) => [name, makeCodec(m)]),
-) as { [K in MessageName]: MessageCodec<MessageTypes[K]> };
+/**
+ * `messages["etcdserverpb.PutRequest"].encode(obj)` / `.decode(bytes)` for every message: the
+ * request-path messages (KV, Watch, Lease) through their specialised codecs, the rest through
+ * the reflective one. Both produce the same bytes and the same objects.
+ */
+export const messages = {
+  ...Object.fromEntries([...compiled].map(([name, m]) => [name, makeCodec(m)])),
+  ...hotCodecs,
+} as { [K in MessageName]: MessageCodec<MessageTypes[K]> };
 
 const json = makeJsonMapper(schema);
 
