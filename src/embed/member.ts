@@ -77,9 +77,10 @@ export async function openMember(
   if (isInitialized(paths)) {
     if (config.discovery) {
       log.warn({
-        pkg: "etcdmain",
+        // etcd 3.4 logs this from etcdserver; the path unquoted, as the guide shows it.
+        pkg: "etcdserver",
         text: `discovery token ignored since a cluster has already been initialized. ` +
-          `Valid log found at ${JSON.stringify(paths.walDir)}`,
+          `Valid log found at ${paths.walDir}`,
         msg: "discovery token is ignored since cluster already initialized; valid logs are found",
         fields: { "wal-dir": paths.walDir },
       });
