@@ -132,8 +132,6 @@ function defaultOf(f: FieldSchema): string {
       return "false";
     case "string":
       return '""';
-    case "bytes":
-      return "new Uint8Array(0)";
     default:
       return f.id ? "0n" : "0";
   }
@@ -333,7 +331,7 @@ function readFn(full: string, fields: FieldSchema[]): string[] {
   out.push(`  if (c.pos > end) eof(${name});`);
   const props = fields.filter((f) => f.repeated || (f.kind !== "message" && !f.oneof)).map((f) =>
     f.kind === "bytes" && !f.repeated
-      ? `${f.prop}: f${f.no} ?? new Uint8Array(0)`
+      ? `${f.prop}: f${f.no} ?? emptyBytes()`
       : `${f.prop}: f${f.no}`
   );
   const optional = fields.filter((f) => !f.repeated && (f.kind === "message" || f.oneof));
@@ -355,8 +353,8 @@ export function generateHot(schema: ProtoSchema): string {
     'import type { MessageTypes as T } from "./generated.ts";',
     'import type { Init } from "./schema.ts";',
     "import {",
-    "  badLength, badPacked, Cursor, eof, illegalTag, sI32, sI64, sv32, utf8Length, wBytes,",
-    "  wI32, wI64, wString, wv32,",
+    "  badLength, badPacked, Cursor, emptyBytes, eof, illegalTag, sI32, sI64, sv32, utf8Length,",
+    "  wBytes, wI32, wI64, wString, wv32,",
     '} from "./hot_runtime.ts";',
     "",
     "const sizes: number[] = [];",

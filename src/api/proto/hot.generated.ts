@@ -9,6 +9,7 @@ import {
   badLength,
   badPacked,
   Cursor,
+  emptyBytes,
   eof,
   illegalTag,
   sI32,
@@ -199,8 +200,8 @@ function read_etcdserverpb_Compare(c: Cursor, end: number): T["etcdserverpb.Comp
   const m: T["etcdserverpb.Compare"] = {
     result: f1,
     target: f2,
-    key: f3 ?? new Uint8Array(0),
-    rangeEnd: f64 ?? new Uint8Array(0),
+    key: f3 ?? emptyBytes(),
+    rangeEnd: f64 ?? emptyBytes(),
   };
   if (f4 !== undefined) m.version = f4;
   if (f5 !== undefined) m.createRevision = f5;
@@ -280,8 +281,8 @@ function read_etcdserverpb_DeleteRangeRequest(
   }
   if (c.pos > end) eof("etcdserverpb.DeleteRangeRequest");
   const m: T["etcdserverpb.DeleteRangeRequest"] = {
-    key: f1 ?? new Uint8Array(0),
-    rangeEnd: f2 ?? new Uint8Array(0),
+    key: f1 ?? emptyBytes(),
+    rangeEnd: f2 ?? emptyBytes(),
     prevKv: f3,
   };
   return m;
@@ -1039,8 +1040,8 @@ function read_etcdserverpb_PutRequest(c: Cursor, end: number): T["etcdserverpb.P
   }
   if (c.pos > end) eof("etcdserverpb.PutRequest");
   const m: T["etcdserverpb.PutRequest"] = {
-    key: f1 ?? new Uint8Array(0),
-    value: f2 ?? new Uint8Array(0),
+    key: f1 ?? emptyBytes(),
+    value: f2 ?? emptyBytes(),
     lease: f3,
     prevKv: f4,
     ignoreValue: f5,
@@ -1324,8 +1325,8 @@ function read_etcdserverpb_RangeRequest(c: Cursor, end: number): T["etcdserverpb
   }
   if (c.pos > end) eof("etcdserverpb.RangeRequest");
   const m: T["etcdserverpb.RangeRequest"] = {
-    key: f1 ?? new Uint8Array(0),
-    rangeEnd: f2 ?? new Uint8Array(0),
+    key: f1 ?? emptyBytes(),
+    rangeEnd: f2 ?? emptyBytes(),
     limit: f3,
     revision: f4,
     sortOrder: f5,
@@ -2167,8 +2168,8 @@ function read_etcdserverpb_WatchCreateRequest(
   }
   if (c.pos > end) eof("etcdserverpb.WatchCreateRequest");
   const m: T["etcdserverpb.WatchCreateRequest"] = {
-    key: f1 ?? new Uint8Array(0),
-    rangeEnd: f2 ?? new Uint8Array(0),
+    key: f1 ?? emptyBytes(),
+    rangeEnd: f2 ?? emptyBytes(),
     startRevision: f3,
     progressNotify: f4,
     filters: f5,
@@ -2656,11 +2657,11 @@ function read_mvccpb_KeyValue(c: Cursor, end: number): T["mvccpb.KeyValue"] {
   }
   if (c.pos > end) eof("mvccpb.KeyValue");
   const m: T["mvccpb.KeyValue"] = {
-    key: f1 ?? new Uint8Array(0),
+    key: f1 ?? emptyBytes(),
     createRevision: f2,
     modRevision: f3,
     version: f4,
-    value: f5 ?? new Uint8Array(0),
+    value: f5 ?? emptyBytes(),
     lease: f6,
   };
   return m;

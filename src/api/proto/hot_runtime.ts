@@ -9,6 +9,12 @@ import { ProtoDecodeError, WireType } from "./wire.ts";
 const TWO32 = 4294967296;
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
+const EMPTY = new Uint8Array(0);
+
+/** A fresh empty bytes value (a view: allocating backing stores is what decoding avoids). */
+export function emptyBytes(): Uint8Array {
+  return EMPTY.subarray(0);
+}
 
 /** Bytes of a varint holding a value in [0, 2^32). */
 export function sv32(v: number): number {
@@ -116,8 +122,10 @@ export function wString(b: Uint8Array, p: number, v: string, len: number): numbe
 
 /** A read position over one input buffer, reused across decodes (decoding is synchronous). */
 export class Cursor {
-  buf: Uint8Array = new Uint8Array(0);
+  buf: Uint8Array = EMPTY;
   pos = 0;
+  // The private copy of the input that decoded bytes fields are views into, made on first use.
+  private copy: Uint8Array | undefined;
   private lo = 0;
   private hi = 0;
 
@@ -127,6 +135,7 @@ export class Cursor {
       ? bytes
       : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pos = 0;
+    this.copy = undefined;
     return this;
   }
 
@@ -221,10 +230,13 @@ export class Cursor {
 
   bytes(): Uint8Array {
     const end = this.delimited();
-    // A copy: decoded values outlive the frame buffer (the store keeps keys and values).
-    const v = this.buf.slice(this.pos, end);
+    const start = this.pos;
     this.pos = end;
-    return v;
+    // Decoded values outlive the frame buffer (the store keeps keys and values), so they must
+    // not share it; one copy of the whole message serves every field, as allocating an
+    // ArrayBuffer per field costs more than the rest of decoding.
+    if (this.copy === undefined) this.copy = this.buf.slice();
+    return this.copy.subarray(start, end);
   }
 
   string(): string {
