@@ -49,8 +49,33 @@ export function sI64(v: number | bigint): number {
     return sv64(v % TWO32, Math.floor(v / TWO32));
   }
   if (v >= 0n && v < 0x80000000n) return sv32(Number(v));
+  splitBig(v);
+  return sv64(splitLo, splitHi);
+}
+
+// Every response header carries the same cluster and member IDs: the last two wide bigints
+// split into 32-bit halves are remembered, as BigInt arithmetic allocates.
+let splitLo = 0;
+let splitHi = 0;
+const recent: [bigint, number, number][] = [[0n, 0, 0], [0n, 0, 0]];
+let nextRecent = 0;
+
+function splitBig(v: bigint): void {
+  for (const r of recent) {
+    if (r[0] === v) {
+      splitLo = r[1];
+      splitHi = r[2];
+      return;
+    }
+  }
   const u = BigInt.asUintN(64, v);
-  return sv64(Number(u & 0xffffffffn), Number(u >> 32n));
+  splitLo = Number(u & 0xffffffffn);
+  splitHi = Number(u >> 32n);
+  const r = recent[nextRecent];
+  nextRecent ^= 1;
+  r[0] = v;
+  r[1] = splitLo;
+  r[2] = splitHi;
 }
 
 /** UTF-8 length of a string as TextEncoder writes it (lone surrogates become U+FFFD). */
@@ -101,8 +126,8 @@ export function wI64(b: Uint8Array, p: number, v: number | bigint): number {
     return wv64(b, p, v - hi * TWO32, hi >>> 0);
   }
   if (v >= 0n && v < 0x80000000n) return wv32(b, p, Number(v));
-  const u = BigInt.asUintN(64, v);
-  return wv64(b, p, Number(u & 0xffffffffn), Number(u >> 32n));
+  splitBig(v);
+  return wv64(b, p, splitLo, splitHi);
 }
 
 export function wBytes(b: Uint8Array, p: number, v: Uint8Array): number {
