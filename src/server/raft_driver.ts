@@ -4,6 +4,7 @@
 // the fsync runs queue up in Raft and share the next append.
 import {
   type Entry,
+  EntryType,
   type HardState,
   type MemoryStorage,
   type Message,
@@ -39,6 +40,7 @@ export class RaftDriver {
   #scheduled = false;
   #idle?: Promise<void>;
   #stopped = false;
+  #applying: Promise<void> = Promise.resolve();
 
   constructor(
     readonly node: RawNode,
@@ -97,21 +99,36 @@ export class RaftDriver {
     // etcd times the fsync alone; our WAL writes and syncs in one call, so the write is included.
     if (rd.mustSync) diskMetrics.walFsyncSeconds.observe((performance.now() - saveStart) / 1000);
     if (rd.snapshot) {
+      // A snapshot replaces the state the queued entries apply to: let them finish first.
+      await this.#applying;
       this.storage.applySnapshot(rd.snapshot);
       await this.hooks.applySnapshot(rd.snapshot);
     }
     if (rd.hardState) this.storage.setHardState(rd.hardState);
     if (rd.entries.length > 0) this.storage.append(rd.entries);
     if (!sendEarly) this.transport.send(rd.messages);
-    if (rd.committedEntries.length > 0) this.hooks.applyEntries(rd.committedEntries);
+    const committed = rd.committedEntries;
+    if (committed.length > 0 || rd.snapshot) this.#queueApply(committed);
+    // Like etcd, Raft moves on while the entries apply (their fsync is done), so the next
+    // batch's fsync overlaps this batch's apply. A conf change must be applied before Raft
+    // sees the next Ready, since it changes who Raft talks to.
+    if (committed.some((e) => e.type === EntryType.ConfChange)) await this.#applying;
     this.node.advance(rd);
-    if (rd.committedEntries.length > 0 || rd.snapshot) await this.hooks.afterApply();
   }
 
-  /** Stops ticking and waits for the Ready in flight (its fsync included) to finish. */
+  /** Applies committed entries strictly in log order, after those queued before them. */
+  #queueApply(entries: Entry[]): void {
+    this.#applying = this.#applying.then(async () => {
+      if (entries.length > 0) this.hooks.applyEntries(entries);
+      await this.hooks.afterApply();
+    }).catch((err) => this.hooks.fatal(err));
+  }
+
+  /** Stops ticking and waits for the Ready in flight (its fsync included) and its apply. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#stopped = true;
     await this.#idle;
+    await this.#applying;
   }
 }
