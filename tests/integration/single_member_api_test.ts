@@ -91,16 +91,24 @@ itest("leases: grant, attach, timetolive --keys, keep-alive, list, revoke, expir
     const ttl = await etcdctl(EP, "lease", "timetolive", id, "--keys");
     assert.match(
       ttl.stdout,
-      new RegExp(`^lease ${id} granted with TTL\\(30s\\), remaining\\(\\d+s\\), attached keys\\(\\[lk\\]\\)`),
+      new RegExp(
+        `^lease ${id} granted with TTL\\(30s\\), remaining\\(\\d+s\\), attached keys\\(\\[lk\\]\\)`,
+      ),
     );
     const list = await etcdctl(EP, "lease", "list");
     assert.match(list.stdout, new RegExp(`found 1 leases\\n${id}\\n`));
     const once = await etcdctl(EP, "lease", "keep-alive", "--once", id);
     assert.match(once.stdout, new RegExp(`lease ${id} keepalived with TTL\\(30\\)`));
-    assert.match((await etcdctl(EP, "lease", "revoke", id)).stdout, new RegExp(`lease ${id} revoked`));
+    assert.match(
+      (await etcdctl(EP, "lease", "revoke", id)).stdout,
+      new RegExp(`lease ${id} revoked`),
+    );
     assert.equal((await etcdctl(EP, "get", "lk")).stdout, "");
     const again = await etcdctl(EP, "lease", "revoke", id);
-    assert.match(again.stderr, /Error: failed to revoke lease \(etcdserver: requested lease not found\)/);
+    assert.match(
+      again.stderr,
+      /Error: failed to revoke lease \(etcdserver: requested lease not found\)/,
+    );
     const unknown = await etcdctl(EP, "lease", "timetolive", "1234");
     assert.match(unknown.stdout, /lease 0000000000001234 already expired/);
 
@@ -121,7 +129,10 @@ itest("leases: grant, attach, timetolive --keys, keep-alive, list, revoke, expir
 itest("member list, endpoint status and hashkv, alarms, defrag, snapshot save", async () => {
   await withMember(async (dir) => {
     const members = await etcdctl(EP, "member", "list");
-    assert.match(members.stdout, new RegExp(`^[0-9a-f]+, started, s1, http://${IP}:2380, ${EP}, false\\n$`));
+    assert.match(
+      members.stdout,
+      new RegExp(`^[0-9a-f]+, started, s1, http://${IP}:2380, ${EP}, false\\n$`),
+    );
     await etcdctl(EP, "put", "k", "v");
 
     const status = JSON.parse((await etcdctl(EP, "endpoint", "status", "-w", "json")).stdout);
@@ -170,7 +181,12 @@ itest("the NOSPACE alarm stops writes once the backend passes its quota, and dis
     // Reads still work while the alarm is raised.
     assert.equal((await etcdctl(EP, "get", "big0", "--keys-only")).stdout, "big0\n\n");
     await etcdctl(EP, "del", "big", "--prefix");
-    await etcdctl(EP, "compaction", "--physical", (JSON.parse((await etcdctl(EP, "get", "x", "-w", "json")).stdout)).header.revision);
+    await etcdctl(
+      EP,
+      "compaction",
+      "--physical",
+      (JSON.parse((await etcdctl(EP, "get", "x", "-w", "json")).stdout)).header.revision,
+    );
     await etcdctl(EP, "defrag");
     assert.match((await etcdctl(EP, "alarm", "disarm")).stdout, /alarm:NOSPACE/);
     assert.equal((await etcdctl(EP, "put", "small", "1")).stdout, "OK\n");
