@@ -146,51 +146,11 @@ export function reloadLeases(lessor: Lessor, backend: Backend): void {
   }
 }
 
-/** Creates a new member of a new cluster: WAL with our identity, the initial members in Raft. */
-export async function bootstrapMember(
-  paths: MemberPaths,
-  timing: RaftTiming,
-  log: Logger,
-  members: Member[],
-  memberId: bigint,
-  clusterId: bigint,
-): Promise<MemberState> {
-  const common = openCommon(paths, timing, log);
-  const membership = new Membership(clusterId);
-  const wal = await createWal(paths.walDir, encodeMetadata(memberId, clusterId));
-  const storage = new MemoryStorage();
-  const node = newRawNode(memberId, storage, timing, log);
-  // Each initial member enters the log as a committed AddNode conf change, whose context is
-  // the member itself; applying them builds the membership on every member alike.
-  node.bootstrap(members.map((m) => ({
-    id: m.id,
-    context: new TextEncoder().encode(JSON.stringify(memberToJSON(m))),
-  })));
-  log.info({
-    pkg: "etcdserver",
-    text: `starting member ${formatId(memberId)} in cluster ${formatId(clusterId)}`,
-    msg: "starting local member",
-    fields: { "local-member-id": formatId(memberId), "cluster-id": formatId(clusterId) },
-  });
-  return {
-    memberId,
-    membership,
-    node,
-    storage,
-    wal,
-    ...common,
-    confState: { voters: [], learners: [] },
-    snapshotIndex: 0,
-    snapshotTerm: 0,
-    isNew: true,
-  };
-}
-
 /**
- * Creates a member that joins a running cluster (--initial-cluster-state existing): it starts
- * with an empty log and learns the membership from the leader's entries or snapshot.
+ * A member that starts now (its WAL is created here), in a new cluster or joining a running
+ * one: its log is empty, Raft knows no peers until entries or a snapshot say otherwise.
  */
-export async function joinMember(
+async function startMember(
   paths: MemberPaths,
   timing: RaftTiming,
   log: Logger,
@@ -219,6 +179,39 @@ export async function joinMember(
     snapshotTerm: 0,
     isNew: true,
   };
+}
+
+/** Creates a new member of a new cluster: WAL with our identity, the initial members in Raft. */
+export async function bootstrapMember(
+  paths: MemberPaths,
+  timing: RaftTiming,
+  log: Logger,
+  members: Member[],
+  memberId: bigint,
+  clusterId: bigint,
+): Promise<MemberState> {
+  const state = await startMember(paths, timing, log, memberId, clusterId);
+  // Each initial member enters the log as a committed AddNode conf change, whose context is
+  // the member itself; applying them builds the membership on every member alike.
+  state.node.bootstrap(members.map((m) => ({
+    id: m.id,
+    context: new TextEncoder().encode(JSON.stringify(memberToJSON(m))),
+  })));
+  return state;
+}
+
+/**
+ * Creates a member that joins a running cluster (--initial-cluster-state existing): it starts
+ * with an empty log and learns the membership from the leader's entries or snapshot.
+ */
+export function joinMember(
+  paths: MemberPaths,
+  timing: RaftTiming,
+  log: Logger,
+  memberId: bigint,
+  clusterId: bigint,
+): Promise<MemberState> {
+  return startMember(paths, timing, log, memberId, clusterId);
 }
 
 /**

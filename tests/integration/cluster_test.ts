@@ -169,7 +169,7 @@ itest("member add/update/remove, learners and move-leader through etcdctl", asyn
       "--learner",
     );
     assert.equal(add.code, 0, add.stderr);
-    const id = add.stdout.match(/^Member ([0-9a-f]+) added to cluster ([0-9a-f]+)/m)?.[1];
+    const id = add.stdout.match(/^Member +([0-9a-f]+) added to cluster +([0-9a-f]+)/m)?.[1];
     assert.ok(id, add.stdout);
     assert.match(add.stdout, new RegExp(`ETCD_NAME="infra3"`));
     assert.match(add.stdout, /ETCD_INITIAL_CLUSTER_STATE="existing"/);
@@ -197,7 +197,7 @@ itest("member add/update/remove, learners and move-leader through etcdctl", asyn
     ]);
     await newcomer.proc.waitFor("ready to serve client requests");
     const promote = await etcdctl(eps, "member", "promote", id);
-    assert.match(promote.stdout, new RegExp(`Member ${id} promoted in cluster`), promote.stderr);
+    assert.match(promote.stdout, new RegExp(`Member +${id} promoted in cluster`), promote.stderr);
     assert.equal((await etcdctl(newcomer.clientURL, "put", "via", "infra3")).stdout, "OK\n");
     assert.equal(
       (await etcdctl(c.members[0].clientURL, "get", "via", "--print-value-only")).stdout,
@@ -222,11 +222,15 @@ itest("member add/update/remove, learners and move-leader through etcdctl", asyn
       infra2,
       `--peer-urls=${c.members[2].peerURL}`,
     );
-    assert.match(update.stdout, new RegExp(`Member ${infra2} updated in cluster`), update.stderr);
+    assert.match(update.stdout, new RegExp(`Member +${infra2} updated in cluster`), update.stderr);
 
     // Removing infra2 stops it; the cluster goes on with three.
     const remove = await etcdctl(newcomer.clientURL, "member", "remove", infra2);
-    assert.match(remove.stdout, new RegExp(`Member ${infra2} removed from cluster`), remove.stderr);
+    assert.match(
+      remove.stdout,
+      new RegExp(`Member +${infra2} removed from cluster`),
+      remove.stderr,
+    );
     const status = await c.members[2].proc!.status;
     assert.equal(status.code, 0);
     c.members[2].proc = undefined;
