@@ -31,6 +31,7 @@ interface MemberOpts {
   peerPort?: number;
   clientPort?: number;
   domain?: string;
+  extra?: string[];
 }
 
 /** The guide's flags for infra<i>; listen URLs are the member's IP (0.0.0.0 would collide). */
@@ -58,6 +59,7 @@ function memberFlags(i: number, dataDir: string, opts: MemberOpts = {}): string[
     `http://${ip(i)}:${peerPort}`,
     "--data-dir",
     `${dataDir}/infra${i}`,
+    ...(opts.extra ?? []),
   ];
 }
 
@@ -196,4 +198,37 @@ srvTest("srv bootstrap: members that cannot bootstrap exit 1", async (ns, dataDi
     `querying DNS SRV records for _etcd-server lookup _etcd-server._tcp.none.example.com ` +
     `${NS_ERR}`,
   ]);
+});
+
+srvTest("srv: a v2 proxy learns the members from the server records", async (ns, dataDir) => {
+  const procs = await startCluster(ns, dataDir, { extra: ["--enable-v2"] });
+  const proxyURL = "http://127.0.92.20:2379";
+  const proxy = ns.spawn(ETCD_TS, [
+    "--proxy",
+    "on",
+    "--discovery-srv",
+    "example.com",
+    "--listen-client-urls",
+    proxyURL,
+    "--data-dir",
+    `${dataDir}/proxy`,
+  ]);
+  try {
+    // The proxy takes the peer URLs from the SRV records, then the members' client URLs.
+    await proxy.waitFor("endpoints found", 30_000);
+    const put = await ns.run("curl", [
+      "-s",
+      "-X",
+      "PUT",
+      `${proxyURL}/v2/keys/via-proxy`,
+      "-d",
+      "value=srv",
+    ]);
+    assert.match(put.stdout, /"action":"set"/, put.stdout + put.stderr);
+    const get = await ns.run("curl", ["-s", `http://${ip(1)}:2379/v2/keys/via-proxy`]);
+    assert.match(get.stdout, /"value":"srv"/, get.stdout);
+  } finally {
+    await stop(proxy);
+    await Promise.all(procs.map((p) => stop(p)));
+  }
 });
