@@ -29,6 +29,7 @@ import type { Logger } from "../log/mod.ts";
 import { formatId } from "./ids.ts";
 import { type Member, Membership, memberToJSON } from "./membership.ts";
 import { Backend } from "./backend.ts";
+import { BootstrapError } from "./bootstrap_check.ts";
 
 export interface MemberState {
   memberId: bigint;
@@ -103,7 +104,16 @@ function raftLogger(log: Logger): RaftLogger {
 function openCommon(paths: MemberPaths, timing: RaftTiming, log: Logger) {
   mkdirSync(paths.snapDir, { recursive: true, mode: 0o700 });
   const lock = lockDataDir(paths.memberDir, paths.dataDir);
-  const backend = new Backend(paths.dbPath);
+  let backend: Backend;
+  try {
+    backend = new Backend(paths.dbPath);
+  } catch (err) {
+    // A damaged file, or one another program wrote (etcd's bbolt, say): refuse, touch nothing.
+    lock.release();
+    throw new BootstrapError(
+      `cannot open the backend database ${paths.dbPath}: ${(err as Error).message}`,
+    );
+  }
   const lessor = createLessor({
     minTTL: minLeaseTTL(timing.electionMs, timing.heartbeatMs),
     now: () => Date.now(),
