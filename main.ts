@@ -4,6 +4,7 @@ import { parseServerArgs } from "./src/config/mod.ts";
 import { createLogger, type Logger } from "./src/log/mod.ts";
 import type { Notice } from "./src/config/mod.ts";
 import { runEtcd } from "./src/embed/mod.ts";
+import { startEmbeddedStore } from "./src/embed/discovery_store.ts";
 import { runGatewayCommand } from "./src/gateway/mod.ts";
 import { runDiagnose } from "./src/diagnose/mod.ts";
 import { runDiscoveryService } from "./src/discovery/mod.ts";
@@ -19,7 +20,9 @@ function writeNotices(log: Logger, notices: Notice[]): void {
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === "gateway") return await runGatewayCommand(argv.slice(1));
   if (argv[0] === "diagnose") return await runDiagnose(argv.slice(1));
-  if (argv[0] === "discovery-service") return await runDiscoveryService(argv.slice(1));
+  if (argv[0] === "discovery-service") {
+    return await runDiscoveryService(argv.slice(1), startEmbeddedStore);
+  }
   const outcome = parseServerArgs(argv, Deno.env.toObject());
   switch (outcome.action) {
     case "print":

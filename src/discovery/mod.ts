@@ -14,6 +14,7 @@ export { ClusterError, DeadlineError, InvalidJSONError } from "./keys_client.ts"
 export * from "./srv.ts";
 export {
   discoveryHandler,
+  type EmbeddedStore,
   parseServiceFlags,
   runDiscoveryService,
   type ServiceOptions,

@@ -12,7 +12,17 @@ export interface ServiceOptions {
   etcdEndpoint: string;
   tokenTTLSeconds: number;
   maxSize: number;
+  /** Data dir of the embedded member that stores the tokens when no endpoint is given. */
+  dataDir: string;
 }
+
+/**
+ * Starts the member that stores the tokens inside this process (etcd-ts's own server: the
+ * discovery module cannot import it, so main.ts passes it in). `port` is its client port.
+ */
+export type EmbeddedStore = (
+  o: { host: string; port: number; dataDir: string },
+) => Promise<{ endpoint: string; close(): Promise<void> }>;
 
 /** How the service reaches its store: one v2 HTTP request (path starts with /v2/keys). */
 export type V2Backend = (path: string, init?: RequestInit) => Promise<Response>;
@@ -23,6 +33,7 @@ const DEFAULTS: ServiceOptions = {
   etcdEndpoint: "",
   tokenTTLSeconds: 7 * 24 * 3600,
   maxSize: 128,
+  dataDir: "discovery-service.etcd",
 };
 
 const USAGE = `Usage: etcd-ts discovery-service [flags]
@@ -32,24 +43,40 @@ A discovery service as discovery.etcd.io: GET /new?size=N returns a discovery UR
   --listen-addr       host:port to serve on (default "${DEFAULTS.listenAddr}")
   --advertise-url     base URL printed by /new (default http://<listen-addr>)
   --etcd-endpoint     client URL of an etcd or etcd-ts with --enable-v2 that stores the tokens
-                      (default: tokens are kept in this process, lost on exit)
+                      (default: an embedded etcd-ts member, clients on the listen port + 1,
+                      peers on + 2, data in --data-dir)
+  --data-dir          the embedded member's data dir (default "${DEFAULTS.dataDir}")
   --token-ttl         seconds a token lives (default ${DEFAULTS.tokenTTLSeconds}, 7 days)
   --max-size          largest cluster size /new accepts (default ${DEFAULTS.maxSize})
 `;
 
 const TOKEN_PREFIX = "/v2/keys/discovery";
 
-export async function runDiscoveryService(argv: string[]): Promise<number> {
+export async function runDiscoveryService(
+  argv: string[],
+  embedded?: EmbeddedStore,
+): Promise<number> {
   const parsed = parseServiceFlags(argv);
   if (typeof parsed === "string") {
     console.error(parsed ? `${parsed}\n${USAGE}` : USAGE);
     return parsed ? 2 : 0;
   }
   const opts = parsed;
-  let close = () => {};
+  let close: () => void | Promise<void> = () => {};
   let backend: V2Backend;
-  if (opts.etcdEndpoint) {
-    const base = opts.etcdEndpoint.replace(/\/+$/, "");
+  const [hostname, portText] = splitAddr(opts.listenAddr);
+  let endpoint = opts.etcdEndpoint;
+  if (!endpoint && embedded) {
+    const store = await embedded({
+      host: hostname,
+      port: Number(portText) + 1,
+      dataDir: opts.dataDir,
+    });
+    endpoint = store.endpoint;
+    close = store.close;
+  }
+  if (endpoint) {
+    const base = endpoint.replace(/\/+$/, "");
     backend = (path, init) => fetch(base + path, init);
   } else {
     const local = localV2();
@@ -58,7 +85,6 @@ export async function runDiscoveryService(argv: string[]): Promise<number> {
     backend = (path, init) => Promise.resolve(app.fetch(new Request(`http://local${path}`, init)));
     close = local.close;
   }
-  const [hostname, portText] = splitAddr(opts.listenAddr);
   const ac = new AbortController();
   const server = Deno.serve({
     hostname,
@@ -73,7 +99,7 @@ export async function runDiscoveryService(argv: string[]): Promise<number> {
   await server.finished;
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
-  close();
+  await close();
   return 0;
 }
 
@@ -96,6 +122,9 @@ export function parseServiceFlags(argv: string[]): ServiceOptions | string {
         break;
       case "etcd-endpoint":
         opts.etcdEndpoint = value;
+        break;
+      case "data-dir":
+        opts.dataDir = value;
         break;
       case "token-ttl":
       case "max-size": {

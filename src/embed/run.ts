@@ -18,7 +18,7 @@ import { openClientListeners } from "./client_listeners.ts";
 import { ClusterFullError, ReportedFailure } from "./initial_cluster.ts";
 import { conflictMessage, openMember } from "./member.ts";
 import { openPeering } from "./peers.ts";
-import { reraise, type StopSignal, waitForSignal } from "./signals.ts";
+import { reraise, waitForSignal } from "./signals.ts";
 import { discoveryFull } from "./proxy.ts";
 import { loadPeerTLS } from "./peer_tls.ts";
 import { authTokenOptionError } from "../auth/mod.ts";
@@ -48,8 +48,32 @@ function logMemberConfig(config: Config, log: Logger, dataDir: string): void {
   i(`advertise client URLs = ${config.advertiseClientUrls.map(String).join(",")}`, "embed");
 }
 
+/** A member started in this process. */
+export interface RunningMember {
+  server: EtcdServer;
+  /** Resolves when the member has published itself and serves clients. */
+  ready: Promise<void>;
+  /** Resolves if the member learns it was removed from the cluster. */
+  removed: Promise<void>;
+  /** Closes the listeners and stops the member cleanly. */
+  stop(): Promise<void>;
+}
+
 /** Runs the member until a signal stops it; returns the exit code for start-up failures. */
 export async function runMember(config: Config, log: Logger): Promise<number> {
+  const member = await startMember(config, log);
+  if (typeof member === "number") return member;
+  const reason = await Promise.race([
+    waitForSignal(log),
+    member.removed.then(() => "removed" as const),
+  ]);
+  await member.stop();
+  // A removed member exits normally, as etcd does; a signal is re-raised.
+  return reason === "removed" ? 0 : reraise(reason);
+}
+
+/** Starts a member (also inside another command); a number is the exit code of a failure. */
+export async function startMember(config: Config, log: Logger): Promise<RunningMember | number> {
   logMemberConfig(config, log, config.dataDir);
   const fatal = (text: string): never =>
     log.fatal({ pkg: "etcdmain", text, msg: "discovery failed", fields: { error: text } });
@@ -115,21 +139,19 @@ export async function runMember(config: Config, log: Logger): Promise<number> {
   server.start();
   // Every member runs it; only the leader proposes v2 TTL expiry.
   V2Api.of(server).start();
-  const stopping = new Promise<StopSignal | "removed">((resolve) => {
-    server!.onRemoved(() => resolve("removed"));
-    waitForSignal(log).then(resolve);
-  });
-  const ready = await Promise.race([server.ready().then(() => undefined), stopping]);
-  if (ready === undefined) {
+  const ready = server.ready().then(() => {
     log.info({ pkg: "embed", text: "ready to serve client requests" });
     for (const l of listeners) l.announce();
-  }
-
-  const reason = ready ?? await stopping;
-  await Promise.all(listeners.map((l) => l.close()));
-  V2Api.of(server).stop();
-  await server.stop();
-  await peering.close();
-  // A removed member exits normally, as etcd does; a signal is re-raised.
-  return reason === "removed" ? 0 : reraise(reason);
+  });
+  return {
+    server,
+    ready,
+    removed: new Promise((resolve) => server.onRemoved(resolve)),
+    stop: async () => {
+      await Promise.all(listeners.map((l) => l.close()));
+      V2Api.of(server).stop();
+      await server.stop();
+      await peering.close();
+    },
+  };
 }

@@ -210,7 +210,8 @@ itest("public-style service: /new?size=3, three members, a fourth proxies or exi
   const dir = tempDir();
   const procs: Proc[] = [];
   try {
-    const service = startService();
+    // Without --etcd-endpoint the tokens live in an embedded member under --data-dir.
+    const service = startService(["--data-dir", `${dir}/service.etcd`]);
     procs.push(service);
     await service.waitFor(`discovery service listening on http://${SERVICE}`);
     const url = await curl(`http://${SERVICE}/new?size=3`);
@@ -264,6 +265,13 @@ itest("public-style service: /new?size=3, three members, a fourth proxies or exi
     await again.waitFor("v2 proxy started listening on client requests");
     const read = JSON.parse(await curl(`http://${ip(3)}:2379/v2/keys/message`));
     assert.equal(read.node.value, "through the proxy");
+
+    // The embedded member keeps the tokens across a restart of the service.
+    await stop(service);
+    const restarted = startService(["--data-dir", `${dir}/service.etcd`]);
+    procs[procs.indexOf(service)] = restarted;
+    await restarted.waitFor(`discovery service listening on http://${SERVICE}`);
+    assert.equal(JSON.parse(await curl(`${url}/_config/size`)).node.value, "3");
   } finally {
     await cleanup(procs, dir);
   }
