@@ -61,21 +61,26 @@ export class RecentResets {
   }
 }
 
-/** Counts client resets per second; throws ENHANCE_YOUR_CALM beyond `perSecond`. */
+/**
+ * Client resets allowed by a token bucket: a burst of `perSecond`, refilled at `perSecond` per
+ * second (a bucket, unlike counting per clock second, cannot be dodged by a burst that
+ * straddles a second boundary). Beyond it: ENHANCE_YOUR_CALM.
+ */
 export class ResetRate {
-  private second = 0;
-  private count = 0;
+  private tokens: number;
+  private last = performance.now();
 
-  constructor(private readonly perSecond = 1000) {}
+  constructor(private readonly perSecond = 1000) {
+    this.tokens = perSecond;
+  }
 
   countOne(): void {
-    const now = Math.floor(performance.now() / 1000);
-    if (now !== this.second) {
-      this.second = now;
-      this.count = 0;
-    }
-    if (++this.count > this.perSecond) {
+    const now = performance.now();
+    this.tokens = Math.min(this.perSecond, this.tokens + (now - this.last) * this.perSecond / 1000);
+    this.last = now;
+    if (this.tokens < 1) {
       throw new H2Error(ErrorCode.ENHANCE_YOUR_CALM, "too many streams reset by the client");
     }
+    this.tokens -= 1;
   }
 }
