@@ -94,3 +94,26 @@ export async function makeCluster(
   };
   return cluster;
 }
+
+/** Starts `m` as etcdctl's `member add` output says: joining the running cluster. */
+export function startJoining(m: ClusterMember, initialCluster: string): Proc {
+  m.proc = startEtcdTs([
+    "--name",
+    m.name,
+    "--data-dir",
+    m.dataDir,
+    "--initial-advertise-peer-urls",
+    m.peerURL,
+    "--listen-peer-urls",
+    m.peerURL,
+    "--listen-client-urls",
+    m.clientURL,
+    "--advertise-client-urls",
+    m.clientURL,
+    "--initial-cluster",
+    initialCluster,
+    "--initial-cluster-state",
+    "existing",
+  ]); // prettier-ignore
+  return m.proc;
+}

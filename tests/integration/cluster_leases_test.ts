@@ -3,8 +3,8 @@
 // as etcd forwards them. Address block 127.0.18.x.
 import assert from "node:assert/strict";
 import { Etcd3 } from "etcd3";
-import { type Cluster, type ClusterMember, makeCluster } from "../helpers/cluster.ts";
-import { assertPortsFree, etcdctl, itest, startEtcdTs, tempDir } from "../helpers/process.ts";
+import { type Cluster, type ClusterMember, makeCluster, startJoining } from "../helpers/cluster.ts";
+import { assertPortsFree, etcdctl, itest, tempDir } from "../helpers/process.ts";
 
 const BLOCK = "127.0.18";
 
@@ -150,25 +150,7 @@ itest("member promote through a follower reaches the leader", async () => {
       /Error: etcdserver: can only promote a learner member which is in sync with leader/,
     );
 
-    newcomer.proc = startEtcdTs([
-      "--name",
-      newcomer.name,
-      "--data-dir",
-      newcomer.dataDir,
-      "--initial-advertise-peer-urls",
-      newcomer.peerURL,
-      "--listen-peer-urls",
-      newcomer.peerURL,
-      "--listen-client-urls",
-      newcomer.clientURL,
-      "--advertise-client-urls",
-      newcomer.clientURL,
-      "--initial-cluster",
-      initialCluster,
-      "--initial-cluster-state",
-      "existing",
-    ]);
-    await newcomer.proc.waitFor("ready to serve client requests");
+    await startJoining(newcomer, initialCluster).waitFor("ready to serve client requests");
 
     const promote = await etcdctl(f2, "member", "promote", id);
     assert.equal(promote.code, 0, promote.stderr);

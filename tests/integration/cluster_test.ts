@@ -2,7 +2,7 @@
 // (127.0.16.x in place of 10.0.1.x). Address block 127.0.16.x.
 import assert from "node:assert/strict";
 import { Etcd3 } from "etcd3";
-import { type ClusterMember, makeCluster } from "../helpers/cluster.ts";
+import { type ClusterMember, makeCluster, startJoining } from "../helpers/cluster.ts";
 import { assertPortsFree, etcdctl, itest, startEtcdTs, stop, tempDir } from "../helpers/process.ts";
 
 const BLOCK = "127.0.16";
@@ -177,25 +177,7 @@ itest("member add/update/remove, learners and move-leader through etcdctl", asyn
     const unstarted = await etcdctl(eps, "member", "list");
     assert.match(unstarted.stdout, new RegExp(`${id}, unstarted, , ${newcomer.peerURL}, , true`));
 
-    newcomer.proc = startEtcdTs([
-      "--name",
-      newcomer.name,
-      "--data-dir",
-      newcomer.dataDir,
-      "--initial-advertise-peer-urls",
-      newcomer.peerURL,
-      "--listen-peer-urls",
-      newcomer.peerURL,
-      "--listen-client-urls",
-      newcomer.clientURL,
-      "--advertise-client-urls",
-      newcomer.clientURL,
-      "--initial-cluster",
-      initialCluster,
-      "--initial-cluster-state",
-      "existing",
-    ]);
-    await newcomer.proc.waitFor("ready to serve client requests");
+    await startJoining(newcomer, initialCluster).waitFor("ready to serve client requests");
     const promote = await etcdctl(eps, "member", "promote", id);
     assert.match(promote.stdout, new RegExp(`Member +${id} promoted in cluster`), promote.stderr);
     assert.equal((await etcdctl(newcomer.clientURL, "put", "via", "infra3")).stdout, "OK\n");
