@@ -111,14 +111,14 @@ export class MemoryStorage implements Storage {
     if (last < first) return;
     if (first > entries[0].index) entries = entries.slice(first - entries[0].index);
     const offset = entries[0].index - this.ents[0].index;
-    if (this.ents.length > offset) {
-      this.ents = this.ents.slice(0, offset).concat(entries);
-    } else if (this.ents.length === offset) {
-      this.ents = this.ents.concat(entries);
-    } else {
+    if (this.ents.length < offset) {
       throw new Error(
         `missing log entry [last: ${this.lastIndex()}, append at: ${entries[0].index}]`,
       );
     }
+    // In place, not concat: the log holds up to --snapshot-count entries and a copy per append
+    // would cost O(log) per batch. entries() hands out copies, so no reader sees the change.
+    this.ents.length = offset;
+    for (const e of entries) this.ents.push(e);
   }
 }
