@@ -122,6 +122,8 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
     quotaBackendBytes: config.quotaBackendBytes === 0
       ? DEFAULT_QUOTA_BYTES
       : config.quotaBackendBytes,
+    backendBatchIntervalMs: config.backendBatchInterval,
+    backendBatchLimit: config.backendBatchLimit,
   }, peering.transport);
   peering.attach(server);
   const version = state.membership.version.split(".").slice(0, 2).join(".");

@@ -13,13 +13,22 @@ export { AlarmAction, type AlarmMember, type AlarmRequest, AlarmType };
 const key = (a: AlarmMember) => `${a.alarm}/${a.memberID.toString(16)}`;
 
 export class Alarms {
+  // Every write checks for NOSPACE, so the list is kept in memory, read again only when the
+  // buckets change (a restore from a snapshot opens a new store) or an alarm is applied.
+  #cached?: { from: AuxBuckets; alarms: AlarmMember[] };
+
   constructor(readonly bucket: () => AuxBuckets) {}
 
   list(): AlarmMember[] {
-    return this.bucket().list("alarm").map(([k]) => {
-      const [alarm, member] = k.split("/");
-      return { alarm: Number(alarm), memberID: BigInt("0x" + member) };
-    });
+    const from = this.bucket();
+    if (this.#cached?.from !== from) {
+      const alarms = from.list("alarm").map(([k]) => {
+        const [alarm, member] = k.split("/");
+        return { alarm: Number(alarm), memberID: BigInt("0x" + member) };
+      });
+      this.#cached = { from, alarms };
+    }
+    return [...this.#cached.alarms];
   }
 
   active(type: AlarmType): boolean {
@@ -35,11 +44,13 @@ export class Alarms {
       case AlarmAction.ACTIVATE:
         if (req.alarm === AlarmType.NONE) return { alarms: [] };
         this.bucket().put("alarm", key(a), new Uint8Array());
+        this.#cached = undefined;
         return { alarms: [a] };
       case AlarmAction.DEACTIVATE: {
         const existed = this.list().some((x) => key(x) === key(a));
         if (!existed) return { alarms: [] };
         this.bucket().delete("alarm", key(a));
+        this.#cached = undefined;
         return { alarms: [a] };
       }
     }

@@ -18,7 +18,6 @@ import { decodeRequest, type InternalRequest } from "./request.ts";
 import type { Wait } from "./wait.ts";
 import { applyKv } from "./kv.ts";
 import { applyV2 } from "./v2.ts";
-import { diskMetrics } from "../metrics/mod.ts";
 import { applyAuthEntry, authorizeApplied } from "./auth.ts";
 import type { EtcdServer } from "./server.ts";
 
@@ -56,10 +55,7 @@ export class Applier {
       if (!alreadyApplied) store.setConsistentIndex(e.index);
       this.appliedIndex = e.index;
     }
-    const commitStart = performance.now();
-    const pending = store.pendingCommit();
-    store.commit();
-    if (pending) diskMetrics.backendCommitSeconds.observe((performance.now() - commitStart) / 1000);
+    this.server.backend.applied(entries.length);
   }
 
   // A new leader's empty entry: everything of earlier terms is applied now, so the leader

@@ -5,6 +5,11 @@ import { type AuxBuckets, type Event, MvccStore, restoreSnapshot } from "../mvcc
 import type { LeasePersistence } from "../lease/mod.ts";
 import { Membership, type MembershipJSON } from "./membership.ts";
 import { Alarms } from "./alarms.ts";
+import { diskMetrics } from "../metrics/mod.ts";
+
+/** etcd's defaults for --backend-batch-interval and --backend-batch-limit (0 selects them). */
+export const DEFAULT_BATCH_INTERVAL_MS = 100;
+export const DEFAULT_BATCH_LIMIT = 10_000;
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
@@ -12,7 +17,13 @@ const fromUtf8 = new TextDecoder();
 export class Backend {
   store: MvccStore;
   readonly alarms: Alarms;
+  /** Longest time applied changes wait in the open batch transaction before it commits. */
+  batchIntervalMs = DEFAULT_BATCH_INTERVAL_MS;
+  /** Most applied entries in one batch transaction. */
+  batchLimit = DEFAULT_BATCH_LIMIT;
   readonly #eventListeners: ((events: Event[]) => void)[] = [];
+  #pendingEntries = 0;
+  #batchTimer?: ReturnType<typeof setTimeout>;
 
   constructor(readonly path: string) {
     this.store = new MvccStore(path);
@@ -52,6 +63,29 @@ export class Backend {
     };
   }
 
+  /**
+   * Called after each applied run of entries. Like etcd's backend, changes commit in batches
+   * (every batchIntervalMs or batchLimit entries) rather than per apply: the raft WAL already
+   * holds them durably, and the consistent index commits with them, so a crash only replays
+   * the uncommitted tail from the log. A SQLite commit costs about a millisecond here.
+   */
+  applied(entries: number): void {
+    this.#pendingEntries += entries;
+    if (this.#pendingEntries >= this.batchLimit) this.commit();
+    else this.#batchTimer ??= setTimeout(() => this.commit(), this.batchIntervalMs);
+  }
+
+  /** Commits the batch transaction now (between applies only). */
+  commit(opts: { sync?: boolean } = {}): void {
+    clearTimeout(this.#batchTimer);
+    this.#batchTimer = undefined;
+    this.#pendingEntries = 0;
+    const start = performance.now();
+    const pending = this.store.pendingCommit();
+    this.store.commit(opts);
+    if (pending) diskMetrics.backendCommitSeconds.observe((performance.now() - start) / 1000);
+  }
+
   /** Replaces the whole database with a snapshot received from the leader. */
   restore(dbBytes: Uint8Array): void {
     this.store.close();
@@ -61,7 +95,7 @@ export class Backend {
   }
 
   close(): void {
-    this.store.commit({ sync: true });
+    this.commit({ sync: true });
     this.store.close();
   }
 }

@@ -40,6 +40,9 @@ export interface ServerOptions {
   maxRequestBytes: number;
   /** Backend size that raises the NOSPACE alarm; 0 or less disables the quota. */
   quotaBackendBytes: number;
+  /** --backend-batch-interval in ms and --backend-batch-limit; 0 or unset keeps etcd's default. */
+  backendBatchIntervalMs?: number;
+  backendBatchLimit?: number;
   /** --auth-token-ttl in seconds (300 if unset). */
   authTokenTtl?: number;
   /** --client-cert-auth: a verified client certificate's CN is the user when auth is on. */
@@ -71,7 +74,7 @@ export class EtcdServer {
   readonly auth: AuthStore;
   /** How requests only the leader answers reach it from here; set when peers are wired. */
   leaderClient?: LeaderClient;
-  readonly #wait = new Wait<ApplyResult>();
+  readonly #wait: Wait<ApplyResult>;
   readonly #ids: RequestIdGenerator;
   readonly #opts: ServerOptions;
   readonly #readyWaiters: (() => void)[] = [];
@@ -90,7 +93,10 @@ export class EtcdServer {
     this.#opts = opts;
     this.log = opts.logger;
     this.state = opts.state;
+    this.#wait = new Wait(this.requestTimeoutMs, () => this.#timeoutError());
     this.backend = opts.state.backend;
+    if (opts.backendBatchIntervalMs) this.backend.batchIntervalMs = opts.backendBatchIntervalMs;
+    if (opts.backendBatchLimit) this.backend.batchLimit = opts.backendBatchLimit;
     this.node = opts.state.node;
     this.#ids = new RequestIdGenerator(this.state.memberId, this.now());
     this.reads = new ReadIndexer({
@@ -242,10 +248,6 @@ export class EtcdServer {
     const request: InternalRequest = { kind, id: this.#ids.next(), body, auth };
     const data = encodeRequest(request);
     const result = this.#wait.register(request.id);
-    const timer = setTimeout(
-      () => this.#wait.fail(request.id, this.#timeoutError()),
-      this.requestTimeoutMs,
-    );
     const onAbort = () => this.#wait.fail(request.id, Errors.stopped());
     signal?.addEventListener("abort", onAbort);
     serverMetrics.proposalsPending.inc();
@@ -258,7 +260,6 @@ export class EtcdServer {
       throw err;
     } finally {
       serverMetrics.proposalsPending.dec();
-      clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
     }
   }

@@ -27,7 +27,7 @@ export class Snapshotting {
   async snapshot(applied: number): Promise<void> {
     const s = this.server;
     const { state } = s;
-    s.backend.store.commit({ sync: true });
+    s.backend.commit({ sync: true });
     const data = new TextEncoder().encode(JSON.stringify(state.membership.toJSON()));
     const snap = state.storage.createSnapshot(applied, state.confState, data);
     await state.snapshotter.save(snap);

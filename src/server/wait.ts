@@ -4,13 +4,22 @@
 interface Waiter<T> {
   resolve(v: T): void;
   reject(e: unknown): void;
+  deadline: number;
 }
 
 export class Wait<T> {
+  // Every waiter gets the same timeout, so the map's insertion order is deadline order: one
+  // timer, armed for the oldest waiter, replaces a timer per request.
   #waiters = new Map<bigint, Waiter<T>>();
+  #timer?: ReturnType<typeof setTimeout>;
+
+  constructor(readonly timeoutMs: number, readonly timeoutError: () => unknown) {}
 
   register(id: bigint): Promise<T> {
-    return new Promise<T>((resolve, reject) => this.#waiters.set(id, { resolve, reject }));
+    return new Promise<T>((resolve, reject) => {
+      this.#waiters.set(id, { resolve, reject, deadline: performance.now() + this.timeoutMs });
+      this.#timer ??= setTimeout(() => this.#expire(), this.timeoutMs);
+    });
   }
 
   has(id: bigint): boolean {
@@ -31,12 +40,27 @@ export class Wait<T> {
     w.reject(err);
   }
 
+  /** Rejects every waiter and disarms the timer (the server is stopping). */
   failAll(err: unknown): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     for (const id of [...this.#waiters.keys()]) this.fail(id, err);
   }
 
   get size(): number {
     return this.#waiters.size;
+  }
+
+  #expire(): void {
+    this.#timer = undefined;
+    const now = performance.now();
+    for (const [id, w] of this.#waiters) {
+      if (w.deadline > now) {
+        this.#timer = setTimeout(() => this.#expire(), w.deadline - now);
+        return;
+      }
+      this.fail(id, this.timeoutError());
+    }
   }
 }
 
