@@ -19,6 +19,7 @@ import {
   removeIfExists,
   syncDir,
   writeAll,
+  writeAllSync,
 } from "./fsutil.ts";
 import { fillZeros, SegmentPipeline } from "./prealloc.ts";
 import {
@@ -138,7 +139,7 @@ export class Wal {
         let off = 0;
         for (const e of entries) off = putEntryRecord(buf, off, e);
         if (hardState) putRecord(buf, off, RecordType.HardState, encodeHardStatePayload(hardState));
-        await this.#write(buf);
+        this.#write(buf);
         if (entries.length > 0) this.#lastIndex = entries[entries.length - 1].index;
         if (hardState) this.#hardState = { ...hardState };
       }
@@ -151,7 +152,7 @@ export class Wal {
     return this.#run(async () => {
       const buf = new Uint8Array(recordSize(16));
       putRecord(buf, 0, RecordType.Snapshot, encodeSnapshotPayload(meta));
-      await this.#write(buf);
+      this.#write(buf);
       if (this.#lastIndex < meta.index) this.#lastIndex = meta.index;
       await this.#afterWrite(true);
     });
@@ -212,8 +213,8 @@ export class Wal {
     return next;
   }
 
-  async #write(buf: Uint8Array) {
-    await writeAll(this.#file, buf);
+  #write(buf: Uint8Array) {
+    writeAllSync(this.#file, buf);
     this.#size += buf.length;
     this.#unsynced = true;
   }
