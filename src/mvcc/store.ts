@@ -8,6 +8,7 @@ import { Compactor } from "./compact.ts";
 import { hashAll, hashUpTo } from "./hash.ts";
 import { eventsBetween } from "./history.ts";
 import { keyRange } from "./key_range.ts";
+import { LiveIndex } from "./live_index.ts";
 import { rangeKeys } from "./read.ts";
 import type { Event, RangeOptions, RangeResult } from "./types.ts";
 import { type TxnHost, WriteTxn } from "./write_txn.ts";
@@ -66,6 +67,7 @@ export class MvccStore {
     this.compactor = new Compactor(this.be);
     this.host = {
       be: this.be,
+      live: LiveIndex.load(this.be),
       compactRevision: () => this.compactRev,
       takeId: () => this.nextId++,
       finish: (txn, events) => this.finish(txn, events),

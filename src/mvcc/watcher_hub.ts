@@ -85,6 +85,7 @@ export function createWatcherHub(
 
   const synced = new WatcherGroup<Watcher>();
   const streams = new Set<Stream>();
+  const prevKvWatchers = new Set<Watcher>();
   // The highest revision passed to notify: every synced watcher has seen up to it.
   let lastRev = store.currentRevision();
 
@@ -204,6 +205,7 @@ export function createWatcherHub(
   };
 
   const removeWatcher = (w: Watcher) => {
+    prevKvWatchers.delete(w);
     if (w.state === "synced") synced.delete(w);
     w.stream.unsynced.delete(w);
     w.state = "canceled";
@@ -291,6 +293,7 @@ export function createWatcherHub(
           progressDue: true,
         };
         s.watchers.set(id, w);
+        if (w.prevKv) prevKvWatchers.add(w);
         control(s, response(id, cur, { created: true }));
         if (w.nextRev > cur) {
           w.state = "synced";
@@ -362,6 +365,8 @@ export function createWatcherHub(
         if (!deliver(w, batch, rev, false)) toUnsynced(w, rev);
       }
     },
+
+    wantsPrevKv: () => prevKvWatchers.size > 0,
 
     createStream,
 

@@ -101,6 +101,8 @@ export interface WatcherHubStats {
 
 export interface WatcherHub {
   notify(rev: number, events: Event[]): void;
+  // Whether any watcher asked for prev_kv: events passed to notify must carry it only then.
+  wantsPrevKv(): boolean;
   // `onClosed` runs when the hub ends the stream itself: `send` failed, or reading history
   // did; the transport then ends the gRPC call.
   createStream(send: WatchSend, onClosed?: (err: unknown) => void): WatchStream;

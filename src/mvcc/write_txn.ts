@@ -1,8 +1,9 @@
 // A write transaction: the changes of one applied request, all at revision beginRev + 1
 // (etcd's storeTxnWrite). Reads inside it see its own earlier writes.
-import { type Backend, KV_COLUMNS_NO_KEY, rowToKv } from "./backend.ts";
+import type { Backend } from "./backend.ts";
 import { keyCondition, tombstone } from "./history.ts";
 import { keyRange } from "./key_range.ts";
+import type { LiveIndex } from "./live_index.ts";
 import { rangeKeys, rangeLive } from "./read.ts";
 import {
   type Event,
@@ -15,13 +16,13 @@ import {
 // What a write txn needs from its store; the store finishes the txn in `finish`.
 export interface TxnHost {
   be: Backend;
+  live: LiveIndex;
   compactRevision(): number;
   takeId(): number;
   finish(txn: WriteTxn, events: Event[]): void;
 }
 
-const GET_LIVE =
-  `SELECT ${KV_COLUMNS_NO_KEY} FROM live l JOIN rev r ON r.id = l.id WHERE l.key = ?`;
+const GET_VALUE = "SELECT value FROM rev WHERE id = ?";
 const INSERT_REV =
   "INSERT INTO rev (id, main, key, create_rev, version, lease, value) VALUES (?, ?, ?, ?, ?, ?, ?)";
 const UPSERT_LIVE =
@@ -50,29 +51,51 @@ export class WriteTxn {
     return rangeKeys(this.host.be, r, this.curRev(), this.host.compactRevision(), opts);
   }
 
-  // Returns the new kv and the one it replaced (undefined if the key did not exist).
-  put(key: Uint8Array, value: Uint8Array, lease: bigint): { kv: KeyValue; prev?: KeyValue } {
+  // Returns the new kv, and the one it replaced when `withPrevKv` (the old value is read only
+  // then); prevLease is the replaced revision's lease (0 if the key did not exist).
+  put(
+    key: Uint8Array,
+    value: Uint8Array,
+    lease: bigint,
+    withPrevKv = true,
+  ): { kv: KeyValue; prev?: KeyValue; prevLease: bigint } {
     this.assertOpen();
-    const be = this.host.be;
+    const { be, live } = this.host;
     be.begin();
     const main = this.beginRev + 1;
-    const row = be.get(GET_LIVE, key);
-    const prev = row ? rowToKv(row, key) : undefined;
+    const cur = live.get(key);
     const kv: KeyValue = {
       key,
-      createRevision: prev ? prev.createRevision : main,
+      createRevision: cur ? cur.createRevision : main,
       modRevision: main,
-      version: prev ? prev.version + 1 : 1,
+      version: cur ? cur.version + 1 : 1,
       value,
       lease,
     };
     const id = this.host.takeId();
     be.run(INSERT_REV, id, main, key, kv.createRevision, kv.version, lease, value);
     be.run(UPSERT_LIVE, key, id);
+    live.set(key, {
+      id,
+      createRevision: kv.createRevision,
+      modRevision: main,
+      version: kv.version,
+      lease,
+    });
+    const prev = cur && withPrevKv
+      ? {
+        key,
+        createRevision: cur.createRevision,
+        modRevision: cur.modRevision,
+        version: cur.version,
+        value: be.get(GET_VALUE, cur.id)![0] as Uint8Array,
+        lease: cur.lease,
+      }
+      : undefined;
     this.events.push(
       prev ? { type: EventType.PUT, kv, prevKv: prev } : { type: EventType.PUT, kv },
     );
-    return { kv, prev };
+    return { kv, prev, prevLease: cur?.lease ?? 0n };
   }
 
   // Deletes every existing key in the range; returns the deleted kvs in key order.
@@ -90,6 +113,7 @@ export class WriteTxn {
     }
     const [cond, params] = keyCondition("key", r);
     be.run(`DELETE FROM live WHERE ${cond}`, ...params);
+    for (const prev of deleted) this.host.live.delete(prev.key);
     return deleted;
   }
 

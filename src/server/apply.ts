@@ -14,7 +14,7 @@ import { EtcdError } from "./errors.ts";
 import { formatId } from "./ids.ts";
 import { memberFromJSON } from "./membership.ts";
 import { reloadLeases } from "./member_state.ts";
-import { decodeRequest, type InternalRequest } from "./request.ts";
+import { appliesAsProposed, decodeRequest, type InternalRequest, requestIdOf } from "./request.ts";
 import type { Wait } from "./wait.ts";
 import { applyKv } from "./kv.ts";
 import { applyV2 } from "./v2.ts";
@@ -33,7 +33,7 @@ export class Applier {
   appliedIndex: number;
   readonly #confWait = new Map<number, (err?: EtcdError) => void>();
 
-  constructor(readonly server: EtcdServer, readonly wait: Wait<ApplyResult>) {
+  constructor(readonly server: EtcdServer, readonly wait: Wait<ApplyResult, InternalRequest>) {
     this.appliedIndex = Math.max(
       server.state.snapshotIndex,
       0,
@@ -50,12 +50,20 @@ export class Applier {
       } else if (e.data.length === 0) {
         this.#applyLeaderNoop(e);
       } else if (!alreadyApplied) {
-        this.#applyRequest(decodeRequest(e.data), e.index);
+        this.#applyRequest(this.#requestOf(e.data), e.index);
       }
       if (!alreadyApplied) store.setConsistentIndex(e.index);
       this.appliedIndex = e.index;
     }
     this.server.backend.applied(entries.length);
+  }
+
+  // The proposer still holds the request it encoded into the entry; applying that object
+  // skips decoding it again. IDs carry the member's bits, so another member's entry never
+  // matches one of ours.
+  #requestOf(data: Uint8Array): InternalRequest {
+    const own = this.wait.request(requestIdOf(data));
+    return own && appliesAsProposed(own.kind) ? own : decodeRequest(data);
   }
 
   // A new leader's empty entry: everything of earlier terms is applied now, so the leader

@@ -69,6 +69,7 @@ export class KvApi {
         attachLease: (id, key) => lessor().attach(id, key),
         detachLease: (id, key) => lessor().detach(id, key),
       },
+      watchersWantPrevKv: () => s.hub.wantsPrevKv(),
     };
   }
 

@@ -84,6 +84,18 @@ export function encodeRequest(r: InternalRequest): Uint8Array {
   return out;
 }
 
+/** The proposer's request ID in an encoded request. */
+export function requestIdOf(data: Uint8Array): bigint {
+  return new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(1);
+}
+
+/** Kinds whose proposer may apply its own request object instead of decoding the entry: their
+ * bodies are decoded client messages of bytes and numbers, so they survive the round trip
+ * through the log unchanged (JSON kinds do not: bigints become strings). */
+export function appliesAsProposed(kind: RequestKind): boolean {
+  return kind === "put" || kind === "deleteRange" || kind === "txn";
+}
+
 export function decodeRequest(data: Uint8Array): InternalRequest {
   const kind = kindCodes[data[0] & ~AUTH_FLAG];
   if (kind === undefined) throw new Error(`unknown request kind ${data[0]} in raft entry`);

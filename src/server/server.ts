@@ -74,7 +74,7 @@ export class EtcdServer {
   readonly auth: AuthStore;
   /** How requests only the leader answers reach it from here; set when peers are wired. */
   leaderClient?: LeaderClient;
-  readonly #wait: Wait<ApplyResult>;
+  readonly #wait: Wait<ApplyResult, InternalRequest>;
   readonly #ids: RequestIdGenerator;
   readonly #opts: ServerOptions;
   readonly #readyWaiters: (() => void)[] = [];
@@ -247,7 +247,7 @@ export class EtcdServer {
     }
     const request: InternalRequest = { kind, id: this.#ids.next(), body, auth };
     const data = encodeRequest(request);
-    const result = this.#wait.register(request.id);
+    const result = this.#wait.register(request.id, request);
     const onAbort = () => this.#wait.fail(request.id, Errors.stopped());
     signal?.addEventListener("abort", onAbort);
     serverMetrics.proposalsPending.inc();

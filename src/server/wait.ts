@@ -1,29 +1,37 @@
 // Callers waiting for their proposal to be applied, keyed by request ID. The apply path
 // triggers them in log order; a timeout or shutdown rejects whoever is still waiting.
 
-interface Waiter<T> {
+interface Waiter<T, R> {
   resolve(v: T): void;
   reject(e: unknown): void;
   deadline: number;
+  request: R;
 }
 
-export class Wait<T> {
+/** Waiters for results T of requests R. */
+export class Wait<T, R = undefined> {
   // Every waiter gets the same timeout, so the map's insertion order is deadline order: one
   // timer, armed for the oldest waiter, replaces a timer per request.
-  #waiters = new Map<bigint, Waiter<T>>();
+  #waiters = new Map<bigint, Waiter<T, R>>();
   #timer?: ReturnType<typeof setTimeout>;
 
   constructor(readonly timeoutMs: number, readonly timeoutError: () => unknown) {}
 
-  register(id: bigint): Promise<T> {
+  register(id: bigint, request: R): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#waiters.set(id, { resolve, reject, deadline: performance.now() + this.timeoutMs });
+      const deadline = performance.now() + this.timeoutMs;
+      this.#waiters.set(id, { resolve, reject, deadline, request });
       this.#timer ??= setTimeout(() => this.#expire(), this.timeoutMs);
     });
   }
 
   has(id: bigint): boolean {
     return this.#waiters.has(id);
+  }
+
+  /** The request a waiter registered with, while it still waits. */
+  request(id: bigint): R | undefined {
+    return this.#waiters.get(id)?.request;
   }
 
   trigger(id: bigint, value: T): void {

@@ -139,6 +139,24 @@ Deno.test("prev_kv is kept only for watchers that asked, live and from history",
   stream.close();
 });
 
+Deno.test("wantsPrevKv: while a watcher that asked for prev_kv exists", () => {
+  const { hub, stream } = setup();
+  assert.equal(hub.wantsPrevKv(), false);
+  stream.create({ key: enc("a") });
+  assert.equal(hub.wantsPrevKv(), false);
+  stream.create({ key: enc("a"), prevKv: true });
+  stream.create({ key: enc("b"), prevKv: true });
+  assert.equal(hub.wantsPrevKv(), true);
+  stream.cancel(1);
+  assert.equal(hub.wantsPrevKv(), true, "watcher 2 still wants it");
+  const other = hub.createStream(() => {});
+  other.create({ key: enc("c"), prevKv: true });
+  stream.close();
+  assert.equal(hub.wantsPrevKv(), true, "the other stream's watcher still wants it");
+  other.close();
+  assert.equal(hub.wantsPrevKv(), false);
+});
+
 Deno.test("NOPUT and NODELETE filters; a revision filtered away sends nothing", async () => {
   const { store, hub, consumer, stream, timers } = setup();
   stream.create({ key: enc("k"), filters: [FilterType.NOPUT] });

@@ -31,10 +31,13 @@ function fakeLeases(known: bigint[] = []) {
   };
 }
 
-function setup(known: bigint[] = []): KvApplyContext & { log: string[] } {
+function setup(
+  known: bigint[] = [],
+  watchersWantPrevKv = () => false,
+): KvApplyContext & { log: string[] } {
   const store = new MvccStore(":memory:", { autoCompact: false });
   const leases = fakeLeases(known);
-  const ctx = { store, leases, log: leases.log };
+  const ctx = { store, leases, log: leases.log, watchersWantPrevKv };
   for (const [k, v] of SETUP) {
     if (v === null) applyDeleteRange(ctx, { key: b(k) });
     else applyPut(ctx, { key: b(k), value: b(v) });
@@ -143,6 +146,22 @@ Deno.test("Put: prev_kv, ignore_value, ignore_lease, leases and their errors", (
   );
   assert.equal(ctx.store.rev(), rev);
   ctx.store.close();
+});
+
+Deno.test("Put: events carry the replaced kv only when a watcher or the request wants it", () => {
+  let watchersWant = false;
+  const ctx = setup([], () => watchersWant);
+  const prevOf: (string | undefined)[] = [];
+  ctx.store.onEvents((evs) => evs.forEach((e) => prevOf.push(e.prevKv && kvStr(e.prevKv))));
+  applyPut(ctx, { key: b("w"), value: b("1") });
+  applyPut(ctx, { key: b("w"), value: b("2") });
+  applyPut(ctx, { key: b("w"), value: b("3"), prevKv: true });
+  watchersWant = true;
+  applyPut(ctx, { key: b("w"), value: b("4") });
+  assert.deepEqual(prevOf, [undefined, undefined, "w=2", "w=3"]);
+  // The response still reports the key's version and lease without reading the old value.
+  const r = applyRange(ctx, { key: b("w") });
+  assert.deepEqual([r.kvs[0].version, r.kvs[0].createRevision], [4, 10]);
 });
 
 Deno.test("DeleteRange: counts, prev_kvs, ranges, lease detach, no revision when empty", () => {

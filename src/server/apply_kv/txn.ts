@@ -178,8 +178,9 @@ export function putIn(ctx: KvApplyContext, txn: WriteTxn, req: PutRequest): PutR
     if (req.ignoreValue) value = cur.value;
     if (req.ignoreLease) lease = cur.lease;
   }
-  const { kv, prev } = txn.put(req.key, value, lease);
-  if (prev && prev.lease !== 0n) ctx.leases.detachLease(prev.lease, req.key);
+  const withPrevKv = req.prevKv === true || ctx.watchersWantPrevKv();
+  const { kv, prev, prevLease } = txn.put(req.key, value, lease, withPrevKv);
+  if (prevLease !== 0n) ctx.leases.detachLease(prevLease, req.key);
   if (lease !== 0n) ctx.leases.attachLease(lease, req.key);
   const resp: PutResponse = { header: { revision: kv.modRevision } };
   if (req.prevKv && prev) resp.prevKv = prev;

@@ -130,4 +130,6 @@ export interface KvLeases {
 export interface KvApplyContext {
   store: MvccStore;
   leases: KvLeases;
+  /** Whether some watcher wants prev_kv: only then do puts read the values they replace. */
+  watchersWantPrevKv(): boolean;
 }
