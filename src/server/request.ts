@@ -65,15 +65,19 @@ function isProtoKind(kind: RequestKind): kind is ProtoKind {
   return kind in protoKinds;
 }
 
+const kindCode = new Map(kindCodes.map((kind, code) => [kind, code]));
+const EMPTY = new Uint8Array();
+
 export function encodeRequest(r: InternalRequest): Uint8Array {
   const payload = isProtoKind(r.kind)
     ? messages[protoKinds[r.kind]].encode(r.body)
     : utf8.encode(JSON.stringify(r.body, (_k, v) => typeof v === "bigint" ? v.toString(16) : v));
-  const user = r.auth ? utf8.encode(r.auth.username) : undefined;
+  // Auth off, every request carries the empty identity: skip the encoder for it.
+  const user = r.auth ? (r.auth.username ? utf8.encode(r.auth.username) : EMPTY) : undefined;
   const head = user ? 21 + user.length : 9;
   const out = new Uint8Array(head + payload.length);
   const view = new DataView(out.buffer);
-  out[0] = kindCodes.indexOf(r.kind) | (user ? AUTH_FLAG : 0);
+  out[0] = kindCode.get(r.kind)! | (user ? AUTH_FLAG : 0);
   view.setBigUint64(1, r.id);
   if (user) {
     view.setBigUint64(9, BigInt(r.auth!.revision));
