@@ -44,7 +44,7 @@ export function walFiles(dir: string): string[] {
 
 /** Counts calls to an FsFile method while `fn` runs. */
 export async function countCalls(
-  method: "syncData" | "sync" | "write",
+  method: "syncData" | "sync" | "writeSync",
   fn: () => Promise<void>,
 ): Promise<number> {
   const proto = Deno.FsFile.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;

@@ -55,7 +55,7 @@ Deno.test("wal: a batch is one write and one fsync; unsynced saves do not fsync"
   const wal = await createWal(tmp.path, META);
   let writes = 0;
   const syncs = await countCalls("syncData", async () => {
-    writes = await countCalls("write", () => wal.save(hs(1, 0), entries(1, 1000), true));
+    writes = await countCalls("writeSync", () => wal.save(hs(1, 0), entries(1, 1000), true));
   });
   assert.equal(syncs, 1);
   assert.equal(writes, 1);
