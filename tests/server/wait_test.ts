@@ -30,7 +30,9 @@ Deno.test("Wait: a waiter registered later keeps its own full timeout", async ()
 Deno.test("Wait: failAll rejects everyone and leaves no timer behind", async () => {
   const w = new Wait<string>(60_000, () => timedOut);
   const stopped = new Error("server stopped");
-  const pending = [w.register(1n, undefined), w.register(2n, undefined)].map((p) => p.catch((e) => e));
+  const pending = [w.register(1n, undefined), w.register(2n, undefined)].map((p) =>
+    p.catch((e) => e)
+  );
   w.failAll(stopped);
   assert.deepEqual(await Promise.all(pending), [stopped, stopped]);
   assert.equal(w.has(1n), false);
