@@ -22,19 +22,3 @@ export function minLeaseTTL(electionTimeoutMs: number, heartbeatMs: number): num
   const ms = Math.floor((3 * electionTicks) / 2) * heartbeatMs;
   return Math.ceil(ms / 1000);
 }
-
-// Keys are indexed as "binary strings" (one UTF-16 unit per byte): native string comparison
-// then orders them exactly as bytes compare.
-export function bytesToBinary(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 8192) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  }
-  return s;
-}
-
-export function binaryToBytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}

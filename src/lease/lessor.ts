@@ -9,7 +9,7 @@
 
 import { Errors } from "../server/errors.ts";
 import { ExpiryQueue } from "./expiry_queue.ts";
-import { binaryToBytes, bytesToBinary } from "./lease_id.ts";
+import { binaryToBytes, bytesToBinary } from "../mvcc/key_range.ts";
 
 // etcd's MaxLeaseTTL, in seconds.
 export const MAX_LEASE_TTL = 9_000_000_000;

@@ -2,8 +2,8 @@
 // memory: a put learns the create revision, version and lease of the key it replaces without a
 // query, and fetches the old value only when someone asked for it. The `live` table stays the
 // source for ranges; WriteTxn changes both together, and a store rebuilds this from the table.
-import { type Backend, rowToKv } from "./backend.ts";
-import { bytesToBinary } from "./watcher_hub_group.ts";
+import { type Backend, KV_COLUMNS_NO_VALUE, rowToKv } from "./backend.ts";
+import { bytesToBinary } from "./key_range.ts";
 
 export interface LiveKey {
   /** The rev row holding the key's current value. */
@@ -14,8 +14,7 @@ export interface LiveKey {
   lease: bigint;
 }
 
-const LOAD_ALL = "SELECT l.key, r.create_rev, r.main, r.version, " +
-  "iif(r.lease = 0, 0, CAST(r.lease AS TEXT)), x'', l.id FROM live l JOIN rev r ON r.id = l.id";
+const LOAD_ALL = `SELECT ${KV_COLUMNS_NO_VALUE}, l.id FROM live l JOIN rev r ON r.id = l.id`;
 
 export class LiveIndex {
   readonly #keys = new Map<string, LiveKey>();
@@ -39,9 +38,5 @@ export class LiveIndex {
 
   delete(key: Uint8Array): void {
     this.#keys.delete(bytesToBinary(key));
-  }
-
-  get size(): number {
-    return this.#keys.size;
   }
 }

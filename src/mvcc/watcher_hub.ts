@@ -10,7 +10,8 @@
 // current revision, so no revision is missed or delivered twice.
 
 import { fragmentResponse, responseSize } from "./watcher_hub_size.ts";
-import { bytesToBinary, type KeyRange, WatcherGroup, watchRange } from "./watcher_hub_group.ts";
+import { bytesToBinary } from "./key_range.ts";
+import { type KeyRange, WatcherGroup, watchRange } from "./watcher_hub_group.ts";
 import { SendQueue } from "./watcher_hub_queue.ts";
 import {
   type Event,

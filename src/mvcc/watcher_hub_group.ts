@@ -2,20 +2,13 @@
 //
 // Keys are held as "binary strings" (one UTF-16 unit per byte) so that native string
 // comparison orders them exactly as etcd compares bytes.
+import { bytesToBinary } from "./key_range.ts";
 
 export interface KeyRange {
   // Start key.
   key: string;
   // undefined: the single key; "": every key >= key; otherwise the exclusive end.
   end: string | undefined;
-}
-
-export function bytesToBinary(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 8192) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  }
-  return s;
 }
 
 // The watch request's key and range_end as etcd interprets them: an empty key is "\0"; an

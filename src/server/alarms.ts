@@ -20,6 +20,14 @@ export class Alarms {
   constructor(readonly bucket: () => AuxBuckets) {}
 
   list(): AlarmMember[] {
+    return [...this.#current()];
+  }
+
+  active(type: AlarmType): boolean {
+    return this.#current().some((a) => a.alarm === type);
+  }
+
+  #current(): readonly AlarmMember[] {
     const from = this.bucket();
     if (this.#cached?.from !== from) {
       const alarms = from.list("alarm").map(([k]) => {
@@ -28,11 +36,7 @@ export class Alarms {
       });
       this.#cached = { from, alarms };
     }
-    return [...this.#cached.alarms];
-  }
-
-  active(type: AlarmType): boolean {
-    return this.list().some((a) => a.alarm === type);
+    return this.#cached.alarms;
   }
 
   /** Applies a committed Alarm request; answers with the alarms it affected, as etcd. */
@@ -47,7 +51,7 @@ export class Alarms {
         this.#cached = undefined;
         return { alarms: [a] };
       case AlarmAction.DEACTIVATE: {
-        const existed = this.list().some((x) => key(x) === key(a));
+        const existed = this.#current().some((x) => key(x) === key(a));
         if (!existed) return { alarms: [] };
         this.bucket().delete("alarm", key(a));
         this.#cached = undefined;

@@ -67,7 +67,8 @@ export class Backend {
    * Called after each applied run of entries. Like etcd's backend, changes commit in batches
    * (every batchIntervalMs or batchLimit entries) rather than per apply: the raft WAL already
    * holds them durably, and the consistent index commits with them, so a crash only replays
-   * the uncommitted tail from the log. A SQLite commit costs about a millisecond here.
+   * the uncommitted tail from the log. A commit writes every page the batch dirtied, so
+   * fewer, larger ones cost less per entry (measured: ~1 ms per 30-entry apply run).
    */
   applied(entries: number): void {
     this.#pendingEntries += entries;
