@@ -1,6 +1,7 @@
 // Key permissions as etcd's auth store grants them: a role's permission covers one key (no
 // range end), a range [key, range_end), or every key from `key` on (range end "\0"). A request
 // is permitted when the union of the user's matching permissions covers its whole key range.
+import { compareBytes } from "../mvcc/key_range.ts";
 
 export enum PermType {
   READ = 0,
@@ -18,18 +19,6 @@ export interface Permission {
 interface Interval {
   begin: Uint8Array;
   end: Uint8Array | undefined;
-}
-
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    if (a[i] !== b[i]) return a[i] - b[i];
-  }
-  return a.length - b.length;
-}
-
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return compareBytes(a, b) === 0;
 }
 
 const isFromKey = (end: Uint8Array) => end.length === 1 && end[0] === 0;
