@@ -3,7 +3,7 @@
 // enters only through the values an operation carries (expiry times computed by the proposer,
 // `now` of an expire entry); the injected clock only renders remaining TTLs in answers.
 import { ErrorCode, V2Error } from "./errors.ts";
-import { eventIndex, type V2Event } from "./event.ts";
+import { type Action, eventIndex, type V2Event } from "./event.ts";
 import { EventHistory } from "./history.ts";
 import {
   addExpiry,
@@ -162,17 +162,7 @@ export class V2Store {
         n.value = value;
         n.modifiedIndex = next;
       }
-      this.#setExpiry(n, opts.expireTime);
-      this.#dirty.add(n.path);
-      const e: V2Event = {
-        action: "update",
-        node: this.#writtenNode(n, next),
-        prevNode,
-        etcdIndex: next,
-      };
-      this.index = next;
-      this.#publish(e, opts.refresh);
-      return e;
+      return this.#changedInPlace(n, "update", prevNode, next, opts);
     });
   }
 
@@ -192,17 +182,7 @@ export class V2Store {
       const prevNode = repr(n, false, false, this.clock());
       n.value = value;
       n.modifiedIndex = next;
-      this.#setExpiry(n, opts.expireTime);
-      this.#dirty.add(n.path);
-      const e: V2Event = {
-        action: "compareAndSwap",
-        node: this.#writtenNode(n, next),
-        prevNode,
-        etcdIndex: next,
-      };
-      this.index = next;
-      this.#publish(e, opts.refresh);
-      return e;
+      return this.#changedInPlace(n, "compareAndSwap", prevNode, next, opts);
     });
   }
 
@@ -447,6 +427,23 @@ export class V2Store {
     this.index = next;
     const e: V2Event = { action, node: this.#writtenNode(n, next), etcdIndex: next };
     if (prevNode) e.prevNode = prevNode;
+    return e;
+  }
+
+  /** Finishes a change to an existing node (update, compareAndSwap): its new expiry, the
+   * event with the node before and after, the index advanced, watchers told. */
+  #changedInPlace(
+    n: TreeNode,
+    action: Action,
+    prevNode: NodeExtern,
+    next: number,
+    opts: ExpireOptions,
+  ): V2Event {
+    this.#setExpiry(n, opts.expireTime);
+    this.#dirty.add(n.path);
+    const e: V2Event = { action, node: this.#writtenNode(n, next), prevNode, etcdIndex: next };
+    this.index = next;
+    this.#publish(e, opts.refresh);
     return e;
   }
 
