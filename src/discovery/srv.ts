@@ -9,6 +9,7 @@ import {
   systemResolver,
 } from "./srv_lookup.ts";
 import type { Random, SrvRecord } from "./srv_order.ts";
+import type { Logger } from "../log/mod.ts";
 
 export { orderSrvRecords } from "./srv_order.ts";
 export type { Random, SrvRecord } from "./srv_order.ts";
@@ -176,6 +177,17 @@ export async function srvServerCluster(
     lookups,
     warning: errors.length > 0 ? errors.join("; ") : undefined,
   };
+}
+
+/** Logs a cluster's `warning`, if any, as etcd does before bootstrapping from the records. */
+export function logSrvWarning(log: Logger, cluster: ServerCluster): void {
+  if (!cluster.warning) return;
+  log.warn({
+    pkg: "etcdmain",
+    text: `couldn't resolve during SRV discovery (${cluster.warning})`,
+    msg: "failed to resolve during SRV discovery",
+    fields: { error: cluster.warning },
+  });
 }
 
 export interface ClientEndpoints {

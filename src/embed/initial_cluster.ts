@@ -7,6 +7,7 @@ import {
   discoveryFailureLines,
   discoveryMemberId,
   joinCluster,
+  logSrvWarning,
   srvServerCluster,
 } from "../discovery/mod.ts";
 import type { Logger } from "../log/mod.ts";
@@ -81,14 +82,7 @@ export async function resolveInitialCluster(
           fields: { node: `${e.name}=${e.url}` },
         });
       }
-      if (srv.warning) {
-        log.warn({
-          pkg: "etcdmain",
-          text: `couldn't resolve during SRV discovery (${srv.warning})`,
-          msg: "failed to resolve during SRV discovery",
-          fields: { error: srv.warning },
-        });
-      }
+      logSrvWarning(log, srv);
       return { members: parse(srv.initialCluster), token: config.initialClusterToken };
     } catch (err) {
       if (err instanceof BootstrapError) throw err;

@@ -3,7 +3,7 @@
 // registering), --discovery-srv (server records; the proxy need not be among them) or
 // --initial-cluster.
 import { type Config, type InitialClusterMember, parseInitialCluster } from "../config/mod.ts";
-import { DiscoveryError, getCluster, srvServerCluster } from "../discovery/mod.ts";
+import { DiscoveryError, getCluster, logSrvWarning, srvServerCluster } from "../discovery/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { V2Error } from "../v2store/mod.ts";
 import { clusterFilePath, ProxyStartError, readClusterFile } from "./datadir.ts";
@@ -83,14 +83,7 @@ async function resolvePeerURLs(config: Config, log: Logger): Promise<string[]> {
         advertisePeerUrls: config.initialAdvertisePeerUrls.map(String),
         requireLocalMember: false,
       });
-      if (srv.warning) {
-        log.warn({
-          pkg: "etcdmain",
-          text: `couldn't resolve during SRV discovery (${srv.warning})`,
-          msg: "failed to resolve during SRV discovery",
-          fields: { error: srv.warning },
-        });
-      }
+      logSrvWarning(log, srv);
       return peerURLsFromCluster(srv.initialCluster);
     } catch (err) {
       if (err instanceof ProxyStartError) throw err;

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   DnsFailure,
   type DnsResolver,
+  logSrvWarning,
   nameserverFrom,
   orderSrvRecords,
   resolveTcpAddr,
@@ -12,6 +13,7 @@ import {
   srvServerCluster,
   srvServiceName,
 } from "../../src/discovery/srv.ts";
+import { createLogger } from "../../src/log/mod.ts";
 
 const rec = (target: string, port: number, priority = 0, weight = 0): SrvRecord => ({
   target,
@@ -117,6 +119,19 @@ Deno.test("srv server cluster: the guide's example", async () => {
     c.warning,
     "error querying DNS SRV records for _etcd-server lookup _etcd-server._tcp.example.com " +
       "on 192.0.2.53:53: no such host",
+  );
+  const lines: string[] = [];
+  const log = createLogger({
+    logger: "capnslog",
+    level: "info",
+    outputs: [],
+    write: (_out, line) => lines.push(line),
+  });
+  logSrvWarning(log, c);
+  assert.equal(lines.length, 1);
+  assert.match(
+    lines[0],
+    / W \| etcdmain: couldn't resolve during SRV discovery \(error querying DNS SRV records for _etcd-server lookup .* no such host\)\n?$/,
   );
   // The same records seen from a member advertising its host name.
   const byName = await srvServerCluster("example.com", "", {
