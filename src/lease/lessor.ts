@@ -110,22 +110,22 @@ export function createLessor(cfg: LessorConfig): Lessor {
 
   const view = (l: LeaseState): LeaseView => ({ ID: l.id, TTL: l.ttl, expiry: l.expiry });
 
+  // A lease with no keys that never expires until a primary refreshes it.
+  const newLease = (id: bigint, ttl: number): LeaseState => ({
+    id,
+    ttl: Math.max(ttl, cfg.minTTL),
+    expiry: FOREVER,
+    ticket: 0,
+    keys: new Set(),
+  });
+
   const sortedKeys = (l: LeaseState): Uint8Array[] => [...l.keys].sort().map(binaryToBytes);
 
   const load = () => {
     leaseMap.clear();
     itemMap.clear();
     queue.clear();
-    for (const { id, ttl } of cfg.persistence.loadLeases()) {
-      const l: LeaseState = {
-        id,
-        ttl: Math.max(ttl, cfg.minTTL),
-        expiry: FOREVER,
-        ticket: 0,
-        keys: new Set(),
-      };
-      leaseMap.set(id, l);
-    }
+    for (const { id, ttl } of cfg.persistence.loadLeases()) leaseMap.set(id, newLease(id, ttl));
     // Restored leases stay "forever" until this member is promoted, also on a leader: a
     // backend restore means the expiries it tracked no longer describe this state.
   };
@@ -137,13 +137,7 @@ export function createLessor(cfg: LessorConfig): Lessor {
       if (id === NO_LEASE) throw Errors.leaseNotFound();
       if (ttl > MAX_LEASE_TTL) throw Errors.leaseTTLTooLarge();
       if (leaseMap.has(id)) throw Errors.leaseExist();
-      const l: LeaseState = {
-        id,
-        ttl: Math.max(ttl, cfg.minTTL),
-        expiry: FOREVER,
-        ticket: 0,
-        keys: new Set(),
-      };
+      const l = newLease(id, ttl);
       if (primary) refresh(l, 0);
       leaseMap.set(id, l);
       cfg.persistence.saveLease(id, l.ttl);
