@@ -17,6 +17,7 @@ import {
   type GoawayFrame,
   type HeadersFrame,
 } from "./frame.ts";
+import { HeaderBlock } from "./header_block.ts";
 import { type HeaderList, HpackDecoder, HpackEncoder } from "./hpack.ts";
 import { applySettings, DEFAULT_SETTINGS, type Settings, settingsPairs } from "./settings.ts";
 import { FrameWriter } from "./writer.ts";
@@ -149,7 +150,7 @@ export class ClientConnection {
   private goawayId = -1; // last stream id the server will process, after a GOAWAY
   private closing = false;
   private dead: Error | undefined | null = null; // null while alive
-  private continuing: { frame: HeadersFrame; chunks: Uint8Array[] } | undefined;
+  private continuing: HeaderBlock | undefined;
   private readonly pings = new Map<bigint, () => void>();
   private pingCount = 0n;
   private resolveReady!: () => void;
@@ -343,17 +344,18 @@ export class ClientConnection {
         return this.onData(f);
       case FrameType.HEADERS:
         if (f.endHeaders) return this.onHeaderBlock(f, f.headerBlock);
-        this.continuing = { frame: f, chunks: [f.headerBlock] };
+        // No cap on the raw block; decoding enforces the header list size we advertise.
+        this.continuing = new HeaderBlock(f, Infinity);
         return;
       case FrameType.CONTINUATION: {
         const c = this.continuing;
         if (!c || c.frame.streamId !== f.streamId) {
           throw new H2Error(ErrorCode.PROTOCOL_ERROR, "unexpected CONTINUATION frame");
         }
-        c.chunks.push(f.headerBlock);
+        c.add(f.headerBlock);
         if (!f.endHeaders) return;
         this.continuing = undefined;
-        return this.onHeaderBlock(c.frame, concat(c.chunks));
+        return this.onHeaderBlock(c.frame, c.bytes());
       }
       case FrameType.SETTINGS:
         return this.onSettings(f.ack, f.settings);
@@ -586,16 +588,4 @@ const EMPTY = new Uint8Array(0);
 function isInformational(headers: HeaderList): boolean {
   for (const [name, value] of headers) if (name === ":status") return value.startsWith("1");
   return false;
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  n = 0;
-  for (const c of chunks) {
-    out.set(c, n);
-    n += c.length;
-  }
-  return out;
 }

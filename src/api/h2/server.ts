@@ -23,7 +23,8 @@ import { applySettings, DEFAULT_SETTINGS, SettingId, type Settings } from "./set
 import { FrameWriter } from "./writer.ts";
 import { H2ServerStream, type StreamHost } from "./server_request.ts";
 import { requestHeaders, responseHeaderList } from "./server_headers.ts";
-import { HeaderBlock, RecentResets, ResetRate } from "./server_limits.ts";
+import { HeaderBlock } from "./header_block.ts";
+import { RecentResets, ResetRate } from "./server_limits.ts";
 import type { OutgoingHeaders } from "./server_stream.ts";
 
 export interface ServerConnectionOptions {

@@ -1,49 +1,10 @@
-// The lean server's defences, kept apart from the protocol logic: header blocks assembled from
-// HEADERS + CONTINUATION with a size cap (CONTINUATION floods), the streams we recently reset
+// The lean server's defences, kept apart from the protocol logic (the cap on header blocks,
+// against CONTINUATION floods, is HeaderBlock's limit): the streams we recently reset
 // (whose late frames are ignored, §5.1 "closed"), and a cap on client resets per second
 // (rapid reset: opening and cancelling streams in a loop makes the server start work nobody
 // waits for).
 
 import { ErrorCode, H2Error } from "./errors.ts";
-import type { HeadersFrame } from "./frame.ts";
-
-/** A header block being received: a HEADERS frame without END_HEADERS and its CONTINUATIONs. */
-export class HeaderBlock {
-  private readonly chunks: Uint8Array[];
-  private size: number;
-
-  constructor(readonly frame: HeadersFrame, private readonly limit: number) {
-    this.chunks = [frame.headerBlock];
-    this.size = frame.headerBlock.length;
-    this.check();
-  }
-
-  add(fragment: Uint8Array): void {
-    this.chunks.push(fragment);
-    this.size += fragment.length;
-    this.check();
-  }
-
-  bytes(): Uint8Array {
-    const out = new Uint8Array(this.size);
-    let n = 0;
-    for (const c of this.chunks) {
-      out.set(c, n);
-      n += c.length;
-    }
-    return out;
-  }
-
-  // HPACK state forbids dropping a block half-way, so an oversized one ends the connection.
-  private check(): void {
-    if (this.size > this.limit) {
-      throw new H2Error(
-        ErrorCode.ENHANCE_YOUR_CALM,
-        `header block of more than ${this.limit} bytes`,
-      );
-    }
-  }
-}
 
 /** The last `capacity` stream ids we reset. */
 export class RecentResets {
