@@ -26,6 +26,7 @@ import type { GrpcServer } from "./grpc/mod.ts";
 import { type FetchHandler, serveFetchStream } from "./fetch_stream.ts";
 import { ServerConnection, type ServerStream } from "./h2/mod.ts";
 import { NodeServerStream } from "./node_stream.ts";
+import { isSecureListenURL, listenOn } from "./listen_url.ts";
 
 /** Which HTTP/2 server implementation serves client ports. */
 export type Http2Implementation = "lean" | "node";
@@ -73,12 +74,6 @@ export interface ClientListener {
 
 const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
-/** Go's net/http binds "localhost" to 127.0.0.1; URLs carry IPv6 hosts in brackets. */
-export function listenHost(url: URL): string {
-  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  return host === "localhost" ? "127.0.0.1" : host;
-}
-
 // Reads until the bytes either are or cannot be the HTTP/2 client preface, then puts them back.
 function sniff(socket: net.Socket, done: (isHttp2: boolean) => void): void {
   let seen = new Uint8Array(0);
@@ -101,11 +96,7 @@ function sniff(socket: net.Socket, done: (isHttp2: boolean) => void): void {
 }
 
 export async function serveClient(url: URL, opts: ServeClientOptions): Promise<ClientListener> {
-  const secure = url.protocol === "https:";
-  if (!secure && url.protocol !== "http:") {
-    throw new Error(`unsupported client URL scheme ${url.protocol} (${url})`);
-  }
-  if (secure && !opts.tls) throw new Error(`TLS certificates are required for ${url}`);
+  const secure = isSecureListenURL(url, "client", opts.tls !== undefined);
   const scheme = secure ? "https" : "http";
 
   const route = (stream: ServerStream) => {
@@ -172,13 +163,7 @@ export async function serveClient(url: URL, opts: ServeClientOptions): Promise<C
     });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(Number(url.port || (secure ? 443 : 80)), listenHost(url), () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  await listenOn(server, url);
 
   return {
     address: server.address() as net.AddressInfo,

@@ -5,8 +5,8 @@ export {
   type ClientListener,
   type Http2Implementation,
   http2Implementation,
-  listenHost,
   serveClient,
   type ServeClientOptions,
 } from "./listener.ts";
+export { listenHost } from "./listen_url.ts";
 export type { FetchHandler } from "./fetch_stream.ts";

@@ -5,6 +5,7 @@ import http from "node:http";
 import net from "node:net";
 import type tls from "node:tls";
 import { createSecureServer, type ServerTLS } from "../tls/mod.ts";
+import { isSecureListenURL, listenOn } from "../api/listen_url.ts";
 import { type Message, MessageType } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { checkCompatibility, firstHeader, LogLimiter, REJECT, type Rejection } from "./checks.ts";
@@ -223,19 +224,9 @@ export function createPeerHandler(opts: ServePeerOptions): http.RequestListener 
   };
 }
 
-/** Go's net/http binds "localhost" to 127.0.0.1; URLs carry IPv6 hosts in brackets. */
-function listenHost(url: URL): string {
-  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  return host === "localhost" ? "127.0.0.1" : host;
-}
-
 /** Listens on one peer URL (http, or https with `opts.tls`). */
 export async function servePeer(url: URL, opts: ServePeerOptions): Promise<PeerListener> {
-  const secure = url.protocol === "https:";
-  if (!secure && url.protocol !== "http:") {
-    throw new Error(`unsupported peer URL scheme ${url.protocol} (${url})`);
-  }
-  if (secure && !opts.tls) throw new Error(`TLS certificates are required for ${url}`);
+  const secure = isSecureListenURL(url, "peer", opts.tls !== undefined);
   const h1 = http.createServer(createPeerHandler(opts));
   // Message streams last as long as the connection: no per-request deadline.
   h1.requestTimeout = 0;
@@ -267,13 +258,7 @@ export async function servePeer(url: URL, opts: ServePeerOptions): Promise<PeerL
       h1.emit("connection", socket);
     });
   }
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(Number(url.port || (secure ? 443 : 80)), listenHost(url), () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  await listenOn(server, url);
   return {
     address: server.address() as net.AddressInfo,
     close: () =>
