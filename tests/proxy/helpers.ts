@@ -108,8 +108,19 @@ export async function fakeClientPort(
   host: string,
   name: string,
   tlsOptions?: tls.TlsOptions,
-): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
+): Promise<{
+  url: string;
+  hits: string[];
+  /** Resolves when a long poll on `path` has been hung up. */
+  hungUp(path: string): Promise<void>;
+  close(): Promise<void>;
+}> {
   const hits: string[] = [];
+  const hangUps = new Map<string, PromiseWithResolvers<void>>();
+  const hangUp = (path: string) => {
+    if (!hangUps.has(path)) hangUps.set(path, Promise.withResolvers());
+    return hangUps.get(path)!;
+  };
   const server = serve(tlsOptions, async (req, res) => {
     let body = "";
     for await (const c of req) body += new TextDecoder().decode(c as Uint8Array);
@@ -118,7 +129,10 @@ export async function fakeClientPort(
       // A long poll: the head now, the event never; note when the proxy hangs up.
       res.writeHead(200, { "Content-Type": "application/json" });
       res.flushHeaders();
-      res.on("close", () => hits.push(`closed ${req.url}`));
+      res.on("close", () => {
+        hits.push(`closed ${req.url}`);
+        hangUp(req.url!).resolve();
+      });
       return;
     }
     res.writeHead(200, {
@@ -134,6 +148,7 @@ export async function fakeClientPort(
   return {
     url: `${tlsOptions ? "https" : "http"}://${host}:${(server.address() as net.AddressInfo).port}`,
     hits,
+    hungUp: (path) => hangUp(path).promise,
     close: () => {
       server.closeAllConnections();
       return new Promise((r) => server.close(() => r()));

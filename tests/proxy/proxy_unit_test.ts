@@ -38,6 +38,35 @@ async function text(res: Response): Promise<string> {
   return await res.text();
 }
 
+/** A proxy in front of one fake member "a" (client port answering as m1), in its own data dir;
+ * everything is closed and removed on dispose. */
+async function oneMemberProxy(mode: "on" | "readonly", flags: string[] = []) {
+  const dir = Deno.makeTempDirSync({ prefix: "etcd-proxy-" });
+  const c1 = await fakeClientPort(HOST, "m1");
+  const peer = await fakePeer(HOST, "");
+  peer.members = membersJSON([{ id: "1", name: "a", peer: peer.url, client: c1.url }]);
+  const t = testLog();
+  const config = proxyConfig([
+    `--proxy=${mode}`,
+    `--data-dir=${dir}`,
+    `--listen-client-urls=${LISTEN}`,
+    `--initial-cluster=a=${peer.url}`,
+    ...flags,
+  ]);
+  const p = await runV2Proxy({ config, log: t.log, readonly: mode === "readonly" });
+  return {
+    p,
+    c1,
+    t,
+    async [Symbol.asyncDispose]() {
+      await p.close();
+      await c1.close();
+      await peer.close();
+      Deno.removeSync(dir, { recursive: true });
+    },
+  };
+}
+
 test("parseMembers keeps uint64 member IDs exact", () => {
   const ms = parseMembers(
     '[{"id":17954829444001627354,"peerURLs":["http://a:2380"],"name":"a3","clientURLs":[]},' +
@@ -340,39 +369,22 @@ test("refresh: new members are picked up and the cluster file follows", async ()
 });
 
 test("readonly: 501 with an empty body for anything but GET; /metrics stays open", async () => {
-  const dir = Deno.makeTempDirSync({ prefix: "etcd-proxy-" });
-  const c1 = await fakeClientPort(HOST, "m1");
-  const peer = await fakePeer(HOST, "");
-  peer.members = membersJSON([{ id: "1", name: "a", peer: peer.url, client: c1.url }]);
-  const t = testLog();
-  const config = proxyConfig([
-    "--proxy=readonly",
-    `--data-dir=${dir}`,
-    `--listen-client-urls=${LISTEN}`,
-    `--initial-cluster=a=${peer.url}`,
-  ]);
-  const p = await runV2Proxy({ config, log: t.log, readonly: true });
-  try {
-    for (const method of ["PUT", "POST", "DELETE", "OPTIONS", "HEAD"]) {
-      const res = await fetch(`${base(p)}/v2/keys/a`, { method });
-      assert.equal(res.status, 501, method);
-      assert.equal(res.headers.get("content-length"), "0");
-      assert.equal(res.headers.get("access-control-allow-origin"), null);
-      assert.equal(await text(res), "");
-    }
-    const get = await fetch(`${base(p)}/v2/keys/a`);
-    assert.equal(get.status, 200);
-    assert.equal(await text(get), '{"name":"m1"}');
-    assert.deepEqual(c1.hits, ["GET /v2/keys/a "]);
-    const metrics = await fetch(`${base(p)}/metrics`, { method: "POST" });
-    assert.equal(metrics.status, 200);
-    await metrics.body?.cancel();
-  } finally {
-    await p.close();
-    await c1.close();
-    await peer.close();
-    Deno.removeSync(dir, { recursive: true });
+  await using proxy = await oneMemberProxy("readonly");
+  const { p, c1 } = proxy;
+  for (const method of ["PUT", "POST", "DELETE", "OPTIONS", "HEAD"]) {
+    const res = await fetch(`${base(p)}/v2/keys/a`, { method });
+    assert.equal(res.status, 501, method);
+    assert.equal(res.headers.get("content-length"), "0");
+    assert.equal(res.headers.get("access-control-allow-origin"), null);
+    assert.equal(await text(res), "");
   }
+  const get = await fetch(`${base(p)}/v2/keys/a`);
+  assert.equal(get.status, 200);
+  assert.equal(await text(get), '{"name":"m1"}');
+  assert.deepEqual(c1.hits, ["GET /v2/keys/a "]);
+  const metrics = await fetch(`${base(p)}/metrics`, { method: "POST" });
+  assert.equal(metrics.status, 200);
+  await metrics.body?.cancel();
 });
 
 test("start-up failures: a bad cluster file, a taken port", async () => {
@@ -474,64 +486,28 @@ test("https: the proxy serves TLS listen URLs and reaches https members with the
 });
 
 test("a client that hangs up ends the member request too", async () => {
-  const dir = Deno.makeTempDirSync({ prefix: "etcd-proxy-" });
-  const c1 = await fakeClientPort(HOST, "m1");
-  const peer = await fakePeer(HOST, "");
-  peer.members = membersJSON([{ id: "1", name: "a", peer: peer.url, client: c1.url }]);
-  const t = testLog();
-  const config = proxyConfig([
-    "--proxy=on",
-    `--data-dir=${dir}`,
-    `--listen-client-urls=${LISTEN}`,
-    `--initial-cluster=a=${peer.url}`,
-  ]);
-  const p = await runV2Proxy({ config, log: t.log, readonly: false });
-  try {
-    const abort = new AbortController();
-    const res = await fetch(`${base(p)}/v2/keys/w?wait=true`, { signal: abort.signal });
-    assert.equal(res.status, 200); // the head came through before any event
-    abort.abort();
-    await t.waitFor("closed request prematurely", 3000);
-    for (let i = 0; i < 50 && !c1.hits.includes("closed /v2/keys/w?wait=true"); i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.ok(c1.hits.includes("closed /v2/keys/w?wait=true"), c1.hits.join("\n"));
-    assert.match(
-      messages(t.lines).at(-1)!,
-      /^I \| proxy\/httpproxy: client 127\.\d+\.\d+\.\d+:\d+ closed request prematurely$/,
-    );
-  } finally {
-    await p.close();
-    await c1.close();
-    await peer.close();
-    Deno.removeSync(dir, { recursive: true });
-  }
+  await using proxy = await oneMemberProxy("on");
+  const { p, c1, t } = proxy;
+  const abort = new AbortController();
+  const res = await fetch(`${base(p)}/v2/keys/w?wait=true`, { signal: abort.signal });
+  assert.equal(res.status, 200); // the head came through before any event
+  abort.abort();
+  await t.waitFor("closed request prematurely", 3000);
+  // The member sees the proxy hang up its request (a hang here fails the test run).
+  await c1.hungUp("/v2/keys/w?wait=true");
+  assert.match(
+    messages(t.lines).at(-1)!,
+    /^I \| proxy\/httpproxy: client 127\.\d+\.\d+\.\d+:\d+ closed request prematurely$/,
+  );
 });
 
 test("--proxy-read-timeout ends a member answer that stays silent", async () => {
-  const dir = Deno.makeTempDirSync({ prefix: "etcd-proxy-" });
-  const c1 = await fakeClientPort(HOST, "m1");
-  const peer = await fakePeer(HOST, "");
-  peer.members = membersJSON([{ id: "1", name: "a", peer: peer.url, client: c1.url }]);
-  const config = proxyConfig([
-    "--proxy=on",
-    `--data-dir=${dir}`,
-    `--listen-client-urls=${LISTEN}`,
-    `--initial-cluster=a=${peer.url}`,
-    "--proxy-read-timeout=200",
-  ]);
-  const p = await runV2Proxy({ config, log: testLog().log, readonly: false });
-  try {
-    const started = performance.now();
-    const res = await fetch(`${base(p)}/v2/keys/w?wait=true`);
-    assert.equal(res.status, 200);
-    await assert.rejects(res.text());
-    const took = performance.now() - started;
-    assert.ok(took >= 150 && took < 3000, `${took} ms`);
-  } finally {
-    await p.close();
-    await c1.close();
-    await peer.close();
-    Deno.removeSync(dir, { recursive: true });
-  }
+  await using proxy = await oneMemberProxy("on", ["--proxy-read-timeout=200"]);
+  const { p } = proxy;
+  const started = performance.now();
+  const res = await fetch(`${base(p)}/v2/keys/w?wait=true`);
+  assert.equal(res.status, 200);
+  await assert.rejects(res.text());
+  const took = performance.now() - started;
+  assert.ok(took >= 150 && took < 3000, `${took} ms`);
 });
