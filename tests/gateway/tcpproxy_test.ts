@@ -23,13 +23,28 @@ function config(endpoints: string[], port: number): GatewayConfig {
 
 async function start(cfg: GatewayConfig) {
   const lines: Record<string, unknown>[] = [];
+  const waiting: { msg: string; resolve(): void }[] = [];
   const log = createLogger({
     logger: "zap",
     level: "info",
     outputs: ["stderr"],
     zapTimestamp: "epoch",
-    write: (_out, line) => lines.push(JSON.parse(line)),
+    write: (_out, line) => {
+      const entry = JSON.parse(line);
+      lines.push(entry);
+      for (const w of waiting.filter((w) => w.msg === entry.msg)) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve();
+      }
+    },
   });
+  /** Resolves once an entry with this msg is logged at index `since` or later (a hang fails
+   * the test run). */
+  const logged = (msg: string, since: number) =>
+    new Promise<void>((resolve) => {
+      if (lines.slice(since).some((l) => l.msg === msg)) resolve();
+      else waiting.push({ msg, resolve });
+    });
   const out: string[] = [];
   const gw = await startGateway(cfg, {
     stdout: (t) => out.push(t),
@@ -37,7 +52,7 @@ async function start(cfg: GatewayConfig) {
     log,
   });
   assert.notEqual(typeof gw, "number", out.join(""));
-  return { gw: gw as Gateway, lines };
+  return { gw: gw as Gateway, lines, logged };
 }
 
 /** A backend answering every line with its name. */
@@ -62,35 +77,27 @@ function ask(port: number): Promise<string> {
   });
 }
 
-const waitUntil = async (cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("condition not reached");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
-
 Deno.test("tcpproxy: round robin, deactivation, re-activation", async () => {
   const a = await backend("a", 31001);
   let b = await backend("b", 31002);
-  const { gw, lines } = await start(config([`${HOST}:31001`, `http://${HOST}:31002`], 31000));
+  const { gw, lines, logged } = await start(
+    config([`${HOST}:31001`, `http://${HOST}:31002`], 31000),
+  );
   try {
     assert.equal(typeof lines[0].ts, "number");
     assert.deepEqual(lines[0].endpoints, [`${HOST}:31001`, `${HOST}:31002`]);
     assert.deepEqual([await ask(31000), await ask(31000), await ask(31000)], ["a", "b", "a"]);
+    const beforeClose = lines.length;
     await new Promise((r) => b.close(r));
     assert.deepEqual([await ask(31000), await ask(31000), await ask(31000)], ["a", "a", "a"]);
     const down = lines.filter((l) => l.msg === "deactivated endpoint");
     assert.deepEqual(down.map((l) => [l.address, l.interval, l.error]), [
       [`${HOST}:31002`, 0.1, `dial tcp ${HOST}:31002: connect: connection refused`],
     ]);
-    await waitUntil(() =>
-      lines.some((l) =>
-        l.msg === "failed to activate endpoint (stay inactive for another interval)"
-      )
-    );
+    await logged("failed to activate endpoint (stay inactive for another interval)", beforeClose);
+    const beforeRestart = lines.length;
     b = await backend("b", 31002);
-    await waitUntil(() => lines.some((l) => l.msg === "activated"));
+    await logged("activated", beforeRestart);
     const answers = new Set([await ask(31000), await ask(31000)]);
     assert.deepEqual([...answers].sort(), ["a", "b"]);
   } finally {
