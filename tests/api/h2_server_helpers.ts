@@ -142,13 +142,7 @@ export class RawClient {
       if (f) return f;
       if (this.closed) throw new Error("connection closed while waiting for a frame");
       if (Date.now() > deadline) throw new Error("timed out waiting for a frame");
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 50);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
+      await this.nextEvent(deadline);
     }
   }
 
@@ -157,8 +151,19 @@ export class RawClient {
     const deadline = Date.now() + ms;
     while (!this.closed) {
       if (Date.now() > deadline) throw new Error("connection still open");
-      await new Promise((r) => setTimeout(r, 20));
+      await this.nextEvent(deadline);
     }
+  }
+
+  /** Resolves at the next frame or close, or at the deadline. */
+  private nextEvent(deadline: number): Promise<void> {
+    return new Promise<void>((r) => {
+      const t = setTimeout(r, Math.max(0, deadline - Date.now()) + 1);
+      this.waiters.push(() => {
+        clearTimeout(t);
+        r();
+      });
+    });
   }
 
   goaway(): Promise<Frame> {
