@@ -46,6 +46,7 @@ itest("SIGTERM: clean stop, killed by SIGTERM (143), acknowledged writes survive
     // Writers racing the signal: each write acknowledged before the stop must survive it.
     const client = new Etcd3({ hosts: EP });
     const acked: number[] = [];
+    const twentyAcked = Promise.withResolvers<void>();
     let next = 0;
     let stopping = false;
     const writers = Array.from({ length: 4 }, async () => {
@@ -54,12 +55,13 @@ itest("SIGTERM: clean stop, killed by SIGTERM (143), acknowledged writes survive
         try {
           await client.put(`race${i}`).value(`v${i}`);
           acked.push(i);
+          if (acked.length === 20) twentyAcked.resolve();
         } catch {
           return;
         }
       }
     });
-    while (acked.length < 20) await new Promise((r) => setTimeout(r, 10));
+    await twentyAcked.promise;
     const status = await signalAndWait(m, "SIGTERM");
     stopping = true;
     await Promise.all(writers);
