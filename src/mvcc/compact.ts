@@ -24,6 +24,12 @@ export class Compactor {
     this.target = rev;
     this.cursor = 0;
     this.hiId = idFloor(this.be, rev + 1);
+    return this.finished();
+  }
+
+  // Resolves when the job in progress is done (at once when there is none).
+  finished(): Promise<void> {
+    if (this.target < 0) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 

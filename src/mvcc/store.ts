@@ -185,6 +185,12 @@ export class MvccStore {
     return done;
   }
 
+  // Resolves when the physical compaction in progress, if any (one resumed on open, say), is
+  // done.
+  physicalCompaction(): Promise<void> {
+    return this.compactor.finished();
+  }
+
   // One batch of physical compaction; true when none remains.
   compactStep(batch = this.batch): boolean {
     this.assertNoTxn();
