@@ -12,6 +12,7 @@ import {
   type V2Backend,
 } from "../../src/discovery/mod.ts";
 import { portFree, startEtcd } from "./real_etcd.ts";
+import { type Proc, spawn } from "../helpers/process.ts";
 
 const SERVICE = { hostname: "127.0.91.3", port: 8087 };
 const BASE = `http://${SERVICE.hostname}:${SERVICE.port}`;
@@ -103,39 +104,34 @@ Deno.test({
     const backend: V2Backend = (p, init) =>
       Promise.resolve(app.fetch(new Request(`http://local${p}`, init)));
     const dataDir = await Deno.makeTempDir({ prefix: "etcd-disc-member-" });
-    let child: Deno.ChildProcess | undefined;
+    let child: Proc | undefined;
     try {
       await withService(backend, async () => {
         const url = (await get(`${BASE}/new?size=1`)).body;
         const host = "127.0.91.5";
-        child = new Deno.Command("etcd", {
-          args: [
-            "--name=m1",
-            `--data-dir=${dataDir}/m1`,
-            `--listen-client-urls=http://${host}:2379`,
-            `--advertise-client-urls=http://${host}:2379`,
-            `--listen-peer-urls=http://${host}:2380`,
-            `--initial-advertise-peer-urls=http://${host}:2380`,
-            `--discovery=${url}`,
-          ],
-          stdout: "null",
-          stderr: "null",
-        }).spawn();
-        const deadline = Date.now() + 20_000;
-        let healthy = "";
-        while (Date.now() < deadline && healthy !== '{"health":"true"}') {
-          healthy = await get(`http://${host}:2379/health`).then((r) => r.body, () => "");
-          await new Promise((r) => setTimeout(r, 200));
-        }
-        assert.equal(healthy, '{"health":"true"}');
+        child = spawn("etcd", [
+          "--name=m1",
+          `--data-dir=${dataDir}/m1`,
+          `--listen-client-urls=http://${host}:2379`,
+          `--advertise-client-urls=http://${host}:2379`,
+          `--listen-peer-urls=http://${host}:2380`,
+          `--initial-advertise-peer-urls=http://${host}:2380`,
+          `--discovery=${url}`,
+        ]);
+        await child.waitFor("ready to serve client requests", 20_000);
+        assert.equal((await get(`http://${host}:2379/health`)).body, '{"health":"true"}');
         const listing = JSON.parse((await get(url)).body);
         assert.equal(listing.node.nodes[0].value, `m1=http://${host}:2380`);
       }, 4);
-      let left: unknown = [];
-      for (let i = 0; i < 60 && left !== undefined; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        left = JSON.parse(await (await backend("/v2/keys/discovery")).text()).node.nodes;
-      }
+      // Nothing else changes the store now: the next event under /discovery is the token's end.
+      const now = await backend("/v2/keys/discovery");
+      const nextIndex = Number(now.headers.get("x-etcd-index")) + 1;
+      await now.body?.cancel();
+      const next = await backend(
+        `/v2/keys/discovery?wait=true&recursive=true&waitIndex=${nextIndex}`,
+      );
+      assert.equal((await next.json()).action, "expire");
+      const left = JSON.parse(await (await backend("/v2/keys/discovery")).text()).node.nodes;
       assert.equal(left, undefined, "the token expired");
     } finally {
       if (child) {
