@@ -1,11 +1,10 @@
 // The lean HTTP/2 client against real etcd 3.4: unary gRPC calls, flow control with large values,
 // many concurrent streams, status mapping, PING and graceful close. etcd runs on 127.0.71.1.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { connect, GrpcError, GrpcStatus, unaryCall } from "../../src/api/h2/mod.ts";
+import { assertPortsFree, type Proc, startReadyEtcd } from "../helpers/process.ts";
 import {
   asBytes,
   decodePutResponse,
@@ -19,23 +18,10 @@ const PORT = 2379;
 const PUT = "/etcdserverpb.KV/Put";
 const RANGE = "/etcdserverpb.KV/Range";
 
-function portFree(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    s.once("connect", () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once("error", () => resolve(true));
-  });
-}
-
-async function startEtcd(): Promise<{ proc: ChildProcess; dir: string }> {
-  for (const port of [PORT, PORT + 1]) {
-    assert.ok(await portFree(HOST, port), `${HOST}:${port} is in use`);
-  }
+async function startEtcd(): Promise<{ proc: Proc; dir: string }> {
+  await assertPortsFree(HOST, [PORT, PORT + 1]);
   const dir = mkdtempSync(`${tmpdir()}/h2-etcd-`);
-  const proc = spawn("etcd", [
+  const proc = await startReadyEtcd([
     "--name",
     "h2",
     "--data-dir",
@@ -50,30 +36,13 @@ async function startEtcd(): Promise<{ proc: ChildProcess; dir: string }> {
     `http://${HOST}:${PORT + 1}`,
     "--initial-cluster",
     `h2=http://${HOST}:${PORT + 1}`,
-  ], { stdio: "ignore" }); // prettier-ignore
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      const c = await connect({ host: HOST, port: PORT, connectTimeoutMs: 1000 });
-      await unaryCall(c, RANGE, encodeRangeRequest({ key: asBytes("health") }), {
-        timeoutMs: 2000,
-      });
-      c.destroy();
-      return { proc, dir };
-    } catch (e) {
-      if (Date.now() > deadline) {
-        proc.kill("SIGKILL");
-        throw e;
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  ]); // prettier-ignore
+  return { proc, dir };
 }
 
 Deno.test("lean h2 client against etcd 3.4", async (t) => {
   const started = performance.now();
   const { proc, dir } = await startEtcd();
-  const exited = new Promise((r) => proc.once("exit", r));
   try {
     const conn = await connect({ host: HOST, port: PORT });
 
@@ -156,7 +125,7 @@ Deno.test("lean h2 client against etcd 3.4", async (t) => {
     });
   } finally {
     proc.kill("SIGTERM");
-    await exited;
+    await proc.status;
     rmSync(dir, { recursive: true, force: true });
     console.log(`h2 against etcd: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }

@@ -11,14 +11,14 @@ import {
   parseServiceFlags,
   type V2Backend,
 } from "../../src/discovery/mod.ts";
-import { portFree, startEtcd } from "./real_etcd.ts";
-import { type Proc, spawn } from "../helpers/process.ts";
+import { startEtcd } from "./real_etcd.ts";
+import { assertPortsFree, type Proc, spawn } from "../helpers/process.ts";
 
 const SERVICE = { hostname: "127.0.91.3", port: 8087 };
 const BASE = `http://${SERVICE.hostname}:${SERVICE.port}`;
 
 async function withService(backend: V2Backend, fn: () => Promise<void>, ttl = 3600) {
-  assert.ok(await portFree(SERVICE.hostname, SERVICE.port), "service port in use");
+  await assertPortsFree(SERVICE.hostname, [SERVICE.port]);
   const ac = new AbortController();
   const server = Deno.serve(
     { ...SERVICE, signal: ac.signal, onListen: () => {} },

@@ -148,7 +148,18 @@ export async function startReady(
   args: string[],
   opts: { env?: Record<string, string>; cwd?: string } = {},
 ): Promise<Proc> {
-  const p = startEtcdTs(args, opts);
+  return await readyToServe(startEtcdTs(args, opts));
+}
+
+/** Starts a real etcd 3.4 member (for side-by-side checks) and waits until it serves clients. */
+export async function startReadyEtcd(
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<Proc> {
+  return await readyToServe(spawn("etcd", args, opts));
+}
+
+async function readyToServe(p: Proc): Promise<Proc> {
   await p.waitFor("ready to serve client requests", 30_000);
   return p;
 }

@@ -11,6 +11,7 @@ import {
   spawn,
   startEtcdTs,
   startReady,
+  startReadyEtcd,
   stop,
   tempDir,
 } from "../helpers/process.ts";
@@ -47,10 +48,7 @@ const viaEnv = (url: string) => ({ env: { ETCD_DISCOVERY: url } });
 /** A single-member backend with the v2 API: real etcd 3.4 or etcd-ts, on its own data dir. */
 async function startBackend(bin: "etcd" | "etcd-ts", host: string, cwd: string): Promise<Proc> {
   const args = oneMember("backend", host);
-  if (bin === "etcd-ts") return await startReady(args, { cwd });
-  const p = spawn("etcd", args, { cwd });
-  await p.waitFor("ready to serve client requests", 30_000);
-  return p;
+  return await (bin === "etcd-ts" ? startReady : startReadyEtcd)(args, { cwd });
 }
 
 async function curl(...args: string[]): Promise<string> {
