@@ -3,9 +3,10 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { addV2Routes, localV2 } from "../../src/api/v2/mod.ts";
+import { V2Store } from "../../src/v2store/mod.ts";
 
-function setup() {
-  const local = localV2({ clientURLs: ["http://127.0.90.1:2379"] });
+function setup(store?: V2Store) {
+  const local = localV2({ store, clientURLs: ["http://127.0.90.1:2379"] });
   const app = new Hono();
   addV2Routes(app, local.deps);
   const call = async (method: string, path: string, form?: string, headers: HeadersInit = {}) => {
@@ -175,11 +176,20 @@ Deno.test("v2 keys: bad parameters get etcd's request errors with index 0", asyn
 });
 
 Deno.test("v2 keys: long-poll watch, waitIndex from history, stream", async () => {
-  const { local, call, app } = setup();
+  // The store tells the test when the long poll's watcher is in place.
+  const store = new V2Store();
+  const watching = Promise.withResolvers<void>();
+  const watch = store.watch.bind(store);
+  store.watch = (...args) => {
+    const w = watch(...args);
+    watching.resolve();
+    return w;
+  };
+  const { local, call, app } = setup(store);
   try {
     await call("PUT", "/v2/keys/w/x", "value=1");
     const pending = call("GET", "/v2/keys/w?wait=true&recursive=true");
-    await new Promise((r) => setTimeout(r, 20));
+    await watching.promise;
     await call("PUT", "/v2/keys/w/y", "value=2");
     const r = await pending;
     assert.equal(r.status, 200);
