@@ -281,11 +281,15 @@ Deno.test("grpc: bidi stream echoes until the client half-closes", async () => {
         deserializer("etcdserverpb.WatchResponse"),
       );
       const got: number[] = [];
+      const threeCreated = Promise.withResolvers<void>();
       let reason = "";
       const ended = new Promise<grpc.StatusObject>((resolve) => call.on("status", resolve));
-      call.on("data", (r) => (r.canceled ? (reason = r.cancelReason) : got.push(r.watchId)));
+      call.on("data", (r) => {
+        if (r.canceled) reason = r.cancelReason;
+        else if (got.push(r.watchId) === 3) threeCreated.resolve();
+      });
       for (const rev of [5, 6, 7]) call.write({ createRequest: { startRevision: rev } });
-      await sleep(50);
+      await threeCreated.promise;
       assert.deepEqual(got, [5, 6, 7]);
       call.end();
       const status = await ended;
@@ -298,7 +302,7 @@ Deno.test("grpc: bidi stream echoes until the client half-closes", async () => {
 Deno.test("grpc: client cancel aborts ctx.signal and makes send() reject", async () => {
   let resolveAborted: (v: unknown) => void;
   const aborted = new Promise((r) => (resolveAborted = r));
-  let sendAfterCancel: unknown;
+  const sendAfterCancel = Promise.withResolvers<unknown>();
   await withServer(
     (g) =>
       g.addService("etcdserverpb.Maintenance", {
@@ -306,7 +310,7 @@ Deno.test("grpc: client cancel aborts ctx.signal and makes send() reject", async
           await send({ remainingBytes: 1 });
           await new Promise((r) => ctx.signal.addEventListener("abort", r));
           resolveAborted(ctx.signal.reason);
-          sendAfterCancel = await send({ remainingBytes: 0 }).catch((e) => e);
+          sendAfterCancel.resolve(await send({ remainingBytes: 0 }).catch((e) => e));
         },
       }),
     async (client) => {
@@ -321,8 +325,8 @@ Deno.test("grpc: client cancel aborts ctx.signal and makes send() reject", async
       call.cancel();
       const reason = await Promise.race([aborted, sleep(2000).then(() => "timeout")]);
       assert.equal((reason as { code: number }).code, grpc.status.CANCELLED);
-      await sleep(10);
-      assert.equal((sendAfterCancel as { code: number }).code, grpc.status.CANCELLED);
+      const rejected = await sendAfterCancel.promise;
+      assert.equal((rejected as { code: number }).code, grpc.status.CANCELLED);
     },
   );
 });
