@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { Etcd3 } from "etcd3";
 import { type Cluster, type ClusterMember, makeCluster, startJoining } from "../helpers/cluster.ts";
-import { assertPortsFree, etcdctl, itest, tempDir } from "../helpers/process.ts";
+import { assertPortsFree, etcdctl, itest, spawn, tempDir } from "../helpers/process.ts";
 
 const BLOCK = "127.0.18";
 
@@ -64,7 +64,16 @@ itest(
       const short = (await etcdctl(f2, "lease", "grant", "3")).stdout.match(/^lease ([0-9a-f]+)/)
         ?.[1];
       assert.ok(short);
-      assert.equal((await etcdctl(f2, "put", "ephemeral", "v", `--lease=${short}`)).code, 0);
+      const put = await etcdctl(f2, "put", "ephemeral", "v", `--lease=${short}`, "-w", "json");
+      assert.equal(put.code, 0, put.stderr);
+      // Each member's own watch from the put's revision: its DELETE line is that member applying
+      // the expiry.
+      const rev = JSON.parse(put.stdout).header.revision;
+      const watches = c.members.map((m) =>
+        spawn("etcdctl", [`--endpoints=${m.clientURL}`, "watch", "ephemeral", `--rev=${rev}`], {
+          env: { ETCDCTL_API: "3" },
+        })
+      );
       const keys = await etcdctl(f1, "lease", "timetolive", "--keys", short);
       assert.match(keys.stdout, /attached keys\(\[ephemeral\]\)/);
       for (let i = 0; i < 4; i++) {
@@ -76,14 +85,15 @@ itest(
         const got = await etcdctl(m.clientURL, "get", "ephemeral", "--consistency=s");
         assert.match(got.stdout, /ephemeral\nv/, `${m.name} lost the key while kept alive`);
       }
-      const deadline = Date.now() + 15_000;
+      try {
+        for (const w of watches) await w.waitFor((l) => l === "DELETE", 15_000);
+      } finally {
+        for (const w of watches) w.kill();
+        await Promise.all(watches.map((w) => w.status));
+      }
       for (const m of c.members) {
-        for (;;) {
-          const got = await etcdctl(m.clientURL, "get", "ephemeral", "--consistency=s");
-          if (got.code === 0 && got.stdout === "") break;
-          assert.ok(Date.now() < deadline, `${m.name} still has the key of an expired lease`);
-          await sleep(300);
-        }
+        const got = await etcdctl(m.clientURL, "get", "ephemeral", "--consistency=s");
+        assert.equal(got.stdout, "", `${m.name} still has the key of an expired lease`);
       }
       const expired = await etcdctl(f1, "lease", "timetolive", short);
       assert.equal(expired.stdout.trim(), `lease ${short} already expired`);
