@@ -122,6 +122,10 @@ class Writers {
   #stopped = false;
   #loops: Promise<void>[] = [];
   #inFlight = 0;
+  /** Resolved when paused writers may go on (resume or stop). */
+  #resumed = Promise.withResolvers<void>();
+  /** Resolved when the last write in flight finished, for a pause() waiting on it. */
+  #drained?: PromiseWithResolvers<void>;
 
   constructor(count: number) {
     for (let w = 0; w < count; w++) this.#loops.push(this.#run(w));
@@ -129,17 +133,22 @@ class Writers {
 
   resume() {
     this.#paused = false;
+    this.#resumed.resolve();
   }
 
   /** Stops issuing writes and waits for the ones in flight to finish either way. */
   async pause() {
     this.#paused = true;
-    while (this.#inFlight > 0) await sleep(5);
+    this.#resumed = Promise.withResolvers();
+    if (this.#inFlight === 0) return;
+    this.#drained = Promise.withResolvers();
+    await this.#drained.promise;
   }
 
   async stop() {
     this.#stopped = true;
     this.#paused = true;
+    this.#resumed.resolve();
     await Promise.all(this.#loops);
   }
 
@@ -148,7 +157,7 @@ class Writers {
     let n = 0;
     while (!this.#stopped) {
       if (this.#paused) {
-        await sleep(10);
+        await this.#resumed.promise;
         continue;
       }
       session ??= http2.connect(EP).on("error", () => {});
@@ -167,7 +176,7 @@ class Writers {
         session = undefined;
         await sleep(20);
       } finally {
-        this.#inFlight--;
+        if (--this.#inFlight === 0) this.#drained?.resolve();
       }
     }
     session?.destroy();
