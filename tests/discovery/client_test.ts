@@ -1,6 +1,6 @@
 // The discovery client against a real etcd 3.4.23 (--enable-v2) on 127.0.91.x.
 import assert from "node:assert/strict";
-import { createLogger } from "../../src/log/mod.ts";
+import { testLog } from "../helpers/log.ts";
 import {
   DiscoveryError,
   discoveryFailureLines,
@@ -12,18 +12,7 @@ import { putSize, type RealEtcd, startEtcd } from "./real_etcd.ts";
 
 const HOST = "127.0.91.1";
 
-function capture() {
-  const lines: string[] = [];
-  const logger = createLogger({
-    logger: "capnslog",
-    level: "info",
-    outputs: ["stderr"],
-    write: (_o, line) => lines.push(line),
-  });
-  return { lines, logger };
-}
-
-function member(url: string, name: string, peer: string, logger = capture().logger) {
+function member(url: string, name: string, peer: string, logger = testLog().log) {
   return { url, name, peerURLs: [peer], memberId: discoveryMemberId([peer], url), logger };
 }
 
@@ -41,10 +30,10 @@ function test(name: string, fn: (etcd: RealEtcd) => Promise<void>) {
 test("discovery: three members, one cluster; the fourth finds it full", async (etcd) => {
   const url = `${etcd.url}/v2/keys/discovery/tok3`;
   await putSize(etcd.url, "/v2/keys/discovery/tok3", "3");
-  const logs = [capture(), capture(), capture()];
+  const logs = [testLog(), testLog(), testLog()];
   const results = await Promise.all(
     [1, 2, 3].map((i) =>
-      joinCluster(member(url, `n${i}`, `http://127.0.91.1${i}:2380`, logs[i - 1].logger))
+      joinCluster(member(url, `n${i}`, `http://127.0.91.1${i}:2380`, logs[i - 1].log))
     ),
   );
   assert.equal(new Set(results).size, 1, "every member sees the same cluster");
@@ -118,7 +107,7 @@ Deno.test({
   fn: async () => {
     const host = "127.0.91.2";
     const url = `http://${host}:2379/v2/keys/discovery/late`;
-    const { lines, logger } = capture();
+    const { lines, log: logger } = testLog();
     const waits: number[] = [];
     let etcd: RealEtcd | undefined;
     try {

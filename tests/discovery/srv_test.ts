@@ -13,7 +13,7 @@ import {
   srvServerCluster,
   srvServiceName,
 } from "../../src/discovery/srv.ts";
-import { createLogger } from "../../src/log/mod.ts";
+import { testLog } from "../helpers/log.ts";
 
 const rec = (target: string, port: number, priority = 0, weight = 0): SrvRecord => ({
   target,
@@ -120,18 +120,12 @@ Deno.test("srv server cluster: the guide's example", async () => {
     "error querying DNS SRV records for _etcd-server lookup _etcd-server._tcp.example.com " +
       "on 192.0.2.53:53: no such host",
   );
-  const lines: string[] = [];
-  const log = createLogger({
-    logger: "capnslog",
-    level: "info",
-    outputs: [],
-    write: (_out, line) => lines.push(line),
-  });
+  const { log, lines } = testLog();
   logSrvWarning(log, c);
   assert.equal(lines.length, 1);
   assert.match(
     lines[0],
-    / W \| etcdmain: couldn't resolve during SRV discovery \(error querying DNS SRV records for _etcd-server lookup .* no such host\)\n?$/,
+    / W \| etcdmain: couldn't resolve during SRV discovery \(error querying DNS SRV records for _etcd-server lookup .* no such host\)$/,
   );
   // The same records seen from a member advertising its host name.
   const byName = await srvServerCluster("example.com", "", {

@@ -13,7 +13,7 @@ import {
   servePeer,
 } from "../../src/peer/mod.ts";
 import { assertPortsFree, singleMemberFlags, spawn, stop, tempDir } from "../helpers/process.ts";
-import { memoryLogger } from "./helpers.ts";
+import { testLog } from "../helpers/log.ts";
 
 const IP = "127.0.51.1";
 const ETCD_PEER = `http://${IP}:2380`;
@@ -54,7 +54,7 @@ Deno.test({
       });
 
       await t.step("fetchClusterFromPeers: first answer wins, failures logged", async () => {
-        const { logger, lines } = memoryLogger();
+        const { log: logger, lines } = testLog("debug");
         const got = await fetchClusterFromPeers([DEAD, ETCD_PEER], 2000, { logger });
         assert.equal(got.clusterId, clusterId);
         assert.equal(got.members.length, 1);
@@ -80,7 +80,7 @@ Deno.test({
       });
 
       await t.step("our listener refuses what etcd refuses, with the same answers", async () => {
-        const { logger } = memoryLogger();
+        const { log: logger } = testLog("debug");
         const ours = await servePeer(new URL(`http://${IP}:0`), {
           localId: memberId,
           clusterId: () => clusterId,
@@ -142,7 +142,7 @@ Deno.test({
       });
 
       await t.step("an empty member list ends the search", async () => {
-        const { logger } = memoryLogger();
+        const { log: logger } = testLog("debug");
         const empty = await servePeer(new URL(`http://${IP}:0`), {
           localId: 1n,
           clusterId: () => 5n,

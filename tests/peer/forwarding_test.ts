@@ -21,7 +21,7 @@ import {
 } from "../../src/peer/leader_wire.ts";
 import { messages } from "../../src/api/proto/mod.ts";
 import { Errors, EtcdError, GrpcCode } from "../../src/server/mod.ts";
-import { memoryLogger } from "./helpers.ts";
+import { testLog } from "../helpers/log.ts";
 
 const LEADER_HOST = "127.0.52.10";
 const LEADER = 0x8e9e05c52164694dn;
@@ -88,7 +88,7 @@ async function withLeader(
   fn: (url: string, api: ReturnType<typeof stubLeader>, lines: string[]) => Promise<void>,
   overrides: Partial<ServePeerOptions> = {},
 ) {
-  const { logger, lines } = memoryLogger();
+  const { log: logger, lines } = testLog("debug");
   const api = stubLeader();
   const listener: PeerListener = await servePeer(new URL(`http://${LEADER_HOST}:0`), {
     localId: LEADER,

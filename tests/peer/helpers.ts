@@ -1,6 +1,5 @@
 // Fixtures for peer tests: members made of a transport and a listener on 127.0.50.x, with
-// every callback recorded, and a logger that keeps its lines.
-import { createLogger, type Logger } from "../../src/log/mod.ts";
+// every callback recorded.
 import type { Message } from "../../src/raft/mod.ts";
 import {
   createPeerTransport,
@@ -11,17 +10,7 @@ import {
   servePeer,
   type ServePeerOptions,
 } from "../../src/peer/mod.ts";
-
-export function memoryLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const logger = createLogger({
-    logger: "capnslog",
-    level: "debug",
-    outputs: ["memory"],
-    write: (_out, line) => lines.push(line.trimEnd()),
-  });
-  return { logger, lines };
-}
+import { testLog } from "../helpers/log.ts";
 
 export interface TestMember {
   id: bigint;
@@ -78,7 +67,7 @@ export async function startMember(
     scheme?: "http" | "https";
   } = {},
 ): Promise<TestMember> {
-  const { logger, lines } = memoryLogger();
+  const { log: logger, lines } = testLog("debug");
   const clusterId = () => overrides.clusterId ?? cluster.clusterId;
   const m = {
     id,

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { type Message, MessageType } from "../../src/raft/mod.ts";
 import { servePeer, type ServePeerOptions } from "../../src/peer/mod.ts";
 import { encodeFrames, encodeSnapshotHead } from "../../src/peer/wire.ts";
-import { memoryLogger, message, patternBytes } from "./helpers.ts";
+import { message, patternBytes } from "./helpers.ts";
+import { testLog } from "../helpers/log.ts";
 
 const HOST = "127.0.50.10";
 const LOCAL = 0xa3323a824b0b624bn;
@@ -34,7 +35,7 @@ async function withListener(
   }) => Promise<void>,
   overrides: Partial<ServePeerOptions> = {},
 ) {
-  const { logger, lines } = memoryLogger();
+  const { log: logger, lines } = testLog("debug");
   const received: Message[] = [];
   const snapshots: Message[] = [];
   const opts: ServePeerOptions = {

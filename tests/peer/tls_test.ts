@@ -3,14 +3,8 @@
 import assert from "node:assert/strict";
 import { MessageType } from "../../src/raft/mod.ts";
 import { fetchClusterFromPeers } from "../../src/peer/mod.ts";
-import {
-  type Cluster,
-  memoryLogger,
-  message,
-  patternBytes,
-  startMember,
-  until,
-} from "./helpers.ts";
+import { type Cluster, message, patternBytes, startMember, until } from "./helpers.ts";
+import { testLog } from "../helpers/log.ts";
 
 function test(name: string, fn: () => Promise<void>) {
   Deno.test({ name, sanitizeOps: false, sanitizeResources: false, fn });
@@ -102,7 +96,7 @@ test("https peers: an untrusted certificate is refused; skipping verification wo
     listener: { tls: pem },
   });
   const strict = await startMember(cluster, 1n, "127.0.50.31");
-  const { logger, lines } = memoryLogger();
+  const { log: logger, lines } = testLog("debug");
   try {
     strict.transport.send([message(1n, 2n, 1)]);
     await until(() => strict.lines.some((l) => l.includes("failed to dial 2")));

@@ -1,11 +1,10 @@
-// Shared pieces of the v2 proxy tests: a Config from etcd's flags, a logger that keeps its
-// lines, and fake members whose peer port answers `/members` as etcd does.
+// Shared pieces of the v2 proxy tests: a Config from etcd's flags, the test logger, and fake
+// members whose peer port answers `/members` as etcd does.
 import http from "node:http";
 import https from "node:https";
 import type net from "node:net";
 import type tls from "node:tls";
 import { type Config, parseServerArgs } from "../../src/config/mod.ts";
-import { createLogger, type Logger } from "../../src/log/mod.ts";
 
 export function proxyConfig(args: string[]): Config {
   const out = parseServerArgs(args, {});
@@ -13,57 +12,7 @@ export function proxyConfig(args: string[]): Config {
   return out.config;
 }
 
-export interface TestLog {
-  log: Logger;
-  lines: string[];
-  /** Resolves with the first line (already logged or to come) containing `text`. */
-  waitFor(text: string, timeoutMs?: number): Promise<string>;
-}
-
-export class FatalExit extends Error {}
-
-export function testLog(): TestLog {
-  const lines: string[] = [];
-  const waiters: { text: string; resolve: (l: string) => void }[] = [];
-  const log = createLogger({
-    logger: "capnslog",
-    level: "info",
-    outputs: ["stderr"],
-    write: (_o, line) => {
-      lines.push(line.replace(/\n$/, ""));
-      for (const w of [...waiters]) {
-        if (line.includes(w.text)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(line.replace(/\n$/, ""));
-        }
-      }
-    },
-    exit: (code) => {
-      throw new FatalExit(`exit ${code}`);
-    },
-  });
-  return {
-    log,
-    lines,
-    waitFor: (text, timeoutMs = 10_000) => {
-      const seen = lines.find((l) => l.includes(text));
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no log line with ${text}:\n${lines.join("\n")}`)),
-          timeoutMs,
-        );
-        waiters.push({
-          text,
-          resolve: (l) => {
-            clearTimeout(timer);
-            resolve(l);
-          },
-        });
-      });
-    },
-  };
-}
+export { FatalExit, type TestLog, testLog } from "../helpers/log.ts";
 
 /** The message part of a capnslog line: `I | pkg: text`. */
 export function messages(lines: string[]): string[] {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { TLSConfig } from "../../src/config/mod.ts";
 import { loadClientTLS, loadServerTLS, resolveAutoTLS, selfCert } from "../../src/tls/mod.ts";
-import { captureLogger } from "./certs.ts";
+import { testLog } from "../helpers/log.ts";
 
 async function openssl(...args: string[]): Promise<string> {
   const o = await new Deno.Command("openssl", { args, stdout: "piped", stderr: "piped" }).output();
@@ -26,7 +26,7 @@ const base: TLSConfig = {
 Deno.test("selfCert: etcd's self-signed certificate, files and modes, reused on restart", async () => {
   const dataDir = await Deno.makeTempDir();
   try {
-    const { log, lines } = captureLogger();
+    const { log, lines } = testLog();
     const dir = `${dataDir}/fixtures/client`;
     const made = await selfCert(dir, ["127.0.5.52:2379", "localhost:2379", "[::1]:2379"], 2, log);
     assert.deepEqual(made, {
@@ -85,7 +85,7 @@ Deno.test("selfCert: etcd's self-signed certificate, files and modes, reused on 
 Deno.test("resolveAutoTLS: replaces the port's TLS flags, or is ignored when certs are given", async () => {
   const dataDir = await Deno.makeTempDir();
   try {
-    const { log, lines } = captureLogger();
+    const { log, lines } = testLog();
     const params = { dataDir, hosts: ["127.0.5.52:2380"], validityYears: 1, log };
     const peer = await resolveAutoTLS(base, { ...params, port: "peer" });
     assert.deepEqual(peer, {

@@ -1,7 +1,6 @@
 // Test certificates made by openssl in a temporary directory: a CA and an untrusted one, server
 // pairs in every key encoding, a chain through an intermediate, client certificates (good,
 // untrusted, expired, revoked, with various SANs) and a CRL.
-import { createLogger, type Logger } from "../../src/log/mod.ts";
 
 const SCRIPT = String.raw`
 set -e
@@ -62,16 +61,4 @@ export async function makeCerts(): Promise<string> {
     .output();
   if (o.code !== 0) throw new Error(new TextDecoder().decode(o.stderr));
   return dir;
-}
-
-/** A capnslog logger collecting its lines. */
-export function captureLogger(): { log: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const log = createLogger({
-    logger: "capnslog",
-    level: "info",
-    outputs: ["test"],
-    write: (_o, line) => lines.push(line.trimEnd()),
-  });
-  return { log, lines };
 }

@@ -13,7 +13,8 @@ import {
   verifyHostname,
 } from "../../src/tls/mod.ts";
 import { certNames } from "../../src/tls/names.ts";
-import { captureLogger, makeCerts } from "./certs.ts";
+import { makeCerts } from "./certs.ts";
+import { testLog } from "../helpers/log.ts";
 
 const dir = await makeCerts();
 const f = (name: string) => `${dir}/${name}`;
@@ -138,7 +139,7 @@ Deno.test("cipher suites: Go names to OpenSSL names, etcd's error for unknown on
 });
 
 Deno.test("loadServerTLS: the member's own expired certificate is a warning", async () => {
-  const { log, lines } = captureLogger();
+  const { log, lines } = testLog();
   const o = await loadServerTLS(tlsConfig({ certFile: f("server-expired.pem") }), {
     port: "client",
     log,

@@ -5,7 +5,8 @@ import net from "node:net";
 import tls from "node:tls";
 import type { TLSConfig } from "../../src/config/mod.ts";
 import { createSecureServer, loadServerTLS, type ServerTLSOptions } from "../../src/tls/mod.ts";
-import { captureLogger, makeCerts } from "./certs.ts";
+import { makeCerts } from "./certs.ts";
+import { testLog } from "../helpers/log.ts";
 
 const dir = await makeCerts();
 const f = (name: string) => `${dir}/${name}`;
@@ -31,11 +32,12 @@ interface Served {
   url: string;
   port: number;
   lines: string[];
+  waitForLines(n: number): Promise<void>;
   close(): Promise<void>;
 }
 
 async function serve(cfg: TLSConfig, opts: ServerTLSOptions): Promise<Served> {
-  const { log, lines } = captureLogger();
+  const { log, lines, waitForLines } = testLog();
   const serverTLS = await loadServerTLS(cfg, opts);
   const sockets = new Set<net.Socket>();
   const server = createSecureServer(serverTLS, {
@@ -57,6 +59,7 @@ async function serve(cfg: TLSConfig, opts: ServerTLSOptions): Promise<Served> {
     url: `https://${HOST}:${port}/`,
     port,
     lines,
+    waitForLines,
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());
@@ -78,11 +81,6 @@ async function curl(...args: string[]): Promise<{ code: number; out: string }> {
 const withCert = (
   name: string,
 ) => ["--cacert", f("ca.pem"), "--cert", f(name), "--key", f("client.key")];
-
-/** Waits until `n` lines were logged (the refusal is logged as the socket closes). */
-async function logged(lines: string[], n: number): Promise<void> {
-  for (let i = 0; i < 100 && lines.length < n; i++) await new Promise((r) => setTimeout(r, 20));
-}
 
 Deno.test("secure server: client-port mTLS with curl (valid, none, untrusted, expired, plain HTTP)", async () => {
   const srv = await serve(tlsConfig(), { port: "client" });
@@ -124,7 +122,7 @@ Deno.test("secure server: client-port mTLS with curl (valid, none, untrusted, ex
       r = await curl(...args, args.at(-1)!.startsWith("http") ? "" : srv.url);
       assert.notEqual(r.code, 0, `refused: ${args.join(" ")}`);
       assert.doesNotMatch(r.out, /ok$/);
-      await logged(srv.lines, before + 1);
+      await srv.waitForLines(before + 1);
       assert.equal(
         srv.lines.length,
         before + 1,
@@ -140,7 +138,7 @@ Deno.test("secure server: client-port mTLS with curl (valid, none, untrusted, ex
     const n = srv.lines.length;
     r = await curl(srv.url);
     assert.notEqual(r.code, 0);
-    await logged(srv.lines, n + 1);
+    await srv.waitForLines(n + 1);
     assert.match(srv.lines[n], /\(error "remote error: tls: [a-z ]+", ServerName ""\)$/);
   } finally {
     await srv.close();
@@ -178,7 +176,7 @@ Deno.test("secure server: peer port checks (SAN vs source address, allowed CN, C
       const before: number = peer.lines.length;
       const r = await curl(...withCert(cert), peer.url);
       assert.notEqual(r.out, "ok", cert);
-      await logged(peer.lines, before + 1);
+      await peer.waitForLines(before + 1);
       assert.equal(peer.lines.length, before + 1);
       assert.ok(peer.lines[before].includes(text), `${cert}: ${peer.lines[before]}`);
     }
@@ -194,7 +192,7 @@ Deno.test("secure server: peer port checks (SAN vs source address, allowed CN, C
     assert.equal((await curl(...withCert("client-other-ip.pem"), skip.url)).out, "ok");
     const r = await curl(...withCert("client-other-cn.pem"), skip.url);
     assert.notEqual(r.out, "ok");
-    await logged(skip.lines, 1);
+    await skip.waitForLines(1);
     assert.match(skip.lines[0], /error "client certificate authentication failed"/);
   } finally {
     await skip.close();
@@ -224,7 +222,7 @@ Deno.test("secure server: the key pair is re-read when its files change", async 
     Deno.removeSync(keyFile);
     const r = await curl("-k", srv.url);
     assert.notEqual(r.code, 0);
-    await logged(srv.lines, 1);
+    await srv.waitForLines(1);
     assert.match(srv.lines[0], new RegExp(`error "open ${keyFile}: no such file or directory"`));
   } finally {
     await srv.close();

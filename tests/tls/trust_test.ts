@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import type { TLSConfig } from "../../src/config/mod.ts";
 import { createSecureServer, loadServerTLS } from "../../src/tls/mod.ts";
-import { captureLogger, makeCerts } from "./certs.ts";
+import { makeCerts } from "./certs.ts";
+import { testLog } from "../helpers/log.ts";
 
 Deno.test("useSystemTrustStore: fetch and node:https trust a CA installed via SSL_CERT_FILE", async () => {
   const dir = await makeCerts();
@@ -19,7 +20,7 @@ Deno.test("useSystemTrustStore: fetch and node:https trust a CA installed via SS
     allowedHostname: "",
   };
   const server = createSecureServer(await loadServerTLS(cfg, { port: "client" }), {
-    log: captureLogger().log,
+    log: testLog().log,
     onSecure: (s) =>
       s.once(
         "data",
