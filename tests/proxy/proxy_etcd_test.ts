@@ -22,6 +22,7 @@ const INITIAL_CLUSTER = [1, 2, 3].map((i) => `m${i}=${peerURL(i)}`).join(",");
 const PROXY = clientURL(10);
 const ETCD_PROXY = clientURL(11);
 const RO_PROXY = clientURL(12);
+const READY = "ready to serve client requests";
 
 function startMember(i: number, dir: string): Proc {
   return spawn("etcd", [
@@ -35,19 +36,6 @@ function startMember(i: number, dir: string): Proc {
     `--initial-cluster=${INITIAL_CLUSTER}`,
     "--initial-cluster-token=proxy-test",
   ]);
-}
-
-async function waitHealthy(url: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      const res = await fetch(`${url}/health`);
-      const body = await res.text();
-      if (res.ok && body.includes("true")) return;
-    } catch { /* not up yet */ }
-    if (Date.now() > deadline) throw new Error(`${url} never became healthy`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 function etcdctl2(endpoint: string, ...args: string[]) {
@@ -76,7 +64,7 @@ itest("v2 proxy in front of a real etcd 3.4 cluster", async () => {
   const proxies: V2Proxy[] = [];
   let etcdProxy: Proc | undefined;
   try {
-    await Promise.all([1, 2, 3].map((i) => waitHealthy(clientURL(i))));
+    await Promise.all([...members.values()].map((m) => m.waitFor(READY, 20_000)));
 
     const t = testLog();
     const config = proxyConfig([
@@ -125,9 +113,12 @@ itest("v2 proxy in front of a real etcd 3.4 cluster", async () => {
     assert.equal(missing.code, 4);
     assert.match(missing.stderr, /^Error: {2}100: Key not found \(\/nokey\) \[\d+\]\n$/);
 
-    // A long-poll watch stays open through the proxy (no read timeout) until the event.
-    const watch = fetch(`${PROXY}/v2/keys/w?wait=true`);
-    await new Promise((r) => setTimeout(r, 300));
+    // A long-poll watch stays open through the proxy (no read timeout) until the event. It
+    // asks from the next index, so a put that reaches etcd before the watch is not missed.
+    const index = await fetch(`${PROXY}/v2/keys/`);
+    await index.body?.cancel();
+    const next = Number(index.headers.get("x-etcd-index")) + 1;
+    const watch = fetch(`${PROXY}/v2/keys/w?wait=true&waitIndex=${next}`);
     await (await putForm(`${PROXY}/v2/keys/w`, "event")).body?.cancel();
     const event = await (await watch).json();
     assert.equal(event.action, "set");
@@ -304,7 +295,7 @@ itest("--discovery: the proxy reads a full discovery token without registering",
   ]);
   let proxy: V2Proxy | undefined;
   try {
-    await waitHealthy(clientURL(5));
+    await member.waitFor(READY, 20_000);
     const token = `${clientURL(5)}/v2/keys/discovery/tok`;
     await (await putForm(`${token}/_config/size`, "1")).body?.cancel();
     await (await putForm(`${token}/8e9e05c52164694d`, `d1=${peerURL(5)}`)).body?.cancel();
