@@ -1,0 +1,64 @@
+// `deno task arch`: checks the direction of dependencies between the folders of src/ (and
+// main.ts) against the table below. It reads every import — static, re-exported, type-only and
+// dynamic — and fails on a cycle between folders, on an edge the table does not allow, and on
+// an import that reaches into another folder past its mod.ts. ARCHITECTURE.md explains the
+// layers; this table is their one definition.
+import { checkArchitecture, formatReport, readImports } from "./arch/check.ts";
+
+/**
+ * What each folder may import (besides itself). Top to bottom: the executable, the member's
+ * assembly, the edge (client API, peers, tools), the member, its state machines, and the leaf
+ * libraries. A folder missing here may import nothing of the project.
+ */
+export const ALLOWED: Record<string, string[]> = {
+  main: ["embed", "gateway", "discovery", "diagnose", "config", "log", "tls"],
+  embed: [
+    "api",
+    "peer",
+    "proxy",
+    "discovery",
+    "server",
+    "config",
+    "log",
+    "tls",
+  ],
+  api: ["server", "auth", "v2store", "pb", "h2", "errors", "config", "log", "metrics", "tls"],
+  peer: ["server", "raft", "pb", "errors", "config", "log", "metrics", "tls"],
+  discovery: ["api", "server", "v2store", "config", "log", "tls"],
+  gateway: ["discovery", "config", "log"],
+  proxy: ["discovery", "v2store", "config", "log", "metrics"],
+  diagnose: ["discovery", "server", "config", "tls"],
+  server: [
+    "raft",
+    "storage",
+    "mvcc",
+    "lease",
+    "auth",
+    "v2store",
+    "pb",
+    "errors",
+    "config",
+    "log",
+    "metrics",
+  ],
+  storage: ["raft"],
+  auth: ["mvcc", "log"],
+  lease: ["mvcc"],
+  mvcc: [],
+  v2store: [],
+  raft: ["pb"],
+  pb: [],
+  h2: ["errors"],
+  errors: [],
+  metrics: [],
+  tls: ["config", "log"],
+  config: [],
+  log: [],
+};
+
+if (import.meta.main) {
+  const root = new URL("../", import.meta.url).pathname;
+  const report = checkArchitecture(readImports(root), ALLOWED);
+  console.log(formatReport(report));
+  Deno.exit(report.ok ? 0 : 1);
+}
