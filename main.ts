@@ -4,7 +4,7 @@ import { parseServerArgs } from "./src/config/mod.ts";
 import { createLogger, type Logger } from "./src/log/mod.ts";
 import type { Notice } from "./src/config/mod.ts";
 import { runEtcd } from "./src/embed/mod.ts";
-import { startEmbeddedStore } from "./src/embed/discovery_store.ts";
+import { startEmbeddedStore } from "./src/embed/mod.ts";
 import { runGatewayCommand } from "./src/gateway/mod.ts";
 import { runDiagnose } from "./src/diagnose/mod.ts";
 import { runDiscoveryService } from "./src/discovery/mod.ts";

@@ -7,7 +7,7 @@
 // stops with a message saying how to provide one, instead of failing deep inside the build.
 //
 // Nothing under the repository is read at run time (the .proto schemas are compiled into
-// src/api/proto/generated.ts), so no --include is needed; --exclude-unused-npm keeps the npm
+// src/pb/generated.ts), so no --include is needed; --exclude-unused-npm keeps the npm
 // packages used only by tests and benchmarks (etcd3, grpc-js, fast-check) out of the binary.
 
 const repo = new URL("../", import.meta.url).pathname;

@@ -1,15 +1,15 @@
-// Generates src/api/proto/generated.ts (schemas the codecs walk, plus TypeScript types) from
+// Generates src/pb/generated.ts (schemas the codecs walk, plus TypeScript types) from
 // every .proto file under proto/, then hot.generated.ts (specialised codecs, gen_proto_hot.ts)
 // from that schema. Run: deno run -A scripts/gen_proto.ts [--check]
 // --check exits 1 when a committed file differs from what the .proto files produce.
 
 import { type ParsedFile, parseProto } from "./proto_parse.ts";
 import { generateHot } from "./gen_proto_hot.ts";
-import type { ProtoSchema } from "../src/api/proto/schema.ts";
+import type { ProtoSchema } from "../src/pb/schema.ts";
 
 const ROOT = new URL("../", import.meta.url);
-const OUTPUT = new URL("src/api/proto/generated.ts", ROOT);
-const HOT_OUTPUT = new URL("src/api/proto/hot.generated.ts", ROOT);
+const OUTPUT = new URL("src/pb/generated.ts", ROOT);
+const HOT_OUTPUT = new URL("src/pb/hot.generated.ts", ROOT);
 
 // The one list of 64-bit identifier fields (contracts.md): these decode to bigint, every other
 // int64/uint64 to number. Generation fails if an entry names no 64-bit field.

@@ -1,10 +1,10 @@
-// Emits src/api/proto/hot.generated.ts: straight-line protobuf codecs for the messages on the
+// Emits src/pb/hot.generated.ts: straight-line protobuf codecs for the messages on the
 // request path (KV, Watch, Lease and what they contain). They are written from the same schema
 // the reflective codec walks, so the field numbers, kinds and identifier fields cannot drift
 // from proto/; only the walk is unrolled. scripts/gen_proto.ts writes this file after
 // generated.ts.
 
-import type { FieldSchema, ProtoSchema } from "../src/api/proto/schema.ts";
+import type { FieldSchema, ProtoSchema } from "../src/pb/schema.ts";
 
 /** The messages served specialised; the messages they contain are added automatically. */
 export const HOT_ROOTS: readonly string[] = [

@@ -2,9 +2,9 @@
 // (codec.ts walking the schema) and through the specialised one (hot.generated.ts).
 // deno run -A scripts/bench/codec_bench.ts [milliseconds per case=400]
 
-import { compileSchema, makeCodec, type MessageCodec } from "../../src/api/proto/codec.ts";
-import { schema } from "../../src/api/proto/generated.ts";
-import { hotCodecs } from "../../src/api/proto/hot.generated.ts";
+import { compileSchema, makeCodec, type MessageCodec } from "../../src/pb/codec.ts";
+import { schema } from "../../src/pb/generated.ts";
+import { hotCodecs } from "../../src/pb/hot.generated.ts";
 
 // deno-lint-ignore no-explicit-any
 type Codec = MessageCodec<any>;

@@ -6,7 +6,7 @@
 // It exits when its stdin closes, so that main.ts reads its CPU time while it still exists.
 
 import process from "node:process";
-import { type ClientConnection, connect, unaryCall } from "../../src/api/h2/mod.ts";
+import { type ClientConnection, connect, unaryCall } from "../../tests/support/h2/mod.ts";
 import { encodePutRequest, encodeRangeRequest } from "./pb.ts";
 import { type ClientTLSFiles, clientTLSOptions } from "./tls.ts";
 

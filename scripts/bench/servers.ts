@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
 import * as net from "node:net";
 import process from "node:process";
-import { connect, unaryCall } from "../../src/api/h2/mod.ts";
+import { connect, unaryCall } from "../../tests/support/h2/mod.ts";
 import { guideTLSFlags, type KeyPair } from "../../tests/helpers/certs.ts";
 import { encodeRangeRequest } from "./pb.ts";
 import { type ClientTLSFiles, clientTLSOptions } from "./tls.ts";

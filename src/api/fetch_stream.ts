@@ -3,7 +3,7 @@
 // (HTTP/1.1 goes through @hono/node-server's request listener instead; HTTP/2 streams come from
 // the lean server or node:http2 as transport-neutral ServerStreams.)
 
-import type { ServerStream, StreamEvents } from "./h2/mod.ts";
+import type { ServerStream, StreamEvents } from "../h2/mod.ts";
 
 export type FetchHandler = (req: Request) => Promise<Response>;
 

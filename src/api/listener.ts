@@ -1,7 +1,7 @@
 // One client URL, every protocol (DESIGN.md "One port, every protocol"). Each accepted
 // connection is classified and handed to a protocol server that never listens itself:
 //  - HTTP/2 (h2c prior knowledge on plain ports; ALPN "h2" or the preface on TLS ports) goes to
-//    the lean HTTP/2 server (src/api/h2) or, with ETCD_TS_HTTP2=node, to node:http2. Either
+//    the lean HTTP/2 server (src/h2) or, with ETCD_TS_HTTP2=node, to node:http2. Either
 //    routes each *request*: content-type application/grpc* -> gRPC, anything else -> the HTTP
 //    app (curl negotiates HTTP/2 on TLS ports);
 //  - everything else goes to a node:http server running the HTTP app.
@@ -24,9 +24,9 @@ import { createSecureServer, type ServerTLS } from "../tls/mod.ts";
 import { getRequestListener } from "@hono/node-server";
 import type { GrpcServer } from "./grpc/mod.ts";
 import { type FetchHandler, serveFetchStream } from "./fetch_stream.ts";
-import { ServerConnection, type ServerStream } from "./h2/mod.ts";
+import { ServerConnection, type ServerStream } from "../h2/mod.ts";
 import { NodeServerStream } from "./node_stream.ts";
-import { isSecureListenURL, listenOn } from "./listen_url.ts";
+import { isSecureListenURL, listenOn } from "../tls/mod.ts";
 
 /** Which HTTP/2 server implementation serves client ports. */
 export type Http2Implementation = "lean" | "node";

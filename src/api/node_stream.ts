@@ -4,7 +4,7 @@
 
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { PeerCertificate, TLSSocket } from "node:tls";
-import type { OutgoingHeaders, ServerStream, StreamEvents } from "./h2/mod.ts";
+import type { OutgoingHeaders, ServerStream, StreamEvents } from "../h2/mod.ts";
 
 interface Peer {
   address: string;

@@ -2,7 +2,7 @@
 // proposer's identity as it stands at this point of the log (etcd's authApplierV3). Passwords
 // arrive already hashed and permissions' keys as base64, so the entry is plain JSON.
 import { Buffer } from "node:buffer";
-import { Errors } from "../server/errors.ts";
+import { Errors } from "../errors/mod.ts";
 import { type AuthInfo, type AuthStore, NO_AUTH } from "./store.ts";
 import { isTokenPrefix } from "./tokens.ts";
 

@@ -3,7 +3,7 @@
 // auth store at that point of the log: the proposal carries who sent it and the auth revision
 // it was checked at, and a change of users, roles or permissions in between refuses it with
 // "revision of auth store is old" (clients then re-authenticate and retry), as etcd does.
-import { EtcdError, GrpcCode } from "../server/errors.ts";
+import { EtcdError, GrpcCode } from "../errors/mod.ts";
 import { type AuthInfo, type AuthStore, NO_AUTH } from "./store.ts";
 
 const EMPTY = new Uint8Array(0);

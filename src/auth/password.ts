@@ -3,7 +3,7 @@
 // UserAdd is then cheap and every member stores the very same hash. bcryptjs works in slices
 // between timers, so hashing does not stall the member's event loop.
 import bcrypt from "bcryptjs";
-import { Errors } from "../server/errors.ts";
+import { Errors } from "../errors/mod.ts";
 
 /** Go's bcrypt.MinCost. */
 const MIN_BCRYPT_COST = 4;

@@ -1,7 +1,7 @@
 // Key permissions as etcd's auth store grants them: a role's permission covers one key (no
 // range end), a range [key, range_end), or every key from `key` on (range end "\0"). A request
 // is permitted when the union of the user's matching permissions covers its whole key range.
-import { compareBytes } from "../mvcc/key_range.ts";
+import { compareBytes } from "../mvcc/mod.ts";
 
 export enum PermType {
   READ = 0,

@@ -4,8 +4,8 @@
 // index. Reads are served from memory; the cache of merged permissions is dropped on change.
 import { Buffer } from "node:buffer";
 import type { AuxBuckets } from "../mvcc/mod.ts";
-import { bytesEqual, compareBytes } from "../mvcc/key_range.ts";
-import { Errors } from "../server/errors.ts";
+import { bytesEqual, compareBytes } from "../mvcc/mod.ts";
+import { Errors } from "../errors/mod.ts";
 import { grantsRead, grantsWrite, type Permission, RangeSet } from "./perms.ts";
 import { SimpleTokens } from "./tokens.ts";
 

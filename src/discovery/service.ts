@@ -3,7 +3,7 @@
 // answers `<advertise URL>/<token>`; `/<token>…` is forwarded to the store's
 // `/v2/keys/discovery/<token>…`, so members use `--discovery <advertise URL>/<token>`.
 import { Hono } from "hono";
-import { addV2Routes, localV2 } from "../api/v2/mod.ts";
+import { addV2Routes, localV2 } from "../api/mod.ts";
 
 export interface ServiceOptions {
   listenAddr: string;

@@ -3,10 +3,16 @@
 // wait for readiness; "serving ... requests on" is logged once the member serves.
 import type { Config } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { GrpcServer, listenHost, serveClient } from "../api/mod.ts";
-import { createClientHttp, registerServices } from "../api/services/mod.ts";
+import { GrpcServer, serveClient } from "../api/mod.ts";
+import { createClientHttp, registerServices } from "../api/mod.ts";
 import type { EtcdServer } from "../server/mod.ts";
-import { loadServerTLS, logTLSInfo, resolveAutoTLS, type ServerTLS } from "../tls/mod.ts";
+import {
+  listenHost,
+  loadServerTLS,
+  logTLSInfo,
+  resolveAutoTLS,
+  type ServerTLS,
+} from "../tls/mod.ts";
 
 export interface OpenListener {
   announce(): void;

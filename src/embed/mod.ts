@@ -14,3 +14,4 @@ export async function runEtcd(config: Config, log: Logger): Promise<number> {
   }
   return await runMember(config, log);
 }
+export { startEmbeddedStore } from "./discovery_store.ts";

@@ -14,7 +14,7 @@ import {
 } from "../peer/mod.ts";
 import type { Message } from "../raft/mod.ts";
 import { Errors, type EtcdServer, formatId, type MemberState } from "../server/mod.ts";
-import { listenHost } from "../api/mod.ts";
+import { listenHost } from "../tls/mod.ts";
 import type tls from "node:tls";
 
 export interface Peering {

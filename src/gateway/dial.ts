@@ -1,7 +1,7 @@
 // TCP dials and listens with Go's error wording ("dial tcp 127.0.0.1:2379: connect: connection
 // refused"), which the gateway logs and prints as etcd does.
 import net from "node:net";
-import { type DnsResolver, joinHostPort, lookupHost, splitHostPort } from "../discovery/srv.ts";
+import { type DnsResolver, joinHostPort, lookupHost, splitHostPort } from "../discovery/mod.ts";
 
 const SYSCALL_TEXT: Record<string, string> = {
   ECONNREFUSED: "connection refused",

@@ -2,8 +2,8 @@
 // with --insecure-discovery every record is kept; otherwise only https endpoints that answer a
 // dial survive (etcd's check builds a TLS config from --trusted-ca-file and ServerName = domain,
 // then dials TCP with a 5 s timeout; a CA that cannot be read rejects every endpoint).
-import { type DnsResolver, type Random, srvClientEndpoints } from "../discovery/srv.ts";
-import type { SrvRecord } from "../discovery/srv.ts";
+import { type DnsResolver, type Random, srvClientEndpoints } from "../discovery/mod.ts";
+import type { SrvRecord } from "../discovery/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { dialTcp } from "./dial.ts";
 

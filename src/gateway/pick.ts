@@ -2,7 +2,7 @@
 // (lowest) SRV priority among active endpoints; weighted-random when weights are set (weight-0
 // endpoints then get about a 1% chance), else round robin over all endpoints skipping inactive
 // ones. `--endpoints` entries all have priority 0 and weight 0: plain round robin.
-import type { Random } from "../discovery/srv.ts";
+import type { Random } from "../discovery/mod.ts";
 
 export interface Remote {
   /** host:port as dialled and logged. */

@@ -11,7 +11,7 @@ import {
   splitHostPort,
   type SrvRecord,
   systemResolver,
-} from "../discovery/srv.ts";
+} from "../discovery/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { listenTcp } from "./dial.ts";
 import { discoverEndpoints } from "./discover.ts";

@@ -1,7 +1,7 @@
 // etcd's gateway proxy: every accepted connection is spliced to a picked endpoint; an endpoint
 // whose dial fails is deactivated and re-probed every monitor interval.
 import type net from "node:net";
-import type { DnsResolver, Random } from "../discovery/srv.ts";
+import type { DnsResolver, Random } from "../discovery/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { dialTcp } from "./dial.ts";
 import { pickRemote, type PickState, type Remote } from "./pick.ts";

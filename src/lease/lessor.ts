@@ -7,9 +7,9 @@
 // TTLs are not persisted (checkpointing is off in 3.4): a new leader gives every lease its
 // full TTL again, plus an election timeout.
 
-import { Errors } from "../server/errors.ts";
+import { Errors } from "../errors/mod.ts";
 import { ExpiryQueue } from "./expiry_queue.ts";
-import { binaryToBytes, bytesToBinary } from "../mvcc/key_range.ts";
+import { binaryToBytes, bytesToBinary } from "../mvcc/mod.ts";
 
 // etcd's MaxLeaseTTL, in seconds.
 export const MAX_LEASE_TTL = 9_000_000_000;

@@ -10,6 +10,4 @@ export {
 } from "./registry.ts";
 export { formatGoFloat } from "./format.ts";
 export { diskMetrics, mvccMetrics, networkMetrics, registry, serverMetrics } from "./etcd.ts";
-export { instrumentGrpcServer } from "./grpc.ts";
-export { observeMember } from "./member.ts";
 export { metricsResponse } from "./http.ts";

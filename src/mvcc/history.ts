@@ -1,6 +1,6 @@
 // Reads below the current revision, and the change history watchers catch up from.
 // They go to the `rev` table; current-revision reads use the `live` index instead.
-import { Errors } from "../server/errors.ts";
+import { Errors } from "../errors/mod.ts";
 import { type Backend, KV_COLUMNS, KV_COLUMNS_NO_VALUE, limitClause, rowToKv } from "./backend.ts";
 import type { KeyRange } from "./key_range.ts";
 import { type Event, EventType, type KeyValue } from "./types.ts";

@@ -16,3 +16,4 @@ export type {
   WatchResponse,
   WatchStream,
 } from "./watcher_hub_types.ts";
+export { binaryToBytes, bytesToBinary } from "./key_range.ts";

@@ -1,5 +1,5 @@
 // Range reads: at the current revision from the `live` index, below it from history.
-import { Errors } from "../server/errors.ts";
+import { Errors } from "../errors/mod.ts";
 import {
   type Backend,
   KV_COLUMNS,

@@ -1,7 +1,7 @@
 // etcd's revisioned key space on node:sqlite. One store per member; single-threaded: the
 // server applies committed entries through write txns and commits the batch transaction
 // periodically (see Backend for the durability contract).
-import { Errors } from "../server/errors.ts";
+import { Errors } from "../errors/mod.ts";
 import { Backend, KV_COLUMNS, rowToKv } from "./backend.ts";
 import { type AuxBuckets, auxBuckets } from "./aux.ts";
 import { Compactor } from "./compact.ts";

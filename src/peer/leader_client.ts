@@ -2,7 +2,7 @@
 // promoteMemberHTTP): one request to one of the leader's peer URLs. Answers that settle the
 // request are thrown as etcd's errors (`Errors.leaseNotFound`, `Errors.memberNotFound`, ...);
 // anything else is a plain Error, which the caller may retry on another URL or leader.
-import { type LeaseTimeToLiveResponse, messages } from "../api/proto/mod.ts";
+import { type LeaseTimeToLiveResponse, messages } from "../pb/mod.ts";
 import { Errors } from "../server/mod.ts";
 import { type PeerClientTLS, request, type Response } from "./http1.ts";
 import {

@@ -4,8 +4,8 @@
 // Statuses and bodies follow etcd 3.4, so the forwarding member can tell a final answer
 // ("lease not found", "member not found") from one worth retrying elsewhere.
 import type http from "node:http";
-import type { LeaseTimeToLiveResponse } from "../api/proto/mod.ts";
-import { messages } from "../api/proto/mod.ts";
+import type { LeaseTimeToLiveResponse } from "../pb/mod.ts";
+import { messages } from "../pb/mod.ts";
 import { Errors, EtcdError } from "../server/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { decodeLeaseInternalRequest, encodeLeaseInternalResponse } from "./leader_wire.ts";

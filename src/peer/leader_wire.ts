@@ -6,7 +6,7 @@ import {
   type LeaseTimeToLiveRequest,
   type LeaseTimeToLiveResponse,
   messages,
-} from "../api/proto/mod.ts";
+} from "../pb/mod.ts";
 
 function varint(n: number): number[] {
   const out: number[] = [];

@@ -5,7 +5,7 @@ import http from "node:http";
 import net from "node:net";
 import type tls from "node:tls";
 import { createSecureServer, type ServerTLS } from "../tls/mod.ts";
-import { isSecureListenURL, listenOn } from "../api/listen_url.ts";
+import { isSecureListenURL, listenOn } from "../tls/mod.ts";
 import { type Message, MessageType } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { checkCompatibility, firstHeader, LogLimiter, REJECT, type Rejection } from "./checks.ts";

@@ -6,7 +6,7 @@ import {
   type AlarmRequest,
   AlarmRequest_AlarmAction as AlarmAction,
   AlarmType,
-} from "../api/proto/mod.ts";
+} from "../pb/mod.ts";
 
 export { AlarmAction, type AlarmMember, type AlarmRequest, AlarmType };
 

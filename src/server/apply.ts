@@ -10,7 +10,7 @@ import {
   EntryType,
   type Snapshot,
 } from "../raft/mod.ts";
-import { EtcdError } from "./errors.ts";
+import { EtcdError } from "../errors/mod.ts";
 import { formatId } from "./ids.ts";
 import { memberFromJSON } from "./membership.ts";
 import { reloadLeases } from "./member_state.ts";

@@ -1,7 +1,7 @@
 // etcd's KV apply semantics (Range, Put, DeleteRange, Txn, Compact) on the mvcc store, and
 // the request checks made before proposing. Callers add the response headers' cluster ID,
 // member ID and raft term; `header.revision` is set here.
-import { Errors } from "./errors.ts";
+import { Errors } from "../errors/mod.ts";
 import { doRange } from "./apply_kv/range.ts";
 import { applyTxn, deleteIn, putIn } from "./apply_kv/txn.ts";
 import type {

@@ -3,7 +3,7 @@
 // the member, and answered once applied.
 import { ConfChangeType } from "../raft/mod.ts";
 import { parseURLList } from "../config/mod.ts";
-import { Errors } from "./errors.ts";
+import { Errors } from "../errors/mod.ts";
 import { forwardToLeader, isError } from "./forward.ts";
 import { computeMemberId } from "./ids.ts";
 import { type Member, memberToJSON } from "./membership.ts";

@@ -1,7 +1,7 @@
 // Requests only the leader can answer (lease keep-alives and time-to-live, learner promotion)
 // reach it from followers over the peer port, as etcd forwards them: wait for a leader, try
 // each of its peer URLs, retry until the request timeout.
-import { Errors, EtcdError } from "./errors.ts";
+import { Errors, EtcdError } from "../errors/mod.ts";
 import type { EtcdServer } from "./server.ts";
 
 /** The member's way to the leader's peer listener (the peer module's client, set at wiring). */

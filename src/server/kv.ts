@@ -21,7 +21,7 @@ import {
 import { deleteIn } from "./apply_kv/txn.ts";
 import { AlarmAction, AlarmType } from "./alarms.ts";
 import type { ApplyResult } from "./apply.ts";
-import { Errors } from "./errors.ts";
+import { Errors } from "../errors/mod.ts";
 import type { InternalRequest, RequestKind } from "./request.ts";
 import type { EtcdServer, ServerOptions } from "./server.ts";
 import {

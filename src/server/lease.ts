@@ -1,7 +1,7 @@
 // Lease operations of one member: grants and revocations go through Raft; keep-alives and
 // time-to-live answers come from the leader's lessor, which alone tracks expiry.
 import { MAX_LEASE_TTL, newLeaseId } from "../lease/mod.ts";
-import { Errors } from "./errors.ts";
+import { Errors } from "../errors/mod.ts";
 import { forwardToLeader, isError } from "./forward.ts";
 import type { EtcdServer } from "./server.ts";
 import { type AuthInfo, checkLeaseRevoke, NO_AUTH } from "../auth/mod.ts";

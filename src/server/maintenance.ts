@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { ETCD_VERSION } from "../config/mod.ts";
 import { AlarmAction, type AlarmRequest } from "./alarms.ts";
-import { Errors } from "./errors.ts";
+import { Errors } from "../errors/mod.ts";
 import type { EtcdServer } from "./server.ts";
 
 /** Bytes per Snapshot message (etcd streams its backend in 32 KiB pieces). */

@@ -1,6 +1,6 @@
 // The cluster's membership as the applied log defines it: members, removed IDs, the cluster ID
 // and the cluster version. Changed only from the apply path, so every member agrees on it.
-import { Errors } from "./errors.ts";
+import { Errors } from "../errors/mod.ts";
 import { formatId } from "./ids.ts";
 
 export interface Member {

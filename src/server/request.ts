@@ -4,7 +4,7 @@
 // the rare internal requests are JSON. A client request sent while auth may matter also carries
 // who sent it (etcd's RequestHeader username/auth_revision): the kind byte then has its high bit
 // set and [auth revision: u64 BE][username length: u32 BE][username] follows the request ID.
-import { messages } from "../api/proto/mod.ts";
+import { messages } from "../pb/mod.ts";
 import type { AuthInfo } from "../auth/mod.ts";
 
 const protoKinds = {

@@ -3,7 +3,7 @@
 // keeps leases expiring on the leader. The api/ layer talks to the cluster only through this.
 import { type Message, RaftError, type RawNode, StateType } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { Errors, EtcdError } from "./errors.ts";
+import { Errors, EtcdError } from "../errors/mod.ts";
 import { formatId } from "./ids.ts";
 import { formatAttributes } from "./membership.ts";
 import { encodeRequest, type InternalRequest, type RequestKind } from "./request.ts";

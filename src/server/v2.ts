@@ -10,11 +10,11 @@ import {
   V2Store,
   type V2StoreJSON,
 } from "../v2store/mod.ts";
-import { MemberChangeError, type V2Deps, type V2Member } from "../api/v2/mod.ts";
-import { goDuration } from "../api/v2/mod.ts";
+import { MemberChangeError, type V2Deps, type V2Member } from "../api/mod.ts";
+import { goDuration } from "../api/mod.ts";
 import { StateType } from "../raft/mod.ts";
 import type { ApplyResult } from "./apply.ts";
-import { EtcdError } from "./errors.ts";
+import { EtcdError } from "../errors/mod.ts";
 import { formatId } from "./ids.ts";
 import type { Member } from "./membership.ts";
 import type { EtcdServer } from "./server.ts";

@@ -1,5 +1,6 @@
-// TLS for the client and peer ports (spec/tls.md): options from the flags, etcd's checks and
-// log lines around the handshake, auto-TLS certificates, and the OS trust store.
+// The client and peer ports' listeners: binding to a URL as etcd does, and TLS (spec/tls.md):
+// options from the flags, etcd's checks and log lines around the handshake, auto-TLS
+// certificates, and the OS trust store.
 export { loadServerTLS, loadServerTLSSync, SERVER_POLICY } from "./server.ts";
 export type { ServerTLS, ServerTLSInfo, ServerTLSOptions } from "./server.ts";
 export { loadClientTLS, loadClientTLSSync } from "./client.ts";
@@ -16,3 +17,4 @@ export { loadKeyPair, readFileGo, validityError } from "./files.ts";
 export { certNames, verifyHostname } from "./names.ts";
 export { checkCRL } from "./crl.ts";
 export { logTLSInfo, tlsInfoString } from "./info.ts";
+export { isSecureListenURL, listenHost, listenOn } from "./listen_url.ts";

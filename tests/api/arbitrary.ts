@@ -2,8 +2,8 @@
 // partial message is expected to take (contracts.md: defaults filled, oneofs as sent).
 
 import fc from "fast-check";
-import { schema } from "../../src/api/proto/generated.ts";
-import type { FieldSchema } from "../../src/api/proto/schema.ts";
+import { schema } from "../../src/pb/generated.ts";
+import type { FieldSchema } from "../../src/pb/schema.ts";
 
 // deno-lint-ignore no-explicit-any
 type Obj = Record<string, any>;

@@ -7,7 +7,7 @@ import {
   ProtoDecodeError,
   RangeRequest_SortOrder,
   schema,
-} from "../../src/api/proto/mod.ts";
+} from "../../src/pb/mod.ts";
 import { messageArb, normalize } from "./arbitrary.ts";
 
 const te = new TextEncoder();

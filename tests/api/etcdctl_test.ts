@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { GrpcServer } from "../../src/api/mod.ts";
-import { Errors } from "../../src/server/errors.ts";
+import { Errors } from "../../src/errors/etcd_errors.ts";
 import { startServer } from "./grpc_helpers.ts";
 
 const te = new TextEncoder();

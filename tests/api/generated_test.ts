@@ -4,7 +4,7 @@ import { parseProto } from "../../scripts/proto_parse.ts";
 
 Deno.test("gen_proto: regenerating from proto/ yields the committed generated.ts", async () => {
   const committed = await Deno.readTextFile(
-    new URL("../../src/api/proto/generated.ts", import.meta.url),
+    new URL("../../src/pb/generated.ts", import.meta.url),
   );
   assert.equal(await generatedSource(), committed);
 });

@@ -4,7 +4,7 @@
 import * as grpc from "@grpc/grpc-js";
 import http2 from "node:http2";
 import { type ClientListener, createHttpApp, GrpcServer, serveClient } from "../../src/api/mod.ts";
-import { type MessageName, messages, type MessageTypes } from "../../src/api/proto/mod.ts";
+import { type MessageName, messages, type MessageTypes } from "../../src/pb/mod.ts";
 import type { Hono } from "hono";
 import type tls from "node:tls";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
-import { Errors } from "../../src/server/errors.ts";
+import { Errors } from "../../src/errors/etcd_errors.ts";
 import { type CallContext, GrpcServer } from "../../src/api/mod.ts";
-import { messages } from "../../src/api/proto/mod.ts";
+import { messages } from "../../src/pb/mod.ts";
 import {
   deserializer,
   frame,

@@ -6,7 +6,7 @@ import {
   frameMessage,
   parseGrpcTimeout,
 } from "../../src/api/grpc/wire.ts";
-import { EtcdError } from "../../src/server/errors.ts";
+import { EtcdError } from "../../src/errors/etcd_errors.ts";
 
 Deno.test("grpc wire: messages come out whole however the body is split", () => {
   fc.assert(

@@ -3,8 +3,6 @@
 import assert from "node:assert/strict";
 import * as net from "node:net";
 import {
-  type ClientConnection,
-  connect,
   encodeFrame,
   ErrorCode,
   type Frame,
@@ -15,8 +13,8 @@ import {
   HpackDecoder,
   HpackEncoder,
   type Settings,
-  type StreamHandler,
-} from "../../src/api/h2/mod.ts";
+} from "../../src/h2/mod.ts";
+import { type ClientConnection, connect, type StreamHandler } from "../support/h2/mod.ts";
 
 const HOST = "127.0.71.2";
 

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { connect, GrpcError, GrpcStatus, unaryCall } from "../../src/api/h2/mod.ts";
+import { connect, GrpcError, unaryCall } from "../support/h2/mod.ts";
+import { GrpcCode } from "../../src/errors/mod.ts";
 import { assertPortsFree, type Proc, startReadyEtcd } from "../helpers/process.ts";
 import {
   asBytes,
@@ -106,12 +107,12 @@ Deno.test("lean h2 client against etcd 3.4", async (t) => {
       await assert.rejects(
         unaryCall(conn, RANGE, encodeRangeRequest({ key: new Uint8Array(0) })),
         (e) =>
-          e instanceof GrpcError && e.code === GrpcStatus.INVALID_ARGUMENT &&
+          e instanceof GrpcError && e.code === GrpcCode.InvalidArgument &&
           e.details === "etcdserver: key is not provided",
       );
       await assert.rejects(
         unaryCall(conn, "/etcdserverpb.KV/NoSuchMethod", new Uint8Array(0)),
-        (e) => e instanceof GrpcError && e.code === GrpcStatus.UNIMPLEMENTED,
+        (e) => e instanceof GrpcError && e.code === GrpcCode.Unimplemented,
       );
     });
 

@@ -11,7 +11,7 @@ import {
   FrameParser,
   FrameType,
   H2Error,
-} from "../../src/api/h2/mod.ts";
+} from "../../src/h2/mod.ts";
 
 const id = fc.integer({ min: 1, max: 0x7fffffff });
 const bytes = (max = 64) => fc.uint8Array({ maxLength: max });

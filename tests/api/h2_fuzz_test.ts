@@ -9,7 +9,7 @@ import {
   H2Error,
   HpackDecoder,
   HpackEncoder,
-} from "../../src/api/h2/mod.ts";
+} from "../../src/h2/mod.ts";
 
 function onlyProtocolErrors(fn: () => void) {
   try {

@@ -12,7 +12,7 @@ import {
   HpackEncoder,
   huffmanDecode,
   huffmanEncode,
-} from "../../src/api/h2/mod.ts";
+} from "../../src/h2/mod.ts";
 
 const hex = (s: string) => new Uint8Array(Buffer.from(s.replace(/\s+/g, ""), "hex"));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString("hex");

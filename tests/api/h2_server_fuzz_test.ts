@@ -18,7 +18,7 @@ import {
   HpackEncoder,
   ServerConnection,
   type ServerStream,
-} from "../../src/api/h2/mod.ts";
+} from "../../src/h2/mod.ts";
 import { GrpcServer } from "../../src/api/mod.ts";
 
 /** Just enough of net.Socket for ServerConnection. */

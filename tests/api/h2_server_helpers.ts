@@ -13,7 +13,7 @@ import {
   HpackDecoder,
   HpackEncoder,
   type SettingPair,
-} from "../../src/api/h2/mod.ts";
+} from "../../src/h2/mod.ts";
 import { type ClientListener, GrpcServer, serveClient } from "../../src/api/mod.ts";
 
 export const HOST = "127.0.61.2";

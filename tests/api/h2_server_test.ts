@@ -2,15 +2,9 @@
 // slow readers, many and limited concurrent streams, and protocol errors answered with the
 // right RST_STREAM or GOAWAY while the server keeps serving. Address block 127.0.61.x.
 import assert from "node:assert/strict";
-import {
-  connect,
-  ErrorCode,
-  type Frame,
-  FrameType,
-  type HeaderList,
-  unaryCall,
-} from "../../src/api/h2/mod.ts";
-import { messages } from "../../src/api/proto/mod.ts";
+import { ErrorCode, type Frame, FrameType, type HeaderList } from "../../src/h2/mod.ts";
+import { connect, unaryCall } from "../support/h2/mod.ts";
+import { messages } from "../../src/pb/mod.ts";
 import {
   grpcFrame,
   grpcHeaders,

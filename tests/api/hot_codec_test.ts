@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { assertEquals } from "./assert.ts";
 import { messageArb, normalize } from "./arbitrary.ts";
-import { compileSchema, makeCodec, type MessageCodec } from "../../src/api/proto/codec.ts";
-import { schema } from "../../src/api/proto/generated.ts";
-import { hotCodecs } from "../../src/api/proto/hot.generated.ts";
-import { messages, ProtoDecodeError } from "../../src/api/proto/mod.ts";
+import { compileSchema, makeCodec, type MessageCodec } from "../../src/pb/codec.ts";
+import { schema } from "../../src/pb/generated.ts";
+import { hotCodecs } from "../../src/pb/hot.generated.ts";
+import { messages, ProtoDecodeError } from "../../src/pb/mod.ts";
 import { hotSource } from "../../scripts/gen_proto.ts";
 import { HOT_ROOTS, hotMessages } from "../../scripts/gen_proto_hot.ts";
 
@@ -46,7 +46,7 @@ function sameDecode(name: string, bytes: Uint8Array): void {
 
 Deno.test("hot codecs: regenerating from the schema yields the committed hot.generated.ts", async () => {
   const committed = await Deno.readTextFile(
-    new URL("../../src/api/proto/hot.generated.ts", import.meta.url),
+    new URL("../../src/pb/hot.generated.ts", import.meta.url),
   );
   assert.equal(await hotSource(schema), committed);
 });

@@ -7,7 +7,7 @@ import {
   ProtoJsonError,
   schema,
   toJSON,
-} from "../../src/api/proto/mod.ts";
+} from "../../src/pb/mod.ts";
 import { messageArb, normalize } from "./arbitrary.ts";
 import { assertEquals } from "./assert.ts";
 

@@ -8,7 +8,7 @@ import {
   minLeaseTTL,
   newLeaseId,
 } from "../../src/lease/mod.ts";
-import { EtcdError, GrpcCode } from "../../src/server/errors.ts";
+import { EtcdError, GrpcCode } from "../../src/errors/etcd_errors.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);

@@ -19,7 +19,7 @@ import {
   parseHashKVJSON,
   parseHashKVRequest,
 } from "../../src/peer/leader_wire.ts";
-import { messages } from "../../src/api/proto/mod.ts";
+import { messages } from "../../src/pb/mod.ts";
 import { Errors, EtcdError, GrpcCode } from "../../src/server/mod.ts";
 import { testLog } from "../helpers/log.ts";
 

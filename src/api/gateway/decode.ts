@@ -10,7 +10,7 @@ import {
   type MessageName,
   type MessageTypes,
   schema,
-} from "../proto/mod.ts";
+} from "../../pb/mod.ts";
 import {
   GoJsonNumber,
   GoJsonSyntaxError,

@@ -5,7 +5,7 @@
 
 import type { Hono } from "hono";
 import { type GrpcServer, parseGrpcTimeout, type ServiceName } from "../grpc/mod.ts";
-import { type MessageName, type MethodSchema, schema, toJSON } from "../proto/mod.ts";
+import { type MessageName, type MethodSchema, schema, toJSON } from "../../pb/mod.ts";
 import { decodeRequest, GatewayDecodeError } from "./decode.ts";
 import { GoJsonSyntaxError, jsonValues } from "./json_scan.ts";
 import { GATEWAY_PATHS, type GatewayRoute } from "./paths.ts";

@@ -1,7 +1,7 @@
 // How etcd 3.4's gateway (grpc-gateway v1) words its answers: HTTP status per gRPC code,
 // unary error bodies, stream chunks and stream errors.
 
-import { EtcdError, GrpcCode } from "../../server/errors.ts";
+import { EtcdError, GrpcCode } from "../../errors/mod.ts";
 
 /** grpc-gateway's HTTPStatusFromCode. */
 export function httpStatusOf(code: GrpcCode): number {

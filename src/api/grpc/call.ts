@@ -3,8 +3,8 @@
 // when nothing was sent yet). Cancellation, deadlines and lost connections abort ctx.signal.
 
 import type { PeerCertificate } from "node:tls";
-import type { ServerStream, StreamEvents } from "../h2/mod.ts";
-import { EtcdError, GrpcCode } from "../../server/errors.ts";
+import type { ServerStream, StreamEvents } from "../../h2/mod.ts";
+import { EtcdError, GrpcCode } from "../../errors/mod.ts";
 import { Deframer, encodeGrpcMessage, frameMessage, parseGrpcTimeout } from "./wire.ts";
 
 export interface CallContext {

@@ -1,6 +1,6 @@
 // grpc.health.v1.Health as etcd registers it: every check answers SERVING.
 
-import { HealthCheckResponse_ServingStatus } from "../proto/mod.ts";
+import { HealthCheckResponse_ServingStatus } from "../../pb/mod.ts";
 import type { GrpcServer } from "./server.ts";
 
 export function addHealthService(server: GrpcServer): void {

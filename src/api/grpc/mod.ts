@@ -16,4 +16,5 @@ export {
   type ServiceName,
   type UnaryHandler,
 } from "./server.ts";
-export { encodeGrpcMessage, parseGrpcTimeout } from "./wire.ts";
+export { Deframer, encodeGrpcMessage, frameMessage, parseGrpcTimeout } from "./wire.ts";
+export { instrumentGrpcServer } from "./metrics.ts";

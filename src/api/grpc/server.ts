@@ -1,8 +1,8 @@
 // The gRPC service registry and dispatcher. Services are registered by their proto name with
 // transport-independent handlers; handleStream() serves one HTTP/2 stream with them.
 
-import type { ServerStream } from "../h2/mod.ts";
-import { EtcdError, GrpcCode } from "../../server/errors.ts";
+import type { ServerStream } from "../../h2/mod.ts";
+import { EtcdError, GrpcCode } from "../../errors/mod.ts";
 import {
   type Init,
   type MessageCodec,
@@ -10,7 +10,7 @@ import {
   messages,
   schema,
   type ServiceTypes,
-} from "../proto/mod.ts";
+} from "../../pb/mod.ts";
 import { Call, type CallContext } from "./call.ts";
 import { addHealthService } from "./health.ts";
 

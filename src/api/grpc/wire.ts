@@ -1,7 +1,7 @@
 // gRPC over HTTP/2 wire details: length-prefixed message framing, grpc-timeout, and the
 // percent-encoding of grpc-message.
 
-import { EtcdError, GrpcCode } from "../../server/errors.ts";
+import { EtcdError, GrpcCode } from "../../errors/mod.ts";
 
 /** One length-prefixed message: flag 0 (uncompressed), 4-byte big-endian length, payload. */
 export function frameMessage(payload: Uint8Array): Uint8Array {

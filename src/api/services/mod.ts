@@ -2,7 +2,7 @@
 import type { Config } from "../../config/mod.ts";
 import type { EtcdServer } from "../../server/mod.ts";
 import { ETCD_VERSION } from "../../config/mod.ts";
-import type { GrpcServer } from "../grpc/mod.ts";
+import { type GrpcServer, instrumentGrpcServer } from "../grpc/mod.ts";
 import { createHttpApp, type FetchHandler } from "../mod.ts";
 import { addKvService } from "./kv.ts";
 import { addClusterService } from "./cluster.ts";
@@ -12,8 +12,8 @@ import { addWatchService } from "./watch.ts";
 import { addAuthService } from "./auth.ts";
 import { addGatewayRoutes } from "../gateway/mod.ts";
 import { addV2Routes } from "../v2/mod.ts";
-import { V2Api } from "../../server/mod.ts";
-import { instrumentGrpcServer, metricsResponse, observeMember } from "../../metrics/mod.ts";
+import { observeMember, V2Api } from "../../server/mod.ts";
+import { metricsResponse } from "../../metrics/mod.ts";
 
 export function registerServices(grpc: GrpcServer, server: EtcdServer, config: Config): void {
   instrumentGrpcServer(grpc);

@@ -1,7 +1,7 @@
 // etcdserverpb.Watch over gRPC: one watch stream of the member's watcher hub per call. Like
 // etcd, a client that half-closes keeps its watches until it cancels the call.
 import type { GrpcServer } from "../grpc/mod.ts";
-import type { Event } from "../proto/mod.ts";
+import type { Event } from "../../pb/mod.ts";
 import type { EtcdServer } from "../../server/mod.ts";
 import { watchPermitted } from "../../auth/mod.ts";
 

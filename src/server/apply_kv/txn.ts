@@ -3,7 +3,7 @@
 // checked so that a failing txn changes nothing; then the ops run in one write txn, where
 // later ops see earlier ones' writes and all changes share one revision.
 import { compareBytes, type KeyValue, type WriteTxn } from "../../mvcc/mod.ts";
-import { Errors } from "../errors.ts";
+import { Errors } from "../../errors/mod.ts";
 import { doRange } from "./range.ts";
 import {
   type Compare,

@@ -10,13 +10,13 @@ export {
   Compare_CompareTarget as CompareTarget,
   RangeRequest_SortOrder as SortOrder,
   RangeRequest_SortTarget as SortTarget,
-} from "../../api/proto/mod.ts";
+} from "../../pb/mod.ts";
 import type {
   Compare_CompareResult as CompareResult,
   Compare_CompareTarget as CompareTarget,
   RangeRequest_SortOrder as SortOrder,
   RangeRequest_SortTarget as SortTarget,
-} from "../../api/proto/mod.ts";
+} from "../../pb/mod.ts";
 
 export interface RevisionHeader {
   revision: number;

@@ -1,6 +1,6 @@
 // Checks made before a request is proposed (etcd's api/v3rpc key.go): malformed requests are
 // refused without touching raft. Everything here depends on the request alone.
-import { Errors } from "../errors.ts";
+import { Errors } from "../../errors/mod.ts";
 import { compareBytes } from "../../mvcc/mod.ts";
 import type {
   DeleteRangeRequest,

@@ -5,22 +5,31 @@
 
 import * as net from "node:net";
 import * as tls from "node:tls";
-import { ErrorCode, errorCodeName, H2Error, HeaderListSizeError } from "./errors.ts";
-import { ReceiveWindow, SendWindow } from "./flow.ts";
 import {
+  applySettings,
   CONNECTION_PREFACE,
   type DataFrame,
+  DEFAULT_SETTINGS,
+  ErrorCode,
+  errorCodeName,
   flowControlledLength,
   type Frame,
   FrameParser,
   FrameType,
+  FrameWriter,
   type GoawayFrame,
+  H2Error,
+  HeaderBlock,
+  type HeaderList,
+  HeaderListSizeError,
   type HeadersFrame,
-} from "./frame.ts";
-import { HeaderBlock } from "./header_block.ts";
-import { type HeaderList, HpackDecoder, HpackEncoder } from "./hpack.ts";
-import { applySettings, DEFAULT_SETTINGS, type Settings, settingsPairs } from "./settings.ts";
-import { FrameWriter } from "./writer.ts";
+  HpackDecoder,
+  HpackEncoder,
+  ReceiveWindow,
+  SendWindow,
+  type Settings,
+  settingsPairs,
+} from "../../../src/h2/mod.ts";
 
 /** What a stream's owner is told; each stream gets exactly one onClose. */
 export interface StreamHandler {

@@ -2,8 +2,8 @@
 // size and key count, versions.
 
 import { ETCD_VERSION } from "../config/mod.ts";
-import type { EtcdServer } from "../server/mod.ts";
-import { mvccMetrics, registry, serverMetrics } from "./etcd.ts";
+import type { EtcdServer } from "./server.ts";
+import { mvccMetrics, registry, serverMetrics } from "../metrics/mod.ts";
 
 // The whole key space: key "\0" with range end "\0".
 const ALL = new Uint8Array([0]);

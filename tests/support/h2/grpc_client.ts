@@ -1,19 +1,17 @@
 // Unary gRPC calls on a ClientConnection: one HEADERS + one DATA out, the response message and
 // the status from the trailers back.
 
+import { H2Error, HeaderList } from "../../../src/h2/mod.ts";
 import type { ClientConnection, StreamHandler } from "./client.ts";
-import { H2Error } from "./errors.ts";
-import type { HeaderList } from "./hpack.ts";
 import {
-  encodeGrpcMessage,
   encodeGrpcTimeout,
   GrpcError,
-  GrpcMessageReader,
-  GrpcStatus,
   grpcStatusFromHttp,
   grpcStatusFromReset,
   readGrpcStatus,
 } from "./grpc.ts";
+import { Deframer, frameMessage } from "../../../src/api/mod.ts";
+import { EtcdError, GrpcCode } from "../../../src/errors/mod.ts";
 
 export interface UnaryOptions {
   /** Extra request headers (lower-case names), e.g. [["token", t]]. */
@@ -68,7 +66,7 @@ class UnaryCall implements StreamHandler {
   private status: { code: number; message: string } | undefined;
   private trailers: HeaderList = [];
   private failure: GrpcError | undefined;
-  private readonly reader: GrpcMessageReader;
+  private readonly reader: Deframer;
   timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -76,7 +74,7 @@ class UnaryCall implements StreamHandler {
     readonly reject: (e: Error) => void,
     maxMessageSize: number,
   ) {
-    this.reader = new GrpcMessageReader(maxMessageSize);
+    this.reader = new Deframer(maxMessageSize);
   }
 
   onHeaders(headers: HeaderList, endStream: boolean): void {
@@ -99,12 +97,13 @@ class UnaryCall implements StreamHandler {
   onData(data: Uint8Array): void {
     if (this.failure) return;
     try {
-      this.reader.push(data, (m) => {
+      for (const m of this.reader.push(data)) {
         this.messages++;
         this.response = m;
-      });
+      }
     } catch (e) {
-      this.failure = e as GrpcError;
+      const err = e as EtcdError;
+      this.failure = new GrpcError(err.code, err.message);
     }
   }
 
@@ -114,18 +113,18 @@ class UnaryCall implements StreamHandler {
       if (error instanceof GrpcError) return this.reject(error);
       const code = error instanceof H2Error
         ? grpcStatusFromReset(error.code)
-        : GrpcStatus.UNAVAILABLE;
+        : GrpcCode.Unavailable;
       return this.reject(new GrpcError(code, error.message));
     }
     if (this.failure) return this.reject(this.failure);
     const st = this.status;
-    if (!st) return this.reject(new GrpcError(GrpcStatus.INTERNAL, "missing grpc-status"));
-    if (st.code !== GrpcStatus.OK) {
+    if (!st) return this.reject(new GrpcError(GrpcCode.Internal, "missing grpc-status"));
+    if (st.code !== GrpcCode.OK) {
       return this.reject(new GrpcError(st.code, st.message, this.trailers));
     }
-    if (this.messages !== 1 || this.reader.pendingBytes > 0) {
+    if (this.messages !== 1 || this.reader.pending > 0) {
       return this.reject(
-        new GrpcError(GrpcStatus.INTERNAL, `expected 1 response message, got ${this.messages}`),
+        new GrpcError(GrpcCode.Internal, `expected 1 response message, got ${this.messages}`),
       );
     }
     this.resolve(this.response!);
@@ -149,11 +148,11 @@ export function unaryCall(
     const headers = plain
       ? cachedHeaders(conn.authority, path)
       : grpcRequestHeaders(conn.authority, path, opts);
-    const stream = conn.request(headers, call, encodeGrpcMessage(request));
+    const stream = conn.request(headers, call, frameMessage(request));
     if (opts.timeoutMs !== undefined && !stream.closed) {
       call.timer = setTimeout(() => {
         stream.reset();
-        call.reject(new GrpcError(GrpcStatus.DEADLINE_EXCEEDED, "context deadline exceeded"));
+        call.reject(new GrpcError(GrpcCode.DeadlineExceeded, "context deadline exceeded"));
       }, opts.timeoutMs);
     }
   });

@@ -3,9 +3,8 @@
 // method of every registered service shows from the start with zero values, as
 // grpc-prometheus' InitializeMetrics makes them.
 
-import type { CallTracker, GrpcObserver, GrpcServer, GrpcType } from "../api/grpc/mod.ts";
-import { networkMetrics, registry } from "./etcd.ts";
-import { Counter } from "./registry.ts";
+import type { CallTracker, GrpcObserver, GrpcServer, GrpcType } from "./server.ts";
+import { Counter, networkMetrics, registry } from "../../metrics/mod.ts";
 
 type MethodLabels = "grpc_type" | "grpc_service" | "grpc_method";
 

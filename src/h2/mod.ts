@@ -1,8 +1,10 @@
-// A lean HTTP/2 stack: frames, HPACK, flow control and gRPC framing shared by both roles, and a
-// client connection with a unary gRPC helper. Only node: modules, so it runs on Node and Deno.
+// A lean HTTP/2 stack: frames, HPACK, flow control and settings shared by both roles, and the
+// server connection. Only node: modules, so it runs on Node and Deno. (The client the tests and
+// the bench use lives with them, in tests/support/h2/.)
 
 export { ErrorCode, errorCodeName, H2Error, HeaderListSizeError } from "./errors.ts";
 export { ByteBuffer } from "./bytes.ts";
+export { HeaderBlock } from "./header_block.ts";
 export {
   CONNECTION_PREFACE,
   type ContinuationFrame,
@@ -54,28 +56,6 @@ export {
 } from "./hpack.ts";
 export { ReceiveWindow, SendWindow } from "./flow.ts";
 export { FrameWriter } from "./writer.ts";
-export {
-  decodeGrpcMessageText,
-  decodeGrpcTimeout,
-  encodeGrpcMessage,
-  encodeGrpcMessageText,
-  encodeGrpcTimeout,
-  GrpcError,
-  GrpcMessageReader,
-  GrpcStatus,
-  grpcStatusFromHttp,
-  grpcStatusFromReset,
-  readGrpcStatus,
-  statusName,
-} from "./grpc.ts";
-export {
-  ClientConnection,
-  type ClientOptions,
-  ClientStream,
-  connect,
-  type StreamHandler,
-} from "./client.ts";
-export { grpcRequestHeaders, unaryCall, type UnaryOptions } from "./grpc_client.ts";
 export {
   type IncomingHeaders,
   type OutgoingHeaders,
