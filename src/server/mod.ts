@@ -17,3 +17,4 @@ export {
   restartMember,
 } from "./member_state.ts";
 export { applyV2, V2Api } from "./v2.ts";
+export { mergedSnapshot } from "./snapshotting.ts";
