@@ -45,6 +45,8 @@ export interface SimResult {
   recoveryTicks: number;
   applied: number;
   leaders: number;
+  /** Snapshots sent to a member that Raft's stored snapshot did not list yet. */
+  snapshotsToNewMembers: number;
 }
 
 const enc = new TextEncoder();
@@ -94,6 +96,7 @@ export class Simulation {
   private readonly electionTick: number;
   private liveApplied = new Set<bigint>();
   private retired = new Set<bigint>();
+  private snapshotsToNewMembers = 0;
 
   constructor(private opts: SimOptions) {
     this.rand = prng(opts.seed);
@@ -184,6 +187,8 @@ export class Simulation {
    * and the follower would refuse it every time.
    */
   private mergeSnapshot(from: SimNode, m: Message): Message {
+    const stored = m.snapshot!.metadata.confState;
+    if (![...stored.voters, ...stored.learners].includes(m.to)) this.snapshotsToNewMembers++;
     return {
       ...m,
       snapshot: {
@@ -476,6 +481,7 @@ export class Simulation {
       recoveryTicks: -1,
       applied: 0,
       leaders: 0,
+      snapshotsToNewMembers: 0,
     };
     try {
       for (const n of this.nodes) this.pump(n);
@@ -493,6 +499,7 @@ export class Simulation {
     }
     result.applied = this.history.maxCommitted;
     result.leaders = this.history.leaderOfTerm.size;
+    result.snapshotsToNewMembers = this.snapshotsToNewMembers;
     return result;
   }
 
