@@ -108,7 +108,6 @@ export function createPeerTransport(opts: PeerTransportOptions): PeerTransport {
       const urls = urlsOf(m.to);
       if (urls.length === 0) throw new Error(`no peer URL known for ${to}`);
       const snapshot = await opts.snapshotSource();
-      const { data } = snapshot;
       index = snapshot.metadata.index;
       log.info({
         pkg: "rafthttp",
@@ -126,7 +125,7 @@ export function createPeerTransport(opts: PeerTransportOptions): PeerTransport {
           [H.raftTo]: to,
           "Content-Type": "application/octet-stream",
         },
-        body: [encodeSnapshotHead({ ...m, snapshot }), data],
+        body: [encodeSnapshotHead({ ...m, snapshot }), snapshot.data],
         timeoutMs: opts.snapshotTimeoutMs ?? 300_000,
         tls: opts.tls,
         signal: upload.signal,
@@ -144,7 +143,7 @@ export function createPeerTransport(opts: PeerTransportOptions): PeerTransport {
         fields: {
           "snapshot-index": index,
           "remote-peer-id": to,
-          "snapshot-size": data.length,
+          "snapshot-size": snapshot.data.length,
           took: `${Date.now() - started}ms`,
         },
       });
