@@ -13,7 +13,13 @@ import {
   servePeer,
 } from "../peer/mod.ts";
 import type { Message } from "../raft/mod.ts";
-import { Errors, type EtcdServer, formatId, type MemberState } from "../server/mod.ts";
+import {
+  Errors,
+  type EtcdServer,
+  formatId,
+  type MemberState,
+  mergedSnapshot,
+} from "../server/mod.ts";
 import { listenHost } from "../tls/mod.ts";
 import type tls from "node:tls";
 
@@ -57,7 +63,7 @@ export async function openPeering(
     reportSnapshot: (id, ok) => server?.node.reportSnapshot(id, ok),
     onClusterIdMismatch: (peer, remote) => hooks.clusterIdMismatch(peer, remote),
     onRemoved: () => server?.removed(),
-    snapshotSource: () => ({ data: server!.backend.store.snapshotBytes() }),
+    snapshotSource: () => mergedSnapshot(server!),
     logger: log,
     tls: peerTLS.client,
   });

@@ -1,6 +1,6 @@
 // The peer transport (etcd's rafthttp, simplified): one message stream per peer for Raft's
 // messages, a separate upload per snapshot, and the receiving end the peer listener feeds.
-import { type Message, MessageType } from "../raft/mod.ts";
+import { type Message, MessageType, type Snapshot } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { LogLimiter } from "./checks.ts";
 import { dialErrorText, type PeerClientTLS, request } from "./http1.ts";
@@ -26,8 +26,11 @@ export interface PeerTransportOptions {
   onClusterIdMismatch(peerId: bigint, remoteClusterId: bigint): void;
   /** A peer answered 410: this member was removed from the cluster (called once). */
   onRemoved(): void;
-  /** The backend file sent in place of an outgoing MsgSnap's data. */
-  snapshotSource(): { data: Uint8Array } | Promise<{ data: Uint8Array }>;
+  /**
+   * The snapshot sent in place of Raft's stored one (etcd's merged snapshot): the state at the
+   * applied index, with its term and configuration, and the backend file as data.
+   */
+  snapshotSource(): Snapshot | Promise<Snapshot>;
   logger: Logger;
   tls?: PeerClientTLS;
   /** Connection timeout for peers (default 1 s). */
@@ -93,23 +96,26 @@ export function createPeerTransport(opts: PeerTransportOptions): PeerTransport {
   const peerFor = (id: bigint): PeerStream | undefined =>
     peers.get(id) ?? (urlsOf(id).length > 0 ? addPeer(id) : undefined);
 
+  // Raft's MsgSnap names its stored snapshot; what goes out is snapshotSource()'s, as etcd
+  // sends its merged snapshot. Until that is taken, lines name the stored index.
   const sendSnapshot = async (m: Message) => {
     const to = hexId(m.to);
-    const index = m.snapshot?.metadata.index ?? 0;
-    log.info({
-      pkg: "rafthttp",
-      text: `start to send database snapshot [index: ${index}, to ${to}]...`,
-      msg: "sending database snapshot",
-      fields: { "snapshot-index": index, "remote-peer-id": to },
-    });
-    const started = Date.now();
+    let index = m.snapshot?.metadata.index ?? 0;
     const upload = new AbortController();
     uploads.add(upload);
     let target: URL | undefined;
     try {
       const urls = urlsOf(m.to);
       if (urls.length === 0) throw new Error(`no peer URL known for ${to}`);
-      const { data } = await opts.snapshotSource();
+      const snapshot = await opts.snapshotSource();
+      index = snapshot.metadata.index;
+      log.info({
+        pkg: "rafthttp",
+        text: `start to send database snapshot [index: ${index}, to ${to}]...`,
+        msg: "sending database snapshot",
+        fields: { "snapshot-index": index, "remote-peer-id": to },
+      });
+      const started = Date.now();
       target = new URL(urls[0]);
       const res = await request(target, {
         method: "POST",
@@ -119,7 +125,7 @@ export function createPeerTransport(opts: PeerTransportOptions): PeerTransport {
           [H.raftTo]: to,
           "Content-Type": "application/octet-stream",
         },
-        body: [encodeSnapshotHead(m), data],
+        body: [encodeSnapshotHead({ ...m, snapshot }), snapshot.data],
         timeoutMs: opts.snapshotTimeoutMs ?? 300_000,
         tls: opts.tls,
         signal: upload.signal,
@@ -137,7 +143,7 @@ export function createPeerTransport(opts: PeerTransportOptions): PeerTransport {
         fields: {
           "snapshot-index": index,
           "remote-peer-id": to,
-          "snapshot-size": data.length,
+          "snapshot-size": snapshot.data.length,
           took: `${Date.now() - started}ms`,
         },
       });

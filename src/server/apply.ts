@@ -31,6 +31,8 @@ export interface ApplyResult {
 
 export class Applier {
   appliedIndex: number;
+  /** Term of the entry at appliedIndex (etcd's appliedt): a snapshot sent from here carries it. */
+  appliedTerm: number;
   readonly #confWait = new Map<number, (err?: EtcdError) => void>();
 
   constructor(readonly server: EtcdServer, readonly wait: Wait<ApplyResult, InternalRequest>) {
@@ -38,6 +40,7 @@ export class Applier {
       server.state.snapshotIndex,
       0,
     );
+    this.appliedTerm = server.state.snapshotTerm;
   }
 
   apply(entries: Entry[]): void {
@@ -54,6 +57,7 @@ export class Applier {
       }
       if (!alreadyApplied) store.setConsistentIndex(e.index);
       this.appliedIndex = e.index;
+      this.appliedTerm = e.term;
     }
     this.server.backend.applied(entries.length);
   }
@@ -216,6 +220,7 @@ export class Applier {
     this.server.state.snapshotTerm = snap.metadata.term;
     this.server.membershipChanged();
     this.appliedIndex = index;
+    this.appliedTerm = snap.metadata.term;
     s.log.info({
       pkg: "etcdserver",
       text: `finished applying incoming snapshot at index ${index}`,

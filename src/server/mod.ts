@@ -18,3 +18,4 @@ export {
 } from "./member_state.ts";
 export { applyV2, V2Api } from "./v2.ts";
 export { observeMember } from "./metrics.ts";
+export { mergedSnapshot } from "./snapshotting.ts";

@@ -1,6 +1,7 @@
 // Raft snapshots every --snapshot-count applied entries, so the log (in memory and on disk)
 // stays bounded. The key space lives in the backend, not in the snapshot: the backend is first
 // made durable with its consistent index, and only then may log entries below it go.
+import type { Snapshot } from "../raft/mod.ts";
 import { formatId } from "./ids.ts";
 import type { EtcdServer } from "./server.ts";
 
@@ -55,4 +56,15 @@ export class Snapshotting {
     await state.wal.releaseTo(snap.metadata.index);
     await state.snapshotter.purge(KEEP_SNAPSHOTS);
   }
+}
+
+/**
+ * What a leader sends in place of Raft's stored snapshot (etcd's merged snapshot): the backend
+ * at the applied index, with that index's term and configuration. The stored snapshot may
+ * predate the receiver's own addition to the cluster, and Raft refuses a snapshot without it.
+ */
+export function mergedSnapshot(s: EtcdServer): Snapshot {
+  const data = s.backend.store.snapshotBytes();
+  const { appliedIndex: index, appliedTerm: term } = s.applier;
+  return { metadata: { index, term, confState: s.state.confState }, data };
 }

@@ -2,7 +2,7 @@
 // (127.0.16.x in place of 10.0.1.x). Address block 127.0.16.x.
 import assert from "node:assert/strict";
 import { Etcd3 } from "etcd3";
-import { type ClusterMember, makeCluster, startJoining } from "../helpers/cluster.ts";
+import { type Cluster, type ClusterMember, makeCluster, startJoining } from "../helpers/cluster.ts";
 import { assertPortsFree, etcdctl, itest, startEtcdTs, stop, tempDir } from "../helpers/process.ts";
 
 const BLOCK = "127.0.16";
@@ -140,9 +140,8 @@ itest("the guide's cluster from ETCD_* variables", async () => {
   }
 });
 
-itest("member add/update/remove, learners and move-leader through etcdctl", async () => {
-  const c = await makeCluster(BLOCK, 3);
-  const eps = c.endpoints;
+/** infra3, not started: the member the membership tests add (stopped with the cluster). */
+async function addNewcomer(c: Cluster): Promise<ClusterMember> {
   const ip = `${BLOCK}.13`;
   await assertPortsFree(ip, [2379, 2380]);
   const newcomer: ClusterMember = {
@@ -153,6 +152,13 @@ itest("member add/update/remove, learners and move-leader through etcdctl", asyn
     dataDir: `${tempDir()}/infra3`,
   };
   c.members.push(newcomer);
+  return newcomer;
+}
+
+itest("member add/update/remove, learners and move-leader through etcdctl", async () => {
+  const c = await makeCluster(BLOCK, 3);
+  const eps = c.endpoints;
+  const newcomer = await addNewcomer(c);
   try {
     for (let i = 0; i < 3; i++) c.start(i);
     await Promise.all(
@@ -318,6 +324,36 @@ itest("the guide's error cases exit 1 with the guide's messages", async () => {
   }
 });
 
+// More than snapshot-count + the 5000 entries kept for catch-up: the log is compacted past
+// where a member that missed them could start from.
+async function writeBeyondCatchUp(endpoints: string[]): Promise<void> {
+  const client = new Etcd3({ hosts: endpoints });
+  try {
+    for (let batch = 0; batch < 60; batch++) {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) => client.put(`s${batch * 100 + i}`).value("x")),
+      );
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/** A serializable read answers from the member's own (restored) backend. */
+async function localKeyCount(m: ClusterMember): Promise<number> {
+  const res = await etcdctl(
+    m.clientURL,
+    "get",
+    "s",
+    "--prefix",
+    "--keys-only",
+    "-w",
+    "json",
+    "--consistency=s",
+  );
+  return JSON.parse(res.stdout).count;
+}
+
 itest("a follower that missed a compacted log catches up from a snapshot", async () => {
   const c = await makeCluster(BLOCK, 3);
   try {
@@ -327,33 +363,40 @@ itest("a follower that missed a compacted log catches up from a snapshot", async
     const follower = c.members.find((m) => m !== leader)!;
     await stop(follower.proc!);
     follower.proc = undefined;
-    // More than snapshot-count + the 5000 entries kept for catch-up.
-    const client = new Etcd3({ hosts: c.members.filter((m) => m.proc).map((m) => m.clientURL) });
-    try {
-      for (let batch = 0; batch < 60; batch++) {
-        await Promise.all(
-          Array.from({ length: 100 }, (_, i) => client.put(`s${batch * 100 + i}`).value("x")),
-        );
-      }
-    } finally {
-      client.close();
-    }
+    await writeBeyondCatchUp(c.members.filter((m) => m.proc).map((m) => m.clientURL));
     const i = c.members.indexOf(follower);
     c.start(i, ["--snapshot-count", "500"]);
     await follower.proc!.waitFor("ready to serve client requests");
     await follower.proc!.waitFor("finished applying incoming snapshot");
-    // A serializable read answers from the follower's own (restored) backend.
-    const count = await etcdctl(
-      follower.clientURL,
-      "get",
-      "s",
-      "--prefix",
-      "--keys-only",
-      "-w",
-      "json",
-      "--consistency=s",
+    assert.equal(await localKeyCount(follower), 6000);
+  } finally {
+    await c.stopAll();
+  }
+});
+
+itest("a member added after the last snapshot joins through a snapshot that lists it", async () => {
+  const c = await makeCluster(BLOCK, 3);
+  const newcomer = await addNewcomer(c);
+  try {
+    for (let i = 0; i < 3; i++) c.start(i, ["--snapshot-count", "500"]);
+    const first = c.members.slice(0, 3);
+    await Promise.all(first.map((m) => m.proc!.waitFor("ready to serve client requests")));
+    await writeBeyondCatchUp(first.map((m) => m.clientURL));
+    // The stored snapshot predates the new member, so the one it is sent must be taken anew.
+    const add = await etcdctl(
+      c.endpoints,
+      "member",
+      "add",
+      "infra3",
+      `--peer-urls=${newcomer.peerURL}`,
+      "--learner",
     );
-    assert.equal(JSON.parse(count.stdout).count, 6000);
+    assert.equal(add.code, 0, add.stderr);
+    const initialCluster = add.stdout.match(/ETCD_INITIAL_CLUSTER="([^"]+)"/)![1];
+    const proc = startJoining(newcomer, initialCluster);
+    await proc.waitFor("finished applying incoming snapshot");
+    await proc.waitFor("ready to serve client requests");
+    assert.equal(await localKeyCount(newcomer), 6000);
   } finally {
     await c.stopAll();
   }

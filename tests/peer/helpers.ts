@@ -97,7 +97,10 @@ export async function startMember(
     reportSnapshot: (peer, ok) => m.snapshotReports.push([peer, ok]),
     onClusterIdMismatch: (peer, cid) => m.mismatches.push([peer, cid]),
     onRemoved: () => m.removedCalls++,
-    snapshotSource: () => ({ data: new Uint8Array(0) }),
+    snapshotSource: () => ({
+      metadata: { index: 0, term: 0, confState: { voters: [], learners: [] } },
+      data: new Uint8Array(0),
+    }),
     logger,
     ...overrides.transport,
   });

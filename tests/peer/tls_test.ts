@@ -57,7 +57,13 @@ test("https peers: messages, a snapshot and /members with a trusted CA", async (
   const a = await startMember(cluster, 1n, "127.0.50.31", {
     scheme: "https",
     listener: { tls: pem },
-    transport: { tls: clientTLS, snapshotSource: () => ({ data: db }) },
+    transport: {
+      tls: clientTLS,
+      snapshotSource: () => ({
+        metadata: { index: 9, term: 1, confState: { voters: [1n, 2n], learners: [] } },
+        data: db,
+      }),
+    },
   });
   const b = await startMember(cluster, 2n, "127.0.50.32", {
     scheme: "https",

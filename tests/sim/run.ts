@@ -17,7 +17,7 @@ const { values } = parseArgs({
 const seeds = Number(values.seeds), start = Number(values.start);
 const nodes = Number(values.nodes), ticks = Number(values.ticks);
 const began = performance.now();
-let failed = 0;
+let failed = 0, joinedBySnapshot = 0;
 for (let seed = start; seed < start + seeds; seed++) {
   const res = simulate({
     seed,
@@ -25,6 +25,7 @@ for (let seed = start; seed < start + seeds; seed++) {
     ticks,
     trace: values.trace ? (l) => console.log(l) : undefined,
   });
+  if (res.snapshotsToNewMembers > 0) joinedBySnapshot++;
   if (!res.ok) {
     failed++;
     console.log(`seed ${seed} FAILED: ${res.error}`);
@@ -34,8 +35,8 @@ for (let seed = start; seed < start + seeds; seed++) {
 }
 const secs = (performance.now() - began) / 1000;
 console.log(
-  `${seeds} seeds, ${failed} failed, ${secs.toFixed(1)} s (${
-    (seeds / secs * 60).toFixed(0)
-  } seeds/min)`,
+  `${seeds} seeds, ${failed} failed, ${joinedBySnapshot} sent a new member a snapshot, ${
+    secs.toFixed(1)
+  } s (${(seeds / secs * 60).toFixed(0)} seeds/min)`,
 );
 if (failed > 0) Deno.exit(1);

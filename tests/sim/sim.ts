@@ -45,6 +45,8 @@ export interface SimResult {
   recoveryTicks: number;
   applied: number;
   leaders: number;
+  /** Snapshots sent to a member that Raft's stored snapshot did not list yet. */
+  snapshotsToNewMembers: number;
 }
 
 const enc = new TextEncoder();
@@ -57,6 +59,8 @@ interface SimNode {
   /** A Ready taken but not yet persisted/applied: the node is "writing" it. */
   inflight?: { rd: Ready; sent: boolean };
   applied: number;
+  /** Term of the entry at `applied`: a snapshot sent to a follower is taken there. */
+  appliedTerm: number;
   hash: number;
   confState: ConfState;
   group: number;
@@ -92,6 +96,7 @@ export class Simulation {
   private readonly electionTick: number;
   private liveApplied = new Set<bigint>();
   private retired = new Set<bigint>();
+  private snapshotsToNewMembers = 0;
 
   constructor(private opts: SimOptions) {
     this.rand = prng(opts.seed);
@@ -109,6 +114,7 @@ export class Simulation {
         disk: new MemoryStorage(),
         incarnation: 0,
         applied: 0,
+        appliedTerm: 0,
         hash: 0,
         confState: { voters: [], learners: [] },
         group: 0,
@@ -142,6 +148,7 @@ export class Simulation {
     // The state machine restarts from the durable snapshot; the log after it is replayed.
     const snap = node.disk.snapshot();
     node.applied = snap.metadata.index;
+    node.appliedTerm = snap.metadata.term;
     node.hash = snap.data.length > 0 ? Number(new TextDecoder().decode(snap.data)) : 0;
     node.confState = snap.metadata.confState;
     node.inflight = undefined;
@@ -173,8 +180,27 @@ export class Simulation {
     this.queue.splice(i, 0, item);
   }
 
-  private send(from: SimNode, msgs: Message[]): void {
-    for (const m of msgs) {
+  /**
+   * etcd never sends Raft's stored snapshot as it is: the leader replaces it with its state
+   * machine at the applied index, with that index's term and configuration (etcd's
+   * createMergedSnapshotMessage). A stored snapshot may predate the follower's own addition,
+   * and the follower would refuse it every time.
+   */
+  private mergeSnapshot(from: SimNode, m: Message): Message {
+    const stored = m.snapshot!.metadata.confState;
+    if (![...stored.voters, ...stored.learners].includes(m.to)) this.snapshotsToNewMembers++;
+    return {
+      ...m,
+      snapshot: {
+        metadata: { index: from.applied, term: from.appliedTerm, confState: from.confState },
+        data: enc.encode(String(from.hash)),
+      },
+    };
+  }
+
+  private send(from: SimNode, outgoing: Message[]): void {
+    for (const out of outgoing) {
+      const m = out.type === MessageType.MsgSnap ? this.mergeSnapshot(from, out) : out;
       const to = this.node(m.to);
       if (!to || from.group !== to.group || this.rand() < this.drop) {
         if (m.type === MessageType.MsgSnap) from.rn?.reportSnapshot(m.to, false);
@@ -246,6 +272,7 @@ export class Simulation {
     if (rd.snapshot) {
       const s = rd.snapshot;
       node.applied = s.metadata.index;
+      node.appliedTerm = s.metadata.term;
       node.hash = Number(new TextDecoder().decode(s.data));
       node.confState = s.metadata.confState;
       this.history.observeChain(node.id, node.applied, node.hash);
@@ -266,6 +293,7 @@ export class Simulation {
       }
       node.hash = chain(node.hash, e);
       node.applied = e.index;
+      node.appliedTerm = e.term;
       this.history.observeApply(node.id, e, node.hash, bound);
       if (new TextDecoder().decode(e.data).startsWith("live")) this.liveApplied.add(node.id);
     }
@@ -453,6 +481,7 @@ export class Simulation {
       recoveryTicks: -1,
       applied: 0,
       leaders: 0,
+      snapshotsToNewMembers: 0,
     };
     try {
       for (const n of this.nodes) this.pump(n);
@@ -470,6 +499,7 @@ export class Simulation {
     }
     result.applied = this.history.maxCommitted;
     result.leaders = this.history.leaderOfTerm.size;
+    result.snapshotsToNewMembers = this.snapshotsToNewMembers;
     return result;
   }
 
