@@ -2,7 +2,7 @@
 // proposer's identity as it stands at this point of the log (etcd's authApplierV3). Passwords
 // arrive already hashed and permissions' keys as base64, so the entry is plain JSON.
 import { Buffer } from "node:buffer";
-import { Errors } from "../errors/mod.ts";
+import { AuthError } from "./errors.ts";
 import { type AuthInfo, type AuthStore, NO_AUTH } from "./store.ts";
 import { isTokenPrefix } from "./tokens.ts";
 
@@ -91,11 +91,11 @@ function authenticate(
   req: { name: string; simpleToken: string; revision: number },
   index: number,
 ): AuthApplyResult {
-  if (!store.enabled) throw Errors.authNotEnabled();
+  if (!store.enabled) throw new AuthError("authNotEnabled");
   const user = store.user(req.name);
-  if (!user || user.noPassword) throw Errors.authFailed();
+  if (!user || user.noPassword) throw new AuthError("authFailed");
   if (req.revision !== store.revision) return { stale: true };
-  if (!isTokenPrefix(req.simpleToken)) throw Errors.authFailed();
+  if (!isTokenPrefix(req.simpleToken)) throw new AuthError("authFailed");
   const token = `${req.simpleToken}.${index}`;
   store.tokens.assign(token, req.name);
   return { token };

@@ -3,7 +3,7 @@
 // auth store at that point of the log: the proposal carries who sent it and the auth revision
 // it was checked at, and a change of users, roles or permissions in between refuses it with
 // "revision of auth store is old" (clients then re-authenticate and retry), as etcd does.
-import { EtcdError, GrpcCode } from "../errors/mod.ts";
+import { AuthError } from "./errors.ts";
 import { type AuthInfo, type AuthStore, NO_AUTH } from "./store.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -104,7 +104,7 @@ export function watchPermitted(store: AuthStore, call: CallIdentity, r: KeyRange
     checkRange(store, authInfoOf(store, call), r);
     return true;
   } catch (err) {
-    if (err instanceof EtcdError) return false;
+    if (err instanceof AuthError) return false;
     throw err;
   }
 }
@@ -114,42 +114,4 @@ export function checkAdmin(store: AuthStore, call: CallIdentity): AuthInfo {
   const ai = authInfoOf(store, call);
   store.checkAdmin(ai);
   return ai;
-}
-
-/**
- * The Maintenance calls etcd guards (Defragment, Hash, HashKV, Snapshot) hand the auth
- * store's error back unconverted: etcdctl shows it as `rpc error: code = Unknown desc =
- * auth: permission denied`.
- */
-export function checkMaintenanceAdmin(store: AuthStore, call: CallIdentity): void {
-  try {
-    checkAdmin(store, call);
-  } catch (err) {
-    if (!(err instanceof EtcdError)) throw err;
-    throw new EtcdError(GrpcCode.Unknown, err.message.replace(/^etcdserver: /, "auth: "));
-  }
-}
-
-/** A committed client request as the apply path sees it. */
-export interface AppliedRequest {
-  kind: string;
-  // deno-lint-ignore no-explicit-any
-  body: any;
-  /** Absent for the member's own proposals (lease expiry), which need no permission. */
-  auth?: AuthInfo;
-}
-
-/** Re-checks a committed write against the auth store at its place in the log. */
-export function checkApplied(store: AuthStore, r: AppliedRequest, leaseKeys: LeaseKeys): void {
-  if (!store.enabled || r.auth === undefined) return;
-  switch (r.kind) {
-    case "put":
-      return checkPut(store, r.auth, r.body, leaseKeys);
-    case "deleteRange":
-      return checkDeleteRange(store, r.auth, r.body);
-    case "txn":
-      return checkTxn(store, r.auth, r.body, leaseKeys);
-    case "leaseRevoke":
-      return checkLeaseRevoke(store, r.auth, r.body.ID, leaseKeys);
-  }
 }

@@ -11,15 +11,13 @@ export {
   type User,
 } from "./store.ts";
 export { applyAuth, type AuthApplyResult, type AuthRequest, toBase64 } from "./apply.ts";
+export { AuthError, type AuthErrorReason } from "./errors.ts";
 export {
-  type AppliedRequest,
   authInfoOf,
   type CallIdentity,
   checkAdmin,
-  checkApplied,
   checkDeleteRange,
   checkLeaseRevoke,
-  checkMaintenanceAdmin,
   checkPut,
   checkRange,
   checkTxn,

@@ -3,7 +3,7 @@
 // UserAdd is then cheap and every member stores the very same hash. bcryptjs works in slices
 // between timers, so hashing does not stall the member's event loop.
 import bcrypt from "bcryptjs";
-import { Errors } from "../errors/mod.ts";
+import { AuthError } from "./errors.ts";
 
 /** Go's bcrypt.MinCost. */
 const MIN_BCRYPT_COST = 4;
@@ -35,10 +35,10 @@ export async function checkPassword(
   name: string,
   password: string,
 ): Promise<number> {
-  if (!store.enabled) throw Errors.authNotEnabled();
+  if (!store.enabled) throw new AuthError("authNotEnabled");
   const revision = store.revision;
   const user = store.user(name);
-  if (!user || user.noPassword) throw Errors.authFailed();
-  if (!(await passwordMatches(password, user.password))) throw Errors.authFailed();
+  if (!user || user.noPassword) throw new AuthError("authFailed");
+  if (!(await passwordMatches(password, user.password))) throw new AuthError("authFailed");
   return revision;
 }

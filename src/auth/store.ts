@@ -5,7 +5,7 @@
 import { Buffer } from "node:buffer";
 import type { AuxBuckets } from "../mvcc/mod.ts";
 import { bytesEqual, compareBytes } from "../mvcc/mod.ts";
-import { Errors } from "../errors/mod.ts";
+import { AuthError } from "./errors.ts";
 import { grantsRead, grantsWrite, type Permission, RangeSet } from "./perms.ts";
 import { SimpleTokens } from "./tokens.ts";
 
@@ -138,8 +138,8 @@ export class AuthStore {
   enable(): void {
     if (this.#enabled) return;
     const root = this.#users.get(ROOT_USER);
-    if (!root) throw Errors.rootUserNotExist();
-    if (!root.roles.includes(ROOT_ROLE)) throw Errors.rootRoleNotExist();
+    if (!root) throw new AuthError("rootUserNotExist");
+    if (!root.roles.includes(ROOT_ROLE)) throw new AuthError("rootRoleNotExist");
     this.#enabled = true;
     this.aux().put(META, "enabled", utf8.encode("1"));
     this.tokens.clear();
@@ -154,15 +154,15 @@ export class AuthStore {
   }
 
   userAdd(name: string, password: string, noPassword: boolean): void {
-    if (name === "") throw Errors.userEmpty();
-    if (this.#users.has(name)) throw Errors.userAlreadyExist();
+    if (name === "") throw new AuthError("userEmpty");
+    if (this.#users.has(name)) throw new AuthError("userAlreadyExist");
     this.#putUser({ name, password: noPassword ? "" : password, roles: [], noPassword });
     this.#commitRevision();
   }
 
   userDelete(name: string): void {
-    if (this.#enabled && name === ROOT_USER) throw Errors.invalidAuthMgmt();
-    if (!this.#users.has(name)) throw Errors.userNotFound();
+    if (this.#enabled && name === ROOT_USER) throw new AuthError("invalidAuthMgmt");
+    if (!this.#users.has(name)) throw new AuthError("userNotFound");
     this.#users.delete(name);
     this.aux().delete(USERS, name);
     this.#commitRevision();
@@ -171,7 +171,7 @@ export class AuthStore {
 
   userChangePassword(name: string, password: string): void {
     const user = this.#users.get(name);
-    if (!user) throw Errors.userNotFound();
+    if (!user) throw new AuthError("userNotFound");
     this.#putUser({ ...user, password, noPassword: false });
     this.#commitRevision();
     this.tokens.invalidateUser(name);
@@ -179,33 +179,35 @@ export class AuthStore {
 
   userGrantRole(name: string, role: string): void {
     const user = this.#users.get(name);
-    if (!user) throw Errors.userNotFound();
+    if (!user) throw new AuthError("userNotFound");
     // The root role need not exist as a role to be granted (etcd 3.4).
-    if (role !== ROOT_ROLE && !this.#roles.has(role)) throw Errors.roleNotFound();
+    if (role !== ROOT_ROLE && !this.#roles.has(role)) throw new AuthError("roleNotFound");
     if (user.roles.includes(role)) return; // etcd ignores a duplicate grant
     this.#putUser({ ...user, roles: [...user.roles, role].sort() });
     this.#commitRevision();
   }
 
   userRevokeRole(name: string, role: string): void {
-    if (this.#enabled && name === ROOT_USER && role === ROOT_ROLE) throw Errors.invalidAuthMgmt();
+    if (this.#enabled && name === ROOT_USER && role === ROOT_ROLE) {
+      throw new AuthError("invalidAuthMgmt");
+    }
     const user = this.#users.get(name);
-    if (!user) throw Errors.userNotFound();
-    if (!user.roles.includes(role)) throw Errors.roleNotGranted();
+    if (!user) throw new AuthError("userNotFound");
+    if (!user.roles.includes(role)) throw new AuthError("roleNotGranted");
     this.#putUser({ ...user, roles: user.roles.filter((r) => r !== role) });
     this.#commitRevision();
   }
 
   roleAdd(name: string): void {
-    if (name === "") throw Errors.roleEmpty();
-    if (this.#roles.has(name)) throw Errors.roleAlreadyExist();
+    if (name === "") throw new AuthError("roleEmpty");
+    if (this.#roles.has(name)) throw new AuthError("roleAlreadyExist");
     this.#putRole({ name, keyPermission: [] });
     this.#commitRevision();
   }
 
   roleDelete(name: string): void {
-    if (this.#enabled && name === ROOT_ROLE) throw Errors.invalidAuthMgmt();
-    if (!this.#roles.has(name)) throw Errors.roleNotFound();
+    if (this.#enabled && name === ROOT_ROLE) throw new AuthError("invalidAuthMgmt");
+    if (!this.#roles.has(name)) throw new AuthError("roleNotFound");
     this.#roles.delete(name);
     this.aux().delete(ROLES, name);
     // Users keep no dangling grants of a deleted role.
@@ -219,7 +221,7 @@ export class AuthStore {
 
   roleGrantPermission(name: string, perm: Permission): void {
     const role = this.#roles.get(name);
-    if (!role) throw Errors.roleNotFound();
+    if (!role) throw new AuthError("roleNotFound");
     const same = (p: Permission) =>
       bytesEqual(p.key, perm.key) && bytesEqual(p.rangeEnd, perm.rangeEnd);
     const perms = role.keyPermission.some(same)
@@ -234,11 +236,11 @@ export class AuthStore {
 
   roleRevokePermission(name: string, key: Uint8Array, rangeEnd: Uint8Array): void {
     const role = this.#roles.get(name);
-    if (!role) throw Errors.roleNotFound();
+    if (!role) throw new AuthError("roleNotFound");
     const kept = role.keyPermission.filter((p) =>
       !(bytesEqual(p.key, key) && bytesEqual(p.rangeEnd, rangeEnd))
     );
-    if (kept.length === role.keyPermission.length) throw Errors.permissionNotGranted();
+    if (kept.length === role.keyPermission.length) throw new AuthError("permissionNotGranted");
     this.#putRole({ name, keyPermission: kept });
     this.#commitRevision();
   }
@@ -266,21 +268,23 @@ export class AuthStore {
   /** Throws unless auth is off or the user may do `kind` on [key, rangeEnd). */
   checkKeys(ai: AuthInfo, key: Uint8Array, rangeEnd: Uint8Array, kind: "read" | "write"): void {
     if (!this.#enabled) return;
-    if (ai.revision === 0) throw Errors.userEmpty();
-    if (ai.revision < this.#revision) throw Errors.authOldRevision();
+    if (ai.revision === 0) throw new AuthError("userEmpty");
+    if (ai.revision < this.#revision) throw new AuthError("authOldRevision");
     const user = this.#users.get(ai.username);
-    if (!user) throw Errors.permissionDenied();
+    if (!user) throw new AuthError("permissionDenied");
     if (user.roles.includes(ROOT_ROLE)) return;
-    if (!this.#mergedPerms(user)[kind].covers(key, rangeEnd)) throw Errors.permissionDenied();
+    if (!this.#mergedPerms(user)[kind].covers(key, rangeEnd)) {
+      throw new AuthError("permissionDenied");
+    }
   }
 
   /** Throws unless auth is off or the user has the root role. */
   checkAdmin(ai: AuthInfo): void {
     if (!this.#enabled) return;
-    if (ai.username === "") throw Errors.userEmpty();
+    if (ai.username === "") throw new AuthError("userEmpty");
     const user = this.#users.get(ai.username);
-    if (!user) throw Errors.userNotFound();
-    if (!user.roles.includes(ROOT_ROLE)) throw Errors.permissionDenied();
+    if (!user) throw new AuthError("userNotFound");
+    if (!user.roles.includes(ROOT_ROLE)) throw new AuthError("permissionDenied");
   }
 
   #mergedPerms(user: User): { read: RangeSet; write: RangeSet } {
@@ -303,7 +307,7 @@ export class AuthStore {
     if (!this.#enabled) return NO_AUTH;
     if (token !== undefined) {
       const username = this.tokens.username(token);
-      if (username === undefined) throw Errors.invalidAuthToken();
+      if (username === undefined) throw new AuthError("invalidAuthToken");
       return { username, revision: this.#revision };
     }
     if (!this.clientCertAuth) return NO_AUTH;

@@ -60,7 +60,7 @@ export async function openClientListeners(
   const grpc = new GrpcServer({
     maxReceiveMessageSize: config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
   });
-  registerServices(grpc, server, config);
+  registerServices(grpc, server);
   const http = createClientHttp(server, config, grpc);
   const tls = await clientServerTLS(config, log);
   const out: OpenListener[] = [];

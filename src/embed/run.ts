@@ -11,7 +11,6 @@ import {
   EtcdServer,
   formatId,
   type MemberState,
-  V2Api,
 } from "../server/mod.ts";
 import { WalError } from "../storage/mod.ts";
 import { openClientListeners } from "./client_listeners.ts";
@@ -124,6 +123,7 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
       : config.quotaBackendBytes,
     backendBatchIntervalMs: config.backendBatchInterval,
     backendBatchLimit: config.backendBatchLimit,
+    bcryptCost: config.bcryptCost,
   }, peering.transport);
   peering.attach(server);
   const version = state.membership.version.split(".").slice(0, 2).join(".");
@@ -135,12 +135,10 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
     msg: "starting etcd server",
     fields: { "local-member-id": formatId(state.memberId) },
   });
-  if (version) announceCapabilities(server, version);
+  if (version) announceCapabilities(log, version);
 
   const listeners = await openClientListeners(config, server, log);
   server.start();
-  // Every member runs it; only the leader proposes v2 TTL expiry.
-  V2Api.of(server).start();
   const ready = server.ready().then(() => {
     log.info({ pkg: "embed", text: "ready to serve client requests" });
     for (const l of listeners) l.announce();
@@ -151,7 +149,6 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
     removed: new Promise((resolve) => server.onRemoved(resolve)),
     stop: async () => {
       await Promise.all(listeners.map((l) => l.close()));
-      V2Api.of(server).stop();
       await server.stop();
       await peering.close();
     },

@@ -7,7 +7,7 @@
 // TTLs are not persisted (checkpointing is off in 3.4): a new leader gives every lease its
 // full TTL again, plus an election timeout.
 
-import { Errors } from "../errors/mod.ts";
+import { LeaseError } from "./errors.ts";
 import { ExpiryQueue } from "./expiry_queue.ts";
 import { binaryToBytes, bytesToBinary } from "../mvcc/mod.ts";
 
@@ -104,7 +104,7 @@ export function createLessor(cfg: LessorConfig): Lessor {
 
   const mustGet = (id: bigint): LeaseState => {
     const l = leaseMap.get(id);
-    if (!l) throw Errors.leaseNotFound();
+    if (!l) throw new LeaseError("notFound");
     return l;
   };
 
@@ -134,9 +134,9 @@ export function createLessor(cfg: LessorConfig): Lessor {
 
   return {
     grant(id, ttl) {
-      if (id === NO_LEASE) throw Errors.leaseNotFound();
-      if (ttl > MAX_LEASE_TTL) throw Errors.leaseTTLTooLarge();
-      if (leaseMap.has(id)) throw Errors.leaseExist();
+      if (id === NO_LEASE) throw new LeaseError("notFound");
+      if (ttl > MAX_LEASE_TTL) throw new LeaseError("ttlTooLarge");
+      if (leaseMap.has(id)) throw new LeaseError("exists");
       const l = newLease(id, ttl);
       if (primary) refresh(l, 0);
       leaseMap.set(id, l);
@@ -199,11 +199,11 @@ export function createLessor(cfg: LessorConfig): Lessor {
     },
 
     renew(id) {
-      if (!primary) throw Errors.notLeader();
+      if (!primary) throw new LeaseError("notPrimary");
       const l = mustGet(id);
       // An expired lease is waiting for its revocation to commit; renewing it now would
       // promise a TTL the revocation is about to take away.
-      if (l.expiry <= cfg.now()) throw Errors.leaseNotFound();
+      if (l.expiry <= cfg.now()) throw new LeaseError("notFound");
       refresh(l, 0);
       return l.ttl;
     },

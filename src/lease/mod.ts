@@ -1,4 +1,5 @@
 // Leases: etcd 3.4's lessor (grant, revoke, keys, renew, expiry on the leader).
+export { LeaseError, type LeaseErrorReason } from "./errors.ts";
 export {
   createLessor,
   FOREVER_TTL_SECONDS,

@@ -1,6 +1,6 @@
 // Reads below the current revision, and the change history watchers catch up from.
 // They go to the `rev` table; current-revision reads use the `live` index instead.
-import { Errors } from "../errors/mod.ts";
+import { MvccError } from "./errors.ts";
 import { type Backend, KV_COLUMNS, KV_COLUMNS_NO_VALUE, limitClause, rowToKv } from "./backend.ts";
 import type { KeyRange } from "./key_range.ts";
 import { type Event, EventType, type KeyValue } from "./types.ts";
@@ -78,7 +78,7 @@ export function eventsBetween(
   limit: number,
   compactRev: number,
 ): Event[] {
-  if (fromRev < compactRev) throw Errors.compacted();
+  if (fromRev < compactRev) throw new MvccError("compacted");
   if (r.kind === "empty" || fromRev > toRev) return [];
   // A single key is best found through rev_key; a range by scanning the id interval (the unary
   // `+` keeps SQLite from choosing the key index for it).

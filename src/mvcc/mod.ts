@@ -1,10 +1,18 @@
 // The revisioned key space (etcd's mvcc package) on node:sqlite.
+export { MvccError, type MvccErrorReason } from "./errors.ts";
 export type { EventListener, HashKV, StoreOptions } from "./store.ts";
 export { MvccStore, restoreSnapshot } from "./store.ts";
 export type { WriteTxn } from "./write_txn.ts";
 export { EventType } from "./types.ts";
 export type { Event, KeyValue, RangeOptions, RangeResult } from "./types.ts";
-export { bytesEqual, compareBytes, keyRange, prefixEnd } from "./key_range.ts";
+export {
+  binaryToBytes,
+  bytesEqual,
+  bytesToBinary,
+  compareBytes,
+  keyRange,
+  prefixEnd,
+} from "./key_range.ts";
 export type { KeyRange } from "./key_range.ts";
 export type { AuxBuckets } from "./aux.ts";
 export { createWatcherHub } from "./watcher_hub.ts";
@@ -16,4 +24,3 @@ export type {
   WatchResponse,
   WatchStream,
 } from "./watcher_hub_types.ts";
-export { binaryToBytes, bytesToBinary } from "./key_range.ts";

@@ -1,5 +1,5 @@
 // Range reads: at the current revision from the `live` index, below it from history.
-import { Errors } from "../errors/mod.ts";
+import { MvccError } from "./errors.ts";
 import {
   type Backend,
   KV_COLUMNS,
@@ -70,9 +70,9 @@ export function rangeKeys(
   opts: RangeOptions,
 ): RangeResult {
   let rev = opts.rev ?? 0;
-  if (rev > curRev) throw Errors.futureRev();
+  if (rev > curRev) throw new MvccError("futureRev");
   if (rev <= 0) rev = curRev;
-  if (rev < compactRev) throw Errors.compacted();
+  if (rev < compactRev) throw new MvccError("compacted");
   const historic = rev < curRev;
   if (opts.countOnly) {
     const count = historic ? countAt(be, r, rev) : countLive(be, r);

@@ -1,7 +1,7 @@
 // etcd's revisioned key space on node:sqlite. One store per member; single-threaded: the
 // server applies committed entries through write txns and commits the batch transaction
 // periodically (see Backend for the durability contract).
-import { Errors } from "../errors/mod.ts";
+import { MvccError } from "./errors.ts";
 import { Backend, KV_COLUMNS, rowToKv } from "./backend.ts";
 import { type AuxBuckets, auxBuckets } from "./aux.ts";
 import { Compactor } from "./compact.ts";
@@ -172,8 +172,8 @@ export class MvccStore {
   // in batches; the promise resolves when it is done (what a `physical` Compact waits for).
   compact(rev: number): Promise<void> {
     this.assertNoTxn();
-    if (rev <= this.compactRev) throw Errors.compacted();
-    if (rev > this.currentRev) throw Errors.futureRev();
+    if (rev <= this.compactRev) throw new MvccError("compacted");
+    if (rev > this.currentRev) throw new MvccError("futureRev");
     this.compactRev = rev;
     this.dirty = true;
     return this.startPhysical();
@@ -218,8 +218,8 @@ export class MvccStore {
   // etcd's HashKV: `rev` 0 = current; at or below the compaction point -> compacted error.
   hashKV(rev: number): HashKV {
     this.assertNoTxn();
-    if (rev > 0 && rev <= this.compactRev) throw Errors.compacted();
-    if (rev > this.currentRev) throw Errors.futureRev();
+    if (rev > 0 && rev <= this.compactRev) throw new MvccError("compacted");
+    if (rev > this.currentRev) throw new MvccError("futureRev");
     const at = rev > 0 ? rev : this.currentRev;
     return {
       hash: hashUpTo(this.be, at, this.compactRev),

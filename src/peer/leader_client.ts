@@ -1,9 +1,11 @@
 // A follower's side of forwarding (etcd's leasehttp.RenewHTTP/TimeToLiveHTTP and
 // promoteMemberHTTP): one request to one of the leader's peer URLs. Answers that settle the
-// request are thrown as etcd's errors (`Errors.leaseNotFound`, `Errors.memberNotFound`, ...);
+// request are thrown as the lessor's and etcd's errors (LeaseError "notFound",
+// `Errors.memberNotFound`, ...);
 // anything else is a plain Error, which the caller may retry on another URL or leader.
 import { type LeaseTimeToLiveResponse, messages } from "../pb/mod.ts";
-import { Errors } from "../server/mod.ts";
+import { Errors } from "../errors/mod.ts";
+import { LeaseError } from "../lease/mod.ts";
 import { type PeerClientTLS, request, type Response } from "./http1.ts";
 import {
   decodeLeaseInternalResponse,
@@ -45,7 +47,7 @@ export function createLeaderClient(
 
   // Statuses every lease path shares: 404 is final, the rest is worth another try.
   const leaseAnswer = (r: Response): Uint8Array => {
-    if (r.status === 404) throw Errors.leaseNotFound();
+    if (r.status === 404) throw new LeaseError("notFound");
     if (r.status === 408) throw new Error(`lease: ${LEASE_HTTP_TIMEOUT}`);
     if (r.status !== 200) throw new Error(`lease: unknown error(${text(r).trimEnd()})`);
     return r.body;

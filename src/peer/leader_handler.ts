@@ -6,7 +6,8 @@
 import type http from "node:http";
 import type { LeaseTimeToLiveResponse } from "../pb/mod.ts";
 import { messages } from "../pb/mod.ts";
-import { Errors, EtcdError } from "../server/mod.ts";
+import { Errors, EtcdError } from "../errors/mod.ts";
+import { LeaseError } from "../lease/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { decodeLeaseInternalRequest, encodeLeaseInternalResponse } from "./leader_wire.ts";
 import { formatHashKVJSON, parseHashKVRequest, type PeerHashKV } from "./leader_wire.ts";
@@ -15,10 +16,10 @@ import { allowMethod, httpError, readBody, sendBody, sendJSON } from "./respond.
 import { H, hexId } from "./wire.ts";
 
 /**
- * What this member answers for its peers. Each throws etcd's errors: `Errors.leaseNotFound`,
- * `Errors.notLeader` when this member is not the leader (its lessor not primary),
- * `Errors.timeoutWaitAppliedIndex` when it could not apply what it committed in time,
- * `Errors.memberNotFound`, `Errors.memberNotLearner`, `Errors.learnerNotReady`.
+ * What this member answers for its peers. The lease calls throw the lessor's errors (not found,
+ * not primary) or `Errors.timeoutWaitAppliedIndex` when the member could not apply what it
+ * committed in time; promotion throws `Errors.memberNotFound`, `Errors.memberNotLearner`,
+ * `Errors.learnerNotReady`; any call throws `Errors.notLeader` on a member still starting.
  */
 export interface PeerLeaderApi {
   /** Renews a lease on this member's (primary) lessor: its TTL in seconds. */
@@ -48,9 +49,14 @@ const is = (err: unknown, make: () => EtcdError) =>
 /** etcd's error text without the `etcdserver: ` prefix its gRPC layer adds. */
 const bare = (err: unknown) => String((err as Error)?.message ?? err).replace(/^etcdserver: /, "");
 
+const isLease = (err: unknown, reason: LeaseError["reason"]) =>
+  err instanceof LeaseError && err.reason === reason;
+
 function leaseError(res: Res, err: unknown): void {
-  if (is(err, Errors.leaseNotFound)) return httpError(res, 404, LEASE_NOT_FOUND);
-  if (is(err, Errors.notLeader)) return httpError(res, 400, NOT_PRIMARY);
+  if (isLease(err, "notFound")) return httpError(res, 404, LEASE_NOT_FOUND);
+  if (isLease(err, "notPrimary") || is(err, Errors.notLeader)) {
+    return httpError(res, 400, NOT_PRIMARY);
+  }
   if (is(err, Errors.timeoutWaitAppliedIndex)) return httpError(res, 408, LEASE_HTTP_TIMEOUT);
   httpError(res, 400, bare(err));
 }

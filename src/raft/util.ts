@@ -110,8 +110,4 @@ export function msgName(t: MessageType): string {
   return MessageType[t] ?? `MessageType(${t})`;
 }
 
-export function assert(cond: boolean, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
-
 export const noLimit = Number.POSITIVE_INFINITY;

@@ -1,20 +1,137 @@
-// The member's side of auth: applying auth entries and re-checking committed writes against
-// the auth store where they land in the log (etcd's authApplierV3).
-import { applyAuth, type AuthRequest, checkApplied, type LeaseKeys } from "../auth/mod.ts";
-import type { ApplyResult } from "./apply.ts";
-import type { InternalRequest } from "./request.ts";
-import type { EtcdServer } from "./server.ts";
+// etcd's Auth operations on one member. Changes go through Raft as auth entries (checked for
+// the root role where they are applied); passwords are hashed here first, so the entry carries
+// the hash. Authenticate checks the password here and proposes the token, so every member learns
+// it. User and role reads are answered from this member's auth store after a linearizable read.
+import { Errors } from "../errors/mod.ts";
+import {
+  AuthError,
+  type AuthInfo,
+  authInfoOf,
+  type AuthRequest,
+  type AuthStore,
+  type CallIdentity,
+  checkAdmin,
+  checkPassword,
+  hashPassword,
+  newTokenPrefix,
+  watchPermitted,
+} from "../auth/mod.ts";
+import type { HeaderOf } from "./header.ts";
+import type { Propose } from "./proposer.ts";
+import type { ReadBarrier } from "./reads.ts";
 
-/** The keys attached to a lease, for the checks that guard lease revocation. */
-export function leaseKeysOf(s: EtcdServer): LeaseKeys {
-  return (id) => s.state.lessor.timeToLive(id, true).keys;
+// Authenticate re-checks the password when the store changed while it was being checked.
+const AUTHENTICATE_ATTEMPTS = 10;
+
+export interface AuthApiDeps {
+  store: AuthStore;
+  proposer: Propose;
+  reads: ReadBarrier;
+  header: HeaderOf;
+  bcryptCost: number;
 }
 
-/** Throws etcd's auth error when a committed client write is no longer permitted. */
-export function authorizeApplied(s: EtcdServer, r: InternalRequest): void {
-  if (r.auth !== undefined) checkApplied(s.auth, r, leaseKeysOf(s));
-}
+/** An auth change as its call describes it; passwords still in clear. */
+export type AuthChange =
+  | Exclude<AuthRequest, { op: "authenticate" | "userAdd" | "userChangePassword" }>
+  | { op: "userAdd"; name: string; password: string; noPassword: boolean }
+  | { op: "userChangePassword"; name: string; password: string };
 
-export function applyAuthEntry(s: EtcdServer, r: InternalRequest, index: number): ApplyResult {
-  return { response: applyAuth(s.auth, r.body as AuthRequest, r.auth, index) };
+export class AuthApi {
+  constructor(readonly deps: AuthApiDeps) {}
+
+  /** The caller's identity: its token, or its client certificate's CN. */
+  identify(call: CallIdentity): AuthInfo {
+    return authInfoOf(this.deps.store, call);
+  }
+
+  /** Membership changes and auth management are the root role's. */
+  checkAdmin(call: CallIdentity): AuthInfo {
+    return checkAdmin(this.deps.store, call);
+  }
+
+  watchPermitted(call: CallIdentity, r: { key: Uint8Array; rangeEnd?: Uint8Array }): boolean {
+    return watchPermitted(this.deps.store, call, r);
+  }
+
+  async authenticate(call: CallIdentity, signal: AbortSignal, name: string, password: string) {
+    const { store, reads, header } = this.deps;
+    await reads.linearizableRead();
+    for (let i = 0; i < AUTHENTICATE_ATTEMPTS; i++) {
+      const revision = await checkPassword(store, name, password);
+      const res = await this.#propose(call, signal, {
+        op: "authenticate",
+        name,
+        simpleToken: newTokenPrefix(),
+        revision,
+      });
+      if (!res.stale) return { header: header(), token: res.token };
+    }
+    throw Errors.authOldRevision();
+  }
+
+  /** Proposes a change; a password is hashed first, once the caller is known to be root. */
+  async change(call: CallIdentity, signal: AbortSignal, change: AuthChange) {
+    await this.#propose(call, signal, await this.#hashed(call, change));
+    return { header: this.deps.header() };
+  }
+
+  // Hashing costs tens of milliseconds: refuse a non-root caller before paying for it.
+  async #hashed(call: CallIdentity, change: AuthChange): Promise<AuthRequest> {
+    const { bcryptCost } = this.deps;
+    switch (change.op) {
+      case "userAdd": {
+        const { password, ...rest } = change;
+        if (change.noPassword) return { ...rest, hashedPassword: "" };
+        this.checkAdmin(call);
+        return { ...rest, hashedPassword: await hashPassword(password, bcryptCost) };
+      }
+      case "userChangePassword": {
+        const { password, ...rest } = change;
+        this.checkAdmin(call);
+        return { ...rest, hashedPassword: await hashPassword(password, bcryptCost) };
+      }
+      default:
+        return change;
+    }
+  }
+
+  #propose(call: CallIdentity, signal: AbortSignal, req: AuthRequest) {
+    return this.deps.proposer.propose("auth", req, { signal, auth: this.identify(call) });
+  }
+
+  // A user may read itself, and the roles it has; everything else is root's.
+  async userGet(call: CallIdentity, name: string) {
+    const { store, header } = this.deps;
+    const ai = await this.#read(call);
+    if (ai.username !== name) store.checkAdmin(ai);
+    const user = store.user(name);
+    if (!user) throw new AuthError("userNotFound");
+    return { header: header(), roles: user.roles };
+  }
+
+  async roleGet(call: CallIdentity, name: string) {
+    const { store, header } = this.deps;
+    const ai = await this.#read(call);
+    if (!store.hasRole(ai.username, name)) store.checkAdmin(ai);
+    const role = store.role(name);
+    if (!role) throw new AuthError("roleNotFound");
+    const perm = role.keyPermission.map((p) => ({ ...p, permType: p.permType as number }));
+    return { header: header(), perm };
+  }
+
+  async userList(call: CallIdentity) {
+    this.deps.store.checkAdmin(await this.#read(call));
+    return { header: this.deps.header(), users: this.deps.store.userNames() };
+  }
+
+  async roleList(call: CallIdentity) {
+    this.deps.store.checkAdmin(await this.#read(call));
+    return { header: this.deps.header(), roles: this.deps.store.roleNames() };
+  }
+
+  async #read(call: CallIdentity): Promise<AuthInfo> {
+    await this.deps.reads.linearizableRead();
+    return this.identify(call);
+  }
 }

@@ -2,7 +2,7 @@
 // (membership, leases, alarms), all written in the store's batch transaction so they commit
 // atomically with the consistent index.
 import { type AuxBuckets, type Event, MvccStore, restoreSnapshot } from "../mvcc/mod.ts";
-import type { LeasePersistence } from "../lease/mod.ts";
+import type { LeasePersistence, Lessor } from "../lease/mod.ts";
 import { Membership, type MembershipJSON } from "./membership.ts";
 import { Alarms } from "./alarms.ts";
 import { diskMetrics } from "../metrics/mod.ts";
@@ -98,5 +98,14 @@ export class Backend {
   close(): void {
     this.commit({ sync: true });
     this.store.close();
+  }
+}
+
+/** Rebuilds the lessor from the backend: its leases, and the keys attached to each. */
+export function reloadLeases(lessor: Lessor, backend: Backend): void {
+  lessor.restore();
+  for (const { key, lease } of backend.store.leasedKeys()) {
+    // A key may outlive its lease's record only if the revoke was never applied; skip it.
+    if (lessor.lookup(lease)) lessor.attach(lease, key);
   }
 }

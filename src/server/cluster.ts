@@ -1,16 +1,39 @@
 // Runtime reconfiguration (etcd's member add/remove/update/promote): each change is checked
 // against the membership with etcd's errors, proposed as a Raft conf change whose context is
 // the member, and answered once applied.
-import { ConfChangeType } from "../raft/mod.ts";
+import { type ConfChange, ConfChangeType, type RawNode } from "../raft/mod.ts";
 import { parseURLList } from "../config/mod.ts";
 import { Errors } from "../errors/mod.ts";
-import { forwardToLeader, isError } from "./forward.ts";
+import { isEtcdError, type LeaderForwarder } from "./forward.ts";
+import type { HeaderOf } from "./header.ts";
 import { computeMemberId } from "./ids.ts";
-import { type Member, memberToJSON } from "./membership.ts";
-import type { EtcdServer } from "./server.ts";
+import { type Member, type Membership, memberToJSON } from "./membership.ts";
+import type { RaftStatus } from "./raft_status.ts";
 
 /** A learner may be promoted once it has 90% of the leader's log (etcd's readiness rule). */
 const LEARNER_READY_PERCENT = 0.9;
+
+export interface ClusterApiDeps {
+  membership: Membership;
+  raft: RaftStatus;
+  node: RawNode;
+  header: HeaderOf;
+  forwarder: LeaderForwarder;
+  /** Proposes a conf change; resolves once `applied` does. */
+  proposeConfChange(cc: ConfChange, applied: Promise<void>): Promise<void>;
+  /** The apply path's signal that the conf change with this ID was applied. */
+  waitConfChange(id: number): Promise<void>;
+  strictReconfigCheck: boolean;
+  now(): number;
+}
+
+const toWire = (m: Member) => ({
+  ID: m.id,
+  name: m.name,
+  peerURLs: m.peerURLs,
+  clientURLs: m.clientURLs,
+  isLearner: m.isLearner,
+});
 
 export class ClusterApi {
   // Conf change IDs travel to every member's apply path: member bits keep ours apart from
@@ -18,24 +41,18 @@ export class ClusterApi {
   #idPrefix: number;
   #counter: number;
 
-  constructor(readonly s: EtcdServer) {
-    this.#idPrefix = Number(s.memberId & 0xfffffn) * 2 ** 32;
+  constructor(readonly deps: ClusterApiDeps) {
+    this.#idPrefix = Number(deps.raft.memberId & 0xfffffn) * 2 ** 32;
     this.#counter = (Date.now() & 0xffffff) * 256;
   }
 
   #header() {
-    const h = this.s.header();
+    const h = this.deps.header();
     return { clusterId: h.clusterId, memberId: h.memberId, raftTerm: h.raftTerm };
   }
 
   #members() {
-    return this.s.state.membership.list().map((m) => ({
-      ID: m.id,
-      name: m.name,
-      peerURLs: m.peerURLs,
-      clientURLs: m.clientURLs,
-      isLearner: m.isLearner,
-    }));
+    return this.deps.membership.list().map(toWire);
   }
 
   list() {
@@ -46,13 +63,13 @@ export class ClusterApi {
     const urls = parseURLList(peerURLs);
     if (!Array.isArray(urls)) throw Errors.memberBadURLs();
     const member: Member = {
-      id: computeMemberId(urls, "", Math.floor(this.s.now() / 1000)),
+      id: computeMemberId(urls, "", Math.floor(this.deps.now() / 1000)),
       name: "",
       peerURLs: urls,
       clientURLs: [],
       isLearner,
     };
-    this.s.state.membership.validateAdd(member);
+    this.deps.membership.validateAdd(member);
     if (!isLearner) this.#checkCanAddVoter();
     await this.#propose(
       isLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode,
@@ -67,7 +84,7 @@ export class ClusterApi {
   }
 
   async remove(id: bigint) {
-    const m = this.s.state.membership;
+    const m = this.deps.membership;
     if (m.removed.has(id)) throw Errors.memberNotFound();
     const member = m.validateExisting(id);
     if (!member.isLearner) this.#checkCanRemoveVoter(id);
@@ -76,7 +93,7 @@ export class ClusterApi {
   }
 
   async update(id: bigint, peerURLs: string[]) {
-    const m = this.s.state.membership;
+    const m = this.deps.membership;
     const existing = m.validateExisting(id);
     m.validateUpdate(id, peerURLs);
     await this.#propose(ConfChangeType.UpdateNode, id, { ...existing, peerURLs });
@@ -88,24 +105,19 @@ export class ClusterApi {
    * and answers with the members the leader lists afterwards.
    */
   async promote(id: bigint) {
-    const s = this.s;
-    const members = await forwardToLeader(s, {
-      local: () => s.isLeader,
+    const { raft, forwarder } = this.deps;
+    const members = await forwarder.forward({
+      local: () => raft.isLeader,
       answerLocally: async () => {
         await this.#promoteOnLeader(id);
         return this.#members();
       },
       remote: async (client, url, ms) =>
-        (await client.promoteMember(url, id, ms)).map((m) => ({
-          ID: m.id,
-          name: m.name,
-          peerURLs: m.peerURLs,
-          clientURLs: m.clientURLs,
-          isLearner: m.isLearner,
-        })),
+        (await client.promoteMember(url, id, ms)).map((m) => toWire(m)),
       final: (err) =>
-        isError(err, Errors.memberNotFound) || isError(err, Errors.memberNotLearner) ||
-        isError(err, Errors.learnerNotReady),
+        isEtcdError(err, Errors.memberNotFound) || isEtcdError(err, Errors.memberNotLearner) ||
+        isEtcdError(err, Errors.learnerNotReady),
+      movedAway: (err) => isEtcdError(err, Errors.notLeader),
     });
     return { header: this.#header(), members };
   }
@@ -113,17 +125,17 @@ export class ClusterApi {
   /** A promotion a follower forwarded: the members afterwards; `not leader` elsewhere. */
   async promoteForwarded(id: bigint) {
     await this.#promoteOnLeader(id);
-    return this.s.state.membership.list();
+    return this.deps.membership.list();
   }
 
   async #promoteOnLeader(id: bigint): Promise<void> {
-    const s = this.s;
-    const member = s.state.membership.validateExisting(id);
+    const { membership, raft, node } = this.deps;
+    const member = membership.validateExisting(id);
     if (!member.isLearner) throw Errors.memberNotLearner();
-    if (!s.isLeader) throw Errors.notLeader();
-    const progress = s.node.status().progress?.get(id);
-    const leaderMatch = s.node.status().hardState.commit;
-    if (!progress || progress.match < leaderMatch * LEARNER_READY_PERCENT) {
+    if (!raft.isLeader) throw Errors.notLeader();
+    const status = node.status();
+    const progress = status.progress?.get(id);
+    if (!progress || progress.match < status.hardState.commit * LEARNER_READY_PERCENT) {
       throw Errors.learnerNotReady();
     }
     await this.#propose(ConfChangeType.AddNode, id, { ...member, isLearner: false });
@@ -132,8 +144,8 @@ export class ClusterApi {
   // etcd's --strict-reconfig-check: a new voter must not leave the cluster without quorum
   // among started members (a one-member cluster may always grow to two).
   #checkCanAddVoter(): void {
-    if (!this.s.strictReconfigCheck) return;
-    const voters = this.s.state.membership.voters();
+    if (!this.deps.strictReconfigCheck) return;
+    const voters = this.deps.membership.voters();
     const started = voters.filter((m) => m.name !== "").length;
     const total = voters.length + 1;
     if (started === 1 && total === 2) return;
@@ -141,17 +153,17 @@ export class ClusterApi {
   }
 
   #checkCanRemoveVoter(id: bigint): void {
-    if (!this.s.strictReconfigCheck) return;
-    const remaining = this.s.state.membership.voters().filter((m) => m.id !== id);
-    const active = remaining.filter((m) => this.s.isActive(m.id)).length;
+    if (!this.deps.strictReconfigCheck) return;
+    const remaining = this.deps.membership.voters().filter((m) => m.id !== id);
+    const active = remaining.filter((m) => this.deps.raft.isActive(m.id)).length;
     if (active < Math.floor(remaining.length / 2) + 1) throw Errors.unhealthyCluster();
   }
 
   async #propose(type: ConfChangeType, nodeId: bigint, member: Member): Promise<void> {
     this.#counter = (this.#counter + 1) % 2 ** 32;
     const id = this.#idPrefix + this.#counter;
-    const applied = this.s.applier.waitConfChange(id);
-    await this.s.proposeConfChange({
+    const applied = this.deps.waitConfChange(id);
+    await this.deps.proposeConfChange({
       id,
       type,
       nodeId,

@@ -2,7 +2,8 @@
 // reach it from followers over the peer port, as etcd forwards them: wait for a leader, try
 // each of its peer URLs, retry until the request timeout.
 import { Errors, EtcdError } from "../errors/mod.ts";
-import type { EtcdServer } from "./server.ts";
+import type { Membership } from "./membership.ts";
+import type { RaftStatus } from "./raft_status.ts";
 
 /** The member's way to the leader's peer listener (the peer module's client, set at wiring). */
 export interface LeaderClient {
@@ -36,53 +37,73 @@ export interface Forwarded<T> {
   remote(client: LeaderClient, peerURL: string, timeoutMs: number): Promise<T>;
   /** Answers that settle the request (not found, refused); other failures are retried. */
   final(err: unknown): boolean;
+  /** An error of answerLocally that means leadership moved meanwhile: look for the leader. */
+  movedAway(err: unknown): boolean;
 }
 
-export const isError = (err: unknown, make: () => EtcdError) =>
-  err instanceof EtcdError && err.message === make().message;
+export interface ForwarderDeps {
+  raft: RaftStatus;
+  membership: Membership;
+  requestTimeoutMs: number;
+  stopped(): boolean;
+  now(): number;
+}
 
-/**
- * Answers locally when this member can, else forwards to the leader; `etcdserver: no leader`
- * when none shows up, `etcdserver: request timed out` when the leader does not answer in time.
- */
-export async function forwardToLeader<T>(s: EtcdServer, f: Forwarded<T>): Promise<T> {
-  const deadline = s.now() + s.requestTimeoutMs;
-  for (;;) {
-    if (s.stopped) throw Errors.stopped();
-    if (f.local()) {
-      try {
-        return await f.answerLocally();
-      } catch (err) {
-        // Leadership moved between the check and the answer: look for the new leader.
-        if (!isError(err, Errors.notLeader)) throw err;
-      }
-    }
-    const client = s.leaderClient;
-    if (!client) throw Errors.notLeader();
-    const leader = await waitLeader(s, deadline);
-    if (leader.id !== s.memberId) {
-      for (const url of leader.peerURLs) {
-        const left = deadline - s.now();
-        if (left <= 0) break;
+export class LeaderForwarder {
+  /** How requests only the leader answers reach it from here; set when peers are wired. */
+  client?: LeaderClient;
+
+  constructor(readonly deps: ForwarderDeps) {}
+
+  /**
+   * Answers locally when this member can, else forwards to the leader; `etcdserver: no leader`
+   * when none shows up, `etcdserver: request timed out` when the leader does not answer in time.
+   */
+  async forward<T>(f: Forwarded<T>): Promise<T> {
+    const d = this.deps;
+    const deadline = d.now() + d.requestTimeoutMs;
+    for (;;) {
+      if (d.stopped()) throw Errors.stopped();
+      if (f.local()) {
         try {
-          return await f.remote(client, url, left);
+          return await f.answerLocally();
         } catch (err) {
-          if (f.final(err)) throw err;
+          if (!f.movedAway(err)) throw err;
         }
       }
+      const client = this.client;
+      if (!client) throw Errors.notLeader();
+      const leader = await this.#waitLeader(deadline);
+      if (leader.id !== d.raft.memberId) {
+        for (const url of leader.peerURLs) {
+          const left = deadline - d.now();
+          if (left <= 0) break;
+          try {
+            return await f.remote(client, url, left);
+          } catch (err) {
+            if (f.final(err)) throw err;
+          }
+        }
+      }
+      if (d.now() >= deadline) throw Errors.timeout();
+      await sleep(RETRY_MS);
     }
-    if (s.now() >= deadline) throw Errors.timeout();
-    await sleep(RETRY_MS);
+  }
+
+  /** The leader as the membership knows it, once there is one (etcd's waitLeader). */
+  async #waitLeader(deadline: number) {
+    const d = this.deps;
+    for (;;) {
+      const lead = d.raft.leader;
+      const leader = lead === 0n ? undefined : d.membership.get(lead);
+      if (leader && leader.peerURLs.length > 0) return leader;
+      if (d.stopped()) throw Errors.stopped();
+      if (d.now() >= deadline) throw Errors.noLeader();
+      await sleep(Math.min(LEADER_POLL_MS, Math.max(1, deadline - d.now())));
+    }
   }
 }
 
-/** The leader as the membership knows it, once there is one (etcd's waitLeader). */
-async function waitLeader(s: EtcdServer, deadline: number) {
-  for (;;) {
-    const leader = s.leader === 0n ? undefined : s.state.membership.get(s.leader);
-    if (leader && leader.peerURLs.length > 0) return leader;
-    if (s.stopped) throw Errors.stopped();
-    if (s.now() >= deadline) throw Errors.noLeader();
-    await sleep(Math.min(LEADER_POLL_MS, Math.max(1, deadline - s.now())));
-  }
-}
+/** Whether `err` is the catalogue error `make` builds (same message). */
+export const isEtcdError = (err: unknown, make: () => EtcdError) =>
+  err instanceof EtcdError && err.message === make().message;

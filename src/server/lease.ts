@@ -1,31 +1,46 @@
 // Lease operations of one member: grants and revocations go through Raft; keep-alives and
 // time-to-live answers come from the leader's lessor, which alone tracks expiry.
-import { MAX_LEASE_TTL, newLeaseId } from "../lease/mod.ts";
-import { Errors } from "../errors/mod.ts";
-import { forwardToLeader, isError } from "./forward.ts";
-import type { EtcdServer } from "./server.ts";
-import { type AuthInfo, checkLeaseRevoke, NO_AUTH } from "../auth/mod.ts";
-import { leaseKeysOf } from "./auth.ts";
+import { LeaseError, type Lessor, MAX_LEASE_TTL, newLeaseId } from "../lease/mod.ts";
+import { type AuthInfo, type AuthStore, checkLeaseRevoke, NO_AUTH } from "../auth/mod.ts";
+import { leaseKeysOf } from "./apply/mod.ts";
+import type { LeaderForwarder } from "./forward.ts";
+import type { HeaderOf } from "./header.ts";
+import type { Propose } from "./proposer.ts";
+import type { ReadBarrier } from "./reads.ts";
 
 /** How long the leader waits to apply what it committed before answering a follower (etcd). */
 const APPLY_WAIT_MS = 1000;
 
+export interface LeaseApiDeps {
+  proposer: Propose;
+  reads: ReadBarrier;
+  header: HeaderOf;
+  lessor: Lessor;
+  auth: AuthStore;
+  forwarder: LeaderForwarder;
+  /** Waits until everything committed so far is applied (etcd's applyWait). */
+  waitAppliedCommitted(timeoutMs: number): Promise<void>;
+}
+
+const isLeaseError = (err: unknown, reason: LeaseError["reason"]) =>
+  err instanceof LeaseError && err.reason === reason;
+const notPrimary = (err: unknown) => isLeaseError(err, "notPrimary");
+
 export class LeaseApi {
-  constructor(readonly s: EtcdServer) {}
+  constructor(readonly deps: LeaseApiDeps) {}
 
   async grant(ID: bigint, TTL: number) {
-    if (TTL > MAX_LEASE_TTL) throw Errors.leaseTTLTooLarge();
+    if (TTL > MAX_LEASE_TTL) throw new LeaseError("ttlTooLarge");
     const id = ID === 0n ? newLeaseId() : ID;
-    const res = await this.s.propose("leaseGrant", { ID: id, TTL });
-    if (res.error) throw res.error;
-    return { header: this.s.header(), ID: res.response.ID, TTL: res.response.TTL, error: "" };
+    const res = await this.deps.proposer.propose("leaseGrant", { ID: id, TTL });
+    return { header: this.deps.header(), ID: res.ID, TTL: res.TTL, error: "" };
   }
 
   async revoke(ID: bigint, ai: AuthInfo = NO_AUTH) {
-    checkLeaseRevoke(this.s.auth, ai, ID, leaseKeysOf(this.s));
-    const res = await this.s.propose("leaseRevoke", { ID }, undefined, ai);
-    if (res.error) throw res.error;
-    return { header: this.s.header(res.response.header.revision) };
+    const { auth, lessor, proposer, header } = this.deps;
+    checkLeaseRevoke(auth, ai, ID, leaseKeysOf(lessor));
+    const res = await proposer.propose("leaseRevoke", { ID }, { auth: ai });
+    return { header: header(res.header.revision) };
   }
 
   /**
@@ -33,59 +48,61 @@ export class LeaseApi {
    * Only the leader's lessor tracks expiry: a follower forwards the renewal to it.
    */
   async renew(ID: bigint) {
-    const s = this.s;
-    const lessor = s.state.lessor;
+    const { lessor, forwarder, header } = this.deps;
     let TTL = 0;
     try {
-      TTL = await forwardToLeader(s, {
+      TTL = await forwarder.forward({
         local: () => lessor.isPrimary(),
         answerLocally: () => lessor.renew(ID),
         remote: (client, url, ms) => client.renewLease(url, ID, ms),
-        final: (err) => isError(err, Errors.leaseNotFound),
+        final: (err) => isLeaseError(err, "notFound"),
+        movedAway: notPrimary,
       });
     } catch (err) {
-      if (!isError(err, Errors.leaseNotFound)) throw err;
+      if (!isLeaseError(err, "notFound")) throw err;
     }
-    return { header: s.header(), ID, TTL };
+    return { header: header(), ID, TTL };
   }
 
-  /** A renewal a follower forwarded: throws `not leader` unless this lessor is primary. */
+  /** A renewal a follower forwarded: throws `notPrimary` unless this lessor is primary. */
   async renewForwarded(ID: bigint): Promise<number> {
-    await this.s.waitAppliedCommitted(APPLY_WAIT_MS);
-    return this.s.state.lessor.renew(ID);
+    await this.deps.waitAppliedCommitted(APPLY_WAIT_MS);
+    return this.deps.lessor.renew(ID);
   }
 
   /** The remaining TTL as the leader's lessor sees it (a follower's holds leases forever). */
   async timeToLive(ID: bigint, keys: boolean) {
-    const s = this.s;
-    const lessor = s.state.lessor;
-    const t = await forwardToLeader(s, {
+    const { lessor, forwarder, header, reads } = this.deps;
+    await reads.linearizableRead();
+    const t = await forwarder.forward({
       local: () => lessor.isPrimary(),
       answerLocally: () => lessor.timeToLive(ID, keys),
       remote: (client, url, ms) =>
         client.leaseTimeToLive(url, ID, keys, ms).catch((err) => {
           // The leader does not know it: etcd answers TTL -1, as for any unknown lease.
-          if (isError(err, Errors.leaseNotFound)) return { ID, TTL: -1, grantedTTL: 0, keys: [] };
+          if (isLeaseError(err, "notFound")) return { ID, TTL: -1, grantedTTL: 0, keys: [] };
           throw err;
         }),
       final: () => false,
+      movedAway: notPrimary,
     });
-    return { header: s.header(), ID, TTL: t.TTL, grantedTTL: t.grantedTTL, keys: t.keys };
+    return { header: header(), ID, TTL: t.TTL, grantedTTL: t.grantedTTL, keys: t.keys };
   }
 
   /** A time-to-live request a follower forwarded: only a primary lessor answers it. */
   async timeToLiveForwarded(ID: bigint, keys: boolean) {
-    await this.s.waitAppliedCommitted(APPLY_WAIT_MS);
-    const lessor = this.s.state.lessor;
-    if (!lessor.isPrimary()) throw Errors.notLeader();
-    if (!lessor.lookup(ID)) throw Errors.leaseNotFound();
+    await this.deps.waitAppliedCommitted(APPLY_WAIT_MS);
+    const { lessor } = this.deps;
+    if (!lessor.isPrimary()) throw new LeaseError("notPrimary");
+    if (!lessor.lookup(ID)) throw new LeaseError("notFound");
     return lessor.timeToLive(ID, keys);
   }
 
-  leases() {
+  async leases() {
+    await this.deps.reads.linearizableRead();
     return {
-      header: this.s.header(),
-      leases: this.s.state.lessor.leases().map((ID) => ({ ID })),
+      header: this.deps.header(),
+      leases: this.deps.lessor.leases().map((ID) => ({ ID })),
     };
   }
 }

@@ -1,59 +1,88 @@
 // etcd's Maintenance operations on one member: status, alarms, hashes, defragmentation,
-// snapshots of the backend, leader transfer.
+// snapshots of the backend, leader transfer — and the /health decision etcd's HTTP handler
+// makes from the same state.
 import { createHash } from "node:crypto";
+import type { RawNode } from "../raft/mod.ts";
 import { ETCD_VERSION } from "../config/mod.ts";
-import { AlarmAction, type AlarmRequest } from "./alarms.ts";
 import { Errors } from "../errors/mod.ts";
-import type { EtcdServer } from "./server.ts";
+import type { Logger } from "../log/mod.ts";
+import { AlarmAction, type AlarmRequest, AlarmType } from "./alarms.ts";
+import type { Backend } from "./backend.ts";
+import type { HeaderOf } from "./header.ts";
+import type { Membership } from "./membership.ts";
+import type { Propose } from "./proposer.ts";
+import type { RaftStatus } from "./raft_status.ts";
+import type { ReadBarrier } from "./reads.ts";
 
 /** Bytes per Snapshot message (etcd streams its backend in 32 KiB pieces). */
 const SNAPSHOT_CHUNK = 32 * 1024;
 
+/** How long /health waits for a linearizable read before calling the member unhealthy. */
+const HEALTH_READ_TIMEOUT_MS = 1000;
+
+export interface MaintenanceDeps {
+  log: Logger;
+  header: HeaderOf;
+  raft: RaftStatus;
+  node: RawNode;
+  backend: Backend;
+  membership: Membership;
+  proposer: Propose;
+  reads: ReadBarrier;
+  appliedIndex(): number;
+  /** Hands leadership to `target` and waits until it has taken over. */
+  transferLeadership(target: bigint): Promise<void>;
+}
+
+export interface Health {
+  ok: boolean;
+  reason?: string;
+}
+
 export class Maintenance {
-  constructor(readonly s: EtcdServer) {}
+  constructor(readonly deps: MaintenanceDeps) {}
 
   status() {
-    const s = this.s;
-    const status = s.node.status();
-    const store = s.backend.store;
+    const { raft, node, backend, membership, header, appliedIndex } = this.deps;
+    const { hardState } = node.status();
+    const store = backend.store;
     return {
-      header: s.header(),
+      header: header(),
       version: ETCD_VERSION,
       dbSize: store.dbSize(),
       dbSizeInUse: store.dbSizeInUse(),
-      leader: s.leader,
-      raftIndex: status.hardState.commit,
-      raftTerm: status.hardState.term,
-      raftAppliedIndex: s.applier.appliedIndex,
-      errors: s.leader === 0n ? [Errors.noLeader().message] : [],
-      isLearner: s.state.membership.get(s.memberId)?.isLearner ?? false,
+      leader: raft.leader,
+      raftIndex: hardState.commit,
+      raftTerm: hardState.term,
+      raftAppliedIndex: appliedIndex(),
+      errors: raft.leader === 0n ? [Errors.noLeader().message] : [],
+      isLearner: membership.get(raft.memberId)?.isLearner ?? false,
     };
   }
 
   async alarm(req: AlarmRequest) {
-    const s = this.s;
+    const { backend, header, proposer } = this.deps;
     if (req.action === AlarmAction.GET) {
-      const alarms = s.backend.alarms.list()
+      const alarms = backend.alarms.list()
         .filter((a) => req.memberID === 0n || a.memberID === req.memberID);
-      return { header: s.header(), alarms };
+      return { header: header(), alarms };
     }
-    const result = await s.propose("alarm", req);
-    if (result.error) throw result.error;
-    return { header: s.header(), alarms: result.response.alarms };
+    const res = await proposer.propose("alarm", req);
+    return { header: header(), alarms: res.alarms };
   }
 
   hash() {
-    return { header: this.s.header(), hash: this.s.backend.store.hash() };
+    return { header: this.deps.header(), hash: this.deps.backend.store.hash() };
   }
 
   hashKV(revision: number) {
-    const h = this.s.backend.store.hashKV(revision);
-    return { header: this.s.header(h.rev), hash: h.hash, compactRevision: h.compactRevision };
+    const h = this.deps.backend.store.hashKV(revision);
+    return { header: this.deps.header(h.rev), hash: h.hash, compactRevision: h.compactRevision };
   }
 
   defragment() {
-    this.s.backend.store.defrag();
-    return { header: this.s.header() };
+    this.deps.backend.store.defrag();
+    return { header: this.deps.header() };
   }
 
   /**
@@ -61,8 +90,8 @@ export class Maintenance {
    * its SHA-256 as the last piece, which `etcdctl snapshot` tools use to check integrity.
    */
   *snapshotChunks() {
-    const db = this.s.backend.store.snapshotBytes();
-    const header = this.s.header();
+    const db = this.deps.backend.store.snapshotBytes();
+    const header = this.deps.header();
     for (let off = 0; off < db.length; off += SNAPSHOT_CHUNK) {
       const blob = db.subarray(off, off + SNAPSHOT_CHUNK);
       yield { header, remainingBytes: db.length - off - blob.length + 32, blob };
@@ -72,11 +101,32 @@ export class Maintenance {
   }
 
   async moveLeader(target: bigint) {
-    const s = this.s;
-    if (!s.isLeader) throw Errors.notLeader();
-    const member = s.state.membership.get(target);
+    const { raft, membership, header, transferLeadership } = this.deps;
+    if (!raft.isLeader) throw Errors.notLeader();
+    const member = membership.get(target);
     if (!member || member.isLearner) throw Errors.badLeaderTransferee();
-    await s.transferLeadership(target);
-    return { header: s.header() };
+    await transferLeadership(target);
+    return { header: header() };
+  }
+
+  /** etcd's /health: no alarm (but those excluded), a leader, and a linearizable read. */
+  async health(exclude: string[]): Promise<Health> {
+    const { backend, raft, log, reads } = this.deps;
+    const alarms = backend.alarms.list()
+      .filter((a) => !exclude.includes(AlarmType[a.alarm] ?? String(a.alarm)));
+    if (alarms.length > 0) return { ok: false, reason: "ALARM" };
+    if (raft.leader === 0n) {
+      log.warn({
+        pkg: "etcdserver/api/etcdhttp",
+        text: "/health error; no leader (status code 503)",
+      });
+      return { ok: false, reason: "RAFT NO LEADER" };
+    }
+    try {
+      await reads.linearizableRead(HEALTH_READ_TIMEOUT_MS);
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, reason: `QGET ERROR:${(err as Error).message}` };
+    }
   }
 }

@@ -14,6 +14,7 @@ import {
   MemoryStorage,
   type RaftLogger,
   RawNode,
+  type Snapshot,
 } from "../raft/mod.ts";
 import {
   createWal,
@@ -28,8 +29,9 @@ import { createLessor, type Lessor, minLeaseTTL } from "../lease/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { formatId } from "./ids.ts";
 import { type Member, Membership, memberToJSON } from "./membership.ts";
-import { Backend } from "./backend.ts";
+import { Backend, reloadLeases } from "./backend.ts";
 import { BootstrapError } from "./bootstrap_check.ts";
+import type { AppliedState } from "./apply/mod.ts";
 
 export interface MemberState {
   memberId: bigint;
@@ -41,10 +43,8 @@ export interface MemberState {
   backend: Backend;
   lessor: Lessor;
   lock: DataDirLock;
-  confState: ConfState;
-  /** Index and term of the newest raft snapshot (0 when none). */
-  snapshotIndex: number;
-  snapshotTerm: number;
+  /** Where the applied log starts: the newest raft snapshot (all zero when none). */
+  applied: AppliedState;
   /** true when this start created the member (new cluster or join), false on restart. */
   isNew: boolean;
 }
@@ -147,13 +147,17 @@ function newRawNode(
   });
 }
 
-/** Rebuilds the lessor from the backend: its leases, and the keys attached to each. */
-export function reloadLeases(lessor: Lessor, backend: Backend): void {
-  lessor.restore();
-  for (const { key, lease } of backend.store.leasedKeys()) {
-    // A key may outlive its lease's record only if the revoke was never applied; skip it.
-    if (lessor.lookup(lease)) lessor.attach(lease, key);
-  }
+/** The applied state a start begins from: the newest snapshot's, or nothing applied. */
+function appliedFrom(snapshot: Snapshot | undefined): AppliedState {
+  const index = snapshot?.metadata.index ?? 0;
+  const term = snapshot?.metadata.term ?? 0;
+  return {
+    index,
+    term,
+    confState: snapshot?.metadata.confState ?? { voters: [], learners: [] },
+    snapshotIndex: index,
+    snapshotTerm: term,
+  };
 }
 
 /**
@@ -184,9 +188,7 @@ async function startMember(
     storage,
     wal,
     ...common,
-    confState: { voters: [], learners: [] },
-    snapshotIndex: 0,
-    snapshotTerm: 0,
+    applied: appliedFrom(undefined),
     isNew: true,
   };
 }
@@ -330,9 +332,7 @@ export async function restartMember(
     storage,
     wal: opened.wal,
     ...common,
-    confState: snapshot?.metadata.confState ?? { voters: [], learners: [] },
-    snapshotIndex: snapshot?.metadata.index ?? 0,
-    snapshotTerm: snapshot?.metadata.term ?? 0,
+    applied: appliedFrom(snapshot),
     isNew: false,
   };
 }

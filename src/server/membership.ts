@@ -111,6 +111,17 @@ export class Membership {
     if (m) m.isLearner = false;
   }
 
+  /** Takes over another membership's state (a snapshot replaced ours), so that everyone keeps
+   * holding the one object. */
+  replaceWith(other: Membership): void {
+    this.clusterId = other.clusterId;
+    this.members.clear();
+    for (const m of other.list()) this.add(m);
+    this.removed.clear();
+    for (const id of other.removed) this.removed.add(id);
+    this.version = other.version;
+  }
+
   toJSON(): MembershipJSON {
     return {
       clusterId: formatId(this.clusterId),

@@ -1,9 +1,11 @@
 // Gauges of one member's state, read at each scrape: leadership, raft indexes, the backend's
 // size and key count, versions.
-
+import type { RawNode } from "../raft/mod.ts";
 import { ETCD_VERSION } from "../config/mod.ts";
-import type { EtcdServer } from "./server.ts";
 import { mvccMetrics, registry, serverMetrics } from "../metrics/mod.ts";
+import type { Backend } from "./backend.ts";
+import type { Membership } from "./membership.ts";
+import type { RaftStatus } from "./raft_status.ts";
 
 // The whole key space: key "\0" with range end "\0".
 const ALL = new Uint8Array([0]);
@@ -11,32 +13,42 @@ const ALL = new Uint8Array([0]);
 /** etcd's default quota when --quota-backend-bytes is 0. */
 const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
 
-export function observeMember(server: EtcdServer, opts: { quotaBackendBytes: number }): void {
+export interface ObservedMember {
+  raft: RaftStatus;
+  node: RawNode;
+  membership: Membership;
+  backend: Backend;
+  appliedIndex(): number;
+  quotaBackendBytes: number;
+}
+
+export function observeMember(m: ObservedMember): void {
   serverMetrics.version.labels({ server_version: ETCD_VERSION }).set(1);
   serverMetrics.quotaBackendBytes.set(
-    opts.quotaBackendBytes === 0 ? DEFAULT_QUOTA_BYTES : opts.quotaBackendBytes,
+    m.quotaBackendBytes === 0 ? DEFAULT_QUOTA_BYTES : m.quotaBackendBytes,
   );
   registry.addCollector(() => {
     const s = serverMetrics;
-    s.hasLeader.set(server.leader !== 0n ? 1 : 0);
-    s.isLeader.set(server.isLeader ? 1 : 0);
-    s.isLearner.set(server.state.membership.get(server.memberId)?.isLearner ? 1 : 0);
-    s.leaderChanges.mirror(server.leaderChanges);
-    s.id.labels({ server_id: server.memberId.toString(16) }).set(1);
-    const cv = server.clusterVersion();
+    const { raft } = m;
+    s.hasLeader.set(raft.leader !== 0n ? 1 : 0);
+    s.isLeader.set(raft.isLeader ? 1 : 0);
+    s.isLearner.set(m.membership.get(raft.memberId)?.isLearner ? 1 : 0);
+    s.leaderChanges.mirror(raft.leaderChanges);
+    s.id.labels({ server_id: raft.memberId.toString(16) }).set(1);
+    const cv = m.membership.version;
     if (cv) {
       s.clusterVersion.labels({ cluster_version: cv.split(".").slice(0, 2).join(".") }).set(1);
     }
-    s.proposalsCommitted.set(server.node.status().hardState.commit);
-    s.proposalsApplied.set(server.applier.appliedIndex);
+    s.proposalsCommitted.set(m.node.status().hardState.commit);
+    s.proposalsApplied.set(m.appliedIndex());
 
-    const store = server.backend.store;
-    const m = mvccMetrics;
-    m.dbTotalSize.set(store.dbSize());
-    m.dbTotalSizeDebugging.set(store.dbSize());
-    m.dbTotalSizeInUse.set(store.dbSizeInUse());
-    m.keysTotal.set(store.range(ALL, ALL, { countOnly: true }).count);
-    m.currentRevision.set(store.rev());
-    m.compactRevision.set(store.compactRevision());
+    const store = m.backend.store;
+    const mv = mvccMetrics;
+    mv.dbTotalSize.set(store.dbSize());
+    mv.dbTotalSizeDebugging.set(store.dbSize());
+    mv.dbTotalSizeInUse.set(store.dbSizeInUse());
+    mv.keysTotal.set(store.range(ALL, ALL, { countOnly: true }).count);
+    mv.currentRevision.set(store.rev());
+    mv.compactRevision.set(store.compactRevision());
   });
 }

@@ -1,12 +1,12 @@
 // One member: Raft driven to disk and to peers, the apply path, and the operations the client
 // API offers on top of them.
-export { EtcdServer, type ResponseHeader, type ServerOptions } from "./server.ts";
-export { Errors, EtcdError, GrpcCode } from "../errors/mod.ts";
+export { EtcdServer, type RaftPeer, type ServerOptions } from "./server.ts";
+export type { ResponseHeader } from "./header.ts";
 export type { LeaderClient } from "./forward.ts";
 export { computeClusterId, computeMemberId, formatId, parseId } from "./ids.ts";
 export { type Member, Membership } from "./membership.ts";
 export { AlarmAction, type AlarmMember, AlarmType } from "./alarms.ts";
-export { announceCapabilities } from "./apply.ts";
+export { announceCapabilities } from "./apply/mod.ts";
 export { BootstrapError, checkInitialCluster, formatInitialCluster } from "./bootstrap_check.ts";
 export {
   bootstrapMember,
@@ -16,6 +16,10 @@ export {
   type MemberState,
   restartMember,
 } from "./member_state.ts";
-export { applyV2, V2Api } from "./v2.ts";
-export { observeMember } from "./metrics.ts";
-export { mergedSnapshot } from "./snapshotting.ts";
+export type { AuthApi, AuthChange } from "./auth.ts";
+export type { ClusterApi } from "./cluster.ts";
+export type { KvApi } from "./kv.ts";
+export type { LeaseApi } from "./lease.ts";
+export type { Health, Maintenance } from "./maintenance.ts";
+export type { V2Api, V2SelfFacts } from "./v2.ts";
+export { isRequestError } from "./request_error.ts";

@@ -4,8 +4,7 @@ import {
   applyAuth,
   type AuthRequest,
   AuthStore,
-  checkApplied,
-  checkMaintenanceAdmin,
+  checkAdmin,
   checkPassword,
   checkPut,
   checkTxn,
@@ -14,7 +13,9 @@ import {
   toBase64,
   watchPermitted,
 } from "../../src/auth/mod.ts";
-import { decodeRequest, encodeRequest } from "../../src/server/request.ts";
+import { decodeProposal, encodeProposal } from "../../src/server/proposal.ts";
+import { authorizeApplied } from "../../src/server/apply/auth.ts";
+import { checkMaintenanceAdmin } from "../../src/api/services/maintenance.ts";
 import { as, errorOf, newStore } from "./helpers.ts";
 
 const b = (s: string) => new TextEncoder().encode(s);
@@ -90,17 +91,23 @@ Deno.test("at apply: a write checked before an auth change is refused; own propo
   const s = store();
   const checked = as(s, "alice");
   const body = { key: b("pre/a"), value: b("v") };
-  checkApplied(s, { kind: "put", body, auth: checked }, noLeases);
+  authorizeApplied(s, { kind: "put", id: 0n, request: body, auth: checked }, noLeases);
   applyAuth(s, { op: "roleAdd", name: "x" }, as(s, "root"), 2);
   assert.equal(
-    denied(() => checkApplied(s, { kind: "put", body, auth: checked }, noLeases)),
+    denied(() =>
+      authorizeApplied(s, { kind: "put", id: 0n, request: body, auth: checked }, noLeases)
+    ),
     "etcdserver: revision of auth store is old",
   );
   // Lease expiry is the member's own proposal: no identity, no check.
-  checkApplied(s, { kind: "leaseRevoke", body: { ID: 5n } }, () => [b("secret")]);
+  authorizeApplied(s, { kind: "leaseRevoke", id: 0n, request: { ID: 5n } }, () => [b("secret")]);
   assert.equal(
     denied(() =>
-      checkApplied(s, { kind: "leaseRevoke", body: { ID: 5n }, auth: NO_AUTH }, () => [b("k")])
+      authorizeApplied(
+        s,
+        { kind: "leaseRevoke", id: 0n, request: { ID: 5n }, auth: NO_AUTH },
+        () => [b("k")],
+      )
     ),
     "etcdserver: user name is empty",
   );
@@ -126,7 +133,7 @@ Deno.test("guarded Maintenance calls return the auth store's own words, code Unk
   });
   const err = (md: Record<string, string>, cn?: string) => {
     try {
-      checkMaintenanceAdmin(s, call(md, cn));
+      checkMaintenanceAdmin({ checkAdmin: (c) => checkAdmin(s, c) }, call(md, cn));
       return "ok";
     } catch (e) {
       return `${(e as { code: number }).code} ${(e as Error).message}`;
@@ -157,15 +164,21 @@ Deno.test("passwords: bcrypt hashes checked at the revision they were read", asy
 });
 
 Deno.test("raft entries carry the sender's identity only when given one", () => {
-  const plain = { kind: "put" as const, id: 7n, body: { key: b("k"), value: b("v") } };
-  assert.deepEqual(Object.keys(decodeRequest(encodeRequest(plain))), ["kind", "id", "body"]);
+  const plain = { kind: "put" as const, id: 7n, request: { key: b("k"), value: b("v") } };
+  assert.deepEqual(Object.keys(decodeProposal(encodeProposal(plain))), ["kind", "id", "request"]);
   const withAuth = { ...plain, auth: { username: "ålice", revision: 2 ** 40 } };
-  const back = decodeRequest(encodeRequest(withAuth));
+  const back = decodeProposal(encodeProposal(withAuth));
   assert.deepEqual(back.auth, withAuth.auth);
-  assert.deepEqual(back.body.key, b("k"));
+  assert.equal(back.kind, "put");
+  assert.deepEqual(back.kind === "put" && back.request.key, b("k"));
   assert.equal(back.id, 7n);
-  const authEntry = { kind: "auth" as const, id: 1n, body: { op: "enable" }, auth: NO_AUTH };
-  assert.deepEqual(decodeRequest(encodeRequest(authEntry)), authEntry);
+  const authEntry = {
+    kind: "auth" as const,
+    id: 1n,
+    request: { op: "enable" as const },
+    auth: NO_AUTH,
+  };
+  assert.deepEqual(decodeProposal(encodeProposal(authEntry)), authEntry);
 });
 
 Deno.test("a --bcrypt-cost below bcrypt's minimum hashes at Go's default cost, as etcd does", async () => {

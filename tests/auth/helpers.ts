@@ -1,6 +1,7 @@
 // An in-memory stand-in for the backend's aux buckets, and a store built on it.
 import type { AuxBuckets } from "../../src/mvcc/mod.ts";
 import { type AuthInfo, AuthStore } from "../../src/auth/mod.ts";
+import { toEtcdError } from "../../src/api/errors.ts";
 
 export function memoryAux(): AuxBuckets {
   const buckets = new Map<string, Map<string, Uint8Array>>();
@@ -25,12 +26,12 @@ export const as = (store: AuthStore, username: string): AuthInfo => ({
   revision: store.revision,
 });
 
-/** Message of the error `fn` throws (fails when it does not throw). */
+/** Message of the error `fn` throws, as etcd's clients see it (fails when it does not throw). */
 export function errorOf(fn: () => unknown): string {
   try {
     fn();
   } catch (err) {
-    return (err as Error).message;
+    return toEtcdError(err).message;
   }
   throw new Error("expected an error");
 }

@@ -8,7 +8,9 @@ import {
   minLeaseTTL,
   newLeaseId,
 } from "../../src/lease/mod.ts";
-import { EtcdError, GrpcCode } from "../../src/errors/etcd_errors.ts";
+import { GrpcCode } from "../../src/errors/mod.ts";
+import { LeaseError } from "../../src/lease/mod.ts";
+import { toEtcdError } from "../../src/api/errors.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -30,11 +32,13 @@ function setup(opts: Partial<LessorConfig> = {}, initial: { id: bigint; ttl: num
   return { lessor, clock, saved };
 }
 
+/** `fn` throws the lessor's own error, which etcd's clients see as `code` and `message`. */
 function throwsEtcd(fn: () => unknown, code: GrpcCode, message: string) {
   assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof EtcdError);
-    assert.equal(e.code, code);
-    assert.equal(e.message, message);
+    assert.ok(e instanceof LeaseError);
+    const seen = toEtcdError(e);
+    assert.equal(seen.code, code);
+    assert.equal(seen.message, message);
     return true;
   });
 }

@@ -20,7 +20,9 @@ import {
   parseHashKVRequest,
 } from "../../src/peer/leader_wire.ts";
 import { messages } from "../../src/pb/mod.ts";
-import { Errors, EtcdError, GrpcCode } from "../../src/server/mod.ts";
+import { Errors, EtcdError, GrpcCode } from "../../src/errors/mod.ts";
+import { LeaseError } from "../../src/lease/mod.ts";
+import { MvccError } from "../../src/mvcc/mod.ts";
 import { testLog } from "../helpers/log.ts";
 
 const LEADER_HOST = "127.0.52.10";
@@ -53,15 +55,15 @@ function stubLeader(): PeerLeaderApi & { primary: boolean; ready: boolean; renew
     ready: true,
     renewed: [] as bigint[],
     renewLease(id: bigint) {
-      if (!api.primary) return Promise.reject(Errors.notLeader());
-      if (id !== LEASE) return Promise.reject(Errors.leaseNotFound());
+      if (!api.primary) return Promise.reject(new LeaseError("notPrimary"));
+      if (id !== LEASE) return Promise.reject(new LeaseError("notFound"));
       api.renewed.push(id);
       return Promise.resolve(60);
     },
     leaseTimeToLive(id: bigint, keys: boolean) {
-      if (!api.primary) return Promise.reject(Errors.notLeader());
+      if (!api.primary) return Promise.reject(new LeaseError("notPrimary"));
       if (id === 7n) return Promise.reject(Errors.timeoutWaitAppliedIndex());
-      if (id !== LEASE) return Promise.reject(Errors.leaseNotFound());
+      if (id !== LEASE) return Promise.reject(new LeaseError("notFound"));
       return Promise.resolve({
         ID: id,
         TTL: 42,
@@ -77,7 +79,7 @@ function stubLeader(): PeerLeaderApi & { primary: boolean; ready: boolean; renew
       return Promise.resolve([leaderMember, { ...learner, isLearner: false }]);
     },
     hashKV(revision: number) {
-      if (revision > 9) throw Errors.futureRev();
+      if (revision > 9) throw new MvccError("futureRev");
       return { revision: 9, hash: revision === 0 ? 3628877040 : 1084519789, compactRevision: -1 };
     },
   };
@@ -120,12 +122,13 @@ async function rejectsWith(p: Promise<unknown>, check: (err: unknown) => boolean
 
 const isEtcd = (make: () => EtcdError) => (err: unknown) =>
   err instanceof EtcdError && err.message === make().message && err.code === make().code;
+const leaseNotFound = (err: unknown) => err instanceof LeaseError && err.reason === "notFound";
 
 Deno.test("keep-alive through /leases: the leader's TTL; unknown lease final; follower refused", async () => {
   await withLeader(async (url, api) => {
     assert.equal(await client.renewLease(url, LEASE, 2000), 60);
     assert.deepEqual(api.renewed, [LEASE]);
-    await rejectsWith(client.renewLease(url, 1234n, 2000), isEtcd(Errors.leaseNotFound));
+    await rejectsWith(client.renewLease(url, 1234n, 2000), leaseNotFound);
     api.primary = false;
     // Not a final answer: a plain error the forwarding member retries.
     await rejectsWith(client.renewLease(url, LEASE, 2000), (err) => {
@@ -143,7 +146,7 @@ Deno.test("time-to-live through /leases/internal: remaining TTL, granted TTL and
     assert.equal(t.grantedTTL, 60);
     assert.deepEqual(t.keys.map(text), ["foo"]);
     assert.deepEqual((await client.leaseTimeToLive(url, LEASE, false, 2000)).keys, []);
-    await rejectsWith(client.leaseTimeToLive(url, 99n, false, 2000), isEtcd(Errors.leaseNotFound));
+    await rejectsWith(client.leaseTimeToLive(url, 99n, false, 2000), leaseNotFound);
     await rejectsWith(client.leaseTimeToLive(url, 7n, false, 2000), (err) => {
       assert.match(String(err), /waiting for node to catch up its applied index has timed out/);
     });

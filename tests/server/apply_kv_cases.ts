@@ -1,7 +1,7 @@
 // Request tables for apply_kv_test.ts. Expectations were checked against etcd 3.4.23
 // (same setup, same requests through its JSON gateway).
-import type { RangeRequest, TxnRequest } from "../../src/server/apply_kv.ts";
-import { CompareResult, CompareTarget, SortOrder, SortTarget } from "../../src/server/apply_kv.ts";
+import type { RangeRequest, TxnRequest } from "../../src/server/kv_types.ts";
+import { CompareResult, CompareTarget, SortOrder, SortTarget } from "../../src/server/kv_types.ts";
 
 const enc = new TextEncoder();
 export const b = (s: string): Uint8Array => enc.encode(s);

@@ -5,19 +5,33 @@ import {
   applyDeleteRange,
   applyPut,
   applyRange,
-  applyTxn,
-  type KvApplyContext,
-  type RangeResponse,
-  type ResponseOp,
-  type TxnResponse,
+} from "../../src/server/apply/kv.ts";
+import { applyTxn } from "../../src/server/apply/txn.ts";
+import type {
+  KvApplyContext,
+  RangeResponse,
+  ResponseOp,
+  TxnResponse,
+} from "../../src/server/kv_types.ts";
+import {
   validateDeleteRange,
   validatePut,
   validateRange,
   validateTxn,
-} from "../../src/server/apply_kv.ts";
+} from "../../src/server/kv_validate.ts";
+import { toEtcdError } from "../../src/api/errors.ts";
 import { b, RANGE_CASES, SETUP, TXN_CASES } from "./apply_kv_cases.ts";
 
 const dec = new TextDecoder();
+
+/** Runs `fn`, rethrowing its error as etcd's clients see it. */
+const seen = (fn: () => unknown) => () => {
+  try {
+    fn();
+  } catch (err) {
+    throw toEtcdError(err);
+  }
+};
 const kvStr = (kv: KeyValue) =>
   kv.value.length ? `${dec.decode(kv.key)}=${dec.decode(kv.value)}` : dec.decode(kv.key);
 
@@ -82,7 +96,7 @@ Deno.test("Range: every option, as etcd answers", async (t) => {
   for (const c of RANGE_CASES) {
     await t.step(c.name, () => {
       if (typeof c.want === "string") {
-        assert.throws(() => applyRange(ctx, c.req), new RegExp(c.want));
+        assert.throws(seen(() => applyRange(ctx, c.req)), new RegExp(c.want));
         return;
       }
       const { rev, ...got } = showRange(applyRange(ctx, c.req));
@@ -103,7 +117,7 @@ Deno.test("Txn: compares, branches, nesting, revisions and errors, as etcd answe
     await t.step(c.name, () => {
       const before = ctx.store.rev();
       if (typeof c.want === "string") {
-        assert.throws(() => applyTxn(ctx, c.req), new RegExp(c.want));
+        assert.throws(seen(() => applyTxn(ctx, c.req)), new RegExp(c.want));
         assert.equal(ctx.store.rev(), before, "a failed txn changes nothing");
         return;
       }
@@ -141,7 +155,7 @@ Deno.test("Put: prev_kv, ignore_value, ignore_lease, leases and their errors", (
   assert.throws(() => put({ key: b("missing"), ignoreLease: true }), /etcdserver: key not found/);
   // Top-level puts check the lease first (a txn checks the key first).
   assert.throws(
-    () => put({ key: b("missing"), ignoreValue: true, lease: 99n }),
+    seen(() => put({ key: b("missing"), ignoreValue: true, lease: 99n })),
     /requested lease not found/,
   );
   assert.equal(ctx.store.rev(), rev);
@@ -191,7 +205,7 @@ Deno.test("DeleteRange: counts, prev_kvs, ranges, lease detach, no revision when
 Deno.test("Compact: compacted and future-revision errors; physical completion", async () => {
   const ctx = setup();
   assert.throws(() => applyCompaction(ctx, { revision: 10 }), /future revision/);
-  const { response, physical } = applyCompaction(ctx, { revision: 0, physical: true });
+  const { physical, ...response } = applyCompaction(ctx, { revision: 0, physical: true });
   assert.deepEqual(response, { header: { revision: 9 } });
   ctx.store.compactStep();
   await physical;

@@ -9,9 +9,13 @@ import {
   servePeer,
 } from "../../src/peer/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
-import { Errors, EtcdError, type EtcdServer } from "../../src/server/mod.ts";
-import { LeaseApi } from "../../src/server/lease.ts";
-import { ClusterApi } from "../../src/server/cluster.ts";
+import { Errors, EtcdError } from "../../src/errors/mod.ts";
+import { LeaseError } from "../../src/lease/mod.ts";
+import { LeaseApi, type LeaseApiDeps } from "../../src/server/lease.ts";
+import { ClusterApi, type ClusterApiDeps } from "../../src/server/cluster.ts";
+import { LeaderForwarder } from "../../src/server/forward.ts";
+import type { Membership } from "../../src/server/membership.ts";
+import type { RaftStatus } from "../../src/server/raft_status.ts";
 
 const LEADER_HOST = "127.0.52.20";
 const SELF = 0x1111n;
@@ -39,13 +43,13 @@ async function startLeader(port = 0, api: Partial<PeerLeaderApi> = {}) {
   const full: PeerLeaderApi = {
     renewLease: (id) => {
       calls.renew.push(id);
-      return id === LEASE ? Promise.resolve(30) : Promise.reject(Errors.leaseNotFound());
+      return id === LEASE ? Promise.resolve(30) : Promise.reject(new LeaseError("notFound"));
     },
     leaseTimeToLive: (id) => {
       calls.timeToLive.push(id);
       return id === LEASE
         ? Promise.resolve({ ID: id, TTL: 17, grantedTTL: 30, keys: [] })
-        : Promise.reject(Errors.leaseNotFound());
+        : Promise.reject(new LeaseError("notFound"));
     },
     promoteMember: (id) => {
       calls.promote.push(id);
@@ -79,26 +83,34 @@ async function startLeader(port = 0, api: Partial<PeerLeaderApi> = {}) {
 
 /** A follower member: no primary lessor, the leader (when known) at `leaderURLs`. */
 function follower(leaderURLs: string[], timeoutMs = 1500) {
-  const f = {
-    leader: LEADER as bigint,
-    leaderURLs,
+  const f = { leader: LEADER as bigint, leaderURLs };
+  const raft = {
     memberId: SELF,
-    stopped: false,
-    isLeader: false,
-    electionMs: 100,
-    requestTimeoutMs: timeoutMs,
-    now: () => Date.now(),
-    header: () => ({ clusterId: CID, memberId: SELF, revision: 3, raftTerm: 2 }),
-    leaderClient: createLeaderClient(),
-    state: {
-      lessor: { isPrimary: () => false },
-      membership: {
-        get: (id: bigint) => (id === LEADER ? { id, peerURLs: f.leaderURLs } : undefined),
-      },
+    get leader() {
+      return f.leader;
     },
-  };
-  const server = f as unknown as EtcdServer;
-  return { f, lease: new LeaseApi(server), cluster: new ClusterApi(server) };
+    isLeader: false,
+  } as unknown as RaftStatus;
+  const membership = {
+    get: (id: bigint) => (id === LEADER ? { id, peerURLs: f.leaderURLs } : undefined),
+  } as unknown as Membership;
+  const forwarder = new LeaderForwarder({
+    raft,
+    membership,
+    requestTimeoutMs: timeoutMs,
+    stopped: () => false,
+    now: () => Date.now(),
+  });
+  forwarder.client = createLeaderClient();
+  const header = () => ({ clusterId: CID, memberId: SELF, revision: 3, raftTerm: 2 });
+  const lease = new LeaseApi({
+    header,
+    forwarder,
+    lessor: { isPrimary: () => false },
+    reads: { linearizableRead: () => Promise.resolve() },
+  } as unknown as LeaseApiDeps);
+  const cluster = new ClusterApi({ header, forwarder, raft, membership } as ClusterApiDeps);
+  return { f, forwarder, lease, cluster };
 }
 
 Deno.test("keep-alive and time-to-live on a follower answer with the leader's lessor", async () => {
@@ -157,7 +169,7 @@ Deno.test("a leader that keeps refusing (no longer primary) ends in `request tim
   const leader = await startLeader(0, {
     renewLease: () => {
       refusals++;
-      return Promise.reject(Errors.notLeader());
+      return Promise.reject(new LeaseError("notPrimary"));
     },
   });
   try {
@@ -183,7 +195,7 @@ Deno.test("promotion through a follower: the leader's member list, its refusals 
 });
 
 Deno.test("a member without a way to the leader refuses as before (`not leader`)", async () => {
-  const { f, lease } = follower([]);
-  (f as { leaderClient?: unknown }).leaderClient = undefined;
+  const { forwarder, lease } = follower([]);
+  forwarder.client = undefined;
   await assert.rejects(lease.renew(LEASE), /etcdserver: not leader/);
 });

@@ -1,7 +1,8 @@
 // How etcd 3.4's gateway (grpc-gateway v1) words its answers: HTTP status per gRPC code,
 // unary error bodies, stream chunks and stream errors.
 
-import { EtcdError, GrpcCode } from "../../errors/mod.ts";
+import { GrpcCode } from "../../errors/mod.ts";
+import { toEtcdError } from "../errors.ts";
 
 /** grpc-gateway's HTTPStatusFromCode. */
 export function httpStatusOf(code: GrpcCode): number {
@@ -56,8 +57,8 @@ const STATUS_TEXT: Record<number, string> = {
 
 /** Any thrown value as the gRPC status a client would see. */
 export function statusOf(err: unknown): { code: GrpcCode; message: string } {
-  if (err instanceof EtcdError) return { code: err.code, message: err.message };
-  return { code: GrpcCode.Unknown, message: err instanceof Error ? err.message : String(err) };
+  const { code, message } = toEtcdError(err);
+  return { code, message };
 }
 
 const JSON_TYPE = "application/json";

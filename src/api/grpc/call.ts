@@ -5,6 +5,7 @@
 import type { PeerCertificate } from "node:tls";
 import type { ServerStream, StreamEvents } from "../../h2/mod.ts";
 import { EtcdError, GrpcCode } from "../../errors/mod.ts";
+import { toEtcdError } from "../errors.ts";
 import { Deframer, encodeGrpcMessage, frameMessage, parseGrpcTimeout } from "./wire.ts";
 
 export interface CallContext {
@@ -195,8 +196,8 @@ export class Call implements StreamEvents {
 
   /** Ends the call with the status an exception maps to. */
   fail(err: unknown): void {
-    if (err instanceof EtcdError) this.finish(err.code, err.message);
-    else this.finish(GrpcCode.Unknown, err instanceof Error ? err.message : String(err));
+    const status = toEtcdError(err);
+    this.finish(status.code, status.message);
   }
 
   /** Ends the call with a status; later sends and finishes are ignored. */

@@ -3,6 +3,7 @@
 
 import type { ServerStream } from "../../h2/mod.ts";
 import { EtcdError, GrpcCode } from "../../errors/mod.ts";
+import { toEtcdError } from "../errors.ts";
 import {
   type Init,
   type MessageCodec,
@@ -267,8 +268,9 @@ export class GrpcServer {
     try {
       return await Promise.race([body(m, callCtx, t), ended]);
     } catch (err) {
-      code = err instanceof EtcdError ? err.code : GrpcCode.Unknown;
-      throw err;
+      const status = toEtcdError(err);
+      code = status.code;
+      throw status;
     } finally {
       clearTimeout(timer);
       ctx.signal?.removeEventListener("abort", cancel);

@@ -1,75 +1,33 @@
-// etcdserverpb.Auth over gRPC. Changes go through Raft as auth entries (checked for the root
-// role where they are applied); passwords are hashed here first, so the entry carries the hash.
-// Authenticate checks the password here and proposes the token, so every member learns it.
-// User/role reads are answered from this member's auth store after a linearizable read.
+// etcdserverpb.Auth over gRPC: each call is one operation of the member's AuthApi.
 import type { CallContext, GrpcServer } from "../grpc/mod.ts";
-import type { EtcdServer } from "../../server/mod.ts";
-import { Errors } from "../../server/mod.ts";
-import {
-  authInfoOf,
-  type AuthRequest,
-  checkAdmin,
-  checkPassword,
-  hashPassword,
-  newTokenPrefix,
-  toBase64,
-} from "../../auth/mod.ts";
+import { toBase64 } from "../../auth/mod.ts";
+import type { AuthApi, AuthChange } from "../../server/mod.ts";
+import type { Gate } from "./gate.ts";
 
-// Authenticate re-checks the password when the store changed while it was being checked.
-const AUTHENTICATE_ATTEMPTS = 10;
-
-export function addAuthService(grpc: GrpcServer, server: EtcdServer, bcryptCost: number): void {
-  const store = server.auth;
-
-  const propose = async (ctx: CallContext, req: AuthRequest) => {
-    const res = await server.propose("auth", req, ctx.signal, authInfoOf(store, ctx));
-    if (res.error) throw res.error;
-    return res.response;
+export function addAuthService(grpc: GrpcServer, gate: Gate, auth: AuthApi): void {
+  const change = async (ctx: CallContext, c: AuthChange) => {
+    await gate.serving(ctx.metadata);
+    return await auth.change(ctx, ctx.signal, c);
   };
-  const change = async (ctx: CallContext, req: AuthRequest) => {
-    await server.serving(ctx.metadata);
-    await propose(ctx, req);
-    return { header: server.header() };
-  };
-  // Hashing costs tens of milliseconds: refuse a non-root caller before paying for it.
-  const hashFor = async (ctx: CallContext, password: string) => {
-    await server.serving(ctx.metadata);
-    checkAdmin(store, ctx);
-    return await hashPassword(password, bcryptCost);
-  };
-  const read = async (ctx: CallContext) => {
-    await server.serving(ctx.metadata);
-    await server.linearizableRead();
-    return authInfoOf(store, ctx);
+  const read = async <T>(ctx: CallContext, f: () => Promise<T>) => {
+    await gate.serving(ctx.metadata);
+    return await f();
   };
 
   grpc.addService("etcdserverpb.Auth", {
     AuthEnable: (_req, ctx) => change(ctx, { op: "enable" }),
     AuthDisable: (_req, ctx) => change(ctx, { op: "disable" }),
-    Authenticate: async (req, ctx) => {
-      await server.serving(ctx.metadata);
-      await server.linearizableRead();
-      for (let i = 0; i < AUTHENTICATE_ATTEMPTS; i++) {
-        const revision = await checkPassword(store, req.name, req.password);
-        const res = await propose(ctx, {
-          op: "authenticate",
-          name: req.name,
-          simpleToken: newTokenPrefix(),
-          revision,
-        });
-        if (!res.stale) return { header: server.header(), token: res.token };
-      }
-      throw Errors.authOldRevision();
-    },
-    UserAdd: async (req, ctx) => {
-      const noPassword = req.options?.noPassword ?? false;
-      const hashedPassword = noPassword ? "" : await hashFor(ctx, req.password);
-      return await change(ctx, { op: "userAdd", name: req.name, hashedPassword, noPassword });
-    },
-    UserChangePassword: async (req, ctx) => {
-      const hashedPassword = await hashFor(ctx, req.password);
-      return await change(ctx, { op: "userChangePassword", name: req.name, hashedPassword });
-    },
+    Authenticate: (req, ctx) =>
+      read(ctx, () => auth.authenticate(ctx, ctx.signal, req.name, req.password)),
+    UserAdd: (req, ctx) =>
+      change(ctx, {
+        op: "userAdd",
+        name: req.name,
+        password: req.password,
+        noPassword: req.options?.noPassword ?? false,
+      }),
+    UserChangePassword: (req, ctx) =>
+      change(ctx, { op: "userChangePassword", name: req.name, password: req.password }),
     UserDelete: (req, ctx) => change(ctx, { op: "userDelete", name: req.name }),
     UserGrantRole: (req, ctx) =>
       change(ctx, { op: "userGrantRole", user: req.user, role: req.role }),
@@ -92,29 +50,9 @@ export function addAuthService(grpc: GrpcServer, server: EtcdServer, bcryptCost:
         key: toBase64(req.key),
         rangeEnd: toBase64(req.rangeEnd),
       }),
-    // A user may read itself, and the roles it has; everything else is root's.
-    UserGet: async (req, ctx) => {
-      const ai = await read(ctx);
-      if (ai.username !== req.name) store.checkAdmin(ai);
-      const user = store.user(req.name);
-      if (!user) throw Errors.userNotFound();
-      return { header: server.header(), roles: user.roles };
-    },
-    RoleGet: async (req, ctx) => {
-      const ai = await read(ctx);
-      if (!store.hasRole(ai.username, req.role)) store.checkAdmin(ai);
-      const role = store.role(req.role);
-      if (!role) throw Errors.roleNotFound();
-      const perm = role.keyPermission.map((p) => ({ ...p, permType: p.permType as number }));
-      return { header: server.header(), perm };
-    },
-    UserList: async (_req, ctx) => {
-      store.checkAdmin(await read(ctx));
-      return { header: server.header(), users: store.userNames() };
-    },
-    RoleList: async (_req, ctx) => {
-      store.checkAdmin(await read(ctx));
-      return { header: server.header(), roles: store.roleNames() };
-    },
+    UserGet: (req, ctx) => read(ctx, () => auth.userGet(ctx, req.name)),
+    RoleGet: (req, ctx) => read(ctx, () => auth.roleGet(ctx, req.role)),
+    UserList: (_req, ctx) => read(ctx, () => auth.userList(ctx)),
+    RoleList: (_req, ctx) => read(ctx, () => auth.roleList(ctx)),
   });
 }

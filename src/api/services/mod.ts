@@ -1,7 +1,9 @@
-// The client port's services on top of one member: gRPC services and the HTTP app.
+// The client port's services on top of one member: each gRPC service is a thin adapter over one
+// of the member's operations, and the HTTP app serves /health, /version, /metrics, the JSON
+// gateway and (with --enable-v2) etcd's v2 API.
 import type { Config } from "../../config/mod.ts";
-import type { EtcdServer } from "../../server/mod.ts";
 import { ETCD_VERSION } from "../../config/mod.ts";
+import type { EtcdServer } from "../../server/mod.ts";
 import { type GrpcServer, instrumentGrpcServer } from "../grpc/mod.ts";
 import { createHttpApp, type FetchHandler } from "../mod.ts";
 import { addKvService } from "./kv.ts";
@@ -10,24 +12,21 @@ import { addMaintenanceService } from "./maintenance.ts";
 import { addLeaseService } from "./lease.ts";
 import { addWatchService } from "./watch.ts";
 import { addAuthService } from "./auth.ts";
+import { v2Deps } from "./v2.ts";
 import { addGatewayRoutes } from "../gateway/mod.ts";
 import { addV2Routes } from "../v2/mod.ts";
-import { observeMember, V2Api } from "../../server/mod.ts";
 import { metricsResponse } from "../../metrics/mod.ts";
 
-export function registerServices(grpc: GrpcServer, server: EtcdServer, config: Config): void {
+export function registerServices(grpc: GrpcServer, server: EtcdServer): void {
   instrumentGrpcServer(grpc);
-  observeMember(server, config);
-  addKvService(grpc, server);
-  addClusterService(grpc, server);
-  addMaintenanceService(grpc, server);
-  addLeaseService(grpc, server);
-  addWatchService(grpc, server);
-  addAuthService(grpc, server, config.bcryptCost);
+  const { auth } = server;
+  addKvService(grpc, server, server.kv, auth);
+  addClusterService(grpc, server, server.cluster, auth);
+  addMaintenanceService(grpc, server, server.maintenance, auth);
+  addLeaseService(grpc, server, server.lease, auth);
+  addWatchService(grpc, server, server.watchers, auth, server.header);
+  addAuthService(grpc, server, auth);
 }
-
-/** How long /health waits for a linearizable read before calling the member unhealthy. */
-const HEALTH_READ_TIMEOUT_MS = 1000;
 
 export function createClientHttp(
   server: EtcdServer,
@@ -38,34 +37,15 @@ export function createClientHttp(
     routes: (app) => {
       app.all("/metrics", () => metricsResponse());
       addGatewayRoutes(app, grpc);
-      if (config.enableV2) addV2Routes(app, V2Api.of(server).deps());
+      if (config.enableV2) {
+        addV2Routes(app, v2Deps(server.v2, server.cluster, () => server.clusterId));
+      }
     },
     version: () => ({
       etcdserver: ETCD_VERSION,
       etcdcluster: server.clusterVersion() || "not_decided",
     }),
-    health: async ({ exclude }) => {
-      const alarms = server.backend.alarms.list()
-        .filter((a) => !exclude.includes(alarmName(a.alarm)));
-      if (alarms.length > 0) return { ok: false, reason: "ALARM" };
-      if (server.leader === 0n) {
-        server.log.warn({
-          pkg: "etcdserver/api/etcdhttp",
-          text: "/health error; no leader (status code 503)",
-        });
-        return { ok: false, reason: "RAFT NO LEADER" };
-      }
-      try {
-        await server.linearizableRead(HEALTH_READ_TIMEOUT_MS);
-        return { ok: true };
-      } catch (err) {
-        return { ok: false, reason: `QGET ERROR:${(err as Error).message}` };
-      }
-    },
+    health: ({ exclude }) => server.maintenance.health(exclude),
   });
   return (req) => Promise.resolve(app.fetch(req));
-}
-
-function alarmName(alarm: number): string {
-  return ["NONE", "NOSPACE", "CORRUPT"][alarm] ?? String(alarm);
 }

@@ -4,10 +4,9 @@ import type { Hono } from "hono";
 import type { V2Deps } from "./deps.ts";
 import { handleKeys } from "./keys.ts";
 import { handleMachines, handleMembers } from "./members.ts";
-import { goDuration, handleStats } from "./stats.ts";
+import { handleStats } from "./stats.ts";
 
 export { MemberChangeError, type V2Deps, type V2Member } from "./deps.ts";
-export { goDuration };
 export { type LocalV2, localV2 } from "./local.ts";
 
 export function addV2Routes(app: Hono, deps: V2Deps): void {

@@ -34,25 +34,3 @@ export function handleStats(deps: V2Deps, req: Request, which: string): Response
     }
   }
 }
-
-/** Go's time.Duration.String() for a non-negative number of milliseconds (e.g. "1.3874226s"). */
-export function goDuration(ms: number): string {
-  if (ms <= 0) return "0s";
-  const ns = Math.round(ms * 1e6);
-  if (ns < 1000) return `${ns}ns`;
-  if (ns < 1e6) return `${trim(ns / 1e3)}µs`;
-  if (ns < 1e9) return `${trim(ns / 1e6)}ms`;
-  let secs = ns / 1e9;
-  const h = Math.floor(secs / 3600);
-  secs -= h * 3600;
-  const m = Math.floor(secs / 60);
-  secs -= m * 60;
-  const s = `${trim(Number(secs.toFixed(9)))}s`;
-  if (h > 0) return `${h}h${m}m${s}`;
-  if (m > 0) return `${m}m${s}`;
-  return s;
-}
-
-function trim(n: number): string {
-  return String(Number(n.toFixed(9)));
-}

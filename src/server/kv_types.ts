@@ -2,7 +2,7 @@
 // so that decoded messages (every field present) and hand-built ones both fit. Responses carry
 // `header: { revision }` only; the server fills in cluster/member IDs and the raft term of the
 // top-level header. Nested txn responses keep the bare `{ revision }` header, as etcd sends it.
-import type { KeyValue, MvccStore } from "../../mvcc/mod.ts";
+import type { KeyValue, MvccStore } from "../mvcc/mod.ts";
 
 // The wire enums, so decoded requests fit these types as they are.
 export {
@@ -10,13 +10,13 @@ export {
   Compare_CompareTarget as CompareTarget,
   RangeRequest_SortOrder as SortOrder,
   RangeRequest_SortTarget as SortTarget,
-} from "../../pb/mod.ts";
+} from "../pb/mod.ts";
 import type {
   Compare_CompareResult as CompareResult,
   Compare_CompareTarget as CompareTarget,
   RangeRequest_SortOrder as SortOrder,
   RangeRequest_SortTarget as SortTarget,
-} from "../../pb/mod.ts";
+} from "../pb/mod.ts";
 
 export interface RevisionHeader {
   revision: number;

@@ -1,12 +1,11 @@
-// etcd's KV apply semantics (Range, Put, DeleteRange, Txn, Compact) on the mvcc store, and
-// the request checks made before proposing. Callers add the response headers' cluster ID,
-// member ID and raft term; `header.revision` is set here.
-import { Errors } from "../errors/mod.ts";
-import { doRange } from "./apply_kv/range.ts";
-import { applyTxn, deleteIn, putIn } from "./apply_kv/txn.ts";
+// Applying the KV kinds (etcd's applierV3 Put, DeleteRange, Compaction) to the mvcc store, and
+// Range, which reads share with the txn apply. Callers add the response headers' cluster ID,
+// member ID and raft term; `header.revision` is set here. Txn is in txn.ts.
+import { LeaseError } from "../../lease/mod.ts";
+import { doRange } from "./range.ts";
+import { deleteIn, putIn } from "./txn.ts";
 import type {
   CompactionRequest,
-  CompactionResponse,
   DeleteRangeRequest,
   DeleteRangeResponse,
   KvApplyContext,
@@ -14,16 +13,8 @@ import type {
   PutResponse,
   RangeRequest,
   RangeResponse,
-} from "./apply_kv/types.ts";
-
-export * from "./apply_kv/types.ts";
-export {
-  validateDeleteRange,
-  validatePut,
-  validateRange,
-  validateTxn,
-} from "./apply_kv/validate.ts";
-export { applyTxn };
+} from "../kv_types.ts";
+import type { ResponseOf } from "../proposal.ts";
 
 // Reads at the store's current state (`serializable` is the caller's concern: which member
 // answers and whether it waits for the read index first).
@@ -33,7 +24,7 @@ export function applyRange(ctx: KvApplyContext, req: RangeRequest): RangeRespons
 
 export function applyPut(ctx: KvApplyContext, req: PutRequest): PutResponse {
   const lease = req.lease ?? 0n;
-  if (lease !== 0n && !ctx.leases.leaseExists(lease)) throw Errors.leaseNotFound();
+  if (lease !== 0n && !ctx.leases.leaseExists(lease)) throw new LeaseError("notFound");
   const txn = ctx.store.write();
   try {
     return putIn(ctx, txn, req);
@@ -55,12 +46,14 @@ export function applyDeleteRange(
   }
 }
 
-// Compaction at `revision` (logical at once). `physical` resolves when the superseded
+// Compaction at `revision` is logical at once; `physical` resolves when the superseded
 // revisions are gone from the backend: a Compact with `physical: true` answers after it.
 export function applyCompaction(
   ctx: KvApplyContext,
   req: CompactionRequest,
-): { response: CompactionResponse; physical: Promise<void> } {
+): ResponseOf<"compaction"> {
   const physical = ctx.store.compact(req.revision);
-  return { response: { header: { revision: ctx.store.rev() } }, physical };
+  // A caller not waiting for the physical compaction must not see it fail unobserved.
+  physical.catch(() => {});
+  return { header: { revision: ctx.store.rev() }, physical };
 }

@@ -5,7 +5,7 @@ import {
   type RangeOptions,
   type RangeResult,
 } from "../../mvcc/mod.ts";
-import { type RangeRequest, type RangeResponse, SortOrder, SortTarget } from "./types.ts";
+import { type RangeRequest, type RangeResponse, SortOrder, SortTarget } from "../kv_types.ts";
 
 export type Reader = (
   key: Uint8Array,

@@ -2,7 +2,8 @@
 // before the txn (the taken path is fixed first); then the puts and ranges on that path are
 // checked so that a failing txn changes nothing; then the ops run in one write txn, where
 // later ops see earlier ones' writes and all changes share one revision.
-import { compareBytes, type KeyValue, type WriteTxn } from "../../mvcc/mod.ts";
+import { compareBytes, type KeyValue, MvccError, type WriteTxn } from "../../mvcc/mod.ts";
+import { LeaseError } from "../../lease/mod.ts";
 import { Errors } from "../../errors/mod.ts";
 import { doRange } from "./range.ts";
 import {
@@ -18,7 +19,7 @@ import {
   type ResponseOp,
   type TxnRequest,
   type TxnResponse,
-} from "./types.ts";
+} from "../kv_types.ts";
 
 // The branch a txn takes, and the same for each nested txn on that branch, in order.
 interface Path {
@@ -120,7 +121,7 @@ function checkPath(ctx: KvApplyContext, req: TxnRequest, path: Path): void {
         throw Errors.keyNotFound();
       }
       if (p.lease && p.lease !== 0n && !ctx.leases.leaseExists(p.lease)) {
-        throw Errors.leaseNotFound();
+        throw new LeaseError("notFound");
       }
     });
   }
@@ -129,8 +130,8 @@ function checkPath(ctx: KvApplyContext, req: TxnRequest, path: Path): void {
   forEachOnPath(req, path, (op) => {
     const revision = op.requestRange?.revision ?? 0;
     if (revision === 0) return;
-    if (revision > rev) throw Errors.futureRev();
-    if (revision < compactRev) throw Errors.compacted();
+    if (revision > rev) throw new MvccError("futureRev");
+    if (revision < compactRev) throw new MvccError("compacted");
   });
 }
 

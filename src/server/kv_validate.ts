@@ -1,14 +1,14 @@
 // Checks made before a request is proposed (etcd's api/v3rpc key.go): malformed requests are
 // refused without touching raft. Everything here depends on the request alone.
-import { Errors } from "../../errors/mod.ts";
-import { compareBytes } from "../../mvcc/mod.ts";
+import { Errors } from "../errors/mod.ts";
+import { compareBytes } from "../mvcc/mod.ts";
 import type {
   DeleteRangeRequest,
   PutRequest,
   RangeRequest,
   RequestOp,
   TxnRequest,
-} from "./types.ts";
+} from "./kv_types.ts";
 
 export function validateRange(req: RangeRequest): void {
   if (req.key.length === 0) throw Errors.emptyKey();

@@ -1,0 +1,29 @@
+// Applying lease grants and revocations. Revoking deletes the lease's keys in one write txn, so
+// watchers see them go at one revision, as etcd's lessor does through its RangeDeleter.
+import type { Lessor } from "../../lease/mod.ts";
+import type { KvApplyContext } from "../kv_types.ts";
+import type { RequestOf, ResponseOf } from "../proposal.ts";
+import { deleteIn } from "./txn.ts";
+
+export function applyLeaseGrant(
+  lessor: Lessor,
+  req: RequestOf<"leaseGrant">,
+): ResponseOf<"leaseGrant"> {
+  const lease = lessor.grant(req.ID, req.TTL);
+  return { ID: lease.ID, TTL: lease.TTL };
+}
+
+export function applyLeaseRevoke(
+  ctx: KvApplyContext,
+  lessor: Lessor,
+  req: RequestOf<"leaseRevoke">,
+): ResponseOf<"leaseRevoke"> {
+  const keys = lessor.revoke(req.ID);
+  const txn = ctx.store.write();
+  try {
+    for (const key of keys) deleteIn(ctx, txn, { key });
+  } finally {
+    txn.end();
+  }
+  return { header: { revision: ctx.store.rev() } };
+}

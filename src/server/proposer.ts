@@ -1,0 +1,135 @@
+// Proposing: a request becomes a raft entry, and its caller waits until the apply path hands
+// back the result (etcd's processInternalRaftRequest). Raft drops proposals while there is no
+// leader; etcd's callers wait for one until their request times out, and so do ours.
+import type { ConfChange, RawNode } from "../raft/mod.ts";
+import { Errors, EtcdError } from "../errors/mod.ts";
+import { serverMetrics } from "../metrics/mod.ts";
+import type { AuthInfo } from "../auth/mod.ts";
+import type { ApplyOutcome } from "./apply/mod.ts";
+import {
+  encodeProposal,
+  type Proposal,
+  type ProposalKind,
+  type RequestOf,
+  type ResponseOf,
+} from "./proposal.ts";
+import { withTimeout } from "./timeout.ts";
+import { RequestIdGenerator, Wait } from "./wait.ts";
+
+/** Proposals waiting for apply beyond this many committed-but-unapplied entries are refused. */
+const MAX_GAP_BETWEEN_APPLY_AND_COMMIT = 5000;
+
+export interface ProposeOptions {
+  /** The client's identity, checked again where the entry lands in the log. */
+  auth?: AuthInfo;
+  /** The caller gave up (its call was cancelled): stop waiting. */
+  signal?: AbortSignal;
+}
+
+/** Proposes a request and resolves with its apply result, or throws the error etcd answers. */
+export interface Propose {
+  propose<K extends ProposalKind>(
+    kind: K,
+    request: RequestOf<K>,
+    opts?: ProposeOptions,
+  ): Promise<ResponseOf<K>>;
+}
+
+export interface ProposerDeps {
+  node: RawNode;
+  /** Raft has something to do: process its Ready soon. */
+  kick(): void;
+  memberId: bigint;
+  leader(): bigint;
+  commitIndex(): number;
+  appliedIndex(): number;
+  stopped(): boolean;
+  heartbeatMs: number;
+  requestTimeoutMs: number;
+  now(): number;
+}
+
+export class Proposer implements Propose {
+  readonly #wait: Wait<ApplyOutcome, Proposal>;
+  readonly #ids: RequestIdGenerator;
+
+  constructor(readonly deps: ProposerDeps) {
+    this.#wait = new Wait(deps.requestTimeoutMs, () => Errors.timeout());
+    this.#ids = new RequestIdGenerator(deps.memberId, deps.now());
+  }
+
+  async propose<K extends ProposalKind>(
+    kind: K,
+    request: RequestOf<K>,
+    opts: ProposeOptions = {},
+  ): Promise<ResponseOf<K>> {
+    const d = this.deps;
+    if (d.stopped()) throw Errors.stopped();
+    if (d.commitIndex() - d.appliedIndex() > MAX_GAP_BETWEEN_APPLY_AND_COMMIT) {
+      throw Errors.tooManyRequests();
+    }
+    const p = { kind, id: this.#ids.next(), request, auth: opts.auth } as Proposal<K>;
+    const data = encodeProposal(p);
+    const result = this.#wait.register(p.id, p);
+    const onAbort = () => this.#wait.fail(p.id, Errors.stopped());
+    opts.signal?.addEventListener("abort", onAbort);
+    serverMetrics.proposalsPending.inc();
+    try {
+      this.#proposeWhenLeaderKnown(p.id, data);
+      const outcome = await result;
+      if (outcome.error) throw outcome.error;
+      // The apply table answers each kind with ResponseOf<kind> (see apply/applier.ts).
+      return outcome.response as ResponseOf<K>;
+    } catch (err) {
+      // etcd counts proposals that time out or whose caller gave up, not a stopping server.
+      if (!d.stopped()) serverMetrics.proposalsFailed.inc();
+      throw err;
+    } finally {
+      serverMetrics.proposalsPending.dec();
+      opts.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  #proposeWhenLeaderKnown(id: bigint, data: Uint8Array): void {
+    const d = this.deps;
+    if (!this.#wait.has(id) || d.stopped()) return;
+    if (d.leader() === 0n) {
+      setTimeout(() => this.#proposeWhenLeaderKnown(id, data), d.heartbeatMs);
+      return;
+    }
+    try {
+      d.node.propose(data);
+      d.kick();
+    } catch {
+      setTimeout(() => this.#proposeWhenLeaderKnown(id, data), d.heartbeatMs);
+    }
+  }
+
+  /** Proposes a membership change; resolves once `applied` (the apply path's signal) does. */
+  async proposeConfChange(cc: ConfChange, applied: Promise<void>): Promise<void> {
+    const d = this.deps;
+    if (d.stopped()) throw Errors.stopped();
+    try {
+      d.node.proposeConfChange(cc);
+      d.kick();
+      await withTimeout(applied, d.requestTimeoutMs, () => Errors.timeout());
+    } catch (err) {
+      if (err instanceof EtcdError) throw err;
+      throw d.leader() === 0n ? Errors.noLeader() : err;
+    }
+  }
+
+  /** The proposal this member is waiting for under `id`, if any. */
+  own(id: bigint): Proposal | undefined {
+    return this.#wait.request(id);
+  }
+
+  settle(id: bigint, outcome: ApplyOutcome): void {
+    this.#wait.trigger(id, outcome);
+  }
+
+  /** The member is stopping: nobody's proposal will be applied here any more. */
+  failAll(err: Error): void {
+    this.#wait.failAll(err);
+  }
+}
