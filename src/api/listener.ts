@@ -97,45 +97,11 @@ function sniff(socket: net.Socket, done: (isHttp2: boolean) => void): void {
 
 export async function serveClient(url: URL, opts: ServeClientOptions): Promise<ClientListener> {
   const secure = isSecureListenURL(url, "client", opts.tls !== undefined);
-  const scheme = secure ? "https" : "http";
-
-  const route = (stream: ServerStream) => {
-    const contentType = stream.headers["content-type"];
-    if (typeof contentType === "string" && contentType.startsWith("application/grpc")) {
-      opts.grpc.handleStream(stream);
-    } else void serveFetchStream(stream, opts.http, scheme);
-  };
-  const maxConcurrentStreams = opts.maxConcurrentStreams;
-  const leanConns = new Set<ServerConnection>();
-  let serveH2: (socket: net.Socket) => void;
-  if ((opts.http2 ?? http2Implementation()) === "lean") {
-    serveH2 = (socket) => {
-      const conn = new ServerConnection(socket, { onStream: route, maxConcurrentStreams });
-      leanConns.add(conn);
-      conn.closed.then(() => leanConns.delete(conn));
-    };
-  } else {
-    const h2 = http2.createServer(
-      maxConcurrentStreams === undefined ? {} : { settings: { maxConcurrentStreams } },
-    );
-    h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
-      route(new NodeServerStream(stream, headers));
-    });
-    h2.on("sessionError", () => {});
-    serveH2 = (socket) => h2.emit("connection", socket);
-  }
-  const serveH1 = getRequestListener((req) => opts.http(req), { overrideGlobalObjects: false });
-  const h1 = http.createServer((req, res) => {
-    // Deno 2.9's node:http answers one request on a connection handed over with
-    // emit("connection") and then closes it. Saying so keeps Go clients (etcd's discovery
-    // client, etcdctl v2) from sending their next request into the closing socket.
-    res.setHeader("Connection", "close");
-    return serveH1(req, res);
-  });
-  h1.on("clientError", (_err, socket) => socket.destroy());
-
+  const route = requestRouter(opts, secure ? "https" : "http");
+  const h2 = http2Server(opts.http2 ?? http2Implementation(), route, opts.maxConcurrentStreams);
+  const h1 = http1Server(opts.http);
   const handOff = (socket: net.Socket) => {
-    sniff(socket, (isHttp2) => isHttp2 ? serveH2(socket) : h1.emit("connection", socket));
+    sniff(socket, (isHttp2) => isHttp2 ? h2.serve(socket) : h1.emit("connection", socket));
   };
   const sockets = new Set<net.Socket>();
   const track = (socket: net.Socket) => {
@@ -151,7 +117,7 @@ export async function serveClient(url: URL, opts: ServeClientOptions): Promise<C
       tls: { ALPNProtocols: ["h2", "http/1.1"] },
       onSecure: (socket) => {
         socket.on("error", () => socket.destroy());
-        if (socket.alpnProtocol === "h2") serveH2(socket);
+        if (socket.alpnProtocol === "h2") h2.serve(socket);
         else handOff(socket);
       },
     });
@@ -168,18 +134,79 @@ export async function serveClient(url: URL, opts: ServeClientOptions): Promise<C
   return {
     address: server.address() as net.AddressInfo,
     close: async () => {
-      // Lean connections say GOAWAY first and get a moment to flush it.
-      if (leanConns.size > 0) {
-        const gone = Promise.all([...leanConns].map((c) => c.closed));
-        for (const c of leanConns) c.close();
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([gone, new Promise((r) => (timer = setTimeout(r, 200)))]);
-        clearTimeout(timer);
-      }
+      await h2.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       });
     },
   };
+}
+
+/** Routes each HTTP/2 request: gRPC by its content-type, anything else to the HTTP app. */
+function requestRouter(
+  opts: ServeClientOptions,
+  scheme: "http" | "https",
+): (stream: ServerStream) => void {
+  return (stream) => {
+    const contentType = stream.headers["content-type"];
+    if (typeof contentType === "string" && contentType.startsWith("application/grpc")) {
+      opts.grpc.handleStream(stream);
+    } else void serveFetchStream(stream, opts.http, scheme);
+  };
+}
+
+/** The HTTP/2 server of a client URL, fed the connections found to speak HTTP/2. */
+interface Http2Server {
+  serve(socket: net.Socket): void;
+  /** Ends the open connections before the listener drops their sockets. */
+  close(): Promise<void>;
+}
+
+function http2Server(
+  implementation: Http2Implementation,
+  route: (stream: ServerStream) => void,
+  maxConcurrentStreams: number | undefined,
+): Http2Server {
+  if (implementation === "lean") {
+    const conns = new Set<ServerConnection>();
+    return {
+      serve: (socket) => {
+        const conn = new ServerConnection(socket, { onStream: route, maxConcurrentStreams });
+        conns.add(conn);
+        conn.closed.then(() => conns.delete(conn));
+      },
+      // Lean connections say GOAWAY first and get a moment to flush it.
+      close: async () => {
+        if (conns.size === 0) return;
+        const gone = Promise.all([...conns].map((c) => c.closed));
+        for (const c of conns) c.close();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([gone, new Promise((r) => (timer = setTimeout(r, 200)))]);
+        clearTimeout(timer);
+      },
+    };
+  }
+  const h2 = http2.createServer(
+    maxConcurrentStreams === undefined ? {} : { settings: { maxConcurrentStreams } },
+  );
+  h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+    route(new NodeServerStream(stream, headers));
+  });
+  h2.on("sessionError", () => {});
+  return { serve: (socket) => h2.emit("connection", socket), close: () => Promise.resolve() };
+}
+
+/** HTTP/1.1 connections go to a node:http server running the HTTP app. */
+function http1Server(app: FetchHandler): http.Server {
+  const serveH1 = getRequestListener((req) => app(req), { overrideGlobalObjects: false });
+  const h1 = http.createServer((req, res) => {
+    // Deno 2.9's node:http answers one request on a connection handed over with
+    // emit("connection") and then closes it. Saying so keeps Go clients (etcd's discovery
+    // client, etcdctl v2) from sending their next request into the closing socket.
+    res.setHeader("Connection", "close");
+    return serveH1(req, res);
+  });
+  h1.on("clientError", (_err, socket) => socket.destroy());
+  return h1;
 }

@@ -136,32 +136,55 @@ function readError(path: string, e: unknown): string {
   return `open ${path}: ${e instanceof Error ? e.message : String(e)}`;
 }
 
+/** What decoding the file builds: the values, the keys given, and the strings set up last. */
+interface Decoding {
+  state: FlagState;
+  explicit: Set<string>;
+  /** URL lists and choice flags: strings in the file, checked after decoding as etcdmain does. */
+  deferred: Map<string, string>;
+}
+
 export function loadConfigFile(path: string, readFile: (p: string) => string): FileResult {
+  const doc = readYAML(path, readFile);
+  if ("error" in doc) return { ok: false, error: doc.error, raw: false };
+  const d: Decoding = { state: newFlagState(), explicit: new Set(), deferred: new Map() };
+  const err = decodeDocument(doc.value, d);
+  if (err !== undefined) {
+    return { ok: false, error: `error unmarshaling JSON: while decoding JSON: ${err}`, raw: false };
+  }
+  const setupErr = setUpDeferred(d);
+  if (setupErr !== undefined) return { ok: false, error: setupErr, raw: true };
+  const { state, explicit } = d;
+  // A discovery finds the members, so the default initial cluster does not apply.
+  const discovery = state.values.get("discovery") || state.values.get("discovery-srv");
+  if (discovery && state.values.get("initial-cluster") === DEFAULT_INITIAL_CLUSTER) {
+    state.values.set("initial-cluster", "");
+  }
+  return { ok: true, state, explicit };
+}
+
+function readYAML(
+  path: string,
+  readFile: (p: string) => string,
+): { value: unknown } | { error: string } {
   let text: string;
   try {
     text = readFile(path);
   } catch (e) {
-    return { ok: false, error: readError(path, e), raw: false };
+    return { error: readError(path, e) };
   }
-  let doc: unknown;
   try {
-    doc = YAML.parse(text, { version: "1.1" });
+    return { value: YAML.parse(text, { version: "1.1" }) };
   } catch (e) {
-    return { ok: false, error: yamlError(e, text), raw: false };
+    return { error: yamlError(e, text) };
   }
-  const state = newFlagState();
-  const explicit = new Set<string>();
-  const rawURLs = new Map<string, string>();
-  const unmarshal = (m: string) => ({
-    ok: false as const,
-    error: `error unmarshaling JSON: while decoding JSON: ${m}`,
-    raw: false,
-  });
+}
+
+/** Decodes every key into `d`, or returns Go's unmarshal error. */
+function decodeDocument(doc: unknown, d: Decoding): string | undefined {
   if (doc === null || doc === undefined) doc = {};
   if (typeof doc !== "object" || Array.isArray(doc)) {
-    return unmarshal(
-      `json: cannot unmarshal ${jsonType(doc)} into Go value of type embed.configYAML`,
-    );
+    return `json: cannot unmarshal ${jsonType(doc)} into Go value of type embed.configYAML`;
   }
   const entries = Object.entries(doc as Record<string, unknown>).map(([k, v]) =>
     [k.toLowerCase(), v] as const
@@ -175,55 +198,67 @@ export function loadConfigFile(path: string, readFile: (p: string) => string): F
     for (const [key, value] of pass) {
       if (value === null) continue;
       const struct = PROXY_KEYS.has(key) ? "configProxy" : "configYAML";
-      if (key === "client-transport-security" || key === "peer-transport-security") {
-        if (typeof value !== "object" || Array.isArray(value)) {
-          return unmarshal(
-            `json: cannot unmarshal ${
-              jsonType(value)
-            } into Go struct field ${struct}.${key} of type embed.securityConfig`,
-          );
-        }
-        for (const [sub, sv] of Object.entries(value as Record<string, unknown>)) {
-          const names = TLS_KEYS[sub.toLowerCase()];
-          if (!names || sv === null) continue;
-          const name = names[key.startsWith("peer") ? 1 : 0];
-          const spec = FLAG_BY_NAME.get(name) ?? STRING_SPEC;
-          const decoded = decodeValue(spec, sub, sv, `securityConfig.${key}.${sub.toLowerCase()}`);
-          if ("error" in decoded) return unmarshal(decoded.error);
-          state.values.set(name, decoded.value);
-          explicit.add(name);
-        }
-        continue;
-      }
-      const spec = FLAG_BY_NAME.get(key);
-      if (
-        !spec || NESTED_ONLY.has(key) || spec.kind === "ignored" || key === "config-file" ||
-        key === "version"
-      ) continue;
-      if (spec.kind === "urls" || spec.kind === "select") {
-        if (typeof value !== "string") {
-          return unmarshal(
-            `json: cannot unmarshal ${
-              jsonType(value)
-            } into Go struct field ${struct}.${key} of type string`,
-          );
-        }
-        if (value !== "") rawURLs.set(key, value);
-        continue;
-      }
-      const decoded = decodeValue(spec, key, value, `${struct}.${key}`);
-      if ("error" in decoded) return unmarshal(decoded.error);
-      state.values.set(key, decoded.value);
-      explicit.add(key);
+      const err = key === "client-transport-security" || key === "peer-transport-security"
+        ? decodeSecurity(key, value, struct, d)
+        : decodeKey(key, value, struct, d);
+      if (err !== undefined) return err;
     }
   }
+}
+
+/** A `client-transport-security` or `peer-transport-security` block: the TLS flags nested. */
+function decodeSecurity(
+  key: string,
+  value: unknown,
+  struct: string,
+  d: Decoding,
+): string | undefined {
+  if (typeof value !== "object" || Array.isArray(value)) {
+    return `json: cannot unmarshal ${
+      jsonType(value)
+    } into Go struct field ${struct}.${key} of type embed.securityConfig`;
+  }
+  for (const [sub, sv] of Object.entries(value as Record<string, unknown>)) {
+    const names = TLS_KEYS[sub.toLowerCase()];
+    if (!names || sv === null) continue;
+    const name = names[key.startsWith("peer") ? 1 : 0];
+    const spec = FLAG_BY_NAME.get(name) ?? STRING_SPEC;
+    const decoded = decodeValue(spec, sub, sv, `securityConfig.${key}.${sub.toLowerCase()}`);
+    if ("error" in decoded) return decoded.error;
+    d.state.values.set(name, decoded.value);
+    d.explicit.add(name);
+  }
+}
+
+/** A top-level key named as its flag; keys etcd's structs do not have are ignored, as Go does. */
+function decodeKey(key: string, value: unknown, struct: string, d: Decoding): string | undefined {
+  const spec = FLAG_BY_NAME.get(key);
+  if (
+    !spec || NESTED_ONLY.has(key) || spec.kind === "ignored" || key === "config-file" ||
+    key === "version"
+  ) return;
+  if (spec.kind === "urls" || spec.kind === "select") {
+    if (typeof value !== "string") {
+      return `json: cannot unmarshal ${
+        jsonType(value)
+      } into Go struct field ${struct}.${key} of type string`;
+    }
+    if (value !== "") d.deferred.set(key, value);
+    return;
+  }
+  const decoded = decodeValue(spec, key, value, `${struct}.${key}`);
+  if ("error" in decoded) return decoded.error;
+  d.state.values.set(key, decoded.value);
+  d.explicit.add(key);
+}
+
+/** The URL lists and choice flags, in etcd's order; an error is printed raw, as etcd's. */
+function setUpDeferred({ state, explicit, deferred }: Decoding): string | undefined {
   for (const key of URL_KEYS) {
-    const raw = rawURLs.get(key);
+    const raw = deferred.get(key);
     if (raw === undefined) continue;
     const list = parseURLFlag(raw);
-    if ("error" in list) {
-      return { ok: false, error: `unexpected error setting up ${key}: ${list.error}`, raw: true };
-    }
+    if ("error" in list) return `unexpected error setting up ${key}: ${list.error}`;
     state.values.set(key, list);
     explicit.add(key);
   }
@@ -233,26 +268,17 @@ export function loadConfigFile(path: string, readFile: (p: string) => string): F
       "proxyFlag",
     ]]
   ) {
-    const raw = rawURLs.get(key);
+    const raw = deferred.get(key);
     if (raw === undefined) continue;
     if (!FLAG_BY_NAME.get(key)!.choices!.includes(raw)) {
-      return {
-        ok: false,
-        error: `unexpected error setting up ${flagName}: invalid value`,
-        raw: true,
-      };
+      return `unexpected error setting up ${flagName}: invalid value`;
     }
     state.values.set(key, raw);
     explicit.add(key);
   }
-  const clusterState = rawURLs.get("initial-cluster-state");
+  const clusterState = deferred.get("initial-cluster-state");
   if (clusterState !== undefined) {
     state.values.set("initial-cluster-state", clusterState);
     explicit.add("initial-cluster-state");
   }
-  const discovery = state.values.get("discovery") || state.values.get("discovery-srv");
-  if (discovery && state.values.get("initial-cluster") === DEFAULT_INITIAL_CLUSTER) {
-    state.values.set("initial-cluster", "");
-  }
-  return { ok: true, state, explicit };
 }

@@ -96,26 +96,25 @@ function fail(err: string, usage: string): GatewayOutcome {
 
 /** argv after "gateway". */
 export function parseGatewayArgs(argv: string[]): GatewayOutcome {
-  if (argv[0] !== "start") {
-    // The gateway command has no action of its own: flags aside, anything prints its help.
-    for (const a of argv) {
-      if (a === "--") break;
-      if (a === "-h" || a === "--help") break;
-      if (a.startsWith("--")) {
-        return fail(
-          `unknown flag: ${a.split("=")[0]}`,
-          GATEWAY_HELP.split("\n").slice(2).join("\n"),
-        );
-      }
-      if (a.startsWith("-") && a.length > 1) {
-        return fail(
-          `unknown shorthand flag: '${a[1]}' in ${a}`,
-          GATEWAY_HELP.split("\n").slice(2).join("\n"),
-        );
-      }
+  return argv[0] === "start" ? parseStart(argv.slice(1)) : gatewayCommand(argv);
+}
+
+// The gateway command has no action of its own: flags aside, anything prints its help.
+function gatewayCommand(argv: string[]): GatewayOutcome {
+  const usage = GATEWAY_HELP.split("\n").slice(2).join("\n");
+  for (const a of argv) {
+    if (a === "--") break;
+    if (a === "-h" || a === "--help") break;
+    if (a.startsWith("--")) return fail(`unknown flag: ${a.split("=")[0]}`, usage);
+    if (a.startsWith("-") && a.length > 1) {
+      return fail(`unknown shorthand flag: '${a[1]}' in ${a}`, usage);
     }
-    return { action: "print", stdout: GATEWAY_HELP, exitCode: 0 };
   }
+  return { action: "print", stdout: GATEWAY_HELP, exitCode: 0 };
+}
+
+/** `gateway start [flags]`: the flags over the defaults. */
+function parseStart(argv: string[]): GatewayOutcome {
   const cfg: GatewayConfig = {
     endpoints: [...DEFAULTS.endpoints],
     listenAddr: DEFAULTS.listenAddr,
@@ -127,60 +126,76 @@ export function parseGatewayArgs(argv: string[]): GatewayOutcome {
     explicit: new Set(),
   };
   const usage = startUsage();
-  let args = argv.slice(1);
+  const args = [...argv];
   while (args.length > 0) {
-    const s = args[0];
-    args = args.slice(1);
+    const s = args.shift()!;
     if (s === "--") break;
     if (!s.startsWith("-") || s === "-") continue; // positional arguments are ignored
-    if (!s.startsWith("--")) {
-      if (s[1] === "h") return { action: "print", stdout: START_HELP(), exitCode: 0 };
-      return fail(`unknown shorthand flag: '${s[1]}' in ${s}`, usage);
+    const read = readFlag(s, args, usage);
+    if ("action" in read) return read;
+    const { flag, value } = read;
+    const why = setStartFlag(cfg, flag, value);
+    if (why !== undefined) {
+      return fail(`invalid argument ${goQuote(value)} for "--${flag.name}" flag: ${why}`, usage);
     }
-    let name = s.slice(2);
-    if (name === "" || name[0] === "-" || name[0] === "=") {
-      return fail(`bad flag syntax: ${s}`, usage);
-    }
-    let value: string | undefined;
-    const eq = name.indexOf("=");
-    if (eq >= 0) [name, value] = [name.slice(0, eq), name.slice(eq + 1)];
-    if (name === "help") return { action: "print", stdout: START_HELP(), exitCode: 0 };
-    const flag = START_FLAGS.find((f) => f.name === name);
-    if (!flag) return fail(`unknown flag: --${name}`, usage);
-    if (flag.type === "bool") value ??= "true";
-    else if (value === undefined) {
-      if (args.length === 0) return fail(`flag needs an argument: --${name}`, usage);
-      [value, args] = [args[0], args.slice(1)];
-    }
-    const bad = (why: string) =>
-      fail(`invalid argument ${goQuote(value!)} for "--${name}" flag: ${why}`, usage);
-    switch (flag.type) {
-      case "bool": {
-        const b = parseGoBool(value);
-        if (b === undefined) {
-          return bad(`strconv.ParseBool: parsing ${goQuote(value)}: invalid syntax`);
-        }
-        cfg.insecureDiscovery = b;
-        break;
-      }
-      case "duration": {
-        const d = parseGoDuration(value);
-        if (typeof d !== "number") return bad(d.error);
-        cfg.retryDelay = d;
-        break;
-      }
-      case "strings": {
-        const items = value === "" ? [] : value.split(",");
-        cfg.endpoints = cfg.explicit.has(name) ? [...cfg.endpoints, ...items] : items;
-        break;
-      }
-      default:
-        if (name === "listen-addr") cfg.listenAddr = value;
-        else if (name === "discovery-srv") cfg.discoverySrv = value;
-        else if (name === "discovery-srv-name") cfg.discoverySrvName = value;
-        else cfg.trustedCaFile = value;
-    }
-    cfg.explicit.add(name);
+    cfg.explicit.add(flag.name);
   }
   return { action: "run", config: cfg };
+}
+
+/** One flag in pflag's syntax; a separate value is taken off `args`. */
+function readFlag(
+  s: string,
+  args: string[],
+  usage: string,
+): { flag: GatewayFlag; value: string } | GatewayOutcome {
+  if (!s.startsWith("--")) {
+    if (s[1] === "h") return { action: "print", stdout: START_HELP(), exitCode: 0 };
+    return fail(`unknown shorthand flag: '${s[1]}' in ${s}`, usage);
+  }
+  let name = s.slice(2);
+  if (name === "" || name[0] === "-" || name[0] === "=") {
+    return fail(`bad flag syntax: ${s}`, usage);
+  }
+  let value: string | undefined;
+  const eq = name.indexOf("=");
+  if (eq >= 0) [name, value] = [name.slice(0, eq), name.slice(eq + 1)];
+  if (name === "help") return { action: "print", stdout: START_HELP(), exitCode: 0 };
+  const flag = START_FLAGS.find((f) => f.name === name);
+  if (!flag) return fail(`unknown flag: --${name}`, usage);
+  if (flag.type === "bool") value ??= "true";
+  else if (value === undefined) {
+    if (args.length === 0) return fail(`flag needs an argument: --${name}`, usage);
+    value = args.shift()!;
+  }
+  return { flag, value };
+}
+
+/** Sets the flag's field, or says why the value is invalid (pflag's reason). */
+function setStartFlag(cfg: GatewayConfig, flag: GatewayFlag, value: string): string | undefined {
+  switch (flag.type) {
+    case "bool": {
+      const b = parseGoBool(value);
+      if (b === undefined) return `strconv.ParseBool: parsing ${goQuote(value)}: invalid syntax`;
+      cfg.insecureDiscovery = b;
+      return;
+    }
+    case "duration": {
+      const d = parseGoDuration(value);
+      if (typeof d !== "number") return d.error;
+      cfg.retryDelay = d;
+      return;
+    }
+    case "strings": {
+      // A repeated --endpoints adds to the list; the first one replaces the default.
+      const items = value === "" ? [] : value.split(",");
+      cfg.endpoints = cfg.explicit.has(flag.name) ? [...cfg.endpoints, ...items] : items;
+      return;
+    }
+    default:
+      if (flag.name === "listen-addr") cfg.listenAddr = value;
+      else if (flag.name === "discovery-srv") cfg.discoverySrv = value;
+      else if (flag.name === "discovery-srv-name") cfg.discoverySrvName = value;
+      else cfg.trustedCaFile = value;
+  }
 }

@@ -24,6 +24,29 @@ function levelError(level: string): string | undefined {
 
 /** Returns the error, if any; pushes etcd's raw stderr warnings; may fix up logOutputs. */
 export function checkLogging(cfg: LoggingInput, notices: Notice[]): string | undefined {
+  const err = checkDeprecatedLogOutput(cfg, notices);
+  if (err !== undefined) return err;
+  deprecatedFlagNotices(cfg, notices);
+  switch (cfg.logger) {
+    case "capnslog":
+      return checkCapnslog(cfg, notices);
+    case "zap": {
+      if (cfg.logOutputs.length === 0) cfg.logOutputs = ["default"];
+      if (cfg.logOutputs.length > 1 && cfg.logOutputs.includes("default")) {
+        return `multi logoutput for "default" is not supported yet`;
+      }
+      return levelError(cfg.logLevel);
+    }
+    default:
+      return `unknown logger option ${goQuote(cfg.logger)}`;
+  }
+}
+
+/**
+ * The deprecated --log-output against --log-outputs, as etcd compares them: both default to
+ * ["default"], and a deprecated list longer than the new one is taken over.
+ */
+function checkDeprecatedLogOutput(cfg: LoggingInput, notices: Notice[]): string | undefined {
   const dep = cfg.deprecatedLogOutput;
   const outs = cfg.logOutputs;
   if (dep.length !== outs.length) {
@@ -33,23 +56,28 @@ export function checkLogging(cfg: LoggingInput, notices: Notice[]): string | und
       );
       cfg.logOutputs = dep;
     }
-  } else {
-    if (dep.length > 1) {
-      return "both '--log-output' and '--log-outputs' are set; only set '--log-outputs'";
-    }
-    if (dep.length < 1) return "either '--log-output' or '--log-outputs' flag must be set";
-    if (dep[0] === outs[0] && dep[0] !== "default") {
-      return `'--log-output=${goQuoteList(dep)}' and '--log-outputs=${
-        goQuoteList(outs)
-      }' are incompatible; only set --log-outputs`;
-    }
-    if (dep[0] !== "default") {
-      notices.push(
-        rawNotice(`[WARNING] Deprecated '--log-output' flag is set to ${goQuoteList(dep)}`),
-      );
-      notices.push(rawNotice("Please use '--log-outputs' flag"));
-    }
+    return undefined;
   }
+  if (dep.length > 1) {
+    return "both '--log-output' and '--log-outputs' are set; only set '--log-outputs'";
+  }
+  if (dep.length < 1) return "either '--log-output' or '--log-outputs' flag must be set";
+  if (dep[0] === outs[0] && dep[0] !== "default") {
+    return `'--log-output=${goQuoteList(dep)}' and '--log-outputs=${
+      goQuoteList(outs)
+    }' are incompatible; only set --log-outputs`;
+  }
+  if (dep[0] !== "default") {
+    notices.push(
+      rawNotice(`[WARNING] Deprecated '--log-output' flag is set to ${goQuoteList(dep)}`),
+    );
+    notices.push(rawNotice("Please use '--log-outputs' flag"));
+  }
+  return undefined;
+}
+
+// Deprecated flags that still work (--debug) or are ignored with zap (--log-package-levels).
+function deprecatedFlagNotices(cfg: LoggingInput, notices: Notice[]): void {
   if (cfg.debug) {
     notices.push(
       rawNotice(
@@ -73,36 +101,27 @@ export function checkLogging(cfg: LoggingInput, notices: Notice[]): string | und
       ),
     );
   }
-  switch (cfg.logger) {
-    case "capnslog": {
-      notices.push(
-        rawNotice(
-          "[WARNING] Deprecated '--logger=capnslog' flag is set; use '--logger=zap' flag instead",
-        ),
-      );
-      if (!cfg.debug) {
-        const err = levelError(cfg.logLevel);
-        if (err) return err;
-      }
-      if (cfg.logOutputs.length !== 1) {
-        return `--logger=capnslog supports only 1 value in '--log-outputs', got ${
-          goQuoteList(cfg.logOutputs)
-        }`;
-      }
-      const out = cfg.logOutputs[0];
-      if (!["default", "stderr", "stdout"].includes(out)) {
-        return `unknown log-output ${goQuote(out)} (only supports "default", "stderr", "stdout")`;
-      }
-      return undefined;
-    }
-    case "zap": {
-      if (cfg.logOutputs.length === 0) cfg.logOutputs = ["default"];
-      if (cfg.logOutputs.length > 1 && cfg.logOutputs.includes("default")) {
-        return `multi logoutput for "default" is not supported yet`;
-      }
-      return levelError(cfg.logLevel);
-    }
-    default:
-      return `unknown logger option ${goQuote(cfg.logger)}`;
+}
+
+/** capnslog writes to one of the standard streams only. */
+function checkCapnslog(cfg: LoggingInput, notices: Notice[]): string | undefined {
+  notices.push(
+    rawNotice(
+      "[WARNING] Deprecated '--logger=capnslog' flag is set; use '--logger=zap' flag instead",
+    ),
+  );
+  if (!cfg.debug) {
+    const err = levelError(cfg.logLevel);
+    if (err) return err;
   }
+  if (cfg.logOutputs.length !== 1) {
+    return `--logger=capnslog supports only 1 value in '--log-outputs', got ${
+      goQuoteList(cfg.logOutputs)
+    }`;
+  }
+  const out = cfg.logOutputs[0];
+  if (!["default", "stderr", "stdout"].includes(out)) {
+    return `unknown log-output ${goQuote(out)} (only supports "default", "stderr", "stdout")`;
+  }
+  return undefined;
 }

@@ -1,12 +1,14 @@
 // `etcd-ts [flags]`: command line, ETCD_* variables or config file -> Config, in etcd 3.4's order.
-import { buildConfig, ERR_UNSET_ADVERTISE_CLIENT_URLS, Values } from "./build.ts";
+import { buildConfig } from "./build.ts";
 import { applyEnv } from "./env.ts";
 import { loadConfigFile } from "./file.ts";
-import { parseCommandLine } from "./goflag.ts";
+import { type FlagState, parseCommandLine } from "./goflag.ts";
 import { goQuote } from "./gostr.ts";
 import { helpText, USAGE } from "./help.ts";
 import { type Notice, notice } from "./notice.ts";
 import type { Config, LoggerKind } from "./types.ts";
+import { ERR_UNSET_ADVERTISE_CLIENT_URLS } from "./validate.ts";
+import { Values } from "./values.ts";
 import { versionText } from "./version.ts";
 
 /** The logger to report a failure with (etcd's own logger may not exist yet). */
@@ -86,6 +88,12 @@ function defaultReadFile(path: string): string {
   return new TextDecoder().decode(Deno.readFileSync(path));
 }
 
+/** Where the flag values came from, once read: the config file, or flags and ETCD_*. */
+interface Sources {
+  values: Values;
+  explicit: Set<string>;
+}
+
 export function parseServerArgs(
   argv: string[],
   env: Record<string, string>,
@@ -103,66 +111,14 @@ export function parseServerArgs(
     return { action: "print", stdout: versionText(), exitCode: 0 };
   }
 
-  let values: Values;
-  let explicit: Set<string>;
+  // A config file replaces both the command line and the environment (etcd's rule).
   let configFile = state.values.get("config-file") as string;
   if (configFile === "") configFile = env["ETCD_CONFIG_FILE"] ?? "";
-  if (configFile !== "") {
-    const loaded = loadConfigFile(configFile, readFile);
-    const logger = loaded.ok && loaded.state.values.get("logger") === "zap" ? "zap" : "capnslog";
-    notices.push(notice(
-      "info",
-      "etcdmain",
-      `Loading server configuration from ${
-        goQuote(configFile)
-      }. Other configuration command line flags and environment variables will be ignored if provided.`,
-      "loaded server configuration, other configuration command line flags and environment variables will be ignored if provided",
-      { path: configFile },
-    ));
-    if (!loaded.ok) {
-      if (loaded.raw) {
-        return {
-          action: "fail",
-          stderr: loaded.error + "\n",
-          exitCode: 1,
-          logged: false,
-          notices: [],
-          records: [],
-          logging: CAPNSLOG,
-        };
-      }
-      return verifyFail(loaded.error, notices, { ...CAPNSLOG, logger });
-    }
-    values = new Values(loaded.state.values);
-    values.map.set("config-file", configFile);
-    explicit = loaded.explicit;
-  } else {
-    const version = env["ETCD_VERSION"];
-    const envWithoutVersion = { ...env };
-    delete envWithoutVersion["ETCD_VERSION"];
-    delete envWithoutVersion["ETCD_UNSUPPORTED_ARCH"];
-    if (version) {
-      notices.push(notice(
-        "warn",
-        "etcdmain",
-        `cannot set special environment variable "ETCD_VERSION" (${goQuote(version)})`,
-      ));
-    }
-    const applied = applyEnv(state, cl.explicit, envWithoutVersion);
-    if (applied.fatal) return criticalFail(applied.fatal.text, notices, CAPNSLOG, "pkg/flags");
-    if (applied.error) return verifyFail(applied.error, notices, CAPNSLOG);
-    values = new Values(state.values);
-    explicit = new Set([...cl.explicit, ...applied.used]);
-    const isSet = (n: string) => explicit.has(n);
-    const mayBeProxy = values.str("proxy") !== "off" ||
-      (values.str("discovery") !== "" && values.str("discovery-fallback") === "proxy");
-    if (isSet("listen-client-urls") && !isSet("advertise-client-urls") && !mayBeProxy) {
-      values.map.set("advertise-client-urls", []);
-    }
-    const discovery = values.str("discovery") !== "" || values.str("discovery-srv") !== "" ||
-      values.str("discovery-srv-name") !== "";
-    if (discovery && !isSet("initial-cluster")) values.map.set("initial-cluster", "");
-  }
+  const sources = configFile !== ""
+    ? fromConfigFile(configFile, readFile, notices)
+    : fromFlagsAndEnv(state, cl.explicit, env, notices);
+  if ("action" in sources) return sources;
+  const { values, explicit } = sources;
 
   const built = buildConfig(values, explicit, notices);
   if (!built.ok) {
@@ -178,4 +134,82 @@ export function parseServerArgs(
       : verifyFail(built.error, notices, logging);
   }
   return { action: "run", config: built.config, notices };
+}
+
+function fromConfigFile(
+  configFile: string,
+  readFile: (path: string) => string,
+  notices: Notice[],
+): Sources | ParseOutcome {
+  const loaded = loadConfigFile(configFile, readFile);
+  const logger = loaded.ok && loaded.state.values.get("logger") === "zap" ? "zap" : "capnslog";
+  notices.push(notice(
+    "info",
+    "etcdmain",
+    `Loading server configuration from ${
+      goQuote(configFile)
+    }. Other configuration command line flags and environment variables will be ignored if provided.`,
+    "loaded server configuration, other configuration command line flags and environment variables will be ignored if provided",
+    { path: configFile },
+  ));
+  if (!loaded.ok) {
+    if (loaded.raw) {
+      return {
+        action: "fail",
+        stderr: loaded.error + "\n",
+        exitCode: 1,
+        logged: false,
+        notices: [],
+        records: [],
+        logging: CAPNSLOG,
+      };
+    }
+    return verifyFail(loaded.error, notices, { ...CAPNSLOG, logger });
+  }
+  const values = new Values(loaded.state.values);
+  values.map.set("config-file", configFile);
+  return { values, explicit: loaded.explicit };
+}
+
+function fromFlagsAndEnv(
+  state: FlagState,
+  given: string[],
+  env: Record<string, string>,
+  notices: Notice[],
+): Sources | ParseOutcome {
+  const version = env["ETCD_VERSION"];
+  const envWithoutVersion = { ...env };
+  delete envWithoutVersion["ETCD_VERSION"];
+  delete envWithoutVersion["ETCD_UNSUPPORTED_ARCH"];
+  if (version) {
+    notices.push(notice(
+      "warn",
+      "etcdmain",
+      `cannot set special environment variable "ETCD_VERSION" (${goQuote(version)})`,
+    ));
+  }
+  const applied = applyEnv(state, given, envWithoutVersion);
+  if (applied.fatal) return criticalFail(applied.fatal.text, notices, CAPNSLOG, "pkg/flags");
+  if (applied.error) return verifyFail(applied.error, notices, CAPNSLOG);
+  const values = new Values(state.values);
+  const explicit = new Set([...given, ...applied.used]);
+  clearUnsetDefaults(values, explicit);
+  return { values, explicit };
+}
+
+/**
+ * etcdmain drops two defaults the user did not ask for: the advertised client URLs when the
+ * client listeners were given (a member must say where it is reachable; a proxy need not), and
+ * the initial cluster when a discovery will find the members.
+ */
+function clearUnsetDefaults(values: Values, explicit: Set<string>): void {
+  const isSet = (n: string) => explicit.has(n);
+  const mayBeProxy = values.str("proxy") !== "off" ||
+    (values.str("discovery") !== "" && values.str("discovery-fallback") === "proxy");
+  if (isSet("listen-client-urls") && !isSet("advertise-client-urls") && !mayBeProxy) {
+    values.map.set("advertise-client-urls", []);
+  }
+  const discovery = values.str("discovery") !== "" || values.str("discovery-srv") !== "" ||
+    values.str("discovery-srv-name") !== "";
+  if (discovery && !isSet("initial-cluster")) values.map.set("initial-cluster", "");
 }

@@ -84,7 +84,24 @@ export async function checkCert(
   report.line(`subject: ${cert.subject.replaceAll("\n", ", ")}`);
   report.line(`valid from ${cert.validFrom} to ${cert.validTo}`);
   report.line(`SANs: ${sanText(names)}`);
+  checkValidity(report, cert, want);
+  if (want.trustedCAFile !== "") checkSigner(report, cert, want, readFile);
 
+  // One SAN list with everything the member needs, offered in every fix.
+  const recommended = sanSuggestion(names, [
+    `DNS:${want.domain}`,
+    ...(want.host ? [`DNS:${want.host}`] : []),
+    ...(want.kind === "peer" && want.ip ? [`IP:${want.ip}`] : []),
+  ]);
+  checkDomainSAN(report, names, want, recommended);
+  if (want.host !== undefined) checkHostSAN(report, names, want, want.host, recommended);
+  // Peers check the source address of this member's connections against its SANs.
+  if (want.kind === "peer" && want.ip !== undefined && names.ips.length + names.dnsNames.length) {
+    await checkAddressSAN(report, names, want.ip, hosts, recommended);
+  }
+}
+
+function checkValidity(report: Report, cert: X509Certificate, want: CertExpectations): void {
   if (new Date(cert.validTo) < want.now) {
     report.problem(`the ${want.kind} certificate expired on ${cert.validTo}`, [
       `others refuse it: "x509: certificate has expired or is not yet valid"`,
@@ -94,89 +111,106 @@ export async function checkCert(
       "check this machine's clock, or issue a certificate valid from now",
     ], [`issue a certificate valid from now and point ${want.flag} at it`]);
   }
+}
 
-  if (want.trustedCAFile !== "") {
-    const ca = loadCert(want.trustedCAFile, readFile);
-    if ("error" in ca) {
-      report.problem(`the trusted CA file ${want.trustedCAFile} cannot be read`, [ca.error], [
-        "point the trusted CA flag at the PEM certificate of the CA that signed the members",
-      ]);
-    } else if (!cert.checkIssued(ca.cert) || !cert.verify(ca.cert.publicKey)) {
-      report.line(`not signed by ${want.trustedCAFile}`);
-      report.problem(`the ${want.kind} certificate is not signed by ${want.trustedCAFile}`, [
-        `issuer: ${cert.issuer.replaceAll("\n", ", ")}`,
-        `CA subject: ${ca.cert.subject.replaceAll("\n", ", ")}`,
-        `others refuse it: "x509: certificate signed by unknown authority"`,
-      ], ["sign the certificate with the CA the members trust, or give that CA's file"]);
-    } else {
-      report.line(`signed by ${want.trustedCAFile}`);
-    }
+/** Whether the CA the others trust signed the certificate. */
+function checkSigner(
+  report: Report,
+  cert: X509Certificate,
+  want: CertExpectations,
+  readFile: (path: string) => string,
+): void {
+  const ca = loadCert(want.trustedCAFile, readFile);
+  if ("error" in ca) {
+    report.problem(`the trusted CA file ${want.trustedCAFile} cannot be read`, [ca.error], [
+      "point the trusted CA flag at the PEM certificate of the CA that signed the members",
+    ]);
+  } else if (!cert.checkIssued(ca.cert) || !cert.verify(ca.cert.publicKey)) {
+    report.line(`not signed by ${want.trustedCAFile}`);
+    report.problem(`the ${want.kind} certificate is not signed by ${want.trustedCAFile}`, [
+      `issuer: ${cert.issuer.replaceAll("\n", ", ")}`,
+      `CA subject: ${ca.cert.subject.replaceAll("\n", ", ")}`,
+      `others refuse it: "x509: certificate signed by unknown authority"`,
+    ], ["sign the certificate with the CA the members trust, or give that CA's file"]);
+  } else {
+    report.line(`signed by ${want.trustedCAFile}`);
   }
+}
 
-  // One SAN list with everything the member needs, offered in every fix.
-  const recommended = sanSuggestion(names, [
-    `DNS:${want.domain}`,
-    ...(want.host ? [`DNS:${want.host}`] : []),
-    ...(want.kind === "peer" && want.ip ? [`IP:${want.ip}`] : []),
-  ]);
+/** The SRV domain, which others verify when they found the member through SRV without a CA file. */
+function checkDomainSAN(
+  report: Report,
+  names: CertNames,
+  want: CertExpectations,
+  recommended: string,
+): void {
   const domainError = verifyHostname(names, want.domain);
   report.line(`SRV domain ${want.domain}: ${domainError ? "missing" : "present"}`);
-  if (domainError && want.domainRequired) {
-    const who = want.kind === "peer"
-      ? "the other members verify this member's certificate against the SRV domain " +
-        "(etcd 3.1+ with _etcd-server-ssl records and no --peer-trusted-ca-file)"
-      : "clients that discover the cluster through SRV (etcdctl --discovery-srv) verify " +
-        "the certificate against the SRV domain";
-    report.problem(`the ${want.kind} certificate does not name the SRV domain ${want.domain}`, [
-      who,
-      `this certificate: ${domainError}`,
-      ...(want.kind === "peer"
-        ? [`the other members log: rejected connection ... ServerName "${want.domain}"`]
-        : []),
-    ], [
-      `reissue it with ${want.domain} among its DNS SANs, e.g. openssl's`,
-      recommended,
-      ...(want.kind === "peer"
-        ? ["or give every member --peer-trusted-ca-file (then the target names are verified)"]
-        : []),
-    ]);
-  }
+  if (!domainError || !want.domainRequired) return;
+  const who = want.kind === "peer"
+    ? "the other members verify this member's certificate against the SRV domain " +
+      "(etcd 3.1+ with _etcd-server-ssl records and no --peer-trusted-ca-file)"
+    : "clients that discover the cluster through SRV (etcdctl --discovery-srv) verify " +
+      "the certificate against the SRV domain";
+  report.problem(`the ${want.kind} certificate does not name the SRV domain ${want.domain}`, [
+    who,
+    `this certificate: ${domainError}`,
+    ...(want.kind === "peer"
+      ? [`the other members log: rejected connection ... ServerName "${want.domain}"`]
+      : []),
+  ], [
+    `reissue it with ${want.domain} among its DNS SANs, e.g. openssl's`,
+    recommended,
+    ...(want.kind === "peer"
+      ? ["or give every member --peer-trusted-ca-file (then the target names are verified)"]
+      : []),
+  ]);
+}
 
-  if (want.host !== undefined) {
-    const hostError = verifyHostname(names, want.host);
-    report.line(`SRV target ${want.host}: ${hostError ? "missing" : "present"}`);
-    if (hostError) {
-      const fix = [`reissue it with ${want.host} among its DNS SANs, e.g. openssl's`, recommended];
-      if (want.hostRequired) {
-        report.problem(`the ${want.kind} certificate does not name ${want.host}`, [
-          `with a trusted CA file, others verify the host of this member's URL: ${want.host}`,
-          `this certificate: ${hostError}`,
-        ], fix);
-      } else {
-        report.warn(`the ${want.kind} certificate does not name ${want.host}`, [
-          "the guide puts the member's host name in the SANs along with the SRV domain;",
-          "it is verified as soon as a CA file is used or a client dials the name",
-        ], fix);
-      }
-    }
+/** This member's SRV target name: a problem when others verify it, else a warning. */
+function checkHostSAN(
+  report: Report,
+  names: CertNames,
+  want: CertExpectations,
+  host: string,
+  recommended: string,
+): void {
+  const hostError = verifyHostname(names, host);
+  report.line(`SRV target ${host}: ${hostError ? "missing" : "present"}`);
+  if (!hostError) return;
+  const fix = [`reissue it with ${host} among its DNS SANs, e.g. openssl's`, recommended];
+  if (want.hostRequired) {
+    report.problem(`the ${want.kind} certificate does not name ${host}`, [
+      `with a trusted CA file, others verify the host of this member's URL: ${host}`,
+      `this certificate: ${hostError}`,
+    ], fix);
+  } else {
+    report.warn(`the ${want.kind} certificate does not name ${host}`, [
+      "the guide puts the member's host name in the SANs along with the SRV domain;",
+      "it is verified as soon as a CA file is used or a client dials the name",
+    ], fix);
   }
+}
 
-  // Peers check the source address of this member's connections against its SANs.
-  if (want.kind === "peer" && want.ip !== undefined && names.ips.length + names.dnsNames.length) {
-    const ip = want.ip;
-    let how = names.ips.includes(ip) ? `IP SAN ${ip}` : undefined;
-    for (const d of names.dnsNames) {
-      if (how === undefined && await resolvesTo(hosts, d, ip)) how = `DNS SAN ${d} -> ${ip}`;
-    }
-    report.line(`this member's address ${ip}: ${how ?? "missing"}`);
-    if (how === undefined) {
-      report.problem(`the peer certificate does not cover this member's address ${ip}`, [
-        "members compare the address a peer connects from with its certificate's SANs",
-        `(an IP SAN, or a DNS SAN resolving to it); this certificate has ${sanText(names)}`,
-      ], [
-        `add IP:${ip} (or a name resolving to it), e.g. openssl's`,
-        recommended,
-      ]);
-    }
+/** The address this member connects from, as an IP SAN or a DNS SAN resolving to it. */
+async function checkAddressSAN(
+  report: Report,
+  names: CertNames,
+  ip: string,
+  hosts: HostLookup,
+  recommended: string,
+): Promise<void> {
+  let how = names.ips.includes(ip) ? `IP SAN ${ip}` : undefined;
+  for (const d of names.dnsNames) {
+    if (how === undefined && await resolvesTo(hosts, d, ip)) how = `DNS SAN ${d} -> ${ip}`;
   }
+  report.line(`this member's address ${ip}: ${how ?? "missing"}`);
+  if (how !== undefined) return;
+  report.problem(`the peer certificate does not cover this member's address ${ip}`, [
+    "members compare the address a peer connects from with its certificate's SANs",
+    `(an IP SAN, or a DNS SAN resolving to it); this certificate has ${sanText(names)}`,
+  ], [
+    `add IP:${ip} (or a name resolving to it), e.g. openssl's`,
+    recommended,
+  ]);
 }

@@ -12,7 +12,7 @@ import {
   showRecords,
 } from "./records.ts";
 import type { Report } from "./report.ts";
-import type { DiagnoseDeps, SrvDiagnosisInput } from "./srv.ts";
+import type { DiagnoseDeps, SrvDiagnosisInput } from "./input.ts";
 
 export async function checkClients(
   report: Report,

@@ -3,7 +3,8 @@
 // exactly the configuration the member would start with.
 import { type Config, parseServerArgs } from "../config/mod.ts";
 import { systemResolver } from "../discovery/mod.ts";
-import { type DiagnoseDeps, diagnoseSrv } from "./srv.ts";
+import type { DiagnoseDeps } from "./input.ts";
+import { diagnoseSrv } from "./srv.ts";
 
 export const DIAGNOSE_USAGE = `Usage:
 

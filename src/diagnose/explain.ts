@@ -3,7 +3,7 @@
 import { lookupSrv, srvServiceName } from "../discovery/mod.ts";
 import { bareTarget, type ResolvedURL, type ServiceRecords } from "./records.ts";
 import type { Report } from "./report.ts";
-import type { DiagnoseDeps, SrvDiagnosisInput } from "./srv.ts";
+import type { DiagnoseDeps, SrvDiagnosisInput } from "./input.ts";
 
 /** SRV records that would make this member part of the cluster, in zone-file form. */
 export function recordSuggestion(domain: string, service: string, u: ResolvedURL): string[] {

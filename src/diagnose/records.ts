@@ -123,6 +123,13 @@ export interface OwnRecord {
   advertised: ResolvedURL;
 }
 
+/** What DNS says about the members: the advertised peer URLs, the server records, this member's. */
+export interface PeerRecords {
+  advertised: ResolvedURL[];
+  servers: ServiceRecords[];
+  own: OwnRecord[];
+}
+
 export function matches(services: ServiceRecords[], urls: ResolvedURL[]): OwnRecord[] {
   const own: OwnRecord[] = [];
   for (const service of services) {

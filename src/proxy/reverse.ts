@@ -3,7 +3,7 @@
 // reached is marked unavailable. The answer streams back as it arrives (long-poll watches).
 import type http from "node:http";
 import type { Logger } from "../log/mod.ts";
-import type { Director } from "./director.ts";
+import type { Director, Endpoint } from "./director.ts";
 import { concat } from "./members.ts";
 import { type DropReason, proxyMetrics } from "./metrics.ts";
 import type { Transport } from "./transport.ts";
@@ -79,7 +79,7 @@ export async function forward(
   res: http.ServerResponse,
   headers: HeaderList,
 ): Promise<void> {
-  const { director, transport, log } = deps;
+  const { director, log } = deps;
   const method = req.method ?? "GET";
   proxyMetrics.requests.labels({ method }).inc();
   const started = performance.now();
@@ -96,7 +96,7 @@ export async function forward(
     return;
   }
 
-  const outHeaders = forwardedHeaders(req, body);
+  const outgoing: Outgoing = { method, headers: forwardedHeaders(req, body), body };
   const endpoints = director.endpoints();
   if (endpoints.length === 0) {
     dropped("zero_endpoints");
@@ -105,40 +105,9 @@ export async function forward(
     return;
   }
 
-  // A client that goes away cancels the request to the member.
-  const abort = new AbortController();
-  let clientGone = false;
-  res.on("close", () => {
-    if (res.writableFinished) return;
-    clientGone = true;
-    info(log, `client ${remoteAddr(req)} closed request prematurely`);
-    abort.abort();
-  });
-
-  let upstream: http.IncomingMessage | undefined;
-  for (const ep of endpoints) {
-    const target = new URL(ep.url);
-    const path = req.url ?? "/";
-    try {
-      upstream = await transport.roundTrip({
-        url: new URL(`${target.protocol}//${target.host}${path.startsWith("/") ? path : "/"}`),
-        method,
-        headers: outHeaders,
-        body: body.length > 0 || hasBodyMethod(method) ? body : undefined,
-        signal: abort.signal,
-      });
-    } catch (err) {
-      if (clientGone) return;
-      dropped("failed_sending_request");
-      info(log, `failed to direct request to ${ep.url}: ${(err as Error).message}`, {
-        error: (err as Error).message,
-      });
-      ep.failed();
-      continue;
-    }
-    break;
-  }
-  if (clientGone) {
+  const client = watchClient(req, res, log);
+  const upstream = await sendToMembers(deps, req, outgoing, endpoints, client, dropped);
+  if (client.gone) {
     upstream?.destroy();
     return;
   }
@@ -149,16 +118,88 @@ export async function forward(
     writeHTTPError(res, headers, 502, `httpproxy: ${msg}`);
     return;
   }
-
   const status = upstream.statusCode ?? 502;
   proxyMetrics.handled.labels({ method, code: String(status) }).inc();
   proxyMetrics.handlingSeconds.labels({ method }).observe((performance.now() - started) / 1000);
+  relayAnswer(upstream, res, headers);
+}
+
+/** The request as it goes to the members: the body read whole, the headers to forward. */
+interface Outgoing {
+  method: string;
+  headers: Record<string, string | string[]>;
+  body: Uint8Array;
+}
+
+/** Whether the client went away; its going cancels the request to the member. */
+interface ClientWatch {
+  readonly gone: boolean;
+  signal: AbortSignal;
+}
+
+function watchClient(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  log: Logger,
+): ClientWatch {
+  const abort = new AbortController();
+  const watch = { gone: false, signal: abort.signal };
+  res.on("close", () => {
+    if (res.writableFinished) return;
+    watch.gone = true;
+    info(log, `client ${remoteAddr(req)} closed request prematurely`);
+    abort.abort();
+  });
+  return watch;
+}
+
+/**
+ * Tries each member in turn until one answers; a member that cannot be reached is marked
+ * failed so the director rests it. Undefined when none answered or the client went away.
+ */
+async function sendToMembers(
+  { transport, log }: ReverseProxyDeps,
+  req: http.IncomingMessage,
+  out: Outgoing,
+  endpoints: Endpoint[],
+  client: ClientWatch,
+  dropped: (reason: DropReason) => void,
+): Promise<http.IncomingMessage | undefined> {
+  const path = req.url ?? "/";
+  for (const ep of endpoints) {
+    const target = new URL(ep.url);
+    try {
+      return await transport.roundTrip({
+        url: new URL(`${target.protocol}//${target.host}${path.startsWith("/") ? path : "/"}`),
+        method: out.method,
+        headers: out.headers,
+        body: out.body.length > 0 || hasBodyMethod(out.method) ? out.body : undefined,
+        signal: client.signal,
+      });
+    } catch (err) {
+      if (client.gone) return undefined;
+      dropped("failed_sending_request");
+      info(log, `failed to direct request to ${ep.url}: ${(err as Error).message}`, {
+        error: (err as Error).message,
+      });
+      ep.failed();
+    }
+  }
+  return undefined;
+}
+
+/** The member's answer to the client: its head at once, then its body as it arrives. */
+function relayAnswer(
+  upstream: http.IncomingMessage,
+  res: http.ServerResponse,
+  headers: HeaderList,
+): void {
   const raw = upstream.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     if (!SINGLE_HOP.has(raw[i].toLowerCase())) addHeader(headers, raw[i], raw[i + 1]);
   }
   writeHeaders(res, headers);
-  res.writeHead(status);
+  res.writeHead(upstream.statusCode ?? 502);
   // Watches answer their head at once and the event later: let the client see the head now.
   res.flushHeaders();
   upstream.on("error", () => res.destroy());

@@ -40,6 +40,60 @@ export interface V2Proxy {
 /** Starts the proxy; rejects with ProxyStartError (etcd's fatal text) when it cannot. */
 export async function runV2Proxy(opts: V2ProxyOptions): Promise<V2Proxy> {
   const { config, log } = opts;
+  prepareProxyDir(config, log);
+  const peerURLs = await initialPeerURLs(config, log, opts.peerURLs);
+  const transport = new Transport({
+    dialTimeoutMs: config.proxyDialTimeout,
+    readTimeoutMs: config.proxyReadTimeout,
+    writeTimeoutMs: config.proxyWriteTimeout,
+    tls: opts.peerTLS,
+  });
+  const director = new Director({
+    urls: memberRefresh(peerURLs, transport, clusterFilePath(config.dataDir), log),
+    failureWaitMs: config.proxyFailureWait,
+    refreshIntervalMs: config.proxyRefreshInterval,
+    log,
+    random: opts.random,
+  });
+  await director.start();
+
+  const handler = proxyHandler({
+    director,
+    transport,
+    log,
+    readonly: opts.readonly,
+    cors: config.cors,
+  });
+  const listeners: Listening[] = [];
+  const close = async () => {
+    director.stop();
+    await Promise.all(listeners.map(({ server, sockets }) =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      })
+    ));
+    transport.close();
+  };
+  try {
+    for (const url of config.listenClientUrls) {
+      listeners.push(await listen(url, handler, opts.tls));
+      log.info({
+        pkg: "etcdmain",
+        text: `v2 proxy started listening on client requests on ${JSON.stringify(String(url))}`,
+        msg: "v2 proxy started listening on client requests",
+        fields: { host: String(url) },
+      });
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { addresses: listeners.map((l) => l.address), close };
+}
+
+/** `<data-dir>/proxy`, whose presence marks the data dir as a proxy's (etcd's start-up lines). */
+function prepareProxyDir(config: Config, log: Logger): void {
   const dir = proxyDir(config.dataDir);
   if (existsDir(dir)) {
     log.notice({
@@ -59,18 +113,19 @@ export async function runV2Proxy(opts: V2ProxyOptions): Promise<V2Proxy> {
   } catch (err) {
     throw new ProxyStartError(`mkdir ${dir}: ${(err as Error).message}`);
   }
+}
 
-  let peerURLs = await initialPeerURLs(config, log, opts.peerURLs);
-  const transport = new Transport({
-    dialTimeoutMs: config.proxyDialTimeout,
-    readTimeoutMs: config.proxyReadTimeout,
-    writeTimeoutMs: config.proxyWriteTimeout,
-    tls: opts.peerTLS,
-  });
-  const clusterFile = clusterFilePath(config.dataDir);
-
-  // One refresh: the members' client URLs; the cluster file follows the members' peer URLs.
-  const clientURLs = async (): Promise<string[]> => {
+/**
+ * The director's refresh: the members' client URLs, asked from the peer URLs known so far. The
+ * cluster file follows the members' peer URLs, so a restarted proxy finds the cluster as it is.
+ */
+function memberRefresh(
+  peerURLs: string[],
+  transport: Transport,
+  clusterFile: string,
+  log: Logger,
+): () => Promise<string[]> {
+  return async () => {
     let cluster;
     try {
       cluster = await clusterFromRemotePeers(peerURLs, transport, log);
@@ -108,52 +163,6 @@ export async function runV2Proxy(opts: V2ProxyOptions): Promise<V2Proxy> {
     peerURLs = cluster.peerURLs;
     return cluster.clientURLs;
   };
-
-  const director = new Director({
-    urls: clientURLs,
-    failureWaitMs: config.proxyFailureWait,
-    refreshIntervalMs: config.proxyRefreshInterval,
-    log,
-    random: opts.random,
-  });
-  await director.start();
-
-  const handler = proxyHandler({
-    director,
-    transport,
-    log,
-    readonly: opts.readonly,
-    cors: config.cors,
-  });
-  const servers: { server: http.Server; sockets: Set<net.Socket> }[] = [];
-  const addresses: net.AddressInfo[] = [];
-  const closeAll = async () => {
-    director.stop();
-    await Promise.all(servers.map(({ server, sockets }) =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      })
-    ));
-    transport.close();
-  };
-  try {
-    for (const url of config.listenClientUrls) {
-      const { server, sockets, address } = await listen(url, handler, opts.tls);
-      servers.push({ server, sockets });
-      addresses.push(address);
-      log.info({
-        pkg: "etcdmain",
-        text: `v2 proxy started listening on client requests on ${JSON.stringify(String(url))}`,
-        msg: "v2 proxy started listening on client requests",
-        fields: { host: String(url) },
-      });
-    }
-  } catch (err) {
-    await closeAll();
-    throw err;
-  }
-  return { addresses, close: closeAll };
 }
 
 function existsDir(path: string): boolean {
@@ -164,11 +173,18 @@ function existsDir(path: string): boolean {
   }
 }
 
+/** One client URL's server, with its open connections (closing the proxy drops them). */
+interface Listening {
+  server: http.Server;
+  sockets: Set<net.Socket>;
+  address: net.AddressInfo;
+}
+
 async function listen(
   url: URL,
   handler: http.RequestListener,
   tlsOptions: tls.TlsOptions | undefined,
-): Promise<{ server: http.Server; sockets: Set<net.Socket>; address: net.AddressInfo }> {
+): Promise<Listening> {
   const secure = url.protocol === "https:";
   if (!secure && url.protocol !== "http:") {
     throw new ProxyStartError(`unsupported client URL scheme ${url.protocol} (${url})`);

@@ -9,7 +9,8 @@ import type { Buffer } from "node:buffer";
 import type { Logger } from "../log/mod.ts";
 import { loadKeyPair } from "./files.ts";
 import { certNames } from "./names.ts";
-import { SERVER_POLICY, type ServerTLS } from "./server.ts";
+import { addrOf, goHandshakeError, logRejected, type Rejection } from "./rejection.ts";
+import { SERVER_POLICY, type ServerTLS, type ServerTLSInfo } from "./server.ts";
 import {
   type ConnectionPolicy,
   presentedChain,
@@ -28,99 +29,9 @@ export interface SecureServerOptions {
 
 const TLS_HANDSHAKE_RECORD = 0x16;
 
-/** Go's names of the TLS alerts a client sends when it refuses the server. */
-const GO_ALERTS: Record<string, string> = {
-  BadCertificate: "bad certificate",
-  UnsupportedCertificate: "unsupported certificate",
-  CertificateRevoked: "revoked certificate",
-  CertificateExpired: "expired certificate",
-  CertificateUnknown: "unknown certificate",
-  UnknownCA: "unknown certificate authority",
-  HandshakeFailure: "handshake failure",
-  ProtocolVersion: "protocol version not supported",
-  DecryptError: "error decrypting message",
-  IllegalParameter: "illegal parameter",
-  AccessDenied: "access denied",
-  DecodeError: "error decoding message",
-  InternalError: "internal error",
-  CloseNotify: "close notify",
-  UnexpectedMessage: "unexpected message",
-  NoApplicationProtocol: "no application protocol",
-};
-
-/** A runtime handshake error worded as Go's tls package words it. */
-export function goHandshakeError(err: Error & { code?: string }): string {
-  if (err.code === "ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE") {
-    return "tls: client didn't provide a certificate";
-  }
-  if (err.message === "socket hang up" || err.code === "ECONNRESET") return "EOF";
-  const alert = err.message.match(/received fatal alert: (\w+)/);
-  if (alert) return `remote error: tls: ${GO_ALERTS[alert[1]] ?? alert[1]}`;
-  return err.message;
-}
-
-export interface Rejection {
-  remoteAddr: string;
-  error: string;
-  serverName: string;
-  /** Names of the certificate the client presented, if any. */
-  ips?: string[];
-  dnsNames?: string[];
-}
-
-/** etcd's line for a refused TLS connection. */
-export function logRejected(log: Logger, r: Rejection): void {
-  const q = JSON.stringify;
-  const certPart = r.ips === undefined
-    ? ""
-    : `, IPAddresses ${listQ(r.ips)}, DNSNames ${listQ(r.dnsNames ?? [])}`;
-  const fields: Record<string, unknown> = {
-    "remote-addr": r.remoteAddr,
-    "server-name": r.serverName,
-  };
-  if (r.ips !== undefined) {
-    fields["ip-addresses"] = r.ips;
-    fields["dns-names"] = r.dnsNames ?? [];
-  }
-  fields.error = r.error;
-  log.info({
-    pkg: "embed",
-    text: `rejected connection from ${q(r.remoteAddr)} (error ${q(r.error)}, ServerName ${
-      q(r.serverName)
-    }${certPart})`,
-    msg: "rejected connection",
-    fields,
-  });
-}
-
-const listQ = (items: string[]) => `[${items.map((s) => JSON.stringify(s)).join(" ")}]`;
-
-function addrOf(s: net.Socket | undefined): string {
-  if (!s?.remoteAddress) return "";
-  const host = s.remoteAddress.includes(":") ? `[${s.remoteAddress}]` : s.remoteAddress;
-  return `${host}:${s.remotePort}`;
-}
-
 /** The SNI name the client sent ("" for none, as Go's ServerName). */
 const serverNameOf = (s: tls.TLSSocket) =>
   (s as unknown as { servername?: string | null | false }).servername || "";
-
-interface Stamp {
-  key: string;
-}
-
-function fileStamp(paths: string[]): Stamp | undefined {
-  try {
-    return {
-      key: paths.map((p) => {
-        const st = Deno.statSync(p);
-        return `${st.ino}:${st.size}:${st.mtime?.getTime()}`;
-      }).join("|"),
-    };
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * A net.Server to listen with: TLS per `serverTLS` (from loadServerTLS, or plain node options
@@ -146,37 +57,53 @@ export function createSecureServer(
     nodeOpts = { ...nodeOpts, requestCert: true, rejectUnauthorized: false };
   }
   const tlsServer = tls.createServer(nodeOpts);
+  const reject = rejecter(opts.log);
+  const refreshKeyPair = keyPairReloader(info, tlsServer, nodeOpts);
+  checkHandshakes(tlsServer, policy, opts, reject);
 
+  return net.createServer((raw) => {
+    raw.on("error", () => raw.destroy());
+    raw.once("readable", () => {
+      const first = raw.read(1) as Buffer | null;
+      if (first === null) return reject(raw, { error: "EOF", serverName: "" });
+      raw.unshift(first);
+      if (first[0] !== TLS_HANDSHAKE_RECORD) {
+        return reject(raw, {
+          error: "tls: first record does not look like a TLS handshake",
+          serverName: "",
+        });
+      }
+      const err = refreshKeyPair();
+      if (err !== undefined) return reject(raw, { error: err, serverName: "" });
+      tlsServer.emit("connection", raw);
+    });
+  });
+}
+
+type Reject = (raw: net.Socket, r: Omit<Rejection, "remoteAddr">, sock?: tls.TLSSocket) => void;
+
+/** Closes a refused connection, logging it once (a handshake can fail in several ways at once). */
+function rejecter(log: Logger): Reject {
   const logged = new WeakSet<object>();
-  const reject = (raw: net.Socket, r: Omit<Rejection, "remoteAddr">, sock?: tls.TLSSocket) => {
+  return (raw, r, sock) => {
     if (!logged.has(raw)) {
       logged.add(raw);
-      logRejected(opts.log, { remoteAddr: addrOf(raw), ...r });
+      logRejected(log, { remoteAddr: addrOf(raw), ...r });
     }
     sock?.destroy();
     raw.destroy();
   };
-  const rawOf = (s: tls.TLSSocket) => (s as unknown as { _parent?: net.Socket })._parent ?? s;
+}
 
-  let stamp = info ? fileStamp([info.certFile, info.keyFile]) : undefined;
-  // Go re-reads the key pair on every handshake; re-reading only when the files change
-  // gives the same rotation without parsing keys per connection.
-  const refreshKeyPair = (): string | undefined => {
-    if (!info) return undefined;
-    const now = fileStamp([info.certFile, info.keyFile]);
-    if (now && stamp && now.key === stamp.key) return undefined;
-    try {
-      const pair = loadKeyPair(info.certFile, info.keyFile);
-      nodeOpts = { ...nodeOpts, cert: pair.cert, key: pair.key };
-      tlsServer.setSecureContext(nodeOpts);
-      stamp = now;
-      return undefined;
-    } catch (err) {
-      stamp = undefined;
-      return (err as Error).message;
-    }
-  };
+const rawOf = (s: tls.TLSSocket) => (s as unknown as { _parent?: net.Socket })._parent ?? s;
 
+/** Refuses failed handshakes, and serves a handshaken connection once it passes etcd's checks. */
+function checkHandshakes(
+  tlsServer: tls.Server,
+  policy: ConnectionPolicy,
+  opts: SecureServerOptions,
+  reject: Reject,
+): void {
   tlsServer.on("tlsClientError", (err: Error, sock: tls.TLSSocket) => {
     reject(rawOf(sock), { error: goHandshakeError(err), serverName: serverNameOf(sock) }, sock);
   });
@@ -201,22 +128,50 @@ export function createSecureServer(
       }, sock);
     }, (err) => reject(raw, { error: String(err), serverName: "" }, sock));
   });
+}
 
-  return net.createServer((raw) => {
-    raw.on("error", () => raw.destroy());
-    raw.once("readable", () => {
-      const first = raw.read(1) as Buffer | null;
-      if (first === null) return reject(raw, { error: "EOF", serverName: "" });
-      raw.unshift(first);
-      if (first[0] !== TLS_HANDSHAKE_RECORD) {
-        return reject(raw, {
-          error: "tls: first record does not look like a TLS handshake",
-          serverName: "",
-        });
-      }
-      const err = refreshKeyPair();
-      if (err !== undefined) return reject(raw, { error: err, serverName: "" });
-      tlsServer.emit("connection", raw);
-    });
-  });
+/**
+ * Go re-reads the key pair on every handshake; re-reading only when the files change gives the
+ * same rotation without parsing keys per connection. The returned check gives the load error,
+ * with which the connection is refused.
+ */
+function keyPairReloader(
+  info: ServerTLSInfo | undefined,
+  tlsServer: tls.Server,
+  nodeOpts: tls.TlsOptions,
+): () => string | undefined {
+  if (!info) return () => undefined;
+  let stamp = fileStamp([info.certFile, info.keyFile]);
+  return () => {
+    const now = fileStamp([info.certFile, info.keyFile]);
+    if (now && stamp && now.key === stamp.key) return undefined;
+    try {
+      const pair = loadKeyPair(info.certFile, info.keyFile);
+      nodeOpts = { ...nodeOpts, cert: pair.cert, key: pair.key };
+      tlsServer.setSecureContext(nodeOpts);
+      stamp = now;
+      return undefined;
+    } catch (err) {
+      stamp = undefined;
+      return (err as Error).message;
+    }
+  };
+}
+
+// What tells that a file changed: its inode (a rename over it), size and modification time.
+interface Stamp {
+  key: string;
+}
+
+function fileStamp(paths: string[]): Stamp | undefined {
+  try {
+    return {
+      key: paths.map((p) => {
+        const st = Deno.statSync(p);
+        return `${st.ino}:${st.size}:${st.mtime?.getTime()}`;
+      }).join("|"),
+    };
+  } catch {
+    return undefined;
+  }
 }
