@@ -48,8 +48,9 @@ const HASH_ROWS = `SELECT ${KV_COLUMNS}, r.sub FROM rev r WHERE r.main <= ?1 AND
  * revision key and stored KeyValue. Of the changes at or below the compaction point, etcd
  * hashes those its key index keeps at `rev` (each existing key's value then); when no key
  * exists at `rev` that set is empty and it hashes every change compaction left instead (the
- * values of the keys that existed at `compactRev`). Both sets ignore how far physical removal
- * has got, so members agree.
+ * values of the keys that existed at `compactRev`; etcd's answer reaches that value at its first
+ * backend commit after the compaction). Neither depends on how far physical removal has got
+ * here, so members agree.
  */
 export function hashByRev(be: Backend, rev: number, compactRev: number): number {
   const anyKeyAtRev = rangeAt(be, EVERY_KEY, rev, 1, true).length > 0;
@@ -77,10 +78,10 @@ function feed(crc: number, kv: KeyValue): number {
 
 /**
  * Every stored row in revision order, for Hash: equal on members whose files hold the same
- * history (physical compaction progress included). It cannot equal etcd's Hash, a CRC-32C of
- * every bucket of etcd's bbolt file (members, leases, auth, meta as well as the key space, in
- * bbolt's encodings), which this SQLite backend does not reproduce; so it only compares
- * etcd-ts members with each other.
+ * history (physical compaction progress included). It cannot equal etcd's Hash, a CRC-32C over
+ * every bucket of etcd's bbolt backend (the key space as physically stored, members, leases,
+ * auth, alarms, meta less the consistent index) in etcd's encodings, which this SQLite backend
+ * does not reproduce; so it only compares etcd-ts members with each other.
  */
 export function hashAll(be: Backend, compactRev: number): number {
   let crc = crc32(enc.encode(`compact:${compactRev}`));

@@ -42,10 +42,13 @@ export class Maintenance {
     return { header: s.header(), alarms: result.response.alarms };
   }
 
+  // A checksum of this member's key space, comparable between etcd-ts members only: etcd's
+  // Hash covers every bucket of its bbolt file (see the mvcc store's hash()).
   hash() {
     return { header: this.s.header(), hash: this.s.backend.store.hash() };
   }
 
+  // etcd's HashKV: the value etcd 3.4 computes for the same history.
   hashKV(revision: number) {
     const h = this.s.backend.store.hashKV(revision);
     return { header: this.s.header(h.rev), hash: h.hash, compactRevision: h.compactRevision };
