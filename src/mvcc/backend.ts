@@ -12,17 +12,19 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { KeyValue } from "./types.ts";
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
-// rev: every change ever made (until compaction removes it). `id` is assigned in revision
-//   order ((main, sub) order), so it doubles as etcd's sub revision; version 0 marks a
-//   tombstone. rev_key serves history reads (latest change of a key at or below a revision).
+// rev: every change ever made (until compaction removes it), with etcd's revision (main, sub):
+//   sub is the change's position among its revision's changes, which HashKV needs and
+//   compaction would otherwise erase. `id` is assigned in (main, sub) order; version 0 marks
+//   a tombstone. rev_key serves history reads (latest change of a key at or below a revision).
 // live: the current index: each existing key -> the rev row holding its current value.
 // meta: consistent index, current revision, compaction progress.
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS rev (
   id INTEGER PRIMARY KEY,
   main INTEGER NOT NULL,
+  sub INTEGER NOT NULL,
   key BLOB NOT NULL,
   create_rev INTEGER NOT NULL,
   version INTEGER NOT NULL,
@@ -89,10 +91,26 @@ export class Backend {
     this.db.exec("PRAGMA cache_size = -65536"); // 64 MiB page cache
     this.db.exec(SCHEMA);
     const v = this.metaGet("schema_version");
-    if (v === undefined) this.metaSet("schema_version", SCHEMA_VERSION);
+    if (v === 1) this.addSubRevisions();
+    else if (v === undefined) this.metaSet("schema_version", SCHEMA_VERSION);
     else if (v !== SCHEMA_VERSION) {
       throw new Error(`mvcc: unsupported backend schema version ${v} in ${path}`);
     }
+  }
+
+  // Schema 1 kept no sub revisions. A revision's changes took consecutive ids, so a change's
+  // sub is its distance from the revision's first id: exact unless compaction has removed that
+  // first change (a superseded put of a multi-write txn), which only HashKV at or below the
+  // compaction point would notice.
+  private addSubRevisions(): void {
+    this.db.exec("BEGIN IMMEDIATE");
+    this.db.exec("ALTER TABLE rev ADD COLUMN sub INTEGER NOT NULL DEFAULT 0");
+    this.db.exec(
+      "UPDATE rev SET sub = f.sub FROM (SELECT id, id - min(id) OVER (PARTITION BY main) AS sub " +
+        "FROM rev) f WHERE rev.id = f.id",
+    );
+    this.metaSet("schema_version", SCHEMA_VERSION);
+    this.db.exec("COMMIT");
   }
 
   // Prepared statements are cached by their SQL text; results come back as arrays. Limits are

@@ -1,7 +1,68 @@
-// Checksums over the stored history, used to compare members (etcd's Hash and HashKV).
+// Checksums over the stored history, used to compare members: etcd's HashKV byte for byte
+// (mvcc/kvstore.go HashByRev), and a checksum of the whole store behind Hash.
 import { crc32 } from "node:zlib";
+import { messages } from "../api/proto/mod.ts";
+import { crc32c } from "../storage/mod.ts";
 import { type Backend, KV_COLUMNS, rowToKv } from "./backend.ts";
+import { rangeAt } from "./history.ts";
+import { keyRange } from "./key_range.ts";
 import type { KeyValue } from "./types.ts";
+
+const enc = new TextEncoder();
+const KEY_BUCKET = enc.encode("key");
+const EVERY_KEY = keyRange(new Uint8Array(), new Uint8Array([0]));
+const REV_SEPARATOR = 0x5f; // '_'
+const TOMBSTONE_MARK = 0x74; // 't'
+
+/**
+ * The key etcd files a change under in its `key` bucket (mvcc/revision.go): main and sub
+ * revision as 8-byte big-endian integers around a '_', and a trailing 't' on deletions.
+ */
+export function revisionKey(main: number, sub: number, tombstone: boolean): Uint8Array {
+  const out = new Uint8Array(tombstone ? 18 : 17);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(main));
+  out[8] = REV_SEPARATOR;
+  view.setBigUint64(9, BigInt(sub));
+  if (tombstone) out[17] = TOMBSTONE_MARK;
+  return out;
+}
+
+/**
+ * The marshalled mvccpb.KeyValue etcd stores for a change: the whole kv for a put, only the
+ * key for a deletion (version 0 marks one here).
+ */
+export function storedKeyValue(kv: KeyValue): Uint8Array {
+  return messages["mvccpb.KeyValue"].encode(kv.version === 0 ? { key: kv.key } : kv);
+}
+
+// Changes up to ?1 in (main, sub) order; those at or below the compaction revision ?2 only
+// when they are their key's latest change at or below ?3 and not a deletion.
+const HASH_ROWS = `SELECT ${KV_COLUMNS}, r.sub FROM rev r WHERE r.main <= ?1 AND (r.main > ?2 OR ` +
+  `(r.version > 0 AND NOT EXISTS (SELECT 1 FROM rev r2 WHERE r2.key = r.key ` +
+  `AND r2.main >= r.main AND r2.main <= ?3 AND r2.id > r.id))) ORDER BY r.id`;
+
+/**
+ * etcd's HashKV at `rev` (a revision above `compactRev`, or equal to it when nothing was
+ * written since): CRC-32C of the bucket name "key", then of every change up to `rev` as its
+ * revision key and stored KeyValue. Of the changes at or below the compaction point, etcd
+ * hashes those its key index keeps at `rev` (each existing key's value then); when no key
+ * exists at `rev` that set is empty and it hashes every change compaction left instead (the
+ * values of the keys that existed at `compactRev`; etcd's answer reaches that value at its first
+ * backend commit after the compaction). Neither depends on how far physical removal has got
+ * here, so members agree.
+ */
+export function hashByRev(be: Backend, rev: number, compactRev: number): number {
+  const anyKeyAtRev = rangeAt(be, EVERY_KEY, rev, 1, true).length > 0;
+  let crc = crc32c(KEY_BUCKET);
+  for (const row of be.stmt(HASH_ROWS).iterate(rev, compactRev, anyKeyAtRev ? rev : compactRev)) {
+    const r = row as unknown as unknown[];
+    const kv = rowToKv(r);
+    crc = crc32c(revisionKey(kv.modRevision, r[6] as number, kv.version === 0), crc);
+    crc = crc32c(storedKeyValue(kv), crc);
+  }
+  return crc;
+}
 
 function feed(crc: number, kv: KeyValue): number {
   const head = new DataView(new ArrayBuffer(36));
@@ -15,25 +76,16 @@ function feed(crc: number, kv: KeyValue): number {
   return crc32(kv.value, crc);
 }
 
-// Every stored row in revision order: equal on members whose files hold the same history
-// (physical compaction progress included, as etcd's hash of the whole backend).
+/**
+ * Every stored row in revision order, for Hash: equal on members whose files hold the same
+ * history (physical compaction progress included). It cannot equal etcd's Hash, a CRC-32C over
+ * every bucket of etcd's bbolt backend (the key space as physically stored, members, leases,
+ * auth, alarms, meta less the consistent index) in etcd's encodings, which this SQLite backend
+ * does not reproduce; so it only compares etcd-ts members with each other.
+ */
 export function hashAll(be: Backend, compactRev: number): number {
-  let crc = crc32(new TextEncoder().encode(`compact:${compactRev}`));
+  let crc = crc32(enc.encode(`compact:${compactRev}`));
   for (const row of be.stmt(`SELECT ${KV_COLUMNS} FROM rev r ORDER BY r.id`).iterate()) {
-    crc = feed(crc, rowToKv(row as unknown as unknown[]));
-  }
-  return crc >>> 0;
-}
-
-// The history up to `rev` as the logical compaction at `compactRev` defines it: rows at or below
-// the compaction point count only if compaction keeps them (the latest change of a key, when
-// that is not a deletion). Independent of how far physical removal has got, so members agree.
-export function hashUpTo(be: Backend, rev: number, compactRev: number): number {
-  const sql = `SELECT ${KV_COLUMNS} FROM rev r WHERE r.main <= ? AND (r.main > ? OR ` +
-    `(r.version > 0 AND NOT EXISTS (SELECT 1 FROM rev r2 WHERE r2.key = r.key ` +
-    `AND r2.main >= r.main AND r2.main <= ? AND r2.id > r.id))) ORDER BY r.id`;
-  let crc = 0;
-  for (const row of be.stmt(sql).iterate(rev, compactRev, compactRev)) {
     crc = feed(crc, rowToKv(row as unknown as unknown[]));
   }
   return crc >>> 0;

@@ -5,7 +5,7 @@ import { MvccError } from "./errors.ts";
 import { Backend, KV_COLUMNS, rowToKv } from "./backend.ts";
 import { type AuxBuckets, auxBuckets } from "./aux.ts";
 import { Compactor } from "./compact.ts";
-import { hashAll, hashUpTo } from "./hash.ts";
+import { hashAll, hashByRev } from "./hash.ts";
 import { eventsBetween } from "./history.ts";
 import { keyRange } from "./key_range.ts";
 import { LiveIndex } from "./live_index.ts";
@@ -210,19 +210,21 @@ export class MvccStore {
     }, this.pauseMs);
   }
 
+  // Maintenance.Hash: see hashAll for why it is not etcd's value.
   hash(): number {
     this.assertNoTxn();
     return hashAll(this.be, this.compactRev);
   }
 
-  // etcd's HashKV: `rev` 0 = current; at or below the compaction point -> compacted error.
+  // etcd's HashKV, the same value etcd computes for the same history: `rev` 0 = current; at
+  // or below the compaction point -> compacted error.
   hashKV(rev: number): HashKV {
     this.assertNoTxn();
     if (rev > 0 && rev <= this.compactRev) throw new MvccError("compacted");
     if (rev > this.currentRev) throw new MvccError("futureRev");
     const at = rev > 0 ? rev : this.currentRev;
     return {
-      hash: hashUpTo(this.be, at, this.compactRev),
+      hash: hashByRev(this.be, at, this.compactRev),
       compactRevision: this.compactRev,
       rev: this.currentRev,
     };

@@ -23,8 +23,8 @@ export interface TxnHost {
 }
 
 const GET_VALUE = "SELECT value FROM rev WHERE id = ?";
-const INSERT_REV =
-  "INSERT INTO rev (id, main, key, create_rev, version, lease, value) VALUES (?, ?, ?, ?, ?, ?, ?)";
+const INSERT_REV = "INSERT INTO rev (id, main, sub, key, create_rev, version, lease, value) " +
+  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 const UPSERT_LIVE =
   "INSERT INTO live (key, id) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET id = excluded.id";
 const EMPTY = new Uint8Array();
@@ -73,7 +73,9 @@ export class WriteTxn {
       lease,
     };
     const id = this.host.takeId();
-    be.run(INSERT_REV, id, main, key, kv.createRevision, kv.version, lease, value);
+    // The sub revision is the change's position in the txn, as etcd numbers it.
+    const sub = this.events.length;
+    be.run(INSERT_REV, id, main, sub, key, kv.createRevision, kv.version, lease, value);
     be.run(UPSERT_LIVE, key, id);
     live.set(key, {
       id,
@@ -108,7 +110,7 @@ export class WriteTxn {
     be.begin();
     const main = this.beginRev + 1;
     for (const prev of deleted) {
-      be.run(INSERT_REV, this.host.takeId(), main, prev.key, 0, 0, 0n, EMPTY);
+      be.run(INSERT_REV, this.host.takeId(), main, this.events.length, prev.key, 0, 0, 0n, EMPTY);
       this.events.push({ type: EventType.DELETE, kv: tombstone(prev.key, main), prevKv: prev });
     }
     const [cond, params] = keyCondition("key", r);

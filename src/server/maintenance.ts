@@ -71,10 +71,13 @@ export class Maintenance {
     return { header: header(), alarms: res.alarms };
   }
 
+  // A checksum of this member's key space, comparable between etcd-ts members only: etcd's
+  // Hash covers every bucket of its bbolt file (see the mvcc store's hash()).
   hash() {
     return { header: this.deps.header(), hash: this.deps.backend.store.hash() };
   }
 
+  // etcd's HashKV: the value etcd 3.4 computes for the same history.
   hashKV(revision: number) {
     const h = this.deps.backend.store.hashKV(revision);
     return { header: this.deps.header(h.rev), hash: h.hash, compactRevision: h.compactRevision };
