@@ -1,8 +1,8 @@
 // Checksums over the stored history, used to compare members: etcd's HashKV byte for byte
 // (mvcc/kvstore.go HashByRev), and a checksum of the whole store behind Hash.
 import { crc32 } from "node:zlib";
-import { messages } from "../api/proto/mod.ts";
-import { crc32c } from "../storage/mod.ts";
+import { messages } from "../pb/mod.ts";
+import { crc32c } from "../checksum/mod.ts";
 import { type Backend, KV_COLUMNS, rowToKv } from "./backend.ts";
 import { rangeAt } from "./history.ts";
 import { keyRange } from "./key_range.ts";

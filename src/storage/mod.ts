@@ -6,4 +6,3 @@ export { openWal } from "./wal_open.ts";
 export type { OpenedWal, WalRepair } from "./wal_open.ts";
 export { Snapshotter } from "./snapshotter.ts";
 export { type DataDirLock, lockDataDir } from "./lock.ts";
-export { crc32c } from "./crc32c.ts";

@@ -9,7 +9,7 @@
 // Alignment keeps the 8-byte header inside one disk sector, so a torn write leaves a header
 // either whole or missing, never half of one.
 
-import { crc32c } from "./crc32c.ts";
+import { crc32c } from "../checksum/mod.ts";
 import type { Entry, HardState } from "../raft/mod.ts";
 
 export enum RecordType {

@@ -4,7 +4,7 @@
 // File layout: "ETSNAP01", u32 LE CRC-32C of the body, then the body: u64 index, u64 term,
 // u32 voter count + u64 voters, u32 learner count + u64 learners, u64 data length, data.
 
-import { crc32c } from "./crc32c.ts";
+import { crc32c } from "../checksum/mod.ts";
 import { hex16, join, listDir, mkdirDurable, parseHex16, removeIfExists } from "./fsutil.ts";
 import { writeFileAtomic } from "./fsutil.ts";
 import type { Snapshot } from "../raft/mod.ts";

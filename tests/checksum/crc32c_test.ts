@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { crc32c } from "../../src/storage/crc32c.ts";
+import { crc32c } from "../../src/checksum/mod.ts";
 
 Deno.test("crc32c: known vectors", () => {
   const enc = (s: string) => new TextEncoder().encode(s);
