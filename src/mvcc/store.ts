@@ -2,6 +2,7 @@
 // server applies committed entries through write txns and commits the batch transaction
 // periodically (see Backend for the durability contract).
 import { MvccError } from "./errors.ts";
+import { assert } from "../assert/mod.ts";
 import { Backend, KV_COLUMNS, rowToKv } from "./backend.ts";
 import { type AuxBuckets, auxBuckets } from "./aux.ts";
 import { Compactor } from "./compact.ts";
@@ -100,6 +101,8 @@ export class MvccStore {
   // value is persisted by the next commit(), with all data changes made before it.
   setConsistentIndex(index: number): void {
     if (index === this.ci) return;
+    // Entries apply in log order: a smaller index would replay them after a restart.
+    assert(index > this.ci, `consistent index ${index} after ${this.ci}`);
     this.ci = index;
     this.dirty = true;
   }
@@ -138,9 +141,14 @@ export class MvccStore {
   }
 
   private finish(txn: WriteTxn, events: Event[]): void {
-    if (txn !== this.txn) throw new Error("mvcc: ending a write txn that is not the open one");
+    assert(txn === this.txn, "mvcc: the write txn ending is the open one");
     this.txn = undefined;
     if (events.length === 0) return;
+    // One revision per write txn that changed something, never reused.
+    assert(
+      txn.beginRev === this.currentRev,
+      `write txn began at ${txn.beginRev}, not at the current revision ${this.currentRev}`,
+    );
     this.currentRev = txn.beginRev + 1;
     this.dirty = true;
     for (const l of this.listeners) l(events);
@@ -297,7 +305,7 @@ export class MvccStore {
   }
 
   private assertNoTxn(): void {
-    if (this.txn) throw new Error("mvcc: a write txn is open");
+    assert(this.txn === undefined, "mvcc: no write txn is open");
   }
 }
 

@@ -10,6 +10,7 @@ import {
 } from "./types.ts";
 import type { Storage } from "./storage.ts";
 import { Unstable } from "./unstable.ts";
+import { assert } from "../assert/mod.ts";
 import { limitSize, noLimit } from "./util.ts";
 
 export class RaftLog {
@@ -48,9 +49,10 @@ export class RaftLog {
     const lastnewi = index + ents.length;
     const ci = this.findConflict(ents);
     if (ci !== 0) {
-      if (ci <= this.committed) {
-        throw new Error(`entry ${ci} conflict with committed entry [committed(${this.committed})]`);
-      }
+      assert(
+        ci > this.committed,
+        `entry ${ci} conflict with committed entry [committed(${this.committed})]`,
+      );
       this.append(ents.slice(ci - (index + 1)));
     }
     this.commitTo(Math.min(committed, lastnewi));
@@ -60,9 +62,10 @@ export class RaftLog {
   append(ents: Entry[]): number {
     if (ents.length === 0) return this.lastIndex();
     const after = ents[0].index - 1;
-    if (after < this.committed) {
-      throw new Error(`after(${after}) is out of range [committed(${this.committed})]`);
-    }
+    assert(
+      after >= this.committed,
+      `after(${after}) is out of range [committed(${this.committed})]`,
+    );
     this.unstable.truncateAndAppend(ents);
     return this.lastIndex();
   }
@@ -113,21 +116,19 @@ export class RaftLog {
 
   commitTo(tocommit: number): void {
     if (this.committed >= tocommit) return; // never decrease commit
-    if (this.lastIndex() < tocommit) {
-      throw new Error(
-        `tocommit(${tocommit}) is out of range [lastIndex(${this.lastIndex()})]. Was the raft log corrupted, truncated, or lost?`,
-      );
-    }
+    assert(
+      tocommit <= this.lastIndex(),
+      `tocommit(${tocommit}) is out of range [lastIndex(${this.lastIndex()})]. Was the raft log corrupted, truncated, or lost?`,
+    );
     this.committed = tocommit;
   }
 
   appliedTo(i: number): void {
     if (i === 0) return;
-    if (this.committed < i || i < this.applied) {
-      throw new Error(
-        `applied(${i}) is out of range [prevApplied(${this.applied}), committed(${this.committed})]`,
-      );
-    }
+    assert(
+      i <= this.committed && i >= this.applied,
+      `applied(${i}) is out of range [prevApplied(${this.applied}), committed(${this.committed})]`,
+    );
     this.applied = i;
   }
 

@@ -11,6 +11,7 @@ import {
   type Snapshot,
 } from "./types.ts";
 import { emptyHardState, emptySnapshot, limitSize, newEntry } from "./util.ts";
+import { assert } from "../assert/mod.ts";
 
 export interface Storage {
   initialState(): { hardState: HardState; confState: ConfState };
@@ -111,10 +112,12 @@ export class MemoryStorage implements Storage {
     if (last < first) return;
     if (first > entries[0].index) entries = entries.slice(first - entries[0].index);
     const offset = entries[0].index - this.ents[0].index;
-    if (this.ents.length < offset) {
-      throw new Error(
-        `missing log entry [last: ${this.lastIndex()}, append at: ${entries[0].index}]`,
-      );
+    assert(
+      this.ents.length >= offset,
+      `missing log entry [last: ${this.lastIndex()}, append at: ${entries[0].index}]`,
+    );
+    for (let i = 1; i < entries.length; i++) {
+      assert(entries[i].index === entries[i - 1].index + 1, `log entries out of order at ${i}`);
     }
     // In place, not concat: the log holds up to --snapshot-count entries and a copy per append
     // would cost O(log) per batch. entries() hands out copies, so no reader sees the change.

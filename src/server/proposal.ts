@@ -66,16 +66,28 @@ export type Proposal<K extends ProposalKind = ProposalKind> = K extends Proposal
   }
   : never;
 
-const protoKinds = {
-  put: "etcdserverpb.PutRequest",
-  deleteRange: "etcdserverpb.DeleteRangeRequest",
-  txn: "etcdserverpb.TxnRequest",
-  compaction: "etcdserverpb.CompactionRequest",
-  leaseGrant: "etcdserverpb.LeaseGrantRequest",
-  leaseRevoke: "etcdserverpb.LeaseRevokeRequest",
-  alarm: "etcdserverpb.AlarmRequest",
-} as const satisfies Partial<Record<ProposalKind, keyof typeof messages>>;
-type ProtoKind = keyof typeof protoKinds;
+// The kinds whose requests are etcd's protobuf messages, and their codecs.
+type ProtoKind =
+  | "put"
+  | "deleteRange"
+  | "txn"
+  | "compaction"
+  | "leaseGrant"
+  | "leaseRevoke"
+  | "alarm";
+interface RequestCodec<T> {
+  encode(request: T): Uint8Array;
+  decode(bytes: Uint8Array): T;
+}
+const protoCodecs: { [K in ProtoKind]: RequestCodec<RequestOf<K>> } = {
+  put: messages["etcdserverpb.PutRequest"],
+  deleteRange: messages["etcdserverpb.DeleteRangeRequest"],
+  txn: messages["etcdserverpb.TxnRequest"],
+  compaction: messages["etcdserverpb.CompactionRequest"],
+  leaseGrant: messages["etcdserverpb.LeaseGrantRequest"],
+  leaseRevoke: messages["etcdserverpb.LeaseRevokeRequest"],
+  alarm: messages["etcdserverpb.AlarmRequest"],
+};
 
 // Codes are persisted in the log: append new kinds, never renumber.
 const kindCodes: ProposalKind[] = [
@@ -99,13 +111,14 @@ const fromUtf8 = new TextDecoder();
 const EMPTY = new Uint8Array();
 
 function isProtoKind(kind: ProposalKind): kind is ProtoKind {
-  return kind in protoKinds;
+  return kind in protoCodecs;
 }
 
-function encodePayload(p: Proposal): Uint8Array {
+function encodePayload<K extends ProposalKind>(p: Proposal<K>): Uint8Array {
   if (isProtoKind(p.kind)) {
-    // deno-lint-ignore no-explicit-any
-    return messages[protoKinds[p.kind]].encode(p.request as any);
+    // Proposal<K> pairs K with RequestOf<K>; TypeScript cannot follow that through the union.
+    const codec = protoCodecs[p.kind] as RequestCodec<RequestOf<K>>;
+    return codec.encode(p.request as RequestOf<K>);
   }
   return utf8.encode(
     JSON.stringify(p.request, (_k, v) => typeof v === "bigint" ? v.toString(16) : v),
@@ -113,14 +126,14 @@ function encodePayload(p: Proposal): Uint8Array {
 }
 
 function decodePayload(kind: ProposalKind, payload: Uint8Array): RequestOf<ProposalKind> {
-  if (isProtoKind(kind)) return messages[protoKinds[kind]].decode(payload) as RequestOf<ProtoKind>;
+  if (isProtoKind(kind)) return protoCodecs[kind].decode(payload);
   const request = JSON.parse(fromUtf8.decode(payload));
   // JSON carries bigints as hex strings (see encodePayload).
   if (kind === "memberAttrSet") request.memberId = BigInt("0x" + request.memberId);
   return request;
 }
 
-export function encodeProposal(p: Proposal): Uint8Array {
+export function encodeProposal<K extends ProposalKind>(p: Proposal<K>): Uint8Array {
   const payload = encodePayload(p);
   // Auth off, every request carries the empty identity: skip the encoder for it.
   const user = p.auth ? (p.auth.username ? utf8.encode(p.auth.username) : EMPTY) : undefined;
