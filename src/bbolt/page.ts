@@ -1,0 +1,153 @@
+// Reading branch and leaf pages. bbolt keeps no checksum on data pages, so every field is checked
+// against the page's bounds before use: a damaged page gives an error naming the page and offset,
+// never a read outside it or a silently wrong key.
+import {
+  BRANCH_ELEMENT_SIZE,
+  BRANCH_PAGE,
+  LEAF_ELEMENT_SIZE,
+  LEAF_PAGE,
+  PAGE_HEADER_SIZE,
+  pageType,
+  readPageHeader,
+  readPgid,
+  view,
+} from "./layout.ts";
+import type { ByteSource } from "./source.ts";
+
+/** A database that is not a bbolt file, or one whose pages contradict each other. */
+export class BboltError extends Error {
+  override name = "BboltError";
+}
+
+/** A branch or leaf page: its header fields and a bounds-checked view of its elements. */
+export class Page {
+  readonly isLeaf: boolean;
+  readonly count: number;
+  readonly #bytes: Uint8Array;
+  readonly #view: DataView;
+
+  /** `where` names the page in errors: "page 12 (offset 49152)" or "inline page of bucket x". */
+  constructor(bytes: Uint8Array, readonly where: string) {
+    const h = readPageHeader(bytes);
+    if (!(h.flags & (BRANCH_PAGE | LEAF_PAGE))) {
+      throw new BboltError(
+        `bbolt: ${where}: expected a branch or leaf page, found ${pageType(h.flags)} (flags 0x${
+          h.flags.toString(16)
+        })`,
+      );
+    }
+    this.isLeaf = (h.flags & LEAF_PAGE) !== 0;
+    this.count = h.count;
+    this.#bytes = bytes;
+    this.#view = view(bytes);
+    const elements = PAGE_HEADER_SIZE + h.count * LEAF_ELEMENT_SIZE;
+    if (elements > bytes.length) {
+      throw new BboltError(
+        `bbolt: ${where}: ${h.count} elements need ${elements} bytes, the page has ${bytes.length}`,
+      );
+    }
+  }
+
+  /** Offset of element i's header; leaf and branch elements are both 16 bytes. */
+  #element(i: number): number {
+    return PAGE_HEADER_SIZE + i * LEAF_ELEMENT_SIZE;
+  }
+
+  /** Checks that [start, start+length) lies in the page and returns a view of it. */
+  #slice(i: number, start: number, length: number): Uint8Array {
+    if (start + length > this.#bytes.length) {
+      throw new BboltError(
+        `bbolt: ${this.where}: element ${i} points at bytes ${start}..${start + length}, ` +
+          `past the page's ${this.#bytes.length} bytes`,
+      );
+    }
+    return this.#bytes.subarray(start, start + length);
+  }
+
+  key(i: number): Uint8Array {
+    const e = this.#element(i);
+    const pos = this.#view.getUint32(e + (this.isLeaf ? 4 : 0), true);
+    const ksize = this.#view.getUint32(e + (this.isLeaf ? 8 : 4), true);
+    return this.#slice(i, e + pos, ksize);
+  }
+
+  /** Leaf only: the element's flags (BUCKET_LEAF marks a bucket). */
+  flags(i: number): number {
+    return this.#view.getUint32(this.#element(i), true);
+  }
+
+  /** Leaf only. */
+  value(i: number): Uint8Array {
+    const e = this.#element(i);
+    const pos = this.#view.getUint32(e + 4, true);
+    const ksize = this.#view.getUint32(e + 8, true);
+    const vsize = this.#view.getUint32(e + 12, true);
+    return this.#slice(i, e + pos + ksize, vsize);
+  }
+
+  /** Branch only: the page id of child i. */
+  child(i: number): number {
+    return readPgid(this.#view, this.#element(i) + BRANCH_ELEMENT_SIZE - 8);
+  }
+}
+
+/** Loads pages by id, checking each against the high-water mark and the file's length. */
+export class Pager {
+  readonly #cache = new Map<number, Page>();
+  readonly #cacheLimit: number;
+
+  constructor(
+    readonly source: ByteSource,
+    readonly pageSize: number,
+    readonly highWater: number,
+  ) {
+    // Branch pages are visited by every lookup; keep ~4 MB of recent pages of a file source.
+    this.#cacheLimit = source.inMemory ? 0 : Math.max(16, (4 << 20) / pageSize);
+  }
+
+  page(id: number, from: string): Page {
+    const cached = this.#cache.get(id);
+    if (cached) {
+      this.#cache.delete(id);
+      this.#cache.set(id, cached);
+      return cached;
+    }
+    const p = this.#load(id, from);
+    if (this.#cacheLimit > 0) {
+      if (this.#cache.size >= this.#cacheLimit) {
+        this.#cache.delete(this.#cache.keys().next().value!);
+      }
+      this.#cache.set(id, p);
+    }
+    return p;
+  }
+
+  #load(id: number, from: string): Page {
+    const offset = id * this.pageSize;
+    const where = `page ${id} (offset ${offset})`;
+    if (id < 2 || id >= this.highWater) {
+      throw new BboltError(
+        `bbolt: ${from} points at page ${id}, outside the data pages 2..${this.highWater - 1}`,
+      );
+    }
+    const head = this.source.read(offset, PAGE_HEADER_SIZE);
+    const h = readPageHeader(head);
+    if (h.id !== id) {
+      throw new BboltError(`bbolt: ${where}: header says page ${h.id}`);
+    }
+    const span = (h.overflow + 1) * this.pageSize;
+    if (id + h.overflow >= this.highWater) {
+      throw new BboltError(
+        `bbolt: ${where}: ${h.overflow} overflow pages run past the ` +
+          `high-water mark ${this.highWater}`,
+      );
+    }
+    if (offset + span > this.source.size) {
+      throw new BboltError(
+        `bbolt: ${where}: truncated: the page ends at byte ${offset + span}, ` +
+          `the file has ${this.source.size}`,
+      );
+    }
+    return new Page(this.source.read(offset, span), where);
+  }
+}
