@@ -16,7 +16,7 @@ import { BboltError, Page, type Pager } from "./page.ts";
 export class Bucket {
   readonly #cursorTree: Tree;
 
-  /** `path` names the bucket in errors; root is a page id or the inline page. */
+  /** `path` names the bucket in errors ("" for the root); root is a page id or inline page. */
   constructor(pager: Pager, readonly path: string, root: number | Page, readonly sequence: bigint) {
     this.#cursorTree = { pager, root, name: path };
   }
@@ -57,7 +57,8 @@ export class Bucket {
     const k = nameBytes(name);
     const c = this.cursor();
     if (!c.seek(k) || !equal(c.key, k) || !c.isBucket) return undefined;
-    return Bucket.fromValue(this.#cursorTree.pager, `${this.path}/${showKey(k)}`, c.value);
+    const path = this.path === "" ? showKey(k) : `${this.path}/${showKey(k)}`;
+    return Bucket.fromValue(this.#cursorTree.pager, path, c.value);
   }
 
   /** Names of the nested buckets, in key order. */

@@ -15,7 +15,7 @@ export class Db {
 
   constructor(readonly source: ByteSource, readonly meta: Meta) {
     const pager = new Pager(source, meta.pageSize, meta.pgid);
-    this.root = new Bucket(pager, "(root)", meta.root, meta.rootSequence);
+    this.root = new Bucket(pager, "", meta.root, meta.rootSequence);
   }
 
   get pageSize(): number {
@@ -65,10 +65,17 @@ export function openDbSource(source: ByteSource): Db {
   }
   const m0 = readMeta(source.read(0, META_BYTES));
   const pageSize = typeof m0 === "string" ? findPageSize(source) : m0.pageSize;
-  if (pageSize === undefined || source.size < 2 * pageSize) {
+  if (pageSize === undefined) {
+    // Neither meta is readable: report meta 1 where bbolt would look for it.
+    const m1 = source.size < DEFAULT_PAGE_SIZE + META_BYTES
+      ? "beyond the end of the file"
+      : readMeta(source.read(DEFAULT_PAGE_SIZE, META_BYTES));
+    throw new BboltError(`bbolt: not a bbolt database: meta page 0: ${m0}; meta page 1: ${m1}`);
+  }
+  if (source.size < 2 * pageSize) {
     throw new BboltError(
-      `bbolt: not a bbolt database: meta page 0: ${m0}` +
-        (pageSize ? `; file of ${source.size} bytes is truncated before meta page 1` : ""),
+      `bbolt: truncated: ${source.size} bytes end before meta page 1 ` +
+        `(page size ${pageSize})`,
     );
   }
   const m1 = readMeta(source.read(pageSize, META_BYTES));

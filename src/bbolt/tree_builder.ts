@@ -37,7 +37,8 @@ export class TreeBuilder {
   #last: Uint8Array | undefined;
   #hasBuckets = false;
 
-  /** `threshold`: bytes a page is filled to before the next is begun (fill percent x size). */
+  /** `threshold`: bytes a page is filled to before the next is begun (fill percent x size);
+   * `path` names the bucket in errors ("" for the root). */
   constructor(readonly out: PageOut, readonly threshold: number, readonly path: string) {}
 
   /** Throws unless key sorts after every key added so far. */

@@ -78,7 +78,7 @@ export class DbWriter implements PageOut {
     this.#threshold = Math.floor(pageSize * fillPercent);
     this.#inlineLimit = inline ? pageSize / 4 : -1;
     this.#txid = txid;
-    this.#stack = [{ name: new Uint8Array(0), tree: this.#tree("(root)"), sequence: 0n }];
+    this.#stack = [{ name: new Uint8Array(0), tree: this.#tree(""), sequence: 0n }];
   }
 
   /** Opens a bucket inside the current one (or at the top); its name must sort after the
