@@ -11,3 +11,4 @@ export { DEFAULT_PAGE_SIZE, MAX_KEY_SIZE, MAX_VALUE_SIZE } from "./layout.ts";
 export { DbWriter, type Sink, type WriterOptions } from "./writer.ts";
 export { fileSink, MemorySink } from "./sink.ts";
 export { type BucketData, buildDb, writeBuckets, writeDb } from "./build.ts";
+export { compactDb } from "./compact.ts";
