@@ -22,6 +22,7 @@ export interface Tree {
 
 export class Cursor {
   #stack: Frame[] = [];
+  /** The key of the current entry, kept to check that the next one sorts after it. */
   #last: Uint8Array | undefined;
 
   constructor(readonly tree: Tree) {}
@@ -54,8 +55,8 @@ export class Cursor {
   }
 
   get key(): Uint8Array {
-    const top = this.#current();
-    return top.page.key(top.index);
+    this.#current();
+    return this.#last!;
   }
 
   get value(): Uint8Array {
@@ -123,7 +124,8 @@ export class Cursor {
       parent.index++;
       if (parent.index < parent.page.count) this.#descendFirst();
     }
-    const key = this.key;
+    const top = this.#stack.at(-1)!;
+    const key = top.page.key(top.index);
     if (this.#last && compareKeys(this.#last, key) >= 0) {
       throw new BboltError(
         `bbolt: ${this.#stack.at(-1)!.page.where}: key ${showKey(key)} ` +
@@ -144,7 +146,7 @@ export class Cursor {
     let exact = false;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = compareKeys(page.key(mid), key);
+      const c = page.compareKey(mid, key);
       if (c < 0) lo = mid + 1;
       else {
         if (c === 0) exact = true;

@@ -100,13 +100,14 @@ export function pageType(flags: number): string {
   return `unknown<${flags.toString(16).padStart(2, "0")}>`;
 }
 
-/** Byte-wise order, the order of keys in every bbolt bucket. */
-export function compareKeys(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
+/** Byte-wise order, the order of keys in every bbolt bucket; a may be a range of a buffer. */
+export function compareKeys(a: Uint8Array, b: Uint8Array, aStart = 0, aEnd = a.length): number {
+  const n = Math.min(aEnd - aStart, b.length);
   for (let i = 0; i < n; i++) {
-    if (a[i] !== b[i]) return a[i] - b[i];
+    const d = a[aStart + i] - b[i];
+    if (d !== 0) return d;
   }
-  return a.length - b.length;
+  return aEnd - aStart - b.length;
 }
 
 /** Keys in error messages: text when printable, hex otherwise. */

@@ -4,6 +4,7 @@
 import {
   BRANCH_ELEMENT_SIZE,
   BRANCH_PAGE,
+  compareKeys,
   LEAF_ELEMENT_SIZE,
   LEAF_PAGE,
   PAGE_HEADER_SIZE,
@@ -23,11 +24,10 @@ export class BboltError extends Error {
 export class Page {
   readonly isLeaf: boolean;
   readonly count: number;
-  readonly #bytes: Uint8Array;
   readonly #view: DataView;
 
   /** `where` names the page in errors: "page 12 (offset 49152)" or "inline page of bucket x". */
-  constructor(bytes: Uint8Array, readonly where: string) {
+  constructor(readonly bytes: Uint8Array, readonly where: string) {
     const h = readPageHeader(bytes);
     if (!(h.flags & (BRANCH_PAGE | LEAF_PAGE))) {
       throw new BboltError(
@@ -38,7 +38,6 @@ export class Page {
     }
     this.isLeaf = (h.flags & LEAF_PAGE) !== 0;
     this.count = h.count;
-    this.#bytes = bytes;
     this.#view = view(bytes);
     const elements = PAGE_HEADER_SIZE + h.count * LEAF_ELEMENT_SIZE;
     if (elements > bytes.length) {
@@ -53,22 +52,33 @@ export class Page {
     return PAGE_HEADER_SIZE + i * LEAF_ELEMENT_SIZE;
   }
 
-  /** Checks that [start, start+length) lies in the page and returns a view of it. */
-  #slice(i: number, start: number, length: number): Uint8Array {
-    if (start + length > this.#bytes.length) {
+  /** Checks that [start, start+length) lies in the page. */
+  #check(i: number, start: number, length: number): void {
+    if (start + length > this.bytes.length) {
       throw new BboltError(
         `bbolt: ${this.where}: element ${i} points at bytes ${start}..${start + length}, ` +
-          `past the page's ${this.#bytes.length} bytes`,
+          `past the page's ${this.bytes.length} bytes`,
       );
     }
-    return this.#bytes.subarray(start, start + length);
   }
 
   key(i: number): Uint8Array {
+    const [start, end] = this.#keyRange(i);
+    return this.bytes.subarray(start, end);
+  }
+
+  /** Compares key i with `key` in place (binary searches make no views). */
+  compareKey(i: number, key: Uint8Array): number {
+    const [start, end] = this.#keyRange(i);
+    return compareKeys(this.bytes, key, start, end);
+  }
+
+  #keyRange(i: number): [number, number] {
     const e = this.#element(i);
     const pos = this.#view.getUint32(e + (this.isLeaf ? 4 : 0), true);
     const ksize = this.#view.getUint32(e + (this.isLeaf ? 8 : 4), true);
-    return this.#slice(i, e + pos, ksize);
+    this.#check(i, e + pos, ksize);
+    return [e + pos, e + pos + ksize];
   }
 
   /** Leaf only: the element's flags (BUCKET_LEAF marks a bucket). */
@@ -82,7 +92,8 @@ export class Page {
     const pos = this.#view.getUint32(e + 4, true);
     const ksize = this.#view.getUint32(e + 8, true);
     const vsize = this.#view.getUint32(e + 12, true);
-    return this.#slice(i, e + pos + ksize, vsize);
+    this.#check(i, e + pos + ksize, vsize);
+    return this.bytes.subarray(e + pos + ksize, e + pos + ksize + vsize);
   }
 
   /** Branch only: the page id of child i. */
@@ -101,23 +112,22 @@ export class Pager {
     readonly pageSize: number,
     readonly highWater: number,
   ) {
-    // Branch pages are visited by every lookup; keep ~4 MB of recent pages of a file source.
+    // Keep ~4 MB of recent branch pages of a file source.
     this.#cacheLimit = source.inMemory ? 0 : Math.max(16, (4 << 20) / pageSize);
   }
 
   page(id: number, from: string): Page {
     const cached = this.#cache.get(id);
-    if (cached) {
-      this.#cache.delete(id);
-      this.#cache.set(id, cached);
-      return cached;
-    }
+    if (cached) return cached;
     const p = this.#load(id, from);
-    if (this.#cacheLimit > 0) {
+    // Only branch pages are cached (the oldest goes first): every lookup passes through them,
+    // while a leaf is read once by the cursor that holds it. A cached page is copied out of
+    // the source's buffers so that it does not keep a whole read-ahead block alive.
+    if (this.#cacheLimit > 0 && !p.isLeaf) {
       if (this.#cache.size >= this.#cacheLimit) {
         this.#cache.delete(this.#cache.keys().next().value!);
       }
-      this.#cache.set(id, p);
+      this.#cache.set(id, new Page(p.bytes.slice(), p.where));
     }
     return p;
   }
@@ -130,24 +140,22 @@ export class Pager {
         `bbolt: ${from} points at page ${id}, outside the data pages 2..${this.highWater - 1}`,
       );
     }
-    const head = this.source.read(offset, PAGE_HEADER_SIZE);
-    const h = readPageHeader(head);
+    // The meta's high-water mark was checked against the file size when it was opened.
+    let bytes = this.source.read(offset, this.pageSize);
+    const h = readPageHeader(bytes);
     if (h.id !== id) {
       throw new BboltError(`bbolt: ${where}: header says page ${h.id}`);
     }
-    const span = (h.overflow + 1) * this.pageSize;
-    if (id + h.overflow >= this.highWater) {
-      throw new BboltError(
-        `bbolt: ${where}: ${h.overflow} overflow pages run past the ` +
-          `high-water mark ${this.highWater}`,
-      );
+    if (h.overflow > 0) {
+      const span = (h.overflow + 1) * this.pageSize;
+      if (id + h.overflow >= this.highWater) {
+        throw new BboltError(
+          `bbolt: ${where}: ${h.overflow} overflow pages run past the ` +
+            `high-water mark ${this.highWater}`,
+        );
+      }
+      bytes = this.source.read(offset, span);
     }
-    if (offset + span > this.source.size) {
-      throw new BboltError(
-        `bbolt: ${where}: truncated: the page ends at byte ${offset + span}, ` +
-          `the file has ${this.source.size}`,
-      );
-    }
-    return new Page(this.source.read(offset, span), where);
+    return new Page(bytes, where);
   }
 }

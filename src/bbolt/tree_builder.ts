@@ -3,82 +3,81 @@
 // and page id to the level above, which fills and is written the same way. Only one open page
 // per level is held, so memory stays a few pages whatever the bucket's size. The last page of a
 // level may be under-full, a state bbolt's own pages reach after deletes and read as any other.
-import {
-  compareKeys,
-  MAX_ELEMENTS,
-  MIN_KEYS_PER_PAGE,
-  PAGE_HEADER_SIZE,
-  showKey,
-} from "./layout.ts";
-import { type Element, elementSize, encodePage } from "./page_encode.ts";
+import { compareKeys, MAX_ELEMENTS, MIN_KEYS_PER_PAGE, showKey } from "./layout.ts";
+import { PendingPage } from "./pending_page.ts";
 
 /** Where finished pages go: assigns them the next free page ids and writes them. */
 export interface PageOut {
-  /** Writes a page of `size` encoded bytes (before rounding to whole pages); returns its id. */
-  writePage(leaf: boolean, elements: readonly Element[], size: number): number;
-}
-
-interface Level {
-  elements: Element[];
-  size: number;
-}
-
-const NO_VALUE = new Uint8Array(0);
-
-function newLevel(): Level {
-  return { elements: [], size: PAGE_HEADER_SIZE };
+  readonly pageSize: number;
+  /** Writes the page, rounded up to whole pages; returns its id. */
+  writePage(page: PendingPage): number;
 }
 
 /** A finished bucket: the page id of its root, or its only leaf page to store inline. */
 export type BuiltTree = { root: number } | { inline: Uint8Array };
 
+const NO_VALUE = new Uint8Array(0);
+
 export class TreeBuilder {
-  #levels: Level[] = [newLevel()];
+  /** The open page of each level, leaves first. */
+  #levels: PendingPage[];
   #last: Uint8Array | undefined;
   #hasBuckets = false;
 
-  /** `threshold`: bytes a page is filled to before the next is begun (fill percent x size);
-   * `path` names the bucket in errors ("" for the root). */
-  constructor(readonly out: PageOut, readonly threshold: number, readonly path: string) {}
+  /**
+   * `threshold`: bytes a page is filled to before the next is begun (fill percent x size);
+   * `path` names the bucket in errors ("" for the root).
+   */
+  constructor(readonly out: PageOut, readonly threshold: number, readonly path: string) {
+    this.#levels = [new PendingPage(true, out.pageSize)];
+  }
 
   /** Throws unless key sorts after every key added so far. */
   checkNext(key: Uint8Array): void {
-    if (this.#last && compareKeys(this.#last, key) >= 0) {
+    const leaf = this.#levels[0];
+    // The last key is in the open leaf, or, just after a leaf was written, kept aside.
+    const order = leaf.count > 0
+      ? leaf.compareLast(key)
+      : this.#last
+      ? compareKeys(this.#last, key)
+      : -1;
+    if (order >= 0) {
+      const last = leaf.count > 0 ? leaf.lastKey() : this.#last!;
+      const where = this.path === "" ? "top level" : `bucket ${this.path}`;
       throw new RangeError(
-        `bbolt: bucket ${this.path}: key ${showKey(key)} after ` +
-          `${showKey(this.#last)}: keys must arrive in ascending order, each once`,
+        `bbolt: ${where}: key ${showKey(key)} after ${showKey(last)}: ` +
+          `keys must arrive in ascending order, each once`,
       );
     }
   }
 
+  /** Adds a leaf element; key and value are copied. */
   add(key: Uint8Array, value: Uint8Array, flags: number, isBucket: boolean): void {
     this.checkNext(key);
-    this.#last = key;
     if (isBucket) this.#hasBuckets = true;
-    this.#push(0, { key, value, flags, child: 0 });
+    this.#push(0, key, value, flags, 0);
   }
 
-  #push(level: number, e: Element): void {
-    const lv = this.#levels[level];
-    const size = elementSize(e, level === 0);
-    const n = lv.elements.length;
-    if (n >= MAX_ELEMENTS || (n >= MIN_KEYS_PER_PAGE && lv.size + size > this.threshold)) {
-      this.#write(level);
-    }
-    lv.elements.push(e);
-    lv.size += size;
+  #push(level: number, key: Uint8Array, value: Uint8Array, flags: number, child: number): void {
+    const page = this.#levels[level];
+    const n = page.count;
+    const full = n >= MIN_KEYS_PER_PAGE &&
+      page.size + page.elementSize(key, value) > this.threshold;
+    if (n >= MAX_ELEMENTS || full) this.#write(level);
+    page.add(key, value, flags, child);
   }
 
   /** Writes the open page of a level and passes its first key up to the level above. */
   #write(level: number): void {
-    const lv = this.#levels[level];
-    if (lv.elements.length === 0) throw new Error("bbolt: writing an empty non-root page");
-    const id = this.out.writePage(level === 0, lv.elements, lv.size);
-    const first = lv.elements[0].key;
-    lv.elements = [];
-    lv.size = PAGE_HEADER_SIZE;
-    if (level + 1 === this.#levels.length) this.#levels.push(newLevel());
-    this.#push(level + 1, { key: first, value: NO_VALUE, flags: 0, child: id });
+    const page = this.#levels[level];
+    if (page.count === 0) throw new Error("bbolt: writing an empty non-root page");
+    const id = this.out.writePage(page);
+    if (level + 1 === this.#levels.length) {
+      this.#levels.push(new PendingPage(false, this.out.pageSize));
+    }
+    this.#push(level + 1, page.firstKey(), NO_VALUE, 0, id);
+    if (level === 0) this.#last = page.lastKey();
+    page.clear();
   }
 
   /**
@@ -88,17 +87,17 @@ export class TreeBuilder {
    */
   finish(inlineLimit: number): BuiltTree {
     for (let level = 0;; level++) {
-      const lv = this.#levels[level];
+      const page = this.#levels[level];
       if (level < this.#levels.length - 1) {
         this.#write(level);
         continue;
       }
-      if (level === 0 && !this.#hasBuckets && lv.size <= inlineLimit) {
-        const page = new Uint8Array(lv.size);
-        encodePage(page, 0, 0, true, lv.elements);
-        return { inline: page };
+      if (level === 0 && !this.#hasBuckets && page.size <= inlineLimit) {
+        const inline = new Uint8Array(page.size);
+        page.encode(inline, 0, 0);
+        return { inline };
       }
-      return { root: this.out.writePage(level === 0, lv.elements, lv.size) };
+      return { root: this.out.writePage(page) };
     }
   }
 }

@@ -18,7 +18,7 @@ import {
   writePageHeader,
 } from "./layout.ts";
 import { writeMeta } from "./meta.ts";
-import { type Element, encodePage } from "./page_encode.ts";
+import type { PendingPage } from "./pending_page.ts";
 import { type BuiltTree, type PageOut, TreeBuilder } from "./tree_builder.ts";
 
 /** Where the file goes: positional writes (sequential but for the final write at 0). */
@@ -42,8 +42,8 @@ export interface WriterOptions {
   txid?: bigint;
 }
 
-/** Pages are handed to the sink in batches of about this many bytes. */
-const FLUSH_BYTES = 1 << 20;
+/** Pages are encoded into chunks of this many bytes, each handed to the sink once full. */
+const CHUNK_BYTES = 1 << 20;
 
 interface OpenBucket {
   name: Uint8Array;
@@ -58,9 +58,11 @@ export class DbWriter implements PageOut {
   readonly #inlineLimit: number;
   readonly #txid: bigint;
   #nextId = 3;
-  #pending: Uint8Array[] = [];
-  #pendingBytes = 0;
-  #pendingFirstId = 3;
+  /** The chunk being filled, starting at page #chunkFirstId, and full chunks not yet sent. */
+  #chunk = new Uint8Array(CHUNK_BYTES);
+  #chunkUsed = 0;
+  #chunkFirstId = 3;
+  #full: { position: number; bytes: Uint8Array }[] = [];
   #stack: OpenBucket[];
   #finished = false;
 
@@ -96,7 +98,8 @@ export class DbWriter implements PageOut {
     this.#stack.push({ name: bytes.slice(), tree: this.#tree(path), sequence });
   }
 
-  /** Adds a key/value pair to the current bucket; keys must ascend. Both are copied. */
+  /** Adds a key/value pair to the current bucket; keys must ascend. Both are copied, so the
+   * caller may reuse its buffers at once. */
   async put(key: Name, value: Uint8Array): Promise<void> {
     const k = nameBytes(key);
     const b = this.#top();
@@ -111,8 +114,8 @@ export class DbWriter implements PageOut {
     if (value.length > MAX_VALUE_SIZE) {
       throw new RangeError(`bbolt: ${showKey(k)}: value too large`);
     }
-    b.tree.add(k === key ? k.slice() : k, value.slice(), 0, false);
-    if (this.#pendingBytes >= FLUSH_BYTES) await this.#flush();
+    b.tree.add(k, value, 0, false);
+    if (this.#full.length > 0) await this.#flush();
   }
 
   /** Closes the current bucket: writes its remaining pages and enters it in its parent. */
@@ -122,7 +125,7 @@ export class DbWriter implements PageOut {
     const value = bucketValue(child.tree.finish(this.#inlineLimit), child.sequence);
     this.#stack.pop();
     this.#top().tree.add(child.name, value, BUCKET_LEAF, true);
-    if (this.#pendingBytes >= FLUSH_BYTES) await this.#flush();
+    if (this.#full.length > 0) await this.#flush();
   }
 
   /** Writes the root and pages 0-2; returns the file's page count and size in bytes. */
@@ -133,6 +136,7 @@ export class DbWriter implements PageOut {
     const built = this.#top().tree.finish(-1);
     if (!("root" in built)) throw new Error("bbolt: the root bucket was built inline");
     this.#finished = true;
+    this.#seal(0);
     await this.#flush();
     const head = new Uint8Array(3 * this.pageSize);
     const meta = {
@@ -156,15 +160,15 @@ export class DbWriter implements PageOut {
     return { pages: this.#nextId, size: this.#nextId * this.pageSize };
   }
 
-  /** PageOut: gives the page the next ids (one per pageSize bytes) and queues it. */
-  writePage(leaf: boolean, elements: readonly Element[], size: number): number {
-    const pages = Math.ceil(size / this.pageSize);
+  /** PageOut: gives the page the next ids (one per pageSize bytes) and encodes it in place. */
+  writePage(page: PendingPage): number {
+    const pages = Math.ceil(page.size / this.pageSize);
+    const bytes = pages * this.pageSize;
+    if (this.#chunkUsed + bytes > this.#chunk.length) this.#seal(bytes);
     const id = this.#nextId;
-    const bytes = new Uint8Array(pages * this.pageSize);
-    encodePage(bytes, id, pages - 1, leaf, elements);
+    page.encode(this.#chunk.subarray(this.#chunkUsed, this.#chunkUsed + bytes), id, pages - 1);
+    this.#chunkUsed += bytes;
     this.#nextId += pages;
-    this.#pending.push(bytes);
-    this.#pendingBytes += bytes.length;
     return id;
   }
 
@@ -177,17 +181,25 @@ export class DbWriter implements PageOut {
     return this.#stack.at(-1)!;
   }
 
-  async #flush(): Promise<void> {
-    if (this.#pending.length === 0) return;
-    const chunk = this.#pending.length === 1 ? this.#pending[0] : concat(this.#pending);
-    const position = this.#pendingFirstId * this.pageSize;
-    if (this.#pendingFirstId + chunk.length / this.pageSize !== this.#nextId) {
-      throw new Error("bbolt: queued pages do not match the page ids handed out");
+  /** Queues the filled part of the chunk and starts a fresh one with room for `need` bytes.
+   * Chunks are never reused: a sink may keep what it was given. */
+  #seal(need: number): void {
+    if (this.#chunkUsed > 0) {
+      if (this.#chunkFirstId + this.#chunkUsed / this.pageSize !== this.#nextId) {
+        throw new Error("bbolt: encoded pages do not match the page ids handed out");
+      }
+      const position = this.#chunkFirstId * this.pageSize;
+      this.#full.push({ position, bytes: this.#chunk.subarray(0, this.#chunkUsed) });
     }
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    this.#pendingFirstId = this.#nextId;
-    await this.#sink.write(position, chunk);
+    this.#chunk = new Uint8Array(Math.max(CHUNK_BYTES, need));
+    this.#chunkUsed = 0;
+    this.#chunkFirstId = this.#nextId;
+  }
+
+  async #flush(): Promise<void> {
+    for (const { position, bytes } of this.#full.splice(0)) {
+      await this.#sink.write(position, bytes);
+    }
   }
 }
 
@@ -200,14 +212,4 @@ function bucketValue(built: BuiltTree, sequence: bigint): Uint8Array {
   v.setBigUint64(8, sequence, true);
   value.set(inline, BUCKET_HEADER_SIZE);
   return value;
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

@@ -87,7 +87,8 @@ Deno.test("a flipped byte in one meta falls back to the other, in both is refuse
         one[at] ^= x;
         const db = openDb(one);
         assert.equal(db.txid, 0n, "meta 1 (txid 0) is used when meta 0 is damaged");
-        assert.deepEqual(readerDump(db), readerDump(openDb(sample)));
+        assert.deepEqual({ ...db.meta, txid: 1n }, openDb(sample).meta);
+        assert.equal(db.bucket("big")!.count(), 3001);
         const both = one.slice();
         both[PS + at] ^= x;
         fails(() => openDb(both), /meta page 0: .*; meta page 1: /);
