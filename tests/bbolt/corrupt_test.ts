@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { BboltError, buildDb, openDb, openDbFile } from "../../src/bbolt/mod.ts";
 import { bbolt, bboltOk } from "./go_tools.ts";
-import { bigDb, enc, readerDump } from "./model.ts";
+import { bigDb, enc, readerDump, withTempDb } from "./model.ts";
 
 const PS = 4096;
 const sample = await buildDb(bigDb(3000));
@@ -40,7 +40,7 @@ function damaged(): { bytes: Uint8Array; branch: number; leaf: number } {
 
 const readAll = (bytes: Uint8Array) => () => readerDump(openDb(bytes));
 
-Deno.test("a truncated file is refused, at any length, from memory and from disk", () => {
+Deno.test("a truncated file is refused, at any length, from memory and from disk", async () => {
   fails(() => openDb(new Uint8Array(0)), /not a bbolt database: 0 bytes/);
   fails(() => openDb(sample.subarray(0, 5000)), /truncated: 5000 bytes end before meta page 1/);
   fails(
@@ -52,13 +52,10 @@ Deno.test("a truncated file is refused, at any length, from memory and from disk
       fails(() => openDb(sample.subarray(0, n)), /not a bbolt database|truncated/);
     }),
   );
-  const path = Deno.makeTempFileSync({ suffix: ".db" });
-  try {
+  await withTempDb((path) => {
     Deno.writeFileSync(path, sample.subarray(0, sample.length - PS));
     fails(() => openDbFile(path), /truncated: the meta of transaction 1 has \d+ pages/);
-  } finally {
-    Deno.removeSync(path);
-  }
+  });
 });
 
 Deno.test("files that are not bbolt files are refused", () => {
@@ -102,8 +99,7 @@ Deno.test("a flipped byte in one meta falls back to the other, in both is refuse
 });
 
 Deno.test("when bbolt's newer meta is damaged both bbolt and we read the older transaction", async () => {
-  const path = Deno.makeTempFileSync({ suffix: ".db" });
-  try {
+  await withTempDb(async (path) => {
     Deno.writeFileSync(path, sample);
     await bboltOk("put", path, "big", "late", "written in transaction 2");
     const bytes = Deno.readFileSync(path);
@@ -120,9 +116,7 @@ Deno.test("when bbolt's newer meta is damaged both bbolt and we read the older t
     const r = await bbolt("get", path, "big", "late");
     assert.match(r.stderr, /key not found/, "bbolt also reads the older meta");
     assert.deepEqual(readerDump(db), await bboltOk("dump", path));
-  } finally {
-    Deno.removeSync(path);
-  }
+  });
 });
 
 Deno.test("page ids out of range or of the wrong type are refused with the page named", () => {

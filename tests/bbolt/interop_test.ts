@@ -5,17 +5,12 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { buildDb, DbWriter, fileSink, openDb, openDbFile } from "../../src/bbolt/mod.ts";
 import { bbolt, bboltFill, bboltOk } from "./go_tools.ts";
-import { bigDb, dbArb, enc, expectedDump, fillScript, readerDump } from "./model.ts";
+import { bigDb, dbArb, enc, expectedDump, fillScript, readerDump, withTempDb } from "./model.ts";
 
 const dec = new TextDecoder();
 
-function tempDb(): string {
-  return Deno.makeTempFileSync({ prefix: "bbolt-interop-", suffix: ".db" });
-}
-
 Deno.test("files we write pass bbolt's check and show our data to bbolt's cursors and Get", async () => {
-  const path = tempDb();
-  try {
+  await withTempDb(async (path) => {
     await fc.assert(
       fc.asyncProperty(
         dbArb,
@@ -29,14 +24,11 @@ Deno.test("files we write pass bbolt's check and show our data to bbolt's cursor
       ),
       { numRuns: 25 },
     );
-  } finally {
-    Deno.removeSync(path);
-  }
+  });
 });
 
 Deno.test("a big file we stream to disk is what bbolt's buckets, keys and get show", async () => {
-  const path = tempDb();
-  try {
+  await withTempDb(async (path) => {
     const file = Deno.openSync(path, { write: true, truncate: true });
     const w = new DbWriter(fileSink(file));
     w.beginBucket("big");
@@ -62,14 +54,11 @@ Deno.test("a big file we stream to disk is what bbolt's buckets, keys and get sh
     const missing = await bbolt("get", path, "big", "k0123456");
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /key not found/);
-  } finally {
-    Deno.removeSync(path);
-  }
+  });
 });
 
 Deno.test("bbolt can write on top of a file we wrote, and we read what it wrote", async () => {
-  const path = tempDb();
-  try {
+  await withTempDb(async (path) => {
     const buckets = bigDb(5000);
     Deno.writeFileSync(path, await buildDb(buckets));
     await bboltOk("put", path, "big", "key/00002500x", "added by bbolt");
@@ -85,14 +74,11 @@ Deno.test("bbolt can write on top of a file we wrote, and we read what it wrote"
     } finally {
       db.close();
     }
-  } finally {
-    Deno.removeSync(path);
-  }
+  });
 });
 
 Deno.test("files bbolt writes (shuffled puts, deletes, commits) read back identically", async () => {
-  const path = tempDb();
-  try {
+  await withTempDb(async (path) => {
     await fc.assert(
       fc.asyncProperty(
         dbArb,
@@ -108,14 +94,11 @@ Deno.test("files bbolt writes (shuffled puts, deletes, commits) read back identi
       ),
       { numRuns: 20 },
     );
-  } finally {
-    Deno.removeSync(path);
-  }
+  });
 });
 
 Deno.test("a big bbolt file (levels, overflow, free pages) reads the same from disk and memory", async () => {
-  const path = tempDb();
-  try {
+  await withTempDb(async (path) => {
     const buckets = bigDb();
     await bboltFill(path, fillScript(buckets, 7));
     const fromBbolt = await bboltOk("dump", path);
@@ -132,7 +115,5 @@ Deno.test("a big bbolt file (levels, overflow, free pages) reads the same from d
       db.close();
     }
     assert.deepEqual(readerDump(openDb(Deno.readFileSync(path))), fromBbolt);
-  } finally {
-    Deno.removeSync(path);
-  }
+  });
 });

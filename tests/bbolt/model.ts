@@ -147,3 +147,13 @@ export function bigDb(keys = 30_000): BucketData[] {
     { name: "zempty" },
   ];
 }
+
+/** Runs fn with the path of a new empty file, removed afterwards. */
+export async function withTempDb(fn: (path: string) => Promise<void> | void): Promise<void> {
+  const path = Deno.makeTempFileSync({ prefix: "bbolt-test-", suffix: ".db" });
+  try {
+    await fn(path);
+  } finally {
+    Deno.removeSync(path);
+  }
+}

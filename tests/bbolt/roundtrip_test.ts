@@ -11,7 +11,7 @@ import {
   openDbFile,
   writeDb,
 } from "../../src/bbolt/mod.ts";
-import { bigDb, dbArb, enc, expectedDump, hex, readerDump } from "./model.ts";
+import { bigDb, dbArb, enc, expectedDump, hex, readerDump, withTempDb } from "./model.ts";
 
 const dec = new TextDecoder();
 
@@ -66,8 +66,7 @@ Deno.test("get, seek and count agree with the data in every bucket", async () =>
 });
 
 Deno.test("a file read a page at a time reads as the same bytes in memory", async () => {
-  const path = Deno.makeTempFileSync({ suffix: ".db" });
-  try {
+  await withTempDb(async (path) => {
     const buckets = bigDb();
     const file = Deno.openSync(path, { write: true, truncate: true });
     const { size } = await writeDb(fileSink(file), buckets);
@@ -80,9 +79,7 @@ Deno.test("a file read a page at a time reads as the same bytes in memory", asyn
     assert.equal(dec.decode(fromFile.bucket("big")!.get("key/00012345")!), `value ${12345 * 7}`);
     assert.equal(fromFile.bucket("big")!.count(), 30_001);
     fromFile.close();
-  } finally {
-    Deno.removeSync(path);
-  }
+  });
 });
 
 Deno.test("big trees have branch levels, overflow pages and inline buckets", async () => {
