@@ -2,6 +2,7 @@
 // BUCKET_LEAF flag and whose value is a bucket header. A header with root 0 is followed by the
 // bucket's only page, inline: bbolt inlines small buckets to save a page each.
 import {
+  BboltError,
   BUCKET_HEADER_SIZE,
   LEAF_PAGE,
   type Name,
@@ -11,7 +12,7 @@ import {
   view,
 } from "./layout.ts";
 import { Cursor, type Tree } from "./cursor.ts";
-import { BboltError, Page, type Pager } from "./page.ts";
+import { Page, type Pager } from "./page.ts";
 
 export class Bucket {
   readonly #cursorTree: Tree;

@@ -1,8 +1,8 @@
 // A cursor over one bucket's B+tree, as bbolt's: a stack of (page, index) from the root to a
 // leaf. Branch element i holds the first key of child i, so a search takes the last child whose
 // first key is <= the key sought.
-import { BUCKET_LEAF, compareKeys, showKey } from "./layout.ts";
-import { BboltError, type Page, type Pager } from "./page.ts";
+import { BboltError, BUCKET_LEAF, compareKeys, showKey } from "./layout.ts";
+import type { Page, Pager } from "./page.ts";
 
 /** bbolt trees are a few levels deep; a deeper one means pages that point in a loop. */
 const MAX_DEPTH = 64;

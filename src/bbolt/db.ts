@@ -1,9 +1,9 @@
 // Opening a bbolt file for reading: find the page size, pick the meta bbolt would pick, and check
 // that the file holds every page below the meta's high-water mark.
-import { DEFAULT_PAGE_SIZE, META_SIZE, type Name, PAGE_HEADER_SIZE } from "./layout.ts";
+import { BboltError, DEFAULT_PAGE_SIZE, META_SIZE, type Name, PAGE_HEADER_SIZE } from "./layout.ts";
 import { chooseMeta, type Meta, readMeta } from "./meta.ts";
 import { Bucket } from "./bucket.ts";
-import { BboltError, Pager } from "./page.ts";
+import { Pager } from "./page.ts";
 import { type ByteSource, bytesSource, fileSource } from "./source.ts";
 
 const META_BYTES = PAGE_HEADER_SIZE + META_SIZE;

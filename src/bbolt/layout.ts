@@ -60,6 +60,11 @@ export interface PageHeader {
   overflow: number;
 }
 
+/** A database that is not a bbolt file, or one whose pages contradict each other. */
+export class BboltError extends Error {
+  override name = "BboltError";
+}
+
 export function view(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -68,7 +73,7 @@ export function view(bytes: Uint8Array): DataView {
 export function readPgid(v: DataView, offset: number): number {
   const n = v.getBigUint64(offset, true);
   if (n > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new RangeError(`page id ${n} at offset ${offset} is beyond any file`);
+    throw new BboltError(`bbolt: page id ${n} at offset ${offset} is beyond any file`);
   }
   return Number(n);
 }

@@ -1,6 +1,6 @@
 // bbolt's file format (bbolt 1.3, the backend of etcd 3.4): reading files bbolt wrote, from
 // memory or a page at a time from disk, and writing new files bbolt accepts, in one pass.
-export { BboltError } from "./page.ts";
+export { BboltError } from "./layout.ts";
 export { Db, openDb, openDbFile, openDbSource } from "./db.ts";
 export { Bucket } from "./bucket.ts";
 export { Cursor } from "./cursor.ts";

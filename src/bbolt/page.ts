@@ -2,6 +2,7 @@
 // against the page's bounds before use: a damaged page gives an error naming the page and offset,
 // never a read outside it or a silently wrong key.
 import {
+  BboltError,
   BRANCH_ELEMENT_SIZE,
   BRANCH_PAGE,
   compareKeys,
@@ -15,11 +16,6 @@ import {
 } from "./layout.ts";
 import type { ByteSource } from "./source.ts";
 
-/** A database that is not a bbolt file, or one whose pages contradict each other. */
-export class BboltError extends Error {
-  override name = "BboltError";
-}
-
 /** A branch or leaf page: its header fields and a bounds-checked view of its elements. */
 export class Page {
   readonly isLeaf: boolean;
@@ -28,6 +24,9 @@ export class Page {
 
   /** `where` names the page in errors: "page 12 (offset 49152)" or "inline page of bucket x". */
   constructor(readonly bytes: Uint8Array, readonly where: string) {
+    if (bytes.length < PAGE_HEADER_SIZE) {
+      throw new BboltError(`bbolt: ${where}: ${bytes.length} bytes, too short for a page header`);
+    }
     const h = readPageHeader(bytes);
     if (!(h.flags & (BRANCH_PAGE | LEAF_PAGE))) {
       throw new BboltError(

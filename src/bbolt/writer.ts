@@ -91,10 +91,13 @@ export class DbWriter implements PageOut {
     if (bytes.length === 0) throw new RangeError("bbolt: bucket name required");
     if (bytes.length > MAX_KEY_SIZE) throw new RangeError("bbolt: bucket name too large");
     parent.tree.checkNext(bytes);
+    const sequence = options.sequence ?? 0n;
+    if (sequence < 0n || sequence >= 2n ** 64n) {
+      throw new RangeError(`bbolt: bucket sequence ${sequence} is not a u64`);
+    }
     const path = this.#stack.length === 1
       ? showKey(bytes)
       : `${parent.tree.path}/${showKey(bytes)}`;
-    const sequence = options.sequence ?? 0n;
     this.#stack.push({ name: bytes.slice(), tree: this.#tree(path), sequence });
   }
 

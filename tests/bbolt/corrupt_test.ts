@@ -18,6 +18,7 @@ function fails(fn: () => unknown, pattern: RegExp): void {
 }
 
 const u64 = (b: Uint8Array, at: number) => Number(new DataView(b.buffer).getBigUint64(at, true));
+const u32 = (b: Uint8Array, at: number) => new DataView(b.buffer).getUint32(at, true);
 const setU64 = (b: Uint8Array, at: number, v: number) =>
   new DataView(b.buffer).setBigUint64(at, BigInt(v), true);
 const setU32 = (b: Uint8Array, at: number, v: number) =>
@@ -183,4 +184,16 @@ Deno.test("damaged bucket headers and inline pages are refused", () => {
     () => openDb(bytes).bucket("nested", "small")!.count(),
     /inline page of bucket .*: 60 elements/,
   );
+  // Shorten the value of key "small" (its vsize) to cut the bucket header or the inline page.
+  const page = Math.floor(at / PS) * PS;
+  const element = [...Array(40).keys()].map((i) => page + 16 + 16 * i).find((e) =>
+    e + u32(sample, e + 4) + u32(sample, e + 8) === at
+  )!;
+  for (
+    const [vsize, pattern] of [[8, /header has 8 bytes/], [20, /too short for a page/]] as const
+  ) {
+    bytes = sample.slice();
+    setU32(bytes, element + 12, vsize);
+    fails(() => openDb(bytes).bucket("nested", "small"), pattern);
+  }
 });
