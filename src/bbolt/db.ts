@@ -48,7 +48,10 @@ export function openDb(bytes: Uint8Array): Db {
   return openDbSource(bytesSource(bytes));
 }
 
-/** Opens a database file, read a page at a time; close() the Db to close the file. */
+/**
+ * Opens a database file, read a page at a time; close() the Db to close the file. bbolt changes
+ * its file in place, so open one no process is writing (a stopped member's, or a snapshot).
+ */
 export function openDbFile(path: string): Db {
   const file = Deno.openSync(path, { read: true });
   try {
