@@ -111,8 +111,9 @@ export class Pager {
     readonly pageSize: number,
     readonly highWater: number,
   ) {
-    // Keep ~4 MB of recent branch pages of a file source.
-    this.#cacheLimit = source.inMemory ? 0 : Math.max(16, (4 << 20) / pageSize);
+    // Keep up to 16 MB of branch pages of a file source: about 1% of the file is branch pages
+    // (a 4 KB branch page indexes ~100 leaves), so lookups in files to ~1.5 GB stay cached.
+    this.#cacheLimit = source.inMemory ? 0 : Math.max(16, (16 << 20) / pageSize);
   }
 
   page(id: number, from: string): Page {
