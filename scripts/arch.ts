@@ -41,6 +41,7 @@ export const ALLOWED: Record<string, string[]> = {
   errors: [],
   assert: [],
   checksum: [],
+  bbolt: [],
   metrics: [],
   tls: ["config", "log"],
   config: [],
