@@ -9,14 +9,11 @@ export {
   CONNECTION_PREFACE,
   type ContinuationFrame,
   type DataFrame,
-  decodeFrame,
   DEFAULT_MAX_FRAME_SIZE,
-  encodeFrame,
   Flag,
   flowControlledLength,
   type Frame,
   FRAME_HEADER_LENGTH,
-  FrameParser,
   FrameType,
   type GoawayFrame,
   type HeadersFrame,
@@ -31,8 +28,10 @@ export {
   type SettingsFrame,
   type UnknownFrame,
   type WindowUpdateFrame,
-  writeFrame,
 } from "./frame.ts";
+export { encodeFrame, writeFrame } from "./frame_encode.ts";
+export { decodeFrame } from "./frame_decode.ts";
+export { FrameParser } from "./frame_parser.ts";
 export {
   applySettings,
   DEFAULT_SETTINGS,

@@ -14,10 +14,10 @@ import {
   DEFAULT_MAX_FRAME_SIZE,
   flowControlledLength,
   type Frame,
-  FrameParser,
   FrameType,
   type HeadersFrame,
 } from "./frame.ts";
+import { FrameParser } from "./frame_parser.ts";
 import { type HeaderList, HpackDecoder, HpackEncoder } from "./hpack.ts";
 import { applySettings, DEFAULT_SETTINGS, SettingId, type Settings } from "./settings.ts";
 import { FrameWriter } from "./writer.ts";
