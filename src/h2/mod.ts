@@ -40,19 +40,14 @@ export {
   settingsPairs,
 } from "./settings.ts";
 export { huffmanDecode, huffmanEncode, huffmanEncodedLength } from "./huffman.ts";
+export { DynamicTable, entrySize, type Header, type HeaderList, STATIC_TABLE } from "./hpack.ts";
 export {
-  DynamicTable,
   encodeInteger,
-  entrySize,
-  type Header,
-  type HeaderList,
-  HpackDecoder,
-  type HpackDecoderOptions,
   HpackEncoder,
   type HpackEncoderOptions,
   SENSITIVE_HEADERS,
-  STATIC_TABLE,
-} from "./hpack.ts";
+} from "./hpack_encoder.ts";
+export { HpackDecoder, type HpackDecoderOptions } from "./hpack_decoder.ts";
 export { ReceiveWindow, SendWindow } from "./flow.ts";
 export { FrameWriter } from "./writer.ts";
 export {

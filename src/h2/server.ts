@@ -18,7 +18,9 @@ import {
   type HeadersFrame,
 } from "./frame.ts";
 import { FrameParser } from "./frame_parser.ts";
-import { type HeaderList, HpackDecoder, HpackEncoder } from "./hpack.ts";
+import type { HeaderList } from "./hpack.ts";
+import { HpackDecoder } from "./hpack_decoder.ts";
+import { HpackEncoder } from "./hpack_encoder.ts";
 import { applySettings, DEFAULT_SETTINGS, SettingId, type Settings } from "./settings.ts";
 import { FrameWriter } from "./writer.ts";
 import { H2ServerStream, type StreamHost } from "./server_request.ts";
