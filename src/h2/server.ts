@@ -5,7 +5,7 @@
 // nothing a client sends can throw out of here. Frames written in one event-loop turn leave in
 // one socket write (FrameWriter). This file handles the frames the client sends and the life
 // of the connection; the socket (server_socket.ts), the open streams and their ids
-// (server_streams.ts) and the response side (server_send.ts) are their own jobs.
+// (server_stream_table.ts) and the response side (server_send.ts) are their own jobs.
 
 import type * as net from "node:net";
 import type { PeerCertificate } from "node:tls";
@@ -30,7 +30,7 @@ import { HeaderBlock } from "./header_block.ts";
 import { ResetRate } from "./server_limits.ts";
 import { ResponseSender } from "./server_send.ts";
 import { ConnectionSocket } from "./server_socket.ts";
-import { StreamTable } from "./server_streams.ts";
+import { StreamTable } from "./server_stream_table.ts";
 import type { OutgoingHeaders } from "./server_stream.ts";
 
 export interface ServerConnectionOptions {
