@@ -11,8 +11,8 @@
 //
 // Nothing under the repository is read at run time (the .proto schemas are compiled into
 // src/api/proto/generated.ts), so no --include is needed. The graph is resolved through
-// server.lock, which holds only the server's npm packages, and --exclude-unused-npm embeds only
-// those the graph reaches: tests' and benchmarks' packages (etcd3, grpc-js, fast-check) stay out.
+// deno.lock, which holds only the server's npm packages, and --exclude-unused-npm embeds only
+// those the graph reaches: the tests' packages (etcd3, grpc-js, fast-check) stay out.
 
 const repo = new URL("../", import.meta.url).pathname;
 const deno = Deno.execPath();
@@ -168,9 +168,6 @@ async function main() {
       "--allow-all",
       "--config",
       `${repo}deno.json`,
-      "--lock",
-      `${repo}server.lock`,
-      "--frozen",
       "--exclude-unused-npm",
       "--target",
       target,

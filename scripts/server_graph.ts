@@ -1,7 +1,7 @@
 // What the server needs at run time, as Deno resolves it from main.ts: its local modules and
-// the npm packages they import with everything those depend on. server.lock, the image and
-// the compiled binary are all cut to this set, so tests, benchmarks and their packages
-// (etcd3, grpc-js, fast-check) stay out of them.
+// the npm packages they import with everything those depend on. deno.lock, the image and the
+// compiled binary are all cut to this set, so the tests and their packages (etcd3, grpc-js,
+// fast-check) stay out of them.
 
 export const repo = new URL("../", import.meta.url).pathname;
 export const deno = Deno.execPath();

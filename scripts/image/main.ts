@@ -5,7 +5,6 @@
 // member's own files. --binary puts a compiled etcd-ts (`deno task compile`) in place of deno
 // and the sources; by default the program runs from source on the deno executable.
 import { deno, repo } from "../server_graph.ts";
-import { SERVER_LOCK } from "../server_lock.ts";
 import { assembleRootfs, type Program } from "./rootfs.ts";
 
 export const CONTAINERFILE = `${repo}Containerfile`;
@@ -34,18 +33,10 @@ async function output(cmd: string, args: string[]): Promise<{ ok: boolean; text:
 
 /** etcd-ts's own version from `--version`, which also proves the program runs. */
 async function programVersion(program: Program): Promise<string> {
-  const [cmd, args] = program.kind === "binary" ? [program.path, ["--version"]] : [deno, [
-    "run",
-    "-A",
-    "--cached-only",
-    "--quiet",
-    "--config",
-    `${repo}deno.json`,
-    "--lock",
-    SERVER_LOCK,
-    `${repo}main.ts`,
-    "--version",
-  ]];
+  const fromSource = ["run", "-A", "--cached-only", "--quiet", "--config", `${repo}deno.json`];
+  const [cmd, args] = program.kind === "binary"
+    ? [program.path, ["--version"]]
+    : [deno, [...fromSource, `${repo}main.ts`, "--version"]];
   const r = await output(cmd, args);
   const version = r.text.match(/^etcd-ts Version: (\S+)$/m)?.[1];
   if (r.ok && /^etcd Version: /.test(r.text) && version) return version;
@@ -80,9 +71,9 @@ function parseArgs(args: string[]): Options {
 async function main() {
   const started = performance.now();
   const opts = parseArgs(Deno.args);
+  const version = await programVersion(opts.program);
   const podman = await output("podman", ["--version"]);
   if (!podman.ok) fail(`${podman.text.trim()} (scripts/install-deps installs it)`);
-  const version = await programVersion(opts.program);
   const tags = opts.tags.length > 0 ? opts.tags : [`etcd-ts:${version}`, "etcd-ts:latest"];
 
   const summary = await assembleRootfs(opts.context, opts.program);

@@ -5,7 +5,7 @@
 //   rootfs.ts [--binary FILE] OUT
 //
 // From source (the default): the deno executable, main.ts and the local modules it imports
-// under /app with server.lock as /app/deno.lock, and the npm packages those import under
+// under /app with deno.json and deno.lock (the server's packages), and the npm packages they import under
 // /var/cache/deno (DENO_DIR). With --binary: the compiled etcd-ts executable instead. Either
 // way: the shared libraries the executable links (its ldd closure), the CA bundle, a passwd
 // and group naming the unprivileged user `etcd`, nsswitch.conf and a world-writable /tmp.
