@@ -23,6 +23,21 @@ async function compile(args: string[], env: Record<string, string>) {
   return { code: out.code, output: dec.decode(out.stdout) + dec.decode(out.stderr) };
 }
 
+/**
+ * No DENORT_BIN, an empty DENO_DIR, and no way out: a dead proxy makes the download fail at once
+ * even where dl.deno.land is reachable.
+ */
+function compileWithoutDenort(args: string[], denoDir: string) {
+  Deno.mkdirSync(denoDir);
+  return compile(args, {
+    DENORT_BIN: "",
+    DENO_DIR: denoDir,
+    HTTPS_PROXY: "http://127.0.0.1:1",
+    https_proxy: "http://127.0.0.1:1",
+    NO_PROXY: "",
+  });
+}
+
 /** `deno compile` colours its summary; the assertions read plain text. */
 // deno-lint-ignore no-control-regex
 const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
@@ -90,18 +105,10 @@ Deno.test("without a denort base binary the script says how to provide one", asy
     assert.match(missing.output, new RegExp(`compile: DENORT_BIN=${dir}/no-denort is not a file`));
     assert.match(missing.output, /DENORT_BIN=\/path\/to\/denort deno task compile/);
 
-    // Nothing set, nothing cached, and no way out: the download fails at once (a dead proxy
-    // makes sure of it even where dl.deno.land is reachable).
+    // Nothing set, nothing cached, and no way out: the download fails at once.
     const empty = `${dir}/deno_dir`;
-    Deno.mkdirSync(empty);
     const started = performance.now();
-    const none = await compile(["--output", output], {
-      DENORT_BIN: "",
-      DENO_DIR: empty,
-      HTTPS_PROXY: "http://127.0.0.1:1",
-      https_proxy: "http://127.0.0.1:1",
-      NO_PROXY: "",
-    });
+    const none = await compileWithoutDenort(["--output", output], empty);
     assert.equal(none.code, 1, none.output);
     assert.match(none.output, /compile: cannot download https:\/\/dl\.deno\.land\/release\/v/);
     assert.match(none.output, /DENORT_BIN=\/path\/to\/denort deno task compile/);
@@ -133,14 +140,7 @@ Deno.test("--target picks that platform's denort and refuses a base binary of an
 
     // No base binary for macOS here: the message names that target's denort and where it goes.
     const empty = `${dir}/deno_dir`;
-    Deno.mkdirSync(empty);
-    const none = await compile(["--target", "x86_64-apple-darwin"], {
-      DENORT_BIN: "",
-      DENO_DIR: empty,
-      HTTPS_PROXY: "http://127.0.0.1:1",
-      https_proxy: "http://127.0.0.1:1",
-      NO_PROXY: "",
-    });
+    const none = await compileWithoutDenort(["--target", "x86_64-apple-darwin"], empty);
     assert.equal(none.code, 1, none.output);
     assert.match(
       none.output,

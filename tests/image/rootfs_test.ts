@@ -142,29 +142,15 @@ Deno.test("the binary layout: the executable and its libraries, no deno, no sour
   }
 });
 
+const image = (...args: string[]) =>
+  run(deno, ["run", "-A", "--no-config", `${repo}scripts/image/main.ts`, ...args]);
+
 Deno.test("deno task image --binary refuses an executable that is not etcd-ts", async () => {
-  const r = await run(deno, [
-    "run",
-    "-A",
-    "--no-config",
-    `${repo}scripts/image/main.ts`,
-    "--binary",
-    deno,
-  ]);
+  const r = await image("--binary", deno);
   assert.equal(r.code, 1, r.stderr);
-  assert.match(
-    r.stderr,
-    new RegExp(
-      `image: ${deno} is not an etcd-ts executable: its --version printed "deno ${Deno.version.deno} `,
-    ),
-  );
-  const unknown = await run(deno, [
-    "run",
-    "-A",
-    "--no-config",
-    `${repo}scripts/image/main.ts`,
-    "--push",
-  ]);
+  const printed = `its --version printed "deno ${Deno.version.deno} `;
+  assert.match(r.stderr, new RegExp(`image: ${deno} is not an etcd-ts executable: ${printed}`));
+  const unknown = await image("--push");
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /image: unknown argument --push; usage: deno task image/);
 });
