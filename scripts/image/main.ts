@@ -4,6 +4,11 @@
 // stage, which would need a base image from a registry), so the image is FROM scratch plus the
 // member's own files. --binary puts a compiled etcd-ts (`deno task compile`) in place of deno
 // and the sources; by default the program runs from source on the deno executable.
+//
+// Why podman build over a prepared directory rather than an OCI layout written here: the one
+// Containerfile then describes the image for both builds (user, volume, ports, entrypoint are
+// stated once), podman sets owners and modes (the volume's `COPY --chown`) without a tar and
+// manifest writer of our own, and the image lands in podman's store, ready to run, push or save.
 import { deno, repo } from "../server_graph.ts";
 import { assembleRootfs, type Program } from "./rootfs.ts";
 

@@ -4,18 +4,19 @@
 //
 //   rootfs.ts [--binary FILE] OUT
 //
-// From source (the default): the deno executable, main.ts and the local modules it imports
-// under /app with deno.json and deno.lock (the server's packages), and the npm packages they import under
-// /var/cache/deno (DENO_DIR). With --binary: the compiled etcd-ts executable instead. Either
-// way: the shared libraries the executable links (its ldd closure), the CA bundle, a passwd
-// and group naming the unprivileged user `etcd`, nsswitch.conf and a world-writable /tmp.
-// The Containerfile's last stages copy these two directories; its first stage runs this script.
+// From source (the default): the deno executable; main.ts, the local modules it imports,
+// deno.json and deno.lock under /app; and the npm packages they import (deno.lock holds only
+// those) under /var/cache/deno, the image's DENO_DIR. With --binary: the compiled etcd-ts
+// executable instead. Either way: the shared libraries the executable links (its ldd closure),
+// the CA bundle, a passwd and group naming the unprivileged user `etcd`, nsswitch.conf and a
+// world-writable /tmp. The Containerfile's last stages copy the two directories; its first
+// stage runs this script.
 import { deno, repo, serverGraph } from "../server_graph.ts";
 import { SERVER_LOCK } from "../server_lock.ts";
 
 export const USER = { name: "etcd", uid: 10001, gid: 10001 };
-export const APP_DIR = "/app";
-export const DENO_DIR = "/var/cache/deno";
+const APP_DIR = "/app";
+const DENO_DIR = "/var/cache/deno";
 const CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 
 export type Program = { kind: "source" } | { kind: "binary"; path: string };
@@ -67,7 +68,7 @@ export async function sharedLibraries(executable: string): Promise<string[]> {
   const libs: string[] = [];
   for (const line of text.split("\n")) {
     if (line.includes("=> not found")) throw new Error(`${executable} needs ${line.trim()}`);
-    // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-linux-x86-64.so.2 (0x...)"
+    // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)", "/lib64/ld-linux-x86-64.so.2 (0x...)"
     const m = line.match(/(?:=>\s*)?(\/\S+)\s+\(0x[0-9a-f]+\)/);
     if (m) libs.push(m[1]);
   }
@@ -105,15 +106,12 @@ function writeSystemFiles(rootfs: string): void {
   write("/etc/group", `root:x:0:\n${name}:x:${gid}:\n`);
   // glibc's resolver for host names in URLs: /etc/hosts first, then DNS, as Go's resolver does.
   write("/etc/nsswitch.conf", "hosts: files dns\n");
-  const bundle = Deno.env.get("SSL_CERT_FILE") || CA_BUNDLE;
+  // The build machine's own trust store (never SSL_CERT_FILE, which may name a test CA).
   try {
-    copyFile(bundle, `${rootfs}${CA_BUNDLE}`, 0o644);
+    copyFile(CA_BUNDLE, `${rootfs}${CA_BUNDLE}`, 0o644);
   } catch (err) {
-    throw new Error(
-      `cannot read the CA bundle ${bundle} (Debian: apt-get install ca-certificates): ${
-        (err as Error).message
-      }`,
-    );
+    const why = (err as Error).message;
+    throw new Error(`cannot read ${CA_BUNDLE} (Debian: apt-get install ca-certificates): ${why}`);
   }
   Deno.mkdirSync(`${rootfs}/tmp`, { recursive: true });
   Deno.chmodSync(`${rootfs}/tmp`, 0o1777);
