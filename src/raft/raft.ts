@@ -20,7 +20,7 @@ import { ReadOnly } from "./read_only.ts";
 import { hex, msgName, newEntry, newMessage } from "./util.ts";
 import { stepCandidate, stepFollower } from "./step.ts";
 import { stepLeader } from "./step_leader.ts";
-import { handleVote, hup, voteDesc } from "./election.ts";
+import { handleVote, hup, rejectVote, voteDesc } from "./election.ts";
 import { restoreConfState } from "./membership.ts";
 
 export enum CampaignType {
@@ -335,17 +335,7 @@ export class Raft {
       // steps down; otherwise a node with higher term could never rejoin under CheckQuorum.
       this.send(newMessage({ to: m.from, type: MessageType.MsgAppResp }));
     } else if (m.type === MessageType.MsgPreVote) {
-      this.logger.info(
-        `${voteDesc(this)} rejected ${msgName(m.type)} from ${
-          hex(m.from)
-        } [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`,
-      );
-      this.send(newMessage({
-        to: m.from,
-        term: this.term,
-        type: MessageType.MsgPreVoteResp,
-        reject: true,
-      }));
+      rejectVote(this, m);
     } else {
       this.logger.info(
         `${hex(this.id)} [term: ${this.term}] ignored a ${
