@@ -11,12 +11,13 @@ import {
   EtcdServer,
   formatId,
   type MemberState,
+  type ServerOptions,
 } from "../server/mod.ts";
 import { WalError } from "../storage/mod.ts";
 import { openClientListeners } from "./client_listeners.ts";
 import { ClusterFullError, ReportedFailure } from "./initial_cluster.ts";
 import { conflictMessage, openMember } from "./member.ts";
-import { openPeering } from "./peers.ts";
+import { openPeering, type PeerTLS } from "./peers.ts";
 import { reraise, waitForSignal } from "./signals.ts";
 import { discoveryFull } from "./proxy.ts";
 import { loadPeerTLS } from "./peer_tls.ts";
@@ -79,15 +80,8 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
 
   // Peer TLS first: joining and bootstrap checks already talk to peers.
   const peerTLS = await loadPeerTLS(config, log);
-  let state: MemberState;
-  try {
-    state = await openMember(config, log, peerTLS.client);
-  } catch (err) {
-    if (err instanceof ReportedFailure) return 1;
-    if (err instanceof ClusterFullError) return await discoveryFull(config, log, err);
-    if (err instanceof BootstrapError || err instanceof WalError) return fatal(err.message);
-    throw err;
-  }
+  const state = await openState(config, log, peerTLS, fatal);
+  if (typeof state === "number") return state;
   // Certificates and listen addresses are checked once the bootstrap is known to be sound, so
   // the guide's error cases print their own message first (spec/README.md).
   const listenerError = listenerConfigError(config);
@@ -105,7 +99,51 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
       }
     },
   }, peerTLS);
-  const server = started.server = new EtcdServer({
+  const server = started.server = new EtcdServer(
+    serverOptions(config, log, state),
+    peering.transport,
+  );
+  peering.attach(server);
+  logServerStart(log, state);
+
+  const listeners = await openClientListeners(config, server, log);
+  server.start();
+  const ready = server.ready().then(() => {
+    log.info({ pkg: "embed", text: "ready to serve client requests" });
+    for (const l of listeners) l.announce();
+  });
+  return {
+    server,
+    ready,
+    removed: new Promise((resolve) => server.onRemoved(resolve)),
+    stop: async () => {
+      await Promise.all(listeners.map((l) => l.close()));
+      await server.stop();
+      await peering.close();
+    },
+  };
+}
+
+/** The member's durable state, or the exit code of a bootstrap failure already reported. */
+async function openState(
+  config: Config,
+  log: Logger,
+  peerTLS: PeerTLS,
+  fatal: (text: string) => never,
+): Promise<MemberState | number> {
+  try {
+    return await openMember(config, log, peerTLS.client);
+  } catch (err) {
+    if (err instanceof ReportedFailure) return 1;
+    if (err instanceof ClusterFullError) return await discoveryFull(config, log, err);
+    if (err instanceof BootstrapError || err instanceof WalError) return fatal(err.message);
+    throw err;
+  }
+}
+
+/** etcd's ServerConfig, from the flags. */
+function serverOptions(config: Config, log: Logger, state: MemberState): ServerOptions {
+  return {
     logger: log,
     state,
     name: config.name,
@@ -124,8 +162,11 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
     backendBatchIntervalMs: config.backendBatchInterval,
     backendBatchLimit: config.backendBatchLimit,
     bcryptCost: config.bcryptCost,
-  }, peering.transport);
-  peering.attach(server);
+  };
+}
+
+/** etcdserver's start line; the cluster version, once decided, also names its capabilities. */
+function logServerStart(log: Logger, state: MemberState): void {
   const version = state.membership.version.split(".").slice(0, 2).join(".");
   log.info({
     pkg: "etcdserver",
@@ -136,21 +177,4 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
     fields: { "local-member-id": formatId(state.memberId) },
   });
   if (version) announceCapabilities(log, version);
-
-  const listeners = await openClientListeners(config, server, log);
-  server.start();
-  const ready = server.ready().then(() => {
-    log.info({ pkg: "embed", text: "ready to serve client requests" });
-    for (const l of listeners) l.announce();
-  });
-  return {
-    server,
-    ready,
-    removed: new Promise((resolve) => server.onRemoved(resolve)),
-    stop: async () => {
-      await Promise.all(listeners.map((l) => l.close()));
-      await server.stop();
-      await peering.close();
-    },
-  };
 }
