@@ -8,7 +8,7 @@ import {
   RangeRequest_SortOrder,
   schema,
 } from "../../src/pb/mod.ts";
-import { messageArb, normalize } from "./arbitrary.ts";
+import { messageArb, normalize } from "../helpers/codec.ts";
 
 const te = new TextEncoder();
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");

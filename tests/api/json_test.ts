@@ -8,7 +8,7 @@ import {
   schema,
   toJSON,
 } from "../../src/pb/mod.ts";
-import { messageArb, normalize } from "./arbitrary.ts";
+import { messageArb, normalize } from "../helpers/codec.ts";
 import { assertEquals } from "./assert.ts";
 
 const te = new TextEncoder();

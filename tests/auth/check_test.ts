@@ -15,7 +15,7 @@ import {
   watchPermitted,
 } from "../../src/auth/mod.ts";
 import { decodeRequest, encodeRequest } from "../../src/server/request.ts";
-import { as, errorOf, newStore } from "./helpers.ts";
+import { as, errorOf, newStore } from "../helpers/auth.ts";
 
 const b = (s: string) => new TextEncoder().encode(s);
 const noLeases = () => [];

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { MvccStore } from "../../src/mvcc/mod.ts";
-import { b, del, keysAt, put } from "./helpers.ts";
+import { b, del, keysAt, put } from "../helpers/mvcc.ts";
 
 const rows = (st: MvccStore) => st.revisionCount();
 

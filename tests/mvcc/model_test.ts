@@ -2,7 +2,7 @@
 // every revision, counts, limits and history must match, through compactions.
 import assert from "node:assert/strict";
 import { compareBytes, type Event, MvccStore } from "../../src/mvcc/mod.ts";
-import { b, s } from "./helpers.ts";
+import { b, s } from "../helpers/mvcc.ts";
 
 interface MKv {
   create: number;

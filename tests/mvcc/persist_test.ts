@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { MvccStore, restoreSnapshot } from "../../src/mvcc/mod.ts";
-import { b, keysAt, put } from "./helpers.ts";
+import { b, keysAt, put } from "../helpers/mvcc.ts";
 
 function withDir(f: (dir: string) => void | Promise<void>) {
   return async () => {

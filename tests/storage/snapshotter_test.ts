@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Snapshot } from "../../src/raft/mod.ts";
 import { Snapshotter } from "../../src/storage/mod.ts";
-import { tempDir } from "./helpers.ts";
+import { tempDir } from "../helpers/storage.ts";
 
 function snap(term: number, index: number, data = `state at ${index}`): Snapshot {
   return {

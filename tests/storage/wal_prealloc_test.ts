@@ -7,7 +7,7 @@ import { createWal, openWal, type Wal } from "../../src/storage/mod.ts";
 import { FIRST_SEGMENT_PREALLOCATION } from "../../src/storage/wal.ts";
 import { PREPARED_NAME } from "../../src/storage/prealloc.ts";
 import { entryRecordSize } from "../../src/storage/record.ts";
-import { dataEnd, entries, entry, hs, META, tempDir, walFiles } from "./helpers.ts";
+import { dataEnd, entries, entry, hs, META, tempDir, walFiles } from "../helpers/storage.ts";
 
 const ZERO = { index: 0, term: 0 };
 const SEGMENT = 16 * 1024;

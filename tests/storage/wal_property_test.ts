@@ -9,7 +9,7 @@ import fc from "fast-check";
 import type { Entry, HardState } from "../../src/raft/mod.ts";
 import { createWal, openWal } from "../../src/storage/mod.ts";
 import { entryRecordSize } from "../../src/storage/record.ts";
-import { dataEnd, entry, META, tempDir, walFiles } from "./helpers.ts";
+import { dataEnd, entry, META, tempDir, walFiles } from "../helpers/storage.ts";
 
 interface Op {
   /** Where the batch starts, as a distance back from the log's end (0 = plain append). */

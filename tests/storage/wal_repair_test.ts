@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { createWal, openWal, WalError } from "../../src/storage/mod.ts";
-import { dataEnd, entries, entry, hs, META, recordStarts, tempDir, walFiles } from "./helpers.ts";
+import { dataEnd, entries, entry, hs, META, recordStarts, tempDir, walFiles } from "../helpers/storage.ts";
 
 const ZERO = { index: 0, term: 0 };
 const CORRUPT = /wal: .* in .*\.wal at offset \d+.*: the log is corrupt; refusing to start$/;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createWal, openWal, WalError, walExists } from "../../src/storage/mod.ts";
 import { putEntryRecord } from "../../src/storage/record.ts";
-import { countCalls, dataEnd, entries, entry, hs, META, tempDir, walFiles } from "./helpers.ts";
+import { countCalls, dataEnd, entries, entry, hs, META, tempDir, walFiles } from "../helpers/storage.ts";
 
 const ZERO = { index: 0, term: 0 };
 
