@@ -11,18 +11,7 @@ import {
   type RaftLogger,
 } from "../../src/raft/types.ts";
 import { newEntry, newMessage } from "../../src/raft/util.ts";
-
-/** Mulberry32: small, fast, seedable. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "./random.ts";
 
 export function ids(...n: number[]): bigint[] {
   return n.map(BigInt);

@@ -15,21 +15,10 @@ import {
   startReady,
   tempDir,
 } from "../helpers/process.ts";
+import { prng } from "../helpers/random.ts";
 
 const IP = "127.0.12.1";
 const EP = `http://${IP}:2379`;
-
-/** mulberry32: a tiny seeded generator, so a failing run can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // A lean Put client on node:http2, written here so that the oracle shares no code with the
 // server and never retries on its own: a write counts only when its OK answer arrived.

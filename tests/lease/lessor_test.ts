@@ -9,6 +9,7 @@ import {
   newLeaseId,
 } from "../../src/lease/mod.ts";
 import { EtcdError, GrpcCode } from "../../src/errors/etcd_errors.ts";
+import { prng } from "../helpers/random.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -252,11 +253,7 @@ Deno.test("promote spreads a pile-up of expiries over time", () => {
 });
 
 Deno.test("newLeaseId gives positive int64 IDs; minLeaseTTL follows etcd", () => {
-  let seed = 7;
-  const random = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
+  const random = prng(7);
   for (let i = 0; i < 1000; i++) {
     const id = newLeaseId(random);
     assert.ok(id > 0n && id < 1n << 63n);

@@ -8,7 +8,6 @@ import {
   discoveryHandler,
   discoveryMemberId,
   joinCluster,
-  parseServiceFlags,
   type V2Backend,
 } from "../../../src/discovery/mod.ts";
 import { startEtcd } from "../../helpers/real_etcd.ts";
@@ -36,14 +35,6 @@ const get = async (url: string) => {
   const res = await fetch(url);
   return { status: res.status, body: await res.text(), res };
 };
-
-Deno.test("service flags", () => {
-  const o = parseServiceFlags(["--listen-addr", "127.0.0.5:9000", "-token-ttl=60"]);
-  assert.ok(typeof o !== "string");
-  assert.equal(o.advertiseURL, "http://127.0.0.5:9000");
-  assert.equal(o.tokenTTLSeconds, 60);
-  assert.equal(parseServiceFlags(["--bogus=1"]), "flag provided but not defined: -bogus");
-});
 
 Deno.test({
   name: "service on a real etcd: /new, three members join, sizes, health, TTL on the token",

@@ -24,23 +24,6 @@ async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
   return text.trim();
 }
 
-Deno.test("lock: a second lock on the same member dir fails at once", async () => {
-  await using tmp = await tempDir();
-  const member = `${tmp.path}/infra0/member`;
-  const lock = lockDataDir(member);
-  assert.throws(
-    () => lockDataDir(member),
-    { message: `data dir ${tmp.path}/infra0 is in use by another process` },
-  );
-  assert.throws(() => lockDataDir(member, "infra0"), {
-    message: "data dir infra0 is in use by another process",
-  });
-  lock.release();
-  lock.release();
-  using again = lockDataDir(member);
-  assert.equal(again.dir, member);
-});
-
 Deno.test("lock: another process is refused, and the lock dies with a killed holder", async () => {
   await using tmp = await tempDir();
   const member = `${tmp.path}/member`;
