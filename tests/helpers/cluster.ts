@@ -1,7 +1,8 @@
 // A cluster of etcd-ts members as the guide starts them: one loopback address per member,
 // etcd's ports, the same --initial-cluster on every member; http URLs, or https ones for the
 // guide's TLS clusters (the TLS flags then come as `extra`).
-import { assertPortsFree, type Proc, startEtcdTs, stop, tempDir } from "./process.ts";
+import { assertPortsFree, type Proc, startEtcdTs, stop } from "./process.ts";
+import { tempDir } from "./tmp.ts";
 
 export interface ClusterMember {
   name: string;
@@ -31,7 +32,7 @@ export async function makeCluster(
   opts: { scheme?: "http" | "https" } = {},
 ): Promise<Cluster> {
   const scheme = opts.scheme ?? "http";
-  const dir = tempDir();
+  const dir = tempDir().path;
   const members: ClusterMember[] = [];
   for (let i = 0; i < size; i++) {
     const ip = `${block}.${10 + i}`;

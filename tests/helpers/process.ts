@@ -224,10 +224,6 @@ export async function assertPortsFree(host: string, ports: number[]): Promise<vo
   }
 }
 
-export function tempDir(prefix = "etcd-ts-test-"): string {
-  return Deno.makeTempDirSync({ prefix });
-}
-
 /** The flags of a single member on `ip` with etcd's ports. */
 export function singleMemberFlags(name: string, ip: string, dataDir: string): string[] {
   return [

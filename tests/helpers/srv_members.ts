@@ -2,7 +2,8 @@
 // namespace and a data directory and always removes both, and etcdctl run inside it.
 import assert from "node:assert/strict";
 import { createDnsNamespace, type DnsNamespace, type DnsSetup } from "./dns.ts";
-import { itest, type Run, tempDir } from "./process.ts";
+import { itest, type Run } from "./process.ts";
+import { tempDir } from "./tmp.ts";
 
 /** An integration test in a fresh namespace; ignored when `skip` says namespaces cannot be made. */
 export function nsTest(
@@ -17,7 +18,7 @@ export function nsTest(
   }
   itest(name, async () => {
     const ns = await createDnsNamespace(setup);
-    const dataDir = tempDir();
+    const dataDir = tempDir().path;
     try {
       await fn(ns, dataDir);
     } finally {

@@ -19,25 +19,6 @@ export function hs(term: number, commit: number, vote = 0n): HardState {
   return { term, vote, commit };
 }
 
-/** Where test logs live: tmpfs when there is one, since these tests check file contents
- * and call counts, not the disk (fsync_bench.ts measures the disk). STORAGE_TEST_DIR
- * overrides it, e.g. to run the suite against a real file system. */
-function testRoot(): string | undefined {
-  const env = Deno.env.get("STORAGE_TEST_DIR");
-  if (env) return env;
-  try {
-    return Deno.statSync("/dev/shm").isDirectory ? "/dev/shm" : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A fresh temporary directory, removed when the returned disposable is disposed. */
-export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ dir: testRoot(), prefix: "etcd-ts-storage-" });
-  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
-}
-
 export function walFiles(dir: string): string[] {
   return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".wal")).sort();
 }

@@ -9,10 +9,10 @@ import {
   spawn,
   startReady,
   stop,
-  tempDir,
 } from "../helpers/process.ts";
 import { itest } from "../helpers/process.ts";
 import { makeCluster } from "../helpers/cluster.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const IP = "127.0.17.1";
 const EP = `http://${IP}:2379`;
@@ -57,7 +57,7 @@ itest(
     );
     const steps = transcript.split("\n").filter((l) => !l.startsWith("#")).join("\n")
       .split(/^\$ /m).slice(1);
-    const m = await member(tempDir());
+    const m = await member(tempDir().path);
     try {
       for (const step of steps) {
         const newline = step.indexOf("\n");
@@ -74,7 +74,7 @@ itest(
 
 itest("watches, lease revocation, membership and maintenance calls are guarded", async () => {
   await assertPortsFree(IP, [2379, 2380]);
-  const m = await member(tempDir());
+  const m = await member(tempDir().path);
   try {
     await setUpUsers();
     // A watch on a key alice may not read is created and canceled at once.
@@ -152,7 +152,7 @@ itest(
   "gateway: tokens in Authorization, invalid or idle past --auth-token-ttl refused",
   async () => {
     await assertPortsFree(IP, [2379, 2380]);
-    const m = await member(tempDir(), ["--auth-token-ttl", "2"]);
+    const m = await member(tempDir().path, ["--auth-token-ttl", "2"]);
     try {
       await setUpUsers();
       const post = async (path: string, body: unknown, token?: string) => {
@@ -204,7 +204,7 @@ itest(
   "users, roles and the enabled flag survive a restart; auth disable opens the store",
   async () => {
     await assertPortsFree(IP, [2379, 2380]);
-    const dir = tempDir();
+    const dir = tempDir().path;
     let m = await member(dir);
     try {
       await setUpUsers();
@@ -284,7 +284,7 @@ itest(
   async () => {
     const ip = "127.0.17.2";
     await assertPortsFree(ip, [2379, 2380]);
-    const dir = tempDir();
+    const dir = tempDir().path;
     const ssl = (...args: string[]) => run("openssl", args);
     const key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
     await ssl(

@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { Etcd3 } from "etcd3";
 import { type Cluster, type ClusterMember, makeCluster, startJoining } from "../helpers/cluster.ts";
-import { assertPortsFree, etcdctl, itest, spawn, tempDir } from "../helpers/process.ts";
+import { assertPortsFree, etcdctl, itest, spawn } from "../helpers/process.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const BLOCK = "127.0.18";
 
@@ -131,7 +132,7 @@ itest("member promote through a follower reaches the leader", async () => {
     ip,
     clientURL: `http://${ip}:2379`,
     peerURL: `http://${ip}:2380`,
-    dataDir: `${tempDir()}/infra3`,
+    dataDir: `${tempDir().path}/infra3`,
   };
   try {
     const { followers } = await startThree(c);

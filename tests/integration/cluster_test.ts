@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { Etcd3 } from "etcd3";
 import { type ClusterMember, makeCluster, startJoining } from "../helpers/cluster.ts";
-import { assertPortsFree, etcdctl, itest, startEtcdTs, stop, tempDir } from "../helpers/process.ts";
+import { assertPortsFree, etcdctl, itest, startEtcdTs, stop } from "../helpers/process.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const BLOCK = "127.0.16";
 
@@ -150,7 +151,7 @@ itest("member add/update/remove, learners and move-leader through etcdctl", asyn
     ip,
     clientURL: `http://${ip}:2379`,
     peerURL: `http://${ip}:2380`,
-    dataDir: `${tempDir()}/infra3`,
+    dataDir: `${tempDir().path}/infra3`,
   };
   c.members.push(newcomer);
   try {
@@ -225,7 +226,7 @@ itest("member add/update/remove, learners and move-leader through etcdctl", asyn
 
 itest("the guide's error cases exit 1 with the guide's messages", async () => {
   // A name not in the initial cluster: the guide's command verbatim (https typo included).
-  const dir = tempDir();
+  const dir = tempDir().path;
   const notListed = startEtcdTs([
     "--name",
     "infra1",

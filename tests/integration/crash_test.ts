@@ -13,9 +13,9 @@ import {
   singleMemberFlags,
   startEtcdTs,
   startReady,
-  tempDir,
 } from "../helpers/process.ts";
 import { prng } from "../helpers/random.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const IP = "127.0.12.1";
 const EP = `http://${IP}:2379`;
@@ -282,7 +282,7 @@ itest(
     const seed = Number(Deno.env.get("CRASH_SEED") ?? Date.now() % 1_000_000);
     console.log(`  crash seed ${seed} (CRASH_SEED=${seed} replays the kill moments)`);
     const random = prng(seed);
-    const dir = tempDir();
+    const dir = tempDir().path;
     const flags = singleMemberFlags("s1", IP, `${dir}/data`);
     const writers = new Writers(8);
     let member = await startReady(flags);
@@ -342,7 +342,7 @@ async function putMany(tag: string, count: number, acked: Map<string, Acked>): P
 
 itest("a torn WAL tail after kill -9 is repaired and loses nothing acknowledged", async () => {
   await assertPortsFree(IP, [2379, 2380]);
-  const dir = tempDir();
+  const dir = tempDir().path;
   const dataDir = `${dir}/data`;
   const flags = singleMemberFlags("s1", IP, dataDir);
   const acked = new Map<string, Acked>();
@@ -393,7 +393,7 @@ itest("a torn WAL tail after kill -9 is repaired and loses nothing acknowledged"
 
 itest("a corrupt record in the middle of the WAL refuses to start, naming the file", async () => {
   await assertPortsFree(IP, [2379, 2380]);
-  const dir = tempDir();
+  const dir = tempDir().path;
   const dataDir = `${dir}/data`;
   const flags = singleMemberFlags("s1", IP, dataDir);
   const member = await startReady(flags);

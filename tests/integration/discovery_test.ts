@@ -13,9 +13,9 @@ import {
   startReady,
   startReadyEtcd,
   stop,
-  tempDir,
 } from "../helpers/process.ts";
 import { computeClusterId, computeMemberId, formatId } from "../../src/server/ids.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 /** infra<i> of a cluster whose members sit at 127.0.22.<base + i>. */
 const ip = (i: number, base = 10) => `127.0.22.${base + i}`;
@@ -108,7 +108,7 @@ async function cleanup(procs: Proc[], dir: string, killed: Proc[] = []): Promise
 itest(
   "custom discovery on real etcd 3.4: one cluster, no-size error, restart warning",
   async () => {
-    const dir = tempDir();
+    const dir = tempDir().path;
     const procs: Proc[] = [];
     const real: Proc[] = [];
     try {
@@ -152,7 +152,7 @@ itest(
 itest(
   "etcd-ts as the custom discovery backend: etcd-ts members and real etcd 3.4 members",
   async () => {
-    const dir = tempDir();
+    const dir = tempDir().path;
     const procs: Proc[] = [];
     const real: Proc[] = [];
     try {
@@ -205,7 +205,7 @@ function startService(extra: string[] = []): Proc {
 }
 
 itest("public-style service: /new?size=3, three members, a fourth proxies or exits", async () => {
-  const dir = tempDir();
+  const dir = tempDir().path;
   const procs: Proc[] = [];
   try {
     // Without --etcd-endpoint the tokens live in an embedded member under --data-dir.
@@ -278,7 +278,7 @@ itest("public-style service: /new?size=3, three members, a fourth proxies or exi
 itest(
   "service unreachable at first: the member retries with backoff, then bootstraps",
   async () => {
-    const dir = tempDir();
+    const dir = tempDir().path;
     const procs: Proc[] = [];
     try {
       // Tokens of the service live in an etcd-ts member; this one is made before the service runs.
@@ -381,7 +381,7 @@ async function v2Session(endpoint: string): Promise<{ out: string; base: number 
 }
 
 itest("ETCDCTL_API=2 etcdctl against an etcd-ts member, compared with etcd 3.4", async () => {
-  const dir = tempDir();
+  const dir = tempDir().path;
   const procs: Proc[] = [];
   const real: Proc[] = [];
   const ours = "127.0.22.20";

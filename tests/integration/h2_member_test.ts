@@ -10,15 +10,15 @@ import {
   singleMemberFlags,
   startReady,
   stop,
-  tempDir,
 } from "../helpers/process.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const IP = "127.0.61.1";
 const EP = `http://${IP}:2379`;
 
 async function withMember(env: Record<string, string>, fn: () => Promise<void>) {
   await assertPortsFree(IP, [2379, 2380]);
-  const dir = tempDir();
+  const dir = tempDir().path;
   const m = await startReady(singleMemberFlags("s1", IP, `${dir}/data`), { env });
   try {
     await fn();

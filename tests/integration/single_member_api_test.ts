@@ -10,15 +10,15 @@ import {
   spawn,
   startReady,
   stop,
-  tempDir,
 } from "../helpers/process.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const IP = "127.0.15.1";
 const EP = `http://${IP}:2379`;
 
 async function withMember(fn: (dir: string) => Promise<void>, extra: string[] = []) {
   await assertPortsFree(IP, [2379, 2380]);
-  const dir = tempDir();
+  const dir = tempDir().path;
   const m = await startReady([...singleMemberFlags("s1", IP, `${dir}/data`), ...extra]);
   try {
     await fn(dir);

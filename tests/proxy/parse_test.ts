@@ -9,6 +9,7 @@ import {
   ProxyStartError,
 } from "../../src/proxy/mod.ts";
 import { FatalExit, messages, testLog } from "../helpers/proxy.ts";
+import { withTempDir } from "../helpers/tmp.ts";
 
 Deno.test("parseMembers keeps uint64 member IDs exact", () => {
   const ms = parseMembers(
@@ -47,9 +48,9 @@ Deno.test("cleanPath as Go's ServeMux cleans", () => {
   for (const [p, want] of cases) assert.equal(cleanPath(p), want, p);
 });
 
-Deno.test("identifyDataDir: empty, member, proxy, stray entries, and both is fatal", () => {
-  const dir = Deno.makeTempDirSync({ prefix: "etcd-proxy-dd-" });
-  try {
+Deno.test(
+  "identifyDataDir: empty, member, proxy, stray entries, and both is fatal",
+  withTempDir((dir) => {
     const t = testLog();
     assert.equal(identifyDataDir(`${dir}/none`, t.log), "empty");
     assert.equal(identifyDataDir(dir, t.log), "empty");
@@ -67,7 +68,5 @@ Deno.test("identifyDataDir: empty, member, proxy, stray entries, and both is fat
     );
     Deno.removeSync(`${dir}/member`);
     assert.equal(identifyDataDir(dir, testLog().log), "proxy");
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-});
+  }),
+);

@@ -2,10 +2,10 @@
 // tests/integration/storage/lock_test.ts.
 import assert from "node:assert/strict";
 import { lockDataDir } from "../../src/storage/mod.ts";
-import { tempDir } from "../helpers/storage.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 Deno.test("lock: a second lock on the same member dir fails at once", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const member = `${tmp.path}/infra0/member`;
   const lock = lockDataDir(member);
   assert.throws(

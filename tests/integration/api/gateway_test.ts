@@ -10,8 +10,8 @@ import {
   spawn,
   startReady,
   stop,
-  tempDir,
 } from "../../helpers/process.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 
 const IP = "127.0.41.1";
 const EP = `http://${IP}:2379`;
@@ -28,7 +28,7 @@ function test(name: string, fn: () => Promise<void>) {
       try {
         if (!member) {
           await assertPortsFree(IP, [2379, 2380]);
-          member = await startReady(singleMemberFlags("gw", IP, `${tempDir()}/data`));
+          member = await startReady(singleMemberFlags("gw", IP, `${tempDir().path}/data`));
         }
         await fn();
       } finally {

@@ -3,6 +3,7 @@ import * as grpc from "@grpc/grpc-js";
 import net from "node:net";
 import { GrpcServer } from "../../../src/api/mod.ts";
 import { startServer, unaryCall } from "../../helpers/grpc.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 
 const te = new TextEncoder();
 
@@ -120,76 +121,73 @@ openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out c
 }
 
 Deno.test("listener: TLS port serves HTTP/2 and HTTP/1.1 curl and grpc-js, with client certs", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = tempDir();
+  const dir = tmp.path;
+  await makeCerts(dir);
+  const read = (f: string) => Buffer.from(Deno.readFileSync(`${dir}/${f}`));
+  const fx = await startServer("127.0.60.21", kvServer(), {
+    ...echoRoute,
+    tls: {
+      cert: read("server.pem"),
+      key: read("server.key"),
+      ca: read("ca.pem"),
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
+  });
+  const base = `https://${fx.target}`;
+  const tlsArgs = ["--cacert", `${dir}/ca.pem`];
   try {
-    await makeCerts(dir);
-    const read = (f: string) => Buffer.from(Deno.readFileSync(`${dir}/${f}`));
-    const fx = await startServer("127.0.60.21", kvServer(), {
-      ...echoRoute,
-      tls: {
-        cert: read("server.pem"),
-        key: read("server.key"),
-        ca: read("ca.pem"),
-        requestCert: true,
-        rejectUnauthorized: false,
-      },
-    });
-    const base = `https://${fx.target}`;
-    const tlsArgs = ["--cacert", `${dir}/ca.pem`];
-    try {
-      let r = await curl(...tlsArgs, "-w", " %{http_version}", `${base}/version`);
-      assert.equal(r.out, '{"etcdserver":"3.4.23","etcdcluster":"3.4.0"} 2');
-      r = await curl(...tlsArgs, "--http1.1", "-w", " %{http_version}", `${base}/health`);
-      assert.equal(r.out, '{"health":"true"} 1.1');
-      r = await curl(...tlsArgs, "-d", "x", `${base}/echo`);
-      assert.equal(r.out, ":x");
-      // Without ALPN the preface is sniffed as on plain ports.
-      r = await curl(...tlsArgs, "--no-alpn", "-w", " %{http_version}", `${base}/version`);
-      assert.match(r.out, / 1\.1$/);
+    let r = await curl(...tlsArgs, "-w", " %{http_version}", `${base}/version`);
+    assert.equal(r.out, '{"etcdserver":"3.4.23","etcdcluster":"3.4.0"} 2');
+    r = await curl(...tlsArgs, "--http1.1", "-w", " %{http_version}", `${base}/health`);
+    assert.equal(r.out, '{"health":"true"} 1.1');
+    r = await curl(...tlsArgs, "-d", "x", `${base}/echo`);
+    assert.equal(r.out, ":x");
+    // Without ALPN the preface is sniffed as on plain ports.
+    r = await curl(...tlsArgs, "--no-alpn", "-w", " %{http_version}", `${base}/version`);
+    assert.match(r.out, / 1\.1$/);
 
-      // Deno's tls.connect rejects an IP address as servername (Node only warns), so grpc-js
-      // needs a host name to verify against.
-      const named = { "grpc.ssl_target_name_override": "etcd.test" };
-      const anon = new grpc.Client(fx.target, grpc.credentials.createSsl(read("ca.pem")), named);
-      assert.equal(new TextDecoder().decode((await range(anon, "a")).kvs[0].value), "anonymous");
-      anon.close();
-      const withCert = new grpc.Client(
-        fx.target,
-        grpc.credentials.createSsl(read("ca.pem"), read("client.key"), read("client.pem")),
-        named,
-      );
-      assert.equal(new TextDecoder().decode((await range(withCert, "a")).kvs[0].value), "root");
-      withCert.close();
-    } finally {
-      await fx.close();
-    }
-
-    // rejectUnauthorized: a client without a certificate is refused during the handshake.
-    const strict = await startServer("127.0.60.21", kvServer(), {
-      tls: {
-        cert: read("server.pem"),
-        key: read("server.key"),
-        ca: read("ca.pem"),
-        requestCert: true,
-        rejectUnauthorized: true,
-      },
-    });
-    try {
-      const url = `https://${strict.target}/version`;
-      assert.notEqual((await curl(...tlsArgs, url)).code, 0);
-      const ok = await curl(
-        ...tlsArgs,
-        "--cert",
-        `${dir}/client.pem`,
-        "--key",
-        `${dir}/client.key`,
-        url,
-      );
-      assert.equal(ok.out, '{"etcdserver":"3.4.23","etcdcluster":"3.4.0"}');
-    } finally {
-      await strict.close();
-    }
+    // Deno's tls.connect rejects an IP address as servername (Node only warns), so grpc-js
+    // needs a host name to verify against.
+    const named = { "grpc.ssl_target_name_override": "etcd.test" };
+    const anon = new grpc.Client(fx.target, grpc.credentials.createSsl(read("ca.pem")), named);
+    assert.equal(new TextDecoder().decode((await range(anon, "a")).kvs[0].value), "anonymous");
+    anon.close();
+    const withCert = new grpc.Client(
+      fx.target,
+      grpc.credentials.createSsl(read("ca.pem"), read("client.key"), read("client.pem")),
+      named,
+    );
+    assert.equal(new TextDecoder().decode((await range(withCert, "a")).kvs[0].value), "root");
+    withCert.close();
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await fx.close();
+  }
+
+  // rejectUnauthorized: a client without a certificate is refused during the handshake.
+  const strict = await startServer("127.0.60.21", kvServer(), {
+    tls: {
+      cert: read("server.pem"),
+      key: read("server.key"),
+      ca: read("ca.pem"),
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
+  });
+  try {
+    const url = `https://${strict.target}/version`;
+    assert.notEqual((await curl(...tlsArgs, url)).code, 0);
+    const ok = await curl(
+      ...tlsArgs,
+      "--cert",
+      `${dir}/client.pem`,
+      "--key",
+      `${dir}/client.key`,
+      url,
+    );
+    assert.equal(ok.out, '{"etcdserver":"3.4.23","etcdcluster":"3.4.0"}');
+  } finally {
+    await strict.close();
   }
 });

@@ -3,8 +3,9 @@
 // tests/integration/srv_bootstrap_test.ts, and openssl-made peer certificates.
 import assert from "node:assert/strict";
 import { createDnsNamespace, type DnsNamespace, netnsSkipReason } from "../../helpers/dns.ts";
-import { ETCD_TS, itest, type Run, tempDir } from "../../helpers/process.ts";
+import { ETCD_TS, itest, type Run } from "../../helpers/process.ts";
 import { makeSrvCerts, type SrvCerts } from "../../helpers/srv_certs.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 
 const skip = netnsSkipReason();
 if (skip) console.log(`skipping diagnose srv tests: ${skip}`);
@@ -83,7 +84,7 @@ function diagTest(name: string, fn: (ns: DnsNamespace, certs: SrvCerts) => Promi
     return;
   }
   itest(name, async () => {
-    const dir = tempDir();
+    const dir = tempDir().path;
     const ns = await createDnsNamespace(SETUP);
     try {
       const certs = await makeSrvCerts(dir, [

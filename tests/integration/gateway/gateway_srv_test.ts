@@ -3,7 +3,8 @@
 // compared with etcd's own gateway run the same way.
 import assert from "node:assert/strict";
 import { createDnsNamespace, type DnsNamespace, netnsSkipReason } from "../../helpers/dns.ts";
-import { ETCD_TS, itest, type Proc, type Run, stop, tempDir } from "../../helpers/process.ts";
+import { ETCD_TS, itest, type Proc, type Run, stop } from "../../helpers/process.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 
 const skip = netnsSkipReason();
 if (skip) console.log(`skipping SRV gateway tests: ${skip}`);
@@ -43,7 +44,7 @@ function srvTest(name: string, fn: (ns: DnsNamespace) => Promise<void>) {
   }
   itest(name, async () => {
     const ns = await createDnsNamespace(SETUP);
-    const dataDir = tempDir();
+    const dataDir = tempDir().path;
     try {
       const member = ns.spawn("etcd", [
         "--name=infra0",

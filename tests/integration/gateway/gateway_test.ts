@@ -12,8 +12,8 @@ import {
   run,
   spawn,
   stop,
-  tempDir,
 } from "../../helpers/process.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 
 const ip = (i: number) => `127.0.80.${i}`;
 const GW = `${ip(10)}:23790`;
@@ -62,7 +62,7 @@ itest(
   async () => {
     await assertPortsFree(ip(10), [23790]);
     for (const i of [1, 2, 3]) await assertPortsFree(ip(i), [2379, 2380]);
-    const dirs = [1, 2, 3].map(() => tempDir());
+    const dirs = [1, 2, 3].map(() => tempDir().path);
     const members = [1, 2, 3].map((i) => startMember(i, dirs[i - 1]));
     let gateway: Proc | undefined;
     try {

@@ -11,8 +11,8 @@ import {
   spawn,
   startReady,
   stop,
-  tempDir,
 } from "../../helpers/process.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 
 const IP = "127.0.41.2";
 const EP = `http://${IP}:2379`;
@@ -124,7 +124,7 @@ const REQUIRED = [
 
 itest("/metrics: etcd's families, with etcd 3.4.23's HELP, TYPE, labels and buckets", async () => {
   await assertPortsFree(IP, [2379, 2380]);
-  const ours = await startReady(singleMemberFlags("m1", IP, `${tempDir()}/data`));
+  const ours = await startReady(singleMemberFlags("m1", IP, `${tempDir().path}/data`));
   let etcd: Proc | undefined;
   try {
     const mine = await scrape(EP);
@@ -148,7 +148,7 @@ itest("/metrics: etcd's families, with etcd 3.4.23's HELP, TYPE, labels and buck
 
     if (!(await exists("/usr/bin/etcd"))) return;
     await assertPortsFree(ETCD_IP, [2379, 2380]);
-    const dir = tempDir();
+    const dir = tempDir().path;
     etcd = spawn("etcd", singleMemberFlags("e1", ETCD_IP, `${dir}/data`));
     await etcd.waitFor("ready to serve client requests");
     const theirs = await scrape(`http://${ETCD_IP}:2379`);
@@ -182,7 +182,7 @@ itest("/metrics: counters move with gRPC and gateway requests", async () => {
   // A batch limit of one entry commits the backend within each apply, so the commit histogram
   // has moved by the time the put is answered (with etcd's 100 ms batches it may not have).
   const m = await startReady([
-    ...singleMemberFlags("m1", IP, `${tempDir()}/data`),
+    ...singleMemberFlags("m1", IP, `${tempDir().path}/data`),
     "--backend-batch-limit",
     "1",
   ]);

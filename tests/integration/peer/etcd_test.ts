@@ -12,8 +12,9 @@ import {
   parseMembersJSON,
   servePeer,
 } from "../../../src/peer/mod.ts";
-import { assertPortsFree, singleMemberFlags, spawn, stop, tempDir } from "../../helpers/process.ts";
+import { assertPortsFree, singleMemberFlags, spawn, stop } from "../../helpers/process.ts";
 import { testLog } from "../../helpers/log.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 
 const IP = "127.0.51.1";
 const ETCD_PEER = `http://${IP}:2380`;
@@ -26,7 +27,7 @@ Deno.test({
   fn: async (t) => {
     const started = performance.now();
     await assertPortsFree(IP, [2379, 2380]);
-    const dir = tempDir("peer-etcd-");
+    const dir = tempDir({ prefix: "peer-etcd-" }).path;
     const etcd = spawn("etcd", singleMemberFlags("p1", IP, `${dir}/data`));
     try {
       await etcd.waitFor("ready to serve client requests", 30_000);

@@ -3,17 +3,10 @@
 // `ETCDCTL_API=2 etcdctl`, answers compared with etcd's own `--proxy on`, readonly, restart
 // from the cluster file, a killed member skipped, then 502 and 503 once every member is gone.
 import assert from "node:assert/strict";
-import {
-  assertPortsFree,
-  itest,
-  type Proc,
-  run,
-  spawn,
-  stop,
-  tempDir,
-} from "../../helpers/process.ts";
+import { assertPortsFree, itest, type Proc, run, spawn, stop } from "../../helpers/process.ts";
 import { identifyDataDir, runV2Proxy, type V2Proxy } from "../../../src/proxy/mod.ts";
 import { messages, proxyConfig, testLog } from "../../helpers/proxy.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 
 const ip = (i: number) => `127.0.97.${i}`;
 const peerURL = (i: number) => `http://${ip(i)}:2380`;
@@ -59,7 +52,7 @@ function headerShape(res: Response): string[] {
 itest("v2 proxy in front of a real etcd 3.4 cluster", async () => {
   for (const i of [1, 2, 3]) await assertPortsFree(ip(i), [2379, 2380]);
   for (const i of [10, 11, 12]) await assertPortsFree(ip(i), [2379]);
-  const dir = tempDir("etcd-proxy-it-");
+  const dir = tempDir({ prefix: "etcd-proxy-it-" }).path;
   const members = new Map<number, Proc>([1, 2, 3].map((i) => [i, startMember(i, dir)]));
   const proxies: V2Proxy[] = [];
   let etcdProxy: Proc | undefined;
@@ -253,7 +246,7 @@ itest("v2 proxy in front of a real etcd 3.4 cluster", async () => {
 itest(
   "a data dir with both member/ and proxy/: etcd's fatal line, also from etcd 3.4",
   async () => {
-    const dir = tempDir("etcd-proxy-both-");
+    const dir = tempDir({ prefix: "etcd-proxy-both-" }).path;
     try {
       Deno.mkdirSync(`${dir}/member`);
       Deno.mkdirSync(`${dir}/proxy`);
@@ -281,7 +274,7 @@ itest(
 itest("--discovery: the proxy reads a full discovery token without registering", async () => {
   await assertPortsFree(ip(5), [2379, 2380]);
   await assertPortsFree(ip(14), [2379]);
-  const dir = tempDir("etcd-proxy-disc-");
+  const dir = tempDir({ prefix: "etcd-proxy-disc-" }).path;
   // One real member that is both the discovery backend and the cluster the token names.
   const member = spawn("etcd", [
     "--name=d1",

@@ -15,6 +15,7 @@ import {
   rawGet,
   testLog,
 } from "../../helpers/proxy.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 
 const HOST = "127.0.97.50";
 const LISTEN = `http://${HOST}:0`;
@@ -317,37 +318,34 @@ test("readonly: 501 with an empty body for anything but GET; /metrics stays open
 });
 
 test("start-up failures: a bad cluster file, a taken port", async () => {
-  const dir = Deno.makeTempDirSync({ prefix: "etcd-proxy-" });
+  await using tmp = tempDir({ prefix: "etcd-proxy-" });
+  const dir = tmp.path;
+  Deno.mkdirSync(`${dir}/proxy`);
+  Deno.writeTextFileSync(`${dir}/proxy/cluster`, "<not json>");
+  const config = proxyConfig([
+    "--proxy=on",
+    `--data-dir=${dir}`,
+    `--listen-client-urls=${LISTEN}`,
+    "--initial-cluster=a=http://127.0.97.59:2380",
+  ]);
+  await assert.rejects(runV2Proxy({ config, log: testLog().log, readonly: false }), {
+    name: "ProxyStartError",
+    message: "invalid character '<' looking for beginning of value",
+  });
+  Deno.writeTextFileSync(`${dir}/proxy/cluster`, '{"PeerURLs":[]}');
+  const first = await runV2Proxy({ config, log: testLog().log, readonly: false });
+  const port = first.addresses[0].port;
   try {
-    Deno.mkdirSync(`${dir}/proxy`);
-    Deno.writeTextFileSync(`${dir}/proxy/cluster`, "<not json>");
-    const config = proxyConfig([
+    const taken = proxyConfig([
       "--proxy=on",
       `--data-dir=${dir}`,
-      `--listen-client-urls=${LISTEN}`,
-      "--initial-cluster=a=http://127.0.97.59:2380",
+      `--listen-client-urls=http://${HOST}:${port}`,
     ]);
-    await assert.rejects(runV2Proxy({ config, log: testLog().log, readonly: false }), {
-      name: "ProxyStartError",
-      message: "invalid character '<' looking for beginning of value",
+    await assert.rejects(runV2Proxy({ config: taken, log: testLog().log, readonly: false }), {
+      message: `listen tcp ${HOST}:${port}: bind: address already in use`,
     });
-    Deno.writeTextFileSync(`${dir}/proxy/cluster`, '{"PeerURLs":[]}');
-    const first = await runV2Proxy({ config, log: testLog().log, readonly: false });
-    const port = first.addresses[0].port;
-    try {
-      const taken = proxyConfig([
-        "--proxy=on",
-        `--data-dir=${dir}`,
-        `--listen-client-urls=http://${HOST}:${port}`,
-      ]);
-      await assert.rejects(runV2Proxy({ config: taken, log: testLog().log, readonly: false }), {
-        message: `listen tcp ${HOST}:${port}: bind: address already in use`,
-      });
-    } finally {
-      await first.close();
-    }
   } finally {
-    Deno.removeSync(dir, { recursive: true });
+    await first.close();
   }
 });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { lockDataDir } from "../../../src/storage/mod.ts";
-import { tempDir } from "../../helpers/storage.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 
 const holder = new URL("../../helpers/lock_holder.ts", import.meta.url).pathname;
 
@@ -25,7 +25,7 @@ async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
 }
 
 Deno.test("lock: another process is refused, and the lock dies with a killed holder", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const member = `${tmp.path}/member`;
   const holderProc = spawnHolder(member);
   try {
