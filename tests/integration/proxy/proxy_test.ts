@@ -3,7 +3,7 @@
 // refresh and restart from the cluster file. Texts as etcd 3.4.23 writes them (checked against
 // `etcd --proxy on`); the parsers and the data dir check are in tests/proxy/parse_test.ts.
 import assert from "node:assert/strict";
-import { ProxyStartError, runV2Proxy, type V2Proxy } from "../../../src/proxy/mod.ts";
+import { runV2Proxy, type V2Proxy } from "../../../src/proxy/mod.ts";
 import {
   closedPort,
   fakeClientPort,
