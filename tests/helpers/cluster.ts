@@ -1,8 +1,9 @@
 // A cluster of etcd-ts members as the guide starts them: one loopback address per member,
 // etcd's ports, the same --initial-cluster on every member; http URLs, or https ones for the
 // guide's TLS clusters (the TLS flags then come as `extra`).
-import { assertPortsFree, type Proc, startEtcdTs, stop } from "./process.ts";
+import { type Proc, startEtcdTs, stop } from "./process.ts";
 import { tempDir } from "./tmp.ts";
+import { assertPortsFree } from "./ports.ts";
 
 export interface ClusterMember {
   name: string;

@@ -105,15 +105,6 @@ export async function fakeClientPort(
   };
 }
 
-/** A port on `host` with nothing listening (bound, then released). */
-export async function closedPort(host: string): Promise<string> {
-  const server = http.createServer();
-  await new Promise<void>((r) => server.listen(0, host, () => r()));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return `http://${host}:${port}`;
-}
-
 export function membersJSON(
   list: { id: string; name: string; peer: string; client?: string }[],
 ): string {

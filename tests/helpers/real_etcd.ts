@@ -1,5 +1,6 @@
 // A real etcd 3.4 with --enable-v2 on loopback: the discovery backend for these tests.
-import { assertPortsFree, startReadyEtcd } from "../helpers/process.ts";
+import { startReadyEtcd } from "../helpers/process.ts";
+import { assertPortsFree } from "./ports.ts";
 
 export interface RealEtcd {
   url: string;

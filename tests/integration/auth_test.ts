@@ -1,28 +1,19 @@
 // Auth on etcd-ts members, driven by etcdctl 3.4 and the JSON gateway, compared with what
 // etcd 3.4.23 answers. Address block 127.0.17.x.
 import assert from "node:assert/strict";
-import {
-  assertPortsFree,
-  type Proc,
-  run,
-  singleMemberFlags,
-  spawn,
-  startReady,
-  stop,
-} from "../helpers/process.ts";
+import { type Proc, run, singleMemberFlags, startReady, stop } from "../helpers/process.ts";
 import { itest } from "../helpers/process.ts";
 import { makeCluster } from "../helpers/cluster.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { assertPortsFree } from "../helpers/ports.ts";
+import { etcdctl, etcdctlWith, spawnEtcdctl } from "../helpers/etcdctl.ts";
 
 const IP = "127.0.17.1";
 const EP = `http://${IP}:2379`;
 
 /** etcdctl's output as the transcript records it: stdout, stderr less JSON warnings, code. */
 async function ctl(args: string[], stdin?: string): Promise<string> {
-  const r = await run("etcdctl", [`--endpoints=${EP}`, "--command-timeout=10s", ...args], {
-    env: { ETCDCTL_API: "3" },
-    stdin: stdin ?? "",
-  });
+  const r = await etcdctlWith({ stdin: stdin ?? "" })(EP, ...args);
   const stderr = r.stderr.split("\n").filter((l) => l !== "" && !l.startsWith('{"level"'));
   return r.stdout + stderr.map((l) => l + "\n").join("") + `[rc=${r.code}]\n`;
 }
@@ -86,17 +77,14 @@ itest("watches, lease revocation, membership and maintenance calls are guarded",
     // The watch starts at the put's revision, so it gets the event however late it connects.
     const put = await as("root:rootpw", "put", "pre/w", "v", "-w", "json");
     const rev = JSON.parse(put.split("\n")[0]).header.revision;
-    const watch = spawn("etcdctl", [
-      `--endpoints=${EP}`,
+    const watch = spawnEtcdctl(EP, [
       "--user",
       "alice:apw",
       "watch",
       "pre/",
       "--prefix",
       `--rev=${rev}`,
-    ], {
-      env: { ETCDCTL_API: "3" },
-    });
+    ]);
     try {
       await watch.waitFor((l) => l === "v");
       assert.deepEqual(watch.stdout, ["PUT", "pre/w", "v"]);
@@ -240,10 +228,7 @@ itest("a token from one member works on every member: Authenticate goes through 
   try {
     const procs = cluster.members.map((_, i) => cluster.start(i));
     await Promise.all(procs.map((p) => p.waitFor("ready to serve client requests", 30_000)));
-    const on = (i: number, ...args: string[]) =>
-      run("etcdctl", [`--endpoints=${cluster.members[i].clientURL}`, ...args], {
-        env: { ETCDCTL_API: "3" },
-      });
+    const on = (i: number, ...args: string[]) => etcdctl(cluster.members[i].clientURL, ...args);
     for (
       const args of [
         ["user", "add", "root:rootpw", "--interactive=false"],
@@ -345,8 +330,8 @@ itest(
       "--client-cert-auth",
     ]);
     const as = (cn: string, ...args: string[]) =>
-      run("etcdctl", [
-        `--endpoints=https://${ip}:2379`,
+      etcdctl(
+        `https://${ip}:2379`,
         "--cacert",
         `${dir}/ca.crt`,
         "--cert",
@@ -354,7 +339,7 @@ itest(
         "--key",
         `${dir}/${cn}.key`,
         ...args,
-      ], { env: { ETCDCTL_API: "3" } });
+      );
     try {
       for (
         const args of [

@@ -4,8 +4,10 @@
 import assert from "node:assert/strict";
 import { Etcd3 } from "etcd3";
 import { type Cluster, type ClusterMember, makeCluster, startJoining } from "../helpers/cluster.ts";
-import { assertPortsFree, etcdctl, itest, spawn } from "../helpers/process.ts";
+import { itest } from "../helpers/process.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { assertPortsFree } from "../helpers/ports.ts";
+import { etcdctl, spawnEtcdctl } from "../helpers/etcdctl.ts";
 
 const BLOCK = "127.0.18";
 
@@ -71,9 +73,7 @@ itest(
       // the expiry.
       const rev = JSON.parse(put.stdout).header.revision;
       const watches = c.members.map((m) =>
-        spawn("etcdctl", [`--endpoints=${m.clientURL}`, "watch", "ephemeral", `--rev=${rev}`], {
-          env: { ETCDCTL_API: "3" },
-        })
+        spawnEtcdctl(m.clientURL, ["watch", "ephemeral", `--rev=${rev}`])
       );
       const keys = await etcdctl(f1, "lease", "timetolive", "--keys", short);
       assert.match(keys.stdout, /attached keys\(\[ephemeral\]\)/);

@@ -6,8 +6,6 @@ import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { Etcd3 } from "etcd3";
 import {
-  assertPortsFree,
-  etcdctl,
   itest,
   type Proc,
   singleMemberFlags,
@@ -16,6 +14,8 @@ import {
 } from "../helpers/process.ts";
 import { prng } from "../helpers/random.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { assertPortsFree } from "../helpers/ports.ts";
+import { etcdctl } from "../helpers/etcdctl.ts";
 
 const IP = "127.0.12.1";
 const EP = `http://${IP}:2379`;

@@ -16,6 +16,7 @@ import {
 } from "../helpers/process.ts";
 import { computeClusterId, computeMemberId, formatId } from "../../src/server/ids.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { etcdctlWith, memberList, spawnEtcdctl } from "../helpers/etcdctl.ts";
 
 /** infra<i> of a cluster whose members sit at 127.0.22.<base + i>. */
 const ip = (i: number, base = 10) => `127.0.22.${base + i}`;
@@ -57,15 +58,10 @@ async function curl(...args: string[]): Promise<string> {
   return r.stdout;
 }
 
-/** `etcdctl member list -w fields` from one endpoint: the cluster ID and the member IDs. */
-async function memberList(endpoint: string): Promise<{ cluster: bigint; members: bigint[] }> {
-  const r = await run("etcdctl", [`--endpoints=${endpoint}`, "member", "list", "-w", "fields"], {
-    env: { ETCDCTL_API: "3" },
-  });
-  assert.equal(r.code, 0, r.stderr);
-  const cluster = BigInt(/"ClusterID" : (\d+)/.exec(r.stdout)![1]);
-  const members = [...r.stdout.matchAll(/^"ID" : (\d+)$/gm)].map((m) => BigInt(m[1])).sort();
-  return { cluster, members };
+/** The cluster ID and the sorted member IDs that `endpoint` lists. */
+async function clusterIds(endpoint: string): Promise<{ cluster: bigint; members: bigint[] }> {
+  const list = await memberList(endpoint);
+  return { cluster: list.clusterId, members: list.members.map((m) => m.ID).sort() };
 }
 
 /** Every member reports the one cluster whose IDs etcd computes with the URL as token. */
@@ -73,7 +69,7 @@ async function assertOneCluster(discovery: string, base = 10): Promise<void> {
   const ids = [0, 1, 2].map((i) => computeMemberId([`http://${ip(i, base)}:2380`], discovery));
   const want = { cluster: computeClusterId(ids), members: [...ids].sort() };
   for (let i = 0; i < 3; i++) {
-    const got = await memberList(`http://${ip(i, base)}:2379`);
+    const got = await clusterIds(`http://${ip(i, base)}:2379`);
     assert.deepEqual(
       { cluster: formatId(got.cluster), members: got.members.map(formatId) },
       { cluster: formatId(want.cluster), members: want.members.map(formatId) },
@@ -303,7 +299,7 @@ itest(
       await member.waitFor("discovery: found 1 needed peer(s)", 30_000);
       await member.waitFor("ready to serve client requests", 30_000);
       const id = computeMemberId([`http://${ip(0)}:2380`], url);
-      const got = await memberList(`http://${ip(0)}:2379`);
+      const got = await clusterIds(`http://${ip(0)}:2379`);
       assert.deepEqual(got.members.map(formatId), [formatId(id)]);
       assert.equal(formatId(got.cluster), formatId(computeClusterId([id])));
     } finally {
@@ -314,7 +310,7 @@ itest(
 
 /** One `ETCDCTL_API=2 etcdctl` command as a transcript entry: command, output, exit code. */
 async function v2ctl(endpoint: string, args: string[]): Promise<string> {
-  const r = await run("etcdctl", ["--endpoints", endpoint, ...args], { env: { ETCDCTL_API: "2" } });
+  const r = await etcdctlWith({ api: 2 })(endpoint, ...args);
   return `$ etcdctl ${args.join(" ")}\n${r.stdout}${r.stderr}rc=${r.code}\n`;
 }
 
@@ -355,18 +351,12 @@ async function v2Session(endpoint: string): Promise<{ out: string; base: number 
   let out = "";
   for (const args of V2_SCRIPT) out += await v2ctl(endpoint, args);
   const after = String(await v2Index(endpoint));
-  const env = { ETCDCTL_API: "2" };
-  const watch = spawn(
-    "etcdctl",
-    ["--endpoints", endpoint, "watch", "--after-index", after, "/w1"],
-    {
-      env,
-    },
-  );
-  const exec = spawn("etcdctl", [
-    ...words(`--endpoints ${endpoint} exec-watch --after-index ${after} --recursive /w -- sh -c`),
+  const v2 = { api: 2 } as const;
+  const watch = spawnEtcdctl(endpoint, ["watch", "--after-index", after, "/w1"], v2);
+  const exec = spawnEtcdctl(endpoint, [
+    ...words(`exec-watch --after-index ${after} --recursive /w -- sh -c`),
     'echo "$ETCD_WATCH_ACTION $ETCD_WATCH_KEY=$ETCD_WATCH_VALUE"',
-  ], { env });
+  ], v2);
   try {
     out += await v2ctl(endpoint, ["set", "/w1", "first"]);
     out += await v2ctl(endpoint, ["set", "/w/x", "second"]);

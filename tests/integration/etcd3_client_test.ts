@@ -10,8 +10,9 @@ import {
   GRPCOutOfRangeError,
   type IKeyValue,
 } from "etcd3";
-import { assertPortsFree, itest, singleMemberFlags, startReady, stop } from "../helpers/process.ts";
+import { itest, singleMemberFlags, startReady, stop } from "../helpers/process.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { assertPortsFree } from "../helpers/ports.ts";
 
 const IP = "127.0.13.1";
 

@@ -5,9 +5,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { Etcd3 } from "etcd3";
 import {
-  assertPortsFree,
   ETCD_TS,
-  etcdctl,
   itest,
   type Proc,
   run,
@@ -16,6 +14,8 @@ import {
   startReady,
 } from "../helpers/process.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { assertPortsFree } from "../helpers/ports.ts";
+import { etcdctl } from "../helpers/etcdctl.ts";
 
 const IP = "127.0.14.1";
 const EP = `http://${IP}:2379`;

@@ -2,8 +2,6 @@
 // Address block 127.0.11.x.
 import assert from "node:assert/strict";
 import {
-  assertPortsFree,
-  etcdctl,
   itest,
   run,
   singleMemberFlags,
@@ -12,6 +10,8 @@ import {
   stop,
 } from "../helpers/process.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { assertPortsFree } from "../helpers/ports.ts";
+import { etcdctl, etcdctlWith } from "../helpers/etcdctl.ts";
 
 const IP = "127.0.11.1";
 const EP = `http://${IP}:2379`;
@@ -54,10 +54,8 @@ itest("etcdctl put/get/del/txn/compaction and endpoint health work as against et
     );
     assert.equal((await etcdctl(EP, "get", "foo", "--rev", "2")).stdout, "foo\nbar\n");
 
-    const t = await run("etcdctl", [`--endpoints=${EP}`, "txn"], {
-      env: { ETCDCTL_API: "3" },
-      stdin: 'value("foo") = "baz"\n\nput foo qux\nget foo\n\nget foo\n\n',
-    });
+    const txn = 'value("foo") = "baz"\n\nput foo qux\nget foo\n\nget foo\n\n';
+    const t = await etcdctlWith({ stdin: txn })(EP, "txn");
     assert.equal(t.code, 0, t.stderr);
     // Ops in a txn see the writes before them.
     assert.equal(t.stdout, "SUCCESS\n\nOK\n\nfoo\nqux\n");

@@ -12,7 +12,8 @@ import {
   makeClusterCerts,
 } from "../helpers/certs.ts";
 import { type Cluster, makeCluster } from "../helpers/cluster.ts";
-import { etcdctl, itest, type Proc, run } from "../helpers/process.ts";
+import { itest, type Proc, run } from "../helpers/process.ts";
+import { etcdctl } from "../helpers/etcdctl.ts";
 
 const BLOCK = "127.0.19";
 const IPS = [10, 11, 12].map((i) => `${BLOCK}.${i}`);

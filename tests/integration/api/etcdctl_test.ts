@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { GrpcServer } from "../../../src/api/mod.ts";
 import { Errors } from "../../../src/errors/etcd_errors.ts";
 import { startServer } from "../../helpers/grpc.ts";
+import { etcdctl, spawnEtcdctl } from "../../helpers/etcdctl.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -47,52 +48,33 @@ function stubServer(): GrpcServer {
   return g;
 }
 
-async function etcdctl(endpoint: string, ...args: string[]) {
-  const o = await new Deno.Command("etcdctl", {
-    args: [`--endpoints=${endpoint}`, "--command-timeout=3s", ...args],
-    env: { ETCDCTL_API: "3" },
-  }).output();
-  return { code: o.code, out: td.decode(o.stdout), err: td.decode(o.stderr) };
-}
-
 Deno.test("etcdctl 3.4: put, get, errors and watch over our gRPC layer", async () => {
   const fx = await startServer("127.0.60.30", stubServer());
   const ep = `http://${fx.target}`;
   try {
     let r = await etcdctl(ep, "put", "foo", "bar");
-    assert.equal(r.out, "OK\n", r.err);
+    assert.equal(r.stdout, "OK\n", r.stderr);
     r = await etcdctl(ep, "get", "foo");
-    assert.equal(r.out, "foo\nbar\n", r.err);
+    assert.equal(r.stdout, "foo\nbar\n", r.stderr);
     r = await etcdctl(ep, "get", "foo", "-w", "json");
-    const json = JSON.parse(r.out);
+    const json = JSON.parse(r.stdout);
     assert.equal(json.header.cluster_id, 0x1234);
     assert.equal(json.kvs[0].mod_revision, 7);
     r = await etcdctl(ep, "put", "forbidden", "x");
     assert.equal(r.code, 1);
     // (etcdctl also logs its retry interceptor's warning before the error line.)
-    assert.ok(r.err.endsWith("\nError: etcdserver: permission denied\n"), r.err);
+    assert.ok(r.stderr.endsWith("\nError: etcdserver: permission denied\n"), r.stderr);
     r = await etcdctl(ep, "endpoint", "health");
-    assert.match(r.err + r.out, /is healthy: successfully committed proposal/);
+    assert.match(r.stderr + r.stdout, /is healthy: successfully committed proposal/);
 
-    const watch = new Deno.Command("etcdctl", {
-      args: [`--endpoints=${ep}`, "watch", "w"],
-      env: { ETCDCTL_API: "3" },
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    const reader = watch.stdout.getReader();
-    let out = "";
-    const deadline = Date.now() + 5000;
-    while (!out.includes("v1\n") && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += td.decode(value);
+    const watch = spawnEtcdctl(ep, ["watch", "w"]);
+    try {
+      await watch.waitFor((l) => l === "v1", 5000);
+    } finally {
+      watch.kill();
+      await watch.status;
     }
-    watch.kill("SIGTERM");
-    reader.releaseLock();
-    await watch.stdout.cancel();
-    await watch.status;
-    assert.equal(out, "PUT\nw\nv1\n");
+    assert.deepEqual(watch.stdout, ["PUT", "w", "v1"]);
   } finally {
     await fx.close();
   }

@@ -3,7 +3,6 @@
 // streaming paths. One member serves the whole file. Address block 127.0.41.1.
 import assert from "node:assert/strict";
 import {
-  assertPortsFree,
   type Proc,
   run,
   singleMemberFlags,
@@ -12,6 +11,7 @@ import {
   stop,
 } from "../../helpers/process.ts";
 import { tempDir } from "../../helpers/tmp.ts";
+import { assertPortsFree } from "../../helpers/ports.ts";
 
 const IP = "127.0.41.1";
 const EP = `http://${IP}:2379`;

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { connect, GrpcError, unaryCall } from "../../support/h2/mod.ts";
 import { GrpcCode } from "../../../src/errors/mod.ts";
-import { assertPortsFree, type Proc, startReadyEtcd } from "../../helpers/process.ts";
+import { type Proc, startReadyEtcd } from "../../helpers/process.ts";
 import {
   asBytes,
   decodePutResponse,
@@ -13,6 +13,7 @@ import {
   encodePutRequest,
   encodeRangeRequest,
 } from "../../../scripts/bench/pb.ts";
+import { assertPortsFree } from "../../helpers/ports.ts";
 
 const HOST = "127.0.71.1";
 const PORT = 2379;

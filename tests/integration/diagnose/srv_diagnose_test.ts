@@ -2,10 +2,9 @@
 // (tests/helpers/dns.ts) with the guide's records, run with the flags of the members in
 // tests/integration/srv_bootstrap_test.ts, and openssl-made peer certificates.
 import assert from "node:assert/strict";
-import { createDnsNamespace, type DnsNamespace, netnsSkipReason } from "../../helpers/dns.ts";
-import { ETCD_TS, itest, type Run } from "../../helpers/process.ts";
+import { type DnsNamespace, netnsSkipReason, nsTest, srvRecord } from "../../helpers/dns.ts";
+import { ETCD_TS, type Run } from "../../helpers/process.ts";
 import { makeSrvCerts, type SrvCerts } from "../../helpers/srv_certs.ts";
-import { tempDir } from "../../helpers/tmp.ts";
 
 const skip = netnsSkipReason();
 if (skip) console.log(`skipping diagnose srv tests: ${skip}`);
@@ -15,13 +14,12 @@ const ip = (i: number) => `127.0.92.${10 + i}`;
 const sip = (i: number) => `127.0.92.${20 + i}`;
 const infra = (i: number) => `infra${i}.example.com`;
 const secure = (i: number) => `infra${i}.secure.example.com`;
-const srv = (name: string, target: string, port: number) => ({ name, target, port });
 const SETUP = {
   srv: [0, 1, 2].flatMap((i) => [
-    srv("_etcd-server._tcp.example.com", infra(i), 2380),
-    srv("_etcd-client._tcp.example.com", infra(i), 2379),
-    srv("_etcd-server-foo._tcp.example.com", infra(i), 2480),
-    srv("_etcd-server-ssl._tcp.secure.example.com", secure(i), 2380),
+    srvRecord("_etcd-server._tcp.example.com", infra(i), 2380),
+    srvRecord("_etcd-client._tcp.example.com", infra(i), 2379),
+    srvRecord("_etcd-server-foo._tcp.example.com", infra(i), 2480),
+    srvRecord("_etcd-server-ssl._tcp.secure.example.com", secure(i), 2380),
   ]),
   hosts: [
     ...[0, 1, 2, 9].map((i) => ({ name: infra(i), addresses: [ip(i)] })),
@@ -79,26 +77,15 @@ function expectReport(r: Run, code: number, fragments: string[]): void {
 }
 
 function diagTest(name: string, fn: (ns: DnsNamespace, certs: SrvCerts) => Promise<void>) {
-  if (skip) {
-    Deno.test({ name, ignore: true, fn: () => {} });
-    return;
-  }
-  itest(name, async () => {
-    const dir = tempDir().path;
-    const ns = await createDnsNamespace(SETUP);
-    try {
-      const certs = await makeSrvCerts(dir, [
-        {
-          name: "infra0",
-          san: `DNS:secure.example.com,DNS:${secure(0)},IP:${sip(0)},IP:127.0.0.1`,
-        },
-        { name: "infra0-nodomain", san: `DNS:${secure(0)},IP:${sip(0)},IP:127.0.0.1` },
-      ]);
-      await fn(ns, certs);
-    } finally {
-      await ns.close();
-      await Deno.remove(dir, { recursive: true });
-    }
+  nsTest(SETUP, skip, name, async (ns, dir) => {
+    const certs = await makeSrvCerts(dir, [
+      {
+        name: "infra0",
+        san: `DNS:secure.example.com,DNS:${secure(0)},IP:${sip(0)},IP:127.0.0.1`,
+      },
+      { name: "infra0-nodomain", san: `DNS:${secure(0)},IP:${sip(0)},IP:127.0.0.1` },
+    ]);
+    await fn(ns, certs);
   });
 }
 

@@ -11,7 +11,8 @@ import {
   type V2Backend,
 } from "../../../src/discovery/mod.ts";
 import { startEtcd } from "../../helpers/real_etcd.ts";
-import { assertPortsFree, type Proc, spawn } from "../../helpers/process.ts";
+import { type Proc, spawn } from "../../helpers/process.ts";
+import { assertPortsFree } from "../../helpers/ports.ts";
 
 const SERVICE = { hostname: "127.0.91.3", port: 8087 };
 const BASE = `http://${SERVICE.hostname}:${SERVICE.port}`;

@@ -1,8 +1,7 @@
 // DNS SRV discovery against a real DNS server: dnsmasq in a private network namespace, probes
 // run inside it through the system resolver (resolv.conf and hosts of the namespace).
 import assert from "node:assert/strict";
-import { createDnsNamespace, type DnsNamespace, netnsSkipReason } from "../../helpers/dns.ts";
-import { itest } from "../../helpers/process.ts";
+import { type DnsNamespace, netnsSkipReason, nsTest, srvRecord } from "../../helpers/dns.ts";
 import type { ProbeCall, ProbeResult } from "../../helpers/srv_probe.ts";
 
 const skip = netnsSkipReason();
@@ -12,16 +11,9 @@ const PROBE = new URL("../../helpers/srv_probe.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../../deno.json", import.meta.url).pathname;
 const NS_ERR = "on 127.0.0.1:53: no such host";
 
-const srv = (name: string, target: string, port: number, priority = 0, weight = 0) => ({
-  name,
-  target,
-  port,
-  priority,
-  weight,
-});
 const infra = (i: number) => `infra${i}.example.com`;
 const serverSrv = (svc: string, domain: string, hosts: number[], port = 2380) =>
-  hosts.map((i) => srv(`_${svc}._tcp.${domain}`, infra(i), port));
+  hosts.map((i) => srvRecord(`_${svc}._tcp.${domain}`, infra(i), port));
 
 const SETUP = {
   srv: [
@@ -34,13 +26,13 @@ const SETUP = {
     ...serverSrv("etcd-server", "ghost.example.com", [0, 9]),
     ...serverSrv("etcd-server", "ghostonly.example.com", [9]),
     ...serverSrv("etcd-server-ssl", "mismatch.example.com", [0]),
-    srv("_etcd-client-ssl._tcp.cli.example.com", infra(0), 2379),
-    srv("_etcd-client._tcp.cli.example.com", infra(1), 2379),
-    srv("_etcd-client-bar._tcp.cli.example.com", infra(2), 2379),
-    srv("_etcd-client._tcp.prio.example.com", "a.example.com", 2379, 1, 0),
-    srv("_etcd-client._tcp.prio.example.com", "b.example.com", 2379, 0, 10),
-    srv("_etcd-client._tcp.prio.example.com", "c.example.com", 2379, 0, 20),
-    srv("_etcd-client._tcp.prio.example.com", "d.example.com", 2379, 0, 0),
+    srvRecord("_etcd-client-ssl._tcp.cli.example.com", infra(0), 2379),
+    srvRecord("_etcd-client._tcp.cli.example.com", infra(1), 2379),
+    srvRecord("_etcd-client-bar._tcp.cli.example.com", infra(2), 2379),
+    srvRecord("_etcd-client._tcp.prio.example.com", "a.example.com", 2379, 1, 0),
+    srvRecord("_etcd-client._tcp.prio.example.com", "b.example.com", 2379, 0, 10),
+    srvRecord("_etcd-client._tcp.prio.example.com", "c.example.com", 2379, 0, 20),
+    srvRecord("_etcd-client._tcp.prio.example.com", "d.example.com", 2379, 0, 0),
   ],
   hosts: [0, 1, 2, 5].map((i) => ({ name: infra(i), addresses: [`127.0.90.${10 + i}`] })),
   etcHosts: "127.0.0.1 localhost\n127.0.90.11 alias1.example.com\n",
@@ -78,18 +70,7 @@ function assertCluster(r: ProbeResult, local: string, localUrl: string, others: 
 }
 
 function dnsTest(name: string, fn: (ns: DnsNamespace) => Promise<void>) {
-  if (skip) {
-    Deno.test({ name, ignore: true, fn: () => {} });
-    return;
-  }
-  itest(name, async () => {
-    const ns = await createDnsNamespace(SETUP);
-    try {
-      await fn(ns);
-    } finally {
-      await ns.close();
-    }
-  });
+  nsTest(SETUP, skip, name, (ns) => fn(ns));
 }
 
 dnsTest("srv: server records build the initial cluster", async (ns) => {

@@ -2,28 +2,21 @@
 // (tests/helpers/dns.ts) and a real etcd 3.4 member on 127.0.90.10. Start-up failures are
 // compared with etcd's own gateway run the same way.
 import assert from "node:assert/strict";
-import { createDnsNamespace, type DnsNamespace, netnsSkipReason } from "../../helpers/dns.ts";
-import { ETCD_TS, itest, type Proc, type Run, stop } from "../../helpers/process.ts";
-import { tempDir } from "../../helpers/tmp.ts";
+import { type DnsNamespace, netnsSkipReason, nsTest, srvRecord } from "../../helpers/dns.ts";
+import { etcdctlWith } from "../../helpers/etcdctl.ts";
+import { ETCD_TS, type Proc, type Run, singleMemberFlags, stop } from "../../helpers/process.ts";
 
 const skip = netnsSkipReason();
 if (skip) console.log(`skipping SRV gateway tests: ${skip}`);
 
 const MEMBER = "127.0.90.10";
-const srv = (name: string, target: string, port: number, priority = 0, weight = 0) => ({
-  name,
-  target,
-  port,
-  priority,
-  weight,
-});
 const SETUP = {
   srv: [
     // infra1 has nothing listening, but with weights set its worse priority means it is never
     // picked (with weight 0 etcd's round robin would walk every record, whatever its priority).
-    srv("_etcd-client._tcp.example.com", "infra0.example.com", 2379, 0, 10),
-    srv("_etcd-client._tcp.example.com", "infra1.example.com", 2379, 1, 10),
-    srv("_etcd-client-ssl-gw._tcp.example.com", "infra0.example.com", 2379),
+    srvRecord("_etcd-client._tcp.example.com", "infra0.example.com", 2379, 0, 10),
+    srvRecord("_etcd-client._tcp.example.com", "infra1.example.com", 2379, 1, 10),
+    srvRecord("_etcd-client-ssl-gw._tcp.example.com", "infra0.example.com", 2379),
   ],
   hosts: [0, 1].map((i) => ({ name: `infra${i}.example.com`, addresses: [`127.0.90.1${i}`] })),
 };
@@ -31,36 +24,12 @@ const SETUP = {
 const logged = (p: Proc, msg: string) =>
   p.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).filter((e) => e.msg === msg);
 
-async function etcdctl(ns: DnsNamespace, endpoint: string, ...args: string[]): Promise<Run> {
-  return await ns.run("etcdctl", [`--endpoints=${endpoint}`, "--dial-timeout=5s", ...args], {
-    env: { ETCDCTL_API: "3" },
-  });
-}
-
+/** SETUP's namespace with a real etcd 3.4 member on MEMBER, as a test. */
 function srvTest(name: string, fn: (ns: DnsNamespace) => Promise<void>) {
-  if (skip) {
-    Deno.test({ name, ignore: true, fn: () => {} });
-    return;
-  }
-  itest(name, async () => {
-    const ns = await createDnsNamespace(SETUP);
-    const dataDir = tempDir().path;
-    try {
-      const member = ns.spawn("etcd", [
-        "--name=infra0",
-        `--data-dir=${dataDir}`,
-        `--listen-client-urls=http://${MEMBER}:2379`,
-        `--advertise-client-urls=http://${MEMBER}:2379`,
-        `--listen-peer-urls=http://${MEMBER}:2380`,
-        `--initial-advertise-peer-urls=http://${MEMBER}:2380`,
-        `--initial-cluster=infra0=http://${MEMBER}:2380`,
-      ]);
-      await member.waitFor("ready to serve client requests", 30_000);
-      await fn(ns);
-    } finally {
-      await ns.close();
-      await Deno.remove(dataDir, { recursive: true });
-    }
+  nsTest(SETUP, skip, name, async (ns, dataDir) => {
+    const member = ns.spawn("etcd", singleMemberFlags("infra0", MEMBER, dataDir));
+    await member.waitFor("ready to serve client requests", 30_000);
+    await fn(ns);
   });
 }
 
@@ -71,9 +40,10 @@ async function startGateway(ns: DnsNamespace, args: string[]): Promise<Proc> {
 }
 
 async function putGet(ns: DnsNamespace, endpoint: string, key: string): Promise<void> {
-  const put = await etcdctl(ns, endpoint, "put", key, "v");
+  const etcdctl = etcdctlWith({ host: ns });
+  const put = await etcdctl(endpoint, "put", key, "v");
   assert.equal(put.stdout, "OK\n", put.stderr);
-  const get = await etcdctl(ns, endpoint, "get", key, "--print-value-only");
+  const get = await etcdctl(endpoint, "get", key, "--print-value-only");
   assert.equal(get.stdout, "v\n", get.stderr);
 }
 

@@ -3,17 +3,10 @@
 // start-up failures with etcd's texts. Address block 127.0.80.x.
 import assert from "node:assert/strict";
 import net from "node:net";
-import {
-  assertPortsFree,
-  ETCD_TS,
-  etcdctl,
-  itest,
-  type Proc,
-  run,
-  spawn,
-  stop,
-} from "../../helpers/process.ts";
+import { ETCD_TS, itest, type Proc, run, spawn, stop } from "../../helpers/process.ts";
 import { tempDir } from "../../helpers/tmp.ts";
+import { assertPortsFree } from "../../helpers/ports.ts";
+import { etcdctl } from "../../helpers/etcdctl.ts";
 
 const ip = (i: number) => `127.0.80.${i}`;
 const GW = `${ip(10)}:23790`;

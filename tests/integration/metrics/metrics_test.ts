@@ -3,8 +3,6 @@
 // family; counters move with requests. Address block 127.0.41.2 (etcd-ts), 127.0.40.2 (etcd).
 import assert from "node:assert/strict";
 import {
-  assertPortsFree,
-  etcdctl,
   itest,
   type Proc,
   singleMemberFlags,
@@ -13,6 +11,8 @@ import {
   stop,
 } from "../../helpers/process.ts";
 import { tempDir } from "../../helpers/tmp.ts";
+import { assertPortsFree } from "../../helpers/ports.ts";
+import { etcdctl } from "../../helpers/etcdctl.ts";
 
 const IP = "127.0.41.2";
 const EP = `http://${IP}:2379`;

@@ -12,9 +12,10 @@ import {
   parseMembersJSON,
   servePeer,
 } from "../../../src/peer/mod.ts";
-import { assertPortsFree, singleMemberFlags, spawn, stop } from "../../helpers/process.ts";
+import { singleMemberFlags, spawn, stop } from "../../helpers/process.ts";
 import { testLog } from "../../helpers/log.ts";
 import { tempDir } from "../../helpers/tmp.ts";
+import { assertPortsFree } from "../../helpers/ports.ts";
 
 const IP = "127.0.51.1";
 const ETCD_PEER = `http://${IP}:2380`;

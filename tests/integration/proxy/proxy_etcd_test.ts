@@ -3,10 +3,12 @@
 // `ETCDCTL_API=2 etcdctl`, answers compared with etcd's own `--proxy on`, readonly, restart
 // from the cluster file, a killed member skipped, then 502 and 503 once every member is gone.
 import assert from "node:assert/strict";
-import { assertPortsFree, itest, type Proc, run, spawn, stop } from "../../helpers/process.ts";
+import { itest, type Proc, run, spawn, stop } from "../../helpers/process.ts";
 import { identifyDataDir, runV2Proxy, type V2Proxy } from "../../../src/proxy/mod.ts";
 import { messages, proxyConfig, testLog } from "../../helpers/proxy.ts";
 import { tempDir } from "../../helpers/tmp.ts";
+import { assertPortsFree } from "../../helpers/ports.ts";
+import { etcdctlWith } from "../../helpers/etcdctl.ts";
 
 const ip = (i: number) => `127.0.97.${i}`;
 const peerURL = (i: number) => `http://${ip(i)}:2380`;
@@ -31,9 +33,7 @@ function startMember(i: number, dir: string): Proc {
   ]);
 }
 
-function etcdctl2(endpoint: string, ...args: string[]) {
-  return run("etcdctl", [`--endpoints=${endpoint}`, ...args], { env: { ETCDCTL_API: "2" } });
-}
+const etcdctl2 = etcdctlWith({ api: 2 });
 
 async function putForm(url: string, value: string): Promise<Response> {
   return await fetch(url, {

@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { runV2Proxy, type V2Proxy } from "../../../src/proxy/mod.ts";
 import {
-  closedPort,
   fakeClientPort,
   fakePeer,
   makeCerts,
@@ -16,6 +15,7 @@ import {
   testLog,
 } from "../../helpers/proxy.ts";
 import { tempDir } from "../../helpers/tmp.ts";
+import { closedPort } from "../../helpers/ports.ts";
 
 const HOST = "127.0.97.50";
 const LISTEN = `http://${HOST}:0`;
