@@ -1,15 +1,12 @@
 // A cluster of etcd-ts members as the guide starts them: one loopback address per member,
 // etcd's ports, the same --initial-cluster on every member; http URLs, or https ones for the
 // guide's TLS clusters (the TLS flags then come as `extra`).
-import { type Proc, startEtcdTs, stop } from "./process.ts";
+import { memberFlags, type MemberURLs, type Proc, startEtcdTs, stop } from "./process.ts";
 import { tempDir } from "./tmp.ts";
 import { assertPortsFree } from "./ports.ts";
 
-export interface ClusterMember {
-  name: string;
+export interface ClusterMember extends MemberURLs {
   ip: string;
-  clientURL: string;
-  peerURL: string;
   dataDir: string;
   proc?: Proc;
 }
@@ -51,30 +48,16 @@ export async function makeCluster(
     members,
     initialCluster,
     endpoints: members.map((m) => m.clientURL).join(","),
-    flags: (i, extra = []) => {
-      const m = members[i];
-      return [
-        "--name",
-        m.name,
-        "--initial-advertise-peer-urls",
-        m.peerURL,
-        "--listen-peer-urls",
-        m.peerURL,
-        "--listen-client-urls",
-        m.clientURL,
-        "--advertise-client-urls",
-        m.clientURL,
-        "--initial-cluster-token",
-        token,
-        "--initial-cluster",
-        initialCluster,
-        "--initial-cluster-state",
-        "new",
-        "--data-dir",
-        m.dataDir,
-        ...extra,
-      ];
-    },
+    flags: (i, extra = []) => [
+      ...memberFlags(members[i]),
+      "--initial-cluster-token",
+      token,
+      "--initial-cluster",
+      initialCluster,
+      "--initial-cluster-state",
+      "new",
+      ...extra,
+    ],
     start: (i, extra = [], env) => {
       const p = startEtcdTs(cluster.flags(i, extra), { env });
       members[i].proc = p;
@@ -100,22 +83,11 @@ export async function makeCluster(
 /** Starts `m` as etcdctl's `member add` output says: joining the running cluster. */
 export function startJoining(m: ClusterMember, initialCluster: string): Proc {
   m.proc = startEtcdTs([
-    "--name",
-    m.name,
-    "--data-dir",
-    m.dataDir,
-    "--initial-advertise-peer-urls",
-    m.peerURL,
-    "--listen-peer-urls",
-    m.peerURL,
-    "--listen-client-urls",
-    m.clientURL,
-    "--advertise-client-urls",
-    m.clientURL,
+    ...memberFlags(m),
     "--initial-cluster",
     initialCluster,
     "--initial-cluster-state",
     "existing",
-  ]); // prettier-ignore
+  ]);
   return m.proc;
 }

@@ -226,17 +226,11 @@ export function memberFlags(m: MemberURLs): string[] {
   ];
 }
 
-/** The flags of a member alone in its cluster on `ip`: client port `port` and peer port
- * `port + 1`, etcd's 2379 and 2380 by default. */
-export function singleMemberFlags(
-  name: string,
-  ip: string,
-  dataDir?: string,
-  port = 2379,
-): string[] {
-  const peerURL = `http://${ip}:${port + 1}`;
+/** The flags of a member alone in its cluster on `ip` with etcd's ports. */
+export function singleMemberFlags(name: string, ip: string, dataDir?: string): string[] {
+  const peerURL = `http://${ip}:2380`;
   return [
-    ...memberFlags({ name, clientURL: `http://${ip}:${port}`, peerURL, dataDir }),
+    ...memberFlags({ name, clientURL: `http://${ip}:2379`, peerURL, dataDir }),
     "--initial-cluster",
     `${name}=${peerURL}`,
   ];

@@ -8,6 +8,7 @@ import {
   itest,
   type Proc,
   run,
+  singleMemberFlags,
   spawn,
   startEtcdTs,
   startReady,
@@ -37,11 +38,10 @@ function guideFlags(i: number, discovery: string, extra: string[] = [], base = 1
 const words = (text: string) => text.trim().split(/\s+/);
 
 /** A one-member cluster with the v2 API on `host`, etcd's ports. */
-const oneMember = (name: string, host: string) =>
-  words(`--name ${name} --enable-v2
-    --listen-client-urls http://${host}:2379 --advertise-client-urls http://${host}:2379
-    --listen-peer-urls http://${host}:2380 --initial-advertise-peer-urls http://${host}:2380
-    --initial-cluster ${name}=http://${host}:2380`);
+const oneMember = (name: string, host: string) => [
+  ...singleMemberFlags(name, host),
+  "--enable-v2",
+];
 
 /** infra<i>'s flags without --discovery; the URL comes as ETCD_DISCOVERY (the guide's other form). */
 const viaEnv = (url: string) => ({ env: { ETCD_DISCOVERY: url } });

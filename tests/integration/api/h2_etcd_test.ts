@@ -1,11 +1,10 @@
 // The lean HTTP/2 client against real etcd 3.4: unary gRPC calls, flow control with large values,
 // many concurrent streams, status mapping, PING and graceful close. etcd runs on 127.0.71.1.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { connect, GrpcError, unaryCall } from "../../support/h2/mod.ts";
 import { GrpcCode } from "../../../src/errors/mod.ts";
-import { type Proc, startReadyEtcd } from "../../helpers/process.ts";
+import { type Proc, singleMemberFlags, startReadyEtcd } from "../../helpers/process.ts";
+import { type TempDir, tempDir } from "../../helpers/tmp.ts";
 import {
   asBytes,
   decodePutResponse,
@@ -20,25 +19,10 @@ const PORT = 2379;
 const PUT = "/etcdserverpb.KV/Put";
 const RANGE = "/etcdserverpb.KV/Range";
 
-async function startEtcd(): Promise<{ proc: Proc; dir: string }> {
+async function startEtcd(): Promise<{ proc: Proc; dir: TempDir }> {
   await assertPortsFree(HOST, [PORT, PORT + 1]);
-  const dir = mkdtempSync(`${tmpdir()}/h2-etcd-`);
-  const proc = await startReadyEtcd([
-    "--name",
-    "h2",
-    "--data-dir",
-    `${dir}/data`,
-    "--listen-client-urls",
-    `http://${HOST}:${PORT}`,
-    "--advertise-client-urls",
-    `http://${HOST}:${PORT}`,
-    "--listen-peer-urls",
-    `http://${HOST}:${PORT + 1}`,
-    "--initial-advertise-peer-urls",
-    `http://${HOST}:${PORT + 1}`,
-    "--initial-cluster",
-    `h2=http://${HOST}:${PORT + 1}`,
-  ]); // prettier-ignore
+  const dir = tempDir({ prefix: "h2-etcd-" });
+  const proc = await startReadyEtcd(singleMemberFlags("h2", HOST, `${dir.path}/data`));
   return { proc, dir };
 }
 
@@ -128,7 +112,7 @@ Deno.test("lean h2 client against etcd 3.4", async (t) => {
   } finally {
     proc.kill("SIGTERM");
     await proc.status;
-    rmSync(dir, { recursive: true, force: true });
+    await dir[Symbol.asyncDispose]();
     console.log(`h2 against etcd: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
 });

@@ -8,7 +8,7 @@ import {
   getCluster,
   joinCluster,
 } from "../../../src/discovery/mod.ts";
-import { putSize, type RealEtcd, startEtcd } from "../../helpers/real_etcd.ts";
+import { putSize, type RealEtcd, startEtcd } from "../../helpers/v2.ts";
 
 const HOST = "127.0.91.1";
 

@@ -10,8 +10,8 @@ import {
   joinCluster,
   type V2Backend,
 } from "../../../src/discovery/mod.ts";
-import { startEtcd } from "../../helpers/real_etcd.ts";
-import { type Proc, spawn } from "../../helpers/process.ts";
+import { startEtcd } from "../../helpers/v2.ts";
+import { memberFlags, type Proc, spawn } from "../../helpers/process.ts";
 import { assertPortsFree } from "../../helpers/ports.ts";
 
 const SERVICE = { hostname: "127.0.91.3", port: 8087 };
@@ -101,13 +101,9 @@ Deno.test({
       await withService(backend, async () => {
         const url = (await get(`${BASE}/new?size=1`)).body;
         const host = "127.0.91.5";
+        const urls = { clientURL: `http://${host}:2379`, peerURL: `http://${host}:2380` };
         child = spawn("etcd", [
-          "--name=m1",
-          `--data-dir=${dataDir}/m1`,
-          `--listen-client-urls=http://${host}:2379`,
-          `--advertise-client-urls=http://${host}:2379`,
-          `--listen-peer-urls=http://${host}:2380`,
-          `--initial-advertise-peer-urls=http://${host}:2380`,
+          ...memberFlags({ name: "m1", ...urls, dataDir: `${dataDir}/m1` }),
           `--discovery=${url}`,
         ]);
         await child.waitFor("ready to serve client requests", 20_000);

@@ -3,7 +3,7 @@
 // start-up failures with etcd's texts. Address block 127.0.80.x.
 import assert from "node:assert/strict";
 import net from "node:net";
-import { ETCD_TS, itest, type Proc, run, spawn, stop } from "../../helpers/process.ts";
+import { ETCD_TS, itest, memberFlags, type Proc, run, spawn, stop } from "../../helpers/process.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { assertPortsFree } from "../../helpers/ports.ts";
 import { etcdctl } from "../../helpers/etcdctl.ts";
@@ -13,19 +13,9 @@ const GW = `${ip(10)}:23790`;
 const INITIAL_CLUSTER = [1, 2, 3].map((i) => `m${i}=http://${ip(i)}:2380`).join(",");
 
 function memberArgs(i: number, dataDir: string): string[] {
+  const urls = { clientURL: `http://${ip(i)}:2379`, peerURL: `http://${ip(i)}:2380` };
   return [
-    "--name",
-    `m${i}`,
-    "--data-dir",
-    dataDir,
-    "--listen-client-urls",
-    `http://${ip(i)}:2379`,
-    "--advertise-client-urls",
-    `http://${ip(i)}:2379`,
-    "--listen-peer-urls",
-    `http://${ip(i)}:2380`,
-    "--initial-advertise-peer-urls",
-    `http://${ip(i)}:2380`,
+    ...memberFlags({ name: `m${i}`, ...urls, dataDir }),
     "--initial-cluster",
     INITIAL_CLUSTER,
     "--initial-cluster-token",

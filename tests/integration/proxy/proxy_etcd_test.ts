@@ -3,12 +3,21 @@
 // `ETCDCTL_API=2 etcdctl`, answers compared with etcd's own `--proxy on`, readonly, restart
 // from the cluster file, a killed member skipped, then 502 and 503 once every member is gone.
 import assert from "node:assert/strict";
-import { itest, type Proc, run, spawn, stop } from "../../helpers/process.ts";
+import {
+  itest,
+  memberFlags,
+  type Proc,
+  run,
+  singleMemberFlags,
+  spawn,
+  stop,
+} from "../../helpers/process.ts";
 import { identifyDataDir, runV2Proxy, type V2Proxy } from "../../../src/proxy/mod.ts";
 import { messages, proxyConfig, testLog } from "../../helpers/proxy.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { assertPortsFree } from "../../helpers/ports.ts";
 import { etcdctlWith } from "../../helpers/etcdctl.ts";
+import { putForm } from "../../helpers/v2.ts";
 
 const ip = (i: number) => `127.0.97.${i}`;
 const peerURL = (i: number) => `http://${ip(i)}:2380`;
@@ -21,27 +30,19 @@ const READY = "ready to serve client requests";
 
 function startMember(i: number, dir: string): Proc {
   return spawn("etcd", [
-    `--name=m${i}`,
-    `--data-dir=${dir}/m${i}`,
+    ...memberFlags({
+      name: `m${i}`,
+      clientURL: clientURL(i),
+      peerURL: peerURL(i),
+      dataDir: `${dir}/m${i}`,
+    }),
     "--enable-v2",
-    `--listen-client-urls=${clientURL(i)}`,
-    `--advertise-client-urls=${clientURL(i)}`,
-    `--listen-peer-urls=${peerURL(i)}`,
-    `--initial-advertise-peer-urls=${peerURL(i)}`,
     `--initial-cluster=${INITIAL_CLUSTER}`,
     "--initial-cluster-token=proxy-test",
   ]);
 }
 
 const etcdctl2 = etcdctlWith({ api: 2 });
-
-async function putForm(url: string, value: string): Promise<Response> {
-  return await fetch(url, {
-    method: "PUT",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: `value=${encodeURIComponent(value)}`,
-  });
-}
 
 /** Header names of a response with how often each appears, without per-request ones. */
 function headerShape(res: Response): string[] {
@@ -276,16 +277,7 @@ itest("--discovery: the proxy reads a full discovery token without registering",
   await assertPortsFree(ip(14), [2379]);
   const dir = tempDir({ prefix: "etcd-proxy-disc-" }).path;
   // One real member that is both the discovery backend and the cluster the token names.
-  const member = spawn("etcd", [
-    "--name=d1",
-    `--data-dir=${dir}/d1`,
-    "--enable-v2",
-    `--listen-client-urls=${clientURL(5)}`,
-    `--advertise-client-urls=${clientURL(5)}`,
-    `--listen-peer-urls=${peerURL(5)}`,
-    `--initial-advertise-peer-urls=${peerURL(5)}`,
-    `--initial-cluster=d1=${peerURL(5)}`,
-  ]);
+  const member = spawn("etcd", [...singleMemberFlags("d1", ip(5), `${dir}/d1`), "--enable-v2"]);
   let proxy: V2Proxy | undefined;
   try {
     await member.waitFor(READY, 20_000);
