@@ -136,26 +136,3 @@ export function rawGet(
 function serve(tlsOptions: tls.TlsOptions | undefined, handler: http.RequestListener): http.Server {
   return tlsOptions ? https.createServer(tlsOptions, handler) : http.createServer(handler);
 }
-
-/** A CA and a certificate for `ip` signed by it (openssl), as PEM strings. */
-export async function makeCerts(ip: string): Promise<{ ca: string; cert: string; key: string }> {
-  const dir = await Deno.makeTempDir({ prefix: "etcd-proxy-certs-" });
-  const script = `
-set -e
-cd "${dir}"
-ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
-openssl req -x509 $ec -keyout ca.key -out ca.pem -days 1 -subj /CN=proxy-test-ca 2>/dev/null
-openssl req $ec -keyout server.key -out server.csr -subj /CN=server 2>/dev/null
-printf 'subjectAltName=IP:${ip}\\nextendedKeyUsage=serverAuth,clientAuth\\n' > server.ext
-openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem \\
-  -days 1 -extfile server.ext 2>/dev/null
-`;
-  try {
-    const o = await new Deno.Command("bash", { args: ["-c", script], stderr: "piped" }).output();
-    if (o.code !== 0) throw new Error(new TextDecoder().decode(o.stderr));
-    const read = (f: string) => Deno.readTextFileSync(`${dir}/${f}`);
-    return { ca: read("ca.pem"), cert: read("server.pem"), key: read("server.key") };
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}

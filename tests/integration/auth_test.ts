@@ -1,12 +1,13 @@
 // Auth on etcd-ts members, driven by etcdctl 3.4 and the JSON gateway, compared with what
 // etcd 3.4.23 answers. Address block 127.0.17.x.
 import assert from "node:assert/strict";
-import { type Proc, run, singleMemberFlags, startReady, stop } from "../helpers/process.ts";
+import { type Proc, singleMemberFlags, startReady, stop } from "../helpers/process.ts";
 import { itest } from "../helpers/process.ts";
 import { makeCluster } from "../helpers/cluster.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { assertPortsFree } from "../helpers/ports.ts";
 import { etcdctl, etcdctlWith, spawnEtcdctl } from "../helpers/etcdctl.ts";
+import { issueCerts } from "../helpers/certs.ts";
 
 const IP = "127.0.17.1";
 const EP = `http://${IP}:2379`;
@@ -270,74 +271,33 @@ itest(
     const ip = "127.0.17.2";
     await assertPortsFree(ip, [2379, 2380]);
     const dir = tempDir().path;
-    const ssl = (...args: string[]) => run("openssl", args);
-    const key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-    await ssl(
-      "req",
-      "-x509",
-      ...key,
-      "-keyout",
-      `${dir}/ca.key`,
-      "-out",
-      `${dir}/ca.crt`,
-      "-subj",
-      "/CN=ca",
-    );
-    for (
-      const [name, ext] of [["server", `subjectAltName=IP:${ip}`], ["root", ""], ["alice", ""]]
-    ) {
-      await Deno.writeTextFile(
-        `${dir}/${name}.ext`,
-        `${ext}\nextendedKeyUsage=serverAuth,clientAuth\n`,
-      );
-      await ssl(
-        "req",
-        ...key,
-        "-keyout",
-        `${dir}/${name}.key`,
-        "-out",
-        `${dir}/${name}.csr`,
-        "-subj",
-        `/CN=${name}`,
-      );
-      await ssl(
-        "x509",
-        "-req",
-        "-in",
-        `${dir}/${name}.csr`,
-        "-CA",
-        `${dir}/ca.crt`,
-        "-CAkey",
-        `${dir}/ca.key`,
-        "-CAcreateserial",
-        "-out",
-        `${dir}/${name}.crt`,
-        "-extfile",
-        `${dir}/${name}.ext`,
-      );
-    }
+    const pki = await issueCerts(dir, [
+      { name: "server", san: `IP:${ip}` },
+      { name: "root" },
+      { name: "alice" },
+    ]);
     const flags = singleMemberFlags("s1", ip, `${dir}/data`).map((f) =>
       f.replace(`http://${ip}:2379`, `https://${ip}:2379`)
     );
     const m = await startReady([
       ...flags,
       "--cert-file",
-      `${dir}/server.crt`,
+      pki.cert("server"),
       "--key-file",
-      `${dir}/server.key`,
+      pki.key("server"),
       "--trusted-ca-file",
-      `${dir}/ca.crt`,
+      pki.ca,
       "--client-cert-auth",
     ]);
     const as = (cn: string, ...args: string[]) =>
       etcdctl(
         `https://${ip}:2379`,
         "--cacert",
-        `${dir}/ca.crt`,
+        pki.ca,
         "--cert",
-        `${dir}/${cn}.crt`,
+        pki.cert(cn),
         "--key",
-        `${dir}/${cn}.key`,
+        pki.key(cn),
         ...args,
       );
     try {

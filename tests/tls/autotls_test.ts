@@ -1,23 +1,18 @@
 // resolveAutoTLS: which flags auto-TLS replaces for each port; the certificate selfCert makes is
 // inspected with openssl in tests/integration/tls/autotls_test.ts.
 import assert from "node:assert/strict";
-import type { TLSConfig } from "../../src/config/mod.ts";
 import { loadClientTLS, loadServerTLS, resolveAutoTLS } from "../../src/tls/mod.ts";
 import { testLog } from "../helpers/log.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { tlsConfig } from "../helpers/certs.ts";
 
-const base: TLSConfig = {
-  certFile: "",
-  keyFile: "",
-  clientCertFile: "",
-  clientKeyFile: "",
+const base = tlsConfig({
   clientCertAuth: true,
   trustedCAFile: "ca.pem",
   autoTLS: true,
   crlFile: "crl.pem",
   allowedCN: "x",
-  allowedHostname: "",
-};
+});
 
 Deno.test("resolveAutoTLS: replaces the port's TLS flags, or is ignored when certs are given", async () => {
   await using tmp = tempDir();

@@ -4,6 +4,7 @@ import net from "node:net";
 import { GrpcServer } from "../../../src/api/mod.ts";
 import { startServer, unaryCall } from "../../helpers/grpc.ts";
 import { tempDir } from "../../helpers/tmp.ts";
+import { issueCerts } from "../../helpers/certs.ts";
 
 const te = new TextEncoder();
 
@@ -103,27 +104,13 @@ Deno.test("listener: close() drops open connections and frees the port", async (
   assert.equal(r.code, 7); // could not connect
 });
 
-async function makeCerts(dir: string): Promise<void> {
-  const script = `
-set -e
-cd "${dir}"
-ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
-openssl req -x509 $ec -keyout ca.key -out ca.pem -days 1 -subj /CN=test-ca
-openssl req $ec -keyout server.key -out server.csr -subj /CN=server
-printf 'subjectAltName=IP:127.0.60.21,DNS:etcd.test\\nextendedKeyUsage=serverAuth\\n' > server.ext
-openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 1 -extfile server.ext
-openssl req $ec -keyout client.key -out client.csr -subj /CN=root
-printf 'extendedKeyUsage=clientAuth\\n' > client.ext
-openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 1 -extfile client.ext
-`;
-  const o = await new Deno.Command("bash", { args: ["-c", script], stderr: "piped" }).output();
-  if (o.code !== 0) throw new Error(new TextDecoder().decode(o.stderr));
-}
-
 Deno.test("listener: TLS port serves HTTP/2 and HTTP/1.1 curl and grpc-js, with client certs", async () => {
   await using tmp = tempDir();
   const dir = tmp.path;
-  await makeCerts(dir);
+  await issueCerts(dir, [
+    { name: "server", san: "IP:127.0.60.21,DNS:etcd.test" },
+    { name: "client", cn: "root" },
+  ]);
   const read = (f: string) => Buffer.from(Deno.readFileSync(`${dir}/${f}`));
   const fx = await startServer("127.0.60.21", kvServer(), {
     ...echoRoute,

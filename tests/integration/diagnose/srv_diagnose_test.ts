@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { type DnsNamespace, netnsSkipReason, nsTest, srvRecord } from "../../helpers/dns.ts";
 import { ETCD_TS, type Run } from "../../helpers/process.ts";
-import { makeSrvCerts, type SrvCerts } from "../../helpers/srv_certs.ts";
+import { issueCerts, type IssuedCerts } from "../../helpers/certs.ts";
 
 const skip = netnsSkipReason();
 if (skip) console.log(`skipping diagnose srv tests: ${skip}`);
@@ -76,9 +76,9 @@ function expectReport(r: Run, code: number, fragments: string[]): void {
   for (const f of fragments) assert.ok(r.stdout.includes(f), `missing ${f}:\n${r.stdout}`);
 }
 
-function diagTest(name: string, fn: (ns: DnsNamespace, certs: SrvCerts) => Promise<void>) {
+function diagTest(name: string, fn: (ns: DnsNamespace, certs: IssuedCerts) => Promise<void>) {
   nsTest(SETUP, skip, name, async (ns, dir) => {
-    const certs = await makeSrvCerts(dir, [
+    const certs = await issueCerts(dir, [
       {
         name: "infra0",
         san: `DNS:secure.example.com,DNS:${secure(0)},IP:${sip(0)},IP:127.0.0.1`,

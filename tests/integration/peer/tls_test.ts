@@ -5,49 +5,14 @@ import { MessageType } from "../../../src/raft/mod.ts";
 import { fetchClusterFromPeers } from "../../../src/peer/mod.ts";
 import { type Cluster, message, patternBytes, startMember, until } from "../../helpers/peer.ts";
 import { testLog } from "../../helpers/log.ts";
+import { selfSignedCert } from "../../helpers/certs.ts";
 
 function test(name: string, fn: () => Promise<void>) {
   Deno.test({ name, sanitizeOps: false, sanitizeResources: false, fn });
 }
 
-// A self-signed certificate valid for the test addresses (peers dial from 127.0.0.1 too).
-async function selfSigned(): Promise<{ cert: string; key: string }> {
-  const dir = Deno.makeTempDirSync({ prefix: "peer-tls-" });
-  try {
-    const out = await new Deno.Command("openssl", {
-      args: [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        `${dir}/key.pem`,
-        "-out",
-        `${dir}/cert.pem`,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=peer",
-        "-addext",
-        "subjectAltName=IP:127.0.50.31,IP:127.0.50.32,IP:127.0.0.1",
-      ], // prettier-ignore
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    return {
-      cert: Deno.readTextFileSync(`${dir}/cert.pem`),
-      key: Deno.readTextFileSync(`${dir}/key.pem`),
-    };
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-}
-
-const pem = await selfSigned();
+// Self-signed, valid for the test addresses (peers dial from 127.0.0.1 too).
+const pem = await selfSignedCert("IP:127.0.50.31,IP:127.0.50.32,IP:127.0.0.1");
 const newCluster = (): Cluster => ({ clusterId: 0xabcn, urls: new Map(), removed: new Set() });
 
 test("https peers: messages, a snapshot and /members with a trusted CA", async () => {

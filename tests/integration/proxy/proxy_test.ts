@@ -7,7 +7,6 @@ import { runV2Proxy, type V2Proxy } from "../../../src/proxy/mod.ts";
 import {
   fakeClientPort,
   fakePeer,
-  makeCerts,
   membersJSON,
   messages,
   proxyConfig,
@@ -16,6 +15,7 @@ import {
 } from "../../helpers/proxy.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { closedPort } from "../../helpers/ports.ts";
+import { issueCerts } from "../../helpers/certs.ts";
 
 const HOST = "127.0.97.50";
 const LISTEN = `http://${HOST}:0`;
@@ -351,8 +351,13 @@ test("start-up failures: a bad cluster file, a taken port", async () => {
 
 test("https: the proxy serves TLS listen URLs and reaches https members with the peer TLS", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "etcd-proxy-" });
-  const pki = await makeCerts(HOST);
-  const serverTLS = { cert: pki.cert, key: pki.key };
+  await using pkiDir = tempDir();
+  const pki = await issueCerts(pkiDir.path, [{ name: "server", san: `IP:${HOST}` }]);
+  const ca = Deno.readTextFileSync(pki.ca);
+  const serverTLS = {
+    cert: Deno.readTextFileSync(pki.cert("server")),
+    key: Deno.readTextFileSync(pki.key("server")),
+  };
   const c1 = await fakeClientPort(HOST, "secure", serverTLS);
   const peer = await fakePeer(HOST, "", serverTLS);
   peer.members = membersJSON([{ id: "1", name: "a", peer: peer.url, client: c1.url }]);
@@ -368,9 +373,9 @@ test("https: the proxy serves TLS listen URLs and reaches https members with the
     log: t.log,
     readonly: false,
     tls: serverTLS,
-    peerTLS: { ca: pki.ca },
+    peerTLS: { ca },
   });
-  const client = Deno.createHttpClient({ caCerts: [pki.ca] });
+  const client = Deno.createHttpClient({ caCerts: [ca] });
   try {
     assert.ok(t.lines.some((l) => l.includes(`endpoints found ["${c1.url}"]`)), t.lines.join("\n"));
     const res = await fetch(`https://${HOST}:${p.addresses[0].port}/v2/keys/a`, { client });

@@ -13,28 +13,17 @@ import {
   verifyHostname,
 } from "../../../src/tls/mod.ts";
 import { certNames } from "../../../src/tls/names.ts";
-import { makeCerts } from "../../helpers/tls_certs.ts";
+import { makeTLSCerts, tlsConfig } from "../../helpers/certs.ts";
 import { testLog } from "../../helpers/log.ts";
 
-const dir = await makeCerts();
+const dir = await makeTLSCerts();
 const f = (name: string) => `${dir}/${name}`;
 const read = (name: string) => Deno.readTextFileSync(f(name));
 const x509 = (name: string) => new crypto.X509Certificate(read(name));
 
-function tlsConfig(over: Partial<TLSConfig> = {}): TLSConfig {
-  return {
-    certFile: f("server-ec.pem"),
-    keyFile: f("server-ec1.key"),
-    clientCertFile: "",
-    clientKeyFile: "",
-    clientCertAuth: false,
-    trustedCAFile: "",
-    autoTLS: false,
-    crlFile: "",
-    allowedCN: "",
-    allowedHostname: "",
-    ...over,
-  };
+/** The ECDSA server pair, and `over`. */
+function ecConfig(over: Partial<TLSConfig> = {}): TLSConfig {
+  return tlsConfig({ certFile: f("server-ec.pem"), keyFile: f("server-ec1.key"), ...over });
 }
 
 Deno.test("loadServerTLS: RSA PKCS#1/PKCS#8 and ECDSA SEC1/PKCS#8 keys, chains", async () => {
@@ -47,7 +36,7 @@ Deno.test("loadServerTLS: RSA PKCS#1/PKCS#8 and ECDSA SEC1/PKCS#8 keys, chains",
       ["chain.pem", "chain-leaf.key"],
     ]
   ) {
-    const o = await loadServerTLS(tlsConfig({ certFile: f(cert), keyFile: f(key) }), {
+    const o = await loadServerTLS(ecConfig({ certFile: f(cert), keyFile: f(key) }), {
       port: "client",
     });
     assert.equal(o.minVersion, "TLSv1.2");
@@ -58,7 +47,7 @@ Deno.test("loadServerTLS: RSA PKCS#1/PKCS#8 and ECDSA SEC1/PKCS#8 keys, chains",
 });
 
 Deno.test("loadServerTLS: etcd's errors for files and key pairs", async () => {
-  const load = (over: Partial<TLSConfig>) => loadServerTLS(tlsConfig(over), { port: "client" });
+  const load = (over: Partial<TLSConfig>) => loadServerTLS(ecConfig(over), { port: "client" });
   await assert.rejects(load({ certFile: "nope.pem" }), {
     message: "open nope.pem: no such file or directory",
   });
@@ -91,7 +80,7 @@ Deno.test("loadServerTLS: a CA file alone makes client certificates mandatory", 
     [{ trustedCAFile: f("ca.pem"), clientCertAuth: true }, true],
   ];
   for (const [over, required] of cases) {
-    const o = await loadServerTLS(tlsConfig(over), { port: "client" });
+    const o = await loadServerTLS(ecConfig(over), { port: "client" });
     assert.equal(o.requestCert === true && o.rejectUnauthorized === true, required);
     assert.equal(o[SERVER_POLICY].policy.requireClientCert, required);
     if (over.trustedCAFile) assert.deepEqual(o.ca, [read("ca.pem")]);
@@ -101,7 +90,7 @@ Deno.test("loadServerTLS: a CA file alone makes client certificates mandatory", 
 
 Deno.test("loadServerTLS: policy (allowed CN lists, hostname, CRL, SAN check on peers)", async () => {
   const peer = await loadServerTLS(
-    tlsConfig({ trustedCAFile: f("ca.pem"), allowedCN: "a, b", crlFile: f("crl.pem") }),
+    ecConfig({ trustedCAFile: f("ca.pem"), allowedCN: "a, b", crlFile: f("crl.pem") }),
     { port: "peer" },
   );
   assert.deepEqual(peer[SERVER_POLICY].policy, {
@@ -111,13 +100,13 @@ Deno.test("loadServerTLS: policy (allowed CN lists, hostname, CRL, SAN check on 
     crlFile: f("crl.pem"),
     checkSAN: true,
   });
-  const skip = await loadServerTLS(tlsConfig({ allowedHostname: "h" }), {
+  const skip = await loadServerTLS(ecConfig({ allowedHostname: "h" }), {
     port: "peer",
     skipClientSANVerification: true,
   });
   assert.equal(skip[SERVER_POLICY].policy.checkSAN, false);
   assert.deepEqual(skip[SERVER_POLICY].policy.allowedHostname, ["h"]);
-  const client = await loadServerTLS(tlsConfig(), { port: "client" });
+  const client = await loadServerTLS(ecConfig(), { port: "client" });
   assert.equal(client[SERVER_POLICY].policy.checkSAN, false);
 });
 
@@ -133,14 +122,14 @@ Deno.test("cipher suites: Go names to OpenSSL names, etcd's error for unknown on
   );
   assert.throws(() => opensslCiphers(["FOO"]), { message: 'unexpected TLS cipher suite "FOO"' });
   await assert.rejects(
-    loadServerTLS(tlsConfig(), { port: "client", cipherSuites: ["toString"] }),
+    loadServerTLS(ecConfig(), { port: "client", cipherSuites: ["toString"] }),
     { message: 'unexpected TLS cipher suite "toString"' },
   );
 });
 
 Deno.test("loadServerTLS: the member's own expired certificate is a warning", async () => {
   const { log, lines } = testLog();
-  const o = await loadServerTLS(tlsConfig({ certFile: f("server-expired.pem") }), {
+  const o = await loadServerTLS(ecConfig({ certFile: f("server-expired.pem") }), {
     port: "client",
     log,
     now: new Date("2026-01-01T00:00:00Z"),
@@ -151,24 +140,24 @@ Deno.test("loadServerTLS: the member's own expired certificate is a warning", as
     lines[0],
     / W \| embed: certificate .*server-expired\.pem is not valid now \(x509: certificate has expired or is not yet valid: current time 2026-01-01T00:00:00Z is after 2020-01-02T00:00:00Z\)$/,
   );
-  await loadServerTLS(tlsConfig(), { port: "client", log });
+  await loadServerTLS(ecConfig(), { port: "client", log });
   assert.equal(lines.length, 1, "no warning for a valid certificate");
 });
 
 Deno.test("loadClientTLS: peer certificate as client certificate, peer CA or system roots", async () => {
-  const withCA = await loadClientTLS(tlsConfig({ trustedCAFile: f("ca.pem") }));
+  const withCA = await loadClientTLS(ecConfig({ trustedCAFile: f("ca.pem") }));
   assert.match(String(withCA.cert), /BEGIN CERTIFICATE/);
   assert.match(String(withCA.key), /PRIVATE KEY/);
   assert.deepEqual(withCA.ca, [read("ca.pem")]);
   assert.equal(withCA.rejectUnauthorized, true);
   const own = await loadClientTLS(
-    tlsConfig({ clientCertFile: f("client.pem"), clientKeyFile: f("client.key") }),
+    ecConfig({ clientCertFile: f("client.pem"), clientKeyFile: f("client.key") }),
   );
   assert.equal(own.cert, read("client.pem"));
   assert.deepEqual(own.ca, systemTrust());
-  const auto = await loadClientTLS(tlsConfig({ autoTLS: true }));
+  const auto = await loadClientTLS(ecConfig({ autoTLS: true }));
   assert.equal(auto.rejectUnauthorized, false);
-  const none = await loadClientTLS(tlsConfig({ certFile: "", keyFile: "" }));
+  const none = await loadClientTLS(ecConfig({ certFile: "", keyFile: "" }));
   assert.equal(none.cert, undefined);
 });
 

@@ -5,27 +5,21 @@ import net from "node:net";
 import tls from "node:tls";
 import type { TLSConfig } from "../../../src/config/mod.ts";
 import { createSecureServer, loadServerTLS, type ServerTLSOptions } from "../../../src/tls/mod.ts";
-import { makeCerts } from "../../helpers/tls_certs.ts";
+import { makeTLSCerts, tlsConfig } from "../../helpers/certs.ts";
 import { testLog } from "../../helpers/log.ts";
 
-const dir = await makeCerts();
+const dir = await makeTLSCerts();
 const f = (name: string) => `${dir}/${name}`;
 const HOST = "127.0.71.1";
 
-function tlsConfig(over: Partial<TLSConfig> = {}): TLSConfig {
-  return {
+/** The ECDSA server pair trusting the test CA, and `over`. */
+function ecConfig(over: Partial<TLSConfig> = {}): TLSConfig {
+  return tlsConfig({
     certFile: f("server-ec.pem"),
     keyFile: f("server-ec1.key"),
-    clientCertFile: "",
-    clientKeyFile: "",
-    clientCertAuth: false,
     trustedCAFile: f("ca.pem"),
-    autoTLS: false,
-    crlFile: "",
-    allowedCN: "",
-    allowedHostname: "",
     ...over,
-  };
+  });
 }
 
 interface Served {
@@ -83,7 +77,7 @@ const withCert = (
 ) => ["--cacert", f("ca.pem"), "--cert", f(name), "--key", f("client.key")];
 
 Deno.test("secure server: client-port mTLS with curl (valid, none, untrusted, expired, plain HTTP)", async () => {
-  const srv = await serve(tlsConfig(), { port: "client" });
+  const srv = await serve(ecConfig(), { port: "client" });
   try {
     let r = await curl(...withCert("client.pem"), srv.url);
     assert.equal(r.out, "ok");
@@ -146,7 +140,7 @@ Deno.test("secure server: client-port mTLS with curl (valid, none, untrusted, ex
 });
 
 Deno.test("secure server: without client-cert auth any client is served", async () => {
-  const srv = await serve(tlsConfig({ trustedCAFile: "" }), { port: "client" });
+  const srv = await serve(ecConfig({ trustedCAFile: "" }), { port: "client" });
   try {
     assert.equal((await curl("--cacert", f("ca.pem"), srv.url)).out, "ok");
     assert.equal((await curl(...withCert("client-untrusted.pem"), srv.url)).out, "ok");
@@ -156,7 +150,7 @@ Deno.test("secure server: without client-cert auth any client is served", async 
 });
 
 Deno.test("secure server: peer port checks (SAN vs source address, allowed CN, CRL)", async () => {
-  const peer = await serve(tlsConfig({ crlFile: f("crl.pem") }), { port: "peer" });
+  const peer = await serve(ecConfig({ crlFile: f("crl.pem") }), { port: "peer" });
   try {
     assert.equal((await curl(...withCert("client.pem"), peer.url)).out, "ok");
     assert.equal((await curl(...withCert("client-nosan.pem"), peer.url)).out, "ok");
@@ -184,7 +178,7 @@ Deno.test("secure server: peer port checks (SAN vs source address, allowed CN, C
     await peer.close();
   }
 
-  const skip = await serve(tlsConfig({ allowedCN: "root" }), {
+  const skip = await serve(ecConfig({ allowedCN: "root" }), {
     port: "peer",
     skipClientSANVerification: true,
   });
@@ -204,7 +198,7 @@ Deno.test("secure server: the key pair is re-read when its files change", async 
   const keyFile = f("rotating.key");
   Deno.copyFileSync(f("server-ec.pem"), certFile);
   Deno.copyFileSync(f("server-ec1.key"), keyFile);
-  const srv = await serve(tlsConfig({ certFile, keyFile, trustedCAFile: "" }), { port: "client" });
+  const srv = await serve(ecConfig({ certFile, keyFile, trustedCAFile: "" }), { port: "client" });
   const servedSerial = () =>
     new Promise<string>((resolve, reject) => {
       const s = tls.connect({ host: HOST, port: srv.port, rejectUnauthorized: false }, () => {

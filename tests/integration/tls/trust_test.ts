@@ -1,24 +1,12 @@
 import assert from "node:assert/strict";
 import net from "node:net";
-import type { TLSConfig } from "../../../src/config/mod.ts";
 import { createSecureServer, loadServerTLS } from "../../../src/tls/mod.ts";
-import { makeCerts } from "../../helpers/tls_certs.ts";
+import { makeTLSCerts, tlsConfig } from "../../helpers/certs.ts";
 import { testLog } from "../../helpers/log.ts";
 
 Deno.test("useSystemTrustStore: fetch and node:https trust a CA installed via SSL_CERT_FILE", async () => {
-  const dir = await makeCerts();
-  const cfg: TLSConfig = {
-    certFile: `${dir}/server-ec.pem`,
-    keyFile: `${dir}/server-ec1.key`,
-    clientCertFile: "",
-    clientKeyFile: "",
-    clientCertAuth: false,
-    trustedCAFile: "",
-    autoTLS: false,
-    crlFile: "",
-    allowedCN: "",
-    allowedHostname: "",
-  };
+  const dir = await makeTLSCerts();
+  const cfg = tlsConfig({ certFile: `${dir}/server-ec.pem`, keyFile: `${dir}/server-ec1.key` });
   const server = createSecureServer(await loadServerTLS(cfg, { port: "client" }), {
     log: testLog().log,
     onSecure: (s) =>
