@@ -1,5 +1,5 @@
-// Shared pieces of the v2 proxy tests: a Config from etcd's flags, the test logger, and fake
-// members whose peer port answers `/members` as etcd does.
+// Shared pieces of the v2 proxy tests: a Config from etcd's flags, fake members whose peer port
+// answers `/members` as etcd does and whose client port answers with its name, raw GETs.
 import http from "node:http";
 import https from "node:https";
 import type net from "node:net";
@@ -10,13 +10,6 @@ export function proxyConfig(args: string[]): Config {
   const out = parseServerArgs(args, {});
   if (out.action !== "run") throw new Error(`flags rejected: ${JSON.stringify(out)}`);
   return out.config;
-}
-
-export { FatalExit, type TestLog, testLog } from "../helpers/log.ts";
-
-/** The message part of a capnslog line: `I | pkg: text`. */
-export function messages(lines: string[]): string[] {
-  return lines.map((l) => l.replace(/^\S+ \S+ /, ""));
 }
 
 export interface FakeMember {

@@ -8,8 +8,8 @@ import {
   parseMembers,
   ProxyStartError,
 } from "../../src/proxy/mod.ts";
-import { FatalExit, messages, testLog } from "../helpers/proxy.ts";
 import { withTempDir } from "../helpers/tmp.ts";
+import { FatalExit, messages, testLog } from "../helpers/log.ts";
 
 Deno.test("parseMembers keeps uint64 member IDs exact", () => {
   const ms = parseMembers(

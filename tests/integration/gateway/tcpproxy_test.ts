@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import type { GatewayConfig } from "../../../src/config/mod.ts";
 import { type Gateway, startGateway } from "../../../src/gateway/mod.ts";
-import { createLogger } from "../../../src/log/mod.ts";
+import { testLog } from "../../helpers/log.ts";
 
 const HOST = "127.0.80.30";
 
@@ -22,37 +22,19 @@ function config(endpoints: string[], port: number): GatewayConfig {
 }
 
 async function start(cfg: GatewayConfig) {
-  const lines: Record<string, unknown>[] = [];
-  const waiting: { msg: string; resolve(): void }[] = [];
-  const log = createLogger({
-    logger: "zap",
-    level: "info",
-    outputs: ["stderr"],
-    zapTimestamp: "epoch",
-    write: (_out, line) => {
-      const entry = JSON.parse(line);
-      lines.push(entry);
-      for (const w of waiting.filter((w) => w.msg === entry.msg)) {
-        waiting.splice(waiting.indexOf(w), 1);
-        w.resolve();
-      }
-    },
-  });
-  /** Resolves once an entry with this msg is logged at index `since` or later (a hang fails
-   * the test run). */
-  const logged = (msg: string, since: number) =>
-    new Promise<void>((resolve) => {
-      if (lines.slice(since).some((l) => l.msg === msg)) resolve();
-      else waiting.push({ msg, resolve });
-    });
+  const t = testLog("info", { logger: "zap", zapTimestamp: "epoch" });
+  /** The zap entries so far. */
+  const entries = (): Record<string, unknown>[] => t.lines.map((l) => JSON.parse(l));
+  /** Resolves once an entry with this msg is logged at index `since` or later. */
+  const logged = (msg: string, since: number) => t.waitFor(`"msg":"${msg}"`, 10_000, since);
   const out: string[] = [];
   const gw = await startGateway(cfg, {
     stdout: (t) => out.push(t),
     stderr: (t) => out.push(t),
-    log,
+    log: t.log,
   });
   assert.notEqual(typeof gw, "number", out.join(""));
-  return { gw: gw as Gateway, lines, logged };
+  return { gw: gw as Gateway, entries, logged };
 }
 
 /** A backend answering every line with its name. */
@@ -80,22 +62,22 @@ function ask(port: number): Promise<string> {
 Deno.test("tcpproxy: round robin, deactivation, re-activation", async () => {
   const a = await backend("a", 31001);
   let b = await backend("b", 31002);
-  const { gw, lines, logged } = await start(
+  const { gw, entries, logged } = await start(
     config([`${HOST}:31001`, `http://${HOST}:31002`], 31000),
   );
   try {
-    assert.equal(typeof lines[0].ts, "number");
-    assert.deepEqual(lines[0].endpoints, [`${HOST}:31001`, `${HOST}:31002`]);
+    assert.equal(typeof entries()[0].ts, "number");
+    assert.deepEqual(entries()[0].endpoints, [`${HOST}:31001`, `${HOST}:31002`]);
     assert.deepEqual([await ask(31000), await ask(31000), await ask(31000)], ["a", "b", "a"]);
-    const beforeClose = lines.length;
+    const beforeClose = entries().length;
     await new Promise((r) => b.close(r));
     assert.deepEqual([await ask(31000), await ask(31000), await ask(31000)], ["a", "a", "a"]);
-    const down = lines.filter((l) => l.msg === "deactivated endpoint");
+    const down = entries().filter((l) => l.msg === "deactivated endpoint");
     assert.deepEqual(down.map((l) => [l.address, l.interval, l.error]), [
       [`${HOST}:31002`, 0.1, `dial tcp ${HOST}:31002: connect: connection refused`],
     ]);
     await logged("failed to activate endpoint (stay inactive for another interval)", beforeClose);
-    const beforeRestart = lines.length;
+    const beforeRestart = entries().length;
     b = await backend("b", 31002);
     await logged("activated", beforeRestart);
     const answers = new Set([await ask(31000), await ask(31000)]);
@@ -108,10 +90,10 @@ Deno.test("tcpproxy: round robin, deactivation, re-activation", async () => {
 });
 
 Deno.test("tcpproxy: with every endpoint down the client is closed", async () => {
-  const { gw, lines } = await start(config([`${HOST}:31011`, `${HOST}:31012`], 31010));
+  const { gw, entries } = await start(config([`${HOST}:31011`, `${HOST}:31012`], 31010));
   try {
     assert.equal(await ask(31010), "");
-    assert.equal(lines.filter((l) => l.msg === "deactivated endpoint").length, 2);
+    assert.equal(entries().filter((l) => l.msg === "deactivated endpoint").length, 2);
     assert.equal(await ask(31010), "");
   } finally {
     await gw.close();

@@ -13,11 +13,12 @@ import {
   stop,
 } from "../../helpers/process.ts";
 import { identifyDataDir, runV2Proxy, type V2Proxy } from "../../../src/proxy/mod.ts";
-import { messages, proxyConfig, testLog } from "../../helpers/proxy.ts";
+import { proxyConfig } from "../../helpers/proxy.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { assertPortsFree } from "../../helpers/ports.ts";
 import { etcdctlWith } from "../../helpers/etcdctl.ts";
 import { putForm } from "../../helpers/v2.ts";
+import { messages, testLog } from "../../helpers/log.ts";
 
 const ip = (i: number) => `127.0.97.${i}`;
 const peerURL = (i: number) => `http://${ip(i)}:2380`;

@@ -4,18 +4,11 @@
 // `etcd --proxy on`); the parsers and the data dir check are in tests/proxy/parse_test.ts.
 import assert from "node:assert/strict";
 import { runV2Proxy, type V2Proxy } from "../../../src/proxy/mod.ts";
-import {
-  fakeClientPort,
-  fakePeer,
-  membersJSON,
-  messages,
-  proxyConfig,
-  rawGet,
-  testLog,
-} from "../../helpers/proxy.ts";
+import { fakeClientPort, fakePeer, membersJSON, proxyConfig, rawGet } from "../../helpers/proxy.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { closedPort } from "../../helpers/ports.ts";
 import { issueCerts } from "../../helpers/certs.ts";
+import { messages, testLog } from "../../helpers/log.ts";
 
 const HOST = "127.0.97.50";
 const LISTEN = `http://${HOST}:0`;

@@ -8,10 +8,10 @@ import {
   type PeerListener,
   servePeer,
 } from "../../../src/peer/mod.ts";
-import { createLogger } from "../../../src/log/mod.ts";
 import { Errors, EtcdError, type EtcdServer } from "../../../src/server/mod.ts";
 import { LeaseApi } from "../../../src/server/lease.ts";
 import { ClusterApi } from "../../../src/server/cluster.ts";
+import { testLog } from "../../helpers/log.ts";
 
 const LEADER_HOST = "127.0.52.20";
 const SELF = 0x1111n;
@@ -20,12 +20,7 @@ const LEARNER = 0x3333n;
 const CID = 0xabcn;
 const LEASE = 42n;
 
-const logger = createLogger({
-  logger: "capnslog",
-  level: "error",
-  outputs: ["memory"],
-  write() {},
-});
+const { log: logger } = testLog("error");
 
 interface Calls {
   renew: bigint[];
