@@ -118,5 +118,3 @@ export const grpcHeaders = (path: string, extra: http2.OutgoingHttpHeaders = {})
   te: "trailers",
   ...extra,
 });
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -202,11 +202,3 @@ export function grpcHeaders(path: string, authority = `${HOST}`): HeaderList {
     ["te", "trailers"],
   ];
 }
-
-/** One gRPC length-prefixed message. */
-export function grpcFrame(payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(5 + payload.length);
-  new DataView(out.buffer).setUint32(1, payload.length);
-  out.set(payload, 5);
-  return out;
-}

@@ -138,15 +138,6 @@ export async function startMember(
   return m;
 }
 
-/** Polls until `cond` holds, failing after `ms`. */
-export async function until(cond: () => boolean, ms = 5000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** `n` bytes of a pattern that catches shifted or truncated copies. */
 export function patternBytes(n: number, seed = 1): Uint8Array {
   const out = new Uint8Array(n);

@@ -8,6 +8,7 @@ import { tempDir } from "../helpers/tmp.ts";
 import { assertPortsFree } from "../helpers/ports.ts";
 import { etcdctl, etcdctlWith, spawnEtcdctl } from "../helpers/etcdctl.ts";
 import { issueCerts } from "../helpers/certs.ts";
+import { sleep } from "../helpers/wait.ts";
 
 const IP = "127.0.17.1";
 const EP = `http://${IP}:2379`;
@@ -172,9 +173,9 @@ itest(
         "etcdserver: user name is empty",
       );
       // Each use restarts the TTL; two idle seconds end the token.
-      await new Promise((r) => setTimeout(r, 1200));
+      await sleep(1200);
       assert.equal((await post("kv/range", range, token)).status, 200);
-      await new Promise((r) => setTimeout(r, 2500));
+      await sleep(2500);
       assert.deepEqual(await post("kv/range", range, token), {
         status: 401,
         json: {

@@ -8,10 +8,9 @@ import { itest } from "../helpers/process.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { assertPortsFree } from "../helpers/ports.ts";
 import { etcdctl, spawnEtcdctl } from "../helpers/etcdctl.ts";
+import { sleep } from "../helpers/wait.ts";
 
 const BLOCK = "127.0.18";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts the guide's three members and returns the leader and the two followers. */
 async function startThree(c: Cluster) {

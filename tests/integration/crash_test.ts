@@ -16,6 +16,7 @@ import { prng } from "../helpers/random.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { assertPortsFree } from "../helpers/ports.ts";
 import { etcdctl } from "../helpers/etcdctl.ts";
+import { sleep } from "../helpers/wait.ts";
 
 const IP = "127.0.12.1";
 const EP = `http://${IP}:2379`;
@@ -172,7 +173,6 @@ class Writers {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const b64 = (s: string) =>
   new TextDecoder().decode(Uint8Array.from(atob(s), (c) => c.charCodeAt(0)));
 

@@ -3,6 +3,7 @@
 // streaming paths. One member serves the whole file. Address block 127.0.41.1.
 import assert from "node:assert/strict";
 import {
+  itest,
   type Proc,
   run,
   singleMemberFlags,
@@ -18,23 +19,14 @@ const EP = `http://${IP}:2379`;
 
 let member: Proc | undefined;
 
+/** An integration test against the file's one member, started by the first test. */
 function test(name: string, fn: () => Promise<void>) {
-  Deno.test({
-    name,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: async () => {
-      const start = performance.now();
-      try {
-        if (!member) {
-          await assertPortsFree(IP, [2379, 2380]);
-          member = await startReady(singleMemberFlags("gw", IP, `${tempDir().path}/data`));
-        }
-        await fn();
-      } finally {
-        console.log(`  [${name}] ${((performance.now() - start) / 1000).toFixed(1)} s`);
-      }
-    },
+  itest(name, async () => {
+    if (!member) {
+      await assertPortsFree(IP, [2379, 2380]);
+      member = await startReady(singleMemberFlags("gw", IP, `${tempDir().path}/data`));
+    }
+    await fn();
   });
 }
 

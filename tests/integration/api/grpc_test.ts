@@ -9,10 +9,10 @@ import {
   grpcHeaders,
   rawRequest,
   serializer,
-  sleep,
   startServer,
   unaryCall,
 } from "../../helpers/grpc.ts";
+import { sleep } from "../../helpers/wait.ts";
 
 const HOST = "127.0.60.10";
 const te = new TextEncoder();

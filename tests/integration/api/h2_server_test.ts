@@ -5,14 +5,9 @@ import assert from "node:assert/strict";
 import { ErrorCode, type Frame, FrameType, type HeaderList } from "../../../src/h2/mod.ts";
 import { connect, unaryCall } from "../../support/h2/mod.ts";
 import { messages } from "../../../src/pb/mod.ts";
-import {
-  grpcFrame,
-  grpcHeaders,
-  HOST,
-  RawClient,
-  type Server,
-  startLean,
-} from "../../helpers/h2_server.ts";
+import { grpcHeaders, HOST, RawClient, type Server, startLean } from "../../helpers/h2_server.ts";
+import { frame } from "../../helpers/grpc.ts";
+import { sleep } from "../../helpers/wait.ts";
 
 const te = new TextEncoder();
 const PUT = "/etcdserverpb.KV/Put";
@@ -103,10 +98,10 @@ Deno.test("lean: a slow reader gets its window's worth, then the rest as it read
       type: FrameType.DATA,
       streamId: 1,
       endStream: true,
-      data: grpcFrame(rangeReq("big")),
+      data: frame(rangeReq("big")),
     });
     await c.waitFor((f) => f.type === FrameType.DATA && f.streamId === 1);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     assert.equal(c.dataBytes(1), 16384, "no more than the stream window");
     await assertServing(port); // other connections are not held up meanwhile
     c.send({ type: FrameType.WINDOW_UPDATE, streamId: 0, increment: 4 << 20 });
@@ -143,7 +138,7 @@ Deno.test("lean: SETTINGS_MAX_CONCURRENT_STREAMS refuses streams beyond it", asy
     assert.equal(refused.errorCode, ErrorCode.REFUSED_STREAM);
     c.send({ type: FrameType.RST_STREAM, streamId: 1, errorCode: ErrorCode.CANCEL });
     c.headers(7, grpcHeaders(WATCH), false);
-    c.send({ type: FrameType.DATA, streamId: 7, endStream: false, data: grpcFrame(watchReq()) });
+    c.send({ type: FrameType.DATA, streamId: 7, endStream: false, data: frame(watchReq()) });
     await c.waitFor((f) => f.type === FrameType.DATA && f.streamId === 7);
     assert.equal(status(c.blocks.get(7)?.[0], ":status"), "200");
     c.close();
@@ -158,7 +153,7 @@ Deno.test("lean: trailers from the client end its side; trailers without END_STR
       type: FrameType.DATA,
       streamId: 1,
       endStream: false,
-      data: grpcFrame(putReq("t", te.encode("v"))),
+      data: frame(putReq("t", te.encode("v"))),
     });
     c.headers(1, [["x-trailer", "1"]], true);
     await c.waitFor((f) => f.type === FrameType.HEADERS && f.streamId === 1 && f.endStream);
@@ -174,7 +169,7 @@ Deno.test("lean: GOAWAY on shutdown, with the last stream id", async () => {
   const s = await startLean();
   const c = await RawClient.connect(s.port);
   c.headers(1, grpcHeaders(WATCH), false);
-  c.send({ type: FrameType.DATA, streamId: 1, endStream: false, data: grpcFrame(watchReq()) });
+  c.send({ type: FrameType.DATA, streamId: 1, endStream: false, data: frame(watchReq()) });
   await c.waitFor((f) => f.type === FrameType.DATA && f.streamId === 1);
   await s.close();
   const g = await c.goaway();
@@ -201,11 +196,11 @@ Deno.test("lean: a never-ending stream and a client that never reads stall no on
         type: FrameType.DATA,
         streamId: id,
         endStream: true,
-        data: grpcFrame(rangeReq("big")),
+        data: frame(rangeReq("big")),
       });
     }
     deaf.socket.pause();
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const start = performance.now();
     const others = await connect({ host: HOST, port });
     for (let i = 0; i < 100; i++) await unaryCall(others, RANGE, rangeReq("alive"));
@@ -303,7 +298,7 @@ const ERROR_CASES: ErrorCase[] = [
         type: FrameType.DATA,
         streamId: 1,
         endStream: true,
-        data: grpcFrame(rangeReq("a")),
+        data: frame(rangeReq("a")),
       });
       await c.waitFor((f) => f.type === FrameType.HEADERS && f.streamId === 1 && f.endStream);
       c.send({ type: FrameType.DATA, streamId: 1, endStream: false, data: new Uint8Array(4) });

@@ -5,6 +5,7 @@ import { GrpcServer } from "../../../src/api/mod.ts";
 import { startServer, unaryCall } from "../../helpers/grpc.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { issueCerts } from "../../helpers/certs.ts";
+import { sleep } from "../../helpers/wait.ts";
 
 const te = new TextEncoder();
 
@@ -74,7 +75,7 @@ Deno.test("listener: the preface and HTTP/1.1 requests may arrive in pieces", as
     await new Promise((r) => sock.once("connect", r));
     for (const p of parts) {
       sock.write(p);
-      await new Promise((r) => setTimeout(r, 30));
+      await sleep(30);
     }
     const reply = await new Promise<string>((r) =>
       sock.once("data", (d) => r(d.toString("latin1")))

@@ -9,6 +9,7 @@ import {
   joinCluster,
 } from "../../../src/discovery/mod.ts";
 import { putSize, type RealEtcd, startEtcd } from "../../helpers/v2.ts";
+import { itest } from "../../helpers/process.ts";
 
 const HOST = "127.0.91.1";
 
@@ -17,7 +18,7 @@ function member(url: string, name: string, peer: string, logger = testLog().log)
 }
 
 function test(name: string, fn: (etcd: RealEtcd) => Promise<void>) {
-  Deno.test({ name, sanitizeOps: false, sanitizeResources: false }, async () => {
+  itest(name, async () => {
     const etcd = await startEtcd(HOST);
     try {
       await fn(etcd);
@@ -100,11 +101,9 @@ test("discovery: missing size is the seed's error; bad size; duplicates", async 
   for (const e of both) assert.equal((e as DiscoveryError).kind, "duplicateName");
 });
 
-Deno.test({
-  name: "discovery: service unreachable, then up: etcd's backoff and log lines",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
+itest(
+  "discovery: service unreachable, then up: etcd's backoff and log lines",
+  async () => {
     const host = "127.0.91.2";
     const url = `http://${host}:2379/v2/keys/discovery/late`;
     const { lines, log: logger } = testLog();
@@ -137,4 +136,4 @@ Deno.test({
       await etcd?.stop();
     }
   },
-});
+);

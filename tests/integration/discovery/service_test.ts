@@ -11,7 +11,7 @@ import {
   type V2Backend,
 } from "../../../src/discovery/mod.ts";
 import { startEtcd } from "../../helpers/v2.ts";
-import { memberFlags, type Proc, spawn } from "../../helpers/process.ts";
+import { itest, memberFlags, type Proc, spawn } from "../../helpers/process.ts";
 import { assertPortsFree } from "../../helpers/ports.ts";
 
 const SERVICE = { hostname: "127.0.91.3", port: 8087 };
@@ -37,11 +37,9 @@ const get = async (url: string) => {
   return { status: res.status, body: await res.text(), res };
 };
 
-Deno.test({
-  name: "service on a real etcd: /new, three members join, sizes, health, TTL on the token",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
+itest(
+  "service on a real etcd: /new, three members join, sizes, health, TTL on the token",
+  async () => {
     const etcd = await startEtcd("127.0.91.4");
     try {
       await withService((p, init) => fetch(etcd.url + p, init), async () => {
@@ -83,13 +81,11 @@ Deno.test({
       await etcd.stop();
     }
   },
-});
+);
 
-Deno.test({
-  name: "service in-process: a real etcd member bootstraps from it; tokens expire",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
+itest(
+  "service in-process: a real etcd member bootstraps from it; tokens expire",
+  async () => {
     const local = localV2({ expireEveryMs: 50 });
     const app = new Hono();
     addV2Routes(app, local.deps);
@@ -130,4 +126,4 @@ Deno.test({
       await Deno.remove(dataDir, { recursive: true });
     }
   },
-});
+);

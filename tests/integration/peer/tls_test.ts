@@ -3,19 +3,17 @@
 import assert from "node:assert/strict";
 import { MessageType } from "../../../src/raft/mod.ts";
 import { fetchClusterFromPeers } from "../../../src/peer/mod.ts";
-import { type Cluster, message, patternBytes, startMember, until } from "../../helpers/peer.ts";
+import { type Cluster, message, patternBytes, startMember } from "../../helpers/peer.ts";
 import { testLog } from "../../helpers/log.ts";
 import { selfSignedCert } from "../../helpers/certs.ts";
-
-function test(name: string, fn: () => Promise<void>) {
-  Deno.test({ name, sanitizeOps: false, sanitizeResources: false, fn });
-}
+import { until } from "../../helpers/wait.ts";
+import { itest } from "../../helpers/process.ts";
 
 // Self-signed, valid for the test addresses (peers dial from 127.0.0.1 too).
 const pem = await selfSignedCert("IP:127.0.50.31,IP:127.0.50.32,IP:127.0.0.1");
 const newCluster = (): Cluster => ({ clusterId: 0xabcn, urls: new Map(), removed: new Set() });
 
-test("https peers: messages, a snapshot and /members with a trusted CA", async () => {
+itest("https peers: messages, a snapshot and /members with a trusted CA", async () => {
   const cluster = newCluster();
   const db = patternBytes(2 * 1024 * 1024, 2);
   const clientTLS = { ca: pem.cert, cert: pem.cert, key: pem.key };
@@ -54,7 +52,7 @@ test("https peers: messages, a snapshot and /members with a trusted CA", async (
   }
 });
 
-test("https peers: an untrusted certificate is refused; skipping verification works", async () => {
+itest("https peers: an untrusted certificate is refused; skipping verification works", async () => {
   const cluster = newCluster();
   const b = await startMember(cluster, 2n, "127.0.50.32", {
     scheme: "https",

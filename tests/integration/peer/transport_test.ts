@@ -11,12 +11,9 @@ import {
   patternBytes,
   startMember,
   type TestMember,
-  until,
 } from "../../helpers/peer.ts";
-
-function test(name: string, fn: () => Promise<void>) {
-  Deno.test({ name, sanitizeOps: false, sanitizeResources: false, fn });
-}
+import { sleep, until } from "../../helpers/wait.ts";
+import { itest } from "../../helpers/process.ts";
 
 function newCluster(): Cluster {
   return { clusterId: 0x47dbe5fe7d36e439n, urls: new Map(), removed: new Set() };
@@ -30,7 +27,7 @@ async function pair(cluster = newCluster(), hostA = "127.0.50.21", hostB = "127.
 
 const active = (m: TestMember, peer: bigint) => () => m.transport.activeSince(peer) > 0;
 
-test("messages arrive in order, both directions, and the stream reports active", async () => {
+itest("messages arrive in order, both directions, and the stream reports active", async () => {
   const { a, b, close } = await pair();
   try {
     const before = Date.now();
@@ -48,7 +45,7 @@ test("messages arrive in order, both directions, and the stream reports active",
       );
       sent.push(...batch);
       a.transport.send(batch);
-      await new Promise((r) => setTimeout(r, 1));
+      await sleep(1);
     }
     b.transport.send([message(2n, 1n, 99, { type: MessageType.MsgAppResp })]);
     await until(() => b.received.length === sent.length && a.received.length === 1);
@@ -97,7 +94,7 @@ async function recordingPeer(host: string, opts: { read: boolean }) {
   };
 }
 
-test("one send() of many messages leaves as one chunk, with etcd's headers", async () => {
+itest("one send() of many messages leaves as one chunk, with etcd's headers", async () => {
   const cluster = newCluster();
   const peer = await recordingPeer("127.0.50.23", { read: true });
   cluster.urls.set(2n, peer.url);
@@ -109,7 +106,7 @@ test("one send() of many messages leaves as one chunk, with etcd's headers", asy
     await until(active(a, 2n));
     a.transport.send(Array.from({ length: 100 }, (_, i) => message(1n, 2n, i)));
     await until(() => (peer.text().split("\r\n\r\n")[1] ?? "").length > 0);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const [head, body] = peer.text().split("\r\n\r\n");
     const lines = head.split("\r\n");
     assert.equal(lines[0], "POST /raft HTTP/1.1");
@@ -135,7 +132,7 @@ test("one send() of many messages leaves as one chunk, with etcd's headers", asy
   }
 });
 
-test("a full queue drops messages and reports the peer unreachable", async () => {
+itest("a full queue drops messages and reports the peer unreachable", async () => {
   const cluster = newCluster();
   const peer = await recordingPeer("127.0.50.24", { read: false });
   cluster.urls.set(2n, peer.url);
@@ -164,7 +161,7 @@ test("a full queue drops messages and reports the peer unreachable", async () =>
   }
 });
 
-test("a peer that is down: drops, inactive, then reconnects when it is back", async () => {
+itest("a peer that is down: drops, inactive, then reconnects when it is back", async () => {
   const { a, b, close } = await pair();
   try {
     a.transport.addPeer(2n);
@@ -186,7 +183,7 @@ test("a peer that is down: drops, inactive, then reconnects when it is back", as
     // While it is down, messages are dropped, not queued for later.
     for (let i = 0; i < 50; i++) {
       a.transport.send([message(1n, 2n, 1000 + i)]);
-      await new Promise((r) => setTimeout(r, 4));
+      await sleep(4);
     }
     await until(() => a.unreachable.length > 0);
     assert.ok(
@@ -210,59 +207,62 @@ test("a peer that is down: drops, inactive, then reconnects when it is back", as
   }
 });
 
-test("a snapshot of a few MB is uploaded and reported; a failed upload is reported too", async () => {
-  const db = patternBytes(5 * 1024 * 1024, 3);
-  const cluster = newCluster();
-  const a = await startMember(cluster, 1n, "127.0.50.21", {
-    transport: { snapshotSource: () => Promise.resolve({ data: db }) },
-  });
-  const b = await startMember(cluster, 2n, "127.0.50.22");
-  try {
-    const snap = message(1n, 2n, 0, {
-      type: MessageType.MsgSnap,
-      term: 3,
-      snapshot: {
-        metadata: { index: 5000, term: 3, confState: { voters: [1n, 2n], learners: [] } },
-        data: new TextEncoder().encode("membership"),
-      },
+itest(
+  "a snapshot of a few MB is uploaded and reported; a failed upload is reported too",
+  async () => {
+    const db = patternBytes(5 * 1024 * 1024, 3);
+    const cluster = newCluster();
+    const a = await startMember(cluster, 1n, "127.0.50.21", {
+      transport: { snapshotSource: () => Promise.resolve({ data: db }) },
     });
-    a.transport.send([snap]);
-    await until(() => a.snapshotReports.length === 1, 10_000);
-    assert.deepEqual(a.snapshotReports, [[2n, true]]);
-    assert.equal(b.snapshots.length, 1);
-    assert.equal(b.snapshots[0].snapshot!.metadata.index, 5000);
-    assert.deepEqual(b.snapshots[0].snapshot!.metadata.confState.voters, [1n, 2n]);
-    assert.ok(b.snapshots[0].snapshot!.data.length === db.length);
-    assert.deepEqual(b.snapshots[0].snapshot!.data, db);
-    assert.equal(b.received.length, 0, "MsgSnap does not go through the message stream");
-    assert.ok(
-      a.lines.some((l) =>
-        l.endsWith("I | rafthttp: start to send database snapshot [index: 5000, to 2]...")
-      ),
-    );
-    assert.ok(
-      a.lines.some((l) =>
-        l.endsWith("I | rafthttp: database snapshot [index: 5000, to: 2] sent out successfully")
-      ),
-    );
+    const b = await startMember(cluster, 2n, "127.0.50.22");
+    try {
+      const snap = message(1n, 2n, 0, {
+        type: MessageType.MsgSnap,
+        term: 3,
+        snapshot: {
+          metadata: { index: 5000, term: 3, confState: { voters: [1n, 2n], learners: [] } },
+          data: new TextEncoder().encode("membership"),
+        },
+      });
+      a.transport.send([snap]);
+      await until(() => a.snapshotReports.length === 1, 10_000);
+      assert.deepEqual(a.snapshotReports, [[2n, true]]);
+      assert.equal(b.snapshots.length, 1);
+      assert.equal(b.snapshots[0].snapshot!.metadata.index, 5000);
+      assert.deepEqual(b.snapshots[0].snapshot!.metadata.confState.voters, [1n, 2n]);
+      assert.ok(b.snapshots[0].snapshot!.data.length === db.length);
+      assert.deepEqual(b.snapshots[0].snapshot!.data, db);
+      assert.equal(b.received.length, 0, "MsgSnap does not go through the message stream");
+      assert.ok(
+        a.lines.some((l) =>
+          l.endsWith("I | rafthttp: start to send database snapshot [index: 5000, to 2]...")
+        ),
+      );
+      assert.ok(
+        a.lines.some((l) =>
+          l.endsWith("I | rafthttp: database snapshot [index: 5000, to: 2] sent out successfully")
+        ),
+      );
 
-    await b.stopListener();
-    a.transport.send([snap]);
-    await until(() => a.snapshotReports.length === 2, 10_000);
-    assert.deepEqual(a.snapshotReports[1], [2n, false]);
-    assert.ok(a.unreachable.includes(2n));
-    assert.ok(
-      a.lines.some((l) =>
-        /W \| rafthttp: database snapshot \[index: 5000, to: 2\] failed to be sent out \(Post "http:\/\/127\.0\.50\.22:\d+\/raft\/snapshot": dial tcp 127\.0\.50\.22:\d+: connect: connection refused\)/
-          .test(l)
-      ),
-    );
-  } finally {
-    await Promise.all([a.close(), b.close()]);
-  }
-});
+      await b.stopListener();
+      a.transport.send([snap]);
+      await until(() => a.snapshotReports.length === 2, 10_000);
+      assert.deepEqual(a.snapshotReports[1], [2n, false]);
+      assert.ok(a.unreachable.includes(2n));
+      assert.ok(
+        a.lines.some((l) =>
+          /W \| rafthttp: database snapshot \[index: 5000, to: 2\] failed to be sent out \(Post "http:\/\/127\.0\.50\.22:\d+\/raft\/snapshot": dial tcp 127\.0\.50\.22:\d+: connect: connection refused\)/
+            .test(l)
+        ),
+      );
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  },
+);
 
-test("a peer of another cluster: the sender logs and reports, the receiver logs", async () => {
+itest("a peer of another cluster: the sender logs and reports, the receiver logs", async () => {
   const cluster = newCluster();
   const a = await startMember(cluster, 1n, "127.0.50.21", { clusterId: 0x7315950baf04d87fn });
   const b = await startMember(cluster, 2n, "127.0.50.22");
@@ -291,7 +291,7 @@ test("a peer of another cluster: the sender logs and reports, the receiver logs"
   }
 });
 
-test("a removed member learns it from a 410 and is told once", async () => {
+itest("a removed member learns it from a 410 and is told once", async () => {
   const cluster = newCluster();
   const a = await startMember(cluster, 1n, "127.0.50.21");
   const b = await startMember(cluster, 2n, "127.0.50.22");
@@ -301,7 +301,7 @@ test("a removed member learns it from a 410 and is told once", async () => {
     a.transport.addPeer(2n);
     a.transport.addPeer(3n);
     await until(() => a.removedCalls > 0);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     assert.equal(a.removedCalls, 1);
     assert.equal(b.received.length + c.received.length, 0);
   } finally {
@@ -309,7 +309,7 @@ test("a removed member learns it from a 410 and is told once", async () => {
   }
 });
 
-test("a URL now serving another member is refused (to field mismatch)", async () => {
+itest("a URL now serving another member is refused (to field mismatch)", async () => {
   const { cluster, a, b, close } = await pair();
   try {
     cluster.urls.set(3n, b.url);
@@ -328,7 +328,7 @@ test("a URL now serving another member is refused (to field mismatch)", async ()
   }
 });
 
-test("a member answers a sender its membership does not list yet (joining)", async () => {
+itest("a member answers a sender its membership does not list yet (joining)", async () => {
   const leaderView = newCluster();
   const joinerView = newCluster(); // empty membership: the log has not been replayed yet
   const leader = await startMember(leaderView, 1n, "127.0.50.21");
@@ -353,7 +353,7 @@ test("a member answers a sender its membership does not list yet (joining)", asy
   }
 });
 
-test("updatePeer follows a member to its new URL; removePeer stops sending", async () => {
+itest("updatePeer follows a member to its new URL; removePeer stops sending", async () => {
   const cluster = newCluster();
   const a = await startMember(cluster, 1n, "127.0.50.21");
   const b = await startMember(cluster, 2n, "127.0.50.22");
@@ -367,7 +367,7 @@ test("updatePeer follows a member to its new URL; removePeer stops sending", asy
     a.transport.updatePeer(2n);
     for (let i = 0; i < 100 && b2.received.length === 0; i++) {
       a.transport.send([message(1n, 2n, 2)]);
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
     assert.ok(b2.received.length > 0);
     assert.equal(b.received.length, 1);
@@ -376,7 +376,7 @@ test("updatePeer follows a member to its new URL; removePeer stops sending", asy
     cluster.removed.add(2n);
     const n = b2.received.length;
     a.transport.send([message(1n, 2n, 3)]);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     assert.equal(b2.received.length, n);
   } finally {
     await Promise.all([a.close(), b.close(), b2.close()]);
