@@ -3,6 +3,7 @@
 // guide's TLS clusters (the TLS flags then come as `extra`).
 import { memberFlags, type MemberURLs, type Proc, startEtcdTs, stop } from "./process.ts";
 import { tempDir } from "./tmp.ts";
+import { etcdctl } from "./etcdctl.ts";
 import { assertPortsFree } from "./ports.ts";
 
 export interface ClusterMember extends MemberURLs {
@@ -90,4 +91,23 @@ export function startJoining(m: ClusterMember, initialCluster: string): Proc {
     "existing",
   ]);
   return m.proc;
+}
+
+/** `etcdctl member add` of `m` as a learner through `endpoints`: etcdctl's output, the new ID,
+ * the cluster ID and the ETCD_INITIAL_CLUSTER it prints for the newcomer. */
+export async function addLearner(endpoints: string, m: ClusterMember) {
+  const add = await etcdctl(
+    endpoints,
+    "member",
+    "add",
+    m.name,
+    `--peer-urls=${m.peerURL}`,
+    "--learner",
+  );
+  const ids = /^Member +([0-9a-f]+) added to cluster +([0-9a-f]+)/m.exec(add.stdout);
+  const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(add.stdout);
+  if (add.code !== 0 || !ids || !initialCluster) {
+    throw new Error(`member add ${m.name}: ${add.stdout}${add.stderr}`);
+  }
+  return { output: add.stdout, id: ids[1], clusterId: ids[2], initialCluster: initialCluster[1] };
 }

@@ -3,7 +3,13 @@
 // as etcd forwards them. Address block 127.0.18.x.
 import assert from "node:assert/strict";
 import { Etcd3 } from "etcd3";
-import { type Cluster, type ClusterMember, makeCluster, startJoining } from "../helpers/cluster.ts";
+import {
+  addLearner,
+  type Cluster,
+  type ClusterMember,
+  makeCluster,
+  startJoining,
+} from "../helpers/cluster.ts";
 import { itest } from "../helpers/process.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { assertPortsFree } from "../helpers/ports.ts";
@@ -138,19 +144,7 @@ itest("member promote through a follower reaches the leader", async () => {
     const [f1, f2] = followers.map((m) => m.clientURL);
     c.members.push(newcomer);
 
-    const add = await etcdctl(
-      f1,
-      "member",
-      "add",
-      newcomer.name,
-      `--peer-urls=${newcomer.peerURL}`,
-      "--learner",
-    );
-    assert.equal(add.code, 0, add.stderr);
-    const [, id, clusterId] = add.stdout.match(
-      /^Member +([0-9a-f]+) added to cluster +([0-9a-f]+)/m,
-    )!;
-    const initialCluster = add.stdout.match(/ETCD_INITIAL_CLUSTER="([^"]+)"/)![1];
+    const { id, clusterId, initialCluster } = await addLearner(f1, newcomer);
 
     // Not started yet: the leader refuses a learner that has nothing of its log.
     const early = await etcdctl(f2, "member", "promote", id);

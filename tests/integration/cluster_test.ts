@@ -2,7 +2,7 @@
 // (127.0.16.x in place of 10.0.1.x). Address block 127.0.16.x.
 import assert from "node:assert/strict";
 import { Etcd3 } from "etcd3";
-import { type ClusterMember, makeCluster, startJoining } from "../helpers/cluster.ts";
+import { addLearner, type ClusterMember, makeCluster, startJoining } from "../helpers/cluster.ts";
 import { itest, startEtcdTs, stop } from "../helpers/process.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { assertPortsFree } from "../helpers/ports.ts";
@@ -161,20 +161,9 @@ itest("member add/update/remove, learners and move-leader through etcdctl", asyn
     );
 
     // Add infra3 as a learner, start it with the printed variables, promote it.
-    const add = await etcdctl(
-      eps,
-      "member",
-      "add",
-      newcomer.name,
-      `--peer-urls=${newcomer.peerURL}`,
-      "--learner",
-    );
-    assert.equal(add.code, 0, add.stderr);
-    const id = add.stdout.match(/^Member +([0-9a-f]+) added to cluster +([0-9a-f]+)/m)?.[1];
-    assert.ok(id, add.stdout);
-    assert.match(add.stdout, new RegExp(`ETCD_NAME="infra3"`));
-    assert.match(add.stdout, /ETCD_INITIAL_CLUSTER_STATE="existing"/);
-    const initialCluster = add.stdout.match(/ETCD_INITIAL_CLUSTER="([^"]+)"/)![1];
+    const { output, id, initialCluster } = await addLearner(eps, newcomer);
+    assert.match(output, new RegExp(`ETCD_NAME="infra3"`));
+    assert.match(output, /ETCD_INITIAL_CLUSTER_STATE="existing"/);
     const unstarted = await etcdctl(eps, "member", "list");
     assert.match(unstarted.stdout, new RegExp(`${id}, unstarted, , ${newcomer.peerURL}, , true`));
 

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import {
   itest,
   type Proc,
-  run,
   singleMemberFlags,
   spawn,
   startEtcdTs,
@@ -18,6 +17,7 @@ import {
 import { computeClusterId, computeMemberId, formatId } from "../../src/server/ids.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { etcdctlWith, memberList, spawnEtcdctl } from "../helpers/etcdctl.ts";
+import { curlOutput } from "../helpers/curl.ts";
 
 /** infra<i> of a cluster whose members sit at 127.0.22.<base + i>. */
 const ip = (i: number, base = 10) => `127.0.22.${base + i}`;
@@ -50,12 +50,6 @@ const viaEnv = (url: string) => ({ env: { ETCD_DISCOVERY: url } });
 async function startBackend(bin: "etcd" | "etcd-ts", host: string, cwd: string): Promise<Proc> {
   const args = oneMember("backend", host);
   return await (bin === "etcd-ts" ? startReady : startReadyEtcd)(args, { cwd });
-}
-
-async function curl(...args: string[]): Promise<string> {
-  const r = await run("curl", ["-sS", "--max-time", "10", ...args]);
-  assert.equal(r.code, 0, `curl ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
 }
 
 /** The cluster ID and the sorted member IDs that `endpoint` lists. */
@@ -111,7 +105,7 @@ itest(
       real.push(await startBackend("etcd", ETCD_BACKEND, dir));
       const token = "6c007a14875d53d9bf0ef5a6fc0257c817f0fb83";
       const url = `http://${ETCD_BACKEND}:2379/v2/keys/discovery/${token}`;
-      const put = await curl("-X", "PUT", `${url}/_config/size`, "-d", "value=3");
+      const put = await curlOutput("-X", "PUT", `${url}/_config/size`, "-d", "value=3");
       assert.match(
         put,
         /"action":"set","node":\{"key":"\/discovery\/[0-9a-f]+\/_config\/size","value":"3"/,
@@ -157,7 +151,7 @@ itest(
         `http://${TS_BACKEND}:2379/v2/keys/discovery/3f0c2a1b9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a`;
       const theirs = `http://${TS_BACKEND}:2379/v2/keys/discovery/real-etcd-members`;
       for (const url of [ours, theirs]) {
-        const put = await curl("-X", "PUT", `${url}/_config/size`, "-d", "value=3");
+        const put = await curlOutput("-X", "PUT", `${url}/_config/size`, "-d", "value=3");
         assert.match(
           put,
           /"action":"set","node":\{"key":"\/discovery\/[^"]+\/_config\/size","value":"3"/,
@@ -175,7 +169,7 @@ itest(
       await assertOneCluster(ours);
       await assertOneCluster(theirs, 30);
       // The registrations as the backend holds them: <member id hex> = name=peerURL.
-      const listing = JSON.parse(await curl(`${theirs}?sorted=true`));
+      const listing = JSON.parse(await curlOutput(`${theirs}?sorted=true`));
       const want = [0, 1, 2].map((i) => {
         const peer = `http://${ip(i, 30)}:2380`;
         return { key: formatId(computeMemberId([peer], theirs)), value: `infra${i}=${peer}` };
@@ -208,11 +202,11 @@ itest("public-style service: /new?size=3, three members, a fourth proxies or exi
     const service = startService(["--data-dir", `${dir}/service.etcd`]);
     procs.push(service);
     await service.waitFor(`discovery service listening on http://${SERVICE}`);
-    const url = await curl(`http://${SERVICE}/new?size=3`);
+    const url = await curlOutput(`http://${SERVICE}/new?size=3`);
     assert.match(url, new RegExp(`^http://${SERVICE.replaceAll(".", "\\.")}/[0-9a-f]{32}$`));
     // Without a size, /new makes a token for 3 members, as the guide says.
-    const dflt = await curl(`http://${SERVICE}/new`);
-    assert.equal(JSON.parse(await curl(`${dflt}/_config/size`)).node.value, "3");
+    const dflt = await curlOutput(`http://${SERVICE}/new`);
+    assert.equal(JSON.parse(await curlOutput(`${dflt}/_config/size`)).node.value, "3");
     // infra2 is given the URL as ETCD_DISCOVERY.
     procs.push(...await startMembers(url, dir, { extra: ["--enable-v2"], envFor2: true }));
     await assertOneCluster(url);
@@ -233,7 +227,7 @@ itest("public-style service: /new?size=3, three members, a fourth proxies or exi
     assert.ok(!exits.lines.some((l) => l.includes("proxy")), exits.lines.join("\n"));
 
     const set = JSON.parse(
-      await curl(
+      await curlOutput(
         "-X",
         "PUT",
         `http://${ip(3)}:2379/v2/keys/message`,
@@ -247,7 +241,7 @@ itest("public-style service: /new?size=3, three members, a fourth proxies or exi
       "through the proxy",
     ]);
     for (const i of [0, 1, 2, 3]) {
-      const got = JSON.parse(await curl(`http://${ip(i)}:2379/v2/keys/message?quorum=true`));
+      const got = JSON.parse(await curlOutput(`http://${ip(i)}:2379/v2/keys/message?quorum=true`));
       assert.equal(got.node.value, "through the proxy", `read from ${ip(i)}`);
     }
 
@@ -257,7 +251,7 @@ itest("public-style service: /new?size=3, three members, a fourth proxies or exi
     procs[procs.indexOf(proxy)] = again;
     await again.waitFor(/proxy: using peer urls \[[^\]]+\] from cluster file/);
     await again.waitFor("v2 proxy started listening on client requests");
-    const read = JSON.parse(await curl(`http://${ip(3)}:2379/v2/keys/message`));
+    const read = JSON.parse(await curlOutput(`http://${ip(3)}:2379/v2/keys/message`));
     assert.equal(read.node.value, "through the proxy");
 
     // The embedded member keeps the tokens across a restart of the service.
@@ -265,7 +259,7 @@ itest("public-style service: /new?size=3, three members, a fourth proxies or exi
     const restarted = startService(["--data-dir", `${dir}/service.etcd`]);
     procs[procs.indexOf(service)] = restarted;
     await restarted.waitFor(`discovery service listening on http://${SERVICE}`);
-    assert.equal(JSON.parse(await curl(`${url}/_config/size`)).node.value, "3");
+    assert.equal(JSON.parse(await curlOutput(`${url}/_config/size`)).node.value, "3");
   } finally {
     await cleanup(procs, dir);
   }
@@ -280,7 +274,7 @@ itest(
       // Tokens of the service live in an etcd-ts member; this one is made before the service runs.
       procs.push(await startBackend("etcd-ts", TS_BACKEND, dir));
       const token = "0123456789abcdef0123456789abcdef";
-      await curl(
+      await curlOutput(
         "-X",
         "PUT",
         `http://${TS_BACKEND}:2379/v2/keys/discovery/${token}/_config/size`,

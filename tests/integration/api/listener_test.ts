@@ -6,13 +6,9 @@ import { startServer, unaryCall } from "../../helpers/grpc.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { issueCerts } from "../../helpers/certs.ts";
 import { sleep } from "../../helpers/wait.ts";
+import { curl } from "../../helpers/curl.ts";
 
 const te = new TextEncoder();
-
-async function curl(...args: string[]): Promise<{ code: number; out: string }> {
-  const o = await new Deno.Command("curl", { args: ["-s", "--max-time", "5", ...args] }).output();
-  return { code: o.code, out: new TextDecoder().decode(o.stdout) };
-}
 
 function kvServer(): GrpcServer {
   const g = new GrpcServer();
@@ -49,15 +45,15 @@ Deno.test("listener: one plain port serves HTTP/1.1, h2c HTTP and gRPC", async (
   const base = `http://${fx.target}`;
   try {
     let r = await curl("-w", " %{http_version}", `${base}/version`);
-    assert.equal(r.out, '{"etcdserver":"3.4.23","etcdcluster":"3.4.0"} 1.1');
+    assert.equal(r.stdout, '{"etcdserver":"3.4.23","etcdcluster":"3.4.0"} 1.1');
     r = await curl("--http2-prior-knowledge", "-w", " %{http_version}", `${base}/health`);
-    assert.equal(r.out, '{"health":"true"} 2');
+    assert.equal(r.stdout, '{"health":"true"} 2');
     r = await curl("--http2-prior-knowledge", "-H", "x-test: h", "-d", "body2", `${base}/echo`);
-    assert.equal(r.out, "h:body2");
+    assert.equal(r.stdout, "h:body2");
     r = await curl("-H", "x-test: h", "-d", "body1", `${base}/echo`);
-    assert.equal(r.out, "h:body1");
+    assert.equal(r.stdout, "h:body1");
     r = await curl("--http2-prior-knowledge", "-w", "%{http_code}", `${base}/nope`);
-    assert.equal(r.out, "404 page not found\n404");
+    assert.equal(r.stdout, "404 page not found\n404");
 
     const client = new grpc.Client(fx.target, grpc.credentials.createInsecure());
     const res = await range(client, "k1");
@@ -127,14 +123,14 @@ Deno.test("listener: TLS port serves HTTP/2 and HTTP/1.1 curl and grpc-js, with 
   const tlsArgs = ["--cacert", `${dir}/ca.pem`];
   try {
     let r = await curl(...tlsArgs, "-w", " %{http_version}", `${base}/version`);
-    assert.equal(r.out, '{"etcdserver":"3.4.23","etcdcluster":"3.4.0"} 2');
+    assert.equal(r.stdout, '{"etcdserver":"3.4.23","etcdcluster":"3.4.0"} 2');
     r = await curl(...tlsArgs, "--http1.1", "-w", " %{http_version}", `${base}/health`);
-    assert.equal(r.out, '{"health":"true"} 1.1');
+    assert.equal(r.stdout, '{"health":"true"} 1.1');
     r = await curl(...tlsArgs, "-d", "x", `${base}/echo`);
-    assert.equal(r.out, ":x");
+    assert.equal(r.stdout, ":x");
     // Without ALPN the preface is sniffed as on plain ports.
     r = await curl(...tlsArgs, "--no-alpn", "-w", " %{http_version}", `${base}/version`);
-    assert.match(r.out, / 1\.1$/);
+    assert.match(r.stdout, / 1\.1$/);
 
     // Deno's tls.connect rejects an IP address as servername (Node only warns), so grpc-js
     // needs a host name to verify against.
@@ -174,7 +170,7 @@ Deno.test("listener: TLS port serves HTTP/2 and HTTP/1.1 curl and grpc-js, with 
       `${dir}/client.key`,
       url,
     );
-    assert.equal(ok.out, '{"etcdserver":"3.4.23","etcdcluster":"3.4.0"}');
+    assert.equal(ok.stdout, '{"etcdserver":"3.4.23","etcdcluster":"3.4.0"}');
   } finally {
     await strict.close();
   }

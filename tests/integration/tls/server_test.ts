@@ -7,6 +7,7 @@ import type { TLSConfig } from "../../../src/config/mod.ts";
 import { createSecureServer, loadServerTLS, type ServerTLSOptions } from "../../../src/tls/mod.ts";
 import { makeTLSCerts, tlsConfig } from "../../helpers/certs.ts";
 import { testLog } from "../../helpers/log.ts";
+import { curl } from "../../helpers/curl.ts";
 
 const dir = await makeTLSCerts();
 const f = (name: string) => `${dir}/${name}`;
@@ -62,16 +63,6 @@ async function serve(cfg: TLSConfig, opts: ServerTLSOptions): Promise<Served> {
   };
 }
 
-async function curl(...args: string[]): Promise<{ code: number; out: string }> {
-  const o = await new Deno.Command("curl", {
-    args: ["-sS", "--max-time", "5", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const td = new TextDecoder();
-  return { code: o.code, out: td.decode(o.stdout) + td.decode(o.stderr) };
-}
-
 const withCert = (
   name: string,
 ) => ["--cacert", f("ca.pem"), "--cert", f(name), "--key", f("client.key")];
@@ -80,7 +71,7 @@ Deno.test("secure server: client-port mTLS with curl (valid, none, untrusted, ex
   const srv = await serve(ecConfig(), { port: "client" });
   try {
     let r = await curl(...withCert("client.pem"), srv.url);
-    assert.equal(r.out, "ok");
+    assert.equal(r.stdout, "ok");
     assert.deepEqual(srv.lines, []);
 
     const cases: [string[], RegExp][] = [
@@ -115,7 +106,7 @@ Deno.test("secure server: client-port mTLS with curl (valid, none, untrusted, ex
       const before: number = srv.lines.length;
       r = await curl(...args, args.at(-1)!.startsWith("http") ? "" : srv.url);
       assert.notEqual(r.code, 0, `refused: ${args.join(" ")}`);
-      assert.doesNotMatch(r.out, /ok$/);
+      assert.doesNotMatch(r.stdout, /ok$/);
       await srv.waitForLines(before + 1);
       assert.equal(
         srv.lines.length,
@@ -142,8 +133,8 @@ Deno.test("secure server: client-port mTLS with curl (valid, none, untrusted, ex
 Deno.test("secure server: without client-cert auth any client is served", async () => {
   const srv = await serve(ecConfig({ trustedCAFile: "" }), { port: "client" });
   try {
-    assert.equal((await curl("--cacert", f("ca.pem"), srv.url)).out, "ok");
-    assert.equal((await curl(...withCert("client-untrusted.pem"), srv.url)).out, "ok");
+    assert.equal((await curl("--cacert", f("ca.pem"), srv.url)).stdout, "ok");
+    assert.equal((await curl(...withCert("client-untrusted.pem"), srv.url)).stdout, "ok");
   } finally {
     await srv.close();
   }
@@ -152,9 +143,9 @@ Deno.test("secure server: without client-cert auth any client is served", async 
 Deno.test("secure server: peer port checks (SAN vs source address, allowed CN, CRL)", async () => {
   const peer = await serve(ecConfig({ crlFile: f("crl.pem") }), { port: "peer" });
   try {
-    assert.equal((await curl(...withCert("client.pem"), peer.url)).out, "ok");
-    assert.equal((await curl(...withCert("client-nosan.pem"), peer.url)).out, "ok");
-    assert.equal((await curl(...withCert("client-dns.pem"), peer.url)).out, "ok");
+    assert.equal((await curl(...withCert("client.pem"), peer.url)).stdout, "ok");
+    assert.equal((await curl(...withCert("client-nosan.pem"), peer.url)).stdout, "ok");
+    assert.equal((await curl(...withCert("client-dns.pem"), peer.url)).stdout, "ok");
     const refused: [string, string][] = [
       [
         "client-other-ip.pem",
@@ -169,7 +160,7 @@ Deno.test("secure server: peer port checks (SAN vs source address, allowed CN, C
     for (const [cert, text] of refused) {
       const before: number = peer.lines.length;
       const r = await curl(...withCert(cert), peer.url);
-      assert.notEqual(r.out, "ok", cert);
+      assert.notEqual(r.stdout, "ok", cert);
       await peer.waitForLines(before + 1);
       assert.equal(peer.lines.length, before + 1);
       assert.ok(peer.lines[before].includes(text), `${cert}: ${peer.lines[before]}`);
@@ -183,9 +174,9 @@ Deno.test("secure server: peer port checks (SAN vs source address, allowed CN, C
     skipClientSANVerification: true,
   });
   try {
-    assert.equal((await curl(...withCert("client-other-ip.pem"), skip.url)).out, "ok");
+    assert.equal((await curl(...withCert("client-other-ip.pem"), skip.url)).stdout, "ok");
     const r = await curl(...withCert("client-other-cn.pem"), skip.url);
-    assert.notEqual(r.out, "ok");
+    assert.notEqual(r.stdout, "ok");
     await skip.waitForLines(1);
     assert.match(skip.lines[0], /error "client certificate authentication failed"/);
   } finally {
