@@ -1,6 +1,8 @@
-// fast-check arbitraries for any message of the generated schema, and the decoded form a
-// partial message is expected to take (contracts.md: defaults filled, oneofs as sent).
+// fast-check arbitraries for any message of the generated schema, the decoded form a partial
+// message is expected to take (contracts.md: defaults filled, oneofs as sent), and a labelled
+// deepStrictEqual for property tests that loop over many message types.
 
+import assert from "node:assert/strict";
 import fc from "fast-check";
 import { schema } from "../../src/pb/generated.ts";
 import type { FieldSchema } from "../../src/pb/schema.ts";
@@ -87,4 +89,12 @@ export function normalize(name: string, msg: Obj): Obj {
     else if (f.kind !== "message" && !f.oneof) out[f.prop] = defaultOf(f);
   }
   return out;
+}
+
+export function assertEquals(actual: unknown, expected: unknown, label: string): void {
+  try {
+    assert.deepStrictEqual(actual, expected);
+  } catch (err) {
+    throw new Error(`${label}: ${(err as Error).message}`);
+  }
 }

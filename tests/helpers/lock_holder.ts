@@ -1,6 +1,6 @@
-// Helper process for lock_test.ts (not a test): locks the member dir given as the first
-// argument, prints "locked", and holds the lock until killed. On failure prints the error to
-// stderr and exits 1, as the server does.
+// Helper process for tests/integration/storage/lock_test.ts (not a test): locks the member dir
+// given as the first argument, prints "locked", and holds the lock until killed. On failure
+// prints the error to stderr and exits 1, as the server does.
 
 import { lockDataDir } from "../../src/storage/mod.ts";
 

@@ -3,8 +3,7 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { assertEquals } from "../../api/assert.ts";
-import { messageArb, normalize } from "../../helpers/codec.ts";
+import { assertEquals, messageArb, normalize } from "../../helpers/codec.ts";
 import { compileSchema, makeCodec, type MessageCodec } from "../../../src/pb/codec.ts";
 import { schema } from "../../../src/pb/generated.ts";
 import { hotCodecs } from "../../../src/pb/hot.generated.ts";
