@@ -151,6 +151,9 @@ itest("/metrics: etcd's families, with etcd 3.4.23's HELP, TYPE, labels and buck
     const dir = tempDir().path;
     etcd = spawn("etcd", singleMemberFlags("e1", ETCD_IP, `${dir}/data`));
     await etcd.waitFor("ready to serve client requests");
+    // etcd_cluster_version appears once the cluster version is set, which etcd may do after it
+    // serves clients; this line follows the gauge.
+    await etcd.waitFor("enabled capabilities for version");
     const theirs = await scrape(`http://${ETCD_IP}:2379`);
     for (const [name, f] of mine) {
       const t = theirs.get(name);
