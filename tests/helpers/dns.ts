@@ -155,19 +155,6 @@ export async function createDnsNamespace(setup: DnsSetup): Promise<DnsNamespace>
   }
 }
 
-/** Runs `fn` with a fresh DNS namespace and always tears it down. */
-export async function withDnsNamespace(
-  setup: DnsSetup,
-  fn: (ns: DnsNamespace) => Promise<void>,
-): Promise<void> {
-  const ns = await createDnsNamespace(setup);
-  try {
-    await fn(ns);
-  } finally {
-    await ns.close();
-  }
-}
-
 /** An integration test in a fresh namespace; ignored when `skip` says namespaces cannot be made. */
 export function nsTest(
   setup: DnsSetup,
