@@ -1,4 +1,3 @@
-import { assertEquals } from "./assert.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
@@ -8,7 +7,7 @@ import {
   RangeRequest_SortOrder,
   schema,
 } from "../../src/pb/mod.ts";
-import { messageArb, normalize } from "./arbitrary.ts";
+import { assertEquals, messageArb, normalize } from "../helpers/codec.ts";
 
 const te = new TextEncoder();
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");

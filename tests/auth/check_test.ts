@@ -16,7 +16,7 @@ import {
 import { decodeProposal, encodeProposal } from "../../src/server/proposal.ts";
 import { authorizeApplied } from "../../src/server/apply/auth.ts";
 import { checkMaintenanceAdmin } from "../../src/api/services/maintenance.ts";
-import { as, errorOf, newStore } from "./helpers.ts";
+import { as, errorOf, newStore } from "../helpers/auth.ts";
 
 const b = (s: string) => new TextEncoder().encode(s);
 const noLeases = () => [];

@@ -1,7 +1,7 @@
 // The auth store as a state machine of applied auth entries, with etcd 3.4's rules and errors.
 import assert from "node:assert/strict";
 import { applyAuth, type AuthRequest, AuthStore, NO_AUTH, toBase64 } from "../../src/auth/mod.ts";
-import { as, errorOf, memoryAux, newStore } from "./helpers.ts";
+import { as, errorOf, memoryAux, newStore } from "../helpers/auth.ts";
 
 const b = (s: string) => new TextEncoder().encode(s);
 let index = 100;
