@@ -40,7 +40,6 @@ export class Reader {
   // The halves of the last value varint64() or fixed64() read.
   private lo = 0;
   private hi = 0;
-  private view: DataView | undefined;
 
   constructor(bytes?: Uint8Array) {
     if (bytes) this.reset(bytes);
@@ -53,7 +52,6 @@ export class Reader {
       : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pos = 0;
     this.copy = undefined;
-    this.view = undefined;
     return this;
   }
 
@@ -156,11 +154,12 @@ export class Reader {
     return signed ? BigInt.asIntN(64, u) : u;
   }
 
-  // fixed32, float and double read through a DataView made on first use.
+  // A view for reading `size` little-endian bytes at pos (etcd's messages have no fixed or
+  // floating-point fields, so this is off the hot path).
   private fixed(size: number): DataView {
     if (this.pos + size > this.buf.length) this.truncated();
     const b = this.buf;
-    return this.view ??= new DataView(b.buffer, b.byteOffset, b.byteLength);
+    return new DataView(b.buffer, b.byteOffset, b.byteLength);
   }
 
   fixed32(): number {
