@@ -14,8 +14,8 @@ export type { MessageCodec } from "./codec.ts";
 export { ProtoJsonError } from "./json.ts";
 export { ProtoDecodeError } from "./reader.ts";
 // The reader and writer cores, for codecs written by hand (raft's raftpb codec).
-export { emptyBytes, Reader } from "./reader.ts";
-export { sI32, sI64, sv32, wBytes, wI32, wI64, wv32 } from "./writer.ts";
+export { Reader } from "./reader.ts";
+export { sI64, sv32, wBytes, wI64, wv32 } from "./writer.ts";
 
 export type MessageName = keyof MessageTypes;
 
