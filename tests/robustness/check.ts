@@ -1,0 +1,65 @@
+// The checker's entry point: is this history linearizable against etcd's KV model, and if
+// so, which events did it produce and do the non-linearized reads agree with them.
+
+import { explainFailure } from "./explain.ts";
+import { prepare } from "./history.ts";
+import { search } from "./linearize.ts";
+import { replay } from "./replay.ts";
+import type { Event, InitialState, Operation } from "./types.ts";
+
+export interface CheckOptions {
+  /** The store before the history; empty at revision 1 by default. */
+  initial?: InitialState;
+  /** Give up (verdict "undecided") after this many linearization attempts. */
+  maxSteps?: number;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  verdict: "linearizable" | "not linearizable" | "undecided";
+  /** Human-readable reasons, empty when ok. */
+  violations: string[];
+  /** Indices into the history in linearized order (the operations taken to have happened). */
+  linearization: number[];
+  /** Every event of that linearization, in revision order, with prev_kv filled in. */
+  events: Event[];
+  /** The store's revision at the end of the linearization. */
+  revision: number;
+  stats: { operations: number; linearized: number; steps: number; states: number; ms: number };
+}
+
+export function checkHistory(history: Operation[], options: CheckOptions = {}): CheckResult {
+  const started = performance.now();
+  const initial = options.initial ?? { revision: 1, kvs: [], leases: [] };
+  const prepared = prepare(history);
+  const found = search(prepared.ops, initial, options.maxSteps ?? 20_000_000);
+  const stats = {
+    operations: history.length,
+    linearized: prepared.ops.length,
+    ...found.stats,
+    ms: 0,
+  };
+  const result: CheckResult = {
+    ok: false,
+    verdict: found.verdict,
+    violations: [],
+    linearization: [],
+    events: [],
+    revision: initial.revision,
+    stats,
+  };
+  if (found.verdict === "not linearizable") {
+    result.violations.push(explainFailure(prepared.ops, initial, found));
+  } else if (found.verdict === "undecided") {
+    result.violations.push(`undecided after ${found.stats.steps} steps`);
+  } else {
+    const replayed = replay(prepared, initial, found.order);
+    result.linearization = found.order.map((id) => prepared.ops[id].source);
+    result.events = replayed.events;
+    result.revision = replayed.revision;
+    result.violations.push(...replayed.problems);
+    result.ok = replayed.problems.length === 0;
+  }
+  stats.ms = performance.now() - started;
+  return result;
+}
