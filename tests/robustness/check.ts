@@ -1,5 +1,5 @@
 // The checker's entry point: is this history linearizable against etcd's KV model, and if
-// so, which events did it produce and do the non-linearized reads agree with them.
+// so, which events did it produce.
 
 import { explainFailure } from "./explain.ts";
 import { prepare } from "./history.ts";
@@ -12,12 +12,14 @@ export interface CheckOptions {
   initial?: InitialState;
   /** Give up (verdict "undecided") after this many linearization attempts. */
   maxSteps?: number;
+  /** Events watches received: they tell which unknown writes took effect, and when. */
+  observed?: Event[];
 }
 
 export interface CheckResult {
   ok: boolean;
   verdict: "linearizable" | "not linearizable" | "undecided";
-  /** Human-readable reasons, empty when ok. */
+  /** Why not, for a person; empty when ok. */
   violations: string[];
   /** Indices into the history in linearized order (the operations taken to have happened). */
   linearization: number[];
@@ -25,17 +27,17 @@ export interface CheckResult {
   events: Event[];
   /** The store's revision at the end of the linearization. */
   revision: number;
-  stats: { operations: number; linearized: number; steps: number; states: number; ms: number };
+  stats: { operations: number; searched: number; steps: number; states: number; ms: number };
 }
 
 export function checkHistory(history: Operation[], options: CheckOptions = {}): CheckResult {
   const started = performance.now();
   const initial = options.initial ?? { revision: 1, kvs: [], leases: [] };
-  const prepared = prepare(history);
-  const found = search(prepared.ops, initial, options.maxSteps ?? 20_000_000);
+  const prepared = prepare(history, options.observed);
+  const found = search(prepared, initial, options.maxSteps ?? 20_000_000);
   const stats = {
     operations: history.length,
-    linearized: prepared.ops.length,
+    searched: prepared.ops.length,
     ...found.stats,
     ms: 0,
   };
@@ -53,12 +55,11 @@ export function checkHistory(history: Operation[], options: CheckOptions = {}): 
   } else if (found.verdict === "undecided") {
     result.violations.push(`undecided after ${found.stats.steps} steps`);
   } else {
-    const replayed = replay(prepared, initial, found.order);
+    const replayed = replay(prepared.ops, initial, found.order);
     result.linearization = found.order.map((id) => prepared.ops[id].source);
     result.events = replayed.events;
     result.revision = replayed.revision;
-    result.violations.push(...replayed.problems);
-    result.ok = replayed.problems.length === 0;
+    result.ok = true;
   }
   stats.ms = performance.now() - started;
   return result;

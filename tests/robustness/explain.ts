@@ -4,11 +4,13 @@
 import type { PreparedOp } from "./history.ts";
 import { mismatch } from "./match.ts";
 import { step } from "./model.ts";
+import { snapshotMismatch } from "./snapshots.ts";
 import { describeKv, KvState } from "./state.ts";
 import type { InitialState, Outcome, Request, RequestOp, Result, ResultOp } from "./types.ts";
 
 export function describeOp(op: PreparedOp): string {
-  const span = `[${op.call}, ${op.ret === Infinity ? "∞" : op.ret}]`;
+  const time = (t: number) => t === Infinity ? "∞" : t === -Infinity ? "-∞" : `${t}`;
+  const span = `[${time(op.call)}, ${time(op.ret)}]`;
   return `#${op.source} client ${op.client} ${span} ${describeRequest(op.request)} -> ` +
     describeOutcome(op.operation.outcome);
 }
@@ -109,6 +111,12 @@ export function explainFailure(
 
 function whyNot(ops: PreparedOp[], state: KvState, op: PreparedOp, pending: Set<number>): string {
   const rev = state.revision;
+  if (op.kind === "snapshot") {
+    if (rev !== op.before) {
+      return `it read the store at revision ${op.before}; the store is at ${rev}`;
+    }
+    return snapshotMismatch(op, state) ?? "it fits";
+  }
   if (op.before !== undefined && rev !== op.before) {
     return `its response needs the store at revision ${op.before}; it is at ${rev}`;
   }

@@ -1,16 +1,21 @@
 // Turns a recorded history into what the search needs: operations in call order, each
-// classified (must be linearized, may be, or is checked afterwards against the replayed
-// store) and bounded by the revision its response pins it to.
+// classified (must be linearized, may be, or reads a past store) and bounded by the
+// revision its response pins it to.
 
 import { isWrite } from "./model.ts";
-import type { Operation, Request, Result } from "./types.ts";
+import { type Observations, observe, pinObserved } from "./observe.ts";
+import type { Event, Operation, Request, Result } from "./types.ts";
 
 /**
  * "known": a response was received, the operation must be linearized before its return.
  * "optional": outcome unknown; it took effect at some point after its call, or never.
  * "required": outcome unknown but known to have taken effect (return at infinity).
+ * "snapshot": the contents of a read of the store as it was at revision `before`: a
+ * serializable read (a member may lag, as far back as it likes, so it has no call time) or a
+ * read of an older revision. The store must reach that revision before the read returns,
+ * and must then hold what the read saw.
  */
-export type Kind = "known" | "optional" | "required";
+export type Kind = "known" | "optional" | "required" | "snapshot";
 
 export interface PreparedOp {
   /** Position in call order; the search's operation id. */
@@ -19,7 +24,7 @@ export interface PreparedOp {
   source: number;
   client: number;
   call: number;
-  /** Infinity when unknown. */
+  /** Infinity when unknown; -Infinity is the call of a snapshot. */
   ret: number;
   kind: Kind;
   request: Request;
@@ -32,31 +37,34 @@ export interface PreparedOp {
 
 export interface Prepared {
   ops: PreparedOp[];
-  /** Reads answered from a member's possibly stale store or of an older revision. */
-  deferred: PreparedOp[];
+  /** What responses and watches saw each revision write. */
+  observations: Observations;
 }
 
-/** Throws on a malformed history: the checker's verdict on one would mean nothing. */
-export function prepare(history: Operation[]): Prepared {
+/**
+ * Throws on a malformed history: the checker's verdict on one would mean nothing.
+ * `observed`: events watches received, which pin unknown writes as responses do.
+ */
+export function prepare(history: Operation[], observed: Event[] = []): Prepared {
   const ops: PreparedOp[] = [];
-  const deferred: PreparedOp[] = [];
   history.forEach((operation, source) => {
     const problem = malformed(operation);
     if (problem) throw new Error(`operation ${source}: ${problem}`);
     const op = classify(operation, source);
     if (!op) return;
-    const { request, outcome } = op.operation;
-    if (request.type === "range" && outcome.status === "ok" && request.revision) deferred.push(op);
-    // A serializable read may come from a lagging member: only its contents are checked.
-    if (request.type === "range" && request.serializable) {
-      if (outcome.status === "ok" && !request.revision) deferred.push(op);
-      return;
+    const { request, outcome } = operation;
+    if (request.type === "range" && outcome.status === "ok") {
+      const at = request.revision || (request.serializable ? outcome.revision : 0);
+      if (at) ops.push({ ...op, kind: "snapshot", call: -Infinity, before: at, latest: undefined });
     }
-    ops.push(op);
+    // A serializable read may come from a lagging member: only its contents are checked.
+    if (request.type !== "range" || !request.serializable) ops.push(op);
   });
   ops.sort((a, b) => a.call - b.call || a.source - b.source);
   ops.forEach((op, id) => op.id = id);
-  return { ops, deferred };
+  const observations = observe(ops, observed);
+  pinObserved(ops, observations);
+  return { ops, observations };
 }
 
 function classify(operation: Operation, source: number): PreparedOp | undefined {

@@ -6,13 +6,17 @@
 // One partition: revisions couple every key, so splitting the history by key would lose the
 // header-revision checks. The revisions pay that back: a response pins its operation to the
 // revision it saw, the store's revision never goes back, and so the search refuses at once
-// any step that moves the store past the revision a pending operation still has to see.
+// any step that moves the store past the revision a pending operation still has to see, or
+// that writes at a revision something other than what a response saw written there.
 
-import type { PreparedOp } from "./history.ts";
+import type { Prepared, PreparedOp } from "./history.ts";
 import { mismatch } from "./match.ts";
 import { type Answer, step } from "./model.ts";
+import { fitsObserved, type Observations } from "./observe.ts";
 import { KvState } from "./state.ts";
-import type { InitialState, Outcome } from "./types.ts";
+import { Snapshots } from "./snapshots.ts";
+import { END, Pool, Timeline } from "./timeline.ts";
+import type { InitialState, Outcome, Request } from "./types.ts";
 
 export interface SearchStats {
   /** Attempts to linearize an operation. */
@@ -21,193 +25,182 @@ export interface SearchStats {
   states: number;
 }
 
-export type SearchResult =
-  | { verdict: "linearizable"; order: number[]; stats: SearchStats }
-  | {
-    verdict: "not linearizable";
-    /** The longest sequence of operations linearized before the search ran out. */
-    prefix: number[];
-    /** The operation that returned without finding a place. */
-    blocking: number;
-    /** The operations that could have gone next there (the blocking one included). */
-    candidates: number[];
-    stats: SearchStats;
-  }
-  | { verdict: "undecided"; stats: SearchStats };
-
-export function search(ops: PreparedOp[], initial: InitialState, maxSteps: number): SearchResult {
-  return new Search(ops, initial).run(maxSteps);
+export interface Failure {
+  /** The longest sequence of operations linearized before the search ran out. */
+  prefix: number[];
+  /** The operation that returned without finding a place. */
+  blocking: number;
+  /** The operations that could have gone next there (the blocking one included). */
+  candidates: number[];
 }
 
-const END = -1;
+export type SearchResult =
+  | { verdict: "linearizable"; order: number[]; stats: SearchStats }
+  | ({ verdict: "not linearizable"; stats: SearchStats } & Failure)
+  | { verdict: "undecided"; stats: SearchStats };
+
+export function search(prepared: Prepared, initial: InitialState, maxSteps: number): SearchResult {
+  return new Search(prepared.ops, prepared.observations, initial).run(maxSteps);
+}
 
 class Search {
   readonly state: KvState;
-  // The call and return events as a doubly linked list; the head is entry `head`.
-  readonly head: number;
-  readonly next: Int32Array;
-  readonly prev: Int32Array;
-  readonly entryOp: Int32Array;
-  readonly isCall: Uint8Array;
-  readonly callEntry: Int32Array;
-  readonly returnEntry: Int32Array;
-  pendingReturns = 0;
-  // Zobrist fingerprint of the linearized set.
-  readonly z1: Int32Array;
-  readonly z2: Int32Array;
-  b1 = 0;
-  b2 = 0;
+  readonly list: Timeline;
   readonly bounds: RevisionBounds;
+  readonly linearized: LinearizedSet;
+  /**
+   * An unknown lease grant or revoke changes no revision; it only matters to the requests
+   * naming its lease. Taking it just before the next of those loses no linearization and
+   * keeps it from multiplying the states: `awaiting` is the lease the next operation must name.
+   */
+  readonly neutralLease: number[];
+  readonly refs: number[][];
+  awaiting = 0;
   readonly seen = new Set<string>();
-  readonly stackOps: number[] = [];
-  readonly stackMarks: number[] = [];
+  readonly stack: Choice[] = [];
+  readonly snapshots: Snapshots;
+  readonly taken: Uint8Array;
+  readonly pool: Pool;
   steps = 0;
-  best: { prefix: number[]; blocking: number; candidates: number[] } | undefined;
+  best: Failure | undefined;
 
-  constructor(readonly ops: PreparedOp[], initial: InitialState) {
+  constructor(
+    readonly ops: PreparedOp[],
+    readonly observations: Observations,
+    initial: InitialState,
+  ) {
     this.state = new KvState(initial);
-    const entries: { time: number; call: boolean; op: number }[] = [];
-    for (const op of ops) {
-      entries.push({ time: op.call, call: true, op: op.id });
-      if (op.kind !== "optional") entries.push({ time: op.ret, call: false, op: op.id });
-    }
-    // At equal times calls go first: operations that touch count as concurrent.
-    entries.sort((a, b) => a.time - b.time || Number(b.call) - Number(a.call) || a.op - b.op);
-    const m = entries.length;
-    this.head = m;
-    this.next = new Int32Array(m + 1);
-    this.prev = new Int32Array(m + 1);
-    this.entryOp = new Int32Array(m);
-    this.isCall = new Uint8Array(m);
-    this.callEntry = new Int32Array(ops.length);
-    this.returnEntry = new Int32Array(ops.length).fill(END);
-    let last = this.head;
-    entries.forEach((entry, i) => {
-      this.entryOp[i] = entry.op;
-      this.isCall[i] = entry.call ? 1 : 0;
-      if (entry.call) this.callEntry[entry.op] = i;
-      else this.returnEntry[entry.op] = i;
-      this.next[last] = i;
-      this.prev[i] = last;
-      last = i;
-    });
-    this.next[last] = END;
-    this.pendingReturns = m - ops.length;
-    [this.z1, this.z2] = zobrist(ops.length);
+    this.list = new Timeline(ops);
     this.bounds = new RevisionBounds(ops);
+    this.linearized = new LinearizedSet(ops.length);
+    this.taken = new Uint8Array(ops.length);
+    // An unknown write other than a lease's, if it happened at all, created a revision.
+    this.pool = new Pool(ops, (op) => !isLeaseOp(op.request));
+    this.neutralLease = ops.map((op) =>
+      op.kind === "optional" && isLeaseOp(op.request) ? op.request.id : 0
+    );
+    this.refs = ops.map((op) => leasesNamed(op.request));
+    this.snapshots = new Snapshots(ops);
+    for (const id of this.snapshots.before(initial.revision)) this.take(id);
+    if (this.snapshots.fit(this.state)) this.placeSnapshots();
   }
 
   run(maxSteps: number): SearchResult {
-    let e = this.next[this.head];
-    while (this.pendingReturns > 0) {
+    const list = this.list;
+    // At a node the candidates are the calls before the first return in the list (entry `e`
+    // walks them), then the unknown writes called by that return (pool index `k`).
+    let e = list.first(), k = -1;
+    while (list.pendingReturns > 0) {
       if (this.steps >= maxSteps) return { verdict: "undecided", stats: this.stats() };
       if (e === END) throw new Error("search walked past every return event");
-      if (this.isCall[e] && this.tryLinearize(this.entryOp[e])) {
-        e = this.next[this.head];
-      } else if (this.isCall[e]) {
-        e = this.next[e];
-      } else {
-        this.noteFailure(e);
-        if (this.stackOps.length === 0) {
-          return { verdict: "not linearizable", ...this.best!, stats: this.stats() };
-        }
-        e = this.backtrack();
+      if (k < 0 && list.isCall[e]) {
+        const placed = this.tryLinearize(list.op[e], e, -1);
+        e = placed ? list.first() : list.next[e];
+        continue;
       }
+      const gap = this.state.revision < this.bounds.min();
+      k = this.pool.next(Math.max(k, 0), list.time[e], gap, this.taken);
+      if (k < this.pool.ids.length) {
+        if (this.tryLinearize(this.pool.ids[k], e, k)) [e, k] = [list.first(), -1];
+        else k++;
+        continue;
+      }
+      this.noteFailure(e);
+      if (this.stack.length === 0) {
+        return { verdict: "not linearizable", ...this.best!, stats: this.stats() };
+      }
+      [e, k] = this.backtrack();
     }
-    return { verdict: "linearizable", order: [...this.stackOps], stats: this.stats() };
+    return { verdict: "linearizable", order: this.stack.map((s) => s.id), stats: this.stats() };
   }
 
-  tryLinearize(id: number): boolean {
+  /** Linearizes operation `id` now if it fits; `e` and `k` say where it was found. */
+  tryLinearize(id: number, e: number, k: number): boolean {
     this.steps++;
-    const op = this.ops[id], s = this.state;
-    if (op.before !== undefined && s.revision !== op.before) return false;
-    if (op.latest !== undefined && s.revision > op.latest) return false;
+    const op = this.ops[id], s = this.state, from = s.revision;
+    if (this.awaiting !== 0 && !this.refs[id].includes(this.awaiting)) return false;
+    if (op.before !== undefined && from !== op.before) return false;
+    if (op.latest !== undefined && from > op.latest) return false;
     const mark = s.mark();
     if (!accepts(op, step(s, op.request), s.mark() !== mark, s.revision)) {
       s.undo(mark);
       return false;
     }
     this.take(id);
-    if (s.revision > this.bounds.min() || !this.remember()) {
+    const wrote = s.revision !== from;
+    const fits = !wrote || (fitsObserved(this.observations, s, mark) && this.snapshots.fit(s));
+    if (!fits || s.revision > this.bounds.min() || !this.remember(this.neutralLease[id])) {
       this.untake(id);
       s.undo(mark);
       return false;
     }
-    this.stackOps.push(id);
-    this.stackMarks.push(mark);
-    this.lift(id);
+    this.stack.push({ id, mark, awaiting: this.awaiting, e, k, wrote });
+    this.awaiting = this.neutralLease[id];
+    this.list.lift(id);
+    if (wrote) this.placeSnapshots();
     return true;
   }
 
-  backtrack(): number {
-    const id = this.stackOps.pop()!;
-    this.state.undo(this.stackMarks.pop()!);
-    this.untake(id);
-    this.unlift(id);
-    return this.next[this.callEntry[id]];
+  /** The reads of the store's new revision, checked by fit(), are linearized with it. */
+  placeSnapshots(): void {
+    for (const id of this.snapshots.at(this.state.revision)) this.take(id);
   }
 
-  remember(): boolean {
-    const key = `${this.b1},${this.b2},${this.state.fingerprint()}`;
+  /** Undoes the last choice; returns where to go on looking at that node. */
+  backtrack(): [number, number] {
+    const { id, mark, awaiting, e, k, wrote } = this.stack.pop()!;
+    if (wrote) {
+      for (const s of this.snapshots.at(this.state.revision).toReversed()) {
+        this.untake(s);
+      }
+    }
+    this.state.undo(mark);
+    this.untake(id);
+    this.awaiting = awaiting;
+    this.list.unlift(id);
+    return k < 0 ? [this.list.next[e], -1] : [e, k + 1];
+  }
+
+  remember(awaiting: number): boolean {
+    const key = `${this.linearized.fingerprint()},${awaiting},${this.state.fingerprint()}`;
     if (this.seen.has(key)) return false;
     this.seen.add(key);
     return true;
   }
 
   take(id: number): void {
-    this.b1 ^= this.z1[id];
-    this.b2 ^= this.z2[id];
+    this.taken[id] = 1;
+    this.linearized.toggle(id);
     this.bounds.remove(id);
+    if (this.ops[id].kind === "snapshot") this.list.lift(id);
   }
 
   untake(id: number): void {
-    this.b1 ^= this.z1[id];
-    this.b2 ^= this.z2[id];
+    if (this.ops[id].kind === "snapshot") this.list.unlift(id);
+    this.taken[id] = 0;
+    this.linearized.toggle(id);
     this.bounds.restore(id);
   }
 
-  lift(id: number): void {
-    this.unlink(this.callEntry[id]);
-    const r = this.returnEntry[id];
-    if (r === END) return;
-    this.unlink(r);
-    this.pendingReturns--;
-  }
-
-  // Dancing links: entries come back in the reverse order they left.
-  unlift(id: number): void {
-    const r = this.returnEntry[id];
-    if (r !== END) {
-      this.relink(r);
-      this.pendingReturns++;
-    }
-    this.relink(this.callEntry[id]);
-  }
-
-  unlink(e: number): void {
-    const p = this.prev[e], n = this.next[e];
-    this.next[p] = n;
-    if (n !== END) this.prev[n] = p;
-  }
-
-  relink(e: number): void {
-    const p = this.prev[e], n = this.next[e];
-    this.next[p] = e;
-    if (n !== END) this.prev[n] = e;
-  }
-
   noteFailure(e: number): void {
-    if (this.best && this.best.prefix.length >= this.stackOps.length) return;
-    const candidates: number[] = [];
-    for (let c = this.next[this.head]; c !== e; c = this.next[c]) {
-      if (this.isCall[c]) candidates.push(this.entryOp[c]);
-    }
-    this.best = { prefix: [...this.stackOps], blocking: this.entryOp[e], candidates };
+    if (this.best && this.best.prefix.length >= this.stack.length) return;
+    const prefix = this.stack.map((s) => s.id);
+    this.best = { prefix, blocking: this.list.op[e], candidates: this.list.callsBefore(e) };
   }
 
   stats(): SearchStats {
     return { steps: this.steps, states: this.seen.size };
   }
+}
+
+/** A step of the search: where it was found, what it undoes, whether it made a revision. */
+interface Choice {
+  id: number;
+  mark: number;
+  awaiting: number;
+  e: number;
+  k: number;
+  wrote: boolean;
 }
 
 /** Whether the model's answer fits what the client recorded. */
@@ -222,6 +215,17 @@ function accepts(op: PreparedOp, answer: Answer, changed: boolean, revision: num
 }
 
 type KnownOutcome = Exclude<Outcome, { status: "unknown" }>;
+
+function isLeaseOp(request: Request): request is Extract<Request, { id: number }> {
+  return request.type === "leaseGrant" || request.type === "leaseRevoke";
+}
+
+function leasesNamed(request: Request): number[] {
+  if (isLeaseOp(request)) return [request.id];
+  if (request.type === "put") return request.lease ? [request.lease] : [];
+  if (request.type !== "txn") return [];
+  return [...request.success, ...request.failure].flatMap(leasesNamed);
+}
 
 /**
  * The smallest `latest` among operations not yet linearized: counts per distinct bound and
@@ -266,16 +270,36 @@ class RevisionBounds {
   }
 }
 
-/** Two random 32-bit words per operation from a fixed seed (mulberry32): runs repeat. */
-function zobrist(n: number): [Int32Array, Int32Array] {
-  let seed = 0x9e3779b9;
-  const next = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return t ^ (t >>> 14);
-  };
-  const a = new Int32Array(n), b = new Int32Array(n);
-  for (let i = 0; i < n; i++) [a[i], b[i]] = [next(), next()];
-  return [a, b];
+/**
+ * The linearized set as a 64-bit Zobrist fingerprint: two random words per operation from
+ * a fixed seed (mulberry32), so runs repeat. A collision could only prune a branch (a false
+ * "not linearizable"), never accept a history; its odds are about 2^-64 per pair.
+ */
+class LinearizedSet {
+  readonly z1: Int32Array;
+  readonly z2: Int32Array;
+  h1 = 0;
+  h2 = 0;
+
+  constructor(n: number) {
+    let seed = 0x9e3779b9;
+    const next = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return t ^ (t >>> 14);
+    };
+    this.z1 = new Int32Array(n);
+    this.z2 = new Int32Array(n);
+    for (let i = 0; i < n; i++) [this.z1[i], this.z2[i]] = [next(), next()];
+  }
+
+  toggle(id: number): void {
+    this.h1 ^= this.z1[id];
+    this.h2 ^= this.z2[id];
+  }
+
+  fingerprint(): string {
+    return `${this.h1},${this.h2}`;
+  }
 }

@@ -29,7 +29,7 @@ export type {
   WatchRequest,
   WatchResponse,
 } from "./types.ts";
-export { ErrFutureRev, ErrLeaseExist, ErrLeaseNotFound } from "./types.ts";
+export { ErrDuplicateKey, ErrFutureRev, ErrLeaseExist, ErrLeaseNotFound } from "./types.ts";
 export { checkHistory, type CheckOptions, type CheckResult } from "./check.ts";
 export { checkWatches, type Guarantee, type WatchViolation } from "./watch.ts";
 export { checkLeaseKeysGone, type MemberRead } from "./lease.ts";

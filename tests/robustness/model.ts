@@ -9,6 +9,7 @@ import {
   type DefiniteError,
   type DeleteRangeRequest,
   type DeleteRangeResult,
+  ErrDuplicateKey,
   ErrFutureRev,
   ErrLeaseExist,
   ErrLeaseNotFound,
@@ -42,6 +43,9 @@ export function step(state: KvState, request: Request): Answer {
       return "error" in answer ? answer : { ...answer, result: answer.result.responses[0] };
     }
     case "txn": {
+      if (duplicateKeys(request.success) || duplicateKeys(request.failure)) {
+        return { status: "error", error: ErrDuplicateKey };
+      }
       const succeeded = request.compare.every((c) => compare(state, c));
       const answer = applyOps(state, succeeded ? request.success : request.failure);
       if ("error" in answer) return answer;
@@ -140,6 +144,17 @@ function leaseRevoke(state: KvState, id: number): Answer {
   state.removeLease(id);
   if (keys.length > 0) state.setRevision(state.revision + 1);
   return { status: "ok", revision: state.revision, result: { type: "leaseRevoke" } };
+}
+
+/**
+ * etcd refuses, before proposing it, a transaction branch that puts a key twice or puts a
+ * key it also deletes: its reads would otherwise see writes that are not what it commits.
+ */
+function duplicateKeys(ops: RequestOp[]): boolean {
+  const puts = ops.filter((op) => op.type === "put").map((op) => op.key);
+  const deletes = ops.filter((op) => op.type === "deleteRange");
+  return new Set(puts).size < puts.length ||
+    puts.some((key) => deletes.some((d) => inRange(key, d.key, d.rangeEnd)));
 }
 
 /** etcd's applyCompare for one key: a missing key fails a value compare, else reads as zeros. */

@@ -138,7 +138,7 @@ class Server {
   }
 
   txnMulti(key: string, value: string, pick: number): Request {
-    const other = KEYS[(KEYS.indexOf(key) + 1 + pick) % KEYS.length];
+    const other = KEYS[(KEYS.indexOf(key) + 1 + pick % (KEYS.length - 1)) % KEYS.length];
     return {
       type: "txn",
       compare: [{ key, target: "version", result: "greater", value: pick % 2 }],

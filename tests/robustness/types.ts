@@ -117,7 +117,12 @@ export type Result = ResultOp | TxnResult | LeaseGrantResult | LeaseRevokeResult
 export const ErrLeaseNotFound = "etcdserver: requested lease not found";
 export const ErrLeaseExist = "etcdserver: lease already exists";
 export const ErrFutureRev = "mvcc: required revision is a future revision";
-export type DefiniteError = typeof ErrLeaseNotFound | typeof ErrLeaseExist | typeof ErrFutureRev;
+export const ErrDuplicateKey = "etcdserver: duplicate key given in txn request";
+export type DefiniteError =
+  | typeof ErrLeaseNotFound
+  | typeof ErrLeaseExist
+  | typeof ErrFutureRev
+  | typeof ErrDuplicateKey;
 
 /**
  * What the client learnt. "unknown" (timeout, broken connection, any error that does not
