@@ -49,9 +49,10 @@ class Search {
   readonly bounds: RevisionBounds;
   readonly linearized: LinearizedSet;
   /**
-   * An unknown lease grant or revoke changes no revision; it only matters to the requests
-   * naming its lease. Taking it just before the next of those loses no linearization and
-   * keeps it from multiplying the states: `awaiting` is the lease the next operation must name.
+   * An unknown lease grant, or revoke of a lease without keys, changes no revision and only
+   * matters to the requests naming its lease. Taking it just before the next of those loses
+   * no linearization and keeps it from multiplying the states: `awaiting` is the lease the
+   * next operation must name.
    */
   readonly neutralLease: number[];
   readonly refs: number[][];
@@ -129,13 +130,14 @@ class Search {
     this.take(id);
     const wrote = s.revision !== from;
     const fits = !wrote || (fitsObserved(this.observations, s, mark) && this.snapshots.fit(s));
-    if (!fits || s.revision > this.bounds.min() || !this.remember(this.neutralLease[id])) {
+    const awaits = wrote ? 0 : this.neutralLease[id];
+    if (!fits || s.revision > this.bounds.min() || !this.remember(awaits)) {
       this.untake(id);
       s.undo(mark);
       return false;
     }
     this.stack.push({ id, mark, awaiting: this.awaiting, e, k, wrote });
-    this.awaiting = this.neutralLease[id];
+    this.awaiting = awaits;
     this.list.lift(id);
     if (wrote) this.placeSnapshots();
     return true;

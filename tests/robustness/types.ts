@@ -116,7 +116,7 @@ export type Result = ResultOp | TxnResult | LeaseGrantResult | LeaseRevokeResult
 /** etcd's messages for refusals that prove the request changed nothing. */
 export const ErrLeaseNotFound = "etcdserver: requested lease not found";
 export const ErrLeaseExist = "etcdserver: lease already exists";
-export const ErrFutureRev = "mvcc: required revision is a future revision";
+export const ErrFutureRev = "etcdserver: mvcc: required revision is a future revision";
 export const ErrDuplicateKey = "etcdserver: duplicate key given in txn request";
 export type DefiniteError =
   | typeof ErrLeaseNotFound
