@@ -9,6 +9,7 @@ import { describeKv, KvState } from "./state.ts";
 import type { InitialState, Outcome, Request, RequestOp, Result, ResultOp } from "./types.ts";
 
 export function describeOp(op: PreparedOp): string {
+  if (op.source < 0) return `the watches' events, up to revision ${op.before}`;
   const time = (t: number) => t === Infinity ? "∞" : t === -Infinity ? "-∞" : `${t}`;
   const span = `[${time(op.call)}, ${time(op.ret)}]`;
   return `#${op.source} client ${op.client} ${span} ${describeRequest(op.request)} -> ` +

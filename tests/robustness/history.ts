@@ -60,11 +60,34 @@ export function prepare(history: Operation[], observed: Event[] = []): Prepared 
     // A serializable read may come from a lagging member: only its contents are checked.
     if (request.type !== "range" || !request.serializable) ops.push(op);
   });
+  const seen = Math.max(...observed.map((e) => e.kv.modRevision));
+  if (seen > 0) ops.push(watchedUpTo(seen));
   ops.sort((a, b) => a.call - b.call || a.source - b.source);
   ops.forEach((op, id) => op.id = id);
   const observations = observe(ops, observed);
   pinObserved(ops, observations);
   return { ops, observations };
+}
+
+/** Watches saw events up to `revision`: the store must get there (source -1). */
+function watchedUpTo(revision: number): PreparedOp {
+  const request: Request = { type: "range", key: "" };
+  const operation: Operation = {
+    client: -1,
+    call: -Infinity,
+    request,
+    outcome: { status: "unknown" },
+  };
+  const base = {
+    id: 0,
+    source: -1,
+    client: -1,
+    call: -Infinity,
+    ret: Infinity,
+    request,
+    operation,
+  };
+  return { ...base, kind: "snapshot", before: revision };
 }
 
 function classify(operation: Operation, source: number): PreparedOp | undefined {
