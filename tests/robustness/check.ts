@@ -4,6 +4,7 @@
 import { explainFailure } from "./explain.ts";
 import { prepare } from "./history.ts";
 import { search } from "./linearize.ts";
+import { precheck } from "./precheck.ts";
 import { replay } from "./replay.ts";
 import type { Event, InitialState, Operation } from "./types.ts";
 
@@ -34,27 +35,34 @@ export function checkHistory(history: Operation[], options: CheckOptions = {}): 
   const started = performance.now();
   const initial = options.initial ?? { revision: 1, kvs: [], leases: [] };
   const prepared = prepare(history, options.observed);
-  const found = search(prepared, initial, options.maxSteps ?? 20_000_000);
   const stats = {
     operations: history.length,
     searched: prepared.ops.length,
-    ...found.stats,
+    steps: 0,
+    states: 0,
     ms: 0,
   };
   const result: CheckResult = {
     ok: false,
-    verdict: found.verdict,
+    verdict: "not linearizable",
     violations: [],
     linearization: [],
     events: [],
     revision: initial.revision,
     stats,
   };
-  if (found.verdict === "not linearizable") {
+  const early = precheck(prepared, initial);
+  if (early) result.violations.push(early);
+  const found = early ? undefined : search(prepared, initial, options.maxSteps ?? 20_000_000);
+  if (found) {
+    Object.assign(stats, found.stats);
+    result.verdict = found.verdict;
+  }
+  if (found?.verdict === "not linearizable") {
     result.violations.push(explainFailure(prepared.ops, initial, found));
-  } else if (found.verdict === "undecided") {
+  } else if (found?.verdict === "undecided") {
     result.violations.push(`undecided after ${found.stats.steps} steps`);
-  } else {
+  } else if (found?.verdict === "linearizable") {
     const replayed = replay(prepared.ops, initial, found.order);
     result.linearization = found.order.map((id) => prepared.ops[id].source);
     result.events = replayed.events;

@@ -7,25 +7,11 @@ import fc from "fast-check";
 import { checkHistory } from "./check.ts";
 import { anyMutation, lostWrite, reorderWrites, staleRead } from "./mutate.ts";
 import { bruteForce } from "./oracle.ts";
-import { KEYS, KINDS, type OpPlan, simulate } from "./sim_kv.ts";
-
-type Kind = OpPlan["kind"];
-
-function plan(clients: number, kinds: readonly Kind[], fates: OpPlan["fate"][]) {
-  return fc.record<OpPlan>({
-    client: fc.nat(clients - 1),
-    kind: fc.constantFrom(...kinds),
-    key: fc.nat(KEYS.length - 1),
-    think: fc.nat(4),
-    before: fc.nat(12),
-    after: fc.nat(12),
-    fate: fc.constantFrom(...fates),
-    pick: fc.nat(99),
-  });
-}
+import { arbitraryPlan } from "./fixtures.ts";
+import { KINDS, type OpPlan, simulate } from "./sim_kv.ts";
 
 const ALL_FATES: OpPlan["fate"][] = ["ok", "ok", "ok", "ok", "ok", "ok", "late", "lost"];
-const histories = fc.array(plan(8, KINDS, ALL_FATES), {
+const histories = fc.array(arbitraryPlan(8, KINDS, ALL_FATES), {
   minLength: 1,
   maxLength: 150,
   size: "max",
@@ -50,7 +36,7 @@ Deno.test("one changed response or time: rejected exactly when brute force finds
   let rejected = 0, runs = 0;
   fc.assert(
     fc.property(
-      fc.array(plan(4, PRESENT, ["ok", "ok", "ok", "late", "lost"]), {
+      fc.array(arbitraryPlan(4, PRESENT, ["ok", "ok", "ok", "late", "lost"]), {
         minLength: 1,
         maxLength: 8,
       }),

@@ -11,12 +11,14 @@
 
 import type { Prepared, PreparedOp } from "./history.ts";
 import { mismatch } from "./match.ts";
-import { type Answer, step } from "./model.ts";
-import { fitsObserved, type Observations } from "./observe.ts";
+import { type Answer, isWrite, step } from "./model.ts";
+import { fitsObserved, type Observations, twinClass } from "./observe.ts";
 import { KvState } from "./state.ts";
 import { Snapshots } from "./snapshots.ts";
 import { END, Pool, Timeline } from "./timeline.ts";
-import type { InitialState, Outcome, Request } from "./types.ts";
+import type { InitialState, Outcome } from "./types.ts";
+import { LinearizedSet, RevisionBounds } from "./bookkeeping.ts";
+import { type LeaseNeeds, leaseNeeds, needsNow, neutralLease } from "./lease_order.ts";
 
 export interface SearchStats {
   /** Attempts to linearize an operation. */
@@ -55,7 +57,9 @@ class Search {
    * next operation must name.
    */
   readonly neutralLease: number[];
-  readonly refs: number[][];
+  readonly needs: LeaseNeeds[];
+  /** Answered reads pinned to one revision. */
+  readonly pureRead: boolean[];
   awaiting = 0;
   readonly seen = new Set<string>();
   readonly stack: Choice[] = [];
@@ -76,11 +80,12 @@ class Search {
     this.linearized = new LinearizedSet(ops.length);
     this.taken = new Uint8Array(ops.length);
     // An unknown write other than a lease's, if it happened at all, created a revision.
-    this.pool = new Pool(ops, (op) => !isLeaseOp(op.request));
-    this.neutralLease = ops.map((op) =>
-      op.kind === "optional" && isLeaseOp(op.request) ? op.request.id : 0
+    this.pool = new Pool(ops, (op) => neutralLease(op) === 0, twinClass(ops, observations));
+    this.neutralLease = ops.map(neutralLease);
+    this.needs = ops.map(leaseNeeds);
+    this.pureRead = ops.map((op) =>
+      op.kind === "known" && op.before !== undefined && !isWrite(op.request)
     );
-    this.refs = ops.map((op) => leasesNamed(op.request));
     this.snapshots = new Snapshots(ops);
     for (const id of this.snapshots.before(initial.revision)) this.take(id);
     if (this.snapshots.fit(this.state)) this.placeSnapshots();
@@ -94,53 +99,69 @@ class Search {
     while (list.pendingReturns > 0) {
       if (this.steps >= maxSteps) return { verdict: "undecided", stats: this.stats() };
       if (e === END) throw new Error("search walked past every return event");
+      let tried: Try;
       if (k < 0 && list.isCall[e]) {
-        const placed = this.tryLinearize(list.op[e], e, -1);
-        e = placed ? list.first() : list.next[e];
-        continue;
+        tried = this.tryLinearize(list.op[e], e, -1);
+        if (tried === Try.Dead) this.noteFailure(list.op[e], e);
+        if (tried === Try.Skip) e = list.next[e];
+      } else {
+        const gap = this.state.revision < this.bounds.min();
+        k = this.pool.next(Math.max(k, 0), list.time[e], gap, this.taken);
+        if (k < this.pool.ids.length) tried = this.tryLinearize(this.pool.ids[k], e, k);
+        else [tried] = [Try.Dead, this.noteFailure(list.op[e], e)];
+        if (tried === Try.Skip) k++;
       }
-      const gap = this.state.revision < this.bounds.min();
-      k = this.pool.next(Math.max(k, 0), list.time[e], gap, this.taken);
-      if (k < this.pool.ids.length) {
-        if (this.tryLinearize(this.pool.ids[k], e, k)) [e, k] = [list.first(), -1];
-        else k++;
-        continue;
-      }
-      this.noteFailure(e);
-      if (this.stack.length === 0) {
-        return { verdict: "not linearizable", ...this.best!, stats: this.stats() };
-      }
-      [e, k] = this.backtrack();
+      if (tried === Try.Placed) [e, k] = [list.first(), -1];
+      if (tried !== Try.Dead) continue;
+      const back = this.retreat();
+      if (!back) return { verdict: "not linearizable", ...this.best!, stats: this.stats() };
+      [e, k] = back;
     }
     return { verdict: "linearizable", order: this.stack.map((s) => s.id), stats: this.stats() };
   }
 
-  /** Linearizes operation `id` now if it fits; `e` and `k` say where it was found. */
-  tryLinearize(id: number, e: number, k: number): boolean {
+  /**
+   * Linearizes operation `id` now if it fits; `e` and `k` say where it was found. An
+   * operation that leaves the store as it is and fits now may as well go now: every order
+   * with it later works with it here. So the search takes it without trying the others
+   * ("forced"), and a node where it leads nowhere is dead.
+   */
+  tryLinearize(id: number, e: number, k: number): Try {
     this.steps++;
     const op = this.ops[id], s = this.state, from = s.revision;
-    if (this.awaiting !== 0 && !this.refs[id].includes(this.awaiting)) return false;
-    if (op.before !== undefined && from !== op.before) return false;
-    if (op.latest !== undefined && from > op.latest) return false;
+    if (this.awaiting !== 0 && !needsNow(this.needs[id], this.awaiting)) return Try.Skip;
+    if (op.before !== undefined && from !== op.before) return Try.Skip;
+    if (op.latest !== undefined && from > op.latest) return Try.Skip;
     const mark = s.mark();
     if (!accepts(op, step(s, op.request), s.mark() !== mark, s.revision)) {
       s.undo(mark);
-      return false;
+      // A read of this revision that does not fit never will: its keys stay as they are.
+      return this.pureRead[id] ? Try.Dead : Try.Skip;
     }
     this.take(id);
     const wrote = s.revision !== from;
     const fits = !wrote || (fitsObserved(this.observations, s, mark) && this.snapshots.fit(s));
     const awaits = wrote ? 0 : this.neutralLease[id];
+    const forced = s.mark() === mark && this.awaiting === 0;
     if (!fits || s.revision > this.bounds.min() || !this.remember(awaits)) {
       this.untake(id);
       s.undo(mark);
-      return false;
+      return forced && fits ? Try.Dead : Try.Skip;
     }
-    this.stack.push({ id, mark, awaiting: this.awaiting, e, k, wrote });
+    this.stack.push({ id, mark, awaiting: this.awaiting, e, k, wrote, forced });
     this.awaiting = awaits;
     this.list.lift(id);
     if (wrote) this.placeSnapshots();
-    return true;
+    return Try.Placed;
+  }
+
+  /** Leaves a dead node: undoes choices up to one that has alternatives left. */
+  retreat(): [number, number] | undefined {
+    while (this.stack.length > 0) {
+      const { forced, at } = this.backtrack();
+      if (!forced) return at;
+    }
+    return undefined;
   }
 
   /** The reads of the store's new revision, checked by fit(), are linearized with it. */
@@ -148,19 +169,17 @@ class Search {
     for (const id of this.snapshots.at(this.state.revision)) this.take(id);
   }
 
-  /** Undoes the last choice; returns where to go on looking at that node. */
-  backtrack(): [number, number] {
-    const { id, mark, awaiting, e, k, wrote } = this.stack.pop()!;
+  /** Undoes the last choice; says where to go on looking at that node. */
+  backtrack(): { forced: boolean; at: [number, number] } {
+    const { id, mark, awaiting, e, k, wrote, forced } = this.stack.pop()!;
     if (wrote) {
-      for (const s of this.snapshots.at(this.state.revision).toReversed()) {
-        this.untake(s);
-      }
+      for (const s of this.snapshots.at(this.state.revision).toReversed()) this.untake(s);
     }
     this.state.undo(mark);
     this.untake(id);
     this.awaiting = awaiting;
     this.list.unlift(id);
-    return k < 0 ? [this.list.next[e], -1] : [e, k + 1];
+    return { forced, at: k < 0 ? [this.list.next[e], -1] : [e, k + 1] };
   }
 
   remember(awaiting: number): boolean {
@@ -184,10 +203,13 @@ class Search {
     this.bounds.restore(id);
   }
 
-  noteFailure(e: number): void {
+  /** Keeps the deepest dead end: `blocking` could not be placed, the calls before `e` tried. */
+  noteFailure(blocking: number, e: number): void {
     if (this.best && this.best.prefix.length >= this.stack.length) return;
     const prefix = this.stack.map((s) => s.id);
-    this.best = { prefix, blocking: this.list.op[e], candidates: this.list.callsBefore(e) };
+    const candidates = this.list.callsBefore(e);
+    if (!candidates.includes(blocking)) candidates.push(blocking);
+    this.best = { prefix, blocking, candidates };
   }
 
   stats(): SearchStats {
@@ -203,6 +225,14 @@ interface Choice {
   e: number;
   k: number;
   wrote: boolean;
+  forced: boolean;
+}
+
+/** What trying an operation at a node did: placed it, passed over it, or killed the node. */
+const enum Try {
+  Placed,
+  Skip,
+  Dead,
 }
 
 /** Whether the model's answer fits what the client recorded. */
@@ -217,91 +247,3 @@ function accepts(op: PreparedOp, answer: Answer, changed: boolean, revision: num
 }
 
 type KnownOutcome = Exclude<Outcome, { status: "unknown" }>;
-
-function isLeaseOp(request: Request): request is Extract<Request, { id: number }> {
-  return request.type === "leaseGrant" || request.type === "leaseRevoke";
-}
-
-function leasesNamed(request: Request): number[] {
-  if (isLeaseOp(request)) return [request.id];
-  if (request.type === "put") return request.lease ? [request.lease] : [];
-  if (request.type !== "txn") return [];
-  return [...request.success, ...request.failure].flatMap(leasesNamed);
-}
-
-/**
- * The smallest `latest` among operations not yet linearized: counts per distinct bound and
- * a pointer to the lowest non-empty one (the search removes and restores in stack order).
- */
-class RevisionBounds {
-  readonly values: number[];
-  readonly index: Int32Array;
-  readonly counts: Int32Array;
-  lowest = 0;
-
-  constructor(ops: PreparedOp[]) {
-    const latest = ops.map((op) => op.latest).filter((v) => v !== undefined);
-    this.values = [...new Set(latest)].sort((a, b) => a - b);
-    const at = new Map(this.values.map((v, i) => [v, i]));
-    this.index = new Int32Array(ops.map((op) => op.latest === undefined ? -1 : at.get(op.latest)!));
-    this.counts = new Int32Array(this.values.length);
-    for (const i of this.index) if (i >= 0) this.counts[i]++;
-    this.#advance();
-  }
-
-  min(): number {
-    return this.lowest < this.values.length ? this.values[this.lowest] : Infinity;
-  }
-
-  remove(id: number): void {
-    const i = this.index[id];
-    if (i < 0) return;
-    this.counts[i]--;
-    if (i === this.lowest) this.#advance();
-  }
-
-  restore(id: number): void {
-    const i = this.index[id];
-    if (i < 0) return;
-    this.counts[i]++;
-    if (i < this.lowest) this.lowest = i;
-  }
-
-  #advance(): void {
-    while (this.lowest < this.values.length && this.counts[this.lowest] === 0) this.lowest++;
-  }
-}
-
-/**
- * The linearized set as a 64-bit Zobrist fingerprint: two random words per operation from
- * a fixed seed (mulberry32), so runs repeat. A collision could only prune a branch (a false
- * "not linearizable"), never accept a history; its odds are about 2^-64 per pair.
- */
-class LinearizedSet {
-  readonly z1: Int32Array;
-  readonly z2: Int32Array;
-  h1 = 0;
-  h2 = 0;
-
-  constructor(n: number) {
-    let seed = 0x9e3779b9;
-    const next = () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return t ^ (t >>> 14);
-    };
-    this.z1 = new Int32Array(n);
-    this.z2 = new Int32Array(n);
-    for (let i = 0; i < n; i++) [this.z1[i], this.z2[i]] = [next(), next()];
-  }
-
-  toggle(id: number): void {
-    this.h1 ^= this.z1[id];
-    this.h2 ^= this.z2[id];
-  }
-
-  fingerprint(): string {
-    return `${this.h1},${this.h2}`;
-  }
-}

@@ -1,6 +1,7 @@
 // etcd's KV semantics as the model applies them, one fact per test.
 
 import assert from "node:assert/strict";
+import { kv } from "./fixtures.ts";
 import { type Answer, step } from "./model.ts";
 import { KvState } from "./state.ts";
 import {
@@ -8,15 +9,11 @@ import {
   ErrFutureRev,
   ErrLeaseExist,
   ErrLeaseNotFound,
-  type KeyValue,
   type PutRequest,
   type RangeRequest,
   type Request,
 } from "./types.ts";
 import { prefixEnd } from "./keys.ts";
-
-const kv = (key: string, value: string, create: number, mod: number, version: number, lease = 0) =>
-  ({ key, value, createRevision: create, modRevision: mod, version, lease }) satisfies KeyValue;
 
 function run(state: KvState, ...requests: Request[]): Answer[] {
   return requests.map((r) => step(state, r));

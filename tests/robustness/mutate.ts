@@ -30,7 +30,7 @@ export function staleRead(sim: Simulated, pick: number): Operation[] | undefined
   const pairs: [number, Ok][] = [];
   h.forEach((r, i) => {
     if (!isOk(r) || !isLatestRead(r)) return;
-    const w = h.find((w) => isOk(w) && isPut(w) && w.return! < r.call);
+    const w = h.findLast((w) => isOk(w) && isPut(w) && w.return! < r.call);
     if (w) pairs.push([i, w as Ok]);
   });
   if (pairs.length === 0) return undefined;
@@ -80,6 +80,29 @@ export function reorderWrites(sim: Simulated, pick: number): Operation[] | undef
     ...b,
     revision: a.revision,
   });
+}
+
+/**
+ * A read shows a value nobody wrote ("value"), or the right value with a version one too
+ * high ("version"): the revisions are right, only the model can tell.
+ */
+export function corruptRead(
+  sim: Simulated,
+  pick: number,
+  field: "value" | "version" = "value",
+): Operation[] | undefined {
+  const h = sim.history;
+  const reads = h.map((op, i) => [op, i] as const).filter(([op]) =>
+    isOk(op) && isLatestRead(op) && op.outcome.result.type === "range" &&
+    op.outcome.result.kvs.length > 0
+  );
+  if (reads.length === 0) return undefined;
+  const [op, i] = reads[pick % reads.length];
+  const o = op.outcome as Ok["outcome"] & { result: { type: "range"; kvs: KeyValue[] } };
+  const bad = (kv: KeyValue) =>
+    field === "value" ? { ...kv, value: kv.value + "!" } : { ...kv, version: kv.version + 1 };
+  const kvs = o.result.kvs.map((kv, j) => j === 0 ? bad(kv) : kv);
+  return replaceOutcome(h, i, { ...o, result: { ...o.result, kvs } });
 }
 
 /** Any one change to one operation's response or times; possibly still linearizable. */

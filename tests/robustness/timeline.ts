@@ -109,19 +109,33 @@ export class Timeline {
 /**
  * Unknown writes, writes that bump the revision first, then lease grants and revokes (which
  * do not), each part in call order. Only a gap in the revisions (the store behind every
- * pending response) has room for one of the former.
+ * pending response) has room for one of the former. Of twins (writes whose differences
+ * nothing shows) only the earliest unused is a candidate.
  */
 export class Pool {
   readonly ids: number[];
   readonly neutralStart: number;
   readonly #call: number[];
+  readonly #previousTwin: Int32Array;
 
-  constructor(ops: PreparedOp[], bumps: (op: PreparedOp) => boolean) {
+  constructor(
+    ops: PreparedOp[],
+    bumps: (op: PreparedOp) => boolean,
+    twin: (op: PreparedOp) => string | undefined,
+  ) {
     const optional = ops.filter((op) => op.kind === "optional").sort((a, b) => a.call - b.call);
     const bumping = optional.filter(bumps), neutral = optional.filter((op) => !bumps(op));
     this.ids = [...bumping, ...neutral].map((op) => op.id);
     this.neutralStart = bumping.length;
     this.#call = ops.map((op) => op.call);
+    this.#previousTwin = new Int32Array(ops.length).fill(-1);
+    const last = new Map<string, number>();
+    for (const op of optional) {
+      const cls = twin(op);
+      if (cls === undefined) continue;
+      this.#previousTwin[op.id] = last.get(cls) ?? -1;
+      last.set(cls, op.id);
+    }
   }
 
   /** The first candidate at or after `k` called by `limit` and not taken; ids.length if none. */
@@ -135,7 +149,8 @@ export class Pool {
         k = this.neutralStart - 1;
         continue;
       }
-      if (!taken[id]) return k;
+      const twin = this.#previousTwin[id];
+      if (!taken[id] && (twin < 0 || taken[twin])) return k;
     }
     return n;
   }

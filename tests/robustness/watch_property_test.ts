@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { checkHistory } from "./check.ts";
+import { arbitraryPlan } from "./fixtures.ts";
 import { KEYS, KINDS, type OpPlan, simulate } from "./sim_kv.ts";
 import {
   duplicate,
@@ -21,18 +22,6 @@ import {
 } from "./sim_watch.ts";
 import { checkWatches } from "./watch.ts";
 
-const opPlan = (fates: OpPlan["fate"][]) =>
-  fc.record<OpPlan>({
-    client: fc.nat(7),
-    kind: fc.constantFrom(...KINDS),
-    key: fc.nat(KEYS.length - 1),
-    think: fc.nat(4),
-    before: fc.nat(12),
-    after: fc.nat(12),
-    fate: fc.constantFrom(...fates),
-    pick: fc.nat(99),
-  });
-
 const watchPlan = fc.record<WatchPlan>({
   client: fc.nat(7),
   key: fc.nat(KEYS.length - 1),
@@ -46,7 +35,7 @@ const watchPlan = fc.record<WatchPlan>({
 });
 
 const plans = (fates: OpPlan["fate"][]) =>
-  fc.array(opPlan(fates), { minLength: 1, maxLength: 120, size: "max" });
+  fc.array(arbitraryPlan(8, KINDS, fates), { minLength: 1, maxLength: 120, size: "max" });
 
 Deno.test("watches as a correct server delivers them pass", () => {
   fc.assert(

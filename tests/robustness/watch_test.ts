@@ -2,24 +2,11 @@
 // lease guarantee over members' final reads.
 
 import assert from "node:assert/strict";
+import { kv } from "./fixtures.ts";
 import { checkLeaseKeysGone } from "./lease.ts";
 import type { Event, KeyValue, WatchRecord, WatchRequest, WatchResponse } from "./types.ts";
 import { checkWatches, type Guarantee } from "./watch.ts";
 
-const kv = (
-  key: string,
-  value: string,
-  create: number,
-  mod: number,
-  version: number,
-): KeyValue => ({
-  key,
-  value,
-  createRevision: create,
-  modRevision: mod,
-  version,
-  lease: 0,
-});
 const putEvent = (next: KeyValue, prevKv?: KeyValue): Event =>
   prevKv ? { type: "PUT", kv: next, prevKv } : { type: "PUT", kv: next };
 const deleteEvent = (key: string, revision: number, prevKv: KeyValue): Event => ({
