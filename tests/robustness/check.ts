@@ -59,9 +59,13 @@ export function checkHistory(history: Operation[], options: CheckOptions = {}): 
     result.verdict = found.verdict;
   }
   if (found?.verdict === "not linearizable") {
-    result.violations.push(explainFailure(prepared.ops, initial, found));
+    result.violations.push(`not linearizable: ${explainFailure(prepared.ops, initial, found)}`);
   } else if (found?.verdict === "undecided") {
-    result.violations.push(`undecided after ${found.stats.steps} steps`);
+    // Where it got stuck deepest is where to look first.
+    const deepest = found.deepest
+      ? `; the deepest it got: ${explainFailure(prepared.ops, initial, found.deepest)}`
+      : "";
+    result.violations.push(`undecided after ${found.stats.steps} steps${deepest}`);
   } else if (found?.verdict === "linearizable") {
     const replayed = replay(prepared.ops, initial, found.order);
     result.linearization = found.order.map((id) => prepared.ops[id].source);

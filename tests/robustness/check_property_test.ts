@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { checkHistory } from "./check.ts";
-import { anyMutation, lostWrite, reorderWrites, staleRead } from "./mutate.ts";
+import { anyMutation, corruptRead, lostWrite, reorderWrites, staleRead } from "./mutate.ts";
 import { bruteForce } from "./oracle.ts";
 import { arbitraryPlan } from "./fixtures.ts";
-import { KINDS, type OpPlan, simulate } from "./sim_kv.ts";
+import { KINDS, type OpPlan, simulate, type Simulated } from "./sim_kv.ts";
 
 const ALL_FATES: OpPlan["fate"][] = ["ok", "ok", "ok", "ok", "ok", "ok", "late", "lost"];
 const histories = fc.array(arbitraryPlan(8, KINDS, ALL_FATES), {
@@ -58,11 +58,23 @@ Deno.test("one changed response or time: rejected exactly when brute force finds
   assert.ok(rejected < runs, "no mutated history was right");
 });
 
-Deno.test("stale reads, lost writes and reordered writes are rejected in long histories", () => {
-  const faults = { staleRead, lostWrite, reorderWrites };
-  for (const [name, fault] of Object.entries(faults)) {
+Deno.test("stale reads, lost, reordered and corrupt writes are rejected in long histories", () => {
+  const answered = fc.array(arbitraryPlan(8, KINDS, ["ok"]), {
+    minLength: 1,
+    maxLength: 150,
+    size: "max",
+  });
+  const faults = {
+    staleRead: [histories, staleRead],
+    lostWrite: [histories, lostWrite],
+    reorderWrites: [histories, reorderWrites],
+    corruptValue: [histories, (sim: Simulated, pick: number) => corruptRead(sim, pick, "value")],
+    // An unanswered put nobody saw could explain one version more: only without them.
+    wrongVersion: [answered, (sim: Simulated, pick: number) => corruptRead(sim, pick, "version")],
+  } as const;
+  for (const [name, [arbitrary, fault]] of Object.entries(faults)) {
     fc.assert(
-      fc.property(histories, fc.nat(), (plans, pick) => {
+      fc.property(arbitrary, fc.nat(), (plans, pick) => {
         const mutated = fault(simulate(plans), pick);
         fc.pre(mutated !== undefined);
         const result = checkHistory(mutated!);

@@ -82,7 +82,7 @@ function describeResult(r: Result): string {
   }
 }
 
-/** The report of a failed search, replaying its longest linearized prefix. */
+/** Where a search got stuck, replaying the linearized prefix that led there. */
 export function explainFailure(
   ops: PreparedOp[],
   initial: InitialState,
@@ -93,8 +93,8 @@ export function explainFailure(
   const pending = new Set(ops.map((op) => op.id));
   for (const id of failure.prefix) pending.delete(id);
   const lines = [
-    `not linearizable: ${failure.prefix.length} of ${ops.length} operations linearized, then ` +
-    `${describeOp(ops[failure.blocking])} returned with no place left for it.`,
+    `${failure.prefix.length} of ${ops.length} operations linearized, then no place was left ` +
+    `for ${describeOp(ops[failure.blocking])}.`,
     `The store after them: ${state.describe()}`,
     "The last operations linearized:",
     ...failure.prefix.slice(-5).map((id) => `  ${describeOp(ops[id])}`),

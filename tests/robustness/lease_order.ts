@@ -7,6 +7,45 @@
 import type { PreparedOp } from "./history.ts";
 import { ErrLeaseExist, ErrLeaseNotFound, type Request } from "./types.ts";
 
+/** The lease needs of a history's operations, and who waits on which lease. */
+export class LeaseOrder {
+  /** Per operation: neutralLease(). */
+  readonly neutral: number[];
+  readonly needs: LeaseNeeds[];
+  /** +id: the operations that need lease id to exist; -id: to be gone. */
+  readonly #needers = new Map<number, number[]>();
+
+  constructor(readonly ops: PreparedOp[]) {
+    this.neutral = ops.map(neutralLease);
+    this.needs = ops.map(leaseNeeds);
+    this.needs.forEach((n, id) => {
+      for (const lease of n.present) {
+        this.#needers.set(lease, [...this.#needers.get(lease) ?? [], id]);
+      }
+      for (const lease of n.absent) {
+        this.#needers.set(-lease, [...this.#needers.get(-lease) ?? [], id]);
+      }
+    });
+  }
+
+  /**
+   * Whether a lease grant or revoke that changed no revision can go now with no other order
+   * tried: nothing pending that names its lease could still come before it.
+   */
+  alone(id: number, taken: Uint8Array): boolean {
+    const r = this.ops[id].request;
+    if (r.type !== "leaseGrant" && r.type !== "leaseRevoke") return false;
+    const naming = [...this.#needers.get(r.id) ?? [], ...this.#needers.get(-r.id) ?? []];
+    return naming.every((n) => n === id || taken[n] || this.ops[n].call >= this.ops[id].ret);
+  }
+
+  /** Whether a pending request called by `frontier` needs what unknown operation `id` does. */
+  wanted(id: number, taken: Uint8Array, frontier: number): boolean {
+    const waiting = this.#needers.get(this.neutral[id]) ?? [];
+    return waiting.some((n) => n !== id && !taken[n] && this.ops[n].call <= frontier);
+  }
+}
+
 /** +id for an unknown grant, -id for an unknown revoke, 0 for anything else. */
 export function neutralLease(op: PreparedOp): number {
   if (op.kind !== "optional") return 0;

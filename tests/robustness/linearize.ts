@@ -14,11 +14,12 @@ import { mismatch } from "./match.ts";
 import { type Answer, isWrite, step } from "./model.ts";
 import { fitsObserved, type Observations, twinClass } from "./observe.ts";
 import { KvState } from "./state.ts";
+import { QuietSpans } from "./quiet.ts";
 import { Snapshots } from "./snapshots.ts";
 import { END, Pool, Timeline } from "./timeline.ts";
 import type { InitialState, Outcome } from "./types.ts";
 import { LinearizedSet, RevisionBounds } from "./bookkeeping.ts";
-import { type LeaseNeeds, leaseNeeds, needsNow, neutralLease } from "./lease_order.ts";
+import { LeaseOrder, needsNow, neutralLease } from "./lease_order.ts";
 
 export interface SearchStats {
   /** Attempts to linearize an operation. */
@@ -39,7 +40,7 @@ export interface Failure {
 export type SearchResult =
   | { verdict: "linearizable"; order: number[]; stats: SearchStats }
   | ({ verdict: "not linearizable"; stats: SearchStats } & Failure)
-  | { verdict: "undecided"; stats: SearchStats };
+  | { verdict: "undecided"; stats: SearchStats; deepest?: Failure };
 
 export function search(prepared: Prepared, initial: InitialState, maxSteps: number): SearchResult {
   return new Search(prepared.ops, prepared.observations, initial).run(maxSteps);
@@ -56,8 +57,8 @@ class Search {
    * no linearization and keeps it from multiplying the states: `awaiting` is the lease the
    * next operation must name.
    */
-  readonly neutralLease: number[];
-  readonly needs: LeaseNeeds[];
+  readonly leases: LeaseOrder;
+  readonly quiet: QuietSpans;
   /** Answered reads pinned to one revision. */
   readonly pureRead: boolean[];
   awaiting = 0;
@@ -81,8 +82,8 @@ class Search {
     this.taken = new Uint8Array(ops.length);
     // An unknown write other than a lease's, if it happened at all, created a revision.
     this.pool = new Pool(ops, (op) => neutralLease(op) === 0, twinClass(ops, observations));
-    this.neutralLease = ops.map(neutralLease);
-    this.needs = ops.map(leaseNeeds);
+    this.leases = new LeaseOrder(ops);
+    this.quiet = new QuietSpans(ops);
     this.pureRead = ops.map((op) =>
       op.kind === "known" && op.before !== undefined && !isWrite(op.request)
     );
@@ -97,7 +98,9 @@ class Search {
     // walks them), then the unknown writes called by that return (pool index `k`).
     let e = list.first(), k = -1;
     while (list.pendingReturns > 0) {
-      if (this.steps >= maxSteps) return { verdict: "undecided", stats: this.stats() };
+      if (this.steps >= maxSteps) {
+        return { verdict: "undecided", stats: this.stats(), deepest: this.best };
+      }
       if (e === END) throw new Error("search walked past every return event");
       let tried: Try;
       if (k < 0 && list.isCall[e]) {
@@ -124,12 +127,14 @@ class Search {
    * Linearizes operation `id` now if it fits; `e` and `k` say where it was found. An
    * operation that leaves the store as it is and fits now may as well go now: every order
    * with it later works with it here. So the search takes it without trying the others
-   * ("forced"), and a node where it leads nowhere is dead.
+   * ("forced"), and a node where it leads nowhere is dead. So too a lease grant or revoke
+   * that nothing pending naming its lease can precede.
    */
   tryLinearize(id: number, e: number, k: number): Try {
     this.steps++;
     const op = this.ops[id], s = this.state, from = s.revision;
-    if (this.awaiting !== 0 && !needsNow(this.needs[id], this.awaiting)) return Try.Skip;
+    const leases = this.leases;
+    if (this.awaiting !== 0 && !needsNow(leases.needs[id], this.awaiting)) return Try.Skip;
     if (op.before !== undefined && from !== op.before) return Try.Skip;
     if (op.latest !== undefined && from > op.latest) return Try.Skip;
     const mark = s.mark();
@@ -140,10 +145,14 @@ class Search {
     }
     this.take(id);
     const wrote = s.revision !== from;
-    const fits = !wrote || (fitsObserved(this.observations, s, mark) && this.snapshots.fit(s));
-    const awaits = wrote ? 0 : this.neutralLease[id];
-    const forced = s.mark() === mark && this.awaiting === 0;
-    if (!fits || s.revision > this.bounds.min() || !this.remember(awaits)) {
+    const fits = !wrote || (fitsObserved(this.observations, s, mark) &&
+      this.quiet.allows(s.changesSince(mark), s.revision) && this.snapshots.fit(s));
+    const awaits = wrote ? 0 : leases.neutral[id];
+    const wanted = !awaits || leases.wanted(id, this.taken, this.list.frontier());
+    // (An unknown operation is never forced: not happening at all is its other choice.)
+    const forced = this.awaiting === 0 &&
+      (s.mark() === mark || (!wrote && op.kind !== "optional" && leases.alone(id, this.taken)));
+    if (!fits || !wanted || s.revision > this.bounds.min() || !this.remember(awaits)) {
       this.untake(id);
       s.undo(mark);
       return forced && fits ? Try.Dead : Try.Skip;

@@ -84,6 +84,13 @@ export class Timeline {
     if (c !== END) this.#relink(c);
   }
 
+  /** The time of the first return still in the list: no call after it is a candidate yet. */
+  frontier(): number {
+    let e = this.first();
+    while (e !== END && this.isCall[e]) e = this.next[e];
+    return e === END ? Infinity : this.time[e];
+  }
+
   /** The operations whose calls come before entry `e`. */
   callsBefore(e: number): number[] {
     const out: number[] = [];
