@@ -51,12 +51,7 @@ class Search {
   readonly list: Timeline;
   readonly bounds: RevisionBounds;
   readonly linearized: LinearizedSet;
-  /**
-   * An unknown lease grant, or revoke of a lease without keys, changes no revision and only
-   * matters to the requests naming its lease. Taking it just before the next of those loses
-   * no linearization and keeps it from multiplying the states: `awaiting` is the lease the
-   * next operation must name.
-   */
+  /** See lease_order.ts: `awaiting` is the unknown lease operation just taken, if any. */
   readonly leases: LeaseOrder;
   readonly quiet: QuietSpans;
   /** Answered reads pinned to one revision. */

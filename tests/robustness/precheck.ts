@@ -6,6 +6,7 @@ import { describeOp } from "./explain.ts";
 import type { Prepared, PreparedOp } from "./history.ts";
 import { sameKv } from "./match.ts";
 import { writers } from "./observe.ts";
+import { readKvs } from "./quiet.ts";
 import { describeKv } from "./state.ts";
 import type { InitialState, Result } from "./types.ts";
 
@@ -52,19 +53,12 @@ function realTimeViolation(ops: PreparedOp[]): string | undefined {
  */
 function overwrittenRead(ops: PreparedOp[]): string | undefined {
   const writes = writesByKey(ops);
-  for (const op of ops) {
-    const o = op.operation.outcome;
-    if (op.request.type !== "range" || o.status !== "ok" || o.result.type !== "range") continue;
-    // A read of an older revision is checked through its snapshot.
-    if (op.kind !== "snapshot" && (op.kind !== "known" || op.request.revision)) continue;
-    const at = op.kind === "snapshot" ? op.before! : o.revision;
-    for (const kv of o.result.kvs) {
-      const w = writes.get(kv.key)?.find((w) => w.revision > kv.modRevision && w.revision <= at);
-      if (!w) continue;
-      return `not linearizable: ${describeOp(op)} shows ${JSON.stringify(kv.key)} last written ` +
-        `at revision ${kv.modRevision} in the store at revision ${at}, but ${describeOp(w.op)} ` +
-        `wrote it at revision ${w.revision}.`;
-    }
+  for (const { op, at, kv } of readKvs(ops)) {
+    const w = writes.get(kv.key)?.find((w) => w.revision > kv.modRevision && w.revision <= at);
+    if (!w) continue;
+    return `not linearizable: ${describeOp(op)} shows ${JSON.stringify(kv.key)} last written ` +
+      `at revision ${kv.modRevision} in the store at revision ${at}, but ${describeOp(w.op)} ` +
+      `wrote it at revision ${w.revision}.`;
   }
   return undefined;
 }

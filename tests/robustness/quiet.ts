@@ -5,6 +5,7 @@
 
 import type { PreparedOp } from "./history.ts";
 import type { Change } from "./state.ts";
+import type { KeyValue } from "./types.ts";
 
 export class QuietSpans {
   /** Per key, disjoint spans [from, to] of revisions with no write to it, in order. */
@@ -12,17 +13,9 @@ export class QuietSpans {
 
   constructor(ops: PreparedOp[]) {
     const raw = new Map<string, [number, number][]>();
-    for (const op of ops) {
-      const o = op.operation.outcome;
-      if (op.request.type !== "range" || o.status !== "ok" || o.result.type !== "range") continue;
-      // A read of an older revision speaks through its snapshot.
-      if (op.kind !== "snapshot" && (op.kind !== "known" || op.request.revision)) continue;
-      const at = op.kind === "snapshot" ? op.before! : o.revision;
-      for (const kv of o.result.kvs) {
-        if (kv.modRevision < at) {
-          raw.set(kv.key, [...raw.get(kv.key) ?? [], [kv.modRevision + 1, at]]);
-        }
-      }
+    for (const { at, kv } of readKvs(ops)) {
+      if (kv.modRevision >= at) continue;
+      raw.set(kv.key, [...raw.get(kv.key) ?? [], [kv.modRevision + 1, at]]);
     }
     for (const [key, spans] of raw) this.#spans.set(key, merge(spans));
   }
@@ -43,6 +36,20 @@ export class QuietSpans {
       else return true;
     }
     return false;
+  }
+}
+
+/** Each key-value a read showed, with the revision of the store it read (`at`). */
+export function* readKvs(
+  ops: PreparedOp[],
+): Generator<{ op: PreparedOp; at: number; kv: KeyValue }> {
+  for (const op of ops) {
+    const o = op.operation.outcome;
+    if (op.request.type !== "range" || o.status !== "ok" || o.result.type !== "range") continue;
+    // A read of an older revision speaks through its snapshot.
+    if (op.kind !== "snapshot" && (op.kind !== "known" || op.request.revision)) continue;
+    const at = op.kind === "snapshot" ? op.before! : o.revision;
+    for (const kv of o.result.kvs) yield { op, at, kv };
   }
 }
 
