@@ -117,6 +117,7 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
     maxTxnOps: config.maxTxnOps,
     maxRequestBytes: config.maxRequestBytes,
     authTokenTtl: config.authTokenTtl,
+    authToken: config.authToken,
     clientCertAuth: config.clientTLS.clientCertAuth,
     quotaBackendBytes: config.quotaBackendBytes === 0
       ? DEFAULT_QUOTA_BYTES

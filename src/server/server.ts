@@ -6,7 +6,7 @@ import { type Message, RaftError, StateType } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { Errors } from "../errors/mod.ts";
 import { createWatcherHub, type WatcherHub } from "../mvcc/mod.ts";
-import { AuthStore } from "../auth/mod.ts";
+import { AuthStore, createTokenProvider } from "../auth/mod.ts";
 import { Applier, type ApplyContext } from "./apply/mod.ts";
 import { AuthApi } from "./auth.ts";
 import type { Backend } from "./backend.ts";
@@ -48,6 +48,8 @@ export interface ServerOptions {
   backendBatchLimit?: number;
   /** --auth-token-ttl in seconds (300 if unset). */
   authTokenTtl?: number;
+  /** --auth-token, already checked at start-up ("simple" if unset). */
+  authToken?: string;
   /** --client-cert-auth: a verified client certificate's CN is the user when auth is on. */
   clientCertAuth?: boolean;
   /** --bcrypt-cost for passwords hashed here. */
@@ -147,8 +149,10 @@ export class EtcdServer {
       stopped,
       requestTimeoutMs,
     });
+    const tokenTtlMs = (opts.authTokenTtl ?? 300) * 1000;
     const authStore = new AuthStore(() => backend.aux, {
-      tokenTtlMs: (opts.authTokenTtl ?? 300) * 1000,
+      tokenTtlMs,
+      tokens: createTokenProvider(opts.authToken ?? "simple", { simpleTtlMs: tokenTtlMs, now }),
       clientCertAuth: opts.clientCertAuth ?? false,
       now,
     });
