@@ -1,7 +1,8 @@
 // One member (etcd's EtcdServer): drives Raft to disk and to peers, applies what it commits,
 // publishes itself, sets the cluster version and keeps leases expiring on the leader. It builds
-// the operations the client API offers (KV, leases, cluster, maintenance, auth, v2, watches),
-// each from the few pieces of the member it needs, and owns the member's lifecycle.
+// the operations the client API offers (KV, leases, cluster, maintenance, auth, v2, watches,
+// elections and locks), each from the few pieces of the member it needs, and owns the member's
+// lifecycle.
 import { type Message, RaftError, StateType } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { Errors } from "../errors/mod.ts";
@@ -11,11 +12,14 @@ import { Applier, type ApplyContext } from "./apply/mod.ts";
 import { AuthApi } from "./auth.ts";
 import type { Backend } from "./backend.ts";
 import { ClusterApi } from "./cluster.ts";
+import type { ConcurrencyDeps } from "./concurrency.ts";
+import { ElectionApi } from "./election.ts";
 import { type LeaderClient, LeaderForwarder } from "./forward.ts";
 import type { HeaderOf } from "./header.ts";
 import { formatId } from "./ids.ts";
 import { KvApi } from "./kv.ts";
 import { LeaseApi } from "./lease.ts";
+import { LockApi } from "./lock.ts";
 import { Maintenance } from "./maintenance.ts";
 import type { MemberState } from "./member_state.ts";
 import { formatAttributes, type Membership } from "./membership.ts";
@@ -82,6 +86,8 @@ export class EtcdServer {
   readonly auth: AuthApi;
   readonly v2: V2Api;
   readonly watchers: WatcherHub;
+  readonly election: ElectionApi;
+  readonly lock: LockApi;
   readonly #opts: ServerOptions;
   readonly #log: Logger;
   readonly #state: MemberState;
@@ -251,6 +257,15 @@ export class EtcdServer {
       bcryptCost: opts.bcryptCost,
     });
     this.v2 = new V2Api({ v2, proposer, raft, node, membership: this.membership, now });
+    // etcd runs these recipes through an in-process client; here they call the operations.
+    const recipes: ConcurrencyDeps = {
+      kv: this.kv,
+      grantLease: async (ttl) => (await this.lease.grant(0n, ttl)).ID,
+      watchers: this.watchers,
+      header,
+    };
+    this.election = new ElectionApi(recipes);
+    this.lock = new LockApi(recipes);
     this.#driver = this.#createDriver(transport);
   }
 
