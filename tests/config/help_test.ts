@@ -41,7 +41,7 @@ Deno.test("etcd-ts help NAME prints each subcommand's flags", async () => {
     help("nope"),
   ]);
   assert.equal(gateway.code, 0);
-  assert.match(gateway.stdout, /^start the gateway\n\nUsage:\n  etcd-ts gateway start \[flags\]/);
+  assert.match(gateway.stdout, /^start the gateway\n\nUsage:\n {2}etcd-ts gateway start \[flags\]/);
   assert.match(gateway.stdout, /--listen-addr string/);
   assert.equal(diagnose.stdout, DIAGNOSE_USAGE);
   assert.equal(discovery.stdout, DISCOVERY_SERVICE_USAGE);
