@@ -82,35 +82,28 @@ function tryPublic(der: Buffer): KeyObject | undefined {
   }
 }
 
-// golang-jwt's ParseRSAPrivateKeyFromPEM: PKCS#1, then PKCS#8 holding an RSA key.
-function rsaPrivate(pem: Uint8Array): KeyObject {
-  const der = pemBlock(pem);
-  if (!der) throw new JwtKeyError(ERR_NOT_PEM);
-  const key = tryPrivate(der, "pkcs1") ?? tryPrivate(der, "pkcs8");
-  if (!key) {
-    throw new JwtKeyError(
-      tryPrivate(der, "sec1")
-        ? "x509: failed to parse private key (use ParseECPrivateKey instead for this key format)"
-        : "x509: failed to parse private key",
-    );
-  }
-  if (key.asymmetricKeyType !== "rsa") throw new JwtKeyError("key is not a valid RSA private key");
-  return key;
-}
+// golang-jwt's ParseRSAPrivateKeyFromPEM (PKCS#1, then PKCS#8) and ParseECPrivateKeyFromPEM
+// (SEC 1, then PKCS#8); Go's error names the other parser when the key is of its format.
+const PRIVATE_FORMATS = {
+  rsa: { first: "pkcs1", other: "sec1", otherParser: "ParseECPrivateKey", name: "RSA" },
+  ec: { first: "sec1", other: "pkcs1", otherParser: "ParsePKCS1PrivateKey", name: "ECDSA" },
+} as const;
 
-// golang-jwt's ParseECPrivateKeyFromPEM: SEC 1, then PKCS#8 holding an EC key.
-function ecPrivate(pem: Uint8Array): KeyObject {
+function privateKey(pem: Uint8Array, type: "rsa" | "ec"): KeyObject {
+  const f = PRIVATE_FORMATS[type];
   const der = pemBlock(pem);
   if (!der) throw new JwtKeyError(ERR_NOT_PEM);
-  const key = tryPrivate(der, "sec1") ?? tryPrivate(der, "pkcs8");
+  const key = tryPrivate(der, f.first) ?? tryPrivate(der, "pkcs8");
   if (!key) {
     throw new JwtKeyError(
-      tryPrivate(der, "pkcs1")
-        ? "x509: failed to parse private key (use ParsePKCS1PrivateKey instead for this key format)"
+      tryPrivate(der, f.other)
+        ? `x509: failed to parse private key (use ${f.otherParser} instead for this key format)`
         : "x509: failed to parse private key",
     );
   }
-  if (key.asymmetricKeyType !== "ec") throw new JwtKeyError("key is not a valid ECDSA private key");
+  if (key.asymmetricKeyType !== type) {
+    throw new JwtKeyError(`key is not a valid ${f.name} private key`);
+  }
   return key;
 }
 
@@ -142,7 +135,7 @@ export function loadJwtKeys(m: JwtMethod, priv?: Uint8Array, pub?: Uint8Array): 
     return { method: m, signing: priv, verifying: priv };
   }
   const type = m.family === "ecdsa" ? "ec" : "rsa";
-  const signing = priv?.length ? (type === "ec" ? ecPrivate(priv) : rsaPrivate(priv)) : undefined;
+  const signing = priv?.length ? privateKey(priv, type) : undefined;
   const verifying = pub?.length ? publicKey(pub, type) : undefined;
   if (!signing) {
     if (!verifying) throw new JwtKeyError(ERR_MISSING_KEY);
