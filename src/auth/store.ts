@@ -7,7 +7,7 @@ import type { AuxBuckets } from "../mvcc/mod.ts";
 import { bytesEqual, compareBytes } from "../mvcc/mod.ts";
 import { AuthError } from "./errors.ts";
 import { grantsRead, grantsWrite, type Permission, RangeSet } from "./perms.ts";
-import { SimpleTokens } from "./tokens.ts";
+import { SimpleTokens, type TokenProvider } from "./tokens.ts";
 
 export const ROOT_USER = "root";
 export const ROOT_ROLE = "root";
@@ -35,8 +35,10 @@ export interface AuthInfo {
 export const NO_AUTH: AuthInfo = Object.freeze({ username: "", revision: 0 });
 
 export interface AuthStoreOptions {
-  /** --auth-token-ttl in milliseconds. */
+  /** --auth-token-ttl in milliseconds (simple tokens). */
   tokenTtlMs: number;
+  /** The tokens --auth-token chose; simple tokens when absent. */
+  tokens?: TokenProvider;
   /** --client-cert-auth: a verified client certificate's CN names the user. */
   clientCertAuth: boolean;
   now?: () => number;
@@ -81,7 +83,7 @@ function roleFromJSON(j: RoleJSON): Role {
 }
 
 export class AuthStore {
-  readonly tokens: SimpleTokens;
+  readonly tokens: TokenProvider;
   readonly clientCertAuth: boolean;
   #enabled = false;
   #revision = 1;
@@ -90,7 +92,7 @@ export class AuthStore {
   #merged = new Map<string, { read: RangeSet; write: RangeSet }>();
 
   constructor(private readonly aux: () => AuxBuckets, opts: AuthStoreOptions) {
-    this.tokens = new SimpleTokens(opts.tokenTtlMs, opts.now);
+    this.tokens = opts.tokens ?? new SimpleTokens(opts.tokenTtlMs, opts.now);
     this.clientCertAuth = opts.clientCertAuth;
     this.reload();
   }
@@ -306,9 +308,10 @@ export class AuthStore {
   authInfo(token: string | undefined, certCN: () => string | undefined): AuthInfo {
     if (!this.#enabled) return NO_AUTH;
     if (token !== undefined) {
-      const username = this.tokens.username(token);
-      if (username === undefined) throw new AuthError("invalidAuthToken");
-      return { username, revision: this.#revision };
+      const info = this.tokens.info(token);
+      if (info === undefined) throw new AuthError("invalidAuthToken");
+      // A JWT was checked at the revision it carries; a simple token is as good as the store.
+      return { username: info.username, revision: info.revision ?? this.#revision };
     }
     if (!this.clientCertAuth) return NO_AUTH;
     const cn = certCN();

@@ -155,6 +155,7 @@ function serverOptions(config: Config, log: Logger, state: MemberState): ServerO
     maxTxnOps: config.maxTxnOps,
     maxRequestBytes: config.maxRequestBytes,
     authTokenTtl: config.authTokenTtl,
+    authToken: config.authToken,
     clientCertAuth: config.clientTLS.clientCertAuth,
     quotaBackendBytes: config.quotaBackendBytes === 0
       ? DEFAULT_QUOTA_BYTES

@@ -3,7 +3,7 @@
 // watcher hub, the v2 store, the context entries are applied in, forwarding to the leader, and
 // the response header. EtcdServer builds the operations and the apply path from these parts.
 import type { RawNode } from "../raft/mod.ts";
-import { AuthStore } from "../auth/mod.ts";
+import { AuthStore, createTokenProvider } from "../auth/mod.ts";
 import { createWatcherHub, type WatcherHub } from "../mvcc/mod.ts";
 import type { ApplyContext } from "./apply/mod.ts";
 import { LeaderForwarder } from "./forward.ts";
@@ -64,8 +64,10 @@ export function createCore(opts: ServerOptions, hooks: CoreHooks): MemberCore {
   });
   const readIndex = readIndexerOf(node, kick, appliedIndex);
   const reads = new Reads({ indexer: readIndex, commitIndex, stopped, requestTimeoutMs });
+  const tokenTtlMs = (opts.authTokenTtl ?? 300) * 1000;
   const authStore = new AuthStore(() => backend.aux, {
-    tokenTtlMs: (opts.authTokenTtl ?? 300) * 1000,
+    tokenTtlMs,
+    tokens: createTokenProvider(opts.authToken ?? "simple", { simpleTtlMs: tokenTtlMs, now }),
     clientCertAuth: opts.clientCertAuth ?? false,
     now,
   });

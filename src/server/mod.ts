@@ -21,6 +21,8 @@ export type { AuthApi, AuthChange } from "./auth.ts";
 export type { ClusterApi } from "./cluster.ts";
 export type { KvApi } from "./kv.ts";
 export type { LeaseApi } from "./lease.ts";
+export type { ElectionApi, LeaderKey, LeaderResponse } from "./election.ts";
+export type { LockApi } from "./lock.ts";
 export type { Health, Maintenance } from "./maintenance.ts";
 export type { V2Api, V2SelfFacts } from "./v2.ts";
 export { isRequestError } from "./request_error.ts";

@@ -3,9 +3,12 @@
 import type { Applier } from "./apply/mod.ts";
 import { AuthApi } from "./auth.ts";
 import { ClusterApi } from "./cluster.ts";
+import type { ConcurrencyDeps } from "./concurrency.ts";
 import type { MemberCore } from "./core.ts";
+import { ElectionApi } from "./election.ts";
 import { KvApi } from "./kv.ts";
 import { LeaseApi } from "./lease.ts";
+import { LockApi } from "./lock.ts";
 import { Maintenance } from "./maintenance.ts";
 import type { ServerOptions } from "./options.ts";
 import { V2Api } from "./v2.ts";
@@ -17,6 +20,8 @@ export interface Operations {
   maintenance: Maintenance;
   auth: AuthApi;
   v2: V2Api;
+  election: ElectionApi;
+  lock: LockApi;
 }
 
 export interface OperationsDeps {
@@ -31,27 +36,38 @@ export function createOperations(opts: ServerOptions, deps: OperationsDeps): Ope
   const { core, applier, now } = deps;
   const { proposer, reads, header, raft, forwarder, authStore } = core;
   const { backend, lessor, membership, node, memberId } = opts.state;
+  const kv = new KvApi({
+    proposer,
+    reads,
+    header,
+    memberId,
+    backend,
+    kv: core.applyContext.kv,
+    auth: authStore,
+    lessor,
+    limits: opts,
+  });
+  const lease = new LeaseApi({
+    proposer,
+    reads,
+    header,
+    lessor,
+    auth: authStore,
+    forwarder,
+    waitAppliedCommitted: (ms) => reads.waitAppliedCommitted(ms),
+  });
+  // etcd runs these recipes through an in-process client; here they call the operations.
+  const recipes: ConcurrencyDeps = {
+    kv,
+    grantLease: async (ttl) => (await lease.grant(0n, ttl)).ID,
+    watchers: core.watchers,
+    header,
+  };
   return {
-    kv: new KvApi({
-      proposer,
-      reads,
-      header,
-      memberId,
-      backend,
-      kv: core.applyContext.kv,
-      auth: authStore,
-      lessor,
-      limits: opts,
-    }),
-    lease: new LeaseApi({
-      proposer,
-      reads,
-      header,
-      lessor,
-      auth: authStore,
-      forwarder,
-      waitAppliedCommitted: (ms) => reads.waitAppliedCommitted(ms),
-    }),
+    kv,
+    lease,
+    election: new ElectionApi(recipes),
+    lock: new LockApi(recipes),
     cluster: new ClusterApi({
       membership,
       raft,

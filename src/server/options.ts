@@ -20,6 +20,8 @@ export interface ServerOptions {
   backendBatchLimit?: number;
   /** --auth-token-ttl in seconds (300 if unset). */
   authTokenTtl?: number;
+  /** --auth-token, already checked at start-up ("simple" if unset). */
+  authToken?: string;
   /** --client-cert-auth: a verified client certificate's CN is the user when auth is on. */
   clientCertAuth?: boolean;
   /** --bcrypt-cost for passwords hashed here. */

@@ -1,7 +1,8 @@
 // One member (etcd's EtcdServer): drives Raft to disk and to peers, applies what it commits,
 // publishes itself, sets the cluster version and keeps leases expiring on the leader. It builds
-// the operations the client API offers (KV, leases, cluster, maintenance, auth, v2, watches),
-// each from the few pieces of the member it needs, and owns the member's lifecycle.
+// the operations the client API offers (KV, leases, cluster, maintenance, auth, v2, watches,
+// elections and locks), each from the few pieces of the member it needs, and owns the member's
+// lifecycle.
 import { type Message, RaftError, StateType } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { Errors } from "../errors/mod.ts";
@@ -9,12 +10,14 @@ import type { WatcherHub } from "../mvcc/mod.ts";
 import { Applier } from "./apply/mod.ts";
 import type { AuthApi } from "./auth.ts";
 import type { ClusterApi } from "./cluster.ts";
+import type { ElectionApi } from "./election.ts";
 import { createCore, type MemberCore } from "./core.ts";
 import type { LeaderClient } from "./forward.ts";
 import type { HeaderOf } from "./header.ts";
 import { formatId } from "./ids.ts";
 import type { KvApi } from "./kv.ts";
 import type { LeaseApi } from "./lease.ts";
+import type { LockApi } from "./lock.ts";
 import type { Maintenance } from "./maintenance.ts";
 import type { MemberState } from "./member_state.ts";
 import { formatAttributes, type Membership } from "./membership.ts";
@@ -50,6 +53,8 @@ export class EtcdServer {
   readonly auth: AuthApi;
   readonly v2: V2Api;
   readonly watchers: WatcherHub;
+  readonly election: ElectionApi;
+  readonly lock: LockApi;
   readonly #opts: ServerOptions;
   readonly #log: Logger;
   readonly #state: MemberState;
@@ -118,6 +123,8 @@ export class EtcdServer {
     this.maintenance = ops.maintenance;
     this.auth = ops.auth;
     this.v2 = ops.v2;
+    this.election = ops.election;
+    this.lock = ops.lock;
     this.#driver = this.#createDriver(transport);
   }
 
