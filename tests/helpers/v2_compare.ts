@@ -106,7 +106,7 @@ const COMPARED = ["allow", "content-type", "x-content-type-options"];
 export async function exchange(
   endpoint: string,
   e: Exchange,
-  fetchInit: RequestInit = {},
+  fetchInit: RequestInit & { client?: Deno.HttpClient } = {},
 ): Promise<string> {
   const headers: Record<string, string> = { ...e.headers };
   if (e.auth !== undefined) headers.authorization = `Basic ${btoa(e.auth)}`;
