@@ -30,7 +30,14 @@ function setup() {
     const res = await app.fetch(req);
     return { status: res.status, body: await res.text(), h: res.headers };
   };
-  return { local, call };
+  /** root (password rootpw) and u (upw), u with `roles`. */
+  const addUsers = async (roles: string[] | null = null) => {
+    await call("PUT", "/v2/auth/users/root", { body: '{"user":"root","password":"rootpw"}' });
+    await call("PUT", "/v2/auth/users/u", {
+      body: JSON.stringify({ user: "u", password: "upw", roles }),
+    });
+  };
+  return { local, call, addUsers };
 }
 
 Deno.test("v2 auth: etcd 3.4's bodies and statuses for users and roles", async () => {
@@ -88,10 +95,9 @@ Deno.test("v2 auth: etcd 3.4's bodies and statuses for users and roles", async (
 });
 
 Deno.test("v2 auth: the certificate's CN names the user unless basic auth is given", async () => {
-  const { local, call } = setup();
+  const { local, call, addUsers } = setup();
   try {
-    await call("PUT", "/v2/auth/users/root", { body: '{"user":"root","password":"rootpw"}' });
-    await call("PUT", "/v2/auth/users/u", { body: '{"user":"u","password":"upw"}' });
+    await addUsers();
     let r = await call("PUT", "/v2/auth/enable");
     assert.deepEqual([r.status, r.body], [200, ""]);
     assert.equal((await call("GET", "/v2/auth/users")).status, 401);
@@ -115,10 +121,9 @@ Deno.test("v2 auth: the certificate's CN names the user unless basic auth is giv
 });
 
 Deno.test("v2 auth: recursive key access needs a * grant; guests are checked plainly", async () => {
-  const { local, call } = setup();
+  const { local, call, addUsers } = setup();
   try {
-    await call("PUT", "/v2/auth/users/root", { body: '{"user":"root","password":"rootpw"}' });
-    await call("PUT", "/v2/auth/users/u", { body: '{"user":"u","password":"upw","roles":["r"]}' });
+    await addUsers(["r"]);
     const grant = (role: string, read: string[]) =>
       call("PUT", `/v2/auth/roles/${role}`, {
         body: JSON.stringify({ role, grant: { kv: { read, write: [] } } }),

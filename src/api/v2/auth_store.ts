@@ -3,7 +3,7 @@
 // every member agrees. Reads are local, except where etcd reads through Raft (QGET) before a
 // change. Passwords are bcrypt hashes made here, before proposing, at Go's default cost.
 import { hashPassword, passwordMatches } from "../../auth/mod.ts";
-import { ErrorCode, V2Error, type V2Event, type V2Request } from "../../v2store/mod.ts";
+import { ErrorCode, V2Error, type V2Request } from "../../v2store/mod.ts";
 import {
   GUEST_ROLE,
   guestRole,
@@ -30,23 +30,37 @@ import { unwrap } from "./keys.ts";
 /** bcrypt.DefaultCost: etcd's v2 auth hashes at it whatever --bcrypt-cost says. */
 const BCRYPT_COST = 10;
 
-const isNotFound = (err: unknown) =>
-  err instanceof V2Error && err.errorCode === ErrorCode.KeyNotFound;
-const isNodeExist = (err: unknown) =>
-  err instanceof V2Error && err.errorCode === ErrorCode.NodeExist;
+const isCode = (err: unknown, code: number) => err instanceof V2Error && err.errorCode === code;
 
 export class V2AuthStore {
   constructor(readonly deps: V2Deps) {}
 
   // --- the records ---
 
-  async #read(path: string, quorum: boolean): Promise<V2Event> {
-    if (!quorum) return this.deps.authStore.get(path);
-    return unwrap(await this.deps.apply({ method: "QGET", path, auth: true }));
+  /** A record's value; a missing one is etcd's 404 with `missing` for a message. */
+  async #value(path: string, quorum: boolean, missing: string): Promise<string> {
+    try {
+      const e = quorum
+        ? unwrap(await this.deps.apply({ method: "QGET", path, auth: true }))
+        : this.deps.authStore.get(path);
+      return e.node?.value ?? "";
+    } catch (err) {
+      if (isCode(err, ErrorCode.KeyNotFound)) throw new V2AuthError(404, missing);
+      throw err;
+    }
   }
 
-  async #propose(req: Omit<V2Request, "auth">): Promise<void> {
-    unwrap(await this.deps.apply({ ...req, auth: true }));
+  /** Proposes a change to the records; the store error `code`, if given, becomes `error`. */
+  async #propose(
+    req: Omit<V2Request, "auth">,
+    expected?: { code: number; error: V2AuthError },
+  ): Promise<void> {
+    try {
+      unwrap(await this.deps.apply({ ...req, auth: true }));
+    } catch (err) {
+      if (expected && isCode(err, expected.code)) throw expected.error;
+      throw err;
+    }
   }
 
   /** The names under a directory of records, sorted; none when it was never made. */
@@ -55,7 +69,7 @@ export class V2AuthStore {
       const nodes = this.deps.authStore.get(dir).node?.nodes ?? [];
       return nodes.map((n) => n.key!.slice(n.key!.lastIndexOf("/") + 1));
     } catch (err) {
-      if (isNotFound(err)) return [];
+      if (isCode(err, ErrorCode.KeyNotFound)) return [];
       throw err;
     }
   }
@@ -67,14 +81,8 @@ export class V2AuthStore {
   }
 
   async getUser(name: string, quorum = false): Promise<User> {
-    let e: V2Event;
-    try {
-      e = await this.#read(`/users/${name}`, quorum);
-    } catch (err) {
-      if (isNotFound(err)) throw new V2AuthError(404, `User ${name} does not exist.`);
-      throw err;
-    }
-    return withRootRole(parseUser(e.node?.value ?? ""));
+    const value = await this.#value(`/users/${name}`, quorum, `User ${name} does not exist.`);
+    return withRootRole(parseUser(value));
   }
 
   /** Creates the user, or updates it when it exists: the answer says which. */
@@ -90,17 +98,11 @@ export class V2AuthStore {
       throw new V2AuthError(400, `Cannot create user ${u.user} with an empty password`);
     }
     const stored = { ...u, password: await hashPassword(u.password, BCRYPT_COST) };
-    try {
-      await this.#propose({
-        method: "PUT",
-        path: `/users/${u.user}`,
-        value: JSON.stringify(userJSON(stored)),
-        prevExist: false,
-      });
-    } catch (err) {
-      if (isNodeExist(err)) throw new V2AuthError(409, `User ${u.user} already exists.`);
-      throw err;
-    }
+    const value = JSON.stringify(userJSON(stored));
+    await this.#propose({ method: "PUT", path: `/users/${u.user}`, value, prevExist: false }, {
+      code: ErrorCode.NodeExist,
+      error: new V2AuthError(409, `User ${u.user} already exists.`),
+    });
     return stored;
   }
 
@@ -108,12 +110,10 @@ export class V2AuthStore {
     if (name === ROOT_USER && this.authEnabled()) {
       throw new V2AuthError(403, "Cannot delete root user while auth is enabled.");
     }
-    try {
-      await this.#propose({ method: "DELETE", path: `/users/${name}` });
-    } catch (err) {
-      if (isNotFound(err)) throw new V2AuthError(404, `User ${name} does not exist`);
-      throw err;
-    }
+    await this.#propose({ method: "DELETE", path: `/users/${name}` }, {
+      code: ErrorCode.KeyNotFound,
+      error: new V2AuthError(404, `User ${name} does not exist`),
+    });
   }
 
   async updateUser(change: User): Promise<User> {
@@ -140,35 +140,24 @@ export class V2AuthStore {
 
   async getRole(name: string, quorum = false): Promise<Role> {
     if (name === ROOT_ROLE) return rootRole();
-    let e: V2Event;
-    try {
-      e = await this.#read(`/roles/${name}`, quorum);
-    } catch (err) {
-      if (isNotFound(err)) throw new V2AuthError(404, `Role ${name} does not exist.`);
-      throw err;
-    }
-    return parseRole(e.node?.value ?? "");
+    return parseRole(await this.#value(`/roles/${name}`, quorum, `Role ${name} does not exist.`));
   }
 
   async createRole(r: Role): Promise<void> {
     if (r.role === ROOT_ROLE) throw rootRoleError(r.role);
     const value = JSON.stringify(roleJSON(r));
-    try {
-      await this.#propose({ method: "PUT", path: `/roles/${r.role}`, value, prevExist: false });
-    } catch (err) {
-      if (isNodeExist(err)) throw new V2AuthError(409, `Role ${r.role} already exists.`);
-      throw err;
-    }
+    await this.#propose({ method: "PUT", path: `/roles/${r.role}`, value, prevExist: false }, {
+      code: ErrorCode.NodeExist,
+      error: new V2AuthError(409, `Role ${r.role} already exists.`),
+    });
   }
 
   async deleteRole(name: string): Promise<void> {
     if (name === ROOT_ROLE) throw rootRoleError(name);
-    try {
-      await this.#propose({ method: "DELETE", path: `/roles/${name}` });
-    } catch (err) {
-      if (isNotFound(err)) throw new V2AuthError(404, `Role ${name} doesn't exist.`);
-      throw err;
-    }
+    await this.#propose({ method: "DELETE", path: `/roles/${name}` }, {
+      code: ErrorCode.KeyNotFound,
+      error: new V2AuthError(404, `Role ${name} doesn't exist.`),
+    });
   }
 
   async updateRole(change: Role): Promise<Role> {
