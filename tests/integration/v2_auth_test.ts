@@ -9,6 +9,7 @@ import { type Exchange, exchange, startPair, v2ctlBoth } from "../helpers/v2_com
 const BLOCK = "127.0.150";
 
 const words = (s: string) => s.split(" ");
+const LONG = "p".repeat(80);
 
 // A session as an operator runs it: users and roles made, a role granted, auth enabled, then
 // the commands that need root, the key checks of a user and of the guest role, and back.
@@ -171,6 +172,8 @@ const BEFORE: Exchange[] = [
   { path: "/v2/auth/users/foo" },
   { path: "/v2/keys/2/users" },
   user("root", '{"user":"root","password":"rootpw"}'),
+  // bcrypt reads 72 bytes of a password; etcd 3.4 takes longer ones.
+  user("long", `{"user":"long","password":"${LONG}","roles":["root"]}`),
   { path: "/v2/auth/users/root" },
   { method: "PUT", path: "/v2/auth/enable" },
 ];
@@ -183,6 +186,10 @@ const AFTER: Exchange[] = [
   { path: "/v2/auth/users", auth: "root:wrong" },
   { path: "/v2/auth/users", auth: "foo:pw2" },
   { path: "/v2/auth/users", auth: "ghost:pw" },
+  { path: "/v2/auth/users", auth: `long:${LONG}` },
+  { path: "/v2/auth/users", headers: { authorization: `basic ${btoa("root:rootpw")}` } },
+  // Go's base64 wants the padding that atob would forgive.
+  { path: "/v2/auth/users", headers: { authorization: "Basic cm9vdDpyb290cHc" } },
   { path: "/v2/auth/users/foo", auth: "root:rootpw" },
   { method: "PUT", path: "/v2/auth/enable", auth: "root:rootpw" },
   { path: "/v2/auth/roles/guest", auth: "root:rootpw" },

@@ -8,16 +8,16 @@ import { GUEST_ROLE, hasKeyAccess, ROOT_ROLE, type User } from "./auth_types.ts"
 
 const fromUtf8 = new TextDecoder();
 
-/** Go's Request.BasicAuth: `Basic <base64 of user:password>`. */
+/** Go's base64.StdEncoding: padded, line breaks ignored, nothing else. */
+const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Go's Request.BasicAuth: `Basic <base64 of user:password>`, the scheme in any case. */
 function basicAuth(req: Request): { name: string; password: string } | undefined {
   const header = req.headers.get("authorization") ?? "";
   if (header.slice(0, 6).toLowerCase() !== "basic ") return undefined;
-  let text: string;
-  try {
-    text = fromUtf8.decode(Uint8Array.from(atob(header.slice(6)), (c) => c.charCodeAt(0)));
-  } catch {
-    return undefined;
-  }
+  const encoded = header.slice(6).replace(/[\r\n]/g, "");
+  if (!STD_BASE64.test(encoded)) return undefined;
+  const text = fromUtf8.decode(Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)));
   const colon = text.indexOf(":");
   if (colon < 0) return undefined;
   return { name: text.slice(0, colon), password: text.slice(colon + 1) };
