@@ -24,7 +24,7 @@ export {
   type LeaseKeys,
   watchPermitted,
 } from "./check.ts";
-export { checkPassword, hashPassword } from "./password.ts";
+export { checkPassword, hashPassword, passwordMatches } from "./password.ts";
 export {
   type IssuedToken,
   newTokenPrefix,

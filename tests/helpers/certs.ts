@@ -232,3 +232,22 @@ export async function makeTLSCerts(): Promise<string> {
   await runScript(MATRIX, dir);
   return dir;
 }
+
+/** A client key and certificate for `cn`, signed by the cluster CA of `certs`. */
+export async function makeClientCert(certs: ClusterCerts, cn: string): Promise<KeyPair> {
+  const name = `client-${cn}`;
+  const script = [
+    `openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${name}.key`,
+    `-out ${name}.csr -subj /CN=${cn} &&`,
+    `openssl x509 -req -in ${name}.csr -CA ca.pem -CAkey ca.key -CAcreateserial`,
+    `-out ${name}.pem -days 5 -extfile client.ext`,
+  ].join(" ");
+  const o = await new Deno.Command("bash", {
+    args: ["-c", script],
+    cwd: certs.dir,
+    stderr: "piped",
+  })
+    .output();
+  if (o.code !== 0) throw new Error(new TextDecoder().decode(o.stderr));
+  return { cert: `${certs.dir}/${name}.pem`, key: `${certs.dir}/${name}.key` };
+}
