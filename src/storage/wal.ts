@@ -120,14 +120,19 @@ export class Wal {
    * whose index is already in the log replaces it and everything after it.
    */
   save(hardState: HardState | undefined, entries: Entry[], sync: boolean): Promise<void> {
-    return this.#run(async () => {
-      // Records go to the log in index order: a gap or a jump back would be replayed as written.
+    // Records go to the log in index order: a gap or a jump back would be replayed as written.
+    // Checked before the write is queued, so a refused batch leaves the log as it was.
+    try {
       for (let i = 1; i < entries.length; i++) {
         assert(
           entries[i].index === entries[i - 1].index + 1,
           `wal: non-consecutive entries ${entries[i - 1].index}, ${entries[i].index}`,
         );
       }
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#run(async () => {
       assert(
         entries.length === 0 || entries[0].index <= this.#lastIndex + 1,
         `wal: entry ${entries[0]?.index} would leave a gap after ${this.#lastIndex}`,
