@@ -5,7 +5,7 @@ import type { Config } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { GrpcServer, serveClient } from "../api/mod.ts";
 import { createClientHttp, registerServices } from "../api/mod.ts";
-import type { EtcdServer } from "../server/mod.ts";
+import { type EtcdServer, GRPC_OVERHEAD_BYTES } from "../server/mod.ts";
 import {
   listenHost,
   loadServerTLS,
@@ -48,9 +48,6 @@ async function clientServerTLS(config: Config, log: Logger): Promise<ServerTLS |
     log.fatal({ pkg: "etcdmain", text, msg: "listener failed", fields: { error: text } });
   }
 }
-
-/** gRPC accepts requests up to --max-request-bytes plus etcd's 512 KiB of slack. */
-const GRPC_OVERHEAD_BYTES = 512 * 1024;
 
 export async function openClientListeners(
   config: Config,
