@@ -58,7 +58,7 @@ export async function openClientListeners(
     maxReceiveMessageSize: config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
   });
   registerServices(grpc, server);
-  const http = createClientHttp(server, config, grpc);
+  const http = createClientHttp(server, config, grpc, log);
   const tls = await clientServerTLS(config, log);
   const out: OpenListener[] = [];
   for (const url of config.listenClientUrls) {
