@@ -62,7 +62,9 @@ export function accessController(opts: AccessOptions): MiddlewareHandler {
       ? req.headers.get("origin")!
       : undefined;
     const headers = origin === undefined ? {} : corsHeaders(origin);
-    if (req.method === "OPTIONS") return new Response(new Uint8Array(), { status: 200, headers });
+    if (req.method === "OPTIONS") {
+      return new Response(null, { status: 200, headers: { ...headers, "content-length": "0" } });
+    }
     await next();
     for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
   };
