@@ -4,6 +4,7 @@
 // from a refused request. Address block 127.0.170.x.
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
+import { Etcd3 } from "etcd3";
 import {
   ETCD_TS,
   itest,
@@ -73,6 +74,24 @@ async function count(m: Member, key: string, prefixed = false): Promise<number> 
   return Number(/"count":(\d+)/.exec(r.stdout)?.[1] ?? 0);
 }
 
+/** The same two sizes through the `etcd3` client: the error class it picks and its message. */
+async function throughEtcd3(m: Member): Promise<unknown[]> {
+  const client = new Etcd3({ hosts: m.url });
+  const refusal = async (size: number) => {
+    try {
+      await client.put("e3big").value("v".repeat(size)).exec();
+      return "stored";
+    } catch (e) {
+      return `${(e as Error).constructor.name}: ${(e as Error).message}`;
+    }
+  };
+  try {
+    return [["etcd3 1.7 MB", await refusal(1_700_000)], ["etcd3 2.2 MB", await refusal(2_200_000)]];
+  } finally {
+    client.close();
+  }
+}
+
 /** The default limits, every way in: what one member answers, in order. */
 async function defaultLimits(m: Member): Promise<unknown[]> {
   const out: unknown[] = [];
@@ -84,7 +103,9 @@ async function defaultLimits(m: Member): Promise<unknown[]> {
   out.push(["gateway 1.7 MB", await gateway(m, "kv/put", putBody("gbig", 1_700_000))]);
   // Above gRPC's receive limit (max-request-bytes + 512 KiB) the message itself is refused.
   out.push(["gateway 2.2 MB", await gateway(m, "kv/put", putBody("gbig", 2_200_000))]);
+  out.push(...await throughEtcd3(m));
   out.push(["stored", await count(m, "big"), await count(m, "edge2"), await count(m, "gbig")]);
+  out.push(["stored", await count(m, "e3big")]);
   // --max-txn-ops (128).
   const txn = (n: number) =>
     `\n${Array.from({ length: n }, (_, i) => `put t${i} x`).join("\n")}\n\n\n`;
