@@ -9,6 +9,7 @@ import {
   memberFlags,
   type MemberURLs,
   type Proc,
+  run,
   singleMemberFlags,
   spawn,
   startReady,
@@ -132,5 +133,28 @@ itest("gateway: flags before `start`, etcd's ready line, etcdctl through it", as
     }
   } finally {
     await Promise.all([stop(etcdGw), stop(tsGw), stop(member)]);
+  }
+});
+
+itest("gateway: bad flags before or after `start` exit as etcd's gateway does", async () => {
+  const cases = [
+    ["--retry-delay=abc", "start"],
+    ["start", "--retry-delay=abc"],
+    ["--insecure-discovery", "start"],
+    ["--listen-addr"],
+    ["--bogus=1", "start", "--endpoints"],
+  ];
+  for (const args of cases) {
+    const [etcd, ts] = await Promise.all([
+      run("etcd", ["gateway", ...args]),
+      run(ETCD_TS, ["gateway", ...args]),
+    ]);
+    assert.equal(ts.code, etcd.code, args.join(" "));
+    // cobra's layout: the error, the usage (whose flag texts are our own), the error again.
+    const [e, t] = [etcd, ts].map((r) => r.stderr.trimEnd().split("\n"));
+    assert.equal(t[0], e[0], args.join(" "));
+    assert.equal(t.at(-1), e.at(-1), args.join(" "));
+    assert.equal(t[2], e[2].replace("etcd gateway", "etcd-ts gateway"), args.join(" "));
+    assert.match(e[0], /^Error: /, args.join(" "));
   }
 });
