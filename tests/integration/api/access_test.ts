@@ -5,51 +5,12 @@
 // go to a real etcd and to etcd-ts; status lines, headers and bodies must be the same.
 // Address block 127.0.171.x.
 import assert from "node:assert/strict";
-import {
-  ETCD_TS,
-  itest,
-  type Proc,
-  run,
-  singleMemberFlags,
-  startReady,
-  startReadyEtcd,
-  stop,
-} from "../../helpers/process.ts";
-import { assertPortsFree } from "../../helpers/ports.ts";
+import { ETCD_TS, itest, type Proc, run } from "../../helpers/process.ts";
+import { startPair } from "../../helpers/pair.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { curl } from "../../helpers/curl.ts";
 import { etcdctl } from "../../helpers/etcdctl.ts";
 import { issueCerts } from "../../helpers/certs.ts";
-
-/** A real etcd on `etcdIp` and etcd-ts on `tsIp`, alone in their clusters, given `extra(ip)`. */
-async function startPair(
-  etcdIp: string,
-  tsIp: string,
-  extra: (ip: string) => string[],
-  scheme = "http",
-) {
-  const dir = tempDir({ prefix: "access-" });
-  const flags = (name: string, ip: string) => {
-    const f = singleMemberFlags(name, ip, `${dir.path}/${name}`);
-    return [
-      ...f.map((v) => v.replace(`http://${ip}:2379`, `${scheme}://${ip}:2379`)),
-      ...extra(ip),
-    ];
-  };
-  for (const ip of [etcdIp, tsIp]) await assertPortsFree(ip, [2379, 2380]);
-  const [etcd, ts] = await Promise.all([
-    startReadyEtcd(flags("e", etcdIp)),
-    startReady(flags("t", tsIp)),
-  ]);
-  return {
-    procs: [etcd, ts] as const,
-    urls: [`${scheme}://${etcdIp}:2379`, `${scheme}://${tsIp}:2379`] as const,
-    stop: async () => {
-      await Promise.all([stop(etcd), stop(ts)]);
-      await dir[Symbol.asyncDispose]();
-    },
-  };
-}
 
 /** One exchange as curl shows it: the status line, the headers but Date and Connection, the body. */
 async function exchange(url: string, ...args: string[]): Promise<string[]> {
@@ -95,14 +56,14 @@ itest("access: --cors, --host-whitelist and --enable-grpc-gateway=false as etcd 
         (await etcdctl(url, "get", "k", "--print-value-only")).stdout,
       ];
     };
-    const [etcd, ts] = await Promise.all(pair.urls.map(script));
+    const [etcd, ts] = await Promise.all(pair.members.map((m) => script(m.url)));
     assert.deepEqual(ts, etcd);
     assert.equal(etcd[7][0], "HTTP/1.1 421 Misdirected Request");
     assert.ok(etcd[7].at(-1)!.includes('etcd --host-whitelist "evil.com"'));
     assert.ok(etcd[0].includes("access-control-allow-origin: http://example.com:80"));
     assert.equal(etcd.at(-1), "v\n");
-    assert.deepEqual(rejections(pair.procs[1]), rejections(pair.procs[0]));
-    assert.equal(rejections(pair.procs[0]).length, 4);
+    assert.deepEqual(rejections(pair.members[1].proc), rejections(pair.members[0].proc));
+    assert.equal(rejections(pair.members[0].proc).length, 4);
   } finally {
     await pair.stop();
   }
@@ -137,7 +98,7 @@ itest(
           await x("--http2", "-H", "Host: evil.com:2379"),
         ];
       };
-      const [etcd, ts] = await Promise.all(pair.urls.map(script));
+      const [etcd, ts] = await Promise.all(pair.members.map((m) => script(m.url)));
       assert.deepEqual(ts, etcd);
       assert.equal(etcd[0][0], "HTTP/1.1 200 OK");
       assert.ok(etcd[0].includes("access-control-allow-origin: *"));

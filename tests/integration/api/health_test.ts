@@ -4,20 +4,12 @@
 // expectations follow 3.5.11's server/etcdserver/api/etcdhttp/health.go), including a member
 // that has lost its leader. Address block 127.0.172.x.
 import assert from "node:assert/strict";
-import {
-  itest,
-  memberFlags,
-  type Proc,
-  singleMemberFlags,
-  startEtcdTs,
-  startReady,
-  startReadyEtcd,
-  stop,
-} from "../../helpers/process.ts";
+import { itest, memberFlags, type Proc, startEtcdTs, stop } from "../../helpers/process.ts";
 import { assertPortsFree } from "../../helpers/ports.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { etcdctl } from "../../helpers/etcdctl.ts";
 import { GrpcMember } from "../../helpers/grpc_member.ts";
+import { startPair } from "../../helpers/pair.ts";
 
 /** Status, content type and body of a GET (or `method`). */
 async function get(url: string, method = "GET"): Promise<[number, string, string]> {
@@ -83,27 +75,20 @@ async function probesUnderAlarms(u: string): Promise<void> {
 }
 
 itest("health: /health under alarms as etcd 3.4, /livez and /readyz as 3.5.11", async () => {
-  await using dir = tempDir({ prefix: "health-" });
-  for (const ip of ["127.0.172.1", "127.0.172.2"]) await assertPortsFree(ip, [2379, 2380]);
   // A quota of one byte: the first put raises NOSPACE.
-  const quota = "--quota-backend-bytes=1";
-  const [etcd, ts] = await Promise.all([
-    startReadyEtcd([...singleMemberFlags("e", "127.0.172.1", `${dir.path}/e`), quota]),
-    startReady([...singleMemberFlags("t", "127.0.172.2", `${dir.path}/t`), quota]),
-  ]);
+  const pair = await startPair("127.0.172.1", "127.0.172.2", () => ["--quota-backend-bytes=1"]);
+  const [etcd, ts] = pair.members;
   try {
-    const [e, t] = await Promise.all(
-      ["http://127.0.172.1:2379", "http://127.0.172.2:2379"].map(alarmScript),
-    );
+    const [e, t] = await Promise.all(pair.members.map((m) => alarmScript(m.url)));
     assert.deepEqual(t, e);
     assert.deepEqual(e[4], [503, TEXT, '{"health":"false"}\n']);
     assert.deepEqual(e[5], [200, TEXT, '{"health":"true"}']);
     assert.deepEqual(e[8], [503, TEXT, '{"health":"false"}\n']);
-    assert.deepEqual(alarmLines(ts), alarmLines(etcd));
-    assert.ok(alarmLines(etcd).length >= 2);
-    await probesUnderAlarms("http://127.0.172.2:2379");
+    assert.deepEqual(alarmLines(ts.proc), alarmLines(etcd.proc));
+    assert.ok(alarmLines(etcd.proc).length >= 2);
+    await probesUnderAlarms(ts.url);
   } finally {
-    await Promise.all([stop(etcd), stop(ts)]);
+    await pair.stop();
   }
 });
 

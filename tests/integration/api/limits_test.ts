@@ -5,18 +5,8 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { Etcd3 } from "etcd3";
-import {
-  ETCD_TS,
-  itest,
-  type Proc,
-  run,
-  singleMemberFlags,
-  startReady,
-  startReadyEtcd,
-  stop,
-} from "../../helpers/process.ts";
-import { assertPortsFree } from "../../helpers/ports.ts";
-import { tempDir } from "../../helpers/tmp.ts";
+import { ETCD_TS, itest, run } from "../../helpers/process.ts";
+import { type PairMember, startPair } from "../../helpers/pair.ts";
 import { etcdctl, etcdctlWith } from "../../helpers/etcdctl.ts";
 import { type Answer, GrpcMember } from "../../helpers/grpc_member.ts";
 import { deserializer, serializer } from "../../helpers/grpc.ts";
@@ -24,30 +14,7 @@ import { deserializer, serializer } from "../../helpers/grpc.ts";
 const enc = new TextEncoder();
 const b64 = (s: string) => btoa(s);
 
-interface Member {
-  ip: string;
-  url: string;
-  proc: Proc;
-}
-
-/** A real etcd on `etcdIp` and etcd-ts on `tsIp`, both alone in their cluster, given `extra`. */
-async function startPair(etcdIp: string, tsIp: string, extra: string[]) {
-  const dir = tempDir({ prefix: "limits-" });
-  await assertPortsFree(etcdIp, [2379, 2380]);
-  await assertPortsFree(tsIp, [2379, 2380]);
-  const [etcd, ts] = await Promise.all([
-    startReadyEtcd([...singleMemberFlags("e", etcdIp, `${dir.path}/e`), ...extra]),
-    startReady([...singleMemberFlags("t", tsIp, `${dir.path}/t`), ...extra]),
-  ]);
-  const member = (ip: string, proc: Proc): Member => ({ ip, url: `http://${ip}:2379`, proc });
-  return {
-    members: [member(etcdIp, etcd), member(tsIp, ts)] as const,
-    stop: async () => {
-      await Promise.all([stop(etcd), stop(ts)]);
-      await dir[Symbol.asyncDispose]();
-    },
-  };
-}
+type Member = PairMember;
 
 /** etcdctl's exit code and the error line it ends with (retry warnings before it dropped). */
 async function ctl(m: Member, stdin: string | undefined, ...args: string[]) {
@@ -136,7 +103,7 @@ async function defaultLimits(m: Member): Promise<unknown[]> {
 }
 
 itest("limits: --max-request-bytes, --max-txn-ops, lease TTL, learners as etcd 3.4", async () => {
-  const pair = await startPair("127.0.170.1", "127.0.170.2", []);
+  const pair = await startPair("127.0.170.1", "127.0.170.2");
   try {
     const [etcd, ts] = await Promise.all(pair.members.map(defaultLimits));
     assert.deepEqual(ts, etcd);
@@ -184,7 +151,7 @@ async function fragments(target: string, rev: number, events: number): Promise<u
 }
 
 itest("limits: watch responses are fragmented at --max-request-bytes + 512 KiB", async () => {
-  const pair = await startPair("127.0.170.3", "127.0.170.4", []);
+  const pair = await startPair("127.0.170.3", "127.0.170.4");
   try {
     const results = await Promise.all(pair.members.map(async (m) => {
       const g = new GrpcMember(`${m.ip}:2379`);
@@ -223,7 +190,7 @@ async function smallerLimit(m: Member): Promise<unknown[]> {
 }
 
 itest("limits: --max-request-bytes=1048576 moves both checks", async () => {
-  const pair = await startPair("127.0.170.5", "127.0.170.6", ["--max-request-bytes=1048576"]);
+  const pair = await startPair("127.0.170.5", "127.0.170.6", () => ["--max-request-bytes=1048576"]);
   try {
     const [etcd, ts] = await Promise.all(pair.members.map(smallerLimit));
     assert.deepEqual(ts, etcd);
