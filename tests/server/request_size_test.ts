@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { messages } from "../../src/pb/mod.ts";
 import { internalRaftRequestSize } from "../../src/server/request_size.ts";
 import type { Proposal } from "../../src/server/proposal.ts";
+import type { AuthRequest } from "../../src/auth/mod.ts";
 
 function varint(v: bigint): number[] {
   const out: number[] = [];
@@ -53,5 +54,77 @@ Deno.test("internalRaftRequestSize: v2 and the member's own requests are not che
   for (const kind of ["v2", "memberAttrSet", "clusterVersionSet"] as const) {
     const p = { kind, id: 1n, request: {} } as unknown as Proposal;
     assert.equal(internalRaftRequestSize(p, 10_000_000), undefined, kind);
+  }
+});
+
+Deno.test("internalRaftRequestSize: auth requests as etcd's messages in their fields", () => {
+  const hash = "$2a$10$" + "x".repeat(53);
+  const key = new Uint8Array(300).fill(7);
+  const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
+  const m = messages;
+  // [our request, etcd's message bytes, its InternalRaftRequest field]
+  const cases: [AuthRequest, Uint8Array, number][] = [
+    [{ op: "enable" }, new Uint8Array(), 1000],
+    [{ op: "disable" }, new Uint8Array(), 1011],
+    [
+      { op: "userAdd", name: "alice", hashedPassword: hash, noPassword: false },
+      m["etcdserverpb.AuthUserAddRequest"].encode({
+        name: "alice",
+        password: hash,
+        options: { noPassword: false },
+      }),
+      1100,
+    ],
+    [
+      { op: "userAdd", name: "bob", hashedPassword: "", noPassword: true },
+      m["etcdserverpb.AuthUserAddRequest"].encode({
+        name: "bob",
+        password: "",
+        options: { noPassword: true },
+      }),
+      1100,
+    ],
+    [
+      { op: "userGrantRole", user: "alice", role: "r".repeat(200) },
+      m["etcdserverpb.AuthUserGrantRoleRequest"].encode({ user: "alice", role: "r".repeat(200) }),
+      1104,
+    ],
+    [
+      {
+        op: "roleGrantPermission",
+        name: "r",
+        permType: 2,
+        key: b64(key),
+        rangeEnd: b64(key.subarray(1)),
+      },
+      m["etcdserverpb.AuthRoleGrantPermissionRequest"].encode({
+        name: "r",
+        perm: { permType: 2, key, rangeEnd: key.subarray(1) },
+      }),
+      1203,
+    ],
+    [
+      { op: "roleRevokePermission", role: "r", key: b64(key.subarray(2)), rangeEnd: "" },
+      m["etcdserverpb.AuthRoleRevokePermissionRequest"].encode({
+        role: "r",
+        key: key.subarray(2),
+        rangeEnd: new Uint8Array(),
+      }),
+      1204,
+    ],
+  ];
+  for (const [request, etcdMessage, n] of cases) {
+    const p = {
+      kind: "auth",
+      id: 0x1234_5678_9abc_def0n,
+      request,
+      auth: { username: "root", revision: 7 },
+    } as Proposal;
+    const header = [0x08, ...varint(p.id), ...field(2, new TextEncoder().encode("root")), 0x18, 7];
+    assert.equal(
+      internalRaftRequestSize(p, 0),
+      field(100, header).length + field(n, etcdMessage).length,
+      request.op,
+    );
   }
 });

@@ -86,6 +86,13 @@ async function defaultLimits(m: Member): Promise<unknown[]> {
   out.push(["lease 9000000001 s", await ctl(m, undefined, "lease", "grant", "9000000001")]);
   out.push(["gateway lease", await gateway(m, "lease/grant", { TTL: "9000000001" })]);
   out.push(["leases", (await ctl(m, undefined, "lease", "list")).stdout]);
+  // Auth requests are sized as etcd's messages too: a permission's key is its bulk.
+  out.push(["role add", (await gateway(m, "auth/role/add", { name: "r" })).status]);
+  for (const size of [1_200_000, 1_600_000]) {
+    const perm = { permType: "READ", key: btoa("k".repeat(size)), range_end: "" };
+    const r = await gateway(m, "auth/role/grant", { name: "r", perm });
+    out.push([`grant ${size}`, r.status, r.status === 200 ? "granted" : r.body]);
+  }
   // One learner at a time.
   const learner = (n: number) =>
     ctl(
@@ -113,6 +120,8 @@ itest("limits: --max-request-bytes, --max-txn-ops, lease TTL, learners as etcd 3
     assert.ok(said.includes("grpc: received message larger than max (2200011 vs. 2097152)"), said);
     assert.ok(said.includes("etcdserver: too many operations in txn request"), said);
     assert.ok(said.includes("too large lease TTL"), said);
+    assert.ok(said.includes('["grant 1200000",200,"granted"]'), said);
+    assert.ok(said.includes('["grant 1600000",400,'), said);
     assert.ok(said.includes("Error: etcdserver: too many learner members in cluster"), said);
   } finally {
     await pair.stop();
