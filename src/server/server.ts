@@ -6,6 +6,7 @@
 import { type Message, RaftError, StateType } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { Errors } from "../errors/mod.ts";
+import { serverMetrics } from "../metrics/mod.ts";
 import type { WatcherHub } from "../mvcc/mod.ts";
 import { Applier } from "./apply/mod.ts";
 import type { AuthApi } from "./auth.ts";
@@ -173,6 +174,9 @@ export class EtcdServer {
       node: this.#state.node,
       membership: this.membership,
       backend: this.#state.backend,
+      watchers: this.watchers,
+      v2: this.#core.v2.store,
+      authRevision: () => this.#core.authStore.revision,
       appliedIndex: () => this.#applier.appliedIndex,
       quotaBackendBytes: this.#opts.quotaBackendBytes,
     });
@@ -298,7 +302,8 @@ export class EtcdServer {
   #revokeExpiredLeases(): void {
     if (!this.#core.raft.isLeader || this.#stopped) return;
     for (const id of this.#state.lessor.expired()) {
-      void this.#core.proposer.propose("leaseRevoke", { ID: id }).catch(() => {});
+      void this.#core.proposer.propose("leaseRevoke", { ID: id })
+        .then(() => serverMetrics.leaseExpired.inc(), () => {});
     }
   }
 

@@ -51,7 +51,12 @@ export interface CallTracker {
 
 /** Told about every call to a registered method, on the wire or in-process. */
 export interface GrpcObserver {
-  callStarted(service: string, method: string, type: GrpcType): CallTracker;
+  callStarted(
+    service: string,
+    method: string,
+    type: GrpcType,
+    metadata: Record<string, string>,
+  ): CallTracker;
 }
 
 /** A registered method as the in-process caller sees it. */
@@ -240,7 +245,7 @@ export class GrpcServer {
   ): Promise<T> {
     const m = this.find(service, method);
     if (m instanceof EtcdError) throw m;
-    const t = this.observer.callStarted(service, method, m.info.type);
+    const t = this.observer.callStarted(service, method, m.info.type, ctx.metadata ?? {});
     const abort = new AbortController();
     const cancel = () => abort.abort(new EtcdError(GrpcCode.Canceled, "context canceled"));
     ctx.signal?.addEventListener("abort", cancel);
@@ -297,7 +302,7 @@ export class GrpcServer {
         `grpc: Decompressor is not installed for grpc-encoding "${encoding}"`,
       );
     }
-    const t = this.observer.callStarted(service, method, found.info.type);
+    const t = this.observer.callStarted(service, method, found.info.type, call.ctx.metadata);
     call.onStatus = (code) => t.finished(code);
     found.run(call, t).then(
       () => call.finish(GrpcCode.OK),

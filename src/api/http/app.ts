@@ -3,6 +3,7 @@
 // routes (/metrics, /v3 gateway, /v2) to the returned app or through deps.routes.
 
 import { Hono } from "hono";
+import { serverMetrics } from "../../metrics/mod.ts";
 
 export interface HttpDeps {
   /** etcd's version pair: etcdserver is the emulated etcd version, etcdcluster "3.4.0" or "not_decided". */
@@ -49,6 +50,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
     if (c.req.method !== "GET") return methodNotAllowed("GET");
     const exclude = c.req.queries("exclude") ?? [];
     const { ok } = await deps.health({ exclude });
+    (ok ? serverMetrics.healthSuccess : serverMetrics.healthFailed).inc();
     // etcd 3.4 writes the healthy body bare but the unhealthy one with a newline.
     return new Response(ok ? '{"health":"true"}' : '{"health":"false"}\n', {
       status: ok ? 200 : 503,
