@@ -183,9 +183,9 @@ export class GrpcServer {
   invoke(service: string, method: string, req: unknown, ctx: InvokeContext = {}): Promise<unknown> {
     return this.inProcess(service, method, ctx, async (m, callCtx, t) => {
       if (m.info.type !== "unary") throw notUnary(m.info);
-      t.received(0);
+      t.received(wireSize(m.info.requestType, req));
       const res = await m.handler(req, callCtx);
-      t.sent(0);
+      t.sent(wireSize(m.info.responseType, res));
       return res;
     });
   }
@@ -206,7 +206,7 @@ export class GrpcServer {
       const sendOne = async (res: unknown) => {
         if (callCtx.signal.aborted) throw callCtx.signal.reason;
         await send(res);
-        t.sent(0);
+        t.sent(wireSize(m.info.responseType, res));
       };
       if (m.info.type === "unary") throw notUnary(m.info);
       if (m.info.type === "server_stream") {
@@ -218,7 +218,7 @@ export class GrpcServer {
         if (first === undefined) {
           throw new EtcdError(GrpcCode.Internal, "grpc: the client sent no request message");
         }
-        t.received(0);
+        t.received(wireSize(m.info.requestType, first));
         await m.handler(first, callCtx, sendOne);
         return;
       }
@@ -226,7 +226,7 @@ export class GrpcServer {
         async *[Symbol.asyncIterator]() {
           for await (const r of requests) {
             if (callCtx.signal.aborted) return;
-            t.received(0);
+            t.received(wireSize(m.info.requestType, r));
             yield r;
           }
         },
@@ -309,6 +309,12 @@ export class GrpcServer {
       (err) => call.fail(err),
     );
   }
+}
+
+// In-process calls (the JSON gateway) never meet the wire, but etcd's gateway reaches its gRPC
+// server through a client connection, so their encoded sizes count as etcd counts them.
+function wireSize(name: MessageName, msg: unknown): number {
+  return (messages[name] as Codec).encode(msg).length;
 }
 
 function grpcType(clientStreaming: boolean, serverStreaming: boolean): GrpcType {
