@@ -5,7 +5,7 @@ import { type AuxBuckets, type Event, MvccStore, restoreSnapshot } from "../mvcc
 import type { LeasePersistence, Lessor } from "../lease/mod.ts";
 import { Membership, type MembershipJSON } from "./membership.ts";
 import { Alarms } from "./alarms.ts";
-import { observeBackendCommit, secondsSince } from "../metrics/mod.ts";
+import { observeBackendCommit, secondsSince, snapMetrics } from "../metrics/mod.ts";
 
 /** etcd's defaults for --backend-batch-interval and --backend-batch-limit (0 selects them). */
 export const DEFAULT_BATCH_INTERVAL_MS = 100;
@@ -90,7 +90,9 @@ export class Backend {
   /** Replaces the whole database with a snapshot received from the leader. */
   restore(dbBytes: Uint8Array): void {
     this.store.close();
+    const start = performance.now();
     restoreSnapshot(this.path, dbBytes);
+    snapMetrics.dbSaveSeconds.observe(secondsSince(start));
     this.store = new MvccStore(this.path);
     for (const l of this.#eventListeners) this.store.onEvents(l);
   }

@@ -15,6 +15,7 @@ import type { ElectionApi } from "./election.ts";
 import { createCore, type MemberCore } from "./core.ts";
 import type { LeaderClient } from "./forward.ts";
 import type { HeaderOf } from "./header.ts";
+import { HeartbeatCheck } from "./heartbeat_check.ts";
 import { formatId } from "./ids.ts";
 import type { KvApi } from "./kv.ts";
 import type { LeaseApi } from "./lease.ts";
@@ -132,8 +133,18 @@ export class EtcdServer {
   #createDriver(transport: Transport): RaftDriver {
     const { node, storage, wal, snapshotter } = this.#state;
     const { raft, readIndex } = this.#core;
-    return new RaftDriver(node, storage, wal, snapshotter, transport, {
-      softState: (ss) => this.#onSoftState(ss.lead, ss.raftState),
+    const heartbeats = new HeartbeatCheck(this.#opts.heartbeatMs, this.#log);
+    const sending: Transport = {
+      send: (messages) => {
+        heartbeats.sending(messages);
+        transport.send(messages);
+      },
+    };
+    return new RaftDriver(node, storage, wal, snapshotter, sending, {
+      softState: (ss) => {
+        heartbeats.reset();
+        this.#onSoftState(ss.lead, ss.raftState);
+      },
       hardState: (hs) => raft.onHardState(hs),
       readStates: (rs) => rs.forEach((r) => readIndex.onReadState(r.index, r.requestCtx)),
       applySnapshot: (snap) => this.#applier.applySnapshot(snap),
