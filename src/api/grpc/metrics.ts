@@ -1,8 +1,9 @@
 // grpc_server_* as go-grpc-prometheus counts them for etcd (started, handled by status code,
 // messages each way, and with --metrics=extensive the handling time), plus etcd's client byte
-// and per-client-version counters, fed by the GrpcServer's observer. Every method of every
-// registered service shows from the start with zero values, as grpc-prometheus'
-// InitializeMetrics makes them.
+// and per-client-version counters, fed by the GrpcServer's observer. Every method of the
+// services registered when the server is instrumented shows from the start with zero values,
+// as grpc-prometheus' InitializeMetrics makes them; services added later (etcd's Election and
+// Lock) show once called.
 
 import type { CallTracker, GrpcObserver, GrpcServer, GrpcType } from "./server.ts";
 import {
@@ -64,6 +65,8 @@ export function enableHandlingTimeHistogram(): void {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     }),
   );
+  // The methods already shown get their zero-valued histograms too.
+  for (const c of byMethod.values()) c.handling();
 }
 
 /** Go's codes.Code.String(), by code number. */
@@ -120,9 +123,9 @@ function countersOf(service: string, method: string, type: GrpcType): MethodCoun
       handling: () => handling?.labels(labels),
     };
     for (const name of CODE_NAMES) handled.labels({ ...labels, grpc_code: name });
+    c.handling();
     byMethod.set(key, c);
   }
-  c.handling();
   return c;
 }
 
@@ -141,7 +144,10 @@ function countClientRequest(type: GrpcType, metadata: Record<string, string>): v
   c.inc();
 }
 
-/** Counts every call `grpc` serves (on the wire or through the JSON gateway). */
+/**
+ * Counts every call `grpc` serves (on the wire or through the JSON gateway). Call it once the
+ * services etcd's v3rpc.Server registers are in, before the others.
+ */
 export function instrumentGrpcServer(grpc: GrpcServer): void {
   const observer: GrpcObserver = {
     callStarted(service, method, type, metadata): CallTracker {
@@ -167,8 +173,5 @@ export function instrumentGrpcServer(grpc: GrpcServer): void {
     },
   };
   grpc.setObserver(observer);
-  // Services registered later appear at the next scrape.
-  registry.addCollector(() => {
-    for (const m of grpc.serviceMethods()) countersOf(m.service, m.method, m.type);
-  });
+  for (const m of grpc.serviceMethods()) countersOf(m.service, m.method, m.type);
 }

@@ -2,7 +2,7 @@
 // etcd's CORS headers on every response, and Go's 404/405 wording. Other modules add their
 // routes (/metrics, /v3 gateway, /v2) to the returned app or through deps.routes.
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { serverMetrics } from "../../metrics/mod.ts";
 
 export interface HttpDeps {
@@ -35,6 +35,33 @@ export function methodNotAllowed(allow: string): Response {
   return goHttpError(405, "Method Not Allowed", { allow });
 }
 
+/** etcd's /health (on client URLs and on metrics URLs alike). */
+function healthHandler(health: HttpDeps["health"]) {
+  return async (c: Context) => {
+    if (c.req.method !== "GET") return methodNotAllowed("GET");
+    const exclude = c.req.queries("exclude") ?? [];
+    const { ok } = await health({ exclude });
+    (ok ? serverMetrics.healthSuccess : serverMetrics.healthFailed).inc();
+    // etcd 3.4 writes the healthy body bare but the unhealthy one with a newline.
+    return new Response(ok ? '{"health":"true"}' : '{"health":"false"}\n', {
+      status: ok ? 200 : 503,
+      headers: { "content-type": TEXT },
+    });
+  };
+}
+
+/**
+ * What etcd serves on --listen-metrics-urls: /metrics (added by `routes`) and /health, nothing
+ * else, and without the client port's CORS headers.
+ */
+export function createMetricsApp(deps: Pick<HttpDeps, "health" | "routes">): Hono {
+  const app = new Hono();
+  app.all("/health", healthHandler(deps.health));
+  deps.routes?.(app);
+  app.notFound(() => goHttpError(404, "404 page not found"));
+  return app;
+}
+
 export function createHttpApp(deps: HttpDeps): Hono {
   const app = new Hono();
 
@@ -46,17 +73,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
     for (const [k, v] of Object.entries(CORS)) c.res.headers.set(k, v);
   });
 
-  app.all("/health", async (c) => {
-    if (c.req.method !== "GET") return methodNotAllowed("GET");
-    const exclude = c.req.queries("exclude") ?? [];
-    const { ok } = await deps.health({ exclude });
-    (ok ? serverMetrics.healthSuccess : serverMetrics.healthFailed).inc();
-    // etcd 3.4 writes the healthy body bare but the unhealthy one with a newline.
-    return new Response(ok ? '{"health":"true"}' : '{"health":"false"}\n', {
-      status: ok ? 200 : 503,
-      headers: { "content-type": TEXT },
-    });
-  });
+  app.all("/health", healthHandler(deps.health));
 
   app.all("/version", (c) => {
     if (c.req.method !== "GET") return methodNotAllowed("GET");

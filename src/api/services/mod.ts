@@ -5,7 +5,7 @@ import type { Config } from "../../config/mod.ts";
 import { ETCD_VERSION } from "../../config/mod.ts";
 import type { EtcdServer } from "../../server/mod.ts";
 import { type GrpcServer, instrumentGrpcServer } from "../grpc/mod.ts";
-import { createHttpApp, type FetchHandler } from "../mod.ts";
+import { addPprofRoutes, createHttpApp, createMetricsApp, type FetchHandler } from "../mod.ts";
 import { addKvService } from "./kv.ts";
 import { addClusterService } from "./cluster.ts";
 import { addMaintenanceService } from "./maintenance.ts";
@@ -19,7 +19,6 @@ import { addV2Routes } from "../v2/mod.ts";
 import { metricsResponse } from "../../metrics/mod.ts";
 
 export function registerServices(grpc: GrpcServer, server: EtcdServer): void {
-  instrumentGrpcServer(grpc);
   const { auth } = server;
   addKvService(grpc, server, server.kv, auth);
   addClusterService(grpc, server, server.cluster, auth);
@@ -27,6 +26,8 @@ export function registerServices(grpc: GrpcServer, server: EtcdServer): void {
   addLeaseService(grpc, server, server.lease, auth);
   addWatchService(grpc, server, server.watchers, auth, server.header);
   addAuthService(grpc, server, auth);
+  // etcd instruments its gRPC server here, before adding the Election and Lock services.
+  instrumentGrpcServer(grpc);
   addElectionService(grpc, server, server.election, auth);
   addLockService(grpc, server, server.lock, auth);
 }
@@ -39,6 +40,8 @@ export function createClientHttp(
   const app = createHttpApp({
     routes: (app) => {
       app.all("/metrics", () => metricsResponse());
+      // etcd also serves pprof under --debug.
+      if (config.enablePprof || config.debug) addPprofRoutes(app);
       addGatewayRoutes(app, grpc);
       if (config.enableV2) {
         addV2Routes(app, v2Deps(server.v2, server.cluster, () => server.clusterId));
@@ -48,6 +51,15 @@ export function createClientHttp(
       etcdserver: ETCD_VERSION,
       etcdcluster: server.clusterVersion() || "not_decided",
     }),
+    health: ({ exclude }) => server.maintenance.health(exclude),
+  });
+  return (req) => Promise.resolve(app.fetch(req));
+}
+
+/** The HTTP side of a --listen-metrics-urls URL. */
+export function createMetricsHttp(server: EtcdServer): FetchHandler {
+  const app = createMetricsApp({
+    routes: (app) => app.all("/metrics", () => metricsResponse()),
     health: ({ exclude }) => server.maintenance.health(exclude),
   });
   return (req) => Promise.resolve(app.fetch(req));
