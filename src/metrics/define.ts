@@ -3,9 +3,11 @@
 
 import { Counter, Gauge, Histogram, Registry } from "./registry.ts";
 import { registerProcessMetrics } from "./process.ts";
+import { registerRuntimeMetrics } from "./runtime.ts";
 
 export const registry = new Registry();
 registerProcessMetrics(registry);
+registerRuntimeMetrics(registry);
 
 export const counter = <L extends string = never>(name: string, help: string, labelNames?: L[]) =>
   registry.register(new Counter<L>({ name, help, labelNames }));
