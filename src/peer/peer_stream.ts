@@ -57,8 +57,9 @@ export class PeerStream {
   #flushScheduled = false;
   #unreachableScheduled = false;
   #dialFailureLogged = false;
-  readonly #sentBytes;
-  readonly #sentFailures;
+  // Series appear with their first count, as etcd's do.
+  #sentBytes?: { inc(n: number): void };
+  readonly #to: { To: string };
   readonly #pair; // etcd's Local and Remote labels
   readonly #prober: PeerProber;
 
@@ -67,8 +68,7 @@ export class PeerStream {
     readonly urls: () => string[],
     readonly ctx: StreamContext,
   ) {
-    this.#sentBytes = networkMetrics.peerSentBytes.labels({ To: hexId(id) });
-    this.#sentFailures = networkMetrics.peerSentFailures.labels({ To: hexId(id) });
+    this.#to = { To: hexId(id) };
     this.#pair = { Local: hexId(ctx.localId), Remote: hexId(id) };
     this.#prober = new PeerProber(id, urls, ctx);
     this.#redial();
@@ -129,7 +129,7 @@ export class PeerStream {
   // Raft only needs to hear once per burst that the peer is unreachable; etcd counts every
   // message lost.
   #dropped(messages = 1): void {
-    this.#sentFailures.inc(messages);
+    networkMetrics.peerSentFailures.labels(this.#to).inc(messages);
     if (this.#unreachableScheduled) return;
     this.#unreachableScheduled = true;
     queueMicrotask(() => {
@@ -155,7 +155,7 @@ export class PeerStream {
     while (this.#head < this.#queue.length && socket.writableLength < SOCKET_HIGH_WATER) {
       const b = encodeMessage(this.#queue[this.#head++]);
       parts.push(b);
-      this.#sentBytes.inc(b.length);
+      (this.#sentBytes ??= networkMetrics.peerSentBytes.labels(this.#to)).inc(b.length);
       bytes += b.length + 4;
       if (bytes >= CHUNK_BYTES) {
         socket.write(frameChunk(parts));

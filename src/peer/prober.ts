@@ -24,10 +24,10 @@ export class PeerProber {
   #closed = false;
   readonly #probeTimer: ReturnType<typeof setInterval>;
   #reportTimer?: ReturnType<typeof setTimeout>;
-  readonly #rtt;
+  readonly #to: { To: string };
 
   constructor(id: bigint, readonly urls: () => string[], readonly ctx: ProberContext) {
-    this.#rtt = networkMetrics.peerRoundTripSeconds.labels({ To: hexId(id) });
+    this.#to = { To: hexId(id) };
     this.#probeTimer = setInterval(() => void this.#probe(), PROBE_INTERVAL_MS);
     this.#scheduleReport(REPORT_UNHEALTHY_INTERVAL_MS);
   }
@@ -64,7 +64,7 @@ export class PeerProber {
   #scheduleReport(ms: number): void {
     this.#reportTimer = setTimeout(() => {
       if (this.#closed) return;
-      this.#rtt.observe(this.#srttMs / 1000);
+      networkMetrics.peerRoundTripSeconds.labels(this.#to).observe(this.#srttMs / 1000);
       this.#scheduleReport(this.#healthy ? REPORT_INTERVAL_MS : REPORT_UNHEALTHY_INTERVAL_MS);
     }, ms);
   }

@@ -108,6 +108,12 @@ itest("/metrics: etcd's families, with etcd 3.4.23's HELP, TYPE, labels and buck
       if (NOT_HERE.test(name) || SHOWN_LATER.has(name)) continue;
       assert.ok(mine.has(name), `etcd 3.4 exports ${name}`);
     }
+    // Without --enable-pprof there is no /debug/pprof/ on either.
+    for (const base of [EP, `http://${ETCD_IP}:2379`]) {
+      const res = await fetch(`${base}/debug/pprof/`);
+      await res.body?.cancel();
+      assert.equal(res.status, 404, base);
+    }
   } finally {
     if (etcd) await stop(etcd);
     await stop(ours);
