@@ -6,7 +6,7 @@ import type { Logger } from "../log/mod.ts";
 import { createMetricsHttp, enableHandlingTimeHistogram, serveClient } from "../api/mod.ts";
 import { PPROF_PREFIX } from "../api/mod.ts";
 import type { EtcdServer } from "../server/mod.ts";
-import { loadServerTLS, type ServerTLS } from "../tls/mod.ts";
+import { loadServerTLS, resolveAutoTLS, type ServerTLS } from "../tls/mod.ts";
 import type { OpenListener } from "./client_listeners.ts";
 
 export function announcePprof(config: Config, log: Logger): void {
@@ -27,16 +27,8 @@ export async function openMetricsListeners(
   if (config.metrics === "extensive") enableHandlingTimeHistogram();
   if (config.listenMetricsUrls.length === 0) return [];
   const http = createMetricsHttp(server);
-  let tls: ServerTLS | undefined;
-  if (config.listenMetricsUrls.some((u) => u.protocol === "https:")) {
-    tls = await loadServerTLS(config.clientTLS, {
-      port: "client",
-      cipherSuites: config.cipherSuites,
-      minVersion: config.tlsMinVersion,
-      maxVersion: config.tlsMaxVersion,
-      log,
-    });
-  }
+  const secure = config.listenMetricsUrls.find((u) => u.protocol === "https:");
+  const tls = secure && await metricsTLS(config, secure, log);
   const out: OpenListener[] = [];
   for (const url of config.listenMetricsUrls) {
     let listener;
@@ -60,4 +52,34 @@ export async function openMetricsListeners(
     out.push({ announce: () => {}, close: () => listener.close() });
   }
   return out;
+}
+
+/** etcd serves https metrics URLs with the client certificates (self-signed ones too). */
+async function metricsTLS(config: Config, url: URL, log: Logger): Promise<ServerTLS> {
+  const fatal = (text: string): never =>
+    log.fatal({ pkg: "etcdmain", text, msg: "discovery failed", fields: { error: text } });
+  let info = config.clientTLS;
+  if (info.autoTLS && info.certFile === "" && info.keyFile === "") {
+    info = await resolveAutoTLS(info, {
+      port: "client",
+      dataDir: config.dataDir,
+      hosts: config.listenClientUrls.map((u) => u.host),
+      validityYears: config.selfSignedCertValidity,
+      log,
+    });
+  }
+  if (info.certFile === "" || info.keyFile === "") {
+    fatal(`cannot listen on TLS for ${url.host}: KeyFile and CertFile are not presented`);
+  }
+  try {
+    return await loadServerTLS(info, {
+      port: "client",
+      cipherSuites: config.cipherSuites,
+      minVersion: config.tlsMinVersion,
+      maxVersion: config.tlsMaxVersion,
+      log,
+    });
+  } catch (err) {
+    return fatal((err as Error).message);
+  }
 }

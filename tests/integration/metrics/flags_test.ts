@@ -1,12 +1,14 @@
 // The metrics and profiling flags beside a real etcd 3.4.23: --listen-metrics-urls (its own
 // listener with /metrics and /health only), --metrics=extensive (gRPC handling time
-// histograms), --enable-pprof (V8 profiles under /debug/pprof/). etcd-ts on 127.0.181.2, etcd
-// on 127.0.182.2.
+// histograms), --enable-pprof (V8 profiles under /debug/pprof/), and the refusal of an https
+// metrics URL without certificates. etcd-ts on 127.0.181.2, etcd on 127.0.182.2.
 import assert from "node:assert/strict";
 import {
+  ETCD_TS,
   itest,
   type Proc,
   singleMemberFlags,
+  spawn,
   startReady,
   startReadyEtcd,
   stop,
@@ -116,5 +118,23 @@ itest("--enable-pprof: a V8 CPU profile and heap snapshot under /debug/pprof/", 
     assert.ok(cmdline.body.split("\0").includes("--enable-pprof"));
   } finally {
     await stop(ours);
+  }
+});
+
+itest("an https metrics URL without client certificates stops with etcd's message", async () => {
+  const line = (ip: string) =>
+    `etcdmain: cannot listen on TLS for ${ip}:2381: KeyFile and CertFile are not presented`;
+  for (const [command, ip] of [["etcd", ETCD_IP], [ETCD_TS, IP]] as const) {
+    await assertPortsFree(ip, [2379, 2380, 2381]);
+    const flags = flagsFor(ip);
+    flags[flags.indexOf("--listen-metrics-urls") + 1] = `https://${ip}:2381`;
+    const p = spawn(command, flags);
+    try {
+      await p.waitFor(line(ip), 30_000);
+      assert.equal((await p.status).code, 1, command);
+    } finally {
+      p.kill("SIGKILL");
+      await p.status;
+    }
   }
 });
