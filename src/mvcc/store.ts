@@ -142,7 +142,8 @@ export class MvccStore {
     return rangeKeys(this.be, keyRange(key, rangeEnd), this.currentRev, this.compactRev, opts);
   }
 
-  // Starts a read txn at the current revision; no write may happen before it ends.
+  // Starts a read txn: its ranges read the current revision, so nothing may change before it
+  // ends (or hands its tally to a write txn that finishes its work).
   read(): ReadTxn {
     this.assertNoTxn();
     const tally = new TxnTally();

@@ -16,14 +16,10 @@ export const PPROF_PREFIX = "/debug/pprof";
 /** Go's default profile duration. */
 const DEFAULT_SECONDS = 30;
 
-const PROFILES: { name: string; file: string; about: string }[] = [
-  {
-    name: "profile",
-    file: "profile.cpuprofile",
-    about: "CPU profile (V8 .cpuprofile). ?seconds=N, default 30.",
-  },
-  { name: "heap", file: "heap.heapsnapshot", about: "Heap snapshot (V8 .heapsnapshot)." },
-  { name: "cmdline", file: "", about: "The command line, arguments separated by NUL bytes." },
+const PROFILES: { name: string; about: string }[] = [
+  { name: "profile", about: "CPU profile (V8 .cpuprofile). ?seconds=N, default 30." },
+  { name: "heap", about: "Heap snapshot (V8 .heapsnapshot)." },
+  { name: "cmdline", about: "The command line, arguments separated by NUL bytes." },
 ];
 
 export function addPprofRoutes(app: Hono): void {
