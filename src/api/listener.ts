@@ -54,7 +54,8 @@ export const silentLog: Logger = createLogger({
 });
 
 export interface ServeClientOptions {
-  grpc: GrpcServer;
+  /** Absent on a metrics URL: every request goes to the HTTP app. */
+  grpc?: GrpcServer;
   http: FetchHandler;
   /** Certificates and client-auth settings; required for https:// URLs. */
   tls?: ServerTLS | tls.TlsOptions;
@@ -151,7 +152,9 @@ function requestRouter(
 ): (stream: ServerStream) => void {
   return (stream) => {
     const contentType = stream.headers["content-type"];
-    if (typeof contentType === "string" && contentType.startsWith("application/grpc")) {
+    if (
+      opts.grpc && typeof contentType === "string" && contentType.startsWith("application/grpc")
+    ) {
       opts.grpc.handleStream(stream);
     } else void serveFetchStream(stream, opts.http, scheme);
   };

@@ -15,6 +15,7 @@ import {
 } from "../server/mod.ts";
 import { WalError } from "../storage/mod.ts";
 import { openClientListeners } from "./client_listeners.ts";
+import { announcePprof, openMetricsListeners } from "./metrics_listeners.ts";
 import { ClusterFullError, ReportedFailure } from "./initial_cluster.ts";
 import { conflictMessage, openMember } from "./member.ts";
 import { openPeering, type PeerTLS } from "./peers.ts";
@@ -106,7 +107,11 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
   peering.attach(server);
   logServerStart(log, state);
 
-  const listeners = await openClientListeners(config, server, log);
+  announcePprof(config, log);
+  const listeners = [
+    ...await openClientListeners(config, server, log),
+    ...await openMetricsListeners(config, server, log),
+  ];
   server.start();
   const ready = server.ready().then(() => {
     log.info({ pkg: "embed", text: "ready to serve client requests" });

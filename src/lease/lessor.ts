@@ -7,6 +7,7 @@
 // TTLs are not persisted (checkpointing is off in 3.4): a new leader gives every lease its
 // full TTL again, plus an election timeout.
 
+import { leaseMetrics } from "../metrics/mod.ts";
 import { LeaseError } from "./errors.ts";
 import {
   FOREVER,
@@ -94,9 +95,15 @@ export function createLessor(cfg: LessorConfig): Lessor {
       const l = table.newLease(id, ttl);
       expiry.start(l);
       table.add(l);
+      leaseMetrics.granted.inc();
+      leaseMetrics.ttl.observe(l.ttl);
       return view(l);
     },
-    revoke: (id) => table.revoke(id),
+    revoke(id) {
+      const keys = table.revoke(id);
+      leaseMetrics.revoked.inc();
+      return keys;
+    },
     attach: (id, key) => table.attach(id, key),
     detach: (id, key) => table.detach(id, key),
     leaseOf: (key) => table.leaseOf(key) ?? NO_LEASE,
@@ -126,6 +133,7 @@ export function createLessor(cfg: LessorConfig): Lessor {
       if (!expiry.primary) throw new LeaseError("notPrimary");
       const l = table.mustGet(id);
       expiry.renew(l);
+      leaseMetrics.renewed.inc();
       return l.ttl;
     },
 

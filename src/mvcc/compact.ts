@@ -2,6 +2,7 @@
 // time so that applying entries is never blocked for long. A row at or below the compaction
 // revision C goes when it is a tombstone or a later change of its key at or below C exists;
 // the latest live value of each key at C stays. Deletions ride in the batch transaction.
+import { mvccMetrics } from "../metrics/mod.ts";
 import type { Backend } from "./backend.ts";
 import { idFloor } from "./history.ts";
 
@@ -16,6 +17,7 @@ export class Compactor {
   private cursor = 0;
   private hiId = 0; // rows with id < hiId are at or below the target revision
   private waiters: (() => void)[] = [];
+  private startedAt = 0; // performance.now() when the job began, for etcd's duration histograms
 
   constructor(private readonly be: Backend) {}
 
@@ -24,6 +26,7 @@ export class Compactor {
     this.target = rev;
     this.cursor = 0;
     this.hiId = idFloor(this.be, rev + 1);
+    this.startedAt = performance.now();
     return this.finished();
   }
 
@@ -41,15 +44,23 @@ export class Compactor {
   // undefined while work remains (or when there was none).
   step(batch: number): number | undefined {
     if (this.target < 0) return undefined;
+    const stepStart = performance.now();
     const nth = `SELECT id FROM rev WHERE id >= ? ORDER BY id LIMIT 1 OFFSET ${Math.floor(batch)}`;
     const stop = (this.be.get(nth, this.cursor)?.[0] as number | undefined) ?? this.hiId;
     const end = Math.min(stop, this.hiId);
     if (end > this.cursor) {
       this.be.begin();
-      this.be.run(DELETE_SUPERSEDED, this.cursor, end, this.target);
+      mvccMetrics.dbCompactionKeys.inc(
+        this.be.run(DELETE_SUPERSEDED, this.cursor, end, this.target),
+      );
     }
     this.cursor = end;
-    if (end < this.hiId) return undefined;
+    const ms = (since: number) => Math.floor(performance.now() - since);
+    if (end < this.hiId) {
+      mvccMetrics.dbCompactionPauseMs.observe(ms(stepStart));
+      return undefined;
+    }
+    mvccMetrics.dbCompactionTotalMs.observe(ms(this.startedAt));
     const done = this.target;
     this.target = -1;
     for (const w of this.waiters.splice(0)) w();

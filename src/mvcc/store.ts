@@ -3,6 +3,7 @@
 // periodically (see Backend for the durability contract).
 import { MvccError } from "./errors.ts";
 import { assert } from "../assert/mod.ts";
+import { countRange, diskMetrics, mvccMetrics, secondsSince, TxnTally } from "../metrics/mod.ts";
 import { Backend, KV_COLUMNS, rowToKv } from "./backend.ts";
 import { type AuxBuckets, auxBuckets } from "./aux.ts";
 import { Compactor } from "./compact.ts";
@@ -31,6 +32,13 @@ export interface HashKV {
 }
 
 export type EventListener = (events: Event[]) => void;
+
+/** Several ranges at one revision (etcd's TxnRead); its counts go to the metrics at `end`. */
+export interface ReadTxn {
+  readonly tally: TxnTally;
+  range(key: Uint8Array, rangeEnd?: Uint8Array, opts?: RangeOptions): RangeResult;
+  end(): void;
+}
 
 export class MvccStore {
   private readonly be: Backend;
@@ -130,14 +138,37 @@ export class MvccStore {
 
   range(key: Uint8Array, rangeEnd?: Uint8Array, opts: RangeOptions = {}): RangeResult {
     this.assertNoTxn();
+    countRange();
     return rangeKeys(this.be, keyRange(key, rangeEnd), this.currentRev, this.compactRev, opts);
   }
 
-  // Starts the write txn of one request; only one may be open at a time.
-  write(): WriteTxn {
+  // Starts a read txn: its ranges read the current revision, so nothing may change before it
+  // ends (or hands its tally to a write txn that finishes its work).
+  read(): ReadTxn {
     this.assertNoTxn();
-    this.txn = new WriteTxn(this.host, this.currentRev);
+    const tally = new TxnTally();
+    const [rev, compactRev] = [this.currentRev, this.compactRev];
+    return {
+      tally,
+      range: (key, rangeEnd, opts = {}) => {
+        tally.ranges++;
+        return rangeKeys(this.be, keyRange(key, rangeEnd), rev, compactRev, opts);
+      },
+      end: () => tally.end(),
+    };
+  }
+
+  // Starts the write txn of one request; only one may be open at a time. `tally` continues the
+  // counts of a read txn whose work this txn finishes.
+  write(tally?: TxnTally): WriteTxn {
+    this.assertNoTxn();
+    this.txn = new WriteTxn(this.host, this.currentRev, tally);
     return this.txn;
+  }
+
+  // Keys that exist now.
+  keyCount(): number {
+    return this.host.live.size;
   }
 
   private finish(txn: WriteTxn, events: Event[]): void {
@@ -182,9 +213,12 @@ export class MvccStore {
     this.assertNoTxn();
     if (rev <= this.compactRev) throw new MvccError("compacted");
     if (rev > this.currentRev) throw new MvccError("futureRev");
+    const start = performance.now();
     this.compactRev = rev;
     this.dirty = true;
-    return this.startPhysical();
+    const done = this.startPhysical();
+    mvccMetrics.indexCompactionPauseMs.observe(Math.floor(performance.now() - start));
+    return done;
   }
 
   private startPhysical(): Promise<void> {
@@ -221,7 +255,10 @@ export class MvccStore {
   // Maintenance.Hash: see hashAll for why it is not etcd's value.
   hash(): number {
     this.assertNoTxn();
-    return hashAll(this.be, this.compactRev);
+    const start = performance.now();
+    const hash = hashAll(this.be, this.compactRev);
+    mvccMetrics.hashSeconds.observe(secondsSince(start));
+    return hash;
   }
 
   // etcd's HashKV, the same value etcd computes for the same history: `rev` 0 = current; at
@@ -231,11 +268,10 @@ export class MvccStore {
     if (rev > 0 && rev <= this.compactRev) throw new MvccError("compacted");
     if (rev > this.currentRev) throw new MvccError("futureRev");
     const at = rev > 0 ? rev : this.currentRev;
-    return {
-      hash: hashByRev(this.be, at, this.compactRev),
-      compactRevision: this.compactRev,
-      rev: this.currentRev,
-    };
+    const start = performance.now();
+    const hash = hashByRev(this.be, at, this.compactRev);
+    mvccMetrics.hashRevSeconds.observe(secondsSince(start));
+    return { hash, compactRevision: this.compactRev, rev: this.currentRev };
   }
 
   // Stored revisions of all keys (tombstones included): what compaction shrinks.
@@ -273,9 +309,16 @@ export class MvccStore {
 
   // Commits, then rewrites the file without free pages.
   defrag(): void {
-    this.commit();
-    this.be.db.exec("VACUUM");
-    this.committedSize = this.measureSize();
+    const start = performance.now();
+    diskMetrics.defragInflight.set(1);
+    try {
+      this.commit();
+      this.be.db.exec("VACUUM");
+      this.committedSize = this.measureSize();
+    } finally {
+      diskMetrics.defragInflight.set(0);
+    }
+    diskMetrics.defragSeconds.observe(secondsSince(start));
   }
 
   // Commits, then writes a compact copy of the whole database (consistent index included)
@@ -286,6 +329,7 @@ export class MvccStore {
   }
 
   snapshotBytes(): Uint8Array {
+    const start = performance.now();
     const dir = Deno.makeTempDirSync({ prefix: "mvcc-snap-" });
     try {
       const file = `${dir}/db`;
@@ -293,6 +337,7 @@ export class MvccStore {
       return Deno.readFileSync(file);
     } finally {
       Deno.removeSync(dir, { recursive: true });
+      diskMetrics.snapshotSeconds.observe(secondsSince(start));
     }
   }
 

@@ -90,11 +90,12 @@ function notify(hub: HubState, rev: number, events: Event[]): void {
 }
 
 function stats(hub: HubState): WatcherHubStats {
-  let unsynced = 0, bufferedResponses = 0, bufferedBytes = 0;
+  let unsynced = 0, bufferedResponses = 0, bufferedBytes = 0, bufferedEvents = 0;
   for (const s of hub.streams) {
     unsynced += s.unsynced.size;
     bufferedResponses += s.queue.length;
     bufferedBytes += s.queue.bytes;
+    bufferedEvents += s.queue.events;
   }
   return {
     streams: hub.streams.size,
@@ -102,5 +103,6 @@ function stats(hub: HubState): WatcherHubStats {
     unsyncedWatchers: unsynced,
     bufferedResponses,
     bufferedBytes,
+    bufferedEvents,
   };
 }

@@ -97,6 +97,7 @@ export interface WatcherHubStats {
   // Responses and their encoded bytes waiting in stream buffers, over all streams.
   bufferedResponses: number;
   bufferedBytes: number;
+  bufferedEvents: number;
 }
 
 export interface WatcherHub {

@@ -2,6 +2,7 @@
 // MsgSnap, carrying the message and the member's merged snapshot (the backend file), then
 // tells Raft whether it arrived. Uploads run beside the message streams, never in them.
 import type { Message, Snapshot } from "../raft/mod.ts";
+import { networkMetrics as net, secondsSince } from "../metrics/mod.ts";
 import { dialErrorText, request } from "./http1.ts";
 import type { StreamContext } from "./peer_stream.ts";
 import { encodeSnapshotHead, H, hexId, parseHexId, peerHeaders } from "./wire.ts";
@@ -31,6 +32,8 @@ export class SnapshotSender {
     const upload = new AbortController();
     this.#uploads.add(upload);
     let target: URL | undefined;
+    const start = performance.now();
+    net.snapshotSendInflights.labels({ To: to }).inc();
     try {
       const urls = this.ctx.urlsOf(m.to);
       if (urls.length === 0) throw new Error(`no peer URL known for ${to}`);
@@ -44,7 +47,10 @@ export class SnapshotSender {
       });
       const started = Date.now();
       target = new URL(urls[0]);
-      await this.#post(target, { ...m, snapshot }, upload.signal);
+      const bytes = await this.#post(target, { ...m, snapshot }, upload.signal);
+      net.peerSentBytes.labels({ To: to }).inc(bytes);
+      net.snapshotSend.labels({ To: to }).inc();
+      net.snapshotSendSeconds.labels({ To: to }).observe(secondsSince(start));
       log.info({
         pkg: "rafthttp",
         text: `database snapshot [index: ${index}, to: ${to}] sent out successfully`,
@@ -61,6 +67,7 @@ export class SnapshotSender {
       this.#failed(m.to, index, target, err);
     } finally {
       this.#uploads.delete(upload);
+      net.snapshotSendInflights.labels({ To: to }).dec();
     }
   }
 
@@ -71,12 +78,14 @@ export class SnapshotSender {
   }
 
   // One upload; throws unless the peer answers 204, after acting on a refusal it understands.
+  // Returns the bytes sent: the message and the backend file.
   async #post(
     target: URL,
     m: Message & { snapshot: Snapshot },
     signal: AbortSignal,
-  ): Promise<void> {
+  ): Promise<number> {
     const ctx = this.ctx;
+    const head = encodeSnapshotHead(m);
     const res = await request(target, {
       method: "POST",
       path: "/raft/snapshot",
@@ -85,7 +94,7 @@ export class SnapshotSender {
         [H.raftTo]: hexId(m.to),
         "Content-Type": "application/octet-stream",
       },
-      body: [encodeSnapshotHead(m), m.snapshot.data],
+      body: [head, m.snapshot.data],
       timeoutMs: ctx.snapshotTimeoutMs,
       tls: ctx.tls,
       signal,
@@ -96,10 +105,13 @@ export class SnapshotSender {
       ctx.onClusterIdMismatch(m.to, parseHexId(res.headers.get("x-etcd-cluster-id")) ?? 0n);
     }
     if (res.status !== 204) throw new Error(`unexpected http status ${res.status} (${body})`);
+    return head.length + m.snapshot.data.length;
   }
 
   #failed(id: bigint, index: number, target: URL | undefined, err: unknown): void {
     const to = hexId(id);
+    net.peerSentFailures.labels({ To: to }).inc();
+    net.snapshotSendFailures.labels({ To: to }).inc();
     // Network failures read as Go's client error, as in etcd's line.
     const why = target && (err as { code?: string }).code
       ? `Post "${new URL("/raft/snapshot", target)}": ${dialErrorText(target, err)}`

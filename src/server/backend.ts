@@ -5,7 +5,7 @@ import { type AuxBuckets, type Event, MvccStore, restoreSnapshot } from "../mvcc
 import type { LeasePersistence, Lessor } from "../lease/mod.ts";
 import { Membership, type MembershipJSON } from "./membership.ts";
 import { Alarms } from "./alarms.ts";
-import { diskMetrics } from "../metrics/mod.ts";
+import { observeBackendCommit, secondsSince, snapMetrics } from "../metrics/mod.ts";
 
 /** etcd's defaults for --backend-batch-interval and --backend-batch-limit (0 selects them). */
 export const DEFAULT_BATCH_INTERVAL_MS = 100;
@@ -84,13 +84,15 @@ export class Backend {
     const start = performance.now();
     const pending = this.store.pendingCommit();
     this.store.commit(opts);
-    if (pending) diskMetrics.backendCommitSeconds.observe((performance.now() - start) / 1000);
+    if (pending) observeBackendCommit(secondsSince(start));
   }
 
   /** Replaces the whole database with a snapshot received from the leader. */
   restore(dbBytes: Uint8Array): void {
     this.store.close();
+    const start = performance.now();
     restoreSnapshot(this.path, dbBytes);
+    snapMetrics.dbSaveSeconds.observe(secondsSince(start));
     this.store = new MvccStore(this.path);
     for (const l of this.#eventListeners) this.store.onEvents(l);
   }

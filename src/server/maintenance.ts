@@ -60,15 +60,16 @@ export class Maintenance {
     };
   }
 
+  // etcd 3.4's answers carry no header.
   async alarm(req: AlarmRequest) {
-    const { backend, header, proposer } = this.deps;
+    const { backend, proposer } = this.deps;
     if (req.action === AlarmAction.GET) {
       const alarms = backend.alarms.list()
         .filter((a) => req.memberID === 0n || a.memberID === req.memberID);
-      return { header: header(), alarms };
+      return { alarms };
     }
     const res = await proposer.propose("alarm", req);
-    return { header: header(), alarms: res.alarms };
+    return { alarms: res.alarms };
   }
 
   // A checksum of this member's key space, comparable between etcd-ts members only: etcd's
@@ -83,24 +84,25 @@ export class Maintenance {
     return { header: this.deps.header(h.rev), hash: h.hash, compactRevision: h.compactRevision };
   }
 
+  // etcd 3.4 answers a defragmentation with an empty response (no header).
   defragment() {
     this.deps.backend.store.defrag();
-    return { header: this.deps.header() };
+    return {};
   }
 
   /**
-   * The backend as etcd streams it: the database in pieces with the bytes still to come, then
-   * its SHA-256 as the last piece, which `etcdctl snapshot` tools use to check integrity.
+   * The backend as etcd streams it: the database in pieces with the database bytes still to
+   * come, then its SHA-256 as the last piece, which `etcdctl snapshot` tools use to check
+   * integrity. etcd's pieces carry no header.
    */
   *snapshotChunks() {
     const db = this.deps.backend.store.snapshotBytes();
-    const header = this.deps.header();
     for (let off = 0; off < db.length; off += SNAPSHOT_CHUNK) {
       const blob = db.subarray(off, off + SNAPSHOT_CHUNK);
-      yield { header, remainingBytes: db.length - off - blob.length + 32, blob };
+      yield { remainingBytes: db.length - off - blob.length, blob };
     }
     const sha = createHash("sha256").update(db).digest();
-    yield { header, remainingBytes: 0, blob: new Uint8Array(sha) };
+    yield { remainingBytes: 0, blob: new Uint8Array(sha) };
   }
 
   async moveLeader(target: bigint) {

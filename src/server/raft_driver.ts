@@ -14,7 +14,6 @@ import {
   type SoftState,
 } from "../raft/mod.ts";
 import type { Snapshotter, Wal } from "../storage/mod.ts";
-import { diskMetrics } from "../metrics/mod.ts";
 
 export interface Transport {
   send(messages: Message[]): void;
@@ -94,10 +93,7 @@ export class RaftDriver {
       await this.snapshotter.save(rd.snapshot);
       await this.wal.saveSnapshot(rd.snapshot.metadata);
     }
-    const saveStart = performance.now();
     await this.wal.save(rd.hardState, rd.entries, rd.mustSync);
-    // etcd times the fsync alone; our WAL writes and syncs in one call, so the write is included.
-    if (rd.mustSync) diskMetrics.walFsyncSeconds.observe((performance.now() - saveStart) / 1000);
     if (rd.snapshot) {
       // A snapshot replaces the state the queued entries apply to: let them finish first.
       await this.#applying;

@@ -6,6 +6,7 @@
 import { type Message, RaftError, StateType } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { Errors } from "../errors/mod.ts";
+import { serverMetrics } from "../metrics/mod.ts";
 import type { WatcherHub } from "../mvcc/mod.ts";
 import { Applier } from "./apply/mod.ts";
 import type { AuthApi } from "./auth.ts";
@@ -14,6 +15,7 @@ import type { ElectionApi } from "./election.ts";
 import { createCore, type MemberCore } from "./core.ts";
 import type { LeaderClient } from "./forward.ts";
 import type { HeaderOf } from "./header.ts";
+import { HeartbeatCheck } from "./heartbeat_check.ts";
 import { formatId } from "./ids.ts";
 import type { KvApi } from "./kv.ts";
 import type { LeaseApi } from "./lease.ts";
@@ -131,8 +133,18 @@ export class EtcdServer {
   #createDriver(transport: Transport): RaftDriver {
     const { node, storage, wal, snapshotter } = this.#state;
     const { raft, readIndex } = this.#core;
-    return new RaftDriver(node, storage, wal, snapshotter, transport, {
-      softState: (ss) => this.#onSoftState(ss.lead, ss.raftState),
+    const heartbeats = new HeartbeatCheck(this.#opts.heartbeatMs, this.#log);
+    const sending: Transport = {
+      send: (messages) => {
+        heartbeats.sending(messages);
+        transport.send(messages);
+      },
+    };
+    return new RaftDriver(node, storage, wal, snapshotter, sending, {
+      softState: (ss) => {
+        heartbeats.reset();
+        this.#onSoftState(ss.lead, ss.raftState);
+      },
       hardState: (hs) => raft.onHardState(hs),
       readStates: (rs) => rs.forEach((r) => readIndex.onReadState(r.index, r.requestCtx)),
       applySnapshot: (snap) => this.#applier.applySnapshot(snap),
@@ -173,6 +185,9 @@ export class EtcdServer {
       node: this.#state.node,
       membership: this.membership,
       backend: this.#state.backend,
+      watchers: this.watchers,
+      v2: this.#core.v2.store,
+      authRevision: () => this.#core.authStore.revision,
       appliedIndex: () => this.#applier.appliedIndex,
       quotaBackendBytes: this.#opts.quotaBackendBytes,
     });
@@ -298,7 +313,8 @@ export class EtcdServer {
   #revokeExpiredLeases(): void {
     if (!this.#core.raft.isLeader || this.#stopped) return;
     for (const id of this.#state.lessor.expired()) {
-      void this.#core.proposer.propose("leaseRevoke", { ID: id }).catch(() => {});
+      void this.#core.proposer.propose("leaseRevoke", { ID: id })
+        .then(() => serverMetrics.leaseExpired.inc(), () => {});
     }
   }
 

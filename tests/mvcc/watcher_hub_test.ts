@@ -307,6 +307,7 @@ Deno.test("a failing send closes the stream and its watchers", async () => {
     unsyncedWatchers: 0,
     bufferedResponses: 0,
     bufferedBytes: 0,
+    bufferedEvents: 0,
   });
   write(store, hub, { put: "k" });
 });

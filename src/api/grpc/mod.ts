@@ -17,4 +17,4 @@ export {
   type UnaryHandler,
 } from "./server.ts";
 export { Deframer, encodeGrpcMessage, frameMessage, parseGrpcTimeout } from "./wire.ts";
-export { instrumentGrpcServer } from "./metrics.ts";
+export { enableHandlingTimeHistogram, instrumentGrpcServer } from "./metrics.ts";

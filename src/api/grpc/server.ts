@@ -52,7 +52,12 @@ export interface CallTracker {
 
 /** Told about every call to a registered method, on the wire or in-process. */
 export interface GrpcObserver {
-  callStarted(service: string, method: string, type: GrpcType): CallTracker;
+  callStarted(
+    service: string,
+    method: string,
+    type: GrpcType,
+    metadata: Record<string, string>,
+  ): CallTracker;
 }
 
 /** A registered method as the in-process caller sees it. */
@@ -181,7 +186,7 @@ export class GrpcServer {
       if (m.info.type !== "unary") throw notUnary(m.info);
       this.receive(m, req, t);
       const res = await m.handler(req, callCtx);
-      t.sent(0);
+      t.sent(wireSize(m.info.responseType, res));
       return res;
     });
   }
@@ -203,7 +208,7 @@ export class GrpcServer {
       const sendOne = async (res: unknown) => {
         if (callCtx.signal.aborted) throw callCtx.signal.reason;
         await send(res);
-        t.sent(0);
+        t.sent(wireSize(m.info.responseType, res));
       };
       if (m.info.type === "unary") throw notUnary(m.info);
       if (m.info.type === "server_stream") {
@@ -235,7 +240,7 @@ export class GrpcServer {
   // An in-process request is held to the receive limit a client's message meets on the wire:
   // etcd's gateway sends its requests to the gRPC server as messages.
   private receive(m: Registered, req: unknown, t: CallTracker): void {
-    const size = (messages[m.info.requestType] as Codec).encode(req).length;
+    const size = wireSize(m.info.requestType, req);
     const max = this.opts.maxReceiveMessageSize;
     if (size > max) throw messageTooLarge(size, max);
     t.received(size);
@@ -251,7 +256,7 @@ export class GrpcServer {
   ): Promise<T> {
     const m = this.find(service, method);
     if (m instanceof EtcdError) throw m;
-    const t = this.observer.callStarted(service, method, m.info.type);
+    const t = this.observer.callStarted(service, method, m.info.type, ctx.metadata ?? {});
     const abort = new AbortController();
     const cancel = () => abort.abort(new EtcdError(GrpcCode.Canceled, "context canceled"));
     ctx.signal?.addEventListener("abort", cancel);
@@ -308,13 +313,19 @@ export class GrpcServer {
         `grpc: Decompressor is not installed for grpc-encoding "${encoding}"`,
       );
     }
-    const t = this.observer.callStarted(service, method, found.info.type);
+    const t = this.observer.callStarted(service, method, found.info.type, call.ctx.metadata);
     call.onStatus = (code) => t.finished(code);
     found.run(call, t).then(
       () => call.finish(GrpcCode.OK),
       (err) => call.fail(err),
     );
   }
+}
+
+// In-process calls (the JSON gateway) never meet the wire, but etcd's gateway reaches its gRPC
+// server through a client connection, so their encoded sizes count as etcd counts them.
+function wireSize(name: MessageName, msg: unknown): number {
+  return (messages[name] as Codec).encode(msg).length;
 }
 
 function grpcType(clientStreaming: boolean, serverStreaming: boolean): GrpcType {

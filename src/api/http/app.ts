@@ -3,7 +3,8 @@
 // modules add their routes (/metrics, /v3 gateway, /v2) to the returned app or through
 // deps.routes.
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { serverMetrics } from "../../metrics/mod.ts";
 import { accessController, type AccessOptions } from "./access.ts";
 import { goHttpError, methodNotAllowed } from "./go_http.ts";
 import { addProbeRoutes, type Probes } from "./probes.ts";
@@ -27,21 +28,39 @@ export interface HttpDeps {
 const TEXT = "text/plain; charset=utf-8";
 const ALLOW_ALL: AccessOptions = { cors: ["*"], hostWhitelist: ["*"] };
 
-export function createHttpApp(deps: HttpDeps): Hono {
-  const app = new Hono();
-  app.use("*", accessController(deps.access ?? ALLOW_ALL));
-
-  app.all("/health", async (c) => {
+/** etcd's /health (on client URLs and on metrics URLs alike). */
+function healthHandler(health: HttpDeps["health"]) {
+  return async (c: Context) => {
     if (c.req.method !== "GET") return methodNotAllowed("GET");
     const exclude = c.req.queries("exclude") ?? [];
     const serializable = c.req.query("serializable") === "true";
-    const { ok } = await deps.health({ exclude, serializable });
+    const { ok } = await health({ exclude, serializable });
+    (ok ? serverMetrics.healthSuccess : serverMetrics.healthFailed).inc();
     // etcd 3.4 writes the healthy body bare but the unhealthy one with a newline.
     return new Response(ok ? '{"health":"true"}' : '{"health":"false"}\n', {
       status: ok ? 200 : 503,
       headers: { "content-type": TEXT },
     });
-  });
+  };
+}
+
+/**
+ * What etcd serves on --listen-metrics-urls: /metrics (added by `routes`) and /health, nothing
+ * else, and without the client port's CORS headers.
+ */
+export function createMetricsApp(deps: Pick<HttpDeps, "health" | "routes">): Hono {
+  const app = new Hono();
+  app.all("/health", healthHandler(deps.health));
+  deps.routes?.(app);
+  app.notFound(() => goHttpError(404, "404 page not found"));
+  return app;
+}
+
+export function createHttpApp(deps: HttpDeps): Hono {
+  const app = new Hono();
+  app.use("*", accessController(deps.access ?? ALLOW_ALL));
+
+  app.all("/health", healthHandler(deps.health));
 
   app.all("/version", (c) => {
     if (c.req.method !== "GET") return methodNotAllowed("GET");

@@ -6,7 +6,7 @@ import { ETCD_VERSION, goQuote } from "../../config/mod.ts";
 import { AlarmType, type EtcdServer } from "../../server/mod.ts";
 import type { Logger } from "../../log/mod.ts";
 import { type GrpcServer, instrumentGrpcServer } from "../grpc/mod.ts";
-import { createHttpApp, type FetchHandler } from "../mod.ts";
+import { addPprofRoutes, createHttpApp, createMetricsApp, type FetchHandler } from "../mod.ts";
 import { addKvService } from "./kv.ts";
 import { addClusterService } from "./cluster.ts";
 import { addMaintenanceService } from "./maintenance.ts";
@@ -20,7 +20,6 @@ import { addV2Routes } from "../v2/mod.ts";
 import { metricsResponse } from "../../metrics/mod.ts";
 
 export function registerServices(grpc: GrpcServer, server: EtcdServer): void {
-  instrumentGrpcServer(grpc);
   const { auth } = server;
   addKvService(grpc, server, server.kv, auth);
   addClusterService(grpc, server, server.cluster, auth);
@@ -28,6 +27,8 @@ export function registerServices(grpc: GrpcServer, server: EtcdServer): void {
   addLeaseService(grpc, server, server.lease, auth);
   addWatchService(grpc, server, server.watchers, auth, server.header);
   addAuthService(grpc, server, auth);
+  // etcd instruments its gRPC server here, before adding the Election and Lock services.
+  instrumentGrpcServer(grpc);
   addElectionService(grpc, server, server.election, auth);
   addLockService(grpc, server, server.lock, auth);
 }
@@ -42,6 +43,8 @@ export function createClientHttp(
   const app = createHttpApp({
     routes: (app) => {
       app.all("/metrics", () => metricsResponse());
+      // etcd also serves pprof under --debug.
+      if (config.enablePprof || config.debug) addPprofRoutes(app);
       if (config.enableGrpcGateway) addGatewayRoutes(app, grpc);
       if (config.enableV2) {
         addV2Routes(app, v2Deps(server.v2, server.cluster, () => server.clusterId));
@@ -73,6 +76,15 @@ export function createClientHttp(
           fields: { host },
         }),
     },
+  });
+  return (req) => Promise.resolve(app.fetch(req));
+}
+
+/** The HTTP side of a --listen-metrics-urls URL. */
+export function createMetricsHttp(server: EtcdServer): FetchHandler {
+  const app = createMetricsApp({
+    routes: (app) => app.all("/metrics", () => metricsResponse()),
+    health: ({ exclude }) => server.maintenance.health(exclude),
   });
   return (req) => Promise.resolve(app.fetch(req));
 }

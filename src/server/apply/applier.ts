@@ -13,6 +13,7 @@ import {
   type Snapshot,
 } from "../../raft/mod.ts";
 import { assert } from "../../assert/mod.ts";
+import { serverMetrics } from "../../metrics/mod.ts";
 import { reloadLeases } from "../backend.ts";
 import {
   appliesAsProposed,
@@ -84,6 +85,9 @@ const appliers: Appliers = {
   auth: (ctx, p, index) => applyAuthEntry(ctx.auth, p, index),
 };
 
+/** etcd's default --experimental-warning-apply-duration: a slower apply counts as slow. */
+const SLOW_APPLY_MS = 100;
+
 function dispatch<K extends ProposalKind>(ctx: ApplyContext, p: Proposal<K>, index: number) {
   return (appliers[p.kind] as Appliers[K])(ctx, p, index);
 }
@@ -136,6 +140,7 @@ export class Applier {
   #applyProposal(p: Proposal, index: number): void {
     const { ctx, proposals } = this.deps;
     let outcome: ApplyOutcome;
+    const start = performance.now();
     try {
       authorizeApplied(ctx.auth, p, leaseKeysOf(ctx.lessor));
       outcome = { response: dispatch(ctx, p, index) };
@@ -144,6 +149,7 @@ export class Applier {
       if (!isRequestError(err)) throw err;
       outcome = { error: err };
     }
+    if (performance.now() - start > SLOW_APPLY_MS) serverMetrics.slowApplies.inc();
     if (p.id !== 0n) proposals.settle(p.id, outcome);
   }
 
@@ -167,6 +173,7 @@ export class Applier {
     const { ctx, applied } = this.deps;
     const index = snap.metadata.index;
     ctx.log.info({ pkg: "etcdserver", text: `applying snapshot at index ${index}...` });
+    serverMetrics.applySnapshotInProgress.inc();
     // The leader sends its whole backend as the snapshot's data (see peer/).
     ctx.backend.restore(snap.data);
     ctx.membership.replaceWith(ctx.backend.loadMembership()!);
@@ -182,6 +189,7 @@ export class Applier {
       snapshotTerm: snap.metadata.term,
     });
     this.deps.membershipChanged();
+    serverMetrics.applySnapshotInProgress.dec();
     ctx.log.info({
       pkg: "etcdserver",
       text: `finished applying incoming snapshot at index ${index}`,

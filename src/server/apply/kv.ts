@@ -2,6 +2,7 @@
 // Range, which reads share with the txn apply. Callers add the response headers' cluster ID,
 // member ID and raft term; `header.revision` is set here. Txn is in txn.ts.
 import { LeaseError } from "../../lease/mod.ts";
+import { countRange } from "../../metrics/mod.ts";
 import { doRange } from "./range.ts";
 import { deleteIn, putIn } from "./txn.ts";
 import type {
@@ -55,5 +56,6 @@ export function applyCompaction(
   const physical = ctx.store.compact(req.revision);
   // A caller not waiting for the physical compaction must not see it fail unobserved.
   physical.catch(() => {});
+  countRange(); // etcd reads the revision back with a range, which its counters see
   return { header: { revision: ctx.store.rev() }, physical };
 }
