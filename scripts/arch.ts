@@ -30,7 +30,7 @@ export const ALLOWED: Record<string, string[]> = {
     ...["pb", "errors", "assert", "config", "log", "metrics"],
   ],
   raft: ["pb", "assert"],
-  storage: ["raft", "checksum", "assert"],
+  storage: ["raft", "pb", "checksum", "assert"],
   mvcc: ["pb", "checksum", "assert"],
   lease: ["mvcc", "assert"],
   auth: ["mvcc", "log", "assert"],

@@ -6,3 +6,12 @@ export { openWal } from "./wal_open.ts";
 export type { OpenedWal, WalRepair } from "./wal_open.ts";
 export { Snapshotter } from "./snapshotter.ts";
 export { type DataDirLock, lockDataDir } from "./lock.ts";
+export {
+  type EtcdWal,
+  EtcdWalError,
+  etcdWalSegments,
+  type EtcdWalSnapshot,
+  etcdWalSnapshots,
+  readEtcdWal,
+} from "./etcd_wal.ts";
+export { decodeEtcdSnapFile, loadNewestEtcdSnap } from "./etcd_snap.ts";
