@@ -7,6 +7,7 @@ import { runEtcd } from "./src/embed/mod.ts";
 import { startEmbeddedStore } from "./src/embed/mod.ts";
 import { runGatewayCommand } from "./src/gateway/mod.ts";
 import { runDiagnose } from "./src/diagnose/mod.ts";
+import { runSnapshot } from "./src/snapshot/mod.ts";
 import { runDiscoveryService } from "./src/discovery/mod.ts";
 import { useSystemTrustStore } from "./src/tls/mod.ts";
 
@@ -20,6 +21,7 @@ function writeNotices(log: Logger, notices: Notice[]): void {
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === "gateway") return await runGatewayCommand(argv.slice(1));
   if (argv[0] === "diagnose") return await runDiagnose(argv.slice(1));
+  if (argv[0] === "snapshot") return await runSnapshot(argv.slice(1));
   if (argv[0] === "discovery-service") {
     return await runDiscoveryService(argv.slice(1), startEmbeddedStore);
   }

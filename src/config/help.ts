@@ -21,6 +21,9 @@ export const USAGE = `Usage:
   etcd-ts diagnose srv DOMAIN [--discovery-srv-name NAME] [member flags]
     Explain a member's DNS SRV bootstrap: records, matched target, certificate SANs, fixes.
 
+  etcd-ts snapshot save|status|restore <file> [flags]
+    etcdctl's snapshot commands on etcd 3.4's format (see 'etcd-ts snapshot --help').
+
   etcd-ts grpc-proxy
     The gRPC reverse proxy of etcd (not provided by etcd-ts).
 `;

@@ -12,3 +12,4 @@ export { ETCD_CLUSTER_VERSION, ETCD_VERSION, VERSION, versionText } from "./vers
 export { helpText, USAGE } from "./help.ts";
 export { parseGatewayArgs } from "./gateway.ts";
 export type { GatewayConfig, GatewayOutcome } from "./gateway.ts";
+export { goQuote, parseGoBool } from "./gostr.ts";

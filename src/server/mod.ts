@@ -23,3 +23,9 @@ export type { LeaseApi } from "./lease.ts";
 export type { Health, Maintenance } from "./maintenance.ts";
 export type { V2Api, V2SelfFacts } from "./v2.ts";
 export { isRequestError } from "./request_error.ts";
+export {
+  EtcdDbError,
+  hasChecksum,
+  restoreEtcdSnapshot,
+  type RestoreRequest,
+} from "./etcd_db/mod.ts";

@@ -45,11 +45,17 @@ export function checkEtcdBuckets(db: Db): void {
   }
 }
 
-/** Reads `db` into `backend` (an empty one) and commits it with etcd's consistent index. */
-export function importEtcdBackend(db: Db, backend: Backend): ImportedBackend {
+/**
+ * Reads `db` into `backend` (an empty one) with etcd's consistent index, or with
+ * `consistentIndex` when the log it will follow is a new one (a restore); the caller commits.
+ */
+export function importEtcdBackend(
+  db: Db,
+  backend: Backend,
+  consistentIndex = Number(metaNumber(db.bucket(BUCKET.meta), META_KEY.consistentIndex)),
+): ImportedBackend {
   checkEtcdBuckets(db);
   const meta = db.bucket(BUCKET.meta)!;
-  const consistentIndex = metaNumber(meta, META_KEY.consistentIndex, 0n);
   const compactRev = revisionOf(meta, META_KEY.scheduledCompact);
   const compactDone = revisionOf(meta, META_KEY.finishedCompact);
   const store = backend.store;
@@ -68,10 +74,10 @@ export function importEtcdBackend(db: Db, backend: Backend): ImportedBackend {
       roles: () => db.bucket(BUCKET.authRoles)?.entries() ?? [],
     }),
   );
-  store.setConsistentIndex(Number(consistentIndex));
+  store.setConsistentIndex(consistentIndex);
   const version = db.bucket(BUCKET.cluster)?.get(CLUSTER_VERSION_KEY);
   return {
-    consistentIndex: Number(consistentIndex),
+    consistentIndex,
     revision: store.rev(),
     members: [...db.bucket(BUCKET.members)?.entries() ?? []].map(([, v]) =>
       parseMemberJSON(fromUtf8.decode(v))
@@ -115,9 +121,9 @@ function importLeases(bucket: Bucket | undefined, backend: Backend): void {
   }
 }
 
-function metaNumber(meta: Bucket, key: string, absent: bigint): bigint {
-  const v = meta.get(key);
-  return v === undefined ? absent : readU64(v, key);
+function metaNumber(meta: Bucket | undefined, key: string): bigint {
+  const v = meta?.get(key);
+  return v === undefined ? 0n : readU64(v, key);
 }
 
 /** A compaction point: a revision key with sub 0; -1 when etcd never wrote one. */

@@ -3,3 +3,5 @@
 export { EtcdDbError } from "./layout.ts";
 export { etcdSnapshotStream, SNAPSHOT_CHUNK, type SnapshotPiece } from "./stream.ts";
 export { checkEtcdBuckets, type ImportedBackend, importEtcdBackend } from "./import.ts";
+export { restoreEtcdSnapshot, type RestoreRequest } from "./restore.ts";
+export { hasChecksum } from "./snapshot_file.ts";
