@@ -13,6 +13,7 @@ import {
   memberPaths,
   type MemberState,
   restartMember,
+  takeOverEtcdDataDir,
 } from "../server/mod.ts";
 import { fetchClusterFromPeers, type PeerClientTLS } from "../peer/mod.ts";
 import { advertisedAsListed } from "./advertised_urls.ts";
@@ -74,6 +75,7 @@ export async function openMember(
 ): Promise<MemberState> {
   const paths = memberPaths(config.dataDir, config.walDir);
   const timing = timingOf(config);
+  await takeOverEtcdDataDir(paths, log); // a data dir etcd 3.4 wrote becomes ours first
   if (isInitialized(paths)) {
     if (config.discovery) {
       log.warn({

@@ -28,4 +28,5 @@ export {
   hasChecksum,
   restoreEtcdSnapshot,
   type RestoreRequest,
+  takeOverEtcdDataDir,
 } from "./etcd_db/mod.ts";

@@ -5,3 +5,4 @@ export { etcdSnapshotStream, SNAPSHOT_CHUNK, type SnapshotPiece } from "./stream
 export { checkEtcdBuckets, type ImportedBackend, importEtcdBackend } from "./import.ts";
 export { restoreEtcdSnapshot, type RestoreRequest } from "./restore.ts";
 export { hasChecksum } from "./snapshot_file.ts";
+export { takeOverEtcdDataDir } from "./takeover.ts";
