@@ -25,7 +25,7 @@ export const ALLOWED: Record<string, string[]> = {
   gateway: ["discovery", "config", "log"],
   proxy: ["discovery", "v2store", "config", "log", "metrics"],
   diagnose: ["discovery", "server", "config", "tls"],
-  snapshot: ["server", "bbolt", "pb", "checksum", "config", "log"],
+  snapshot: ["server", "bbolt", "pb", "checksum", "errors", "config", "log"],
   server: [
     ...["raft", "storage", "mvcc", "lease", "auth", "v2store"],
     ...["pb", "bbolt", "errors", "assert", "config", "log", "metrics"],

@@ -38,6 +38,8 @@ export class MvccStore {
   private readonly auxiliary: AuxBuckets;
   private readonly compactor: Compactor;
   private readonly host: TxnHost;
+  // The current index, built when the store opens (and after a load, when first needed).
+  private live?: LiveIndex;
   private readonly listeners = new Set<EventListener>();
   private currentRev: number;
   private compactRev: number;
@@ -68,9 +70,13 @@ export class MvccStore {
     this.currentRev = Math.max(meta.rev, this.be.maxMain(), this.compactRev, 1);
     this.nextId = this.be.maxId() + 1;
     this.compactor = new Compactor(this.be);
+    this.live = LiveIndex.load(this.be);
+    const liveIndex = () => (this.live ??= LiveIndex.load(this.be));
     this.host = {
       be: this.be,
-      live: LiveIndex.load(this.be),
+      get live() {
+        return liveIndex();
+      },
       compactRevision: () => this.compactRev,
       takeId: () => this.nextId++,
       finish: (txn, events) => this.finish(txn, events),
@@ -272,7 +278,8 @@ export class MvccStore {
     this.compactDone = compactDone;
     this.currentRev = Math.max(maxMain, compactRev, 1);
     this.nextId = this.be.maxId() + 1;
-    this.host.live = LiveIndex.load(this.be);
+    // Rebuilt only if something writes: a store loaded to be written out never needs it.
+    this.live = undefined;
     this.dirty = true;
     if (this.compactDone < this.compactRev) this.startPhysical();
   }

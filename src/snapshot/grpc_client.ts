@@ -4,36 +4,20 @@
 import http2 from "node:http2";
 import type { SecureClientSessionOptions } from "node:http2";
 import { Buffer } from "node:buffer";
+import { grpcCodeName } from "../errors/mod.ts";
 
 export class GrpcCallError extends Error {
   constructor(readonly code: number, readonly desc: string) {
     // clientv3 shows etcd's own errors as their text, anything else as gRPC's status line.
     super(
-      desc.startsWith("etcdserver: ") ? desc : `rpc error: code = ${codeName(code)} desc = ${desc}`,
+      desc.startsWith("etcdserver: ")
+        ? desc
+        : `rpc error: code = ${grpcCodeName(code)} desc = ${desc}`,
     );
   }
 }
 
-const CODE_NAMES = [
-  "OK",
-  "Canceled",
-  "Unknown",
-  "InvalidArgument",
-  "DeadlineExceeded",
-  "NotFound",
-  "AlreadyExists",
-  "PermissionDenied",
-  "ResourceExhausted",
-  "FailedPrecondition",
-  "Aborted",
-  "OutOfRange",
-  "Unimplemented",
-  "Internal",
-  "Unavailable",
-  "DataLoss",
-  "Unauthenticated",
-];
-const codeName = (code: number) => CODE_NAMES[code] ?? `Code(${code})`;
+const STREAM_WINDOW = 16 << 20;
 
 export interface Target {
   /** http://host:port or https://host:port. */
@@ -47,7 +31,13 @@ export class GrpcClient {
   /** Connects, or fails after `timeoutMs` with `context deadline exceeded` and the cause. */
   static connect(target: Target, timeoutMs: number): Promise<GrpcClient> {
     return new Promise((resolve, reject) => {
-      const session = http2.connect(target.url, { ...target.tls, ALPNProtocols: ["h2"] });
+      // Large windows: a snapshot is one long stream, and 64 KiB windows would pace it by
+      // round trips.
+      const session = http2.connect(target.url, {
+        ...target.tls,
+        ALPNProtocols: ["h2"],
+        settings: { initialWindowSize: STREAM_WINDOW },
+      });
       const fail = (why: string) => {
         clearTimeout(timer);
         session.destroy();
@@ -57,6 +47,7 @@ export class GrpcClient {
       session.once("error", (err) => fail(err.message));
       session.once("connect", () => {
         clearTimeout(timer);
+        session.setLocalWindowSize(STREAM_WINDOW);
         session.removeAllListeners("error");
         session.on("error", () => {}); // reported through the calls' streams
         resolve(new GrpcClient(session));

@@ -5,6 +5,7 @@
 
 import type { CallTracker, GrpcObserver, GrpcServer, GrpcType } from "./server.ts";
 import { Counter, networkMetrics, registry } from "../../metrics/mod.ts";
+import { GrpcCode, grpcCodeName } from "../../errors/mod.ts";
 
 type MethodLabels = "grpc_type" | "grpc_service" | "grpc_method";
 
@@ -39,31 +40,6 @@ const sent = registry.register(
   }),
 );
 
-/** Go's codes.Code.String(), by code number. */
-const CODE_NAMES = [
-  "OK",
-  "Canceled",
-  "Unknown",
-  "InvalidArgument",
-  "DeadlineExceeded",
-  "NotFound",
-  "AlreadyExists",
-  "PermissionDenied",
-  "ResourceExhausted",
-  "FailedPrecondition",
-  "Aborted",
-  "OutOfRange",
-  "Unimplemented",
-  "Internal",
-  "Unavailable",
-  "DataLoss",
-  "Unauthenticated",
-];
-
-function codeName(code: number): string {
-  return CODE_NAMES[code] ?? `Code(${code})`;
-}
-
 interface MethodCounters {
   started: { inc(): void };
   received: { inc(): void };
@@ -85,11 +61,13 @@ function countersOf(service: string, method: string, type: GrpcType): MethodCoun
       sent: sent.labels(labels),
       handled: (code) => {
         let h = byCode.get(code);
-        if (!h) byCode.set(code, h = handled.labels({ ...labels, grpc_code: codeName(code) }));
+        if (!h) byCode.set(code, h = handled.labels({ ...labels, grpc_code: grpcCodeName(code) }));
         return h;
       },
     };
-    for (const name of CODE_NAMES) handled.labels({ ...labels, grpc_code: name });
+    for (let code = 0; code in GrpcCode; code++) {
+      handled.labels({ ...labels, grpc_code: grpcCodeName(code) });
+    }
     byMethod.set(key, c);
   }
   return c;

@@ -35,6 +35,17 @@ export class EtcdDbError extends Error {
   override name = "EtcdDbError";
 }
 
+/** Whether anything (a file, a directory, a dangling link) is at `path`. */
+export function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
 export function u64(n: number | bigint): Uint8Array {
   const out = new Uint8Array(8);
   new DataView(out.buffer).setBigUint64(0, BigInt.asUintN(64, BigInt(n)));

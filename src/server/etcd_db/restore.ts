@@ -17,7 +17,7 @@ import {
 import { memberPaths } from "../member_state.ts";
 import { Membership } from "../membership.ts";
 import { importEtcdBackend } from "./import.ts";
-import { EtcdDbError } from "./layout.ts";
+import { EtcdDbError, exists } from "./layout.ts";
 import { writeMemberFiles } from "./member_dir.ts";
 import { openSnapshotFile } from "./snapshot_file.ts";
 
@@ -32,16 +32,6 @@ export interface RestoreRequest {
   peerURLs: string[];
   skipHashCheck: boolean;
 }
-
-const exists = (path: string) => {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-};
 
 export async function restoreEtcdSnapshot(req: RestoreRequest, log: Logger): Promise<void> {
   // etcd's VerifyBootstrap words for the commonest mistake (our bootstrap check adds the guide's).

@@ -17,22 +17,12 @@ import { formatId } from "../ids.ts";
 import type { MemberPaths } from "../member_state.ts";
 import { type EtcdDataDir, readEtcdDataDir } from "./etcd_dir.ts";
 import { importEtcdBackend } from "./import.ts";
-import { EtcdDbError, membershipOf } from "./layout.ts";
+import { EtcdDbError, exists, membershipOf } from "./layout.ts";
 import { writeMemberFiles } from "./member_dir.ts";
 
 const KEPT = ".etcd-3.4";
 const BUILDING = ".etcd-ts-import";
 const SQLITE_MAGIC = "SQLite format 3\0";
-
-const exists = (path: string) => {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-};
 
 const removeIfExists = (path: string) => {
   if (exists(path)) Deno.removeSync(path, { recursive: true });
