@@ -34,7 +34,7 @@ export const ALLOWED: Record<string, string[]> = {
   storage: ["raft", "pb", "checksum", "assert"],
   mvcc: ["pb", "checksum", "assert"],
   lease: ["mvcc", "assert"],
-  auth: ["mvcc", "log", "assert"],
+  auth: ["mvcc", "log", "assert", "config"],
   v2store: [],
   // Leaf libraries.
   pb: [],

@@ -20,7 +20,10 @@ const leaseErrors: Record<LeaseErrorReason, () => EtcdError> = {
   notPrimary: Errors.notLeader,
 };
 
-const authErrors: Record<AuthErrorReason, () => EtcdError> = {
+// etcd returns a token signing failure as it is: no status of its own, so code Unknown.
+const unknownAuth = (err: AuthError) => new EtcdError(GrpcCode.Unknown, err.message);
+
+const authErrors: Record<AuthErrorReason, (err: AuthError) => EtcdError> = {
   rootUserNotExist: Errors.rootUserNotExist,
   rootRoleNotExist: Errors.rootRoleNotExist,
   userAlreadyExist: Errors.userAlreadyExist,
@@ -37,6 +40,8 @@ const authErrors: Record<AuthErrorReason, () => EtcdError> = {
   authOldRevision: Errors.authOldRevision,
   invalidAuthToken: Errors.invalidAuthToken,
   invalidAuthMgmt: Errors.invalidAuthMgmt,
+  verifyOnly: unknownAuth,
+  invalidKey: unknownAuth,
 };
 
 /** Any thrown value as the error a client sees: gRPC status and etcd's message. */
@@ -44,6 +49,6 @@ export function toEtcdError(err: unknown): EtcdError {
   if (err instanceof EtcdError) return err;
   if (err instanceof MvccError) return mvccErrors[err.reason]();
   if (err instanceof LeaseError) return leaseErrors[err.reason]();
-  if (err instanceof AuthError) return authErrors[err.reason]();
+  if (err instanceof AuthError) return authErrors[err.reason](err);
   return new EtcdError(GrpcCode.Unknown, err instanceof Error ? err.message : String(err));
 }

@@ -4,6 +4,7 @@
 // the lean server or node:http2 as transport-neutral ServerStreams.)
 
 import type { ServerStream, StreamEvents } from "../h2/mod.ts";
+import { setPeerCertificate } from "./http/mod.ts";
 
 export type FetchHandler = (req: Request) => Promise<Response>;
 
@@ -98,6 +99,7 @@ export async function serveFetchStream(
       // Streaming request bodies need half-duplex mode.
       ...(hasBody ? { duplex: "half" } : {}),
     } as RequestInit);
+    setPeerCertificate(req, stream.peerCertificate());
     res = await handler(req);
   } catch {
     res = new Response("Internal Server Error", { status: 500 });

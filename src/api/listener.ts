@@ -26,6 +26,7 @@ import type { GrpcServer } from "./grpc/mod.ts";
 import { type FetchHandler, serveFetchStream } from "./fetch_stream.ts";
 import { ServerConnection, type ServerStream } from "../h2/mod.ts";
 import { NodeServerStream } from "./node_stream.ts";
+import { setPeerCertificate, verifiedPeerCertificate } from "./http/mod.ts";
 import { isSecureListenURL, listenOn } from "../tls/mod.ts";
 
 /** Which HTTP/2 server implementation serves client ports. */
@@ -199,7 +200,10 @@ function http2Server(
 
 /** HTTP/1.1 connections go to a node:http server running the HTTP app. */
 function http1Server(app: FetchHandler): http.Server {
-  const serveH1 = getRequestListener((req) => app(req), { overrideGlobalObjects: false });
+  const serveH1 = getRequestListener((req, env) => {
+    setPeerCertificate(req, verifiedPeerCertificate(env.incoming.socket));
+    return app(req);
+  }, { overrideGlobalObjects: false });
   const h1 = http.createServer((req, res) => {
     // Deno 2.9's node:http answers one request on a connection handed over with
     // emit("connection") and then closes it. Saying so keeps Go clients (etcd's discovery

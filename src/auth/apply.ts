@@ -4,7 +4,6 @@
 import { Buffer } from "node:buffer";
 import { AuthError } from "./errors.ts";
 import { type AuthInfo, type AuthStore, NO_AUTH } from "./store.ts";
-import { isTokenPrefix } from "./tokens.ts";
 
 export type AuthRequest =
   | { op: "enable" }
@@ -84,8 +83,9 @@ export function applyAuth(
   return {};
 }
 
-// The password was checked by the proposer at `revision`; the token is "<prefix>.<index>", the
-// same on every member because both parts come from the log.
+// The password was checked by the proposer at `revision`. A simple token is
+// "<prefix>.<index>", the same on every member because both parts come from the log; a JWT is
+// signed by each member on its own, and the proposer's is the one returned.
 function authenticate(
   store: AuthStore,
   req: { name: string; simpleToken: string; revision: number },
@@ -95,8 +95,11 @@ function authenticate(
   const user = store.user(req.name);
   if (!user || user.noPassword) throw new AuthError("authFailed");
   if (req.revision !== store.revision) return { stale: true };
-  if (!isTokenPrefix(req.simpleToken)) throw new AuthError("authFailed");
-  const token = `${req.simpleToken}.${index}`;
-  store.tokens.assign(token, req.name);
+  const token = store.tokens.issue({
+    prefix: req.simpleToken,
+    index,
+    username: req.name,
+    revision: store.revision,
+  });
   return { token };
 }

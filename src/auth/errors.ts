@@ -18,6 +18,9 @@ const MESSAGES = {
   authOldRevision: "auth: revision in header is old",
   invalidAuthToken: "auth: invalid auth token",
   invalidAuthMgmt: "auth: invalid auth management",
+  verifyOnly: "auth: token signing attempted with verify-only key",
+  // golang-jwt's text for an ECDSA key of another size than the sign method's.
+  invalidKey: "key is invalid",
 } as const;
 
 export type AuthErrorReason = keyof typeof MESSAGES;

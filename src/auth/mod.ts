@@ -1,5 +1,5 @@
 // etcd's auth: the auth store (users, roles, permissions, enabled flag, revision) applied from
-// the log, simple tokens, passwords, and the permission checks of client requests.
+// the log, simple and JWT tokens, passwords, and the permission checks of client requests.
 export {
   type AuthInfo,
   AuthStore,
@@ -25,7 +25,21 @@ export {
   type LeaseKeys,
   watchPermitted,
 } from "./check.ts";
-export { checkPassword, hashPassword } from "./password.ts";
-export { newTokenPrefix, SimpleTokens } from "./tokens.ts";
-export { authTokenOptionError } from "./token_option.ts";
+export { checkPassword, hashPassword, passwordMatches } from "./password.ts";
+export {
+  type IssuedToken,
+  newTokenPrefix,
+  NO_TOKENS,
+  SimpleTokens,
+  type TokenInfo,
+  type TokenProvider,
+} from "./tokens.ts";
+export { JwtTokens } from "./jwt.ts";
+export { JWT_METHODS, type JwtKeys, loadJwtKeys } from "./jwt_keys.ts";
+export {
+  authTokenOptionError,
+  createTokenProvider,
+  TokenOptionError,
+  type TokenProviderOptions,
+} from "./token_option.ts";
 export { type Permission, PermType, RangeSet } from "./perms.ts";

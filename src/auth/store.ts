@@ -6,7 +6,7 @@ import type { AuxBuckets } from "../mvcc/mod.ts";
 import { bytesEqual, compareBytes } from "../mvcc/mod.ts";
 import { AuthError } from "./errors.ts";
 import { grantsRead, grantsWrite, type Permission, RangeSet } from "./perms.ts";
-import { SimpleTokens } from "./tokens.ts";
+import { SimpleTokens, type TokenProvider } from "./tokens.ts";
 import * as persist from "./persist.ts";
 
 export const ROOT_USER = "root";
@@ -35,15 +35,17 @@ export interface AuthInfo {
 export const NO_AUTH: AuthInfo = Object.freeze({ username: "", revision: 0 });
 
 export interface AuthStoreOptions {
-  /** --auth-token-ttl in milliseconds. */
+  /** --auth-token-ttl in milliseconds (simple tokens). */
   tokenTtlMs: number;
+  /** The tokens --auth-token chose; simple tokens when absent. */
+  tokens?: TokenProvider;
   /** --client-cert-auth: a verified client certificate's CN names the user. */
   clientCertAuth: boolean;
   now?: () => number;
 }
 
 export class AuthStore {
-  readonly tokens: SimpleTokens;
+  readonly tokens: TokenProvider;
   readonly clientCertAuth: boolean;
   #enabled = false;
   #revision = 1;
@@ -52,7 +54,7 @@ export class AuthStore {
   #merged = new Map<string, { read: RangeSet; write: RangeSet }>();
 
   constructor(private readonly aux: () => AuxBuckets, opts: AuthStoreOptions) {
-    this.tokens = new SimpleTokens(opts.tokenTtlMs, opts.now);
+    this.tokens = opts.tokens ?? new SimpleTokens(opts.tokenTtlMs, opts.now);
     this.clientCertAuth = opts.clientCertAuth;
     this.reload();
   }
@@ -265,9 +267,10 @@ export class AuthStore {
   authInfo(token: string | undefined, certCN: () => string | undefined): AuthInfo {
     if (!this.#enabled) return NO_AUTH;
     if (token !== undefined) {
-      const username = this.tokens.username(token);
-      if (username === undefined) throw new AuthError("invalidAuthToken");
-      return { username, revision: this.#revision };
+      const info = this.tokens.info(token);
+      if (info === undefined) throw new AuthError("invalidAuthToken");
+      // A JWT was checked at the revision it carries; a simple token is as good as the store.
+      return { username: info.username, revision: info.revision ?? this.#revision };
     }
     if (!this.clientCertAuth) return NO_AUTH;
     const cn = certCN();

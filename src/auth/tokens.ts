@@ -1,7 +1,9 @@
-// etcd's simple tokens: "<16 random letters>.<raft index of the Authenticate entry>", held in
+// Auth tokens: what an applied Authenticate entry hands out, and who a token speaks for. etcd's
+// simple tokens are "<16 random letters>.<raft index of the Authenticate entry>", held in
 // memory by every member (the Authenticate entry goes through Raft, so each member assigns the
 // token when it applies it). A token lives --auth-token-ttl seconds past its last use; tokens
-// vanish on restart and when auth is disabled, as in etcd.
+// vanish on restart and when auth is disabled, as in etcd. JWTs are in jwt.ts.
+import { AuthError } from "./errors.ts";
 
 const LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const PREFIX_LENGTH = 16;
@@ -22,16 +24,63 @@ export function isTokenPrefix(s: unknown): s is string {
     [...s].every((c) => LETTERS.includes(c));
 }
 
+/** An applied Authenticate entry: its proposer's random prefix, its index, who and when. */
+export interface IssuedToken {
+  prefix: string;
+  index: number;
+  username: string;
+  /** The auth revision the password was checked at. */
+  revision: number;
+}
+
+/** Who a token speaks for; a token without a revision is checked at the current one. */
+export interface TokenInfo {
+  username: string;
+  revision?: number;
+}
+
+/** etcd's TokenProvider: the kind of token --auth-token chose. */
+export interface TokenProvider {
+  /** The token of an applied Authenticate entry; throws etcd's error when none can be made. */
+  issue(entry: IssuedToken): string;
+  info(token: string): TokenInfo | undefined;
+  invalidateUser(username: string): void;
+  /** Auth was enabled or disabled. */
+  clear(): void;
+}
+
+/** --auth-token '': no token is ever valid, and authenticating always fails (etcd's nop). */
+export const NO_TOKENS: TokenProvider = {
+  issue: () => {
+    throw new AuthError("authFailed");
+  },
+  info: () => undefined,
+  invalidateUser: () => {},
+  clear: () => {},
+};
+
 interface Held {
   username: string;
   expiresAt: number;
 }
 
-export class SimpleTokens {
+export class SimpleTokens implements TokenProvider {
   readonly #tokens = new Map<string, Held>();
   #lastSweep = 0;
 
   constructor(readonly ttlMs: number, readonly now: () => number = Date.now) {}
+
+  issue(entry: IssuedToken): string {
+    if (!isTokenPrefix(entry.prefix)) throw new AuthError("authFailed");
+    const token = `${entry.prefix}.${entry.index}`;
+    this.assign(token, entry.username);
+    return token;
+  }
+
+  info(token: string): TokenInfo | undefined {
+    const username = this.username(token);
+    return username === undefined ? undefined : { username };
+  }
 
   assign(token: string, username: string): void {
     const now = this.now();
@@ -52,7 +101,6 @@ export class SimpleTokens {
     return held.username;
   }
 
-  /** Drops the tokens of a user whose password changed or who was deleted. */
   invalidateUser(username: string): void {
     for (const [token, held] of this.#tokens) {
       if (held.username === username) this.#tokens.delete(token);

@@ -9,7 +9,14 @@ export { initialClusterFromName, parseInitialCluster } from "./initial_cluster.t
 export { parseURLList } from "./urls.ts";
 export { formatGoDuration, parseGoDuration } from "./duration.ts";
 export { ETCD_CLUSTER_VERSION, ETCD_VERSION, VERSION, versionText } from "./version.ts";
-export { helpText, USAGE } from "./help.ts";
+export {
+  helpCommand,
+  type HelpOutcome,
+  helpText,
+  type Subcommand,
+  SUBCOMMANDS,
+  USAGE,
+} from "./help.ts";
 export { parseGatewayArgs } from "./gateway.ts";
 export type { GatewayConfig, GatewayOutcome } from "./gateway.ts";
 export { goQuote, parseGoBool } from "./gostr.ts";

@@ -13,6 +13,7 @@ export { discoveryFailureLines, type FailureLine } from "./failure.ts";
 export { ClusterError, DeadlineError, InvalidJSONError } from "./keys_client.ts";
 export * from "./srv.ts";
 export {
+  DISCOVERY_SERVICE_USAGE,
   discoveryHandler,
   type EmbeddedStore,
   parseServiceFlags,

@@ -36,7 +36,8 @@ const DEFAULTS: ServiceOptions = {
   dataDir: "discovery-service.etcd",
 };
 
-const USAGE = `Usage: etcd-ts discovery-service [flags]
+/** What `etcd-ts discovery-service --help` (and `etcd-ts help discovery-service`) prints. */
+export const DISCOVERY_SERVICE_USAGE = `Usage: etcd-ts discovery-service [flags]
 
 A discovery service as discovery.etcd.io: GET /new?size=N returns a discovery URL.
 
@@ -58,7 +59,7 @@ export async function runDiscoveryService(
 ): Promise<number> {
   const parsed = parseServiceFlags(argv);
   if (typeof parsed === "string") {
-    console.error(parsed ? `${parsed}\n${USAGE}` : USAGE);
+    console.error(parsed ? `${parsed}\n${DISCOVERY_SERVICE_USAGE}` : DISCOVERY_SERVICE_USAGE);
     return parsed ? 2 : 0;
   }
   const opts = parsed;

@@ -11,12 +11,13 @@ import {
   EtcdServer,
   formatId,
   type MemberState,
+  type ServerOptions,
 } from "../server/mod.ts";
 import { WalError } from "../storage/mod.ts";
 import { openClientListeners } from "./client_listeners.ts";
 import { ClusterFullError, ReportedFailure } from "./initial_cluster.ts";
 import { conflictMessage, openMember } from "./member.ts";
-import { openPeering } from "./peers.ts";
+import { openPeering, type PeerTLS } from "./peers.ts";
 import { reraise, waitForSignal } from "./signals.ts";
 import { discoveryFull } from "./proxy.ts";
 import { loadPeerTLS } from "./peer_tls.ts";
@@ -79,15 +80,8 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
 
   // Peer TLS first: joining and bootstrap checks already talk to peers.
   const peerTLS = await loadPeerTLS(config, log);
-  let state: MemberState;
-  try {
-    state = await openMember(config, log, peerTLS.client);
-  } catch (err) {
-    if (err instanceof ReportedFailure) return 1;
-    if (err instanceof ClusterFullError) return await discoveryFull(config, log, err);
-    if (err instanceof BootstrapError || err instanceof WalError) return fatal(err.message);
-    throw err;
-  }
+  const state = await openState(config, log, peerTLS, fatal);
+  if (typeof state === "number") return state;
   // Certificates and listen addresses are checked once the bootstrap is known to be sound, so
   // the guide's error cases print their own message first (spec/README.md).
   const listenerError = listenerConfigError(config);
@@ -105,37 +99,12 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
       }
     },
   }, peerTLS);
-  const server = started.server = new EtcdServer({
-    logger: log,
-    state,
-    name: config.name,
-    clientURLs: config.advertiseClientUrls.map(String),
-    heartbeatMs: config.heartbeatInterval,
-    electionMs: config.electionTimeout,
-    snapshotCount: config.snapshotCount,
-    strictReconfigCheck: config.strictReconfigCheck,
-    maxTxnOps: config.maxTxnOps,
-    maxRequestBytes: config.maxRequestBytes,
-    authTokenTtl: config.authTokenTtl,
-    clientCertAuth: config.clientTLS.clientCertAuth,
-    quotaBackendBytes: config.quotaBackendBytes === 0
-      ? DEFAULT_QUOTA_BYTES
-      : config.quotaBackendBytes,
-    backendBatchIntervalMs: config.backendBatchInterval,
-    backendBatchLimit: config.backendBatchLimit,
-    bcryptCost: config.bcryptCost,
-  }, peering.transport);
+  const server = started.server = new EtcdServer(
+    serverOptions(config, log, state),
+    peering.transport,
+  );
   peering.attach(server);
-  const version = state.membership.version.split(".").slice(0, 2).join(".");
-  log.info({
-    pkg: "etcdserver",
-    text: `starting server... [version: ${ETCD_VERSION}, cluster version: ${
-      version || "to_be_decided"
-    }]`,
-    msg: "starting etcd server",
-    fields: { "local-member-id": formatId(state.memberId) },
-  });
-  if (version) announceCapabilities(log, version);
+  logServerStart(log, state);
 
   const listeners = await openClientListeners(config, server, log);
   server.start();
@@ -153,4 +122,60 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
       await peering.close();
     },
   };
+}
+
+/** The member's durable state, or the exit code of a bootstrap failure already reported. */
+async function openState(
+  config: Config,
+  log: Logger,
+  peerTLS: PeerTLS,
+  fatal: (text: string) => never,
+): Promise<MemberState | number> {
+  try {
+    return await openMember(config, log, peerTLS.client);
+  } catch (err) {
+    if (err instanceof ReportedFailure) return 1;
+    if (err instanceof ClusterFullError) return await discoveryFull(config, log, err);
+    if (err instanceof BootstrapError || err instanceof WalError) return fatal(err.message);
+    throw err;
+  }
+}
+
+/** etcd's ServerConfig, from the flags. */
+function serverOptions(config: Config, log: Logger, state: MemberState): ServerOptions {
+  return {
+    logger: log,
+    state,
+    name: config.name,
+    clientURLs: config.advertiseClientUrls.map(String),
+    heartbeatMs: config.heartbeatInterval,
+    electionMs: config.electionTimeout,
+    snapshotCount: config.snapshotCount,
+    strictReconfigCheck: config.strictReconfigCheck,
+    maxTxnOps: config.maxTxnOps,
+    maxRequestBytes: config.maxRequestBytes,
+    authTokenTtl: config.authTokenTtl,
+    authToken: config.authToken,
+    clientCertAuth: config.clientTLS.clientCertAuth,
+    quotaBackendBytes: config.quotaBackendBytes === 0
+      ? DEFAULT_QUOTA_BYTES
+      : config.quotaBackendBytes,
+    backendBatchIntervalMs: config.backendBatchInterval,
+    backendBatchLimit: config.backendBatchLimit,
+    bcryptCost: config.bcryptCost,
+  };
+}
+
+/** etcdserver's start line; the cluster version, once decided, also names its capabilities. */
+function logServerStart(log: Logger, state: MemberState): void {
+  const version = state.membership.version.split(".").slice(0, 2).join(".");
+  log.info({
+    pkg: "etcdserver",
+    text: `starting server... [version: ${ETCD_VERSION}, cluster version: ${
+      version || "to_be_decided"
+    }]`,
+    msg: "starting etcd server",
+    fields: { "local-member-id": formatId(state.memberId) },
+  });
+  if (version) announceCapabilities(log, version);
 }

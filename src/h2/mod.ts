@@ -9,14 +9,11 @@ export {
   CONNECTION_PREFACE,
   type ContinuationFrame,
   type DataFrame,
-  decodeFrame,
   DEFAULT_MAX_FRAME_SIZE,
-  encodeFrame,
   Flag,
   flowControlledLength,
   type Frame,
   FRAME_HEADER_LENGTH,
-  FrameParser,
   FrameType,
   type GoawayFrame,
   type HeadersFrame,
@@ -31,8 +28,10 @@ export {
   type SettingsFrame,
   type UnknownFrame,
   type WindowUpdateFrame,
-  writeFrame,
 } from "./frame.ts";
+export { encodeFrame, writeFrame } from "./frame_encode.ts";
+export { decodeFrame } from "./frame_decode.ts";
+export { FrameParser } from "./frame_parser.ts";
 export {
   applySettings,
   DEFAULT_SETTINGS,
@@ -41,19 +40,14 @@ export {
   settingsPairs,
 } from "./settings.ts";
 export { huffmanDecode, huffmanEncode, huffmanEncodedLength } from "./huffman.ts";
+export { DynamicTable, entrySize, type Header, type HeaderList, STATIC_TABLE } from "./hpack.ts";
 export {
-  DynamicTable,
   encodeInteger,
-  entrySize,
-  type Header,
-  type HeaderList,
-  HpackDecoder,
-  type HpackDecoderOptions,
   HpackEncoder,
   type HpackEncoderOptions,
   SENSITIVE_HEADERS,
-  STATIC_TABLE,
-} from "./hpack.ts";
+} from "./hpack_encoder.ts";
+export { HpackDecoder, type HpackDecoderOptions } from "./hpack_decoder.ts";
 export { ReceiveWindow, SendWindow } from "./flow.ts";
 export { FrameWriter } from "./writer.ts";
 export {

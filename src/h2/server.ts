@@ -3,10 +3,12 @@
 // flow control both ways, PING, RST_STREAM, GOAWAY, SETTINGS_MAX_CONCURRENT_STREAMS and size
 // limits. Protocol violations end the offending stream (RST_STREAM) or the connection (GOAWAY);
 // nothing a client sends can throw out of here. Frames written in one event-loop turn leave in
-// one socket write (FrameWriter).
+// one socket write (FrameWriter). This file handles the frames the client sends and the life
+// of the connection; the socket (server_socket.ts), the open streams and their ids
+// (server_stream_table.ts) and the response side (server_send.ts) are their own jobs.
 
 import type * as net from "node:net";
-import type { PeerCertificate, TLSSocket } from "node:tls";
+import type { PeerCertificate } from "node:tls";
 import { ErrorCode, H2Error, HeaderListSizeError } from "./errors.ts";
 import { ReceiveWindow, SendWindow } from "./flow.ts";
 import {
@@ -14,17 +16,21 @@ import {
   DEFAULT_MAX_FRAME_SIZE,
   flowControlledLength,
   type Frame,
-  FrameParser,
   FrameType,
   type HeadersFrame,
 } from "./frame.ts";
-import { type HeaderList, HpackDecoder, HpackEncoder } from "./hpack.ts";
+import { FrameParser } from "./frame_parser.ts";
+import type { HeaderList } from "./hpack.ts";
+import { HpackDecoder } from "./hpack_decoder.ts";
 import { applySettings, DEFAULT_SETTINGS, SettingId, type Settings } from "./settings.ts";
 import { FrameWriter } from "./writer.ts";
 import { H2ServerStream, type StreamHost } from "./server_request.ts";
-import { requestHeaders, responseHeaderList } from "./server_headers.ts";
+import { requestHeaders } from "./server_headers.ts";
 import { HeaderBlock } from "./header_block.ts";
-import { RecentResets, ResetRate } from "./server_limits.ts";
+import { ResetRate } from "./server_limits.ts";
+import { ResponseSender } from "./server_send.ts";
+import { ConnectionSocket } from "./server_socket.ts";
+import { StreamTable } from "./server_stream_table.ts";
 import type { OutgoingHeaders } from "./server_stream.ts";
 
 export interface ServerConnectionOptions {
@@ -42,42 +48,27 @@ export interface ServerConnectionOptions {
   maxHeaderListSize?: number;
 }
 
-/** Bytes waiting in the socket beyond which a client that does not read is dropped. */
-const MAX_SOCKET_BACKLOG = 16 * 1024 * 1024;
-/** How long a closing connection may take to flush its GOAWAY before the socket is destroyed. */
-const CLOSE_GRACE_MS = 100;
-const EMPTY = new Uint8Array(0);
-
 export class ServerConnection implements StreamHost {
   readonly peerAddress: string;
   /** Resolves once the socket is closed. */
   readonly closed: Promise<void>;
+  private readonly socket: ConnectionSocket;
   private readonly writer: FrameWriter;
   private readonly parser: FrameParser;
-  private readonly encoder = new HpackEncoder();
   private readonly decoder: HpackDecoder;
+  private readonly sender: ResponseSender;
   private readonly local: Settings;
   private remote: Settings = { ...DEFAULT_SETTINGS };
-  private readonly streams = new Map<number, H2ServerStream>();
-  private readonly blocked = new Set<H2ServerStream>();
-  private readonly recentResets = new RecentResets();
+  private readonly streams = new StreamTable();
   private readonly resetRate = new ResetRate();
-  private readonly connSend = new SendWindow(DEFAULT_SETTINGS.initialWindowSize);
   private readonly connRecv: ReceiveWindow;
   private readonly maxHeaderBlock: number;
-  private lastStreamId = 0;
   private goawaySent = false;
   private gotSettings = false;
-  private socketBlocked = false;
   private dead = false;
   private continuing: HeaderBlock | undefined;
-  private readonly tls: TLSSocket | undefined;
-  private graceTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly socket: net.Socket, private readonly opts: ServerConnectionOptions) {
-    const host = socket.remoteAddress ?? "";
-    this.peerAddress = `${host.includes(":") ? `[${host}]` : host}:${socket.remotePort ?? 0}`;
-    this.tls = (socket as TLSSocket).encrypted ? socket as TLSSocket : undefined;
+  constructor(socket: net.Socket, private readonly opts: ServerConnectionOptions) {
     this.local = {
       ...DEFAULT_SETTINGS,
       enablePush: false,
@@ -96,8 +87,20 @@ export class ServerConnection implements StreamHost {
       opts.connectionWindowSize ?? 16 * 1024 * 1024,
     );
 
-    socket.setNoDelay(true);
-    this.writer = new FrameWriter((chunk) => this.sink(chunk));
+    this.socket = new ConnectionSocket(socket, {
+      onBytes: (chunk) => this.onBytes(chunk),
+      onDrain: () => this.sender.flushBlocked(),
+      onBacklog: () => {
+        if (this.dead) return;
+        this.dead = true; // a client that sends but never reads
+        this.socket.destroy();
+      },
+      onGone: () => this.teardown(),
+    });
+    this.peerAddress = this.socket.peerAddress;
+    this.closed = this.socket.closed;
+    this.writer = new FrameWriter((chunk) => this.socket.write(chunk));
+    this.sender = new ResponseSender(this.writer, this.socket, (s) => this.localEnd(s));
     this.writer.frame({
       type: FrameType.SETTINGS,
       ack: false,
@@ -110,21 +113,11 @@ export class ServerConnection implements StreamHost {
     });
     const inc = this.connRecv.grow();
     if (inc > 0) this.writer.windowUpdate(0, inc);
-
-    socket.on("data", (chunk: Uint8Array) => this.onBytes(chunk));
-    socket.on("error", () => this.teardown());
-    this.closed = new Promise((resolve) =>
-      socket.once("close", () => {
-        clearTimeout(this.graceTimer);
-        this.teardown();
-        resolve();
-      })
-    );
   }
 
   /** Open streams (tests and diagnostics). */
   get activeStreams(): number {
-    return this.streams.size;
+    return this.streams.open.size;
   }
 
   /** Shutdown: GOAWAY(NO_ERROR), every stream ends, the socket closes. */
@@ -135,53 +128,15 @@ export class ServerConnection implements StreamHost {
   // --- StreamHost ---
 
   peerCertificate(): PeerCertificate | undefined {
-    if (!this.tls) return undefined;
-    try {
-      const cert = this.tls.getPeerCertificate();
-      return cert && Object.keys(cert).length > 0 ? cert : undefined;
-    } catch {
-      return undefined;
-    }
+    return this.socket.peerCertificate();
   }
 
   sendHeaders(s: H2ServerStream, headers: OutgoingHeaders, endStream: boolean): void {
-    const block = this.encoder.encode(responseHeaderList(headers));
-    this.writer.headers(s.id, block, endStream, this.remote.maxFrameSize);
-    if (endStream) this.localEnd(s);
+    this.sender.headers(s, headers, endStream);
   }
 
   flushStream(s: H2ServerStream): void {
-    if (s.closed || s.localEnded) return;
-    const maxFrame = this.remote.maxFrameSize;
-    while (s.outbox.length > 0) {
-      const allowed = Math.min(this.connSend.size, s.sendWindow.size, maxFrame);
-      if (allowed <= 0 || this.socketBlocked) {
-        this.blocked.add(s);
-        return;
-      }
-      const chunk = s.outbox[0];
-      const n = Math.min(allowed, chunk.length);
-      const last = n === chunk.length && s.outbox.length === 1 && s.endPending && !s.trailers;
-      this.writer.data(s.id, n === chunk.length ? chunk : chunk.subarray(0, n), last);
-      this.connSend.consume(n);
-      s.sendWindow.consume(n);
-      s.outboxBytes -= n;
-      if (n === chunk.length) s.outbox.shift();
-      else s.outbox[0] = chunk.subarray(n);
-      if (last) return this.localEnd(s);
-    }
-    this.blocked.delete(s);
-    if (s.endPending) {
-      if (s.trailers) {
-        const block = this.encoder.encode(responseHeaderList(s.trailers));
-        this.writer.headers(s.id, block, true, this.remote.maxFrameSize);
-      } else this.writer.data(s.id, EMPTY, true);
-      return this.localEnd(s);
-    }
-    if (s.wantDrain) {
-      s.wantDrain = false;
-      s.events?.onDrain();
-    }
+    this.sender.flush(s);
   }
 
   resetStream(s: H2ServerStream, code: number): void {
@@ -245,13 +200,13 @@ export class ServerConnection implements StreamHost {
       case FrameType.GOAWAY:
         // The client is leaving: it opens no more streams. Finish what is open, then close.
         this.sendGoaway(ErrorCode.NO_ERROR, "");
-        if (this.streams.size === 0) this.endSocket();
+        if (this.streams.open.size === 0) this.endSocket();
         return;
       case FrameType.WINDOW_UPDATE:
         return this.onWindowUpdate(f.streamId, f.increment);
       case FrameType.RST_STREAM: {
-        this.checkNotIdle(f.streamId);
-        const s = this.streams.get(f.streamId);
+        this.streams.checkNotIdle(f.streamId);
+        const s = this.streams.open.get(f.streamId);
         if (s) {
           this.closeStream(s, true);
           this.resetRate.countOne();
@@ -270,27 +225,25 @@ export class ServerConnection implements StreamHost {
     const prev = this.remote;
     const next = applySettings(prev, pairs);
     this.remote = next;
-    if (next.headerTableSize !== prev.headerTableSize) {
-      this.encoder.setPeerMaxTableSize(next.headerTableSize);
-    }
+    this.sender.peerSettings(prev, next);
     const delta = next.initialWindowSize - prev.initialWindowSize;
-    if (delta !== 0) { for (const s of this.streams.values()) s.sendWindow.adjust(delta); }
+    if (delta !== 0) { for (const s of this.streams.open.values()) s.sendWindow.adjust(delta); }
     this.writer.frame({ type: FrameType.SETTINGS, ack: true, settings: [] });
     this.gotSettings = true;
-    if (delta > 0) this.flushBlocked();
+    if (delta > 0) this.sender.flushBlocked();
   }
 
   private onWindowUpdate(id: number, increment: number): void {
     if (id === 0) {
-      this.connSend.increase(increment);
-      this.flushBlocked();
+      this.sender.window.increase(increment);
+      this.sender.flushBlocked();
       return;
     }
-    this.checkNotIdle(id);
-    const s = this.streams.get(id);
+    this.streams.checkNotIdle(id);
+    const s = this.streams.open.get(id);
     if (!s) return; // late update for a stream that is gone
     s.sendWindow.increase(increment);
-    if (s.outbox.length > 0 || s.endPending) this.flushStream(s);
+    if (s.outbox.length > 0 || s.endPending) this.sender.flush(s);
   }
 
   private onData(f: DataFrame): void {
@@ -298,10 +251,10 @@ export class ServerConnection implements StreamHost {
     this.connRecv.consume(len);
     const inc = this.connRecv.release(len); // the stream windows bound what is buffered
     if (inc > 0) this.writer.windowUpdate(0, inc);
-    const s = this.streams.get(f.streamId);
+    const s = this.streams.open.get(f.streamId);
     if (!s) {
-      this.checkNotIdle(f.streamId);
-      if (this.recentResets.has(f.streamId)) return;
+      this.streams.checkNotIdle(f.streamId);
+      if (this.streams.wasReset(f.streamId)) return;
       throw new H2Error(ErrorCode.STREAM_CLOSED, "DATA on a closed stream", f.streamId);
     }
     if (s.remoteEnded) {
@@ -313,6 +266,7 @@ export class ServerConnection implements StreamHost {
     if (f.endStream) this.remoteEnd(s);
   }
 
+  /** A complete header block: a new request, or the trailers of an open one. */
   private onHeaderBlock(f: HeadersFrame, block: Uint8Array): void {
     const id = f.streamId;
     let list: HeaderList;
@@ -320,13 +274,13 @@ export class ServerConnection implements StreamHost {
       list = this.decoder.decode(block); // always: the HPACK state is shared by all streams
     } catch (err) {
       if (!(err instanceof HeaderListSizeError)) throw err; // COMPRESSION_ERROR: connection
-      if (!this.streams.has(id) && id % 2 === 1 && id > this.lastStreamId) this.lastStreamId = id;
+      this.streams.claimRefused(id);
       throw new H2Error(ErrorCode.PROTOCOL_ERROR, err.message, id);
     }
     if (f.priority?.dependency === id) {
       throw new H2Error(ErrorCode.PROTOCOL_ERROR, `stream ${id} depends on itself`, id);
     }
-    const existing = this.streams.get(id);
+    const existing = this.streams.open.get(id);
     if (existing) { // trailers
       if (existing.remoteEnded) {
         throw new H2Error(ErrorCode.STREAM_CLOSED, "HEADERS after END_STREAM", id);
@@ -336,21 +290,19 @@ export class ServerConnection implements StreamHost {
       }
       return this.remoteEnd(existing);
     }
-    if (id % 2 === 0) {
-      throw new H2Error(ErrorCode.PROTOCOL_ERROR, `client opened even stream ${id}`);
-    }
-    if (id <= this.lastStreamId) {
-      if (this.recentResets.has(id)) return;
-      throw new H2Error(ErrorCode.STREAM_CLOSED, `HEADERS on closed stream ${id}`);
-    }
-    this.lastStreamId = id;
+    if (!this.streams.claim(id)) return;
     if (this.goawaySent) { // above the GOAWAY's last stream id: ignored (§6.8)
-      this.recentResets.add(id);
+      this.streams.markReset(id);
       return;
     }
-    if (this.streams.size >= this.local.maxConcurrentStreams) {
+    if (this.streams.open.size >= this.local.maxConcurrentStreams) {
       throw new H2Error(ErrorCode.REFUSED_STREAM, "too many concurrent streams", id);
     }
+    this.openStream(f, list);
+  }
+
+  private openStream(f: HeadersFrame, list: HeaderList): void {
+    const id = f.streamId;
     const headers = requestHeaders(list, id);
     const s = new H2ServerStream(
       this,
@@ -359,7 +311,7 @@ export class ServerConnection implements StreamHost {
       new SendWindow(this.remote.initialWindowSize, id),
       new ReceiveWindow(this.local.initialWindowSize, this.local.initialWindowSize, id),
     );
-    this.streams.set(id, s);
+    this.streams.open.set(id, s);
     if (f.endStream) s.remoteEnded = true;
     this.opts.onStream(s);
     if (f.endStream) this.remoteEnd(s);
@@ -373,25 +325,18 @@ export class ServerConnection implements StreamHost {
   private onStreamError(e: H2Error): void {
     if (this.dead) return;
     // No RST_STREAM for an idle stream (§6.4): a malformed PRIORITY there is simply dropped.
-    if (e.streamId % 2 === 0 || e.streamId > this.lastStreamId) return;
+    if (this.streams.isIdle(e.streamId)) return;
     this.writer.rstStream(e.streamId, e.code);
-    this.recentResets.add(e.streamId);
-    const s = this.streams.get(e.streamId);
+    this.streams.markReset(e.streamId);
+    const s = this.streams.open.get(e.streamId);
     if (s) this.closeStream(s, true);
   }
 
-  /** Frames naming a stream the client has not opened yet are a connection error (§5.1). */
-  private checkNotIdle(id: number): void {
-    if (id % 2 === 0 || id > this.lastStreamId) {
-      throw new H2Error(ErrorCode.PROTOCOL_ERROR, `frame on idle stream ${id}`);
-    }
-  }
-
-  // --- outgoing and lifecycle ---
+  // --- stream ends and connection lifecycle ---
 
   private localEnd(s: H2ServerStream): void {
     s.localEnded = true;
-    this.blocked.delete(s);
+    this.sender.forget(s);
     if (s.remoteEnded) return this.closeStream(s, false);
     // The response is complete before the request: ask the client to stop sending (§8.1).
     this.writer.rstStream(s.id, ErrorCode.NO_ERROR);
@@ -399,42 +344,17 @@ export class ServerConnection implements StreamHost {
   }
 
   private closeStream(s: H2ServerStream, reset: boolean): void {
-    if (!this.streams.delete(s.id)) return;
-    this.blocked.delete(s);
-    if (reset || !s.remoteEnded) this.recentResets.add(s.id);
+    if (!this.streams.close(s, reset)) return;
+    this.sender.forget(s);
     s.finish(reset);
-    if (this.goawaySent && this.streams.size === 0) this.endSocket();
-  }
-
-  private flushBlocked(): void {
-    for (const s of [...this.blocked]) {
-      if (this.connSend.size <= 0 || this.socketBlocked) return;
-      this.flushStream(s);
-    }
-  }
-
-  private sink(chunk: Uint8Array): void {
-    const socket = this.socket;
-    if (socket.destroyed || socket.writableEnded) return;
-    if (socket.write(chunk) || this.socketBlocked) {
-      if (socket.writableLength > MAX_SOCKET_BACKLOG && !this.dead) {
-        this.dead = true; // a client that sends but never reads
-        socket.destroy();
-      }
-      return;
-    }
-    this.socketBlocked = true;
-    socket.once("drain", () => {
-      this.socketBlocked = false;
-      this.flushBlocked();
-    });
+    if (this.goawaySent && this.streams.open.size === 0) this.endSocket();
   }
 
   /** GOAWAY, then every stream ends and the socket closes; NO_ERROR is a shutdown. */
   private shutdown(code: number, message: string): void {
     if (this.dead) return;
     this.sendGoaway(code, message);
-    for (const s of [...this.streams.values()]) this.closeStream(s, true);
+    for (const s of [...this.streams.open.values()]) this.closeStream(s, true);
     this.endSocket();
   }
 
@@ -443,7 +363,7 @@ export class ServerConnection implements StreamHost {
     this.goawaySent = true;
     this.writer.frame({
       type: FrameType.GOAWAY,
-      lastStreamId: this.lastStreamId,
+      lastStreamId: this.streams.lastStreamId,
       errorCode: code,
       debugData: new TextEncoder().encode(message),
     });
@@ -454,13 +374,12 @@ export class ServerConnection implements StreamHost {
     this.dead = true;
     this.writer.flush();
     this.socket.end();
-    this.graceTimer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
     this.teardown();
   }
 
   private teardown(): void {
     this.dead = true;
-    for (const s of [...this.streams.values()]) this.closeStream(s, true);
-    this.blocked.clear();
+    for (const s of [...this.streams.open.values()]) this.closeStream(s, true);
+    this.sender.forgetAll();
   }
 }

@@ -3,7 +3,8 @@
 
 import { setImmediate } from "node:timers";
 import { ByteBuffer } from "./bytes.ts";
-import { Flag, type Frame, FRAME_HEADER_LENGTH, FrameType, writeFrame } from "./frame.ts";
+import { Flag, type Frame, FRAME_HEADER_LENGTH, FrameType } from "./frame.ts";
+import { writeFrame } from "./frame_encode.ts";
 
 /** Bytes buffered before a write happens without waiting for the end of the turn. */
 const FLUSH_AT = 64 * 1024;

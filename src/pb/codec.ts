@@ -3,15 +3,8 @@
 // arrays, absent sub-messages and oneof members undefined, identifier fields as bigint.
 
 import type { FieldSchema, Init, ProtoSchema } from "./schema.ts";
-import {
-  joinBigint,
-  joinNumber,
-  ProtoDecodeError,
-  Reader,
-  split64,
-  WireType,
-  Writer,
-} from "./wire.ts";
+import { Reader, WireType } from "./reader.ts";
+import { Writer } from "./writer.ts";
 
 export interface MessageCodec<T> {
   encode(msg: Init<T>): Uint8Array;
@@ -32,6 +25,8 @@ export interface CompiledField extends FieldSchema {
 
 export interface CompiledMessage {
   fullName: string;
+  /** The name etcd's decoders put in their errors: the message's, without its package. */
+  name: string;
   fields: CompiledField[];
   byNo: Map<number, CompiledField>;
   create: () => Obj;
@@ -82,6 +77,7 @@ export function compileSchema(schema: ProtoSchema): Map<string, CompiledMessage>
     };
     compiled.set(fullName, {
       fullName,
+      name: fullName.slice(fullName.lastIndexOf(".") + 1),
       fields,
       byNo: new Map(fields.map((f) => [f.no, f])),
       create,
@@ -104,15 +100,13 @@ function writeScalar(w: Writer, f: CompiledField, v: Obj[string]): void {
       return w.uint32(v >>> 0);
     case "int64":
     case "uint64":
-      return typeof v === "bigint" ? w.varintBigint(v) : w.varintNumber(v);
+      return w.int64(v);
     case "fixed32":
     case "sfixed32":
       return w.fixed32(v);
     case "fixed64":
-    case "sfixed64": {
-      const [lo, hi] = split64(v);
-      return w.fixed64(lo, hi);
-    }
+    case "sfixed64":
+      return w.fixed64(v);
     case "float":
       return w.float(v);
     case "double":
@@ -169,27 +163,24 @@ function writeField(w: Writer, f: CompiledField, v: Obj[string]): void {
 function readScalar(r: Reader, f: CompiledField): unknown {
   switch (f.kind) {
     case "bool":
-      return r.uint32() !== 0;
+      return r.bool();
     case "int32":
     case "enum":
-      return r.int32();
+      return r.i32();
     case "uint32":
-      return r.uint32();
+      return r.u32();
     case "int64":
-    case "uint64": {
-      const [lo, hi] = r.varint64();
-      const signed = f.kind === "int64";
-      return f.id ? joinBigint(lo, hi, signed) : joinNumber(lo, hi, signed);
-    }
+      return f.id ? r.i64n() : r.i64();
+    case "uint64":
+      return f.id ? r.u64n() : r.u64();
     case "fixed32":
       return r.fixed32();
     case "sfixed32":
       return r.fixed32() | 0;
     case "fixed64":
     case "sfixed64": {
-      const [lo, hi] = r.fixed64();
       const signed = f.kind === "sfixed64";
-      return f.id ? joinBigint(lo, hi, signed) : joinNumber(lo, hi, signed);
+      return f.id ? r.fixed64n(signed) : r.fixed64(signed);
     }
     case "float":
       return r.float();
@@ -205,28 +196,23 @@ function readScalar(r: Reader, f: CompiledField): unknown {
 function decodeFrom(r: Reader, m: CompiledMessage, end: number): Obj {
   const obj = m.create();
   while (r.pos < end) {
-    const tag = r.uint32();
-    const no = tag >>> 3;
+    const tag = r.u32();
     const wt = tag & 7;
-    if (no === 0) throw new ProtoDecodeError(`illegal tag 0 in ${m.fullName}`);
-    const f = m.byNo.get(no);
+    const f = m.byNo.get(tag >>> 3);
     if (f === undefined) {
-      r.skip(wt, no);
+      r.unknown(tag, m.name);
     } else if (f.repeated && f.packed && wt === WireType.LengthDelimited) {
       const stop = r.delimited();
       const list = obj[f.prop];
       while (r.pos < stop) list.push(readScalar(r, f));
-      if (r.pos !== stop) throw new ProtoDecodeError(`bad packed field in ${m.fullName}`);
+      r.ended(stop);
     } else if (wt !== f.wt) {
       // A wire type that does not fit the field is treated as an unknown field, as Go does.
-      r.skip(wt, no);
+      r.unknown(tag, m.name);
     } else {
       let v: unknown;
-      if (f.kind === "message") {
-        const stop = r.delimited();
-        v = decodeFrom(r, f.msg!, stop);
-        if (r.pos !== stop) throw new ProtoDecodeError(`bad length in ${m.fullName}`);
-      } else v = readScalar(r, f);
+      if (f.kind === "message") v = decodeFrom(r, f.msg!, r.delimited());
+      else v = readScalar(r, f);
       if (f.repeated) obj[f.prop].push(v);
       else {
         // A later oneof member replaces an earlier one.
@@ -235,9 +221,12 @@ function decodeFrom(r: Reader, m: CompiledMessage, end: number): Obj {
       }
     }
   }
-  if (r.pos > end) throw new ProtoDecodeError(`unexpected EOF in ${m.fullName}`);
+  r.ended(end);
   return obj;
 }
+
+// Decoding is synchronous and never re-entered, so every reflective codec shares one reader.
+const reader = new Reader();
 
 export function makeCodec<T>(m: CompiledMessage): MessageCodec<T> {
   return {
@@ -247,8 +236,7 @@ export function makeCodec<T>(m: CompiledMessage): MessageCodec<T> {
       return w.finish();
     },
     decode(bytes: Uint8Array): T {
-      const r = new Reader(bytes);
-      return decodeFrom(r, m, bytes.length) as T;
+      return decodeFrom(reader.reset(bytes), m, bytes.length) as T;
     },
     create: () => m.create() as T,
   };

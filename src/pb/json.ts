@@ -24,27 +24,18 @@ export interface JsonMapper {
 }
 
 export function makeJsonMapper(schema: ProtoSchema): JsonMapper {
-  const enumNames = new Map<string, Map<number, string>>();
+  const enumNames: EnumNames = new Map();
   for (const [name, values] of Object.entries(schema.enums)) {
     enumNames.set(name, new Map(Object.entries(values).map(([k, v]) => [v, k])));
   }
-
-  const scalarOut = (f: CompiledField, v: Obj[string]): unknown => {
-    if (f.kind === "enum") return enumNames.get(f.ref!)!.get(v) ?? v;
-    if (f.kind === "bytes") return (v as Uint8Array).toBase64();
-    if (WIDE.has(f.kind)) return String(v);
-    if ((f.kind === "double" || f.kind === "float") && !Number.isFinite(v)) {
-      return Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
-    }
-    return v;
-  };
 
   const toJSON = (m: CompiledMessage, obj: Obj): Obj => {
     const out: Obj = {};
     for (const f of m.fields) {
       const v = obj[f.prop];
       if (v === undefined || v === null) continue;
-      const one = (x: Obj[string]) => f.kind === "message" ? toJSON(f.msg!, x) : scalarOut(f, x);
+      const one = (x: Obj[string]) =>
+        f.kind === "message" ? toJSON(f.msg!, x) : scalarToJSON(enumNames, f, x);
       if (f.repeated) {
         if (v.length > 0) out[f.name] = v.map(one);
       } else if (f.kind === "message" || f.oneof || !isDefault(f, v)) {
@@ -54,61 +45,7 @@ export function makeJsonMapper(schema: ProtoSchema): JsonMapper {
     return out;
   };
 
-  const scalarIn = (m: CompiledMessage, f: CompiledField, v: unknown): unknown => {
-    const bad = (): never => {
-      throw new ProtoJsonError(
-        `invalid value ${JSON.stringify(v)} for field ${f.name} of ${m.fullName}`,
-      );
-    };
-    switch (f.kind) {
-      case "bool":
-        return typeof v === "boolean" ? v : bad();
-      case "string":
-        return typeof v === "string" ? v : bad();
-      case "bytes": {
-        if (typeof v !== "string") bad();
-        const s = v as string;
-        const urlSafe = /[-_]/.test(s);
-        try {
-          return Uint8Array.fromBase64(s, { alphabet: urlSafe ? "base64url" : "base64" });
-        } catch {
-          return bad();
-        }
-      }
-      case "enum": {
-        if (typeof v === "string") {
-          const n = schema.enums[f.ref!][v];
-          return n !== undefined ? n : bad();
-        }
-        return typeof v === "number" && Number.isInteger(v) ? v : bad();
-      }
-      case "double":
-      case "float":
-        if (typeof v === "number") return v;
-        if (v === "NaN") return NaN;
-        if (v === "Infinity") return Infinity;
-        if (v === "-Infinity") return -Infinity;
-        if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) {
-          return Number(v);
-        }
-        return bad();
-    }
-    // Integers: JSON numbers, or strings holding a decimal integer.
-    let text: string;
-    if (typeof v === "number" && Number.isInteger(v)) text = String(v);
-    else if (typeof v === "string" && /^-?\d+$/.test(v)) text = v;
-    else return bad();
-    const unsigned = f.kind === "uint32" || f.kind === "uint64" || f.kind === "fixed32" ||
-      f.kind === "fixed64";
-    const wide = WIDE.has(f.kind);
-    const n = BigInt(text);
-    const bits = wide ? 64 : 32;
-    const lo = unsigned ? 0n : -(1n << BigInt(bits - 1));
-    const hi = unsigned ? (1n << BigInt(bits)) - 1n : (1n << BigInt(bits - 1)) - 1n;
-    if (n < lo || n > hi) bad();
-    return f.id ? n : Number(n);
-  };
-
+  // Input accepts both spellings of a field name; the look-up table is built once per message.
   const byName = new Map<CompiledMessage, Map<string, CompiledField>>();
   const fieldsByName = (m: CompiledMessage) => {
     let map = byName.get(m);
@@ -131,7 +68,8 @@ export function makeJsonMapper(schema: ProtoSchema): JsonMapper {
       const f = names.get(key);
       if (!f) throw new ProtoJsonError(`unknown field "${key}" in ${m.fullName}`);
       if (v === null) continue; // null means "default"
-      const one = (x: unknown) => f.kind === "message" ? fromJSON(f.msg!, x) : scalarIn(m, f, x);
+      const one = (x: unknown) =>
+        f.kind === "message" ? fromJSON(f.msg!, x) : scalarFromJSON(schema, m, f, x);
       if (f.repeated) {
         if (!Array.isArray(v)) {
           throw new ProtoJsonError(`field ${f.name} of ${m.fullName} must be an array`);
@@ -152,4 +90,82 @@ export function makeJsonMapper(schema: ProtoSchema): JsonMapper {
   };
 
   return { toJSON, fromJSON };
+}
+
+/** Enum value names by number, per enum type. */
+type EnumNames = Map<string, Map<number, string>>;
+
+function scalarToJSON(enumNames: EnumNames, f: CompiledField, v: Obj[string]): unknown {
+  if (f.kind === "enum") return enumNames.get(f.ref!)!.get(v) ?? v;
+  if (f.kind === "bytes") return (v as Uint8Array).toBase64();
+  if (WIDE.has(f.kind)) return String(v);
+  if ((f.kind === "double" || f.kind === "float") && !Number.isFinite(v)) {
+    return Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+  }
+  return v;
+}
+
+function scalarFromJSON(
+  schema: ProtoSchema,
+  m: CompiledMessage,
+  f: CompiledField,
+  v: unknown,
+): unknown {
+  const bad = (): never => {
+    throw new ProtoJsonError(
+      `invalid value ${JSON.stringify(v)} for field ${f.name} of ${m.fullName}`,
+    );
+  };
+  switch (f.kind) {
+    case "bool":
+      return typeof v === "boolean" ? v : bad();
+    case "string":
+      return typeof v === "string" ? v : bad();
+    case "bytes": {
+      if (typeof v !== "string") bad();
+      const s = v as string;
+      const urlSafe = /[-_]/.test(s);
+      try {
+        return Uint8Array.fromBase64(s, { alphabet: urlSafe ? "base64url" : "base64" });
+      } catch {
+        return bad();
+      }
+    }
+    case "enum": {
+      if (typeof v === "string") {
+        const n = schema.enums[f.ref!][v];
+        return n !== undefined ? n : bad();
+      }
+      return typeof v === "number" && Number.isInteger(v) ? v : bad();
+    }
+    case "double":
+    case "float":
+      if (typeof v === "number") return v;
+      if (v === "NaN") return NaN;
+      if (v === "Infinity") return Infinity;
+      if (v === "-Infinity") return -Infinity;
+      if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) {
+        return Number(v);
+      }
+      return bad();
+  }
+  return integerFromJSON(f, v, bad);
+}
+
+// Integers: JSON numbers, or strings holding a decimal integer, within the field's range.
+// Identifiers (member, cluster, lease IDs) become bigints, as decoded protobuf has them.
+function integerFromJSON(f: CompiledField, v: unknown, bad: () => never): unknown {
+  let text: string;
+  if (typeof v === "number" && Number.isInteger(v)) text = String(v);
+  else if (typeof v === "string" && /^-?\d+$/.test(v)) text = v;
+  else return bad();
+  const unsigned = f.kind === "uint32" || f.kind === "uint64" || f.kind === "fixed32" ||
+    f.kind === "fixed64";
+  const wide = WIDE.has(f.kind);
+  const n = BigInt(text);
+  const bits = wide ? 64 : 32;
+  const lo = unsigned ? 0n : -(1n << BigInt(bits - 1));
+  const hi = unsigned ? (1n << BigInt(bits)) - 1n : (1n << BigInt(bits - 1)) - 1n;
+  if (n < lo || n > hi) bad();
+  return f.id ? n : Number(n);
 }

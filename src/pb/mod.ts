@@ -1,5 +1,6 @@
 // Protobuf codecs for etcd's wire API, built from the generated schemas: binary encode/decode
-// per message and the proto3 JSON mapping the /v3 gateway uses.
+// per message and the proto3 JSON mapping the /v3 gateway uses; and the one reader and writer
+// core under them, which raft's codec uses too.
 
 import { compileSchema, makeCodec, type MessageCodec } from "./codec.ts";
 import { makeJsonMapper } from "./json.ts";
@@ -11,7 +12,10 @@ export * from "./generated.ts";
 export type { FieldSchema, Init, MessageSchema, MethodSchema, ProtoSchema } from "./schema.ts";
 export type { MessageCodec } from "./codec.ts";
 export { ProtoJsonError } from "./json.ts";
-export { ProtoDecodeError } from "./wire.ts";
+export { ProtoDecodeError } from "./reader.ts";
+// The reader and writer cores, for codecs written by hand (raft's raftpb codec).
+export { Reader } from "./reader.ts";
+export { sI64, sv32, wBytes, wI64, wv32 } from "./writer.ts";
 
 export type MessageName = keyof MessageTypes;
 

@@ -80,94 +80,114 @@ export function createLeaderRoutes(
   clusterId: () => bigint,
   log: Logger,
 ): (path: string, req: Req, res: Res) => boolean {
-  const leases = async (req: Req, res: Res, internal: boolean) => {
-    if (req.method !== "POST") return httpError(res, 405, "Method Not Allowed");
-    let body: Uint8Array;
-    try {
-      body = await readBody(req);
-    } catch {
-      return httpError(res, 400, "error reading body");
-    }
-    let out: Uint8Array;
-    try {
-      if (internal) {
-        let lreq;
-        try {
-          lreq = decodeLeaseInternalRequest(body);
-        } catch {
-          return httpError(res, 400, "error unmarshalling request");
-        }
-        const ttl = await api.leaseTimeToLive(lreq.ID, lreq.keys);
-        out = encodeLeaseInternalResponse({ ...ttl, header: {} });
-      } else {
-        let lreq;
-        try {
-          lreq = messages["etcdserverpb.LeaseKeepAliveRequest"].decode(body);
-        } catch {
-          return httpError(res, 400, "error unmarshalling request");
-        }
-        const TTL = await api.renewLease(lreq.ID);
-        out = messages["etcdserverpb.LeaseKeepAliveResponse"].encode({ ID: lreq.ID, TTL });
-      }
-    } catch (err) {
-      return leaseError(res, err);
-    }
-    sendBody(res, "application/protobuf", out);
-  };
-
-  const promote = async (req: Req, res: Res, idText: string) => {
-    if (!allowMethod(req, res, "POST")) return;
-    res.setHeader(H.clusterId, hexId(clusterId()));
-    const notFound = () => httpError(res, 404, `member ${idText} not found in cluster`);
-    if (!/^\d+$/.test(idText) || BigInt(idText) >= 1n << 64n) return notFound();
-    try {
-      const members = await api.promoteMember(BigInt(idText));
-      sendJSON(res, formatMembersJSON(members));
-    } catch (err) {
-      const [status, text] = promoteRefusal(err);
-      log.error({
-        pkg: "etcdserver/api/etcdhttp",
-        text: `error promoting member ${BigInt(idText).toString(16)} (${text})`,
-      });
-      if (status === 500) {
-        sendBody(res, "application/json", `{"message":"Internal Server Error"}`, {}, 500);
-      } else httpError(res, status, text);
-    }
-  };
-
-  // GET with a JSON HashKVRequest body, as etcd's corruption checker sends it.
-  const hashKV = async (req: Req, res: Res) => {
-    if (!allowMethod(req, res, "GET")) return;
-    let text: string;
-    try {
-      text = new TextDecoder().decode(await readBody(req));
-    } catch {
-      return httpError(res, 400, "error reading body");
-    }
-    let revision: number;
-    try {
-      revision = parseHashKVRequest(text);
-    } catch {
-      return httpError(res, 400, "error unmarshalling request");
-    }
-    let h: PeerHashKV;
-    try {
-      h = api.hashKV(revision);
-    } catch (err) {
-      return httpError(res, 400, bare(err));
-    }
-    sendJSON(res, formatHashKVJSON(h), { [H.clusterId]: hexId(clusterId()) });
-  };
-
   const fail = (res: Res) => () => res.destroy();
   return (path, req, res) => {
     if (path === "/leases" || path === "/leases/internal") {
-      leases(req, res, path === "/leases/internal").catch(fail(res));
+      serveLeases(api, req, res, path === "/leases/internal").catch(fail(res));
     } else if (path.startsWith("/members/promote/")) {
-      promote(req, res, path.slice("/members/promote/".length)).catch(fail(res));
+      const idText = path.slice("/members/promote/".length);
+      servePromote(api, clusterId, log, req, res, idText).catch(fail(res));
     } else if (path === "/members/hashkv") {
-      hashKV(req, res).catch(fail(res));
+      serveHashKV(api, clusterId, req, res).catch(fail(res));
     } else return false;
     return true;
   };
+}
+
+// leasehttp's handler: a keep-alive (/leases) or a time-to-live (/leases/internal) that a
+// member forwarded to the primary lessor, both in protobuf.
+async function serveLeases(api: PeerLeaderApi, req: Req, res: Res, internal: boolean) {
+  if (req.method !== "POST") return httpError(res, 405, "Method Not Allowed");
+  let body: Uint8Array;
+  try {
+    body = await readBody(req);
+  } catch {
+    return httpError(res, 400, "error reading body");
+  }
+  let answer: () => Promise<Uint8Array>;
+  try {
+    answer = leaseCall(api, body, internal);
+  } catch {
+    return httpError(res, 400, "error unmarshalling request");
+  }
+  let out: Uint8Array;
+  try {
+    out = await answer();
+  } catch (err) {
+    return leaseError(res, err);
+  }
+  sendBody(res, "application/protobuf", out);
+}
+
+/** Decodes a forwarded lease request (throws if it is none); the call answers it. */
+function leaseCall(
+  api: PeerLeaderApi,
+  body: Uint8Array,
+  internal: boolean,
+): () => Promise<Uint8Array> {
+  if (internal) {
+    const lreq = decodeLeaseInternalRequest(body);
+    return async () => {
+      const ttl = await api.leaseTimeToLive(lreq.ID, lreq.keys);
+      return encodeLeaseInternalResponse({ ...ttl, header: {} });
+    };
+  }
+  const lreq = messages["etcdserverpb.LeaseKeepAliveRequest"].decode(body);
+  return async () => {
+    const TTL = await api.renewLease(lreq.ID);
+    return messages["etcdserverpb.LeaseKeepAliveResponse"].encode({ ID: lreq.ID, TTL });
+  };
+}
+
+// etcd's peerMemberPromoteHandler: the member ID in decimal, the members afterwards in JSON.
+async function servePromote(
+  api: PeerLeaderApi,
+  clusterId: () => bigint,
+  log: Logger,
+  req: Req,
+  res: Res,
+  idText: string,
+) {
+  if (!allowMethod(req, res, "POST")) return;
+  res.setHeader(H.clusterId, hexId(clusterId()));
+  const notFound = () => httpError(res, 404, `member ${idText} not found in cluster`);
+  if (!/^\d+$/.test(idText) || BigInt(idText) >= 1n << 64n) return notFound();
+  try {
+    const members = await api.promoteMember(BigInt(idText));
+    sendJSON(res, formatMembersJSON(members));
+  } catch (err) {
+    const [status, text] = promoteRefusal(err);
+    log.error({
+      pkg: "etcdserver/api/etcdhttp",
+      text: `error promoting member ${BigInt(idText).toString(16)} (${text})`,
+    });
+    if (status === 500) {
+      sendBody(res, "application/json", `{"message":"Internal Server Error"}`, {}, 500);
+    } else httpError(res, status, text);
+  }
+}
+
+// etcd's hashKVHandler: GET with a JSON HashKVRequest body, as etcd's corruption checker
+// sends it.
+async function serveHashKV(api: PeerLeaderApi, clusterId: () => bigint, req: Req, res: Res) {
+  if (!allowMethod(req, res, "GET")) return;
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await readBody(req));
+  } catch {
+    return httpError(res, 400, "error reading body");
+  }
+  let revision: number;
+  try {
+    revision = parseHashKVRequest(text);
+  } catch {
+    return httpError(res, 400, "error unmarshalling request");
+  }
+  let h: PeerHashKV;
+  try {
+    h = api.hashKV(revision);
+  } catch (err) {
+    return httpError(res, 400, bare(err));
+  }
+  sendJSON(res, formatHashKVJSON(h), { [H.clusterId]: hexId(clusterId()) });
 }

@@ -5,10 +5,10 @@ export { createPeerTransport, type PeerTransport, type PeerTransportOptions } fr
 export {
   createPeerHandler,
   type PeerListener,
-  type PeerReceiver,
   servePeer,
   type ServePeerOptions,
 } from "./listener.ts";
+export type { PeerReceiver } from "./raft_handlers.ts";
 export {
   ERR_CLUSTER_EMPTY,
   ERR_CLUSTER_UNREACHABLE,

@@ -1,6 +1,10 @@
 // raftpb-compatible protobuf encoding of entries, hard state, snapshots, conf changes and
 // messages (etcd's field numbers; non-nullable scalars are always written, as gogoproto does).
+// Encoders size a message, then write it once into an exactly sized buffer; decoders read
+// nested messages in place. Both go through pb's one reader and writer core.
 
+import { assert } from "../assert/mod.ts";
+import { Reader, sI64, sv32, wBytes, wI64, wv32 } from "../pb/mod.ts";
 import type {
   ConfChange,
   ConfState,
@@ -10,141 +14,245 @@ import type {
   Snapshot,
   SnapshotMetadata,
 } from "./types.ts";
-import { ProtoReader, ProtoWriter } from "./proto.ts";
 
 const EMPTY = new Uint8Array(0);
 
-function entryTo(w: ProtoWriter, e: Entry): ProtoWriter {
-  w.uint(1, e.type).uint(2, e.term).uint(3, e.index);
-  if (e.data.length > 0) w.bytes(4, e.data);
-  return w;
+// Tags: field number << 3 | wire type (0 varint, 2 length-delimited); every one is one byte.
+const enum Tag {
+  V1 = 0x08,
+  V2 = 0x10,
+  V3 = 0x18,
+  V4 = 0x20,
+  V5 = 0x28,
+  V6 = 0x30,
+  V8 = 0x40,
+  V10 = 0x50,
+  V11 = 0x58,
+  L1 = 0x0a,
+  L2 = 0x12,
+  L4 = 0x22,
+  L7 = 0x3a,
+  L9 = 0x4a,
+  L12 = 0x62,
 }
 
-export function encodeEntry(e: Entry): Uint8Array {
-  return entryTo(new ProtoWriter(), e).finish();
+/** Size of a uint64 kept as a number; a negative or inexact one would be sent corrupted. */
+function u64(n: number): number {
+  assert(Number.isSafeInteger(n) && n >= 0, `a raftpb uint64 holds a safe integer, not ${n}`);
+  return sI64(n);
 }
 
-export function decodeEntry(b: Uint8Array): Entry {
+/** Size of a length-delimited field (tag, length, payload) with an `n`-byte payload. */
+const delimited = (n: number) => 1 + sv32(n) + n;
+
+/** Size of a bytes field, which is left out when empty (as gogoproto leaves out nil bytes). */
+const optionalBytes = (b: Uint8Array) => b.length > 0 ? delimited(b.length) : 0;
+
+type Write<T> = (b: Uint8Array, p: number, m: T) => number;
+
+function encode<T>(m: T, size: (m: T) => number, write: Write<T>): Uint8Array {
+  const b = new Uint8Array(size(m));
+  assert(write(b, 0, m) === b.length, "a raftpb encoding fills the size computed for it");
+  return b;
+}
+
+/** Writes a varint field at `p` (enums and uint64s alike); returns the end. */
+function varint(b: Uint8Array, p: number, tag: Tag, v: number | bigint): number {
+  b[p] = tag;
+  return wI64(b, p + 1, v);
+}
+
+function bytes(b: Uint8Array, p: number, tag: Tag, v: Uint8Array): number {
+  if (v.length === 0) return p;
+  b[p] = tag;
+  return wBytes(b, p + 1, v);
+}
+
+function nested<T>(
+  b: Uint8Array,
+  p: number,
+  tag: Tag,
+  m: T,
+  size: (m: T) => number,
+  write: Write<T>,
+) {
+  b[p] = tag;
+  return write(b, wv32(b, p + 1, size(m)), m);
+}
+
+// Each message type: its size, its writer (from `p`, returning the end), its reader (to `end`).
+
+const entrySize = (e: Entry) =>
+  3 + sI64(e.type) + u64(e.term) + u64(e.index) + optionalBytes(e.data);
+
+function writeEntry(b: Uint8Array, p: number, e: Entry): number {
+  p = varint(b, p, Tag.V1, e.type);
+  p = varint(b, p, Tag.V2, e.term);
+  p = varint(b, p, Tag.V3, e.index);
+  return bytes(b, p, Tag.L4, e.data);
+}
+
+function readEntry(r: Reader, end: number): Entry {
   const e: Entry = { term: 0, index: 0, type: 0, data: EMPTY };
-  const r = new ProtoReader(b);
-  while (!r.done()) {
-    const { field, wire } = r.tag();
-    if (field === 1 && wire === 0) e.type = r.varint();
-    else if (field === 2 && wire === 0) e.term = r.varint();
-    else if (field === 3 && wire === 0) e.index = r.varint();
-    else if (field === 4 && wire === 2) e.data = r.bytes();
-    else r.skip(wire);
+  while (r.pos < end) {
+    const tag = r.u32();
+    if (tag === Tag.V1) e.type = r.i32();
+    else if (tag === Tag.V2) e.term = r.u64();
+    else if (tag === Tag.V3) e.index = r.u64();
+    else if (tag === Tag.L4) e.data = r.bytes();
+    else r.unknown(tag, "Entry");
   }
+  r.ended(end);
   return e;
 }
 
-export function encodeHardState(h: HardState): Uint8Array {
-  return new ProtoWriter().uint(1, h.term).uint64(2, h.vote).uint(3, h.commit).finish();
+const hardStateSize = (h: HardState) => 3 + u64(h.term) + sI64(h.vote) + u64(h.commit);
+
+function writeHardState(b: Uint8Array, p: number, h: HardState): number {
+  p = varint(b, p, Tag.V1, h.term);
+  p = varint(b, p, Tag.V2, h.vote);
+  return varint(b, p, Tag.V3, h.commit);
 }
 
-export function decodeHardState(b: Uint8Array): HardState {
+function readHardState(r: Reader, end: number): HardState {
   const h: HardState = { term: 0, vote: 0n, commit: 0 };
-  const r = new ProtoReader(b);
-  while (!r.done()) {
-    const { field, wire } = r.tag();
-    if (field === 1 && wire === 0) h.term = r.varint();
-    else if (field === 2 && wire === 0) h.vote = r.varint64();
-    else if (field === 3 && wire === 0) h.commit = r.varint();
-    else r.skip(wire);
+  while (r.pos < end) {
+    const tag = r.u32();
+    if (tag === Tag.V1) h.term = r.u64();
+    else if (tag === Tag.V2) h.vote = r.u64n();
+    else if (tag === Tag.V3) h.commit = r.u64();
+    else r.unknown(tag, "HardState");
   }
+  r.ended(end);
   return h;
 }
 
-export function encodeConfState(cs: ConfState): Uint8Array {
-  const w = new ProtoWriter();
-  for (const id of cs.voters) w.uint64(1, id);
-  for (const id of cs.learners) w.uint64(2, id);
-  return w.finish();
+// Voters and learners go unpacked (proto2), one tag per ID; both forms are read.
+function confStateSize(cs: ConfState): number {
+  let n = cs.voters.length + cs.learners.length;
+  for (const id of cs.voters) n += sI64(id);
+  for (const id of cs.learners) n += sI64(id);
+  return n;
 }
 
-export function decodeConfState(b: Uint8Array): ConfState {
+function writeConfState(b: Uint8Array, p: number, cs: ConfState): number {
+  for (const id of cs.voters) p = varint(b, p, Tag.V1, id);
+  for (const id of cs.learners) p = varint(b, p, Tag.V2, id);
+  return p;
+}
+
+function readConfState(r: Reader, end: number): ConfState {
   const cs: ConfState = { voters: [], learners: [] };
-  const r = new ProtoReader(b);
-  while (!r.done()) {
-    const { field, wire } = r.tag();
-    if (field === 1) r.repeatedUint64(wire, cs.voters);
-    else if (field === 2) r.repeatedUint64(wire, cs.learners);
-    else r.skip(wire);
+  while (r.pos < end) {
+    const tag = r.u32();
+    if (tag === Tag.V1) cs.voters.push(r.u64n());
+    else if (tag === Tag.V2) cs.learners.push(r.u64n());
+    else if (tag === Tag.L1) readPackedIds(r, cs.voters);
+    else if (tag === Tag.L2) readPackedIds(r, cs.learners);
+    else r.unknown(tag, "ConfState");
   }
+  r.ended(end);
   return cs;
 }
 
-export function encodeSnapshotMetadata(m: SnapshotMetadata): Uint8Array {
-  return new ProtoWriter().bytes(1, encodeConfState(m.confState)).uint(2, m.index)
-    .uint(3, m.term).finish();
+function readPackedIds(r: Reader, out: bigint[]): void {
+  const stop = r.delimited();
+  while (r.pos < stop) out.push(r.u64n());
+  r.ended(stop);
 }
 
-export function decodeSnapshotMetadata(b: Uint8Array): SnapshotMetadata {
+const metadataSize = (m: SnapshotMetadata) =>
+  delimited(confStateSize(m.confState)) + 2 + u64(m.index) + u64(m.term);
+
+function writeMetadata(b: Uint8Array, p: number, m: SnapshotMetadata): number {
+  p = nested(b, p, Tag.L1, m.confState, confStateSize, writeConfState);
+  p = varint(b, p, Tag.V2, m.index);
+  return varint(b, p, Tag.V3, m.term);
+}
+
+function readMetadata(r: Reader, end: number): SnapshotMetadata {
   const m: SnapshotMetadata = { index: 0, term: 0, confState: { voters: [], learners: [] } };
-  const r = new ProtoReader(b);
-  while (!r.done()) {
-    const { field, wire } = r.tag();
-    if (field === 1 && wire === 2) m.confState = decodeConfState(r.bytes());
-    else if (field === 2 && wire === 0) m.index = r.varint();
-    else if (field === 3 && wire === 0) m.term = r.varint();
-    else r.skip(wire);
+  while (r.pos < end) {
+    const tag = r.u32();
+    if (tag === Tag.L1) m.confState = readConfState(r, r.delimited());
+    else if (tag === Tag.V2) m.index = r.u64();
+    else if (tag === Tag.V3) m.term = r.u64();
+    else r.unknown(tag, "SnapshotMetadata");
   }
+  r.ended(end);
   return m;
 }
 
-export function encodeSnapshot(s: Snapshot): Uint8Array {
-  const w = new ProtoWriter();
-  if (s.data.length > 0) w.bytes(1, s.data);
-  return w.bytes(2, encodeSnapshotMetadata(s.metadata)).finish();
+const snapshotSize = (s: Snapshot) => optionalBytes(s.data) + delimited(metadataSize(s.metadata));
+
+function writeSnapshot(b: Uint8Array, p: number, s: Snapshot): number {
+  p = bytes(b, p, Tag.L1, s.data);
+  return nested(b, p, Tag.L2, s.metadata, metadataSize, writeMetadata);
 }
 
-export function decodeSnapshot(b: Uint8Array): Snapshot {
+function readSnapshot(r: Reader, end: number): Snapshot {
   const s: Snapshot = {
     metadata: { index: 0, term: 0, confState: { voters: [], learners: [] } },
     data: EMPTY,
   };
-  const r = new ProtoReader(b);
-  while (!r.done()) {
-    const { field, wire } = r.tag();
-    if (field === 1 && wire === 2) s.data = r.bytes();
-    else if (field === 2 && wire === 2) s.metadata = decodeSnapshotMetadata(r.bytes());
-    else r.skip(wire);
+  while (r.pos < end) {
+    const tag = r.u32();
+    if (tag === Tag.L1) s.data = r.bytes();
+    else if (tag === Tag.L2) s.metadata = readMetadata(r, r.delimited());
+    else r.unknown(tag, "Snapshot");
   }
+  r.ended(end);
   return s;
 }
 
-export function encodeConfChange(cc: ConfChange): Uint8Array {
-  const w = new ProtoWriter().uint(1, cc.id).uint(2, cc.type).uint64(3, cc.nodeId);
-  if (cc.context.length > 0) w.bytes(4, cc.context);
-  return w.finish();
+const confChangeSize = (cc: ConfChange) =>
+  3 + u64(cc.id) + sI64(cc.type) + sI64(cc.nodeId) + optionalBytes(cc.context);
+
+function writeConfChange(b: Uint8Array, p: number, cc: ConfChange): number {
+  p = varint(b, p, Tag.V1, cc.id);
+  p = varint(b, p, Tag.V2, cc.type);
+  p = varint(b, p, Tag.V3, cc.nodeId);
+  return bytes(b, p, Tag.L4, cc.context);
 }
 
-export function decodeConfChange(b: Uint8Array): ConfChange {
+function readConfChange(r: Reader, end: number): ConfChange {
   const cc: ConfChange = { id: 0, type: 0, nodeId: 0n, context: EMPTY };
-  const r = new ProtoReader(b);
-  while (!r.done()) {
-    const { field, wire } = r.tag();
-    if (field === 1 && wire === 0) cc.id = r.varint();
-    else if (field === 2 && wire === 0) cc.type = r.varint();
-    else if (field === 3 && wire === 0) cc.nodeId = r.varint64();
-    else if (field === 4 && wire === 2) cc.context = r.bytes();
-    else r.skip(wire);
+  while (r.pos < end) {
+    const tag = r.u32();
+    if (tag === Tag.V1) cc.id = r.u64();
+    else if (tag === Tag.V2) cc.type = r.i32();
+    else if (tag === Tag.V3) cc.nodeId = r.u64n();
+    else if (tag === Tag.L4) cc.context = r.bytes();
+    else r.unknown(tag, "ConfChange");
   }
+  r.ended(end);
   return cc;
 }
 
-export function encodeMessage(m: Message): Uint8Array {
-  const w = new ProtoWriter().uint(1, m.type).uint64(2, m.to).uint64(3, m.from).uint(4, m.term)
-    .uint(5, m.logTerm).uint(6, m.index);
-  for (const e of m.entries) w.bytes(7, encodeEntry(e));
-  w.uint(8, m.commit);
-  if (m.snapshot) w.bytes(9, encodeSnapshot(m.snapshot));
-  w.bool(10, m.reject).uint(11, m.rejectHint);
-  if (m.context.length > 0) w.bytes(12, m.context);
-  return w.finish();
+function messageSize(m: Message): number {
+  let n = 9 + sI64(m.type) + sI64(m.to) + sI64(m.from) + u64(m.term) + u64(m.logTerm) +
+    u64(m.index) + u64(m.commit) + 1 + u64(m.rejectHint) + optionalBytes(m.context);
+  for (const e of m.entries) n += delimited(entrySize(e));
+  if (m.snapshot) n += delimited(snapshotSize(m.snapshot));
+  return n;
 }
 
-export function decodeMessage(b: Uint8Array): Message {
+function writeMessage(b: Uint8Array, p: number, m: Message): number {
+  p = varint(b, p, Tag.V1, m.type);
+  p = varint(b, p, Tag.V2, m.to);
+  p = varint(b, p, Tag.V3, m.from);
+  p = varint(b, p, Tag.V4, m.term);
+  p = varint(b, p, Tag.V5, m.logTerm);
+  p = varint(b, p, Tag.V6, m.index);
+  for (const e of m.entries) p = nested(b, p, Tag.L7, e, entrySize, writeEntry);
+  p = varint(b, p, Tag.V8, m.commit);
+  if (m.snapshot) p = nested(b, p, Tag.L9, m.snapshot, snapshotSize, writeSnapshot);
+  p = varint(b, p, Tag.V10, m.reject ? 1 : 0);
+  p = varint(b, p, Tag.V11, m.rejectHint);
+  return bytes(b, p, Tag.L12, m.context);
+}
+
+function readMessage(r: Reader, end: number): Message {
   const m: Message = {
     type: 0,
     to: 0n,
@@ -158,53 +266,45 @@ export function decodeMessage(b: Uint8Array): Message {
     rejectHint: 0,
     context: EMPTY,
   };
-  const r = new ProtoReader(b);
-  while (!r.done()) {
-    const { field, wire } = r.tag();
-    if (wire === 0) {
-      switch (field) {
-        case 1:
-          m.type = r.varint();
-          continue;
-        case 2:
-          m.to = r.varint64();
-          continue;
-        case 3:
-          m.from = r.varint64();
-          continue;
-        case 4:
-          m.term = r.varint();
-          continue;
-        case 5:
-          m.logTerm = r.varint();
-          continue;
-        case 6:
-          m.index = r.varint();
-          continue;
-        case 8:
-          m.commit = r.varint();
-          continue;
-        case 10:
-          m.reject = r.varint() !== 0;
-          continue;
-        case 11:
-          m.rejectHint = r.varint();
-          continue;
-      }
-    } else if (wire === 2) {
-      switch (field) {
-        case 7:
-          m.entries.push(decodeEntry(r.bytes()));
-          continue;
-        case 9:
-          m.snapshot = decodeSnapshot(r.bytes());
-          continue;
-        case 12:
-          m.context = r.bytes();
-          continue;
-      }
-    }
-    r.skip(wire);
+  while (r.pos < end) {
+    const tag = r.u32();
+    if (tag === Tag.V1) m.type = r.i32();
+    else if (tag === Tag.V2) m.to = r.u64n();
+    else if (tag === Tag.V3) m.from = r.u64n();
+    else if (tag === Tag.V4) m.term = r.u64();
+    else if (tag === Tag.V5) m.logTerm = r.u64();
+    else if (tag === Tag.V6) m.index = r.u64();
+    else if (tag === Tag.L7) m.entries.push(readEntry(r, r.delimited()));
+    else if (tag === Tag.V8) m.commit = r.u64();
+    else if (tag === Tag.L9) m.snapshot = readSnapshot(r, r.delimited());
+    else if (tag === Tag.V10) m.reject = r.bool();
+    else if (tag === Tag.V11) m.rejectHint = r.u64();
+    else if (tag === Tag.L12) m.context = r.bytes();
+    else r.unknown(tag, "Message");
   }
+  r.ended(end);
   return m;
 }
+
+// Decoding is synchronous and never re-entered: one reader serves every decode.
+const reader = new Reader();
+
+/** Decodes with `read`, from a reader over `b`. */
+const decode = <T>(b: Uint8Array, read: (r: Reader, end: number) => T): T =>
+  read(reader.reset(b), b.length);
+
+export const encodeEntry = (e: Entry) => encode(e, entrySize, writeEntry);
+export const decodeEntry = (b: Uint8Array) => decode(b, readEntry);
+export const encodeHardState = (h: HardState) => encode(h, hardStateSize, writeHardState);
+export const decodeHardState = (b: Uint8Array) => decode(b, readHardState);
+export const encodeConfState = (cs: ConfState) => encode(cs, confStateSize, writeConfState);
+export const decodeConfState = (b: Uint8Array) => decode(b, readConfState);
+export const encodeSnapshotMetadata = (m: SnapshotMetadata) =>
+  encode(m, metadataSize, writeMetadata);
+export const decodeSnapshotMetadata = (b: Uint8Array) => decode(b, readMetadata);
+export const encodeSnapshot = (s: Snapshot) => encode(s, snapshotSize, writeSnapshot);
+export const decodeSnapshot = (b: Uint8Array) => decode(b, readSnapshot);
+export const encodeConfChange = (cc: ConfChange) => encode(cc, confChangeSize, writeConfChange);
+export const decodeConfChange = (b: Uint8Array) => decode(b, readConfChange);
+export const encodeMessage = (m: Message) => encode(m, messageSize, writeMessage);
+export const decodeMessage = (b: Uint8Array) => decode(b, readMessage);

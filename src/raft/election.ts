@@ -31,18 +31,23 @@ export function handleVote(r: Raft, m: Message): void {
       r.vote = m.from;
     }
   } else {
-    r.logger.info(
-      `${voteDesc(r)} rejected ${msgName(m.type)} from ${
-        hex(m.from)
-      } [logterm: ${m.logTerm}, index: ${m.index}] at term ${r.term}`,
-    );
-    r.send(newMessage({
-      to: m.from,
-      term: r.term,
-      type: voteRespMsgType(m.type),
-      reject: true,
-    }));
+    rejectVote(r, m);
   }
+}
+
+/** Refuses a (pre-)vote; the answer carries our term, so a candidate behind us learns it. */
+export function rejectVote(r: Raft, m: Message): void {
+  r.logger.info(
+    `${voteDesc(r)} rejected ${msgName(m.type)} from ${
+      hex(m.from)
+    } [logterm: ${m.logTerm}, index: ${m.index}] at term ${r.term}`,
+  );
+  r.send(newMessage({
+    to: m.from,
+    term: r.term,
+    type: voteRespMsgType(m.type),
+    reject: true,
+  }));
 }
 
 export function hup(r: Raft, t: CampaignType): void {

@@ -18,8 +18,9 @@ import { RaftLog } from "./log.ts";
 import { ProgressTracker } from "./tracker.ts";
 import { ReadOnly } from "./read_only.ts";
 import { hex, msgName, newEntry, newMessage } from "./util.ts";
-import { stepCandidate, stepFollower, stepLeader } from "./step.ts";
-import { handleVote, hup, voteDesc } from "./election.ts";
+import { stepCandidate, stepFollower } from "./step.ts";
+import { stepLeader } from "./step_leader.ts";
+import { handleVote, hup, rejectVote, voteDesc } from "./election.ts";
 import { restoreConfState } from "./membership.ts";
 
 export enum CampaignType {
@@ -263,66 +264,13 @@ export class Raft {
 
   /** Entry point for every message, local or remote. */
   step(m: Message): Error | undefined {
+    // A message of another term is settled here, before the role's step function sees it.
     if (m.term === 0) {
       // Local message.
     } else if (m.term > this.term) {
-      if (m.type === MessageType.MsgVote || m.type === MessageType.MsgPreVote) {
-        const force = sameBytes(m.context, campaignTransferCtx);
-        const inLease = this.checkQuorum && this.lead !== None &&
-          this.electionElapsed < this.electionTimeout;
-        if (!force && inLease) {
-          // We heard from a live leader recently: a disruptive candidate is not followed.
-          this.logger.info(
-            `${voteDesc(this)} ignored ${msgName(m.type)} from ${
-              hex(m.from)
-            } [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}: lease is not expired (remaining ticks: ${
-              this.electionTimeout - this.electionElapsed
-            })`,
-          );
-          return undefined;
-        }
-      }
-      if (m.type === MessageType.MsgPreVote) {
-        // Never change our term in response to a pre-vote.
-      } else if (m.type === MessageType.MsgPreVoteResp && !m.reject) {
-        // Granted pre-votes carry the future term; we advance only on winning the pre-election.
-      } else {
-        this.logger.info(
-          `${hex(this.id)} [term: ${this.term}] received a ${
-            msgName(m.type)
-          } message with higher term from ${hex(m.from)} [term: ${m.term}]`,
-        );
-        const fromLeader = m.type === MessageType.MsgApp || m.type === MessageType.MsgHeartbeat ||
-          m.type === MessageType.MsgSnap;
-        this.becomeFollower(m.term, fromLeader ? m.from : None);
-      }
+      if (!this.acceptsHigherTerm(m)) return undefined;
     } else if (m.term < this.term) {
-      if (
-        (this.checkQuorum || this.preVote) &&
-        (m.type === MessageType.MsgHeartbeat || m.type === MessageType.MsgApp)
-      ) {
-        // A stale leader (say, after a partition heals) learns our term from this response and
-        // steps down; otherwise a node with higher term could never rejoin under CheckQuorum.
-        this.send(newMessage({ to: m.from, type: MessageType.MsgAppResp }));
-      } else if (m.type === MessageType.MsgPreVote) {
-        this.logger.info(
-          `${voteDesc(this)} rejected ${msgName(m.type)} from ${
-            hex(m.from)
-          } [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`,
-        );
-        this.send(newMessage({
-          to: m.from,
-          term: this.term,
-          type: MessageType.MsgPreVoteResp,
-          reject: true,
-        }));
-      } else {
-        this.logger.info(
-          `${hex(this.id)} [term: ${this.term}] ignored a ${
-            msgName(m.type)
-          } message with lower term from ${hex(m.from)} [term: ${m.term}]`,
-        );
-      }
+      this.answerLowerTerm(m);
       return undefined;
     }
 
@@ -336,6 +284,64 @@ export class Raft {
         return undefined;
       default:
         return this.stepFn(this, m);
+    }
+  }
+
+  /**
+   * A message of a later term: as a rule we follow that term (and its sender, if it is the
+   * leader). False if the message is ignored: a vote request while our leader's lease holds.
+   */
+  private acceptsHigherTerm(m: Message): boolean {
+    if (m.type === MessageType.MsgVote || m.type === MessageType.MsgPreVote) {
+      const force = sameBytes(m.context, campaignTransferCtx);
+      const inLease = this.checkQuorum && this.lead !== None &&
+        this.electionElapsed < this.electionTimeout;
+      if (!force && inLease) {
+        // We heard from a live leader recently: a disruptive candidate is not followed.
+        this.logger.info(
+          `${voteDesc(this)} ignored ${msgName(m.type)} from ${
+            hex(m.from)
+          } [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}: lease is not expired (remaining ticks: ${
+            this.electionTimeout - this.electionElapsed
+          })`,
+        );
+        return false;
+      }
+    }
+    if (m.type === MessageType.MsgPreVote) {
+      // Never change our term in response to a pre-vote.
+    } else if (m.type === MessageType.MsgPreVoteResp && !m.reject) {
+      // Granted pre-votes carry the future term; we advance only on winning the pre-election.
+    } else {
+      this.logger.info(
+        `${hex(this.id)} [term: ${this.term}] received a ${
+          msgName(m.type)
+        } message with higher term from ${hex(m.from)} [term: ${m.term}]`,
+      );
+      const fromLeader = m.type === MessageType.MsgApp || m.type === MessageType.MsgHeartbeat ||
+        m.type === MessageType.MsgSnap;
+      this.becomeFollower(m.term, fromLeader ? m.from : None);
+    }
+    return true;
+  }
+
+  /** A message of an earlier term is never stepped; some senders need our term back. */
+  private answerLowerTerm(m: Message): void {
+    if (
+      (this.checkQuorum || this.preVote) &&
+      (m.type === MessageType.MsgHeartbeat || m.type === MessageType.MsgApp)
+    ) {
+      // A stale leader (say, after a partition heals) learns our term from this response and
+      // steps down; otherwise a node with higher term could never rejoin under CheckQuorum.
+      this.send(newMessage({ to: m.from, type: MessageType.MsgAppResp }));
+    } else if (m.type === MessageType.MsgPreVote) {
+      rejectVote(this, m);
+    } else {
+      this.logger.info(
+        `${hex(this.id)} [term: ${this.term}] ignored a ${
+          msgName(m.type)
+        } message with lower term from ${hex(m.from)} [term: ${m.term}]`,
+      );
     }
   }
 

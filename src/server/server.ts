@@ -1,60 +1,33 @@
 // One member (etcd's EtcdServer): drives Raft to disk and to peers, applies what it commits,
 // publishes itself, sets the cluster version and keeps leases expiring on the leader. It builds
-// the operations the client API offers (KV, leases, cluster, maintenance, auth, v2, watches),
-// each from the few pieces of the member it needs, and owns the member's lifecycle.
+// the operations the client API offers (KV, leases, cluster, maintenance, auth, v2, watches,
+// elections and locks), each from the few pieces of the member it needs, and owns the member's
+// lifecycle.
 import { type Message, RaftError, StateType } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { Errors } from "../errors/mod.ts";
-import { createWatcherHub, type WatcherHub } from "../mvcc/mod.ts";
-import { AuthStore } from "../auth/mod.ts";
-import { Applier, type ApplyContext } from "./apply/mod.ts";
-import { AuthApi } from "./auth.ts";
-import type { Backend } from "./backend.ts";
-import { ClusterApi } from "./cluster.ts";
-import { type LeaderClient, LeaderForwarder } from "./forward.ts";
+import type { WatcherHub } from "../mvcc/mod.ts";
+import { Applier } from "./apply/mod.ts";
+import type { AuthApi } from "./auth.ts";
+import type { ClusterApi } from "./cluster.ts";
+import type { ElectionApi } from "./election.ts";
+import { createCore, type MemberCore } from "./core.ts";
+import type { LeaderClient } from "./forward.ts";
 import type { HeaderOf } from "./header.ts";
 import { formatId } from "./ids.ts";
-import { KvApi } from "./kv.ts";
-import { LeaseApi } from "./lease.ts";
-import { Maintenance } from "./maintenance.ts";
+import type { KvApi } from "./kv.ts";
+import type { LeaseApi } from "./lease.ts";
+import type { LockApi } from "./lock.ts";
+import type { Maintenance } from "./maintenance.ts";
 import type { MemberState } from "./member_state.ts";
 import { formatAttributes, type Membership } from "./membership.ts";
 import { observeMember } from "./metrics.ts";
-import { Proposer } from "./proposer.ts";
+import { createOperations } from "./operations.ts";
+import type { ServerOptions } from "./options.ts";
 import { RaftDriver, type Transport } from "./raft_driver.ts";
-import { RaftStatus } from "./raft_status.ts";
-import { ReadIndexer } from "./read_index.ts";
-import { Reads } from "./reads.ts";
 import { Snapshotting } from "./snapshotting.ts";
 import { withTimeout } from "./timeout.ts";
-import { V2Api } from "./v2.ts";
-import { MemberV2Store } from "./v2_store.ts";
-
-export interface ServerOptions {
-  logger: Logger;
-  state: MemberState;
-  name: string;
-  clientURLs: string[];
-  heartbeatMs: number;
-  electionMs: number;
-  snapshotCount: number;
-  strictReconfigCheck: boolean;
-  maxTxnOps: number;
-  maxRequestBytes: number;
-  /** Backend size that raises the NOSPACE alarm; 0 or less disables the quota. */
-  quotaBackendBytes: number;
-  /** --backend-batch-interval in ms and --backend-batch-limit; 0 or unset keeps etcd's default. */
-  backendBatchIntervalMs?: number;
-  backendBatchLimit?: number;
-  /** --auth-token-ttl in seconds (300 if unset). */
-  authTokenTtl?: number;
-  /** --client-cert-auth: a verified client certificate's CN is the user when auth is on. */
-  clientCertAuth?: boolean;
-  /** --bcrypt-cost for passwords hashed here. */
-  bcryptCost: number;
-  /** Injected for tests; Date.now otherwise. */
-  now?: () => number;
-}
+import type { V2Api } from "./v2.ts";
 
 /** What the peer transport hands the member, and asks of it. */
 export interface RaftPeer {
@@ -80,16 +53,14 @@ export class EtcdServer {
   readonly auth: AuthApi;
   readonly v2: V2Api;
   readonly watchers: WatcherHub;
+  readonly election: ElectionApi;
+  readonly lock: LockApi;
   readonly #opts: ServerOptions;
   readonly #log: Logger;
   readonly #state: MemberState;
-  readonly #raft: RaftStatus;
-  readonly #proposer: Proposer;
-  readonly #reads: Reads;
-  readonly #readIndex: ReadIndexer;
+  readonly #core: MemberCore;
   readonly #applier: Applier;
   readonly #snapshotting: Snapshotting;
-  readonly #forwarder: LeaderForwarder;
   readonly #driver: RaftDriver;
   readonly #readyWaiters: (() => void)[] = [];
   readonly #membershipListeners: (() => void)[] = [];
@@ -100,190 +71,74 @@ export class EtcdServer {
 
   constructor(opts: ServerOptions, transport: Transport) {
     const { state } = opts;
-    const { backend, node, lessor } = state;
     this.#opts = opts;
     this.#log = opts.logger;
     this.#state = state;
     this.memberId = state.memberId;
     this.membership = state.membership;
-    if (opts.backendBatchIntervalMs) backend.batchIntervalMs = opts.backendBatchIntervalMs;
-    if (opts.backendBatchLimit) backend.batchLimit = opts.backendBatchLimit;
+    if (opts.backendBatchIntervalMs) state.backend.batchIntervalMs = opts.backendBatchIntervalMs;
+    if (opts.backendBatchLimit) state.backend.batchLimit = opts.backendBatchLimit;
     const now = () => this.now();
-    const stopped = () => this.#stopped;
-    const requestTimeoutMs = this.requestTimeoutMs;
-    const raft = this.#raft = new RaftStatus(this.memberId, node);
-    const header: HeaderOf = this.header = (revision = backend.store.rev()) => ({
-      clusterId: this.membership.clusterId,
-      memberId: this.memberId,
-      revision,
-      raftTerm: raft.term,
-    });
-    const appliedIndex = () => state.applied.index;
-    const commitIndex = () => raft.commit;
-
-    this.#proposer = new Proposer({
-      node,
+    const core = this.#core = createCore(opts, {
       kick: () => this.#driver.kick(),
-      memberId: this.memberId,
-      leader: () => raft.leader,
-      commitIndex,
-      appliedIndex,
-      stopped,
-      heartbeatMs: opts.heartbeatMs,
-      requestTimeoutMs,
+      stopped: () => this.#stopped,
       now,
     });
-    const proposer = this.#proposer;
-    this.#readIndex = new ReadIndexer({
-      requestReadIndex: (ctx) => {
-        node.readIndex(ctx);
-        this.#driver.kick();
-      },
-      appliedIndex,
-    });
-    const reads = this.#reads = new Reads({
-      indexer: this.#readIndex,
-      commitIndex,
-      stopped,
-      requestTimeoutMs,
-    });
-    const authStore = new AuthStore(() => backend.aux, {
-      tokenTtlMs: (opts.authTokenTtl ?? 300) * 1000,
-      clientCertAuth: opts.clientCertAuth ?? false,
-      now,
-    });
-    this.watchers = createWatcherHub({
-      currentRevision: () => backend.store.rev(),
-      compactRevision: () => backend.store.compactRevision(),
-      history: (key, end, from, to, limit) =>
-        backend.store.eventsBetween(key, end, from, to, limit),
-    }, { maxResponseBytes: opts.maxRequestBytes + 512 });
-    backend.onEvents((events) => this.watchers.notify(backend.store.rev(), events));
-    const v2 = new MemberV2Store(() => backend.aux, now);
-    const ctx = this.#applyContext(backend, authStore, v2);
-    this.#forwarder = new LeaderForwarder({
-      raft,
-      membership: this.membership,
-      requestTimeoutMs,
-      stopped,
-      now,
-    });
-    const forwarder = this.#forwarder;
-
+    this.header = core.header;
+    this.watchers = core.watchers;
     this.#applier = new Applier({
-      ctx,
+      ctx: core.applyContext,
       applied: state.applied,
       raft: {
-        isLeader: () => raft.isLeader,
-        term: () => raft.term,
-        applyConfChange: (cc) => node.applyConfChange(cc),
+        isLeader: () => core.raft.isLeader,
+        term: () => core.raft.term,
+        applyConfChange: (cc) => state.node.applyConfChange(cc),
       },
       electionMs: opts.electionMs,
-      proposals: proposer,
+      proposals: core.proposer,
       membershipChanged: () => this.#membershipListeners.forEach((l) => l()),
       removed: () => this.#removed(),
-      snapshotInstalled: () => this.watchers.resync(),
+      snapshotInstalled: () => core.watchers.resync(),
     });
     this.#snapshotting = new Snapshotting({
       log: this.#log,
       memberId: this.memberId,
       applied: state.applied,
-      backend,
+      backend: state.backend,
       membership: this.membership,
       storage: state.storage,
       snapshotter: state.snapshotter,
       wal: state.wal,
       snapshotCount: opts.snapshotCount,
     });
-
-    this.kv = new KvApi({
-      proposer,
-      reads,
-      header,
-      memberId: this.memberId,
-      backend,
-      kv: ctx.kv,
-      auth: authStore,
-      lessor,
-      limits: opts,
-    });
-    this.lease = new LeaseApi({
-      proposer,
-      reads,
-      header,
-      lessor,
-      auth: authStore,
-      forwarder,
-      waitAppliedCommitted: (ms) => reads.waitAppliedCommitted(ms),
-    });
-    this.cluster = new ClusterApi({
-      membership: this.membership,
-      raft,
-      node,
-      header,
-      forwarder,
-      proposeConfChange: (cc, applied) => proposer.proposeConfChange(cc, applied),
-      waitConfChange: (id) => this.#applier.waitConfChange(id),
-      strictReconfigCheck: opts.strictReconfigCheck,
+    const ops = createOperations(opts, {
+      core,
+      applier: this.#applier,
+      transferLeadership: (target) => this.transferLeadership(target),
       now,
     });
-    this.maintenance = new Maintenance({
-      log: this.#log,
-      header,
-      raft,
-      node,
-      backend,
-      membership: this.membership,
-      proposer,
-      reads,
-      appliedIndex,
-      transferLeadership: (target) => this.transferLeadership(target),
-    });
-    this.auth = new AuthApi({
-      store: authStore,
-      proposer,
-      reads,
-      header,
-      bcryptCost: opts.bcryptCost,
-    });
-    this.v2 = new V2Api({ v2, proposer, raft, node, membership: this.membership, now });
+    this.kv = ops.kv;
+    this.lease = ops.lease;
+    this.cluster = ops.cluster;
+    this.maintenance = ops.maintenance;
+    this.auth = ops.auth;
+    this.v2 = ops.v2;
+    this.election = ops.election;
+    this.lock = ops.lock;
     this.#driver = this.#createDriver(transport);
-  }
-
-  #applyContext(backend: Backend, auth: AuthStore, v2: MemberV2Store): ApplyContext {
-    const { lessor } = this.#state;
-    return {
-      log: this.#log,
-      memberId: this.memberId,
-      backend,
-      membership: this.membership,
-      lessor,
-      auth,
-      v2,
-      kv: {
-        get store() {
-          return backend.store;
-        },
-        leases: {
-          leaseExists: (id) => lessor.lookup(id) !== undefined,
-          attachLease: (id, key) => lessor.attach(id, key),
-          detachLease: (id, key) => lessor.detach(id, key),
-        },
-        watchersWantPrevKv: () => this.watchers.wantsPrevKv(),
-      },
-    };
   }
 
   #createDriver(transport: Transport): RaftDriver {
     const { node, storage, wal, snapshotter } = this.#state;
+    const { raft, readIndex } = this.#core;
     return new RaftDriver(node, storage, wal, snapshotter, transport, {
       softState: (ss) => this.#onSoftState(ss.lead, ss.raftState),
-      hardState: (hs) => this.#raft.onHardState(hs),
-      readStates: (rs) => rs.forEach((r) => this.#readIndex.onReadState(r.index, r.requestCtx)),
+      hardState: (hs) => raft.onHardState(hs),
+      readStates: (rs) => rs.forEach((r) => readIndex.onReadState(r.index, r.requestCtx)),
       applySnapshot: (snap) => this.#applier.applySnapshot(snap),
       applyEntries: (entries) => {
         this.#applier.apply(entries);
-        this.#readIndex.onApplied(this.#applier.appliedIndex);
+        readIndex.onApplied(this.#applier.appliedIndex);
       },
       afterApply: () => this.#snapshotting.maybeSnapshot(),
       fatal: (err) => this.#log.fatal({ pkg: "etcdserver", text: `raft: ${err}` }),
@@ -295,7 +150,7 @@ export class EtcdServer {
   }
   /** Elections seen since start; 0 means this member never had a leader. */
   get leaderChanges(): number {
-    return this.#raft.leaderChanges;
+    return this.#core.raft.leaderChanges;
   }
   get stopped(): boolean {
     return this.#stopped;
@@ -305,7 +160,7 @@ export class EtcdServer {
   }
   /** etcd's request timeout: 5 s plus two election timeouts. */
   get requestTimeoutMs(): number {
-    return 5000 + 2 * this.#opts.electionMs;
+    return this.#core.requestTimeoutMs;
   }
   /** The decided cluster version as `major.minor.0`, empty before the leader sets it. */
   clusterVersion(): string {
@@ -314,7 +169,7 @@ export class EtcdServer {
 
   start(): void {
     observeMember({
-      raft: this.#raft,
+      raft: this.#core.raft,
       node: this.#state.node,
       membership: this.membership,
       backend: this.#state.backend,
@@ -354,13 +209,13 @@ export class EtcdServer {
   async serving(metadata: Record<string, string>): Promise<void> {
     if (!this.#published) await this.ready();
     // The client asked to fail fast without a leader (the `hasleader` metadata).
-    if (metadata["hasleader"] === "true" && this.#raft.leader === 0n) throw Errors.noLeader();
+    if (metadata["hasleader"] === "true" && this.#core.raft.leader === 0n) throw Errors.noLeader();
   }
 
   // A leader of several voters hands over before it goes, so the cluster does not wait an
   // election timeout for a new one (etcd's TransferLeadership on shutdown).
   async #handOverLeadership(): Promise<void> {
-    if (!this.#raft.isLeader) return;
+    if (!this.#core.raft.isLeader) return;
     const status = this.#state.node.status();
     const candidates = status.config.voters.filter((id) => id !== this.memberId);
     if (candidates.length === 0) return;
@@ -382,15 +237,15 @@ export class EtcdServer {
 
   /** Hands leadership to `target` and waits until it has taken over. */
   transferLeadership(target: bigint, timeoutMs = this.requestTimeoutMs): Promise<void> {
-    const taken = this.#raft.leaderIs(target);
+    const taken = this.#core.raft.leaderIs(target);
     this.#state.node.transferLeader(target);
     this.#driver.kick();
     return withTimeout(taken, timeoutMs, () => Errors.timeout());
   }
 
   #onSoftState(lead: bigint, raftState: StateType): void {
-    const wasLeader = this.#raft.isLeader;
-    if (this.#raft.onLeader(lead)) this.#readIndex.retry();
+    const wasLeader = this.#core.raft.isLeader;
+    if (this.#core.raft.onLeader(lead)) this.#core.readIndex.retry();
     const isLeader = raftState === StateType.Leader;
     if (isLeader && !wasLeader) {
       if (this.membership.version === "") void this.#setClusterVersion();
@@ -401,7 +256,7 @@ export class EtcdServer {
 
   async #setClusterVersion(): Promise<void> {
     this.#log.info({ pkg: "etcdserver", text: "setting up the initial cluster version to 3.4" });
-    await this.#proposer.propose("clusterVersionSet", { version: "3.4.0" }).catch(() => {});
+    await this.#core.proposer.propose("clusterVersionSet", { version: "3.4.0" }).catch(() => {});
   }
 
   // A member announces its name and client URLs through Raft; until that is applied it does
@@ -414,7 +269,7 @@ export class EtcdServer {
     };
     const attempt = () => {
       if (this.#stopped || this.#published) return;
-      this.#proposer.propose("memberAttrSet", attrs).then(() => this.#onPublished(), () => {
+      this.#core.proposer.propose("memberAttrSet", attrs).then(() => this.#onPublished(), () => {
         if (!this.#stopped) setTimeout(attempt, this.#opts.heartbeatMs);
       });
     };
@@ -441,9 +296,9 @@ export class EtcdServer {
   }
 
   #revokeExpiredLeases(): void {
-    if (!this.#raft.isLeader || this.#stopped) return;
+    if (!this.#core.raft.isLeader || this.#stopped) return;
     for (const id of this.#state.lessor.expired()) {
-      void this.#proposer.propose("leaseRevoke", { ID: id }).catch(() => {});
+      void this.#core.proposer.propose("leaseRevoke", { ID: id }).catch(() => {});
     }
   }
 
@@ -473,7 +328,7 @@ export class EtcdServer {
 
   /** How requests only the leader answers reach it from here (the peer module's client). */
   useLeaderClient(client: LeaderClient): void {
-    this.#forwarder.client = client;
+    this.#core.forwarder.client = client;
   }
 
   /** The member as the peer transport sees it. */
@@ -508,8 +363,8 @@ export class EtcdServer {
     this.v2.stop();
     this.#timers.forEach((t) => clearInterval(t));
     await this.#driver.stop();
-    this.#proposer.failAll(Errors.stopped());
-    this.#readIndex.abort(Errors.stopped());
+    this.#core.proposer.failAll(Errors.stopped());
+    this.#core.readIndex.abort(Errors.stopped());
     this.#state.backend.close();
     await this.#state.wal.close();
     this.#state.lock.release();

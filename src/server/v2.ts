@@ -52,6 +52,11 @@ export class V2Api {
     return this.deps.v2.store;
   }
 
+  /** The v2 auth records (users, roles, the enabled flag), apart from the keys. */
+  get authStore(): V2Store {
+    return this.deps.v2.authStore;
+  }
+
   /** Proposes a v2 request through Raft and resolves with its apply result. */
   apply(req: V2Request): Promise<V2Result> {
     return this.deps.proposer.propose("v2", req);

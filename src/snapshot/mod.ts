@@ -2,3 +2,4 @@
 // format, for snapshots of etcd-ts members and of etcd's.
 export { defaultIO, runSnapshot, type SnapshotIO } from "./command.ts";
 export { type DbStatus, snapshotStatus } from "./status.ts";
+export { snapshotHelp } from "./help.ts";

@@ -11,6 +11,7 @@
 // an index already seen truncates everything from that index on (raft's conflict
 // resolution), so it wins.
 
+import { assert } from "../assert/mod.ts";
 import {
   FILE_MODE,
   join,
@@ -119,19 +120,23 @@ export class Wal {
    * whose index is already in the log replaces it and everything after it.
    */
   save(hardState: HardState | undefined, entries: Entry[], sync: boolean): Promise<void> {
-    for (let i = 1; i < entries.length; i++) {
-      if (entries[i].index !== entries[i - 1].index + 1) {
-        return Promise.reject(
-          new WalError(`wal: non-consecutive entries ${entries[i - 1].index}, ${entries[i].index}`),
+    // Records go to the log in index order: a gap or a jump back would be replayed as written.
+    // Checked before the write is queued, so a refused batch leaves the log as it was.
+    try {
+      for (let i = 1; i < entries.length; i++) {
+        assert(
+          entries[i].index === entries[i - 1].index + 1,
+          `wal: non-consecutive entries ${entries[i - 1].index}, ${entries[i].index}`,
         );
       }
+    } catch (err) {
+      return Promise.reject(err);
     }
     return this.#run(async () => {
-      if (entries.length > 0 && entries[0].index > this.#lastIndex + 1) {
-        throw new WalError(
-          `wal: entry ${entries[0].index} would leave a gap after ${this.#lastIndex}`,
-        );
-      }
+      assert(
+        entries.length === 0 || entries[0].index <= this.#lastIndex + 1,
+        `wal: entry ${entries[0]?.index} would leave a gap after ${this.#lastIndex}`,
+      );
       let size = hardState ? recordSize(24) : 0;
       for (const e of entries) size += entryRecordSize(e);
       if (size > 0) {

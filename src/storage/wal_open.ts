@@ -1,5 +1,6 @@
-// Opening an existing WAL: replay the segments from the one that may hold `from`, repair a
-// torn final write, and reopen the last segment where its records end.
+// Opening an existing WAL: choose the segments from the one that may hold `from`, replay their
+// records into the state raft restarts from, repair a torn final write, and reopen the last
+// segment where its records end.
 
 import { dirname, FILE_MODE, join, removeIfExists, syncDir, writeAll } from "./fsutil.ts";
 import {
@@ -8,7 +9,13 @@ import {
   decodeSnapshotPayload,
   RecordType,
 } from "./record.ts";
-import { listSegments, type ScannedRecord, scanSegment, WalError } from "./segment.ts";
+import {
+  listSegments,
+  type ScannedRecord,
+  scanSegment,
+  type SegmentName,
+  WalError,
+} from "./segment.ts";
 import type { Entry, HardState } from "../raft/mod.ts";
 import { removeStaleTemporaries, Wal, type WalOptions } from "./wal.ts";
 
@@ -45,26 +52,11 @@ export async function openWal(
   options?: WalOptions,
 ): Promise<OpenedWal> {
   await removeStaleTemporaries(walDir);
-  const all = listSegments(walDir);
-  if (all.length === 0) throw new WalError(`wal: no segment files in ${walDir}`);
-  let start = -1;
-  for (let i = 0; i < all.length; i++) if (all[i].index <= from.index) start = i;
-  if (start < 0) {
-    throw new WalError(
-      `wal: no segment in ${walDir} can hold index ${from.index} (oldest is ${all[0].name})`,
-    );
-  }
-  const segments = all.slice(start);
-
-  let metadata: Uint8Array | undefined;
-  let hardState: HardState = { term: 0, vote: 0n, commit: 0 };
-  const entries: Entry[] = [];
-  let lastIndex = from.index;
-  let snapshotFound = from.index === 0 && from.term === 0;
+  const segments = segmentsFrom(walDir, from.index);
+  const replay = new Replay(from);
   let repaired: WalRepair | undefined;
   let lastEnd = 0;
   let lastCapacity = 0;
-
   for (let i = 0; i < segments.length; i++) {
     const path = join(walDir, segments[i].name);
     const isLast = i === segments.length - 1;
@@ -73,64 +65,17 @@ export async function openWal(
     if (records.length === 0 || records[0].type !== RecordType.Metadata) {
       throw new WalError(`wal: ${path} does not start with a metadata record; refusing to start`);
     }
-    for (const r of records) {
-      const at = () => `${path} at offset ${r.offset}`;
-      switch (r.type) {
-        case RecordType.Metadata:
-          if (metadata && !bytesEqual(metadata, r.payload)) {
-            throw new WalError(`wal: conflicting metadata in ${at()}`);
-          }
-          metadata ??= r.payload.slice();
-          break;
-        case RecordType.Entry: {
-          const e = decode(r, decodeEntryPayload, at);
-          lastIndex = e.index;
-          if (e.index <= from.index) break;
-          const pos = e.index - from.index - 1;
-          if (pos > entries.length) {
-            throw new WalError(
-              `wal: missing entries before index ${e.index} in ${at()} ` +
-                `(log ends at ${from.index + entries.length})`,
-            );
-          }
-          entries.length = pos;
-          entries.push(e);
-          break;
-        }
-        case RecordType.HardState:
-          hardState = decode(r, decodeHardStatePayload, at);
-          break;
-        case RecordType.Snapshot: {
-          const s = decode(r, decodeSnapshotPayload, at);
-          // A snapshot received from the leader moves the log past entries it never had.
-          if (s.index > lastIndex) lastIndex = s.index;
-          if (s.index === from.index) {
-            if (s.term !== from.term) {
-              throw new WalError(
-                `wal: snapshot mismatch at index ${s.index}: log has term ${s.term}, ` +
-                  `snapshot has term ${from.term}`,
-              );
-            }
-            snapshotFound = true;
-          }
-          break;
-        }
-      }
-    }
+    for (const r of records) replay.record(r, path);
     if (tear) repaired = await repairTail(path, buf, tear.offset, tear.end, tear.reason);
     if (isLast) [lastEnd, lastCapacity] = [end, buf.length];
   }
-  if (!snapshotFound) {
-    throw new WalError(
-      `wal: snapshot not found: no marker for index ${from.index} term ${from.term} in ${walDir}`,
-    );
-  }
-  if (lastIndex < from.index) lastIndex = from.index;
+  const { metadata, hardState, entries, lastIndex } = replay.finish(walDir);
+  // Appending goes on where the last segment's records end.
   const file = await Deno.open(join(walDir, segments[segments.length - 1].name), { write: true });
   await file.seek(lastEnd, Deno.SeekMode.Start);
   const wal = new Wal({
     dir: walDir,
-    metadata: metadata!,
+    metadata,
     file,
     segments,
     size: lastEnd,
@@ -139,7 +84,106 @@ export async function openWal(
     hardState,
     options,
   });
-  return { wal, metadata: metadata!.slice(), hardState, entries, repaired };
+  return { wal, metadata: metadata.slice(), hardState, entries, repaired };
+}
+
+/** The segments to read: from the last one whose first index is at most `fromIndex` on. */
+function segmentsFrom(walDir: string, fromIndex: number): SegmentName[] {
+  const all = listSegments(walDir);
+  if (all.length === 0) throw new WalError(`wal: no segment files in ${walDir}`);
+  let start = -1;
+  for (let i = 0; i < all.length; i++) if (all[i].index <= fromIndex) start = i;
+  if (start < 0) {
+    throw new WalError(
+      `wal: no segment in ${walDir} can hold index ${fromIndex} (oldest is ${all[0].name})`,
+    );
+  }
+  return all.slice(start);
+}
+
+/**
+ * The state replaying the records rebuilds (etcd's WAL.ReadAll): the metadata every segment
+ * repeats, the last hard state, the entries after the snapshot (a later record for an index
+ * replaces the earlier one and everything after it, as a new leader's log does), and whether
+ * the snapshot the caller starts from has its marker in the log.
+ */
+class Replay {
+  private metadata: Uint8Array | undefined;
+  private hardState: HardState = { term: 0, vote: 0n, commit: 0 };
+  private readonly entries: Entry[] = [];
+  private lastIndex: number;
+  private snapshotFound: boolean;
+
+  constructor(private readonly from: { index: number; term: number }) {
+    this.lastIndex = from.index;
+    this.snapshotFound = from.index === 0 && from.term === 0;
+  }
+
+  record(r: ScannedRecord, path: string): void {
+    const at = () => `${path} at offset ${r.offset}`;
+    switch (r.type) {
+      case RecordType.Metadata:
+        if (this.metadata && !bytesEqual(this.metadata, r.payload)) {
+          throw new WalError(`wal: conflicting metadata in ${at()}`);
+        }
+        this.metadata ??= r.payload.slice();
+        break;
+      case RecordType.Entry:
+        this.entry(decode(r, decodeEntryPayload, at), at);
+        break;
+      case RecordType.HardState:
+        this.hardState = decode(r, decodeHardStatePayload, at);
+        break;
+      case RecordType.Snapshot:
+        this.snapshot(decode(r, decodeSnapshotPayload, at));
+        break;
+    }
+  }
+
+  private entry(e: Entry, at: () => string): void {
+    const from = this.from.index;
+    this.lastIndex = e.index;
+    if (e.index <= from) return;
+    const pos = e.index - from - 1;
+    if (pos > this.entries.length) {
+      throw new WalError(
+        `wal: missing entries before index ${e.index} in ${at()} ` +
+          `(log ends at ${from + this.entries.length})`,
+      );
+    }
+    this.entries.length = pos;
+    this.entries.push(e);
+  }
+
+  private snapshot(s: { index: number; term: number }): void {
+    // A snapshot received from the leader moves the log past entries it never had.
+    if (s.index > this.lastIndex) this.lastIndex = s.index;
+    if (s.index !== this.from.index) return;
+    if (s.term !== this.from.term) {
+      throw new WalError(
+        `wal: snapshot mismatch at index ${s.index}: log has term ${s.term}, ` +
+          `snapshot has term ${this.from.term}`,
+      );
+    }
+    this.snapshotFound = true;
+  }
+
+  /** What the whole log said; refuses a log without the caller's snapshot marker. */
+  finish(walDir: string) {
+    const { index, term } = this.from;
+    if (!this.snapshotFound) {
+      throw new WalError(
+        `wal: snapshot not found: no marker for index ${index} term ${term} in ${walDir}`,
+      );
+    }
+    return {
+      // Every segment starts with a metadata record, checked before its records are replayed.
+      metadata: this.metadata!,
+      hardState: this.hardState,
+      entries: this.entries,
+      lastIndex: Math.max(this.lastIndex, index),
+    };
+  }
 }
 
 function decode<T>(r: ScannedRecord, fn: (p: Uint8Array) => T, at: () => string): T {

@@ -138,3 +138,23 @@ export function toRecord(n: TreeNode): NodeRecord {
   else r.value = n.value;
   return r;
 }
+
+/** The event node of a write: key, value or dir, expiry, indexes (etcd's field order). */
+export function writtenNode(n: TreeNode, modifiedIndex: number, now: number): NodeExtern {
+  const e: NodeExtern = { key: n.path };
+  if (isDir(n)) e.dir = true;
+  else e.value = n.value;
+  addExpiry(e, n, now);
+  e.modifiedIndex = modifiedIndex;
+  e.createdIndex = n.createdIndex;
+  return e;
+}
+
+/** The event node of a delete or expire: the key, dir for a directory, and the indexes. */
+export function removedNode(n: TreeNode, modifiedIndex: number): NodeExtern {
+  const e: NodeExtern = { key: n.path };
+  if (isDir(n)) e.dir = true;
+  e.modifiedIndex = modifiedIndex;
+  e.createdIndex = n.createdIndex;
+  return e;
+}

@@ -21,6 +21,12 @@ export interface V2Request {
   expiration?: number;
   /** SYNC: the leader's clock when it proposed the expiry. */
   time?: number;
+  /**
+   * Applies to the v2 auth records (etcd's `/2` subtree: users, roles, the enabled flag) instead
+   * of the keys (etcd's `/1`): a member keeps them in a store of their own, out of every key's
+   * reach.
+   */
+  auth?: boolean;
 }
 
 /** An applied request's outcome: the event, or the v2 error (as JSON, to cross the wait). */

@@ -1,4 +1,3 @@
-import { assertEquals } from "./assert.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
@@ -8,7 +7,7 @@ import {
   RangeRequest_SortOrder,
   schema,
 } from "../../src/pb/mod.ts";
-import { messageArb, normalize } from "./arbitrary.ts";
+import { assertEquals, messageArb, normalize } from "../helpers/codec.ts";
 
 const te = new TextEncoder();
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -122,11 +121,29 @@ Deno.test("codec: wire type mismatches are treated as unknown fields", () => {
   assert.deepEqual(messages["mvccpb.KeyValue"].decode(unhex("0805")).key, new Uint8Array(0));
 });
 
-Deno.test("codec: malformed input throws ProtoDecodeError", () => {
+Deno.test("codec: malformed input throws ProtoDecodeError in etcd's words", () => {
   const kv = messages["mvccpb.KeyValue"];
-  for (const bad of ["0a05616263", "10", "10ffffffffffffffffffff01", "0f", "0000"]) {
-    assert.throws(() => kv.decode(unhex(bad)), ProtoDecodeError, bad);
+  const cases: [string, string][] = [
+    ["0a05616263", "unexpected EOF"],
+    ["10", "unexpected EOF"],
+    ["10ffffffffffffffffffff01", "proto: integer overflow"],
+    ["0f", "proto: illegal wireType 7"],
+    ["0000", "proto: KeyValue: illegal tag 0 (wire type 0)"],
+    ["0c", "proto: KeyValue: wiretype end group for non-group"],
+    ["0b14", "proto: mismatched end group"],
+  ];
+  for (const [bad, message] of cases) {
+    assert.throws(() => kv.decode(unhex(bad)), (err) => {
+      assert.ok(err instanceof ProtoDecodeError, `${bad}: ${err}`);
+      assert.equal(err.message, message, bad);
+      return true;
+    });
   }
+  // A sub-message's field may not run past the sub-message.
+  assert.throws(
+    () => messages["etcdserverpb.RangeResponse"].decode(unhex("12020a05" + "6162636465")),
+    new ProtoDecodeError("unexpected EOF"),
+  );
 });
 
 Deno.test("codec: decoded bytes are copies in plain Uint8Arrays", () => {

@@ -8,8 +8,7 @@ import {
   schema,
   toJSON,
 } from "../../src/pb/mod.ts";
-import { messageArb, normalize } from "./arbitrary.ts";
-import { assertEquals } from "./assert.ts";
+import { assertEquals, messageArb, normalize } from "../helpers/codec.ts";
 
 const te = new TextEncoder();
 const header = {

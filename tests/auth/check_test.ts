@@ -16,12 +16,14 @@ import {
 import { decodeProposal, encodeProposal } from "../../src/server/proposal.ts";
 import { authorizeApplied } from "../../src/server/apply/auth.ts";
 import { checkMaintenanceAdmin } from "../../src/api/services/maintenance.ts";
-import { as, errorOf, newStore } from "./helpers.ts";
+import { as, errorOf, newStore } from "../helpers/auth.ts";
 
 const b = (s: string) => new TextEncoder().encode(s);
 const noLeases = () => [];
 
-/** Auth enabled; alice may read "foo" and read-write "pre/"; her token is "tok.1". */
+const TOKEN = "abcdefghijklmnop.1";
+
+/** Auth enabled; alice may read "foo" and read-write "pre/"; her token is "abcdefghijklmnop.1". */
 function store(): AuthStore {
   const s = newStore();
   const root = () => as(s, "root");
@@ -42,7 +44,7 @@ function store(): AuthStore {
   grant(0, "foo");
   grant(2, "pre/", "pre0");
   apply({ op: "userGrantRole", user: "alice", role: "r" });
-  s.tokens.assign("tok.1", "alice");
+  s.tokens.issue({ prefix: "abcdefghijklmnop", index: 1, username: "alice", revision: 0 });
   return s;
 }
 
@@ -119,8 +121,8 @@ Deno.test("watches need read; a bad token or no user refuses them too", () => {
     metadata: (token ? { token } : {}) as Record<string, string>,
     peerCertificate: () => undefined,
   });
-  assert.equal(watchPermitted(s, call("tok.1"), { key: b("pre/"), rangeEnd: b("pre0") }), true);
-  assert.equal(watchPermitted(s, call("tok.1"), { key: b("bar") }), false);
+  assert.equal(watchPermitted(s, call(TOKEN), { key: b("pre/"), rangeEnd: b("pre0") }), true);
+  assert.equal(watchPermitted(s, call(TOKEN), { key: b("bar") }), false);
   assert.equal(watchPermitted(s, call("bad.1"), { key: b("foo") }), false);
   assert.equal(watchPermitted(s, call(), { key: b("foo") }), false);
 });
@@ -139,7 +141,7 @@ Deno.test("guarded Maintenance calls return the auth store's own words, code Unk
       return `${(e as { code: number }).code} ${(e as Error).message}`;
     }
   };
-  assert.equal(err({ token: "tok.1" }), "2 auth: permission denied");
+  assert.equal(err({ token: TOKEN }), "2 auth: permission denied");
   assert.equal(err({}), "2 auth: user name is empty");
   assert.equal(err({ authorization: "x.1" }), "2 auth: invalid auth token");
   assert.equal(err({}, "root"), "ok"); // --client-cert-auth: the CN is the user

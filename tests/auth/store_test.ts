@@ -1,7 +1,7 @@
 // The auth store as a state machine of applied auth entries, with etcd 3.4's rules and errors.
 import assert from "node:assert/strict";
 import { applyAuth, type AuthRequest, AuthStore, NO_AUTH, toBase64 } from "../../src/auth/mod.ts";
-import { as, errorOf, memoryAux, newStore } from "./helpers.ts";
+import { as, errorOf, memoryAux, newStore } from "../helpers/auth.ts";
 
 const b = (s: string) => new TextEncoder().encode(s);
 let index = 100;
@@ -174,7 +174,7 @@ Deno.test("authenticate assigns <prefix>.<index> on every member, or says the ch
   const auth = (name: string, revision = store.revision) =>
     applyAuth(store, { op: "authenticate", name, simpleToken: prefix, revision }, undefined, 42);
   assert.deepEqual(auth("alice"), { token: `${prefix}.42` });
-  assert.equal(store.tokens.username(`${prefix}.42`), "alice");
+  assert.equal(store.tokens.info(`${prefix}.42`)?.username, "alice");
   assert.deepEqual(auth("alice", store.revision - 1), { stale: true });
   assert.equal(
     errorOf(() => auth("ghost")),
@@ -195,15 +195,20 @@ Deno.test("authenticate assigns <prefix>.<index> on every member, or says the ch
     { op: "userChangePassword", name: "alice", hashedPassword: "h2" },
     as(store, "root"),
   );
-  assert.equal(store.tokens.username(`${prefix}.42`), undefined);
+  assert.equal(store.tokens.info(`${prefix}.42`)?.username, undefined);
   apply(store, { op: "disable" }, as(store, "root"));
   assert.equal(errorOf(() => auth("alice")), "etcdserver: authentication is not enabled");
 });
 
 Deno.test("identities: a token, else a certificate's CN; a bad token is refused", () => {
   const store = enabledStore();
-  store.tokens.assign("t.1", "alice");
-  assert.deepEqual(store.authInfo("t.1", () => "bob"), { username: "alice", revision: 4 });
+  const token = store.tokens.issue({
+    prefix: "abcdefghijklmnop",
+    index: 1,
+    username: "alice",
+    revision: store.revision,
+  });
+  assert.deepEqual(store.authInfo(token, () => "bob"), { username: "alice", revision: 4 });
   assert.equal(errorOf(() => store.authInfo("nope.1", () => "")), "etcdserver: invalid auth token");
   assert.deepEqual(store.authInfo(undefined, () => "bob"), { username: "bob", revision: 4 });
   assert.deepEqual(store.authInfo(undefined, () => undefined), NO_AUTH);

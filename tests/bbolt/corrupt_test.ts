@@ -3,8 +3,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { BboltError, buildDb, openDb, openDbFile } from "../../src/bbolt/mod.ts";
-import { bbolt, bboltOk } from "./go_tools.ts";
-import { bigDb, enc, readerDump, withTempDb } from "./model.ts";
+import { bigDb, enc, readerDump, withTempDb } from "../helpers/bbolt.ts";
 
 const PS = 4096;
 const sample = await buildDb(bigDb(3000));
@@ -97,27 +96,6 @@ Deno.test("a flipped byte in one meta falls back to the other, in both is refuse
   both[16 + 40] ^= 1; // pgid
   both[PS + 16 + 40] ^= 1;
   fails(() => openDb(both), /meta page 0: checksum 0x[0-9a-f]+ does not match/);
-});
-
-Deno.test("when bbolt's newer meta is damaged both bbolt and we read the older transaction", async () => {
-  await withTempDb(async (path) => {
-    Deno.writeFileSync(path, sample);
-    await bboltOk("put", path, "big", "late", "written in transaction 2");
-    const bytes = Deno.readFileSync(path);
-    assert.equal(openDb(bytes).txid, 2n);
-    assert.equal(
-      new TextDecoder().decode(openDb(bytes).bucket("big")!.get("late")),
-      "written in transaction 2",
-    );
-    bytes[16 + 48] ^= 0x10; // txid of meta 0, which bbolt's commit of txid 2 wrote
-    Deno.writeFileSync(path, bytes);
-    const db = openDb(bytes);
-    assert.equal(db.txid, 0n);
-    assert.equal(db.bucket("big")!.get("late"), undefined);
-    const r = await bbolt("get", path, "big", "late");
-    assert.match(r.stderr, /key not found/, "bbolt also reads the older meta");
-    assert.deepEqual(readerDump(db), await bboltOk("dump", path));
-  });
 });
 
 Deno.test("page ids out of range or of the wrong type are refused with the page named", () => {

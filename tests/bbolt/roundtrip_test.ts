@@ -11,7 +11,7 @@ import {
   openDbFile,
   writeDb,
 } from "../../src/bbolt/mod.ts";
-import { bigDb, dbArb, enc, expectedDump, hex, readerDump, withTempDb } from "./model.ts";
+import { bigDb, dbArb, enc, expectedDump, hex, readerDump, withTempDb } from "../helpers/bbolt.ts";
 
 const dec = new TextDecoder();
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseServerArgs, USAGE } from "../../src/config/mod.ts";
-import { fail, noFile, run, urls, verifyError } from "./helpers.ts";
+import { fail, noFile, run, urls, verifyError } from "../helpers/config.ts";
 
 Deno.test("every Go flag syntax sets the value", () => {
   const forms: string[][] = [

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseServerArgs } from "../../src/config/mod.ts";
-import { fail, noFile, run, urls, verifyError } from "./helpers.ts";
+import { fail, noFile, run, urls, verifyError } from "../helpers/config.ts";
 
 Deno.test("ETCD_* variables set flags that were not given", () => {
   const c = run([], {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseServerArgs } from "../../src/config/mod.ts";
-import { fail, run, urls, verifyError } from "./helpers.ts";
+import { fail, run, urls, verifyError } from "../helpers/config.ts";
 
 const GOOD = `
 name: infra0

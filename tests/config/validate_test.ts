@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { listenerConfigError, parseServerArgs } from "../../src/config/mod.ts";
-import { BASE, fail, noFile, run, verifyError } from "./helpers.ts";
+import { BASE, fail, noFile, run, verifyError } from "../helpers/config.ts";
 
 Deno.test("verification errors and their exact texts", () => {
   const cases: [string[], string][] = [

@@ -1,13 +1,13 @@
 // A cluster of etcd-ts members as the guide starts them: one loopback address per member,
 // etcd's ports, the same --initial-cluster on every member; http URLs, or https ones for the
 // guide's TLS clusters (the TLS flags then come as `extra`).
-import { assertPortsFree, type Proc, startEtcdTs, stop, tempDir } from "./process.ts";
+import { memberFlags, type MemberURLs, type Proc, startEtcdTs, stop } from "./process.ts";
+import { tempDir } from "./tmp.ts";
+import { etcdctl } from "./etcdctl.ts";
+import { assertPortsFree } from "./ports.ts";
 
-export interface ClusterMember {
-  name: string;
+export interface ClusterMember extends MemberURLs {
   ip: string;
-  clientURL: string;
-  peerURL: string;
   dataDir: string;
   proc?: Proc;
 }
@@ -31,7 +31,7 @@ export async function makeCluster(
   opts: { scheme?: "http" | "https" } = {},
 ): Promise<Cluster> {
   const scheme = opts.scheme ?? "http";
-  const dir = tempDir();
+  const dir = tempDir().path;
   const members: ClusterMember[] = [];
   for (let i = 0; i < size; i++) {
     const ip = `${block}.${10 + i}`;
@@ -49,30 +49,16 @@ export async function makeCluster(
     members,
     initialCluster,
     endpoints: members.map((m) => m.clientURL).join(","),
-    flags: (i, extra = []) => {
-      const m = members[i];
-      return [
-        "--name",
-        m.name,
-        "--initial-advertise-peer-urls",
-        m.peerURL,
-        "--listen-peer-urls",
-        m.peerURL,
-        "--listen-client-urls",
-        m.clientURL,
-        "--advertise-client-urls",
-        m.clientURL,
-        "--initial-cluster-token",
-        token,
-        "--initial-cluster",
-        initialCluster,
-        "--initial-cluster-state",
-        "new",
-        "--data-dir",
-        m.dataDir,
-        ...extra,
-      ];
-    },
+    flags: (i, extra = []) => [
+      ...memberFlags(members[i]),
+      "--initial-cluster-token",
+      token,
+      "--initial-cluster",
+      initialCluster,
+      "--initial-cluster-state",
+      "new",
+      ...extra,
+    ],
     start: (i, extra = [], env) => {
       const p = startEtcdTs(cluster.flags(i, extra), { env });
       members[i].proc = p;
@@ -98,22 +84,30 @@ export async function makeCluster(
 /** Starts `m` as etcdctl's `member add` output says: joining the running cluster. */
 export function startJoining(m: ClusterMember, initialCluster: string): Proc {
   m.proc = startEtcdTs([
-    "--name",
-    m.name,
-    "--data-dir",
-    m.dataDir,
-    "--initial-advertise-peer-urls",
-    m.peerURL,
-    "--listen-peer-urls",
-    m.peerURL,
-    "--listen-client-urls",
-    m.clientURL,
-    "--advertise-client-urls",
-    m.clientURL,
+    ...memberFlags(m),
     "--initial-cluster",
     initialCluster,
     "--initial-cluster-state",
     "existing",
-  ]); // prettier-ignore
+  ]);
   return m.proc;
+}
+
+/** `etcdctl member add` of `m` as a learner through `endpoints`: etcdctl's output, the new ID,
+ * the cluster ID and the ETCD_INITIAL_CLUSTER it prints for the newcomer. */
+export async function addLearner(endpoints: string, m: ClusterMember) {
+  const add = await etcdctl(
+    endpoints,
+    "member",
+    "add",
+    m.name,
+    `--peer-urls=${m.peerURL}`,
+    "--learner",
+  );
+  const ids = /^Member +([0-9a-f]+) added to cluster +([0-9a-f]+)/m.exec(add.stdout);
+  const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(add.stdout);
+  if (add.code !== 0 || !ids || !initialCluster) {
+    throw new Error(`member add ${m.name}: ${add.stdout}${add.stderr}`);
+  }
+  return { output: add.stdout, id: ids[1], clusterId: ids[2], initialCluster: initialCluster[1] };
 }

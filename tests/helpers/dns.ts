@@ -2,7 +2,8 @@
 // gateways and probes run inside it with `ip netns exec`, which bind-mounts
 // /etc/netns/<ns>/resolv.conf and hosts over /etc/. Only loopback exists inside, so every
 // address in 127.0.0.0/8 can be bound there without touching the host's network.
-import { type Proc, type Run, run, spawn } from "./process.ts";
+import { itest, type Proc, type Run, run, spawn } from "./process.ts";
+import { tempDir } from "./tmp.ts";
 
 export interface SrvHost {
   /** Full owner name, e.g. "_etcd-server._tcp.example.com". */
@@ -11,6 +12,17 @@ export interface SrvHost {
   port: number;
   priority?: number;
   weight?: number;
+}
+
+/** A SRV record; priority and weight 0 unless given. */
+export function srvRecord(
+  name: string,
+  target: string,
+  port: number,
+  priority = 0,
+  weight = 0,
+): SrvHost {
+  return { name, target, port, priority, weight };
 }
 
 export interface HostRecord {
@@ -143,15 +155,24 @@ export async function createDnsNamespace(setup: DnsSetup): Promise<DnsNamespace>
   }
 }
 
-/** Runs `fn` with a fresh DNS namespace and always tears it down. */
-export async function withDnsNamespace(
+/** An integration test in a fresh namespace; ignored when `skip` says namespaces cannot be made. */
+export function nsTest(
   setup: DnsSetup,
-  fn: (ns: DnsNamespace) => Promise<void>,
-): Promise<void> {
-  const ns = await createDnsNamespace(setup);
-  try {
-    await fn(ns);
-  } finally {
-    await ns.close();
+  skip: string | undefined,
+  name: string,
+  fn: (ns: DnsNamespace, dataDir: string) => Promise<void>,
+): void {
+  if (skip) {
+    Deno.test({ name, ignore: true, fn: () => {} });
+    return;
   }
+  itest(name, async () => {
+    await using dataDir = tempDir();
+    const ns = await createDnsNamespace(setup);
+    try {
+      await fn(ns, dataDir.path);
+    } finally {
+      await ns.close();
+    }
+  });
 }

@@ -1,6 +1,5 @@
-// Real etcd-ts (and etcd) processes for integration tests: start with etcd's flags, watch their
-// log lines, run etcdctl, and stop them. Every test prints its wall time.
-import net from "node:net";
+// Real etcd-ts (and etcd) processes for integration tests: the flags that place a member, start,
+// watch log lines, run a command to its end, stop. Every integration test prints its wall time.
 
 const repo = new URL("../../", import.meta.url).pathname;
 export const ETCD_TS = `${repo}scripts/etcd-ts`;
@@ -201,49 +200,38 @@ export async function run(
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-/** etcdctl v3 against the given endpoints. */
-export function etcdctl(endpoints: string, ...args: string[]): Promise<Run> {
-  return run("etcdctl", [
-    `--endpoints=${endpoints}`,
-    "--dial-timeout=5s",
-    "--command-timeout=10s",
-    ...args,
-  ], {
-    env: { ETCDCTL_API: "3" },
-  });
+/** Where a member listens and what it advertises: one client and one peer URL. */
+export interface MemberURLs {
+  name: string;
+  clientURL: string;
+  peerURL: string;
+  /** Left out, the member uses etcd's default (`<name>.etcd` in its working directory). */
+  dataDir?: string;
 }
 
-/** Fails the test early when another process already holds one of the ports. */
-export async function assertPortsFree(host: string, ports: number[]): Promise<void> {
-  for (const port of ports) {
-    await new Promise<void>((resolve, reject) => {
-      const srv = net.createServer();
-      srv.once("error", () => reject(new Error(`${host}:${port} is in use; cannot run this test`)));
-      srv.listen(port, host, () => srv.close(() => resolve()));
-    });
-  }
-}
-
-export function tempDir(prefix = "etcd-ts-test-"): string {
-  return Deno.makeTempDirSync({ prefix });
-}
-
-/** The flags of a single member on `ip` with etcd's ports. */
-export function singleMemberFlags(name: string, ip: string, dataDir: string): string[] {
+/** The flags that put member `m` on its URLs and in its data dir (not its cluster). */
+export function memberFlags(m: MemberURLs): string[] {
   return [
     "--name",
-    name,
-    "--data-dir",
-    dataDir,
+    m.name,
+    ...(m.dataDir === undefined ? [] : ["--data-dir", m.dataDir]),
     "--listen-client-urls",
-    `http://${ip}:2379`,
+    m.clientURL,
     "--advertise-client-urls",
-    `http://${ip}:2379`,
+    m.clientURL,
     "--listen-peer-urls",
-    `http://${ip}:2380`,
+    m.peerURL,
     "--initial-advertise-peer-urls",
-    `http://${ip}:2380`,
+    m.peerURL,
+  ];
+}
+
+/** The flags of a member alone in its cluster on `ip` with etcd's ports. */
+export function singleMemberFlags(name: string, ip: string, dataDir?: string): string[] {
+  const peerURL = `http://${ip}:2380`;
+  return [
+    ...memberFlags({ name, clientURL: `http://${ip}:2379`, peerURL, dataDir }),
     "--initial-cluster",
-    `${name}=http://${ip}:2380`,
+    `${name}=${peerURL}`,
   ];
 }

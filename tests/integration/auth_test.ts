@@ -1,28 +1,21 @@
 // Auth on etcd-ts members, driven by etcdctl 3.4 and the JSON gateway, compared with what
 // etcd 3.4.23 answers. Address block 127.0.17.x.
 import assert from "node:assert/strict";
-import {
-  assertPortsFree,
-  type Proc,
-  run,
-  singleMemberFlags,
-  spawn,
-  startReady,
-  stop,
-  tempDir,
-} from "../helpers/process.ts";
+import { type Proc, singleMemberFlags, startReady, stop } from "../helpers/process.ts";
 import { itest } from "../helpers/process.ts";
 import { makeCluster } from "../helpers/cluster.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { assertPortsFree } from "../helpers/ports.ts";
+import { etcdctl, etcdctlWith, spawnEtcdctl } from "../helpers/etcdctl.ts";
+import { issueCerts } from "../helpers/certs.ts";
+import { sleep } from "../helpers/wait.ts";
 
 const IP = "127.0.17.1";
 const EP = `http://${IP}:2379`;
 
 /** etcdctl's output as the transcript records it: stdout, stderr less JSON warnings, code. */
 async function ctl(args: string[], stdin?: string): Promise<string> {
-  const r = await run("etcdctl", [`--endpoints=${EP}`, "--command-timeout=10s", ...args], {
-    env: { ETCDCTL_API: "3" },
-    stdin: stdin ?? "",
-  });
+  const r = await etcdctlWith({ stdin: stdin ?? "" })(EP, ...args);
   const stderr = r.stderr.split("\n").filter((l) => l !== "" && !l.startsWith('{"level"'));
   return r.stdout + stderr.map((l) => l + "\n").join("") + `[rc=${r.code}]\n`;
 }
@@ -57,7 +50,7 @@ itest(
     );
     const steps = transcript.split("\n").filter((l) => !l.startsWith("#")).join("\n")
       .split(/^\$ /m).slice(1);
-    const m = await member(tempDir());
+    const m = await member(tempDir().path);
     try {
       for (const step of steps) {
         const newline = step.indexOf("\n");
@@ -74,7 +67,7 @@ itest(
 
 itest("watches, lease revocation, membership and maintenance calls are guarded", async () => {
   await assertPortsFree(IP, [2379, 2380]);
-  const m = await member(tempDir());
+  const m = await member(tempDir().path);
   try {
     await setUpUsers();
     // A watch on a key alice may not read is created and canceled at once.
@@ -86,17 +79,14 @@ itest("watches, lease revocation, membership and maintenance calls are guarded",
     // The watch starts at the put's revision, so it gets the event however late it connects.
     const put = await as("root:rootpw", "put", "pre/w", "v", "-w", "json");
     const rev = JSON.parse(put.split("\n")[0]).header.revision;
-    const watch = spawn("etcdctl", [
-      `--endpoints=${EP}`,
+    const watch = spawnEtcdctl(EP, [
       "--user",
       "alice:apw",
       "watch",
       "pre/",
       "--prefix",
       `--rev=${rev}`,
-    ], {
-      env: { ETCDCTL_API: "3" },
-    });
+    ]);
     try {
       await watch.waitFor((l) => l === "v");
       assert.deepEqual(watch.stdout, ["PUT", "pre/w", "v"]);
@@ -152,7 +142,7 @@ itest(
   "gateway: tokens in Authorization, invalid or idle past --auth-token-ttl refused",
   async () => {
     await assertPortsFree(IP, [2379, 2380]);
-    const m = await member(tempDir(), ["--auth-token-ttl", "2"]);
+    const m = await member(tempDir().path, ["--auth-token-ttl", "2"]);
     try {
       await setUpUsers();
       const post = async (path: string, body: unknown, token?: string) => {
@@ -183,9 +173,9 @@ itest(
         "etcdserver: user name is empty",
       );
       // Each use restarts the TTL; two idle seconds end the token.
-      await new Promise((r) => setTimeout(r, 1200));
+      await sleep(1200);
       assert.equal((await post("kv/range", range, token)).status, 200);
-      await new Promise((r) => setTimeout(r, 2500));
+      await sleep(2500);
       assert.deepEqual(await post("kv/range", range, token), {
         status: 401,
         json: {
@@ -204,7 +194,7 @@ itest(
   "users, roles and the enabled flag survive a restart; auth disable opens the store",
   async () => {
     await assertPortsFree(IP, [2379, 2380]);
-    const dir = tempDir();
+    const dir = tempDir().path;
     let m = await member(dir);
     try {
       await setUpUsers();
@@ -240,10 +230,7 @@ itest("a token from one member works on every member: Authenticate goes through 
   try {
     const procs = cluster.members.map((_, i) => cluster.start(i));
     await Promise.all(procs.map((p) => p.waitFor("ready to serve client requests", 30_000)));
-    const on = (i: number, ...args: string[]) =>
-      run("etcdctl", [`--endpoints=${cluster.members[i].clientURL}`, ...args], {
-        env: { ETCDCTL_API: "3" },
-      });
+    const on = (i: number, ...args: string[]) => etcdctl(cluster.members[i].clientURL, ...args);
     for (
       const args of [
         ["user", "add", "root:rootpw", "--interactive=false"],
@@ -284,77 +271,36 @@ itest(
   async () => {
     const ip = "127.0.17.2";
     await assertPortsFree(ip, [2379, 2380]);
-    const dir = tempDir();
-    const ssl = (...args: string[]) => run("openssl", args);
-    const key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-    await ssl(
-      "req",
-      "-x509",
-      ...key,
-      "-keyout",
-      `${dir}/ca.key`,
-      "-out",
-      `${dir}/ca.crt`,
-      "-subj",
-      "/CN=ca",
-    );
-    for (
-      const [name, ext] of [["server", `subjectAltName=IP:${ip}`], ["root", ""], ["alice", ""]]
-    ) {
-      await Deno.writeTextFile(
-        `${dir}/${name}.ext`,
-        `${ext}\nextendedKeyUsage=serverAuth,clientAuth\n`,
-      );
-      await ssl(
-        "req",
-        ...key,
-        "-keyout",
-        `${dir}/${name}.key`,
-        "-out",
-        `${dir}/${name}.csr`,
-        "-subj",
-        `/CN=${name}`,
-      );
-      await ssl(
-        "x509",
-        "-req",
-        "-in",
-        `${dir}/${name}.csr`,
-        "-CA",
-        `${dir}/ca.crt`,
-        "-CAkey",
-        `${dir}/ca.key`,
-        "-CAcreateserial",
-        "-out",
-        `${dir}/${name}.crt`,
-        "-extfile",
-        `${dir}/${name}.ext`,
-      );
-    }
+    const dir = tempDir().path;
+    const pki = await issueCerts(dir, [
+      { name: "server", san: `IP:${ip}` },
+      { name: "root" },
+      { name: "alice" },
+    ]);
     const flags = singleMemberFlags("s1", ip, `${dir}/data`).map((f) =>
       f.replace(`http://${ip}:2379`, `https://${ip}:2379`)
     );
     const m = await startReady([
       ...flags,
       "--cert-file",
-      `${dir}/server.crt`,
+      pki.cert("server"),
       "--key-file",
-      `${dir}/server.key`,
+      pki.key("server"),
       "--trusted-ca-file",
-      `${dir}/ca.crt`,
+      pki.ca,
       "--client-cert-auth",
     ]);
     const as = (cn: string, ...args: string[]) =>
-      run("etcdctl", [
-        `--endpoints=https://${ip}:2379`,
+      etcdctl(
+        `https://${ip}:2379`,
         "--cacert",
-        `${dir}/ca.crt`,
+        pki.ca,
         "--cert",
-        `${dir}/${cn}.crt`,
+        pki.cert(cn),
         "--key",
-        `${dir}/${cn}.key`,
+        pki.key(cn),
         ...args,
-      ], { env: { ETCDCTL_API: "3" } });
+      );
     try {
       for (
         const args of [

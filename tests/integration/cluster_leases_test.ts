@@ -3,12 +3,20 @@
 // as etcd forwards them. Address block 127.0.18.x.
 import assert from "node:assert/strict";
 import { Etcd3 } from "etcd3";
-import { type Cluster, type ClusterMember, makeCluster, startJoining } from "../helpers/cluster.ts";
-import { assertPortsFree, etcdctl, itest, spawn, tempDir } from "../helpers/process.ts";
+import {
+  addLearner,
+  type Cluster,
+  type ClusterMember,
+  makeCluster,
+  startJoining,
+} from "../helpers/cluster.ts";
+import { itest } from "../helpers/process.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { assertPortsFree } from "../helpers/ports.ts";
+import { etcdctl, spawnEtcdctl } from "../helpers/etcdctl.ts";
+import { sleep } from "../helpers/wait.ts";
 
 const BLOCK = "127.0.18";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts the guide's three members and returns the leader and the two followers. */
 async function startThree(c: Cluster) {
@@ -70,9 +78,7 @@ itest(
       // the expiry.
       const rev = JSON.parse(put.stdout).header.revision;
       const watches = c.members.map((m) =>
-        spawn("etcdctl", [`--endpoints=${m.clientURL}`, "watch", "ephemeral", `--rev=${rev}`], {
-          env: { ETCDCTL_API: "3" },
-        })
+        spawnEtcdctl(m.clientURL, ["watch", "ephemeral", `--rev=${rev}`])
       );
       const keys = await etcdctl(f1, "lease", "timetolive", "--keys", short);
       assert.match(keys.stdout, /attached keys\(\[ephemeral\]\)/);
@@ -131,26 +137,14 @@ itest("member promote through a follower reaches the leader", async () => {
     ip,
     clientURL: `http://${ip}:2379`,
     peerURL: `http://${ip}:2380`,
-    dataDir: `${tempDir()}/infra3`,
+    dataDir: `${tempDir().path}/infra3`,
   };
   try {
     const { followers } = await startThree(c);
     const [f1, f2] = followers.map((m) => m.clientURL);
     c.members.push(newcomer);
 
-    const add = await etcdctl(
-      f1,
-      "member",
-      "add",
-      newcomer.name,
-      `--peer-urls=${newcomer.peerURL}`,
-      "--learner",
-    );
-    assert.equal(add.code, 0, add.stderr);
-    const [, id, clusterId] = add.stdout.match(
-      /^Member +([0-9a-f]+) added to cluster +([0-9a-f]+)/m,
-    )!;
-    const initialCluster = add.stdout.match(/ETCD_INITIAL_CLUSTER="([^"]+)"/)![1];
+    const { id, clusterId, initialCluster } = await addLearner(f1, newcomer);
 
     // Not started yet: the leader refuses a learner that has nothing of its log.
     const early = await etcdctl(f2, "member", "promote", id);

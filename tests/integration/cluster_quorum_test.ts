@@ -4,7 +4,8 @@
 // Address block 127.0.24.x.
 import assert from "node:assert/strict";
 import { makeCluster } from "../helpers/cluster.ts";
-import { etcdctl, itest, run, startEtcdTs, stop } from "../helpers/process.ts";
+import { itest, run, startEtcdTs, stop } from "../helpers/process.ts";
+import { etcdctl } from "../helpers/etcdctl.ts";
 
 itest(
   "without a quorum: no leader, /health 503, writes time out; --force-new-cluster recovers",
@@ -36,13 +37,7 @@ itest(
       ]);
       assert.match(health.stdout, /\{"health":"false"\}\n 503$/);
 
-      const put = await run("etcdctl", [
-        `--endpoints=${survivor.clientURL}`,
-        "--command-timeout=15s",
-        "put",
-        "lost",
-        "x",
-      ], { env: { ETCDCTL_API: "3" } });
+      const put = await etcdctl(survivor.clientURL, "--command-timeout=15s", "put", "lost", "x");
       assert.equal(put.code, 1);
       assert.match(put.stderr, /etcdserver: request timed out/);
 

@@ -2,8 +2,17 @@
 // (127.0.16.x in place of 10.0.1.x). Address block 127.0.16.x.
 import assert from "node:assert/strict";
 import { Etcd3 } from "etcd3";
-import { type Cluster, type ClusterMember, makeCluster, startJoining } from "../helpers/cluster.ts";
-import { assertPortsFree, etcdctl, itest, startEtcdTs, stop, tempDir } from "../helpers/process.ts";
+import {
+  addLearner,
+  type Cluster,
+  type ClusterMember,
+  makeCluster,
+  startJoining,
+} from "../helpers/cluster.ts";
+import { itest, startEtcdTs, stop } from "../helpers/process.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { assertPortsFree } from "../helpers/ports.ts";
+import { etcdctl, memberList } from "../helpers/etcdctl.ts";
 
 const BLOCK = "127.0.16";
 
@@ -33,9 +42,7 @@ itest(
       await Promise.all(c.members.map((m) => m.proc!.waitFor("ready to serve client requests")));
       const list = await etcdctl(c.members[0].clientURL, "member", "list");
       assert.deepEqual(memberIds(list.stdout), ETCD_IDS);
-      // 64-bit IDs lose precision in JSON.parse: read the digits.
-      const json = (await etcdctl(c.members[1].clientURL, "member", "list", "-w", "json")).stdout;
-      assert.equal(BigInt(/"cluster_id":(\d+)/.exec(json)![1]), ETCD_CLUSTER_ID);
+      assert.equal((await memberList(c.members[1].clientURL)).clusterId, ETCD_CLUSTER_ID);
 
       assert.equal(
         (await etcdctl(c.members[0].clientURL, "put", "k", "from-infra0")).stdout,
@@ -149,7 +156,7 @@ async function addNewcomer(c: Cluster): Promise<ClusterMember> {
     ip,
     clientURL: `http://${ip}:2379`,
     peerURL: `http://${ip}:2380`,
-    dataDir: `${tempDir()}/infra3`,
+    dataDir: `${tempDir().path}/infra3`,
   };
   c.members.push(newcomer);
   return newcomer;
@@ -166,20 +173,9 @@ itest("member add/update/remove, learners and move-leader through etcdctl", asyn
     );
 
     // Add infra3 as a learner, start it with the printed variables, promote it.
-    const add = await etcdctl(
-      eps,
-      "member",
-      "add",
-      newcomer.name,
-      `--peer-urls=${newcomer.peerURL}`,
-      "--learner",
-    );
-    assert.equal(add.code, 0, add.stderr);
-    const id = add.stdout.match(/^Member +([0-9a-f]+) added to cluster +([0-9a-f]+)/m)?.[1];
-    assert.ok(id, add.stdout);
-    assert.match(add.stdout, new RegExp(`ETCD_NAME="infra3"`));
-    assert.match(add.stdout, /ETCD_INITIAL_CLUSTER_STATE="existing"/);
-    const initialCluster = add.stdout.match(/ETCD_INITIAL_CLUSTER="([^"]+)"/)![1];
+    const { output, id, initialCluster } = await addLearner(eps, newcomer);
+    assert.match(output, new RegExp(`ETCD_NAME="infra3"`));
+    assert.match(output, /ETCD_INITIAL_CLUSTER_STATE="existing"/);
     const unstarted = await etcdctl(eps, "member", "list");
     assert.match(unstarted.stdout, new RegExp(`${id}, unstarted, , ${newcomer.peerURL}, , true`));
 
@@ -231,7 +227,7 @@ itest("member add/update/remove, learners and move-leader through etcdctl", asyn
 
 itest("the guide's error cases exit 1 with the guide's messages", async () => {
   // A name not in the initial cluster: the guide's command verbatim (https typo included).
-  const dir = tempDir();
+  const dir = tempDir().path;
   const notListed = startEtcdTs([
     "--name",
     "infra1",

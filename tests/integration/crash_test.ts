@@ -6,30 +6,20 @@ import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { Etcd3 } from "etcd3";
 import {
-  assertPortsFree,
-  etcdctl,
   itest,
   type Proc,
   singleMemberFlags,
   startEtcdTs,
   startReady,
-  tempDir,
 } from "../helpers/process.ts";
+import { prng } from "../helpers/random.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { assertPortsFree } from "../helpers/ports.ts";
+import { etcdctl } from "../helpers/etcdctl.ts";
+import { sleep } from "../helpers/wait.ts";
 
 const IP = "127.0.12.1";
 const EP = `http://${IP}:2379`;
-
-/** mulberry32: a tiny seeded generator, so a failing run can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // A lean Put client on node:http2, written here so that the oracle shares no code with the
 // server and never retries on its own: a write counts only when its OK answer arrived.
@@ -183,7 +173,6 @@ class Writers {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const b64 = (s: string) =>
   new TextDecoder().decode(Uint8Array.from(atob(s), (c) => c.charCodeAt(0)));
 
@@ -293,7 +282,7 @@ itest(
     const seed = Number(Deno.env.get("CRASH_SEED") ?? Date.now() % 1_000_000);
     console.log(`  crash seed ${seed} (CRASH_SEED=${seed} replays the kill moments)`);
     const random = prng(seed);
-    const dir = tempDir();
+    const dir = tempDir().path;
     const flags = singleMemberFlags("s1", IP, `${dir}/data`);
     const writers = new Writers(8);
     let member = await startReady(flags);
@@ -353,7 +342,7 @@ async function putMany(tag: string, count: number, acked: Map<string, Acked>): P
 
 itest("a torn WAL tail after kill -9 is repaired and loses nothing acknowledged", async () => {
   await assertPortsFree(IP, [2379, 2380]);
-  const dir = tempDir();
+  const dir = tempDir().path;
   const dataDir = `${dir}/data`;
   const flags = singleMemberFlags("s1", IP, dataDir);
   const acked = new Map<string, Acked>();
@@ -404,7 +393,7 @@ itest("a torn WAL tail after kill -9 is repaired and loses nothing acknowledged"
 
 itest("a corrupt record in the middle of the WAL refuses to start, naming the file", async () => {
   await assertPortsFree(IP, [2379, 2380]);
-  const dir = tempDir();
+  const dir = tempDir().path;
   const dataDir = `${dir}/data`;
   const flags = singleMemberFlags("s1", IP, dataDir);
   const member = await startReady(flags);

@@ -7,15 +7,17 @@ import assert from "node:assert/strict";
 import {
   itest,
   type Proc,
-  run,
+  singleMemberFlags,
   spawn,
   startEtcdTs,
   startReady,
   startReadyEtcd,
   stop,
-  tempDir,
 } from "../helpers/process.ts";
 import { computeClusterId, computeMemberId, formatId } from "../../src/server/ids.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { etcdctlWith, memberList, spawnEtcdctl } from "../helpers/etcdctl.ts";
+import { curlOutput } from "../helpers/curl.ts";
 
 /** infra<i> of a cluster whose members sit at 127.0.22.<base + i>. */
 const ip = (i: number, base = 10) => `127.0.22.${base + i}`;
@@ -36,11 +38,10 @@ function guideFlags(i: number, discovery: string, extra: string[] = [], base = 1
 const words = (text: string) => text.trim().split(/\s+/);
 
 /** A one-member cluster with the v2 API on `host`, etcd's ports. */
-const oneMember = (name: string, host: string) =>
-  words(`--name ${name} --enable-v2
-    --listen-client-urls http://${host}:2379 --advertise-client-urls http://${host}:2379
-    --listen-peer-urls http://${host}:2380 --initial-advertise-peer-urls http://${host}:2380
-    --initial-cluster ${name}=http://${host}:2380`);
+const oneMember = (name: string, host: string) => [
+  ...singleMemberFlags(name, host),
+  "--enable-v2",
+];
 
 /** infra<i>'s flags without --discovery; the URL comes as ETCD_DISCOVERY (the guide's other form). */
 const viaEnv = (url: string) => ({ env: { ETCD_DISCOVERY: url } });
@@ -51,21 +52,10 @@ async function startBackend(bin: "etcd" | "etcd-ts", host: string, cwd: string):
   return await (bin === "etcd-ts" ? startReady : startReadyEtcd)(args, { cwd });
 }
 
-async function curl(...args: string[]): Promise<string> {
-  const r = await run("curl", ["-sS", "--max-time", "10", ...args]);
-  assert.equal(r.code, 0, `curl ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** `etcdctl member list -w fields` from one endpoint: the cluster ID and the member IDs. */
-async function memberList(endpoint: string): Promise<{ cluster: bigint; members: bigint[] }> {
-  const r = await run("etcdctl", [`--endpoints=${endpoint}`, "member", "list", "-w", "fields"], {
-    env: { ETCDCTL_API: "3" },
-  });
-  assert.equal(r.code, 0, r.stderr);
-  const cluster = BigInt(/"ClusterID" : (\d+)/.exec(r.stdout)![1]);
-  const members = [...r.stdout.matchAll(/^"ID" : (\d+)$/gm)].map((m) => BigInt(m[1])).sort();
-  return { cluster, members };
+/** The cluster ID and the sorted member IDs that `endpoint` lists. */
+async function clusterIds(endpoint: string): Promise<{ cluster: bigint; members: bigint[] }> {
+  const list = await memberList(endpoint);
+  return { cluster: list.clusterId, members: list.members.map((m) => m.ID).sort() };
 }
 
 /** Every member reports the one cluster whose IDs etcd computes with the URL as token. */
@@ -73,7 +63,7 @@ async function assertOneCluster(discovery: string, base = 10): Promise<void> {
   const ids = [0, 1, 2].map((i) => computeMemberId([`http://${ip(i, base)}:2380`], discovery));
   const want = { cluster: computeClusterId(ids), members: [...ids].sort() };
   for (let i = 0; i < 3; i++) {
-    const got = await memberList(`http://${ip(i, base)}:2379`);
+    const got = await clusterIds(`http://${ip(i, base)}:2379`);
     assert.deepEqual(
       { cluster: formatId(got.cluster), members: got.members.map(formatId) },
       { cluster: formatId(want.cluster), members: want.members.map(formatId) },
@@ -108,14 +98,14 @@ async function cleanup(procs: Proc[], dir: string, killed: Proc[] = []): Promise
 itest(
   "custom discovery on real etcd 3.4: one cluster, no-size error, restart warning",
   async () => {
-    const dir = tempDir();
+    const dir = tempDir().path;
     const procs: Proc[] = [];
     const real: Proc[] = [];
     try {
       real.push(await startBackend("etcd", ETCD_BACKEND, dir));
       const token = "6c007a14875d53d9bf0ef5a6fc0257c817f0fb83";
       const url = `http://${ETCD_BACKEND}:2379/v2/keys/discovery/${token}`;
-      const put = await curl("-X", "PUT", `${url}/_config/size`, "-d", "value=3");
+      const put = await curlOutput("-X", "PUT", `${url}/_config/size`, "-d", "value=3");
       assert.match(
         put,
         /"action":"set","node":\{"key":"\/discovery\/[0-9a-f]+\/_config\/size","value":"3"/,
@@ -152,7 +142,7 @@ itest(
 itest(
   "etcd-ts as the custom discovery backend: etcd-ts members and real etcd 3.4 members",
   async () => {
-    const dir = tempDir();
+    const dir = tempDir().path;
     const procs: Proc[] = [];
     const real: Proc[] = [];
     try {
@@ -161,7 +151,7 @@ itest(
         `http://${TS_BACKEND}:2379/v2/keys/discovery/3f0c2a1b9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a`;
       const theirs = `http://${TS_BACKEND}:2379/v2/keys/discovery/real-etcd-members`;
       for (const url of [ours, theirs]) {
-        const put = await curl("-X", "PUT", `${url}/_config/size`, "-d", "value=3");
+        const put = await curlOutput("-X", "PUT", `${url}/_config/size`, "-d", "value=3");
         assert.match(
           put,
           /"action":"set","node":\{"key":"\/discovery\/[^"]+\/_config\/size","value":"3"/,
@@ -179,7 +169,7 @@ itest(
       await assertOneCluster(ours);
       await assertOneCluster(theirs, 30);
       // The registrations as the backend holds them: <member id hex> = name=peerURL.
-      const listing = JSON.parse(await curl(`${theirs}?sorted=true`));
+      const listing = JSON.parse(await curlOutput(`${theirs}?sorted=true`));
       const want = [0, 1, 2].map((i) => {
         const peer = `http://${ip(i, 30)}:2380`;
         return { key: formatId(computeMemberId([peer], theirs)), value: `infra${i}=${peer}` };
@@ -205,18 +195,18 @@ function startService(extra: string[] = []): Proc {
 }
 
 itest("public-style service: /new?size=3, three members, a fourth proxies or exits", async () => {
-  const dir = tempDir();
+  const dir = tempDir().path;
   const procs: Proc[] = [];
   try {
     // Without --etcd-endpoint the tokens live in an embedded member under --data-dir.
     const service = startService(["--data-dir", `${dir}/service.etcd`]);
     procs.push(service);
     await service.waitFor(`discovery service listening on http://${SERVICE}`);
-    const url = await curl(`http://${SERVICE}/new?size=3`);
+    const url = await curlOutput(`http://${SERVICE}/new?size=3`);
     assert.match(url, new RegExp(`^http://${SERVICE.replaceAll(".", "\\.")}/[0-9a-f]{32}$`));
     // Without a size, /new makes a token for 3 members, as the guide says.
-    const dflt = await curl(`http://${SERVICE}/new`);
-    assert.equal(JSON.parse(await curl(`${dflt}/_config/size`)).node.value, "3");
+    const dflt = await curlOutput(`http://${SERVICE}/new`);
+    assert.equal(JSON.parse(await curlOutput(`${dflt}/_config/size`)).node.value, "3");
     // infra2 is given the URL as ETCD_DISCOVERY.
     procs.push(...await startMembers(url, dir, { extra: ["--enable-v2"], envFor2: true }));
     await assertOneCluster(url);
@@ -237,7 +227,7 @@ itest("public-style service: /new?size=3, three members, a fourth proxies or exi
     assert.ok(!exits.lines.some((l) => l.includes("proxy")), exits.lines.join("\n"));
 
     const set = JSON.parse(
-      await curl(
+      await curlOutput(
         "-X",
         "PUT",
         `http://${ip(3)}:2379/v2/keys/message`,
@@ -251,7 +241,7 @@ itest("public-style service: /new?size=3, three members, a fourth proxies or exi
       "through the proxy",
     ]);
     for (const i of [0, 1, 2, 3]) {
-      const got = JSON.parse(await curl(`http://${ip(i)}:2379/v2/keys/message?quorum=true`));
+      const got = JSON.parse(await curlOutput(`http://${ip(i)}:2379/v2/keys/message?quorum=true`));
       assert.equal(got.node.value, "through the proxy", `read from ${ip(i)}`);
     }
 
@@ -261,7 +251,7 @@ itest("public-style service: /new?size=3, three members, a fourth proxies or exi
     procs[procs.indexOf(proxy)] = again;
     await again.waitFor(/proxy: using peer urls \[[^\]]+\] from cluster file/);
     await again.waitFor("v2 proxy started listening on client requests");
-    const read = JSON.parse(await curl(`http://${ip(3)}:2379/v2/keys/message`));
+    const read = JSON.parse(await curlOutput(`http://${ip(3)}:2379/v2/keys/message`));
     assert.equal(read.node.value, "through the proxy");
 
     // The embedded member keeps the tokens across a restart of the service.
@@ -269,7 +259,7 @@ itest("public-style service: /new?size=3, three members, a fourth proxies or exi
     const restarted = startService(["--data-dir", `${dir}/service.etcd`]);
     procs[procs.indexOf(service)] = restarted;
     await restarted.waitFor(`discovery service listening on http://${SERVICE}`);
-    assert.equal(JSON.parse(await curl(`${url}/_config/size`)).node.value, "3");
+    assert.equal(JSON.parse(await curlOutput(`${url}/_config/size`)).node.value, "3");
   } finally {
     await cleanup(procs, dir);
   }
@@ -278,13 +268,13 @@ itest("public-style service: /new?size=3, three members, a fourth proxies or exi
 itest(
   "service unreachable at first: the member retries with backoff, then bootstraps",
   async () => {
-    const dir = tempDir();
+    const dir = tempDir().path;
     const procs: Proc[] = [];
     try {
       // Tokens of the service live in an etcd-ts member; this one is made before the service runs.
       procs.push(await startBackend("etcd-ts", TS_BACKEND, dir));
       const token = "0123456789abcdef0123456789abcdef";
-      await curl(
+      await curlOutput(
         "-X",
         "PUT",
         `http://${TS_BACKEND}:2379/v2/keys/discovery/${token}/_config/size`,
@@ -303,7 +293,7 @@ itest(
       await member.waitFor("discovery: found 1 needed peer(s)", 30_000);
       await member.waitFor("ready to serve client requests", 30_000);
       const id = computeMemberId([`http://${ip(0)}:2380`], url);
-      const got = await memberList(`http://${ip(0)}:2379`);
+      const got = await clusterIds(`http://${ip(0)}:2379`);
       assert.deepEqual(got.members.map(formatId), [formatId(id)]);
       assert.equal(formatId(got.cluster), formatId(computeClusterId([id])));
     } finally {
@@ -314,7 +304,7 @@ itest(
 
 /** One `ETCDCTL_API=2 etcdctl` command as a transcript entry: command, output, exit code. */
 async function v2ctl(endpoint: string, args: string[]): Promise<string> {
-  const r = await run("etcdctl", ["--endpoints", endpoint, ...args], { env: { ETCDCTL_API: "2" } });
+  const r = await etcdctlWith({ api: 2 })(endpoint, ...args);
   return `$ etcdctl ${args.join(" ")}\n${r.stdout}${r.stderr}rc=${r.code}\n`;
 }
 
@@ -355,18 +345,12 @@ async function v2Session(endpoint: string): Promise<{ out: string; base: number 
   let out = "";
   for (const args of V2_SCRIPT) out += await v2ctl(endpoint, args);
   const after = String(await v2Index(endpoint));
-  const env = { ETCDCTL_API: "2" };
-  const watch = spawn(
-    "etcdctl",
-    ["--endpoints", endpoint, "watch", "--after-index", after, "/w1"],
-    {
-      env,
-    },
-  );
-  const exec = spawn("etcdctl", [
-    ...words(`--endpoints ${endpoint} exec-watch --after-index ${after} --recursive /w -- sh -c`),
+  const v2 = { api: 2 } as const;
+  const watch = spawnEtcdctl(endpoint, ["watch", "--after-index", after, "/w1"], v2);
+  const exec = spawnEtcdctl(endpoint, [
+    ...words(`exec-watch --after-index ${after} --recursive /w -- sh -c`),
     'echo "$ETCD_WATCH_ACTION $ETCD_WATCH_KEY=$ETCD_WATCH_VALUE"',
-  ], { env });
+  ], v2);
   try {
     out += await v2ctl(endpoint, ["set", "/w1", "first"]);
     out += await v2ctl(endpoint, ["set", "/w/x", "second"]);
@@ -381,7 +365,7 @@ async function v2Session(endpoint: string): Promise<{ out: string; base: number 
 }
 
 itest("ETCDCTL_API=2 etcdctl against an etcd-ts member, compared with etcd 3.4", async () => {
-  const dir = tempDir();
+  const dir = tempDir().path;
   const procs: Proc[] = [];
   const real: Proc[] = [];
   const ours = "127.0.22.20";

@@ -10,21 +10,16 @@ import {
   GRPCOutOfRangeError,
   type IKeyValue,
 } from "etcd3";
-import {
-  assertPortsFree,
-  itest,
-  singleMemberFlags,
-  startReady,
-  stop,
-  tempDir,
-} from "../helpers/process.ts";
+import { itest, singleMemberFlags, startReady, stop } from "../helpers/process.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { assertPortsFree } from "../helpers/ports.ts";
 
 const IP = "127.0.13.1";
 
 /** Runs `fn` with a client of a fresh member; the member is stopped afterwards. */
 async function withMember(fn: (client: Etcd3) => Promise<void>): Promise<void> {
   await assertPortsFree(IP, [2379, 2380]);
-  const member = await startReady(singleMemberFlags("s1", IP, `${tempDir()}/data`));
+  const member = await startReady(singleMemberFlags("s1", IP, `${tempDir().path}/data`));
   const client = new Etcd3({ hosts: `http://${IP}:2379` });
   try {
     await fn(client);

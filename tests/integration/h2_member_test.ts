@@ -2,23 +2,17 @@
 // commands whose :authority is the whole endpoint URL (endpoint status, hashkv, defrag, alarm)
 // and a 1.4 MiB value, on the lean server and on node:http2. Address block 127.0.61.x.
 import assert from "node:assert/strict";
-import {
-  assertPortsFree,
-  etcdctl,
-  itest,
-  run,
-  singleMemberFlags,
-  startReady,
-  stop,
-  tempDir,
-} from "../helpers/process.ts";
+import { itest, singleMemberFlags, startReady, stop } from "../helpers/process.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { assertPortsFree } from "../helpers/ports.ts";
+import { etcdctl, etcdctlWith } from "../helpers/etcdctl.ts";
 
 const IP = "127.0.61.1";
 const EP = `http://${IP}:2379`;
 
 async function withMember(env: Record<string, string>, fn: () => Promise<void>) {
   await assertPortsFree(IP, [2379, 2380]);
-  const dir = tempDir();
+  const dir = tempDir().path;
   const m = await startReady(singleMemberFlags("s1", IP, `${dir}/data`), { env });
   try {
     await fn();
@@ -47,10 +41,7 @@ itest(
       assert.match((await etcdctl(EP, "endpoint", "health")).stderr, /is healthy/);
       // Just under --max-request-bytes (1.5 MiB), through stdin (argv caps one argument at 128 KiB).
       const big = "x".repeat(1400 * 1024);
-      const put = await run("etcdctl", [`--endpoints=${EP}`, "put", "big"], {
-        env: { ETCDCTL_API: "3" },
-        stdin: big,
-      });
+      const put = await etcdctlWith({ stdin: big })(EP, "put", "big");
       assert.equal(put.code, 0, put.stderr);
       assert.equal(await ok("get", "big", "--print-value-only"), big + "\n");
     });

@@ -7,8 +7,6 @@
 import assert from "node:assert/strict";
 import { makeCluster } from "../helpers/cluster.ts";
 import {
-  assertPortsFree,
-  etcdctl,
   itest,
   type Proc,
   run,
@@ -16,8 +14,10 @@ import {
   spawn,
   startEtcdTs,
   stop,
-  tempDir,
 } from "../helpers/process.ts";
+import { assertPortsFree } from "../helpers/ports.ts";
+import { etcdctl } from "../helpers/etcdctl.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const ETCD_IP = "127.0.100.1";
 const SINGLE_IP = "127.0.100.2";
@@ -133,7 +133,7 @@ itest("endpoint hashkv: etcd-ts members print etcd 3.4's hashes for the same his
   await assertPortsFree(ETCD_IP, [2379, 2380]);
   await assertPortsFree(SINGLE_IP, [2379, 2380]);
   const cluster = await makeCluster(CLUSTER_BLOCK, 3);
-  const dir = tempDir();
+  const dir = tempDir().path;
   const procs: Proc[] = [];
   try {
     procs.push(spawn("etcd", singleMemberFlags("etcd", ETCD_IP, `${dir}/etcd`)));

@@ -5,17 +5,17 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { Etcd3 } from "etcd3";
 import {
-  assertPortsFree,
   ETCD_TS,
-  etcdctl,
   itest,
   type Proc,
   run,
   singleMemberFlags,
   spawn,
   startReady,
-  tempDir,
 } from "../helpers/process.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { assertPortsFree } from "../helpers/ports.ts";
+import { etcdctl } from "../helpers/etcdctl.ts";
 
 const IP = "127.0.14.1";
 const EP = `http://${IP}:2379`;
@@ -39,7 +39,7 @@ async function signalAndWait(p: Proc, signal: Deno.Signal, ms = 10_000) {
 
 itest("SIGTERM: clean stop, killed by SIGTERM (143), acknowledged writes survive", async () => {
   await assertPortsFree(IP, [2379, 2380]);
-  const flags = singleMemberFlags("s1", IP, `${tempDir()}/data`);
+  const flags = singleMemberFlags("s1", IP, `${tempDir().path}/data`);
   let m = await startReady(flags);
   try {
     assert.equal((await etcdctl(EP, "put", "before-term", "kept")).stdout, "OK\n");
@@ -91,7 +91,7 @@ itest("SIGTERM: clean stop, killed by SIGTERM (143), acknowledged writes survive
 
 itest("SIGINT: clean stop, killed by SIGINT (130)", async () => {
   await assertPortsFree(IP, [2379, 2380]);
-  const m = await startReady(singleMemberFlags("s1", IP, `${tempDir()}/data`));
+  const m = await startReady(singleMemberFlags("s1", IP, `${tempDir().path}/data`));
   const status = await signalAndWait(m, "SIGINT");
   assert.equal(status.signal, "SIGINT");
   assert.equal(status.code, 130);
@@ -107,7 +107,7 @@ itest(
   async () => {
     await assertPortsFree(IP, [2379, 2380]);
     const m = await startReady([
-      ...singleMemberFlags("s1", IP, `${tempDir()}/data`),
+      ...singleMemberFlags("s1", IP, `${tempDir().path}/data`),
       "--logger",
       "zap",
     ]);
@@ -171,8 +171,8 @@ async function failsBeforeListening(args: string[], held: string[]) {
       s.listen(Number(port), host, () => resolve(s));
     });
   }));
-  const cwd = tempDir();
-  const trace = `${tempDir()}/trace`;
+  const cwd = tempDir().path;
+  const trace = `${tempDir().path}/trace`;
   const strace = (await run("sh", ["-c", "command -v strace"])).stdout.trim();
   try {
     const p = strace

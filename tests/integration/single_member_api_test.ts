@@ -2,23 +2,17 @@
 // maintenance. Address block 127.0.15.x.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import {
-  assertPortsFree,
-  etcdctl,
-  itest,
-  singleMemberFlags,
-  spawn,
-  startReady,
-  stop,
-  tempDir,
-} from "../helpers/process.ts";
+import { itest, singleMemberFlags, startReady, stop } from "../helpers/process.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { assertPortsFree } from "../helpers/ports.ts";
+import { etcdctl, spawnEtcdctl } from "../helpers/etcdctl.ts";
 
 const IP = "127.0.15.1";
 const EP = `http://${IP}:2379`;
 
 async function withMember(fn: (dir: string) => Promise<void>, extra: string[] = []) {
   await assertPortsFree(IP, [2379, 2380]);
-  const dir = tempDir();
+  const dir = tempDir().path;
   const m = await startReady([...singleMemberFlags("s1", IP, `${dir}/data`), ...extra]);
   try {
     await fn(dir);
@@ -28,7 +22,7 @@ async function withMember(fn: (dir: string) => Promise<void>, extra: string[] = 
 }
 
 function watcher(...args: string[]) {
-  return spawn("etcdctl", [`--endpoints=${EP}`, "watch", ...args], { env: { ETCDCTL_API: "3" } });
+  return spawnEtcdctl(EP, ["watch", ...args]);
 }
 
 itest("watch: history, live events, prefix, prev-kv", async () => {

@@ -2,23 +2,23 @@
 // Address block 127.0.11.x.
 import assert from "node:assert/strict";
 import {
-  assertPortsFree,
-  etcdctl,
   itest,
   run,
   singleMemberFlags,
   startEtcdTs,
   startReady,
   stop,
-  tempDir,
 } from "../helpers/process.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { assertPortsFree } from "../helpers/ports.ts";
+import { etcdctl, etcdctlWith } from "../helpers/etcdctl.ts";
 
 const IP = "127.0.11.1";
 const EP = `http://${IP}:2379`;
 
 itest("scripts/etcd-ts's PID is the process serving the client port", async () => {
   await assertPortsFree(IP, [2379, 2380]);
-  const dir = tempDir();
+  const dir = tempDir().path;
   const m = await startReady(singleMemberFlags("s1", IP, `${dir}/data`));
   try {
     const ss = await run("ss", ["-Hltnp", `src ${IP}:2379`]);
@@ -30,7 +30,7 @@ itest("scripts/etcd-ts's PID is the process serving the client port", async () =
 
 itest("etcdctl put/get/del/txn/compaction and endpoint health work as against etcd", async () => {
   await assertPortsFree(IP, [2379, 2380]);
-  const dir = tempDir();
+  const dir = tempDir().path;
   const m = await startReady(singleMemberFlags("s1", IP, `${dir}/data`));
   try {
     assert.equal((await etcdctl(EP, "put", "foo", "bar")).stdout, "OK\n");
@@ -54,10 +54,8 @@ itest("etcdctl put/get/del/txn/compaction and endpoint health work as against et
     );
     assert.equal((await etcdctl(EP, "get", "foo", "--rev", "2")).stdout, "foo\nbar\n");
 
-    const t = await run("etcdctl", [`--endpoints=${EP}`, "txn"], {
-      env: { ETCDCTL_API: "3" },
-      stdin: 'value("foo") = "baz"\n\nput foo qux\nget foo\n\nget foo\n\n',
-    });
+    const txn = 'value("foo") = "baz"\n\nput foo qux\nget foo\n\nget foo\n\n';
+    const t = await etcdctlWith({ stdin: txn })(EP, "txn");
     assert.equal(t.code, 0, t.stderr);
     // Ops in a txn see the writes before them.
     assert.equal(t.stdout, "SUCCESS\n\nOK\n\nfoo\nqux\n");
@@ -91,7 +89,7 @@ itest("etcdctl put/get/del/txn/compaction and endpoint health work as against et
 
 itest("curl sees etcd's /health and /version", async () => {
   await assertPortsFree(IP, [2379, 2380]);
-  const dir = tempDir();
+  const dir = tempDir().path;
   const m = await startReady(singleMemberFlags("s1", IP, `${dir}/data`));
   try {
     const h = await run("curl", ["-s", "-i", `${EP}/health`]);
@@ -106,7 +104,7 @@ itest("curl sees etcd's /health and /version", async () => {
 
 itest("a restart keeps every write and continues the revisions", async () => {
   await assertPortsFree(IP, [2379, 2380]);
-  const dir = tempDir();
+  const dir = tempDir().path;
   const flags = singleMemberFlags("s1", IP, `${dir}/data`);
   let m = await startReady(flags);
   try {
@@ -129,7 +127,7 @@ itest("a restart keeps every write and continues the revisions", async () => {
 
 itest("a second process on the same data dir exits at once with a clear message", async () => {
   await assertPortsFree(IP, [2379, 2380]);
-  const dir = tempDir();
+  const dir = tempDir().path;
   const m = await startReady(singleMemberFlags("s1", IP, `${dir}/data`));
   try {
     const second = startEtcdTs([

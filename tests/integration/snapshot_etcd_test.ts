@@ -11,8 +11,6 @@ import { messages } from "../../src/pb/mod.ts";
 import { computeClusterId, computeMemberId } from "../../src/server/mod.ts";
 import { etcdWalSnapshots, readEtcdWal } from "../../src/storage/mod.ts";
 import {
-  assertPortsFree,
-  etcdctl,
   itest,
   type Proc,
   run,
@@ -20,8 +18,10 @@ import {
   startReady,
   startReadyEtcd,
   stop,
-  tempDir,
 } from "../helpers/process.ts";
+import { assertPortsFree } from "../helpers/ports.ts";
+import { etcdctl } from "../helpers/etcdctl.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const IP = { etcd: "127.0.130.1", ts: "127.0.130.2", back: "127.0.130.3" };
 const ep = (ip: string) => `http://${ip}:2379`;
@@ -108,7 +108,7 @@ itest(
   "snapshots: etcd 3.4 -> etcd-ts -> etcd 3.4, with etcdctl's and etcd-ts's tools",
   async () => {
     for (const ip of Object.values(IP)) await assertPortsFree(ip, [2379, 2380]);
-    const dir = tempDir();
+    const dir = tempDir().path;
     const procs: Proc[] = [];
     try {
       const etcd = await startReadyEtcd(singleMemberFlags("e1", IP.etcd, `${dir}/etcd`));

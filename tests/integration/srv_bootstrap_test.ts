@@ -2,9 +2,9 @@
 // private network namespace (tests/helpers/dns.ts) and every member runs in it on its own
 // loopback address (127.0.92.10-12), exactly as the guide starts infra0..2.
 import assert from "node:assert/strict";
-import { type DnsNamespace, netnsSkipReason } from "../helpers/dns.ts";
+import { type DnsNamespace, netnsSkipReason, nsTest } from "../helpers/dns.ts";
 import { ETCD_TS, type Proc, stop } from "../helpers/process.ts";
-import { etcdctl, memberList, nsTest } from "../helpers/srv_members.ts";
+import { etcdctlWith, memberList } from "../helpers/etcdctl.ts";
 
 const skip = netnsSkipReason();
 if (skip) console.log(`skipping SRV bootstrap tests: ${skip}`);
@@ -92,7 +92,7 @@ const critical = (p: Proc) =>
 
 // IDs are hashed from the SRV-derived URLs and the token, so both of the guide's variants
 // (host names or IP addresses advertised) build the same cluster.
-let hostVariantIds: string[] | undefined;
+let hostVariantIds: bigint[] | undefined;
 
 srvTest("srv bootstrap: the guide's host-name commands form one cluster", async (ns, dataDir) => {
   const procs = await startCluster(ns, dataDir);
@@ -103,7 +103,7 @@ srvTest("srv bootstrap: the guide's host-name commands form one cluster", async 
       assert.equal(got.length, 3, p.lines.join("\n"));
       assert.ok(got.some((l) => l.endsWith(`infra${i}=http://${infra(i)}:2380`)), got.join("\n"));
     }
-    const members = await memberList(ns, `http://${ip(0)}:2379`);
+    const members = (await memberList(`http://${ip(0)}:2379`, { host: ns })).members;
     assert.deepEqual(
       members.map((m) => [m.name, m.peerURLs, m.clientURLs]),
       [0, 1, 2].map((i) => [
@@ -113,15 +113,16 @@ srvTest("srv bootstrap: the guide's host-name commands form one cluster", async 
       ]),
     );
     // Every member sees the same cluster.
-    for (const i of [1, 2]) assert.deepEqual(await memberList(ns, `http://${ip(i)}:2379`), members);
+    for (const i of [1, 2]) {
+      assert.deepEqual((await memberList(`http://${ip(i)}:2379`, { host: ns })).members, members);
+    }
     hostVariantIds = members.map((m) => m.ID);
 
     // Clients find the cluster through the client records and the advertised host names.
-    const put = await ns.run("etcdctl", ["--discovery-srv", "example.com", "put", "k", "v"], {
-      env: { ETCDCTL_API: "3" },
-    });
+    const inNs = etcdctlWith({ host: ns });
+    const put = await inNs("", "--discovery-srv", "example.com", "put", "k", "v");
     assert.equal(put.stdout, "OK\n", put.stderr);
-    const get = await etcdctl(ns, `http://${infra(2)}:2379`, "get", "k", "--print-value-only");
+    const get = await inNs(`http://${infra(2)}:2379`, "get", "k", "--print-value-only");
     assert.equal(get.stdout, "v\n", get.stderr);
   } finally {
     await Promise.all(procs.map((p) => stop(p)));
@@ -131,7 +132,7 @@ srvTest("srv bootstrap: the guide's host-name commands form one cluster", async 
 srvTest("srv bootstrap: IP addresses advertised instead of names", async (ns, dataDir) => {
   const procs = await startCluster(ns, dataDir, { advertise: "ip" });
   try {
-    const members = await memberList(ns, `http://${ip(1)}:2379`);
+    const members = (await memberList(`http://${ip(1)}:2379`, { host: ns })).members;
     // Peer URLs are the SRV targets; client URLs are what each member advertises.
     assert.deepEqual(
       members.map((m) => [m.name, m.peerURLs, m.clientURLs]),
@@ -154,7 +155,7 @@ srvTest("srv bootstrap: --discovery-srv-name uses the suffixed records", async (
       const own = `got bootstrap from DNS for etcd-server at infra${i}=http://${infra(i)}:2480`;
       assert.ok(p.lines.some((l) => l.endsWith(own)), p.lines.join("\n"));
     }
-    const members = await memberList(ns, `http://${ip(2)}:2379`);
+    const members = (await memberList(`http://${ip(2)}:2379`, { host: ns })).members;
     assert.deepEqual(
       members.map((m) => [m.name, m.peerURLs]),
       [0, 1, 2].map((i) => [`infra${i}`, [`http://${infra(i)}:2480`]]),

@@ -2,10 +2,10 @@
 // secure.example.com served by dnsmasq in a private network namespace, members on
 // 127.0.92.20-22 with https peer URLs and openssl-made certificates.
 import assert from "node:assert/strict";
-import { type DnsNamespace, netnsSkipReason } from "../helpers/dns.ts";
+import { type DnsNamespace, netnsSkipReason, nsTest } from "../helpers/dns.ts";
 import { ETCD_TS, stop } from "../helpers/process.ts";
-import { makeSrvCerts, type SrvCerts } from "../helpers/srv_certs.ts";
-import { memberList, nsTest } from "../helpers/srv_members.ts";
+import { issueCerts, type IssuedCerts } from "../helpers/certs.ts";
+import { memberList } from "../helpers/etcdctl.ts";
 
 const skip = netnsSkipReason();
 if (skip) console.log(`skipping SRV TLS bootstrap tests: ${skip}`);
@@ -30,7 +30,7 @@ function srvTest(name: string, fn: (ns: DnsNamespace, dataDir: string) => Promis
  * certificates carry the SRV domain, the member's target name, its address and 127.0.0.1
  * (peer connections on loopback come from 127.0.0.1); `infraN-nodomain` lacks the domain.
  */
-function tlsFlags(i: number, dataDir: string, certs: SrvCerts, cert: string, ca: boolean) {
+function tlsFlags(i: number, dataDir: string, certs: IssuedCerts, cert: string, ca: boolean) {
   return [
     "--name",
     `infra${i}`,
@@ -58,8 +58,8 @@ function tlsFlags(i: number, dataDir: string, certs: SrvCerts, cert: string, ca:
   ];
 }
 
-async function srvCerts(dir: string): Promise<SrvCerts> {
-  return await makeSrvCerts(dir, [
+async function srvCerts(dir: string): Promise<IssuedCerts> {
+  return await issueCerts(dir, [
     ...[0, 1, 2].map((i) => ({
       name: `infra${i}`,
       san: `DNS:secure.example.com,DNS:${secure(i)},IP:${sip(i)},IP:127.0.0.1`,
@@ -80,7 +80,7 @@ srvTest("srv bootstrap: ssl records, https peers, with and without a peer CA", a
     );
     try {
       await Promise.all(procs.map((p) => p.waitFor("ready to serve client requests", 30_000)));
-      const members = await memberList(ns, `http://${sip(0)}:2379`);
+      const members = (await memberList(`http://${sip(0)}:2379`, { host: ns })).members;
       assert.deepEqual(
         members.map((m) => [m.name, m.peerURLs]),
         [0, 1, 2].map((i) => [`infra${i}`, [`https://${secure(i)}:2380`]]),

@@ -11,16 +11,16 @@ import { createHash } from "node:crypto";
 import { messages } from "../../src/pb/mod.ts";
 import { GrpcClient } from "../../src/snapshot/grpc_client.ts";
 import {
-  assertPortsFree,
-  etcdctl,
   itest,
   type Proc,
   singleMemberFlags,
   spawn,
   startEtcdTs,
   stop,
-  tempDir,
 } from "../helpers/process.ts";
+import { assertPortsFree } from "../helpers/ports.ts";
+import { etcdctl } from "../helpers/etcdctl.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const IP = "127.0.131.1";
 const EP = `http://${IP}:2379`;
@@ -109,7 +109,7 @@ async function killed(p: Proc): Promise<void> {
 
 itest("takeover: etcd-ts serves an etcd 3.4 data dir in place, keeping etcd's files", async () => {
   await assertPortsFree(IP, [2379, 2380]);
-  const dir = tempDir();
+  const dir = tempDir().path;
   const dataDir = `${dir}/data`;
   const flags = singleMemberFlags("m1", IP, dataDir);
   const procs: Proc[] = [];
@@ -175,7 +175,7 @@ itest(
   "takeover: an unapplied tail etcd-ts cannot apply is refused, the data dir untouched",
   async () => {
     await assertPortsFree(IP, [2379, 2380]);
-    const dir = tempDir();
+    const dir = tempDir().path;
     const flags = singleMemberFlags("m1", IP, `${dir}/data`);
     try {
       const etcd = spawn("etcd", [...flags, ...LAZY_BACKEND]);

@@ -12,7 +12,9 @@ import {
   makeClusterCerts,
 } from "../helpers/certs.ts";
 import { type Cluster, makeCluster } from "../helpers/cluster.ts";
-import { etcdctl, itest, type Proc, run } from "../helpers/process.ts";
+import { itest, type Proc, run } from "../helpers/process.ts";
+import { etcdctl } from "../helpers/etcdctl.ts";
+import { sleep } from "../helpers/wait.ts";
 
 const BLOCK = "127.0.19";
 const IPS = [10, 11, 12].map((i) => `${BLOCK}.${i}`);
@@ -38,7 +40,7 @@ const rejections = (p: Proc) => p.lines.filter((l) => l.includes("rejected conne
 /** Waits until `p` has logged more than `n` rejections, then a moment for stragglers. */
 async function rejectedAfter(p: Proc, n: number): Promise<string[]> {
   await p.waitFor(() => rejections(p).length > n, 10_000);
-  await new Promise((r) => setTimeout(r, 200));
+  await sleep(200);
   return rejections(p).slice(n);
 }
 

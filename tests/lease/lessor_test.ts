@@ -11,6 +11,7 @@ import {
 import { GrpcCode } from "../../src/errors/mod.ts";
 import { LeaseError } from "../../src/lease/mod.ts";
 import { toEtcdError } from "../../src/api/errors.ts";
+import { prng } from "../helpers/random.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -256,11 +257,7 @@ Deno.test("promote spreads a pile-up of expiries over time", () => {
 });
 
 Deno.test("newLeaseId gives positive int64 IDs; minLeaseTTL follows etcd", () => {
-  let seed = 7;
-  const random = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
+  const random = prng(7);
   for (let i = 0; i < 1000; i++) {
     const id = newLeaseId(random);
     assert.ok(id > 0n && id < 1n << 63n);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { MvccStore } from "../../src/mvcc/mod.ts";
-import { b, del, keysAt, put } from "./helpers.ts";
+import { b, del, keysAt, put } from "../helpers/mvcc.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const rows = (st: MvccStore) => st.revisionCount();
 
@@ -70,25 +71,22 @@ Deno.test("compaction runs in the background in batches and resolves when done",
 });
 
 Deno.test("an interrupted physical compaction resumes after reopen", async () => {
-  const dir = Deno.makeTempDirSync();
-  try {
-    const path = `${dir}/db`;
-    let st = new MvccStore(path, { autoCompact: false });
-    for (let i = 0; i < 50; i++) put(st, `k${i % 5}`, `${i}`);
-    void st.compact(40);
-    st.compactStep(3); // partly done
-    st.setConsistentIndex(7);
-    st.commit();
-    st.close();
-    st = new MvccStore(path, { compactionPauseMs: 0, compactionBatch: 4 });
-    assert.equal(st.compactRevision(), 40);
-    await st.physicalCompaction(); // resumed on open, in batches of 4
-    assert.equal(rows(st), 5 + 11);
-    st.commit();
-    st.close();
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
+  await using tmp = tempDir();
+  const dir = tmp.path;
+  const path = `${dir}/db`;
+  let st = new MvccStore(path, { autoCompact: false });
+  for (let i = 0; i < 50; i++) put(st, `k${i % 5}`, `${i}`);
+  void st.compact(40);
+  st.compactStep(3); // partly done
+  st.setConsistentIndex(7);
+  st.commit();
+  st.close();
+  st = new MvccStore(path, { compactionPauseMs: 0, compactionBatch: 4 });
+  assert.equal(st.compactRevision(), 40);
+  await st.physicalCompaction(); // resumed on open, in batches of 4
+  assert.equal(rows(st), 5 + 11);
+  st.commit();
+  st.close();
 });
 
 Deno.test("a key changed twice in one revision compacts to its last change", async () => {

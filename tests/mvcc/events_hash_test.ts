@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type Event, EventType, MvccStore } from "../../src/mvcc/mod.ts";
-import { b, del, put, s, show, ZERO } from "./helpers.ts";
+import { b, del, put, s, show, ZERO } from "../helpers/mvcc.ts";
 
 const brief = (e: Event) => ({
   type: e.type === EventType.PUT ? "PUT" : "DELETE",

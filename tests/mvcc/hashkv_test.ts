@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { MvccStore, revisionKey, storedKeyValue } from "../../src/mvcc/mod.ts";
-import { b } from "./helpers.ts";
+import { b } from "../helpers/mvcc.ts";
 
 const hex = (u: Uint8Array) => Array.from(u, (x) => x.toString(16).padStart(2, "0")).join("");
 

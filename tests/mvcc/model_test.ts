@@ -2,7 +2,8 @@
 // every revision, counts, limits and history must match, through compactions.
 import assert from "node:assert/strict";
 import { compareBytes, type Event, MvccStore } from "../../src/mvcc/mod.ts";
-import { b, s } from "./helpers.ts";
+import { b, s } from "../helpers/mvcc.ts";
+import { prng } from "../helpers/random.ts";
 
 interface MKv {
   create: number;
@@ -11,13 +12,6 @@ interface MKv {
   value: string;
 }
 type State = Map<string, MKv>;
-
-function rng(seed: number) {
-  return () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x80000000;
-  };
-}
 
 const KEYS = ["a", "a\0", "ab", "b", "ba", "c", "\xff", "d"];
 
@@ -30,7 +24,7 @@ function modelRange(st: State, lo: string, hi: string | null): string[] {
 
 for (const seed of [1, 2, 3, 4]) {
   Deno.test(`store matches the model (seed ${seed})`, () => {
-    const rand = rng(seed);
+    const rand = prng(seed);
     const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
     const store = new MvccStore(":memory:", { autoCompact: false });
     const states: State[] = [new Map(), new Map()]; // index = revision

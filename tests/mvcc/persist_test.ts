@@ -1,21 +1,11 @@
 import assert from "node:assert/strict";
-import { MvccStore, restoreSnapshot } from "../../src/mvcc/mod.ts";
-import { b, keysAt, put } from "./helpers.ts";
-
-function withDir(f: (dir: string) => void | Promise<void>) {
-  return async () => {
-    const dir = Deno.makeTempDirSync();
-    try {
-      await f(dir);
-    } finally {
-      Deno.removeSync(dir, { recursive: true });
-    }
-  };
-}
+import { MvccStore } from "../../src/mvcc/mod.ts";
+import { b, keysAt, put } from "../helpers/mvcc.ts";
+import { withTempDir } from "../helpers/tmp.ts";
 
 Deno.test(
   "the consistent index is persisted with exactly the changes committed with it",
-  withDir((dir) => {
+  withTempDir((dir) => {
     const path = `${dir}/db`;
     let st = new MvccStore(path);
     put(st, "a", "1");
@@ -48,7 +38,7 @@ Deno.test(
 
 Deno.test(
   "revision and compaction survive reopen even when their rows are gone",
-  withDir(async (dir) => {
+  withTempDir(async (dir) => {
     const path = `${dir}/db`;
     let st = new MvccStore(path, { autoCompact: false });
     put(st, "a", "1");
@@ -69,41 +59,8 @@ Deno.test(
 );
 
 Deno.test(
-  "snapshot bytes restore into an equal store; defrag and sizes",
-  withDir((dir) => {
-    const st = new MvccStore(`${dir}/db`);
-    for (let i = 0; i < 300; i++) put(st, `k${i}`, "x".repeat(200));
-    st.setConsistentIndex(300);
-    const txn = st.write();
-    txn.deleteRange(b("k"), b("l"));
-    txn.end();
-    st.setConsistentIndex(301);
-    const snap = st.snapshotBytes();
-    assert.equal(st.pendingCommit(), false, "snapshot commits first");
-    restoreSnapshot(`${dir}/copy`, snap);
-    const copy = new MvccStore(`${dir}/copy`);
-    assert.equal(copy.consistentIndex(), 301);
-    assert.equal(copy.rev(), st.rev());
-    assert.deepEqual(copy.hashKV(0), st.hashKV(0));
-    assert.equal(copy.hash(), st.hash());
-    copy.close();
-    assert.ok(st.dbSize() >= st.dbSizeInUse());
-    assert.ok(st.dbSizeInUse() > 0);
-    st.compact(st.rev());
-    st.compactStep(10_000);
-    st.commit();
-    const before = st.dbSize();
-    assert.ok(st.dbSizeInUse() < before, "compaction frees pages");
-    st.defrag();
-    assert.ok(st.dbSize() < before);
-    assert.equal(st.dbSize(), st.dbSizeInUse());
-    st.close();
-  }),
-);
-
-Deno.test(
   "commit refuses to run inside a write txn; close drops the open batch",
-  withDir((dir) => {
+  withTempDir((dir) => {
     const st = new MvccStore(`${dir}/db`);
     const txn = st.write();
     assert.throws(() => st.commit(), /write txn is open/);

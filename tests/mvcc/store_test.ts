@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { MvccStore } from "../../src/mvcc/mod.ts";
-import { b, del, keysAt, put, s, show, ZERO } from "./helpers.ts";
+import { b, del, keysAt, put, s, show, ZERO } from "../helpers/mvcc.ts";
 
 Deno.test("new store starts at revision 1, never compacted, consistent index 0", () => {
   const st = new MvccStore(":memory:");

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { MvccStore, parseRevisionKey, revisionKey, type StoredChange } from "../../src/mvcc/mod.ts";
-import { b, del, keysAt, put, show } from "./helpers.ts";
+import { b, del, keysAt, put, show } from "../helpers/mvcc.ts";
 
 function readAll(st: MvccStore, page = 3): { changes: StoredChange[]; rev: number } {
   using cursor = st.openHistory();

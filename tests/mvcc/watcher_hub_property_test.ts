@@ -12,7 +12,7 @@ import {
   type Op,
   tick,
   write,
-} from "./watcher_hub_fakes.ts";
+} from "../helpers/watcher_hub.ts";
 
 const KEYS = ["a", "b", "c", "d", "e"];
 const STREAMS = 3;

@@ -6,7 +6,15 @@ import {
   type WatcherHubOptions,
   type WatchResponse,
 } from "../../src/mvcc/watcher_hub_types.ts";
-import { Consumer, dec, enc, FakeStore, FakeTimers, settle, write } from "./watcher_hub_fakes.ts";
+import {
+  Consumer,
+  dec,
+  enc,
+  FakeStore,
+  FakeTimers,
+  settle,
+  write,
+} from "../helpers/watcher_hub.ts";
 
 const { PUT, DELETE } = EventType;
 

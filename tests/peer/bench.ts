@@ -8,7 +8,7 @@
 // A raw TCP echo gives the floor that Deno's sockets set on the same machine.
 import net from "node:net";
 import { type Message, MessageType } from "../../src/raft/mod.ts";
-import { message, startMember, type TestMember } from "./helpers.ts";
+import { message, startMember, type TestMember } from "../helpers/peer.ts";
 
 const cluster = { clusterId: 0x1234n, urls: new Map<bigint, string>(), removed: new Set<bigint>() };
 const handlers = new Map<bigint, (m: Message) => void>();

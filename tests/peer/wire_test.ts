@@ -12,7 +12,7 @@ import {
 } from "../../src/peer/wire.ts";
 import { versionIncompatibility } from "../../src/peer/checks.ts";
 import { formatMembersJSON, parseMembersJSON, type PeerMember } from "../../src/peer/mod.ts";
-import { message, patternBytes } from "./helpers.ts";
+import { message, patternBytes } from "../helpers/peer.ts";
 
 const BIG = 0xa3323a824b0b624bn; // 11759525908296983115 > 2^53
 

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { AssertionError } from "../../src/assert/mod.ts";
+import { ProtoDecodeError } from "../../src/pb/mod.ts";
 import {
   ConfChangeType,
   decodeConfChange,
@@ -21,6 +23,7 @@ import {
 } from "../../src/raft/mod.ts";
 
 const hexOf = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+const unhex = (s: string) => new Uint8Array(s.match(/../g)?.map((x) => parseInt(x, 16)) ?? []);
 const bytes = (s: string) => new TextEncoder().encode(s);
 
 Deno.test("codec: golden raftpb bytes", () => {
@@ -78,5 +81,53 @@ Deno.test("codec: packed repeated ids and unknown fields decode", () => {
     voters: [1n, 2n],
     learners: [],
   });
-  assert.throws(() => decodeEntry(new Uint8Array([0x22, 0x05, 0x01])), RangeError);
+  // Unknown fields of every wire type (field 15: varint, fixed64, bytes, fixed32, a group
+  // holding a varint), and term sent as fixed64: all skipped, then index 7.
+  const unknown = "7801" + "790102030405060708" + "7a03616263" + "7d01020304" + "7b0801" + "7c";
+  assert.deepEqual(decodeEntry(unhex(unknown + "110000000000000001" + "1807")), {
+    term: 0,
+    index: 7,
+    type: EntryType.Normal,
+    data: new Uint8Array(),
+  });
+});
+
+Deno.test("codec: malformed input fails with etcd's decoder errors", () => {
+  const cases: [(b: Uint8Array) => unknown, string, string][] = [
+    [decodeEntry, "220501", "unexpected EOF"], // data longer than the input
+    [decodeEntry, "10ff", "unexpected EOF"], // varint cut short
+    [decodeEntry, "10ffffffffffffffffffff01", "proto: integer overflow"], // eleven bytes
+    [decodeEntry, "0000", "proto: Entry: illegal tag 0 (wire type 0)"],
+    [decodeHardState, "0c", "proto: HardState: wiretype end group for non-group"],
+    [decodeHardState, "0e", "proto: illegal wireType 6"],
+    [decodeConfState, "0a0380", "unexpected EOF"], // packed ID cut short
+    [decodeConfState, "0a018001", "unexpected EOF"], // packed ID runs past its field
+    // An entry whose data runs past the entry's own length, inside a message.
+    [decodeMessage, "3a02" + "2203" + "616263", "unexpected EOF"],
+    [decodeSnapshot, "1202" + "0a05", "unexpected EOF"], // conf state past the metadata
+  ];
+  for (const [decode, h, message] of cases) {
+    assert.throws(() => decode(unhex(h)), (err) => {
+      assert.ok(err instanceof ProtoDecodeError, `${h}: ${err}`);
+      assert.equal(err.message, message, h);
+      return true;
+    });
+  }
+});
+
+Deno.test("codec: decoded bytes are copies, not views of the input", () => {
+  const wire = Buffer.from(
+    encodeEntry({ type: EntryType.Normal, term: 1, index: 2, data: bytes("a") }),
+  );
+  const e = decodeEntry(wire);
+  wire.fill(0);
+  assert.deepEqual(e.data, bytes("a"));
+  assert.equal(e.data.constructor, Uint8Array);
+});
+
+Deno.test("codec: a uint64 that is negative or past 2^53 is refused, not sent corrupted", () => {
+  const e = { type: EntryType.Normal, term: 1, index: 2, data: new Uint8Array() };
+  assert.throws(() => encodeEntry({ ...e, index: -1 }), AssertionError);
+  assert.throws(() => encodeEntry({ ...e, term: 2 ** 53 }), AssertionError);
+  assert.throws(() => encodeHardState({ term: 1, vote: 1n, commit: 0.5 }), AssertionError);
 });

@@ -21,7 +21,7 @@ import {
   newTestRaft,
   prop,
   readMessages,
-} from "./helpers.ts";
+} from "../helpers/raft.ts";
 
 const cc = (type: ConfChangeType, nodeId: number): ConfChange => ({
   id: 0,

@@ -13,7 +13,7 @@ import {
   prop,
   raftWithLog,
   readMessages,
-} from "./helpers.ts";
+} from "../helpers/raft.ts";
 
 const preVote = (c: Partial<RaftConfig>) => {
   c.preVote = true;

@@ -3,7 +3,7 @@ import { RaftLog } from "../../src/raft/log.ts";
 import { MemoryStorage } from "../../src/raft/storage.ts";
 import { type Entry, ErrCompacted, ErrUnavailable } from "../../src/raft/types.ts";
 import { newEntry } from "../../src/raft/util.ts";
-import { CaptureLogger } from "./helpers.ts";
+import { CaptureLogger } from "../helpers/raft.ts";
 
 const e = (index: number, term: number): Entry => newEntry({ index, term });
 const logger = new CaptureLogger();

@@ -14,7 +14,7 @@ import {
   StateType,
 } from "../../src/raft/mod.ts";
 import { newMessage } from "../../src/raft/util.ts";
-import { CaptureLogger } from "./helpers.ts";
+import { CaptureLogger } from "../helpers/raft.ts";
 
 const enc = new TextEncoder();
 

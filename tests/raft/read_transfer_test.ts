@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { MessageType, None, type ReadState, StateType } from "../../src/raft/types.ts";
 import { newEntry } from "../../src/raft/util.ts";
-import { hup, msg, Network, prop, readMessages } from "./helpers.ts";
+import { hup, msg, Network, prop, readMessages } from "../helpers/raft.ts";
 
 const enc = new TextEncoder();
 

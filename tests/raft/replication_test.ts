@@ -20,7 +20,7 @@ import {
   prop,
   raftWithLog,
   readMessages,
-} from "./helpers.ts";
+} from "../helpers/raft.ts";
 
 const e = (index: number, term: number, data = ""): Entry =>
   newEntry({ index, term, data: new TextEncoder().encode(data) });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { MemoryStorage, RawNode, StateType } from "../../src/raft/mod.ts";
-import { hup, Network, prop } from "./helpers.ts";
+import { hup, Network, prop } from "../helpers/raft.ts";
 
 Deno.test("three nodes elect a leader and replicate", () => {
   const n = new Network([undefined, undefined, undefined]);

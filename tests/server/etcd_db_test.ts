@@ -11,7 +11,7 @@ import { AlarmAction, AlarmType } from "../../src/server/alarms.ts";
 import { Membership } from "../../src/server/membership.ts";
 import { etcdSnapshotStream, importEtcdBackend } from "../../src/server/etcd_db/mod.ts";
 import { memberJSON, parseMemberJSON } from "../../src/server/etcd_db/layout.ts";
-import { b, del, keysAt, put } from "../mvcc/helpers.ts";
+import { b, del, keysAt, put } from "../helpers/mvcc.ts";
 
 const LEASE = 7587862234567813650n;
 const MEMBER = 0xc4d2b988cdb4bc6en; // above 2^53: its JSON number must not be rounded

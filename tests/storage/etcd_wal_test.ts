@@ -12,7 +12,8 @@ import {
   type Snapshot,
 } from "../../src/raft/mod.ts";
 import { etcdWalSnapshots, loadNewestEtcdSnap, readEtcdWal } from "../../src/storage/mod.ts";
-import { entry, tempDir } from "./helpers.ts";
+import { entry } from "../helpers/storage.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const METADATA = 1, ENTRY = 2, STATE = 3, CRC = 4, SNAPSHOT = 5;
 const META = messages["etcdserverpb.Metadata"].encode({
@@ -86,7 +87,7 @@ const dataOf = (es: Entry[]) =>
   es.map((e) => `${e.index}@${e.term}:${new TextDecoder().decode(e.data)}`);
 
 Deno.test("etcd WAL: entries after the snapshot, the last hard state, the crc chain across segments", async () => {
-  await using dir = await tempDir();
+  await using dir = tempDir({ tmpfs: true });
   await writeWal(dir.path);
   assert.deepEqual(etcdWalSnapshots(dir.path), [{ index: 0, term: 0 }, { index: 3, term: 1 }]);
   const wal = readEtcdWal(dir.path, { index: 3, term: 1 });
@@ -103,14 +104,14 @@ Deno.test("etcd WAL: entries after the snapshot, the last hard state, the crc ch
 });
 
 Deno.test("etcd WAL: snapshots past the committed hard state are not offered", async () => {
-  await using dir = await tempDir();
+  await using dir = tempDir({ tmpfs: true });
   const seg = segment([snapRec(0, 0), ent(entry(1)), state(1, 0), snapRec(1, 1)], 0);
   await Deno.writeFile(`${dir.path}/${name(0, 0)}`, seg.bytes);
   assert.deepEqual(etcdWalSnapshots(dir.path), [{ index: 0, term: 0 }]);
 });
 
 Deno.test("etcd WAL: a torn end of the last segment ends the log; damage before it is refused", async () => {
-  await using dir = await tempDir();
+  await using dir = tempDir({ tmpfs: true });
   const { first, second } = await writeWal(dir.path);
   // A write cut off: the next frame's length reached the disk, its record did not.
   const torn = second.bytes.slice();
@@ -130,7 +131,7 @@ Deno.test("etcd WAL: a torn end of the last segment ends the log; damage before 
 });
 
 Deno.test("etcd snap files: the newest the WAL knows, damaged ones skipped and left alone", async () => {
-  await using dir = await tempDir();
+  await using dir = tempDir({ tmpfs: true });
   const snap = (index: number, term: number): Snapshot => ({
     metadata: { index, term, confState: { voters: [1n], learners: [] } },
     data: new TextEncoder().encode(`{"Root":{}} at ${index}`),

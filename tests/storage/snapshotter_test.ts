@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Snapshot } from "../../src/raft/mod.ts";
 import { Snapshotter } from "../../src/storage/mod.ts";
-import { tempDir } from "./helpers.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 function snap(term: number, index: number, data = `state at ${index}`): Snapshot {
   return {
@@ -17,7 +17,7 @@ function snap(term: number, index: number, data = `state at ${index}`): Snapshot
 const names = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name).sort();
 
 Deno.test("snapshotter: save and load the newest", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const dir = `${tmp.path}/member/snap`;
   const s = new Snapshotter(dir);
   assert.equal(await s.loadNewest(), undefined);
@@ -33,14 +33,14 @@ Deno.test("snapshotter: save and load the newest", async () => {
 });
 
 Deno.test("snapshotter: empty snapshots are not written", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const s = new Snapshotter(tmp.path);
   await s.save(snap(0, 0));
   assert.deepEqual(names(tmp.path), []);
 });
 
 Deno.test("snapshotter: large data round trips", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const s = new Snapshotter(tmp.path);
   const big = snap(1, 9);
   big.data = new Uint8Array(3_000_001).map((_, i) => (i * 7) & 0xff);
@@ -49,7 +49,7 @@ Deno.test("snapshotter: large data round trips", async () => {
 });
 
 Deno.test("snapshotter: a damaged newest snapshot is renamed .broken and an older one used", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const warnings: string[] = [];
   const s = new Snapshotter(tmp.path, { warn: (m) => warnings.push(m) });
   await s.save(snap(1, 10));
@@ -72,7 +72,7 @@ Deno.test("snapshotter: a damaged newest snapshot is renamed .broken and an olde
 });
 
 Deno.test("snapshotter: a file whose name disagrees with its content is not trusted", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const s = new Snapshotter(tmp.path);
   await s.save(snap(1, 10));
   await Deno.rename(
@@ -83,7 +83,7 @@ Deno.test("snapshotter: a file whose name disagrees with its content is not trus
 });
 
 Deno.test("snapshotter: purge keeps the newest n and leaves other files alone", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const s = new Snapshotter(tmp.path);
   for (let i = 1; i <= 6; i++) await s.save(snap(1, i * 10));
   await Deno.writeFile(`${tmp.path}/db`, new Uint8Array(1));

@@ -7,7 +7,8 @@ import { createWal, openWal, type Wal } from "../../src/storage/mod.ts";
 import { FIRST_SEGMENT_PREALLOCATION } from "../../src/storage/wal.ts";
 import { PREPARED_NAME } from "../../src/storage/prealloc.ts";
 import { entryRecordSize } from "../../src/storage/record.ts";
-import { dataEnd, entries, entry, hs, META, tempDir, walFiles } from "./helpers.ts";
+import { dataEnd, entries, entry, hs, META, walFiles } from "../helpers/storage.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const ZERO = { index: 0, term: 0 };
 const SEGMENT = 16 * 1024;
@@ -29,7 +30,7 @@ async function saveUntil(wal: Wal, first: number, done: () => boolean): Promise<
 }
 
 Deno.test("wal prealloc: the first segment is zero-filled and records overwrite it", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META, OPTS);
   const path = `${tmp.path}/${walFiles(tmp.path)[0]}`;
   assert.equal((await Deno.stat(path)).size, SEGMENT);
@@ -63,7 +64,7 @@ Deno.test("wal prealloc: the first segment is zero-filled and records overwrite 
 });
 
 Deno.test("wal prealloc: with the default size, the first segment is small and quick", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META);
   await wal.close();
   const [name] = walFiles(tmp.path);
@@ -71,7 +72,7 @@ Deno.test("wal prealloc: with the default size, the first segment is small and q
 });
 
 Deno.test("wal prealloc: a torn save inside preallocated space is zeroed in place", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META, OPTS);
   await wal.save(hs(1, 2), entries(1, 2), true);
   await wal.close();
@@ -80,7 +81,7 @@ Deno.test("wal prealloc: a torn save inside preallocated space is zeroed in plac
   const start = dataEnd(before);
 
   // What a crash during save(hs(2, 4), entries 3..4) could leave: entry 3 whole, entry 4 half.
-  const scratch = await tempDir();
+  const scratch = tempDir({ tmpfs: true });
   const w2 = await createWal(scratch.path, META, OPTS);
   await w2.save(hs(1, 2), entries(1, 2), true);
   await w2.save(hs(2, 4), entries(3, 4, 2), true);
@@ -111,7 +112,7 @@ Deno.test("wal prealloc: a torn save inside preallocated space is zeroed in plac
 });
 
 Deno.test("wal prealloc: rollover renames the prepared file into place", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META, OPTS);
   const first = `${tmp.path}/${walFiles(tmp.path)[0]}`;
   const prepared = `${tmp.path}/${PREPARED_NAME}`;
@@ -144,7 +145,7 @@ Deno.test("wal prealloc: rollover renames the prepared file into place", async (
 });
 
 Deno.test("wal prealloc: a segment that grows moves to a prepared file once one is ready", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META, OPTS);
   await wal.save(hs(1, 5), entries(1, 5), true);
   await wal.close();
@@ -170,7 +171,7 @@ Deno.test("wal prealloc: a segment that grows moves to a prepared file once one 
 });
 
 Deno.test("wal prealloc: files left by a crash while preparing are removed, not used", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META, OPTS);
   await wal.save(hs(1, 1), [entry(1)], true);
   await wal.close();
@@ -191,7 +192,7 @@ Deno.test("wal prealloc: files left by a crash while preparing are removed, not 
 });
 
 Deno.test("wal prealloc: close stops a preparation and removes its file", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META); // 64 MB segments
   const big = new TextEncoder().encode("x".repeat(1000));
   await wal.save(
@@ -205,7 +206,7 @@ Deno.test("wal prealloc: close stops a preparation and removes its file", async 
 });
 
 Deno.test("wal prealloc: when preparing fails, segments grow and preparing is retried", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META, OPTS);
   // A directory where the prepared file should go makes every preparation fail.
   await Deno.mkdir(`${tmp.path}/${PREPARED_NAME}`);

@@ -9,7 +9,8 @@ import fc from "fast-check";
 import type { Entry, HardState } from "../../src/raft/mod.ts";
 import { createWal, openWal } from "../../src/storage/mod.ts";
 import { entryRecordSize } from "../../src/storage/record.ts";
-import { dataEnd, entry, META, tempDir, walFiles } from "./helpers.ts";
+import { dataEnd, entry, META, walFiles } from "../helpers/storage.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 interface Op {
   /** Where the batch starts, as a distance back from the log's end (0 = plain append). */
@@ -42,7 +43,7 @@ Deno.test("wal property: a torn final save loses only its unwritten records", as
       fc.array(op, { minLength: 1, maxLength: 12 }),
       fc.nat(),
       async (ops, cutSeed) => {
-        await using tmp = await tempDir();
+        await using tmp = tempDir({ tmpfs: true });
         const wal = await createWal(tmp.path, META, { segmentSize: 600 });
         let log: Entry[] = [];
         let hs: HardState = { term: 0, vote: 0n, commit: 0 };

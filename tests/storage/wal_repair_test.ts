@@ -2,7 +2,8 @@
 
 import assert from "node:assert/strict";
 import { createWal, openWal, WalError } from "../../src/storage/mod.ts";
-import { dataEnd, entries, entry, hs, META, recordStarts, tempDir, walFiles } from "./helpers.ts";
+import { dataEnd, entries, entry, hs, META, recordStarts, walFiles } from "../helpers/storage.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const ZERO = { index: 0, term: 0 };
 const CORRUPT = /wal: .* in .*\.wal at offset \d+.*: the log is corrupt; refusing to start$/;
@@ -27,7 +28,7 @@ function allZero(buf: Uint8Array): boolean {
 }
 
 Deno.test("wal repair: a cut at every byte of the final record loses only that record", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const { path, lastStart, end } = await logWithFinalRecord(tmp.path);
   const full = await Deno.readFile(path);
   assert.ok(end - lastStart > 120);
@@ -72,7 +73,7 @@ Deno.test("wal repair: a cut at every byte of the final record loses only that r
 });
 
 Deno.test("wal repair: a segment cut short (written before preallocation) is repaired", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const { path, lastStart, end } = await logWithFinalRecord(tmp.path);
   const full = await Deno.readFile(path);
   for (const cut of [lastStart, lastStart + 3, lastStart + 8, lastStart + 50, end - 1, end]) {
@@ -98,7 +99,7 @@ Deno.test("wal repair: a segment cut short (written before preallocation) is rep
 });
 
 Deno.test("wal repair: the dropped bytes are kept in <segment>.broken", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const { path, lastStart, end } = await logWithFinalRecord(tmp.path);
   const full = await Deno.readFile(path);
   const damaged = full.slice();
@@ -112,7 +113,7 @@ Deno.test("wal repair: the dropped bytes are kept in <segment>.broken", async ()
 });
 
 Deno.test("wal repair: zeros after a whole record end the log; after part of one, it is torn", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const { path, lastStart, end } = await logWithFinalRecord(tmp.path);
   const full = await Deno.readFile(path);
   for (const cut of [lastStart, lastStart + 8, lastStart + 100, end]) {
@@ -133,7 +134,7 @@ Deno.test("wal repair: zeros after a whole record end the log; after part of one
 });
 
 Deno.test("wal repair: a checksum mismatch in the final record is torn", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const { path, lastStart, end } = await logWithFinalRecord(tmp.path);
   const full = await Deno.readFile(path);
   for (const at of [lastStart, lastStart + 4, lastStart + 9, lastStart + 100, end - 1]) {
@@ -149,7 +150,7 @@ Deno.test("wal repair: a checksum mismatch in the final record is torn", async (
 });
 
 Deno.test("wal repair: a flipped byte in any earlier record refuses to open", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const { path, lastStart } = await logWithFinalRecord(tmp.path);
   const full = await Deno.readFile(path);
   for (let at = 0; at < lastStart; at++) {
@@ -173,7 +174,7 @@ Deno.test("wal repair: a flipped byte in any earlier record refuses to open", as
 });
 
 Deno.test("wal repair: the message names the file and offset of the bad record", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const { path } = await logWithFinalRecord(tmp.path);
   const full = await Deno.readFile(path);
   // Records: metadata at 0, then entry 1 at a known offset; damage entry 1's value.
@@ -190,7 +191,7 @@ Deno.test("wal repair: the message names the file and offset of the bad record",
 });
 
 Deno.test("wal repair: damage at the end of a segment that is not the last refuses", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META, { segmentSize: 300 });
   for (let i = 1; i <= 30; i++) await wal.save(hs(1, i), [entry(i)], true);
   await wal.close();
@@ -215,7 +216,7 @@ Deno.test("wal repair: damage at the end of a segment that is not the last refus
 });
 
 Deno.test("wal repair: a crash while creating a segment leaves no trace", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META);
   await wal.save(hs(1, 1), [entry(1)], true);
   await wal.close();

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { createWal, openWal, WalError, walExists } from "../../src/storage/mod.ts";
 import { putEntryRecord } from "../../src/storage/record.ts";
-import { countCalls, dataEnd, entries, entry, hs, META, tempDir, walFiles } from "./helpers.ts";
+import { countCalls, dataEnd, entries, entry, hs, META, walFiles } from "../helpers/storage.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const ZERO = { index: 0, term: 0 };
 
 Deno.test("wal: entries, hard state and metadata survive reopen", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const dir = `${tmp.path}/member/wal`;
   assert.equal(walExists(dir), false);
   const wal = await createWal(dir, META);
@@ -36,7 +37,7 @@ Deno.test("wal: entries, hard state and metadata survive reopen", async () => {
 });
 
 Deno.test("wal: an empty log opens with a zero hard state", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   await (await createWal(tmp.path, META)).close();
   const o = await openWal(tmp.path, ZERO);
   assert.deepEqual(o.hardState, hs(0, 0));
@@ -45,13 +46,13 @@ Deno.test("wal: an empty log opens with a zero hard state", async () => {
 });
 
 Deno.test("wal: createWal refuses a directory that already holds a log", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   await (await createWal(tmp.path, META)).close();
   await assert.rejects(createWal(tmp.path, META), WalError);
 });
 
 Deno.test("wal: a batch is one write and one fsync; unsynced saves do not fsync", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META);
   let writes = 0;
   const syncs = await countCalls("syncData", async () => {
@@ -74,7 +75,7 @@ Deno.test("wal: a batch is one write and one fsync; unsynced saves do not fsync"
 });
 
 Deno.test("wal: concurrent saves are written in call order", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META);
   await Promise.all(
     Array.from({ length: 50 }, (_, i) => wal.save(hs(1, i), [entry(i + 1)], i % 7 === 0)),
@@ -87,7 +88,7 @@ Deno.test("wal: concurrent saves are written in call order", async () => {
 });
 
 Deno.test("wal: an entry for an existing index truncates the tail on replay", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META);
   await wal.save(hs(1, 3), entries(1, 10), true);
   await wal.save(hs(2, 3), [entry(5, 2, "new-5"), entry(6, 2, "new-6")], true);
@@ -103,7 +104,7 @@ Deno.test("wal: an entry for an existing index truncates the tail on replay", as
 });
 
 Deno.test("wal: non-consecutive entries are refused and leave the log usable", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META);
   await assert.rejects(wal.save(undefined, [entry(1), entry(3)], true), /non-consecutive/);
   await wal.save(undefined, [entry(1)], true);
@@ -111,7 +112,7 @@ Deno.test("wal: non-consecutive entries are refused and leave the log usable", a
 });
 
 Deno.test("wal: a gap is refused by save and, if on disk, by openWal", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META);
   await wal.save(undefined, entries(1, 3), true);
   await assert.rejects(wal.save(undefined, entries(5, 6), true), /would leave a gap after 3/);
@@ -125,7 +126,7 @@ Deno.test("wal: a gap is refused by save and, if on disk, by openWal", async () 
 });
 
 Deno.test("wal: segments roll over at the size limit and replay in order", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META, { segmentSize: 512 });
   for (let i = 1; i <= 40; i++) await wal.save(hs(1, i - 1, 7n), [entry(i)], true);
   const names = walFiles(tmp.path);
@@ -143,7 +144,7 @@ Deno.test("wal: segments roll over at the size limit and replay in order", async
 });
 
 Deno.test("wal: snapshot marker lets openWal start after a snapshot", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META);
   await wal.save(hs(2, 5), entries(1, 8, 2), true);
   await wal.saveSnapshot({ index: 5, term: 2 });
@@ -159,7 +160,7 @@ Deno.test("wal: snapshot marker lets openWal start after a snapshot", async () =
 });
 
 Deno.test("wal: a snapshot from the leader moves the log past its own entries", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META);
   await wal.save(hs(1, 3), entries(1, 5), true);
   await wal.saveSnapshot({ index: 100, term: 4 });
@@ -176,7 +177,7 @@ Deno.test("wal: a snapshot from the leader moves the log past its own entries", 
 });
 
 Deno.test("wal: releaseTo deletes old segments and keeps the one holding the index", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META, { segmentSize: 400 });
   for (let i = 1; i <= 60; i++) await wal.save(hs(3, i, 9n), [entry(i, 3)], true);
   await wal.saveSnapshot({ index: 30, term: 3 });
@@ -205,7 +206,7 @@ Deno.test("wal: releaseTo deletes old segments and keeps the one holding the ind
 });
 
 Deno.test("wal: a missing segment in the middle refuses to open", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META, { segmentSize: 256 });
   for (let i = 1; i <= 20; i++) await wal.save(undefined, [entry(i)], true);
   await wal.close();
@@ -215,14 +216,14 @@ Deno.test("wal: a missing segment in the middle refuses to open", async () => {
 });
 
 Deno.test("wal: operations after close are refused", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META);
   await wal.close();
   await assert.rejects(wal.save(undefined, [entry(1)], true), /wal: closed/);
 });
 
 Deno.test("wal: after a failed fsync the log refuses further writes", async () => {
-  await using tmp = await tempDir();
+  await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META);
   const proto = Deno.FsFile.prototype;
   const original = proto.syncData;

@@ -1,113 +1,42 @@
+// resolveAutoTLS: which flags auto-TLS replaces for each port; the certificate selfCert makes is
+// inspected with openssl in tests/integration/tls/autotls_test.ts.
 import assert from "node:assert/strict";
-import type { TLSConfig } from "../../src/config/mod.ts";
-import { loadClientTLS, loadServerTLS, resolveAutoTLS, selfCert } from "../../src/tls/mod.ts";
+import { loadClientTLS, loadServerTLS, resolveAutoTLS } from "../../src/tls/mod.ts";
 import { testLog } from "../helpers/log.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { tlsConfig } from "../helpers/certs.ts";
 
-async function openssl(...args: string[]): Promise<string> {
-  const o = await new Deno.Command("openssl", { args, stdout: "piped", stderr: "piped" }).output();
-  const td = new TextDecoder();
-  if (o.code !== 0) throw new Error(td.decode(o.stderr));
-  return td.decode(o.stdout);
-}
-
-const base: TLSConfig = {
-  certFile: "",
-  keyFile: "",
-  clientCertFile: "",
-  clientKeyFile: "",
+const base = tlsConfig({
   clientCertAuth: true,
   trustedCAFile: "ca.pem",
   autoTLS: true,
   crlFile: "crl.pem",
   allowedCN: "x",
-  allowedHostname: "",
-};
-
-Deno.test("selfCert: etcd's self-signed certificate, files and modes, reused on restart", async () => {
-  const dataDir = await Deno.makeTempDir();
-  try {
-    const { log, lines } = testLog();
-    const dir = `${dataDir}/fixtures/client`;
-    const made = await selfCert(dir, ["127.0.5.52:2379", "localhost:2379", "[::1]:2379"], 2, log);
-    assert.deepEqual(made, {
-      certFile: `${dir}/cert.pem`,
-      keyFile: `${dir}/key.pem`,
-      created: true,
-    });
-    assert.equal(Deno.statSync(dir).mode! & 0o777, 0o700);
-    assert.equal(Deno.statSync(made.keyFile).mode! & 0o777, 0o600);
-    assert.deepEqual(lines.map((l) => l.replace(/^.* I \| /, "")), [
-      `pkg/transport: created cert file ${made.certFile}`,
-      `pkg/transport: created key file ${made.keyFile}`,
-    ]);
-
-    const text = await openssl("x509", "-in", made.certFile, "-noout", "-text");
-    assert.match(text, /Signature Algorithm: ecdsa-with-SHA512/);
-    assert.match(text, /Issuer: O = etcd\n/);
-    assert.match(text, /Subject: O = etcd\n/);
-    assert.match(text, /Public-Key: \(521 bit\)/);
-    assert.match(text, /NIST CURVE: P-521/);
-    assert.match(text, /X509v3 Key Usage: critical\n\s+Digital Signature, Key Encipherment\n/);
-    assert.match(text, /X509v3 Extended Key Usage: \n\s+TLS Web Server Authentication\n/);
-    assert.match(text, /X509v3 Basic Constraints: critical\n\s+CA:FALSE\n/);
-    assert.match(
-      text,
-      /X509v3 Subject Alternative Name: \n\s+DNS:localhost, IP Address:127\.0\.5\.52, IP Address:0:0:0:0:0:0:0:1\n/,
-    );
-    const serial = (await openssl("x509", "-in", made.certFile, "-noout", "-serial")).trim();
-    assert.ok(serial.length - "serial=".length >= 30, serial);
-    const dates = await openssl("x509", "-in", made.certFile, "-noout", "-startdate", "-enddate");
-    const [from, to] = dates.trim().split("\n").map((l) => new Date(l.split("=")[1]));
-    assert.ok(Math.abs(from.getTime() - Date.now()) < 60_000);
-    assert.equal((to.getTime() - from.getTime()) / 86_400_000, 2 * 365);
-    assert.match(Deno.readTextFileSync(made.keyFile), /^-----BEGIN EC PRIVATE KEY-----\n/);
-    assert.match(
-      await openssl("ec", "-in", made.keyFile, "-noout", "-text"),
-      /ASN1 OID: secp521r1/,
-    );
-
-    // The pair loads (the key matches) and is reused, unchanged, on the next start.
-    await loadServerTLS({ ...base, ...made, trustedCAFile: "", crlFile: "" }, { port: "client" });
-    const before = Deno.readTextFileSync(made.certFile);
-    const again = await selfCert(dir, ["10.0.0.1:2379"], 1, log);
-    assert.equal(again.created, false);
-    assert.equal(Deno.readTextFileSync(made.certFile), before);
-    assert.equal(lines.length, 2);
-
-    await assert.rejects(selfCert(`${dataDir}/x`, [], 0), {
-      message: "selfSignedCertValidity is invalid,it should be greater than 0",
-    });
-  } finally {
-    await Deno.remove(dataDir, { recursive: true });
-  }
 });
 
 Deno.test("resolveAutoTLS: replaces the port's TLS flags, or is ignored when certs are given", async () => {
-  const dataDir = await Deno.makeTempDir();
-  try {
-    const { log, lines } = testLog();
-    const params = { dataDir, hosts: ["127.0.5.52:2380"], validityYears: 1, log };
-    const peer = await resolveAutoTLS(base, { ...params, port: "peer" });
-    assert.deepEqual(peer, {
-      ...base,
-      certFile: `${dataDir}/fixtures/peer/cert.pem`,
-      keyFile: `${dataDir}/fixtures/peer/key.pem`,
-      clientCertAuth: false,
-      trustedCAFile: "",
-      crlFile: "",
-      allowedCN: "",
-    });
-    const server = await loadServerTLS(peer, { port: "peer" });
-    assert.equal(server.requestCert, undefined, "auto-TLS peers do not ask for certificates");
-    assert.equal((await loadClientTLS(peer)).rejectUnauthorized, false);
+  await using tmp = tempDir();
+  const dataDir = tmp.path;
+  const { log, lines } = testLog();
+  const params = { dataDir, hosts: ["127.0.5.52:2380"], validityYears: 1, log };
+  const peer = await resolveAutoTLS(base, { ...params, port: "peer" });
+  assert.deepEqual(peer, {
+    ...base,
+    certFile: `${dataDir}/fixtures/peer/cert.pem`,
+    keyFile: `${dataDir}/fixtures/peer/key.pem`,
+    clientCertAuth: false,
+    trustedCAFile: "",
+    crlFile: "",
+    allowedCN: "",
+  });
+  const server = await loadServerTLS(peer, { port: "peer" });
+  assert.equal(server.requestCert, undefined, "auto-TLS peers do not ask for certificates");
+  assert.equal((await loadClientTLS(peer)).rejectUnauthorized, false);
 
-    const given = { ...base, certFile: "s.pem", keyFile: "s.key" };
-    const kept = await resolveAutoTLS(given, { ...params, port: "client" });
-    assert.deepEqual(kept, { ...given, autoTLS: false });
-    assert.match(lines.at(-1)!, / W \| embed: ignoring client auto TLS since certs given$/);
-    const off = { ...base, autoTLS: false };
-    assert.equal(await resolveAutoTLS(off, { ...params, port: "client" }), off);
-  } finally {
-    await Deno.remove(dataDir, { recursive: true });
-  }
+  const given = { ...base, certFile: "s.pem", keyFile: "s.key" };
+  const kept = await resolveAutoTLS(given, { ...params, port: "client" });
+  assert.deepEqual(kept, { ...given, autoTLS: false });
+  assert.match(lines.at(-1)!, / W \| embed: ignoring client auto TLS since certs given$/);
+  const off = { ...base, autoTLS: false };
+  assert.equal(await resolveAutoTLS(off, { ...params, port: "client" }), off);
 });

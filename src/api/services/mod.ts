@@ -12,6 +12,7 @@ import { addMaintenanceService } from "./maintenance.ts";
 import { addLeaseService } from "./lease.ts";
 import { addWatchService } from "./watch.ts";
 import { addAuthService } from "./auth.ts";
+import { addElectionService, addLockService } from "./election.ts";
 import { v2Deps } from "./v2.ts";
 import { addGatewayRoutes } from "../gateway/mod.ts";
 import { addV2Routes } from "../v2/mod.ts";
@@ -26,6 +27,8 @@ export function registerServices(grpc: GrpcServer, server: EtcdServer): void {
   addLeaseService(grpc, server, server.lease, auth);
   addWatchService(grpc, server, server.watchers, auth, server.header);
   addAuthService(grpc, server, auth);
+  addElectionService(grpc, server, server.election, auth);
+  addLockService(grpc, server, server.lock, auth);
 }
 
 export function createClientHttp(

@@ -35,6 +35,7 @@ async function memberCall<T>(f: () => Promise<T>, id = ""): Promise<T> {
 export function v2Deps(v2: V2Api, cluster: ClusterApi, clusterId: () => bigint): V2Deps {
   return {
     store: v2.store,
+    authStore: v2.authStore,
     apply: (req) => v2.apply(req),
     now: () => v2.now(),
     clusterId: () => formatId(clusterId()),

@@ -23,7 +23,9 @@ export class MemberChangeError extends Error {
 export interface V2Deps {
   /** The local v2 store: serializable reads and watches. */
   store: V2Store;
-  /** Proposes a v2 request through Raft and resolves with its apply result. */
+  /** The local copy of the v2 auth records (users, roles, the enabled flag). */
+  authStore: V2Store;
+  /** Proposes a v2 request (`auth` set: to the auth records) through Raft; its apply result. */
   apply(req: V2Request): Promise<V2Result>;
   /** The proposer's clock, for TTL expiry times. */
   now(): number;

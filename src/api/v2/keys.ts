@@ -10,24 +10,22 @@ import {
   type V2Request,
   type V2Result,
 } from "../../v2store/mod.ts";
+import { hasKeyPrefixAccess } from "./auth_access.ts";
+import type { V2AuthStore } from "./auth_store.ts";
 import type { V2Deps } from "./deps.ts";
+import { methodNotAllowed } from "./responses.ts";
 import { Form, type KeyRequest, parseKeyRequest } from "./form.ts";
 
 const KEYS_PREFIX = "/v2/keys";
 const ALLOWED = ["HEAD", "GET", "PUT", "POST", "DELETE"];
 const utf8 = new TextEncoder();
 
-export async function handleKeys(deps: V2Deps, req: Request): Promise<Response> {
-  if (!ALLOWED.includes(req.method)) {
-    return new Response("Method Not Allowed\n", {
-      status: 405,
-      headers: {
-        allow: ALLOWED.join(","),
-        "content-type": "text/plain; charset=utf-8",
-        "x-content-type-options": "nosniff",
-      },
-    });
-  }
+export async function handleKeys(
+  deps: V2Deps,
+  auth: V2AuthStore,
+  req: Request,
+): Promise<Response> {
+  if (!ALLOWED.includes(req.method)) return methodNotAllowed(ALLOWED.join(","));
   const cid = deps.clusterId();
   const url = new URL(req.url);
   let kr: KeyRequest;
@@ -37,6 +35,9 @@ export async function handleKeys(deps: V2Deps, req: Request): Promise<Response> 
   } catch (err) {
     if (err instanceof V2Error) return errorResponse(err, cid);
     return errorResponse(new V2Error(ErrorCode.InvalidForm, String(err)), cid);
+  }
+  if (!(await hasKeyPrefixAccess(auth, req, kr.path, kr.recursive))) {
+    return errorResponse(new V2Error(ErrorCode.Unauthorized, "Insufficient credentials"), cid);
   }
   try {
     if (kr.wait) return watchResponse(deps, kr, cid);
@@ -70,7 +71,8 @@ function toV2Request(deps: V2Deps, kr: KeyRequest): V2Request {
   return r;
 }
 
-function unwrap(res: V2Result): V2Event {
+/** The event of an applied v2 request, or its error thrown. */
+export function unwrap(res: V2Result): V2Event {
   if (res.error) throw V2Error.fromJSON(res.error);
   if (!res.event) throw new V2Error(ErrorCode.RaftInternal, "received response with no Event");
   return res.event;

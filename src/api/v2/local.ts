@@ -13,6 +13,7 @@ export function localV2(
   opts: { store?: V2Store; clientURLs?: string[]; expireEveryMs?: number } = {},
 ): LocalV2 {
   const store = opts.store ?? new V2Store();
+  const authStore = new V2Store();
   const self: V2Member = {
     id: "0",
     name: "local",
@@ -30,9 +31,10 @@ export function localV2(
   const startTime = new Date().toISOString();
   const deps: V2Deps = {
     store,
+    authStore,
     apply: (req) => {
       applied++;
-      return Promise.resolve(applyV2Request(store, req));
+      return Promise.resolve(applyV2Request(req.auth ? authStore : store, req));
     },
     now: () => Date.now(),
     clusterId: () => "0",

@@ -1,38 +1,23 @@
 // /v2/members and /v2/machines as etcd 3.4 serves them (what ETCDCTL_API=2 etcdctl syncs from).
+import { hasWriteRootAccess } from "./auth_access.ts";
+import type { V2AuthStore } from "./auth_store.ts";
 import { MemberChangeError, type V2Deps, type V2Member } from "./deps.ts";
+import { httpError, insufficientCredentials, json, methodNotAllowed } from "./responses.ts";
 
 const MEMBERS_PREFIX = "/v2/members";
-
-function json(status: number, body: unknown, cid: string, newline: boolean): Response {
-  return new Response(JSON.stringify(body) + (newline ? "\n" : ""), {
-    status,
-    headers: { "content-type": "application/json", "x-etcd-cluster-id": cid },
-  });
-}
-
-/** etcd's httptypes.HTTPError: `{"message":...}` without a newline. */
-function httpError(status: number, message: string, cid: string): Response {
-  return json(status, { message }, cid, false);
-}
-
-function methodNotAllowed(allow: string): Response {
-  return new Response("Method Not Allowed\n", {
-    status: 405,
-    headers: {
-      allow,
-      "content-type": "text/plain; charset=utf-8",
-      "x-content-type-options": "nosniff",
-    },
-  });
-}
 
 function memberJSON(m: V2Member): V2Member {
   return { id: m.id, name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs };
 }
 
-export async function handleMembers(deps: V2Deps, req: Request): Promise<Response> {
+export async function handleMembers(
+  deps: V2Deps,
+  auth: V2AuthStore,
+  req: Request,
+): Promise<Response> {
   const allow = ["GET", "POST", "DELETE", "PUT"];
   if (!allow.includes(req.method)) return methodNotAllowed(allow.join(","));
+  if (!(await hasWriteRootAccess(auth, req))) return insufficientCredentials();
   const cid = deps.clusterId();
   const rest = new URL(req.url).pathname.slice(MEMBERS_PREFIX.length).replace(/^\//, "");
   try {

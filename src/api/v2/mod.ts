@@ -1,6 +1,9 @@
-// etcd's v2 HTTP API (served with --enable-v2): /v2/keys, /v2/members, /v2/machines and
-// /v2/stats/*, on a hono app.
+// etcd's v2 HTTP API (served with --enable-v2): /v2/keys, /v2/members, /v2/machines, /v2/stats/*
+// and /v2/auth, on a hono app. While v2 auth is on, keys and member changes are checked against
+// it as etcd's v2http checks them.
 import type { Hono } from "hono";
+import { handleAuth } from "./auth.ts";
+import { V2AuthStore } from "./auth_store.ts";
 import type { V2Deps } from "./deps.ts";
 import { handleKeys } from "./keys.ts";
 import { handleMachines, handleMembers } from "./members.ts";
@@ -10,12 +13,14 @@ export { MemberChangeError, type V2Deps, type V2Member } from "./deps.ts";
 export { type LocalV2, localV2 } from "./local.ts";
 
 export function addV2Routes(app: Hono, deps: V2Deps): void {
-  app.all("/v2/keys", (c) => handleKeys(deps, c.req.raw));
-  app.all("/v2/keys/*", (c) => handleKeys(deps, c.req.raw));
-  app.all("/v2/members", (c) => handleMembers(deps, c.req.raw));
-  app.all("/v2/members/*", (c) => handleMembers(deps, c.req.raw));
+  const auth = new V2AuthStore(deps);
+  app.all("/v2/keys", (c) => handleKeys(deps, auth, c.req.raw));
+  app.all("/v2/keys/*", (c) => handleKeys(deps, auth, c.req.raw));
+  app.all("/v2/members", (c) => handleMembers(deps, auth, c.req.raw));
+  app.all("/v2/members/*", (c) => handleMembers(deps, auth, c.req.raw));
   app.all("/v2/machines", (c) => handleMachines(deps, c.req.raw));
   for (const which of ["self", "leader", "store"]) {
     app.all(`/v2/stats/${which}`, (c) => handleStats(deps, c.req.raw, which));
   }
+  app.all("/v2/auth/*", (c) => handleAuth(auth, c.req.raw, deps.clusterId));
 }

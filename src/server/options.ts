@@ -1,0 +1,31 @@
+// How a member is configured: what embed/ hands EtcdServer from the flags and the opened state.
+import type { Logger } from "../log/mod.ts";
+import type { MemberState } from "./member_state.ts";
+
+export interface ServerOptions {
+  logger: Logger;
+  state: MemberState;
+  name: string;
+  clientURLs: string[];
+  heartbeatMs: number;
+  electionMs: number;
+  snapshotCount: number;
+  strictReconfigCheck: boolean;
+  maxTxnOps: number;
+  maxRequestBytes: number;
+  /** Backend size that raises the NOSPACE alarm; 0 or less disables the quota. */
+  quotaBackendBytes: number;
+  /** --backend-batch-interval in ms and --backend-batch-limit; 0 or unset keeps etcd's default. */
+  backendBatchIntervalMs?: number;
+  backendBatchLimit?: number;
+  /** --auth-token-ttl in seconds (300 if unset). */
+  authTokenTtl?: number;
+  /** --auth-token, already checked at start-up ("simple" if unset). */
+  authToken?: string;
+  /** --client-cert-auth: a verified client certificate's CN is the user when auth is on. */
+  clientCertAuth?: boolean;
+  /** --bcrypt-cost for passwords hashed here. */
+  bcryptCost: number;
+  /** Injected for tests; Date.now otherwise. */
+  now?: () => number;
+}

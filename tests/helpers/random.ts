@@ -1,0 +1,13 @@
+// The one seeded random generator of the tests (mulberry32): small and fast, and a failing run
+// replays from its seed. It has the shape src/ takes as `random` (a number in [0, 1)).
+
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
