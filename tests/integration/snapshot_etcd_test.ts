@@ -79,7 +79,8 @@ async function state(e: string) {
   const leases = (await ok(e, "lease", "list")).split("\n").slice(1).filter(Boolean).sort();
   const ttls = await Promise.all(leases.map(async (id) => {
     const t = JSON.parse(await ok(e, "lease", "timetolive", id, "--keys", "-w", "json"));
-    return { id: t.id, granted: t["granted-ttl"], keys: t.keys };
+    // etcd lists a lease's keys from a Go map: in no particular order.
+    return { id: t.id, granted: t["granted-ttl"], keys: (t.keys ?? []).sort() };
   }));
   const users = await ok(e, "user", "list");
   const roleNames = (await ok(e, "role", "list")).split("\n").filter(Boolean);

@@ -71,7 +71,7 @@ async function state() {
   const leases = (await ok("lease", "list")).split("\n").slice(1).filter(Boolean).sort();
   const granted = await Promise.all(leases.map(async (id) => {
     const t = JSON.parse(await ok("lease", "timetolive", id, "--keys", "-w", "json"));
-    return [id, t["granted-ttl"], t.keys];
+    return [id, t["granted-ttl"], (t.keys ?? []).sort()]; // etcd's order is a Go map's
   }));
   return {
     ids: /"cluster_id":\d+,"member_id":\d+/.exec(head)![0],
