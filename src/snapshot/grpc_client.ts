@@ -26,6 +26,9 @@ export interface Target {
 }
 
 export class GrpcClient {
+  /** Why the connection went away, if it did. */
+  private lost = "";
+
   private constructor(private readonly session: http2.ClientHttp2Session) {}
 
   /** Connects, or fails after `timeoutMs` with `context deadline exceeded` and the cause. */
@@ -49,8 +52,10 @@ export class GrpcClient {
         clearTimeout(timer);
         session.setLocalWindowSize(STREAM_WINDOW);
         session.removeAllListeners("error");
-        session.on("error", () => {}); // reported through the calls' streams
-        resolve(new GrpcClient(session));
+        const client = new GrpcClient(session);
+        // Reported by the call it cuts short.
+        session.on("error", (err) => (client.lost = err.message));
+        resolve(client);
       });
     });
   }
@@ -81,6 +86,7 @@ export class GrpcClient {
       const desc = decodeURIComponent(String(h["grpc-message"] ?? ""));
       status = { code: Number(h["grpc-status"]), desc };
     };
+    req.on("error", (err) => (this.lost ||= err.message));
     req.on("response", onStatus);
     req.on("trailers", onStatus);
     const head = new Uint8Array(5);
@@ -88,10 +94,16 @@ export class GrpcClient {
     req.end(Buffer.concat([head, request]));
     try {
       yield* frames(req);
+    } catch (err) {
+      if (err instanceof GrpcCallError) throw err;
+      throw new GrpcCallError(14, `connection error: ${(err as Error).message}`);
     } finally {
       req.close();
     }
-    if (!status) throw new GrpcCallError(14, "stream ended without a status");
+    if (!status) {
+      const why = this.lost || "the server sent no status";
+      throw new GrpcCallError(14, `connection closed before the call ended (${why})`);
+    }
     if (status.code !== 0) throw new GrpcCallError(status.code, status.desc);
   }
 

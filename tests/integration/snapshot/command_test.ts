@@ -1,13 +1,16 @@
 // `etcd-ts snapshot status|restore` on files, in process, beside etcdctl 3.4 on the same files:
 // the same status in every output format, etcdctl's messages for the files it refuses, and no
-// data dir (nor any temporary file) left by a refused restore.
+// data dir (nor any temporary file) left by a refused restore; `save` over TLS with a client
+// certificate from a member on 127.0.132.1.
 import assert from "node:assert/strict";
 import { Backend } from "../../../src/server/backend.ts";
 import { etcdSnapshotStream } from "../../../src/server/etcd_db/mod.ts";
 import { buildDb } from "../../../src/bbolt/mod.ts";
 import { runSnapshot } from "../../../src/snapshot/mod.ts";
 import { testLog } from "../../helpers/log.ts";
-import { run } from "../../helpers/process.ts";
+import { memberFlags, run, startReady, stop } from "../../helpers/process.ts";
+import { assertPortsFree } from "../../helpers/ports.ts";
+import { issueCerts } from "../../helpers/certs.ts";
 import { put } from "../../helpers/mvcc.ts";
 import { createHash } from "node:crypto";
 
@@ -141,4 +144,58 @@ Deno.test("snapshot restore: flags checked as etcdctl checks them, existing dirs
     );
     assert.match((await etcdTs("restore", "--help")).stdout, /--skip-hash-check\[=false\]/);
   });
+});
+
+Deno.test({
+  name: "snapshot save: TLS with a client certificate, as etcdctl's --cacert/--cert/--key",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const ip = "127.0.132.1";
+    await assertPortsFree(ip, [2379, 2380]);
+    const dir = await Deno.makeTempDir({ prefix: "snapshot-tls-" });
+    const certs = await issueCerts(dir, [{ name: "member", san: `IP:${ip}` }]);
+    const peerURL = `http://${ip}:2380`;
+    const member = await startReady([
+      ...memberFlags({
+        name: "m",
+        clientURL: `https://${ip}:2379`,
+        peerURL,
+        dataDir: `${dir}/data`,
+      }),
+      `--initial-cluster=m=${peerURL}`,
+      "--client-cert-auth",
+      `--trusted-ca-file=${certs.ca}`,
+      `--cert-file=${certs.cert("member")}`,
+      `--key-file=${certs.key("member")}`,
+    ]);
+    try {
+      const tls = [
+        `--cacert=${certs.ca}`,
+        `--cert=${certs.cert("member")}`,
+        `--key=${certs.key("member")}`,
+      ];
+      const saved = await etcdTs("save", `${dir}/s.db`, `--endpoints=${ip}:2379`, ...tls);
+      assert.equal(saved.code, 0, saved.stderr);
+      assert.equal(saved.stdout, `Snapshot saved at ${dir}/s.db\n`);
+      const theirs = await etcdctl("snapshot", "status", `${dir}/s.db`, "-w", "json");
+      assert.equal(theirs.code, 0, theirs.stderr);
+      // Without the client certificate the member refuses, and no file is left.
+      const refused = await etcdTs(
+        "save",
+        `${dir}/n.db`,
+        `--endpoints=https://${ip}:2379`,
+        `--cacert=${certs.ca}`,
+      );
+      assert.equal(refused.code, 5);
+      assert.match(errorLine(refused) ?? "", /^Error: rpc error: code = Unavailable/);
+      assert.deepEqual(
+        [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("n.db")),
+        [],
+      );
+    } finally {
+      await stop(member);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
