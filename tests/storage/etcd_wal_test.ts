@@ -1,65 +1,28 @@
 // Reading etcd 3.4's WAL and snap files. The segments here are framed as etcd's encoder frames
-// them (length field with padding bits, walpb.Record, CRC-32C chained across records and
-// segments); the takeover test reads ones a real etcd wrote.
+// them (tests/helpers/etcd_wal.ts); the takeover integration test reads ones a real etcd wrote.
 import assert from "node:assert/strict";
 import { crc32c } from "../../src/checksum/mod.ts";
 import { messages } from "../../src/pb/mod.ts";
-import {
-  encodeEntry,
-  encodeHardState,
-  encodeSnapshot,
-  type Entry,
-  type Snapshot,
-} from "../../src/raft/mod.ts";
+import { encodeSnapshot, type Entry, type Snapshot } from "../../src/raft/mod.ts";
 import { etcdWalSnapshots, loadNewestEtcdSnap, readEtcdWal } from "../../src/storage/mod.ts";
 import { entry } from "../helpers/storage.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import {
+  etcdSegment,
+  type EtcdWalRecord,
+  segmentName,
+  walEntry,
+  walMetadata,
+  walSnapshot,
+  walState,
+} from "../helpers/etcd_wal.ts";
 
-const METADATA = 1, ENTRY = 2, STATE = 3, CRC = 4, SNAPSHOT = 5;
-const META = messages["etcdserverpb.Metadata"].encode({
-  NodeID: 0xc4d2b988cdb4bc6en,
-  ClusterID: 7n,
-});
-
-type Rec = { type: number; data: Uint8Array };
-const ent = (e: Entry): Rec => ({ type: ENTRY, data: encodeEntry(e) });
-const state = (term: number, commit: number): Rec => ({
-  type: STATE,
-  data: encodeHardState({ term, vote: 1n, commit }),
-});
-const snapRec = (index: number, term: number): Rec => ({
-  type: SNAPSHOT,
-  data: messages["walpb.Snapshot"].encode({ index, term }),
-});
-
-/** One segment as etcd writes it, starting its chain at `crc`; returns the chain's end. */
-function segment(records: Rec[], crc: number): { bytes: Uint8Array; crc: number } {
-  const parts: Uint8Array[] = [];
-  for (
-    const r of [{ type: CRC, data: new Uint8Array() }, { type: METADATA, data: META }, ...records]
-  ) {
-    let recCrc = crc;
-    if (r.type !== CRC) recCrc = crc = crc32c(r.data, crc);
-    const body = messages["walpb.Record"].encode({ type: r.type, crc: recCrc, data: r.data });
-    const pad = (8 - (body.length % 8)) % 8;
-    const head = new Uint8Array(8);
-    const v = new DataView(head.buffer);
-    v.setUint32(0, body.length, true);
-    if (pad) v.setUint8(7, 0x80 | pad);
-    parts.push(head, body, new Uint8Array(pad));
-  }
-  parts.push(new Uint8Array(4096)); // preallocated space
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    bytes.set(p, off);
-    off += p.length;
-  }
-  return { bytes, crc };
-}
-
-const name = (seq: number, index: number) =>
-  `${seq.toString(16).padStart(16, "0")}-${index.toString(16).padStart(16, "0")}.wal`;
+const META = walMetadata(0xc4d2b988cdb4bc6en, 7n);
+const ent = walEntry;
+const state = (term: number, commit: number) => walState(term, commit);
+const snapRec = walSnapshot;
+const segment = (records: EtcdWalRecord[], crc: number) => etcdSegment(META, records, crc);
+const name = segmentName;
 
 /** Two segments: entries 1-5 and a snapshot at 3, then (after a cut) 6-7 and 5-6 again. */
 async function writeWal(dir: string) {
