@@ -28,7 +28,7 @@ const writer = (stream: { writeSync(b: Uint8Array): number }) => (text: string) 
 };
 
 /** etcdctl's save, status and restore log with zap's production logger on stderr. */
-export function defaultIO(): SnapshotIO {
+function defaultIO(): SnapshotIO {
   return {
     stdout: writer(Deno.stdout),
     stderr: writer(Deno.stderr),

@@ -10,7 +10,7 @@ import type { EtcdWalSnapshot } from "./etcd_wal.ts";
 import { join, listDir } from "./fsutil.ts";
 
 /** Decodes one snap file; throws with etcd's reason when it is empty or damaged. */
-export function decodeEtcdSnapFile(bytes: Uint8Array): Snapshot {
+function decodeEtcdSnapFile(bytes: Uint8Array): Snapshot {
   if (bytes.length === 0) throw new Error("snap: empty snapshot");
   const file = messages["snappb.snapshot"].decode(bytes);
   if (file.data.length === 0 || file.crc === 0) throw new Error("snap: empty snapshot");

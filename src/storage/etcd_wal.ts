@@ -48,7 +48,7 @@ interface WalRecord {
 }
 
 /** The segments of a WAL dir in order (etcd ignores files not named like one). */
-export function etcdWalSegments(walDir: string): SegmentName[] {
+function etcdWalSegments(walDir: string): SegmentName[] {
   const segs = listDir(walDir).map(parseSegmentName).filter((s) => s !== undefined);
   if (segs.length === 0) throw new EtcdWalError(`wal: file not found in ${walDir}`);
   return segs.sort((a, b) => a.seq - b.seq);

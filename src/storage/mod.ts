@@ -9,9 +9,8 @@ export { type DataDirLock, lockDataDir } from "./lock.ts";
 export {
   type EtcdWal,
   EtcdWalError,
-  etcdWalSegments,
   type EtcdWalSnapshot,
   etcdWalSnapshots,
   readEtcdWal,
 } from "./etcd_wal.ts";
-export { decodeEtcdSnapFile, loadNewestEtcdSnap } from "./etcd_snap.ts";
+export { loadNewestEtcdSnap } from "./etcd_snap.ts";

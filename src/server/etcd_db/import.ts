@@ -22,8 +22,6 @@ import {
 
 export interface ImportedBackend {
   consistentIndex: number;
-  /** The key space's revision after the import. */
-  revision: number;
   members: Member[];
   removed: bigint[];
   clusterVersion: string;
@@ -78,7 +76,6 @@ export function importEtcdBackend(
   const version = db.bucket(BUCKET.cluster)?.get(CLUSTER_VERSION_KEY);
   return {
     consistentIndex,
-    revision: store.rev(),
     members: [...db.bucket(BUCKET.members)?.entries() ?? []].map(([, v]) =>
       parseMemberJSON(fromUtf8.decode(v))
     ),

@@ -10,7 +10,7 @@ import type { Backend } from "../backend.ts";
 import { captureBackend, writeEtcdBackend } from "./export.ts";
 
 /** etcd's snapshotSendBufferSize. */
-export const SNAPSHOT_CHUNK = 32 * 1024;
+const SNAPSHOT_CHUNK = 32 * 1024;
 /** Longest stretch the writer works before letting the member run. */
 const WORK_SLICE_MS = 10;
 
