@@ -7,7 +7,6 @@
 // A data dir whose unapplied tail etcd-ts cannot apply is refused and left as it was.
 // Address block 127.0.131.x.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { messages } from "../../src/pb/mod.ts";
 import { GrpcClient } from "../../src/snapshot/grpc_client.ts";
 import {
@@ -20,7 +19,7 @@ import {
 } from "../helpers/process.ts";
 import { assertPortsFree } from "../helpers/ports.ts";
 import { etcdctl } from "../helpers/etcdctl.ts";
-import { tempDir } from "../helpers/tmp.ts";
+import { fileHashes, tempDir } from "../helpers/tmp.ts";
 
 const IP = "127.0.131.1";
 const EP = `http://${IP}:2379`;
@@ -86,22 +85,6 @@ async function state() {
   };
 }
 
-/** sha256 of every file under `dir`, by path relative to it. */
-async function fingerprint(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (sub: string) => {
-    for await (const e of Deno.readDir(`${dir}/${sub}`)) {
-      const rel = sub ? `${sub}/${e.name}` : e.name;
-      if (e.isDirectory) await walk(rel);
-      else {out[rel] = createHash("sha256").update(await Deno.readFile(`${dir}/${rel}`)).digest(
-          "hex",
-        );}
-    }
-  };
-  await walk("");
-  return out;
-}
-
 async function killed(p: Proc): Promise<void> {
   p.kill("SIGKILL");
   await p.status;
@@ -145,7 +128,7 @@ itest("takeover: etcd-ts serves an etcd 3.4 data dir in place, keeping etcd's fi
     await ok("put", "last", "z");
     const want = await state();
     await killed(etcd);
-    const before = await fingerprint(`${dataDir}/member`);
+    const before = await fileHashes(`${dataDir}/member`);
 
     const ts = startEtcdTs(flags);
     procs.push(ts);
@@ -155,7 +138,7 @@ itest("takeover: etcd-ts serves an etcd 3.4 data dir in place, keeping etcd's fi
     assert.match(line, new RegExp(`kept unchanged in ${dataDir}/member\\.etcd-3\\.4$`));
     await ts.waitFor("ready to serve client requests", 30_000);
     assert.deepEqual(await state(), want);
-    assert.deepEqual(await fingerprint(`${dataDir}/member.etcd-3.4`), before);
+    assert.deepEqual(await fileHashes(`${dataDir}/member.etcd-3.4`), before);
     await ok("put", "written", "by etcd-ts");
     await stop(ts);
 
@@ -182,7 +165,7 @@ itest(
       await etcd.waitFor("ready to serve client requests", 30_000);
       assert.equal((await etcdctl(EP, "user", "add", "alice:pw")).code, 0);
       await killed(etcd);
-      const before = await fingerprint(dir);
+      const before = await fileHashes(dir);
       const ts = startEtcdTs(flags);
       const status = await ts.status;
       assert.notEqual(status.code, 0);
@@ -193,7 +176,7 @@ itest(
         ),
         ts.lines.slice(-5).join("\n"),
       );
-      assert.deepEqual(await fingerprint(dir), before);
+      assert.deepEqual(await fileHashes(dir), before);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -3,7 +3,6 @@
 // files kept byte for byte, a swap cut short by a crash finished at the next start, and a refused
 // data dir left exactly as it was. The integration test does the same on one a real etcd wrote.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { buildDb } from "../../src/bbolt/mod.ts";
 import { messages } from "../../src/pb/mod.ts";
 import { revisionKey, storedKeyValue } from "../../src/mvcc/mod.ts";
@@ -13,7 +12,7 @@ import { Backend } from "../../src/server/backend.ts";
 import { decodeProposal } from "../../src/server/proposal.ts";
 import { openWal, Snapshotter } from "../../src/storage/mod.ts";
 import { testLog } from "../helpers/log.ts";
-import { tempDir } from "../helpers/tmp.ts";
+import { fileHashes, tempDir } from "../helpers/tmp.ts";
 import {
   etcdSegment,
   segmentName,
@@ -105,22 +104,11 @@ async function etcdDataDir(dataDir: string, tail: Entry[] = []): Promise<void> {
   await Deno.writeFile(`${dataDir}/member/snap/db`, db);
 }
 
-async function fingerprint(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for await (const e of Deno.readDir(dir)) {
-    const path = `${dir}/${e.name}`;
-    if (e.isDirectory) {
-      for (const [k, v] of Object.entries(await fingerprint(path))) out[`${e.name}/${k}`] = v;
-    } else out[e.name] = createHash("sha256").update(await Deno.readFile(path)).digest("hex");
-  }
-  return out;
-}
-
 Deno.test("takeover: etcd's files kept, the member dir rebuilt with the unapplied tail to apply", async () => {
   await using dir = tempDir();
   const dataDir = `${dir.path}/data`;
   await etcdDataDir(dataDir);
-  const before = await fingerprint(`${dataDir}/member`);
+  const before = await fileHashes(`${dataDir}/member`);
   const log = testLog();
   const paths = memberPaths(dataDir, "");
   await takeOverEtcdDataDir(paths, log.log);
@@ -128,7 +116,7 @@ Deno.test("takeover: etcd's files kept, the member dir rebuilt with the unapplie
     await log.waitFor("took over etcd 3.4's data dir"),
     new RegExp(`at raft index 3, 2 entries .* kept unchanged in ${dataDir}/member\\.etcd-3\\.4`),
   );
-  assert.deepEqual(await fingerprint(`${dataDir}/member.etcd-3.4`), before);
+  assert.deepEqual(await fileHashes(`${dataDir}/member.etcd-3.4`), before);
 
   const backend = new Backend(paths.dbPath);
   assert.deepEqual([backend.store.rev(), backend.store.consistentIndex()], [3, 3]);
@@ -155,9 +143,9 @@ Deno.test("takeover: etcd's files kept, the member dir rebuilt with the unapplie
   assert.equal(lastPut.kind, "put");
 
   // Nothing to do on an etcd-ts data dir.
-  const after = await fingerprint(dataDir);
+  const after = await fileHashes(dataDir);
   await takeOverEtcdDataDir(paths, testLog().log);
-  assert.deepEqual(await fingerprint(dataDir), after);
+  assert.deepEqual(await fileHashes(dataDir), after);
 });
 
 Deno.test("takeover: a swap cut short by a crash is finished at the next start", async () => {
@@ -166,13 +154,13 @@ Deno.test("takeover: a swap cut short by a crash is finished at the next start",
   await etcdDataDir(dataDir);
   const paths = memberPaths(dataDir, "");
   await takeOverEtcdDataDir(paths, testLog().log);
-  const built = await fingerprint(`${dataDir}/member`);
+  const built = await fileHashes(`${dataDir}/member`);
   // As if the process died between moving etcd's dir aside and moving ours in.
   await Deno.rename(`${dataDir}/member`, `${dataDir}/member.etcd-ts-import`);
   const log = testLog();
   await takeOverEtcdDataDir(paths, log.log);
   await log.waitFor("finished taking over etcd's data dir");
-  assert.deepEqual(await fingerprint(`${dataDir}/member`), built);
+  assert.deepEqual(await fileHashes(`${dataDir}/member`), built);
   assert.deepEqual([...Deno.readDirSync(dataDir)].map((e) => e.name).sort(), [
     "member",
     "member.etcd-3.4",
@@ -187,7 +175,7 @@ Deno.test("takeover: a refused data dir is left exactly as it was", async () => 
     authUserAdd: { name: "u", password: "pw" },
   });
   await etcdDataDir(dataDir, [normal(6, userAdd)]);
-  const before = await fingerprint(dir.path);
+  const before = await fileHashes(dir.path);
   await assert.rejects(
     () => takeOverEtcdDataDir(memberPaths(dataDir, ""), testLog().log),
     (err: Error) => {
@@ -196,5 +184,5 @@ Deno.test("takeover: a refused data dir is left exactly as it was", async () => 
       return true;
     },
   );
-  assert.deepEqual(await fingerprint(dir.path), before);
+  assert.deepEqual(await fileHashes(dir.path), before);
 });
