@@ -120,11 +120,26 @@ export async function serveFetchStream(
     stream.respond(out, true, false);
     return;
   }
-  stream.respond(out, false, false);
   const reader = res.body.getReader();
+  let ahead: ReadAhead;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
+    ahead = await readAhead(reader);
+  } catch {
+    ahead = { chunks: [], failed: true };
+  }
+  if (ahead.next === undefined && !ahead.failed) {
+    // Go's HTTP/2 server names the length of a body its handler finished before the first flush.
+    out["content-length"] = ahead.chunks.reduce((n, c) => n + c.length, 0);
+  }
+  stream.respond(out, false, false);
+  try {
+    if (ahead.failed) throw new Error("the response body failed");
+    for (const chunk of ahead.chunks) {
+      if (stream.closed) return void reader.cancel();
+      if (!stream.write(chunk) && !ex.closed) await ex.writable();
+    }
+    for (let next = ahead.next; next !== undefined; next = reader.read()) {
+      const { done, value } = await next;
       if (done) break;
       if (stream.closed) return void reader.cancel();
       if (!stream.write(value) && !ex.closed) await ex.writable();
@@ -133,5 +148,36 @@ export async function serveFetchStream(
   } catch {
     // The body failed mid-way: reset the stream so the client sees an incomplete response.
     if (!stream.closed) stream.reset(2 /* INTERNAL_ERROR */);
+  }
+}
+
+interface ReadAhead {
+  chunks: Uint8Array[];
+  /** The read in flight when the body was still open after a turn of the event loop. */
+  next?: Promise<ReadableStreamReadResult<Uint8Array>>;
+  failed?: boolean;
+}
+
+const STILL_OPEN = Symbol("still open");
+/** Go's HTTP/2 handler buffer: a body that outgrows it is flushed without a length. */
+const HANDLER_BUFFER_BYTES = 4096;
+
+/**
+ * The body's chunks until it ends, keeps the reader waiting past a turn of the event loop, or
+ * outgrows Go's handler buffer.
+ */
+async function readAhead(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<ReadAhead> {
+  const chunks: Uint8Array[] = [];
+  for (let size = 0;;) {
+    const next = reader.read();
+    if (size > HANDLER_BUFFER_BYTES) return { chunks, next };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const turn = new Promise<typeof STILL_OPEN>((r) => (timer = setTimeout(r, 0, STILL_OPEN)));
+    const got = await Promise.race([next, turn]);
+    clearTimeout(timer);
+    if (got === STILL_OPEN) return { chunks, next };
+    if (got.done) return { chunks };
+    chunks.push(got.value);
+    size += got.value.length;
   }
 }

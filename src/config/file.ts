@@ -107,7 +107,7 @@ function decodeValue(spec: FlagSpec, key: string, v: unknown, where: string): De
       return typeof d === "number" ? { value: d } : typeErr();
     }
     case "uniqueStrings":
-      // cors and host-whitelist are comma-separated strings in the file.
+      // host-whitelist is a comma-separated string in the file.
       return typeof v === "string" ? { value: [...new Set(v.split(","))].sort() } : typeErr();
     default:
       return typeof v === "string" ? { value: v } : typeErr();
@@ -237,7 +237,7 @@ function decodeKey(key: string, value: unknown, struct: string, d: Decoding): st
     !spec || NESTED_ONLY.has(key) || spec.kind === "ignored" || key === "config-file" ||
     key === "version"
   ) return;
-  if (spec.kind === "urls" || spec.kind === "select") {
+  if (spec.kind === "urls" || spec.kind === "select" || spec.kind === "origins") {
     if (typeof value !== "string") {
       return `json: cannot unmarshal ${
         jsonType(value)
@@ -261,6 +261,14 @@ function setUpDeferred({ state, explicit, deferred }: Decoding): string | undefi
     if ("error" in list) return `unexpected error setting up ${key}: ${list.error}`;
     state.values.set(key, list);
     explicit.add(key);
+  }
+  const cors = deferred.get("cors");
+  if (cors !== undefined) {
+    // etcd builds this flag value from the file with a constructor that panics on bad input.
+    const list = cors === "*" ? [cors] : parseURLFlag(cors);
+    if ("error" in list) return `panic: new UniqueURLs should never fail: ${list.error}`;
+    state.values.set("cors", list);
+    explicit.add("cors");
   }
   for (
     const [key, flagName] of [["discovery-fallback", "discovery-fallback flag"], [

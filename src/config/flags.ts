@@ -11,6 +11,7 @@ export type FlagKind =
   | "select" // one of `choices`
   | "strings" // comma-separated list, order kept
   | "uniqueStrings" // comma-separated set, sorted
+  | "origins" // --cors: comma-separated URL list, or "*" (UniqueURLs with "*" as exception)
   | "ignored"; // legacy flag: accepted as a boolean, warned about, no effect
 
 export interface FlagSpec {
@@ -129,7 +130,7 @@ export const FLAGS: FlagSpec[] = [
   f(G.security, "peer-auto-tls", "bool", "false", "Use a generated self-signed peer certificate when no peer cert/key is given."),
   f(G.security, "peer-crl-file", "string", "", "Revocation list checked against peer certificates."),
   f(G.security, "cipher-suites", "strings", "", "Comma-separated TLS cipher suites for client and peer ports (empty: runtime defaults)."),
-  f(G.security, "cors", "uniqueStrings", "*", "Comma-separated origins allowed for CORS (empty or * allows all)."),
+  f(G.security, "cors", "origins", "*", "Comma-separated origins allowed for CORS (empty or * allows all)."),
   f(G.security, "host-whitelist", "uniqueStrings", "*", "Comma-separated Host header values accepted on insecure ports (empty or * allows all)."),
 
   f(G.auth, "auth-token", "string", "simple", "Auth token type and options: 'simple' or 'jwt,pub-key=...,priv-key=...,sign-method=...'."),

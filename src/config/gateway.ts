@@ -96,7 +96,28 @@ function fail(err: string, usage: string): GatewayOutcome {
 
 /** argv after "gateway". */
 export function parseGatewayArgs(argv: string[]): GatewayOutcome {
-  return argv[0] === "start" ? parseStart(argv.slice(1)) : gatewayCommand(argv);
+  if (subcommandOf(argv) !== "start") return gatewayCommand(argv);
+  // cobra then drops the first "start" and parses the rest, before or after it, as start's.
+  const at = argv.indexOf("start");
+  return parseStart([...argv.slice(0, at), ...argv.slice(at + 1)]);
+}
+
+/**
+ * The subcommand cobra finds (its stripFlags): the first argument that is neither a flag nor
+ * the value cobra supposes a flag has. `gateway` defines no flags itself, so a `--flag` or
+ * `-f` without "=" is taken to be followed by its value.
+ */
+function subcommandOf(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const s = argv[i];
+    if (s === "--") return undefined;
+    if (!s.startsWith("-")) {
+      if (s !== "") return s;
+      continue;
+    }
+    if (!s.includes("=") && (s.startsWith("--") || s.length === 2)) i++;
+  }
+  return undefined;
 }
 
 // The gateway command has no action of its own: flags aside, anything prints its help.

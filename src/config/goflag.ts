@@ -25,6 +25,9 @@ export function newFlagState(): FlagState {
       if (spec.default !== "") setFlag(spec, state, spec.default);
     } else if (spec.kind === "strings" && spec.default === "") {
       state.values.set(spec.name, []);
+    } else if (spec.kind === "origins") {
+      state.values.set(spec.name, []);
+      setFlag(spec, state, spec.default);
     } else if (spec.kind !== "ignored") {
       const err = setFlag(spec, state, spec.default);
       if (err !== undefined) throw new Error(`bad default for ${spec.name}: ${err}`);
@@ -58,6 +61,14 @@ export function setFlag(spec: FlagSpec, state: FlagState, raw: string): string |
       return set(raw.split(","));
     case "uniqueStrings":
       return set([...new Set(raw.split(","))].sort());
+    case "origins": {
+      // A value already held changes nothing, "*" joins what is held, a URL list replaces it.
+      const held = state.values.get(spec.name) as string[];
+      if (held.includes(raw)) return undefined;
+      if (raw === "*") return set([...held, raw].sort());
+      const list = parseURLFlag(raw);
+      return "error" in list ? list.error : set(list);
+    }
     case "ignored":
       state.notices.push(
         notice("warn", "pkg/flags", `flag "-${spec.name}" is no longer supported - ignoring.`),

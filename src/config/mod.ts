@@ -6,7 +6,8 @@ export type { Notice, NoticeLevel } from "./notice.ts";
 export { CIPHER_SUITES, listenerConfigError } from "./listeners.ts";
 export { EtcdURL, formatURL } from "./etcd_url.ts";
 export { initialClusterFromName, parseInitialCluster } from "./initial_cluster.ts";
-export { parseURLList } from "./urls.ts";
+export { parseURLList, splitHostPort } from "./urls.ts";
+export { goQuote, parseGoBool } from "./gostr.ts";
 export { formatGoDuration, parseGoDuration } from "./duration.ts";
 export { ETCD_CLUSTER_VERSION, ETCD_VERSION, VERSION, versionText } from "./version.ts";
 export {
@@ -19,4 +20,3 @@ export {
 } from "./help.ts";
 export { parseGatewayArgs } from "./gateway.ts";
 export type { GatewayConfig, GatewayOutcome } from "./gateway.ts";
-export { goQuote, parseGoBool } from "./gostr.ts";

@@ -5,7 +5,7 @@ import type { Config } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { GrpcServer, serveClient } from "../api/mod.ts";
 import { createClientHttp, registerServices } from "../api/mod.ts";
-import type { EtcdServer } from "../server/mod.ts";
+import { type EtcdServer, GRPC_OVERHEAD_BYTES } from "../server/mod.ts";
 import {
   listenHost,
   loadServerTLS,
@@ -49,9 +49,6 @@ async function clientServerTLS(config: Config, log: Logger): Promise<ServerTLS |
   }
 }
 
-/** gRPC accepts requests up to --max-request-bytes plus etcd's 512 KiB of slack. */
-const GRPC_OVERHEAD_BYTES = 512 * 1024;
-
 export async function openClientListeners(
   config: Config,
   server: EtcdServer,
@@ -61,7 +58,7 @@ export async function openClientListeners(
     maxReceiveMessageSize: config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
   });
   registerServices(grpc, server);
-  const http = createClientHttp(server, config, grpc);
+  const http = createClientHttp(server, config, grpc, log);
   const tls = await clientServerTLS(config, log);
   const out: OpenListener[] = [];
   for (const url of config.listenClientUrls) {

@@ -8,7 +8,7 @@ import { createWatcherHub, type WatcherHub } from "../mvcc/mod.ts";
 import type { ApplyContext } from "./apply/mod.ts";
 import { LeaderForwarder } from "./forward.ts";
 import type { HeaderOf } from "./header.ts";
-import type { ServerOptions } from "./options.ts";
+import { GRPC_OVERHEAD_BYTES, type ServerOptions } from "./options.ts";
 import { Proposer } from "./proposer.ts";
 import { RaftStatus } from "./raft_status.ts";
 import { ReadIndexer } from "./read_index.ts";
@@ -60,6 +60,7 @@ export function createCore(opts: ServerOptions, hooks: CoreHooks): MemberCore {
     stopped,
     heartbeatMs: opts.heartbeatMs,
     requestTimeoutMs,
+    maxRequestBytes: opts.maxRequestBytes,
     now,
   });
   const readIndex = readIndexerOf(node, kick, appliedIndex);
@@ -119,7 +120,7 @@ function watcherHubOf(opts: ServerOptions): WatcherHub {
     currentRevision: () => backend.store.rev(),
     compactRevision: () => backend.store.compactRevision(),
     history: (key, end, from, to, limit) => backend.store.eventsBetween(key, end, from, to, limit),
-  }, { maxResponseBytes: opts.maxRequestBytes + 512 });
+  }, { maxResponseBytes: opts.maxRequestBytes + GRPC_OVERHEAD_BYTES });
   backend.onEvents((events) => watchers.notify(backend.store.rev(), events));
   return watchers;
 }

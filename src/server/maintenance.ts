@@ -5,7 +5,7 @@ import type { RawNode } from "../raft/mod.ts";
 import { ETCD_VERSION } from "../config/mod.ts";
 import { Errors } from "../errors/mod.ts";
 import { humanBytes, type Logger } from "../log/mod.ts";
-import { AlarmAction, type AlarmRequest, AlarmType } from "./alarms.ts";
+import { AlarmAction, type AlarmMember, type AlarmRequest, AlarmType } from "./alarms.ts";
 import type { Backend } from "./backend.ts";
 import type { HeaderOf } from "./header.ts";
 import type { Membership } from "./membership.ts";
@@ -125,24 +125,52 @@ export class Maintenance {
     return { header: header() };
   }
 
-  /** etcd's /health: no alarm (but those excluded), a leader, and a linearizable read. */
-  async health(exclude: string[]): Promise<Health> {
-    const { backend, raft, log, reads } = this.deps;
-    const alarms = backend.alarms.list()
-      .filter((a) => !exclude.includes(AlarmType[a.alarm] ?? String(a.alarm)));
-    if (alarms.length > 0) return { ok: false, reason: "ALARM" };
-    if (raft.leader === 0n) {
-      log.warn({
-        pkg: "etcdserver/api/etcdhttp",
-        text: "/health error; no leader (status code 503)",
-      });
+  /**
+   * etcd's /health: no alarm (but those excluded), a leader, and a linearizable read; with
+   * `serializable` (etcd 3.5's ?serializable=true) the leader is not asked for and the read is
+   * this member's own.
+   */
+  async health(exclude: string[], serializable = false): Promise<Health> {
+    const { backend, raft, log } = this.deps;
+    const alarm = backend.alarms.list().find((a) => !exclude.includes(alarmName(a.alarm)));
+    if (alarm) {
+      log.warn({ pkg: ETCDHTTP, text: `/health error due to ${alarmText(alarm)}` });
+      return { ok: false, reason: `ALARM ${alarmName(alarm.alarm)}` };
+    }
+    if (!serializable && raft.leader === 0n) {
+      log.warn({ pkg: ETCDHTTP, text: "/health error; no leader (status code 503)" });
       return { ok: false, reason: "RAFT NO LEADER" };
     }
     try {
-      await reads.linearizableRead(HEALTH_READ_TIMEOUT_MS);
+      await this.probeRead(serializable, HEALTH_READ_TIMEOUT_MS);
       return { ok: true };
     } catch (err) {
-      return { ok: false, reason: `QGET ERROR:${(err as Error).message}` };
+      const why = (err as Error).message;
+      log.warn({ pkg: ETCDHTTP, text: `/health error; QGET failed ${why} (status code 503)` });
+      return { ok: false, reason: `QGET ERROR:${why}` };
+    }
+  }
+
+  /**
+   * The read etcd's health checks make (one key, keys only): from this member's store, after a
+   * ReadIndex round unless `serializable`. Throws the read's error.
+   */
+  async probeRead(serializable: boolean, timeoutMs?: number): Promise<void> {
+    if (!serializable) await this.deps.reads.linearizableRead(timeoutMs);
+    this.deps.backend.store.range(new Uint8Array(), undefined, { limit: 1, keysOnly: true });
+  }
+
+  /** etcd 3.5's alarm check of /readyz: throws while an alarm of `type` is raised. */
+  alarmCheck(type: AlarmType): void {
+    if (this.deps.backend.alarms.list().some((a) => a.alarm === type)) {
+      throw new Error(`alarm activated: ${alarmName(type)}`);
     }
   }
 }
+
+const ETCDHTTP = "etcdserver/api/etcdhttp";
+
+const alarmName = (type: AlarmType) => AlarmType[type] ?? String(type);
+
+/** An AlarmMember as gogoproto's String() prints it in etcd's log. */
+const alarmText = (a: AlarmMember) => `memberID:${a.memberID} alarm:${alarmName(a.alarm)} `;

@@ -2,6 +2,12 @@
 import type { Logger } from "../log/mod.ts";
 import type { MemberState } from "./member_state.ts";
 
+/**
+ * What etcd allows on top of --max-request-bytes for a gRPC message: the largest request its
+ * gRPC server receives, and the size past which a fragmenting watcher's response is split.
+ */
+export const GRPC_OVERHEAD_BYTES = 512 * 1024;
+
 export interface ServerOptions {
   logger: Logger;
   state: MemberState;

@@ -151,6 +151,12 @@ export function encodeProposal<K extends ProposalKind>(p: Proposal<K>): Uint8Arr
   return out;
 }
 
+/** How many bytes of an encoded proposal are its request (what follows the ID and identity). */
+export function proposalPayloadLength(data: Uint8Array): number {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  return data.length - (data[0] & AUTH_FLAG ? 21 + view.getUint32(17) : 9);
+}
+
 /** The proposer's request ID in an encoded proposal. */
 export function proposalIdOf(data: Uint8Array): bigint {
   return new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(1);

@@ -10,9 +10,11 @@ import {
   encodeProposal,
   type Proposal,
   type ProposalKind,
+  proposalPayloadLength,
   type RequestOf,
   type ResponseOf,
 } from "./proposal.ts";
+import { internalRaftRequestSize } from "./request_size.ts";
 import { withTimeout } from "./timeout.ts";
 import { RequestIdGenerator, Wait } from "./wait.ts";
 
@@ -46,6 +48,8 @@ export interface ProposerDeps {
   stopped(): boolean;
   heartbeatMs: number;
   requestTimeoutMs: number;
+  /** --max-request-bytes: the largest request etcd puts in its log. */
+  maxRequestBytes: number;
   now(): number;
 }
 
@@ -70,6 +74,8 @@ export class Proposer implements Propose {
     }
     const p = { kind, id: this.#ids.next(), request, auth: opts.auth } as Proposal<K>;
     const data = encodeProposal(p);
+    const size = internalRaftRequestSize(p, proposalPayloadLength(data));
+    if (size !== undefined && size > d.maxRequestBytes) throw Errors.requestTooLarge();
     const result = this.#wait.register(p.id, p);
     const onAbort = () => this.#wait.fail(p.id, Errors.stopped());
     opts.signal?.addEventListener("abort", onAbort);

@@ -16,7 +16,7 @@ initial-cluster-state: existing
 initial-cluster-token: tok
 enable-v2: true
 auto-compaction-retention: "1"
-cors: "b,a"
+cors: "http://b.example:80,http://a.example:8080"
 cipher-suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]
 log-outputs: [stderr]
 grpc-keepalive-min-time: 10000000000
@@ -49,7 +49,7 @@ Deno.test("config file: keys are flag names, TLS nested, proxy keys at top level
   assert.equal(c.initialClusterToken, "tok");
   assert.equal(c.enableV2, true);
   assert.equal(c.compactionRetention, 3_600_000);
-  assert.deepEqual(c.cors, ["a", "b"]);
+  assert.deepEqual(c.cors, ["http://a.example:8080", "http://b.example:80"]);
   assert.deepEqual(c.cipherSuites, ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]);
   assert.deepEqual(c.logOutputs, ["stderr"]);
   assert.equal(c.grpcKeepaliveMinTime, 10_000);

@@ -14,6 +14,7 @@ import {
 } from "../../pb/mod.ts";
 import { Call, type CallContext } from "./call.ts";
 import { addHealthService } from "./health.ts";
+import { messageTooLarge } from "./wire.ts";
 
 export type { CallContext } from "./call.ts";
 
@@ -178,7 +179,7 @@ export class GrpcServer {
   invoke(service: string, method: string, req: unknown, ctx: InvokeContext = {}): Promise<unknown> {
     return this.inProcess(service, method, ctx, async (m, callCtx, t) => {
       if (m.info.type !== "unary") throw notUnary(m.info);
-      t.received(0);
+      this.receive(m, req, t);
       const res = await m.handler(req, callCtx);
       t.sent(0);
       return res;
@@ -197,6 +198,7 @@ export class GrpcServer {
     send: (res: unknown) => Promise<void>,
     ctx: InvokeContext = {},
   ): Promise<void> {
+    const receive = this.receive.bind(this);
     await this.inProcess(service, method, ctx, async (m, callCtx, t) => {
       const sendOne = async (res: unknown) => {
         if (callCtx.signal.aborted) throw callCtx.signal.reason;
@@ -213,7 +215,7 @@ export class GrpcServer {
         if (first === undefined) {
           throw new EtcdError(GrpcCode.Internal, "grpc: the client sent no request message");
         }
-        t.received(0);
+        this.receive(m, first, t);
         await m.handler(first, callCtx, sendOne);
         return;
       }
@@ -221,13 +223,22 @@ export class GrpcServer {
         async *[Symbol.asyncIterator]() {
           for await (const r of requests) {
             if (callCtx.signal.aborted) return;
-            t.received(0);
+            receive(m, r, t);
             yield r;
           }
         },
       };
       await m.handler(counted, sendOne, callCtx);
     });
+  }
+
+  // An in-process request is held to the receive limit a client's message meets on the wire:
+  // etcd's gateway sends its requests to the gRPC server as messages.
+  private receive(m: Registered, req: unknown, t: CallTracker): void {
+    const size = (messages[m.info.requestType] as Codec).encode(req).length;
+    const max = this.opts.maxReceiveMessageSize;
+    if (size > max) throw messageTooLarge(size, max);
+    t.received(size);
   }
 
   // Runs `body` as a call: its own signal (fired when the call ends, as on the wire), the

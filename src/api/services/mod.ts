@@ -2,8 +2,9 @@
 // of the member's operations, and the HTTP app serves /health, /version, /metrics, the JSON
 // gateway and (with --enable-v2) etcd's v2 API.
 import type { Config } from "../../config/mod.ts";
-import { ETCD_VERSION } from "../../config/mod.ts";
-import type { EtcdServer } from "../../server/mod.ts";
+import { ETCD_VERSION, goQuote } from "../../config/mod.ts";
+import { AlarmType, type EtcdServer } from "../../server/mod.ts";
+import type { Logger } from "../../log/mod.ts";
 import { type GrpcServer, instrumentGrpcServer } from "../grpc/mod.ts";
 import { createHttpApp, type FetchHandler } from "../mod.ts";
 import { addKvService } from "./kv.ts";
@@ -35,11 +36,13 @@ export function createClientHttp(
   server: EtcdServer,
   config: Config,
   grpc: GrpcServer,
+  log: Logger,
 ): FetchHandler {
+  const m = server.maintenance;
   const app = createHttpApp({
     routes: (app) => {
       app.all("/metrics", () => metricsResponse());
-      addGatewayRoutes(app, grpc);
+      if (config.enableGrpcGateway) addGatewayRoutes(app, grpc);
       if (config.enableV2) {
         addV2Routes(app, v2Deps(server.v2, server.cluster, () => server.clusterId));
       }
@@ -48,7 +51,28 @@ export function createClientHttp(
       etcdserver: ETCD_VERSION,
       etcdcluster: server.clusterVersion() || "not_decided",
     }),
-    health: ({ exclude }) => server.maintenance.health(exclude),
+    health: ({ exclude, serializable }) => m.health(exclude, serializable),
+    // etcd 3.5.11's probes: /livez asks whether this process serves reads, /readyz whether the
+    // cluster does too and no corruption was found.
+    probes: {
+      livez: [["serializable_read", () => m.probeRead(true)]],
+      readyz: [
+        ["data_corruption", () => m.alarmCheck(AlarmType.CORRUPT)],
+        ["serializable_read", () => m.probeRead(true)],
+        ["linearizable_read", () => m.probeRead(false)],
+      ],
+    },
+    access: {
+      cors: config.cors,
+      hostWhitelist: config.hostWhitelist,
+      onHostRejected: (host) =>
+        log.warn({
+          pkg: "embed",
+          text: `rejecting HTTP request from ${goQuote(host)} to prevent DNS rebinding attacks`,
+          msg: "rejecting HTTP request to prevent DNS rebinding attacks",
+          fields: { host },
+        }),
+    },
   });
   return (req) => Promise.resolve(app.fetch(req));
 }
