@@ -8,6 +8,7 @@ import { startEmbeddedStore } from "./src/embed/mod.ts";
 import { runGatewayCommand } from "./src/gateway/mod.ts";
 import { DIAGNOSE_USAGE, runDiagnose } from "./src/diagnose/mod.ts";
 import { DISCOVERY_SERVICE_USAGE, runDiscoveryService } from "./src/discovery/mod.ts";
+import { runSnapshot, snapshotHelp } from "./src/snapshot/mod.ts";
 import { useSystemTrustStore } from "./src/tls/mod.ts";
 
 function writeNotices(log: Logger, notices: Notice[]): void {
@@ -25,6 +26,7 @@ const SUBCOMMAND_HELP: Record<string, () => string> = {
   },
   "discovery-service": () => DISCOVERY_SERVICE_USAGE,
   diagnose: () => DIAGNOSE_USAGE,
+  snapshot: () => snapshotHelp(undefined),
 };
 
 function help(args: string[]): number {
@@ -39,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === "help") return help(argv.slice(1));
   if (argv[0] === "gateway") return await runGatewayCommand(argv.slice(1));
   if (argv[0] === "diagnose") return await runDiagnose(argv.slice(1));
+  if (argv[0] === "snapshot") return await runSnapshot(argv.slice(1));
   if (argv[0] === "discovery-service") {
     return await runDiscoveryService(argv.slice(1), startEmbeddedStore);
   }

@@ -11,7 +11,7 @@ import { checkArchitecture, formatReport, readImports } from "./arch/check.ts";
  * libraries. A folder missing here may import nothing of the project.
  */
 export const ALLOWED: Record<string, string[]> = {
-  main: ["embed", "gateway", "discovery", "diagnose", "config", "log", "tls"],
+  main: ["embed", "gateway", "discovery", "diagnose", "snapshot", "config", "log", "tls"],
   embed: [
     ...["api", "peer", "proxy", "discovery", "server", "storage", "auth"],
     ...["errors", "config", "log", "tls"],
@@ -25,12 +25,13 @@ export const ALLOWED: Record<string, string[]> = {
   gateway: ["discovery", "config", "log"],
   proxy: ["discovery", "v2store", "config", "log", "metrics"],
   diagnose: ["discovery", "server", "config", "tls"],
+  snapshot: ["server", "bbolt", "pb", "checksum", "errors", "config", "log"],
   server: [
     ...["raft", "storage", "mvcc", "lease", "auth", "v2store"],
-    ...["pb", "errors", "assert", "config", "log", "metrics"],
+    ...["pb", "bbolt", "errors", "assert", "config", "log", "metrics"],
   ],
   raft: ["pb", "assert"],
-  storage: ["raft", "checksum", "assert", "metrics"],
+  storage: ["raft", "pb", "checksum", "assert", "metrics"],
   mvcc: ["pb", "checksum", "assert", "metrics"],
   lease: ["mvcc", "assert", "metrics"],
   auth: ["mvcc", "log", "assert", "config"],

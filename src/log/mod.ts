@@ -3,3 +3,4 @@ export { createLogger } from "./logger.ts";
 export type { Logger, LoggerOptions } from "./logger.ts";
 export { capnslogTime, formatCapnslog, formatZap, zapTime } from "./format.ts";
 export type { Level, LogRecord, ZapTimestamp } from "./format.ts";
+export { humanBytes } from "./bytes.ts";

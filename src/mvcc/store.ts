@@ -12,6 +12,7 @@ import { eventsBetween } from "./history.ts";
 import { keyRange } from "./key_range.ts";
 import { LiveIndex } from "./live_index.ts";
 import { rangeKeys } from "./read.ts";
+import { HistoryCursor, loadHistory, type StoredChange } from "./stored_history.ts";
 import type { Event, RangeOptions, RangeResult } from "./types.ts";
 import { type TxnHost, WriteTxn } from "./write_txn.ts";
 
@@ -45,6 +46,8 @@ export class MvccStore {
   private readonly auxiliary: AuxBuckets;
   private readonly compactor: Compactor;
   private readonly host: TxnHost;
+  // The current index, built when the store opens (and after a load, when first needed).
+  private live?: LiveIndex;
   private readonly listeners = new Set<EventListener>();
   private currentRev: number;
   private compactRev: number;
@@ -55,6 +58,7 @@ export class MvccStore {
   private dirty = false; // something to commit beyond the batch's data
   private committedSize = { total: 0, inUse: 0 }; // dbSize() and dbSizeInUse() at the last commit
   private timer?: ReturnType<typeof setTimeout>;
+  private historyReaders = 0; // open HistoryCursors: physical compaction waits for them
   private readonly batch: number;
   private readonly pauseMs: number;
   private readonly autoCompact: boolean;
@@ -74,9 +78,13 @@ export class MvccStore {
     this.currentRev = Math.max(meta.rev, this.be.maxMain(), this.compactRev, 1);
     this.nextId = this.be.maxId() + 1;
     this.compactor = new Compactor(this.be);
+    this.live = LiveIndex.load(this.be);
+    const liveIndex = () => (this.live ??= LiveIndex.load(this.be));
     this.host = {
       be: this.be,
-      live: LiveIndex.load(this.be),
+      get live() {
+        return liveIndex();
+      },
       compactRevision: () => this.compactRev,
       takeId: () => this.nextId++,
       finish: (txn, events) => this.finish(txn, events),
@@ -233,9 +241,11 @@ export class MvccStore {
     return this.compactor.finished();
   }
 
-  // One batch of physical compaction; true when none remains.
+  // One batch of physical compaction; true when none remains. Nothing is removed while a
+  // history cursor is open (the batch runs once the last one closes).
   compactStep(batch = this.batch): boolean {
     this.assertNoTxn();
+    if (this.historyReaders > 0) return !this.compactor.pending();
     const finished = this.compactor.step(batch);
     if (finished !== undefined) {
       this.compactDone = finished;
@@ -245,7 +255,7 @@ export class MvccStore {
   }
 
   private schedule(): void {
-    if (!this.autoCompact || this.timer !== undefined) return;
+    if (!this.autoCompact || this.timer !== undefined || this.historyReaders > 0) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!this.compactStep()) this.schedule();
@@ -272,6 +282,42 @@ export class MvccStore {
     const hash = hashByRev(this.be, at, this.compactRev);
     mvccMetrics.hashRevSeconds.observe(secondsSince(start));
     return { hash, compactRevision: this.compactRev, rev: this.currentRev };
+  }
+
+  /**
+   * Opens a read of the stored history as of now (changes not yet committed included, with
+   * the consistent index they go with), for streaming a snapshot out while entries keep being
+   * applied. Close it: physical compaction waits until every cursor is closed.
+   */
+  openHistory(): HistoryCursor {
+    this.assertNoTxn();
+    this.historyReaders++;
+    const point = {
+      rev: this.currentRev,
+      compactRev: this.compactRev,
+      compactDone: this.compactDone,
+      consistentIndex: this.ci,
+    };
+    return new HistoryCursor(this.be, point, () => {
+      if (--this.historyReaders === 0 && this.compactor.pending()) this.schedule();
+    });
+  }
+
+  /**
+   * Fills this empty store with a history read from elsewhere (an etcd backend) and its
+   * compaction points; the consistent index is set and committed by the caller.
+   */
+  loadHistory(changes: Iterable<StoredChange>, compactRev: number, compactDone: number): void {
+    this.assertNoTxn();
+    const maxMain = loadHistory(this.be, changes);
+    this.compactRev = compactRev;
+    this.compactDone = compactDone;
+    this.currentRev = Math.max(maxMain, compactRev, 1);
+    this.nextId = this.be.maxId() + 1;
+    // Rebuilt only if something writes: a store loaded to be written out never needs it.
+    this.live = undefined;
+    this.dirty = true;
+    if (this.compactDone < this.compactRev) this.startPhysical();
   }
 
   // Stored revisions of all keys (tombstones included): what compaction shrinks.

@@ -51,7 +51,8 @@ export class Backend {
   }
 
   leasePersistence(): LeasePersistence {
-    const key = (id: bigint) => id.toString(16).padStart(16, "0");
+    // Keys are the ID as an unsigned 64-bit hex number, so negative (int64) IDs fit too.
+    const key = (id: bigint) => BigInt.asUintN(64, id).toString(16).padStart(16, "0");
     return {
       saveLease: (id, ttl) => this.aux.put("lease", key(id), utf8.encode(String(ttl))),
       deleteLease: (id) => this.aux.delete("lease", key(id)),

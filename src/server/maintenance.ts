@@ -1,11 +1,11 @@
 // etcd's Maintenance operations on one member: status, alarms, hashes, defragmentation,
 // snapshots of the backend, leader transfer — and the /health decision etcd's HTTP handler
 // makes from the same state.
-import { createHash } from "node:crypto";
 import type { RawNode } from "../raft/mod.ts";
 import { ETCD_VERSION } from "../config/mod.ts";
 import { Errors } from "../errors/mod.ts";
-import type { Logger } from "../log/mod.ts";
+import { humanBytes, type Logger } from "../log/mod.ts";
+import { diskMetrics, secondsSince } from "../metrics/mod.ts";
 import { AlarmAction, type AlarmMember, type AlarmRequest, AlarmType } from "./alarms.ts";
 import type { Backend } from "./backend.ts";
 import type { HeaderOf } from "./header.ts";
@@ -13,9 +13,7 @@ import type { Membership } from "./membership.ts";
 import type { Propose } from "./proposer.ts";
 import type { RaftStatus } from "./raft_status.ts";
 import type { ReadBarrier } from "./reads.ts";
-
-/** Bytes per Snapshot message (etcd streams its backend in 32 KiB pieces). */
-const SNAPSHOT_CHUNK = 32 * 1024;
+import { etcdSnapshotStream } from "./etcd_db/mod.ts";
 
 /** How long /health waits for a linearizable read before calling the member unhealthy. */
 const HEALTH_READ_TIMEOUT_MS = 1000;
@@ -91,18 +89,34 @@ export class Maintenance {
   }
 
   /**
-   * The backend as etcd streams it: the database in pieces with the database bytes still to
-   * come, then its SHA-256 as the last piece, which `etcdctl snapshot` tools use to check
-   * integrity. etcd's pieces carry no header.
+   * The backend as etcd streams it: etcd's bbolt file in pieces with the bytes still to come,
+   * then its SHA-256 as the last piece, which `etcdctl snapshot` tools use to check integrity.
    */
-  *snapshotChunks() {
-    const db = this.deps.backend.store.snapshotBytes();
-    for (let off = 0; off < db.length; off += SNAPSHOT_CHUNK) {
-      const blob = db.subarray(off, off + SNAPSHOT_CHUNK);
-      yield { remainingBytes: db.length - off - blob.length, blob };
-    }
-    const sha = createHash("sha256").update(db).digest();
-    yield { remainingBytes: 0, blob: new Uint8Array(sha) };
+  async *snapshotChunks() {
+    const { backend, log } = this.deps;
+    let total = 0;
+    const start = performance.now();
+    const sized = (bytes: number) => {
+      total = bytes;
+      log.info({
+        pkg: "etcdserver/api/v3rpc",
+        text: `sending database snapshot to client ${humanBytes(bytes)} [${bytes} bytes]`,
+        msg: "sending database snapshot to client",
+        fields: { "total-bytes": bytes, size: humanBytes(bytes) },
+      });
+    };
+    yield* etcdSnapshotStream(backend, sized);
+    diskMetrics.snapshotSeconds.observe(secondsSince(start));
+    log.info({
+      pkg: "etcdserver/api/v3rpc",
+      text: `successfully sent database snapshot to client ${humanBytes(total)} [${total} bytes]`,
+      msg: "successfully sent database snapshot to client",
+      fields: {
+        "total-bytes": total,
+        size: humanBytes(total),
+        took: `${((performance.now() - start) / 1000).toFixed(3)}s`,
+      },
+    });
   }
 
   async moveLeader(target: bigint) {

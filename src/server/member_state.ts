@@ -80,7 +80,8 @@ export function isInitialized(paths: MemberPaths): boolean {
   return walExists(paths.walDir);
 }
 
-function encodeMetadata(memberId: bigint, clusterId: bigint): Uint8Array {
+/** The WAL metadata of a member: its ID and its cluster's, 8 bytes big-endian each. */
+export function encodeMetadata(memberId: bigint, clusterId: bigint): Uint8Array {
   const out = new Uint8Array(16);
   const v = new DataView(out.buffer);
   v.setBigUint64(0, memberId);

@@ -26,3 +26,10 @@ export type { LockApi } from "./lock.ts";
 export type { Health, Maintenance } from "./maintenance.ts";
 export type { V2Api, V2SelfFacts } from "./v2.ts";
 export { isRequestError } from "./request_error.ts";
+export {
+  EtcdDbError,
+  hasChecksum,
+  restoreEtcdSnapshot,
+  type RestoreRequest,
+  takeOverEtcdDataDir,
+} from "./etcd_db/mod.ts";

@@ -6,3 +6,11 @@ export { openWal } from "./wal_open.ts";
 export type { OpenedWal, WalRepair } from "./wal_open.ts";
 export { Snapshotter } from "./snapshotter.ts";
 export { type DataDirLock, lockDataDir } from "./lock.ts";
+export {
+  type EtcdWal,
+  EtcdWalError,
+  type EtcdWalSnapshot,
+  etcdWalSnapshots,
+  readEtcdWal,
+} from "./etcd_wal.ts";
+export { loadNewestEtcdSnap } from "./etcd_snap.ts";

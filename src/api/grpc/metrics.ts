@@ -14,6 +14,7 @@ import {
   secondsSince,
   serverMetrics,
 } from "../../metrics/mod.ts";
+import { GrpcCode, grpcCodeName } from "../../errors/mod.ts";
 
 type MethodLabels = "grpc_type" | "grpc_service" | "grpc_method";
 
@@ -69,31 +70,6 @@ export function enableHandlingTimeHistogram(): void {
   for (const c of byMethod.values()) c.handling();
 }
 
-/** Go's codes.Code.String(), by code number. */
-const CODE_NAMES = [
-  "OK",
-  "Canceled",
-  "Unknown",
-  "InvalidArgument",
-  "DeadlineExceeded",
-  "NotFound",
-  "AlreadyExists",
-  "PermissionDenied",
-  "ResourceExhausted",
-  "FailedPrecondition",
-  "Aborted",
-  "OutOfRange",
-  "Unimplemented",
-  "Internal",
-  "Unavailable",
-  "DataLoss",
-  "Unauthenticated",
-];
-
-function codeName(code: number): string {
-  return CODE_NAMES[code] ?? `Code(${code})`;
-}
-
 interface MethodCounters {
   started: { inc(): void };
   received: { inc(): void };
@@ -117,12 +93,14 @@ function countersOf(service: string, method: string, type: GrpcType): MethodCoun
       sent: sent.labels(labels),
       handled: (code) => {
         let h = byCode.get(code);
-        if (!h) byCode.set(code, h = handled.labels({ ...labels, grpc_code: codeName(code) }));
+        if (!h) byCode.set(code, h = handled.labels({ ...labels, grpc_code: grpcCodeName(code) }));
         return h;
       },
       handling: () => handling?.labels(labels),
     };
-    for (const name of CODE_NAMES) handled.labels({ ...labels, grpc_code: name });
+    for (let code = 0; code in GrpcCode; code++) {
+      handled.labels({ ...labels, grpc_code: grpcCodeName(code) });
+    }
     c.handling();
     byMethod.set(key, c);
   }

@@ -4,14 +4,16 @@ import assert from "node:assert/strict";
 import { USAGE } from "../../../src/config/mod.ts";
 import { DIAGNOSE_USAGE } from "../../../src/diagnose/mod.ts";
 import { DISCOVERY_SERVICE_USAGE } from "../../../src/discovery/mod.ts";
+import { snapshotHelp } from "../../../src/snapshot/mod.ts";
 import { ETCD_TS, run } from "../../helpers/process.ts";
 
 Deno.test("etcd-ts help NAME prints each subcommand's flags", async () => {
   const help = (...args: string[]) => run(ETCD_TS, ["help", ...args]);
-  const [gateway, diagnose, discovery, usage, bad] = await Promise.all([
+  const [gateway, diagnose, discovery, snapshot, usage, bad] = await Promise.all([
     help("gateway"),
     help("diagnose"),
     help("discovery-service"),
+    help("snapshot"),
     run(ETCD_TS, ["--help"]),
     help("nope"),
   ]);
@@ -20,6 +22,7 @@ Deno.test("etcd-ts help NAME prints each subcommand's flags", async () => {
   assert.match(gateway.stdout, /--listen-addr string/);
   assert.equal(diagnose.stdout, DIAGNOSE_USAGE);
   assert.equal(discovery.stdout, DISCOVERY_SERVICE_USAGE);
+  assert.equal(snapshot.stdout, snapshotHelp(undefined));
   assert.ok(usage.stdout.startsWith(USAGE), "--help begins with the usage block");
   assert.equal(bad.code, 2);
   assert.equal(bad.stdout, "");
