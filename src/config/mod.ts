@@ -8,6 +8,7 @@ export { EtcdURL, formatURL } from "./etcd_url.ts";
 export { initialClusterFromName, parseInitialCluster } from "./initial_cluster.ts";
 export { parseURLList } from "./urls.ts";
 export { formatGoDuration, parseGoDuration } from "./duration.ts";
+export { goQuote, goQuoteList } from "./gostr.ts";
 export { ETCD_CLUSTER_VERSION, ETCD_VERSION, VERSION, versionText } from "./version.ts";
 export { helpText, USAGE } from "./help.ts";
 export { parseGatewayArgs } from "./gateway.ts";

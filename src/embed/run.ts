@@ -20,6 +20,7 @@ import { openPeering } from "./peers.ts";
 import { reraise, waitForSignal } from "./signals.ts";
 import { discoveryFull } from "./proxy.ts";
 import { loadPeerTLS } from "./peer_tls.ts";
+import { serverFlags } from "./server_flags.ts";
 import { authTokenOptionError } from "../auth/mod.ts";
 
 /** etcd's default backend quota (--quota-backend-bytes 0): 2 GiB. */
@@ -124,6 +125,7 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
     backendBatchIntervalMs: config.backendBatchInterval,
     backendBatchLimit: config.backendBatchLimit,
     bcryptCost: config.bcryptCost,
+    ...serverFlags(config),
   }, peering.transport);
   peering.attach(server);
   const version = state.membership.version.split(".").slice(0, 2).join(".");
@@ -137,6 +139,11 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
   });
   if (version) announceCapabilities(log, version);
 
+  // etcd checks a restarted member's data against its peers' before it serves anything.
+  if (!state.isNew && config.experimentalInitialCorruptCheck) {
+    const inconsistent = await server.checkInitialHashKV();
+    if (inconsistent) return fatal(inconsistent);
+  }
   const listeners = await openClientListeners(config, server, log);
   server.start();
   const ready = server.ready().then(() => {

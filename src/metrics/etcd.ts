@@ -76,6 +76,10 @@ export const serverMetrics = {
     "etcd_server_quota_backend_bytes",
     "Current backend storage quota size in bytes.",
   ),
+  slowApplies: counter(
+    "etcd_server_slow_apply_total",
+    "The total number of slow apply requests (likely overloaded from slow disk).",
+  ),
 };
 
 export const diskMetrics = {
@@ -113,6 +117,21 @@ export const mvccMetrics = {
   compactRevision: gauge(
     "etcd_debugging_mvcc_compact_revision",
     "The revision of the last compaction in store.",
+  ),
+  // Physical compaction, in whole milliseconds as etcd observes them.
+  dbCompactionPauseMs: histogram(
+    "etcd_debugging_mvcc_db_compaction_pause_duration_milliseconds",
+    "Bucketed histogram of db compaction pause duration.",
+    exponentialBuckets(1, 2, 13),
+  ),
+  dbCompactionTotalMs: histogram(
+    "etcd_debugging_mvcc_db_compaction_total_duration_milliseconds",
+    "Bucketed histogram of db compaction total duration.",
+    exponentialBuckets(100, 2, 14),
+  ),
+  dbCompactionKeys: counter(
+    "etcd_debugging_mvcc_db_compaction_keys_total",
+    "Total number of db keys compacted.",
   ),
 };
 

@@ -18,6 +18,8 @@ import { diskMetrics } from "../metrics/mod.ts";
 
 export interface Transport {
   send(messages: Message[]): void;
+  /** When the connection to the peer became usable (ms since the epoch), 0 if it is not. */
+  activeSince(id: bigint): number;
 }
 
 export interface DriverHooks {
@@ -97,7 +99,10 @@ export class RaftDriver {
     const saveStart = performance.now();
     await this.wal.save(rd.hardState, rd.entries, rd.mustSync);
     // etcd times the fsync alone; our WAL writes and syncs in one call, so the write is included.
-    if (rd.mustSync) diskMetrics.walFsyncSeconds.observe((performance.now() - saveStart) / 1000);
+    // Under --unsafe-no-fsync nothing is fsync'd, and etcd observes nothing either.
+    if (rd.mustSync && !this.wal.unsafeNoFsync) {
+      diskMetrics.walFsyncSeconds.observe((performance.now() - saveStart) / 1000);
+    }
     if (rd.snapshot) {
       // A snapshot replaces the state the queued entries apply to: let them finish first.
       await this.#applying;

@@ -9,7 +9,7 @@ import { createWatcherHub, type WatcherHub } from "../mvcc/mod.ts";
 import { AuthStore } from "../auth/mod.ts";
 import { Applier, type ApplyContext } from "./apply/mod.ts";
 import { AuthApi } from "./auth.ts";
-import type { Backend } from "./backend.ts";
+import { type Backend, configureStorage } from "./backend.ts";
 import { ClusterApi } from "./cluster.ts";
 import { type LeaderClient, LeaderForwarder } from "./forward.ts";
 import type { HeaderOf } from "./header.ts";
@@ -25,8 +25,11 @@ import { RaftDriver, type Transport } from "./raft_driver.ts";
 import { RaftStatus } from "./raft_status.ts";
 import { ReadIndexer } from "./read_index.ts";
 import { Reads } from "./reads.ts";
+import { SlowApplyWarner } from "./slow_apply.ts";
 import { Snapshotting } from "./snapshotting.ts";
+import { adjustTicks } from "./tick_advance.ts";
 import { withTimeout } from "./timeout.ts";
+import { Upkeep, type UpkeepOptions } from "./upkeep.ts";
 import { V2Api } from "./v2.ts";
 import { MemberV2Store } from "./v2_store.ts";
 
@@ -52,6 +55,16 @@ export interface ServerOptions {
   clientCertAuth?: boolean;
   /** --bcrypt-cost for passwords hashed here. */
   bcryptCost: number;
+  /** Purging, auto-compaction and the periodic corruption check (see upkeep.ts). */
+  upkeep?: UpkeepOptions;
+  /** --experimental-compaction-batch-limit: revisions per physical compaction batch. */
+  compactionBatchLimit?: number;
+  /** --unsafe-no-fsync: neither the log nor the backend is fsync'd. */
+  unsafeNoFsync?: boolean;
+  /** --experimental-warning-apply-duration in ms (unset: etcd's 100 ms). */
+  warningApplyDurationMs?: number;
+  /** --initial-election-tick-advance (unset: true). */
+  initialElectionTickAdvance?: boolean;
   /** Injected for tests; Date.now otherwise. */
   now?: () => number;
 }
@@ -91,6 +104,8 @@ export class EtcdServer {
   readonly #snapshotting: Snapshotting;
   readonly #forwarder: LeaderForwarder;
   readonly #driver: RaftDriver;
+  readonly #upkeep: Upkeep;
+  readonly #transport: Transport;
   readonly #readyWaiters: (() => void)[] = [];
   readonly #membershipListeners: (() => void)[] = [];
   readonly #removedListeners: (() => void)[] = [];
@@ -108,6 +123,11 @@ export class EtcdServer {
     this.membership = state.membership;
     if (opts.backendBatchIntervalMs) backend.batchIntervalMs = opts.backendBatchIntervalMs;
     if (opts.backendBatchLimit) backend.batchLimit = opts.backendBatchLimit;
+    configureStorage(backend, state.wal, this.#log, {
+      compactionBatchLimit: opts.compactionBatchLimit ?? 0,
+      unsafeNoFsync: opts.unsafeNoFsync ?? false,
+    });
+    this.#transport = transport;
     const now = () => this.now();
     const stopped = () => this.#stopped;
     const requestTimeoutMs = this.requestTimeoutMs;
@@ -161,6 +181,11 @@ export class EtcdServer {
     backend.onEvents((events) => this.watchers.notify(backend.store.rev(), events));
     const v2 = new MemberV2Store(() => backend.aux, now);
     const ctx = this.#applyContext(backend, authStore, v2);
+    const slow = new SlowApplyWarner({
+      log: this.#log,
+      thresholdMs: opts.warningApplyDurationMs ?? 100,
+      header: () => header(),
+    });
     this.#forwarder = new LeaderForwarder({
       raft,
       membership: this.membership,
@@ -183,6 +208,7 @@ export class EtcdServer {
       membershipChanged: () => this.#membershipListeners.forEach((l) => l()),
       removed: () => this.#removed(),
       snapshotInstalled: () => this.watchers.resync(),
+      timing: slow,
     });
     this.#snapshotting = new Snapshotting({
       log: this.#log,
@@ -206,6 +232,7 @@ export class EtcdServer {
       auth: authStore,
       lessor,
       limits: opts,
+      slowReads: slow,
     });
     this.lease = new LeaseApi({
       proposer,
@@ -248,6 +275,26 @@ export class EtcdServer {
     });
     this.v2 = new V2Api({ v2, proposer, raft, node, membership: this.membership, now });
     this.#driver = this.#createDriver(transport);
+    this.#upkeep = new Upkeep(opts.upkeep ?? {}, {
+      log: this.#log,
+      memberId: this.memberId,
+      state,
+      membership: this.membership,
+      compact: (revision) => this.kv.compact({ revision }),
+      peerClient: () => forwarder.client,
+      requestTimeoutMs,
+      isLeader: () => raft.isLeader,
+      linearizableRead: () => reads.linearizableRead(),
+      proposeAlarm: (alarm) => proposer.propose("alarm", alarm),
+    });
+  }
+
+  /**
+   * etcd's initial corruption check (--experimental-initial-corrupt-check), run on a restart
+   * before the member serves: etcd's error text when a peer's data differs.
+   */
+  checkInitialHashKV(): Promise<string | undefined> {
+    return this.#upkeep.corruption.checkInitial();
   }
 
   #applyContext(backend: Backend, auth: AuthStore, v2: MemberV2Store): ApplyContext {
@@ -321,27 +368,25 @@ export class EtcdServer {
       appliedIndex: () => this.#applier.appliedIndex,
       quotaBackendBytes: this.#opts.quotaBackendBytes,
     });
-    this.#fastForwardSingleNode();
     this.#driver.start();
+    // etcd skips most of the first election timeout when it is alone or its peers are up.
+    void adjustTicks({
+      log: this.#log,
+      memberId: this.memberId,
+      node: this.#state.node,
+      kick: () => this.#driver.kick(),
+      membership: this.membership,
+      transport: this.#transport,
+      heartbeatMs: this.#opts.heartbeatMs,
+      electionMs: this.#opts.electionMs,
+      initialElectionTickAdvance: this.#opts.initialElectionTickAdvance ?? true,
+      stopped: () => this.#stopped,
+    });
+    this.#upkeep.start();
     this.#publish();
     this.#timers.push(setInterval(() => this.#revokeExpiredLeases(), 500));
     // Every member runs it; only the leader proposes v2 TTL expiry.
     this.v2.start();
-  }
-
-  // A lone voter has nobody to wait for: etcd skips most of its first election timeout.
-  #fastForwardSingleNode(): void {
-    const { node } = this.#state;
-    const { voters } = node.status().config;
-    if (voters.length !== 1 || voters[0] !== this.memberId) return;
-    const electionTicks = Math.floor(this.#opts.electionMs / this.#opts.heartbeatMs);
-    this.#log.info({
-      pkg: "etcdserver",
-      text: `${formatId(this.memberId)} as single-node; fast-forwarding ${
-        electionTicks - 1
-      } ticks (election ticks ${electionTicks})`,
-    });
-    for (let i = 0; i < electionTicks - 1; i++) node.tick();
   }
 
   /** Resolves once this member has published its attributes: it may serve clients then. */
@@ -392,6 +437,7 @@ export class EtcdServer {
     const wasLeader = this.#raft.isLeader;
     if (this.#raft.onLeader(lead)) this.#readIndex.retry();
     const isLeader = raftState === StateType.Leader;
+    this.#upkeep.leadership(isLeader);
     if (isLeader && !wasLeader) {
       if (this.membership.version === "") void this.#setClusterVersion();
     } else if (!isLeader && wasLeader) {
@@ -507,6 +553,7 @@ export class EtcdServer {
     this.#stopped = true;
     this.v2.stop();
     this.#timers.forEach((t) => clearInterval(t));
+    await this.#upkeep.stop();
     await this.#driver.stop();
     this.#proposer.failAll(Errors.stopped());
     this.#readIndex.abort(Errors.stopped());

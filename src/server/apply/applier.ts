@@ -23,6 +23,7 @@ import {
   type ResponseOf,
 } from "../proposal.ts";
 import { isRequestError } from "../request_error.ts";
+import { applyAlarm, refuseIfCorrupt } from "./alarm.ts";
 import { applyAuthEntry, authorizeApplied } from "./auth.ts";
 import { applyClusterVersionSet, applyMemberAttrSet, applyMembershipChange } from "./cluster.ts";
 import { type ApplyContext, leaseKeysOf } from "./context.ts";
@@ -64,6 +65,15 @@ export interface ApplierDeps {
   removed(): void;
   /** A snapshot from the leader replaced the state: derived views must reload. */
   snapshotInstalled(): void;
+  /** Told how long applying took (etcd's slow-request warnings). */
+  timing: ApplyTiming;
+}
+
+/** Where apply times go: per batch, and per request while `perRequest` asks for it. */
+export interface ApplyTiming {
+  readonly perRequest: boolean;
+  applied(p: Proposal, outcome: ApplyOutcome, tookMs: number): void;
+  batch(tookMs: number, requests: number, last?: [Proposal, ApplyOutcome]): void;
 }
 
 type Appliers = {
@@ -71,13 +81,13 @@ type Appliers = {
 };
 
 const appliers: Appliers = {
-  put: (ctx, p) => applyPut(ctx.kv, p.request),
-  deleteRange: (ctx, p) => applyDeleteRange(ctx.kv, p.request),
+  put: (ctx, p) => (refuseIfCorrupt(ctx), applyPut(ctx.kv, p.request)),
+  deleteRange: (ctx, p) => (refuseIfCorrupt(ctx), applyDeleteRange(ctx.kv, p.request)),
   txn: (ctx, p) => applyTxn(ctx.kv, p.request),
   compaction: (ctx, p) => applyCompaction(ctx.kv, p.request),
   leaseGrant: (ctx, p) => applyLeaseGrant(ctx.lessor, p.request),
   leaseRevoke: (ctx, p) => applyLeaseRevoke(ctx.kv, ctx.lessor, p.request),
-  alarm: (ctx, p) => ctx.backend.alarms.apply(p.request),
+  alarm: (ctx, p) => applyAlarm(ctx, p.request),
   clusterVersionSet: (ctx, p) => applyClusterVersionSet(ctx, p.request),
   memberAttrSet: (ctx, p) => applyMemberAttrSet(ctx, p.request),
   v2: (ctx, p) => ctx.v2.apply(p.request),
@@ -98,8 +108,12 @@ export class Applier {
   }
 
   apply(entries: Entry[]): void {
-    const { ctx, applied } = this.deps;
+    const { ctx, applied, timing } = this.deps;
     const store = ctx.backend.store;
+    const start = performance.now();
+    const perRequest = timing.perRequest;
+    let requests = 0;
+    let last: [Proposal, ApplyOutcome] | undefined;
     for (const e of entries) {
       if (e.index <= applied.index) continue;
       assert(e.index === applied.index + 1, `applying entry ${e.index} after ${applied.index}`);
@@ -109,12 +123,17 @@ export class Applier {
       } else if (e.data.length === 0) {
         this.#applyLeaderNoop(e);
       } else if (!alreadyApplied) {
-        this.#applyProposal(this.#proposalOf(e.data), e.index);
+        const p = this.#proposalOf(e.data);
+        const begun = perRequest ? performance.now() : 0;
+        last = [p, this.#applyProposal(p, e.index)];
+        if (perRequest) timing.applied(p, last[1], performance.now() - begun);
+        requests++;
       }
       if (!alreadyApplied) store.setConsistentIndex(e.index);
       applied.index = e.index;
       applied.term = e.term;
     }
+    timing.batch(performance.now() - start, requests, last);
     ctx.backend.applied(entries.length);
   }
 
@@ -133,7 +152,7 @@ export class Applier {
     if (raft.isLeader() && e.term === raft.term()) ctx.lessor.promote(electionMs);
   }
 
-  #applyProposal(p: Proposal, index: number): void {
+  #applyProposal(p: Proposal, index: number): ApplyOutcome {
     const { ctx, proposals } = this.deps;
     let outcome: ApplyOutcome;
     try {
@@ -145,6 +164,7 @@ export class Applier {
       outcome = { error: err };
     }
     if (p.id !== 0n) proposals.settle(p.id, outcome);
+    return outcome;
   }
 
   /** Registers a caller waiting for the conf change with this ID to be applied. */
