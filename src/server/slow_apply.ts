@@ -37,6 +37,10 @@ function sizeOf<K extends keyof typeof messages>(name: K, msg: unknown): number 
   return (messages[name].encode as (m: unknown) => Uint8Array)(msg).length;
 }
 
+/** Requests etcd applies through its v2 store. */
+const isV2 = (p: Proposal) =>
+  p.kind === "v2" || p.kind === "memberAttrSet" || p.kind === "clusterVersionSet";
+
 export class SlowApplyWarner {
   #perRequest = true;
 
@@ -50,6 +54,23 @@ export class SlowApplyWarner {
   /** One applied request and its time (when the applier timed it alone). */
   applied(p: Proposal, outcome: ApplyOutcome, tookMs: number): void {
     if (tookMs > this.deps.thresholdMs) this.#warnApplied(p, outcome, tookMs);
+    if (outcome.error) this.failed(p, outcome, tookMs);
+  }
+
+  /** etcd's warnOfFailedRequest, for every request whose apply failed (v2 ones excepted). */
+  failed(p: Proposal, outcome: ApplyOutcome, tookMs: number): void {
+    if (!outcome.error || isV2(p)) return;
+    const request = proposalText(p);
+    const took = formatGoDuration(tookMs);
+    const error = outcome.error.message;
+    this.deps.log.warn({
+      pkg: "etcdserver",
+      text: `failed to apply request ${
+        goQuote(request)
+      } with response "" took (${took}) to execute, err is ${error}`,
+      msg: "failed to apply request",
+      fields: { took, request, response: "", error },
+    });
   }
 
   /** A whole batch: `requests` proposals applied in `tookMs`, the last of them `last`. */
@@ -89,7 +110,7 @@ export class SlowApplyWarner {
 
   #warnApplied(p: Proposal, outcome: ApplyOutcome, tookMs: number): void {
     // etcd's v2 apply reports neither a response nor an error.
-    const v2 = p.kind === "v2" || p.kind === "memberAttrSet" || p.kind === "clusterVersionSet";
+    const v2 = isV2(p);
     const response = v2 || outcome.error ? "" : this.#responseSize(p, outcome.response);
     this.#warn("", proposalText(p), response, v2 ? undefined : outcome.error, tookMs);
   }

@@ -72,8 +72,21 @@ export interface ApplierDeps {
 /** Where apply times go: per batch, and per request while `perRequest` asks for it. */
 export interface ApplyTiming {
   readonly perRequest: boolean;
+  /** A request timed on its own. */
   applied(p: Proposal, outcome: ApplyOutcome, tookMs: number): void;
+  /** A batch of `requests` requests, the last of them `last`. */
   batch(tookMs: number, requests: number, last?: [Proposal, ApplyOutcome]): void;
+  /** A request that failed in a batch timed as a whole (`tookMs` counts from its start). */
+  failed(p: Proposal, outcome: ApplyOutcome, tookMs: number): void;
+}
+
+/** One batch being applied, as its timing sees it. */
+interface Batch {
+  start: number;
+  perRequest: boolean;
+  requests: number;
+  last?: [Proposal, ApplyOutcome];
+  failed?: [Proposal, ApplyOutcome, number][];
 }
 
 type Appliers = {
@@ -84,7 +97,7 @@ const appliers: Appliers = {
   put: (ctx, p) => (refuseIfCorrupt(ctx), applyPut(ctx.kv, p.request)),
   deleteRange: (ctx, p) => (refuseIfCorrupt(ctx), applyDeleteRange(ctx.kv, p.request)),
   txn: (ctx, p) => applyTxn(ctx.kv, p.request),
-  compaction: (ctx, p) => applyCompaction(ctx.kv, p.request),
+  compaction: (ctx, p) => applyCompaction(ctx.kv, p.request, ctx.log),
   leaseGrant: (ctx, p) => applyLeaseGrant(ctx.lessor, p.request),
   leaseRevoke: (ctx, p) => applyLeaseRevoke(ctx.kv, ctx.lessor, p.request),
   alarm: (ctx, p) => applyAlarm(ctx, p.request),
@@ -110,10 +123,7 @@ export class Applier {
   apply(entries: Entry[]): void {
     const { ctx, applied, timing } = this.deps;
     const store = ctx.backend.store;
-    const start = performance.now();
-    const perRequest = timing.perRequest;
-    let requests = 0;
-    let last: [Proposal, ApplyOutcome] | undefined;
+    const batch: Batch = { start: performance.now(), perRequest: timing.perRequest, requests: 0 };
     for (const e of entries) {
       if (e.index <= applied.index) continue;
       assert(e.index === applied.index + 1, `applying entry ${e.index} after ${applied.index}`);
@@ -123,18 +133,26 @@ export class Applier {
       } else if (e.data.length === 0) {
         this.#applyLeaderNoop(e);
       } else if (!alreadyApplied) {
-        const p = this.#proposalOf(e.data);
-        const begun = perRequest ? performance.now() : 0;
-        last = [p, this.#applyProposal(p, e.index)];
-        if (perRequest) timing.applied(p, last[1], performance.now() - begun);
-        requests++;
+        this.#applyTimed(this.#proposalOf(e.data), e.index, batch);
       }
       if (!alreadyApplied) store.setConsistentIndex(e.index);
       applied.index = e.index;
       applied.term = e.term;
     }
-    timing.batch(performance.now() - start, requests, last);
+    timing.batch(performance.now() - batch.start, batch.requests, batch.last);
+    for (const [p, outcome, took] of batch.failed ?? []) timing.failed(p, outcome, took);
     ctx.backend.applied(entries.length);
+  }
+
+  // Applies a proposal, timing it alone only when the timing asks (etcd's slow-request and
+  // failed-request warnings); failures in a batch timed whole are reported after it.
+  #applyTimed(p: Proposal, index: number, batch: Batch): void {
+    const begun = batch.perRequest ? performance.now() : batch.start;
+    const outcome = this.#applyProposal(p, index);
+    if (batch.perRequest) this.deps.timing.applied(p, outcome, performance.now() - begun);
+    else if (outcome.error) (batch.failed ??= []).push([p, outcome, performance.now() - begun]);
+    batch.last = [p, outcome];
+    batch.requests++;
   }
 
   // The proposer still holds the proposal it encoded into the entry; applying that object
