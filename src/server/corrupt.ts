@@ -13,6 +13,8 @@ export interface PeerHashKV {
   revision: number;
   hash: number;
   compactRevision: number;
+  /** The answer's header member ID: etcd's peer handler leaves it 0, and so do we. */
+  memberId?: bigint;
 }
 
 export interface CorruptionDeps {
@@ -94,7 +96,8 @@ export class CorruptionChecker {
   /** false when the peer's hash differs at the same compact revision. */
   #compareInitial(local: PeerHashKV, p: PeerResult, resp: PeerHashKV): boolean {
     if (local.hash === resp.hash) return true;
-    const peer = formatId(p.id);
+    // etcd names the peer by the answer's header, which carries no member ID ("0").
+    const peer = formatId(resp.memberId ?? 0n);
     const fields = {
       "local-member-id": this.#id,
       "local-member-revision": local.revision,
