@@ -61,15 +61,16 @@ export class SlowApplyWarner {
   failed(p: Proposal, outcome: ApplyOutcome, tookMs: number): void {
     if (!outcome.error || isV2(p)) return;
     const request = proposalText(p);
+    const response = this.#response(p, outcome);
     const took = formatGoDuration(tookMs);
     const error = outcome.error.message;
     this.deps.log.warn({
       pkg: "etcdserver",
-      text: `failed to apply request ${
-        goQuote(request)
-      } with response "" took (${took}) to execute, err is ${error}`,
+      text: `failed to apply request ${goQuote(request)} with response ${
+        goQuote(response)
+      } took (${took}) to execute, err is ${error}`,
       msg: "failed to apply request",
-      fields: { took, request, response: "", error },
+      fields: { took, request, response, error },
     });
   }
 
@@ -111,11 +112,20 @@ export class SlowApplyWarner {
   #warnApplied(p: Proposal, outcome: ApplyOutcome, tookMs: number): void {
     // etcd's v2 apply reports neither a response nor an error.
     const v2 = isV2(p);
-    const response = v2 || outcome.error ? "" : this.#responseSize(p, outcome.response);
+    const response = v2 ? "" : this.#response(p, outcome);
     this.#warn("", proposalText(p), response, v2 ? undefined : outcome.error, tookMs);
   }
 
-  /** The size of the response etcd's applier returns for the request kind. */
+  /**
+   * The size of the response etcd's applier returns. On failure it returns none, except a
+   * lease revoke (its header) and a lease grant (empty).
+   */
+  #response(p: Proposal, outcome: ApplyOutcome): string {
+    if (!outcome.error) return this.#responseSize(p, outcome.response);
+    if (p.kind === "leaseRevoke") return this.#responseSize(p, {});
+    return p.kind === "leaseGrant" ? "size:0" : "";
+  }
+
   #responseSize(p: Proposal, response: unknown): string {
     const r = response as Record<string, unknown>;
     switch (p.kind) {

@@ -9,6 +9,7 @@ import {
   assertPortsFree,
   etcdctl,
   itest,
+  metricValue,
   type Proc,
   run,
   singleMemberFlags,
@@ -60,10 +61,8 @@ function warnings(p: Proc): string[] {
     .sort();
 }
 
-async function slowApplyTotal(ip: string): Promise<number> {
-  const text = await (await fetch(`http://${ip}:2379/metrics`)).text();
-  return Number(/^etcd_server_slow_apply_total (\d+)$/m.exec(text)?.[1]);
-}
+const slowApplyTotal = (ip: string) =>
+  metricValue(`http://${ip}:2379`, "etcd_server_slow_apply_total");
 
 itest(
   "slow-apply warnings, the tick advance of a lone member and the freelist flag, side by side with etcd",

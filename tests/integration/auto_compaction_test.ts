@@ -10,6 +10,7 @@ import {
   assertPortsFree,
   etcdctl,
   itest,
+  metricValue,
   type Proc,
   singleMemberFlags,
   spawn,
@@ -144,12 +145,12 @@ itest("only the leader compacts (followers keep their compactor paused), as etcd
 
 /** etcd's physical-compaction metrics on `endpoint`. */
 async function compactionMetrics(endpoint: string) {
-  const text = await (await fetch(`${endpoint}/metrics`)).text();
-  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
+  const value = (name: string) =>
+    metricValue(endpoint, `etcd_debugging_mvcc_db_compaction_${name}`);
   return {
-    pauses: value("etcd_debugging_mvcc_db_compaction_pause_duration_milliseconds_count"),
-    keys: value("etcd_debugging_mvcc_db_compaction_keys_total"),
-    total: value("etcd_debugging_mvcc_db_compaction_total_duration_milliseconds_count"),
+    pauses: await value("pause_duration_milliseconds_count"),
+    keys: await value("keys_total"),
+    total: await value("total_duration_milliseconds_count"),
   };
 }
 
