@@ -275,17 +275,22 @@ export class EtcdServer {
     });
     this.v2 = new V2Api({ v2, proposer, raft, node, membership: this.membership, now });
     this.#driver = this.#createDriver(transport);
-    this.#upkeep = new Upkeep(opts.upkeep ?? {}, {
+    this.#upkeep = this.#createUpkeep(reads);
+  }
+
+  #createUpkeep(reads: Reads): Upkeep {
+    const raft = this.#raft;
+    return new Upkeep(this.#opts.upkeep ?? {}, {
       log: this.#log,
       memberId: this.memberId,
-      state,
+      state: this.#state,
       membership: this.membership,
       compact: (revision) => this.kv.compact({ revision }),
-      peerClient: () => forwarder.client,
-      requestTimeoutMs,
+      peerClient: () => this.#forwarder.client,
+      requestTimeoutMs: this.requestTimeoutMs,
       isLeader: () => raft.isLeader,
       linearizableRead: () => reads.linearizableRead(),
-      proposeAlarm: (alarm) => proposer.propose("alarm", alarm),
+      proposeAlarm: (alarm) => this.#proposer.propose("alarm", alarm),
     });
   }
 
