@@ -40,7 +40,7 @@ export function buildConfig(v: Values, explicit: Set<string>, notices: Notice[])
     ...securityConfig(v, notices),
     ...loggingConfig(v, logger),
     ...proxyConfig(v),
-    ...experimentalConfig(v),
+    ...experimentalConfig(v, explicit, notices),
     enableV2: v.bool("enable-v2"),
     authToken: v.str("auth-token"),
     bcryptCost: v.num("bcrypt-cost"),
@@ -304,7 +304,29 @@ type ExperimentalFields =
   | "experimentalWatchProgressNotifyInterval"
   | "experimentalWarningApplyDuration";
 
-function experimentalConfig(v: Values): Pick<Config, ExperimentalFields> {
+// bbolt's freelist type has no meaning for the SQLite backend; like etcd, any value is
+// accepted (etcd reads every value but "map" as "array").
+function freelistNotice(v: Values, explicit: Set<string>, notices: Notice[]): void {
+  const flag = "experimental-backend-bbolt-freelist-type";
+  if (!explicit.has(flag)) return;
+  const value = v.str(flag);
+  notices.push(
+    notice(
+      "warn",
+      "etcdmain",
+      `--${flag}=${value} has no effect: etcd-ts keeps its backend in SQLite, not bbolt`,
+      "flag has no effect: the backend is not bbolt",
+      { flag, value },
+    ),
+  );
+}
+
+function experimentalConfig(
+  v: Values,
+  explicit: Set<string>,
+  notices: Notice[],
+): Pick<Config, ExperimentalFields> {
+  freelistNotice(v, explicit, notices);
   return {
     experimentalInitialCorruptCheck: v.bool("experimental-initial-corrupt-check"),
     experimentalCorruptCheckTime: v.num("experimental-corrupt-check-time"),

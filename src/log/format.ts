@@ -13,6 +13,10 @@ export interface LogRecord {
   fields?: Record<string, unknown>;
   /** zap caller; defaults to "<pkg>/<last pkg segment>.go". */
   caller?: string;
+  /** zap's level when etcd's zap line differs from its capnslog one (Noticef vs Warn, say). */
+  zapLevel?: Level;
+  /** A line etcd writes in one format only (capnslog splits some zap lines in two). */
+  only?: "capnslog" | "zap";
 }
 
 const CAPNSLOG_LETTER: Record<Level, string> = {

@@ -109,7 +109,9 @@ export function createLogger(opts: LoggerOptions): Logger {
   const outputs = opts.outputs.length > 0 ? [...new Set(opts.outputs)] : ["default"];
   const clock = microClock(now);
   const enabled = (level: Level) => SEVERITY[level] >= min;
-  const log = (level: Level, r: LogRecord) => {
+  const log = (base: Level, r: LogRecord) => {
+    if (r.only !== undefined && r.only !== opts.logger) return;
+    const level = opts.logger === "zap" ? r.zapLevel ?? base : base;
     if (!enabled(level)) return;
     const [d, micros] = clock();
     const line = opts.logger === "zap"

@@ -78,6 +78,7 @@ export class Backend {
   readonly db: DatabaseSync;
   private readonly stmts = new Map<string, StatementSync>();
   private inTx = false;
+  private noFsync = false;
 
   constructor(readonly path: string) {
     this.db = new DatabaseSync(path);
@@ -152,6 +153,12 @@ export class Backend {
     return this.inTx;
   }
 
+  // --unsafe-no-fsync: SQLite never syncs (not even at checkpoints), nor does commit({sync}).
+  setNoFsync(on: boolean): void {
+    this.noFsync = on;
+    this.db.exec(`PRAGMA synchronous = ${on ? "OFF" : "NORMAL"}`);
+  }
+
   // Writes `meta` and commits the batch transaction (opening one if needed, so the
   // consistent index of entries that changed no key is persisted too).
   commit(meta: Meta, sync: boolean): void {
@@ -162,7 +169,7 @@ export class Backend {
     this.metaSet("compact_done", meta.compactDone);
     this.db.exec("COMMIT");
     this.inTx = false;
-    if (sync) this.syncFiles();
+    if (sync && !this.noFsync) this.syncFiles();
   }
 
   // fsync works on the file, not the descriptor: syncing our own handles on the WAL and the

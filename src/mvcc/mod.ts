@@ -1,6 +1,7 @@
 // The revisioned key space (etcd's mvcc package) on node:sqlite.
 export { MvccError, type MvccErrorReason } from "./errors.ts";
 export type { EventListener, HashKV, ReadTxn, StoreOptions } from "./store.ts";
+export type { CompactionBatch } from "./compact.ts";
 export { MvccStore, restoreSnapshot } from "./store.ts";
 export type { WriteTxn } from "./write_txn.ts";
 export type { HistoryCursor, HistoryPoint, StoredChange } from "./stored_history.ts";

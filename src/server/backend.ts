@@ -1,11 +1,20 @@
 // The member's backend: the MVCC key space plus what etcd keeps beside it in the same database
 // (membership, leases, alarms), all written in the store's batch transaction so they commit
 // atomically with the consistent index.
-import { type AuxBuckets, type Event, MvccStore, restoreSnapshot } from "../mvcc/mod.ts";
+import {
+  type AuxBuckets,
+  type CompactionBatch,
+  type Event,
+  MvccStore,
+  restoreSnapshot,
+} from "../mvcc/mod.ts";
 import type { LeasePersistence, Lessor } from "../lease/mod.ts";
 import { Membership, type MembershipJSON } from "./membership.ts";
 import { Alarms } from "./alarms.ts";
-import { observeBackendCommit, secondsSince, snapMetrics } from "../metrics/mod.ts";
+import { mvccMetrics, observeBackendCommit, secondsSince, snapMetrics } from "../metrics/mod.ts";
+import { formatGoDuration } from "../config/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import type { Wal } from "../storage/mod.ts";
 
 /** etcd's defaults for --backend-batch-interval and --backend-batch-limit (0 selects them). */
 export const DEFAULT_BATCH_INTERVAL_MS = 100;
@@ -14,6 +23,14 @@ export const DEFAULT_BATCH_LIMIT = 10_000;
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
+/** What the flags set on every store this backend opens (also after a restore). */
+export interface StoreSettings {
+  /** --experimental-compaction-batch-limit (0: etcd's 1000). */
+  compactionBatchLimit: number;
+  /** --unsafe-no-fsync. */
+  unsafeNoFsync: boolean;
+}
+
 export class Backend {
   store: MvccStore;
   readonly alarms: Alarms;
@@ -21,13 +38,50 @@ export class Backend {
   batchIntervalMs = DEFAULT_BATCH_INTERVAL_MS;
   /** Most applied entries in one batch transaction. */
   batchLimit = DEFAULT_BATCH_LIMIT;
+  /** Told when a physical compaction has finished (etcd logs it). */
+  compactionFinished?: (revision: number, tookMs: number) => void;
   readonly #eventListeners: ((events: Event[]) => void)[] = [];
   #pendingEntries = 0;
   #batchTimer?: ReturnType<typeof setTimeout>;
+  #settings: StoreSettings = { compactionBatchLimit: 0, unsafeNoFsync: false };
+  /** The physical compaction in progress: its revision and when its first batch started. */
+  #compacting?: { target: number; startedAt: number };
 
   constructor(readonly path: string) {
-    this.store = new MvccStore(path);
+    this.store = this.#open();
     this.alarms = new Alarms(() => this.aux);
+  }
+
+  #open(): MvccStore {
+    const store = new MvccStore(this.path, {
+      onCompactionBatch: (batch, ms) => this.#compacted(batch, ms),
+    });
+    store.compactionBatchLimit = this.#settings.compactionBatchLimit;
+    if (this.#settings.unsafeNoFsync) store.unsafeNoFsync = true;
+    return store;
+  }
+
+  configure(settings: StoreSettings): void {
+    this.#settings = { ...settings };
+    this.store.compactionBatchLimit = settings.compactionBatchLimit;
+    this.store.unsafeNoFsync = settings.unsafeNoFsync;
+  }
+
+  // etcd's metrics of physical compaction: a pause per full batch, the keys removed, the total.
+  #compacted(batch: CompactionBatch, ms: number): void {
+    const now = performance.now();
+    if (this.#compacting?.target !== batch.target) {
+      this.#compacting = { target: batch.target, startedAt: now - ms };
+    }
+    mvccMetrics.dbCompactionKeys.inc(batch.deleted);
+    if (!batch.finished) {
+      mvccMetrics.dbCompactionPauseMs.observe(Math.floor(ms));
+      return;
+    }
+    const took = now - this.#compacting.startedAt;
+    this.#compacting = undefined;
+    mvccMetrics.dbCompactionTotalMs.observe(Math.floor(took));
+    this.compactionFinished?.(batch.target, took);
   }
 
   get aux(): AuxBuckets {
@@ -94,7 +148,7 @@ export class Backend {
     const start = performance.now();
     restoreSnapshot(this.path, dbBytes);
     snapMetrics.dbSaveSeconds.observe(secondsSince(start));
-    this.store = new MvccStore(this.path);
+    this.store = this.#open();
     for (const l of this.#eventListeners) this.store.onEvents(l);
   }
 
@@ -102,6 +156,29 @@ export class Backend {
     this.commit({ sync: true });
     this.store.close();
   }
+}
+
+/**
+ * --unsafe-no-fsync and the compaction batch limit, for the log and the backend; and etcd's
+ * line when a physical compaction is done.
+ */
+export function configureStorage(
+  backend: Backend,
+  wal: Wal,
+  log: Logger,
+  settings: StoreSettings,
+): void {
+  backend.configure(settings);
+  wal.unsafeNoFsync = settings.unsafeNoFsync;
+  backend.compactionFinished = (rev, tookMs) => {
+    const took = formatGoDuration(tookMs);
+    log.info({
+      pkg: "mvcc",
+      text: `finished scheduled compaction at ${rev} (took ${took})`,
+      msg: "finished scheduled compaction",
+      fields: { "compact-revision": rev, took },
+    });
+  };
 }
 
 /** Rebuilds the lessor from the backend: its leases, and the keys attached to each. */

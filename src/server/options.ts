@@ -1,6 +1,7 @@
 // How a member is configured: what embed/ hands EtcdServer from the flags and the opened state.
 import type { Logger } from "../log/mod.ts";
 import type { MemberState } from "./member_state.ts";
+import type { UpkeepOptions } from "./upkeep.ts";
 
 /**
  * What etcd allows on top of --max-request-bytes for a gRPC message: the largest request its
@@ -32,6 +33,16 @@ export interface ServerOptions {
   clientCertAuth?: boolean;
   /** --bcrypt-cost for passwords hashed here. */
   bcryptCost: number;
+  /** Purging, auto-compaction and the periodic corruption check (see upkeep.ts). */
+  upkeep?: UpkeepOptions;
+  /** --experimental-compaction-batch-limit: revisions per physical compaction batch. */
+  compactionBatchLimit?: number;
+  /** --unsafe-no-fsync: neither the log nor the backend is fsync'd. */
+  unsafeNoFsync?: boolean;
+  /** --experimental-warning-apply-duration in ms (unset: etcd's 100 ms). */
+  warningApplyDurationMs?: number;
+  /** --initial-election-tick-advance (unset: true). */
+  initialElectionTickAdvance?: boolean;
   /** Injected for tests; Date.now otherwise. */
   now?: () => number;
 }

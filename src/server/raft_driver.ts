@@ -17,6 +17,8 @@ import type { Snapshotter, Wal } from "../storage/mod.ts";
 
 export interface Transport {
   send(messages: Message[]): void;
+  /** When the connection to the peer became usable (ms since the epoch), 0 if it is not. */
+  activeSince(id: bigint): number;
 }
 
 export interface DriverHooks {

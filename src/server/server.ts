@@ -9,6 +9,7 @@ import { Errors } from "../errors/mod.ts";
 import { serverMetrics } from "../metrics/mod.ts";
 import type { WatcherHub } from "../mvcc/mod.ts";
 import { Applier } from "./apply/mod.ts";
+import { configureStorage } from "./backend.ts";
 import type { AuthApi } from "./auth.ts";
 import type { ClusterApi } from "./cluster.ts";
 import type { ElectionApi } from "./election.ts";
@@ -27,8 +28,11 @@ import { observeMember } from "./metrics.ts";
 import { createOperations } from "./operations.ts";
 import type { ServerOptions } from "./options.ts";
 import { RaftDriver, type Transport } from "./raft_driver.ts";
+import { SlowApplyWarner } from "./slow_apply.ts";
 import { Snapshotting } from "./snapshotting.ts";
+import { adjustTicks } from "./tick_advance.ts";
 import { withTimeout } from "./timeout.ts";
+import { Upkeep } from "./upkeep.ts";
 import type { V2Api } from "./v2.ts";
 
 /** What the peer transport hands the member, and asks of it. */
@@ -64,6 +68,8 @@ export class EtcdServer {
   readonly #applier: Applier;
   readonly #snapshotting: Snapshotting;
   readonly #driver: RaftDriver;
+  readonly #upkeep: Upkeep;
+  readonly #transport: Transport;
   readonly #readyWaiters: (() => void)[] = [];
   readonly #membershipListeners: (() => void)[] = [];
   readonly #removedListeners: (() => void)[] = [];
@@ -80,6 +86,11 @@ export class EtcdServer {
     this.membership = state.membership;
     if (opts.backendBatchIntervalMs) state.backend.batchIntervalMs = opts.backendBatchIntervalMs;
     if (opts.backendBatchLimit) state.backend.batchLimit = opts.backendBatchLimit;
+    configureStorage(state.backend, state.wal, this.#log, {
+      compactionBatchLimit: opts.compactionBatchLimit ?? 0,
+      unsafeNoFsync: opts.unsafeNoFsync ?? false,
+    });
+    this.#transport = transport;
     const now = () => this.now();
     const core = this.#core = createCore(opts, {
       kick: () => this.#driver.kick(),
@@ -88,6 +99,11 @@ export class EtcdServer {
     });
     this.header = core.header;
     this.watchers = core.watchers;
+    const slow = new SlowApplyWarner({
+      log: this.#log,
+      thresholdMs: opts.warningApplyDurationMs ?? 100,
+      header: () => core.header(),
+    });
     this.#applier = new Applier({
       ctx: core.applyContext,
       applied: state.applied,
@@ -101,6 +117,7 @@ export class EtcdServer {
       membershipChanged: () => this.#membershipListeners.forEach((l) => l()),
       removed: () => this.#removed(),
       snapshotInstalled: () => core.watchers.resync(),
+      timing: slow,
     });
     this.#snapshotting = new Snapshotting({
       log: this.#log,
@@ -117,6 +134,7 @@ export class EtcdServer {
       core,
       applier: this.#applier,
       transferLeadership: (target) => this.transferLeadership(target),
+      slowReads: slow,
       now,
     });
     this.kv = ops.kv;
@@ -128,6 +146,31 @@ export class EtcdServer {
     this.election = ops.election;
     this.lock = ops.lock;
     this.#driver = this.#createDriver(transport);
+    this.#upkeep = this.#createUpkeep();
+  }
+
+  #createUpkeep(): Upkeep {
+    const { raft, forwarder, proposer, reads } = this.#core;
+    return new Upkeep(this.#opts.upkeep ?? {}, {
+      log: this.#log,
+      memberId: this.memberId,
+      state: this.#state,
+      membership: this.membership,
+      compact: (revision) => this.kv.compact({ revision }),
+      peerClient: () => forwarder.client,
+      requestTimeoutMs: this.requestTimeoutMs,
+      isLeader: () => raft.isLeader,
+      linearizableRead: () => reads.linearizableRead(),
+      proposeAlarm: (alarm) => proposer.propose("alarm", alarm),
+    });
+  }
+
+  /**
+   * etcd's initial corruption check (--experimental-initial-corrupt-check), run on a restart
+   * before the member serves: etcd's error text when a peer's data differs.
+   */
+  checkInitialHashKV(): Promise<string | undefined> {
+    return this.#upkeep.corruption.checkInitial();
   }
 
   #createDriver(transport: Transport): RaftDriver {
@@ -139,6 +182,7 @@ export class EtcdServer {
         heartbeats.sending(messages);
         transport.send(messages);
       },
+      activeSince: (id) => transport.activeSince(id),
     };
     return new RaftDriver(node, storage, wal, snapshotter, sending, {
       softState: (ss) => {
@@ -191,27 +235,25 @@ export class EtcdServer {
       appliedIndex: () => this.#applier.appliedIndex,
       quotaBackendBytes: this.#opts.quotaBackendBytes,
     });
-    this.#fastForwardSingleNode();
     this.#driver.start();
+    // etcd skips most of the first election timeout when it is alone or its peers are up.
+    void adjustTicks({
+      log: this.#log,
+      memberId: this.memberId,
+      node: this.#state.node,
+      kick: () => this.#driver.kick(),
+      membership: this.membership,
+      transport: this.#transport,
+      heartbeatMs: this.#opts.heartbeatMs,
+      electionMs: this.#opts.electionMs,
+      initialElectionTickAdvance: this.#opts.initialElectionTickAdvance ?? true,
+      stopped: () => this.#stopped,
+    });
+    this.#upkeep.start();
     this.#publish();
     this.#timers.push(setInterval(() => this.#revokeExpiredLeases(), 500));
     // Every member runs it; only the leader proposes v2 TTL expiry.
     this.v2.start();
-  }
-
-  // A lone voter has nobody to wait for: etcd skips most of its first election timeout.
-  #fastForwardSingleNode(): void {
-    const { node } = this.#state;
-    const { voters } = node.status().config;
-    if (voters.length !== 1 || voters[0] !== this.memberId) return;
-    const electionTicks = Math.floor(this.#opts.electionMs / this.#opts.heartbeatMs);
-    this.#log.info({
-      pkg: "etcdserver",
-      text: `${formatId(this.memberId)} as single-node; fast-forwarding ${
-        electionTicks - 1
-      } ticks (election ticks ${electionTicks})`,
-    });
-    for (let i = 0; i < electionTicks - 1; i++) node.tick();
   }
 
   /** Resolves once this member has published its attributes: it may serve clients then. */
@@ -262,6 +304,7 @@ export class EtcdServer {
     const wasLeader = this.#core.raft.isLeader;
     if (this.#core.raft.onLeader(lead)) this.#core.readIndex.retry();
     const isLeader = raftState === StateType.Leader;
+    this.#upkeep.leadership(isLeader);
     if (isLeader && !wasLeader) {
       if (this.membership.version === "") void this.#setClusterVersion();
     } else if (!isLeader && wasLeader) {
@@ -378,6 +421,7 @@ export class EtcdServer {
     this.#stopped = true;
     this.v2.stop();
     this.#timers.forEach((t) => clearInterval(t));
+    await this.#upkeep.stop();
     await this.#driver.stop();
     this.#core.proposer.failAll(Errors.stopped());
     this.#core.readIndex.abort(Errors.stopped());

@@ -12,9 +12,6 @@ import type { Membership } from "./membership.ts";
 /** Entries kept after a snapshot so slow followers can catch up from the log (etcd's value). */
 export const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
 
-/** Snapshot and WAL files kept (etcd's --max-snapshots / --max-wals defaults). */
-const KEEP_SNAPSHOTS = 5;
-
 export interface SnapshottingDeps {
   log: Logger;
   memberId: bigint;
@@ -62,10 +59,9 @@ export class Snapshotting {
         fields: { "compact-index": compactTo },
       });
     }
-    // Segments wholly below the snapshot are no longer needed to restart; entries the
-    // in-memory log keeps for followers stay there.
+    // Segments wholly below the snapshot are no longer needed to restart (entries the
+    // in-memory log keeps for followers stay there): the purge loop may delete them.
     await wal.releaseTo(snap.metadata.index);
-    await snapshotter.purge(KEEP_SNAPSHOTS);
   }
 
   /**

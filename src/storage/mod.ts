@@ -5,6 +5,7 @@ export type { WalOptions } from "./wal.ts";
 export { openWal } from "./wal_open.ts";
 export type { OpenedWal, WalRepair } from "./wal_open.ts";
 export { Snapshotter } from "./snapshotter.ts";
+export type { Purged } from "./purge.ts";
 export { type DataDirLock, lockDataDir } from "./lock.ts";
 export {
   type EtcdWal,

@@ -7,6 +7,7 @@
 import { crc32c } from "../checksum/mod.ts";
 import { hex16, join, listDir, mkdirDurable, parseHex16, removeIfExists } from "./fsutil.ts";
 import { writeFileAtomic } from "./fsutil.ts";
+import { type Purged, purgeFiles } from "./purge.ts";
 import type { Snapshot } from "../raft/mod.ts";
 import { secondsSince, snapMetrics } from "../metrics/mod.ts";
 
@@ -59,14 +60,15 @@ export class Snapshotter {
     return undefined;
   }
 
-  /** Deletes all but the newest `keep` snapshot files (etcd's --max-snapshots). */
-  async purge(keep: number): Promise<void> {
-    for (const name of this.#names().slice(Math.max(keep, 0))) {
-      await removeIfExists(join(this.dir, name));
-    }
+  /**
+   * Deletes all but the newest `keep` files ending in `suffix` (etcd purges "snap" and
+   * "snap.db" files to --max-snapshots; 0 keeps all), and any temporary file a crash left.
+   */
+  async purge(keep: number, suffix = "snap"): Promise<Purged> {
     for (const name of listDir(this.dir)) {
       if (name.endsWith(".snap.tmp")) await removeIfExists(join(this.dir, name));
     }
+    return await purgeFiles(this.dir, suffix, keep);
   }
 
   /** Snapshot file names, newest (highest term, then index) first. */

@@ -23,6 +23,7 @@ import {
   writeAllSync,
 } from "./fsutil.ts";
 import { fillZeros, SegmentPipeline } from "./prealloc.ts";
+import { type Purged, purgeFiles } from "./purge.ts";
 import {
   encodeHardStatePayload,
   encodeSnapshotPayload,
@@ -54,6 +55,8 @@ const PREPARE_AFTER = FIRST_SEGMENT_PREALLOCATION / 2;
 export interface WalOptions {
   /** Segments are preallocated to this size, and a new one is started once it is full. */
   segmentSize?: number;
+  /** --unsafe-no-fsync: never fsync the log's data (directories still are, as in etcd). */
+  unsafeNoFsync?: boolean;
 }
 
 /** Any segment present means the member was initialized before (spec/bootstrap.md §7). */
@@ -75,6 +78,7 @@ export class Wal {
   #lastIndex: number;
   #hardState: HardState;
   #unsynced = false;
+  #noFsync: boolean;
   #queue: Promise<unknown> = Promise.resolve();
   #failed: Error | undefined;
   #closed = false;
@@ -100,13 +104,30 @@ export class Wal {
     this.#lastIndex = init.lastIndex;
     this.#hardState = init.hardState;
     this.#segmentSize = init.options?.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+    this.#noFsync = init.options?.unsafeNoFsync ?? false;
     this.#pipeline = new SegmentPipeline(init.dir, this.#segmentSize);
+    this.#pipeline.sync = !this.#noFsync;
     this.#preparePipeline();
   }
 
-  /** Names of the live segments, oldest first. */
+  /** The directory of the segment files. */
+  get dir(): string {
+    return this.#dir;
+  }
+
+  /** Names of the live segments (not released), oldest first. */
   get segments(): string[] {
     return this.#segments.map((s) => s.name);
+  }
+
+  /** --unsafe-no-fsync: from now on nothing is fsync'd (acknowledged writes may be lost). */
+  set unsafeNoFsync(on: boolean) {
+    this.#noFsync = on;
+    this.#pipeline.sync = !on;
+  }
+
+  get unsafeNoFsync(): boolean {
+    return this.#noFsync;
   }
 
   /** Resolves once the file for the next segment is prepared (true), or when none is being
@@ -164,23 +185,32 @@ export class Wal {
     });
   }
   /**
-   * Deletes the segments that hold only entries below `index`: every segment before the last
-   * one whose name index is <= `index`. The segment that may contain `index` stays, so a
-   * snapshot marker at `index` written before this call stays readable.
+   * Releases the segments that hold only entries below `index`: every segment before the last
+   * one whose name index is <= `index`. Their files stay until purge() removes them (etcd
+   * unlocks them and its purge loop deletes them). The segment that may contain `index`
+   * stays live, so a snapshot marker at `index` written before this call stays readable.
    */
   releaseTo(index: number): Promise<void> {
-    return this.#run(async () => {
+    return this.#run(() => {
       let keep = 0;
       for (let i = 0; i < this.#segments.length; i++) {
         if (this.#segments[i].index <= index) keep = i;
       }
-      if (keep === 0) return;
-      for (const s of this.#segments.slice(0, keep)) {
-        await Deno.remove(join(this.#dir, s.name));
-        await removeIfExists(join(this.#dir, s.name + ".broken"));
-      }
       this.#segments = this.#segments.slice(keep);
-      await syncDir(this.#dir);
+      return Promise.resolve();
+    });
+  }
+
+  /**
+   * etcd's purge of `*.wal` files (--max-wals; 0 keeps all): while more than `maxFiles` remain,
+   * deletes the oldest, stopping at the first live one (etcd holds a lock on those).
+   */
+  purge(maxFiles: number): Promise<Purged> {
+    return this.#run(async () => {
+      const live = new Set(this.segments);
+      const out = await purgeFiles(this.#dir, ".wal", maxFiles, (name) => live.has(name));
+      for (const path of out.purged) await removeIfExists(path + ".broken");
+      return out;
     });
   }
 
@@ -227,9 +257,12 @@ export class Wal {
   }
 
   async #sync() {
-    const start = performance.now();
-    await this.#file.syncData();
-    diskMetrics.walFsyncSeconds.observe(secondsSince(start));
+    // Under --unsafe-no-fsync nothing is fsync'd, and etcd observes no fsync time either.
+    if (!this.#noFsync) {
+      const start = performance.now();
+      await this.#file.syncData();
+      diskMetrics.walFsyncSeconds.observe(secondsSince(start));
+    }
     this.#unsynced = false;
   }
 
@@ -266,7 +299,7 @@ export class Wal {
     };
     const header = segmentHeader(this.#metadata, this.#hardState);
     const prepared = this.#pipeline.take();
-    const created = await createSegment(this.#dir, seg.name, header, prepared);
+    const created = await createSegment(this.#dir, seg.name, header, prepared, !this.#noFsync);
     this.#file = created.file;
     this.#capacity = created.capacity;
     this.#segments.push(seg);
@@ -299,6 +332,7 @@ async function createSegment(
   name: string,
   header: Uint8Array,
   prepared: string | undefined,
+  sync: boolean,
   preallocate = 0,
 ): Promise<{ file: Deno.FsFile; capacity: number }> {
   const path = join(dir, name);
@@ -309,8 +343,8 @@ async function createSegment(
   try {
     await writeAll(f, header);
     walWritten(header.length);
-    if (!prepared) await fillZeros(f, header.length, preallocate);
-    await f.syncData();
+    if (!prepared) await fillZeros(f, header.length, preallocate, undefined, sync);
+    if (sync) await f.syncData();
     await f.seek(header.length, Deno.SeekMode.Start);
     const { size } = await f.stat();
     await Deno.rename(tmp, path);
@@ -340,6 +374,7 @@ export async function createWal(
     seg.name,
     header,
     undefined,
+    !options?.unsafeNoFsync,
     preallocate,
   );
   return new Wal({

@@ -235,3 +235,10 @@ export function singleMemberFlags(name: string, ip: string, dataDir?: string): s
     `${name}=${peerURL}`,
   ];
 }
+
+/** One series' value from a member's /metrics (NaN when it is not there). */
+export async function metricValue(clientURL: string, series: string): Promise<number> {
+  const text = await (await fetch(`${clientURL}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? NaN : Number(line.slice(series.length + 1));
+}
