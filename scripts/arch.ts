@@ -20,17 +20,20 @@ export const ALLOWED: Record<string, string[]> = {
     ...["server", "mvcc", "lease", "auth", "v2store"],
     ...["pb", "h2", "errors", "config", "log", "metrics", "tls"],
   ],
-  peer: ["server", "raft", "lease", "pb", "errors", "config", "log", "metrics", "tls"],
+  peer: [
+    ...["server", "raft", "lease"],
+    ...["pb", "errors", "config", "log", "metrics", "tls", "failpoint"],
+  ],
   discovery: ["api", "server", "v2store", "config", "log", "tls"],
   gateway: ["discovery", "config", "log"],
   proxy: ["discovery", "v2store", "config", "log", "metrics"],
   diagnose: ["discovery", "server", "config", "tls"],
   server: [
     ...["raft", "storage", "mvcc", "lease", "auth", "v2store"],
-    ...["pb", "errors", "assert", "config", "log", "metrics"],
+    ...["pb", "errors", "assert", "config", "log", "metrics", "failpoint"],
   ],
   raft: ["pb", "assert"],
-  storage: ["raft", "checksum", "assert"],
+  storage: ["raft", "checksum", "assert", "failpoint"],
   mvcc: ["pb", "checksum", "assert"],
   lease: ["mvcc", "assert"],
   auth: ["mvcc", "log", "assert", "config"],
@@ -46,6 +49,7 @@ export const ALLOWED: Record<string, string[]> = {
   tls: ["config", "log"],
   config: [],
   log: [],
+  failpoint: [],
 };
 
 if (import.meta.main) {
