@@ -21,4 +21,4 @@ export {
   status,
 } from "./registry.ts";
 export { type FailpointServer, serveFailpoints } from "./http.ts";
-export { powerCut, type Unsynced } from "./power_cut.ts";
+export { loseUnsynced, powerCut, type Unsynced } from "./power_cut.ts";

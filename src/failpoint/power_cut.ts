@@ -13,10 +13,15 @@ export interface Unsynced {
 }
 
 /**
- * Cuts the power: the unsynced bytes are lost, or with `torn` all but a random number of whole
- * pages of them (the disk wrote some pages back before the cut). Never returns.
+ * The unsynced bytes are lost (replaced by zeros, made durable), or with `torn` all but a random
+ * number of whole pages of them (the disk wrote some pages back). Returns where the kept data
+ * ends. What a failed fsync does too: Linux may drop the dirty pages after a writeback error.
  */
-export function powerCut(u: Unsynced, torn: boolean, random: () => number = Math.random): never {
+export function loseUnsynced(
+  u: Unsynced,
+  torn = false,
+  random: () => number = Math.random,
+): number {
   let keep = u.synced;
   if (torn && u.end > u.synced) {
     // Where the written-back pages may end: the last synced byte, or any page boundary after.
@@ -27,12 +32,21 @@ export function powerCut(u: Unsynced, torn: boolean, random: () => number = Math
     keep = ends[Math.floor(random() * ends.length)];
   }
   const f = Deno.openSync(u.path, { write: true });
-  f.seekSync(keep, Deno.SeekMode.Start);
-  const zeros = new Uint8Array(Math.max(0, u.end - keep));
-  for (let off = 0; off < zeros.length;) off += f.writeSync(zeros.subarray(off));
-  f.syncDataSync();
-  f.close();
-  const line = `failpoint walPowerCut: power cut; ${u.path} lost ${zeros.length} unsynced ` +
+  try {
+    f.seekSync(keep, Deno.SeekMode.Start);
+    const zeros = new Uint8Array(Math.max(0, u.end - keep));
+    for (let off = 0; off < zeros.length;) off += f.writeSync(zeros.subarray(off));
+    f.syncDataSync();
+  } finally {
+    f.close();
+  }
+  return keep;
+}
+
+/** Cuts the power: loseUnsynced(), a line on stderr saying what was lost, then SIGKILL. */
+export function powerCut(u: Unsynced, torn: boolean, random: () => number = Math.random): never {
+  const keep = loseUnsynced(u, torn, random);
+  const line = `failpoint walPowerCut: power cut; ${u.path} lost ${u.end - keep} unsynced ` +
     `bytes at offset ${keep} (${keep - u.synced} of ${u.end - u.synced} reached the disk)\n`;
   Deno.stderr.writeSync(new TextEncoder().encode(line));
   Deno.kill(Deno.pid, "SIGKILL");

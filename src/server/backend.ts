@@ -6,6 +6,7 @@ import type { LeasePersistence, Lessor } from "../lease/mod.ts";
 import { Membership, type MembershipJSON } from "./membership.ts";
 import { Alarms } from "./alarms.ts";
 import { diskMetrics } from "../metrics/mod.ts";
+import { failpoints, hitSync } from "../failpoint/mod.ts";
 
 /** etcd's defaults for --backend-batch-interval and --backend-batch-limit (0 selects them). */
 export const DEFAULT_BATCH_INTERVAL_MS = 100;
@@ -21,6 +22,12 @@ export class Backend {
   batchIntervalMs = DEFAULT_BATCH_INTERVAL_MS;
   /** Most applied entries in one batch transaction. */
   batchLimit = DEFAULT_BATCH_LIMIT;
+  /**
+   * A batch commit failed: what reached the file is unknown, so the member must stop (it
+   * replays the log on restart). Called before the error is thrown to the committer, which a
+   * timer may be.
+   */
+  onCommitError: (err: unknown) => void = () => {};
   readonly #eventListeners: ((events: Event[]) => void)[] = [];
   #pendingEntries = 0;
   #batchTimer?: ReturnType<typeof setTimeout>;
@@ -83,7 +90,14 @@ export class Backend {
     this.#pendingEntries = 0;
     const start = performance.now();
     const pending = this.store.pendingCommit();
-    this.store.commit(opts);
+    try {
+      if (failpoints.on) hitSync("beforeCommit");
+      this.store.commit(opts);
+      if (failpoints.on) hitSync("afterCommit");
+    } catch (err) {
+      this.onCommitError(err);
+      throw err;
+    }
     if (pending) diskMetrics.backendCommitSeconds.observe((performance.now() - start) / 1000);
   }
 

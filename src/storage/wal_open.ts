@@ -72,6 +72,9 @@ export async function openWal(
   const { metadata, hardState, entries, lastIndex } = replay.finish(walDir);
   // Appending goes on where the last segment's records end.
   const file = await Deno.open(join(walDir, segments[segments.length - 1].name), { write: true });
+  // What a killed process wrote may still be only in the page cache: make it durable before
+  // raft counts on it (a follower acknowledges what its log holds).
+  await file.syncData();
   await file.seek(lastEnd, Deno.SeekMode.Start);
   const wal = new Wal({
     dir: walDir,
