@@ -17,7 +17,7 @@ export const FAILPOINTS_TABLE = {
   walBeforeSync: 'before an fsync; return("EIO") fails it and loses the unsynced bytes',
   walAfterSync: "after an fsync; return fails the save although the bytes are durable",
   walPowerCut: "before an fsync: the unsynced bytes are lost and the process dies (SIGKILL); " +
-    'return("torn") keeps whole 4 KiB pages of them, at random',
+    'return("torn") keeps some whole 512-byte sectors of them, at random',
   // server/apply/applier.ts: applying committed entries, one at a time.
   beforeApplyOneEntryNormal: "before a normal entry is applied; return fails the apply",
   beforeApplyOneConfChange: "before a membership change is applied; return fails the apply",

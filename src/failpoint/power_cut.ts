@@ -2,7 +2,8 @@
 // and is lost with the machine. The file gets back what it held before (zeros: the log's
 // preallocated space), the loss is made durable, and the process dies at once.
 
-const PAGE = 4096;
+/** A power cut tears writes at the disk's sector: each 512-byte sector is written or not. */
+const SECTOR = 512;
 
 export interface Unsynced {
   path: string;
@@ -14,7 +15,7 @@ export interface Unsynced {
 
 /**
  * The unsynced bytes are lost (replaced by zeros, made durable), or with `torn` all but a random
- * number of whole pages of them (the disk wrote some pages back). Returns where the kept data
+ * number of whole sectors of them (the disk wrote some back). Returns where the kept data
  * ends. What a failed fsync does too: Linux may drop the dirty pages after a writeback error.
  */
 export function loseUnsynced(
@@ -24,9 +25,9 @@ export function loseUnsynced(
 ): number {
   let keep = u.synced;
   if (torn && u.end > u.synced) {
-    // Where the written-back pages may end: the last synced byte, or any page boundary after.
+    // Where the written-back data may end: the last synced byte, or any sector boundary after.
     const ends = [u.synced];
-    for (let p = Math.floor(u.synced / PAGE + 1) * PAGE; p < u.end + PAGE; p += PAGE) {
+    for (let p = Math.floor(u.synced / SECTOR + 1) * SECTOR; p < u.end + SECTOR; p += SECTOR) {
       ends.push(Math.min(p, u.end));
     }
     keep = ends[Math.floor(random() * ends.length)];

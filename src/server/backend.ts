@@ -1,6 +1,7 @@
 // The member's backend: the MVCC key space plus what etcd keeps beside it in the same database
 // (membership, leases, alarms), all written in the store's batch transaction so they commit
 // atomically with the consistent index.
+import { DatabaseSync } from "node:sqlite";
 import { type AuxBuckets, type Event, MvccStore, restoreSnapshot } from "../mvcc/mod.ts";
 import type { LeasePersistence, Lessor } from "../lease/mod.ts";
 import { Membership, type MembershipJSON } from "./membership.ts";
@@ -112,6 +113,22 @@ export class Backend {
   close(): void {
     this.commit({ sync: true });
     this.store.close();
+  }
+}
+
+/**
+ * Checks the structure of the backend file before the member trusts it (SQLite's quick_check:
+ * every page of every b-tree is read). A damaged page would otherwise only show when a request
+ * happens to read it. Throws with SQLite's first complaint; a missing file passes.
+ */
+export function verifyBackendFile(path: string): void {
+  const db = new DatabaseSync(path);
+  try {
+    const rows = db.prepare("PRAGMA quick_check(1)").all() as { quick_check: string }[];
+    const verdict = (rows[0]?.quick_check ?? "ok").replace(/\s*\n\s*/g, " ");
+    if (verdict !== "ok") throw new Error(`database disk image is malformed (${verdict})`);
+  } finally {
+    db.close();
   }
 }
 

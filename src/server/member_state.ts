@@ -29,7 +29,7 @@ import { createLessor, type Lessor, minLeaseTTL } from "../lease/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { formatId } from "./ids.ts";
 import { type Member, Membership, memberToJSON } from "./membership.ts";
-import { Backend, reloadLeases } from "./backend.ts";
+import { Backend, reloadLeases, verifyBackendFile } from "./backend.ts";
 import { BootstrapError } from "./bootstrap_check.ts";
 import type { AppliedState } from "./apply/mod.ts";
 
@@ -106,6 +106,7 @@ function openCommon(paths: MemberPaths, timing: RaftTiming, log: Logger) {
   const lock = lockDataDir(paths.memberDir, paths.dataDir);
   let backend: Backend;
   try {
+    verifyBackendFile(paths.dbPath);
     backend = new Backend(paths.dbPath);
   } catch (err) {
     // A damaged file, or one another program wrote (etcd's bbolt, say): refuse, touch nothing.
@@ -120,7 +121,7 @@ function openCommon(paths: MemberPaths, timing: RaftTiming, log: Logger) {
     persistence: backend.leasePersistence(),
   });
   const snapshotter = new Snapshotter(paths.snapDir, {
-    warn: (text) => log.warn({ pkg: "snap", text }),
+    warn: (text) => log.warn({ pkg: "snap", text: text.replace(/^snap: /, "") }),
   });
   return { lock, backend, lessor, snapshotter };
 }
