@@ -5,6 +5,7 @@ import { memberFlags, type MemberURLs, type Proc, startEtcdTs, stop } from "./pr
 import { tempDir } from "./tmp.ts";
 import { etcdctl } from "./etcdctl.ts";
 import { assertPortsFree } from "./ports.ts";
+import { Etcd3 } from "etcd3";
 
 export interface ClusterMember extends MemberURLs {
   ip: string;
@@ -110,4 +111,19 @@ export async function addLearner(endpoints: string, m: ClusterMember) {
     throw new Error(`member add ${m.name}: ${add.stdout}${add.stderr}`);
   }
   return { output: add.stdout, id: ids[1], clusterId: ids[2], initialCluster: initialCluster[1] };
+}
+
+// More than snapshot-count + the 5000 entries kept for catch-up: the log is compacted past
+// where a member that missed them could start from.
+export async function writeBeyondCatchUp(endpoints: string[]): Promise<void> {
+  const client = new Etcd3({ hosts: endpoints });
+  try {
+    for (let batch = 0; batch < 60; batch++) {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) => client.put(`s${batch * 100 + i}`).value("x")),
+      );
+    }
+  } finally {
+    client.close();
+  }
 }

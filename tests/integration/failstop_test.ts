@@ -1,9 +1,11 @@
 // Fail-stop in a cluster: a member whose data dir holds an older log than the cluster remembers
 // it had stops on the leader's first heartbeat with raft's panic, as etcd 3.4 does, and persists
-// nothing after it. Address block 127.0.200.x.
+// nothing after it; failpoints while a snapshot is sent and received and in a leader transfer
+// stop (or, for a failed upload, only delay) the members they hit. Address block 127.0.200.x.
 import assert from "node:assert/strict";
 import { Etcd3 } from "etcd3";
-import { type Cluster, makeCluster } from "../helpers/cluster.ts";
+import { type Cluster, makeCluster, writeBeyondCatchUp } from "../helpers/cluster.ts";
+import { etcdctl, memberList } from "../helpers/etcdctl.ts";
 import { exited, itest, type Proc, stop } from "../helpers/process.ts";
 
 const BLOCK = "127.0.200";
@@ -116,6 +118,99 @@ itest(
       assert.match(entry.caller, /^raft\/log\.ts:\d+$/);
       assert.ok(again.lines.includes(`panic: ${entry.msg}`));
       assertSameFiles(before, follower.dataDir, "after the second panic");
+    } finally {
+      await c.stopAll();
+    }
+  },
+);
+
+/** gofail's endpoint of member `i` (GOFAIL_HTTP on its own address). */
+const gofailOf = (c: Cluster, i: number) => `${c.members[i].ip}:22381`;
+
+function startWithFailpoints(c: Cluster, i: number, failpoints = ""): Proc {
+  return c.start(i, ["--snapshot-count", "500"], {
+    GOFAIL_HTTP: gofailOf(c, i),
+    GOFAIL_FAILPOINTS: failpoints,
+  });
+}
+
+async function setFailpoint(c: Cluster, i: number, name: string, terms: string): Promise<void> {
+  const res = await fetch(`http://${gofailOf(c, i)}/${name}`, { method: "PUT", body: terms });
+  assert.equal(res.status, 204, await res.text());
+}
+
+async function localCount(c: Cluster, i: number): Promise<number> {
+  const res = await etcdctl(
+    c.members[i].clientURL,
+    "get",
+    "s",
+    "--prefix",
+    "--keys-only",
+    "-w",
+    "json",
+    "--consistency=s",
+  );
+  return JSON.parse(res.stdout).count ?? 0;
+}
+
+itest(
+  "snapshots: a failed upload is retried; a follower that panics receiving one stops",
+  async () => {
+    const c = await makeCluster(BLOCK, 3);
+    try {
+      for (let i = 0; i < 3; i++) startWithFailpoints(c, i);
+      await Promise.all(c.members.map((m) => m.proc!.waitFor("ready to serve client requests")));
+      const { member: leader } = await c.leader();
+      const l = c.members.indexOf(leader);
+      const f = c.members.findIndex((m) => m !== leader);
+      await stop(c.members[f].proc!);
+      c.members[f].proc = undefined;
+      await writeBeyondCatchUp(c.members.filter((m) => m.proc).map((m) => m.clientURL));
+
+      // The follower dies taking the snapshot: nothing of it is applied.
+      await setFailpoint(c, l, "raftBeforeSendSnapshot", `1*return("upload cut")`);
+      const dying = startWithFailpoints(c, f, "raftBeforeReceiveSnapshot=panic");
+      assert.equal((await exited(dying, 60_000)).code, 2, dying.lines.slice(-20).join("\n"));
+      assert.ok(dying.lines.includes("panic: failpoint panic: raftBeforeReceiveSnapshot"));
+      assert.ok(!dying.lines.some((l) => l.includes("applying snapshot")));
+      // The leader's first upload failed (the failpoint), and it tried again.
+      await leader.proc!.waitFor(
+        /failed to be sent out \(failpoint raftBeforeSendSnapshot: upload cut\)$/,
+      );
+
+      const back = startWithFailpoints(c, f);
+      await back.waitFor("finished applying incoming snapshot", 60_000);
+      await back.waitFor("ready to serve client requests");
+      assert.equal(await localCount(c, f), 6000);
+    } finally {
+      await c.stopAll();
+    }
+  },
+);
+
+itest(
+  "a leader that panics handing over leadership stops; the others elect and serve",
+  async () => {
+    const c = await makeCluster(BLOCK, 3);
+    try {
+      for (let i = 0; i < 3; i++) startWithFailpoints(c, i);
+      await Promise.all(c.members.map((m) => m.proc!.waitFor("ready to serve client requests")));
+      const { member: leader, term } = await c.leader();
+      const l = c.members.indexOf(leader);
+      const target = c.members.find((m) => m !== leader)!;
+      const { members } = await memberList(leader.clientURL);
+      const targetId = members.find((m) => m.name === target.name)!.ID.toString(16);
+      assert.equal((await etcdctl(leader.clientURL, "put", "before", "1")).stdout, "OK\n");
+      await setFailpoint(c, l, "beforeTransferLeadership", "panic");
+      const move = etcdctl(leader.clientURL, "move-leader", targetId);
+      assert.equal((await exited(leader.proc!)).code, 2, leader.proc!.lines.slice(-20).join("\n"));
+      assert.ok(leader.proc!.lines.includes("panic: failpoint panic: beforeTransferLeadership"));
+      assert.notEqual((await move).code, 0);
+      leader.proc = undefined;
+      await c.leader(term);
+      const others = c.members.filter((m) => m.proc).map((m) => m.clientURL).join(",");
+      assert.equal((await etcdctl(others, "put", "after", "1")).stdout, "OK\n");
+      assert.equal((await etcdctl(others, "get", "before", "--print-value-only")).stdout, "1\n");
     } finally {
       await c.stopAll();
     }
