@@ -82,6 +82,13 @@ export async function makeCluster(
   return cluster;
 }
 
+/** Waits until every started member serves clients. */
+export async function readyAll(c: Cluster): Promise<void> {
+  await Promise.all(
+    c.members.filter((m) => m.proc).map((m) => m.proc!.waitFor("ready to serve client requests")),
+  );
+}
+
 /** Starts `m` as etcdctl's `member add` output says: joining the running cluster. */
 export function startJoining(m: ClusterMember, initialCluster: string): Proc {
   m.proc = startEtcdTs([
@@ -126,4 +133,20 @@ export async function writeBeyondCatchUp(endpoints: string[]): Promise<void> {
   } finally {
     client.close();
   }
+}
+
+/** The keys writeBeyondCatchUp() wrote, counted by a serializable read: from the member's own
+ * (perhaps restored) backend. */
+export async function localKeyCount(m: ClusterMember): Promise<number> {
+  const res = await etcdctl(
+    m.clientURL,
+    "get",
+    "s",
+    "--prefix",
+    "--keys-only",
+    "-w",
+    "json",
+    "--consistency=s",
+  );
+  return JSON.parse(res.stdout).count ?? 0;
 }

@@ -6,6 +6,7 @@ import {
   addLearner,
   type Cluster,
   type ClusterMember,
+  localKeyCount,
   makeCluster,
   startJoining,
   writeBeyondCatchUp,
@@ -320,21 +321,6 @@ itest("the guide's error cases exit 1 with the guide's messages", async () => {
     await c.stopAll();
   }
 });
-
-/** A serializable read answers from the member's own (restored) backend. */
-async function localKeyCount(m: ClusterMember): Promise<number> {
-  const res = await etcdctl(
-    m.clientURL,
-    "get",
-    "s",
-    "--prefix",
-    "--keys-only",
-    "-w",
-    "json",
-    "--consistency=s",
-  );
-  return JSON.parse(res.stdout).count;
-}
 
 itest("a follower that missed a compacted log catches up from a snapshot", async () => {
   const c = await makeCluster(BLOCK, 3);

@@ -15,6 +15,7 @@ import {
   stop,
 } from "../helpers/process.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { setFailpoint } from "../helpers/failpoints.ts";
 import { assertPortsFree } from "../helpers/ports.ts";
 import { type Acked, checkStore, Writers } from "../helpers/acked_writes.ts";
 import { prng } from "../helpers/random.ts";
@@ -23,11 +24,6 @@ import { sleep, until } from "../helpers/wait.ts";
 const IP = "127.0.202.1";
 const EP = `http://${IP}:2379`;
 const GOFAIL = `${IP}:22381`;
-
-async function setFailpoint(name: string, terms: string): Promise<void> {
-  const res = await fetch(`http://${GOFAIL}/${name}`, { method: "PUT", body: terms });
-  assert.equal(res.status, 204, await res.text());
-}
 
 itest("power cuts under 8 writers lose unsynced bytes, never an acknowledged write", async () => {
   await assertPortsFree(IP, [2379, 2380, 22381]);
@@ -44,7 +40,7 @@ itest("power cuts under 8 writers lose unsynced bytes, never an acknowledged wri
       writers.resume();
       await sleep(Math.floor(150 + random() * 900));
       // Odd rounds lose every unsynced byte; even ones keep some whole sectors (a torn tail).
-      await setFailpoint("walPowerCut", round % 2 === 0 ? `return("torn")` : "return");
+      await setFailpoint(GOFAIL, "walPowerCut", round % 2 === 0 ? `return("torn")` : "return");
       const status = await exited(member);
       await writers.pause();
       assert.equal(status.signal, "SIGKILL", member.lines.slice(-20).join("\n"));

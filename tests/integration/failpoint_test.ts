@@ -12,6 +12,7 @@ import {
   stop,
 } from "../helpers/process.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { setFailpoint } from "../helpers/failpoints.ts";
 import { assertPortsFree } from "../helpers/ports.ts";
 import { checkStore, Writers } from "../helpers/acked_writes.ts";
 import { until } from "../helpers/wait.ts";
@@ -19,11 +20,6 @@ import { until } from "../helpers/wait.ts";
 const IP = "127.0.201.1";
 const EP = `http://${IP}:2379`;
 const GOFAIL = `${IP}:22381`;
-
-async function setFailpoint(name: string, terms: string): Promise<void> {
-  const res = await fetch(`http://${GOFAIL}/${name}`, { method: "PUT", body: terms });
-  assert.equal(res.status, 204, await res.text());
-}
 
 interface Case {
   failpoint: string;
@@ -96,7 +92,7 @@ async function failUnderWrites(t: Case): Promise<void> {
   try {
     writers.resume();
     await until(() => writers.acked.size >= 150, 20_000, "150 acknowledged writes");
-    await setFailpoint(t.failpoint, t.terms);
+    await setFailpoint(GOFAIL, t.failpoint, t.terms);
     const status = await exited(member);
     await writers.pause();
     const log = member.lines.join("\n");
@@ -170,8 +166,8 @@ itest(
     const member = await startReady(flags, { env: { GOFAIL_HTTP: GOFAIL } });
     const writers = new Writers(EP, 1);
     try {
-      await setFailpoint("raftBeforeSave", "sleep(400)");
-      await setFailpoint("walBeforeSync", "1*print");
+      await setFailpoint(GOFAIL, "raftBeforeSave", "sleep(400)");
+      await setFailpoint(GOFAIL, "walBeforeSync", "1*print");
       const listed = await (await fetch(`http://${GOFAIL}/`)).text();
       assert.match(listed, /^raftBeforeSave=sleep\(400\)$/m);
       assert.match(listed, /^walBeforeSync=1\*print$/m);

@@ -4,8 +4,15 @@
 // stop (or, for a failed upload, only delay) the members they hit. Address block 127.0.200.x.
 import assert from "node:assert/strict";
 import { Etcd3 } from "etcd3";
-import { type Cluster, makeCluster, writeBeyondCatchUp } from "../helpers/cluster.ts";
+import {
+  type Cluster,
+  localKeyCount,
+  makeCluster,
+  readyAll,
+  writeBeyondCatchUp,
+} from "../helpers/cluster.ts";
 import { etcdctl, memberList } from "../helpers/etcdctl.ts";
+import { setFailpoint } from "../helpers/failpoints.ts";
 import { exited, itest, type Proc, stop } from "../helpers/process.ts";
 
 const BLOCK = "127.0.200";
@@ -61,7 +68,7 @@ itest(
     const c = await makeCluster(BLOCK, 3);
     try {
       for (let i = 0; i < 3; i++) c.start(i);
-      await Promise.all(c.members.map((m) => m.proc!.waitFor("ready to serve client requests")));
+      await readyAll(c);
       const { member: leader } = await c.leader();
       const f = c.members.findIndex((m) => m !== leader);
       const follower = c.members[f];
@@ -134,32 +141,13 @@ function startWithFailpoints(c: Cluster, i: number, failpoints = ""): Proc {
   });
 }
 
-async function setFailpoint(c: Cluster, i: number, name: string, terms: string): Promise<void> {
-  const res = await fetch(`http://${gofailOf(c, i)}/${name}`, { method: "PUT", body: terms });
-  assert.equal(res.status, 204, await res.text());
-}
-
-async function localCount(c: Cluster, i: number): Promise<number> {
-  const res = await etcdctl(
-    c.members[i].clientURL,
-    "get",
-    "s",
-    "--prefix",
-    "--keys-only",
-    "-w",
-    "json",
-    "--consistency=s",
-  );
-  return JSON.parse(res.stdout).count ?? 0;
-}
-
 itest(
   "snapshots: a failed upload is retried; a follower that panics receiving one stops",
   async () => {
     const c = await makeCluster(BLOCK, 3);
     try {
       for (let i = 0; i < 3; i++) startWithFailpoints(c, i);
-      await Promise.all(c.members.map((m) => m.proc!.waitFor("ready to serve client requests")));
+      await readyAll(c);
       const { member: leader } = await c.leader();
       const l = c.members.indexOf(leader);
       const f = c.members.findIndex((m) => m !== leader);
@@ -168,7 +156,7 @@ itest(
       await writeBeyondCatchUp(c.members.filter((m) => m.proc).map((m) => m.clientURL));
 
       // The follower dies taking the snapshot: nothing of it is applied.
-      await setFailpoint(c, l, "raftBeforeSendSnapshot", `1*return("upload cut")`);
+      await setFailpoint(gofailOf(c, l), "raftBeforeSendSnapshot", `1*return("upload cut")`);
       const dying = startWithFailpoints(c, f, "raftBeforeReceiveSnapshot=panic");
       assert.equal((await exited(dying, 60_000)).code, 2, dying.lines.slice(-20).join("\n"));
       assert.ok(dying.lines.includes("panic: failpoint panic: raftBeforeReceiveSnapshot"));
@@ -181,7 +169,7 @@ itest(
       const back = startWithFailpoints(c, f);
       await back.waitFor("finished applying incoming snapshot", 60_000);
       await back.waitFor("ready to serve client requests");
-      assert.equal(await localCount(c, f), 6000);
+      assert.equal(await localKeyCount(c.members[f]), 6000);
     } finally {
       await c.stopAll();
     }
@@ -194,14 +182,14 @@ itest(
     const c = await makeCluster(BLOCK, 3);
     try {
       for (let i = 0; i < 3; i++) startWithFailpoints(c, i);
-      await Promise.all(c.members.map((m) => m.proc!.waitFor("ready to serve client requests")));
+      await readyAll(c);
       const { member: leader, term } = await c.leader();
       const l = c.members.indexOf(leader);
       const target = c.members.find((m) => m !== leader)!;
       const { members } = await memberList(leader.clientURL);
       const targetId = members.find((m) => m.name === target.name)!.ID.toString(16);
       assert.equal((await etcdctl(leader.clientURL, "put", "before", "1")).stdout, "OK\n");
-      await setFailpoint(c, l, "beforeTransferLeadership", "panic");
+      await setFailpoint(gofailOf(c, l), "beforeTransferLeadership", "panic");
       const move = etcdctl(leader.clientURL, "move-leader", targetId);
       assert.equal((await exited(leader.proc!)).code, 2, leader.proc!.lines.slice(-20).join("\n"));
       assert.ok(leader.proc!.lines.includes("panic: failpoint panic: beforeTransferLeadership"));
