@@ -58,15 +58,16 @@ itest("power cuts under 8 writers lose unsynced bytes, never an acknowledged wri
   }
 });
 
-/** A process that holds a private mount namespace with a tmpfs of `size` on `dir`. */
-async function tmpfsNamespace(dir: string, size: string): Promise<Proc> {
+/** A process holding a private mount namespace with a tmpfs of each size on its directory. */
+async function tmpfsNamespace(mounts: [dir: string, size: string][]): Promise<Proc> {
+  const mount = mounts.map(([dir, size]) => `mount -t tmpfs -o size=${size} tmpfs ${dir}`);
   const holder = spawn("unshare", [
     "--mount",
     "--propagation",
     "private",
     "sh",
     "-c",
-    `mount -t tmpfs -o size=${size} tmpfs ${dir} && echo mounted && exec sleep 600`,
+    `${mount.join(" && ")} && echo mounted && exec sleep 600`,
   ]);
   await holder.waitFor("mounted");
   return holder;
@@ -77,44 +78,68 @@ function inNamespace(holder: Proc, command: string, args: string[]): Proc {
   return spawn("nsenter", ["-t", String(holder.pid), "-m", "--", command, ...args]);
 }
 
-itest(
-  "a full disk stops the member with a clear error and loses nothing acknowledged",
-  async () => {
-    await assertPortsFree(IP, [2379, 2380]);
-    const dir = tempDir().path;
-    const holder = await tmpfsNamespace(dir, "6m");
-    const flags = singleMemberFlags("s1", IP, `${dir}/data`);
-    // Values of 2 KiB fill the log and the backend fast.
-    const writers = new Writers(EP, 4, { valueBytes: 2048 });
-    let member: Proc | undefined;
-    try {
-      member = inNamespace(holder, ETCD_TS, flags);
-      await member.waitFor("ready to serve client requests", 30_000);
-      writers.resume();
-      const status = await exited(member, 60_000);
-      await writers.pause();
-      const log = member.lines.slice(-20).join("\n");
-      assert.equal(status.code, 1, log);
-      const fatal = member.lines.find((l) => / C \| /.test(l));
-      assert.ok(fatal, log);
-      assert.match(fatal, /no space left on device|database or disk is full/, log);
-      console.log(`  ${writers.acked.size} acknowledged, then: ${fatal.slice(27)}`);
-      assert.ok(writers.acked.size > 0);
+/**
+ * Fills the disk under the backend (the data dir) or under the WAL (--wal-dir on its own small
+ * tmpfs) with writers running, then gives it room and restarts the member on the same files.
+ */
+async function fillDisk(full: "backend" | "wal", expected: RegExp): Promise<void> {
+  await assertPortsFree(IP, [2379, 2380]);
+  const data = tempDir().path;
+  const wal = tempDir().path;
+  const small = full === "backend" ? data : wal;
+  const holder = await tmpfsNamespace([
+    [data, full === "backend" ? "6m" : "64m"],
+    [wal, full === "wal" ? "1536k" : "64m"],
+  ]);
+  const flags = [...singleMemberFlags("s1", IP, `${data}/data`), "--wal-dir", `${wal}/wal`];
+  // Values of 2 KiB fill the log and the backend fast.
+  const writers = new Writers(EP, 4, { valueBytes: 2048 });
+  let member: Proc | undefined;
+  try {
+    member = inNamespace(holder, ETCD_TS, flags);
+    await member.waitFor("ready to serve client requests", 30_000);
+    writers.resume();
+    const status = await exited(member, 60_000);
+    await writers.pause();
+    const log = member.lines.slice(-20).join("\n");
+    assert.equal(status.code, 1, log);
+    const fatal = member.lines.find((l) => / C \| /.test(l));
+    assert.ok(fatal, log);
+    assert.match(fatal, expected, log);
+    console.log(`  ${writers.acked.size} acknowledged, then: ${fatal.slice(27)}`);
+    assert.ok(writers.acked.size > 0);
 
-      // More room, and the member comes back with everything it acknowledged.
-      const grow = inNamespace(holder, "mount", ["-o", "remount,size=64m", dir]);
-      assert.equal((await grow.status).code, 0, grow.lines.join("\n"));
-      member = inNamespace(holder, ETCD_TS, flags);
-      await member.waitFor("ready to serve client requests", 30_000);
-      const rev = await checkStore(EP, writers.acked);
-      console.log(`  after the remount: every acknowledged write found; store revision ${rev}`);
-    } finally {
-      await writers.stop();
-      if (member) await stop(member);
-      holder.kill("SIGKILL");
-      await holder.status;
-    }
-  },
+    // More room, and the member comes back with everything it acknowledged.
+    const grow = inNamespace(holder, "mount", ["-o", "remount,size=64m", small]);
+    assert.equal((await grow.status).code, 0, grow.lines.join("\n"));
+    member = inNamespace(holder, ETCD_TS, flags);
+    await member.waitFor("ready to serve client requests", 30_000);
+    const rev = await checkStore(EP, writers.acked);
+    console.log(`  after the remount: every acknowledged write found; store revision ${rev}`);
+  } finally {
+    await writers.stop();
+    if (member) await stop(member);
+    holder.kill("SIGKILL");
+    await holder.status;
+  }
+}
+
+itest(
+  "a full disk under the backend stops the member; nothing acknowledged is lost",
+  () =>
+    fillDisk(
+      "backend",
+      / C \| mvcc\/backend: cannot commit tx \(database or disk is full\)$|database or disk is full/,
+    ),
+);
+
+itest(
+  "a full disk under the WAL stops the member naming the segment; nothing is lost",
+  () =>
+    fillDisk(
+      "wal",
+      / C \| etcdserver: failed to save state and entries error: write \S+\/wal\/[0-9a-f-]+\.wal: no space left on device$/,
+    ),
 );
 
 /** Puts `n` fresh keys one after another, recording each acknowledgement. */
