@@ -96,3 +96,16 @@ Deno.test("snapshotter: purge keeps the newest n and leaves other files alone", 
   ]);
   assert.deepEqual(await s.loadNewest(), snap(1, 60));
 });
+
+Deno.test("snapshotter: the newest usable snapshot; unusable ones are skipped, not broken", async () => {
+  await using tmp = tempDir({ tmpfs: true });
+  const s = new Snapshotter(tmp.path);
+  await s.save(snap(2, 100));
+  await s.save(snap(3, 250));
+  assert.deepEqual(await s.loadNewest((index) => index <= 200), snap(2, 100));
+  assert.equal(await s.loadNewest(() => false), undefined);
+  assert.deepEqual(names(tmp.path), [
+    "0000000000000002-0000000000000064.snap",
+    "0000000000000003-00000000000000fa.snap",
+  ]);
+});

@@ -1,8 +1,9 @@
 // The WAL's disk faults, injected through its failpoints: a write that fails (a full disk) and
 // an fsync that fails (losing the unsynced bytes, as Linux may). Each names the segment in Go's
-// words and leaves the log refusing further writes; what was synced before stays readable.
+// words and leaves the log refusing further writes; what was synced before stays readable. And
+// the snapshots a restart may start from after a crash between a snapshot and its hard state.
 import assert from "node:assert/strict";
-import { createWal, openWal } from "../../src/storage/mod.ts";
+import { createWal, openWal, validSnapshotEntries } from "../../src/storage/mod.ts";
 import { disableAll, enable } from "../../src/failpoint/mod.ts";
 import type { Entry, HardState } from "../../src/raft/mod.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -86,4 +87,19 @@ Deno.test("wal: an fsync that succeeds before the failpoint after it keeps the b
   const reopened = await openWal(tmp.path, ZERO);
   assert.deepEqual(reopened.entries.map((e) => e.index), [1]);
   await reopened.wal.close();
+});
+
+Deno.test("wal: a restart may start from the snapshots the committed hard state covers", async () => {
+  await using tmp = tempDir({ tmpfs: true });
+  const wal = await createWal(tmp.path, META);
+  await wal.save(hs(1), [entry(1), entry(2), entry(3)], true);
+  await wal.saveSnapshot({ index: 2, term: 1 });
+  await wal.save(hs(3), [], true);
+  // A snapshot from the leader, saved before the hard state that commits it (never written).
+  await wal.saveSnapshot({ index: 9, term: 2 });
+  await wal.close();
+  assert.deepEqual(await validSnapshotEntries(tmp.path), [
+    { index: 0, term: 0 },
+    { index: 2, term: 1 },
+  ]);
 });
