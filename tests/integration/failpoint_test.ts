@@ -16,6 +16,7 @@ import { setFailpoint } from "../helpers/failpoints.ts";
 import { assertPortsFree } from "../helpers/ports.ts";
 import { checkStore, Writers } from "../helpers/acked_writes.ts";
 import { until } from "../helpers/wait.ts";
+import { etcdctl } from "../helpers/etcdctl.ts";
 
 const IP = "127.0.201.1";
 const EP = `http://${IP}:2379`;
@@ -197,3 +198,29 @@ itest(
     }
   },
 );
+
+itest("beforeApplyOneConfChange=panic: a member added is applied after the restart", async () => {
+  await assertPortsFree(IP, [2379, 2380, 22381]);
+  const flags = singleMemberFlags("s1", IP, `${tempDir().path}/data`);
+  let member = await startReady(flags, { env: { GOFAIL_HTTP: GOFAIL } });
+  try {
+    await setFailpoint(GOFAIL, "beforeApplyOneConfChange", "panic");
+    const add = etcdctl(
+      EP,
+      "member",
+      "add",
+      "s2",
+      "--peer-urls=http://127.0.201.2:2380",
+      "--learner",
+    );
+    assert.equal((await exited(member)).code, 2, member.lines.slice(-20).join("\n"));
+    assert.ok(member.lines.includes("panic: failpoint panic: beforeApplyOneConfChange"));
+    assert.notEqual((await add).code, 0, "the add was acknowledged by a member that died first");
+    // The entry was durable before it was applied: the restart applies it.
+    member = await startReady(flags);
+    const list = await etcdctl(EP, "member", "list");
+    assert.match(list.stdout, /, unstarted, , http:\/\/127\.0\.201\.2:2380, , true\n/, list.stderr);
+  } finally {
+    await stop(member);
+  }
+});
