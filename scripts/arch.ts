@@ -20,7 +20,10 @@ export const ALLOWED: Record<string, string[]> = {
     ...["server", "mvcc", "lease", "auth", "v2store"],
     ...["pb", "h2", "errors", "config", "log", "metrics", "tls"],
   ],
-  peer: ["server", "raft", "lease", "pb", "errors", "config", "log", "metrics", "tls"],
+  peer: [
+    ...["server", "raft", "lease"],
+    ...["pb", "errors", "config", "log", "metrics", "tls", "failpoint"],
+  ],
   discovery: ["api", "server", "v2store", "config", "log", "tls"],
   gateway: ["discovery", "config", "log"],
   proxy: ["discovery", "v2store", "config", "log", "metrics"],
@@ -28,10 +31,10 @@ export const ALLOWED: Record<string, string[]> = {
   snapshot: ["server", "bbolt", "pb", "checksum", "errors", "config", "log"],
   server: [
     ...["raft", "storage", "mvcc", "lease", "auth", "v2store"],
-    ...["pb", "bbolt", "errors", "assert", "config", "log", "metrics"],
+    ...["pb", "bbolt", "errors", "assert", "config", "log", "metrics", "failpoint"],
   ],
   raft: ["pb", "assert"],
-  storage: ["raft", "pb", "checksum", "assert", "metrics"],
+  storage: ["raft", "pb", "checksum", "assert", "metrics", "failpoint"],
   mvcc: ["pb", "checksum", "assert", "metrics"],
   lease: ["mvcc", "assert", "metrics"],
   auth: ["mvcc", "log", "assert", "config"],
@@ -47,6 +50,7 @@ export const ALLOWED: Record<string, string[]> = {
   tls: ["config", "log"],
   config: [],
   log: [],
+  failpoint: [],
 };
 
 if (import.meta.main) {

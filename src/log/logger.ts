@@ -17,6 +17,11 @@ export interface Logger {
   error(r: LogRecord): void;
   /** Logs at critical level (capnslog C, zap fatal), then exits 1. */
   fatal(r: LogRecord): never;
+  /**
+   * What a Go panic in etcd prints: the line at critical level (capnslog C, zap panic), then
+   * `panic: <text>` and the stack on stderr; exits 2, as a Go program that panicked does.
+   */
+  panic(r: LogRecord): never;
   /** Logs at any level without exiting (critical included). */
   log(level: Level, r: LogRecord): void;
   /** A line written to stderr as is (etcd prints some warnings without its logger). */
@@ -45,6 +50,7 @@ const SEVERITY: Record<Level, number> = {
   warn: 3,
   error: 4,
   critical: 5,
+  panic: 5,
 };
 
 function threshold(level: string): number {
@@ -129,6 +135,11 @@ export function createLogger(opts: LoggerOptions): Logger {
     fatal: (r) => {
       log("critical", r);
       return exit(1);
+    },
+    panic: (r) => {
+      log("panic", r);
+      write("stderr", `panic: ${r.text}\n\n${r.stack ?? ""}\n`);
+      return exit(2);
     },
     log,
     raw: (text) => write("stderr", text.endsWith("\n") ? text : text + "\n"),

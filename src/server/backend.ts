@@ -1,6 +1,7 @@
 // The member's backend: the MVCC key space plus what etcd keeps beside it in the same database
 // (membership, leases, alarms), all written in the store's batch transaction so they commit
 // atomically with the consistent index.
+import { DatabaseSync } from "node:sqlite";
 import {
   type AuxBuckets,
   type CompactionBatch,
@@ -12,6 +13,7 @@ import type { LeasePersistence, Lessor } from "../lease/mod.ts";
 import { Membership, type MembershipJSON } from "./membership.ts";
 import { Alarms } from "./alarms.ts";
 import { mvccMetrics, observeBackendCommit, secondsSince, snapMetrics } from "../metrics/mod.ts";
+import { failpoints, hitSync } from "../failpoint/mod.ts";
 import { formatGoDuration } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { Wal } from "../storage/mod.ts";
@@ -40,6 +42,12 @@ export class Backend {
   batchLimit = DEFAULT_BATCH_LIMIT;
   /** Told when a physical compaction has finished (etcd logs it). */
   compactionFinished?: (revision: number, tookMs: number) => void;
+  /**
+   * A batch commit failed: what reached the file is unknown, so the member must stop (it
+   * replays the log on restart). Called before the error is thrown to the committer, which a
+   * timer may be.
+   */
+  onCommitError: (err: unknown) => void = () => {};
   readonly #eventListeners: ((events: Event[]) => void)[] = [];
   #pendingEntries = 0;
   #batchTimer?: ReturnType<typeof setTimeout>;
@@ -138,7 +146,14 @@ export class Backend {
     this.#pendingEntries = 0;
     const start = performance.now();
     const pending = this.store.pendingCommit();
-    this.store.commit(opts);
+    try {
+      if (failpoints.on) hitSync("beforeCommit");
+      this.store.commit(opts);
+      if (failpoints.on) hitSync("afterCommit");
+    } catch (err) {
+      this.onCommitError(err);
+      throw err;
+    }
     if (pending) observeBackendCommit(secondsSince(start));
   }
 
@@ -179,6 +194,22 @@ export function configureStorage(
       fields: { "compact-revision": rev, took },
     });
   };
+}
+
+/**
+ * Checks the structure of the backend file before the member trusts it (SQLite's quick_check:
+ * every page of every b-tree is read). A damaged page would otherwise only show when a request
+ * happens to read it. Throws with SQLite's first complaint; a missing file passes.
+ */
+export function verifyBackendFile(path: string): void {
+  const db = new DatabaseSync(path);
+  try {
+    const rows = db.prepare("PRAGMA quick_check(1)").all() as { quick_check: string }[];
+    const verdict = (rows[0]?.quick_check ?? "ok").replace(/\s*\n\s*/g, " ");
+    if (verdict !== "ok") throw new Error(`database disk image is malformed (${verdict})`);
+  } finally {
+    db.close();
+  }
 }
 
 /** Rebuilds the lessor from the backend: its leases, and the keys attached to each. */

@@ -7,6 +7,8 @@ import { type Message, RaftError, StateType } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { Errors } from "../errors/mod.ts";
 import { serverMetrics } from "../metrics/mod.ts";
+import { setInvariantHandler } from "../assert/mod.ts";
+import { failpoints, hit } from "../failpoint/mod.ts";
 import type { WatcherHub } from "../mvcc/mod.ts";
 import { Applier } from "./apply/mod.ts";
 import { configureStorage } from "./backend.ts";
@@ -14,6 +16,8 @@ import type { AuthApi } from "./auth.ts";
 import type { ClusterApi } from "./cluster.ts";
 import type { ElectionApi } from "./election.ts";
 import { createCore, type MemberCore } from "./core.ts";
+import { type FailStop, failStop } from "./fail_stop.ts";
+import { enableFailpoints } from "./failpoints.ts";
 import type { LeaderClient } from "./forward.ts";
 import type { HeaderOf } from "./header.ts";
 import { HeartbeatCheck } from "./heartbeat_check.ts";
@@ -63,6 +67,8 @@ export class EtcdServer {
   readonly lock: LockApi;
   readonly #opts: ServerOptions;
   readonly #log: Logger;
+  /** How the member stops when it cannot go on safely (fail-stop). */
+  readonly #fail: FailStop;
   readonly #state: MemberState;
   readonly #core: MemberCore;
   readonly #applier: Applier;
@@ -81,6 +87,8 @@ export class EtcdServer {
     const { state } = opts;
     this.#opts = opts;
     this.#log = opts.logger;
+    this.#fail = failStop(opts.logger);
+    enableFailpoints(opts.logger);
     this.#state = state;
     this.memberId = state.memberId;
     this.membership = state.membership;
@@ -96,6 +104,7 @@ export class EtcdServer {
       kick: () => this.#driver.kick(),
       stopped: () => this.#stopped,
       now,
+      fatal: this.#fail,
     });
     this.header = core.header;
     this.watchers = core.watchers;
@@ -197,7 +206,7 @@ export class EtcdServer {
         readIndex.onApplied(this.#applier.appliedIndex);
       },
       afterApply: () => this.#snapshotting.maybeSnapshot(),
-      fatal: (err) => this.#log.fatal({ pkg: "etcdserver", text: `raft: ${err}` }),
+      fatal: this.#fail,
     }, this.#opts.heartbeatMs);
   }
 
@@ -224,6 +233,9 @@ export class EtcdServer {
   }
 
   start(): void {
+    // A broken invariant anywhere stops the member where it breaks (etcd's panic).
+    setInvariantHandler((err) => this.#fail("raft", err));
+    this.#state.backend.onCommitError = (err) => this.#fail("commit", err);
     observeMember({
       raft: this.#core.raft,
       node: this.#state.node,
@@ -293,11 +305,12 @@ export class EtcdServer {
   }
 
   /** Hands leadership to `target` and waits until it has taken over. */
-  transferLeadership(target: bigint, timeoutMs = this.requestTimeoutMs): Promise<void> {
+  async transferLeadership(target: bigint, timeoutMs = this.requestTimeoutMs): Promise<void> {
+    if (failpoints.on) await hit("beforeTransferLeadership");
     const taken = this.#core.raft.leaderIs(target);
     this.#state.node.transferLeader(target);
     this.#driver.kick();
-    return withTimeout(taken, timeoutMs, () => Errors.timeout());
+    return await withTimeout(taken, timeoutMs, () => Errors.timeout());
   }
 
   #onSoftState(lead: bigint, raftState: StateType): void {
@@ -408,8 +421,9 @@ export class EtcdServer {
       this.#state.node.step(m);
     } catch (err) {
       // Raft refuses messages from members it no longer knows and proposals it cannot take;
-      // etcd drops those too.
-      if (!(err instanceof RaftError)) throw err;
+      // etcd drops those too. Anything else is raft panicking: the member stops here, before
+      // the state a half-done step left is persisted or answered from.
+      if (!(err instanceof RaftError)) this.#fail("raft", err);
       this.#log.debug({ pkg: "etcdserver", text: `dropped raft message: ${err.message}` });
     }
     this.#driver.kick();
@@ -428,5 +442,6 @@ export class EtcdServer {
     this.#state.backend.close();
     await this.#state.wal.close();
     this.#state.lock.release();
+    setInvariantHandler(undefined);
   }
 }

@@ -4,6 +4,7 @@
 import type { MemoryStorage, Snapshot } from "../raft/mod.ts";
 import type { Snapshotter, Wal } from "../storage/mod.ts";
 import type { Logger } from "../log/mod.ts";
+import { failpoints, hit } from "../failpoint/mod.ts";
 import type { AppliedState } from "./apply/mod.ts";
 import type { Backend } from "./backend.ts";
 import { formatId } from "./ids.ts";
@@ -62,6 +63,7 @@ export class Snapshotting {
     // Segments wholly below the snapshot are no longer needed to restart (entries the
     // in-memory log keeps for followers stay there): the purge loop may delete them.
     await wal.releaseTo(snap.metadata.index);
+    if (failpoints.on) await hit("raftAfterWALRelease");
   }
 
   /**

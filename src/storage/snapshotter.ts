@@ -43,11 +43,16 @@ export class Snapshotter {
   }
 
   /**
-   * The newest snapshot that passes its checksum. Damaged files are renamed to
-   * `<name>.broken` (kept for inspection, never read again) and the next older one is tried.
+   * The newest snapshot that passes its checksum (among those `usable` accepts, by index and
+   * term). Damaged files are renamed to `<name>.broken` (kept for inspection, never read again)
+   * and the next older one is tried.
    */
-  async loadNewest(): Promise<Snapshot | undefined> {
+  async loadNewest(
+    usable: (index: number, term: number) => boolean = () => true,
+  ): Promise<Snapshot | undefined> {
     for (const name of this.#names()) {
+      const [, term, index] = SNAP_NAME.exec(name)!.map((h) => parseInt(h, 16));
+      if (!usable(index, term)) continue;
       const path = join(this.dir, name);
       try {
         return decodeSnapshotFile(await Deno.readFile(path), name);

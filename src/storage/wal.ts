@@ -14,6 +14,7 @@
 import { assert } from "../assert/mod.ts";
 import {
   FILE_MODE,
+  ioError,
   join,
   listDir,
   mkdirDurable,
@@ -36,6 +37,7 @@ import {
 import { type SegmentName, segmentName, WalError } from "./segment.ts";
 import type { Entry, HardState } from "../raft/mod.ts";
 import { diskMetrics, secondsSince } from "../metrics/mod.ts";
+import { evaluate, failpoints, hit, hitSync, loseUnsynced, powerCut } from "../failpoint/mod.ts";
 
 export { WalError };
 
@@ -74,6 +76,8 @@ export class Wal {
   #size: number;
   /** The current segment's preallocated length; writing at or past it grows the file. */
   #capacity: number;
+  /** The current segment's bytes before this offset are fsync'd; the rest may be lost. */
+  #synced: number;
   #pipeline: SegmentPipeline;
   #lastIndex: number;
   #hardState: HardState;
@@ -101,6 +105,7 @@ export class Wal {
     this.#segments = init.segments;
     this.#size = init.size;
     this.#capacity = init.capacity;
+    this.#synced = init.size;
     this.#lastIndex = init.lastIndex;
     this.#hardState = init.hardState;
     this.#segmentSize = init.options?.segmentSize ?? DEFAULT_SEGMENT_SIZE;
@@ -250,7 +255,12 @@ export class Wal {
   }
 
   #write(buf: Uint8Array) {
-    writeAllSync(this.#file, buf);
+    try {
+      if (failpoints.on) hitSync("walBeforeWrite");
+      writeAllSync(this.#file, buf);
+    } catch (err) {
+      throw ioError("write", this.#tailPath(), err);
+    }
     walWritten(buf.length);
     this.#size += buf.length;
     this.#unsynced = true;
@@ -259,11 +269,36 @@ export class Wal {
   async #sync() {
     // Under --unsafe-no-fsync nothing is fsync'd, and etcd observes no fsync time either.
     if (!this.#noFsync) {
+      if (failpoints.on) await this.#beforeSync();
       const start = performance.now();
-      await this.#file.syncData();
+      try {
+        await this.#file.syncData();
+      } catch (err) {
+        throw ioError("sync", this.#tailPath(), err);
+      }
       diskMetrics.walFsyncSeconds.observe(secondsSince(start));
+      this.#synced = this.#size;
     }
     this.#unsynced = false;
+    if (failpoints.on) await hit("walAfterSync");
+  }
+
+  // The failpoints before an fsync: a power cut, or an fsync that fails and, as Linux may
+  // after a writeback error, loses the unsynced bytes with it.
+  async #beforeSync() {
+    const unsynced = { path: this.#tailPath(), synced: this.#synced, end: this.#size };
+    const cut = await evaluate("walPowerCut");
+    if (cut) powerCut(unsynced, cut.value === "torn");
+    try {
+      await hit("walBeforeSync");
+    } catch (err) {
+      loseUnsynced(unsynced);
+      throw ioError("sync", unsynced.path, err);
+    }
+  }
+
+  #tailPath(): string {
+    return join(this.#dir, this.#segments[this.#segments.length - 1].name);
   }
 
   /**
@@ -303,7 +338,7 @@ export class Wal {
     this.#file = created.file;
     this.#capacity = created.capacity;
     this.#segments.push(seg);
-    this.#size = header.length;
+    this.#size = this.#synced = header.length;
     this.#preparePipeline();
   }
 }

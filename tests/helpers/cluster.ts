@@ -5,6 +5,7 @@ import { memberFlags, type MemberURLs, type Proc, spawn, startEtcdTs, stop } fro
 import { tempDir } from "./tmp.ts";
 import { etcdctl } from "./etcdctl.ts";
 import { assertPortsFree } from "./ports.ts";
+import { Etcd3 } from "etcd3";
 
 export interface ClusterMember extends MemberURLs {
   ip: string;
@@ -83,6 +84,13 @@ export async function makeCluster(
   return cluster;
 }
 
+/** Waits until every started member serves clients. */
+export async function readyAll(c: Cluster): Promise<void> {
+  await Promise.all(
+    c.members.filter((m) => m.proc).map((m) => m.proc!.waitFor("ready to serve client requests")),
+  );
+}
+
 /** Starts `m` as etcdctl's `member add` output says: joining the running cluster. */
 export function startJoining(m: ClusterMember, initialCluster: string): Proc {
   m.proc = startEtcdTs([
@@ -112,4 +120,35 @@ export async function addLearner(endpoints: string, m: ClusterMember) {
     throw new Error(`member add ${m.name}: ${add.stdout}${add.stderr}`);
   }
   return { output: add.stdout, id: ids[1], clusterId: ids[2], initialCluster: initialCluster[1] };
+}
+
+// More than snapshot-count + the 5000 entries kept for catch-up: the log is compacted past
+// where a member that missed them could start from.
+export async function writeBeyondCatchUp(endpoints: string[]): Promise<void> {
+  const client = new Etcd3({ hosts: endpoints });
+  try {
+    for (let batch = 0; batch < 60; batch++) {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) => client.put(`s${batch * 100 + i}`).value("x")),
+      );
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/** The keys writeBeyondCatchUp() wrote, counted by a serializable read: from the member's own
+ * (perhaps restored) backend. */
+export async function localKeyCount(m: ClusterMember): Promise<number> {
+  const res = await etcdctl(
+    m.clientURL,
+    "get",
+    "s",
+    "--prefix",
+    "--keys-only",
+    "-w",
+    "json",
+    "--consistency=s",
+  );
+  return JSON.parse(res.stdout).count ?? 0;
 }

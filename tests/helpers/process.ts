@@ -163,6 +163,25 @@ async function readyToServe(p: Proc): Promise<Proc> {
   return p;
 }
 
+/** The process's exit status; fails (and kills it) if it still runs after `ms`: for a process
+ * that must stop by itself. */
+export async function exited(p: Proc, ms = 20_000): Promise<Deno.CommandStatus> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      p.kill("SIGKILL");
+      reject(
+        new Error(`the process did not stop within ${ms} ms:\n${p.lines.slice(-30).join("\n")}`),
+      );
+    }, ms);
+  });
+  try {
+    return await Promise.race([p.status, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Stops a process (SIGTERM, then SIGKILL after a grace period) and waits for it. */
 export async function stop(p: Proc, graceMs = 10_000): Promise<Deno.CommandStatus> {
   p.kill("SIGTERM");

@@ -87,6 +87,26 @@ Deno.test("fatal logs at critical level and exits 1", () => {
   assert.match(lines[0][1], / C \| etcdmain: boom\n$/);
 });
 
+Deno.test("panic logs at critical (zap: panic), prints Go's panic line on stderr, exits 2", () => {
+  const text = "tocommit(35) is out of range [lastIndex(28)]";
+  const capn = capture("capnslog", "panic", ["stdout"]);
+  assert.throws(() => capn.log.panic({ pkg: "raft", text, stack: "at step (raft.ts:1)" }), /exit/);
+  assert.equal(capn.exited(), 2);
+  assert.match(
+    capn.lines[0][1],
+    / C \| raft: tocommit\(35\) is out of range \[lastIndex\(28\)\]\n$/,
+  );
+  assert.deepEqual(capn.lines[1], ["stderr", `panic: ${text}\n\nat step (raft.ts:1)\n`]);
+  const zap = capture("zap");
+  assert.throws(() => zap.log.panic({ pkg: "raft", text, caller: "raft/log.ts:119", stack: "s" }));
+  const entry = JSON.parse(zap.lines[0][1]);
+  assert.deepEqual(
+    [entry.level, entry.caller, entry.msg, entry.stacktrace],
+    ["panic", "raft/log.ts:119", text, "s"],
+  );
+  assert.equal(zap.lines[1][1].split("\n")[0], `panic: ${text}`);
+});
+
 Deno.test("outputs: every configured output gets each line; raw lines go to stderr", () => {
   const { log, lines } = capture("zap", "info", ["stdout", "/tmp/x.log", "stdout"]);
   log.info({ pkg: "p", text: "hello" });

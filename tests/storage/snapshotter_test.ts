@@ -108,3 +108,16 @@ Deno.test("snapshotter: purge(0) keeps every snapshot (--max-snapshots=0)", asyn
   assert.deepEqual(await s.purge(0), { purged: [] });
   assert.equal(names(tmp.path).length, 7);
 });
+
+Deno.test("snapshotter: the newest usable snapshot; unusable ones are skipped, not broken", async () => {
+  await using tmp = tempDir({ tmpfs: true });
+  const s = new Snapshotter(tmp.path);
+  await s.save(snap(2, 100));
+  await s.save(snap(3, 250));
+  assert.deepEqual(await s.loadNewest((index) => index <= 200), snap(2, 100));
+  assert.equal(await s.loadNewest(() => false), undefined);
+  assert.deepEqual(names(tmp.path), [
+    "0000000000000002-0000000000000064.snap",
+    "0000000000000003-00000000000000fa.snap",
+  ]);
+});

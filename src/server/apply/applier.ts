@@ -14,6 +14,7 @@ import {
 } from "../../raft/mod.ts";
 import { assert } from "../../assert/mod.ts";
 import { serverMetrics } from "../../metrics/mod.ts";
+import { failpoints, hitSync } from "../../failpoint/mod.ts";
 import { reloadLeases } from "../backend.ts";
 import {
   appliesAsProposed,
@@ -131,6 +132,13 @@ export class Applier {
     for (const e of entries) {
       if (e.index <= applied.index) continue;
       assert(e.index === applied.index + 1, `applying entry ${e.index} after ${applied.index}`);
+      if (failpoints.on) {
+        hitSync(
+          e.type === EntryType.ConfChange
+            ? "beforeApplyOneConfChange"
+            : "beforeApplyOneEntryNormal",
+        );
+      }
       const alreadyApplied = e.index <= store.consistentIndex();
       if (e.type === EntryType.ConfChange) {
         this.#applyConfChange(decodeConfChange(e.data), alreadyApplied);
