@@ -11,6 +11,8 @@ export { DEFAULT_MAX_ENTRIES, overlaps, RangeCache } from "./cache.ts";
 export { Namespace } from "./namespace.ts";
 export { endpointRecord } from "./register.ts";
 export { parseEndpoint } from "./upstream.ts";
+export { Broadcast, type Receiver } from "./watch_broadcast.ts";
+export { ClientWatcher } from "./watch.ts";
 
 const encoder = new TextEncoder();
 const write = (stream: typeof Deno.stdout | typeof Deno.stderr) => (text: string) => {
