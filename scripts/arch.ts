@@ -23,7 +23,10 @@ export const ALLOWED: Record<string, string[]> = {
   peer: ["server", "raft", "lease", "pb", "errors", "config", "log", "metrics", "tls"],
   discovery: ["api", "server", "v2store", "config", "log", "tls"],
   gateway: ["discovery", "config", "log"],
-  grpcproxy: ["api", "pb", "h2", "errors", "config", "log", "metrics", "tls"],
+  grpcproxy: [
+    ...["api", "gateway", "discovery"],
+    ...["pb", "h2", "errors", "config", "log", "metrics", "tls"],
+  ],
   proxy: ["discovery", "v2store", "config", "log", "metrics"],
   diagnose: ["discovery", "server", "config", "tls"],
   server: [

@@ -4,6 +4,8 @@
 import type tls from "node:tls";
 import { GrpcServer, instrumentGrpcServer, serveClient } from "../api/mod.ts";
 import type { GrpcProxyConfig, TLSConfig } from "../config/mod.ts";
+import { type DnsResolver, systemResolver } from "../discovery/mod.ts";
+import { discoverEndpoints } from "../gateway/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import {
   type ClientTLS,
@@ -33,6 +35,7 @@ export interface GrpcProxyIO {
   plog: Logger;
   stderr(text: string): void;
   hostname?: string;
+  resolver?: DnsResolver;
 }
 
 export interface GrpcProxy {
@@ -208,9 +211,10 @@ async function start(cfg: GrpcProxyConfig, io: GrpcProxyIO): Promise<GrpcProxy> 
   const serverTLS = await listenTLS(cfg, io);
   const url = listenURL(cfg.listenAddr, serverTLS !== undefined);
   const clientTLS = upstreamTLS(cfg, io);
+  const given = await clusterEndpoints(cfg, io);
   let endpoints: Endpoint[];
   try {
-    endpoints = cfg.endpoints.map((e) => parseEndpoint(e, clientTLS !== undefined));
+    endpoints = given.map((e) => parseEndpoint(e, clientTLS !== undefined));
   } catch (err) {
     throw new StartError((err as Error).message);
   }
@@ -265,6 +269,27 @@ async function start(cfg: GrpcProxyConfig, io: GrpcProxyIO): Promise<GrpcProxy> 
       await Promise.all(listeners.map((l) => l.close()));
     },
   };
+}
+
+/**
+ * --discovery-srv: the cluster's client URLs from SRV records (checked as etcd checks them,
+ * against --cacert), or --endpoints when none survive.
+ */
+async function clusterEndpoints(cfg: GrpcProxyConfig, io: GrpcProxyIO): Promise<string[]> {
+  if (cfg.discoverySrv === "") return cfg.endpoints;
+  try {
+    const found = await discoverEndpoints({
+      domain: cfg.discoverySrv,
+      srvName: cfg.discoverySrvName,
+      insecure: cfg.insecureDiscovery,
+      trustedCaFile: cfg.upstream.cacert,
+      resolver: io.resolver ?? systemResolver,
+      log: io.log,
+    });
+    return found.endpoints.length > 0 ? found.endpoints : cfg.endpoints;
+  } catch (err) {
+    throw new StartError((err as Error).message);
+  }
 }
 
 /** --metrics-addr: /metrics and /health on one more URL (https with the port's TLS). */
