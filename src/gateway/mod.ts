@@ -13,7 +13,9 @@ export { discoverEndpoints } from "./discover.ts";
 export type { Discovered, DiscoverOptions } from "./discover.ts";
 
 const encoder = new TextEncoder();
-const write = (stream: typeof Deno.stdout | typeof Deno.stderr) => (text: string) => {
+
+/** Writes all of `text` to stdout or stderr, synchronously. */
+export const writeTo = (stream: typeof Deno.stdout | typeof Deno.stderr) => (text: string) => {
   const bytes = encoder.encode(text);
   for (let off = 0; off < bytes.length;) off += stream.writeSync(bytes.subarray(off));
 };
@@ -21,15 +23,26 @@ const write = (stream: typeof Deno.stdout | typeof Deno.stderr) => (text: string
 // A signal-terminated Go process reports 128 + signal number to its shell.
 const SIGNAL_EXIT: Partial<Record<Deno.Signal, number>> = { SIGINT: 130, SIGTERM: 143 };
 
+/** Serves until SIGTERM or SIGINT, then closes; resolves with the exit code Go's would have. */
+export async function serveUntilSignal(running: { close(): Promise<void> }): Promise<number> {
+  const signal = await new Promise<Deno.Signal>((resolve) => {
+    for (const s of Object.keys(SIGNAL_EXIT) as Deno.Signal[]) {
+      Deno.addSignalListener(s, () => resolve(s));
+    }
+  });
+  await running.close();
+  return SIGNAL_EXIT[signal]!;
+}
+
 /** argv after "gateway"; resolves with the exit code (after SIGTERM/SIGINT when running). */
 export async function runGatewayCommand(argv: string[]): Promise<number> {
   const outcome = parseGatewayArgs(argv);
   if (outcome.action === "print") {
-    write(Deno.stdout)(outcome.stdout);
+    writeTo(Deno.stdout)(outcome.stdout);
     return 0;
   }
   if (outcome.action === "fail") {
-    write(Deno.stderr)(outcome.stderr);
+    writeTo(Deno.stderr)(outcome.stderr);
     return outcome.exitCode;
   }
   // etcd 3.4's gateway logs with zap.NewProduction: JSON on stderr, epoch-seconds timestamps.
@@ -40,16 +53,10 @@ export async function runGatewayCommand(argv: string[]): Promise<number> {
     zapTimestamp: "epoch",
   });
   const started = await startGateway(outcome.config, {
-    stdout: write(Deno.stdout),
-    stderr: write(Deno.stderr),
+    stdout: writeTo(Deno.stdout),
+    stderr: writeTo(Deno.stderr),
     log,
   });
   if (typeof started === "number") return started;
-  const signal = await new Promise<Deno.Signal>((resolve) => {
-    for (const s of Object.keys(SIGNAL_EXIT) as Deno.Signal[]) {
-      Deno.addSignalListener(s, () => resolve(s));
-    }
-  });
-  await started.close();
-  return SIGNAL_EXIT[signal]!;
+  return await serveUntilSignal(started);
 }

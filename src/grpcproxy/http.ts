@@ -25,24 +25,15 @@ function fetchText(url: string, tlsOpts: tls.ConnectionOptions): Promise<string>
   return new Promise((resolve, reject) => {
     const get = url.startsWith("https:") ? https.get : http.get;
     const req = get(url, { ...tlsOpts, timeout: 10_000 }, (res) => {
-      const chunks: Uint8Array[] = [];
-      res.on("data", (c: Uint8Array) => chunks.push(c));
-      res.on("end", () => resolve(new TextDecoder().decode(concatAll(chunks))));
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.on("end", () => resolve(body));
       res.on("error", reject);
     });
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", reject);
   });
-}
-
-function concatAll(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
 }
 
 /** The proxy's HTTP handler; `secure` says whether it serves a TLS port (an endpoint without a
