@@ -94,6 +94,19 @@ class KvUpstream {
   }
 }
 
+/** The ops of the branch that ran: writes drop cached answers, reads become cached ones. */
+function learnFromTxn(cache: RangeCache, ops: RequestOp[], responses: ResponseOp[]): void {
+  responses.forEach((res, i) => {
+    const op = ops[i];
+    if (res.responsePut && op.requestPut) cache.invalidate(op.requestPut.key, NO_END);
+    else if (res.responseDeleteRange && op.requestDeleteRange) {
+      cache.invalidate(op.requestDeleteRange.key, op.requestDeleteRange.rangeEnd);
+    } else if (res.responseRange && op.requestRange) {
+      cache.add(op.requestRange, res.responseRange);
+    }
+  });
+}
+
 export function kvService(
   up: Upstream,
   ns: Namespace | undefined,
@@ -103,19 +116,6 @@ export function kvService(
 ): ServiceHandlers<"etcdserverpb.KV"> {
   const kv = new KvUpstream(up, ns, ordering);
   const sized = () => metrics.cacheKeys.set(cache.size);
-
-  // The ops of the branch that ran: writes drop cached answers, reads become cached ones.
-  const learnFromTxn = (ops: RequestOp[], responses: ResponseOp[]) => {
-    responses.forEach((res, i) => {
-      const op = ops[i];
-      if (res.responsePut && op.requestPut) cache.invalidate(op.requestPut.key, NO_END);
-      else if (res.responseDeleteRange && op.requestDeleteRange) {
-        cache.invalidate(op.requestDeleteRange.key, op.requestDeleteRange.rangeEnd);
-      } else if (res.responseRange && op.requestRange) {
-        cache.add(op.requestRange, res.responseRange);
-      }
-    });
-  };
 
   return {
     Range: async (req, ctx) => {
@@ -156,7 +156,7 @@ export function kvService(
       const resp = await kv.txn(req, ctx);
       // A txn may claim a compared key is up to date: drop it to be safe.
       for (const cmp of req.compare) cache.invalidate(cmp.key, cmp.rangeEnd);
-      learnFromTxn(resp.succeeded ? req.success : req.failure, resp.responses);
+      learnFromTxn(cache, resp.succeeded ? req.success : req.failure, resp.responses);
       sized();
       return resp;
     },

@@ -86,6 +86,42 @@ function validRange(key: Uint8Array, end: Uint8Array): boolean {
   return end.length === 0 || compareKeys(end, key) > 0 || (end.length === 1 && end[0] === 0);
 }
 
+/** Responses to one client stream, in order; a client too far behind ends the stream. */
+class Outbox {
+  private readonly queue: Init<WatchResponse>[] = [];
+  private pumping = false;
+  private failed!: (e: unknown) => void;
+  /** Rejects when the stream must end: a send failed, the client fell behind or went away. */
+  readonly failure = new Promise<never>((_, reject) => (this.failed = reject));
+
+  constructor(
+    private readonly send: (r: Init<WatchResponse>) => Promise<void>,
+    signal: AbortSignal,
+  ) {
+    this.failure.catch(() => {});
+    signal.addEventListener("abort", () => this.failed(signal.reason), { once: true });
+  }
+
+  readonly post: Post = (resp) => {
+    if (this.queue.length >= MAX_QUEUED) {
+      return this.failed(new EtcdError(GrpcCode.Canceled, "context canceled"));
+    }
+    this.queue.push(resp);
+    if (!this.pumping) void this.pump();
+  };
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.queue.length > 0) await this.send(this.queue.shift()!);
+    } catch (err) {
+      this.failed(err);
+    } finally {
+      this.pumping = false;
+    }
+  }
+}
+
 export function watchService(
   up: Upstream,
   hub: WatchHub,
@@ -108,44 +144,15 @@ export function watchService(
     Watch: async (requests, send, ctx) => {
       const watchers = new Map<number, ClientWatcher>();
       let nextId = 0;
-      const queue: Init<WatchResponse>[] = [];
-      let failed: (e: EtcdError) => void;
-      const failure = new Promise<never>((_, reject) => (failed = reject));
-      failure.catch(() => {});
-      ctx.signal.addEventListener("abort", () => failed(ctx.signal.reason), { once: true });
-      let pumping = false;
-      const pump = async () => {
-        pumping = true;
-        try {
-          while (queue.length > 0) await send(queue.shift()!);
-        } catch (err) {
-          failed(err as EtcdError);
-        } finally {
-          pumping = false;
-        }
-      };
-      const post: Post = (resp) => {
-        if (queue.length >= MAX_QUEUED) {
-          return failed(new EtcdError(GrpcCode.Canceled, "context canceled"));
-        }
-        queue.push(resp);
-        if (!pumping) void pump();
-      };
+      const { post, failure } = new Outbox(send, ctx.signal);
       const gone = (w: ClientWatcher) => watchers.delete(w.id);
-      const token = ctx.metadata["token"] ?? "";
-
       const create = async (cr: WatchCreateRequest) => {
         try {
           await permitted(cr, ctx);
         } catch (err) {
           const reason = err instanceof Error ? err.message : String(err);
-          return post({
-            header: {},
-            watchId: -1,
-            created: true,
-            canceled: true,
-            cancelReason: reason,
-          });
+          const refusal = { header: {}, watchId: -1, created: true, canceled: true };
+          return post({ ...refusal, cancelReason: reason });
         }
         if (!validRange(cr.key, cr.rangeEnd)) {
           return post({ watchId: -1, created: true, canceled: true });
@@ -155,7 +162,7 @@ export function watchService(
         const range = ns
           ? ns.interval(cr.key, cr.rangeEnd)
           : { key: cr.key, rangeEnd: cr.rangeEnd };
-        hub.add(w, token, range.key, range.rangeEnd);
+        hub.add(w, ctx.metadata["token"] ?? "", range.key, range.rangeEnd);
       };
       const cancel = (id: number) => {
         const w = watchers.get(id);
@@ -164,7 +171,6 @@ export function watchService(
         hub.remove(w);
         post({ header: w.lastHeader, watchId: id, canceled: true });
       };
-
       const serve = async () => {
         for await (const req of requests) {
           if (req.createRequest) await create(req.createRequest);
