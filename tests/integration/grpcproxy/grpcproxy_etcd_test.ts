@@ -130,9 +130,34 @@ async function http(): Promise<void> {
   }
 }
 
+/** --max-send-bytes and --max-recv-bytes: both proxies refuse the same calls, in the same words. */
+async function messageLimits(proxies: Proc[]): Promise<void> {
+  const limited = [ip(22), ip(23)].map((host) => `${host}:23790`);
+  const limits = ["--max-send-bytes", "100", "--max-recv-bytes", "200"];
+  proxies.push(
+    await startGrpcProxy(["--endpoints", MEMBERS[0], "--listen-addr", limited[0], ...limits]),
+  );
+  proxies.push(
+    await startGrpcProxy(["--endpoints", MEMBERS[0], "--listen-addr", limited[1], ...limits], {
+      etcd: true,
+    }),
+  );
+  const value = "x".repeat(150);
+  await ctl(MEMBERS[0], "put", "big", value.repeat(2));
+  const last = (r: { stderr: string }) => r.stderr.trimEnd().split("\n").at(-1);
+  const [putOurs, putTheirs] = await Promise.all(
+    limited.map((p) => etcdctl(p, "put", "big", value)),
+  );
+  assert.equal(last(putOurs), last(putTheirs));
+  assert.match(last(putOurs)!, /trying to send message larger than max \(158 vs\. 100\)/);
+  const [getOurs, getTheirs] = await Promise.all(limited.map((p) => etcdctl(p, "get", "big")));
+  assert.equal(last(getOurs), last(getTheirs));
+  assert.match(last(getOurs)!, /grpc: received message larger than max \(3\d\d vs\. 200\)/);
+}
+
 itest("grpc-proxy beside etcd's, in front of an etcd 3.4 cluster", async () => {
   for (const i of [1, 2, 3]) await assertPortsFree(ip(i), [2379, 2380]);
-  for (const i of [20, 21]) await assertPortsFree(ip(i), [23790]);
+  for (const i of [20, 21, 22, 23]) await assertPortsFree(ip(i), [23790]);
   const members = [1, 2, 3].map((i) => startMember(i, tempDir().path));
   const proxies: Proc[] = [];
   try {
@@ -144,6 +169,7 @@ itest("grpc-proxy beside etcd's, in front of an etcd 3.4 cluster", async () => {
     await coalescing();
     await compactedWatch();
     await http();
+    await messageLimits(proxies);
     // Ours stopped, its registration runs out with its lease.
     await stop(proxies[0]);
     await until(
