@@ -155,9 +155,46 @@ async function messageLimits(proxies: Proc[]): Promise<void> {
   assert.match(last(getOurs)!, /grpc: received message larger than max \(3\d\d vs\. 200\)/);
 }
 
+/** --namespace: the same commands through both proxies give the same answers. */
+async function namespaces(proxies: Proc[]): Promise<void> {
+  const spaced = [ip(24), ip(25)].map((host) => `${host}:23790`);
+  for (const [addr, etcd] of [[spaced[0], false], [spaced[1], true]] as const) {
+    const args = [
+      "--endpoints",
+      MEMBERS.join(","),
+      "--listen-addr",
+      addr,
+      "--namespace",
+      `n${etcd ? 1 : 0}/`,
+    ];
+    proxies.push(await startGrpcProxy(args, { etcd }));
+  }
+  const answers = async (proxy: string) => {
+    const out: string[] = [];
+    const run = async (...args: string[]) => {
+      const r = await etcdctl(proxy, ...args);
+      // Revisions and IDs differ between the two runs; keys, values and counts must not.
+      out.push(
+        r.stdout.replace(/"(revision|\w+_revision|raft_term|member_id|lease)":\d+/g, '"$1":0'),
+        r.stderr,
+      );
+    };
+    await run("put", "a", "1");
+    await run("put", "b", "2", "--prev-kv", "-w", "json");
+    await run("get", "", "--from-key", "-w", "json");
+    await run("get", "a", "--prefix", "--keys-only");
+    await run("del", "b", "--prev-kv");
+    await run("get", "", "--prefix");
+    return out;
+  };
+  assert.deepEqual(await answers(spaced[0]), await answers(spaced[1]));
+  assert.equal(await ctl(MEMBERS[0], "get", "n0/a", "--print-value-only"), "1\n");
+  assert.equal(await ctl(MEMBERS[0], "get", "n1/a", "--print-value-only"), "1\n");
+}
+
 itest("grpc-proxy beside etcd's, in front of an etcd 3.4 cluster", async () => {
   for (const i of [1, 2, 3]) await assertPortsFree(ip(i), [2379, 2380]);
-  for (const i of [20, 21, 22, 23]) await assertPortsFree(ip(i), [23790]);
+  for (const i of [20, 21, 22, 23, 24, 25]) await assertPortsFree(ip(i), [23790]);
   const members = [1, 2, 3].map((i) => startMember(i, tempDir().path));
   const proxies: Proc[] = [];
   try {
@@ -170,6 +207,7 @@ itest("grpc-proxy beside etcd's, in front of an etcd 3.4 cluster", async () => {
     await compactedWatch();
     await http();
     await messageLimits(proxies);
+    await namespaces(proxies);
     // Ours stopped, its registration runs out with its lease.
     await stop(proxies[0]);
     await until(
