@@ -208,8 +208,36 @@ async function electionAndLock(): Promise<void> {
   }
 }
 
+async function authThroughProxy(): Promise<void> {
+  for (
+    const args of [["user", "add", "root:pw"], ["user", "add", "alice:pw"], ["role", "add", "r"]]
+  ) {
+    await ctl(...args);
+  }
+  await ctl("role", "grant-permission", "r", "readwrite", "a", "--prefix");
+  await ctl("user", "grant-role", "alice", "r");
+  assert.equal(await ctl("auth", "enable"), "Authentication Enabled\n");
+  try {
+    // Each call carries alice's token through the proxy to the members.
+    const alice = (...args: string[]) => etcdctl(PROXY, "--user=alice:pw", ...args);
+    assert.equal((await alice("put", "a1", "v")).stdout, "OK\n");
+    assert.equal((await alice("get", "a1", "--print-value-only")).stdout, "v\n");
+    assert.match((await alice("get", "b1")).stderr, /Error: etcdserver: permission denied/);
+    assert.match(
+      (await etcdctl(PROXY, "get", "a1")).stderr,
+      /Error: etcdserver: user name is empty/,
+    );
+    // A watch alice may not read is refused with the cluster's reason, as etcd's proxy does.
+    const refused = await alice("watch", "b1");
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /^watch was canceled \(etcdserver: permission denied\)$/m);
+  } finally {
+    assert.equal(await ctl("--user=root:pw", "auth", "disable"), "Authentication Disabled\n");
+  }
+}
+
 itest(
-  "grpc-proxy: etcdctl through the proxy; cache; coalesced watches; leases; election and lock",
+  "grpc-proxy: etcdctl through the proxy; cache; coalesced watches; leases; election, lock; auth",
   async () => {
     await withProxiedCluster(async (members) => {
       await kvThroughProxy(members);
@@ -217,6 +245,7 @@ itest(
       await watchesCoalesce(members);
       await leasesThroughProxy();
       await electionAndLock();
+      await authThroughProxy();
     });
   },
 );
