@@ -1,8 +1,10 @@
 // `etcd-ts grpc-proxy start` in front of a three-member etcd-ts cluster (127.0.210.10-12), the
 // proxy on 127.0.210.20: etcdctl's commands through it unchanged, the range cache seen in the
 // proxy's metrics and in the members' request counts, many clients' watches on one upstream
-// watcher, leases, and the Election and Lock services passed through. Address block 127.0.210.x.
+// watcher, leases, the Election and Lock services passed through, the etcd3 npm client, auth.
+// Address block 127.0.210.x.
 import assert from "node:assert/strict";
+import { Etcd3 } from "etcd3";
 import { makeCluster } from "../../helpers/cluster.ts";
 import { etcdctl, etcdctlWith, spawnEtcdctl } from "../../helpers/etcdctl.ts";
 import { GrpcMember, until } from "../../helpers/grpc_member.ts";
@@ -208,6 +210,30 @@ async function electionAndLock(): Promise<void> {
   }
 }
 
+/** The `etcd3` npm client (grpc-js) through the proxy: KV, a prefix watch, a lease, a lock. */
+async function etcd3ThroughProxy(): Promise<void> {
+  const c = new Etcd3({ hosts: `http://${PROXY}` });
+  try {
+    await c.put("n/a").value("1");
+    assert.equal(await c.get("n/a").string(), "1");
+    const watcher = await c.watch().prefix("n/").withPreviousKV().create();
+    const seen = new Promise<string>((resolve) => {
+      watcher.on("put", (kv, prev) => resolve(`${kv.key}=${kv.value} prev=${prev?.value}`));
+    });
+    await c.put("n/a").value("2");
+    assert.equal(await seen, "n/a=2 prev=1");
+    await watcher.cancel();
+    const lease = c.lease(30);
+    await lease.put("n/leased").value("v");
+    assert.equal((await lease.keepaliveOnce()).TTL, "30");
+    await lease.revoke();
+    assert.equal(await c.get("n/leased").string(), null);
+    assert.equal(await c.lock("n/lock").do(() => Promise.resolve("locked")), "locked");
+  } finally {
+    c.close();
+  }
+}
+
 async function authThroughProxy(): Promise<void> {
   for (
     const args of [["user", "add", "root:pw"], ["user", "add", "alice:pw"], ["role", "add", "r"]]
@@ -245,6 +271,7 @@ itest(
       await watchesCoalesce(members);
       await leasesThroughProxy();
       await electionAndLock();
+      await etcd3ThroughProxy();
       await authThroughProxy();
     });
   },
