@@ -12,6 +12,7 @@ import type { Upstream, UpstreamCall as ClientCall } from "./upstream.ts";
 // A broadcast this popular is left alone when watchers are merged (etcd's maxCoalesceReceivers).
 const MAX_MERGE_RECEIVERS = 5;
 const RESUME_DELAY_MS = 1000;
+const NO_LEADER = "etcdserver: no leader";
 
 const latin1 = new TextDecoder("latin1");
 const rangeId = (key: Uint8Array, end: Uint8Array) =>
@@ -123,6 +124,8 @@ class UpstreamStream {
     const transient = !err || err.code === GrpcCode.Unavailable ||
       err.code === GrpcCode.DeadlineExceeded || err.code === GrpcCode.Canceled;
     if (transient) {
+      // A member cut off from its leader ends watch streams; another member may have one.
+      if (err?.message === NO_LEADER) this.hub.upstream.switchEndpoint();
       setTimeout(() => this.broadcasts.size > 0 ? this.open() : this.shut(), RESUME_DELAY_MS);
       return;
     }
