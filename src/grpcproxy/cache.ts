@@ -5,7 +5,7 @@
 // it answer "compacted".
 import { messages, type RangeRequest, type RangeResponse } from "../pb/mod.ts";
 
-export const DEFAULT_MAX_ENTRIES = 2048;
+const DEFAULT_MAX_ENTRIES = 2048;
 
 /** A key range [start, end); an empty end is the single key, "\0" is every key from start. */
 interface KeyRange {

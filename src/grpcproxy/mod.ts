@@ -8,9 +8,8 @@ import { startGrpcProxy } from "./start.ts";
 
 export { startGrpcProxy } from "./start.ts";
 export type { GrpcProxy, GrpcProxyIO } from "./start.ts";
-export { DEFAULT_MAX_ENTRIES, overlaps, RangeCache } from "./cache.ts";
+export { overlaps, RangeCache } from "./cache.ts";
 export { Namespace } from "./namespace.ts";
-export { endpointRecord } from "./register.ts";
 export { parseEndpoint } from "./upstream.ts";
 export { Broadcast, type Receiver } from "./watch_broadcast.ts";
 export { ClientWatcher } from "./watch.ts";

@@ -9,7 +9,7 @@ import type { Namespace } from "./namespace.ts";
 import type { Upstream, UpstreamCall } from "./upstream.ts";
 
 /** The value etcd's endpoints manager stores: an Add update with the proxy's host name. */
-export function endpointRecord(addr: string, hostname: string): string {
+function endpointRecord(addr: string, hostname: string): string {
   return JSON.stringify({ Op: 0, Addr: addr, Metadata: JSON.stringify({ name: hostname }) });
 }
 

@@ -116,7 +116,7 @@ const canceled = () => new EtcdError(GrpcCode.Canceled, "context canceled");
 const expired = () => new EtcdError(GrpcCode.DeadlineExceeded, "context deadline exceeded");
 
 /** An upstream gRPC error as the proxied client sees it: the same code and message. */
-export function asEtcdError(err: unknown): unknown {
+function asEtcdError(err: unknown): unknown {
   return err instanceof GrpcError ? new EtcdError(err.code, err.details) : err;
 }
 
@@ -130,11 +130,6 @@ export class Upstream {
 
   get endpointCount(): number {
     return this.opts.endpoints.length;
-  }
-
-  /** The endpoint in use, if connected. */
-  get endpoint(): Endpoint | undefined {
-    return this.pinned?.endpoint;
   }
 
   /** The pinned connection, or a new one: endpoints in turn until one answers or time is up. */
