@@ -17,6 +17,7 @@ export {
   SUBCOMMANDS,
   USAGE,
 } from "./help.ts";
+export type { CobraOutcome } from "./cobra.ts";
 export { gatewayStartHelp, parseGatewayArgs } from "./gateway.ts";
 export type { GatewayConfig, GatewayOutcome } from "./gateway.ts";
 export { grpcProxyStartHelp, parseGrpcProxyArgs } from "./grpc_proxy.ts";

@@ -3,7 +3,7 @@
 // every other call passed through.
 import { parseGrpcProxyArgs } from "../config/mod.ts";
 import { createLogger } from "../log/mod.ts";
-import { serveUntilSignal, writeTo } from "../gateway/mod.ts";
+import { runCobraCommand, writeTo } from "../gateway/mod.ts";
 import { startGrpcProxy } from "./start.ts";
 
 export { startGrpcProxy } from "./start.ts";
@@ -15,21 +15,12 @@ export { Broadcast, type Receiver } from "./watch_broadcast.ts";
 export { ClientWatcher } from "./watch.ts";
 
 /** argv after "grpc-proxy"; resolves with the exit code (after SIGTERM/SIGINT when running). */
-export async function runGrpcProxyCommand(argv: string[]): Promise<number> {
-  const outcome = parseGrpcProxyArgs(argv);
-  if (outcome.action === "print") {
-    writeTo(Deno.stdout)(outcome.stdout);
-    return 0;
-  }
-  if (outcome.action === "fail") {
-    writeTo(Deno.stderr)(outcome.stderr);
-    return outcome.exitCode;
-  }
-  const level = outcome.config.debug ? "debug" : "info";
-  // etcd 3.4's proxy: etcdmain logs zap JSON (ISO-8601 times), the grpcproxy package capnslog.
-  const log = createLogger({ logger: "zap", level, outputs: ["stderr"] });
-  const plog = createLogger({ logger: "capnslog", level, outputs: ["stderr"] });
-  const started = await startGrpcProxy(outcome.config, { log, plog, stderr: writeTo(Deno.stderr) });
-  if (typeof started === "number") return started;
-  return await serveUntilSignal(started);
+export function runGrpcProxyCommand(argv: string[]): Promise<number> {
+  return runCobraCommand(parseGrpcProxyArgs(argv), (config) => {
+    const level = config.debug ? "debug" : "info";
+    // etcd 3.4's proxy: etcdmain logs zap JSON (ISO-8601 times), the grpcproxy package capnslog.
+    const log = createLogger({ logger: "zap", level, outputs: ["stderr"] });
+    const plog = createLogger({ logger: "capnslog", level, outputs: ["stderr"] });
+    return startGrpcProxy(config, { log, plog, stderr: writeTo(Deno.stderr) });
+  });
 }
