@@ -1,11 +1,17 @@
 // The etcd-ts executable: `etcd-ts [flags]` runs a member exactly as `etcd [flags]` does;
 // `etcd-ts gateway ...` and the other subcommands are dispatched by their first argument.
-import { helpCommand, parseGatewayArgs, parseServerArgs } from "./src/config/mod.ts";
+import {
+  gatewayStartHelp,
+  grpcProxyStartHelp,
+  helpCommand,
+  parseServerArgs,
+} from "./src/config/mod.ts";
 import { createLogger, type Logger } from "./src/log/mod.ts";
 import type { Notice } from "./src/config/mod.ts";
 import { runEtcd } from "./src/embed/mod.ts";
 import { startEmbeddedStore } from "./src/embed/mod.ts";
 import { runGatewayCommand } from "./src/gateway/mod.ts";
+import { runGrpcProxyCommand } from "./src/grpcproxy/mod.ts";
 import { DIAGNOSE_USAGE, runDiagnose } from "./src/diagnose/mod.ts";
 import { DISCOVERY_SERVICE_USAGE, runDiscoveryService } from "./src/discovery/mod.ts";
 import { runSnapshot, snapshotHelp } from "./src/snapshot/mod.ts";
@@ -20,10 +26,8 @@ function writeNotices(log: Logger, notices: Notice[]): void {
 
 /** `etcd-ts help NAME`: each subcommand's own help, one entry per subcommand with flags. */
 const SUBCOMMAND_HELP: Record<string, () => string> = {
-  gateway: () => {
-    const out = parseGatewayArgs(["start", "--help"]);
-    return out.action === "print" ? out.stdout : "";
-  },
+  gateway: gatewayStartHelp,
+  "grpc-proxy": grpcProxyStartHelp,
   "discovery-service": () => DISCOVERY_SERVICE_USAGE,
   diagnose: () => DIAGNOSE_USAGE,
   snapshot: () => snapshotHelp(undefined),
@@ -40,6 +44,7 @@ function help(args: string[]): number {
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === "help") return help(argv.slice(1));
   if (argv[0] === "gateway") return await runGatewayCommand(argv.slice(1));
+  if (argv[0] === "grpc-proxy") return await runGrpcProxyCommand(argv.slice(1));
   if (argv[0] === "diagnose") return await runDiagnose(argv.slice(1));
   if (argv[0] === "snapshot") return await runSnapshot(argv.slice(1));
   if (argv[0] === "discovery-service") {

@@ -18,5 +18,8 @@ export {
   SUBCOMMANDS,
   USAGE,
 } from "./help.ts";
-export { parseGatewayArgs } from "./gateway.ts";
+export type { CobraOutcome } from "./cobra.ts";
+export { gatewayStartHelp, parseGatewayArgs } from "./gateway.ts";
 export type { GatewayConfig, GatewayOutcome } from "./gateway.ts";
+export { grpcProxyStartHelp, parseGrpcProxyArgs } from "./grpc_proxy.ts";
+export type { GrpcProxyConfig, GrpcProxyOutcome } from "./grpc_proxy.ts";
