@@ -57,3 +57,11 @@ export {
   type StreamEvents,
 } from "./server_stream.ts";
 export { ServerConnection, type ServerConnectionOptions } from "./server.ts";
+export {
+  type Clock,
+  ConnectionKeepalive,
+  type KeepaliveParams,
+  KeepalivePinger,
+  PingStrikes,
+  TOO_MANY_PINGS,
+} from "./server_keepalive.ts";
