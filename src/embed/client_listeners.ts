@@ -92,11 +92,33 @@ export function keepaliveOf(config: Config): KeepaliveParams {
   };
 }
 
+/** etcd's minWatchProgressInterval. */
+const MIN_WATCH_PROGRESS_MS = 100;
+
+/**
+ * etcd's NewWatchServer: a positive --experimental-watch-progress-notify-interval replaces the
+ * default 10 minutes, raised to 100ms with a warning when shorter.
+ */
+function setWatchProgressInterval(config: Config, server: EtcdServer, log: Logger): void {
+  const ms = config.experimentalWatchProgressNotifyInterval;
+  if (!(ms > 0)) return;
+  if (ms < MIN_WATCH_PROGRESS_MS) {
+    log.warn({
+      pkg: "etcdserver/api/v3rpc",
+      text: `adjusting watch progress notify interval to minimum period ${MIN_WATCH_PROGRESS_MS}ms`,
+      msg: "adjusting watch progress notify interval to minimum period",
+      fields: { "min-watch-progress-notify-interval": `${MIN_WATCH_PROGRESS_MS}ms` },
+    });
+  }
+  server.watchers.setProgressInterval(Math.max(ms, MIN_WATCH_PROGRESS_MS));
+}
+
 export async function openClientListeners(
   config: Config,
   server: EtcdServer,
   log: Logger,
 ): Promise<OpenListener[]> {
+  setWatchProgressInterval(config, server, log);
   const grpc = new GrpcServer({
     maxReceiveMessageSize: config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
   });
