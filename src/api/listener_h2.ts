@@ -80,8 +80,12 @@ function nodeServer(opts: Http2ServerOptions): Http2Server {
     maxConcurrentStreams === undefined ? {} : { settings: { maxConcurrentStreams } },
   );
   const sessions = new WeakMap<http2.Http2Session, SessionKeepalive>();
+  // node:http2 makes the session while the connection is handed over: this is its socket.
+  let handedOver: net.Socket | undefined;
   h2.on("session", (session: http2.ServerHttp2Session) => {
-    if (keepalive) sessions.set(session, new SessionKeepalive(session, keepalive));
+    if (keepalive && handedOver) {
+      sessions.set(session, new SessionKeepalive(session, handedOver, keepalive));
+    }
   });
   h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     const ka = stream.session ? sessions.get(stream.session) : undefined;
@@ -89,7 +93,14 @@ function nodeServer(opts: Http2ServerOptions): Http2Server {
     opts.route(new NodeServerStream(stream, headers, ka && (() => ka.sent())));
   });
   h2.on("sessionError", () => {});
-  return { serve: (socket) => h2.emit("connection", socket), close: () => Promise.resolve() };
+  return {
+    serve: (socket) => {
+      handedOver = socket;
+      h2.emit("connection", socket);
+      handedOver = undefined;
+    },
+    close: () => Promise.resolve(),
+  };
 }
 
 // Keepalive on a node:http2 session. node:http2 does not say when bytes arrive, so new streams,
@@ -100,7 +111,7 @@ class SessionKeepalive {
   #open = 0;
   #lastStreamId = 0;
 
-  constructor(private readonly session: http2.ServerHttp2Session, params: KeepaliveParams) {
+  constructor(session: http2.ServerHttp2Session, socket: net.Socket, params: KeepaliveParams) {
     this.#ka = new ConnectionKeepalive(params, {
       ping: () => {
         try {
@@ -109,7 +120,8 @@ class SessionKeepalive {
           // the session is closing
         }
       },
-      close: () => session.destroy(),
+      // grpc-go closes the connection without a word (session.destroy() would add a GOAWAY).
+      close: () => socket.destroy(),
     });
     session.on("ping", () => {
       this.#ka.read();
@@ -119,7 +131,8 @@ class SessionKeepalive {
         this.#lastStreamId,
         encoder.encode(TOO_MANY_PINGS),
       );
-      session.close();
+      // Once the GOAWAY is out, the connection ends with every stream on it.
+      setTimeout(() => socket.destroy(), 0);
     });
     session.once("close", () => this.#ka.stop());
   }
