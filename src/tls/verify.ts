@@ -167,8 +167,17 @@ export async function verifyPeerConnection(
     }
     if (err !== undefined) return err;
   }
-  if (policy.checkSAN && leaf && socket.remoteAddress) {
-    return await checkCertSAN(certNames(leaf), socket.remoteAddress, opts.resolver);
+  if (policy.checkSAN && leaf) {
+    if (socket.remoteAddress) {
+      return await checkCertSAN(certNames(leaf), socket.remoteAddress, opts.resolver);
+    }
+    // A unix socket's client has no address ("@" to Go), which etcd's SAN check cannot split:
+    // unixs peers need --experimental-peer-skip-client-san-verification, or certificates
+    // without SANs.
+    const names = certNames(leaf);
+    if (names.ips.length > 0 || names.dnsNames.length > 0) {
+      return "address @: missing port in address";
+    }
   }
   return undefined;
 }
