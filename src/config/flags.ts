@@ -5,6 +5,7 @@ export type FlagKind =
   | "string"
   | "bool"
   | "uint" // Go uint/uint64: non-negative integer
+  | "uint32" // etcd's flags.Uint32Value: strconv.ParseUint's errors as they are
   | "int" // Go int/int64
   | "duration" // Go time.Duration, stored in milliseconds
   | "urls" // comma-separated URL list (types.NewURLs)
@@ -91,7 +92,7 @@ export const FLAGS: FlagSpec[] = [
   f(G.member, "backend-batch-limit", "int", "0", "Most operations before a backend transaction is committed."),
   f(G.member, "max-txn-ops", "uint", "128", "Most operations allowed in one transaction branch."),
   f(G.member, "max-request-bytes", "uint", "1572864", "Largest client request, in bytes, the server accepts."),
-  f(G.member, "max-concurrent-streams", "uint", "4294967295", "Most concurrent gRPC streams per client connection.", { shownDefault: "math.MaxUint32" }),
+  f(G.member, "max-concurrent-streams", "uint32", "4294967295", "Most concurrent gRPC streams per client connection.", { shownDefault: "math.MaxUint32" }),
   f(G.member, "grpc-keepalive-min-time", "duration", "5s", "Shortest interval a client may use between keepalive pings."),
   f(G.member, "grpc-keepalive-interval", "duration", "2h", "How often the server pings an idle client connection (0 disables)."),
   f(G.member, "grpc-keepalive-timeout", "duration", "20s", "How long to wait for a ping answer before closing the connection (0 disables)."),
