@@ -107,7 +107,12 @@ export class ServerConnection implements StreamHost {
     this.peerAddress = this.socket.peerAddress;
     this.closed = this.socket.closed;
     this.writer = new FrameWriter((chunk) => this.socket.write(chunk));
-    this.sender = new ResponseSender(this.writer, this.socket, (s) => this.localEnd(s));
+    this.sender = new ResponseSender(
+      this.writer,
+      this.socket,
+      (s) => this.localEnd(s),
+      () => this.keepalive?.sent(),
+    );
     this.writer.frame({
       type: FrameType.SETTINGS,
       ack: false,
@@ -145,12 +150,10 @@ export class ServerConnection implements StreamHost {
   }
 
   sendHeaders(s: H2ServerStream, headers: OutgoingHeaders, endStream: boolean): void {
-    this.keepalive?.sent();
     this.sender.headers(s, headers, endStream);
   }
 
   flushStream(s: H2ServerStream): void {
-    this.keepalive?.sent();
     this.sender.flush(s);
   }
 
