@@ -2,7 +2,8 @@
 // URL's host ("unix://localhost:23790" listens on the file "localhost:23790" in the member's
 // working directory); etcdctl and curl reach the member through it; the files go away with a
 // clean stop, and a stale client socket left by a killed member makes the next start fail as it
-// does etcd; members on unix peer URLs form a cluster; unixs peers are refused for their
+// does etcd; a unixs client URL speaks TLS on its socket; members on unix peer URLs form a
+// cluster; unixs peers are refused for their
 // certificates' SANs (a unix socket's client has no address to check) unless
 // --experimental-peer-skip-client-san-verification. Every member runs in its own temporary
 // directory; no TCP address is used.
@@ -30,6 +31,7 @@ function memberArgs(i: number, n: number, peerScheme = "unix", extra: string[] =
 }
 
 const start = (impl: Impl, cwd: string, args: string[]) => spawn(IMPLS[impl], args, { cwd });
+const dropStamp = (l: string) => l.replace(/^\S+ \S+ /, "");
 const ready = (p: Proc) => p.waitFor("ready to serve client requests", 30_000);
 
 /** etcdctl v3 in `cwd`, where the sockets are. */
@@ -72,7 +74,7 @@ async function singleMember(impl: Impl, dir: string) {
   out.range = JSON.parse(range.stdout).kvs;
   await p.waitFor(/serving insecure client requests on/);
   out.lines = p.lines.filter((l) => /listening for peers on|serving insecure client/.test(l))
-    .map((l) => l.replace(/^\S+ \S+ /, ""));
+    .map(dropStamp);
   await stop(p);
   out.afterStop = ["localhost:23790", "localhost:23800"].map((f) => isSocket(`${dir}/${f}`));
   // Killed, the member leaves its sockets behind; the client one stops the next start.
@@ -82,7 +84,8 @@ async function singleMember(impl: Impl, dir: string) {
   await again.status;
   const third = start(impl, dir, memberArgs(0, 1));
   out.restart = (await third.status).code;
-  out.restartLine = third.lines.find((l) => / C \| /.test(l))?.replace(/^\S+ \S+ /, "");
+  const fatal = third.lines.find((l) => / C \| /.test(l));
+  out.restartLine = fatal && dropStamp(fatal);
   return out;
 }
 
@@ -187,7 +190,7 @@ itest(
         procs.push(...members);
         await Promise.all(members.map(ready));
         const list = await ctl(dir, client(0), "member", "list");
-        seen[impl] = [refused.replace(/^\S+ \S+ /, ""), list.stdout];
+        seen[impl] = [dropStamp(refused), list.stdout];
       }
       assert.equal(
         seen.etcd[0],
@@ -205,3 +208,47 @@ itest(
     }
   },
 );
+
+itest("a unixs:// client URL: etcdctl and curl over TLS on the socket, as with etcd", async () => {
+  const certDir = tempDir({ prefix: "unixs-client-certs-" });
+  const certs = await issueCerts(certDir.path, [{ name: "server", san: "DNS:localhost" }]);
+  const procs: Proc[] = [];
+  const dirs: string[] = [];
+  try {
+    const seen: Record<string, string[]> = {};
+    for (const impl of ["etcd", "etcd-ts"] as const) {
+      const dir = tempDir({ prefix: `unixs-client-${impl}-` }).path;
+      dirs.push(dir);
+      const url = "unixs://localhost:23790";
+      const args = memberArgs(0, 1).map((a) => a === client(0) ? url : a);
+      const p = start(impl, dir, [
+        ...args,
+        ...["--cert-file", certs.cert("server"), "--key-file", certs.key("server")],
+      ]);
+      procs.push(p);
+      await ready(p);
+      const put = await ctl(dir, url, `--cacert=${certs.ca}`, "put", "k", "v");
+      const version = await curl(
+        dir,
+        "localhost:23790",
+        "--cacert",
+        certs.ca,
+        "https://localhost/version",
+      );
+      // A plain client gets no answer: the socket speaks TLS only.
+      const plain = await curl(dir, "localhost:23790", "http://localhost/version");
+      const line = await p.waitFor(/serving client requests on/);
+      seen[impl] = [put.stdout, version.stdout, String(plain.code), dropStamp(line)];
+    }
+    assert.deepEqual(seen.etcd, [
+      "OK\n",
+      '{"etcdserver":"3.4.23","etcdcluster":"3.4.0"}',
+      "52",
+      "I | embed: serving client requests on localhost:23790",
+    ]);
+    assert.deepEqual(seen["etcd-ts"], seen.etcd);
+  } finally {
+    await Promise.all(procs.map((p) => stop(p)));
+    for (const d of [certDir.path, ...dirs]) await Deno.remove(d, { recursive: true });
+  }
+});
