@@ -3,10 +3,9 @@
 // working directory); etcdctl and curl reach the member through it; the files go away with a
 // clean stop, and a stale client socket left by a killed member makes the next start fail as it
 // does etcd; a unixs client URL speaks TLS on its socket; members on unix peer URLs form a
-// cluster; unixs peers are refused for their
-// certificates' SANs (a unix socket's client has no address to check) unless
-// --experimental-peer-skip-client-san-verification. Every member runs in its own temporary
-// directory; no TCP address is used.
+// cluster; unixs peers are refused for their certificates' SANs (a unix socket's client has no
+// address to check) unless --experimental-peer-skip-client-san-verification. Every member runs
+// in its own temporary directory; no TCP address is used.
 import assert from "node:assert/strict";
 import { issueCerts } from "../../helpers/certs.ts";
 import { ETCD_TS, itest, type Proc, type Run, run, spawn, stop } from "../../helpers/process.ts";
