@@ -17,7 +17,7 @@ export function settleProgress(hub: HubState, s: Stream): void {
 
 // etcd's GetProgressReportInterval: the interval plus up to a tenth of it, drawn per stream, so
 // that streams created together (a client reconnecting) are not all notified at once.
-export function progressPeriod(hub: HubState, s: Stream): number {
+function progressPeriod(hub: HubState, s: Stream): number {
   return hub.progressIntervalMs + Math.floor(s.progressJitter * hub.progressIntervalMs / 10);
 }
 
