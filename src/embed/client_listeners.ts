@@ -5,10 +5,15 @@
 // the member serves.
 import type { Config } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { type ClientListener, GrpcServer, serveClient } from "../api/mod.ts";
-import { createClientHttp, registerServices } from "../api/mod.ts";
+import {
+  type ClientListener,
+  createClientHttp,
+  GrpcServer,
+  type KeepaliveParams,
+  registerServices,
+  serveClient,
+} from "../api/mod.ts";
 import type { EtcdServer } from "../server/mod.ts";
-import type { KeepaliveParams } from "../api/mod.ts";
 import {
   isTLSURL,
   isUnixURL,
@@ -83,7 +88,7 @@ function groupByAddress(urls: URL[]): Address[] {
  * (else grpc-go's 5 minutes); --grpc-keepalive-interval and -timeout when both are positive
  * (else grpc-go's 2 hours and 20 seconds).
  */
-export function keepaliveOf(config: Config): KeepaliveParams {
+function keepaliveOf(config: Config): KeepaliveParams {
   const both = config.grpcKeepaliveInterval > 0 && config.grpcKeepaliveTimeout > 0;
   return {
     minTimeMs: config.grpcKeepaliveMinTime > 0 ? config.grpcKeepaliveMinTime : 5 * 60_000,
