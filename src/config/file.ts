@@ -67,6 +67,8 @@ function goType(spec: FlagSpec, key: string): string {
       return "bool";
     case "uint":
       return "uint";
+    case "uint32":
+      return "uint32";
     case "int":
       return "int";
     case "duration":
@@ -81,7 +83,8 @@ type Decoded = { value: FlagValue } | { error: string };
 /** Converts one JSON value to a flag value, or gives Go's unmarshal error. */
 function decodeValue(spec: FlagSpec, key: string, v: unknown, where: string): Decoded {
   // A number that does not fit a numeric field is shown with its literal, as Go does.
-  const numeric = typeof v === "number" && (spec.kind === "uint" || spec.kind === "int");
+  const numeric = typeof v === "number" &&
+    (spec.kind === "uint" || spec.kind === "uint32" || spec.kind === "int");
   const typeErr = () => ({
     error: `json: cannot unmarshal ${
       numeric ? `number ${v}` : jsonType(v)
@@ -97,6 +100,11 @@ function decodeValue(spec: FlagSpec, key: string, v: unknown, where: string): De
     case "uint":
     case "int":
       if (typeof v !== "number" || !Number.isInteger(v) || (spec.kind === "uint" && v < 0)) {
+        return typeErr();
+      }
+      return { value: v };
+    case "uint32":
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
         return typeErr();
       }
       return { value: v };

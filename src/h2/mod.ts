@@ -63,3 +63,11 @@ export {
   connect,
   type StreamHandler,
 } from "./client.ts";
+export {
+  type Clock,
+  ConnectionKeepalive,
+  type KeepaliveParams,
+  KeepalivePinger,
+  PingStrikes,
+  TOO_MANY_PINGS,
+} from "./server_keepalive.ts";

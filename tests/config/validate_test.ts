@@ -288,6 +288,14 @@ Deno.test("listener checks: https without certificates, cipher suites, allowed C
     ),
     'AllowedCN and AllowedHostname are mutually exclusive (cn="x", hostname="y")',
   );
+  // Auto-TLS makes its own peer TLS set-up, without the allowed names: nothing to refuse.
+  const auto = [
+    "--listen-peer-urls=https://127.0.0.1:1",
+    "--peer-auto-tls",
+    "--peer-cert-allowed-cn=x",
+    "--peer-cert-allowed-hostname=y",
+  ];
+  assert.equal(listenerConfigError(run(auto)), undefined);
 });
 
 Deno.test("TLS warnings: http listeners with certificates, auto TLS with certificates", () => {

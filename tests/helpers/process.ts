@@ -200,11 +200,12 @@ export interface Run {
 export async function run(
   command: string,
   args: string[],
-  opts: { env?: Record<string, string>; stdin?: string } = {},
+  opts: { env?: Record<string, string>; stdin?: string; cwd?: string } = {},
 ): Promise<Run> {
   const child = new Deno.Command(command, {
     args,
     env: opts.env,
+    cwd: opts.cwd,
     stdin: opts.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
