@@ -163,6 +163,12 @@ function serverOptions(config: Config, log: Logger, state: MemberState): ServerO
     backendBatchIntervalMs: config.backendBatchInterval,
     backendBatchLimit: config.backendBatchLimit,
     bcryptCost: config.bcryptCost,
+    leaseCheckpoint: config.experimentalEnableLeaseCheckpoint
+      ? {
+        persist: config.experimentalEnableLeaseCheckpointPersist,
+        intervalMs: config.leaseCheckpointIntervalMs,
+      }
+      : undefined,
   };
 }
 
