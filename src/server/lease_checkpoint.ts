@@ -50,7 +50,9 @@ function logCheckpoint(log: Logger, c: LeaseCheckpoint): void {
   if (!log.enabled("debug")) return;
   log.debug({
     pkg: "lease",
-    text: `checkpointing lease ${c.ID.toString(16)} with remaining TTL ${c.remainingTTL}s`,
+    text: `checkpointing lease ${
+      c.ID.toString(16).padStart(16, "0")
+    } with remaining TTL ${c.remainingTTL}s`,
     msg: "Checkpointing lease",
     fields: { leaseID: c.ID, remainingTTL: c.remainingTTL },
   });

@@ -1,7 +1,7 @@
 // A cluster of etcd-ts members as the guide starts them: one loopback address per member,
 // etcd's ports, the same --initial-cluster on every member; http URLs, or https ones for the
 // guide's TLS clusters (the TLS flags then come as `extra`).
-import { memberFlags, type MemberURLs, type Proc, startEtcdTs, stop } from "./process.ts";
+import { memberFlags, type MemberURLs, type Proc, spawn, startEtcdTs, stop } from "./process.ts";
 import { tempDir } from "./tmp.ts";
 import { etcdctl } from "./etcdctl.ts";
 import { assertPortsFree } from "./ports.ts";
@@ -28,7 +28,8 @@ export async function makeCluster(
   block: string,
   size: number,
   token = "etcd-cluster-1",
-  opts: { scheme?: "http" | "https" } = {},
+  /** `etcd`: real etcd 3.4 members instead of etcd-ts, for side-by-side checks. */
+  opts: { scheme?: "http" | "https"; etcd?: boolean } = {},
 ): Promise<Cluster> {
   const scheme = opts.scheme ?? "http";
   const dir = tempDir().path;
@@ -60,7 +61,8 @@ export async function makeCluster(
       ...extra,
     ],
     start: (i, extra = [], env) => {
-      const p = startEtcdTs(cluster.flags(i, extra), { env });
+      const flags = cluster.flags(i, extra);
+      const p = opts.etcd ? spawn("etcd", flags, { env }) : startEtcdTs(flags, { env });
       members[i].proc = p;
       return p;
     },

@@ -40,10 +40,10 @@ export async function handleKeys(
     return errorResponse(new V2Error(ErrorCode.Unauthorized, "Insufficient credentials"), cid);
   }
   try {
-    if (kr.wait) return watchResponse(deps, kr, cid);
+    if (kr.wait) return await watchResponse(deps, kr, cid);
     let event: V2Event;
     if ((req.method === "GET" || req.method === "HEAD") && !(kr.quorum && req.method === "GET")) {
-      event = deps.store.get(kr.path, kr.recursive, kr.sorted);
+      event = await deps.store.get(kr.path, kr.recursive, kr.sorted);
     } else {
       event = unwrap(await deps.apply(toV2Request(deps, kr)));
     }
@@ -119,8 +119,8 @@ function eventResponse(
 }
 
 /** A long poll: headers at once, then one event (or every event for stream=true). */
-function watchResponse(deps: V2Deps, kr: KeyRequest, cid: string): Response {
-  const w = deps.store.watch(kr.path, kr.recursive, kr.stream, kr.waitIndex);
+async function watchResponse(deps: V2Deps, kr: KeyRequest, cid: string): Promise<Response> {
+  const w = await deps.store.watch(kr.path, kr.recursive, kr.stream, kr.waitIndex);
   const body = new ReadableStream<Uint8Array>({
     async pull(ctrl) {
       const e = await w.next();
