@@ -66,10 +66,7 @@ export class CheckpointSchedule {
     if (!this.#cp) return [];
     const now = this.now();
     const out: LeaseCheckpoint[] = [];
-    while (out.length < limit) {
-      const top = this.#queue.peek();
-      if (!top || top.at > now) break;
-      this.#queue.pop();
+    for (let top; out.length < limit && (top = this.#queue.popDue(now));) {
       const l = find(top.id);
       if (!l || now >= l.expiry) continue;
       const remainingTTL = Math.ceil((l.expiry - now) / 1000);

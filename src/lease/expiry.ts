@@ -65,10 +65,7 @@ export class PrimaryExpiry {
     if (!this.#primary) return [];
     const now = this.now();
     const out: bigint[] = [];
-    while (out.length < limit) {
-      const top = this.#queue.peek();
-      if (!top || top.at > now) break;
-      this.#queue.pop();
+    for (let top; out.length < limit && (top = this.#queue.popDue(now));) {
       const l = find(top.id);
       if (!l || l.ticket !== top.ticket) continue;
       out.push(l.id);

@@ -3,7 +3,7 @@
 // unsupported"), hidden keys are listed, and its error codes are kept where they differ from
 // the v2 store's (an update of a missing key is "Not a file", a recursive delete of a missing
 // directory "Key already exists"). Node paths here carry the subtree ("/1/foo").
-import { prefixEnd } from "../../mvcc/mod.ts";
+import { type KeyValue, prefixEnd } from "../../mvcc/mod.ts";
 import { Compare_CompareResult as Result, Compare_CompareTarget as Target } from "../../pb/mod.ts";
 import type { KvApi } from "../../server/mod.ts";
 import { ErrorCode, type NodeExtern, V2Error, type V2Event } from "../../v2store/mod.ts";
@@ -133,18 +133,31 @@ export class V2v3Store {
     const rev = resp.header.revision;
     if (code !== undefined) throw new V2Error(code, nodePath, v2Index(rev));
     const prev = prevFromPuts(resp);
-    return {
-      action: "set",
+    return this.#written("set", nodePath, dir ? undefined : value, rev, prev);
+  }
+
+  /** A set's or a create's answer: the node (a file's value, or a directory) and what it replaced. */
+  #written(
+    action: "set" | "create",
+    nodePath: string,
+    value: string | undefined,
+    rev: number,
+    prev?: KeyValue,
+  ): V2Event {
+    const createdIndex = v2Index(prev?.createRevision ?? rev);
+    const e: V2Event = {
+      action,
       node: node({
         key: nodePath,
-        value: dir ? undefined : value,
-        dir,
+        value,
+        dir: value === undefined,
         modifiedIndex: v2Index(rev),
-        createdIndex: v2Index(prev?.createRevision ?? rev),
+        createdIndex,
       }),
-      prevNode: this.layout.node(prev),
       etcdIndex: v2Index(rev),
     };
+    if (prev) e.prevNode = this.layout.node(prev);
+    return e;
   }
 
   /** The directory keys to create above a node, or NotDir when a file is in the way. */
@@ -171,15 +184,21 @@ export class V2v3Store {
     const rev = resp.header.revision;
     // etcd answers every refusal here as "Not a file", a missing key included.
     if (code !== undefined) throw new V2Error(ErrorCode.NotFile, nodePath, v2Index(rev));
-    const prev = prevFromPuts(resp)!;
+    return this.#replaced("update", nodePath, value, prevFromPuts(resp)!, rev);
+  }
+
+  /** An update's or a compare-and-swap's answer: the new value over the `prev` it replaced. */
+  #replaced(
+    action: "update" | "compareAndSwap",
+    nodePath: string,
+    value: string,
+    prev: KeyValue,
+    rev: number,
+  ): V2Event {
+    const createdIndex = v2Index(prev.createRevision);
     return {
-      action: "update",
-      node: node({
-        key: nodePath,
-        value,
-        modifiedIndex: v2Index(rev),
-        createdIndex: v2Index(prev.createRevision),
-      }),
+      action,
+      node: node({ key: nodePath, value, modifiedIndex: v2Index(rev), createdIndex }),
       prevNode: this.layout.node(prev),
       etcdIndex: v2Index(rev),
     };
@@ -210,17 +229,7 @@ export class V2v3Store {
     });
     const rev = resp.header.revision;
     if (code !== undefined) throw new V2Error(code, nodePath, v2Index(rev));
-    return {
-      action: "create",
-      node: node({
-        key: nodePath,
-        value: dir ? undefined : value,
-        dir,
-        modifiedIndex: v2Index(rev),
-        createdIndex: v2Index(rev),
-      }),
-      etcdIndex: v2Index(rev),
-    };
+    return this.#written("create", nodePath, dir ? undefined : value, rev);
   }
 
   async compareAndSwap(
@@ -240,18 +249,7 @@ export class V2v3Store {
     });
     if (!resp.succeeded) throw compareFailed(nodePath, prevValue, prevIndex, resp);
     const prev = resp.responses[0].responsePut!.prevKv!;
-    const rev = resp.header.revision;
-    return {
-      action: "compareAndSwap",
-      node: node({
-        key: nodePath,
-        value,
-        modifiedIndex: v2Index(rev),
-        createdIndex: v2Index(prev.createRevision),
-      }),
-      prevNode: this.layout.node(prev),
-      etcdIndex: v2Index(rev),
-    };
+    return this.#replaced("compareAndSwap", nodePath, value, prev, resp.header.revision);
   }
 
   async compareAndDelete(nodePath: string, prevValue: string, prevIndex: number) {

@@ -4,8 +4,8 @@
 // longest other key written (a create's new parent directories are shorter). etcd crashes on
 // a revision with no action key or no other key (a v3 write under the prefix, a delete of a
 // missing key); such revisions are skipped here.
-import type { Event, WatcherHub, WatchResponse } from "../../mvcc/mod.ts";
-import { prefixEnd } from "../../mvcc/mod.ts";
+import { type Event, prefixEnd, type WatcherHub, type WatchResponse } from "../../mvcc/mod.ts";
+import { WatchFeed } from "../../server/mod.ts";
 import { type Action, ErrorCode, V2Error, type V2Event } from "../../v2store/mod.ts";
 import { bytes, text, v2Index, type V2v3Layout } from "./v2v3_layout.ts";
 
@@ -22,22 +22,32 @@ export async function watchV2v3(
   path: string,
   opts: { recursive: boolean; stream: boolean; sinceIndex: number },
 ): Promise<V2v3Watcher> {
-  const feed = new V3Feed(watchers);
   const key = bytes(layout.prefix);
-  feed.start({ key, rangeEnd: prefixEnd(key), startRevision: opts.sinceIndex, prevKv: true });
+  const stop = new AbortController();
+  const feed = new WatchFeed(watchers, {
+    key,
+    rangeEnd: prefixEnd(key),
+    startRevision: opts.sinceIndex,
+    prevKv: true,
+  }, stop.signal);
+  const close = () => {
+    stop.abort();
+    feed.close();
+  };
   let createdRev: number;
   try {
     createdRev = await feed.created;
   } catch {
-    feed.close();
+    close();
     throw new V2Error(ErrorCode.RaftInternal, path, 0);
   }
   const pending: V2Event[] = [];
   return {
     startIndex: v2Index(createdRev),
     async next() {
-      while (!feed.closed && pending.length === 0) {
-        const resp = await feed.next();
+      while (!stop.signal.aborted && pending.length === 0) {
+        // A compacted start ends the watch with nothing, as etcd's closed channel does.
+        const resp = await feed.next().catch(() => undefined);
         if (!resp) break;
         for (const e of v2Events(layout, resp)) {
           if (!matches(e, path, opts.recursive)) continue;
@@ -47,10 +57,10 @@ export async function watchV2v3(
       }
       const e = pending.shift();
       // A plain watch ends with its first event.
-      if (!e || !opts.stream) feed.close();
+      if (!e || !opts.stream) close();
       return e;
     },
-    remove: () => feed.close(),
+    remove: close,
   };
 }
 
@@ -91,74 +101,4 @@ function byRevision(events: Event[]): Event[][] {
     else out.push([ev]);
   }
   return out;
-}
-
-/**
- * One watch on the member's hub, read response by response; `created` settles with the created
- * response's revision. The hub waits for each response to be taken before sending the next.
- */
-class V3Feed {
-  readonly #stream;
-  readonly #queue: { response: WatchResponse; taken: () => void }[] = [];
-  #closed = false;
-  #wake?: () => void;
-  #created!: (rev: number) => void;
-  #failed!: (err: unknown) => void;
-  readonly created = new Promise<number>((resolve, reject) => {
-    this.#created = resolve;
-    this.#failed = reject;
-  });
-
-  constructor(watchers: WatcherHub) {
-    this.#stream = watchers.createStream(
-      (response) => new Promise<void>((taken) => this.#push({ response, taken })),
-      (err) => {
-        this.#failed(err);
-        this.close();
-      },
-    );
-  }
-
-  start(req: Parameters<ReturnType<WatcherHub["createStream"]>["create"]>[0]): void {
-    this.#stream.create(req);
-  }
-
-  #push(item: { response: WatchResponse; taken: () => void }): void {
-    if (item.response.created) {
-      item.taken();
-      if (item.response.canceled) this.#failed(new Error(item.response.cancelReason));
-      else this.#created(item.response.header.revision);
-      return;
-    }
-    this.#queue.push(item);
-    this.#wake?.();
-  }
-
-  /** The next response with events; undefined once closed or canceled (compacted). */
-  async next(): Promise<WatchResponse | undefined> {
-    for (;;) {
-      if (this.#closed) return undefined;
-      const item = this.#queue.shift();
-      if (!item) {
-        await new Promise<void>((resolve) => (this.#wake = resolve));
-        this.#wake = undefined;
-        continue;
-      }
-      item.taken();
-      if (item.response.canceled) return undefined;
-      if (item.response.events.length > 0) return item.response;
-    }
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#stream.close();
-    for (const item of this.#queue.splice(0)) item.taken();
-    this.#wake?.();
-  }
 }
