@@ -1,5 +1,6 @@
 // --experimental-enable-v2v3 beside etcd 3.4 started with the same flags: the same curl and
-// `ETCDCTL_API=2 etcdctl` transcripts (v2 indexes, errors, TTLs refused, hidden keys listed),
+// `ETCDCTL_API=2 etcdctl` transcripts (v2 indexes, errors, TTLs refused, hidden keys listed, v2
+// auth with its users and roles as v3 keys),
 // the same v3 keys under the prefix (etcdctl get --prefix), v2 long polls and watches answered
 // from v3 watches, and a key written through v3 read through v2. The requests avoid what makes
 // etcd 3.4 itself crash in this mode (a watch over a revision with no v2 action, /v2/members,
@@ -97,10 +98,28 @@ const CTL: string[][] = [
   ["rm", "--dir", "/nonexist"],
 ];
 
-async function ctlTranscript(endpoint: string): Promise<string> {
+// v2 auth, whose users and roles v2v3 keeps under "/2" in the prefix.
+const AUTH: string[][] = [
+  ["user", "add", "root:rootpw"],
+  ["role", "add", "r1"],
+  ["role", "grant", "r1", "--path", "/pub/*", "--readwrite"],
+  ["user", "add", "alice:apw"],
+  ["user", "grant", "alice", "--roles", "r1"],
+  ["user", "list"],
+  ["role", "list"],
+  ["auth", "enable"],
+  ["set", "/pub/a", "1"],
+  ["--username", "alice:apw", "set", "/pub/a", "1"],
+  ["--username", "alice:apw", "set", "/priv/a", "1"],
+  ["--username", "root:rootpw", "set", "/priv/a", "1"],
+  ["--username", "root:rootpw", "auth", "disable"],
+  ["set", "/priv/b", "2"],
+];
+
+async function ctlTranscript(endpoint: string, commands = CTL): Promise<string> {
   const v2 = etcdctlWith({ api: 2 });
   let out = "";
-  for (const args of CTL) {
+  for (const args of commands) {
     const r = await v2(endpoint, ...args);
     out += `$ etcdctl ${args.join(" ")}\n${r.stdout}${r.stderr}[exit ${r.code}]\n`;
   }
@@ -207,6 +226,14 @@ itest("v2v3: etcd 3.4's v2 emulation on the v3 store, side by side", async () =>
     assert.equal(watched[0].stdout, watched[1].stdout);
     assert.equal(watched[0].code, 0, watched[0].stderr);
     assert.match(watched[0].stdout, /^\[set\] \/wdx\npfx\n$/);
+
+    const auth = await ctlTranscript(ours, AUTH);
+    assert.equal(auth, await ctlTranscript(etcd, AUTH));
+    assert.match(auth, /set \/priv\/a 1\nError: {2}110: The request requires user authentication/);
+    const keys = (url: string) => etcdctl(url, "get", "--prefix", "/v2v3/003/k//2/", "--keys-only");
+    const users = (await keys(ours)).stdout;
+    assert.equal(users, (await keys(etcd)).stdout);
+    assert.match(users, /^\/v2v3\/003\/k\/\/2\/roles\/guest\n/);
   } finally {
     await pair.stop();
   }
