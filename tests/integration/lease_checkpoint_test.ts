@@ -6,7 +6,7 @@
 // Address blocks: 127.0.230.x and 127.0.231.x (etcd-ts), 127.0.232.x (etcd 3.4).
 import assert from "node:assert/strict";
 import { type Cluster, type ClusterMember, makeCluster } from "../helpers/cluster.ts";
-import { itest } from "../helpers/process.ts";
+import { ETCD_TS, itest, run } from "../helpers/process.ts";
 import { etcdctl, memberList } from "../helpers/etcdctl.ts";
 
 const CHECKPOINT = ["--experimental-enable-lease-checkpoint"];
@@ -163,3 +163,23 @@ itest(
     }
   },
 );
+
+itest("lease checkpoint flags: bad values exit as etcd 3.4's do", async () => {
+  // Without a timestamp: the capnslog line and etcd's flag-parse error.
+  const shown = (s: string) =>
+    s.split("\n").filter((l) => /error verifying flags|invalid boolean/.test(l))
+      .map((l) => l.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} /, ""));
+  for (
+    const flags of [
+      ["--experimental-enable-lease-checkpoint-persist"],
+      ["--experimental-enable-lease-checkpoint=maybe"],
+      ["--experimental-enable-lease-checkpoint-persist=2"],
+    ]
+  ) {
+    const [etcd, ours] = await Promise.all([run("etcd", flags), run(ETCD_TS, flags)]);
+    assert.equal(ours.code, etcd.code, flags.join(" "));
+    assert.notEqual(etcd.code, 0);
+    assert.deepEqual(shown(ours.stderr), shown(etcd.stderr));
+    assert.equal(shown(etcd.stderr).length, 1, etcd.stderr);
+  }
+});
