@@ -85,8 +85,9 @@ export interface Lessor {
 }
 
 /**
- * The lessor's surface over its two halves: the replicated lease table (grants, revocations,
- * attached keys) and the primary's expiry countdown.
+ * The lessor's surface over its parts: the replicated lease table (grants, revocations,
+ * attached keys, checkpointed remaining TTLs), the primary's expiry countdown and its
+ * checkpoint schedule.
  */
 export function createLessor(cfg: LessorConfig): Lessor {
   const table = new LeaseTable(cfg.persistence, cfg.minTTL);
@@ -160,7 +161,22 @@ export function createLessor(cfg: LessorConfig): Lessor {
     },
     expired: (limit = LEASE_REVOKE_RATE / 2) => expiry.expired(find, limit),
     restore: load,
+    ...checkpointing(table, expiry, checkpoints),
+  };
+}
 
+type Checkpointing = Pick<
+  Lessor,
+  "setCheckpointer" | "checkpoint" | "checkpointScheduled" | "renewalCheckpoint"
+>;
+
+function checkpointing(
+  table: LeaseTable,
+  expiry: PrimaryExpiry,
+  checkpoints: CheckpointSchedule,
+): Checkpointing {
+  const find = (id: bigint) => table.get(id);
+  return {
     setCheckpointer: (cp, opts) => checkpoints.enable(cp, opts),
     checkpoint(id, remainingTTL) {
       const l = table.get(id);
@@ -175,7 +191,7 @@ export function createLessor(cfg: LessorConfig): Lessor {
     },
     renewalCheckpoint(id) {
       const l = table.get(id);
-      if (!expiry.primary || !l || l.expiry <= cfg.now()) return undefined;
+      if (!expiry.primary || !l || l.expiry <= expiry.now()) return undefined;
       return checkpoints.clearing(l);
     },
   };
