@@ -29,7 +29,7 @@ function fieldSize(field: number, length: number): number {
 
 // proto3 leaves out empty strings and bytes, and zero numbers.
 const text = (field: number, s: string) => s ? fieldSize(field, utf8.encode(s).length) : 0;
-const number = (field: number, v: number) => v ? 1 + sI64(v) : 0;
+const number = (_field: number, v: number) => v ? 1 + sI64(v) : 0;
 function bytes(field: number, base64: string): number {
   const n = base64.length * 3 / 4 - (base64.endsWith("==") ? 2 : base64.endsWith("=") ? 1 : 0);
   return n ? fieldSize(field, n) : 0;
