@@ -3,6 +3,7 @@ import { buildConfig } from "./build.ts";
 import { applyEnv } from "./env.ts";
 import { loadConfigFile } from "./file.ts";
 import { type FlagState, parseCommandLine } from "./goflag.ts";
+import { parseGoDuration } from "./duration.ts";
 import { goQuote } from "./gostr.ts";
 import { helpText, USAGE } from "./help.ts";
 import { type Notice, notice } from "./notice.ts";
@@ -32,6 +33,8 @@ export type ParseOutcome =
     records: Notice[];
     logging: FailLogging;
   };
+
+const CHECKPOINT_INTERVAL_VAR = "ETCD_TS_LEASE_CHECKPOINT_INTERVAL";
 
 const CAPNSLOG: FailLogging = { logger: "capnslog", level: "info", outputs: ["default"] };
 
@@ -133,7 +136,22 @@ export function parseServerArgs(
       ? criticalFail(built.error, notices, logging)
       : verifyFail(built.error, notices, logging);
   }
+  const interval = checkpointInterval(env);
+  if (typeof interval === "string") return verifyFail(interval, notices, CAPNSLOG);
+  if (interval !== undefined) built.config.leaseCheckpointIntervalMs = interval;
   return { action: "run", config: built.config, notices };
+}
+
+/** The test knob for the lease checkpoint interval: milliseconds, or the error. */
+function checkpointInterval(env: Record<string, string>): number | string | undefined {
+  const val = env[CHECKPOINT_INTERVAL_VAR];
+  if (val === undefined || val === "") return undefined;
+  const ms = parseGoDuration(val);
+  if (typeof ms === "object") {
+    return `invalid value ${goQuote(val)} for ${CHECKPOINT_INTERVAL_VAR}: ${ms.error}`;
+  }
+  if (ms <= 0) return `${CHECKPOINT_INTERVAL_VAR} must be positive (${goQuote(val)})`;
+  return ms;
 }
 
 function fromConfigFile(
@@ -181,6 +199,7 @@ function fromFlagsAndEnv(
   const envWithoutVersion = { ...env };
   delete envWithoutVersion["ETCD_VERSION"];
   delete envWithoutVersion["ETCD_UNSUPPORTED_ARCH"];
+  delete envWithoutVersion[CHECKPOINT_INTERVAL_VAR];
   if (version) {
     notices.push(notice(
       "warn",

@@ -175,6 +175,12 @@ function serverOptions(config: Config, log: Logger, state: MemberState): ServerO
     backendBatchLimit: config.backendBatchLimit,
     bcryptCost: config.bcryptCost,
     ...serverFlags(config),
+    leaseCheckpoint: config.experimentalEnableLeaseCheckpoint
+      ? {
+        persist: config.experimentalEnableLeaseCheckpointPersist,
+        intervalMs: config.leaseCheckpointIntervalMs,
+      }
+      : undefined,
   };
 }
 

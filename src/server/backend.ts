@@ -115,14 +115,21 @@ export class Backend {
   leasePersistence(): LeasePersistence {
     // Keys are the ID as an unsigned 64-bit hex number, so negative (int64) IDs fit too.
     const key = (id: bigint) => BigInt.asUintN(64, id).toString(16).padStart(16, "0");
+    // "<ttl>", or "<ttl>/<remaining TTL>" once a checkpoint was persisted.
+    const value = (ttl: number, remaining = 0) => remaining > 0 ? `${ttl}/${remaining}` : `${ttl}`;
     return {
-      saveLease: (id, ttl) => this.aux.put("lease", key(id), utf8.encode(String(ttl))),
+      saveLease: (id, ttl, remaining) =>
+        this.aux.put("lease", key(id), utf8.encode(value(ttl, remaining))),
       deleteLease: (id) => this.aux.delete("lease", key(id)),
       loadLeases: () =>
-        this.aux.list("lease").map(([k, v]) => ({
-          id: BigInt.asIntN(64, BigInt("0x" + k)),
-          ttl: Number(fromUtf8.decode(v)),
-        })),
+        this.aux.list("lease").map(([k, v]) => {
+          const [ttl, remaining = "0"] = fromUtf8.decode(v).split("/");
+          return {
+            id: BigInt.asIntN(64, BigInt("0x" + k)),
+            ttl: Number(ttl),
+            remainingTTL: Number(remaining),
+          };
+        }),
     };
   }
 

@@ -1,4 +1,5 @@
 // How a member is configured: what embed/ hands EtcdServer from the flags and the opened state.
+import type { CheckpointOptions } from "../lease/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { MemberState } from "./member_state.ts";
 import type { UpkeepOptions } from "./upkeep.ts";
@@ -43,6 +44,11 @@ export interface ServerOptions {
   warningApplyDurationMs?: number;
   /** --initial-election-tick-advance (unset: true). */
   initialElectionTickAdvance?: boolean;
+  /**
+   * --experimental-enable-lease-checkpoint (with -persist and the interval); unset: the leader
+   * never checkpoints, and a new leader gives leases their full TTLs.
+   */
+  leaseCheckpoint?: CheckpointOptions;
   /** Injected for tests; Date.now otherwise. */
   now?: () => number;
 }

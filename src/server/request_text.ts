@@ -213,6 +213,10 @@ export function proposalText(p: Proposal): string {
       return `${header} lease_revoke:<id:${hex16(p.request.ID)}>`;
     case "alarm":
       return `${header} alarm:<${compactText("etcdserverpb.AlarmRequest", { ...p.request })}> `;
+    case "leaseCheckpoint":
+      return `${header} lease_checkpoint:<${
+        compactText("etcdserverpb.LeaseCheckpointRequest", { ...p.request })
+      }> `;
     case "auth":
       return `${header} ${authText(p.request)}`;
     case "v2":

@@ -31,6 +31,7 @@ import { formatAttributes, type Membership } from "./membership.ts";
 import { observeMember } from "./metrics.ts";
 import { createOperations } from "./operations.ts";
 import type { ServerOptions } from "./options.ts";
+import { startLeaseCheckpoints } from "./lease_checkpoint.ts";
 import { RaftDriver, type Transport } from "./raft_driver.ts";
 import { SlowApplyWarner } from "./slow_apply.ts";
 import { Snapshotting } from "./snapshotting.ts";
@@ -264,6 +265,7 @@ export class EtcdServer {
     this.#upkeep.start();
     this.#publish();
     this.#timers.push(setInterval(() => this.#revokeExpiredLeases(), 500));
+    if (this.#opts.leaseCheckpoint) this.#timers.push(this.#startCheckpoints());
     // Every member runs it; only the leader proposes v2 TTL expiry.
     this.v2.start();
   }
@@ -364,6 +366,15 @@ export class EtcdServer {
       },
     });
     this.#readyWaiters.splice(0).forEach((r) => r());
+  }
+
+  #startCheckpoints(): ReturnType<typeof setInterval> {
+    return startLeaseCheckpoints({
+      lessor: this.#state.lessor,
+      proposer: this.#core.proposer,
+      log: this.#log,
+      isLeader: () => this.#core.raft.isLeader && !this.#stopped,
+    }, this.#opts.leaseCheckpoint!);
   }
 
   #revokeExpiredLeases(): void {

@@ -30,7 +30,7 @@ import { applyAuthEntry, authorizeApplied } from "./auth.ts";
 import { applyClusterVersionSet, applyMemberAttrSet, applyMembershipChange } from "./cluster.ts";
 import { type ApplyContext, leaseKeysOf } from "./context.ts";
 import { applyCompaction, applyDeleteRange, applyPut } from "./kv.ts";
-import { applyLeaseGrant, applyLeaseRevoke } from "./lease.ts";
+import { applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke } from "./lease.ts";
 import { applyTxn } from "./txn.ts";
 
 /** What a waiting proposer is handed: its response, or the error etcd answers instead. */
@@ -107,6 +107,7 @@ const appliers: Appliers = {
   memberAttrSet: (ctx, p) => applyMemberAttrSet(ctx, p.request),
   v2: (ctx, p) => ctx.v2.apply(p.request),
   auth: (ctx, p, index) => applyAuthEntry(ctx.auth, p, index),
+  leaseCheckpoint: (ctx, p) => applyLeaseCheckpoint(ctx.kv, ctx.lessor, p.request),
 };
 
 /** etcd's default --experimental-warning-apply-duration: a slower apply counts as slow. */
@@ -176,7 +177,7 @@ export class Applier {
   }
 
   // A new leader's empty entry: everything of earlier terms is applied now, so the leader
-  // takes over lease expiry from here, with full TTLs (etcd 3.4).
+  // takes over lease expiry from here, with full TTLs or checkpointed remaining ones (etcd 3.4).
   #applyLeaderNoop(e: Entry): void {
     const { raft, ctx, electionMs } = this.deps;
     if (raft.isLeader() && e.term === raft.term()) ctx.lessor.promote(electionMs);
