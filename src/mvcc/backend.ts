@@ -79,6 +79,7 @@ export class Backend {
   private readonly stmts = new Map<string, StatementSync>();
   private inTx = false;
   private noFsync = false;
+  private safetyLevelPending = false;
 
   constructor(readonly path: string) {
     this.db = new DatabaseSync(path);
@@ -155,8 +156,17 @@ export class Backend {
 
   // --unsafe-no-fsync: SQLite never syncs (not even at checkpoints), nor does commit({sync}).
   setNoFsync(on: boolean): void {
+    if (on === this.noFsync) return;
     this.noFsync = on;
-    this.db.exec(`PRAGMA synchronous = ${on ? "OFF" : "NORMAL"}`);
+    // SQLite refuses to change the safety level inside a transaction; an open batch (a store
+    // just loaded, say) takes it at its commit.
+    this.safetyLevelPending = true;
+    if (!this.inTx) this.applySafetyLevel();
+  }
+
+  private applySafetyLevel(): void {
+    this.db.exec(`PRAGMA synchronous = ${this.noFsync ? "OFF" : "NORMAL"}`);
+    this.safetyLevelPending = false;
   }
 
   // Writes `meta` and commits the batch transaction (opening one if needed, so the
@@ -169,6 +179,7 @@ export class Backend {
     this.metaSet("compact_done", meta.compactDone);
     this.db.exec("COMMIT");
     this.inTx = false;
+    if (this.safetyLevelPending) this.applySafetyLevel();
     if (sync && !this.noFsync) this.syncFiles();
   }
 
