@@ -50,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === "discovery-service") {
     return await runDiscoveryService(argv.slice(1), startEmbeddedStore);
   }
-  const outcome = parseServerArgs(argv, Deno.env.toObject());
+  const outcome = await parseServerArgs(argv, Deno.env.toObject());
   switch (outcome.action) {
     case "print":
       Deno.stdout.writeSync(new TextEncoder().encode(outcome.stdout));
