@@ -342,7 +342,7 @@ test("start-up failures: a bad cluster file, a taken port", async () => {
   }
 });
 
-test("https: the proxy serves TLS listen URLs and reaches https members with the peer TLS", async () => {
+test("https: the proxy serves TLS listen URLs and reaches https members with the TLS it is given", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "etcd-proxy-" });
   await using pkiDir = tempDir();
   const pki = await issueCerts(pkiDir.path, [{ name: "server", san: `IP:${HOST}` }]);
@@ -366,6 +366,7 @@ test("https: the proxy serves TLS listen URLs and reaches https members with the
     log: t.log,
     readonly: false,
     tls: serverTLS,
+    clientTLS: { ca },
     peerTLS: { ca },
   });
   const client = Deno.createHttpClient({ caCerts: [ca] });
