@@ -71,6 +71,7 @@ async function main(argv: string[]): Promise<number> {
         logger: config.logger,
         level: config.logLevel,
         outputs: config.logOutputs,
+        packageLevels: config.logPackageLevels,
       });
       writeNotices(log, outcome.notices);
       return await runEtcd(config, log);
