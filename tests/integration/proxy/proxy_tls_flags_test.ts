@@ -26,7 +26,7 @@ async function recordingPort(pki: IssuedCerts, answer: () => string) {
     rejectUnauthorized: false,
   }, (req, res) => {
     const cert = (req.socket as tls.TLSSocket).getPeerCertificate();
-    cns.push(cert?.subject?.CN ?? "(none)");
+    cns.push(String(cert?.subject?.CN ?? "(none)"));
     res.writeHead(200, { "Content-Type": "application/json", "X-Etcd-Cluster-Id": "c28dadfc" });
     res.end(answer());
   });
