@@ -1,7 +1,8 @@
 // `deno run -A scripts/bench/startup.ts [options]`: how long a fresh single member takes to
 // start, etcd-ts beside etcd 3.4: from spawn to its first log line, and from spawn to the first
 // `/health` answered 200 with {"health":"true"}. Each run starts in an empty data dir; targets
-// alternate run by run, and the table gives the median, the fastest and the slowest run.
+// take turns run by run, and the table gives the median, the fastest and the slowest run. With
+// --baseline another etcd-ts (an older checkout's scripts/etcd-ts, say) runs in the same turns.
 
 import { fileURLToPath } from "node:url";
 import { cpuSeconds } from "./procstat.ts";
@@ -14,6 +15,15 @@ interface Options {
   targets: TargetName[];
   /** Runs etcd-ts from this executable (a `deno task compile` output) instead of the source. */
   binary?: string;
+  /** Another etcd-ts executable measured beside them. */
+  baseline?: string;
+}
+
+/** One measured executable, on its own address. */
+interface Target {
+  label: string;
+  exe: string;
+  host: string;
 }
 
 interface Sample {
@@ -24,7 +34,7 @@ interface Sample {
 }
 
 /** Fixed loopback addresses (the block kept for start-up measurements). */
-const HOSTS: Record<TargetName, string> = { "etcd-ts": "127.0.247.201", etcd: "127.0.247.202" };
+const HOSTS = { "etcd-ts": "127.0.247.201", etcd: "127.0.247.202", baseline: "127.0.247.203" };
 const POLL_MS = 5;
 const TIMEOUT_MS = 30_000;
 
@@ -32,7 +42,9 @@ function usage(): string {
   return `usage: deno run -A scripts/bench/startup.ts [options]
   --runs N              runs per target (default 9)
   --only etcd|etcd-ts   measure one target only
-  --binary PATH         run etcd-ts from a compiled executable (deno task compile)`;
+  --binary PATH         run etcd-ts from a compiled executable (deno task compile)
+  --baseline PATH       also measure this etcd-ts executable (e.g. an older checkout's
+                        scripts/etcd-ts), as "baseline"`;
 }
 
 function fail(message: string): never {
@@ -59,6 +71,9 @@ function parseArgs(argv: string[]): Options {
       }
       case "--binary":
         o.binary = value();
+        break;
+      case "--baseline":
+        o.baseline = value();
         break;
       case "--help":
         console.log(usage());
@@ -93,8 +108,7 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
-async function measure(target: TargetName, exe: string, dataDir: string): Promise<Sample> {
-  const host = HOSTS[target];
+async function measure({ label, exe, host }: Target, dataDir: string): Promise<Sample> {
   const client = `http://${host}:2379`;
   const args = [
     "--data-dir",
@@ -112,13 +126,13 @@ async function measure(target: TargetName, exe: string, dataDir: string): Promis
   const logged = firstLine(child.stderr);
   try {
     while (!(await healthy(`${client}/health`))) {
-      if (performance.now() - start > TIMEOUT_MS) throw new Error(`${target} never got healthy`);
+      if (performance.now() - start > TIMEOUT_MS) throw new Error(`${label} never got healthy`);
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
     const healthMs = performance.now() - start;
     const cpuMs = (cpuSeconds(child.pid) ?? NaN) * 1000;
     const firstLogAt = await logged;
-    if (firstLogAt === undefined) throw new Error(`${target} wrote no log line`);
+    if (firstLogAt === undefined) throw new Error(`${label} wrote no log line`);
     return { firstLogMs: firstLogAt - start, healthMs, cpuMs };
   } finally {
     child.kill("SIGTERM");
@@ -137,25 +151,30 @@ function row(label: string, xs: number[]): string {
   return `${label.padEnd(28)}${f(median(xs))}${f(Math.min(...xs))}${f(Math.max(...xs))}`;
 }
 
-async function main() {
-  const opts = parseArgs(Deno.args);
-  const exes = new Map<TargetName, string>();
-  for (const t of opts.targets) {
+function targets(opts: Options): Target[] {
+  const out: Target[] = opts.targets.map((t) => {
     const exe = t === "etcd-ts" && opts.binary ? opts.binary : findExecutable(t, repo);
     if (typeof exe !== "string") fail(`${t}: ${exe.missing}`);
-    exes.set(t, exe);
-  }
-  const samples = new Map<TargetName, Sample[]>(opts.targets.map((t) => [t, []]));
+    return { label: t, exe, host: HOSTS[t] };
+  });
+  if (opts.baseline) out.push({ label: "baseline", exe: opts.baseline, host: HOSTS.baseline });
+  return out;
+}
+
+async function main() {
+  const opts = parseArgs(Deno.args);
+  const all = targets(opts);
+  const samples = new Map<string, Sample[]>(all.map((t) => [t.label, []]));
   const root = Deno.makeTempDirSync({ prefix: "etcd-startup-" });
   try {
     for (let run = 0; run < opts.runs; run++) {
-      // Alternate which target goes first, so neither always meets a warmer machine.
-      const order = run % 2 ? [...opts.targets].reverse() : opts.targets;
+      // Rotate which target goes first, so none always meets a warmer machine.
+      const order = all.map((_, i) => all[(i + run) % all.length]);
       for (const t of order) {
-        const s = await measure(t, exes.get(t)!, `${root}/${t}-${run}.etcd`);
-        samples.get(t)!.push(s);
+        const s = await measure(t, `${root}/${t.label}-${run}.etcd`);
+        samples.get(t.label)!.push(s);
         console.error(
-          `startup: ${t} run ${run + 1}: first log ${Math.round(s.firstLogMs)} ms, ` +
+          `startup: ${t.label} run ${run + 1}: first log ${Math.round(s.firstLogMs)} ms, ` +
             `/health ${Math.round(s.healthMs)} ms, CPU ${Math.round(s.cpuMs)} ms`,
         );
       }
@@ -165,10 +184,10 @@ async function main() {
   }
   const load = Deno.loadavg()[0].toFixed(1);
   console.log(`ms, ${opts.runs} runs (load ${load})`.padEnd(28) + "median   min   max");
-  for (const [t, s] of samples) {
-    console.log(row(`${t} first log line`, s.map((x) => x.firstLogMs)));
-    console.log(row(`${t} /health true`, s.map((x) => x.healthMs)));
-    console.log(row(`${t} CPU until healthy`, s.map((x) => x.cpuMs)));
+  for (const [label, s] of samples) {
+    console.log(row(`${label} first log line`, s.map((x) => x.firstLogMs)));
+    console.log(row(`${label} /health true`, s.map((x) => x.healthMs)));
+    console.log(row(`${label} CPU until healthy`, s.map((x) => x.cpuMs)));
   }
 }
 
