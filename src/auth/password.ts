@@ -1,7 +1,8 @@
 // Passwords are stored as bcrypt hashes, as etcd stores them (so a hash is checked the same way
-// by either). The proposing member hashes before proposing (etcd 3.5's order): applying a
-// UserAdd is then cheap and every member stores the very same hash. bcryptjs works in slices
-// between timers, so hashing does not stall the member's event loop.
+// by either). etcd 3.4 proposes a new password in clear and every member hashes it where it
+// applies the entry, with its own salt and --bcrypt-cost (hashPasswordSync: applying is
+// synchronous). Checking a password works in slices between timers, so a login does not stall
+// the member's event loop.
 import bcrypt from "bcryptjs";
 import { AuthError } from "./errors.ts";
 
@@ -11,8 +12,15 @@ const MIN_BCRYPT_COST = 4;
 /** Go's bcrypt.DefaultCost, which it uses for any cost below the minimum. */
 const DEFAULT_BCRYPT_COST = 10;
 
+const effectiveCost = (cost: number) => cost < MIN_BCRYPT_COST ? DEFAULT_BCRYPT_COST : cost;
+
 export function hashPassword(password: string, cost: number): Promise<string> {
-  return bcrypt.hash(password, cost < MIN_BCRYPT_COST ? DEFAULT_BCRYPT_COST : cost);
+  return bcrypt.hash(password, effectiveCost(cost));
+}
+
+/** Hashes where an entry is applied (etcd 3.4's bcrypt.GenerateFromPassword in UserAdd). */
+export function hashPasswordSync(password: string, cost: number): string {
+  return bcrypt.hashSync(password, effectiveCost(cost));
 }
 
 export async function passwordMatches(password: string, hash: string): Promise<boolean> {
