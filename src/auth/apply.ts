@@ -27,7 +27,7 @@ export interface AuthApplyResult {
 }
 
 export const toBase64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
-const fromBase64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
+export const fromBase64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
 
 /** Applies one auth entry at raft index `index`; throws etcd's error when it is refused. */
 export function applyAuth(

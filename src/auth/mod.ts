@@ -11,7 +11,13 @@ export {
   type User,
 } from "./store.ts";
 export { type AuthState, loadAuthState, saveAuthState } from "./persist.ts";
-export { applyAuth, type AuthApplyResult, type AuthRequest, toBase64 } from "./apply.ts";
+export {
+  applyAuth,
+  type AuthApplyResult,
+  type AuthRequest,
+  fromBase64,
+  toBase64,
+} from "./apply.ts";
 export { AuthError, type AuthErrorReason } from "./errors.ts";
 export {
   authInfoOf,
@@ -25,7 +31,7 @@ export {
   type LeaseKeys,
   watchPermitted,
 } from "./check.ts";
-export { checkPassword, hashPassword, passwordMatches } from "./password.ts";
+export { checkPassword, hashPassword, hashPasswordSync, passwordMatches } from "./password.ts";
 export {
   type IssuedToken,
   newTokenPrefix,

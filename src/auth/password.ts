@@ -1,12 +1,10 @@
 // Passwords are stored as bcrypt hashes, as etcd stores them (so a hash is checked the same way
-// by either). The proposing member hashes before proposing (etcd 3.5's order): applying a
-// UserAdd is then cheap and every member stores the very same hash. bcryptjs works in slices
-// between timers, so hashing does not stall the member's event loop. It is loaded on first use:
-// a member without users never needs it, and loading it slows every start.
+// by either). etcd 3.4 proposes a new password in clear and every member hashes it where it
+// applies the entry, with its own salt and --bcrypt-cost (hashPasswordSync: applying is
+// synchronous). Checking a password works in slices between timers, so a login does not stall
+// the member's event loop.
+import bcrypt from "bcryptjs";
 import { AuthError } from "./errors.ts";
-
-let bcryptModule: Promise<typeof import("bcryptjs").default> | undefined;
-const bcrypt = () => bcryptModule ??= import("bcryptjs").then((m) => m.default);
 
 /** Go's bcrypt.MinCost. */
 const MIN_BCRYPT_COST = 4;
@@ -14,14 +12,21 @@ const MIN_BCRYPT_COST = 4;
 /** Go's bcrypt.DefaultCost, which it uses for any cost below the minimum. */
 const DEFAULT_BCRYPT_COST = 10;
 
-export async function hashPassword(password: string, cost: number): Promise<string> {
-  return (await bcrypt()).hash(password, cost < MIN_BCRYPT_COST ? DEFAULT_BCRYPT_COST : cost);
+const effectiveCost = (cost: number) => cost < MIN_BCRYPT_COST ? DEFAULT_BCRYPT_COST : cost;
+
+export function hashPassword(password: string, cost: number): Promise<string> {
+  return bcrypt.hash(password, effectiveCost(cost));
+}
+
+/** Hashes where an entry is applied (etcd 3.4's bcrypt.GenerateFromPassword in UserAdd). */
+export function hashPasswordSync(password: string, cost: number): string {
+  return bcrypt.hashSync(password, effectiveCost(cost));
 }
 
 export async function passwordMatches(password: string, hash: string): Promise<boolean> {
   if (hash === "") return false;
   try {
-    return await (await bcrypt()).compare(password, hash);
+    return await bcrypt.compare(password, hash);
   } catch {
     // A malformed stored hash matches nothing.
     return false;

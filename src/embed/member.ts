@@ -8,14 +8,21 @@ import {
   bootstrapMember,
   checkInitialCluster,
   formatId,
+  isCompatibleWithCluster,
   isInitialized,
   joinMember,
   memberPaths,
   type MemberState,
   restartMember,
   takeOverEtcdDataDir,
+  type Versions,
 } from "../server/mod.ts";
-import { fetchClusterFromPeers, type PeerClientTLS, type RemoteCluster } from "../peer/mod.ts";
+import {
+  fetchClusterFromPeers,
+  fetchPeerVersion,
+  type PeerClientTLS,
+  type RemoteCluster,
+} from "../peer/mod.ts";
 import { advertisedAsListed } from "./advertised_urls.ts";
 import { resolveInitialCluster } from "./initial_cluster.ts";
 
@@ -23,6 +30,19 @@ import { resolveInitialCluster } from "./initial_cluster.ts";
 const JOIN_PEER_TIMEOUT_MS = 10_000;
 /** ... and this long when a new member checks whether it was bootstrapped before. */
 const BOOTSTRAPPED_CHECK_TIMEOUT_MS = 1_000;
+/** How long a peer's /version may take to answer. */
+const PEER_VERSION_TIMEOUT_MS = 2_000;
+
+/** A member's GET /version over its peer URLs, the first that answers (etcd's getVersion). */
+export function peerVersionFetcher(tls?: PeerClientTLS) {
+  return async (peerURLs: string[]): Promise<Versions | undefined> => {
+    for (const url of peerURLs) {
+      const v = await fetchPeerVersion(url, PEER_VERSION_TIMEOUT_MS, { tls });
+      if (v) return v;
+    }
+    return undefined;
+  };
+}
 
 export function timingOf(config: Config) {
   return {
@@ -134,6 +154,18 @@ async function joinExistingCluster(
     );
   }
   const selfId = validateClusterAndAssignIDs(local, remote, peerURLs);
+  // etcd's isCompatibleWithCluster: the running cluster's version must be one this member runs.
+  const fetch = peerVersionFetcher(peerTLS);
+  const versions = new Map(
+    await Promise.all(
+      remote.members.map(async (m) =>
+        [formatId(m.id), m.id === selfId ? undefined : await fetch(m.peerURLs)] as const
+      ),
+    ),
+  );
+  if (!isCompatibleWithCluster(versions, formatId(selfId))) {
+    throw new BootstrapError("incompatible with current running cluster");
+  }
   return await joinMember(paths, timingOf(config), log, selfId, remote.clusterId);
 }
 

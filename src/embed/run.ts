@@ -17,7 +17,7 @@ import { WalError } from "../storage/mod.ts";
 import { openClientListeners } from "./client_listeners.ts";
 import { announcePprof, openMetricsListeners } from "./metrics_listeners.ts";
 import { ClusterFullError, ReportedFailure } from "./initial_cluster.ts";
-import { conflictMessage, openMember } from "./member.ts";
+import { conflictMessage, openMember, peerVersionFetcher } from "./member.ts";
 import { openPeering, type PeerTLS } from "./peers.ts";
 import { reraise, waitForSignal } from "./signals.ts";
 import { discoveryFull } from "./proxy.ts";
@@ -102,7 +102,7 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
     },
   }, peerTLS);
   const server = started.server = new EtcdServer(
-    serverOptions(config, log, state),
+    { ...serverOptions(config, log, state), peerVersion: peerVersionFetcher(peerTLS.client) },
     peering.transport,
   );
   peering.attach(server);
@@ -153,7 +153,11 @@ async function openState(
 }
 
 /** etcd's ServerConfig, from the flags. */
-function serverOptions(config: Config, log: Logger, state: MemberState): ServerOptions {
+function serverOptions(
+  config: Config,
+  log: Logger,
+  state: MemberState,
+): Omit<ServerOptions, "peerVersion"> {
   return {
     logger: log,
     state,

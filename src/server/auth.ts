@@ -1,7 +1,8 @@
-// etcd's Auth operations on one member. Changes go through Raft as auth entries (checked for
-// the root role where they are applied); passwords are hashed here first, so the entry carries
-// the hash. Authenticate checks the password here and proposes the token, so every member learns
-// it. User and role reads are answered from this member's auth store after a linearizable read.
+// etcd's Auth operations on one member. Changes go through Raft as etcd 3.4 proposes them (its
+// messages, a new password in clear: every member hashes it where it applies the entry, after
+// checking the proposer is root). Authenticate checks the password here and proposes the token,
+// so every member learns it; if the auth store changed meanwhile it tries again, as etcd does.
+// User and role reads are answered from this member's auth store after a linearizable read.
 import { Errors } from "../errors/mod.ts";
 import {
   AuthError,
@@ -12,11 +13,12 @@ import {
   type CallIdentity,
   checkAdmin,
   checkPassword,
-  hashPassword,
   newTokenPrefix,
   watchPermitted,
 } from "../auth/mod.ts";
 import type { HeaderOf } from "./header.ts";
+import { authEntryOf } from "./auth_entry.ts";
+import type { AuthEntry } from "./proposal.ts";
 import type { Propose } from "./proposer.ts";
 import type { ReadBarrier } from "./reads.ts";
 
@@ -28,7 +30,6 @@ export interface AuthApiDeps {
   proposer: Propose;
   reads: ReadBarrier;
   header: HeaderOf;
-  bcryptCost: number;
 }
 
 /** An auth change as its call describes it; passwords still in clear. */
@@ -59,44 +60,22 @@ export class AuthApi {
     await reads.linearizableRead();
     for (let i = 0; i < AUTHENTICATE_ATTEMPTS; i++) {
       const revision = await checkPassword(store, name, password);
+      // The entry never holds the password: it was checked here.
       const res = await this.#propose(call, signal, {
-        op: "authenticate",
-        name,
-        simpleToken: newTokenPrefix(),
-        revision,
+        authenticate: { name, password: "", simpleToken: newTokenPrefix() },
       });
-      if (!res.stale) return { header: header(), token: res.token };
+      if (revision === store.revision) return { header: header(), token: res.token };
     }
     throw Errors.authOldRevision();
   }
 
-  /** Proposes a change; a password is hashed first, once the caller is known to be root. */
+  /** Proposes a change, checked for the root role where it is applied. */
   async change(call: CallIdentity, signal: AbortSignal, change: AuthChange) {
-    await this.#propose(call, signal, await this.#hashed(call, change));
+    await this.#propose(call, signal, authEntryOf(change));
     return { header: this.deps.header() };
   }
 
-  // Hashing costs tens of milliseconds: refuse a non-root caller before paying for it.
-  async #hashed(call: CallIdentity, change: AuthChange): Promise<AuthRequest> {
-    const { bcryptCost } = this.deps;
-    switch (change.op) {
-      case "userAdd": {
-        const { password, ...rest } = change;
-        if (change.noPassword) return { ...rest, hashedPassword: "" };
-        this.checkAdmin(call);
-        return { ...rest, hashedPassword: await hashPassword(password, bcryptCost) };
-      }
-      case "userChangePassword": {
-        const { password, ...rest } = change;
-        this.checkAdmin(call);
-        return { ...rest, hashedPassword: await hashPassword(password, bcryptCost) };
-      }
-      default:
-        return change;
-    }
-  }
-
-  #propose(call: CallIdentity, signal: AbortSignal, req: AuthRequest) {
+  #propose(call: CallIdentity, signal: AbortSignal, req: AuthEntry) {
     return this.deps.proposer.propose("auth", req, { signal, auth: this.identify(call) });
   }
 

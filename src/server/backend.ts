@@ -1,6 +1,6 @@
 // The member's backend: the MVCC key space plus what etcd keeps beside it in the same database
-// (membership, leases, alarms), all written in the store's batch transaction so they commit
-// atomically with the consistent index.
+// (membership, leases, alarms, the v2 store), all written in the store's batch transaction so
+// they commit atomically with the consistent index.
 import { DatabaseSync } from "node:sqlite";
 import {
   type AuxBuckets,
@@ -10,7 +10,6 @@ import {
   restoreSnapshot,
 } from "../mvcc/mod.ts";
 import type { LeasePersistence, Lessor } from "../lease/mod.ts";
-import { Membership, type MembershipJSON } from "./membership.ts";
 import { Alarms } from "./alarms.ts";
 import { mvccMetrics, observeBackendCommit, secondsSince, snapMetrics } from "../metrics/mod.ts";
 import { failpoints, hitSync } from "../failpoint/mod.ts";
@@ -21,6 +20,10 @@ import type { Wal } from "../storage/mod.ts";
 /** etcd's defaults for --backend-batch-interval and --backend-batch-limit (0 selects them). */
 export const DEFAULT_BATCH_INTERVAL_MS = 100;
 export const DEFAULT_BATCH_LIMIT = 10_000;
+
+/** Indexes of conf changes refused where they were applied (etcd keeps no such record: it
+ * replays them from its snapshot's membership, which etcd-ts need not keep). */
+const REFUSED_CONF_CHANGES = "conf_changes_refused";
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
@@ -102,14 +105,14 @@ export class Backend {
     this.store.onEvents(listener);
   }
 
-  saveMembership(m: Membership): void {
-    this.aux.put("members", "membership", utf8.encode(JSON.stringify(m.toJSON())));
+  /** Records that the conf change at `index` was refused where it was applied. */
+  refuseConfChange(index: number): void {
+    this.aux.put(REFUSED_CONF_CHANGES, String(index).padStart(20, "0"), new Uint8Array());
   }
 
-  loadMembership(): Membership | undefined {
-    const raw = this.aux.get("members", "membership");
-    if (!raw) return undefined;
-    return Membership.fromJSON(JSON.parse(fromUtf8.decode(raw)) as MembershipJSON);
+  /** Whether the conf change at `index` was refused (a restart applies it again). */
+  confChangeRefused(index: number): boolean {
+    return this.aux.get(REFUSED_CONF_CHANGES, String(index).padStart(20, "0")) !== undefined;
   }
 
   leasePersistence(): LeasePersistence {

@@ -1,6 +1,6 @@
 // Runtime reconfiguration (etcd's member add/remove/update/promote): each change is checked
-// against the membership with etcd's errors, proposed as a Raft conf change whose context is
-// the member, and answered once applied.
+// against the membership with etcd's errors, proposed as a Raft conf change with etcd's context
+// (the Member JSON, or a ConfigChangeContext to promote), and answered once applied.
 import { type ConfChange, ConfChangeType, type RawNode } from "../raft/mod.ts";
 import { parseURLList } from "../config/mod.ts";
 import { Errors } from "../errors/mod.ts";
@@ -8,7 +8,7 @@ import { serverMetrics } from "../metrics/mod.ts";
 import { isEtcdError, type LeaderForwarder } from "./forward.ts";
 import type { HeaderOf } from "./header.ts";
 import { computeMemberId } from "./ids.ts";
-import { type Member, type Membership, memberToJSON } from "./membership.ts";
+import { type Member, memberJSON, type Membership, promoteContextJSON } from "./membership.ts";
 import type { RaftStatus } from "./raft_status.ts";
 
 /** A learner may be promoted once it has 90% of the leader's log (etcd's readiness rule). */
@@ -66,7 +66,7 @@ export class ClusterApi {
     const member: Member = {
       id: computeMemberId(urls, "", Math.floor(this.deps.now() / 1000)),
       name: "",
-      peerURLs: urls,
+      peerURLs: [...urls].sort(),
       clientURLs: [],
       isLearner,
     };
@@ -75,7 +75,7 @@ export class ClusterApi {
     await this.#propose(
       isLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode,
       member.id,
-      member,
+      memberJSON(member),
     );
     return {
       header: this.#header(),
@@ -89,7 +89,7 @@ export class ClusterApi {
     if (m.removed.has(id)) throw Errors.memberNotFound();
     const member = m.validateExisting(id);
     if (!member.isLearner) this.#checkCanRemoveVoter(id);
-    await this.#propose(ConfChangeType.RemoveNode, id, member);
+    await this.#propose(ConfChangeType.RemoveNode, id, "");
     return { header: this.#header(), members: this.#members() };
   }
 
@@ -97,7 +97,10 @@ export class ClusterApi {
     const m = this.deps.membership;
     const existing = m.validateExisting(id);
     m.validateUpdate(id, peerURLs);
-    await this.#propose(ConfChangeType.UpdateNode, id, { ...existing, peerURLs });
+    // etcd's context is the ID and the peer URLs alone, which makes a learner a voter in its
+    // membership; a learner's stays a learner here, and on etcd members alike.
+    const update = { ...existing, name: "", clientURLs: [], peerURLs };
+    await this.#propose(ConfChangeType.UpdateNode, id, memberJSON(update));
     return { header: this.#header(), members: this.#members() };
   }
 
@@ -152,7 +155,7 @@ export class ClusterApi {
     if (!progress || progress.match < status.hardState.commit * LEARNER_READY_PERCENT) {
       throw Errors.learnerNotReady();
     }
-    await this.#propose(ConfChangeType.AddNode, id, { ...member, isLearner: false });
+    await this.#propose(ConfChangeType.AddNode, id, promoteContextJSON(id));
   }
 
   // etcd's --strict-reconfig-check: a new voter must not leave the cluster without quorum
@@ -173,7 +176,8 @@ export class ClusterApi {
     if (active < Math.floor(remaining.length / 2) + 1) throw Errors.unhealthyCluster();
   }
 
-  async #propose(type: ConfChangeType, nodeId: bigint, member: Member): Promise<void> {
+  /** Proposes a conf change whose context is etcd's JSON (none for a removal). */
+  async #propose(type: ConfChangeType, nodeId: bigint, context: string): Promise<void> {
     this.#counter = (this.#counter + 1) % 2 ** 32;
     const id = this.#idPrefix + this.#counter;
     const applied = this.deps.waitConfChange(id);
@@ -181,7 +185,7 @@ export class ClusterApi {
       id,
       type,
       nodeId,
-      context: new TextEncoder().encode(JSON.stringify(memberToJSON(member))),
+      context: new TextEncoder().encode(context),
     }, applied);
   }
 }

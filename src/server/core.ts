@@ -15,6 +15,7 @@ import { RaftStatus } from "./raft_status.ts";
 import { ReadIndexer } from "./read_index.ts";
 import { Reads } from "./reads.ts";
 import { MemberV2Store } from "./v2_store.ts";
+import { MembershipStore } from "./membership_store.ts";
 
 export interface MemberCore {
   raft: RaftStatus;
@@ -141,8 +142,10 @@ function applyContextOf(
     memberId,
     backend,
     membership,
+    cluster: new MembershipStore(membership, v2, () => backend.aux),
     lessor,
     auth,
+    bcryptCost: opts.bcryptCost,
     v2,
     kv: {
       // A snapshot from the leader replaces the store: always read the current one.

@@ -29,7 +29,10 @@ import {
 import { createLessor, type Lessor, minLeaseTTL } from "../lease/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { formatId } from "./ids.ts";
-import { type Member, Membership, memberToJSON } from "./membership.ts";
+import { type Member, memberJSON, Membership } from "./membership.ts";
+import { loadMembership } from "./membership_store.ts";
+import { downgradeRefusal } from "./cluster_version.ts";
+import { migrateLegacyBackend } from "./legacy_layout.ts";
 import { Backend, reloadLeases, verifyBackendFile } from "./backend.ts";
 import { BootstrapError } from "./bootstrap_check.ts";
 import type { AppliedState } from "./apply/mod.ts";
@@ -207,10 +210,10 @@ export async function bootstrapMember(
 ): Promise<MemberState> {
   const state = await startMember(paths, timing, log, memberId, clusterId);
   // Each initial member enters the log as a committed AddNode conf change, whose context is
-  // the member itself; applying them builds the membership on every member alike.
+  // the member as etcd marshals it; applying them builds the membership on every member alike.
   state.node.bootstrap(members.map((m) => ({
     id: m.id,
-    context: new TextEncoder().encode(JSON.stringify(memberToJSON(m))),
+    context: new TextEncoder().encode(memberJSON({ ...m, peerURLs: [...m.peerURLs].sort() })),
   })));
   return state;
 }
@@ -308,6 +311,24 @@ async function restartSnapshot(
   return snapshot;
 }
 
+/**
+ * The membership the backend holds (in etcd's layout, into which an older etcd-ts backend is
+ * rewritten first); a cluster version above this member's refuses the start, as etcd does.
+ */
+function restartMembership(backend: Backend, clusterId: bigint, log: Logger): Membership {
+  if (migrateLegacyBackend(backend.aux, clusterId)) {
+    backend.commit({ sync: true });
+    log.notice({
+      pkg: "etcdserver",
+      text: "rewrote the backend's membership and v2 store in etcd 3.4's layout",
+    });
+  }
+  const membership = loadMembership(backend.aux, clusterId);
+  const downgrade = downgradeRefusal(membership.version);
+  if (downgrade) throw new BootstrapError(downgrade);
+  return membership;
+}
+
 /** Restarts an initialized member from its newest snapshot, its log and its backend. */
 export async function restartMember(
   paths: MemberPaths,
@@ -331,7 +352,7 @@ export async function restartMember(
     log.warn({ pkg: "wal", text: opened.repaired.message.replace(/^wal: /, "") });
   }
   const { memberId, clusterId } = decodeMetadata(opened.metadata);
-  const membership = common.backend.loadMembership() ?? new Membership(clusterId);
+  const membership = restartMembership(common.backend, clusterId, log);
   let { hardState, entries } = opened;
   if (forceNewCluster) {
     ({ hardState, entries } = await forceStandalone(

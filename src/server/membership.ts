@@ -1,7 +1,7 @@
 // The cluster's membership as the applied log defines it: members, removed IDs, the cluster ID
 // and the cluster version. Changed only from the apply path, so every member agrees on it.
 import { Errors } from "../errors/mod.ts";
-import { formatId } from "./ids.ts";
+import { goObject, goString, goStrings } from "../v2store/mod.ts";
 
 export interface Member {
   id: bigint;
@@ -11,34 +11,92 @@ export interface Member {
   isLearner: boolean;
 }
 
-/** The JSON form carried in ConfChange contexts, persisted in the backend and in snapshots. */
-interface MemberJSON {
-  id: string;
-  name: string;
-  peerURLs: string[];
-  clientURLs: string[];
-  isLearner: boolean;
+/**
+ * etcd's membership.Member as Go marshals it (the conf change context of an add or update, the
+ * members bucket's values): the ID a JSON number, exact to 64 bits; isLearner, name and
+ * clientURLs only when set.
+ */
+export function memberJSON(m: Member): string {
+  return goObject([
+    ["id", m.id.toString()],
+    ["peerURLs", goStrings(m.peerURLs)],
+    ["isLearner", m.isLearner ? "true" : undefined],
+    ["name", m.name !== "" ? goString(m.name) : undefined],
+    ["clientURLs", m.clientURLs.length > 0 ? goStrings(m.clientURLs) : undefined],
+  ]);
 }
 
-export interface MembershipJSON {
-  clusterId: string;
-  members: MemberJSON[];
-  removed: string[];
-  version: string;
+/** The conf change context etcd proposes to promote a learner (a ConfigChangeContext). */
+export function promoteContextJSON(id: bigint): string {
+  return goObject([["id", id.toString()], ["peerURLs", "null"], ["isPromote", "true"]]);
 }
 
-export function memberToJSON(m: Member): MemberJSON {
-  return { ...m, id: formatId(m.id) };
+/** A member's RaftAttributes as etcd keeps them in the v2 store. */
+export function raftAttributesJSON(m: Member): string {
+  return goObject([
+    ["peerURLs", goStrings(m.peerURLs)],
+    ["isLearner", m.isLearner ? "true" : undefined],
+  ]);
 }
 
-export function memberFromJSON(j: MemberJSON): Member {
+/** A member's Attributes, as it publishes them and etcd keeps them in the v2 store. */
+export function attributesJSON(name: string, clientURLs: string[]): string {
+  return goObject([
+    ["name", name !== "" ? goString(name) : undefined],
+    ["clientURLs", clientURLs.length > 0 ? goStrings(clientURLs) : undefined],
+  ]);
+}
+
+/** What a conf change context or a stored member says. */
+export interface MemberContext {
+  member: Member;
+  /** etcd's ConfigChangeContext.IsPromote: an AddNode that promotes a learner. */
+  isPromote: boolean;
+  /** Written by etcd-ts before it wrote etcd's JSON (the ID a hex string). */
+  legacy: boolean;
+}
+
+type JSONMember = {
+  id?: bigint | string;
+  peerURLs?: string[] | null;
+  isLearner?: boolean;
+  name?: string;
+  clientURLs?: string[] | null;
+  isPromote?: boolean;
+};
+
+/**
+ * Reads etcd's member JSON (a Member or ConfigChangeContext), keeping the numeric ID exact, and
+ * also the contexts etcd-ts proposed before it wrote etcd's (the ID a hex string). Throws a
+ * SyntaxError for anything else.
+ */
+export function parseMemberJSON(text: string): MemberContext {
+  // The ID as the digits say: JSON.parse would round it to a double.
+  const j: JSONMember = JSON.parse(
+    text,
+    (k, v, ctx?: { source?: string }) =>
+      k === "id" && typeof v === "number" ? BigInt(ctx!.source!) : v,
+  );
+  if (typeof j !== "object" || j === null) throw new SyntaxError(`not a member: ${text}`);
+  const id = typeof j.id === "string" ? BigInt("0x" + j.id) : j.id ?? 0n;
   return {
-    id: BigInt("0x" + j.id),
-    name: j.name ?? "",
-    peerURLs: j.peerURLs ?? [],
-    clientURLs: j.clientURLs ?? [],
-    isLearner: j.isLearner ?? false,
+    member: {
+      id,
+      name: j.name ?? "",
+      peerURLs: j.peerURLs ?? [],
+      clientURLs: j.clientURLs ?? [],
+      isLearner: j.isLearner ?? false,
+    },
+    isPromote: j.isPromote ?? false,
+    legacy: typeof j.id === "string",
   };
+}
+
+/** A published Attributes value: name and client URLs. */
+export function parseAttributes(text: string): { name: string; clientURLs: string[] } {
+  const j = JSON.parse(text) as { name?: string; clientURLs?: string[] | null } | null;
+  if (typeof j !== "object" || j === null) throw new SyntaxError(`not attributes: ${text}`);
+  return { name: j.name ?? "", clientURLs: j.clientURLs ?? [] };
 }
 
 export class Membership {
@@ -93,9 +151,13 @@ export class Membership {
     this.removed.add(id);
   }
 
-  updatePeerURLs(id: bigint, peerURLs: string[]): void {
+  /** etcd's RaftAttributes replaced as a whole: an update of peer URLs makes a voter. */
+  setRaftAttributes(id: bigint, peerURLs: string[], isLearner: boolean): void {
     const m = this.members.get(id);
-    if (m) m.peerURLs = [...peerURLs];
+    if (m) {
+      m.peerURLs = [...peerURLs];
+      m.isLearner = isLearner;
+    }
   }
 
   setAttributes(id: bigint, name: string, clientURLs: string[]): void {
@@ -104,11 +166,6 @@ export class Membership {
       m.name = name;
       m.clientURLs = [...clientURLs];
     }
-  }
-
-  promote(id: bigint): void {
-    const m = this.members.get(id);
-    if (m) m.isLearner = false;
   }
 
   /** Takes over another membership's state (a snapshot replaced ours), so that everyone keeps
@@ -120,23 +177,6 @@ export class Membership {
     this.removed.clear();
     for (const id of other.removed) this.removed.add(id);
     this.version = other.version;
-  }
-
-  toJSON(): MembershipJSON {
-    return {
-      clusterId: formatId(this.clusterId),
-      members: this.list().map(memberToJSON),
-      removed: [...this.removed].map(formatId),
-      version: this.version,
-    };
-  }
-
-  static fromJSON(j: MembershipJSON): Membership {
-    const m = new Membership(BigInt("0x" + j.clusterId));
-    for (const mj of j.members) m.add(memberFromJSON(mj));
-    for (const r of j.removed) m.removed.add(BigInt("0x" + r));
-    m.version = j.version;
-    return m;
   }
 }
 

@@ -27,6 +27,7 @@ export type { LockApi } from "./lock.ts";
 export type { Health, Maintenance } from "./maintenance.ts";
 export type { V2Api, V2SelfFacts } from "./v2.ts";
 export { isRequestError } from "./request_error.ts";
+export { isCompatibleWithCluster, type Versions } from "./cluster_version.ts";
 export {
   EtcdDbError,
   hasChecksum,

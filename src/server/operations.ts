@@ -94,7 +94,7 @@ export function createOperations(opts: ServerOptions, deps: OperationsDeps): Ope
       appliedIndex: () => applier.appliedIndex,
       transferLeadership: deps.transferLeadership,
     }),
-    auth: new AuthApi({ store: authStore, proposer, reads, header, bcryptCost: opts.bcryptCost }),
+    auth: new AuthApi({ store: authStore, proposer, reads, header }),
     v2: new V2Api({ v2: core.v2, proposer, raft, node, membership, now }),
   };
 }

@@ -1,6 +1,7 @@
 // How a member is configured: what embed/ hands EtcdServer from the flags and the opened state.
 import type { CheckpointOptions } from "../lease/mod.ts";
 import type { Logger } from "../log/mod.ts";
+import type { Versions } from "./cluster_version.ts";
 import type { MemberState } from "./member_state.ts";
 import type { UpkeepOptions } from "./upkeep.ts";
 
@@ -49,6 +50,8 @@ export interface ServerOptions {
    * never checkpoints, and a new leader gives leases their full TTLs.
    */
   leaseCheckpoint?: CheckpointOptions;
+  /** A member's GET /version over its peer URLs (undefined when none answers). */
+  peerVersion(peerURLs: string[]): Promise<Versions | undefined>;
   /** Injected for tests; Date.now otherwise. */
   now?: () => number;
 }

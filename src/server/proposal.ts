@@ -1,20 +1,27 @@
-// What a raft entry carries: one proposal — a client or internal request of one kind, tagged
-// with the proposing member's request ID so the proposer can hand the apply result back to the
-// waiting caller. `Proposals` ties each kind to its request and its apply result; the proposer,
-// the entry codec and the apply dispatcher are all typed by it.
-//
-// Layout: [kind: u8][request id: u64 BE][payload]. Client requests keep their protobuf encoding;
-// the rare internal requests are JSON. A client request sent while auth may matter also carries
-// who sent it (etcd's RequestHeader username/auth_revision): the kind byte then has its high bit
-// set and [auth revision: u64 BE][username length: u32 BE][username] follows the request ID.
+// What a raft entry carries, in etcd 3.4's encoding, so that etcd and etcd-ts members share one
+// log: an InternalRaftRequest whose header names the proposer's request ID and user (client
+// requests, leases, compaction, alarms, auth changes), or a bare v2 Request (v2 writes and
+// quorum reads, the leader's SYNC, a member publishing its attributes, the cluster version).
+// `Proposals` ties each kind to its request and its apply result; the proposer, the entry
+// codec and the apply table are all typed by it. Entries etcd-ts wrote before it used etcd's
+// encoding are still read (proposal_legacy.ts).
 import {
   type AlarmMember,
   type AlarmRequest,
+  type InternalRaftRequest,
   type LeaseCheckpointRequest,
+  type MessageName,
   messages,
+  ProtoDecodeError,
+  Reader,
+  sI64,
+  sv32,
+  wBytes,
+  wI64,
+  wv32,
 } from "../pb/mod.ts";
-import type { AuthApplyResult, AuthInfo, AuthRequest } from "../auth/mod.ts";
-import type { V2Request, V2Result } from "../v2store/mod.ts";
+import type { AuthApplyResult, AuthInfo } from "../auth/mod.ts";
+import type { V2Result } from "../v2store/mod.ts";
 import type {
   CompactionRequest,
   DeleteRangeRequest,
@@ -25,6 +32,15 @@ import type {
   TxnRequest,
   TxnResponse,
 } from "./kv_types.ts";
+import { formatId } from "./ids.ts";
+import { attributesJSON } from "./membership.ts";
+import {
+  decodeEtcdV2Request,
+  encodeEtcdV2Request,
+  type EtcdV2Request,
+  etcdV2Request,
+} from "./v2_request.ts";
+import { decodeLegacyProposal, isLegacyEntry, legacyIdOf } from "./proposal_legacy.ts";
 
 /** Internal requests: the cluster version, a member publishing its attributes. */
 export interface ClusterVersionSet {
@@ -35,6 +51,28 @@ export interface MemberAttrSet {
   name: string;
   clientURLs: string[];
 }
+
+/** InternalRaftRequest's auth fields: the auth changes, authenticate, and 3.4's auth reads. */
+export type AuthField =
+  | "authEnable"
+  | "authDisable"
+  | "authenticate"
+  | "authUserAdd"
+  | "authUserDelete"
+  | "authUserGet"
+  | "authUserChangePassword"
+  | "authUserGrantRole"
+  | "authUserRevokeRole"
+  | "authUserList"
+  | "authRoleList"
+  | "authRoleAdd"
+  | "authRoleDelete"
+  | "authRoleGet"
+  | "authRoleGrantPermission"
+  | "authRoleRevokePermission";
+
+/** An auth request as etcd proposes it: exactly one of the auth fields, passwords in clear. */
+export type AuthEntry = Pick<InternalRaftRequest, AuthField>;
 
 /** Each kind's request and what applying it answers. */
 export interface Proposals {
@@ -52,8 +90,9 @@ export interface Proposals {
   alarm: { request: AlarmRequest; response: { alarms: AlarmMember[] } };
   clusterVersionSet: { request: ClusterVersionSet; response: void };
   memberAttrSet: { request: MemberAttrSet; response: void };
-  v2: { request: V2Request; response: V2Result };
-  auth: { request: AuthRequest; response: AuthApplyResult };
+  /** etcd's v2 Request (paths under /0, /1 or /2 of the member's v2 store). */
+  v2: { request: EtcdV2Request; response: V2Result };
+  auth: { request: AuthEntry; response: AuthApplyResult };
   /** The leader's record of leases' remaining TTLs (etcd's LeaseCheckpointRequest). */
   leaseCheckpoint: { request: LeaseCheckpointRequest; response: { header: RevisionHeader } };
 }
@@ -68,133 +107,262 @@ export type Proposal<K extends ProposalKind = ProposalKind> = K extends Proposal
     /** The proposer's request ID; 0 when nobody waits for the result. */
     id: bigint;
     request: RequestOf<K>;
-    /** The client's identity; absent on the member's own proposals. */
+    /** The client's identity (the header's user and auth revision); absent: none. */
     auth?: AuthInfo;
+    /**
+     * Read from an entry etcd-ts wrote before it used etcd's encoding: applied as it was then
+     * (passwords arrive hashed; a request without identity is not checked).
+     */
+    legacy?: true;
   }
   : never;
 
-// The kinds whose requests are etcd's protobuf messages, and their codecs.
-type ProtoKind =
-  | "put"
-  | "deleteRange"
-  | "txn"
-  | "compaction"
-  | "leaseGrant"
-  | "leaseRevoke"
-  | "alarm"
-  | "leaseCheckpoint";
-interface RequestCodec<T> {
-  encode(request: T): Uint8Array;
-  decode(bytes: Uint8Array): T;
-}
-const protoCodecs: { [K in ProtoKind]: RequestCodec<RequestOf<K>> } = {
-  put: messages["etcdserverpb.PutRequest"],
-  deleteRange: messages["etcdserverpb.DeleteRangeRequest"],
-  txn: messages["etcdserverpb.TxnRequest"],
-  compaction: messages["etcdserverpb.CompactionRequest"],
-  leaseGrant: messages["etcdserverpb.LeaseGrantRequest"],
-  leaseRevoke: messages["etcdserverpb.LeaseRevokeRequest"],
-  alarm: messages["etcdserverpb.AlarmRequest"],
-  leaseCheckpoint: messages["etcdserverpb.LeaseCheckpointRequest"],
+// The InternalRaftRequest field of each kind whose request is one of etcd's messages.
+type ProtoKind = Exclude<ProposalKind, "auth" | "v2" | "clusterVersionSet" | "memberAttrSet">;
+const PROTO_FIELDS: { [K in ProtoKind]: [no: number, codec: MessageName] } = {
+  put: [4, "etcdserverpb.PutRequest"],
+  deleteRange: [5, "etcdserverpb.DeleteRangeRequest"],
+  txn: [6, "etcdserverpb.TxnRequest"],
+  compaction: [7, "etcdserverpb.CompactionRequest"],
+  leaseGrant: [8, "etcdserverpb.LeaseGrantRequest"],
+  leaseRevoke: [9, "etcdserverpb.LeaseRevokeRequest"],
+  alarm: [10, "etcdserverpb.AlarmRequest"],
+  leaseCheckpoint: [11, "etcdserverpb.LeaseCheckpointRequest"],
 };
+const AUTH_FIELDS: { [F in AuthField]: [no: number, codec: MessageName] } = {
+  authEnable: [1000, "etcdserverpb.AuthEnableRequest"],
+  authDisable: [1011, "etcdserverpb.AuthDisableRequest"],
+  authenticate: [1012, "etcdserverpb.InternalAuthenticateRequest"],
+  authUserAdd: [1100, "etcdserverpb.AuthUserAddRequest"],
+  authUserDelete: [1101, "etcdserverpb.AuthUserDeleteRequest"],
+  authUserGet: [1102, "etcdserverpb.AuthUserGetRequest"],
+  authUserChangePassword: [1103, "etcdserverpb.AuthUserChangePasswordRequest"],
+  authUserGrantRole: [1104, "etcdserverpb.AuthUserGrantRoleRequest"],
+  authUserRevokeRole: [1105, "etcdserverpb.AuthUserRevokeRoleRequest"],
+  authUserList: [1106, "etcdserverpb.AuthUserListRequest"],
+  authRoleList: [1107, "etcdserverpb.AuthRoleListRequest"],
+  authRoleAdd: [1200, "etcdserverpb.AuthRoleAddRequest"],
+  authRoleDelete: [1201, "etcdserverpb.AuthRoleDeleteRequest"],
+  authRoleGet: [1202, "etcdserverpb.AuthRoleGetRequest"],
+  authRoleGrantPermission: [1203, "etcdserverpb.AuthRoleGrantPermissionRequest"],
+  authRoleRevokePermission: [1204, "etcdserverpb.AuthRoleRevokePermissionRequest"],
+};
+const ID_FIELD = 1;
+const V2_FIELD = 2;
+const HEADER_FIELD = 100;
 
-// Codes are persisted in the log: append new kinds, never renumber.
-const kindCodes: ProposalKind[] = [
-  "put",
-  "deleteRange",
-  "txn",
-  "compaction",
-  "leaseGrant",
-  "leaseRevoke",
-  "alarm",
-  "clusterVersionSet",
-  "memberAttrSet",
-  "v2",
-  "auth",
-  "leaseCheckpoint",
-];
-const kindCode = new Map(kindCodes.map((kind, code) => [kind, code]));
-const AUTH_FLAG = 0x80;
+/** What an InternalRaftRequest field number decodes to. */
+const BY_NUMBER = new Map<number, [codec: MessageName, kind: ProtoKind | AuthField]>();
+for (const [k, [no, codec]] of [...Object.entries(PROTO_FIELDS), ...Object.entries(AUTH_FIELDS)]) {
+  BY_NUMBER.set(no, [codec, k as ProtoKind | AuthField]);
+}
 
 const utf8 = new TextEncoder();
-const fromUtf8 = new TextDecoder();
-const EMPTY = new Uint8Array();
+const encode = (codec: MessageName, msg: unknown) =>
+  (messages[codec].encode as (m: unknown) => Uint8Array)(msg);
 
-function isProtoKind(kind: ProposalKind): kind is ProtoKind {
-  return kind in protoCodecs;
+/** A length-delimited field: tag, length, bytes. */
+function delimitedSize(no: number, length: number): number {
+  return sv32((no << 3) | 2) + sv32(length) + length;
+}
+function writeDelimited(out: Uint8Array, p: number, no: number, body: Uint8Array): number {
+  return wBytes(out, wv32(out, p, (no << 3) | 2), body);
 }
 
-function encodePayload<K extends ProposalKind>(p: Proposal<K>): Uint8Array {
-  if (isProtoKind(p.kind)) {
-    // Proposal<K> pairs K with RequestOf<K>; TypeScript cannot follow that through the union.
-    const codec = protoCodecs[p.kind] as RequestCodec<RequestOf<K>>;
-    return codec.encode(p.request as RequestOf<K>);
-  }
-  return utf8.encode(
-    JSON.stringify(p.request, (_k, v) => typeof v === "bigint" ? v.toString(16) : v),
-  );
-}
-
-function decodePayload(kind: ProposalKind, payload: Uint8Array): RequestOf<ProposalKind> {
-  if (isProtoKind(kind)) return protoCodecs[kind].decode(payload);
-  const request = JSON.parse(fromUtf8.decode(payload));
-  // JSON carries bigints as hex strings (see encodePayload).
-  if (kind === "memberAttrSet") request.memberId = BigInt("0x" + request.memberId);
-  return request;
-}
-
-export function encodeProposal<K extends ProposalKind>(p: Proposal<K>): Uint8Array {
-  const payload = encodePayload(p);
-  // Auth off, every request carries the empty identity: skip the encoder for it.
-  const user = p.auth ? (p.auth.username ? utf8.encode(p.auth.username) : EMPTY) : undefined;
-  const head = user ? 21 + user.length : 9;
-  const out = new Uint8Array(head + payload.length);
-  const view = new DataView(out.buffer);
-  out[0] = kindCode.get(p.kind)! | (user ? AUTH_FLAG : 0);
-  view.setBigUint64(1, p.id);
-  if (user) {
-    view.setBigUint64(9, BigInt(p.auth!.revision));
-    view.setUint32(17, user.length);
-    out.set(user, 21);
-  }
-  out.set(payload, head);
+/** etcd's RequestHeader: the request ID, and the user with its auth revision when there is one. */
+function encodeHeader(id: bigint, auth: AuthInfo | undefined): Uint8Array {
+  const user = auth?.username ? utf8.encode(auth.username) : undefined;
+  const revision = auth?.revision ?? 0;
+  let size = id ? 1 + sI64(id) : 0;
+  if (user) size += delimitedSize(2, user.length);
+  if (revision) size += 1 + sI64(revision);
+  const out = new Uint8Array(size);
+  let p = 0;
+  if (id) p = wI64(out, wv32(out, p, 0x08), id);
+  if (user) p = writeDelimited(out, p, 2, user);
+  if (revision) wI64(out, wv32(out, p, 0x18), revision);
   return out;
 }
 
-/** How many bytes of an encoded proposal are its request (what follows the ID and identity). */
-export function proposalPayloadLength(data: Uint8Array): number {
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  return data.length - (data[0] & AUTH_FLAG ? 21 + view.getUint32(17) : 9);
+/** An InternalRaftRequest of one request field and the header, in field-number order. */
+function encodeInternal(no: number, body: Uint8Array, header: Uint8Array): Uint8Array {
+  const out = new Uint8Array(delimitedSize(no, body.length) + delimitedSize(100, header.length));
+  if (no < HEADER_FIELD) {
+    writeDelimited(out, writeDelimited(out, 0, no, body), HEADER_FIELD, header);
+  } else {
+    writeDelimited(out, writeDelimited(out, 0, HEADER_FIELD, header), no, body);
+  }
+  return out;
 }
 
-/** The proposer's request ID in an encoded proposal. */
-export function proposalIdOf(data: Uint8Array): bigint {
-  return new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(1);
+function authFieldOf(r: AuthEntry): AuthField {
+  const set = (Object.keys(AUTH_FIELDS) as AuthField[]).filter((f) => r[f] !== undefined);
+  if (set.length !== 1) throw new Error(`an auth entry holds ${set.length} requests`);
+  return set[0];
+}
+
+const CLUSTER_VERSION_PATH = "/0/version";
+const memberAttributesPath = (id: bigint) => `/0/members/${formatId(id)}/attributes`;
+
+/** The v2 Request of a v2 proposal, or the one etcd 3.4 proposes for the member's own. */
+export function v2RequestOf(p: Proposal): EtcdV2Request | undefined {
+  if (p.kind === "clusterVersionSet") {
+    return etcdV2Request({ Method: "PUT", Path: CLUSTER_VERSION_PATH, Val: p.request.version });
+  }
+  if (p.kind === "memberAttrSet") {
+    const { memberId, name, clientURLs } = p.request;
+    return etcdV2Request({
+      Method: "PUT",
+      Path: memberAttributesPath(memberId),
+      Val: attributesJSON(name, clientURLs),
+    });
+  }
+  return p.kind === "v2" ? p.request : undefined;
+}
+
+/** The entry data etcd writes for the same request. */
+export function encodeProposal<K extends ProposalKind>(p: Proposal<K>): Uint8Array {
+  const v2 = v2RequestOf(p as Proposal);
+  if (v2) return encodeEtcdV2Request(p.id, v2);
+  if (p.legacy) throw new Error("entries of the old encoding are read, never written");
+  const header = encodeHeader(p.id, p.auth);
+  if (p.kind === "auth") {
+    const field = authFieldOf(p.request as AuthEntry);
+    const [no, codec] = AUTH_FIELDS[field];
+    return encodeInternal(no, encode(codec, (p.request as AuthEntry)[field]), header);
+  }
+  const [no, codec] = PROTO_FIELDS[p.kind as ProtoKind];
+  return encodeInternal(no, encode(codec, p.request), header);
+}
+
+/** Kinds etcd checks against --max-request-bytes: those it proposes as InternalRaftRequest. */
+export function isSizeChecked(kind: ProposalKind): boolean {
+  return kind !== "v2" && kind !== "clusterVersionSet" && kind !== "memberAttrSet";
 }
 
 /**
  * Kinds whose proposer may apply its own proposal object instead of decoding the entry: their
  * requests are decoded client messages of bytes and numbers, so they survive the round trip
- * through the log unchanged (JSON kinds do not: bigints become strings).
+ * through the log unchanged.
  */
 export function appliesAsProposed(kind: ProposalKind): boolean {
   return kind === "put" || kind === "deleteRange" || kind === "txn";
 }
 
-export function decodeProposal(data: Uint8Array): Proposal {
-  const kind = kindCodes[data[0] & ~AUTH_FLAG];
-  if (kind === undefined) throw new Error(`unknown request kind ${data[0]} in raft entry`);
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const id = view.getBigUint64(1);
-  let head = 9;
-  let auth: AuthInfo | undefined;
-  if (data[0] & AUTH_FLAG) {
-    head = 21 + view.getUint32(17);
-    auth = {
-      revision: Number(view.getBigUint64(9)),
-      username: fromUtf8.decode(data.subarray(21, head)),
-    };
+/** A bare v2 Request starts with its ID field; an InternalRaftRequest from etcd 3 never does. */
+const isBareV2 = (data: Uint8Array) => data[0] === 0x08;
+
+/** The proposer's request ID in an entry (etcd's: InternalRaftRequest.ID, else its header's). */
+export function proposalIdOf(data: Uint8Array): bigint {
+  if (isLegacyEntry(data)) return legacyIdOf(data);
+  const r = new Reader(data);
+  if (isBareV2(data)) {
+    r.pos = 1;
+    return r.u64n();
   }
-  const request = decodePayload(kind, data.subarray(head));
-  return (auth ? { kind, id, request, auth } : { kind, id, request }) as Proposal;
+  let id = 0n;
+  let headerId = 0n;
+  while (r.pos < data.length) {
+    const tag = r.u32();
+    if (tag === 0x08) id = r.u64n();
+    else if (tag >>> 3 === HEADER_FIELD && (tag & 7) === 2) {
+      const end = r.delimited();
+      if (r.pos < end && data[r.pos] === 0x08) {
+        r.pos++;
+        headerId = r.u64n();
+      }
+      r.pos = end;
+    } else r.unknown(tag, "InternalRaftRequest");
+  }
+  return id || headerId;
+}
+
+export function decodeProposal(data: Uint8Array): Proposal {
+  if (isLegacyEntry(data)) return decodeLegacyProposal(data);
+  if (isBareV2(data)) {
+    const { id, request } = decodeEtcdV2Request(data);
+    return v2Proposal(id, request, data);
+  }
+  return decodeInternal(data);
+}
+
+const MEMBER_ATTRIBUTES = /^\/0\/members\/([0-9a-f]{1,16})\/attributes$/;
+
+/**
+ * A v2 request: the member's own PUTs of its attributes or the cluster version get their kinds
+ * when they are exactly what etcd proposes for them (they encode back to the same bytes).
+ */
+function v2Proposal(id: bigint, request: EtcdV2Request, data?: Uint8Array): Proposal {
+  const generic: Proposal = { kind: "v2", id, request };
+  if (request.Method !== "PUT" || !data) return generic;
+  let p: Proposal | undefined;
+  const attr = MEMBER_ATTRIBUTES.exec(request.Path);
+  if (request.Path === CLUSTER_VERSION_PATH) {
+    p = { kind: "clusterVersionSet", id, request: { version: request.Val } };
+  } else if (attr) {
+    try {
+      const a = JSON.parse(request.Val);
+      const clientURLs = Array.isArray(a?.clientURLs) ? a.clientURLs : [];
+      const name = typeof a?.name === "string" ? a.name : "";
+      p = {
+        kind: "memberAttrSet",
+        id,
+        request: { memberId: BigInt("0x" + attr[1]), name, clientURLs },
+      };
+    } catch {
+      return generic;
+    }
+  }
+  if (!p) return generic;
+  const again = encodeProposal(p);
+  return again.length === data.length && again.every((b, i) => b === data[i]) ? p : generic;
+}
+
+function decodeInternal(data: Uint8Array): Proposal {
+  const r = new Reader(data);
+  let id = 0n;
+  let auth: AuthInfo | undefined;
+  let found: Proposal | undefined;
+  const take = (p: Proposal) => {
+    if (found) throw new ProtoDecodeError("an entry holds more than one request");
+    found = p;
+  };
+  while (r.pos < data.length) {
+    const tag = r.u32();
+    const no = tag >>> 3;
+    if (tag === 0x08) {
+      id = r.u64n();
+      continue;
+    }
+    const entry = no === HEADER_FIELD || no === V2_FIELD || BY_NUMBER.has(no);
+    if (!entry || (tag & 7) !== 2) {
+      if (entry || no === ID_FIELD) throw new ProtoDecodeError(`proto: wrong wireType for ${no}`);
+      r.unknown(tag, "InternalRaftRequest");
+      continue;
+    }
+    const end = r.delimited();
+    const body = data.subarray(r.pos, end);
+    r.pos = end;
+    if (no === HEADER_FIELD) {
+      const h = messages["etcdserverpb.RequestHeader"].decode(body);
+      if (!id) id = h.ID;
+      if (h.username || h.authRevision) auth = { username: h.username, revision: h.authRevision };
+    } else if (no === V2_FIELD) {
+      const v2 = decodeEtcdV2Request(body);
+      take(v2Proposal(v2.id, v2.request));
+    } else {
+      const [codec, kind] = BY_NUMBER.get(no)!;
+      const msg = messages[codec].decode(body);
+      take(
+        kind in AUTH_FIELDS
+          ? { kind: "auth", id: 0n, request: { [kind]: msg } as AuthEntry }
+          : { kind: kind as ProtoKind, id: 0n, request: msg } as Proposal,
+      );
+    }
+  }
+  if (!found) {
+    throw new ProtoDecodeError("an InternalRaftRequest without a request etcd-ts applies");
+  }
+  if (found.kind === "v2") return found;
+  return (auth ? { ...found, id, auth } : { ...found, id }) as Proposal;
 }

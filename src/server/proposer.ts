@@ -8,13 +8,12 @@ import type { AuthInfo } from "../auth/mod.ts";
 import type { ApplyOutcome } from "./apply/mod.ts";
 import {
   encodeProposal,
+  isSizeChecked,
   type Proposal,
   type ProposalKind,
-  proposalPayloadLength,
   type RequestOf,
   type ResponseOf,
 } from "./proposal.ts";
-import { internalRaftRequestSize } from "./request_size.ts";
 import type { FailStop } from "./fail_stop.ts";
 import { withTimeout } from "./timeout.ts";
 import { RequestIdGenerator, Wait } from "./wait.ts";
@@ -77,8 +76,8 @@ export class Proposer implements Propose {
     }
     const p = { kind, id: this.#ids.next(), request, auth: opts.auth } as Proposal<K>;
     const data = encodeProposal(p);
-    const size = internalRaftRequestSize(p, proposalPayloadLength(data));
-    if (size !== undefined && size > d.maxRequestBytes) throw Errors.requestTooLarge();
+    // etcd measures the InternalRaftRequest it marshalled, which is what the entry holds.
+    if (isSizeChecked(kind) && data.length > d.maxRequestBytes) throw Errors.requestTooLarge();
     const result = this.#wait.register(p.id, p);
     const onAbort = () => this.#wait.fail(p.id, Errors.stopped());
     opts.signal?.addEventListener("abort", onAbort);

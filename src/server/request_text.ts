@@ -1,13 +1,12 @@
 // Requests as etcd 3.4 prints them in its slow-request warnings: Go's proto.CompactTextString
 // (field by field in declaration order, proto3 zero values left out, `name:<...>` for
 // messages, C-escaped strings) behind etcd's InternalRaftStringer, which replaces values by
-// their size and hides passwords. v2-style requests (the member's attributes, the cluster
-// version, /v2/keys) print as etcd's v2 pb.Request does.
+// their size and hides passwords. v2 requests (the member's attributes, the cluster version,
+// /v2/keys) print as etcd's v2 pb.Request does.
 import { type FieldSchema, schema } from "../pb/mod.ts";
-import type { AuthInfo, AuthRequest } from "../auth/mod.ts";
-import type { V2Request } from "../v2store/mod.ts";
-import { formatId } from "./ids.ts";
-import type { Proposal } from "./proposal.ts";
+import type { AuthInfo } from "../auth/mod.ts";
+import { type AuthEntry, type Proposal, v2RequestOf } from "./proposal.ts";
+import type { EtcdV2Request } from "./v2_request.ts";
 import type { Compare, PutRequest, RequestOp, TxnRequest } from "./kv_types.ts";
 
 const utf8 = new TextEncoder();
@@ -125,70 +124,39 @@ function hex16(id: bigint): string {
 }
 
 /** etcd's v2 pb.Request as Go prints it (zero fields left out). */
-export function v2Text(id: bigint, r: V2Request): string {
-  let out = `ID:${id} Method:${protoQuote(r.method)} Path:${protoQuote(r.path)} `;
-  if (r.value) out += `Val:${protoQuote(r.value)} `;
-  if (r.dir) out += "Dir:true ";
-  if (r.prevValue) out += `PrevValue:${protoQuote(r.prevValue)} `;
-  if (r.prevIndex) out += `PrevIndex:${r.prevIndex} `;
-  if (r.prevExist !== undefined) out += `PrevExist:${r.prevExist} `;
-  // Expiration and Time are Unix nanoseconds in etcd.
-  if (r.expiration) out += `Expiration:${BigInt(r.expiration) * 1_000_000n} `;
-  if (r.recursive) out += "Recursive:true ";
-  if (r.sorted) out += "Sorted:true ";
-  if (r.time) out += `Time:${BigInt(r.time) * 1_000_000n} `;
-  if (r.refresh !== undefined) out += `Refresh:${r.refresh} `;
+export function v2Text(id: bigint, r: EtcdV2Request): string {
+  let out = `ID:${id} Method:${protoQuote(r.Method)} Path:${protoQuote(r.Path)} `;
+  if (r.Val) out += `Val:${protoQuote(r.Val)} `;
+  if (r.Dir) out += "Dir:true ";
+  if (r.PrevValue) out += `PrevValue:${protoQuote(r.PrevValue)} `;
+  if (r.PrevIndex) out += `PrevIndex:${r.PrevIndex} `;
+  if (r.PrevExist !== undefined) out += `PrevExist:${r.PrevExist} `;
+  if (r.Expiration) out += `Expiration:${r.Expiration} `;
+  if (r.Wait) out += "Wait:true ";
+  if (r.Since) out += `Since:${r.Since} `;
+  if (r.Recursive) out += "Recursive:true ";
+  if (r.Sorted) out += "Sorted:true ";
+  if (r.Quorum) out += "Quorum:true ";
+  if (r.Time) out += `Time:${r.Time} `;
+  if (r.Stream) out += "Stream:true ";
+  if (r.Refresh !== undefined) out += `Refresh:${r.Refresh} `;
   return out;
 }
 
-const fromBase64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+const INTERNAL = schema.messages["etcdserverpb.InternalRaftRequest"].fields;
 
-/** An auth request without etcd's own stringer: the InternalRaftRequest field, as proto text. */
-function authField(field: string, message: string, value: Record<string, unknown>): string {
-  return `${field}:<${compactText(`etcdserverpb.${message}`, value)}> `;
-}
-
-/** The auth requests' InternalRaftRequest field (etcd's stringer hides passwords). */
-function authText(r: AuthRequest): string {
-  switch (r.op) {
-    case "enable":
-      return "auth_enable:<> ";
-    case "disable":
-      return "auth_disable:<> ";
-    case "authenticate":
-      return `authenticate:<name:${r.name} simple_token:${r.simpleToken}>`;
-    case "userAdd":
-      return `auth_user_add:<name:${r.name}>`;
-    case "userChangePassword":
-      return `auth_user_change_password:<name:${r.name}>`;
-    case "userDelete":
-      return authField("auth_user_delete", "AuthUserDeleteRequest", { name: r.name });
-    case "userGrantRole":
-      return authField("auth_user_grant_role", "AuthUserGrantRoleRequest", { ...r });
-    case "userRevokeRole":
-      return authField("auth_user_revoke_role", "AuthUserRevokeRoleRequest", { ...r });
-    case "roleAdd":
-      return authField("auth_role_add", "AuthRoleAddRequest", { name: r.name });
-    case "roleDelete":
-      return authField("auth_role_delete", "AuthRoleDeleteRequest", { role: r.role });
-    case "roleGrantPermission": {
-      const perm = {
-        permType: r.permType,
-        key: fromBase64(r.key),
-        rangeEnd: fromBase64(r.rangeEnd),
-      };
-      return authField("auth_role_grant_permission", "AuthRoleGrantPermissionRequest", {
-        name: r.name,
-        perm,
-      });
-    }
-    case "roleRevokePermission":
-      return authField("auth_role_revoke_permission", "AuthRoleRevokePermissionRequest", {
-        role: r.role,
-        key: fromBase64(r.key),
-        rangeEnd: fromBase64(r.rangeEnd),
-      });
+/** An auth request's InternalRaftRequest field (etcd's stringer hides passwords). */
+function authText(r: AuthEntry): string {
+  if (r.authenticate) {
+    return `authenticate:<name:${r.authenticate.name} simple_token:${r.authenticate.simpleToken}>`;
   }
+  if (r.authUserAdd) return `auth_user_add:<name:${r.authUserAdd.name}>`;
+  if (r.authUserChangePassword) {
+    return `auth_user_change_password:<name:${r.authUserChangePassword.name}>`;
+  }
+  const f = INTERNAL.find((f) => r[f.prop as keyof AuthEntry] !== undefined)!;
+  const value = r[f.prop as keyof AuthEntry] as Record<string, unknown>;
+  return `${f.name}:<${compactText(f.ref!, { ...value })}> `;
 }
 
 /** etcd's InternalRaftStringer for the proposal (or the v2 request's text). */
@@ -220,16 +188,8 @@ export function proposalText(p: Proposal): string {
     case "auth":
       return `${header} ${authText(p.request)}`;
     case "v2":
-      return v2Text(p.id, p.request);
-    case "memberAttrSet": {
-      const { memberId, name, clientURLs } = p.request;
-      return v2Text(p.id, {
-        method: "PUT",
-        path: `/0/members/${formatId(memberId)}/attributes`,
-        value: JSON.stringify({ name, clientURLs }),
-      });
-    }
+    case "memberAttrSet":
     case "clusterVersionSet":
-      return v2Text(p.id, { method: "PUT", path: "/0/version", value: p.request.version });
+      return v2Text(p.id, v2RequestOf(p)!);
   }
 }

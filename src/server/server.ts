@@ -1,5 +1,5 @@
 // One member (etcd's EtcdServer): drives Raft to disk and to peers, applies what it commits,
-// publishes itself, sets the cluster version and keeps leases expiring on the leader. It builds
+// publishes itself, decides the cluster version and keeps leases expiring on the leader. It builds
 // the operations the client API offers (KV, leases, cluster, maintenance, auth, v2, watches,
 // elections and locks), each from the few pieces of the member it needs, and owns the member's
 // lifecycle.
@@ -38,6 +38,8 @@ import { Snapshotting } from "./snapshotting.ts";
 import { adjustTicks } from "./tick_advance.ts";
 import { withTimeout } from "./timeout.ts";
 import { Upkeep } from "./upkeep.ts";
+import { VersionMonitor } from "./version_monitor.ts";
+import { type AuthInfo, ROOT_USER } from "../auth/mod.ts";
 import type { V2Api } from "./v2.ts";
 
 /** What the peer transport hands the member, and asks of it. */
@@ -74,6 +76,7 @@ export class EtcdServer {
   readonly #core: MemberCore;
   readonly #applier: Applier;
   readonly #snapshotting: Snapshotting;
+  readonly #versions: VersionMonitor;
   readonly #driver: RaftDriver;
   readonly #upkeep: Upkeep;
   readonly #transport: Transport;
@@ -127,14 +130,23 @@ export class EtcdServer {
       membershipChanged: () => this.#membershipListeners.forEach((l) => l()),
       removed: () => this.#removed(),
       snapshotInstalled: () => core.watchers.resync(),
+      leaderCommitted: () => void this.#versions.check(),
       timing: slow,
+    });
+    this.#versions = new VersionMonitor({
+      log: this.#log,
+      memberId: this.memberId,
+      membership: this.membership,
+      isLeader: () => core.raft.isLeader && !this.#stopped,
+      peerVersion: opts.peerVersion,
+      proposeVersion: (version) => core.proposer.propose("clusterVersionSet", { version }),
     });
     this.#snapshotting = new Snapshotting({
       log: this.#log,
       memberId: this.memberId,
       applied: state.applied,
       backend: state.backend,
-      membership: this.membership,
+      v2: core.v2,
       storage: state.storage,
       snapshotter: state.snapshotter,
       wal: state.wal,
@@ -263,6 +275,7 @@ export class EtcdServer {
       stopped: () => this.#stopped,
     });
     this.#upkeep.start();
+    this.#versions.start();
     this.#publish();
     this.#timers.push(setInterval(() => this.#revokeExpiredLeases(), 500));
     if (this.#opts.leaseCheckpoint) this.#timers.push(this.#startCheckpoints());
@@ -320,16 +333,7 @@ export class EtcdServer {
     if (this.#core.raft.onLeader(lead)) this.#core.readIndex.retry();
     const isLeader = raftState === StateType.Leader;
     this.#upkeep.leadership(isLeader);
-    if (isLeader && !wasLeader) {
-      if (this.membership.version === "") void this.#setClusterVersion();
-    } else if (!isLeader && wasLeader) {
-      this.#state.lessor.demote();
-    }
-  }
-
-  async #setClusterVersion(): Promise<void> {
-    this.#log.info({ pkg: "etcdserver", text: "setting up the initial cluster version to 3.4" });
-    await this.#core.proposer.propose("clusterVersionSet", { version: "3.4.0" }).catch(() => {});
+    if (!isLeader && wasLeader) this.#state.lessor.demote();
   }
 
   // A member announces its name and client URLs through Raft; until that is applied it does
@@ -380,9 +384,15 @@ export class EtcdServer {
   #revokeExpiredLeases(): void {
     if (!this.#core.raft.isLeader || this.#stopped) return;
     for (const id of this.#state.lessor.expired()) {
-      void this.#core.proposer.propose("leaseRevoke", { ID: id })
+      // As root, so that auth lets the revocation delete the lease's keys (etcd's WithRoot).
+      void this.#core.proposer.propose("leaseRevoke", { ID: id }, { auth: this.#asRoot() })
         .then(() => serverMetrics.leaseExpired.inc(), () => {});
     }
+  }
+
+  #asRoot(): AuthInfo | undefined {
+    const auth = this.#core.authStore;
+    return auth.enabled ? { username: ROOT_USER, revision: auth.revision } : undefined;
   }
 
   /** Called after every applied membership change (and after a snapshot replaced it). */
@@ -445,6 +455,7 @@ export class EtcdServer {
     await this.#handOverLeadership();
     this.#stopped = true;
     this.v2.stop();
+    this.#versions.stop();
     this.#timers.forEach((t) => clearInterval(t));
     await this.#upkeep.stop();
     await this.#driver.stop();

@@ -1,6 +1,8 @@
 // Raft snapshots every --snapshot-count applied entries, so the log (in memory and on disk)
 // stays bounded. The key space lives in the backend, not in the snapshot: the backend is first
-// made durable with its consistent index, and only then may log entries below it go.
+// made durable with its consistent index, and only then may log entries below it go. The
+// snapshot's data is the v2 store as etcd's store.Save() writes it (membership under /0), as
+// in etcd's snapshots.
 import type { MemoryStorage, Snapshot } from "../raft/mod.ts";
 import type { Snapshotter, Wal } from "../storage/mod.ts";
 import type { Logger } from "../log/mod.ts";
@@ -8,7 +10,7 @@ import { failpoints, hit } from "../failpoint/mod.ts";
 import type { AppliedState } from "./apply/mod.ts";
 import type { Backend } from "./backend.ts";
 import { formatId } from "./ids.ts";
-import type { Membership } from "./membership.ts";
+import type { MemberV2Store } from "./v2_store.ts";
 
 /** Entries kept after a snapshot so slow followers can catch up from the log (etcd's value). */
 export const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
@@ -18,7 +20,7 @@ export interface SnapshottingDeps {
   memberId: bigint;
   applied: AppliedState;
   backend: Backend;
-  membership: Membership;
+  v2: MemberV2Store;
   storage: MemoryStorage;
   snapshotter: Snapshotter;
   wal: Wal;
@@ -36,9 +38,9 @@ export class Snapshotting {
   }
 
   async snapshot(index: number): Promise<void> {
-    const { log, applied, backend, membership, storage, snapshotter, wal } = this.deps;
+    const { log, applied, backend, v2, storage, snapshotter, wal } = this.deps;
     backend.commit({ sync: true });
-    const data = new TextEncoder().encode(JSON.stringify(membership.toJSON()));
+    const data = v2.toEtcdJSON();
     const snap = storage.createSnapshot(index, applied.confState, data);
     await snapshotter.save(snap);
     await wal.saveSnapshot(snap.metadata);

@@ -1,12 +1,22 @@
-// The member's side of etcd's v2 API: v2 writes and quorum reads are "v2" entries applied in
-// log order (see v2_store.ts); the leader proposes SYNC entries that expire TTLs; and the facts
-// /v2/stats and /v2/members report.
-import type { V2Request, V2Result, V2Store } from "../v2store/mod.ts";
+// The member's side of etcd's v2 API: v2 writes and quorum reads are etcd's v2 Requests in the
+// log, applied in log order (see v2_store.ts), under /1 for the keys and /2 for the v2 auth
+// records, which the API sees as its root (etcd's StoreKeysPrefix); the leader proposes SYNC
+// entries that expire TTLs; and the facts /v2/stats and /v2/members report.
+import {
+  type NodeExtern,
+  V2Error,
+  type V2Event,
+  type V2Request,
+  type V2Result,
+  type V2Store,
+  type Watcher,
+} from "../v2store/mod.ts";
 import { type RawNode, StateType } from "../raft/mod.ts";
 import type { Member, Membership } from "./membership.ts";
 import type { Propose } from "./proposer.ts";
 import type { RaftStatus } from "./raft_status.ts";
-import type { MemberV2Store } from "./v2_store.ts";
+import { toEtcdV2Request, underPrefix } from "./v2_request.ts";
+import { AUTH_PREFIX, KEYS_PREFIX, type MemberV2Store } from "./v2_store.ts";
 
 const RAFT_STATE_NAMES = new Map([
   [StateType.Follower, "StateFollower"],
@@ -39,27 +49,109 @@ export interface V2SelfFacts {
   leaderSince: Date;
 }
 
+/** etcd's trimPrefix on a key: the prefix and nothing else taken off. */
+const trimKey = (key: string, prefix: string) =>
+  key.startsWith(prefix) ? key.slice(prefix.length) : key;
+
+function trimNode(n: NodeExtern | undefined, prefix: string): NodeExtern | undefined {
+  if (!n) return n;
+  const out: NodeExtern = { ...n };
+  if (n.key !== undefined) {
+    const key = trimKey(n.key, prefix);
+    if (key === "") delete out.key;
+    else out.key = key;
+  }
+  if (n.nodes) out.nodes = n.nodes.map((c) => trimNode(c, prefix)!);
+  return out;
+}
+
+/** The event as the API shows it: a copy, for the store's history keeps the original. */
+function trimEvent(e: V2Event, prefix: string): V2Event {
+  const out: V2Event = { ...e };
+  if (e.node) out.node = trimNode(e.node, prefix);
+  if (e.prevNode) out.prevNode = trimNode(e.prevNode, prefix);
+  return out;
+}
+
+function trimError(err: unknown, prefix: string): unknown {
+  if (!(err instanceof V2Error)) return err;
+  return new V2Error(err.errorCode, trimKey(err.cause, prefix), err.index);
+}
+
+/** The v2 store as seen from under one prefix: paths go in without it, keys come out without. */
+export class V2PrefixView {
+  constructor(readonly store: V2Store, readonly prefix: string) {}
+
+  get(path: string, recursive = false, sorted = false): V2Event {
+    try {
+      return trimEvent(
+        this.store.get(underPrefix(this.prefix, path), recursive, sorted),
+        this.prefix,
+      );
+    } catch (err) {
+      throw trimError(err, this.prefix);
+    }
+  }
+
+  watch(path: string, recursive: boolean, stream: boolean, sinceIndex: number) {
+    let w: Watcher;
+    try {
+      w = this.store.watch(underPrefix(this.prefix, path), recursive, stream, sinceIndex);
+    } catch (err) {
+      throw trimError(err, this.prefix);
+    }
+    const prefix = this.prefix;
+    return {
+      startIndex: w.startIndex,
+      next: async () => {
+        const e = await w.next();
+        return e && trimEvent(e, prefix);
+      },
+      remove: () => w.remove(),
+    };
+  }
+
+  stats() {
+    return this.store.stats();
+  }
+
+  /** An applied request's result as the API shows it. */
+  result(res: V2Result): V2Result {
+    const out: V2Result = {};
+    if (res.event) out.event = trimEvent(res.event, this.prefix);
+    if (res.error) {
+      out.error = { ...res.error };
+      if (res.error.cause !== undefined) {
+        const cause = trimKey(res.error.cause, this.prefix);
+        if (cause === "") delete out.error.cause;
+        else out.error.cause = cause;
+      }
+    }
+    return out;
+  }
+}
+
 export class V2Api {
   #timer?: ReturnType<typeof setInterval>;
   readonly #startTime = new Date();
   #leaderSeen = 0n;
   #leaderSince = new Date();
 
-  constructor(readonly deps: V2ApiDeps) {}
+  /** The keys (etcd's /1): serializable reads and watches from the local store. */
+  readonly store: V2PrefixView;
+  /** The v2 auth records (users, roles, the enabled flag; etcd's /2). */
+  readonly authStore: V2PrefixView;
 
-  /** The local v2 store: serializable reads and watches. */
-  get store(): V2Store {
-    return this.deps.v2.store;
+  constructor(readonly deps: V2ApiDeps) {
+    this.store = new V2PrefixView(deps.v2.store, KEYS_PREFIX);
+    this.authStore = new V2PrefixView(deps.v2.store, AUTH_PREFIX);
   }
 
-  /** The v2 auth records (users, roles, the enabled flag), apart from the keys. */
-  get authStore(): V2Store {
-    return this.deps.v2.authStore;
-  }
-
-  /** Proposes a v2 request through Raft and resolves with its apply result. */
-  apply(req: V2Request): Promise<V2Result> {
-    return this.deps.proposer.propose("v2", req);
+  /** Proposes a v2 request (`auth`: of the auth records) and resolves with its result. */
+  async apply(req: V2Request): Promise<V2Result> {
+    const view = req.auth ? this.authStore : this.store;
+    const res = await this.deps.proposer.propose("v2", toEtcdV2Request(req, view.prefix));
+    return view.result(res);
   }
 
   /** Starts proposing expiry on the leader; etcd does this whether or not v2 is served. */
@@ -76,8 +168,9 @@ export class V2Api {
     const { raft, now, proposer } = this.deps;
     if (!raft.isLeader) return;
     const time = now();
-    if ((this.store.nextExpiry() ?? Infinity) > time) return;
-    void proposer.propose("v2", { method: "SYNC", path: "/", time }).catch(() => {});
+    if ((this.deps.v2.store.nextExpiry() ?? Infinity) > time) return;
+    const sync = toEtcdV2Request({ method: "SYNC", path: "", time }, "");
+    void proposer.propose("v2", sync).catch(() => {});
   }
 
   /** Raft committed index and current term (X-Raft-Index, X-Raft-Term). */

@@ -1,11 +1,15 @@
-// The member's v2 stores (etcd keeps one beside the v3 key space): the keys, and apart from them
-// the v2 auth records (users, roles, the enabled flag; etcd's /2 subtree). Each is persisted row
-// by row in its own backend bucket, in the same batch transaction as the consistent index of the
-// entry that changed it: a restart replays exactly the entries after it, and a snapshot, which
-// is the backend file, carries it.
+// The member's v2 store, laid out as etcd's: "/0" holds the cluster (members' raft attributes
+// and attributes, removed members, the cluster version), "/1" the keys of the v2 API, "/2" the
+// v2 auth records. It is persisted node by node in a backend bucket, in the same batch
+// transaction as the consistent index of the entry that changed it: a restart replays exactly
+// the entries after it, and a snapshot of the backend carries it. Raft snapshots carry it as
+// etcd's store.Save() JSON.
 import {
   applyV2Request,
+  newStats,
+  type NodeRecord,
   type V2Changes,
+  type V2Event,
   type V2Request,
   type V2Result,
   V2Store,
@@ -13,92 +17,102 @@ import {
 } from "../v2store/mod.ts";
 import type { AuxBuckets } from "../mvcc/mod.ts";
 
-const KEYS_BUCKET = "v2store";
-const AUTH_BUCKET = "v2auth";
-const META = "meta";
-const NODE = "n"; // n<path>
-const EVENT = "e"; // e<20-digit index>
+/** etcd's StoreClusterPrefix, StoreKeysPrefix and v2 auth's StorePermsPrefix. */
+export const CLUSTER_PREFIX = "/0";
+export const KEYS_PREFIX = "/1";
+export const AUTH_PREFIX = "/2";
+
+export const V2_BUCKET = "v2store";
+/** Rows: the index and stats, then n<path> for each node and e<20-digit index> per event. */
+export const V2_META = "meta";
+export const V2_NODE = "n";
+export const V2_EVENT = "e";
+/** Set in the meta row once the bucket holds etcd's layout (before, keys sat at the root). */
+export const V2_LAYOUT = "etcd-3.4";
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
-export class MemberV2Store {
-  readonly #keys: PersistedV2Store;
-  readonly #auth: PersistedV2Store;
+export const eventRowKey = (i: number) => V2_EVENT + String(i).padStart(20, "0");
 
-  constructor(aux: () => AuxBuckets, now: () => number) {
-    this.#keys = new PersistedV2Store(KEYS_BUCKET, aux, now);
-    this.#auth = new PersistedV2Store(AUTH_BUCKET, aux, now);
-  }
-
-  /** The keys: serves v2 reads and watches; changed only by `apply`, restored by `reload`. */
-  get store(): V2Store {
-    return this.#keys.store;
-  }
-
-  /** The v2 auth records, read by the v2 API on every request while auth is on. */
-  get authStore(): V2Store {
-    return this.#auth.store;
-  }
-
-  /** Reads both stores back from the backend (at start, and after a snapshot replaced it). */
-  reload(): void {
-    this.#keys.reload();
-    this.#auth.reload();
-  }
-
-  /** Applies a committed v2 request to the store it names and persists what it changed. */
-  apply(req: V2Request): V2Result {
-    return (req.auth ? this.#auth : this.#keys).apply(req);
-  }
+/** The rows of a whole store, as the bucket holds them. */
+export function v2Rows(j: V2StoreJSON): [string, unknown][] {
+  return [
+    [V2_META, { index: j.index, stats: j.stats, layout: V2_LAYOUT }],
+    ...j.nodes.map((n): [string, NodeRecord] => [V2_NODE + n.path, n]),
+    ...j.events.map((e): [string, V2Event] => [eventRowKey(e.node!.modifiedIndex!), e]),
+  ];
 }
 
-/** One v2 store kept in one bucket. */
-class PersistedV2Store {
+/** A bucket's rows as a store (index 0 and no nodes for an empty one). */
+export function readV2Rows(aux: AuxBuckets, bucket: string): V2StoreJSON {
+  const out: V2StoreJSON = { index: 0, stats: newStats(), nodes: [], events: [] };
+  for (const [key, value] of aux.list(bucket)) {
+    const v = JSON.parse(fromUtf8.decode(value));
+    if (key === V2_META) {
+      out.index = v.index;
+      out.stats = v.stats;
+    } else if (key.startsWith(V2_NODE)) out.nodes.push(v);
+    else if (key.startsWith(V2_EVENT)) out.events.push(v);
+  }
+  return out;
+}
+
+export class MemberV2Store {
   readonly store: V2Store;
 
-  constructor(readonly bucket: string, readonly aux: () => AuxBuckets, now: () => number) {
-    this.store = new V2Store(now);
+  constructor(readonly aux: () => AuxBuckets, now: () => number) {
+    this.store = new V2Store(now, [CLUSTER_PREFIX, KEYS_PREFIX]);
     this.reload();
   }
 
+  /** Reads the store back from the backend (at start, and after a snapshot replaced it). */
   reload(): void {
-    const saved = this.#load();
-    if (saved) this.store.restore(saved);
-  }
-
-  apply(req: V2Request): V2Result {
-    const res = applyV2Request(this.store, req);
+    this.store.restore(readV2Rows(this.aux(), V2_BUCKET));
+    // A new member's namespaces, made by the restore.
     this.#save(this.store.takeChanges());
-    return res;
   }
 
-  #load(): V2StoreJSON | undefined {
-    const rows = this.aux().list(this.bucket);
-    if (rows.length === 0) return undefined;
-    const out: V2StoreJSON = { index: 0, stats: {} as V2StoreJSON["stats"], nodes: [], events: [] };
-    for (const [key, value] of rows) {
-      const v = JSON.parse(fromUtf8.decode(value));
-      if (key === META) {
-        out.index = v.index;
-        out.stats = v.stats;
-      } else if (key.startsWith(NODE)) out.nodes.push(v);
-      else if (key.startsWith(EVENT)) out.events.push(v);
+  /** Applies a committed v2 request (its path in the store's terms) and persists it. */
+  apply(req: V2Request): V2Result {
+    return this.write((s) => applyV2Request(s, req));
+  }
+
+  /** Runs writes on the store and persists what they changed. */
+  write<T>(f: (store: V2Store) => T): T {
+    try {
+      return f(this.store);
+    } finally {
+      this.#save(this.store.takeChanges());
     }
-    return out;
+  }
+
+  /** The store as etcd's store.Save() writes it: a raft snapshot's data. */
+  toEtcdJSON(): Uint8Array {
+    return utf8.encode(this.store.toEtcdJSON());
+  }
+
+  /** Replaces the store with etcd's store.Save() JSON (a snapshot's data) and persists it. */
+  recoverEtcdJSON(data: Uint8Array): void {
+    this.store.recoverEtcdJSON(fromUtf8.decode(data));
+    this.store.takeChanges();
+    const aux = this.aux();
+    for (const [key] of aux.list(V2_BUCKET)) aux.delete(V2_BUCKET, key);
+    for (const [key, v] of v2Rows(this.store.toJSON())) {
+      aux.put(V2_BUCKET, key, utf8.encode(JSON.stringify(v)));
+    }
   }
 
   #save(c: V2Changes): void {
     const aux = this.aux();
-    const bucket = this.bucket;
-    const put = (key: string, v: unknown) => aux.put(bucket, key, utf8.encode(JSON.stringify(v)));
-    const eventKey = (i: number) => EVENT + String(i).padStart(20, "0");
-    put(META, { index: c.index, stats: c.stats });
+    const put = (key: string, v: unknown) =>
+      aux.put(V2_BUCKET, key, utf8.encode(JSON.stringify(v)));
+    put(V2_META, { index: c.index, stats: c.stats, layout: V2_LAYOUT });
     for (const [path, rec] of c.nodes) {
-      if (rec) put(NODE + path, rec);
-      else aux.delete(bucket, NODE + path);
+      if (rec) put(V2_NODE + path, rec);
+      else aux.delete(V2_BUCKET, V2_NODE + path);
     }
-    for (const e of c.events) put(eventKey(e.node!.modifiedIndex!), e);
-    for (const i of c.evicted) aux.delete(bucket, eventKey(i));
+    for (const e of c.events) put(eventRowKey(e.node!.modifiedIndex!), e);
+    for (const i of c.evicted) aux.delete(V2_BUCKET, eventRowKey(i));
   }
 }

@@ -21,6 +21,7 @@ import {
 } from "./node.ts";
 import { type Counter, newStats, type StoreStats } from "./stats.ts";
 import { KeyTree } from "./tree.ts";
+import { fromEtcdStoreJSON, toEtcdStoreJSON } from "./etcd_json.ts";
 import { type Watcher, WatcherHub } from "./watcher.ts";
 
 /** Expiry times before 2000 are treated as "no TTL" (etcd's minExpireTime). */
@@ -61,7 +62,27 @@ export class V2Store {
   #newEvents: V2Event[] = [];
   #evicted: number[] = [];
 
-  constructor(readonly clock: () => number = Date.now) {}
+  /** The root and the namespaces: no write may replace or remove them (etcd's readonlySet). */
+  readonly #readonly: Set<string>;
+
+  /**
+   * `namespaces` are directories that always exist, at index 0 (etcd's members keep "/0" for
+   * the cluster and "/1" for the keys).
+   */
+  constructor(readonly clock: () => number = Date.now, readonly namespaces: string[] = []) {
+    this.#readonly = new Set(["/", ...namespaces]);
+    this.#ensureNamespaces();
+  }
+
+  #ensureNamespaces(): void {
+    for (const ns of this.namespaces) {
+      if (!this.#tree.lookup(ns)) this.#tree.walkCreate(ns, 0);
+    }
+  }
+
+  #refuseReadonly(path: string, index: number): void {
+    if (this.#readonly.has(path)) throw new V2Error(ErrorCode.RootReadOnly, "/", index);
+  }
 
   // --- reads ---
 
@@ -149,7 +170,7 @@ export class V2Store {
   update(path: string, value: string, opts: ExpireOptions = {}): V2Event {
     return this.#counted("updateSuccess", "updateFail", () => {
       path = cleanPath(path);
-      if (path === "/") throw new V2Error(ErrorCode.RootReadOnly, "/", this.index);
+      this.#refuseReadonly(path, this.index);
       const next = this.index + 1;
       const n = this.#tree.get(path);
       if (isDir(n) && value.length !== 0) {
@@ -175,7 +196,7 @@ export class V2Store {
   ): V2Event {
     return this.#counted("compareAndSwapSuccess", "compareAndSwapFail", () => {
       path = cleanPath(path);
-      if (path === "/") throw new V2Error(ErrorCode.RootReadOnly, "/", this.index);
+      this.#refuseReadonly(path, this.index);
       const n = this.#compare(path, prevValue, prevIndex);
       if (opts.refresh) value = n.value ?? "";
       const next = this.index + 1;
@@ -189,7 +210,7 @@ export class V2Store {
   delete(path: string, dir: boolean, recursive: boolean): V2Event {
     return this.#counted("deleteSuccess", "deleteFail", () => {
       path = cleanPath(path);
-      if (path === "/") throw new V2Error(ErrorCode.RootReadOnly, "/", this.index);
+      this.#refuseReadonly(path, this.index);
       if (recursive) dir = true;
       const n = this.#tree.get(path);
       const next = this.index + 1;
@@ -257,9 +278,20 @@ export class V2Store {
     this.index = j.index;
     this.#stats = { ...newStats(), ...j.stats, watchers: 0 };
     this.#tree.load(j.nodes);
+    this.#ensureNamespaces();
     this.#history.events = [...j.events].sort((a, b) => eventIndex(a) - eventIndex(b));
     this.#newEvents = [];
     this.#evicted = [];
+  }
+
+  /** The whole store as etcd's store.Save() writes it (a raft snapshot's data). */
+  toEtcdJSON(): string {
+    return toEtcdStoreJSON(this.toJSON());
+  }
+
+  /** Replaces the whole state with etcd's store.Save() JSON (etcd's Recovery). */
+  recoverEtcdJSON(text: string): void {
+    this.restore(fromEtcdStoreJSON(text));
   }
 
   takeChanges(): V2Changes {
@@ -312,7 +344,7 @@ export class V2Store {
     const next = curr + 1;
     if (unique) path += "/" + String(next).padStart(20, "0");
     path = cleanPath(path);
-    if (path === "/") throw new V2Error(ErrorCode.RootReadOnly, "/", curr);
+    this.#refuseReadonly(path, curr);
     if (expireTime !== undefined && expireTime < MIN_EXPIRE_TIME) expireTime = undefined;
     const slash = path.lastIndexOf("/");
     let d: TreeNode;

@@ -9,6 +9,7 @@ import { setPeerCertificate } from "../../src/api/http/mod.ts";
 import { addV2Routes, localV2 } from "../../src/api/v2/mod.ts";
 import type { AuxBuckets } from "../../src/mvcc/mod.ts";
 import { MemberV2Store } from "../../src/server/v2_store.ts";
+import { V2PrefixView } from "../../src/server/v2.ts";
 
 const BASE = "http://127.0.90.1:2379";
 
@@ -169,17 +170,26 @@ function memoryAux(): AuxBuckets {
   };
 }
 
-Deno.test("a member keeps the v2 auth records in their own store and bucket", () => {
+Deno.test("a member keeps the v2 auth records under /2 of its v2 store, apart from the keys", () => {
   const aux = memoryAux();
   const v2 = new MemberV2Store(() => aux, () => 0);
-  v2.apply({ method: "PUT", path: "/users/foo", value: '{"user":"foo"}', auth: true });
-  v2.apply({ method: "PUT", path: "/k", value: "v" });
-  assert.throws(() => v2.store.get("/users/foo"), /Key not found/);
-  assert.throws(() => v2.authStore.get("/k"), /Key not found/);
-  assert.equal(v2.store.index, 1, "each store counts its own writes");
-  assert.ok(aux.list("v2auth").some(([k]) => k === "n/users/foo"));
-  assert.ok(!aux.list("v2store").some(([k]) => k.includes("users")));
+  v2.apply({ method: "PUT", path: "/2/users/foo", value: '{"user":"foo"}' });
+  v2.apply({ method: "PUT", path: "/1/k", value: "v" });
+  const keys = new V2PrefixView(v2.store, "/1");
+  const auth = new V2PrefixView(v2.store, "/2");
+  assert.throws(() => keys.get("/users/foo"), /Key not found/);
+  assert.throws(() => auth.get("/k"), /Key not found/);
+  assert.equal(v2.store.index, 2, "one store, one index, as etcd's");
+  assert.ok(aux.list("v2store").some(([k]) => k === "n/2/users/foo"));
   const reloaded = new MemberV2Store(() => aux, () => 0);
-  assert.equal(reloaded.authStore.get("/users/foo").node?.value, '{"user":"foo"}');
-  assert.equal(reloaded.store.get("/k").node?.value, "v");
+  assert.equal(
+    new V2PrefixView(reloaded.store, "/2").get("/users/foo").node?.value,
+    '{"user":"foo"}',
+  );
+  assert.deepEqual(new V2PrefixView(reloaded.store, "/1").get("/k").node, {
+    key: "/k",
+    value: "v",
+    modifiedIndex: 2,
+    createdIndex: 2,
+  });
 });

@@ -9,6 +9,9 @@ import { revisionKey, storedKeyValue } from "../../src/mvcc/mod.ts";
 import { ConfChangeType, encodeConfChange, type Entry, EntryType } from "../../src/raft/mod.ts";
 import { BootstrapError, memberPaths, takeOverEtcdDataDir } from "../../src/server/mod.ts";
 import { Backend } from "../../src/server/backend.ts";
+import { loadMembership } from "../../src/server/membership_store.ts";
+import { encodeEtcdV2Request, etcdV2Request } from "../../src/server/v2_request.ts";
+import { V2Store } from "../../src/v2store/mod.ts";
 import { decodeProposal } from "../../src/server/proposal.ts";
 import { openWal, Snapshotter } from "../../src/storage/mod.ts";
 import { testLog } from "../helpers/log.ts";
@@ -46,9 +49,11 @@ const normal = (index: number, data: Uint8Array): Entry => ({
  * etcd after bootstrapping one member (entry 1), two puts its backend committed (2, 3, revisions 2
  * and 3), then its publish and a put that reached only the WAL (4, 5); `tail` is appended.
  */
+let etcdEntries: Entry[] = [];
+
 async function etcdDataDir(dataDir: string, tail: Entry[] = []): Promise<void> {
   const memberJSON = `{"id":${MEMBER},"peerURLs":["http://127.0.0.1:2380"]}`;
-  const entries: Entry[] = [
+  const entries: Entry[] = etcdEntries = [
     {
       type: EntryType.ConfChange,
       term: 1,
@@ -64,12 +69,14 @@ async function etcdDataDir(dataDir: string, tail: Entry[] = []): Promise<void> {
     normal(3, put(12n, "b", "2")),
     normal(
       4,
-      messages["etcdserverpb.Request"].encode({
-        ID: 13n,
-        Method: "PUT",
-        Path: `/0/members/${MEMBER.toString(16)}/attributes`,
-        Val: `{"name":"m1","clientURLs":["http://127.0.0.1:2379"]}`,
-      }),
+      encodeEtcdV2Request(
+        13n,
+        etcdV2Request({
+          Method: "PUT",
+          Path: `/0/members/${MEMBER.toString(16)}/attributes`,
+          Val: `{"name":"m1","clientURLs":["http://127.0.0.1:2379"]}`,
+        }),
+      ),
     ),
     normal(5, put(14n, "c", "3")),
     ...tail,
@@ -121,8 +128,7 @@ Deno.test("takeover: etcd's files kept, the member dir rebuilt with the unapplie
   const backend = new Backend(paths.dbPath);
   assert.deepEqual([backend.store.rev(), backend.store.consistentIndex()], [3, 3]);
   assert.deepEqual(backend.store.range(utf8.encode("a"), utf8.encode("z")).kvs.length, 2);
-  const membership = backend.loadMembership()!;
-  assert.equal(membership.clusterId, CLUSTER);
+  const membership = loadMembership(backend.aux, CLUSTER);
   assert.deepEqual(membership.list().map((m) => m.id), [MEMBER]);
   backend.close();
   const snap = await new Snapshotter(paths.snapDir).loadNewest();
@@ -131,10 +137,18 @@ Deno.test("takeover: etcd's files kept, the member dir rebuilt with the unapplie
     term: 2,
     confState: { voters: [MEMBER], learners: [] },
   });
+  // The snapshot carries etcd's v2 store as etcd's log made it up to the consistent index.
+  const v2 = new V2Store();
+  v2.recoverEtcdJSON(new TextDecoder().decode(snap!.data));
+  assert.equal(
+    v2.get(`/0/members/${MEMBER.toString(16)}/raftAttributes`).node?.value,
+    `{"peerURLs":["http://127.0.0.1:2380"]}`,
+  );
   const wal = await openWal(paths.walDir, { index: 3, term: 2 });
   await wal.wal.close();
   assert.deepEqual(wal.hardState, { term: 2, vote: MEMBER, commit: 5 });
   const [publish, lastPut] = wal.entries.map((e) => decodeProposal(e.data));
+  assert.deepEqual(wal.entries.map((e) => e.data), etcdEntries.slice(3).map((e) => e.data));
   assert.deepEqual(publish, {
     kind: "memberAttrSet",
     id: 13n,
@@ -170,17 +184,17 @@ Deno.test("takeover: a swap cut short by a crash is finished at the next start",
 Deno.test("takeover: a refused data dir is left exactly as it was", async () => {
   await using dir = tempDir();
   const dataDir = `${dir.path}/data`;
-  const userAdd = messages["etcdserverpb.InternalRaftRequest"].encode({
+  const range = messages["etcdserverpb.InternalRaftRequest"].encode({
     header: { ID: 15n },
-    authUserAdd: { name: "u", password: "pw" },
+    range: { key: utf8.encode("a") },
   });
-  await etcdDataDir(dataDir, [normal(6, userAdd)]);
+  await etcdDataDir(dataDir, [normal(6, range)]);
   const before = await fileHashes(dir.path);
   await assert.rejects(
     () => takeOverEtcdDataDir(memberPaths(dataDir, ""), testLog().log),
     (err: Error) => {
       assert.ok(err instanceof BootstrapError);
-      assert.match(err.message, /^cannot take over etcd's data dir .*entry 6 \(authUserAdd\)/);
+      assert.match(err.message, /^cannot take over etcd's data dir .*entry 6 \(an Internal/);
       return true;
     },
   );

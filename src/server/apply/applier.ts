@@ -13,9 +13,11 @@ import {
   type Snapshot,
 } from "../../raft/mod.ts";
 import { assert } from "../../assert/mod.ts";
+import { Errors } from "../../errors/mod.ts";
 import { serverMetrics } from "../../metrics/mod.ts";
 import { failpoints, hitSync } from "../../failpoint/mod.ts";
 import { reloadLeases } from "../backend.ts";
+import { loadMembership } from "../membership_store.ts";
 import {
   appliesAsProposed,
   decodeProposal,
@@ -27,11 +29,12 @@ import {
 import { isRequestError } from "../request_error.ts";
 import { applyAlarm, refuseIfCorrupt } from "./alarm.ts";
 import { applyAuthEntry, authorizeApplied } from "./auth.ts";
-import { applyClusterVersionSet, applyMemberAttrSet, applyMembershipChange } from "./cluster.ts";
+import { applyClusterVersionSet, applyConfChangeEntry, applyMemberAttrSet } from "./cluster.ts";
 import { type ApplyContext, leaseKeysOf } from "./context.ts";
 import { applyCompaction, applyDeleteRange, applyPut } from "./kv.ts";
 import { applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke } from "./lease.ts";
 import { applyTxn } from "./txn.ts";
+import { applyV2 } from "./v2.ts";
 
 /** What a waiting proposer is handed: its response, or the error etcd answers instead. */
 export type ApplyOutcome = { response: unknown; error?: undefined } | { error: Error };
@@ -67,6 +70,8 @@ export interface ApplierDeps {
   removed(): void;
   /** A snapshot from the leader replaced the state: derived views must reload. */
   snapshotInstalled(): void;
+  /** This member, the leader, applied the first entry of its term (etcd's first commit). */
+  leaderCommitted(): void;
   /** Told how long applying took (etcd's slow-request warnings). */
   timing: ApplyTiming;
 }
@@ -105,8 +110,8 @@ const appliers: Appliers = {
   alarm: (ctx, p) => applyAlarm(ctx, p.request),
   clusterVersionSet: (ctx, p) => applyClusterVersionSet(ctx, p.request),
   memberAttrSet: (ctx, p) => applyMemberAttrSet(ctx, p.request),
-  v2: (ctx, p) => ctx.v2.apply(p.request),
-  auth: (ctx, p, index) => applyAuthEntry(ctx.auth, p, index),
+  v2: (ctx, p) => applyV2(ctx, p.request),
+  auth: (ctx, p, index) => applyAuthEntry(ctx.auth, ctx.bcryptCost, p, index),
   leaseCheckpoint: (ctx, p) => applyLeaseCheckpoint(ctx.kv, ctx.lessor, p.request),
 };
 
@@ -118,7 +123,7 @@ function dispatch<K extends ProposalKind>(ctx: ApplyContext, p: Proposal<K>, ind
 }
 
 export class Applier {
-  readonly #confWait = new Map<number, () => void>();
+  readonly #confWait = new Map<number, (err?: Error) => void>();
 
   constructor(readonly deps: ApplierDeps) {}
 
@@ -142,7 +147,7 @@ export class Applier {
       }
       const alreadyApplied = e.index <= store.consistentIndex();
       if (e.type === EntryType.ConfChange) {
-        this.#applyConfChange(decodeConfChange(e.data), alreadyApplied);
+        this.#applyConfChange(decodeConfChange(e.data), e.index, alreadyApplied);
       } else if (e.data.length === 0) {
         this.#applyLeaderNoop(e);
       } else if (!alreadyApplied) {
@@ -180,7 +185,10 @@ export class Applier {
   // takes over lease expiry from here, with full TTLs or checkpointed remaining ones (etcd 3.4).
   #applyLeaderNoop(e: Entry): void {
     const { raft, ctx, electionMs } = this.deps;
-    if (raft.isLeader() && e.term === raft.term()) ctx.lessor.promote(electionMs);
+    if (raft.isLeader() && e.term === raft.term()) {
+      ctx.lessor.promote(electionMs);
+      this.deps.leaderCommitted();
+    }
   }
 
   #applyProposal(p: Proposal, index: number): ApplyOutcome {
@@ -200,18 +208,29 @@ export class Applier {
     return outcome;
   }
 
-  /** Registers a caller waiting for the conf change with this ID to be applied. */
+  /**
+   * Registers a caller waiting for the conf change with this ID to be applied; it fails with
+   * etcd's error when the change was refused where it was applied.
+   */
   waitConfChange(id: number): Promise<void> {
-    return new Promise((resolve) => this.#confWait.set(id, resolve));
+    return new Promise((resolve, reject) =>
+      this.#confWait.set(id, (err) => err ? reject(err) : resolve())
+    );
   }
 
-  #applyConfChange(cc: ConfChange, alreadyApplied: boolean): void {
+  // etcd checks a committed conf change again and leaves a refused one out of Raft's
+  // configuration too. Which were refused is kept, for the restart that applies them again.
+  #applyConfChange(cc: ConfChange, index: number, alreadyApplied: boolean): void {
     const { ctx, raft, applied } = this.deps;
-    if (!alreadyApplied) applyMembershipChange(ctx, cc);
-    applied.confState = raft.applyConfChange(cc);
-    this.deps.membershipChanged();
-    if (cc.type === ConfChangeType.RemoveNode && cc.nodeId === ctx.memberId) this.deps.removed();
-    this.#confWait.get(cc.id)?.();
+    let refused: Error | undefined;
+    if (!alreadyApplied) refused = applyConfChangeEntry(ctx, cc, index);
+    else if (ctx.backend.confChangeRefused(index)) refused = Errors.memberNotFound();
+    if (!refused) {
+      applied.confState = raft.applyConfChange(cc);
+      this.deps.membershipChanged();
+      if (cc.type === ConfChangeType.RemoveNode && cc.nodeId === ctx.memberId) this.deps.removed();
+    }
+    this.#confWait.get(cc.id)?.(refused);
     this.#confWait.delete(cc.id);
   }
 
@@ -223,7 +242,7 @@ export class Applier {
     serverMetrics.applySnapshotInProgress.inc();
     // The leader sends its whole backend as the snapshot's data (see peer/).
     ctx.backend.restore(snap.data);
-    ctx.membership.replaceWith(ctx.backend.loadMembership()!);
+    ctx.membership.replaceWith(loadMembership(ctx.backend.aux, ctx.membership.clusterId));
     reloadLeases(ctx.lessor, ctx.backend);
     ctx.auth.reload();
     ctx.v2.reload();

@@ -3,24 +3,15 @@
 // point (the store's current revision and consistent index) before the first await; the key
 // bucket is then streamed from a history cursor, a page at a time, while the member goes on
 // applying entries.
-import { type BucketData, type DbWriter, writeBuckets } from "../../bbolt/mod.ts";
+import { type DbWriter, writeBuckets } from "../../bbolt/mod.ts";
 import { type AuthState, loadAuthState } from "../../auth/mod.ts";
 import type { HistoryCursor } from "../../mvcc/mod.ts";
 import { revisionKey, storedKeyValue } from "../../mvcc/mod.ts";
 import { type AlarmMember, messages } from "../../pb/mod.ts";
 import type { Backend } from "../backend.ts";
-import type { Membership } from "../membership.ts";
+import { CLUSTER_BUCKET, MEMBERS_BUCKET, MEMBERS_REMOVED_BUCKET } from "../membership_store.ts";
 import { authRecords } from "./auth_records.ts";
-import {
-  BUCKET,
-  CLUSTER_VERSION_KEY,
-  leaseKey,
-  memberJSON,
-  memberKey,
-  META_KEY,
-  REMOVED,
-  u64,
-} from "./layout.ts";
+import { BUCKET, leaseKey, META_KEY, u64 } from "./layout.ts";
 
 /** Changes read from the history per page; the writer yields to the event loop between pages. */
 const HISTORY_PAGE = 1000;
@@ -30,7 +21,8 @@ export interface BackendView {
   history: HistoryCursor;
   alarms: AlarmMember[];
   auth: AuthState;
-  membership?: Membership;
+  /** The cluster, members and members_removed buckets, which the member keeps as etcd does. */
+  membership: Record<string, [string, Uint8Array][]>;
   leases: { id: bigint; ttl: number }[];
 }
 
@@ -40,12 +32,12 @@ export function captureBackend(backend: Backend): BackendView {
     history: backend.store.openHistory(),
     alarms: backend.alarms.list(),
     auth: loadAuthState(backend.aux),
-    membership: backend.loadMembership(),
+    membership: Object.fromEntries(
+      [CLUSTER_BUCKET, MEMBERS_BUCKET, MEMBERS_REMOVED_BUCKET].map((b) => [b, backend.aux.list(b)]),
+    ),
     leases: backend.leasePersistence().loadLeases(),
   };
 }
-
-const utf8 = new TextEncoder();
 
 /** Writes the view as etcd's buckets, in name order; `pause` lets the member run meanwhile. */
 export async function writeEtcdBackend(
@@ -65,10 +57,7 @@ export async function writeEtcdBackend(
     { name: BUCKET.auth, entries: auth },
     { name: BUCKET.authRoles, entries: roles },
     { name: BUCKET.authUsers, entries: users },
-    {
-      name: BUCKET.cluster,
-      entries: m?.version ? [[CLUSTER_VERSION_KEY, utf8.encode(m.version)]] : [],
-    },
+    { name: BUCKET.cluster, entries: m[CLUSTER_BUCKET] },
   ]);
   w.beginBucket(BUCKET.key);
   for (let page = view.history.next(HISTORY_PAGE); page.length > 0;) {
@@ -81,26 +70,14 @@ export async function writeEtcdBackend(
   await w.endBucket();
   await writeBuckets(w, [
     { name: BUCKET.lease, entries: view.leases.map((l) => leaseRecord(l.id, l.ttl)) },
-    ...membershipBuckets(m),
+    { name: BUCKET.members, entries: m[MEMBERS_BUCKET] },
+    { name: BUCKET.membersRemoved, entries: m[MEMBERS_REMOVED_BUCKET] },
     { name: BUCKET.meta, entries: metaRecords(view.history) },
   ]);
 }
 
 function leaseRecord(id: bigint, ttl: number): [Uint8Array, Uint8Array] {
   return [leaseKey(id), messages["leasepb.Lease"].encode({ ID: id, TTL: ttl, RemainingTTL: 0 })];
-}
-
-function membershipBuckets(m: Membership | undefined): BucketData[] {
-  return [
-    {
-      name: BUCKET.members,
-      entries: (m?.list() ?? []).map((x) => [memberKey(x.id), utf8.encode(memberJSON(x))]),
-    },
-    {
-      name: BUCKET.membersRemoved,
-      entries: [...(m?.removed ?? [])].map((id) => [memberKey(id), REMOVED]),
-    },
-  ];
 }
 
 function metaRecords(history: HistoryCursor): [string, Uint8Array][] {

@@ -1,31 +1,15 @@
 // An etcd 3.4 backend (a bbolt file: a snapshot, or the db of a data dir etcd wrote) read into
 // this member's empty backend: the key space with its revisions and compaction points, leases,
-// alarms and auth. Membership is returned rather than stored: a restore replaces it with the
-// new cluster, a takeover keeps it with the cluster ID from etcd's WAL.
+// alarms, auth, and the membership buckets as they are (the member keeps them as etcd does; a
+// restore replaces them with the new cluster's).
 import type { Bucket, Db } from "../../bbolt/mod.ts";
 import { saveAuthState } from "../../auth/mod.ts";
 import { parseRevisionKey, type StoredChange } from "../../mvcc/mod.ts";
 import { messages } from "../../pb/mod.ts";
 import { AlarmAction } from "../alarms.ts";
 import type { Backend } from "../backend.ts";
-import type { Member } from "../membership.ts";
 import { authStateOf } from "./auth_records.ts";
-import {
-  BUCKET,
-  CLUSTER_VERSION_KEY,
-  EtcdDbError,
-  META_KEY,
-  parseMemberJSON,
-  readU64,
-  REQUIRED_BUCKETS,
-} from "./layout.ts";
-
-export interface ImportedBackend {
-  consistentIndex: number;
-  members: Member[];
-  removed: bigint[];
-  clusterVersion: string;
-}
+import { BUCKET, EtcdDbError, META_KEY, readU64, REQUIRED_BUCKETS } from "./layout.ts";
 
 const fromUtf8 = new TextDecoder();
 
@@ -51,7 +35,7 @@ export function importEtcdBackend(
   db: Db,
   backend: Backend,
   consistentIndex = Number(metaNumber(db.bucket(BUCKET.meta), META_KEY.consistentIndex)),
-): ImportedBackend {
+): void {
   checkEtcdBuckets(db);
   const meta = db.bucket(BUCKET.meta)!;
   const compactRev = revisionOf(meta, META_KEY.scheduledCompact);
@@ -72,18 +56,12 @@ export function importEtcdBackend(
       roles: () => db.bucket(BUCKET.authRoles)?.entries() ?? [],
     }),
   );
+  for (const bucket of [BUCKET.cluster, BUCKET.members, BUCKET.membersRemoved]) {
+    for (const [k, v] of db.bucket(bucket)?.entries() ?? []) {
+      backend.aux.put(bucket, fromUtf8.decode(k), v.slice());
+    }
+  }
   store.setConsistentIndex(consistentIndex);
-  const version = db.bucket(BUCKET.cluster)?.get(CLUSTER_VERSION_KEY);
-  return {
-    consistentIndex,
-    members: [...db.bucket(BUCKET.members)?.entries() ?? []].map(([, v]) =>
-      parseMemberJSON(fromUtf8.decode(v))
-    ),
-    removed: [...db.bucket(BUCKET.membersRemoved)?.entries() ?? []].map(([k]) =>
-      BigInt("0x" + fromUtf8.decode(k))
-    ),
-    clusterVersion: version ? fromUtf8.decode(version) : "",
-  };
 }
 
 /** The key bucket as stored changes, in the bucket's (revision) order. */

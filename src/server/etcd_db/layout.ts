@@ -1,8 +1,7 @@
 // etcd 3.4's backend layout: the bbolt buckets its packages create (mvcc, lease, alarm, auth,
 // membership) and how each encodes its keys and values. Facts from etcd's sources; the
-// conversions from and to this member's own state are in export.ts and import.ts.
-import { type Member, Membership } from "../membership.ts";
-import { formatId } from "../ids.ts";
+// conversions from and to this member's own state are in export.ts and import.ts (membership's,
+// which the member keeps as etcd does, in membership_store.ts).
 
 export const BUCKET = {
   alarm: "alarm",
@@ -27,9 +26,6 @@ export const META_KEY = {
 } as const;
 
 export const AUTH_KEY = { enabled: "authEnabled", revision: "authRevision" } as const;
-export const CLUSTER_VERSION_KEY = "clusterVersion";
-/** The value etcd stores under a removed member's ID. */
-export const REMOVED = new TextEncoder().encode("removed");
 
 export class EtcdDbError extends Error {
   override name = "EtcdDbError";
@@ -60,57 +56,4 @@ export function readU64(bytes: Uint8Array, what: string): bigint {
 /** A lease ID as the lease bucket's key: the int64, big-endian. */
 export function leaseKey(id: bigint): Uint8Array {
   return u64(id);
-}
-
-/**
- * etcd's membership.Member as JSON (Go field order; isLearner, name and clientURLs only when
- * set). The ID is a JSON number above 2^53, written from the bigint as digits.
- */
-export function memberJSON(m: Member): string {
-  const fields = [`"id":${m.id}`, `"peerURLs":${JSON.stringify(m.peerURLs)}`];
-  if (m.isLearner) fields.push(`"isLearner":true`);
-  if (m.name !== "") fields.push(`"name":${JSON.stringify(m.name)}`);
-  if (m.clientURLs.length > 0) fields.push(`"clientURLs":${JSON.stringify(m.clientURLs)}`);
-  return `{${fields.join(",")}}`;
-}
-
-/** Reads etcd's member JSON; the ID is taken from the digits, as JSON.parse would round it. */
-export function parseMemberJSON(text: string): Member {
-  const id = /"id"\s*:\s*(\d+)/.exec(text)?.[1];
-  let j: { peerURLs?: string[]; isLearner?: boolean; name?: string; clientURLs?: string[] } | null =
-    null;
-  try {
-    j = JSON.parse(text);
-  } catch {
-    // reported below
-  }
-  if (id === undefined || typeof j !== "object" || j === null) {
-    throw new EtcdDbError(`not an etcd member: ${text.slice(0, 200)}`);
-  }
-  return {
-    id: BigInt(id),
-    name: j.name ?? "",
-    peerURLs: j.peerURLs ?? [],
-    clientURLs: j.clientURLs ?? [],
-    isLearner: j.isLearner ?? false,
-  };
-}
-
-/** The member bucket's key: the ID in hex, as etcd's types.ID prints it. */
-export function memberKey(id: bigint): string {
-  return formatId(id);
-}
-
-/** A membership rebuilt from etcd's buckets, in the cluster `clusterId`. */
-export function membershipOf(
-  clusterId: bigint,
-  members: Member[],
-  removed: bigint[],
-  version: string,
-): Membership {
-  const m = new Membership(clusterId);
-  for (const member of members) m.add(member);
-  for (const id of removed) m.removed.add(id);
-  m.version = version;
-  return m;
 }

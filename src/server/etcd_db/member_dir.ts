@@ -3,7 +3,6 @@
 // starts from, and the entries after it. The backend is imported separately.
 import type { Entry, HardState, SnapshotMetadata } from "../../raft/mod.ts";
 import { createWal, Snapshotter } from "../../storage/mod.ts";
-import type { Membership } from "../membership.ts";
 import { encodeMetadata, type MemberPaths } from "../member_state.ts";
 
 export interface MemberFiles {
@@ -12,8 +11,8 @@ export interface MemberFiles {
   hardState: HardState;
   /** Where the log starts: the backend's consistent index, its term and configuration. */
   snapshot: SnapshotMetadata;
-  /** Carried in the snapshot file, as the member's own snapshots carry it. */
-  membership: Membership;
+  /** The snapshot's data: the v2 store as etcd's store.Save() writes it. */
+  v2Data: Uint8Array;
   /** Entries after the snapshot, in this member's encoding. */
   entries: Entry[];
 }
@@ -26,6 +25,5 @@ export async function writeMemberFiles(paths: MemberPaths, f: MemberFiles): Prom
   } finally {
     await wal.close();
   }
-  const data = new TextEncoder().encode(JSON.stringify(f.membership.toJSON()));
-  await new Snapshotter(paths.snapDir).save({ metadata: f.snapshot, data });
+  await new Snapshotter(paths.snapDir).save({ metadata: f.snapshot, data: f.v2Data });
 }

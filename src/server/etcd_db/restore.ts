@@ -16,6 +16,7 @@ import {
 } from "../bootstrap_check.ts";
 import { memberPaths } from "../member_state.ts";
 import { Membership } from "../membership.ts";
+import { seedMembership } from "../membership_store.ts";
 import { importEtcdBackend } from "./import.ts";
 import { EtcdDbError, exists } from "./layout.ts";
 import { writeMemberFiles } from "./member_dir.ts";
@@ -110,9 +111,10 @@ async function buildMember(
   for (const m of initial.members) membership.add(m);
   const index = initial.members.length;
   const backend = new Backend(join(paths.snapDir, "db"));
+  let v2Data: Uint8Array;
   try {
     importEtcdBackend(db, backend, index);
-    backend.saveMembership(membership);
+    v2Data = seedMembership(() => backend.aux, membership).toEtcdJSON();
     backend.commit({ sync: true });
   } finally {
     backend.close();
@@ -123,7 +125,7 @@ async function buildMember(
     clusterId: initial.clusterId,
     hardState: { term: 1, vote: voters[0], commit: index },
     snapshot: { index, term: 1, confState: { voters, learners: [] } },
-    membership,
+    v2Data,
     entries: [],
   });
 }

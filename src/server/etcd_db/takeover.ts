@@ -1,8 +1,8 @@
 // Taking over a data dir etcd 3.4 wrote, in place: at start-up, before the member opens its
 // data dir, etcd's member dir (WAL, snap files, bbolt backend) is read, an etcd-ts member dir is
 // built beside it from what it holds (same member and cluster IDs, keys with their revisions,
-// leases, auth, members; entries the backend had not applied yet are kept in the new log and
-// applied on start), and the two are swapped: etcd's files stay unchanged in
+// leases, auth, members, the v2 store; entries the backend had not applied yet are kept in the
+// new log and applied on start), and the two are swapped: etcd's files stay unchanged in
 // `member.etcd-3.4` (and `<wal-dir>.etcd-3.4` for a separate --wal-dir). The swap is a few
 // renames done last; a crash during them is finished at the next start, a crash before them
 // leaves etcd's dir in place to be read again. An etcd-ts data dir is left alone.
@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { BboltError } from "../../bbolt/mod.ts";
 import type { Logger } from "../../log/mod.ts";
 import { ProtoDecodeError } from "../../pb/mod.ts";
+import { EtcdStoreJSONError } from "../../v2store/mod.ts";
 import { EtcdWalError } from "../../storage/mod.ts";
 import { BootstrapError } from "../bootstrap_check.ts";
 import { Backend } from "../backend.ts";
@@ -17,7 +18,14 @@ import { formatId } from "../ids.ts";
 import type { MemberPaths } from "../member_state.ts";
 import { type EtcdDataDir, readEtcdDataDir } from "./etcd_dir.ts";
 import { importEtcdBackend } from "./import.ts";
-import { EtcdDbError, exists, membershipOf } from "./layout.ts";
+import { EtcdDbError, exists } from "./layout.ts";
+import { replayCluster } from "./entries.ts";
+import {
+  membershipFromStore,
+  MembershipStore,
+  saveMembershipBuckets,
+} from "../membership_store.ts";
+import { MemberV2Store } from "../v2_store.ts";
 import { writeMemberFiles } from "./member_dir.ts";
 
 const KEPT = ".etcd-3.4";
@@ -73,7 +81,8 @@ export async function takeOverEtcdDataDir(paths: MemberPaths, log: Logger): Prom
     await takeOver(paths, log);
   } catch (err) {
     const known = err instanceof EtcdDbError || err instanceof EtcdWalError ||
-      err instanceof BboltError || err instanceof ProtoDecodeError;
+      err instanceof BboltError || err instanceof ProtoDecodeError ||
+      err instanceof EtcdStoreJSONError || err instanceof SyntaxError;
     if (!known) throw err;
     throw new BootstrapError(
       `cannot take over etcd's data dir ${paths.dataDir}: ${err.message}`,
@@ -111,7 +120,9 @@ async function takeOver(paths: MemberPaths, log: Logger): Promise<void> {
   log.notice({
     pkg: "etcdserver",
     text: `took over etcd 3.4's data dir ${paths.dataDir}: member ${formatId(etcd.memberId)} ` +
-      `of cluster ${formatId(etcd.clusterId)} at raft index ${etcd.snapshot.index}, ` +
+      `of cluster ${formatId(etcd.clusterId)} at raft index ${
+        etcd.snapshot.index + etcd.applied.length
+      }, ` +
       `${etcd.entries.length} entries from etcd's WAL to apply; etcd's files are kept ` +
       `unchanged in ${plan.kept.join(" and ")}`,
     msg: "took over etcd 3.4 data dir",
@@ -119,7 +130,7 @@ async function takeOver(paths: MemberPaths, log: Logger): Promise<void> {
       "data-dir": paths.dataDir,
       "local-member-id": formatId(etcd.memberId),
       "cluster-id": formatId(etcd.clusterId),
-      "consistent-index": etcd.snapshot.index,
+      "consistent-index": etcd.snapshot.index + etcd.applied.length,
       "entries-to-apply": etcd.entries.length,
       "etcd-files-kept-in": plan.kept,
     },
@@ -141,23 +152,47 @@ async function build(paths: MemberPaths, etcd: EtcdDataDir, log: Logger): Promis
   }
   Deno.mkdirSync(paths.snapDir, { recursive: true, mode: 0o700 });
   const backend = new Backend(paths.dbPath);
-  let membership;
+  let built;
   try {
-    const imported = importEtcdBackend(etcd.db, backend);
-    const { members, removed, clusterVersion } = imported;
-    if (!members.some((m) => m.id === etcd.memberId)) {
-      throw new EtcdDbError(
-        `etcd's backend does not list this member (${formatId(etcd.memberId)}) among its ` +
-          `members [${members.map((m) => formatId(m.id)).join(" ")}]`,
-      );
-    }
-    membership = membershipOf(etcd.clusterId, members, removed, clusterVersion);
-    backend.saveMembership(membership);
+    importEtcdBackend(etcd.db, backend);
+    built = rebuildCluster(backend, etcd, log);
     backend.commit({ sync: true });
   } finally {
     backend.close();
   }
-  await writeMemberFiles(paths, { ...etcd, membership });
+  const { applied } = etcd;
+  await writeMemberFiles(paths, {
+    ...etcd,
+    snapshot: {
+      index: etcd.snapshot.index + applied.length,
+      term: applied.at(-1)?.term ?? etcd.snapshot.term,
+      confState: built.confState,
+    },
+    v2Data: built.v2Data,
+  });
+}
+
+/**
+ * etcd's v2 store and membership at the consistent index, as etcd rebuilds them on start: its
+ * snapshot's store, then the v2 requests and conf changes of the entries applied after it.
+ */
+function rebuildCluster(backend: Backend, etcd: EtcdDataDir, log: Logger) {
+  const aux = () => backend.aux;
+  const v2 = new MemberV2Store(aux, Date.now);
+  if (etcd.v2Store) v2.recoverEtcdJSON(etcd.v2Store);
+  const membership = membershipFromStore(v2.store, etcd.clusterId);
+  const cluster = new MembershipStore(membership, v2, aux);
+  const ctx = { log, membership, cluster, v2, backend };
+  const confState = replayCluster(ctx, etcd.snapshot.confState, etcd.applied);
+  const members = membership.list();
+  if (!members.some((m) => m.id === etcd.memberId)) {
+    throw new EtcdDbError(
+      `etcd's v2 store does not list this member (${formatId(etcd.memberId)}) among its ` +
+        `members [${members.map((m) => formatId(m.id)).join(" ")}]`,
+    );
+  }
+  saveMembershipBuckets(backend.aux, membership);
+  return { confState, v2Data: v2.toEtcdJSON() };
 }
 
 function swap(plan: Layout): void {
