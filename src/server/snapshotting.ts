@@ -7,6 +7,7 @@ import type { Logger } from "../log/mod.ts";
 import { failpoints, hit } from "../failpoint/mod.ts";
 import type { AppliedState } from "./apply/mod.ts";
 import type { Backend } from "./backend.ts";
+import { type EtcdDatabase, writeEtcdDatabase } from "./etcd_db/mod.ts";
 import { formatId } from "./ids.ts";
 import type { Membership } from "./membership.ts";
 
@@ -26,6 +27,12 @@ export interface SnapshottingDeps {
   catchUpEntries?: number;
 }
 
+/** etcd's merged snapshot: the raft snapshot at the applied index and the backend database. */
+export interface MergedSnapshot {
+  snapshot: Snapshot;
+  db: EtcdDatabase;
+}
+
 export class Snapshotting {
   constructor(readonly deps: SnapshottingDeps) {}
 
@@ -36,10 +43,9 @@ export class Snapshotting {
   }
 
   async snapshot(index: number): Promise<void> {
-    const { log, applied, backend, membership, storage, snapshotter, wal } = this.deps;
+    const { log, applied, backend, storage, snapshotter, wal } = this.deps;
     backend.commit({ sync: true });
-    const data = new TextEncoder().encode(JSON.stringify(membership.toJSON()));
-    const snap = storage.createSnapshot(index, applied.confState, data);
+    const snap = storage.createSnapshot(index, applied.confState, this.#payload());
     await snapshotter.save(snap);
     await wal.saveSnapshot(snap.metadata);
     applied.snapshotIndex = snap.metadata.index;
@@ -67,14 +73,20 @@ export class Snapshotting {
   }
 
   /**
-   * What a leader sends in place of Raft's stored snapshot (etcd's merged snapshot): the backend
-   * at the applied index, with that index's term and configuration. The stored snapshot may
-   * predate the receiver's own addition to the cluster, and Raft refuses a snapshot without it.
+   * What a leader sends in place of Raft's stored snapshot (etcd's merged snapshot): the state
+   * at the applied index, with that index's term and configuration and the snapshot payload,
+   * and the backend as etcd's bbolt file, both taken now. The stored snapshot may predate the
+   * receiver's own addition to the cluster, and Raft refuses a snapshot without it.
    */
-  merged(): Snapshot {
+  merged(): Promise<MergedSnapshot> {
     const { backend, applied } = this.deps;
-    const data = backend.store.snapshotBytes();
     const { index, term, confState } = applied;
-    return { metadata: { index, term, confState }, data };
+    const snapshot = { metadata: { index, term, confState }, data: this.#payload() };
+    return writeEtcdDatabase(backend).then((db) => ({ snapshot, db }));
+  }
+
+  /** What a raft snapshot carries besides its metadata: the membership. */
+  #payload(): Uint8Array {
+    return new TextEncoder().encode(JSON.stringify(this.deps.membership.toJSON()));
   }
 }

@@ -65,6 +65,8 @@ export interface ApplierDeps {
   membershipChanged(): void;
   /** A committed conf change removed this member. */
   removed(): void;
+  /** Puts the database that came with the snapshot at `index` in place of the backend's. */
+  installBackend(index: number): void;
   /** A snapshot from the leader replaced the state: derived views must reload. */
   snapshotInstalled(): void;
   /** Told how long applying took (etcd's slow-request warnings). */
@@ -221,8 +223,8 @@ export class Applier {
     const index = snap.metadata.index;
     ctx.log.info({ pkg: "etcdserver", text: `applying snapshot at index ${index}...` });
     serverMetrics.applySnapshotInProgress.inc();
-    // The leader sends its whole backend as the snapshot's data (see peer/).
-    ctx.backend.restore(snap.data);
+    // The leader's backend came beside the snapshot (etcd's merged snapshot, see peer/).
+    this.deps.installBackend(index);
     ctx.membership.replaceWith(ctx.backend.loadMembership()!);
     reloadLeases(ctx.lessor, ctx.backend);
     ctx.auth.reload();
