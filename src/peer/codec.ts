@@ -49,23 +49,27 @@ export function isLinkHeartbeat(m: Message): boolean {
   return m.type === MessageType.MsgHeartbeat && m.from === 0n && m.to === 0n;
 }
 
-function u64(n: number): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt(n));
-  return b;
+const TWO_32 = 2 ** 32;
+
+/** Writes a big-endian uint64 (a safe integer) at `p`; returns the end. */
+function putU64(view: DataView, p: number, n: number): number {
+  view.setUint32(p, Math.floor(n / TWO_32));
+  view.setUint32(p + 4, n >>> 0);
+  return p + 8;
 }
 
 function readU64(b: Uint8Array, what: string): number {
-  const v = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`${what} ${v} is out of range`);
-  return Number(v);
+  const view = new DataView(b.buffer, b.byteOffset, 8);
+  const hi = view.getUint32(0);
+  if (hi >= 2 ** 21) throw new Error(`${what} is out of range`);
+  return hi * TWO_32 + view.getUint32(4);
 }
 
 /** One message as the `message` stream and the snapshot upload's head carry it. */
 export function encodeMessageFrame(m: Message): Uint8Array {
   const body = encodeMessage(m);
   const out = new Uint8Array(8 + body.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(body.length));
+  putU64(new DataView(out.buffer), 0, body.length);
   out.set(body, 8);
   return out;
 }
@@ -96,22 +100,32 @@ export class MsgAppV2Encoder implements StreamEncoder {
       return 1;
     }
     if (this.#index === m.index && this.#term === m.logTerm && m.logTerm === m.term) {
-      let n = 1 + 8;
-      out.push(new Uint8Array([APP_TYPE.appEntries]), u64(m.entries.length));
-      for (const e of m.entries) {
-        const b = encodeEntry(e);
-        out.push(u64(b.length), b);
-        n += 8 + b.length;
-        this.#index++;
+      // Entries only: the type, their count, each with its length, the commit index.
+      const entries = m.entries.map(encodeEntry);
+      const size = entries.reduce((n, e) => n + 8 + e.length, 1 + 8 + 8);
+      const b = new Uint8Array(size);
+      const view = new DataView(b.buffer);
+      b[0] = APP_TYPE.appEntries;
+      let p = putU64(view, 1, entries.length);
+      for (const e of entries) {
+        p = putU64(view, p, e.length);
+        b.set(e, p);
+        p += e.length;
       }
-      out.push(u64(m.commit));
-      return n + 8;
+      putU64(view, p, m.commit);
+      this.#index += entries.length;
+      out.push(b);
+      return size;
     }
-    const b = encodeMessage(m);
-    out.push(new Uint8Array([APP_TYPE.app]), u64(b.length), b);
+    const body = encodeMessage(m);
+    const b = new Uint8Array(1 + 8 + body.length);
+    b[0] = APP_TYPE.app;
+    putU64(new DataView(b.buffer), 1, body.length);
+    b.set(body, 9);
+    out.push(b);
     this.#term = m.term;
     this.#index = m.entries.length > 0 ? m.entries[m.entries.length - 1].index : m.index;
-    return 1 + 8 + b.length;
+    return b.length;
   }
 }
 
