@@ -183,6 +183,10 @@ itest("a peer that goes away: lost, inactive, pipeline fails, then back", async 
     // While it is gone, messages fail and Raft hears of it; nothing waits to be sent later.
     a.transport.send([message(1n, 2n, 1000)]);
     await until(() => a.unreachable.length > 0);
+    // The prober's report (every 5 s while the peer does not answer) says so too.
+    const health =
+      /W \| rafthttp: health check for peer 2 could not connect: dial tcp 127\.0\.50\.22:\d+: connect: connection refused$/;
+    await until(() => a.lines.some((l) => health.test(l)), 12_000, "the prober's warning");
     const port = Number(new URL(b.url).port);
     b2 = await startMember(cluster, 2n, "127.0.50.22", { port });
     b2.transport.addPeer(1n);
