@@ -30,19 +30,8 @@ const EMPTY = new Uint8Array(0);
  * which raft never sends. Readers drop it.
  */
 export function linkHeartbeat(): Message {
-  return {
-    type: MessageType.MsgHeartbeat,
-    to: 0n,
-    from: 0n,
-    term: 0,
-    logTerm: 0,
-    index: 0,
-    entries: [],
-    commit: 0,
-    reject: false,
-    rejectHint: 0,
-    context: EMPTY,
-  };
+  // An empty encoding decodes to a message with every field at its default.
+  return { ...decodeMessage(EMPTY), type: MessageType.MsgHeartbeat };
 }
 
 export function isLinkHeartbeat(m: Message): boolean {

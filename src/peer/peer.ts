@@ -1,7 +1,7 @@
 // One member this member talks to (etcd's peer): two stream writers the peer's readers attach
 // to, two stream readers dialling the peer, a pipeline for when no stream is up, and a prober.
 // A MsgApp goes by the msgappv2 stream, anything else by the message stream, and either by the
-// pipeline while its stream is down.
+// pipeline while its stream is down; snapshots go by their own upload (snapshot_sender.ts).
 import type http from "node:http";
 import { type Message, MessageType } from "../raft/mod.ts";
 import { networkMetrics } from "../metrics/mod.ts";
@@ -43,7 +43,6 @@ export class Peer {
     const [queue, name] = this.#pick(m);
     if (queue.send(m)) return;
     this.ctx.reportUnreachable(m.to);
-    if (m.type === MessageType.MsgSnap) this.ctx.reportSnapshot(m.to, false);
     const id = hexId(this.id);
     const text = `dropped internal raft message to ${id} since ${name}'s sending buffer is full ` +
       "(bad/overloaded network)";
@@ -97,9 +96,8 @@ export class Peer {
     });
   }
 
-  // etcd's peer.pick.
+  // etcd's peer.pick (a MsgSnap never comes here: snapshots go by their own upload).
   #pick(m: Message): [{ send(m: Message): boolean }, string] {
-    if (m.type === MessageType.MsgSnap) return [this.#pipeline, "pipeline"];
     const app = this.#writers.msgappv2;
     if (app.working && m.type === MessageType.MsgApp) return [app, "streamMsgAppV2"];
     const msg = this.#writers.message;

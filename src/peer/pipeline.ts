@@ -1,7 +1,7 @@
 // etcd's pipeline: messages for a peer whose streams are not up (and for a member known only by
 // the URLs it announced), one `POST /raft` each, four in flight at a time, 64 waiting at most.
 // A post that works activates the peer; one that fails tells Raft the peer is unreachable.
-import { encodeMessage, type Message, MessageType } from "../raft/mod.ts";
+import { encodeMessage, type Message } from "../raft/mod.ts";
 import { networkMetrics } from "../metrics/mod.ts";
 import { checkPostResponse, type PeerContext, requestHeaders, type UrlPicker } from "./context.ts";
 import { dialErrorText, request } from "./http1.ts";
@@ -97,14 +97,12 @@ export class Pipeline {
       this.#uploads.delete(upload);
     }
     this.status.activate();
-    if (m.type === MessageType.MsgSnap) this.ctx.reportSnapshot(m.to, true);
     networkMetrics.peerSentBytes.labels(this.#to).inc(body.length);
   }
 
   #failed(m: Message, reason: string): void {
     this.status.deactivate({ source: "pipeline", action: "write" }, reason);
     this.ctx.reportUnreachable(m.to);
-    if (m.type === MessageType.MsgSnap) this.ctx.reportSnapshot(m.to, false);
     networkMetrics.peerSentFailures.labels(this.#to).inc();
   }
 }

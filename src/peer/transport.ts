@@ -103,15 +103,17 @@ class Transport implements PeerTransport {
     for (const m of msgs) {
       if (m.to === 0n || m.to === this.opts.localId) continue;
       const p = this.#peerFor(m.to);
-      if (p && m.type === MessageType.MsgSnap) void this.#snapshots.send(m, p);
+      const snap = m.type === MessageType.MsgSnap;
+      // Snapshots go to peers only, as etcd's SendSnapshot: a remote gets messages.
+      if (p && snap) void this.#snapshots.send(m, p);
       else if (p) p.send(m);
-      else if (this.#remotes.has(m.to)) this.#remotes.get(m.to)!.send(m);
+      else if (!snap && this.#remotes.has(m.to)) this.#remotes.get(m.to)!.send(m);
       else {
         this.opts.logger.debug({
           pkg: "rafthttp",
           text: `ignored message ${MessageType[m.type]} (sent to unknown peer ${hexId(m.to)})`,
         });
-        if (m.type === MessageType.MsgSnap) this.opts.reportSnapshot(m.to, false);
+        if (snap) this.opts.reportSnapshot(m.to, false);
       }
     }
   }
