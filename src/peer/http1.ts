@@ -213,30 +213,45 @@ export function readResponse(socket: net.Socket, timeoutMs: number): Promise<Res
   });
 }
 
-/** One request on its own connection (bootstrap look-ups, snapshot uploads). */
-export async function request(
-  url: URL,
-  opts: {
-    method: string;
-    path: string;
-    headers?: Record<string, string | number>;
-    body?: Uint8Array[];
-    /** A body of unknown length, sent chunked as it is read (a snapshot upload). */
-    stream?: AsyncIterable<Uint8Array>;
-    timeoutMs: number;
-    tls?: PeerClientTLS;
-    /** Aborting drops the connection (the transport closing). */
-    signal?: AbortSignal;
-  },
-): Promise<Response> {
+export interface RequestOptions {
+  method: string;
+  path: string;
+  headers?: Record<string, string | number>;
+  body?: Uint8Array[];
+  /** A body of unknown length, sent chunked as it is read (a snapshot upload). */
+  stream?: AsyncIterable<Uint8Array>;
+  timeoutMs: number;
+  tls?: PeerClientTLS;
+  /** Aborting drops the connection (the transport closing). */
+  signal?: AbortSignal;
+}
+
+const aborted = () => new Error("request aborted");
+
+/** One request on its own connection (bootstrap look-ups, snapshot uploads, probes). */
+export async function request(url: URL, opts: RequestOptions): Promise<Response> {
   const deadline = Date.now() + opts.timeoutMs;
-  const aborted = () => new Error("request aborted");
   if (opts.signal?.aborted) throw aborted();
   const socket = await dial(url, opts.tls, opts.timeoutMs);
-  if (opts.signal?.aborted) {
+  try {
+    return await exchange(socket, url, opts, deadline, false);
+  } finally {
     socket.destroy();
-    throw aborted();
   }
+}
+
+/**
+ * Writes a request on an open connection and reads its answer, all before `deadline`; the
+ * connection is left open (to be reused when `keepAlive`) unless something failed.
+ */
+export async function exchange(
+  socket: net.Socket,
+  url: URL,
+  opts: RequestOptions,
+  deadline: number,
+  keepAlive: boolean,
+): Promise<Response> {
+  if (opts.signal?.aborted) throw aborted();
   // One deadline for the whole exchange, uploads included: a stalled peer cannot hold it.
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -247,7 +262,10 @@ export async function request(
   opts.signal?.addEventListener("abort", abort);
   try {
     const length = (opts.body ?? []).reduce((n, b) => n + b.length, 0);
-    const headers: Record<string, string | number> = { ...opts.headers, Connection: "close" };
+    const headers: Record<string, string | number> = {
+      ...opts.headers,
+      Connection: keepAlive ? "keep-alive" : "close",
+    };
     if (opts.body) headers["Content-Length"] = length;
     if (opts.stream) headers["Transfer-Encoding"] = "chunked";
     const response = readResponse(socket, Math.max(1, deadline - Date.now()));
@@ -274,11 +292,11 @@ export async function request(
       throw writeError ?? err;
     }
   } catch (err) {
+    socket.destroy();
     throw timedOut ? Object.assign(new Error("i/o timeout"), { code: "ETIMEDOUT" }) : err;
   } finally {
     clearTimeout(timer);
     opts.signal?.removeEventListener("abort", abort);
-    socket.destroy();
   }
 }
 

@@ -1,10 +1,12 @@
 // etcd's pipeline: messages for a peer whose streams are not up (and for a member known only by
-// the URLs it announced), one `POST /raft` each, four in flight at a time, 64 waiting at most.
+// the URLs it announced), one `POST /raft` each, four in flight at a time, 64 waiting at most,
+// on connections kept open between posts.
 // A post that works activates the peer; one that fails tells Raft the peer is unreachable.
 import { encodeMessage, type Message } from "../raft/mod.ts";
 import { networkMetrics } from "../metrics/mod.ts";
 import { checkPostResponse, type PeerContext, requestHeaders, type UrlPicker } from "./context.ts";
-import { dialErrorText, request } from "./http1.ts";
+import { dialErrorText } from "./http1.ts";
+import { KeepAlive } from "./keepalive.ts";
 import type { PeerStatus } from "./peer_status.ts";
 import { CONN_TIMEOUT_MS } from "./stream_writer.ts";
 import { hexId } from "./wire.ts";
@@ -18,6 +20,7 @@ export class Pipeline {
   #inFlight = 0;
   #closed = false;
   readonly #uploads = new Set<AbortController>();
+  readonly #connections: KeepAlive;
   readonly #to: { To: string };
 
   constructor(
@@ -27,6 +30,7 @@ export class Pipeline {
     readonly ctx: PeerContext,
   ) {
     this.#to = { To: hexId(peerId) };
+    this.#connections = new KeepAlive(ctx.tls);
     ctx.logger.info({
       pkg: "rafthttp",
       text: `started HTTP pipelining with peer ${hexId(peerId)}`,
@@ -48,6 +52,7 @@ export class Pipeline {
     this.#closed = true;
     this.#waiting = [];
     for (const u of this.#uploads) u.abort();
+    this.#connections.close();
     this.ctx.logger.info({
       pkg: "rafthttp",
       text: `stopped HTTP pipelining with peer ${hexId(this.peerId)}`,
@@ -76,13 +81,12 @@ export class Pipeline {
       if (raw === undefined) throw new Error(`no peer URL known for ${hexId(this.peerId)}`);
       const url = new URL(raw);
       try {
-        const res = await request(url, {
+        const res = await this.#connections.request(url, {
           method: "POST",
           path: "/raft",
           headers: { ...requestHeaders(this.ctx), "Content-Type": "application/protobuf" },
           body: [body],
           timeoutMs: CONN_TIMEOUT_MS,
-          tls: this.ctx.tls,
           signal: upload.signal,
         });
         checkPostResponse(this.ctx, this.peerId, res, new URL("/raft", url));

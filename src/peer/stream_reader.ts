@@ -23,6 +23,7 @@ import {
 } from "./context.ts";
 import { parseVersion } from "./checks.ts";
 import {
+  concat,
   dial,
   dialErrorText,
   isChunked,
@@ -32,6 +33,7 @@ import {
   type ResponseHead,
 } from "./http1.ts";
 import type { PeerStatus } from "./peer_status.ts";
+import { plain } from "./respond.ts";
 import { CONN_TIMEOUT_MS } from "./stream_writer.ts";
 import { H, hexId } from "./wire.ts";
 
@@ -161,12 +163,14 @@ export class StreamReader {
         socket.destroy();
       });
       socket.on("error", (err) => (error ??= dialErrorText(url, err)));
-      socket.on("data", (chunk: Uint8Array) => {
+      socket.on("data", (data: Uint8Array) => {
+        // Decoded messages keep views of these bytes: plain arrays, whose slice() copies.
+        const chunk = plain(data);
         if (body) {
           if (!body(chunk)) finish({});
           return;
         }
-        buf = concatTwo(buf, chunk);
+        buf = buf.length === 0 ? chunk : concat([buf, chunk]);
         try {
           head ??= parseHead(buf);
           if (!head) return;
@@ -263,12 +267,4 @@ export class StreamReader {
 function supportsStreams(version: string): boolean {
   const v = parseVersion(version);
   return v !== undefined && (v[0] > 2 || (v[0] === 2 && v[1] >= 1));
-}
-
-function concatTwo(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

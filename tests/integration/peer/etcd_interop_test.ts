@@ -24,9 +24,9 @@ import { etcdctl } from "../../helpers/etcdctl.ts";
 import { testLog } from "../../helpers/log.ts";
 import { message, snapMessage, startMember, type TestMember } from "../../helpers/peer.ts";
 import { assertPortsFree } from "../../helpers/ports.ts";
-import { itest, type Proc, spawn, stop } from "../../helpers/process.ts";
+import { itest, metricValue, type Proc, spawn, stop } from "../../helpers/process.ts";
 import { tempDir } from "../../helpers/tmp.ts";
-import { until } from "../../helpers/wait.ts";
+import { sleep, until } from "../../helpers/wait.ts";
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
@@ -213,6 +213,13 @@ async function interop(block: string, tls: boolean): Promise<void> {
     await ours.check();
     for (const e of c.etcd) {
       assert.ok(!has(e.proc, /incompatib|version is too low/), `${e.name} accepts our versions`);
+      // etcd's prober reports a round trip to us (5 s after it added us), without a warning.
+      const rtt = `etcd_network_peer_round_trip_time_seconds_count{To="${hex(c.ours.id)}"}`;
+      for (const deadline = Date.now() + 15_000; !((await metricValue(e.client, rtt)) >= 1);) {
+        assert.ok(Date.now() < deadline, `${e.name} reported no round trip to us`);
+        await sleep(200);
+      }
+      assert.ok(!has(e.proc, new RegExp(`health check for peer ${hex(c.ours.id)}`)));
     }
   } finally {
     await member?.close();
