@@ -94,10 +94,11 @@ function createTransport(
     peerURLsOf: (id) => membership.get(id)?.peerURLs ?? [],
     isRemoved: (id) => membership.removed.has(id),
     onMessage: (m) => at.peer?.step(m),
-    onSnapshot: (m) => {
-      at.peer?.step(m);
-      return Promise.resolve();
-    },
+    // A starting member takes no snapshot: the leader sends it again.
+    saveSnapshotDb: (index, db) =>
+      at.peer
+        ? at.peer.saveSnapshotDb(index, db)
+        : Promise.reject(new Error("the member is starting")),
     reportUnreachable: (id) => at.peer?.reportUnreachable(id),
     reportSnapshot: (id, ok) => at.peer?.reportSnapshot(id, ok),
     onClusterIdMismatch: (peer, remote) => hooks.clusterIdMismatch(peer, remote),
@@ -144,7 +145,6 @@ async function openListeners(
           clusterId: () => membership.clusterId,
           members: () => membership.list(),
           isRemoved: (id) => membership.removed.has(id),
-          isKnown: (id) => membership.get(id) !== undefined,
           version: () => ({ etcdserver: ETCD_VERSION, etcdcluster: membership.version }),
           transport,
           leader,

@@ -35,7 +35,7 @@ export class LogLimiter {
 
 type Version = [major: number, minor: number, patch: number];
 
-function parseVersion(s: string): Version | undefined {
+export function parseVersion(s: string): Version | undefined {
   const m = /^v?(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$/.exec(s);
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
 }

@@ -1,10 +1,12 @@
 // A small HTTP/1.1 client on node:net / node:tls sockets. Members need three things a general
-// client makes awkward: a request body that streams for as long as the connection lives (the
-// message stream), full control of the socket (backpressure, no pooling surprises), and the
-// peer TLS settings (client certificate, CA, InsecureSkipVerify for auto-TLS) on every dial.
+// client makes awkward: a response that streams for as long as the connection lives (a stream
+// reader's) and an upload streamed as it is read (a snapshot's), full control of the socket
+// (backpressure, read deadlines, no pooling surprises), and the peer TLS settings (client
+// certificate, CA, InsecureSkipVerify for auto-TLS) on every dial.
 import net from "node:net";
 import tls from "node:tls";
 import { isTLSURL, isUnixURL, unixSocketPath } from "../tls/mod.ts";
+import { ChunkedDecoder, encodeChunk, LAST_CHUNK } from "./chunked.ts";
 
 /**
  * Client-side TLS for dialling peers: the peer certificate is presented as client certificate;
@@ -101,11 +103,6 @@ export function requestHead(
 
 const decoder = new TextDecoder();
 
-function indexOfCrlf(b: Uint8Array, from: number): number {
-  for (let i = from; i + 1 < b.length; i++) if (b[i] === 13 && b[i + 1] === 10) return i;
-  return -1;
-}
-
 function indexOfHeadEnd(b: Uint8Array): number {
   for (let i = 0; i + 3 < b.length; i++) {
     if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i;
@@ -143,7 +140,11 @@ export function parseBody(
   if (head.status === 204 || head.status === 304 || (head.status >= 100 && head.status < 200)) {
     return new Uint8Array(0);
   }
-  if (/chunked/i.test(head.headers.get("transfer-encoding") ?? "")) return dechunk(b, start);
+  if (isChunked(head)) {
+    const d = new ChunkedDecoder();
+    const parts = d.push(b.subarray(start));
+    return d.done ? concat(parts) : undefined;
+  }
   const cl = head.headers.get("content-length");
   if (cl !== undefined) {
     const n = Number(cl);
@@ -152,35 +153,19 @@ export function parseBody(
   return closed ? b.subarray(start) : undefined;
 }
 
-function dechunk(b: Uint8Array, start: number): Uint8Array | undefined {
-  const parts: Uint8Array[] = [];
-  let off = start;
-  for (;;) {
-    const eol = indexOfCrlf(b, off);
-    if (eol < 0) return undefined;
-    const size = parseInt(decoder.decode(b.subarray(off, eol)).split(";")[0].trim(), 16);
-    if (Number.isNaN(size)) throw new Error("malformed chunked body");
-    off = eol + 2;
-    if (size === 0) {
-      // Trailers (none expected) end with an empty line.
-      for (;;) {
-        const t = indexOfCrlf(b, off);
-        if (t < 0) return undefined;
-        if (t === off) break;
-        off = t + 2;
-      }
-      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-      let o = 0;
-      for (const p of parts) {
-        out.set(p, o);
-        o += p.length;
-      }
-      return out;
-    }
-    if (b.length < off + size + 2) return undefined;
-    parts.push(b.subarray(off, off + size));
-    off += size + 2;
+export function isChunked(head: ResponseHead): boolean {
+  return /chunked/i.test(head.headers.get("transfer-encoding") ?? "");
+}
+
+export function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
   }
+  return out;
 }
 
 /** Reads one whole response from a socket whose request has been written. */
@@ -228,28 +213,45 @@ export function readResponse(socket: net.Socket, timeoutMs: number): Promise<Res
   });
 }
 
-/** One request on its own connection (bootstrap look-ups, snapshot uploads). */
-export async function request(
-  url: URL,
-  opts: {
-    method: string;
-    path: string;
-    headers?: Record<string, string | number>;
-    body?: Uint8Array[];
-    timeoutMs: number;
-    tls?: PeerClientTLS;
-    /** Aborting drops the connection (the transport closing). */
-    signal?: AbortSignal;
-  },
-): Promise<Response> {
+export interface RequestOptions {
+  method: string;
+  path: string;
+  headers?: Record<string, string | number>;
+  body?: Uint8Array[];
+  /** A body of unknown length, sent chunked as it is read (a snapshot upload). */
+  stream?: AsyncIterable<Uint8Array>;
+  timeoutMs: number;
+  tls?: PeerClientTLS;
+  /** Aborting drops the connection (the transport closing). */
+  signal?: AbortSignal;
+}
+
+const aborted = () => new Error("request aborted");
+
+/** One request on its own connection (bootstrap look-ups, snapshot uploads, probes). */
+export async function request(url: URL, opts: RequestOptions): Promise<Response> {
   const deadline = Date.now() + opts.timeoutMs;
-  const aborted = () => new Error("request aborted");
   if (opts.signal?.aborted) throw aborted();
   const socket = await dial(url, opts.tls, opts.timeoutMs);
-  if (opts.signal?.aborted) {
+  try {
+    return await exchange(socket, url, opts, deadline, false);
+  } finally {
     socket.destroy();
-    throw aborted();
   }
+}
+
+/**
+ * Writes a request on an open connection and reads its answer, all before `deadline`; the
+ * connection is left open (to be reused when `keepAlive`) unless something failed.
+ */
+export async function exchange(
+  socket: net.Socket,
+  url: URL,
+  opts: RequestOptions,
+  deadline: number,
+  keepAlive: boolean,
+): Promise<Response> {
+  if (opts.signal?.aborted) throw aborted();
   // One deadline for the whole exchange, uploads included: a stalled peer cannot hold it.
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -260,8 +262,12 @@ export async function request(
   opts.signal?.addEventListener("abort", abort);
   try {
     const length = (opts.body ?? []).reduce((n, b) => n + b.length, 0);
-    const headers: Record<string, string | number> = { ...opts.headers, Connection: "close" };
+    const headers: Record<string, string | number> = {
+      ...opts.headers,
+      Connection: keepAlive ? "keep-alive" : "close",
+    };
     if (opts.body) headers["Content-Length"] = length;
+    if (opts.stream) headers["Transfer-Encoding"] = "chunked";
     const response = readResponse(socket, Math.max(1, deadline - Date.now()));
     // A peer may answer (a rejection) before the upload ends: its answer wins over the
     // write error that follows when it closes.
@@ -269,8 +275,16 @@ export async function request(
     try {
       socket.write(requestHead(opts.method, url, opts.path, headers));
       for (const part of opts.body ?? []) await writeAll(socket, part);
+      if (opts.stream) {
+        for await (const part of opts.stream) {
+          if (part.length > 0) await writeAll(socket, encodeChunk(part));
+        }
+        await writeAll(socket, LAST_CHUNK);
+      }
     } catch (err) {
+      // The peer's answer, if it came before it closed, is still read from what arrived.
       writeError = err;
+      socket.destroy();
     }
     try {
       return await response;
@@ -278,11 +292,11 @@ export async function request(
       throw writeError ?? err;
     }
   } catch (err) {
+    socket.destroy();
     throw timedOut ? Object.assign(new Error("i/o timeout"), { code: "ETIMEDOUT" }) : err;
   } finally {
     clearTimeout(timer);
     opts.signal?.removeEventListener("abort", abort);
-    socket.destroy();
   }
 }
 

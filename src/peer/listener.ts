@@ -45,12 +45,9 @@ export function createPeerHandler(opts: ServePeerOptions): http.RequestListener 
   const leaderRoutes = opts.leader && createLeaderRoutes(opts.leader, opts.clusterId, opts.logger);
   return (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
-    if (path === "/raft") return raft.pipeline(req, res);
+    if (path === "/raft") return void raft.pipeline(req, res).catch(() => res.destroy());
     if (path.startsWith("/raft/stream/")) return raft.stream(req, res, path);
-    if (path === "/raft/snapshot") {
-      raft.snapshot(req, res).catch(() => res.destroy());
-      return;
-    }
+    if (path === "/raft/snapshot") return void raft.snapshot(req, res).catch(() => res.destroy());
     if (path === "/raft/probing") {
       return sendJSON(res, `{"OK":true,"Now":"${rfc3339(new Date())}"}\n`);
     }
@@ -77,7 +74,7 @@ export function createPeerHandler(opts: ServePeerOptions): http.RequestListener 
 export async function servePeer(url: URL, opts: ServePeerOptions): Promise<PeerListener> {
   const secure = isSecureListenURL(url, "peer", opts.tls !== undefined);
   const h1 = http.createServer(createPeerHandler(opts));
-  // Message streams last as long as the connection: no per-request deadline.
+  // Stream responses last as long as the connection: no per-request deadline.
   h1.requestTimeout = 0;
   h1.on("clientError", (_err, socket) => socket.destroy());
 

@@ -1,6 +1,6 @@
-// Member-to-member traffic: the peer transport (raft messages and snapshots out), the peer
-// listener (raft traffic in, /members, /version, /raft/probing), and the look-ups a starting
-// member makes against its peers.
+// Member-to-member traffic as etcd's rafthttp carries it: the peer transport (streams both
+// ways, the pipeline, snapshot uploads), the peer listener (raft traffic in, /members,
+// /version, /raft/probing), and the look-ups a starting member makes against its peers.
 export { createPeerTransport, type PeerTransport, type PeerTransportOptions } from "./transport.ts";
 export {
   createPeerHandler,
@@ -20,7 +20,8 @@ export {
 } from "./bootstrap.ts";
 export { formatMembersJSON, parseMembersJSON, type PeerMember } from "./members_json.ts";
 export type { PeerClientTLS } from "./http1.ts";
-export { MAX_QUEUED_MESSAGES } from "./peer_stream.ts";
+export { MAX_QUEUED_MESSAGES } from "./stream_writer.ts";
+export type { MergedSnapshot, SnapshotDatabase } from "./snapshot_sender.ts";
 export { MIN_CLUSTER_VERSION } from "./wire.ts";
 export { createLeaderClient, type LeaderClient } from "./leader_client.ts";
 export type { PeerLeaderApi } from "./leader_handler.ts";

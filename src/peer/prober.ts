@@ -1,9 +1,12 @@
 // etcd's peer prober: every 4 s a GET /raft/probing to the peer, folded into a smoothed round
 // trip time (SRTT = 7/8 SRTT + 1/8 RTT, from 0, as etcd's probing library keeps it), which goes
-// into the round trip histogram every 30 s, or every 5 s while the peer does not answer. Each
-// probe opens its own connection, so its time includes connecting (etcd's reuses one).
+// into the round trip histogram every 30 s, or every 5 s while the peer does not answer (with
+// etcd's warning). Each probe opens its own connection, so its time includes connecting (etcd's
+// reuses one).
+import { formatGoDuration } from "../config/mod.ts";
+import type { Logger } from "../log/mod.ts";
 import { networkMetrics } from "../metrics/mod.ts";
-import { type PeerClientTLS, request } from "./http1.ts";
+import { dialErrorText, type PeerClientTLS, request } from "./http1.ts";
 import { hexId } from "./wire.ts";
 
 /** etcd's proberInterval (its ConnReadTimeout less a second). */
@@ -15,11 +18,13 @@ const ALPHA = 0.125;
 export interface ProberContext {
   tls?: PeerClientTLS;
   dialTimeoutMs: number;
+  logger: Logger;
 }
 
 export class PeerProber {
   #srttMs = 0;
   #healthy = false;
+  #error = "";
   #pinned = 0;
   #closed = false;
   readonly #probeTimer: ReturnType<typeof setInterval>;
@@ -52,8 +57,11 @@ export class PeerProber {
       });
       if (res.status !== 200) throw new Error(`unexpected status ${res.status}`);
       if (JSON.parse(new TextDecoder().decode(res.body)).OK !== true) throw new Error("not OK");
-    } catch {
+    } catch (err) {
       this.#healthy = false;
+      this.#error = (err as { code?: string }).code
+        ? dialErrorText(url, err)
+        : (err as Error).message;
       this.#pinned++;
       return;
     }
@@ -61,9 +69,21 @@ export class PeerProber {
     this.#srttMs = (1 - ALPHA) * this.#srttMs + ALPHA * (performance.now() - start);
   }
 
+  #warn(): void {
+    const id = this.#to.To;
+    const error = this.#error || "no probe answered yet";
+    this.ctx.logger.warn({
+      pkg: "rafthttp",
+      text: `health check for peer ${id} could not connect: ${error}`,
+      msg: "prober detected unhealthy status",
+      fields: { "remote-peer-id": id, rtt: formatGoDuration(this.#srttMs), error },
+    });
+  }
+
   #scheduleReport(ms: number): void {
     this.#reportTimer = setTimeout(() => {
       if (this.#closed) return;
+      if (!this.#healthy) this.#warn();
       networkMetrics.peerRoundTripSeconds.labels(this.#to).observe(this.#srttMs / 1000);
       this.#scheduleReport(this.#healthy ? REPORT_INTERVAL_MS : REPORT_UNHEALTHY_INTERVAL_MS);
     }, ms);

@@ -2,16 +2,10 @@
 // (membership, leases, alarms, the v2 store), all written in the store's batch transaction so
 // they commit atomically with the consistent index.
 import { DatabaseSync } from "node:sqlite";
-import {
-  type AuxBuckets,
-  type CompactionBatch,
-  type Event,
-  MvccStore,
-  restoreSnapshot,
-} from "../mvcc/mod.ts";
+import { type AuxBuckets, type CompactionBatch, type Event, MvccStore } from "../mvcc/mod.ts";
 import type { LeasePersistence, Lessor } from "../lease/mod.ts";
 import { Alarms } from "./alarms.ts";
-import { mvccMetrics, observeBackendCommit, secondsSince, snapMetrics } from "../metrics/mod.ts";
+import { mvccMetrics, observeBackendCommit, secondsSince } from "../metrics/mod.ts";
 import { failpoints, hitSync } from "../failpoint/mod.ts";
 import { formatGoDuration } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
@@ -167,12 +161,20 @@ export class Backend {
     if (pending) observeBackendCommit(secondsSince(start));
   }
 
-  /** Replaces the whole database with a snapshot received from the leader. */
-  restore(dbBytes: Uint8Array): void {
+  /**
+   * Replaces the whole database with the one at `path` (closed, committed), which takes its
+   * place in one rename: a snapshot's, received from the leader.
+   */
+  replaceWith(path: string): void {
     this.store.close();
-    const start = performance.now();
-    restoreSnapshot(this.path, dbBytes);
-    snapMetrics.dbSaveSeconds.observe(secondsSince(start));
+    for (const f of [`${this.path}-wal`, `${this.path}-shm`]) {
+      try {
+        Deno.removeSync(f);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+    }
+    Deno.renameSync(path, this.path);
     this.store = this.#open();
     for (const l of this.#eventListeners) this.store.onEvents(l);
   }

@@ -2,7 +2,7 @@
 // cluster; an initialized one (its WAL dir holds segments) restarts from snapshot + log +
 // backend and ignores every --initial-cluster* flag, as etcd does.
 import { join } from "node:path";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import {
   ConfChangeType,
   type ConfState,
@@ -36,6 +36,7 @@ import { migrateLegacyBackend } from "./legacy_layout.ts";
 import { Backend, reloadLeases, verifyBackendFile } from "./backend.ts";
 import { BootstrapError } from "./bootstrap_check.ts";
 import type { AppliedState } from "./apply/mod.ts";
+import { installSnapshotDb, snapshotDbPath } from "./etcd_db/mod.ts";
 
 export interface MemberState {
   memberId: bigint;
@@ -274,31 +275,37 @@ async function forceStandalone(
   return { hardState, entries: [...committed, ...removals] };
 }
 
-const SQLITE_MAGIC = new TextEncoder().encode("SQLite format 3\0");
-
-/**
- * The snapshot a restart starts from, as etcd 3.4 picks it: the newest whose marker the log
- * holds below its committed hard state. One received from the leader carries the leader's
- * backend; if the member died before putting it in place, it goes in place now (etcd's
- * recoverSnapshotBackend): the backend is never behind the snapshot the log starts after.
- */
+/** The snapshot a restart starts from, as etcd 3.4 picks it: the newest whose marker the log
+ * holds below its committed hard state. */
 async function restartSnapshot(
   paths: MemberPaths,
   snapshotter: Snapshotter,
-  backend: Backend,
-  log: Logger,
 ): Promise<Snapshot | undefined> {
   const valid = await validSnapshotEntries(paths.walDir);
-  const snapshot = await snapshotter.loadNewest((index, term) =>
+  return await snapshotter.loadNewest((index, term) =>
     valid.some((v) => v.index === index && v.term === term)
   );
+}
+
+/**
+ * The backend is never behind the snapshot the log starts after: one received from the leader
+ * brought the leader's database, and if the member stopped before putting it in place, it goes
+ * in place now (etcd's recoverSnapshotBackend).
+ */
+function recoverSnapshotBackend(
+  paths: MemberPaths,
+  snapshot: Snapshot | undefined,
+  backend: Backend,
+  log: Logger,
+): void {
   const index = snapshot?.metadata.index ?? 0;
   const consistentIndex = backend.store.consistentIndex();
-  if (!snapshot || consistentIndex >= index) return snapshot;
-  if (!SQLITE_MAGIC.every((b, i) => snapshot.data[i] === b)) {
+  if (!snapshot || consistentIndex >= index) return;
+  const db = snapshotDbPath(paths.snapDir, index);
+  if (!existsSync(db)) {
     throw new BootstrapError(
       `the backend ${paths.dbPath} (consistent index ${consistentIndex}) is behind the ` +
-        `snapshot at index ${index}, which holds no backend to recover it from`,
+        `snapshot at index ${index}, and ${db}, which would recover it, is missing`,
     );
   }
   log.info({
@@ -307,8 +314,7 @@ async function restartSnapshot(
     msg: "recovering backend from snapshot",
     fields: { "snapshot-index": index, "consistent-index": consistentIndex },
   });
-  backend.restore(snapshot.data);
-  return snapshot;
+  installSnapshotDb(db, backend, snapshot.data);
 }
 
 /**
@@ -343,7 +349,7 @@ export async function restartMember(
     fields: { "data-dir": paths.dataDir, "dir-type": "member" },
   });
   const common = openCommon(paths, timing, log);
-  const snapshot = await restartSnapshot(paths, common.snapshotter, common.backend, log);
+  const snapshot = await restartSnapshot(paths, common.snapshotter);
   const from = snapshot
     ? { index: snapshot.metadata.index, term: snapshot.metadata.term }
     : { index: 0, term: 0 };
@@ -352,6 +358,7 @@ export async function restartMember(
     log.warn({ pkg: "wal", text: opened.repaired.message.replace(/^wal: /, "") });
   }
   const { memberId, clusterId } = decodeMetadata(opened.metadata);
+  recoverSnapshotBackend(paths, snapshot, common.backend, log);
   const membership = restartMembership(common.backend, clusterId, log);
   let { hardState, entries } = opened;
   if (forceNewCluster) {

@@ -34,7 +34,8 @@ import type { ServerOptions } from "./options.ts";
 import { startLeaseCheckpoints } from "./lease_checkpoint.ts";
 import { RaftDriver, type Transport } from "./raft_driver.ts";
 import { SlowApplyWarner } from "./slow_apply.ts";
-import { Snapshotting } from "./snapshotting.ts";
+import { type MergedSnapshot, Snapshotting } from "./snapshotting.ts";
+import { installSnapshotDb, saveSnapshotDb, snapshotDbPath } from "./etcd_db/mod.ts";
 import { adjustTicks } from "./tick_advance.ts";
 import { withTimeout } from "./timeout.ts";
 import { Upkeep } from "./upkeep.ts";
@@ -50,7 +51,12 @@ export interface RaftPeer {
   /** A peer says this member was removed from the cluster. */
   removed(): void;
   /** The snapshot a lagging follower gets (etcd's merged snapshot). */
-  snapshot(): ReturnType<Snapshotting["merged"]>;
+  snapshot(): Promise<MergedSnapshot>;
+  /**
+   * Saves the database a snapshot from the leader brought (`<snap dir>/<index>.snap.db`), for
+   * the snapshot at `index` to put in place; resolves with its size once it is durable.
+   */
+  saveSnapshotDb(index: number, db: AsyncIterable<Uint8Array>): Promise<number>;
 }
 
 export class EtcdServer {
@@ -129,6 +135,8 @@ export class EtcdServer {
       proposals: core.proposer,
       membershipChanged: () => this.#membershipListeners.forEach((l) => l()),
       removed: () => this.#removed(),
+      installBackend: (index, v2Data) =>
+        installSnapshotDb(snapshotDbPath(state.snapshotter.dir, index), state.backend, v2Data),
       snapshotInstalled: () => core.watchers.resync(),
       leaderCommitted: () => void this.#versions.check(),
       timing: slow,
@@ -433,6 +441,7 @@ export class EtcdServer {
       reportSnapshot: (id, ok) => node.reportSnapshot(id, ok),
       removed: () => this.#removed(),
       snapshot: () => this.#snapshotting.merged(),
+      saveSnapshotDb: (index, db) => saveSnapshotDb(this.#state.snapshotter.dir, index, db),
     };
   }
 

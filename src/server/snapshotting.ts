@@ -9,6 +9,7 @@ import type { Logger } from "../log/mod.ts";
 import { failpoints, hit } from "../failpoint/mod.ts";
 import type { AppliedState } from "./apply/mod.ts";
 import type { Backend } from "./backend.ts";
+import { type EtcdDatabase, writeEtcdDatabase } from "./etcd_db/mod.ts";
 import { formatId } from "./ids.ts";
 import type { MemberV2Store } from "./v2_store.ts";
 
@@ -28,6 +29,12 @@ export interface SnapshottingDeps {
   catchUpEntries?: number;
 }
 
+/** etcd's merged snapshot: the raft snapshot at the applied index and the backend database. */
+export interface MergedSnapshot {
+  snapshot: Snapshot;
+  db: EtcdDatabase;
+}
+
 export class Snapshotting {
   constructor(readonly deps: SnapshottingDeps) {}
 
@@ -40,8 +47,7 @@ export class Snapshotting {
   async snapshot(index: number): Promise<void> {
     const { log, applied, backend, v2, storage, snapshotter, wal } = this.deps;
     backend.commit({ sync: true });
-    const data = v2.toEtcdJSON();
-    const snap = storage.createSnapshot(index, applied.confState, data);
+    const snap = storage.createSnapshot(index, applied.confState, v2.toEtcdJSON());
     await snapshotter.save(snap);
     await wal.saveSnapshot(snap.metadata);
     applied.snapshotIndex = snap.metadata.index;
@@ -69,14 +75,15 @@ export class Snapshotting {
   }
 
   /**
-   * What a leader sends in place of Raft's stored snapshot (etcd's merged snapshot): the backend
-   * at the applied index, with that index's term and configuration. The stored snapshot may
-   * predate the receiver's own addition to the cluster, and Raft refuses a snapshot without it.
+   * What a leader sends in place of Raft's stored snapshot (etcd's merged snapshot): the state
+   * at the applied index, with that index's term and configuration and the v2 store as its
+   * data, and the backend as etcd's bbolt file, both taken now. The stored snapshot may predate the
+   * receiver's own addition to the cluster, and Raft refuses a snapshot without it.
    */
-  merged(): Snapshot {
+  merged(): Promise<MergedSnapshot> {
     const { backend, applied } = this.deps;
-    const data = backend.store.snapshotBytes();
     const { index, term, confState } = applied;
-    return { metadata: { index, term, confState }, data };
+    const snapshot = { metadata: { index, term, confState }, data: this.deps.v2.toEtcdJSON() };
+    return writeEtcdDatabase(backend).then((db) => ({ snapshot, db }));
   }
 }

@@ -17,7 +17,7 @@ import { Errors } from "../../errors/mod.ts";
 import { serverMetrics } from "../../metrics/mod.ts";
 import { failpoints, hitSync } from "../../failpoint/mod.ts";
 import { reloadLeases } from "../backend.ts";
-import { loadMembership } from "../membership_store.ts";
+import { membershipFromStore } from "../membership_store.ts";
 import {
   appliesAsProposed,
   decodeProposal,
@@ -68,6 +68,11 @@ export interface ApplierDeps {
   membershipChanged(): void;
   /** A committed conf change removed this member. */
   removed(): void;
+  /**
+   * Puts the database that came with the snapshot at `index`, and the v2 store its data holds,
+   * in place of the backend's.
+   */
+  installBackend(index: number, v2Data: Uint8Array): void;
   /** A snapshot from the leader replaced the state: derived views must reload. */
   snapshotInstalled(): void;
   /** This member, the leader, applied the first entry of its term (etcd's first commit). */
@@ -240,12 +245,13 @@ export class Applier {
     const index = snap.metadata.index;
     ctx.log.info({ pkg: "etcdserver", text: `applying snapshot at index ${index}...` });
     serverMetrics.applySnapshotInProgress.inc();
-    // The leader sends its whole backend as the snapshot's data (see peer/).
-    ctx.backend.restore(snap.data);
-    ctx.membership.replaceWith(loadMembership(ctx.backend.aux, ctx.membership.clusterId));
+    // The leader's backend came beside the snapshot (etcd's merged snapshot, see peer/); the
+    // snapshot's data is etcd's v2 store, which holds the membership etcd 3.4 recovers.
+    this.deps.installBackend(index, snap.data);
+    ctx.v2.reload();
+    ctx.membership.replaceWith(membershipFromStore(ctx.v2.store, ctx.membership.clusterId));
     reloadLeases(ctx.lessor, ctx.backend);
     ctx.auth.reload();
-    ctx.v2.reload();
     this.deps.snapshotInstalled();
     Object.assign(applied, {
       index,

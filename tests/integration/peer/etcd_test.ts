@@ -14,6 +14,7 @@ import {
 } from "../../../src/peer/mod.ts";
 import { singleMemberFlags, spawn, stop } from "../../helpers/process.ts";
 import { testLog } from "../../helpers/log.ts";
+import { idleReceiver } from "../../helpers/peer.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { assertPortsFree } from "../../helpers/ports.ts";
 
@@ -88,9 +89,8 @@ Deno.test({
           clusterId: () => clusterId,
           members: () => [],
           isRemoved: () => false,
-          isKnown: () => false,
           version: () => ({ etcdserver: "3.4.23", etcdcluster: "3.4.0" }),
-          transport: { receive: () => {}, receiveSnapshot: () => Promise.resolve() },
+          transport: idleReceiver(),
           logger,
         });
         const good = {
@@ -99,7 +99,7 @@ Deno.test({
           "X-Min-Cluster-Version": "3.0.0",
           "X-Etcd-Cluster-ID": cidHex,
         };
-        const requests: [string, string, Record<string, string>?][] = [
+        const requests: [string, string, Record<string, string>?, Uint8Array?][] = [
           ["GET", "/raft"],
           ["POST", "/raft"],
           ["POST", "/raft", { ...good, "X-Etcd-Cluster-ID": "1" }],
@@ -116,6 +116,10 @@ Deno.test({
           ["GET", "/raft/stream/message/xyz", good],
           ["GET", "/raft/snapshot"],
           ["POST", "/raft/snapshot"],
+          ["POST", "/raft/snapshot", good],
+          ["POST", "/raft/snapshot", good, new Uint8Array([1, 2, 3])],
+          ["POST", "/raft/snapshot", good, new Uint8Array([0, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff])],
+          ["POST", "/raft", good, new Uint8Array([0xff, 0xff, 0xff])],
           ["GET", "/raft/nope"],
           ["POST", "/members"],
           ["GET", "/nope"],
@@ -123,9 +127,9 @@ Deno.test({
           ["GET", "/version"],
         ];
         try {
-          for (const [method, path, headers] of requests) {
+          for (const [method, path, headers, body] of requests) {
             const answer = async (base: string) => {
-              const res = await fetch(base + path, { method, headers });
+              const res = await fetch(base + path, { method, headers, body: body as BodyInit });
               return {
                 status: res.status,
                 body: await res.text(),
@@ -150,9 +154,8 @@ Deno.test({
           clusterId: () => 5n,
           members: () => [],
           isRemoved: () => false,
-          isKnown: () => false,
           version: () => ({ etcdserver: "3.4.23", etcdcluster: "" }),
-          transport: { receive: () => {}, receiveSnapshot: () => Promise.resolve() },
+          transport: idleReceiver(),
           logger,
         });
         try {

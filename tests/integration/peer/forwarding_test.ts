@@ -24,6 +24,7 @@ import { Errors, EtcdError, GrpcCode } from "../../../src/errors/mod.ts";
 import { LeaseError } from "../../../src/lease/mod.ts";
 import { MvccError } from "../../../src/mvcc/mod.ts";
 import { testLog } from "../../helpers/log.ts";
+import { idleReceiver } from "../../helpers/peer.ts";
 
 const LEADER_HOST = "127.0.52.10";
 const LEADER = 0x8e9e05c52164694dn;
@@ -97,9 +98,8 @@ async function withLeader(
     clusterId: () => CID,
     members: () => [leaderMember, learner],
     isRemoved: () => false,
-    isKnown: () => true,
     version: () => ({ etcdserver: "3.4.23", etcdcluster: "3.4.0" }),
-    transport: { receive: () => {}, receiveSnapshot: () => Promise.resolve() },
+    transport: idleReceiver(),
     leader: api,
     logger,
     ...overrides,

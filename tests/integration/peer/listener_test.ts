@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { type Message, MessageType } from "../../../src/raft/mod.ts";
 import { servePeer, type ServePeerOptions } from "../../../src/peer/mod.ts";
-import { encodeFrames, encodeSnapshotHead } from "../../../src/peer/wire.ts";
+import { encodeMessageFrame } from "../../../src/peer/codec.ts";
+import { encodeMessage } from "../../../src/raft/mod.ts";
 import { message, patternBytes } from "../../helpers/peer.ts";
 import { testLog } from "../../helpers/log.ts";
 
@@ -30,14 +31,16 @@ async function withListener(
   fn: (base: string, ctx: {
     lines: string[];
     received: Message[];
-    snapshots: Message[];
+    dbs: Map<number, Uint8Array>;
+    streams: bigint[];
     opts: ServePeerOptions;
   }) => Promise<void>,
   overrides: Partial<ServePeerOptions> = {},
 ) {
   const { log: logger, lines } = testLog("debug");
   const received: Message[] = [];
-  const snapshots: Message[] = [];
+  const dbs = new Map<number, Uint8Array>();
+  const streams: bigint[] = [];
   const opts: ServePeerOptions = {
     localId: LOCAL,
     clusterId: () => CID,
@@ -58,21 +61,26 @@ async function withListener(
       },
     ],
     isRemoved: (id) => id === REMOVED,
-    isKnown: (id) => id === KNOWN || id === LOCAL,
     version: () => ({ etcdserver: "3.4.23", etcdcluster: "3.4.0" }),
     transport: {
       receive: (m) => received.push(m),
-      receiveSnapshot: (m) => {
-        snapshots.push(m);
-        return Promise.resolve();
+      saveSnapshotDb: async (index, db) => {
+        const parts: Uint8Array[] = [];
+        for await (const p of db) parts.push(p.slice());
+        const bytes = new Uint8Array(await new Blob(parts as BlobPart[]).arrayBuffer());
+        dbs.set(index, bytes);
+        return bytes.length;
       },
+      isPeer: (id) => id === KNOWN,
+      attachStream: (from) => void streams.push(from),
+      addRemote: () => {},
     },
     logger,
     ...overrides,
   };
   const listener = await servePeer(new URL(`http://${HOST}:0`), opts);
   try {
-    await fn(`http://${HOST}:${listener.address.port}`, { lines, received, snapshots, opts });
+    await fn(`http://${HOST}:${listener.address.port}`, { lines, received, dbs, streams, opts });
   } finally {
     await listener.close();
   }
@@ -135,20 +143,22 @@ const cases: Case[] = [
     log: "E | rafthttp: request cluster ID mismatch (got 7315950baf04d87f want 47dbe5fe7d36e439)",
   },
   {
-    name: "raft: removed sender",
+    name: "raft: a removed member's message",
     method: "POST",
     path: "/raft",
     headers: goodHeaders(REMOVED),
-    status: 410,
-    text: "removed member\n",
+    body: encodeMessage(message(REMOVED, LOCAL, 1)),
+    status: 403,
+    text: '{"message":"cannot process message from removed member"}',
   },
   {
-    name: "raft: addressed to another member",
+    name: "raft: not a raft message",
     method: "POST",
     path: "/raft",
-    headers: goodHeaders(KNOWN, { "X-Raft-To": "abc" }),
-    status: 412,
-    text: "to field mismatch\n",
+    headers: goodHeaders(),
+    body: new Uint8Array([0xff, 0xff, 0xff]),
+    status: 400,
+    text: "error unmarshalling raft message\n",
   },
   {
     name: "stream: bare GET (fingerprint)",
@@ -229,12 +239,21 @@ const cases: Case[] = [
     text: "incompatible version\n",
   },
   {
-    name: "snapshot: removed sender",
+    name: "snapshot: a removed member's (saved, not stepped)",
     method: "POST",
     path: "/raft/snapshot",
     headers: goodHeaders(REMOVED),
-    status: 410,
-    text: "removed member\n",
+    body: encodeMessageFrame({ ...snapMsg, from: REMOVED }),
+    status: 403,
+    text: '{"message":"cannot process message from removed member"}',
+  },
+  {
+    name: "snapshot: no body",
+    method: "POST",
+    path: "/raft/snapshot",
+    headers: goodHeaders(),
+    status: 400,
+    text: "failed to decode raft message (EOF)\n",
   },
   {
     name: "snapshot: garbage body",
@@ -243,14 +262,14 @@ const cases: Case[] = [
     headers: goodHeaders(),
     body: new Uint8Array([1, 2, 3]),
     status: 400,
-    text: "error decoding raft snapshot message\n",
+    text: "failed to decode raft message (unexpected EOF)\n",
   },
   {
     name: "snapshot: not a MsgSnap",
     method: "POST",
     path: "/raft/snapshot",
     headers: goodHeaders(),
-    body: encodeSnapshotHead({ ...snapMsg, type: MessageType.MsgApp }),
+    body: encodeMessageFrame({ ...snapMsg, type: MessageType.MsgApp }),
     status: 400,
     text: "wrong raft message type\n",
   },
@@ -312,6 +331,7 @@ Deno.test("peer listener refusals: status, body, headers and log lines", async (
       if (c.status === 405 || c.status === 412 || c.status === 410 || c.status === 400) {
         assert.equal(res.headers.get("content-type"), "text/plain; charset=utf-8", c.name);
       }
+      if (c.status === 403) assert.equal(res.headers.get("content-type"), "application/json");
       if (c.allow) assert.equal(res.headers.get("allow"), c.allow, c.name);
       if (c.path.startsWith("/raft/stream") && c.status !== 405) {
         assert.equal(res.headers.get("x-server-version"), "3.4.23", c.name);
@@ -335,30 +355,33 @@ Deno.test("repeated cluster ID mismatches are logged once per interval", async (
   });
 });
 
-Deno.test("POST /raft: messages in order, from an unknown sender too", async () => {
+Deno.test("POST /raft: one message, from an unknown sender too, answered 204", async () => {
   await withListener(async (base, { received }) => {
-    const msgs = Array.from({ length: 50 }, (_, i) => message(0x5678n, LOCAL, i));
+    const m = message(0x5678n, LOCAL, 42, {
+      entries: [{ term: 1, index: 42, type: 0, data: patternBytes(100) }],
+    });
     const res = await fetch(base + "/raft", {
       method: "POST",
-      headers: goodHeaders(0x5678n, { "X-Raft-To": hex(LOCAL) }),
-      body: encodeFrames(msgs) as BodyInit,
+      headers: goodHeaders(0x5678n, { "Content-Type": "application/protobuf" }),
+      body: encodeMessage(m) as BodyInit,
     });
-    assert.equal(res.status, 200);
+    assert.equal(res.status, 204);
     assert.equal(res.headers.get("x-etcd-cluster-id"), hex(CID));
-    await res.text();
-    assert.deepEqual(received, msgs);
+    await res.body?.cancel();
+    assert.deepEqual(received, [m]);
   });
 });
 
-Deno.test("GET /raft/stream from a known member is accepted and stays open", async () => {
-  await withListener(async (base) => {
+Deno.test("GET /raft/stream from a peer is accepted, handed over, and stays open", async () => {
+  await withListener(async (base, { streams }) => {
     const ac = new AbortController();
-    const res = await fetch(base + `/raft/stream/message/${hex(KNOWN)}`, {
+    const res = await fetch(base + `/raft/stream/msgapp/${hex(KNOWN)}`, {
       headers: goodHeaders(KNOWN, { "X-Raft-To": hex(LOCAL) }),
       signal: ac.signal,
     });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("x-server-version"), "3.4.23");
+    assert.deepEqual(streams, [KNOWN]);
     const reader = res.body!.getReader();
     const next = reader.read();
     const winner = await Promise.race([
@@ -371,13 +394,13 @@ Deno.test("GET /raft/stream from a known member is accepted and stays open", asy
   });
 });
 
-Deno.test("POST /raft/snapshot saves, then answers 204; a failed save is a 500", async () => {
+Deno.test("POST /raft/snapshot saves the database, steps the message, answers 204", async () => {
   const db = patternBytes(3 * 1024 * 1024);
-  const head = encodeSnapshotHead(snapMsg);
+  const head = encodeMessageFrame(snapMsg);
   const body = new Uint8Array(head.length + db.length);
   body.set(head);
   body.set(db, head.length);
-  await withListener(async (base, { snapshots, lines }) => {
+  await withListener(async (base, { dbs, received, lines }) => {
     const res = await fetch(base + "/raft/snapshot", {
       method: "POST",
       headers: goodHeaders(),
@@ -385,32 +408,39 @@ Deno.test("POST /raft/snapshot saves, then answers 204; a failed save is a 500",
     });
     assert.equal(res.status, 204);
     await res.body?.cancel();
-    assert.equal(snapshots.length, 1);
-    assert.deepEqual(snapshots[0].snapshot!.data, db);
-    assert.equal(snapshots[0].snapshot!.metadata.index, 7);
+    assert.deepEqual(dbs.get(7), db);
+    assert.deepEqual(received, [snapMsg]);
     assert.ok(
       lines.some((l) =>
-        l.includes("I | rafthttp: receiving database snapshot [index:7, from 91ad85a1162022be] ...")
-      ),
-    );
-    assert.ok(
-      lines.some((l) =>
-        l.includes(
-          "I | rafthttp: received and saved database snapshot [index: 7, from: 91ad85a1162022be] successfully",
+        l.endsWith(
+          "I | rafthttp: receiving database snapshot [index: 7, from: 91ad85a1162022be, raft message size: 0 B]",
         )
       ),
     );
+    assert.ok(
+      lines.some((l) =>
+        /I \| rafthttp: successfully received and saved database snapshot \[index: 7, from: 91ad85a1162022be, raft message size: 0 B, db size: 3.1 MB, took: .+\]$/
+          .test(l)
+      ),
+    );
   });
-  await withListener(async (base) => {
+  await withListener(async (base, { received }) => {
     const res = await fetch(base + "/raft/snapshot", {
       method: "POST",
       headers: goodHeaders(),
       body,
     });
     assert.equal(res.status, 500);
-    assert.equal(await res.text(), "error processing raft message\n");
+    assert.equal(await res.text(), "failed to save KV snapshot (disk full)\n");
+    assert.deepEqual(received, []);
   }, {
-    transport: { receive: () => {}, receiveSnapshot: () => Promise.reject(new Error("disk full")) },
+    transport: {
+      receive: () => {},
+      saveSnapshotDb: () => Promise.reject(new Error("disk full")),
+      isPeer: () => false,
+      attachStream: () => {},
+      addRemote: () => {},
+    },
   });
 });
 

@@ -1,14 +1,17 @@
-// Transports talking to each other on 127.0.50.x: ordered delivery, batching, bounded queues,
-// drops while a peer is down, reconnection, snapshot uploads, and the sender's handling of
-// refusals (cluster ID mismatch, removed member, wrong member behind a URL).
+// Transports talking to each other on 127.0.50.x over etcd's protocol: streams dialled by each
+// side's readers (msgappv2 for MsgApp, message for the rest), the pipeline while no stream is
+// up, bounded queues, a peer that goes away and comes back, snapshot uploads, and the sender's
+// handling of refusals (cluster ID mismatch, removed member, wrong member behind a URL).
 import assert from "node:assert/strict";
 import net from "node:net";
-import { type Message, MessageType } from "../../../src/raft/mod.ts";
+import { type Entry, type Message, MessageType } from "../../../src/raft/mod.ts";
 import { MAX_QUEUED_MESSAGES } from "../../../src/peer/mod.ts";
 import {
   type Cluster,
+  mergedSnapshot,
   message,
   patternBytes,
+  snapMessage,
   startMember,
   type TestMember,
 } from "../../helpers/peer.ts";
@@ -22,124 +25,124 @@ function newCluster(): Cluster {
 async function pair(cluster = newCluster(), hostA = "127.0.50.21", hostB = "127.0.50.22") {
   const a = await startMember(cluster, 1n, hostA);
   const b = await startMember(cluster, 2n, hostB);
+  a.transport.addPeer(2n);
+  b.transport.addPeer(1n);
   return { cluster, a, b, close: () => Promise.all([a.close(), b.close()]) };
 }
 
-const active = (m: TestMember, peer: bigint) => () => m.transport.activeSince(peer) > 0;
+const logged = (m: TestMember, text: string) => () => m.lines.some((l) => l.endsWith(text));
 
-itest("messages arrive in order, both directions, and the stream reports active", async () => {
+/** Both streams of `m` to `peer` are up, each way. */
+async function streamsUp(m: TestMember, peer: bigint) {
+  for (const type of ["stream MsgApp v2", "stream Message"]) {
+    for (const side of ["reader", "writer"]) {
+      const text = `established a TCP streaming connection with peer ${peer} (${type} ${side})`;
+      await until(logged(m, text), 5000, text);
+    }
+  }
+}
+
+/** MsgApps as a leader sends them: each continues the last (msgappv2's short form). */
+function appends(from: bigint, to: bigint, term: number, first: number, n: number): Message[] {
+  const out: Message[] = [];
+  let index = first - 1;
+  for (let i = 0; i < n; i++) {
+    const entries: Entry[] = Array.from({ length: i % 4 }, (_, k) => ({
+      term,
+      index: index + 1 + k,
+      type: 0,
+      data: new Uint8Array(100 + k).fill(i & 0xff),
+    }));
+    out.push(message(from, to, index, { term, logTerm: term, entries, commit: index }));
+    index += entries.length;
+  }
+  return out;
+}
+
+const ofType = (msgs: Message[], app: boolean) =>
+  msgs.filter((m) => (m.type === MessageType.MsgApp) === app);
+
+itest("streams connect both ways; MsgApps and the rest arrive in order", async () => {
   const { a, b, close } = await pair();
   try {
     const before = Date.now();
-    a.transport.addPeer(2n);
-    b.transport.addPeer(1n);
-    await until(active(a, 2n));
-    await until(active(b, 1n));
+    await streamsUp(a, 2n);
+    await streamsUp(b, 1n);
     assert.ok(a.transport.activeSince(2n) >= before);
-    const entry = { term: 1, index: 1, type: 0, data: new Uint8Array(200).fill(7) };
-    const sent: Message[] = [];
-    for (let round = 0; round < 20; round++) {
-      const batch = Array.from(
-        { length: 150 },
-        (_, i) => message(1n, 2n, round * 150 + i, { entries: i % 2 ? [entry] : [] }),
-      );
-      sent.push(...batch);
-      a.transport.send(batch);
+    assert.ok(a.lines.some((l) => l.endsWith("I | rafthttp: peer 2 became active")));
+    // Two terms: the second's first MsgApp goes whole, the ones after it in short form.
+    const apps = [...appends(1n, 2n, 2, 1, 600), ...appends(1n, 2n, 3, 2000, 600)];
+    const others = Array.from(
+      { length: 600 },
+      (_, i) => message(1n, 2n, i, { type: MessageType.MsgHeartbeat, commit: i }),
+    );
+    for (let i = 0; i < apps.length; i += 100) {
+      a.transport.send([...apps.slice(i, i + 100), ...others.slice(i / 2, i / 2 + 50)]);
       await sleep(1);
     }
     b.transport.send([message(2n, 1n, 99, { type: MessageType.MsgAppResp })]);
-    await until(() => b.received.length === sent.length && a.received.length === 1);
-    assert.deepEqual(b.received, sent);
+    await until(() => b.received.length === apps.length + others.length && a.received.length === 1);
+    assert.deepEqual(ofType(b.received, true), apps);
+    assert.deepEqual(ofType(b.received, false), others);
     assert.equal(a.received[0].index, 99);
     assert.deepEqual(a.unreachable, []);
-    assert.ok(a.lines.some((l) => l.endsWith("I | rafthttp: peer 2 became active")));
-    assert.ok(
-      a.lines.some((l) =>
-        l.endsWith(
-          "rafthttp: established a TCP streaming connection with peer 2 (stream Message writer)",
-        )
-      ),
-    );
   } finally {
     await close();
   }
 });
 
-// A stand-in peer that accepts the stream and records the raw request bytes.
-async function recordingPeer(host: string, opts: { read: boolean }) {
-  const chunks: Uint8Array[] = [];
-  const sockets: net.Socket[] = [];
-  const server = net.createServer((s) => {
-    sockets.push(s);
-    let answered = false;
-    s.on("data", (d: Uint8Array) => {
-      chunks.push(d);
-      if (!answered) {
-        answered = true;
-        s.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
-        if (!opts.read) s.pause();
-      }
-    });
-    s.on("error", () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, host, () => r()));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    url: `http://${host}:${port}`,
-    text: () => new TextDecoder("latin1").decode(new Uint8Array(chunks.flatMap((c) => [...c]))),
-    close: () => {
-      sockets.forEach((s) => s.destroy());
-      return new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
-
-itest("one send() of many messages leaves as one chunk, with etcd's headers", async () => {
+itest("without streams the pipeline carries each message; the peer becomes active", async () => {
   const cluster = newCluster();
-  const peer = await recordingPeer("127.0.50.23", { read: true });
-  cluster.urls.set(2n, peer.url);
-  const a = await startMember(cluster, 1n, "127.0.50.21", {
-    transport: { localPeerURLs: ["http://127.0.50.21:2380", "http://127.0.50.21:2381"] },
-  });
+  const a = await startMember(cluster, 1n, "127.0.50.21");
+  const b = await startMember(cluster, 2n, "127.0.50.22"); // b never adds a: no stream to a
   try {
     a.transport.addPeer(2n);
-    await until(active(a, 2n));
-    a.transport.send(Array.from({ length: 100 }, (_, i) => message(1n, 2n, i)));
-    await until(() => (peer.text().split("\r\n\r\n")[1] ?? "").length > 0);
-    await sleep(50);
-    const [head, body] = peer.text().split("\r\n\r\n");
-    const lines = head.split("\r\n");
-    assert.equal(lines[0], "POST /raft HTTP/1.1");
-    for (
-      const h of [
-        "X-Server-From: 1",
-        "X-Server-Version: 3.4.23",
-        "X-Min-Cluster-Version: 3.0.0",
-        "X-Etcd-Cluster-ID: 47dbe5fe7d36e439",
-        "X-PeerURLs: http://127.0.50.21:2380,http://127.0.50.21:2381",
-        "X-Raft-To: 2",
-        "Transfer-Encoding: chunked",
-      ]
-    ) assert.ok(lines.includes(h), `${h} in ${lines}`);
-    // One chunk: its size line, the frames, and nothing after.
-    const eol = body.indexOf("\r\n");
-    const size = parseInt(body.slice(0, eol), 16);
-    assert.equal(body.length, eol + 2 + size + 2);
+    const sent = Array.from({ length: 20 }, (_, i) => message(1n, 2n, i));
+    a.transport.send(sent);
+    await until(() => b.received.length === sent.length);
+    // Four posts at a time: the order between them is not kept.
+    assert.deepEqual(
+      b.received.map((m) => m.index).sort((x, y) => x - y),
+      sent.map((m) => m.index),
+    );
+    assert.ok(a.lines.some((l) => l.endsWith("I | rafthttp: peer 2 became active")));
+    // b has no peer 1: a's readers are refused.
+    await until(() =>
+      b.lines.some((l) =>
+        l.endsWith("E | rafthttp: failed to find member 1 in cluster 47dbe5fe7d36e439")
+      )
+    );
   } finally {
-    a.transport.close();
-    await a.listener.close();
-    await peer.close();
+    await Promise.all([a.close(), b.close()]);
   }
 });
 
+/** A peer reader that takes the stream's answer, then stops reading. */
+async function stalledReader(target: TestMember, from: bigint, cluster: Cluster) {
+  const url = new URL(target.url);
+  const socket = net.connect(Number(url.port), url.hostname);
+  await new Promise((r) => socket.once("connect", r));
+  socket.write(
+    `GET /raft/stream/message/${from.toString(16)} HTTP/1.1\r\nHost: ${url.host}\r\n` +
+      `X-Server-From: ${from.toString(16)}\r\nX-Server-Version: 3.4.23\r\n` +
+      `X-Min-Cluster-Version: 3.0.0\r\nX-Etcd-Cluster-ID: ${cluster.clusterId.toString(16)}\r\n` +
+      `X-Raft-To: ${target.id.toString(16)}\r\n\r\n`,
+  );
+  await new Promise((r) => socket.once("data", r));
+  socket.pause();
+  return socket;
+}
+
 itest("a full queue drops messages and reports the peer unreachable", async () => {
   const cluster = newCluster();
-  const peer = await recordingPeer("127.0.50.24", { read: false });
-  cluster.urls.set(2n, peer.url);
+  cluster.urls.set(2n, "http://127.0.50.24:9"); // nothing there: only the stalled reader
   const a = await startMember(cluster, 1n, "127.0.50.21");
+  a.transport.addPeer(2n);
+  const socket = await stalledReader(a, 2n, cluster);
   try {
-    a.transport.addPeer(2n);
-    await until(active(a, 2n));
+    await until(
+      logged(a, "established a TCP streaming connection with peer 2 (stream Message writer)"),
+    );
     const entry = { term: 1, index: 1, type: 0, data: new Uint8Array(16 * 1024) };
     const total = MAX_QUEUED_MESSAGES + 1000;
     a.transport.send(
@@ -147,156 +150,144 @@ itest("a full queue drops messages and reports the peer unreachable", async () =
     );
     await until(() => a.unreachable.length > 0);
     assert.deepEqual([...new Set(a.unreachable)], [2n]);
-    assert.ok(a.unreachable.length <= 2, "one report per burst");
     const warned = a.lines.filter((l) =>
-      l.includes(
-        "W | rafthttp: dropped internal raft message to 2 since sending buffer is full (bad/overloaded network)",
+      l.endsWith(
+        "W | rafthttp: dropped internal raft message to 2 since streamMsg's sending buffer is full (bad/overloaded network)",
       )
     );
     assert.equal(warned.length, 1);
   } finally {
-    a.transport.close();
-    await a.listener.close();
-    await peer.close();
+    socket.destroy();
+    await a.close();
   }
 });
 
-itest("a peer that is down: drops, inactive, then reconnects when it is back", async () => {
-  const { a, b, close } = await pair();
+itest("a peer that goes away: lost, inactive, pipeline fails, then back", async () => {
+  const cluster = newCluster();
+  const { a, b } = await pair(cluster);
+  let b2: TestMember | undefined;
+  try {
+    await streamsUp(a, 2n);
+    await b.close();
+    await until(() => a.transport.activeSince(2n) === 0);
+    for (
+      const text of [
+        "W | rafthttp: lost the TCP streaming connection with peer 2 (stream MsgApp v2 reader)",
+        "W | rafthttp: lost the TCP streaming connection with peer 2 (stream Message writer)",
+        "I | rafthttp: peer 2 became inactive (message send to peer failed)",
+      ]
+    ) assert.ok(a.lines.some((l) => l.endsWith(text)), text);
+    assert.ok(
+      a.lines.some((l) => /E \| rafthttp: failed to (read|write|dial) 2 on stream/.test(l)),
+    );
+    // While it is gone, messages fail and Raft hears of it; nothing waits to be sent later.
+    a.transport.send([message(1n, 2n, 1000)]);
+    await until(() => a.unreachable.length > 0);
+    // The prober's report (every 5 s while the peer does not answer) says so too.
+    const health =
+      /W \| rafthttp: health check for peer 2 could not connect: dial tcp 127\.0\.50\.22:\d+: connect: connection refused$/;
+    await until(() => a.lines.some((l) => health.test(l)), 12_000, "the prober's warning");
+    const port = Number(new URL(b.url).port);
+    b2 = await startMember(cluster, 2n, "127.0.50.22", { port });
+    b2.transport.addPeer(1n);
+    await until(() => a.transport.activeSince(2n) > 0, 5000, "active again");
+    await streamsUp(b2, 1n);
+    a.transport.send([message(1n, 2n, 7)]);
+    await until(() => b2!.received.length > 0);
+    assert.deepEqual(b2.received.map((m) => m.index), [7], "nothing sent while away arrives");
+  } finally {
+    await a.close();
+    await b2?.close();
+  }
+});
+
+itest("a snapshot goes as the message, then the database; a failed one is reported", async () => {
+  const db = patternBytes(5 * 1024 * 1024, 3);
+  const cluster = newCluster();
+  // The source's snapshot, newer than Raft's stored one and listing a member added since,
+  // is what goes out (etcd's merged snapshot).
+  const payload = new TextEncoder().encode('{"v2":"store"}');
+  const metadata = { index: 5000, term: 3, confState: { voters: [1n, 2n], learners: [3n] } };
+  let merged = mergedSnapshot({ metadata, data: payload }, db);
+  const a = await startMember(cluster, 1n, "127.0.50.21", {
+    transport: {
+      snapshotSource: () => Promise.resolve(merged = mergedSnapshot(merged.snapshot, db)),
+    },
+  });
+  const b = await startMember(cluster, 2n, "127.0.50.22");
   try {
     a.transport.addPeer(2n);
-    await until(active(a, 2n));
-    await b.stopListener();
-    await until(() => a.transport.activeSince(2n) === 0);
+    a.transport.send([snapMessage(1n, 2n, 4000)]);
+    await until(() => a.snapshotReports.length === 1, 10_000);
+    assert.deepEqual(a.snapshotReports, [[2n, true]]);
+    assert.deepEqual(b.dbs.get(5000), db);
+    assert.equal(merged.closed, 1);
+    const snaps = b.received.filter((m) => m.type === MessageType.MsgSnap);
+    assert.equal(snaps.length, 1);
+    assert.deepEqual(snaps[0].snapshot, { metadata, data: payload });
+    for (
+      const text of [
+        "I | rafthttp: start to send database snapshot [index: 5000, to 2, size 5.2 MB]...",
+        "I | rafthttp: database snapshot [index: 5000, to: 2] sent out successfully",
+      ]
+    ) assert.ok(a.lines.some((l) => l.endsWith(text)), text);
     assert.ok(
-      a.lines.some((l) =>
-        l.endsWith(
-          "W | rafthttp: lost the TCP streaming connection with peer 2 (stream Message writer)",
-        )
-      ),
-    );
-    assert.ok(
-      a.lines.some((l) =>
-        l.endsWith("E | rafthttp: peer 2 became inactive (message send to peer failed)")
-      ),
-    );
-    // While it is down, messages are dropped, not queued for later.
-    for (let i = 0; i < 50; i++) {
-      a.transport.send([message(1n, 2n, 1000 + i)]);
-      await sleep(4);
-    }
-    await until(() => a.unreachable.length > 0);
-    assert.ok(
-      a.lines.some((l) =>
-        /W \| rafthttp: failed to dial 2 on stream Message \(dial tcp 127\.0\.50\.22:\d+: connect: connection refused\)/
+      b.lines.some((l) =>
+        /I \| rafthttp: successfully received and saved database snapshot \[index: 5000, from: 1, raft message size: 14 B, db size: 5.2 MB, took: .+\]$/
           .test(l)
       ),
     );
-    assert.equal(
-      a.lines.filter((l) => l.includes("failed to dial 2")).length,
-      1,
-      "logged once while down",
+
+    await b.close();
+    a.transport.send([snapMessage(1n, 2n, 4000)]);
+    await until(() => a.snapshotReports.length === 2, 10_000);
+    assert.deepEqual(a.snapshotReports[1], [2n, false]);
+    assert.ok(a.unreachable.includes(2n));
+    assert.ok(
+      a.lines.some((l) =>
+        /W \| rafthttp: database snapshot \[index: (4000|5000), to: 2\] failed to be sent out \(Post "http:\/\/127\.0\.50\.22:\d+\/raft\/snapshot": dial tcp 127\.0\.50\.22:\d+: connect: connection refused\)/
+          .test(l)
+      ),
     );
-    await b.restartListener();
-    await until(active(a, 2n), 3000, "reconnect");
-    a.transport.send([message(1n, 2n, 7)]);
-    await until(() => b.received.length > 0);
-    assert.deepEqual(b.received.map((m) => m.index), [7], "nothing sent while down arrives late");
   } finally {
-    await close();
+    await Promise.all([a.close(), b.close()]);
   }
 });
 
 itest(
-  "a snapshot of a few MB is uploaded and reported; a failed upload is reported too",
+  "a peer of another cluster: both sides log, the member is told, nothing is stepped",
   async () => {
-    const db = patternBytes(5 * 1024 * 1024, 3);
     const cluster = newCluster();
-    // The source's snapshot, newer than Raft's stored one and listing a member added since,
-    // is what goes out (etcd's merged snapshot).
-    const merged = {
-      metadata: { index: 5000, term: 3, confState: { voters: [1n, 2n], learners: [3n] } },
-      data: db,
-    };
-    const a = await startMember(cluster, 1n, "127.0.50.21", {
-      transport: { snapshotSource: () => Promise.resolve(merged) },
-    });
+    const a = await startMember(cluster, 1n, "127.0.50.21", { clusterId: 0x7315950baf04d87fn });
     const b = await startMember(cluster, 2n, "127.0.50.22");
     try {
-      const snap = message(1n, 2n, 0, {
-        type: MessageType.MsgSnap,
-        term: 3,
-        snapshot: {
-          metadata: { index: 4000, term: 2, confState: { voters: [1n, 2n], learners: [] } },
-          data: new TextEncoder().encode("membership"),
-        },
-      });
-      a.transport.send([snap]);
-      await until(() => a.snapshotReports.length === 1, 10_000);
-      assert.deepEqual(a.snapshotReports, [[2n, true]]);
-      assert.equal(b.snapshots.length, 1);
-      assert.deepEqual(b.snapshots[0].snapshot!.metadata, merged.metadata);
-      assert.ok(b.snapshots[0].snapshot!.data.length === db.length);
-      assert.deepEqual(b.snapshots[0].snapshot!.data, db);
-      assert.equal(b.received.length, 0, "MsgSnap does not go through the message stream");
-      assert.ok(
-        a.lines.some((l) =>
-          l.endsWith("I | rafthttp: start to send database snapshot [index: 5000, to 2]...")
-        ),
-      );
-      assert.ok(
-        a.lines.some((l) =>
-          l.endsWith("I | rafthttp: database snapshot [index: 5000, to: 2] sent out successfully")
-        ),
-      );
-
-      await b.stopListener();
-      a.transport.send([snap]);
-      await until(() => a.snapshotReports.length === 2, 10_000);
-      assert.deepEqual(a.snapshotReports[1], [2n, false]);
-      assert.ok(a.unreachable.includes(2n));
-      assert.ok(
-        a.lines.some((l) =>
-          /W \| rafthttp: database snapshot \[index: 5000, to: 2\] failed to be sent out \(Post "http:\/\/127\.0\.50\.22:\d+\/raft\/snapshot": dial tcp 127\.0\.50\.22:\d+: connect: connection refused\)/
-            .test(l)
-        ),
-      );
+      a.transport.addPeer(2n);
+      b.transport.addPeer(1n);
+      a.transport.send([message(1n, 2n, 1, { type: MessageType.MsgVote })]);
+      await until(() => a.mismatches.length > 0);
+      assert.deepEqual(a.mismatches[0], [2n, 0x47dbe5fe7d36e439n]);
+      // The stream readers say "peer", the pipeline "remote", as etcd's do.
+      await until(logged(
+        a,
+        "E | rafthttp: request sent was ignored (cluster ID mismatch: peer[2]=47dbe5fe7d36e439, local=7315950baf04d87f)",
+      ));
+      await until(logged(
+        a,
+        "E | rafthttp: request sent was ignored (cluster ID mismatch: remote[2]=47dbe5fe7d36e439, local=7315950baf04d87f)",
+      ));
+      await until(logged(
+        b,
+        "E | rafthttp: request cluster ID mismatch (got 7315950baf04d87f want 47dbe5fe7d36e439)",
+      ));
+      assert.equal(a.transport.activeSince(2n), 0);
+      assert.equal(b.received.length, 0);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
   },
 );
 
-itest("a peer of another cluster: the sender logs and reports, the receiver logs", async () => {
-  const cluster = newCluster();
-  const a = await startMember(cluster, 1n, "127.0.50.21", { clusterId: 0x7315950baf04d87fn });
-  const b = await startMember(cluster, 2n, "127.0.50.22");
-  try {
-    a.transport.send([message(1n, 2n, 1, { type: MessageType.MsgVote })]);
-    await until(() => a.mismatches.length > 0);
-    assert.deepEqual(a.mismatches[0], [2n, 0x47dbe5fe7d36e439n]);
-    assert.ok(
-      a.lines.some((l) =>
-        l.endsWith(
-          "E | rafthttp: request sent was ignored (cluster ID mismatch: peer[2]=47dbe5fe7d36e439, local=7315950baf04d87f)",
-        )
-      ),
-    );
-    assert.ok(
-      b.lines.some((l) =>
-        l.endsWith(
-          "E | rafthttp: request cluster ID mismatch (got 7315950baf04d87f want 47dbe5fe7d36e439)",
-        )
-      ),
-    );
-    assert.equal(a.transport.activeSince(2n), 0);
-    assert.equal(b.received.length, 0);
-  } finally {
-    await Promise.all([a.close(), b.close()]);
-  }
-});
-
-itest("a removed member learns it from a 410 and is told once", async () => {
+itest("a removed member learns it from a 410 or a 403 and is told once", async () => {
   const cluster = newCluster();
   const a = await startMember(cluster, 1n, "127.0.50.21");
   const b = await startMember(cluster, 2n, "127.0.50.22");
@@ -305,7 +296,9 @@ itest("a removed member learns it from a 410 and is told once", async () => {
   try {
     a.transport.addPeer(2n);
     a.transport.addPeer(3n);
+    a.transport.send([message(1n, 2n, 1), message(1n, 3n, 1)]); // by the pipeline: 403
     await until(() => a.removedCalls > 0);
+    await until(logged(b, "W | rafthttp: rejected the stream from peer 1 since it was removed"));
     await sleep(100);
     assert.equal(a.removedCalls, 1);
     assert.equal(b.received.length + c.received.length, 0);
@@ -314,20 +307,13 @@ itest("a removed member learns it from a 410 and is told once", async () => {
   }
 });
 
-itest("a URL now serving another member is refused (to field mismatch)", async () => {
+itest("a URL now serving another member: its streams are refused (to field mismatch)", async () => {
   const { cluster, a, b, close } = await pair();
   try {
     cluster.urls.set(3n, b.url);
-    a.transport.send([message(1n, 3n, 1)]); // added on first use, from the membership's URLs
-    await until(() => a.lines.some((l) => l.includes("failed to dial 3")));
-    assert.ok(
-      a.lines.some((l) =>
-        l.endsWith(
-          "W | rafthttp: failed to dial 3 on stream Message (unexpected http status 412 (to field mismatch))",
-        )
-      ),
-    );
-    assert.equal(b.received.length, 0);
+    a.transport.addPeer(3n);
+    await until(logged(b, "E | rafthttp: streaming request ignored (ID mismatch got 3 want 2)"));
+    assert.equal(a.transport.activeSince(3n), 0);
   } finally {
     await close();
   }
@@ -348,11 +334,11 @@ itest("a member answers a sender its membership does not list yet (joining)", as
   joinerView.urls.delete(2n);
   leaderView.urls.set(2n, joiner.url);
   try {
+    leader.transport.addPeer(2n);
     leader.transport.send([message(1n, 2n, 11)]);
     await until(() => leader.received.length === 1);
     assert.equal(leader.received[0].type, MessageType.MsgAppResp);
     assert.equal(leader.received[0].index, 11);
-    assert.ok(joiner.transport.activeSince(1n) > 0);
   } finally {
     await Promise.all([leader.close(), joiner.close()]);
   }
@@ -360,14 +346,14 @@ itest("a member answers a sender its membership does not list yet (joining)", as
 
 itest("updatePeer follows a member to its new URL; removePeer stops sending", async () => {
   const cluster = newCluster();
-  const a = await startMember(cluster, 1n, "127.0.50.21");
-  const b = await startMember(cluster, 2n, "127.0.50.22");
+  const { a, b } = await pair(cluster);
   const b2 = await startMember({ ...cluster, urls: new Map(cluster.urls) }, 2n, "127.0.50.25");
   try {
-    a.transport.addPeer(2n);
-    await until(active(a, 2n));
+    await streamsUp(a, 2n);
     a.transport.send([message(1n, 2n, 1)]);
     await until(() => b.received.length === 1);
+    await b.close();
+    b2.transport.addPeer(1n);
     cluster.urls.set(2n, b2.url);
     a.transport.updatePeer(2n);
     for (let i = 0; i < 100 && b2.received.length === 0; i++) {
@@ -375,15 +361,14 @@ itest("updatePeer follows a member to its new URL; removePeer stops sending", as
       await sleep(20);
     }
     assert.ok(b2.received.length > 0);
-    assert.equal(b.received.length, 1);
     a.transport.removePeer(2n);
     assert.equal(a.transport.activeSince(2n), 0);
     cluster.removed.add(2n);
-    const n = b2.received.length;
     a.transport.send([message(1n, 2n, 3)]);
     await sleep(100);
-    assert.equal(b2.received.length, n);
+    assert.ok(!b2.received.some((m) => m.index === 3));
+    assert.ok(a.lines.some((l) => l.endsWith("I | rafthttp: stopped peer 2")));
   } finally {
-    await Promise.all([a.close(), b.close(), b2.close()]);
+    await Promise.all([a.close(), b2.close()]);
   }
 });

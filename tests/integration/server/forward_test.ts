@@ -16,6 +16,7 @@ import { LeaderForwarder } from "../../../src/server/forward.ts";
 import type { Membership } from "../../../src/server/membership.ts";
 import type { RaftStatus } from "../../../src/server/raft_status.ts";
 import { testLog } from "../../helpers/log.ts";
+import { idleReceiver } from "../../helpers/peer.ts";
 
 const LEADER_HOST = "127.0.52.20";
 const SELF = 0x1111n;
@@ -67,9 +68,8 @@ async function startLeader(port = 0, api: Partial<PeerLeaderApi> = {}) {
     clusterId: () => CID,
     members: () => [],
     isRemoved: () => false,
-    isKnown: () => true,
     version: () => ({ etcdserver: "3.4.23", etcdcluster: "3.4.0" }),
-    transport: { receive: () => {}, receiveSnapshot: () => Promise.resolve() },
+    transport: idleReceiver(),
     leader: full,
     logger,
   });
