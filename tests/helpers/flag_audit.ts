@@ -185,7 +185,7 @@ export const FLAG_AUDIT: Record<string, FlagAudit> = {
     "src/embed/run.ts",
     "src/server/core.ts",
   ]),
-  "bcrypt-cost": use("bcryptCost", "4", ["src/embed/run.ts", "src/server/operations.ts"]),
+  "bcrypt-cost": use("bcryptCost", "4", ["src/embed/run.ts", "src/server/core.ts"]),
   "auth-token-ttl": use("authTokenTtl", "60", ["src/embed/run.ts", "src/server/core.ts"]),
 
   "enable-pprof": use("enablePprof", "true", [
