@@ -14,6 +14,9 @@ import type { RaftStatus } from "./raft_status.ts";
 /** A learner may be promoted once it has 90% of the leader's log (etcd's readiness rule). */
 const LEARNER_READY_PERCENT = 0.9;
 
+/** How long peers must have been connected before a reconfiguration (etcd's HealthInterval). */
+const HEALTH_INTERVAL_MS = 5000;
+
 export interface ClusterApiDeps {
   membership: Membership;
   raft: RaftStatus;
@@ -25,6 +28,8 @@ export interface ClusterApiDeps {
   /** The apply path's signal that the conf change with this ID was applied. */
   waitConfChange(id: number): Promise<void>;
   strictReconfigCheck: boolean;
+  /** When the transport last saw the peer become active (ms since the epoch); 0 while not. */
+  activeSince(id: bigint): number;
   now(): number;
 }
 
@@ -71,7 +76,7 @@ export class ClusterApi {
       isLearner,
     };
     this.deps.membership.validateAdd(member);
-    if (!isLearner) this.#checkCanAddVoter();
+    this.#checkCanAdd(isLearner);
     await this.#propose(
       isLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode,
       member.id,
@@ -159,21 +164,42 @@ export class ClusterApi {
   }
 
   // etcd's --strict-reconfig-check: a new voter must not leave the cluster without quorum
-  // among started members (a one-member cluster may always grow to two).
-  #checkCanAddVoter(): void {
+  // among started members (a one-member cluster may always grow to two), and this member must
+  // have been connected to every voter for HEALTH_INTERVAL_MS (etcd's isConnectedFullySince).
+  #checkCanAdd(isLearner: boolean): void {
     if (!this.deps.strictReconfigCheck) return;
     const voters = this.deps.membership.voters();
     const started = voters.filter((m) => m.name !== "").length;
     const total = voters.length + 1;
-    if (started === 1 && total === 2) return;
-    if (started < Math.floor(total / 2) + 1) throw Errors.notEnoughStartedMembers();
+    if (!isLearner && !(started === 1 && total === 2) && started < Math.floor(total / 2) + 1) {
+      throw Errors.notEnoughStartedMembers();
+    }
+    if (this.#connectedVoters() !== voters.length) throw Errors.unhealthyCluster();
   }
 
+  // etcd's mayRemoveMember: the started members left must be a quorum; a member that is down
+  // may always go; otherwise those connected for HEALTH_INTERVAL_MS, less one, must be.
   #checkCanRemoveVoter(id: bigint): void {
     if (!this.deps.strictReconfigCheck) return;
-    const remaining = this.deps.membership.voters().filter((m) => m.id !== id);
-    const active = remaining.filter((m) => this.deps.raft.isActive(m.id)).length;
-    if (active < Math.floor(remaining.length / 2) + 1) throw Errors.unhealthyCluster();
+    const voters = this.deps.membership.voters();
+    const remaining = voters.filter((m) => m.id !== id);
+    const started = remaining.filter((m) => m.name !== "").length;
+    if (started < Math.floor(remaining.length / 2) + 1) throw Errors.notEnoughStartedMembers();
+    if (id !== this.deps.raft.memberId && this.deps.activeSince(id) === 0) return;
+    if (this.#connectedVoters() - 1 < 1 + Math.floor((voters.length - 1) / 2)) {
+      throw Errors.unhealthyCluster();
+    }
+  }
+
+  /** Voters this member has been connected to since HEALTH_INTERVAL_MS ago, itself included. */
+  #connectedVoters(): number {
+    // The transport's clock: activeSince is wall time.
+    const since = Date.now() - HEALTH_INTERVAL_MS;
+    return this.deps.membership.voters().filter((m) => {
+      if (m.id === this.deps.raft.memberId) return true;
+      const t = this.deps.activeSince(m.id);
+      return t !== 0 && t < since;
+    }).length;
   }
 
   /** Proposes a conf change whose context is etcd's JSON (none for a removal). */

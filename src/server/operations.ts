@@ -31,6 +31,8 @@ export interface OperationsDeps {
   transferLeadership(target: bigint): Promise<void>;
   /** Where slow read-only requests are warned about (--experimental-warning-apply-duration). */
   slowReads: KvApiDeps["slowReads"];
+  /** When the peer transport saw a peer become active (0 while it is not). */
+  activeSince(id: bigint): number;
   now(): number;
 }
 
@@ -80,6 +82,7 @@ export function createOperations(opts: ServerOptions, deps: OperationsDeps): Ope
       proposeConfChange: (cc, applied) => proposer.proposeConfChange(cc, applied),
       waitConfChange: (id) => applier.waitConfChange(id),
       strictReconfigCheck: opts.strictReconfigCheck,
+      activeSince: deps.activeSince,
       now,
     }),
     maintenance: new Maintenance({

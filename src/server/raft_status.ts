@@ -17,11 +17,6 @@ export class RaftStatus {
     return this.leader === this.memberId;
   }
 
-  /** Whether we heard from this member recently (ourselves always). */
-  isActive(id: bigint): boolean {
-    return id === this.memberId || (this.node.status().progress?.get(id)?.recentActive ?? false);
-  }
-
   onHardState(hs: HardState): void {
     this.term = hs.term;
     this.commit = hs.commit;

@@ -165,6 +165,7 @@ export class EtcdServer {
       applier: this.#applier,
       transferLeadership: (target) => this.transferLeadership(target),
       slowReads: slow,
+      activeSince: (id) => transport.activeSince(id),
       now,
     });
     this.kv = ops.kv;

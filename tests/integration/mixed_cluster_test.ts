@@ -1,0 +1,185 @@
+// Mixed clusters of real etcd 3.4.23 members and etcd-ts members, both ways: a member of the
+// other kind joins a running three-member cluster with `etcdctl member add` and
+// `--initial-cluster-state existing`, catches up from the log and serves linearizable reads and
+// writes, watches and leases; the leader moves to it and back (`move-leader`); a lagging member
+// of each kind is caught up by a snapshot from a leader of the other kind; then the cluster is
+// replaced member by member under a steady write load, and every acknowledged write is read back
+// from every member, whose HashKV agree. Each step's time is printed.
+// Address blocks 127.0.225.x (etcd-ts joins etcd) and 127.0.226.x (etcd joins etcd-ts).
+import assert from "node:assert/strict";
+import { writeBeyondCatchUp } from "../helpers/cluster.ts";
+import { etcdctl, spawnEtcdctl } from "../helpers/etcdctl.ts";
+import {
+  assertSameHashKV,
+  converged,
+  type Kind,
+  memberAdd,
+  memberRemove,
+  type MixedMember,
+  mixedMember,
+  moveLeader,
+  MovingLoad,
+  readPrefix,
+  restartMember,
+  SNAPSHOT_APPLIED,
+  startMember,
+  step,
+  stopMember,
+} from "../helpers/mixed.ts";
+import { exited, itest } from "../helpers/process.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+const other = (k: Kind): Kind => k === "etcd" ? "etcd-ts" : "etcd";
+const urls = (ms: MixedMember[]) => ms.map((m) => m.clientURL).join(",");
+
+async function ok(endpoint: string, ...args: string[]): Promise<string> {
+  const r = await etcdctl(endpoint, ...args);
+  assert.equal(r.code, 0, `etcdctl ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The three members of kind `old` that start the cluster, and the three of kind `neu`. */
+async function members(block: string, old: Kind, neu: Kind, dir: string) {
+  const of = (kind: Kind, first: number) =>
+    Promise.all(
+      [0, 1, 2].map((i) =>
+        mixedMember(kind, `${kind === "etcd" ? "e" : "t"}${i}`, `${block}.${first + i}`, dir)
+      ),
+    );
+  return { olds: await of(old, 10), news: await of(neu, 20) };
+}
+
+/** Reads and writes through either kind see each other's, linearizably; so do watches and
+ * leases. */
+async function serves(a: MixedMember, b: MixedMember): Promise<void> {
+  await ok(a.clientURL, "put", "x/from-a", "1");
+  assert.match(await ok(b.clientURL, "get", "x/from-a"), /^x\/from-a\n1\n$/);
+  await ok(b.clientURL, "put", "x/from-b", "2");
+  assert.match(await ok(a.clientURL, "get", "x/from-b"), /^x\/from-b\n2\n$/);
+  const watch = spawnEtcdctl(a.clientURL, ["watch", "x/watched"]);
+  try {
+    await sleepUntilWatching(a);
+    await ok(b.clientURL, "put", "x/watched", "seen");
+    await watch.waitFor("seen", 10_000);
+  } finally {
+    watch.kill();
+  }
+  const lease = /lease ([0-9a-f]+) granted/.exec(await ok(a.clientURL, "lease", "grant", "60"));
+  assert.ok(lease);
+  await ok(b.clientURL, "put", "x/leased", "v", `--lease=${lease[1]}`);
+  assert.match(await ok(a.clientURL, "get", "x/leased"), /v/);
+  await ok(b.clientURL, "lease", "revoke", lease[1]);
+  assert.equal(await ok(a.clientURL, "get", "x/leased"), "");
+}
+
+/** The watch stream is open once the member counts a watch (etcd's gauge, on both kinds). */
+async function sleepUntilWatching(m: MixedMember): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const text = await (await fetch(`${m.clientURL}/metrics`)).text();
+    if (/^etcd_debugging_mvcc_watcher_total [1-9]/m.test(text)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${m.name}: no watcher registered`);
+}
+
+/** Stops `m`, writes past the leader's kept log, restarts it: it must take a snapshot. */
+async function lagsAndCatchesUp(m: MixedMember, live: MixedMember[]): Promise<void> {
+  await stopMember(m);
+  await writeBeyondCatchUp(live.filter((x) => x !== m).map((x) => x.clientURL));
+  const proc = await restartMember(m);
+  await proc.waitFor(SNAPSHOT_APPLIED, 60_000);
+  const state = await converged(urls(live));
+  await assertSameHashKV(urls(live), state[0].revision);
+}
+
+/** Adds `m` to the cluster of `live` and waits until it has caught up. */
+async function join(m: MixedMember, live: MixedMember[]): Promise<void> {
+  const initialCluster = await memberAdd(urls(live), m);
+  await startMember(m, initialCluster, "existing");
+  live.push(m);
+}
+
+/** Removes `m` (asked of a member that stays); the removed member stops by itself. */
+async function leave(m: MixedMember, live: MixedMember[], load: MovingLoad): Promise<void> {
+  live.splice(live.indexOf(m), 1);
+  load.endpoints = live.map((x) => x.clientURL);
+  await memberRemove(live[0].clientURL, m);
+  await exited(m.proc!, 30_000);
+  m.proc = undefined;
+}
+
+async function scenario(block: string, old: Kind): Promise<void> {
+  await using dir = tempDir({ prefix: "mixed-" });
+  const neu = other(old);
+  const { olds, news } = await members(block, old, neu, dir.path);
+  const live = [...olds];
+  try {
+    await step(`three ${old} members start`, async () => {
+      const initial = olds.map((m) => `${m.name}=${m.peerURL}`).join(",");
+      await Promise.all(olds.map((m) => startMember(m, initial, "new")));
+      for (const s of await converged(urls(olds))) {
+        olds.find((m) => m.clientURL === s.endpoint)!.id = s.memberId;
+      }
+      await ok(olds[0].clientURL, "put", "before", "joined");
+    });
+    const [n0] = news;
+    await step(`${neu} member joins (member add, existing) and catches up`, async () => {
+      await join(n0, live);
+      const state = await converged(urls(live));
+      assert.equal(state.length, 4);
+      assert.match(await ok(n0.clientURL, "get", "before", "--consistency=s"), /joined/);
+    });
+    await step(`reads, writes, watch and lease across kinds`, () => serves(n0, olds[1]));
+    await step(`move-leader to the ${neu} member`, () => moveLeader(urls(live), n0));
+    await step(`reads, writes, watch and lease under a ${neu} leader`, () => serves(olds[2], n0));
+    await step(`move-leader back to an ${old} member`, () => moveLeader(urls(live), olds[1]));
+    await step(
+      `lagging ${neu} member caught up by snapshot from an ${old} leader`,
+      () => lagsAndCatchesUp(n0, live),
+    );
+    await step(`move-leader to the ${neu} member`, () => moveLeader(urls(live), n0));
+    await step(
+      `lagging ${old} member caught up by snapshot from an ${neu} leader`,
+      () => lagsAndCatchesUp(olds[2], live),
+    );
+    const load = new MovingLoad(live.map((m) => m.clientURL), 4);
+    try {
+      for (let i = 0; i < 3; i++) {
+        if (i > 0) {
+          await step(`under load: ${news[i].name} (${neu}) joins`, () => join(news[i], live));
+          load.endpoints = live.map((m) => m.clientURL);
+        }
+        await step(
+          `under load: ${olds[i].name} (${old}) removed`,
+          () => leave(olds[i], live, load),
+        );
+      }
+    } finally {
+      await load.stop();
+    }
+    await step(`every acknowledged write on every member, equal HashKV`, async () => {
+      const state = await converged(urls(live));
+      for (const m of live) await load.check(m.clientURL);
+      await assertSameHashKV(urls(live), state[0].revision);
+      const { kvs } = await readPrefix(live[0].clientURL, "w/");
+      console.log(
+        `    ${load.acked.size} acknowledged writes (${kvs.length} in the store, ` +
+          `${load.failures} failed attempts)`,
+      );
+      assert.ok(load.acked.size > 0);
+    });
+  } finally {
+    await Promise.all([...olds, ...news].map((m) => stopMember(m)));
+  }
+}
+
+itest(
+  "mixed cluster: etcd-ts members join an etcd 3.4 cluster and replace it",
+  () => scenario("127.0.225", "etcd"),
+);
+
+itest(
+  "mixed cluster: etcd 3.4 members join an etcd-ts cluster and replace it",
+  () => scenario("127.0.226", "etcd-ts"),
+);
