@@ -3,7 +3,7 @@
 // guide's TLS clusters (the TLS flags then come as `extra`).
 import { memberFlags, type MemberURLs, type Proc, spawn, startEtcdTs, stop } from "./process.ts";
 import { tempDir } from "./tmp.ts";
-import { etcdctl } from "./etcdctl.ts";
+import { etcdctl, reconfigure } from "./etcdctl.ts";
 import { assertPortsFree } from "./ports.ts";
 import { Etcd3 } from "etcd3";
 
@@ -106,7 +106,7 @@ export function startJoining(m: ClusterMember, initialCluster: string): Proc {
 /** `etcdctl member add` of `m` as a learner through `endpoints`: etcdctl's output, the new ID,
  * the cluster ID and the ETCD_INITIAL_CLUSTER it prints for the newcomer. */
 export async function addLearner(endpoints: string, m: ClusterMember) {
-  const add = await etcdctl(
+  const add = await reconfigure(
     endpoints,
     "member",
     "add",

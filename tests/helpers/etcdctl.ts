@@ -49,6 +49,22 @@ export function etcdctlWith(opts: EtcdctlOptions): Etcdctl {
 /** etcdctl v3 on the host, to its end. */
 export const etcdctl: Etcdctl = etcdctlWith({});
 
+/**
+ * A membership command (`member add`, `member remove`, ...) run until the member stops refusing
+ * it with `unhealthy cluster`: etcd 3.4 and etcd-ts reconfigure only once connected to their
+ * peers for 5 s (etcd's HealthInterval), so not right after a start.
+ */
+export async function reconfigure(endpoints: string, ...args: string[]): Promise<Run> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const r = await etcdctl(endpoints, ...args);
+    if (r.code === 0 || !r.stderr.includes("unhealthy cluster") || Date.now() > deadline) {
+      return r;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 /** etcdctl left running (watch, exec-watch): its output lines come on the returned process. */
 export function spawnEtcdctl(endpoints: string, args: string[], opts: EtcdctlOptions = {}): Proc {
   const c = command(opts, endpoints, args);

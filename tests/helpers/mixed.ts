@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { put } from "./acked_writes.ts";
-import { etcdctl } from "./etcdctl.ts";
+import { etcdctl, reconfigure } from "./etcdctl.ts";
 import { assertPortsFree } from "./ports.ts";
 import { memberFlags, type Proc, spawn, startEtcdTs, stop } from "./process.ts";
 import { sleep } from "./wait.ts";
@@ -74,21 +74,6 @@ export async function stopMember(m: MixedMember): Promise<void> {
   m.proc = undefined;
 }
 
-/**
- * etcdctl run until the member stops refusing with `unhealthy cluster`: both kinds reconfigure
- * only once connected to their peers for 5 s (etcd's HealthInterval), as after a restart.
- */
-async function reconfigure(endpoints: string, ...args: string[]) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const r = await etcdctl(endpoints, ...args);
-    if (r.code === 0 || !r.stderr.includes("unhealthy cluster") || Date.now() > deadline) {
-      return r;
-    }
-    await sleep(500);
-  }
-}
-
 /** `etcdctl member add`: the new member's ID and the ETCD_INITIAL_CLUSTER it is to start with. */
 export async function memberAdd(endpoints: string, m: MixedMember): Promise<string> {
   const r = await reconfigure(endpoints, "member", "add", m.name, `--peer-urls=${m.peerURL}`);
@@ -131,8 +116,13 @@ export async function endpointStatus(endpoints: string): Promise<EndpointState[]
   }));
 }
 
-/** Polls until every member reports the same leader and applied index (a quiet cluster). */
-export async function converged(endpoints: string, ms = 60_000): Promise<EndpointState[]> {
+/** Polls until every member reports the same leader, and if `quiet`, the same applied index
+ * and revision (nothing left to replicate). */
+export async function converged(
+  endpoints: string,
+  quiet = true,
+  ms = 60_000,
+): Promise<EndpointState[]> {
   const deadline = Date.now() + ms;
   let last: EndpointState[] = [];
   while (Date.now() < deadline) {
@@ -140,7 +130,7 @@ export async function converged(endpoints: string, ms = 60_000): Promise<Endpoin
     const one = (f: (s: EndpointState) => unknown) => new Set(last.map(f)).size === 1;
     const count = endpoints.split(",").length;
     if (last.length === count && last[0].leader !== 0n && one((s) => s.leader)) {
-      if (one((s) => s.appliedIndex) && one((s) => s.revision)) return last;
+      if (!quiet || (one((s) => s.appliedIndex) && one((s) => s.revision))) return last;
     }
     await sleep(200);
   }
@@ -159,11 +149,11 @@ export async function assertSameHashKV(endpoints: string, rev: number): Promise<
 
 /** `move-leader` to `to`, asked of the current leader; resolves when every member follows it. */
 export async function moveLeader(endpoints: string, to: MixedMember): Promise<void> {
-  const before = await converged(endpoints);
+  const before = await converged(endpoints, false);
   const leader = before.find((s) => s.memberId === s.leader)!;
   const r = await etcdctl(leader.endpoint, "move-leader", to.id!.toString(16));
   assert.equal(r.code, 0, `move-leader: ${r.stderr}`);
-  const after = await converged(endpoints);
+  const after = await converged(endpoints, false);
   assert.equal(after[0].leader, to.id, `leader is ${after[0].leader.toString(16)}`);
 }
 

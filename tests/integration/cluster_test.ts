@@ -14,7 +14,7 @@ import {
 import { itest, startEtcdTs, stop } from "../helpers/process.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { assertPortsFree } from "../helpers/ports.ts";
-import { etcdctl, memberList } from "../helpers/etcdctl.ts";
+import { etcdctl, memberList, reconfigure } from "../helpers/etcdctl.ts";
 
 const BLOCK = "127.0.16";
 
@@ -211,7 +211,7 @@ itest("member add/update/remove, learners and move-leader through etcdctl", asyn
     assert.match(update.stdout, new RegExp(`Member +${infra2} updated in cluster`), update.stderr);
 
     // Removing infra2 stops it; the cluster goes on with three.
-    const remove = await etcdctl(newcomer.clientURL, "member", "remove", infra2);
+    const remove = await reconfigure(newcomer.clientURL, "member", "remove", infra2);
     assert.match(
       remove.stdout,
       new RegExp(`Member +${infra2} removed from cluster`),
@@ -351,7 +351,7 @@ itest("a member added after the last snapshot joins through a snapshot that list
     await Promise.all(first.map((m) => m.proc!.waitFor("ready to serve client requests")));
     await writeBeyondCatchUp(first.map((m) => m.clientURL));
     // The stored snapshot predates the new member, so the one it is sent must be taken anew.
-    const add = await etcdctl(
+    const add = await reconfigure(
       c.endpoints,
       "member",
       "add",

@@ -3,8 +3,9 @@
 // `--initial-cluster-state existing`, catches up from the log and serves linearizable reads and
 // writes, watches and leases; the leader moves to it and back (`move-leader`); a lagging member
 // of each kind is caught up by a snapshot from a leader of the other kind; then the cluster is
-// replaced member by member under a steady write load, and every acknowledged write is read back
-// from every member, whose HashKV agree. Each step's time is printed.
+// replaced member by member under a steady write load (the last member of the old kind leads
+// when it is removed), and every acknowledged write is read back from every member, whose
+// HashKV agree. Each step's time is printed (run without --quiet to see them).
 // Address blocks 127.0.225.x (etcd-ts joins etcd) and 127.0.226.x (etcd joins etcd-ts).
 import assert from "node:assert/strict";
 import { writeBeyondCatchUp } from "../helpers/cluster.ts";
@@ -132,7 +133,7 @@ async function scenario(block: string, old: Kind): Promise<void> {
     });
     await step(`reads, writes, watch and lease across kinds`, () => serves(n0, olds[1]));
     await step(`move-leader to the ${neu} member`, () => moveLeader(urls(live), n0));
-    await step(`reads, writes, watch and lease under a ${neu} leader`, () => serves(olds[2], n0));
+    await step(`reads, writes, watch and lease under the ${neu} leader`, () => serves(olds[2], n0));
     await step(`move-leader back to an ${old} member`, () => moveLeader(urls(live), olds[1]));
     await step(
       `lagging ${neu} member caught up by snapshot from an ${old} leader`,
