@@ -87,11 +87,16 @@ async function sleepUntilWatching(m: MixedMember): Promise<void> {
 /** Stops `m`, writes past the leader's kept log, restarts it: it must take a snapshot. */
 async function lagsAndCatchesUp(m: MixedMember, live: MixedMember[]): Promise<void> {
   await stopMember(m);
-  await writeBeyondCatchUp(live.filter((x) => x !== m).map((x) => x.clientURL));
-  const proc = await restartMember(m);
-  await proc.waitFor(SNAPSHOT_APPLIED, 60_000);
-  const state = await converged(urls(live));
-  await assertSameHashKV(urls(live), state[0].revision);
+  await step(
+    `  6000 writes while ${m.name} is down`,
+    () => writeBeyondCatchUp(live.filter((x) => x !== m).map((x) => x.clientURL)),
+  );
+  await step(`  ${m.name} restarts, applies a snapshot, catches up`, async () => {
+    const proc = await restartMember(m);
+    await proc.waitFor(SNAPSHOT_APPLIED, 60_000);
+    const state = await converged(urls(live));
+    await assertSameHashKV(urls(live), state[0].revision);
+  });
 }
 
 /** Adds `m` to the cluster of `live` and waits until it has caught up. */
@@ -150,6 +155,12 @@ async function scenario(block: string, old: Kind): Promise<void> {
         if (i > 0) {
           await step(`under load: ${news[i].name} (${neu}) joins`, () => join(news[i], live));
           load.endpoints = live.map((m) => m.clientURL);
+        }
+        if (i === 2) {
+          await step(
+            `under load: move-leader to ${olds[i].name} (${old}), the last of its kind`,
+            () => moveLeader(urls(live), olds[i]),
+          );
         }
         await step(
           `under load: ${olds[i].name} (${old}) removed`,
