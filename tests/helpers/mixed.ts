@@ -18,6 +18,8 @@ export interface MixedMember {
   clientURL: string;
   peerURL: string;
   dataDir: string;
+  /** The guide's mutual TLS between peers: the directory of `ca.pem` and `<name>.pem/.key`. */
+  peerTLS?: string;
   id?: bigint;
   proc?: Proc;
 }
@@ -30,6 +32,7 @@ export async function mixedMember(
   name: string,
   ip: string,
   dir: string,
+  peerTLS?: string,
 ): Promise<MixedMember> {
   await assertPortsFree(ip, [2379, 2380]);
   return {
@@ -37,9 +40,20 @@ export async function mixedMember(
     kind,
     ip,
     clientURL: `http://${ip}:2379`,
-    peerURL: `http://${ip}:2380`,
+    peerURL: `${peerTLS ? "https" : "http"}://${ip}:2380`,
     dataDir: `${dir}/${name}`,
+    peerTLS,
   };
+}
+
+function peerTLSFlags(m: MixedMember): string[] {
+  if (!m.peerTLS) return [];
+  return [
+    `--peer-cert-file=${m.peerTLS}/${m.name}.pem`,
+    `--peer-key-file=${m.peerTLS}/${m.name}.key`,
+    `--peer-trusted-ca-file=${m.peerTLS}/ca.pem`,
+    "--peer-client-cert-auth",
+  ];
 }
 
 /** Starts `m` (its kind's binary) in `initialCluster`, new or existing; resolves once ready. */
@@ -58,6 +72,7 @@ export async function startMember(
     "mixed",
     "--snapshot-count",
     SNAPSHOT_COUNT,
+    ...peerTLSFlags(m),
   ];
   m.proc = m.kind === "etcd" ? spawn("etcd", args) : startEtcdTs(args);
   await m.proc.waitFor("ready to serve client requests", 60_000);

@@ -6,7 +6,9 @@
 // replaced member by member under a steady write load (the last member of the old kind leads
 // when it is removed), and every acknowledged write is read back from every member, whose
 // HashKV agree. Each step's time is printed (run without --quiet to see them).
-// Address blocks 127.0.225.x (etcd-ts joins etcd) and 127.0.226.x (etcd joins etcd-ts).
+// Then the same over the guide's mutual TLS between peers, from a one-member etcd cluster.
+// Address blocks 127.0.225.x (etcd-ts joins etcd; .30-.32 with TLS) and 127.0.226.x (etcd joins
+// etcd-ts).
 import assert from "node:assert/strict";
 import { writeBeyondCatchUp } from "../helpers/cluster.ts";
 import { etcdctl, spawnEtcdctl } from "../helpers/etcdctl.ts";
@@ -29,6 +31,7 @@ import {
 } from "../helpers/mixed.ts";
 import { exited, itest } from "../helpers/process.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { issueCerts } from "../helpers/certs.ts";
 
 const other = (k: Kind): Kind => k === "etcd" ? "etcd-ts" : "etcd";
 const urls = (ms: MixedMember[]) => ms.map((m) => m.clientURL).join(",");
@@ -194,4 +197,55 @@ itest(
 itest(
   "mixed cluster: etcd 3.4 members join an etcd-ts cluster and replace it",
   () => scenario("127.0.226", "etcd-ts"),
+);
+
+itest(
+  "mixed cluster over mutual peer TLS: etcd 3.4 alone, etcd-ts joins, etcd joins, etcd leaves",
+  async () => {
+    await using dir = tempDir({ prefix: "mixed-tls-" });
+    const ip = (i: number) => `127.0.225.${30 + i}`;
+    const names = ["e0", "t0", "e1"];
+    // Peers dial from 127.0.0.1 on loopback, and etcd checks a client certificate's IP SANs
+    // against the address a connection comes from.
+    await issueCerts(dir.path, names.map((name, i) => ({ name, san: `IP:${ip(i)},IP:127.0.0.1` })));
+    const [e0, t0, e1] = await Promise.all(
+      names.map((name, i) =>
+        mixedMember(name[0] === "e" ? "etcd" : "etcd-ts", name, ip(i), dir.path, dir.path)
+      ),
+    );
+    const live = [e0];
+    try {
+      await step("one etcd member starts (https peer URL)", async () => {
+        await startMember(e0, `e0=${e0.peerURL}`, "new");
+        e0.id = (await converged(e0.clientURL))[0].memberId;
+        await ok(e0.clientURL, "put", "before", "joined");
+      });
+      await step("etcd-ts joins over TLS and catches up", async () => {
+        await join(t0, live);
+        await converged(urls(live));
+        assert.match(await ok(t0.clientURL, "get", "before", "--consistency=s"), /joined/);
+      });
+      await step("move-leader to etcd-ts over TLS", () => moveLeader(urls(live), t0));
+      await step("etcd joins the etcd-ts leader over TLS", async () => {
+        await join(e1, live);
+        await converged(urls(live));
+      });
+      await step("reads, writes, watch and lease across kinds over TLS", () => serves(e1, t0));
+      const load = new MovingLoad(live.map((m) => m.clientURL), 2);
+      try {
+        for (const m of [e0, e1]) {
+          await step(`under load: ${m.name} (etcd) removed`, () => leave(m, live, load));
+        }
+      } finally {
+        await load.stop();
+      }
+      await step("every acknowledged write on the etcd-ts member left", async () => {
+        await load.check(t0.clientURL);
+        assert.ok(load.acked.size > 0);
+        assert.equal((await converged(t0.clientURL))[0].leader, t0.id);
+      });
+    } finally {
+      await Promise.all([e0, t0, e1].map((m) => stopMember(m)));
+    }
+  },
 );
