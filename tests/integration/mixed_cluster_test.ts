@@ -115,6 +115,14 @@ async function lagsAndCatchesUp(m: MixedMember, live: MixedMember[]): Promise<vo
     const state = await converged(urls(live));
     await assertSameHashKV(urls(live), state[0].revision);
   });
+  await step(`  ${m.name} restarts again from the snapshot it was sent`, async () => {
+    await stopMember(m);
+    await restartMember(m);
+    await ok(m.clientURL, "put", `x/restarted-${m.name}`, "1");
+    const state = await converged(urls(live));
+    await assertSameHashKV(urls(live), state[0].revision);
+    assert.equal((await readPrefix(m.clientURL, "s")).kvs.length, 6000);
+  });
 }
 
 /** Adds `m` to the cluster of `live` and waits until it has caught up. */
