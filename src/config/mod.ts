@@ -9,7 +9,17 @@ export { initialClusterFromName, parseInitialCluster } from "./initial_cluster.t
 export { parseURLList, splitHostPort } from "./urls.ts";
 export { formatGoDuration, parseGoDuration } from "./duration.ts";
 export { goQuote, goQuoteList, parseGoBool } from "./gostr.ts";
-export { ETCD_CLUSTER_VERSION, ETCD_VERSION, VERSION, versionText } from "./version.ts";
+export {
+  compareSemVer,
+  ETCD_CLUSTER_VERSION,
+  ETCD_VERSION,
+  majorMinor,
+  MIN_CLUSTER_VERSION,
+  parseSemVer,
+  type SemVer,
+  VERSION,
+  versionText,
+} from "./version.ts";
 export {
   helpCommand,
   type HelpOutcome,

@@ -16,6 +16,7 @@ import {
   restartMember,
   takeOverEtcdDataDir,
   type Versions,
+  warnNoVersion,
 } from "../server/mod.ts";
 import {
   fetchClusterFromPeers,
@@ -158,12 +159,14 @@ async function joinExistingCluster(
   const fetch = peerVersionFetcher(peerTLS);
   const versions = new Map(
     await Promise.all(
-      remote.members.map(async (m) =>
-        [formatId(m.id), m.id === selfId ? undefined : await fetch(m.peerURLs)] as const
-      ),
+      remote.members.filter((m) => m.id !== selfId).map(async (m) => {
+        const v = await fetch(m.peerURLs);
+        if (!v) warnNoVersion(log, formatId(m.id));
+        return [formatId(m.id), v] as const;
+      }),
     ),
   );
-  if (!isCompatibleWithCluster(versions, formatId(selfId))) {
+  if (!isCompatibleWithCluster(versions, formatId(selfId), log)) {
     throw new BootstrapError("incompatible with current running cluster");
   }
   return await joinMember(paths, timingOf(config), log, selfId, remote.clusterId);

@@ -1,7 +1,14 @@
 // How a member validates a peer's request before acting on it, in etcd's order
 // (spec/bootstrap.md §8): version compatibility, cluster ID, then the sender's standing.
 import type { Logger } from "../log/mod.ts";
-import { H, hexId, MIN_CLUSTER_VERSION, SERVER_VERSION } from "./wire.ts";
+import {
+  compareSemVer,
+  majorMinor,
+  MIN_CLUSTER_VERSION,
+  parseSemVer,
+  type SemVer,
+} from "../config/mod.ts";
+import { H, hexId, SERVER_VERSION } from "./wire.ts";
 
 export interface Rejection {
   status: number;
@@ -33,18 +40,8 @@ export class LogLimiter {
   }
 }
 
-type Version = [major: number, minor: number, patch: number];
-
-export function parseVersion(s: string): Version | undefined {
-  const m = /^v?(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$/.exec(s);
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
-}
-
-function compareMajorMinor(a: Version, b: Version): number {
-  if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
-  if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
-  return 0;
-}
+/** etcd's compareMajorMinorVersion. */
+const compareMajorMinor = (a: SemVer, b: SemVer) => compareSemVer(majorMinor(a), majorMinor(b));
 
 /**
  * etcd's checkVersionCompatibility: the peer must run at least our minimum cluster version, and
@@ -57,11 +54,11 @@ export function versionIncompatibility(
   minClusterHeader: string | undefined,
 ): string | undefined {
   const serverText = serverHeader || "2.0.0";
-  const server = parseVersion(serverText);
-  const minCluster = parseVersion(minClusterHeader || "2.0.0");
+  const server = parseSemVer(serverText);
+  const minCluster = parseSemVer(minClusterHeader || "2.0.0");
   if (!server || !minCluster) return `malformed version: remote[${from}]=${serverText}`;
-  const local = parseVersion(SERVER_VERSION)!;
-  if (compareMajorMinor(server, parseVersion(MIN_CLUSTER_VERSION)!) < 0) {
+  const local = parseSemVer(SERVER_VERSION)!;
+  if (compareMajorMinor(server, parseSemVer(MIN_CLUSTER_VERSION)!) < 0) {
     return `remote version is too low: remote[${from}]=${serverText}, local=${SERVER_VERSION}`;
   }
   if (compareMajorMinor(minCluster, local) > 0) {
@@ -87,18 +84,24 @@ export function firstHeader(h: Headers, name: string): string | undefined {
 /** etcd's checkClusterCompatibilityFromHeader: version, then cluster ID; logs refusals. */
 export function checkCompatibility(h: Headers, ctx: CompatContext): Rejection | undefined {
   const from = firstHeader(h, H.from) ?? "";
-  const why = versionIncompatibility(
-    from,
-    firstHeader(h, H.serverVersion),
-    firstHeader(h, H.minClusterVersion),
-  );
+  const server = firstHeader(h, H.serverVersion);
+  const minCluster = firstHeader(h, H.minClusterVersion);
+  const why = versionIncompatibility(from, server, minCluster);
   if (why) {
-    if (ctx.limiter.allow("version:" + from)) {
+    if (ctx.limiter.allow(`version:${from}:${why}`)) {
       ctx.logger.error({
         pkg: "rafthttp",
         text: `request version incompatibility (${why})`,
         msg: "failed to check version compatibility",
-        fields: { "remote-peer-id": from, error: why },
+        fields: {
+          "local-member-cluster-id": hexId(ctx.clusterId()),
+          "local-member-server-version": SERVER_VERSION,
+          "local-member-server-minimum-cluster-version": MIN_CLUSTER_VERSION,
+          "remote-peer-server-name": from,
+          "remote-peer-server-version": server || "2.0.0",
+          "remote-peer-server-minimum-cluster-version": minCluster || "2.0.0",
+          error: why,
+        },
       });
     }
     return REJECT.incompatibleVersion;

@@ -22,7 +22,6 @@ export { formatMembersJSON, parseMembersJSON, type PeerMember } from "./members_
 export type { PeerClientTLS } from "./http1.ts";
 export { MAX_QUEUED_MESSAGES } from "./stream_writer.ts";
 export type { MergedSnapshot, SnapshotDatabase } from "./snapshot_sender.ts";
-export { MIN_CLUSTER_VERSION } from "./wire.ts";
 export { createLeaderClient, type LeaderClient } from "./leader_client.ts";
 export type { PeerLeaderApi } from "./leader_handler.ts";
 export type { PeerHashKV } from "./leader_wire.ts";

@@ -5,6 +5,7 @@
 import type net from "node:net";
 import type { Message } from "../raft/mod.ts";
 import { networkMetrics } from "../metrics/mod.ts";
+import { parseSemVer } from "../config/mod.ts";
 import {
   isLinkHeartbeat,
   messageReader,
@@ -21,7 +22,6 @@ import {
   requestHeaders,
   type UrlPicker,
 } from "./context.ts";
-import { parseVersion } from "./checks.ts";
 import {
   concat,
   dial,
@@ -265,6 +265,6 @@ export class StreamReader {
 
 /** etcd's checkStreamSupport: every version since 2.1 serves both stream types. */
 function supportsStreams(version: string): boolean {
-  const v = parseVersion(version);
+  const v = parseSemVer(version);
   return v !== undefined && (v[0] > 2 || (v[0] === 2 && v[1] >= 1));
 }

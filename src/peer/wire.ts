@@ -1,10 +1,8 @@
 // The headers every request between members carries (etcd's rafthttp), and member IDs as they
 // appear in them and in paths.
-import { ETCD_VERSION } from "../config/mod.ts";
+import { ETCD_VERSION, MIN_CLUSTER_VERSION } from "../config/mod.ts";
 
 export const SERVER_VERSION = ETCD_VERSION;
-/** The oldest cluster version a 3.4 member works with (etcd's MinClusterVersion). */
-export const MIN_CLUSTER_VERSION = "3.0.0";
 
 /** Header names as etcd writes them (node:http lowercases them on the receiving side). */
 export const H = {

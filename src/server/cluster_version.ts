@@ -3,7 +3,15 @@
 // etcd's minimum cluster version 3.0.0 while some member cannot tell, raising it later but
 // never lowering it. A member joins only a cluster whose version it can run, and stops rather
 // than apply a cluster version above its own (etcd's downgrade check).
-import { ETCD_VERSION } from "../config/mod.ts";
+import {
+  compareSemVer as compare,
+  ETCD_VERSION,
+  majorMinor,
+  MIN_CLUSTER_VERSION,
+  parseSemVer,
+  type SemVer,
+} from "../config/mod.ts";
+import type { Logger } from "../log/mod.ts";
 
 /** What a member's GET /version answers (etcd's version.Versions). */
 export interface Versions {
@@ -11,25 +19,9 @@ export interface Versions {
   etcdcluster: string;
 }
 
-/** etcd's MinClusterVersion. */
-export const MIN_CLUSTER_VERSION = "3.0.0";
-
 /** What /version's etcdcluster says before the leader decided. */
 export const NOT_DECIDED = "not_decided";
 
-type SemVer = [major: number, minor: number, patch: number];
-
-/** A semantic version's numbers; undefined for anything else (go-semver would refuse it). */
-export function parseSemVer(v: string): SemVer | undefined {
-  const m = /^v?(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.exec(v);
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
-}
-
-function compare(a: SemVer, b: SemVer): number {
-  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
-}
-
-const majorMinor = (v: SemVer): SemVer => [v[0], v[1], 0];
 const text = (v: SemVer) => v.join(".");
 
 /** etcd's version.Cluster: "3.4" of "3.4.0". */
@@ -37,19 +29,40 @@ export const shortVersion = (version: string) => version.split(".").slice(0, 2).
 
 /**
  * etcd's decideClusterVersion: the lowest server version of all members as major.minor.0, or
- * undefined when some member's version is unknown or unreadable. `warn` hears of members
- * running a version above this one.
+ * undefined when some member's version is unknown or unreadable; warns of members running a
+ * version above this one.
  */
 export function decideClusterVersion(
   versions: Map<string, Versions | undefined>,
-  warn: (memberId: string, version: string) => void = () => {},
+  log?: Logger,
 ): string | undefined {
   const local = parseSemVer(ETCD_VERSION)!;
   let lowest: SemVer | undefined;
   for (const [id, v] of versions) {
-    const server = v && parseSemVer(v.etcdserver);
-    if (!server) return undefined;
-    if (compare(local, server) < 0) warn(id, v!.etcdserver);
+    if (!v) return undefined;
+    const server = parseSemVer(v.etcdserver);
+    if (!server) {
+      log?.error({
+        pkg: "etcdserver",
+        text: `cannot understand the version of member ${id} (Invalid semantic version)`,
+        msg: "failed to parse server version of remote member",
+        fields: { "remote-member-id": id, "remote-member-version": v.etcdserver },
+      });
+      return undefined;
+    }
+    if (compare(local, server) < 0) {
+      log?.warn({
+        pkg: "etcdserver",
+        text: `the local etcd version ${ETCD_VERSION} is not up-to-date; member ${id} has ` +
+          `a higher version ${v.etcdserver}`,
+        msg: "leader found higher-versioned member",
+        fields: {
+          "local-member-version": ETCD_VERSION,
+          "remote-member-id": id,
+          "remote-member-version": v.etcdserver,
+        },
+      });
+    }
     if (!lowest || compare(server, lowest) < 0) lowest = server;
   }
   return lowest && text(majorMinor(lowest));
@@ -72,11 +85,12 @@ export function nextClusterVersion(
 /**
  * etcd's isCompatibleWithCluster: whether this member can run in a cluster whose other
  * members report `versions`: some member's cluster version must lie between 3.0.0 and this
- * member's major.minor, and none outside it.
+ * member's major.minor, and none outside it (another member may be down as this one joins).
  */
 export function isCompatibleWithCluster(
   versions: Map<string, Versions | undefined>,
   localId: string,
+  log?: Logger,
 ): boolean {
   const min = parseSemVer(MIN_CLUSTER_VERSION)!;
   const max = majorMinor(parseSemVer(ETCD_VERSION)!);
@@ -84,8 +98,33 @@ export function isCompatibleWithCluster(
   for (const [id, v] of versions) {
     if (id === localId || !v) continue;
     const cluster = parseSemVer(v.etcdcluster);
-    if (!cluster) continue;
-    if (compare(cluster, min) < 0 || compare(max, cluster) < 0) return false;
+    if (!cluster) {
+      log?.error({
+        pkg: "etcdserver",
+        text: `cannot understand the cluster version of member ${id} (Invalid semantic version)`,
+        msg: "failed to parse cluster version of remote member",
+        fields: { "remote-member-id": id, "remote-member-cluster-version": v.etcdcluster },
+      });
+      continue;
+    }
+    const refusal = compare(cluster, min) < 0
+      ? { text: `lower than the minimal cluster version(${MIN_CLUSTER_VERSION})`, msg: "too low" }
+      : compare(max, cluster) < 0
+      ? { text: `higher than the maximum cluster version(${text(max)})`, msg: "too high" }
+      : undefined;
+    if (refusal) {
+      log?.warn({
+        pkg: "etcdserver",
+        text: `the running cluster version(${text(cluster)}) is ${refusal.text} supported`,
+        msg: `cluster version of remote member is not compatible; ${refusal.msg}`,
+        fields: {
+          "remote-member-id": id,
+          "remote-member-cluster-version": text(cluster),
+          "minimum-cluster-version-supported": MIN_CLUSTER_VERSION,
+        },
+      });
+      return false;
+    }
     ok = true;
   }
   return ok;

@@ -28,6 +28,7 @@ export type { Health, Maintenance } from "./maintenance.ts";
 export type { V2Api, V2SelfFacts } from "./v2.ts";
 export { isRequestError } from "./request_error.ts";
 export { isCompatibleWithCluster, type Versions } from "./cluster_version.ts";
+export { warnNoVersion } from "./version_monitor.ts";
 export {
   EtcdDbError,
   hasChecksum,

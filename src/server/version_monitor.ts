@@ -47,16 +47,7 @@ export class VersionMonitor {
     if (!isLeader() || this.#checking) return;
     this.#checking = true;
     try {
-      const decided = decideClusterVersion(
-        await this.#versions(),
-        (id, version) =>
-          this.deps.log.warn({
-            pkg: "etcdserver",
-            text: `the local etcd version ${ETCD_VERSION} is not up-to-date; member ${id} has ` +
-              `a higher version ${version}`,
-            msg: "leader found higher-versioned member",
-          }),
-      );
+      const decided = decideClusterVersion(await this.#versions(), this.deps.log);
       const next = nextClusterVersion(membership.version, decided);
       if (next && isLeader()) await this.#update(next);
     } finally {
@@ -72,7 +63,10 @@ export class VersionMonitor {
     const answers = await Promise.all(
       members.map((m) => m.id === memberId ? own : peerVersion(m.peerURLs)),
     );
-    return new Map(members.map((m, i) => [formatId(m.id), answers[i]]));
+    return new Map(members.map((m, i) => {
+      if (!answers[i]) warnNoVersion(this.deps.log, formatId(m.id));
+      return [formatId(m.id), answers[i]];
+    }));
   }
 
   async #update(version: string): Promise<void> {
@@ -85,4 +79,14 @@ export class VersionMonitor {
     });
     await this.deps.proposeVersion(version).catch(() => {});
   }
+}
+
+/** etcd's getVersions when a member's /version cannot be had on any of its peer URLs. */
+export function warnNoVersion(log: Logger, memberId: string): void {
+  log.warn({
+    pkg: "etcdserver",
+    text: `cannot get the version of member ${memberId} (no peer URL answered /version)`,
+    msg: "failed to get version",
+    fields: { "remote-member-id": memberId },
+  });
 }
