@@ -17,6 +17,7 @@ export {
   MIN_CLUSTER_VERSION,
   parseSemVer,
   type SemVer,
+  semVerError,
   VERSION,
   versionText,
 } from "./version.ts";

@@ -14,8 +14,19 @@ export type SemVer = [major: number, minor: number, patch: number];
 
 /** A semantic version's numbers; undefined for anything go-semver would refuse. */
 export function parseSemVer(v: string): SemVer | undefined {
-  const m = /^v?(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.exec(v);
+  const m = /^(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.exec(v);
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+/** go-semver's error for a version parseSemVer refuses (what etcd's log lines quote). */
+export function semVerError(v: string): string {
+  const core = v.split("+")[0].split("-")[0];
+  const parts = core.split(".");
+  if (parts.length < 3) return `${core} is not in dotted-tri format`;
+  const bad = [parts[0], parts[1], parts.slice(2).join(".")].find((p) => !/^[+-]?\d+$/.test(p));
+  return bad === undefined
+    ? `${v} is not a valid semver identifier`
+    : `strconv.ParseInt: parsing ${JSON.stringify(bad)}: invalid syntax`;
 }
 
 /** Negative, zero or positive as `a` is below, equal to or above `b`. */

@@ -10,6 +10,7 @@ import {
   MIN_CLUSTER_VERSION,
   parseSemVer,
   type SemVer,
+  semVerError,
 } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
 
@@ -44,7 +45,7 @@ export function decideClusterVersion(
     if (!server) {
       log?.error({
         pkg: "etcdserver",
-        text: `cannot understand the version of member ${id} (Invalid semantic version)`,
+        text: `cannot understand the version of member ${id} (${semVerError(v.etcdserver)})`,
         msg: "failed to parse server version of remote member",
         fields: { "remote-member-id": id, "remote-member-version": v.etcdserver },
       });
@@ -101,7 +102,9 @@ export function isCompatibleWithCluster(
     if (!cluster) {
       log?.error({
         pkg: "etcdserver",
-        text: `cannot understand the cluster version of member ${id} (Invalid semantic version)`,
+        text: `cannot understand the cluster version of member ${id} (${
+          semVerError(v.etcdcluster)
+        })`,
         msg: "failed to parse cluster version of remote member",
         fields: { "remote-member-id": id, "remote-member-cluster-version": v.etcdcluster },
       });
