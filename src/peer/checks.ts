@@ -102,6 +102,7 @@ export function checkCompatibility(h: Headers, ctx: CompatContext): Rejection | 
           "remote-peer-server-minimum-cluster-version": minCluster || "2.0.0",
           error: why,
         },
+        zapLevel: "warn",
       });
     }
     return REJECT.incompatibleVersion;

@@ -48,6 +48,7 @@ export function decideClusterVersion(
         text: `cannot understand the version of member ${id} (${semVerError(v.etcdserver)})`,
         msg: "failed to parse server version of remote member",
         fields: { "remote-member-id": id, "remote-member-version": v.etcdserver },
+        zapLevel: "warn",
       });
       return undefined;
     }
@@ -107,6 +108,7 @@ export function isCompatibleWithCluster(
         })`,
         msg: "failed to parse cluster version of remote member",
         fields: { "remote-member-id": id, "remote-member-cluster-version": v.etcdcluster },
+        zapLevel: "warn",
       });
       continue;
     }

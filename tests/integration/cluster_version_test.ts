@@ -163,3 +163,42 @@ itest("a peer announcing a version the member cannot accept is refused as etcd d
     await Promise.all(procs.map((p) => stop(p)));
   }
 });
+
+// The sender's side: each kind starts a two-member cluster whose other member is a stand-in
+// that refuses every raft request for its version, as an etcd 3.5 with min cluster 3.5 would.
+const SENDERS: [Kind, ip: string, standIn: string][] = [
+  ["etcd", "127.0.227.8", "127.0.227.7"],
+  ["etcd-ts", "127.0.227.10", "127.0.227.9"],
+];
+
+function refusingPeer(ip: string): AsyncDisposable {
+  const server = Deno.serve({ hostname: ip, port: 2380, onListen: () => {} }, (req) => {
+    if (!new URL(req.url).pathname.startsWith("/raft")) return new Response("", { status: 404 });
+    return new Response("incompatible version\n", {
+      status: 412,
+      headers: { "X-Etcd-Cluster-ID": CLUSTER_ID.toString(16) },
+    });
+  });
+  return { [Symbol.asyncDispose]: () => server.shutdown() };
+}
+
+itest("a peer that refuses this member's version is reported as etcd reports it", async () => {
+  await using dir = tempDir();
+  const standIns = SENDERS.map(([, , standInIp]) => refusingPeer(standInIp));
+  const procs = SENDERS.map(([kind, ip, standInIp]) => {
+    const peerURL = `http://${ip}:2380`;
+    return spawn(command(kind), [
+      ...memberFlags({ name: kind, clientURL: `http://${ip}:2379`, peerURL }),
+      ...["--data-dir", `${dir.path}/${kind}`],
+      ...["--initial-cluster", `${kind}=${peerURL},standin=http://${standInIp}:2380`],
+    ]);
+  });
+  try {
+    const ignored =
+      /E \| rafthttp: request sent was ignored by peer [0-9a-f]+ \(server version incompatible\)$/;
+    await Promise.all(procs.map((p) => p.waitFor(ignored, 30_000)));
+  } finally {
+    await Promise.all(procs.map((p) => stop(p)));
+    await Promise.all(standIns.map((s) => s[Symbol.asyncDispose]()));
+  }
+});
