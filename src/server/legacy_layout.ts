@@ -4,7 +4,7 @@
 // the v2 auth records, once a store of their own, under /2. The v2 index and every node's
 // indexes stay as they were; the /0 nodes made here have index 0, as etcd's namespaces do.
 import type { AuxBuckets } from "../mvcc/mod.ts";
-import type { NodeExtern, NodeRecord, V2Event, V2StoreJSON } from "../v2store/mod.ts";
+import type { NodeRecord, V2StoreJSON } from "../v2store/mod.ts";
 import { formatId } from "./ids.ts";
 import { Membership, parseMemberJSON } from "./membership.ts";
 import { memberNodes, saveMembershipBuckets } from "./membership_store.ts";
@@ -13,6 +13,7 @@ import {
   CLUSTER_PREFIX,
   KEYS_PREFIX,
   readV2Rows,
+  rekeyEvent,
   V2_BUCKET,
   V2_LAYOUT,
   V2_META,
@@ -63,7 +64,7 @@ export function migrateLegacyBackend(aux: AuxBuckets, clusterId: bigint): boolea
       ...(auth.nodes.length > 0 ? [dir(AUTH_PREFIX)] : []),
       ...auth.nodes.map((n) => ({ ...n, path: AUTH_PREFIX + n.path })),
     ],
-    events: keys.events.map((e) => prefixEvent(e, KEYS_PREFIX)),
+    events: keys.events.map((e) => rekeyEvent(e, (key) => KEYS_PREFIX + key)),
   };
   for (const bucket of [V2_BUCKET, LEGACY_AUTH_BUCKET]) {
     for (const [key] of aux.list(bucket)) aux.delete(bucket, key);
@@ -94,19 +95,4 @@ function clusterNodes(m: Membership): NodeRecord[] {
   }
   if (m.version) nodes.push(file(`${CLUSTER_PREFIX}/version`, m.version));
   return nodes;
-}
-
-function prefixNode(n: NodeExtern | undefined, prefix: string): NodeExtern | undefined {
-  if (!n) return n;
-  const out: NodeExtern = { ...n };
-  if (n.key !== undefined) out.key = prefix + n.key;
-  if (n.nodes) out.nodes = n.nodes.map((c) => prefixNode(c, prefix)!);
-  return out;
-}
-
-function prefixEvent(e: V2Event, prefix: string): V2Event {
-  const out: V2Event = { ...e };
-  if (e.node) out.node = prefixNode(e.node, prefix);
-  if (e.prevNode) out.prevNode = prefixNode(e.prevNode, prefix);
-  return out;
 }

@@ -3,7 +3,6 @@
 // records, which the API sees as its root (etcd's StoreKeysPrefix); the leader proposes SYNC
 // entries that expire TTLs; and the facts /v2/stats and /v2/members report.
 import {
-  type NodeExtern,
   V2Error,
   type V2Event,
   type V2Request,
@@ -16,7 +15,7 @@ import type { Member, Membership } from "./membership.ts";
 import type { Propose } from "./proposer.ts";
 import type { RaftStatus } from "./raft_status.ts";
 import { toEtcdV2Request, underPrefix } from "./v2_request.ts";
-import { AUTH_PREFIX, KEYS_PREFIX, type MemberV2Store } from "./v2_store.ts";
+import { AUTH_PREFIX, KEYS_PREFIX, type MemberV2Store, rekeyEvent } from "./v2_store.ts";
 
 const RAFT_STATE_NAMES = new Map([
   [StateType.Follower, "StateFollower"],
@@ -53,25 +52,8 @@ export interface V2SelfFacts {
 const trimKey = (key: string, prefix: string) =>
   key.startsWith(prefix) ? key.slice(prefix.length) : key;
 
-function trimNode(n: NodeExtern | undefined, prefix: string): NodeExtern | undefined {
-  if (!n) return n;
-  const out: NodeExtern = { ...n };
-  if (n.key !== undefined) {
-    const key = trimKey(n.key, prefix);
-    if (key === "") delete out.key;
-    else out.key = key;
-  }
-  if (n.nodes) out.nodes = n.nodes.map((c) => trimNode(c, prefix)!);
-  return out;
-}
-
-/** The event as the API shows it: a copy, for the store's history keeps the original. */
-function trimEvent(e: V2Event, prefix: string): V2Event {
-  const out: V2Event = { ...e };
-  if (e.node) out.node = trimNode(e.node, prefix);
-  if (e.prevNode) out.prevNode = trimNode(e.prevNode, prefix);
-  return out;
-}
+/** The event as the API shows it: its keys without the store's prefix. */
+const trimEvent = (e: V2Event, prefix: string) => rekeyEvent(e, (key) => trimKey(key, prefix));
 
 function trimError(err: unknown, prefix: string): unknown {
   if (!(err instanceof V2Error)) return err;

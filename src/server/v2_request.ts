@@ -4,30 +4,33 @@
 // even at its zero value, except PrevExist and Refresh, which are written only when set; the
 // codec here keeps that, and the nanosecond times as bigints, so an entry decodes and encodes
 // back to its very bytes. Its conversions to and from the v2 store's request are below.
-import { ProtoDecodeError, Reader, sI64, sv32, wBytes, wI64, wv32 } from "../pb/mod.ts";
+import {
+  ProtoDecodeError,
+  Reader,
+  type Request,
+  sI64,
+  sv32,
+  wBytes,
+  wI64,
+  wv32,
+} from "../pb/mod.ts";
 import type { V2Request } from "../v2store/mod.ts";
 
-export interface EtcdV2Request {
-  Method: string;
-  Path: string;
-  Val: string;
-  Dir: boolean;
-  PrevValue: string;
-  PrevIndex: number;
-  /** Absent: not given (a plain set); false: create only; true: update only. */
-  PrevExist?: boolean;
-  /** Absolute expiry in nanoseconds since the epoch; 0: none. */
-  Expiration: bigint;
-  Wait: boolean;
-  Since: number;
-  Recursive: boolean;
-  Sorted: boolean;
-  Quorum: boolean;
-  /** SYNC: the leader's clock in nanoseconds since the epoch. */
-  Time: bigint;
-  Stream: boolean;
-  Refresh?: boolean;
-}
+/**
+ * etcdserverpb.Request without its ID (the entry's), with the two optional booleans absent
+ * when not set and the nanosecond times as bigints.
+ */
+export type EtcdV2Request =
+  & Omit<Request, "ID" | "PrevExist" | "Expiration" | "Time" | "Refresh">
+  & {
+    /** Absent: not given (a plain set); false: create only; true: update only. */
+    PrevExist?: boolean;
+    /** Absolute expiry in nanoseconds since the epoch; 0: none. */
+    Expiration: bigint;
+    /** SYNC: the leader's clock in nanoseconds since the epoch. */
+    Time: bigint;
+    Refresh?: boolean;
+  };
 
 /** An EtcdV2Request with every field at its zero value but those given. */
 export function etcdV2Request(fields: Partial<EtcdV2Request>): EtcdV2Request {

@@ -7,6 +7,7 @@
 import {
   applyV2Request,
   newStats,
+  type NodeExtern,
   type NodeRecord,
   type V2Changes,
   type V2Event,
@@ -55,6 +56,28 @@ export function readV2Rows(aux: AuxBuckets, bucket: string): V2StoreJSON {
     } else if (key.startsWith(V2_NODE)) out.nodes.push(v);
     else if (key.startsWith(V2_EVENT)) out.events.push(v);
   }
+  return out;
+}
+
+function rekeyNode(n: NodeExtern, rekey: (key: string) => string): NodeExtern {
+  const out: NodeExtern = { ...n };
+  if (n.key !== undefined) {
+    const key = rekey(n.key);
+    if (key === "") delete out.key;
+    else out.key = key;
+  }
+  if (n.nodes) out.nodes = n.nodes.map((c) => rekeyNode(c, rekey));
+  return out;
+}
+
+/**
+ * A copy of `e` with every key of its nodes rewritten by `rekey` (an empty key is left out,
+ * as etcd's JSON omits it); the store's history keeps the original.
+ */
+export function rekeyEvent(e: V2Event, rekey: (key: string) => string): V2Event {
+  const out: V2Event = { ...e };
+  if (e.node) out.node = rekeyNode(e.node, rekey);
+  if (e.prevNode) out.prevNode = rekeyNode(e.prevNode, rekey);
   return out;
 }
 
