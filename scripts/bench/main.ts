@@ -1,7 +1,8 @@
 // `deno task bench`: the same gRPC load against etcd-ts and etcd 3.4, in alternating windows
-// (A B, then B A, ...), and a table of throughput, latency, server CPU per op, peak RSS and the
-// generator's own CPU. With --tls, each target also runs over mutual TLS, and the table adds
-// what TLS costs each. See usage() for the options.
+// (A B, then B A, ...), and a table of throughput, latency, server CPU per op, peak RSS, the
+// longest event-loop stall of etcd-ts and the generator's own CPU. With --tls, each target also
+// runs over mutual TLS, and the table adds what TLS costs each; --baseline adds another etcd-ts
+// checkout; --profile a CPU profile of the etcd-ts leader. See usage() in options.ts.
 
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -21,120 +22,11 @@ import {
   type TargetName,
 } from "./servers.ts";
 import { type Measurement, printReport, type Ratio } from "./report.ts";
+import { type Options, parseArgs } from "./options.ts";
+import { captureProfile, leaderOf, printProfileSummary, summarizeProfile } from "./profile.ts";
+import { longestStallMs } from "./stalls.ts";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
-
-interface Options {
-  workloads: ("put" | "range")[];
-  seconds: number;
-  windows: number;
-  warmup: number;
-  targets: TargetName[];
-  members: number;
-  generator: "node" | "deno";
-  connections: number;
-  inflight: number;
-  tls: boolean;
-}
-
-function usage(): string {
-  return `usage: deno task bench [options]
-  --workload put|range|all   workloads to run (default all)
-  --seconds N                length of one measured window (default 5)
-  --windows N                windows per target per workload, alternating order (default 2)
-  --warmup N                 seconds of unmeasured load before each window (default 1)
-  --only etcd|etcd-ts        benchmark one target only
-  --members N                members per cluster (default 1)
-  --generator node|deno      runtime of the load generator (default node)
-  --connections N            HTTP/2 connections (default 8)
-  --inflight N               requests in flight (default 64)
-  --tls                      also run each target over mutual TLS (https, the guide's client and
-                             peer TLS flags with client-cert-auth, openssl-made certificates)`;
-}
-
-function parseArgs(argv: string[]): Options {
-  const o: Options = {
-    workloads: ["put", "range"],
-    seconds: 5,
-    windows: 2,
-    warmup: 1,
-    targets: ["etcd-ts", "etcd"],
-    members: 1,
-    generator: "node",
-    connections: 8,
-    inflight: 64,
-    tls: false,
-  };
-  const positive = (flag: string, v: string | undefined, integer = true): number => {
-    const n = Number(v);
-    if (v === undefined || !(n > 0) || (integer && !Number.isInteger(n))) {
-      fail(`${flag} needs a positive ${integer ? "integer" : "number"}, got ${v ?? "nothing"}`);
-    }
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    let flag = argv[i], value: string | undefined;
-    const eq = flag.indexOf("=");
-    if (eq > 0) [flag, value] = [flag.slice(0, eq), flag.slice(eq + 1)];
-    const next = () => value ?? argv[++i];
-    switch (flag.replace(/^--?/, "--")) {
-      case "--workload": {
-        const v = next();
-        if (v === "all") o.workloads = ["put", "range"];
-        else if (v === "put" || v === "range") o.workloads = [v];
-        else fail(`--workload must be put, range or all, got ${v}`);
-        break;
-      }
-      case "--seconds":
-        o.seconds = positive(flag, next(), false);
-        break;
-      case "--windows":
-        o.windows = positive(flag, next());
-        break;
-      case "--warmup":
-        o.warmup = Number(next());
-        if (!(o.warmup >= 0)) fail("--warmup needs a number of seconds");
-        break;
-      case "--only": {
-        const v = next();
-        if (v !== "etcd" && v !== "etcd-ts") fail(`--only must be etcd or etcd-ts, got ${v}`);
-        o.targets = [v as TargetName];
-        break;
-      }
-      case "--members":
-        o.members = positive(flag, next());
-        if (o.members > 9) fail("--members is at most 9");
-        break;
-      case "--generator": {
-        const v = next();
-        if (v !== "node" && v !== "deno") fail(`--generator must be node or deno, got ${v}`);
-        o.generator = v as "node" | "deno";
-        break;
-      }
-      case "--connections":
-        o.connections = positive(flag, next());
-        break;
-      case "--inflight":
-        o.inflight = positive(flag, next());
-        break;
-      case "--tls":
-        o.tls = true;
-        break;
-      case "--help":
-        console.log(usage());
-        process.exit(0);
-        break;
-      default:
-        fail(`unknown option ${argv[i]}`);
-    }
-  }
-  return o;
-}
-
-function fail(msg: string): never {
-  console.error(`bench: ${msg}\n${usage()}`);
-  process.exit(2);
-}
 
 /** The generator's command line: Node runs a bundle (made here), Deno the source. */
 async function generatorCommand(kind: "node" | "deno", workDir: string): Promise<string[]> {
@@ -176,7 +68,8 @@ function runWindow(
     });
     const pids = cluster.members.map((m) => m.pid);
     const serverCpu = () => pids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? NaN), 0);
-    let startServer = 0, startGen = 0;
+    const stallLogs = cluster.members.flatMap((m) => m.stallLog ?? []);
+    let startServer = 0, startGen = 0, startedAt = 0;
     let result: Measurement | undefined;
     const lines = createInterface({ input: child.stdout! });
     lines.on("line", (line) => {
@@ -187,6 +80,7 @@ function runWindow(
         return;
       }
       if (msg.event === "start") {
+        startedAt = Date.now();
         startServer = serverCpu();
         startGen = cpuSeconds(child.pid!) ?? NaN;
       } else if (msg.event === "end") {
@@ -196,8 +90,14 @@ function runWindow(
           serverCpuSeconds: serverCpu() - startServer,
           generatorCpuSeconds: (cpuSeconds(child.pid!) ?? NaN) - startGen,
           peakRssBytes: Math.max(...pids.map((pid) => peakRssBytes(pid) ?? NaN)),
+          maxStallMs: NaN,
         };
-        child.stdin!.end(); // counters read: the generator may exit
+        const endedAt = Date.now();
+        // The member reports each second when it ends: wait for the window's last one.
+        setTimeout(() => {
+          result!.maxStallMs = longestStallMs(stallLogs, startedAt, endedAt);
+          child.stdin!.end(); // counters read: the generator may exit
+        }, stallLogs.length > 0 ? 1100 : 0);
       }
     });
     const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
@@ -216,28 +116,43 @@ interface Variant {
   target: TargetName;
   tls: boolean;
   hosts: string[];
+  /** The checkout whose scripts/etcd-ts runs (etcd-ts targets). */
+  repo: string;
 }
 
-/** Fixed addresses: etcd-ts on 127.0.70.1.., etcd on .11..; over TLS .21.. and .31... */
+/** Fixed addresses: etcd-ts on 127.0.70.1.., etcd on .11..; over TLS .21.. and .31..; the
+ * baseline etcd-ts on .41... */
 function variants(opts: Options): Variant[] {
   const out: Variant[] = [];
+  const hosts = (base: number) =>
+    Array.from({ length: opts.members }, (_, m) => `127.0.70.${base + m}`);
   for (const tls of opts.tls ? [false, true] : [false]) {
     for (const target of opts.targets) {
       const base = (target === "etcd-ts" ? 1 : 11) + (tls ? 20 : 0);
-      out.push({
-        label: tls ? `${target} mTLS` : target,
-        target,
-        tls,
-        hosts: Array.from({ length: opts.members }, (_, m) => `127.0.70.${base + m}`),
-      });
+      const label = tls ? `${target} mTLS` : target;
+      out.push({ label, target, tls, hosts: hosts(base), repo });
     }
+  }
+  if (opts.baseline && opts.targets.includes("etcd-ts")) {
+    out.push({
+      label: "etcd-ts base",
+      target: "etcd-ts",
+      tls: false,
+      hosts: hosts(41),
+      repo: opts.baseline,
+    });
   }
   return out;
 }
 
-/** The ratio rows: etcd-ts against etcd per mode, and each target's TLS against plain. */
+/** The ratio rows: etcd-ts against etcd per mode, each target's TLS against plain, and this
+ * etcd-ts against the baseline. */
 function ratios(opts: Options): Ratio[] {
   const out: Ratio[] = [{ label: "etcd-ts/etcd", of: "etcd-ts", to: "etcd" }];
+  if (opts.baseline) {
+    out.push({ label: "etcd-ts base/etcd", of: "etcd-ts base", to: "etcd" });
+    out.push({ label: "etcd-ts/etcd-ts base", of: "etcd-ts", to: "etcd-ts base" });
+  }
   if (!opts.tls) return out;
   out.push({ label: "etcd-ts/etcd mTLS", of: "etcd-ts mTLS", to: "etcd mTLS" });
   for (const t of opts.targets) out.push({ label: `${t} mTLS/plain`, of: `${t} mTLS`, to: t });
@@ -263,6 +178,72 @@ async function clusterTLS(vs: Variant[], dir: string): Promise<Map<string, Clust
   return out;
 }
 
+/** Starts every variant that can run here; the others are reported and skipped. */
+async function startClusters(
+  opts: Options,
+  workDir: string,
+  clusters: Map<string, Cluster>,
+): Promise<void> {
+  const vs = variants(opts);
+  const certs = await clusterTLS(vs, `${workDir}/certs`);
+  for (const v of vs) {
+    const exe = findExecutable(v.target, v.repo);
+    if (typeof exe !== "string") {
+      console.error(`bench: skipping ${v.label}: ${exe.missing}`);
+      continue;
+    }
+    const dataRoot = `${workDir}/${v.label.replaceAll(" ", "-")}`;
+    mkdirSync(dataRoot);
+    const pprof = opts.profile !== undefined && v.target === "etcd-ts" && !v.tls;
+    try {
+      const c = await startCluster(v.target, exe, v.hosts, dataRoot, certs.get(v.label), pprof);
+      clusters.set(v.label, c);
+      console.error(`bench: ${v.label} serving on ${v.hosts.join(", ")}`);
+    } catch (e) {
+      console.error(`bench: skipping ${v.label}: ${(e as Error).message}`);
+    }
+  }
+  if (clusters.size === 0) throw new Error("no target could be started");
+}
+
+function loadConfig(opts: Options, workload: "put" | "range", cluster: Cluster): LoadConfig {
+  return {
+    endpoints: cluster.members.map((m) => ({ host: m.host, port: m.clientPort })),
+    workload,
+    seconds: opts.seconds,
+    warmupSeconds: opts.warmup,
+    connections: opts.connections,
+    inflight: opts.inflight,
+    keySpace: 10_000,
+    valueSize: 256,
+    tls: cluster.clientTLS,
+  };
+}
+
+/** One more window per plain etcd-ts cluster, with a CPU profile of its leader over it. */
+async function profileWindows(
+  opts: Options,
+  cmd: string[],
+  workload: "put" | "range",
+  clusters: Map<string, Cluster>,
+): Promise<void> {
+  for (const [label, cluster] of clusters) {
+    if (cluster.target !== "etcd-ts" || cluster.clientTLS) continue;
+    const leader = await leaderOf(cluster.members);
+    const file = `${opts.profile}/${workload}-${label.replaceAll(" ", "-")}.cpuprofile`;
+    // The profile starts with the warm-up and lasts the window: it covers the measured part.
+    const seconds = Math.ceil(opts.warmup + opts.seconds);
+    const [profile] = await Promise.all([
+      captureProfile(leader, seconds, file),
+      runWindow(cmd, loadConfig(opts, workload, cluster), cluster),
+    ]);
+    printProfileSummary(
+      `${workload} ${label} (${leader.name}) -> ${file}`,
+      summarizeProfile(profile),
+    );
+  }
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const workDir = mkdtempSync(`${tmpdir()}/etcd-ts-bench-`);
@@ -273,25 +254,8 @@ async function main() {
   };
   process.on("SIGINT", () => stopAll().then(() => process.exit(130)));
   try {
-    const vs = variants(opts);
-    const certs = await clusterTLS(vs, `${workDir}/certs`);
-    for (const v of vs) {
-      const exe = findExecutable(v.target, repo);
-      if (typeof exe !== "string") {
-        console.error(`bench: skipping ${v.label}: ${exe.missing}`);
-        continue;
-      }
-      const dataRoot = `${workDir}/${v.label.replace(" ", "-")}`;
-      mkdirSync(dataRoot);
-      try {
-        const c = await startCluster(v.target, exe, v.hosts, dataRoot, certs.get(v.label));
-        clusters.set(v.label, c);
-        console.error(`bench: ${v.label} serving on ${v.hosts.join(", ")}`);
-      } catch (e) {
-        console.error(`bench: skipping ${v.label}: ${(e as Error).message}`);
-      }
-    }
-    if (clusters.size === 0) throw new Error("no target could be started");
+    await startClusters(opts, workDir, clusters);
+    if (opts.profile) mkdirSync(opts.profile, { recursive: true });
     const cmd = await generatorCommand(opts.generator, workDir);
     const targets = [...clusters.keys()];
     const all = new Map<string, Measurement[]>();
@@ -300,18 +264,7 @@ async function main() {
         const order = w % 2 === 0 ? targets : [...targets].reverse();
         for (const target of order) {
           const cluster = clusters.get(target)!;
-          const cfg: LoadConfig = {
-            endpoints: cluster.members.map((m) => ({ host: m.host, port: m.clientPort })),
-            workload,
-            seconds: opts.seconds,
-            warmupSeconds: opts.warmup,
-            connections: opts.connections,
-            inflight: opts.inflight,
-            keySpace: 10_000,
-            valueSize: 256,
-            tls: cluster.clientTLS,
-          };
-          const m = await runWindow(cmd, cfg, cluster);
+          const m = await runWindow(cmd, loadConfig(opts, workload, cluster), cluster);
           console.error(
             `bench: ${workload} ${target} window ${w + 1}: ${
               Math.round(m.ops / m.elapsedSeconds)
@@ -321,6 +274,7 @@ async function main() {
           all.set(key, [...(all.get(key) ?? []), m]);
         }
       }
+      if (opts.profile) await profileWindows(opts, cmd, workload, clusters);
     }
     printReport(opts.workloads, targets, ratios(opts), all, {
       generator: opts.generator,

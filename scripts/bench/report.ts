@@ -7,6 +7,8 @@ export interface Measurement extends LoadResult {
   serverCpuSeconds: number;
   generatorCpuSeconds: number;
   peakRssBytes: number;
+  /** Longest event-loop stall an etcd-ts member reported in the window (NaN for etcd). */
+  maxStallMs: number;
 }
 
 export interface Summary {
@@ -16,6 +18,7 @@ export interface Summary {
   serverCpuPer1kOps: number;
   peakRssMiB: number;
   generatorCpuUsPerOp: number;
+  maxStallMs: number;
   errors: number;
 }
 
@@ -30,7 +33,7 @@ function percentile(hist: Map<number, number>, total: number, q: number): number
 }
 
 export function summarize(windows: Measurement[]): Summary {
-  let ops = 0, elapsed = 0, serverCpu = 0, genCpu = 0, rss = 0, errors = 0;
+  let ops = 0, elapsed = 0, serverCpu = 0, genCpu = 0, rss = 0, errors = 0, stall = NaN;
   const hist = new Map<number, number>();
   for (const w of windows) {
     ops += w.ops;
@@ -39,6 +42,9 @@ export function summarize(windows: Measurement[]): Summary {
     genCpu += w.generatorCpuSeconds;
     rss = Math.max(rss, w.peakRssBytes);
     errors += w.errors;
+    if (!Number.isNaN(w.maxStallMs)) {
+      stall = Number.isNaN(stall) ? w.maxStallMs : Math.max(stall, w.maxStallMs);
+    }
     for (const [us, n] of w.histogram) hist.set(us, (hist.get(us) ?? 0) + n);
   }
   return {
@@ -48,6 +54,7 @@ export function summarize(windows: Measurement[]): Summary {
     serverCpuPer1kOps: (serverCpu / ops) * 1000,
     peakRssMiB: rss / (1024 * 1024),
     generatorCpuUsPerOp: (genCpu / ops) * 1e6,
+    maxStallMs: stall,
     errors,
   };
 }
@@ -76,6 +83,7 @@ export function printReport(
     "p99 ms",
     "server CPU s/1k ops",
     "peak RSS MiB",
+    "max stall ms",
     "gen CPU us/op",
     "errors",
   ];
@@ -95,6 +103,7 @@ export function printReport(
         fmt(sum.p99Ms, 2),
         fmt(sum.serverCpuPer1kOps, 3),
         fmt(sum.peakRssMiB, 1),
+        fmt(sum.maxStallMs, 0),
         fmt(sum.generatorCpuUsPerOp, 1),
         String(sum.errors),
       ]);
@@ -110,6 +119,7 @@ export function printReport(
         fmt(a.p99Ms / b.p99Ms, 2) + "x",
         fmt(a.serverCpuPer1kOps / b.serverCpuPer1kOps, 2) + "x",
         fmt(a.peakRssMiB / b.peakRssMiB, 2) + "x",
+        "",
         "",
         "",
       ]);

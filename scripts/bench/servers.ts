@@ -20,6 +20,8 @@ export interface Member {
   process: ChildProcess;
   pid: number;
   logFile: string;
+  /** Where an etcd-ts member reports its event-loop stalls (ETCD_TS_STALL_LOG). */
+  stallLog?: string;
 }
 
 export interface Cluster {
@@ -67,13 +69,15 @@ function inUse(host: string, port: number): Promise<boolean> {
 }
 
 /** Starts a cluster of `hosts.length` members, one per loopback address, and waits until a
- * linearizable Range succeeds on every member. */
+ * linearizable Range succeeds on every member. etcd-ts members report their event-loop stalls;
+ * `pprof` adds --enable-pprof. */
 export async function startCluster(
   target: TargetName,
   executable: string,
   hosts: string[],
   dataRoot: string,
   tls?: ClusterTLS,
+  pprof = false,
 ): Promise<Cluster> {
   for (const host of hosts) {
     for (const port of [CLIENT_PORT, PEER_PORT]) {
@@ -107,10 +111,13 @@ export async function startCluster(
       "--initial-cluster-state",
       "new",
       ...(tls ? guideTLSFlags(tls.ca, tls.member(i)) : []),
+      ...(pprof ? ["--enable-pprof"] : []),
     ]; // prettier-ignore
     const logFile = `${dataRoot}/${names[i]}.log`;
+    const stallLog = target === "etcd-ts" ? `${dataRoot}/${names[i]}.stalls` : undefined;
+    const env = stallLog ? { ...process.env, ETCD_TS_STALL_LOG: stallLog } : process.env;
     const fd = openSync(logFile, "w");
-    const child = spawn(executable, args, { stdio: ["ignore", fd, fd] });
+    const child = spawn(executable, args, { stdio: ["ignore", fd, fd], env });
     closeSync(fd);
     return {
       name: names[i],
@@ -119,6 +126,7 @@ export async function startCluster(
       process: child,
       pid: child.pid!,
       logFile,
+      stallLog,
     };
   });
   const cluster: Cluster = { target, members, clientTLS: tls?.client };
