@@ -4,15 +4,15 @@
 import { MvccError } from "./errors.ts";
 import { assert } from "../assert/mod.ts";
 import { countRange, diskMetrics, mvccMetrics, secondsSince, TxnTally } from "../metrics/mod.ts";
-import { Backend, KV_COLUMNS, rowToKv } from "./backend.ts";
+import { Backend } from "./backend.ts";
 import { type AuxBuckets, auxBuckets } from "./aux.ts";
 import { Compactor } from "./compact.ts";
 import { hashAll, hashByRev } from "./hash.ts";
 import { eventsBetween } from "./history.ts";
-import { keyRange } from "./key_range.ts";
-import { LiveIndex } from "./live_index.ts";
+import { binaryToBytes, keyRange } from "./key_range.ts";
 import { rangeKeys } from "./read.ts";
 import { HistoryCursor, loadHistory, type StoredChange } from "./stored_history.ts";
+import { IdSet, TreeIndex } from "./tree_index.ts";
 import type { Event, RangeOptions, RangeResult } from "./types.ts";
 import { type TxnHost, WriteTxn } from "./write_txn.ts";
 
@@ -46,8 +46,8 @@ export class MvccStore {
   private readonly auxiliary: AuxBuckets;
   private readonly compactor: Compactor;
   private readonly host: TxnHost;
-  // The current index, built when the store opens (and after a load, when first needed).
-  private live?: LiveIndex;
+  // The key index, built when the store opens (and after a load, when first needed).
+  private index?: TreeIndex;
   private readonly listeners = new Set<EventListener>();
   private currentRev: number;
   private compactRev: number;
@@ -75,22 +75,37 @@ export class MvccStore {
     this.compactRev = meta.compactRev;
     this.compactDone = meta.compactDone;
     this.committedSize = this.measureSize();
-    this.currentRev = Math.max(meta.rev, this.be.maxMain(), this.compactRev, 1);
-    this.nextId = this.be.maxId() + 1;
     this.compactor = new Compactor(this.be);
-    this.live = LiveIndex.load(this.be);
-    const liveIndex = () => (this.live ??= LiveIndex.load(this.be));
+    const { maxMain, maxId, kept } = this.loadIndex();
+    this.currentRev = Math.max(meta.rev, maxMain, this.compactRev, 1);
+    this.nextId = maxId + 1;
+    const keyIndex = () => this.keyIndex();
     this.host = {
       be: this.be,
-      get live() {
-        return liveIndex();
+      get index() {
+        return keyIndex();
       },
       compactRevision: () => this.compactRev,
       takeId: () => this.nextId++,
       finish: (txn, events) => this.finish(txn, events),
     };
     // A compaction interrupted by a restart resumes, as in etcd.
-    if (this.compactDone < this.compactRev) this.startPhysical();
+    if (this.compactDone < this.compactRev) this.startPhysical(kept);
+  }
+
+  // Builds the key index from the stored rows and compacts it at the compaction revision (rows
+  // physical compaction has not removed yet are no longer history); returns the rows that
+  // compaction keeps, and the highest revision and row id seen.
+  private loadIndex(): { maxMain: number; maxId: number; kept: IdSet } {
+    const { index, maxMain, maxId } = TreeIndex.load(this.be);
+    this.index = index;
+    const kept = this.compactRev > 0 ? index.compact(this.compactRev) : new IdSet();
+    return { maxMain, maxId, kept };
+  }
+
+  private keyIndex(): TreeIndex {
+    if (this.index === undefined) this.loadIndex();
+    return this.index!;
   }
 
   // The buckets beside the key space (membership, leases, alarms), in the batch transaction.
@@ -147,7 +162,8 @@ export class MvccStore {
   range(key: Uint8Array, rangeEnd?: Uint8Array, opts: RangeOptions = {}): RangeResult {
     this.assertNoTxn();
     countRange();
-    return rangeKeys(this.be, keyRange(key, rangeEnd), this.currentRev, this.compactRev, opts);
+    const r = keyRange(key, rangeEnd);
+    return rangeKeys(this.be, this.keyIndex(), r, this.currentRev, this.compactRev, opts);
   }
 
   // Starts a read txn: its ranges read the current revision, so nothing may change before it
@@ -155,12 +171,12 @@ export class MvccStore {
   read(): ReadTxn {
     this.assertNoTxn();
     const tally = new TxnTally();
-    const [rev, compactRev] = [this.currentRev, this.compactRev];
+    const [rev, compactRev, index] = [this.currentRev, this.compactRev, this.keyIndex()];
     return {
       tally,
       range: (key, rangeEnd, opts = {}) => {
         tally.ranges++;
-        return rangeKeys(this.be, keyRange(key, rangeEnd), rev, compactRev, opts);
+        return rangeKeys(this.be, index, keyRange(key, rangeEnd), rev, compactRev, opts);
       },
       end: () => tally.end(),
     };
@@ -176,7 +192,7 @@ export class MvccStore {
 
   // Keys that exist now.
   keyCount(): number {
-    return this.host.live.size;
+    return this.keyIndex().keyCount;
   }
 
   private finish(txn: WriteTxn, events: Event[]): void {
@@ -212,7 +228,8 @@ export class MvccStore {
   ): { events: Event[] } {
     this.assertNoTxn();
     const r = keyRange(key, rangeEnd);
-    return { events: eventsBetween(this.be, r, fromRev, toRev, limit, this.compactRev) };
+    const index = this.keyIndex();
+    return { events: eventsBetween(this.be, index, r, fromRev, toRev, limit, this.compactRev) };
   }
 
   // Logical compaction at `rev`: reads below it fail from now on. Physical removal follows
@@ -224,13 +241,13 @@ export class MvccStore {
     const start = performance.now();
     this.compactRev = rev;
     this.dirty = true;
-    const done = this.startPhysical();
+    const kept = this.keyIndex().compact(rev);
     mvccMetrics.indexCompactionPauseMs.observe(Math.floor(performance.now() - start));
-    return done;
+    return this.startPhysical(kept);
   }
 
-  private startPhysical(): Promise<void> {
-    const done = this.compactor.start(this.compactRev);
+  private startPhysical(kept: IdSet): Promise<void> {
+    const done = this.compactor.start(this.compactRev, kept);
     this.schedule();
     return done;
   }
@@ -279,7 +296,7 @@ export class MvccStore {
     if (rev > this.currentRev) throw new MvccError("futureRev");
     const at = rev > 0 ? rev : this.currentRev;
     const start = performance.now();
-    const hash = hashByRev(this.be, at, this.compactRev);
+    const hash = hashByRev(this.be, this.keyIndex(), at, this.compactRev);
     mvccMetrics.hashRevSeconds.observe(secondsSince(start));
     return { hash, compactRevision: this.compactRev, rev: this.currentRev };
   }
@@ -314,10 +331,10 @@ export class MvccStore {
     this.compactDone = compactDone;
     this.currentRev = Math.max(maxMain, compactRev, 1);
     this.nextId = this.be.maxId() + 1;
-    // Rebuilt only if something writes: a store loaded to be written out never needs it.
-    this.live = undefined;
     this.dirty = true;
-    if (this.compactDone < this.compactRev) this.startPhysical();
+    // Rebuilt when first needed: a store loaded to be written out never needs it.
+    this.index = undefined;
+    if (this.compactDone < this.compactRev) this.startPhysical(this.loadIndex().kept);
   }
 
   // Stored revisions of all keys (tombstones included): what compaction shrinks.
@@ -327,10 +344,7 @@ export class MvccStore {
 
   // Keys that carry a lease, for rebuilding the lessor's key lists on start.
   leasedKeys(): { key: Uint8Array; lease: bigint }[] {
-    const rows = this.be.all(
-      `SELECT ${KV_COLUMNS} FROM live l JOIN rev r ON r.id = l.id WHERE r.lease != 0`,
-    );
-    return rows.map((row) => rowToKv(row)).map((kv) => ({ key: kv.key, lease: kv.lease }));
+    return this.keyIndex().leased().map(({ key, lease }) => ({ key: binaryToBytes(key), lease }));
   }
 
   // Bytes the database file takes, and how many of them hold data (the rest is free pages).
