@@ -196,7 +196,8 @@ async function startClusters(
     mkdirSync(dataRoot);
     const pprof = opts.profile !== undefined && v.target === "etcd-ts" && !v.tls;
     try {
-      const c = await startCluster(v.target, exe, v.hosts, dataRoot, certs.get(v.label), pprof);
+      const tls = certs.get(v.label);
+      const c = await startCluster(v.target, exe, v.hosts, dataRoot, { tls, pprof });
       clusters.set(v.label, c);
       console.error(`bench: ${v.label} serving on ${v.hosts.join(", ")}`);
     } catch (e) {

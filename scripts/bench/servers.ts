@@ -68,16 +68,21 @@ function inUse(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** How a cluster is started: over TLS, with --enable-pprof, how often readiness is polled. */
+export interface StartOptions {
+  tls?: ClusterTLS;
+  pprof?: boolean;
+  pollMs?: number;
+}
+
 /** Starts a cluster of `hosts.length` members, one per loopback address, and waits until a
- * linearizable Range succeeds on every member. etcd-ts members report their event-loop stalls;
- * `pprof` adds --enable-pprof. */
+ * linearizable Range succeeds on every member. etcd-ts members report their event-loop stalls. */
 export async function startCluster(
   target: TargetName,
   executable: string,
   hosts: string[],
   dataRoot: string,
-  tls?: ClusterTLS,
-  pprof = false,
+  { tls, pprof = false, pollMs = 200 }: StartOptions = {},
 ): Promise<Cluster> {
   for (const host of hosts) {
     for (const port of [CLIENT_PORT, PEER_PORT]) {
@@ -131,7 +136,7 @@ export async function startCluster(
   });
   const cluster: Cluster = { target, members, clientTLS: tls?.client };
   try {
-    await Promise.all(members.map((m) => waitReady(m, tls?.client)));
+    await Promise.all(members.map((m) => waitReady(m, pollMs, tls?.client)));
   } catch (e) {
     await stopCluster(cluster);
     throw e;
@@ -139,7 +144,12 @@ export async function startCluster(
   return cluster;
 }
 
-async function waitReady(m: Member, tls?: ClientTLSFiles, timeoutMs = 60_000): Promise<void> {
+async function waitReady(
+  m: Member,
+  pollMs: number,
+  tls?: ClientTLSFiles,
+  timeoutMs = 600_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
@@ -169,7 +179,7 @@ async function waitReady(m: Member, tls?: ClientTLSFiles, timeoutMs = 60_000): P
     } catch (e) {
       last = String((e as Error)?.message ?? e);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
   throw new Error(
     `${m.name} not ready after ${timeoutMs} ms (${last}); log tail:\n${tail(m.logFile)}`,

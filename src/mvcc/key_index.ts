@@ -14,10 +14,13 @@ export interface CurrentKey {
   lease: bigint;
 }
 
+// Shared by new key indexes until their first revision replaces it; never written.
+const NO_REVISIONS = Object.freeze([]) as unknown as number[];
+
 export class KeyIndex {
   // (main revision, row id) pairs, oldest first; a deletion's row id is negated. Row ids grow
   // with (main, sub), so "later" is "larger id", also within one main revision.
-  #revs: number[] = [];
+  #revs: number[] = NO_REVISIONS;
   // The current generation's first revision, version and lease (meaningless once deleted).
   #created = 0;
   #version = 0;
@@ -73,7 +76,9 @@ export class KeyIndex {
         Math.abs(this.#revs[n - 1])
       }`,
     );
-    this.#revs.push(main, id);
+    // The first revision gets an array of exactly two (a push would reserve seventeen slots).
+    if (n === 0) this.#revs = [main, id];
+    else this.#revs.push(main, id);
   }
 
   /** The row holding the key's value at revision `rev`; undefined if it did not exist then.
