@@ -24,7 +24,7 @@ import {
 import { type Measurement, printReport, type Ratio } from "./report.ts";
 import { type Options, parseArgs } from "./options.ts";
 import { captureProfile, leaderOf, printProfileSummary, summarizeProfile } from "./profile.ts";
-import { longestStallMs } from "./stalls.ts";
+import { longestStalls } from "./stalls.ts";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 
@@ -90,12 +90,14 @@ function runWindow(
           serverCpuSeconds: serverCpu() - startServer,
           generatorCpuSeconds: (cpuSeconds(child.pid!) ?? NaN) - startGen,
           peakRssBytes: Math.max(...pids.map((pid) => peakRssBytes(pid) ?? NaN)),
-          maxStallMs: NaN,
+          stallMs: NaN,
+          stallWallMs: NaN,
         };
         const endedAt = Date.now();
         // The member reports each second when it ends: wait for the window's last one.
         setTimeout(() => {
-          result!.maxStallMs = longestStallMs(stallLogs, startedAt, endedAt);
+          const stalls = longestStalls(stallLogs, startedAt, endedAt);
+          [result!.stallMs, result!.stallWallMs] = [stalls.ownMs, stalls.wallMs];
           child.stdin!.end(); // counters read: the generator may exit
         }, stallLogs.length > 0 ? 1100 : 0);
       }

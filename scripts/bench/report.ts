@@ -2,13 +2,16 @@
 // (etcd-ts/etcd, and mTLS/plain when the bench ran over TLS too).
 
 import type { LoadResult } from "./load.ts";
+import { longer } from "./stalls.ts";
 
 export interface Measurement extends LoadResult {
   serverCpuSeconds: number;
   generatorCpuSeconds: number;
   peakRssBytes: number;
-  /** Longest event-loop stall an etcd-ts member reported in the window (NaN for etcd). */
-  maxStallMs: number;
+  /** Longest event-loop stall an etcd-ts member reported in the window, less the time it waited
+   * for a CPU (NaN for etcd), and as the wall clock saw it. */
+  stallMs: number;
+  stallWallMs: number;
 }
 
 export interface Summary {
@@ -18,7 +21,8 @@ export interface Summary {
   serverCpuPer1kOps: number;
   peakRssMiB: number;
   generatorCpuUsPerOp: number;
-  maxStallMs: number;
+  stallMs: number;
+  stallWallMs: number;
   errors: number;
 }
 
@@ -33,7 +37,10 @@ function percentile(hist: Map<number, number>, total: number, q: number): number
 }
 
 export function summarize(windows: Measurement[]): Summary {
-  let ops = 0, elapsed = 0, serverCpu = 0, genCpu = 0, rss = 0, errors = 0, stall = NaN;
+  let ops = 0, elapsed = 0, serverCpu = 0, genCpu = 0, rss = 0, errors = 0;
+  let stall = NaN, stallWall = NaN;
+  const longer = (a: number, b: number) =>
+    Number.isNaN(a) ? b : Number.isNaN(b) ? a : Math.max(a, b);
   const hist = new Map<number, number>();
   for (const w of windows) {
     ops += w.ops;
@@ -42,9 +49,8 @@ export function summarize(windows: Measurement[]): Summary {
     genCpu += w.generatorCpuSeconds;
     rss = Math.max(rss, w.peakRssBytes);
     errors += w.errors;
-    if (!Number.isNaN(w.maxStallMs)) {
-      stall = Number.isNaN(stall) ? w.maxStallMs : Math.max(stall, w.maxStallMs);
-    }
+    stall = longer(stall, w.stallMs);
+    stallWall = longer(stallWall, w.stallWallMs);
     for (const [us, n] of w.histogram) hist.set(us, (hist.get(us) ?? 0) + n);
   }
   return {
@@ -54,7 +60,8 @@ export function summarize(windows: Measurement[]): Summary {
     serverCpuPer1kOps: (serverCpu / ops) * 1000,
     peakRssMiB: rss / (1024 * 1024),
     generatorCpuUsPerOp: (genCpu / ops) * 1e6,
-    maxStallMs: stall,
+    stallMs: stall,
+    stallWallMs: stallWall,
     errors,
   };
 }
@@ -83,7 +90,8 @@ export function printReport(
     "p99 ms",
     "server CPU s/1k ops",
     "peak RSS MiB",
-    "max stall ms",
+    "stall ms",
+    "stall wall ms",
     "gen CPU us/op",
     "errors",
   ];
@@ -103,7 +111,8 @@ export function printReport(
         fmt(sum.p99Ms, 2),
         fmt(sum.serverCpuPer1kOps, 3),
         fmt(sum.peakRssMiB, 1),
-        fmt(sum.maxStallMs, 0),
+        fmt(sum.stallMs, 0),
+        fmt(sum.stallWallMs, 0),
         fmt(sum.generatorCpuUsPerOp, 1),
         String(sum.errors),
       ]);
@@ -119,6 +128,7 @@ export function printReport(
         fmt(a.p99Ms / b.p99Ms, 2) + "x",
         fmt(a.serverCpuPer1kOps / b.serverCpuPer1kOps, 2) + "x",
         fmt(a.peakRssMiB / b.peakRssMiB, 2) + "x",
+        "",
         "",
         "",
         "",
