@@ -7,7 +7,8 @@
 // bbolt-format engine could do on Deno's I/O threads), and bytes written. The file is checked by
 // reading it back with src/bbolt.
 //   deno run -A scripts/bench/next_step/bbolt_append.ts [puts=200000] [batch=1000]
-//   (BENCH_DIR=<dir> puts the files elsewhere than the system's temporary directory)
+//   (BENCH_DIR=<dir> puts the files elsewhere than the system's temporary directory;
+//   BBOLT_KEEP=<path> keeps a copy of the bbolt file, for `bbolt check` of scripts/go-tools)
 
 import { openDbFile } from "../../../src/bbolt/mod.ts";
 import { BUCKET_LEAF, FREELIST_PAGE, view, writePageHeader } from "../../../src/bbolt/layout.ts";
@@ -130,8 +131,14 @@ function freelistPage(id: number, ids: number[]): Uint8Array {
   });
   const v = view(out);
   let at = 16;
-  if (big) [v.setBigUint64(at, BigInt(sorted.length), true), at += 8];
-  for (const pgid of sorted) [v.setBigUint64(at, BigInt(pgid), true), at += 8];
+  if (big) {
+    v.setBigUint64(at, BigInt(sorted.length), true);
+    at += 8;
+  }
+  for (const pgid of sorted) {
+    v.setBigUint64(at, BigInt(pgid), true);
+    at += 8;
+  }
   return out;
 }
 
@@ -167,9 +174,12 @@ function bbolt(path: string): void {
   for (const [k] of check.bucket("key")!.entries()) {
     const main = Number(new DataView(k.buffer, k.byteOffset).getBigUint64(0));
     if (main <= last) throw new Error(`bbolt file out of order at ${main}`);
-    [last, n] = [main, n + 1];
+    last = main;
+    n++;
   }
   if (n !== PUTS) throw new Error(`bbolt file holds ${n} revisions, not ${PUTS}`);
+  const keep = Deno.env.get("BBOLT_KEEP");
+  if (keep) Deno.copyFileSync(path, keep);
   const c = db.costs;
   console.log(
     `bbolt   ${(db.bytes / c.encodeMs.length / 1024).toFixed(0)} KiB/commit, ` +

@@ -94,7 +94,7 @@ export class TailTree {
     this.#levels[level].add(key, value, child);
   }
 
-  /** Writes the rightmost path to fresh pages; returns the root and the path's page ids. */
+  /** Writes the rightmost path to fresh pages; returns the root and every page it took. */
   commitPath(): { root: number; path: number[] } {
     const path: number[] = [];
     let below: { key: Uint8Array; child: number } | undefined;
@@ -104,12 +104,12 @@ export class TailTree {
         break; // an empty top adds nothing: the page below is the root
       }
       const size = page.size + (below ? LEAF_ELEMENT_SIZE + below.key.length : 0);
-      const id = this.alloc(Math.ceil(size / PAGE));
+      const pages = Math.ceil(size / PAGE);
+      const id = this.alloc(pages);
       this.dirty.set(id, page.encode(id, below));
-      path.push(id);
-      const first = page.keys[0] ?? below!.key;
-      below = { key: first, child: id };
+      for (let p = 0; p < pages; p++) path.push(id + p);
+      below = { key: page.keys[0] ?? below!.key, child: id };
     }
-    return { root: path[path.length - 1], path };
+    return { root: below!.child, path };
   }
 }

@@ -13,7 +13,7 @@
 import { MvccStore } from "../../../src/mvcc/mod.ts";
 import { TreeIndex } from "../../../src/mvcc/tree_index.ts";
 import { bytesToBinary } from "../../../src/mvcc/key_range.ts";
-import { packRow, threadCpuSeconds } from "./commit_rows.ts";
+import { RowBatch, threadCpuSeconds } from "./commit_rows.ts";
 
 const PUTS = Number(Deno.args[0] ?? 200_000);
 const BATCH = Number(Deno.args[1] ?? 1000);
@@ -35,8 +35,8 @@ function report(mode: string, mainCpu: number, workerCpu: number, longestMs: num
   );
 }
 
-function inline(dir: string): void {
-  const store = new MvccStore(`${dir}/inline.db`, { autoCompact: false });
+function inline(file: string): void {
+  const store = new MvccStore(file, { autoCompact: false });
   let longest = 0;
   const cpu0 = threadCpuSeconds(), t0 = performance.now();
   for (let i = 0; i < PUTS; i++) {
@@ -55,7 +55,7 @@ function inline(dir: string): void {
   store.close();
 }
 
-async function viaWorker(dir: string): Promise<void> {
+async function viaWorker(file: string): Promise<void> {
   const worker = new Worker(new URL("./commit_worker_thread.ts", import.meta.url), {
     type: "module",
   });
@@ -66,9 +66,9 @@ async function viaWorker(dir: string): Promise<void> {
       replies.push(resolve);
       worker.postMessage(msg, transfer);
     });
-  await ask({ open: `${dir}/worker.db` });
+  await ask({ open: file });
   const index = new TreeIndex();
-  let rows: Uint8Array[] = [];
+  const rows = new RowBatch();
   let longest = 0;
   const cpu0 = threadCpuSeconds(), t0 = performance.now();
   const pending: Promise<unknown>[] = [];
@@ -78,17 +78,11 @@ async function viaWorker(dir: string): Promise<void> {
     const cur = entry.current();
     const version = (cur?.version ?? 0) + 1, created = cur?.createRevision ?? main;
     index.put(entry, main, id, created, version, 0n);
-    rows.push(packRow(id, main, key, created, version, value));
+    rows.add(id, main, key, created, version, value);
     if (i % BATCH === BATCH - 1 || i === PUTS - 1) {
       const c = performance.now();
-      const batch = rows;
-      rows = [];
-      pending.push(
-        ask(
-          { rows: batch, consistentIndex: i + 1, rev: main },
-          batch.map((r) => r.buffer as ArrayBuffer),
-        ),
-      );
+      const batch = rows.take();
+      pending.push(ask({ rows: batch, consistentIndex: i + 1, rev: main }, [batch]));
       longest = Math.max(longest, performance.now() - c);
     }
   }
@@ -103,8 +97,8 @@ async function viaWorker(dir: string): Promise<void> {
 const dir = Deno.makeTempDirSync({ prefix: "commit-worker-", dir: Deno.env.get("BENCH_DIR") });
 try {
   for (let round = 0; round < 2; round++) {
-    inline(dir);
-    await viaWorker(dir);
+    inline(`${dir}/inline-${round}.db`);
+    await viaWorker(`${dir}/worker-${round}.db`);
   }
 } finally {
   Deno.removeSync(dir, { recursive: true });

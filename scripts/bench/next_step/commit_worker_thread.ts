@@ -2,7 +2,7 @@
 // The Worker of commit_worker.ts: its own SQLite connection (the member's schema, through
 // src/mvcc's Backend), inserting each transferred batch of rows and committing it.
 import { Backend } from "../../../src/mvcc/backend.ts";
-import { threadCpuSeconds, unpackRow } from "./commit_rows.ts";
+import { threadCpuSeconds, unpackRows } from "./commit_rows.ts";
 
 const INSERT = "INSERT INTO rev (id, main, sub, key, create_rev, version, lease, value) " +
   "VALUES (?, ?, 0, ?, ?, ?, 0, ?)";
@@ -15,8 +15,7 @@ self.onmessage = (e: MessageEvent) => {
     be = new Backend(msg.open);
   } else if (msg.rows) {
     be!.begin();
-    for (const bytes of msg.rows as Uint8Array[]) {
-      const r = unpackRow(bytes);
+    for (const r of unpackRows(msg.rows)) {
       be!.run(INSERT, r.id, r.main, r.key, r.created, r.version, r.value);
     }
     be!.commit({
