@@ -9,7 +9,6 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import type { LoadConfig, LoadResult } from "./load.ts";
 import { cpuSeconds, peakRssBytes } from "./procstat.ts";
 import { makeClusterCerts } from "../../tests/helpers/certs.ts";
@@ -17,6 +16,7 @@ import {
   type Cluster,
   type ClusterTLS,
   findExecutable,
+  REPO as repo,
   startCluster,
   stopCluster,
   type TargetName,
@@ -25,8 +25,6 @@ import { type Measurement, printReport, type Ratio } from "./report.ts";
 import { type Options, parseArgs } from "./options.ts";
 import { captureProfile, leaderOf, printProfileSummary, summarizeProfile } from "./profile.ts";
 import { longestStalls } from "./stalls.ts";
-
-const repo = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 
 /** The generator's command line: Node runs a bundle (made here), Deno the source. */
 async function generatorCommand(kind: "node" | "deno", workDir: string): Promise<string[]> {

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
 import * as net from "node:net";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { connect, unaryCall } from "../../tests/support/h2/mod.ts";
 import { guideTLSFlags, type KeyPair } from "../../tests/helpers/certs.ts";
 import { encodeRangeRequest } from "./pb.ts";
@@ -37,6 +38,9 @@ export interface ClusterTLS {
   member(i: number): KeyPair;
   client: ClientTLSFiles;
 }
+
+/** This checkout's root: its scripts/etcd-ts is the etcd-ts the bench runs by default. */
+export const REPO = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 
 export const CLIENT_PORT = 2379;
 export const PEER_PORT = 2380;

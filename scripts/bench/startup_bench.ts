@@ -9,19 +9,18 @@
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { fileURLToPath } from "node:url";
 import { connect, unaryCall } from "../../tests/support/h2/mod.ts";
 import { decodeRangeResponse, encodePutRequest, encodeRangeRequest } from "./pb.ts";
 import { peakRssBytes } from "./procstat.ts";
 import {
   CLIENT_PORT,
   findExecutable,
+  REPO as repo,
   startCluster,
   stopCluster,
   type TargetName,
 } from "./servers.ts";
 
-const repo = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 const enc = new TextEncoder();
 const PREFIX = "/startup/";
 

@@ -199,6 +199,16 @@ export class Backend {
     };
   }
 
+  // Bytes the file takes, and how many of them hold data (the rest is free pages).
+  sizes(): { total: number; inUse: number } {
+    const pages = this.pragma("page_count"), pageSize = this.pragma("page_size");
+    return { total: pages * pageSize, inUse: (pages - this.pragma("freelist_count")) * pageSize };
+  }
+
+  private pragma(name: string): number {
+    return this.get(`PRAGMA ${name}`)![0] as number;
+  }
+
   revisionCount(): number {
     return this.get("SELECT count(*) FROM rev")![0] as number;
   }
@@ -228,4 +238,17 @@ export class Backend {
     this.stmts.clear();
     this.db.close();
   }
+}
+
+// Replaces the database at `path` with a snapshot (from snapshotBytes/snapshotTo); open a
+// store on it afterwards. Its consistent index is the snapshot's.
+export function restoreSnapshot(path: string, snapshot: Uint8Array): void {
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      Deno.removeSync(f);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  Deno.writeFileSync(path, snapshot);
 }

@@ -7,7 +7,7 @@ import type { TreeIndex } from "./tree_index.ts";
 import { type Event, EventType, type KeyValue } from "./types.ts";
 
 // SQL condition on `col` for a key range, with its parameters.
-export function keyCondition(col: string, r: KeyRange): [string, Uint8Array[]] {
+function keyCondition(col: string, r: KeyRange): [string, Uint8Array[]] {
   switch (r.kind) {
     case "single":
       return [`${col} = ?`, [r.key]];

@@ -74,7 +74,7 @@ export class MvccStore {
     this.ci = meta.consistentIndex;
     this.compactRev = meta.compactRev;
     this.compactDone = meta.compactDone;
-    this.committedSize = this.measureSize();
+    this.committedSize = this.be.sizes();
     this.compactor = new Compactor(this.be);
     const { maxMain, maxId, kept } = this.loadIndex();
     this.currentRev = Math.max(meta.rev, maxMain, this.compactRev, 1);
@@ -151,7 +151,7 @@ export class MvccStore {
       compactDone: this.compactDone,
     }, opts.sync ?? false);
     this.dirty = false;
-    this.committedSize = this.measureSize();
+    this.committedSize = this.be.sizes();
   }
 
   // Whether there are applied changes not yet committed.
@@ -358,15 +358,6 @@ export class MvccStore {
     return this.committedSize.inUse;
   }
 
-  private measureSize(): { total: number; inUse: number } {
-    const pages = this.pragma("page_count"), pageSize = this.pragma("page_size");
-    return { total: pages * pageSize, inUse: (pages - this.pragma("freelist_count")) * pageSize };
-  }
-
-  private pragma(name: string): number {
-    return this.be.get(`PRAGMA ${name}`)![0] as number;
-  }
-
   // Commits, then rewrites the file without free pages.
   defrag(): void {
     const start = performance.now();
@@ -374,7 +365,7 @@ export class MvccStore {
     try {
       this.commit();
       this.be.db.exec("VACUUM");
-      this.committedSize = this.measureSize();
+      this.committedSize = this.be.sizes();
     } finally {
       diskMetrics.defragInflight.set(0);
     }
@@ -412,17 +403,4 @@ export class MvccStore {
   private assertNoTxn(): void {
     assert(this.txn === undefined, "mvcc: no write txn is open");
   }
-}
-
-// Replaces the database at `path` with a snapshot (from snapshotBytes/snapshotTo); open a
-// store on it afterwards. Its consistent index is the snapshot's.
-export function restoreSnapshot(path: string, snapshot: Uint8Array): void {
-  for (const f of [path, `${path}-wal`, `${path}-shm`]) {
-    try {
-      Deno.removeSync(f);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-  }
-  Deno.writeFileSync(path, snapshot);
 }

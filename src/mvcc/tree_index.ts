@@ -8,23 +8,26 @@ import { type CurrentKey, KeyIndex } from "./key_index.ts";
 import { bytesToBinary, type KeyRange } from "./key_range.ts";
 import { OrderedKeys } from "./ordered_keys.ts";
 
-/** A set of row ids, as bits (compaction keeps one row per key: a Set would cost far more). */
+/** A set of row ids: one per key at most (what compaction keeps), so a sorted array of them is
+ * smaller than a Set and, unlike a bitmap, does not grow with the ids themselves. */
 export class IdSet {
-  #bits = new Uint8Array(1024);
+  #added: number[] = [];
+  #sorted?: Float64Array;
 
   add(id: number): void {
-    const byte = id >>> 3;
-    if (byte >= this.#bits.length) {
-      const grown = new Uint8Array(Math.max(byte + 1, this.#bits.length * 2));
-      grown.set(this.#bits);
-      this.#bits = grown;
-    }
-    this.#bits[byte] |= 1 << (id & 7);
+    this.#added.push(id);
+    this.#sorted = undefined;
   }
 
   has(id: number): boolean {
-    const byte = id >>> 3;
-    return byte < this.#bits.length && (this.#bits[byte] & (1 << (id & 7))) !== 0;
+    const ids = this.#sorted ??= Float64Array.from(this.#added).sort();
+    let lo = 0, hi = ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ids[mid] < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < ids.length && ids[lo] === id;
   }
 }
 
@@ -175,13 +178,11 @@ export class TreeIndex {
    */
   compact(rev: number): IdSet {
     const kept = new IdSet();
-    const live = this.#live;
     this.#keys.retain((ki) => {
       const id = ki.compact(rev);
       if (id !== undefined) kept.add(id);
       return !ki.empty;
     });
-    assert(this.#live === live, "mvcc: compaction changed which keys exist");
     return kept;
   }
 
