@@ -75,6 +75,8 @@ export interface ProfileSummary {
   groups: [string, number][];
   /** Share of all samples by a frame's own time, largest first. */
   top: [string, number][];
+  /** The longest runs of samples with no idle one between them: what held the event loop. */
+  stretches: { ms: number; groups: [string, number][] }[];
 }
 
 export function summarizeProfile(p: CpuProfile, topN = 15): ProfileSummary {
@@ -96,10 +98,12 @@ export function summarizeProfile(p: CpuProfile, topN = 15): ProfileSummary {
   const hits = new Map<number, number>();
   for (const s of p.samples) hits.set(s, (hits.get(s) ?? 0) + 1);
   const groups = new Map<string, number>(), top = new Map<string, number>();
+  const groupOfNode = new Map<number, string>();
   for (const [id, count] of hits) {
     const n = byId.get(id)!;
     const up = parent.get(id);
     const group = groupOf(n.callFrame, up === undefined ? undefined : ownerFile(up));
+    groupOfNode.set(id, group);
     groups.set(group, (groups.get(group) ?? 0) + count);
     const f = n.callFrame;
     const where = f.url
@@ -111,16 +115,54 @@ export function summarizeProfile(p: CpuProfile, topN = 15): ProfileSummary {
   const total = p.samples.length;
   const shares = (m: Map<string, number>) =>
     [...m].map(([k, v]) => [k, v / total] as [string, number]).sort((a, b) => b[1] - a[1]);
-  return { samples: total, groups: shares(groups), top: shares(top).slice(0, topN) };
+  return {
+    samples: total,
+    groups: shares(groups),
+    top: shares(top).slice(0, topN),
+    stretches: busyStretches(p, groupOfNode),
+  };
+}
+
+/** The three longest runs of consecutive non-idle samples, and their groups' sample counts. */
+function busyStretches(p: CpuProfile, groupOfNode: Map<number, string>) {
+  const runs: { ms: number; groups: Map<string, number> }[] = [];
+  let run: { ms: number; groups: Map<string, number> } | undefined;
+  p.samples.forEach((id, i) => {
+    const group = groupOfNode.get(id)!;
+    if (group === "idle") {
+      if (run) runs.push(run);
+      run = undefined;
+      return;
+    }
+    run ??= { ms: 0, groups: new Map() };
+    // A sample's delta is the time since the one before: it ends the stretch it belongs to.
+    if (run.groups.size > 0) run.ms += p.timeDeltas[i] / 1000;
+    run.groups.set(group, (run.groups.get(group) ?? 0) + 1);
+  });
+  if (run) runs.push(run);
+  return runs.sort((a, b) => b.ms - a.ms).slice(0, 3).map((r) => ({
+    ms: r.ms,
+    groups: [...r.groups].sort((a, b) => b[1] - a[1]).slice(0, 4),
+  }));
 }
 
 export function printProfileSummary(title: string, s: ProfileSummary): void {
   const pct = (x: number) => `${(x * 100).toFixed(1).padStart(5)}%`;
-  console.log(`${title}: ${s.samples} samples`);
-  console.log("  by group (own time; runtime calls go to the src folder that made them):");
-  for (const [g, x] of s.groups) console.log(`    ${pct(x)}  ${g}`);
+  const busy = 1 - (s.groups.find(([g]) => g === "idle")?.[1] ?? 0);
+  console.log(`${title}: ${s.samples} samples, ${pct(busy).trim()} busy`);
+  console.log(
+    "  by group, of all samples and of the busy ones (own time; runtime calls go to the src " +
+      "folder that made them):",
+  );
+  for (const [g, x] of s.groups) {
+    console.log(`    ${pct(x)}  ${g === "idle" ? "      " : pct(x / busy)}  ${g}`);
+  }
   console.log("  top frames by own time:");
   for (const [f, x] of s.top) console.log(`    ${pct(x)}  ${f}`);
+  console.log("  longest busy stretches (samples by group):");
+  for (const r of s.stretches) {
+    console.log(`    ${r.ms.toFixed(0)} ms: ${r.groups.map(([g, n]) => `${g} ${n}`).join(", ")}`);
+  }
 }
 
 if (import.meta.main) {
