@@ -39,8 +39,6 @@ function percentile(hist: Map<number, number>, total: number, q: number): number
 export function summarize(windows: Measurement[]): Summary {
   let ops = 0, elapsed = 0, serverCpu = 0, genCpu = 0, rss = 0, errors = 0;
   let stall = NaN, stallWall = NaN;
-  const longer = (a: number, b: number) =>
-    Number.isNaN(a) ? b : Number.isNaN(b) ? a : Math.max(a, b);
   const hist = new Map<number, number>();
   for (const w of windows) {
     ops += w.ops;

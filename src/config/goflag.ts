@@ -51,6 +51,13 @@ export function setFlag(spec: FlagSpec, state: FlagState, raw: string): string |
       const n = parseGoInteger(raw, spec.kind === "int");
       return typeof n === "string" ? n : set(Number(n));
     }
+    case "uint32": {
+      // A flag.Value of etcd's own: Go's flag package passes its error through unchanged.
+      const n = parseGoInteger(raw, false, 32);
+      if (typeof n !== "string") return set(Number(n));
+      const why = n === PARSE_ERROR ? "invalid syntax" : n;
+      return `strconv.ParseUint: parsing ${goQuote(raw)}: ${why}`;
+    }
     case "duration": {
       const d = parseGoDuration(raw);
       return typeof d === "number" ? set(d) : PARSE_ERROR;

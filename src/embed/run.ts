@@ -22,6 +22,7 @@ import { openPeering, type PeerTLS } from "./peers.ts";
 import { reraise, waitForSignal } from "./signals.ts";
 import { discoveryFull } from "./proxy.ts";
 import { loadPeerTLS } from "./peer_tls.ts";
+import { serverFlags } from "./server_flags.ts";
 import { authTokenOptionError } from "../auth/mod.ts";
 import { startStallMonitor } from "./stall_monitor.ts";
 
@@ -108,6 +109,11 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
   peering.attach(server);
   logServerStart(log, state);
 
+  // etcd checks a restarted member's data against its peers' before it serves anything.
+  if (!state.isNew && config.experimentalInitialCorruptCheck) {
+    const inconsistent = await server.checkInitialHashKV();
+    if (inconsistent) return fatal(inconsistent);
+  }
   announcePprof(config, log);
   const listeners = [
     ...await openClientListeners(config, server, log),
@@ -171,6 +177,13 @@ function serverOptions(config: Config, log: Logger, state: MemberState): ServerO
     backendBatchIntervalMs: config.backendBatchInterval,
     backendBatchLimit: config.backendBatchLimit,
     bcryptCost: config.bcryptCost,
+    ...serverFlags(config),
+    leaseCheckpoint: config.experimentalEnableLeaseCheckpoint
+      ? {
+        persist: config.experimentalEnableLeaseCheckpointPersist,
+        intervalMs: config.leaseCheckpointIntervalMs,
+      }
+      : undefined,
   };
 }
 

@@ -2,7 +2,6 @@
 // time so that applying entries is never blocked for long. As in etcd, the key index decides:
 // its compaction at C names the rows at or below C that stay (each key's value at C), and every
 // other row at or below C goes. Deletions ride in the batch transaction.
-import { mvccMetrics } from "../metrics/mod.ts";
 import type { Backend } from "./backend.ts";
 import { idFloor } from "./history.ts";
 import { IdSet } from "./tree_index.ts";
@@ -10,12 +9,21 @@ import { IdSet } from "./tree_index.ts";
 // mvcc_kept(id): whether the job's key index compaction kept row `id`.
 const DELETE_SUPERSEDED = "DELETE FROM rev WHERE id >= ? AND id < ? AND NOT mvcc_kept(id)";
 
+/** What one batch of physical compaction did. */
+export interface CompactionBatch {
+  /** The compaction revision being worked on. */
+  target: number;
+  /** Rows removed by this batch. */
+  deleted: number;
+  /** Whether this batch ended the job. */
+  finished: boolean;
+}
+
 export class Compactor {
   private target = -1;
   private cursor = 0;
   private hiId = 0; // rows with id < hiId are at or below the target revision
   private waiters: (() => void)[] = [];
-  private startedAt = 0; // performance.now() when the job began, for etcd's duration histograms
   private kept = new IdSet();
 
   constructor(private readonly be: Backend) {
@@ -29,7 +37,6 @@ export class Compactor {
     this.kept = kept;
     this.cursor = 0;
     this.hiId = idFloor(this.be, rev + 1);
-    this.startedAt = performance.now();
     return this.finished();
   }
 
@@ -43,29 +50,26 @@ export class Compactor {
     return this.target >= 0;
   }
 
-  // Examines up to `batch` rows; returns the target revision when this finished the job,
-  // undefined while work remains (or when there was none).
-  step(batch: number): number | undefined {
+  // Examines the next `batch` revisions at or below the target (etcd's compaction batch limit)
+  // and removes the superseded ones. As in etcd, the job ends with the first batch that finds
+  // fewer than `batch` revisions. Undefined when there is no job.
+  step(batch: number): CompactionBatch | undefined {
     if (this.target < 0) return undefined;
-    const stepStart = performance.now();
-    const nth = `SELECT id FROM rev WHERE id >= ? ORDER BY id LIMIT 1 OFFSET ${Math.floor(batch)}`;
-    const stop = (this.be.get(nth, this.cursor)?.[0] as number | undefined) ?? this.hiId;
-    const end = Math.min(stop, this.hiId);
+    const limit = Math.max(1, Math.floor(batch));
+    const last = "SELECT id FROM rev WHERE id >= ? AND id < ? ORDER BY id LIMIT 1 OFFSET ?";
+    const full = this.be.get(last, this.cursor, this.hiId, limit - 1)?.[0] as number | undefined;
+    const end = full === undefined ? this.hiId : full + 1;
+    let deleted = 0;
     if (end > this.cursor) {
       this.be.begin();
-      mvccMetrics.dbCompactionKeys.inc(this.be.run(DELETE_SUPERSEDED, this.cursor, end));
+      deleted = this.be.run(DELETE_SUPERSEDED, this.cursor, end);
     }
     this.cursor = end;
-    const ms = (since: number) => Math.floor(performance.now() - since);
-    if (end < this.hiId) {
-      mvccMetrics.dbCompactionPauseMs.observe(ms(stepStart));
-      return undefined;
-    }
-    mvccMetrics.dbCompactionTotalMs.observe(ms(this.startedAt));
-    const done = this.target;
+    const target = this.target;
+    if (full !== undefined) return { target, deleted, finished: false };
     this.target = -1;
     this.kept = new IdSet();
     for (const w of this.waiters.splice(0)) w();
-    return done;
+    return { target, deleted, finished: true };
   }
 }

@@ -6,7 +6,7 @@ import { assert } from "../assert/mod.ts";
 import { countRange, diskMetrics, mvccMetrics, secondsSince, TxnTally } from "../metrics/mod.ts";
 import { Backend } from "./backend.ts";
 import { type AuxBuckets, auxBuckets } from "./aux.ts";
-import { Compactor } from "./compact.ts";
+import { type CompactionBatch, Compactor } from "./compact.ts";
 import { hashAll, hashByRev } from "./hash.ts";
 import { eventsBetween } from "./history.ts";
 import { binaryToBytes, keyRange } from "./key_range.ts";
@@ -17,13 +17,18 @@ import type { Event, RangeOptions, RangeResult } from "./types.ts";
 import { type TxnHost, WriteTxn } from "./write_txn.ts";
 
 export interface StoreOptions {
-  // Rows examined per physical compaction step (etcd's compaction batch limit).
+  // Revisions examined per physical compaction step (etcd's compaction batch limit).
   compactionBatch?: number;
   // Pause between physical compaction steps, in ms.
   compactionPauseMs?: number;
   // false: physical compaction advances only through compactStep() (deterministic tests).
   autoCompact?: boolean;
+  // Told after every physical compaction batch, with how long it took (etcd's metrics).
+  onCompactionBatch?: (batch: CompactionBatch, ms: number) => void;
 }
+
+// etcd's default --experimental-compaction-batch-limit.
+export const DEFAULT_COMPACTION_BATCH = 1000;
 
 export interface HashKV {
   hash: number;
@@ -59,17 +64,19 @@ export class MvccStore {
   private committedSize = { total: 0, inUse: 0 }; // dbSize() and dbSizeInUse() at the last commit
   private timer?: ReturnType<typeof setTimeout>;
   private historyReaders = 0; // open HistoryCursors: physical compaction waits for them
-  private readonly batch: number;
+  private batch: number;
   private readonly pauseMs: number;
   private readonly autoCompact: boolean;
+  private readonly onCompactionBatch?: StoreOptions["onCompactionBatch"];
 
   // `path` is a file path or ":memory:".
   constructor(path: string, opts: StoreOptions = {}) {
     this.be = new Backend(path);
     this.auxiliary = auxBuckets(this.be);
-    this.batch = opts.compactionBatch ?? 1000;
+    this.batch = opts.compactionBatch ?? DEFAULT_COMPACTION_BATCH;
     this.pauseMs = opts.compactionPauseMs ?? 1;
     this.autoCompact = opts.autoCompact ?? true;
+    this.onCompactionBatch = opts.onCompactionBatch;
     const meta = this.be.readMeta();
     this.ci = meta.consistentIndex;
     this.compactRev = meta.compactRev;
@@ -258,16 +265,28 @@ export class MvccStore {
     return this.compactor.finished();
   }
 
+  // Revisions examined per physical compaction batch from now on (0 or less: etcd's 1000).
+  set compactionBatchLimit(limit: number) {
+    this.batch = limit > 0 ? limit : DEFAULT_COMPACTION_BATCH;
+  }
+
+  // --unsafe-no-fsync: commits never force the files to disk (a crash may lose them).
+  set unsafeNoFsync(on: boolean) {
+    this.be.setNoFsync(on);
+  }
+
   // One batch of physical compaction; true when none remains. Nothing is removed while a
   // history cursor is open (the batch runs once the last one closes).
   compactStep(batch = this.batch): boolean {
     this.assertNoTxn();
     if (this.historyReaders > 0) return !this.compactor.pending();
-    const finished = this.compactor.step(batch);
-    if (finished !== undefined) {
-      this.compactDone = finished;
+    const start = performance.now();
+    const step = this.compactor.step(batch);
+    if (step?.finished) {
+      this.compactDone = step.target;
       this.dirty = true;
     }
+    if (step) this.onCompactionBatch?.(step, performance.now() - start);
     return !this.compactor.pending();
   }
 

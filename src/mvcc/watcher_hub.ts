@@ -40,6 +40,7 @@ export function createWatcherHub(
       clearTimeout: (h: unknown) => clearTimeout(h as number),
     },
     progressIntervalMs: options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS,
+    random: options.random ?? Math.random,
     maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     bufferBytes,
     // Catch-up reads more only while the buffer is at most half full.
@@ -62,6 +63,10 @@ export function createWatcherHub(
       }
     },
     stats: () => stats(hub),
+    setProgressInterval(ms) {
+      if (!(ms > 0)) throw new Error(`watcher hub: progress interval must be positive, not ${ms}`);
+      hub.progressIntervalMs = ms;
+    },
   };
 }
 

@@ -5,6 +5,7 @@ import type http from "node:http";
 import { type Message, MessageType } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { networkMetrics as net, secondsSince } from "../metrics/mod.ts";
+import { failpoints, hit } from "../failpoint/mod.ts";
 import { checkCompatibility, firstHeader, LogLimiter, REJECT, type Rejection } from "./checks.ts";
 import { allowMethod, httpError, plain, readBody } from "./respond.ts";
 import { decodeSnapshotBody, FrameDecoder, H, hexId, parseHexId, SERVER_VERSION } from "./wire.ts";
@@ -75,7 +76,8 @@ export class RaftHandlers {
         try {
           this.opts.transport.receive(m);
         } catch (err) {
-          // One message Raft refuses must not take the stream (or the process) down.
+          // One message Raft refuses must not take the stream down. (What breaks Raft never
+          // comes back here: the member stops where it breaks.)
           if (this.#limiter.allow("process:" + m.from)) {
             log.warn({ pkg: "rafthttp", text: `failed to process raft message (${err})` });
           }
@@ -152,6 +154,7 @@ export class RaftHandlers {
       fields: { "snapshot-index": index, "remote-snapshot-sender-id": hexId(m.from) },
     });
     try {
+      if (failpoints.on) await hit("raftBeforeReceiveSnapshot");
       await this.opts.transport.receiveSnapshot(m);
     } catch (err) {
       log.error({ pkg: "rafthttp", text: `failed to process raft message (${err})` });

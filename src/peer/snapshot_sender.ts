@@ -3,6 +3,7 @@
 // tells Raft whether it arrived. Uploads run beside the message streams, never in them.
 import type { Message, Snapshot } from "../raft/mod.ts";
 import { networkMetrics as net, secondsSince } from "../metrics/mod.ts";
+import { failpoints, hit } from "../failpoint/mod.ts";
 import { dialErrorText, request } from "./http1.ts";
 import type { StreamContext } from "./peer_stream.ts";
 import { encodeSnapshotHead, H, hexId, parseHexId, peerHeaders } from "./wire.ts";
@@ -39,6 +40,7 @@ export class SnapshotSender {
       if (urls.length === 0) throw new Error(`no peer URL known for ${to}`);
       const snapshot = await this.ctx.snapshotSource();
       index = snapshot.metadata.index;
+      if (failpoints.on) await hit("raftBeforeSendSnapshot");
       log.info({
         pkg: "rafthttp",
         text: `start to send database snapshot [index: ${index}, to ${to}]...`,

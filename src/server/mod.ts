@@ -22,6 +22,7 @@ export type { ClusterApi } from "./cluster.ts";
 export type { KvApi } from "./kv.ts";
 export type { LeaseApi } from "./lease.ts";
 export type { ElectionApi, LeaderKey, LeaderResponse } from "./election.ts";
+export { WatchFeed } from "./concurrency.ts";
 export type { LockApi } from "./lock.ts";
 export type { Health, Maintenance } from "./maintenance.ts";
 export type { V2Api, V2SelfFacts } from "./v2.ts";

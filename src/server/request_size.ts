@@ -17,6 +17,7 @@ const REQUEST_FIELD: Partial<Record<ProposalKind, number>> = {
   leaseGrant: 8,
   leaseRevoke: 9,
   alarm: 10,
+  leaseCheckpoint: 11,
 };
 const HEADER_FIELD = 100;
 const utf8 = new TextEncoder();

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { messages } from "../../src/pb/mod.ts";
 import { internalRaftRequestSize } from "../../src/server/request_size.ts";
-import type { Proposal } from "../../src/server/proposal.ts";
+import { decodeProposal, encodeProposal, type Proposal } from "../../src/server/proposal.ts";
 import type { AuthRequest } from "../../src/auth/mod.ts";
 
 function varint(v: bigint): number[] {
@@ -127,4 +127,18 @@ Deno.test("internalRaftRequestSize: auth requests as etcd's messages in their fi
       request.op,
     );
   }
+});
+
+Deno.test("internalRaftRequestSize: lease checkpoints in field 11, round trip through an entry", () => {
+  const request = {
+    checkpoints: [{ ID: 0x7fff_0000_0000_0001n, remainingTTL: 250 }, { ID: 5n, remainingTTL: 0 }],
+  };
+  const encoded = messages["etcdserverpb.LeaseCheckpointRequest"].encode(request);
+  const p = { kind: "leaseCheckpoint", id: 9n, request } as Proposal;
+  const header = [0x08, ...varint(9n)];
+  assert.equal(
+    internalRaftRequestSize(p, encoded.length),
+    field(100, header).length + field(11, encoded).length,
+  );
+  assert.deepEqual(decodeProposal(encodeProposal(p)), p);
 });

@@ -18,3 +18,19 @@ export {
 } from "./server.ts";
 export { Deframer, encodeGrpcMessage, frameMessage, parseGrpcTimeout } from "./wire.ts";
 export { enableHandlingTimeHistogram, instrumentGrpcServer } from "./metrics.ts";
+export {
+  type CallHandler,
+  type ClientCall,
+  grpcRequestHeaders,
+  streamCall,
+  unaryCall,
+  type UnaryOptions,
+} from "./client_call.ts";
+export {
+  decodeGrpcMessageText,
+  encodeGrpcTimeout,
+  GrpcError,
+  grpcStatusFromHttp,
+  grpcStatusFromReset,
+  readGrpcStatus,
+} from "./client_status.ts";

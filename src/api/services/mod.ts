@@ -16,7 +16,7 @@ import { addAuthService } from "./auth.ts";
 import { addElectionService, addLockService } from "./election.ts";
 import { v2Deps } from "./v2.ts";
 import { addGatewayRoutes } from "../gateway/mod.ts";
-import { addV2Routes } from "../v2/mod.ts";
+import { addV2Routes, v2v3Deps } from "../v2/mod.ts";
 import { metricsResponse } from "../../metrics/mod.ts";
 
 export function registerServices(grpc: GrpcServer, server: EtcdServer): void {
@@ -47,7 +47,10 @@ export function createClientHttp(
       if (config.enablePprof || config.debug) addPprofRoutes(app);
       if (config.enableGrpcGateway) addGatewayRoutes(app, grpc);
       if (config.enableV2) {
-        addV2Routes(app, v2Deps(server.v2, server.cluster, () => server.clusterId));
+        const deps = v2Deps(server.v2, server.cluster, () => server.clusterId);
+        const prefix = config.experimentalEnableV2v3;
+        const v3 = { kv: server.kv, watchers: server.watchers };
+        addV2Routes(app, prefix === "" ? deps : v2v3Deps(deps, v3, prefix));
       }
     },
     version: () => ({

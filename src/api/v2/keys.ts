@@ -44,11 +44,11 @@ export async function handleKeys(
   const method = kr.quorum && kr.method === "GET" ? "QGET" : kr.method;
   const start = performance.now();
   try {
-    if (kr.wait) return watchResponse(deps, kr, cid);
+    if (kr.wait) return await watchResponse(deps, kr, cid);
     v2HttpMetrics.received.labels({ method }).inc();
     let event: V2Event;
     if ((req.method === "GET" || req.method === "HEAD") && method !== "QGET") {
-      event = deps.store.get(kr.path, kr.recursive, kr.sorted);
+      event = await deps.store.get(kr.path, kr.recursive, kr.sorted);
     } else {
       event = unwrap(await deps.apply(toV2Request(deps, kr)));
     }
@@ -128,8 +128,8 @@ function eventResponse(
 }
 
 /** A long poll: headers at once, then one event (or every event for stream=true). */
-function watchResponse(deps: V2Deps, kr: KeyRequest, cid: string): Response {
-  const w = deps.store.watch(kr.path, kr.recursive, kr.stream, kr.waitIndex);
+async function watchResponse(deps: V2Deps, kr: KeyRequest, cid: string): Promise<Response> {
+  const w = await deps.store.watch(kr.path, kr.recursive, kr.stream, kr.waitIndex);
   const body = new ReadableStream<Uint8Array>({
     async pull(ctrl) {
       const e = await w.next();

@@ -16,6 +16,7 @@ import type {
   RangeResponse,
 } from "../kv_types.ts";
 import type { ResponseOf } from "../proposal.ts";
+import type { Logger } from "../../log/mod.ts";
 
 // Reads at the store's current state (`serializable` is the caller's concern: which member
 // answers and whether it waits for the read index first).
@@ -52,8 +53,16 @@ export function applyDeleteRange(
 export function applyCompaction(
   ctx: KvApplyContext,
   req: CompactionRequest,
+  log?: Logger,
 ): ResponseOf<"compaction"> {
   const physical = ctx.store.compact(req.revision);
+  // etcd's key index says so when it has compacted (mvcc/index.go).
+  log?.info({
+    pkg: "mvcc",
+    text: `store.index: compact ${req.revision}`,
+    msg: "compact tree index",
+    fields: { revision: req.revision },
+  });
   // A caller not waiting for the physical compaction must not see it fail unobserved.
   physical.catch(() => {});
   countRange(); // etcd reads the revision back with a range, which its counters see

@@ -9,8 +9,9 @@ import { ETCD_TS, run } from "../../helpers/process.ts";
 
 Deno.test("etcd-ts help NAME prints each subcommand's flags", async () => {
   const help = (...args: string[]) => run(ETCD_TS, ["help", ...args]);
-  const [gateway, diagnose, discovery, snapshot, usage, bad] = await Promise.all([
+  const [gateway, grpcProxy, diagnose, discovery, snapshot, usage, bad] = await Promise.all([
     help("gateway"),
+    help("grpc-proxy"),
     help("diagnose"),
     help("discovery-service"),
     help("snapshot"),
@@ -20,6 +21,12 @@ Deno.test("etcd-ts help NAME prints each subcommand's flags", async () => {
   assert.equal(gateway.code, 0);
   assert.match(gateway.stdout, /^start the gateway\n\nUsage:\n {2}etcd-ts gateway start \[flags\]/);
   assert.match(gateway.stdout, /--listen-addr string/);
+  assert.equal(grpcProxy.code, 0);
+  assert.match(
+    grpcProxy.stdout,
+    /^start the grpc proxy\n\nUsage:\n {2}etcd-ts grpc-proxy start \[flags\]/,
+  );
+  assert.match(grpcProxy.stdout, /--resolver-prefix string/);
   assert.equal(diagnose.stdout, DIAGNOSE_USAGE);
   assert.equal(discovery.stdout, DISCOVERY_SERVICE_USAGE);
   assert.equal(snapshot.stdout, snapshotHelp(undefined));

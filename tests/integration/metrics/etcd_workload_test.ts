@@ -38,6 +38,8 @@ const NOT_COMPARED = new RegExp(
     "etcd_disk_backend_commit_duration_seconds_count",
     "etcd_debugging_disk_backend_commit_.*_count",
     "etcd_disk_wal_fsync_duration_seconds_count",
+    // Applies slower than --experimental-warning-apply-duration (100 ms): a matter of load.
+    "etcd_server_slow_apply_total",
     // Storage engines: SQLite's file, pages and read transactions are not bbolt's; WAL records
     // carry request IDs drawn from the clock.
     "etcd_(debugging_)?mvcc_db_total_size.*",

@@ -1,35 +1,28 @@
 // A lean HTTP/2 client connection on a node:net or node:tls (ALPN h2) socket: preface, SETTINGS,
 // odd stream ids, flow control both ways, PING, GOAWAY, and many concurrent streams (queued
-// beyond the peer's SETTINGS_MAX_CONCURRENT_STREAMS). Uses only node: modules so it runs under
-// Node as well as Deno.
+// beyond the peer's SETTINGS_MAX_CONCURRENT_STREAMS). The gRPC proxy's upstream connections, the
+// tests' and the bench's client. Uses only node: modules so it runs under Node as well as Deno.
 
 import * as net from "node:net";
 import * as tls from "node:tls";
+import { ErrorCode, errorCodeName, H2Error, HeaderListSizeError } from "./errors.ts";
 import {
-  applySettings,
   CONNECTION_PREFACE,
   type DataFrame,
-  DEFAULT_SETTINGS,
-  ErrorCode,
-  errorCodeName,
   flowControlledLength,
   type Frame,
-  FrameParser,
   FrameType,
-  FrameWriter,
   type GoawayFrame,
-  H2Error,
-  HeaderBlock,
-  type HeaderList,
-  HeaderListSizeError,
   type HeadersFrame,
-  HpackDecoder,
-  HpackEncoder,
-  ReceiveWindow,
-  SendWindow,
-  type Settings,
-  settingsPairs,
-} from "../../../src/h2/mod.ts";
+} from "./frame.ts";
+import { FrameParser } from "./frame_parser.ts";
+import { FrameWriter } from "./writer.ts";
+import { HeaderBlock } from "./header_block.ts";
+import type { HeaderList } from "./hpack.ts";
+import { HpackDecoder } from "./hpack_decoder.ts";
+import { HpackEncoder } from "./hpack_encoder.ts";
+import { ReceiveWindow, SendWindow } from "./flow.ts";
+import { applySettings, DEFAULT_SETTINGS, type Settings, settingsPairs } from "./settings.ts";
 
 /** What a stream's owner is told; each stream gets exactly one onClose. */
 export interface StreamHandler {

@@ -1,8 +1,8 @@
 // The client's side of gRPC over HTTP/2: reading a call's status from its trailers, the
 // grpc-timeout it sends, and how HTTP statuses and stream resets become gRPC codes. Message
 // framing, grpc-message escaping and the status codes are the server's (src/api, src/errors).
-import { ErrorCode, type HeaderList } from "../../../src/h2/mod.ts";
-import { GrpcCode } from "../../../src/errors/mod.ts";
+import { ErrorCode, type HeaderList } from "../../h2/mod.ts";
+import { GrpcCode } from "../../errors/mod.ts";
 
 /** A call that ended with a non-OK status; `details` is the decoded grpc-message. */
 export class GrpcError extends Error {
