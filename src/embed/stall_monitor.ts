@@ -1,11 +1,13 @@
 // ETCD_TS_STALL_LOG=<file>: how long the event loop was held up, for `deno task bench`. A timer
-// asks to run every few milliseconds; how late it runs is how long something kept the one
+// asks to run every 10 ms; how late it runs is how long something kept the one
 // JavaScript thread (a commit, a checkpoint's fsync, a long apply run) — or how long the system
 // left the thread waiting for a CPU, which the kernel counts (/proc/thread-self/schedstat) and
 // is taken out as well. Once a second the longest delays of that second are appended to the
 // file as a JSON line {"at": epoch ms, "maxMs": delay, "ownMs": delay less waiting for a CPU}.
 
-const TICK_MS = 5;
+// Each tick is a timer wake-up and a read of schedstat: every 5 ms (and an open per read) they
+// added about a tenth to the CPU of a linearizable range under `deno task bench`.
+const TICK_MS = 10;
 const REPORT_MS = 1000;
 
 /** The file named by ETCD_TS_STALL_LOG, or undefined (unset, or no env permission). */
@@ -17,13 +19,28 @@ export function stallLogPath(): string | undefined {
   }
 }
 
-/** Nanoseconds this thread has spent runnable but waiting for a CPU (0 if not reported). */
-function runQueueWaitNs(): number {
+/**
+ * This thread's schedstat, opened once: each read gives the nanoseconds the thread has spent
+ * runnable but waiting for a CPU (0 if not reported). A seek and a read per tick, not an open.
+ */
+function runQueueWait(): { read(): number; close(): void } {
+  let file: Deno.FsFile;
   try {
-    return Number(Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ")[1]) || 0;
+    file = Deno.openSync("/proc/thread-self/schedstat");
   } catch {
-    return 0;
+    return { read: () => 0, close: () => {} };
   }
+  const buf = new Uint8Array(128), text = new TextDecoder();
+  const read = () => {
+    try {
+      file.seekSync(0, Deno.SeekMode.Start);
+      const n = file.readSync(buf) ?? 0;
+      return Number(text.decode(buf.subarray(0, n)).split(" ")[1]) || 0;
+    } catch {
+      return 0;
+    }
+  };
+  return { read, close: () => file.close() };
 }
 
 /**
@@ -32,12 +49,13 @@ function runQueueWaitNs(): number {
  */
 export function startStallMonitor(path = stallLogPath()): () => void {
   if (path === undefined) return () => {};
-  let last = performance.now(), lastWait = runQueueWaitNs();
+  const runQueue = runQueueWait();
+  let last = performance.now(), lastWait = runQueue.read();
   let worst = 0, worstOwn = 0;
   let reported = Date.now();
   // How late the timer is now: the stall since the last tick, less the wait for a CPU.
   const observe = () => {
-    const now = performance.now(), wait = runQueueWaitNs();
+    const now = performance.now(), wait = runQueue.read();
     const late = Math.max(0, now - last - TICK_MS);
     worst = Math.max(worst, late);
     worstOwn = Math.max(worstOwn, late - (wait - lastWait) / 1e6);
@@ -59,5 +77,6 @@ export function startStallMonitor(path = stallLogPath()): () => void {
     clearInterval(id);
     observe();
     report();
+    runQueue.close();
   };
 }

@@ -16,13 +16,13 @@ Deno.test("stall monitor: a synchronous stretch that holds the event loop is rep
   try {
     const path = `${dir}/stalls`;
     const stop = startStallMonitor(path);
-    const until = performance.now() + 120;
+    const until = performance.now() + 150;
     while (performance.now() < until) { /* hold the one JavaScript thread */ }
     stop();
     const lines = reports(path);
     const worst = Math.max(...lines.map((r) => r.maxMs));
-    // The timer asked to run every 5 ms and could not for 120 ms.
-    assert.ok(worst >= 110, `longest stall ${worst} ms`);
+    // The timer asked to run every 10 ms and could not for 150 ms.
+    assert.ok(worst >= 130, `longest stall ${worst} ms`);
     for (const r of lines) assert.ok(r.ownMs <= r.maxMs, `own ${r.ownMs} > wall ${r.maxMs}`);
   } finally {
     Deno.removeSync(dir, { recursive: true });
