@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import type { LoadConfig, LoadResult } from "./load.ts";
+import type { LoadConfig, LoadResult } from "./load_core.ts";
 import { cpuSeconds, peakRssBytes } from "./procstat.ts";
 import { makeClusterCerts } from "../../tests/helpers/certs.ts";
 import {
@@ -20,7 +20,7 @@ import {
   stopCluster,
   type TargetName,
 } from "./servers.ts";
-import { type Measurement, printReport, type Ratio } from "./report.ts";
+import { type Measurement, suiteTables, summarize } from "./report.ts";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 
@@ -235,15 +235,6 @@ function variants(opts: Options): Variant[] {
   return out;
 }
 
-/** The ratio rows: etcd-ts against etcd per mode, and each target's TLS against plain. */
-function ratios(opts: Options): Ratio[] {
-  const out: Ratio[] = [{ label: "etcd-ts/etcd", of: "etcd-ts", to: "etcd" }];
-  if (!opts.tls) return out;
-  out.push({ label: "etcd-ts/etcd mTLS", of: "etcd-ts mTLS", to: "etcd mTLS" });
-  for (const t of opts.targets) out.push({ label: `${t} mTLS/plain`, of: `${t} mTLS`, to: t });
-  return out;
-}
-
 /** One certificate set (in `dir`) for every TLS cluster: one CA, one client certificate. */
 async function clusterTLS(vs: Variant[], dir: string): Promise<Map<string, ClusterTLS>> {
   const tlsVariants = vs.filter((v) => v.tls);
@@ -284,7 +275,7 @@ async function main() {
       const dataRoot = `${workDir}/${v.label.replace(" ", "-")}`;
       mkdirSync(dataRoot);
       try {
-        const c = await startCluster(v.target, exe, v.hosts, dataRoot, certs.get(v.label));
+        const c = await startCluster(v.target, exe, v.hosts, dataRoot, { tls: certs.get(v.label) });
         clusters.set(v.label, c);
         console.error(`bench: ${v.label} serving on ${v.hosts.join(", ")}`);
       } catch (e) {
@@ -322,15 +313,14 @@ async function main() {
         }
       }
     }
-    printReport(opts.workloads, targets, ratios(opts), all, {
-      generator: opts.generator,
-      seconds: opts.seconds,
-      windows: opts.windows,
-      members: opts.members,
-      connections: opts.connections,
-      inflight: opts.inflight,
-      tls: opts.tls ? "mutual" : "off",
-    });
+    const cases = opts.workloads.map((workload) => ({
+      suite: "core",
+      scenario: workload,
+      label: `${opts.members} member(s)`,
+      unit: "ops",
+      byTarget: new Map(targets.map((t) => [t, summarize(all.get(`${workload}\0${t}`)!)])),
+    }));
+    console.log(suiteTables("core", { cases, figures: [] }).join("\n"));
   } finally {
     await stopAll();
   }
