@@ -1,6 +1,7 @@
-// V8's garbage collections as `--trace-gc` prints them (the member runs with
-// DENO_V8_FLAGS=--trace-gc), summed over a stretch of the member's log: the main thread's time
-// in each collection (its pause plus the incremental marking steps done before it).
+// Garbage collections as the members print them to their logs, summed over a stretch of the log:
+// V8's `--trace-gc` (etcd-ts runs with DENO_V8_FLAGS=--trace-gc): the main thread's time in each
+// collection (its pause plus the incremental marking steps before it); Go's gctrace (etcd runs
+// with GODEBUG=gctrace=1): the CPU time of every phase but the idle-time marking.
 
 export interface GcStats {
   collections: number;
@@ -30,10 +31,22 @@ export function parseTraceGc(text: string): GcStats {
   return stats;
 }
 
-/** `go_gc_duration_seconds_sum` and the largest recent pause (quantile 1) from etcd's /metrics. */
-export function parseGoGc(metrics: string): { sumSeconds: number; maxSeconds: number } {
-  const sum = /^go_gc_duration_seconds_sum ([\d.e+-]+)$/m.exec(metrics);
-  const max = /^go_gc_duration_seconds\{quantile="1"\} ([\d.e+-]+)$/m.exec(metrics);
-  if (!sum) throw new Error("no go_gc_duration_seconds_sum in /metrics");
-  return { sumSeconds: Number(sum[1]), maxSeconds: max ? Number(max[1]) : NaN };
+// "gc 12 @3.1s 1%: 0.02+1.5+0.03 ms clock, 0.08+0.4/1.2/0.9+0.1 ms cpu, ...": etcd under
+// GODEBUG=gctrace=1. Clock: stop-the-world, concurrent mark, stop-the-world; cpu: the same
+// phases with the mark's assist/background/idle parts.
+const GO_LINE = /^gc \d+ @[\d.]+s \d+%: ([\d.]+)\+[\d.]+\+([\d.]+) ms clock, ([\d.+/]+) ms cpu/;
+
+/** etcd's collections as gctrace prints them: CPU milliseconds of all phases, longest pause. */
+export function parseGoGcTrace(text: string): GcStats {
+  const stats: GcStats = { collections: 0, totalMs: 0, maxMs: 0 };
+  for (const line of text.split("\n")) {
+    const m = GO_LINE.exec(line);
+    if (!m) continue;
+    stats.collections++;
+    // the idle mark workers' time is left out: they run only on a P that had nothing else to do
+    const [stw1, assist, background, _idle, stw2] = m[3].split(/[+/]/).map(Number);
+    stats.totalMs += stw1 + assist + background + stw2;
+    stats.maxMs = Math.max(stats.maxMs, Number(m[1]), Number(m[2]));
+  }
+  return stats;
 }

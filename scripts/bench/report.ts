@@ -1,17 +1,23 @@
 // The benchmark's tables: the windows of each (case, target) merged into one summary, a row per
-// target and a ratio row etcd-ts/etcd; then the suite's single figures (RSS after a preload,
-// start-up times, the longest event-loop stall) with their ratios.
+// target and the ratio rows (etcd-ts/etcd; with --tls and --baseline also mTLS/plain and this
+// etcd-ts against the baseline); then the suite's single figures (RSS after a preload, start-up
+// and recovery times) with the same ratios.
 
 import type { LoadResult } from "./load_core.ts";
+import { longer } from "./stalls.ts";
 
 export interface Measurement extends LoadResult {
   serverCpuSeconds: number;
   generatorCpuSeconds: number;
   peakRssBytes: number;
-  /** Main-thread GC time over the window's time (0..1): the busiest member's. */
-  gcShare?: number;
-  /** The longest single GC pause or marking step in the window, ms. */
-  gcMaxPauseMs?: number;
+  /** Milliseconds the members spent collecting garbage in the window (NaN: not known). */
+  gcMs: number;
+  /** The longest single GC pause (or marking step) in the window, ms. */
+  gcMaxPauseMs: number;
+  /** Longest event-loop stall an etcd-ts member reported in the window, less the time it waited
+   * for a CPU (NaN for etcd), and as the wall clock saw it. */
+  stallMs: number;
+  stallWallMs: number;
 }
 
 export interface Summary {
@@ -21,14 +27,15 @@ export interface Summary {
   serverCpuUsPerOp: number;
   peakRssMiB: number;
   generatorCpuUsPerOp: number;
+  /** GC time over the members' CPU time, percent. */
   gcPercent: number;
   gcMaxPauseMs: number;
+  stallMs: number;
+  stallWallMs: number;
   errors: number;
   /** Each workload counter per second. */
   counterRates: Record<string, number>;
 }
-
-export const TARGETS = ["etcd-ts", "etcd"] as const;
 
 /** One workload of one scenario, measured on each target. */
 export interface CaseResult {
@@ -53,6 +60,13 @@ export interface Results {
   figures: Figure[];
 }
 
+/** A row comparing target `of` with target `to` (labels as in the table). */
+export interface Ratio {
+  label: string;
+  of: string;
+  to: string;
+}
+
 export function percentile(hist: Map<number, number>, total: number, q: number): number {
   const rank = Math.ceil(total * q);
   let seen = 0;
@@ -63,11 +77,9 @@ export function percentile(hist: Map<number, number>, total: number, q: number):
   return NaN;
 }
 
-const maxOf = (xs: (number | undefined)[]) =>
-  xs.reduce<number>((m, x) => x === undefined || !(x >= m) ? m : x, NaN);
-
 export function summarize(windows: Measurement[]): Summary {
   let ops = 0, elapsed = 0, serverCpu = 0, genCpu = 0, rss = 0, errors = 0, timed = 0, gc = 0;
+  let stall = NaN, stallWall = NaN, gcMax = NaN;
   const hist = new Map<number, number>();
   const counters: Record<string, number> = {};
   for (const w of windows) {
@@ -77,7 +89,10 @@ export function summarize(windows: Measurement[]): Summary {
     genCpu += w.generatorCpuSeconds;
     rss = Math.max(rss, w.peakRssBytes);
     errors += w.errors;
-    gc += (w.gcShare ?? NaN) * w.elapsedSeconds;
+    gc += w.gcMs;
+    gcMax = longer(gcMax, w.gcMaxPauseMs);
+    stall = longer(stall, w.stallMs);
+    stallWall = longer(stallWall, w.stallWallMs);
     for (const [us, n] of w.histogram) {
       hist.set(us, (hist.get(us) ?? 0) + n);
       timed += n;
@@ -91,15 +106,17 @@ export function summarize(windows: Measurement[]): Summary {
     serverCpuUsPerOp: (serverCpu / ops) * 1e6,
     peakRssMiB: rss / (1024 * 1024),
     generatorCpuUsPerOp: (genCpu / ops) * 1e6,
-    gcPercent: (gc / elapsed) * 100,
-    gcMaxPauseMs: maxOf(windows.map((w) => w.gcMaxPauseMs)),
+    gcPercent: (gc / 1000 / serverCpu) * 100,
+    gcMaxPauseMs: gcMax,
+    stallMs: stall,
+    stallWallMs: stallWall,
     errors,
     counterRates: Object.fromEntries(Object.entries(counters).map(([k, v]) => [k, v / elapsed])),
   };
 }
 
 export const fmt = (v: number, digits: number) => Number.isFinite(v) ? v.toFixed(digits) : "-";
-const ratio = (a: number, b: number) => fmt(a / b, 2) + "x";
+const ratio = (a: number, b: number) => Number.isFinite(a / b) ? (a / b).toFixed(2) + "x" : "-";
 
 const CASE_HEADER = [
   "case",
@@ -111,12 +128,14 @@ const CASE_HEADER = [
   "peak RSS MiB",
   "GC %",
   "GC max ms",
+  "stall ms",
+  "stall wall ms",
   "gen us/op",
   "errors",
   "counters",
 ];
 
-function caseRows(c: CaseResult): string[][] {
+function caseRows(c: CaseResult, ratios: Ratio[]): string[][] {
   const rows: string[][] = [];
   const label = `${c.scenario}: ${c.label} (${c.unit})`;
   for (const [target, s] of c.byTarget) {
@@ -131,26 +150,27 @@ function caseRows(c: CaseResult): string[][] {
       fmt(s.peakRssMiB, 1),
       fmt(s.gcPercent, 1),
       fmt(s.gcMaxPauseMs, 1),
+      fmt(s.stallMs, 0),
+      fmt(s.stallWallMs, 0),
       fmt(s.generatorCpuUsPerOp, 1),
       String(s.errors),
       counters.join(", "),
     ]);
   }
-  const a = c.byTarget.get("etcd-ts"), b = c.byTarget.get("etcd");
-  if (a && b) {
+  for (const r of ratios) {
+    const a = c.byTarget.get(r.of), b = c.byTarget.get(r.to);
+    if (!a || !b) continue;
     rows.push([
       label,
-      "etcd-ts/etcd",
+      r.label,
       ratio(a.opsPerSecond, b.opsPerSecond),
       ratio(a.p50Ms, b.p50Ms),
       ratio(a.p99Ms, b.p99Ms),
       ratio(a.serverCpuUsPerOp, b.serverCpuUsPerOp),
       ratio(a.peakRssMiB, b.peakRssMiB),
-      "",
-      "",
-      "",
-      "",
-      "",
+      ratio(a.gcPercent, b.gcPercent),
+      ratio(a.gcMaxPauseMs, b.gcMaxPauseMs),
+      ...Array(5).fill(""),
     ]);
   }
   return rows;
@@ -165,23 +185,32 @@ export function formatTable(header: string[], rows: string[][], left = 2): strin
   return [line(header), ...rows.map(line)];
 }
 
-function figureRows(figures: Figure[]): string[][] {
-  return figures.map((f) => {
-    const a = f.values.get("etcd-ts") ?? NaN, b = f.values.get("etcd") ?? NaN;
+function figureTable(figures: Figure[], targets: string[], ratios: Ratio[]): string[] {
+  const rs = ratios.filter((r) => targets.includes(r.of) && targets.includes(r.to));
+  const rows = figures.map((f) => {
+    const v = (t: string) => f.values.get(t) ?? NaN;
     const digits = f.unit === "MiB" || f.unit === "ms" ? 1 : 2;
-    return [`${f.name} (${f.unit})`, fmt(a, digits), fmt(b, digits), ratio(a, b)];
+    return [
+      `${f.name} (${f.unit})`,
+      ...targets.map((t) => fmt(v(t), digits)),
+      ...rs.map((r) => ratio(v(r.of), v(r.to))),
+    ];
   });
+  return formatTable(["figure", ...targets, ...rs.map((r) => r.label)], rows, 1);
 }
 
 /** One suite's tables: its cases, then its figures. */
-export function suiteTables(suite: string, results: Results): string[] {
+export function suiteTables(
+  suite: string,
+  results: Results,
+  targets: string[],
+  ratios: Ratio[],
+): string[] {
   const cases = results.cases.filter((c) => c.suite === suite);
   const figures = results.figures.filter((f) => f.suite === suite);
   const out: string[] = [];
-  if (cases.length > 0) out.push(...formatTable(CASE_HEADER, cases.flatMap(caseRows)), "");
-  if (figures.length > 0) {
-    const header = ["figure", "etcd-ts", "etcd", "etcd-ts/etcd"];
-    out.push(...formatTable(header, figureRows(figures), 1), "");
-  }
+  const rows = cases.flatMap((c) => caseRows(c, ratios));
+  if (cases.length > 0) out.push(...formatTable(CASE_HEADER, rows), "");
+  if (figures.length > 0) out.push(...figureTable(figures, targets, ratios), "");
   return out;
 }

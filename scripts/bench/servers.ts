@@ -1,14 +1,14 @@
 // Starting, restarting and stopping the benchmarked clusters: etcd-ts (scripts/etcd-ts) and etcd
 // 3.4, with the same flags, on loopback addresses, in temporary data dirs; plain http, or https
 // with the guide's client and peer TLS flags (client-cert-auth on both ports). etcd-ts members
-// print V8's garbage collections (--trace-gc) to their log, and with `inspect` run deno directly
-// with its inspector on the member's address.
+// report their event-loop stalls (ETCD_TS_STALL_LOG) and print V8's garbage collections
+// (--trace-gc) to their log.
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import * as net from "node:net";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { connect, unaryCall } from "../../tests/support/h2/mod.ts";
 import { guideTLSFlags, type KeyPair } from "../../tests/helpers/certs.ts";
 import { encodeRangeRequest } from "./pb.ts";
@@ -25,8 +25,10 @@ export interface Member {
   logFile: string;
   /** How it was started: a restart runs the same command on the same data dir. */
   command: string[];
-  /** host:port of the V8 inspector (etcd-ts started with `inspect`). */
-  inspector?: string;
+  /** Its environment (etcd-ts: the stall log, --trace-gc). */
+  env: Record<string, string | undefined>;
+  /** Where an etcd-ts member reports its event-loop stalls (ETCD_TS_STALL_LOG). */
+  stallLog?: string;
 }
 
 export interface Cluster {
@@ -43,37 +45,24 @@ export interface ClusterTLS {
   client: ClientTLSFiles;
 }
 
+/** This checkout's root: its scripts/etcd-ts is the etcd-ts the bench runs by default. */
+export const REPO = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
+
 /** Not etcd's default ports: members others start on 0.0.0.0:2379 must not collide. */
 export const CLIENT_PORT = 32379;
 export const PEER_PORT = 32380;
-export const INSPECTOR_PORT = 32229;
 
-const repo = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
-
-/** etcd-ts's command: the launcher, or with an inspector deno itself (what the launcher execs). */
-function memberCommand(target: TargetName, exe: string, host: string, inspect: boolean): string[] {
-  if (target !== "etcd-ts" || !inspect) return [exe];
-  return [
-    process.execPath,
-    "run",
-    "-A",
-    "--cached-only",
-    "--quiet",
-    `--inspect=${host}:${INSPECTOR_PORT}`,
-    "--config",
-    `${repo}/deno.json`,
-    `${repo}/main.ts`,
-  ]; // deno-fmt-ignore
+/** A member's environment: etcd-ts's stall log; each runtime's GC trace in the member's log. */
+function memberEnv(target: TargetName, stallLog?: string): Record<string, string | undefined> {
+  if (target !== "etcd-ts") return { ...process.env, GODEBUG: "gctrace=1" };
+  const gcFlags = [process.env.DENO_V8_FLAGS, "--trace-gc"].filter(Boolean).join(",");
+  return { ...process.env, ETCD_TS_STALL_LOG: stallLog, DENO_V8_FLAGS: gcFlags };
 }
 
-/** Spawns a member's command with its output appended to its log. */
-function spawnMember(command: string[], logFile: string, append: boolean): ChildProcess {
-  const fd = openSync(logFile, append ? "a" : "w");
-  const gcFlags = [process.env.DENO_V8_FLAGS, "--trace-gc"].filter(Boolean).join(",");
-  const child = spawn(command[0], command.slice(1), {
-    stdio: ["ignore", fd, fd],
-    env: { ...process.env, DENO_V8_FLAGS: gcFlags },
-  });
+/** Spawns a member's command with its output written (or appended) to its log. */
+function spawnMember(m: Pick<Member, "command" | "env" | "logFile">, append: boolean) {
+  const fd = openSync(m.logFile, append ? "a" : "w");
+  const child = spawn(m.command[0], m.command.slice(1), { stdio: ["ignore", fd, fd], env: m.env });
   closeSync(fd);
   return child;
 }
@@ -105,16 +94,22 @@ function inUse(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** How a cluster is started: over TLS, with --enable-pprof, how often readiness is polled. */
+export interface StartOptions {
+  tls?: ClusterTLS;
+  pprof?: boolean;
+  pollMs?: number;
+}
+
 /** Starts a cluster of `hosts.length` members, one per loopback address, and waits until a
- * linearizable Range succeeds on every member. */
+ * linearizable Range succeeds on every member. etcd-ts members report their event-loop stalls. */
 export async function startCluster(
   target: TargetName,
   executable: string,
   hosts: string[],
   dataRoot: string,
-  opts: { tls?: ClusterTLS; inspect?: boolean } = {},
+  { tls, pprof = false, pollMs = 200 }: StartOptions = {},
 ): Promise<Cluster> {
-  const tls = opts.tls;
   for (const host of hosts) {
     for (const port of [CLIENT_PORT, PEER_PORT]) {
       if (await inUse(host, port)) throw new Error(`${host}:${port} is already in use`);
@@ -147,25 +142,28 @@ export async function startCluster(
       "--initial-cluster-state",
       "new",
       ...(tls ? guideTLSFlags(tls.ca, tls.member(i)) : []),
+      ...(pprof ? ["--enable-pprof"] : []),
     ]; // prettier-ignore
     const logFile = `${dataRoot}/${names[i]}.log`;
-    const inspect = target === "etcd-ts" && opts.inspect === true;
-    const command = [...memberCommand(target, executable, host, inspect), ...args];
-    const child = spawnMember(command, logFile, false);
+    const stallLog = target === "etcd-ts" ? `${dataRoot}/${names[i]}.stalls` : undefined;
+    // V8 prints its GC trace with stdio, block-buffered into a file: line-buffer it (stdbuf
+    // execs the member, whose PID stays the one spawned).
+    const command = target === "etcd-ts" ? ["stdbuf", "-oL", executable] : [executable];
+    const spec = { command: [...command, ...args], env: memberEnv(target, stallLog), logFile };
+    const child = spawnMember(spec, false);
     return {
       name: names[i],
       host,
       clientPort: CLIENT_PORT,
       process: child,
       pid: child.pid!,
-      logFile,
-      command,
-      inspector: inspect ? `${host}:${INSPECTOR_PORT}` : undefined,
+      ...spec,
+      stallLog,
     };
   });
   const cluster: Cluster = { target, members, clientTLS: tls?.client };
   try {
-    await Promise.all(members.map((m) => waitReady(m, tls?.client)));
+    await Promise.all(members.map((m) => waitReady(m, pollMs, tls?.client)));
   } catch (e) {
     await stopCluster(cluster);
     throw e;
@@ -175,9 +173,9 @@ export async function startCluster(
 
 async function waitReady(
   m: Member,
+  pollMs: number,
   tls?: ClientTLSFiles,
-  timeoutMs = 60_000,
-  pollMs = 200,
+  timeoutMs = 600_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
@@ -247,9 +245,9 @@ export async function restartMember(
 ): Promise<number> {
   await stopMember(m, signal);
   const start = performance.now();
-  m.process = spawnMember(m.command, m.logFile, true);
+  m.process = spawnMember(m, true);
   m.pid = m.process.pid!;
-  await waitReady(m, tls, 600_000, 20);
+  await waitReady(m, 10, tls);
   return performance.now() - start;
 }
 

@@ -1,0 +1,51 @@
+// ETCD_TS_STALL_LOG=<file>: how long the event loop was held up, for `deno task bench`. A timer
+// asks to run every few milliseconds; how late it runs is how long something kept the one
+// JavaScript thread (a commit, a checkpoint's fsync, a long apply run) — or how long the system
+// left the thread waiting for a CPU, which the kernel counts (/proc/thread-self/schedstat) and
+// is taken out as well. Once a second the longest delays of that second are appended to the
+// file as a JSON line {"at": epoch ms, "maxMs": delay, "ownMs": delay less waiting for a CPU}.
+
+const TICK_MS = 5;
+const REPORT_MS = 1000;
+
+/** The file named by ETCD_TS_STALL_LOG, or undefined (unset, or no env permission). */
+export function stallLogPath(): string | undefined {
+  try {
+    return Deno.env.get("ETCD_TS_STALL_LOG") || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Nanoseconds this thread has spent runnable but waiting for a CPU (0 if not reported). */
+function runQueueWaitNs(): number {
+  try {
+    return Number(Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ")[1]) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Starts the monitor when ETCD_TS_STALL_LOG names a file; returns its stop function. */
+export function startStallMonitor(): () => void {
+  const path = stallLogPath();
+  if (path === undefined) return () => {};
+  let last = performance.now(), lastWait = runQueueWaitNs();
+  let worst = 0, worstOwn = 0;
+  let reported = Date.now();
+  const id = setInterval(() => {
+    const now = performance.now(), wait = runQueueWaitNs();
+    const late = Math.max(0, now - last - TICK_MS);
+    worst = Math.max(worst, late);
+    worstOwn = Math.max(worstOwn, late - (wait - lastWait) / 1e6);
+    [last, lastWait] = [now, wait];
+    if (Date.now() - reported < REPORT_MS) return;
+    reported = Date.now();
+    const ms = (x: number) => Math.round(x * 10) / 10;
+    const line = JSON.stringify({ at: reported, maxMs: ms(worst), ownMs: ms(worstOwn) });
+    Deno.writeTextFileSync(path, line + "\n", { append: true });
+    worst = worstOwn = 0;
+  }, TICK_MS);
+  Deno.unrefTimer(id);
+  return () => clearInterval(id);
+}
