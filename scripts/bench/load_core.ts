@@ -60,8 +60,15 @@ export interface Load {
   close(): void;
 }
 
-/** 1 µs buckets up to 1 s; slower requests share the last bucket. */
-const HIST_MAX_US = 1_000_000;
+/** 1 µs buckets up to 1 s, then 1 ms buckets up to 60 s; slower requests share the last. */
+const FINE_US = 1_000_000;
+const COARSE_US = 1000;
+const HIST_BUCKETS = FINE_US + 59_000;
+
+const bucketOf = (us: number) =>
+  Math.min(us < FINE_US ? us : FINE_US + Math.floor((us - FINE_US) / COARSE_US), HIST_BUCKETS);
+const usOf = (bucket: number) =>
+  bucket < FINE_US ? bucket : FINE_US + (bucket - FINE_US) * COARSE_US;
 
 /** What a window counts: only while `measuring`. */
 export class Meter {
@@ -70,13 +77,13 @@ export class Meter {
   errors = 0;
   firstError?: string;
   readonly counters: Record<string, number> = {};
-  private readonly hist = new Uint32Array(HIST_MAX_US + 1);
+  private readonly hist = new Uint32Array(HIST_BUCKETS + 1);
 
   /** One timed op that began at `t0` (performance.now()). */
   done(t0: number): void {
     if (!this.measuring) return;
     const us = Math.round((performance.now() - t0) * 1000);
-    this.hist[us < HIST_MAX_US ? us : HIST_MAX_US]++;
+    this.hist[bucketOf(us)]++;
     this.ops++;
   }
 
@@ -96,8 +103,8 @@ export class Meter {
 
   result(elapsedSeconds: number): LoadResult {
     const histogram: [number, number][] = [];
-    this.hist.forEach((n, us) => {
-      if (n > 0) histogram.push([us, n]);
+    this.hist.forEach((n, bucket) => {
+      if (n > 0) histogram.push([usOf(bucket), n]);
     });
     const { ops, errors, firstError, counters } = this;
     return { ops, errors, firstError, elapsedSeconds, histogram, counters };

@@ -215,7 +215,10 @@ async function restarts(r: StageRun): Promise<void> {
     for (const [label, c] of r.clusters) {
       const ms = await restartMember(c.members[0], signal, c.clientTLS);
       figure(r, `${how}, ${keys}`, "ms").values.set(label, ms);
-      figure(r, `RSS after ${how}`, "MiB").values.set(label, maxRss(c, rssBytes) / 2 ** 20);
+      figure(r, `RSS after the ${how.split(" ")[0]}`, "MiB").values.set(
+        label,
+        maxRss(c, rssBytes) / 2 ** 20,
+      );
       console.error(`bench: ${label}: ${how} in ${ms.toFixed(0)} ms`);
     }
   }
@@ -233,7 +236,11 @@ async function runStage(r: StageRun, workDir: string): Promise<void> {
   }
 }
 
-function printSuite(opts: Options, suite: string, results: Results, targets: string[]): void {
+function printSuite(opts: Options, suite: string, results: Results): void {
+  const targets = new Set<string>();
+  for (const f of results.figures.filter((f) => f.suite === suite)) {
+    for (const t of f.values.keys()) targets.add(t);
+  }
   const setup = {
     generator: opts.generator,
     seconds: opts.seconds,
@@ -242,7 +249,7 @@ function printSuite(opts: Options, suite: string, results: Results, targets: str
     inflight: opts.inflight,
   };
   console.log(`== ${suite} == ` + Object.entries(setup).map(([k, v]) => `${k}=${v}`).join(" "));
-  console.log(suiteTables(suite, results, targets, ratios(opts)).join("\n"));
+  console.log(suiteTables(suite, results, [...targets], ratios(opts)).join("\n"));
 }
 
 async function main() {
@@ -258,13 +265,10 @@ async function main() {
     if (opts.profile) mkdirSync(opts.profile, { recursive: true });
     const cmd = await generatorCommand(opts.generator, repo, workDir);
     const results: Results = { cases: [], figures: [] };
-    const targets = new Set<string>();
     const all = stages(opts);
     for (const [i, stage] of all.entries()) {
       await runStage({ opts, stage, cmd, clusters, results }, workDir);
-      for (const c of results.cases) for (const t of c.byTarget.keys()) targets.add(t);
-      for (const f of results.figures) for (const t of f.values.keys()) targets.add(t);
-      if (all[i + 1]?.suite !== stage.suite) printSuite(opts, stage.suite, results, [...targets]);
+      if (all[i + 1]?.suite !== stage.suite) printSuite(opts, stage.suite, results);
     }
   } finally {
     await stopAll();

@@ -140,7 +140,7 @@ function memory(opts: Options): Stage[] {
       scenario: `${opts.keys} keys`,
       label: "range of 10,000 keys",
       unit: "ranges",
-      load: { workload: "range-10k", keySpace: opts.keys, inflight: 8, connections: 4 },
+      load: { workload: "range-10k", keySpace: opts.keys, inflight: 4, connections: 4 },
     }],
     restarts: true,
   }];
