@@ -1,7 +1,8 @@
 // Garbage collections as the members print them to their logs, summed over a stretch of the log:
-// V8's `--trace-gc` (etcd-ts runs with DENO_V8_FLAGS=--trace-gc): the main thread's time in each
-// collection (its pause plus the incremental marking steps before it); Go's gctrace (etcd runs
-// with GODEBUG=gctrace=1): the CPU time of every phase but the idle-time marking.
+// the time the request path spends collecting, the GC threads' concurrent marking left out on
+// both sides. V8's `--trace-gc` (etcd-ts runs with DENO_V8_FLAGS=--trace-gc): the main thread's
+// pauses and incremental marking steps; Go's gctrace (etcd runs with GODEBUG=gctrace=1): the
+// stop-the-world phases' and the mark assists' CPU time.
 
 export interface GcStats {
   collections: number;
@@ -36,16 +37,16 @@ export function parseTraceGc(text: string): GcStats {
 // phases with the mark's assist/background/idle parts.
 const GO_LINE = /^gc \d+ @[\d.]+s \d+%: ([\d.]+)\+[\d.]+\+([\d.]+) ms clock, ([\d.+/]+) ms cpu/;
 
-/** etcd's collections as gctrace prints them: CPU milliseconds of all phases, longest pause. */
+/** etcd's collections as gctrace prints them: CPU ms of the pauses and assists, longest pause. */
 export function parseGoGcTrace(text: string): GcStats {
   const stats: GcStats = { collections: 0, totalMs: 0, maxMs: 0 };
   for (const line of text.split("\n")) {
     const m = GO_LINE.exec(line);
     if (!m) continue;
     stats.collections++;
-    // the idle mark workers' time is left out: they run only on a P that had nothing else to do
-    const [stw1, assist, background, _idle, stw2] = m[3].split(/[+/]/).map(Number);
-    stats.totalMs += stw1 + assist + background + stw2;
+    // as for V8, only what the request path pays: the pauses and the mutators' mark assists
+    const [stw1, assist, , , stw2] = m[3].split(/[+/]/).map(Number);
+    stats.totalMs += stw1 + assist + stw2;
     stats.maxMs = Math.max(stats.maxMs, Number(m[1]), Number(m[2]));
   }
   return stats;

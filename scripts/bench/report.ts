@@ -27,7 +27,7 @@ export interface Summary {
   serverCpuUsPerOp: number;
   peakRssMiB: number;
   generatorCpuUsPerOp: number;
-  /** GC time over the members' CPU time, percent. */
+  /** GC time on the request path (gc.ts) over the members' CPU time, percent. */
   gcPercent: number;
   gcMaxPauseMs: number;
   stallMs: number;
