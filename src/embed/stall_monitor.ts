@@ -26,26 +26,38 @@ function runQueueWaitNs(): number {
   }
 }
 
-/** Starts the monitor when ETCD_TS_STALL_LOG names a file; returns its stop function. */
-export function startStallMonitor(): () => void {
-  const path = stallLogPath();
+/**
+ * Starts the monitor when `path` (ETCD_TS_STALL_LOG by default) names a file; returns its stop
+ * function, which reports the last, partial second too.
+ */
+export function startStallMonitor(path = stallLogPath()): () => void {
   if (path === undefined) return () => {};
   let last = performance.now(), lastWait = runQueueWaitNs();
   let worst = 0, worstOwn = 0;
   let reported = Date.now();
-  const id = setInterval(() => {
+  // How late the timer is now: the stall since the last tick, less the wait for a CPU.
+  const observe = () => {
     const now = performance.now(), wait = runQueueWaitNs();
     const late = Math.max(0, now - last - TICK_MS);
     worst = Math.max(worst, late);
     worstOwn = Math.max(worstOwn, late - (wait - lastWait) / 1e6);
     [last, lastWait] = [now, wait];
-    if (Date.now() - reported < REPORT_MS) return;
+  };
+  const report = () => {
     reported = Date.now();
     const ms = (x: number) => Math.round(x * 10) / 10;
     const line = JSON.stringify({ at: reported, maxMs: ms(worst), ownMs: ms(worstOwn) });
     Deno.writeTextFileSync(path, line + "\n", { append: true });
     worst = worstOwn = 0;
+  };
+  const id = setInterval(() => {
+    observe();
+    if (Date.now() - reported >= REPORT_MS) report();
   }, TICK_MS);
   Deno.unrefTimer(id);
-  return () => clearInterval(id);
+  return () => {
+    clearInterval(id);
+    observe();
+    report();
+  };
 }
