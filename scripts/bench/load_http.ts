@@ -49,6 +49,7 @@ export function makeGatewayLoad(cfg: LoadConfig, meter: Meter): Promise<Load> {
     (_, i) => JSON.stringify({ key: Buffer.from(benchKey(i)).toString("base64"), value }),
   );
   const random = xorshift();
+  meter.counters.sockets = 0; // printed when none was opened too: keep-alive at work
   return Promise.resolve({
     timed: true,
     op(slot) {
