@@ -85,7 +85,7 @@ export async function runLoad(cfg: LoadConfig, emit: (line: object) => void): Pr
   await done;
 }
 
-export function sleep(ms: number): Promise<void> {
+function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 

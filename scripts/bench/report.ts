@@ -67,7 +67,7 @@ export interface Ratio {
   to: string;
 }
 
-export function percentile(hist: Map<number, number>, total: number, q: number): number {
+function percentile(hist: Map<number, number>, total: number, q: number): number {
   const rank = Math.ceil(total * q);
   let seen = 0;
   for (const us of [...hist.keys()].sort((a, b) => a - b)) {
@@ -177,7 +177,7 @@ function caseRows(c: CaseResult, ratios: Ratio[]): string[][] {
 }
 
 /** Left-aligns the first `left` columns, right-aligns the rest. */
-export function formatTable(header: string[], rows: string[][], left = 2): string[] {
+function formatTable(header: string[], rows: string[][], left = 2): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) =>
     r.map((c, i) => (i < left ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")
