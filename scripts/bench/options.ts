@@ -3,13 +3,17 @@
 import process from "node:process";
 import type { TargetName } from "./servers.ts";
 
+export const SUITES = ["core", "scaling", "memory"] as const;
+export type SuiteName = typeof SUITES[number];
+
 export interface Options {
-  workloads: ("put" | "range")[];
+  suites: SuiteName[];
   seconds: number;
   windows: number;
   warmup: number;
   targets: TargetName[];
-  members: number;
+  /** Members per cluster in the core suite: 1 and 3 unless given. */
+  members: number[];
   generator: "node" | "deno";
   connections: number;
   inflight: number;
@@ -18,40 +22,61 @@ export interface Options {
   profile?: string;
   /** Another etcd-ts checkout, benchmarked beside this one as "etcd-ts base". */
   baseline?: string;
+  /** memory suite: keys preloaded before the wide ranges and the restarts. */
+  keys: number;
+  /** scaling suite: watch streams of the fan-out, leases kept alive. */
+  watchers: number;
+  leases: number;
 }
 
 export function usage(): string {
   return `usage: deno task bench [options]
-  --workload put|range|all   workloads to run (default all)
-  --seconds N                length of one measured window (default 5)
-  --windows N                windows per target per workload, alternating order (default 2)
+  --suite core|scaling|memory|all  suites to run, comma-separated (default core)
+      core     put, linearizable and serializable range on 1 and 3 members: throughput, p50/p99,
+               CPU per op, GC share and longest pause, longest event-loop stall; peak RSS after
+               the 10,000-key preload
+      scaling  one member: clients 1/16/64/256; values 256 B/4 KiB/64 KiB; compare-and-swap
+               Txns on 10 hot keys; watch fan-out (one writer, --watchers streams: events
+               delivered/s); --leases leases kept alive (CPU per keep-alive); puts and ranges
+               over mutual TLS beside plain; the JSON gateway's put over HTTP/1.1 keep-alive
+      memory   one member preloaded with --keys keys: RSS, ranges of 10,000 keys, clean restart
+               (SIGTERM) and crash recovery (SIGKILL) times and RSS after each
+  --seconds N                length of one measured window (default 3)
+  --windows N                windows per target per case, alternating order (default 2)
   --warmup N                 seconds of unmeasured load before each window (default 1)
   --only etcd|etcd-ts        benchmark one target only
-  --members N                members per cluster (default 1)
+  --members N                members per cluster in the core suite (default 1 and 3)
   --generator node|deno      runtime of the load generator (default node)
   --connections N            HTTP/2 connections (default 8)
   --inflight N               requests in flight (default 64)
-  --tls                      also run each target over mutual TLS (https, the guide's client and
-                             peer TLS flags with client-cert-auth, openssl-made certificates)
-  --profile DIR              after the measured windows of a workload, one more window per
-                             etcd-ts cluster with a CPU profile of its leader (--enable-pprof),
-                             written to DIR as <workload>-<target>.cpuprofile and summarised
+  --keys N                   memory suite: keys preloaded (default 100000; the full size is
+                             --keys 1000000)
+  --watchers N               scaling suite: watch streams (default 1000)
+  --leases N                 scaling suite: leases kept alive (default 10000)
+  --tls                      core suite: also run each target over mutual TLS (https, the guide's
+                             client and peer TLS flags with client-cert-auth)
+  --profile DIR              after the measured windows of a case, one more window per etcd-ts
+                             cluster with a CPU profile of its leader (--enable-pprof), written
+                             to DIR as <case>-<target>.cpuprofile and summarised
   --baseline DIR             also benchmark the etcd-ts checkout at DIR ("etcd-ts base"), in the
                              same alternating windows, to compare two versions in one run`;
 }
 
 export function parseArgs(argv: string[]): Options {
   const o: Options = {
-    workloads: ["put", "range"],
-    seconds: 5,
+    suites: ["core"],
+    seconds: 3,
     windows: 2,
     warmup: 1,
     targets: ["etcd-ts", "etcd"],
-    members: 1,
+    members: [1, 3],
     generator: "node",
     connections: 8,
     inflight: 64,
     tls: false,
+    keys: 100_000,
+    watchers: 1000,
+    leases: 10_000,
   };
   const positive = (flag: string, v: string | undefined, integer = true): number => {
     const n = Number(v);
@@ -70,13 +95,27 @@ export function parseArgs(argv: string[]): Options {
     if (eq > 0) [flag, value] = [flag.slice(0, eq), flag.slice(eq + 1)];
     const next = () => value ?? argv[++i];
     switch (flag.replace(/^--?/, "--")) {
-      case "--workload": {
-        const v = next();
-        if (v === "all") o.workloads = ["put", "range"];
-        else if (v === "put" || v === "range") o.workloads = [v];
-        else fail(`--workload must be put, range or all, got ${v}`);
+      case "--suite": {
+        const v = next() ?? "";
+        const names = v === "all" ? [...SUITES] : v.split(",");
+        for (const n of names) {
+          if (!SUITES.includes(n as SuiteName)) {
+            fail(`--suite must be core, scaling, memory or all, got ${v}`);
+          }
+        }
+        o.suites = names as SuiteName[];
         break;
       }
+      case "--keys":
+        o.keys = positive(flag, next());
+        if (o.keys < 10_000) fail("--keys is at least 10000 (the ranges span 10,000 keys)");
+        break;
+      case "--watchers":
+        o.watchers = positive(flag, next());
+        break;
+      case "--leases":
+        o.leases = positive(flag, next());
+        break;
       case "--seconds":
         o.seconds = positive(flag, next(), false);
         break;
@@ -94,8 +133,8 @@ export function parseArgs(argv: string[]): Options {
         break;
       }
       case "--members":
-        o.members = positive(flag, next());
-        if (o.members > 9) fail("--members is at most 9");
+        o.members = [positive(flag, next())];
+        if (o.members[0] > 9) fail("--members is at most 9");
         break;
       case "--generator": {
         const v = next();

@@ -1,6 +1,8 @@
-// Starting and stopping the benchmarked clusters: etcd-ts (scripts/etcd-ts) and etcd 3.4, with
-// the same flags, on loopback addresses, in temporary data dirs; plain http, or https with the
-// guide's client and peer TLS flags (client-cert-auth on both ports).
+// Starting, restarting and stopping the benchmarked clusters: etcd-ts (scripts/etcd-ts) and etcd
+// 3.4, with the same flags, on loopback addresses, in temporary data dirs; plain http, or https
+// with the guide's client and peer TLS flags (client-cert-auth on both ports). etcd-ts members
+// report their event-loop stalls (ETCD_TS_STALL_LOG) and print V8's garbage collections
+// (--trace-gc) to their log.
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
@@ -21,6 +23,10 @@ export interface Member {
   process: ChildProcess;
   pid: number;
   logFile: string;
+  /** How it was started: a restart runs the same command on the same data dir. */
+  command: string[];
+  /** Its environment (etcd-ts: the stall log, --trace-gc). */
+  env: Record<string, string | undefined>;
   /** Where an etcd-ts member reports its event-loop stalls (ETCD_TS_STALL_LOG). */
   stallLog?: string;
 }
@@ -42,8 +48,24 @@ export interface ClusterTLS {
 /** This checkout's root: its scripts/etcd-ts is the etcd-ts the bench runs by default. */
 export const REPO = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 
-export const CLIENT_PORT = 2379;
-export const PEER_PORT = 2380;
+/** Not etcd's default ports: members others start on 0.0.0.0:2379 must not collide. */
+export const CLIENT_PORT = 32379;
+export const PEER_PORT = 32380;
+
+/** A member's environment: etcd-ts's stall log; each runtime's GC trace in the member's log. */
+function memberEnv(target: TargetName, stallLog?: string): Record<string, string | undefined> {
+  if (target !== "etcd-ts") return { ...process.env, GODEBUG: "gctrace=1" };
+  const gcFlags = [process.env.DENO_V8_FLAGS, "--trace-gc"].filter(Boolean).join(",");
+  return { ...process.env, ETCD_TS_STALL_LOG: stallLog, DENO_V8_FLAGS: gcFlags };
+}
+
+/** Spawns a member's command with its output written (or appended) to its log. */
+function spawnMember(m: Pick<Member, "command" | "env" | "logFile">, append: boolean) {
+  const fd = openSync(m.logFile, append ? "a" : "w");
+  const child = spawn(m.command[0], m.command.slice(1), { stdio: ["ignore", fd, fd], env: m.env });
+  closeSync(fd);
+  return child;
+}
 
 /** The executable for a target, or why it cannot run here. */
 export function findExecutable(target: TargetName, repo: string): string | { missing: string } {
@@ -124,17 +146,18 @@ export async function startCluster(
     ]; // prettier-ignore
     const logFile = `${dataRoot}/${names[i]}.log`;
     const stallLog = target === "etcd-ts" ? `${dataRoot}/${names[i]}.stalls` : undefined;
-    const env = stallLog ? { ...process.env, ETCD_TS_STALL_LOG: stallLog } : process.env;
-    const fd = openSync(logFile, "w");
-    const child = spawn(executable, args, { stdio: ["ignore", fd, fd], env });
-    closeSync(fd);
+    // V8 prints its GC trace with stdio, block-buffered into a file: line-buffer it (stdbuf
+    // execs the member, whose PID stays the one spawned).
+    const command = target === "etcd-ts" ? ["stdbuf", "-oL", executable] : [executable];
+    const spec = { command: [...command, ...args], env: memberEnv(target, stallLog), logFile };
+    const child = spawnMember(spec, false);
     return {
       name: names[i],
       host,
       clientPort: CLIENT_PORT,
       process: child,
       pid: child.pid!,
-      logFile,
+      ...spec,
       stallLog,
     };
   });
@@ -198,17 +221,37 @@ function tail(file: string, lines = 15): string {
   }
 }
 
+/** Stops a member with `signal`; SIGKILL when it still runs after 10 s. */
+function stopMember(m: Member, signal: "SIGTERM" | "SIGKILL"): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (m.process.exitCode !== null || m.process.signalCode !== null) return resolve();
+    const timer = setTimeout(() => m.process.kill("SIGKILL"), 10_000);
+    m.process.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    m.process.kill(signal);
+  });
+}
+
+/**
+ * Stops member `m` (SIGTERM: a clean stop; SIGKILL: a crash), starts it again on its data dir and
+ * resolves with the milliseconds from the new spawn until it answers a linearizable Range.
+ */
+export async function restartMember(
+  m: Member,
+  signal: "SIGTERM" | "SIGKILL",
+  tls?: ClientTLSFiles,
+): Promise<number> {
+  await stopMember(m, signal);
+  const start = performance.now();
+  m.process = spawnMember(m, true);
+  m.pid = m.process.pid!;
+  await waitReady(m, 10, tls);
+  return performance.now() - start;
+}
+
 /** SIGTERM, then SIGKILL for members still running after 10 s. */
 export async function stopCluster(c: Cluster): Promise<void> {
-  await Promise.all(c.members.map((m) =>
-    new Promise<void>((resolve) => {
-      if (m.process.exitCode !== null || m.process.signalCode !== null) return resolve();
-      const timer = setTimeout(() => m.process.kill("SIGKILL"), 10_000);
-      m.process.once("exit", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      m.process.kill("SIGTERM");
-    })
-  ));
+  await Promise.all(c.members.map((m) => stopMember(m, "SIGTERM")));
 }
