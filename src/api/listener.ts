@@ -224,31 +224,53 @@ function requestRouter(
 function http1Server(app: FetchHandler, idleMs: number, listening: () => boolean): http.Server {
   // The adapter loads while the member starts (it waits for its election then), not before.
   const serveH1 = requestListener(app);
+  // No idle timer of node:http's own: it would announce itself in a Keep-Alive header, which
+  // etcd's answers do not have. oneAtATime times idle connections instead.
   const h1 = http.createServer(
-    { keepAliveTimeout: idleMs },
-    oneAtATime(async (req, res) => (await serveH1)(req, res)),
+    { keepAliveTimeout: 0 },
+    oneAtATime(async (req, res) => (await serveH1)(req, res), idleMs),
   );
   Object.defineProperty(h1, "listening", { get: listening });
-  // Answers are written in pieces; on a kept-alive connection Nagle's algorithm would hold the
-  // last piece for the client's delayed ACK.
-  h1.on("connection", (socket: net.Socket) => socket.setNoDelay(true));
+  h1.on("connection", (socket: net.Socket) => {
+    // Answers are written in pieces; on a kept-alive connection Nagle's algorithm would hold
+    // the last piece for the client's delayed ACK.
+    socket.setNoDelay(true);
+    socket.setTimeout(idleMs);
+  });
   h1.on("clientError", (_err, socket) => socket.destroy());
   return h1;
+}
+
+/** A connection's requests: the answer the next one waits for, and how many are unanswered. */
+interface ConnectionQueue {
+  answered: Promise<void>;
+  open: number;
 }
 
 /**
  * Serves each connection's requests one at a time, as Go's server reads them: a request
  * written behind another (pipelined) runs once that one is answered, so it sees its effects
- * (node:http would run them together and a read could pass the write before it).
+ * (node:http would run them together and a read could pass the write before it). A connection
+ * with no request open times out (node:http then destroys it) after idleMs without traffic.
  */
-function oneAtATime(serve: http.RequestListener): http.RequestListener {
-  const answered = new WeakMap<net.Socket, Promise<void>>();
+function oneAtATime(serve: http.RequestListener, idleMs: number): http.RequestListener {
+  const queues = new WeakMap<net.Socket, ConnectionQueue>();
   return async (req, res) => {
-    const before = answered.get(req.socket);
-    answered.set(req.socket, new Promise((resolve) => res.once("close", resolve)));
-    if (before) await before;
+    const socket = req.socket;
+    const queue = queues.get(socket) ?? { answered: Promise.resolve(), open: 0 };
+    queues.set(socket, queue);
+    const before = queue.answered;
+    queue.open++;
+    socket.setTimeout(0); // a long poll (a v2 watch) is not idle
+    queue.answered = new Promise((resolve) =>
+      res.once("close", () => {
+        if (--queue.open === 0) socket.setTimeout(idleMs);
+        resolve();
+      })
+    );
+    await before;
     // Requests queued on a connection that has gone are not run.
-    if (!req.socket.destroyed) await serve(req, res);
+    if (!socket.destroyed) await serve(req, res);
   };
 }
 
