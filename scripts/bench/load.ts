@@ -1,5 +1,6 @@
 // The load generator: a fixed number of gRPC requests in flight over a few connections of the
-// lean HTTP/2 client, for one window against one target. Runs under Node (bundled by main.ts) or
+// lean HTTP/2 client (or, with transport "gateway-http1", JSON gateway requests over HTTP/1.1:
+// gateway_http1.ts), for one window against one target. Runs under Node (bundled by main.ts) or
 // Deno, so it uses only node: modules. Protocol with main.ts, one JSON line each on stdout:
 //   {"event":"start"}  after the warm-up, when the measured window begins
 //   {"event":"end", ...LoadResult}  when it ends (in-flight requests are then abandoned)
@@ -7,6 +8,7 @@
 
 import process from "node:process";
 import { type ClientConnection, connect, unaryCall } from "../../tests/support/h2/mod.ts";
+import { prepareGateway } from "./gateway_http1.ts";
 import { encodePutRequest, encodeRangeRequest } from "./pb.ts";
 import { type ClientTLSFiles, clientTLSOptions } from "./tls.ts";
 
@@ -21,6 +23,15 @@ export interface LoadConfig {
   valueSize: number;
   /** Mutual TLS (https members); plain HTTP/2 when absent. */
   tls?: ClientTLSFiles;
+  /** gRPC (the default), or the JSON gateway over HTTP/1.1 (a connection per request in flight). */
+  transport?: "grpc" | "gateway-http1";
+}
+
+/** One connection's way to send the window's request. */
+export interface Caller {
+  call(body: Uint8Array): Promise<void>;
+  readonly isClosed: boolean;
+  destroy(): void;
 }
 
 export interface LoadResult {
@@ -41,10 +52,25 @@ export function benchKey(i: number): string {
   return "/bench/" + String(i).padStart(5, "0");
 }
 
-export async function runLoad(cfg: LoadConfig, emit: (line: object) => void): Promise<void> {
+function grpcCaller(conn: ClientConnection, path: string): Caller {
+  return {
+    call: async (body) => void await unaryCall(conn, path, body),
+    get isClosed() {
+      return conn.isClosed;
+    },
+    destroy: () => conn.destroy(),
+  };
+}
+
+/** The connections and the requests, encoded up front: the window then measures transport. */
+async function prepare(cfg: LoadConfig): Promise<{ callers: Caller[]; bodies: Uint8Array[] }> {
   const enc = new TextEncoder();
   const value = new Uint8Array(cfg.valueSize);
   for (let i = 0; i < value.length; i++) value[i] = 97 + (i % 26);
+  const keys = cfg.workload === "put"
+    ? Array.from({ length: cfg.keySpace }, (_, i) => benchKey(i))
+    : [RANGE_KEY];
+  if (cfg.transport === "gateway-http1") return await prepareGateway(cfg, keys, value);
 
   const tls = cfg.tls && clientTLSOptions(cfg.tls);
   const conns: ClientConnection[] = [];
@@ -52,26 +78,22 @@ export async function runLoad(cfg: LoadConfig, emit: (line: object) => void): Pr
     const ep = cfg.endpoints[i % cfg.endpoints.length];
     conns.push(await connect({ host: ep.host, port: ep.port, tls }));
   }
-
-  // Requests are encoded up front: the window then measures transport, not setup.
-  let bodies: Uint8Array[];
-  let path: string;
+  const put = (key: string) => encodePutRequest({ key: enc.encode(key), value });
   if (cfg.workload === "put") {
-    path = "/etcdserverpb.KV/Put";
-    bodies = Array.from(
-      { length: cfg.keySpace },
-      (_, i) => encodePutRequest({ key: enc.encode(benchKey(i)), value }),
-    );
-  } else {
-    path = "/etcdserverpb.KV/Range";
-    await unaryCall(
-      conns[0],
-      "/etcdserverpb.KV/Put",
-      encodePutRequest({ key: enc.encode(RANGE_KEY), value }),
-    );
-    bodies = [encodeRangeRequest({ key: enc.encode(RANGE_KEY) })];
+    return {
+      callers: conns.map((c) => grpcCaller(c, "/etcdserverpb.KV/Put")),
+      bodies: keys.map(put),
+    };
   }
+  await unaryCall(conns[0], "/etcdserverpb.KV/Put", put(RANGE_KEY));
+  return {
+    callers: conns.map((c) => grpcCaller(c, "/etcdserverpb.KV/Range")),
+    bodies: [encodeRangeRequest({ key: enc.encode(RANGE_KEY) })],
+  };
+}
 
+export async function runLoad(cfg: LoadConfig, emit: (line: object) => void): Promise<void> {
+  const { callers, bodies } = await prepare(cfg);
   const hist = new Uint32Array(HIST_MAX_US + 1);
   let measuring = false, running = true;
   let ops = 0, errors = 0;
@@ -86,12 +108,12 @@ export async function runLoad(cfg: LoadConfig, emit: (line: object) => void): Pr
   };
 
   const worker = async (w: number) => {
-    const conn = conns[w % conns.length];
+    const conn = callers[w % callers.length];
     while (running) {
       const body = bodies.length === 1 ? bodies[0] : bodies[Math.floor(random() * bodies.length)];
       const t0 = performance.now();
       try {
-        await unaryCall(conn, path, body);
+        await conn.call(body);
         if (!measuring) continue;
         const us = Math.round((performance.now() - t0) * 1000);
         hist[us < HIST_MAX_US ? us : HIST_MAX_US]++;
@@ -120,7 +142,7 @@ export async function runLoad(cfg: LoadConfig, emit: (line: object) => void): Pr
   const result: LoadResult = { ops, errors, firstError, elapsedSeconds, histogram };
   emit({ event: "end", ...result });
   running = false;
-  for (const c of conns) c.destroy();
+  for (const c of callers) c.destroy();
   await Promise.allSettled(workers);
 }
 

@@ -1,4 +1,5 @@
-// `deno task bench`: the same gRPC load against etcd-ts and etcd 3.4, in alternating windows
+// `deno task bench`: the same gRPC load (or, with --gateway-http1, JSON gateway requests over
+// HTTP/1.1 keep-alive connections) against etcd-ts and etcd 3.4, in alternating windows
 // (A B, then B A, ...), and a table of throughput, latency, server CPU per op, peak RSS and the
 // generator's own CPU. With --tls, each target also runs over mutual TLS, and the table adds
 // what TLS costs each. See usage() for the options.
@@ -35,6 +36,8 @@ interface Options {
   connections: number;
   inflight: number;
   tls: boolean;
+  transport: "grpc" | "gateway-http1";
+  valueSize: number;
 }
 
 function usage(): string {
@@ -49,7 +52,11 @@ function usage(): string {
   --connections N            HTTP/2 connections (default 8)
   --inflight N               requests in flight (default 64)
   --tls                      also run each target over mutual TLS (https, the guide's client and
-                             peer TLS flags with client-cert-auth, openssl-made certificates)`;
+                             peer TLS flags with client-cert-auth, openssl-made certificates)
+  --gateway-http1            the JSON gateway (/v3/kv/put, /v3/kv/range) over HTTP/1.1 instead
+                             of gRPC: one keep-alive connection per request in flight
+  --value-size N             bytes of each put's value (default 256)
+Issue 16's figure: --gateway-http1 --workload put --inflight 32 --value-size 1024`;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -64,6 +71,8 @@ function parseArgs(argv: string[]): Options {
     connections: 8,
     inflight: 64,
     tls: false,
+    transport: "grpc",
+    valueSize: 256,
   };
   const positive = (flag: string, v: string | undefined, integer = true): number => {
     const n = Number(v);
@@ -119,6 +128,12 @@ function parseArgs(argv: string[]): Options {
         break;
       case "--tls":
         o.tls = true;
+        break;
+      case "--gateway-http1":
+        o.transport = "gateway-http1";
+        break;
+      case "--value-size":
+        o.valueSize = positive(flag, next());
         break;
       case "--help":
         console.log(usage());
@@ -308,8 +323,9 @@ async function main() {
             connections: opts.connections,
             inflight: opts.inflight,
             keySpace: 10_000,
-            valueSize: 256,
+            valueSize: opts.valueSize,
             tls: cluster.clientTLS,
+            transport: opts.transport,
           };
           const m = await runWindow(cmd, cfg, cluster);
           console.error(
@@ -324,10 +340,12 @@ async function main() {
     }
     printReport(opts.workloads, targets, ratios(opts), all, {
       generator: opts.generator,
+      transport: opts.transport,
+      value: opts.valueSize,
       seconds: opts.seconds,
       windows: opts.windows,
       members: opts.members,
-      connections: opts.connections,
+      connections: opts.transport === "grpc" ? opts.connections : opts.inflight,
       inflight: opts.inflight,
       tls: opts.tls ? "mutual" : "off",
     });
