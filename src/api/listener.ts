@@ -231,12 +231,7 @@ function http1Server(app: FetchHandler, idleMs: number, listening: () => boolean
     oneAtATime(async (req, res) => (await serveH1)(req, res), idleMs),
   );
   Object.defineProperty(h1, "listening", { get: listening });
-  h1.on("connection", (socket: net.Socket) => {
-    // Answers are written in pieces; on a kept-alive connection Nagle's algorithm would hold
-    // the last piece for the client's delayed ACK.
-    socket.setNoDelay(true);
-    socket.setTimeout(idleMs);
-  });
+  h1.on("connection", (socket: net.Socket) => socket.setTimeout(idleMs));
   h1.on("clientError", (_err, socket) => socket.destroy());
   return h1;
 }
