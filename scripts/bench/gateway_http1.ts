@@ -16,19 +16,30 @@ function body(key: string, value?: Uint8Array): Uint8Array {
   return enc.encode(JSON.stringify(json));
 }
 
-function gatewayCaller(conn: Http1Connection, path: string): Caller {
+/** Sends on `conn`, and on a new connection once a server has closed it (as Python's requests
+ * does), so that a server answering Connection: close is measured too. */
+function gatewayCaller(
+  conn: Http1Connection,
+  path: string,
+  reconnect: () => Promise<Http1Connection>,
+): Caller {
   const headers = { "Content-Type": "application/json" };
+  let destroyed = false;
   return {
     call: async (b) => {
+      if (conn.isClosed) conn = await reconnect();
       const a = await conn.request({ method: "POST", path, headers, body: b });
       if (a.status !== 200) {
         throw new Error(`HTTP ${a.status}: ${new TextDecoder().decode(a.body)}`);
       }
     },
     get isClosed() {
-      return conn.isClosed;
+      return destroyed;
     },
-    destroy: () => conn.destroy(),
+    destroy: () => {
+      destroyed = true;
+      conn.destroy();
+    },
   };
 }
 
@@ -40,13 +51,17 @@ export async function prepareGateway(
 ): Promise<{ callers: Caller[]; bodies: Uint8Array[] }> {
   const tls = cfg.tls && clientTLSOptions(cfg.tls);
   const path = cfg.workload === "put" ? "/v3/kv/put" : "/v3/kv/range";
-  const conns: Http1Connection[] = [];
+  const callers: Caller[] = [];
   for (let i = 0; i < cfg.inflight; i++) {
     const ep = cfg.endpoints[i % cfg.endpoints.length];
-    conns.push(await Http1Connection.connect(ep.host, ep.port, { tls }));
+    const connect = () => Http1Connection.connect(ep.host, ep.port, { tls });
+    callers.push(gatewayCaller(await connect(), path, connect));
+    if (i === 0 && cfg.workload === "range") {
+      const put = gatewayCaller(await connect(), "/v3/kv/put", connect);
+      await put.call(body(keys[0], value));
+      put.destroy();
+    }
   }
-  const callers = conns.map((c) => gatewayCaller(c, path));
   if (cfg.workload === "put") return { callers, bodies: keys.map((k) => body(k, value)) };
-  await gatewayCaller(conns[0], "/v3/kv/put").call(body(keys[0], value));
   return { callers, bodies: [body(keys[0])] };
 }

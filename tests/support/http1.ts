@@ -118,7 +118,10 @@ export class Http1Connection {
       body = this.buf.subarray(0, n);
       this.buf = this.buf.subarray(n);
     }
-    if (headers.connection?.toLowerCase() === "close") this.socket.end();
+    if (headers.connection?.toLowerCase() === "close") {
+      this.ended = true; // no answer follows this one
+      this.socket.end();
+    }
     return { status, headers, body };
   }
 
