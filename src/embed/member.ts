@@ -100,10 +100,25 @@ export async function openMember(
   const paths = memberPaths(config.dataDir, config.walDir);
   await takeOverEtcdDataDir(paths, log); // a data dir etcd 3.4 wrote becomes ours first
   if (isInitialized(paths)) return await restart(config, log, paths);
-  if (config.initialClusterState === "existing") {
-    return await joinExistingCluster(config, log, paths, peerTLS);
+  try {
+    if (config.initialClusterState === "existing") {
+      return await joinExistingCluster(config, log, paths, peerTLS);
+    }
+    return await bootstrapNewCluster(config, log, paths, peerTLS);
+  } catch (err) {
+    // etcd's zap logger says so, before the fatal line, when a fresh member fails to start.
+    if (err instanceof BootstrapError) {
+      const error = err.message;
+      log.warn({
+        pkg: "etcdmain",
+        text: error,
+        msg: "failed to start etcd",
+        fields: { error },
+        only: "zap",
+      });
+    }
+    throw err;
   }
-  return await bootstrapNewCluster(config, log, paths, peerTLS);
 }
 
 /** An initialized data dir: its WAL and snapshot decide; the bootstrap flags are ignored. */

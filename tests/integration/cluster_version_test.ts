@@ -61,9 +61,10 @@ function standIn(cluster: string, ip: string, joinerIp: string): AsyncDisposable
 }
 
 /** A member of `kind` on `ip` joining the stand-in's cluster as `--initial-cluster-state existing`. */
-function join(kind: Kind, ip: string, standInIp: string, dataDir: string): Proc {
+function join(kind: Kind, ip: string, standInIp: string, dataDir: string, zap = false): Proc {
   const peerURL = `http://${ip}:2380`;
   return spawn(command(kind), [
+    ...(zap ? ["--logger=zap"] : []),
     ...memberFlags({ name: kind, clientURL: `http://${ip}:2379`, peerURL, dataDir }),
     "--initial-cluster",
     `standin=http://${standInIp}:2380,${kind}=${peerURL}`,
@@ -73,10 +74,10 @@ function join(kind: Kind, ip: string, standInIp: string, dataDir: string): Proc 
 }
 
 /** Each kind joining its stand-in's cluster at `version`; disposing ends the stand-ins. */
-function joins(version: string, dir: string): { procs: Proc[] } & AsyncDisposable {
+function joins(version: string, dir: string, zap = false): { procs: Proc[] } & AsyncDisposable {
   const standIns = KINDS.map(([, ip, standInIp]) => standIn(version, standInIp, ip));
   return {
-    procs: KINDS.map(([kind, ip, standInIp]) => join(kind, ip, standInIp, `${dir}/${kind}`)),
+    procs: KINDS.map(([kind, ip, standInIp]) => join(kind, ip, standInIp, `${dir}/${kind}`, zap)),
     [Symbol.asyncDispose]: async () => {
       await Promise.all(standIns.map((s) => s[Symbol.asyncDispose]()));
     },
@@ -92,6 +93,13 @@ const REFUSALS: [version: string, line: string][] = [
 /** The lines a member logs about versions and the refusal, without their time stamps. */
 const versionLines = (p: Proc) =>
   p.lines.filter((l) => /version\(|incompatible/.test(l)).map((l) => l.replace(/^\S+ \S+ /, ""));
+
+/** The same in zap's JSON: level, message and fields, without time, caller and stack. */
+const zapVersionLines = (p: Proc) =>
+  p.lines.filter((l) => /compatib/.test(l)).map((l) => {
+    const { ts: _t, caller: _c, stacktrace: _s, ...rest } = JSON.parse(l);
+    return rest;
+  });
 
 for (const [version, why] of REFUSALS) {
   itest(`a member refuses to join a cluster at version ${version}, as etcd 3.4 does`, async () => {
@@ -109,6 +117,19 @@ for (const [version, why] of REFUSALS) {
     assert.match(said[0].at(-1)!, /C \| etcdmain: incompatible with current running cluster/);
   });
 }
+
+itest("the refusal in zap's format: the same records as etcd 3.4's", async () => {
+  await using dir = tempDir();
+  await using cluster = joins("3.5.0", dir.path, true);
+  for (const p of cluster.procs) await exited(p, 30_000);
+  const [etcd, ours] = cluster.procs.map(zapVersionLines);
+  assert.deepEqual(ours, etcd);
+  assert.deepEqual(etcd.map((r) => [r.level, r.msg]), [
+    ["warn", "cluster version of remote member is not compatible; too high"],
+    ["warn", "failed to start etcd"],
+    ["fatal", "discovery failed"],
+  ]);
+});
 
 itest("a member joins a cluster at version 3.4.0: the check passes on both kinds", async () => {
   await using dir = tempDir();
