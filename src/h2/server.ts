@@ -53,6 +53,8 @@ export interface ServerConnectionOptions {
 
 // grpc-go's keepalive pings carry eight zero bytes.
 const PING_DATA = new Uint8Array(8);
+// Stream ids are 31 bits (§5.1.1): before any GOAWAY, no stream is above the last one.
+const MAX_STREAM_ID = 0x7fffffff;
 
 export class ServerConnection implements StreamHost {
   readonly peerAddress: string;
@@ -70,6 +72,8 @@ export class ServerConnection implements StreamHost {
   private readonly connRecv: ReceiveWindow;
   private readonly maxHeaderBlock: number;
   private goawaySent = false;
+  /** Our GOAWAY's last stream id: frames on the client's streams above it are ignored (§6.8). */
+  private goawayLastStreamId = MAX_STREAM_ID;
   private gotSettings = false;
   private dead = false;
   private continuing: HeaderBlock | undefined;
@@ -191,6 +195,10 @@ export class ServerConnection implements StreamHost {
     if (!this.gotSettings && (f.type !== FrameType.SETTINGS || f.ack)) {
       throw new H2Error(ErrorCode.PROTOCOL_ERROR, "client preface does not start with SETTINGS");
     }
+    if (this.beyondGoaway(f)) {
+      if (f.type === FrameType.DATA) this.countConnectionWindow(f);
+      return;
+    }
     switch (f.type) {
       case FrameType.DATA:
         return this.onData(f);
@@ -267,11 +275,27 @@ export class ServerConnection implements StreamHost {
     if (s.outbox.length > 0 || s.endPending) this.sender.flush(s);
   }
 
-  private onData(f: DataFrame): void {
+  /**
+   * After our GOAWAY the client's streams above its last stream id were never processed and
+   * never will be: their frames are ignored, not answered (§6.8). Header blocks still go
+   * through onHeaderBlock, since every block changes the HPACK state.
+   */
+  private beyondGoaway(f: Frame): boolean {
+    if (f.type === FrameType.HEADERS || f.type === FrameType.CONTINUATION) return false;
+    return "streamId" in f && f.streamId > this.goawayLastStreamId;
+  }
+
+  /** Every DATA frame counts against the connection window, also one that is ignored (§6.8). */
+  private countConnectionWindow(f: DataFrame): number {
     const len = flowControlledLength(f);
     this.connRecv.consume(len);
     const inc = this.connRecv.release(len); // the stream windows bound what is buffered
     if (inc > 0) this.writer.windowUpdate(0, inc);
+    return len;
+  }
+
+  private onData(f: DataFrame): void {
+    const len = this.countConnectionWindow(f);
     const s = this.streams.open.get(f.streamId);
     if (!s) {
       this.streams.checkNotIdle(f.streamId);
@@ -311,11 +335,8 @@ export class ServerConnection implements StreamHost {
       }
       return this.remoteEnd(existing);
     }
+    if (id > this.goawayLastStreamId) return; // decoded for HPACK's sake, otherwise ignored
     if (!this.streams.claim(id)) return;
-    if (this.goawaySent) { // above the GOAWAY's last stream id: ignored (§6.8)
-      this.streams.markReset(id);
-      return;
-    }
     if (this.streams.open.size >= this.local.maxConcurrentStreams) {
       throw new H2Error(ErrorCode.REFUSED_STREAM, "too many concurrent streams", id);
     }
@@ -345,8 +366,9 @@ export class ServerConnection implements StreamHost {
 
   private onStreamError(e: H2Error): void {
     if (this.dead) return;
-    // No RST_STREAM for an idle stream (§6.4): a malformed PRIORITY there is simply dropped.
-    if (this.streams.isIdle(e.streamId)) return;
+    // No RST_STREAM for an idle stream (§6.4): a malformed PRIORITY there is simply dropped;
+    // none either for a stream above our GOAWAY's last stream id, whose frames we ignore (§6.8).
+    if (this.streams.isIdle(e.streamId) || e.streamId > this.goawayLastStreamId) return;
     this.writer.rstStream(e.streamId, e.code);
     this.streams.markReset(e.streamId);
     const s = this.streams.open.get(e.streamId);
@@ -382,9 +404,10 @@ export class ServerConnection implements StreamHost {
   private sendGoaway(code: number, message: string): void {
     if (this.goawaySent) return;
     this.goawaySent = true;
+    this.goawayLastStreamId = this.streams.lastStreamId;
     this.writer.frame({
       type: FrameType.GOAWAY,
-      lastStreamId: this.streams.lastStreamId,
+      lastStreamId: this.goawayLastStreamId,
       errorCode: code,
       debugData: new TextEncoder().encode(message),
     });
