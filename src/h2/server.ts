@@ -53,8 +53,6 @@ export interface ServerConnectionOptions {
 
 // grpc-go's keepalive pings carry eight zero bytes.
 const PING_DATA = new Uint8Array(8);
-// Stream ids are 31 bits (§5.1.1): before any GOAWAY, no stream is above the last one.
-const MAX_STREAM_ID = 0x7fffffff;
 
 export class ServerConnection implements StreamHost {
   readonly peerAddress: string;
@@ -72,8 +70,6 @@ export class ServerConnection implements StreamHost {
   private readonly connRecv: ReceiveWindow;
   private readonly maxHeaderBlock: number;
   private goawaySent = false;
-  /** Our GOAWAY's last stream id: frames on the client's streams above it are ignored (§6.8). */
-  private goawayLastStreamId = MAX_STREAM_ID;
   private gotSettings = false;
   private dead = false;
   private continuing: HeaderBlock | undefined;
@@ -195,7 +191,10 @@ export class ServerConnection implements StreamHost {
     if (!this.gotSettings && (f.type !== FrameType.SETTINGS || f.ack)) {
       throw new H2Error(ErrorCode.PROTOCOL_ERROR, "client preface does not start with SETTINGS");
     }
-    if (this.beyondGoaway(f)) {
+    // After our GOAWAY, frames on streams above its last stream id are ignored (§6.8); header
+    // blocks still go to onHeaderBlock, as each one changes the HPACK state.
+    const headerBlock = f.type === FrameType.HEADERS || f.type === FrameType.CONTINUATION;
+    if (!headerBlock && "streamId" in f && this.streams.beyondGoaway(f.streamId)) {
       if (f.type === FrameType.DATA) this.countConnectionWindow(f);
       return;
     }
@@ -275,16 +274,6 @@ export class ServerConnection implements StreamHost {
     if (s.outbox.length > 0 || s.endPending) this.sender.flush(s);
   }
 
-  /**
-   * After our GOAWAY the client's streams above its last stream id were never processed and
-   * never will be: their frames are ignored, not answered (§6.8). Header blocks still go
-   * through onHeaderBlock, since every block changes the HPACK state.
-   */
-  private beyondGoaway(f: Frame): boolean {
-    if (f.type === FrameType.HEADERS || f.type === FrameType.CONTINUATION) return false;
-    return "streamId" in f && f.streamId > this.goawayLastStreamId;
-  }
-
   /** Every DATA frame counts against the connection window, also one that is ignored (§6.8). */
   private countConnectionWindow(f: DataFrame): number {
     const len = flowControlledLength(f);
@@ -335,7 +324,7 @@ export class ServerConnection implements StreamHost {
       }
       return this.remoteEnd(existing);
     }
-    if (id > this.goawayLastStreamId) return; // decoded for HPACK's sake, otherwise ignored
+    if (this.streams.beyondGoaway(id)) return; // decoded for HPACK's sake, otherwise ignored
     if (!this.streams.claim(id)) return;
     if (this.streams.open.size >= this.local.maxConcurrentStreams) {
       throw new H2Error(ErrorCode.REFUSED_STREAM, "too many concurrent streams", id);
@@ -368,7 +357,7 @@ export class ServerConnection implements StreamHost {
     if (this.dead) return;
     // No RST_STREAM for an idle stream (§6.4): a malformed PRIORITY there is simply dropped;
     // none either for a stream above our GOAWAY's last stream id, whose frames we ignore (§6.8).
-    if (this.streams.isIdle(e.streamId) || e.streamId > this.goawayLastStreamId) return;
+    if (this.streams.isIdle(e.streamId) || this.streams.beyondGoaway(e.streamId)) return;
     this.writer.rstStream(e.streamId, e.code);
     this.streams.markReset(e.streamId);
     const s = this.streams.open.get(e.streamId);
@@ -404,10 +393,9 @@ export class ServerConnection implements StreamHost {
   private sendGoaway(code: number, message: string): void {
     if (this.goawaySent) return;
     this.goawaySent = true;
-    this.goawayLastStreamId = this.streams.lastStreamId;
     this.writer.frame({
       type: FrameType.GOAWAY,
-      lastStreamId: this.goawayLastStreamId,
+      lastStreamId: this.streams.goaway(),
       errorCode: code,
       debugData: new TextEncoder().encode(message),
     });
