@@ -296,12 +296,7 @@ const put = (id: number, end: boolean): Action => ({
   end,
   authority: "h:1",
 });
-const data = (id: number, end: boolean, bytes = PUT_MESSAGE): Action => ({
-  k: "data",
-  id,
-  end,
-  data: bytes,
-});
+const data = (id: number, end: boolean): Action => ({ k: "data", id, end, data: PUT_MESSAGE });
 
 // After [HEADERS 1, client GOAWAY] the server's GOAWAY names stream 1 as the last. What the
 // client then sends on higher streams is ignored (no RST_STREAM, no connection error), and
