@@ -19,6 +19,16 @@ export interface Member {
   proc?: MemberProcess;
   /** Processes started for this member, restarts included. */
   starts: number;
+  /** Removed from the cluster and not added back yet. */
+  removed?: boolean;
+}
+
+/** A member as `member list -w json` shows it. */
+export interface Listed {
+  ID: bigint;
+  name: string;
+  peerURLs: string[];
+  isLearner: boolean;
 }
 
 export interface EndpointStatus {
@@ -170,11 +180,16 @@ export class Cluster {
     }
   }
 
-  async memberIds(): Promise<Map<string, bigint>> {
-    const out = await this.etcdctl("member", "list", "-w", "json");
+  /** `member list` through `endpoints` (all by default). IDs read as digits. */
+  async memberList(endpoints = this.endpoints): Promise<Listed[]> {
+    const out = await this.etcdctl(`--endpoints=${endpoints}`, "member", "list", "-w", "json");
     const body = JSON.parse(out.replace(/"(ID|cluster_id)":(\d+)/g, '"$1":"$2"'));
     // deno-lint-ignore no-explicit-any
-    return new Map(body.members.map((m: any) => [m.name, BigInt(m.ID)]));
+    return body.members.map((m: any) => ({ ...m, ID: BigInt(m.ID), isLearner: !!m.isLearner }));
+  }
+
+  async memberIds(): Promise<Map<string, bigint>> {
+    return new Map((await this.memberList()).map((m) => [m.name, m.ID]));
   }
 
   /** Hands leadership to member `to` (etcdctl finds the current leader among the endpoints). */
@@ -189,40 +204,76 @@ export class Cluster {
    * `member add` says), then promotes it once it has caught up.
    */
   async replace(i: number): Promise<void> {
-    const m = this.members[i];
-    const ids = await this.memberIds();
-    const others = this.members.filter((o) => o !== m).map((o) => o.clientURL).join(",");
-    // Through the leader: etcd-ts's quorum check refuses a removal a follower is asked for.
-    const leader = this.members[(await this.leader()).index].clientURL;
-    await this.untilAccepted(leader, "member", "remove", ids.get(m.name)!.toString(16));
+    await this.remove(i);
+    await this.addBack(i);
+  }
+
+  /** Removes member `i` from the cluster and stops it; it stays out until `addBack`. */
+  async remove(i: number): Promise<void> {
+    const m = this.members[i], others = this.others(i);
+    const listed = (await this.memberList(others)).find((x) => x.peerURLs.includes(m.peerURL));
+    if (listed) {
+      // Through the leader: etcd-ts's quorum check refuses a removal a follower is asked for.
+      await this.untilAccepted(
+        () => this.leaderURL(),
+        ["member", "remove", listed.ID.toString(16)],
+        async () => !(await this.memberList(others)).some((x) => x.ID === listed.ID),
+      );
+    }
+    m.removed = true;
     await this.stop(i);
+  }
+
+  /** Adds a removed member `i` back as a learner on an empty data dir, and promotes it. */
+  async addBack(i: number): Promise<void> {
+    const m = this.members[i], others = this.others(i);
+    const mine = async () =>
+      (await this.memberList(others)).find((x) => x.peerURLs.includes(m.peerURL));
+    if (!await mine()) {
+      const add = ["member", "add", m.name, `--peer-urls=${m.peerURL}`, "--learner"];
+      await this.untilAccepted(() => Promise.resolve(others), add, async () => !!await mine());
+    }
+    const listed = await this.memberList(others);
+    const initial = listed.map((x) => `${x.name || m.name}=${x.peerURLs[0]}`).join(",");
     m.dataDir = `${this.dir}/${m.name}.${m.starts}`;
-    const added = await this.etcdctl(
-      `--endpoints=${others}`,
-      "member",
-      "add",
-      m.name,
-      `--peer-urls=${m.peerURL}`,
-      "--learner",
-    );
-    const initial = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(added)?.[1];
-    const id = /^Member +([0-9a-f]+) added/m.exec(added)?.[1];
-    if (!initial || !id) throw new Error(`member add ${m.name}: ${added}`);
     m.join = ["--initial-cluster", initial, "--initial-cluster-state", "existing"];
+    m.removed = false;
     await this.start(i);
-    await this.untilAccepted(others, "member", "promote", id);
+    const id = (await mine())!.ID.toString(16);
+    await this.untilAccepted(
+      () => Promise.resolve(others),
+      ["member", "promote", id],
+      async () => (await mine())?.isLearner === false,
+    );
+  }
+
+  private others(i: number): string {
+    return this.members.filter((o) => o.index !== i).map((o) => o.clientURL).join(",");
+  }
+
+  /** The leader's client URL, or every endpoint while no leader is agreed. */
+  private async leaderURL(): Promise<string> {
+    try {
+      return this.members[(await this.leader(5_000)).index].clientURL;
+    } catch {
+      return this.endpoints;
+    }
   }
 
   /**
    * A membership change etcd may refuse for a while (removal while a member is not yet active
-   * again: "unhealthy cluster"; promotion of a learner that lags): asked until it agrees.
+   * again: "unhealthy cluster"; promotion of a learner that lags), or answer with an error
+   * after all applying it: asked until it is `done`.
    */
-  private async untilAccepted(endpoints: string, ...args: string[]): Promise<void> {
+  private async untilAccepted(
+    endpoints: () => Promise<string>,
+    args: string[],
+    done: () => Promise<boolean>,
+  ): Promise<void> {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const r = await this.ctl(endpoints, ...args);
-      // An earlier try that timed out may have been applied after all.
-      if (r.code === 0 || /member not found|not a learner/.test(r.stderr)) return;
+      const r = await this.ctl(await endpoints(), ...args);
+      if (r.code === 0 || await done().catch(() => false)) return;
       if (Date.now() > deadline) throw new Error(`etcdctl ${args.join(" ")}: ${r.stderr.trim()}`);
       await sleep(500);
     }

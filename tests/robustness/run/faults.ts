@@ -201,10 +201,15 @@ async function healAll(c: FaultContext): Promise<void> {
 export async function revive(c: FaultContext, problems: string[]): Promise<void> {
   for (const m of c.cluster.members) {
     if (m.proc && !m.proc.exit) continue;
-    const how = m.proc?.exit ? `exited with code ${m.proc.exit.code}` : "was not running";
+    const how = m.removed
+      ? "was left out of the cluster by a failed replace"
+      : m.proc?.exit
+      ? `exited with code ${m.proc.exit.code}`
+      : "was not running";
     problems.push(`m${m.index} ${how}; its last lines:\n${m.proc?.lastLines(15) ?? ""}`);
     try {
-      await c.cluster.start(m.index);
+      if (m.removed) await c.cluster.addBack(m.index);
+      else await c.cluster.start(m.index);
     } catch (err) {
       problems.push(`m${m.index} could not be started again: ${(err as Error).message}`);
     }

@@ -35,7 +35,7 @@ export interface RoundReport {
   seconds: number;
 }
 
-const SHORT_TTL = 3;
+export const SHORT_TTL = 3;
 const repo = new URL("../../../", import.meta.url).pathname;
 
 export async function runRound(

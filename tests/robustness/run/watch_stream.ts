@@ -80,7 +80,7 @@ export class WatchStream implements StreamHandler {
       canceled: res.canceled || undefined,
       compactRevision: res.compactRevision || undefined,
     });
-    this.reach(progressNotify ? revision : Math.max(0, ...events.map((e) => e.kv.modRevision)));
+    this.reach(progressNotify ? revision : events.at(-1)?.kv.modRevision ?? 0);
     if (res.canceled) this.cancel();
   }
 
