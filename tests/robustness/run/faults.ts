@@ -144,18 +144,27 @@ export function availableKinds(net: Network, failpoints: string[]): {
   return { kinds, missing };
 }
 
-/** Injects faults of `kinds` until `until` (performance.now()), one at a time. */
+/** When to stop, and which kinds: drawn at random, or taken in turn. */
+export interface Schedule {
+  kinds: FaultKind[];
+  inTurn: boolean;
+  /** performance.now() after which no fault is started. */
+  until: number;
+}
+
+/** Injects faults one at a time until the schedule's end. */
 export async function injectFaults(
   c: FaultContext,
-  kinds: FaultKind[],
-  until: number,
+  schedule: Schedule,
   log: FaultRecord[],
   problems: string[],
 ): Promise<void> {
-  const started = performance.now();
-  while (performance.now() < until) {
+  const started = performance.now(), { kinds } = schedule;
+  while (performance.now() < schedule.until) {
     await revive(c, problems);
-    const kind = kinds[Math.floor(c.random() * kinds.length)];
+    const kind = schedule.inTurn
+      ? kinds[log.length % kinds.length]
+      : kinds[Math.floor(c.random() * kinds.length)];
     const member = await target(c);
     const t0 = performance.now();
     const record: FaultRecord = { kind, member, at: (t0 - started) / 1000, ms: 0, note: "" };

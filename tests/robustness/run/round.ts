@@ -20,6 +20,8 @@ export interface RoundOptions {
   watchers: number;
   /** The kinds to draw from; all this machine allows when empty. */
   kinds: FaultKind[];
+  /** Take the kinds in turn rather than at random (so a short run has each of them). */
+  inTurn?: boolean;
   failpoints: string[];
   /** Numbers this round's keys and lease IDs apart from other rounds' on the same cluster. */
   round: number;
@@ -71,7 +73,8 @@ export async function runRound(
   const workload = startWorkload(cluster.net.hub, settings);
   try {
     await workload.next("ready");
-    await injectFaults(ctx, kinds, performance.now() + opts.seconds * 1000, faults, problems);
+    const until = performance.now() + opts.seconds * 1000;
+    await injectFaults(ctx, { kinds, inTurn: opts.inTurn ?? false, until }, faults, problems);
     await workload.finish();
     await workload.next("done", 600_000);
   } finally {

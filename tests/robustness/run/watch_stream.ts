@@ -3,12 +3,14 @@
 
 import {
   type ClientConnection,
+  type ClientStream,
   grpcRequestHeaders,
+  readGrpcStatus,
   type StreamHandler,
 } from "../../support/h2/mod.ts";
 import { Deframer, frameMessage } from "../../../src/api/mod.ts";
+import type { HeaderList } from "../../../src/h2/mod.ts";
 import { messages, WatchCreateRequest_FilterType } from "../../../src/pb/mod.ts";
-import type { ClientStream } from "../../support/h2/mod.ts";
 import type { WatchRecord, WatchRequest } from "../mod.ts";
 import { bytes, toEvent } from "./codec.ts";
 
@@ -28,6 +30,8 @@ export class WatchStream implements StreamHandler {
   private end!: () => void;
   private progressed: { at: number; resolve(): void }[] = [];
   private closed = false;
+  /** Why the stream ended, when the server or the connection ended it. */
+  endReason?: string;
 
   constructor(conn: ClientConnection, client: number, request: WatchRequest) {
     this.record = { client, request, responses: [] };
@@ -49,8 +53,9 @@ export class WatchStream implements StreamHandler {
     return this.closed;
   }
 
-  onHeaders(): void {
-    // The status in the trailers ends the stream; onClose follows.
+  onHeaders(headers: HeaderList, endStream: boolean): void {
+    const status = endStream ? readGrpcStatus(headers) : undefined;
+    if (status) this.endReason = `grpc-status ${status.code}: ${status.message}`;
   }
 
   onData(data: Uint8Array): void {
@@ -93,7 +98,8 @@ export class WatchStream implements StreamHandler {
     });
   }
 
-  onClose(): void {
+  onClose(error?: Error): void {
+    if (error) this.endReason ??= error.message;
     this.closed = true;
     this.end();
   }

@@ -20,6 +20,8 @@ export class Watcher {
   private from = 0;
   private done = false;
   private deadline = Infinity;
+  /** How the last broken watch ended, for the report. */
+  private lastEnd?: string;
 
   constructor(
     readonly client: number,
@@ -79,11 +81,12 @@ export class Watcher {
       await Promise.race([stream.ended, sleep(this.target === undefined ? 1_000 : 200)]);
     }
     // Broken by the member or the network: the next watch goes to another member.
+    this.lastEnd = `${stream.endReason ?? "ended"} on m${this.session.member}`;
     this.session.next();
   }
 
   private giveUp(why: string): void {
-    this.stuck = why;
+    this.stuck = this.lastEnd ? `${why} (the last watch: ${this.lastEnd})` : why;
     this.done = true;
   }
 }
