@@ -3,7 +3,7 @@
 // requests go through etcdctl 3.4 run in the hub namespace, as an operator would type them.
 
 import { etcdctlWith, type Host } from "../../helpers/etcdctl.ts";
-import { run, spawn } from "../../helpers/process.ts";
+import { memberFlags, run, spawn } from "../../helpers/process.ts";
 import { sleep } from "../../helpers/wait.ts";
 import { MemberProcess } from "./member.ts";
 import type { Network } from "./net.ts";
@@ -85,18 +85,7 @@ export class Cluster {
   async start(i: number, env: Record<string, string> = {}): Promise<MemberProcess> {
     const m = this.members[i];
     const args = [
-      "--name",
-      m.name,
-      "--data-dir",
-      m.dataDir,
-      "--listen-client-urls",
-      m.clientURL,
-      "--advertise-client-urls",
-      m.clientURL,
-      "--listen-peer-urls",
-      m.peerURL,
-      "--initial-advertise-peer-urls",
-      m.peerURL,
+      ...memberFlags(m),
       "--initial-cluster-token",
       this.net.id,
       "--snapshot-count",

@@ -23,6 +23,11 @@ export const FAULT_KINDS = [
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
+/** The kinds that leave every member's process running (a soak watches their memory). */
+export const KEEPING_PROCESSES: FaultKind[] = FAULT_KINDS.filter((k) =>
+  !["kill", "restart", "replace", "failpoint"].includes(k)
+);
+
 export interface FaultContext {
   cluster: Cluster;
   net: Network;

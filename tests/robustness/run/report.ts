@@ -44,10 +44,10 @@ export function describeRound(label: string, r: RoundReport): string {
   return lines.join("\n");
 }
 
-export function describeTotals(reports: RoundReport[]): string {
+export function describeTotals(reports: RoundReport[], unit = "runs"): string {
   const sum = (f: (r: RoundReport) => number) => reports.reduce((n, r) => n + f(r), 0);
   return [
-    `total: ${reports.length} runs, ${sum((r) => r.verdict.operations)} operations ` +
+    `total: ${reports.length} ${unit}, ${sum((r) => r.verdict.operations)} operations ` +
     `(${sum((r) => r.verdict.unknown)} unknown), ${sum((r) => r.verdict.watches)} watches, ` +
     `${sum((r) => r.faults.length)} faults`,
     `  faults: ${describeCounts(reports)}`,

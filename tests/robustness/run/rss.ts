@@ -13,16 +13,14 @@ export interface RssSample {
 const WARM_UP_S = 60;
 /** Shorter lives say nothing about a slow leak. */
 const MIN_SPAN_S = 180;
-/** Growth from the first third to the last third that counts as a leak: both must hold. */
+/**
+ * Growth of the lower envelope (the smallest sample, what is left after a collection) from the
+ * first third of a process's warm life to the last third that counts as a leak: both must hold.
+ */
 const MAX_RATIO = 1.25;
 const MAX_BYTES = 25 * 2 ** 20;
 
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /** The RSS table by minute and a line per process; `growing` when one kept growing. */
 export function growth(samples: RssSample[]): { lines: string[]; growing: boolean } {
@@ -34,13 +32,14 @@ export function growth(samples: RssSample[]): { lines: string[]; growing: boolea
     const warm = all.filter((s) => s.t - born >= WARM_UP_S);
     if (warm.length < 6 || warm.at(-1)!.t - warm[0].t < MIN_SPAN_S) continue;
     const third = Math.floor(warm.length / 3);
-    const first = median(warm.slice(0, third).map((s) => s.rss));
-    const last = median(warm.slice(-third).map((s) => s.rss));
+    const first = Math.min(...warm.slice(0, third).map((s) => s.rss));
+    const last = Math.min(...warm.slice(-third).map((s) => s.rss));
     const minutes = (warm.at(-1)!.t - warm[0].t) / 60;
     const flag = last > first * MAX_RATIO && last - first > MAX_BYTES;
     growing ||= flag;
     lines.push(
-      `${name}: ${mb(first)} MB -> ${mb(last)} MB over ${minutes.toFixed(1)} min once warm` +
+      `${name}: at least ${mb(first)} MB -> at least ${mb(last)} MB over ` +
+        `${minutes.toFixed(1)} min once warm` +
         (flag ? "  ! GROWING" : ""),
     );
   }

@@ -9,30 +9,20 @@
 import { prng } from "../../helpers/random.ts";
 import { sleep } from "../../helpers/wait.ts";
 import { Cluster } from "./cluster.ts";
-import type { FaultKind } from "./faults.ts";
+import { KEEPING_PROCESSES } from "./faults.ts";
 import { parseCommon } from "./main.ts";
 import { Network } from "./net.ts";
 import { describeRound, describeTotals, failed } from "./report.ts";
 import { type RoundReport, runRound } from "./round.ts";
 import { growth, type RssSample } from "./rss.ts";
 
-const KEEP_ALIVE: FaultKind[] = [
-  "stop",
-  "partition",
-  "oneway-in",
-  "oneway-out",
-  "linkdown",
-  "loss",
-  "delay",
-  "leader-transfer",
-];
 const SAMPLE_MS = 10_000;
 
 async function main(): Promise<number> {
   const { values, common } = parseCommon(Deno.args, ["minutes", "round-seconds"]);
   const minutes = Number(values.minutes ?? 10);
   const roundSeconds = Number(values["round-seconds"] ?? 60);
-  const kinds = common.kinds.length > 0 ? common.kinds : KEEP_ALIVE;
+  const kinds = common.kinds.length > 0 ? common.kinds : KEEPING_PROCESSES;
   const dir = await Deno.makeTempDir({ prefix: "etcd-ts-soak-" });
   const net = await Network.create(3);
   const cluster = new Cluster(net, dir, { snapshotCount: common.snapshotCount });
@@ -80,7 +70,7 @@ async function main(): Promise<number> {
     await cluster.close();
     await net.close();
   }
-  console.log(describeTotals(reports));
+  console.log(describeTotals(reports, "rounds"));
   const flagged = growth(samples);
   for (const line of flagged.lines) console.log(line);
   const bad = reports.some(failed) || flagged.growing;
