@@ -34,12 +34,14 @@ export interface FaultContext {
   random: () => number;
   /** GOFAIL_FAILPOINTS values for the "failpoint" kind (etcd's gofail syntax). */
   failpoints: string[];
+  /** The clients' clock (milliseconds), which operations' call and return times are on. */
+  clock: () => number;
 }
 
 export interface FaultRecord {
   kind: FaultKind;
   member: number;
-  /** Seconds since the traffic started. */
+  /** When it began, on the clients' clock (ms). */
   at: number;
   ms: number;
   note: string;
@@ -164,7 +166,7 @@ export async function injectFaults(
   log: FaultRecord[],
   problems: string[],
 ): Promise<void> {
-  const started = performance.now(), { kinds } = schedule;
+  const { kinds } = schedule;
   while (performance.now() < schedule.until) {
     await revive(c, problems);
     const kind = schedule.inTurn
@@ -172,7 +174,7 @@ export async function injectFaults(
       : kinds[Math.floor(c.random() * kinds.length)];
     const member = await target(c);
     const t0 = performance.now();
-    const record: FaultRecord = { kind, member, at: (t0 - started) / 1000, ms: 0, note: "" };
+    const record: FaultRecord = { kind, member, at: c.clock(), ms: 0, note: "" };
     try {
       record.note = await FAULTS[kind](c, member);
     } catch (err) {

@@ -40,6 +40,15 @@ export function describeRound(label: string, r: RoundReport): string {
   }
   for (const m of r.missing) lines.push(`  not injected: ${m}`);
   for (const text of [...v.violations, ...v.lost].slice(0, 20)) lines.push(`  ! ${text}`);
+  // When something broke, the faults, on the clients' clock as the operations are.
+  if (failed(r)) {
+    for (const f of r.faults) {
+      lines.push(
+        `  fault at ${f.at.toFixed(0)} ms: ${f.kind} on m${f.member} ` +
+          `for ${(f.ms / 1000).toFixed(1)} s: ${f.note}`,
+      );
+    }
+  }
   for (const p of v.problems) lines.push(`  problem: ${p}`);
   return lines.join("\n");
 }

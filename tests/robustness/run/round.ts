@@ -68,11 +68,19 @@ export async function runRound(
   const kinds = opts.kinds.length > 0
     ? opts.kinds.filter((k) => available.kinds.includes(k))
     : available.kinds;
-  const ctx: FaultContext = { cluster, net: cluster.net, random, failpoints: opts.failpoints };
   const faults: FaultRecord[] = [], problems: string[] = [];
   const workload = startWorkload(cluster.net.hub, settings);
   try {
-    await workload.next("ready");
+    // The clients' clock at "ready": fault times are written on it, as operations' are.
+    const offset = performance.now() - (await workload.next("ready") as number);
+    const clock = () => performance.now() - offset;
+    const ctx: FaultContext = {
+      cluster,
+      net: cluster.net,
+      random,
+      failpoints: opts.failpoints,
+      clock,
+    };
     const until = performance.now() + opts.seconds * 1000;
     await injectFaults(ctx, { kinds, inTurn: opts.inTurn ?? false, until }, faults, problems);
     await workload.finish();
@@ -93,8 +101,8 @@ export async function runRound(
 }
 
 interface Workload {
-  /** Resolves at the first JSON line with key `key`; rejects if the process ends first. */
-  next(key: string, timeoutMs?: number): Promise<void>;
+  /** The value of the first JSON line with key `key`; rejects if the process ends first. */
+  next(key: string, timeoutMs?: number): Promise<unknown>;
   finish(): Promise<void>;
   kill(): void;
 }
@@ -117,7 +125,7 @@ function startWorkload(hub: string, settings: WorkloadSettings): Workload {
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const seen = new Set<string>();
+  const seen = new Map<string, unknown>();
   const waiting = new Map<string, () => void>();
   const ended = (async () => {
     let buf = "";
@@ -127,8 +135,8 @@ function startWorkload(hub: string, settings: WorkloadSettings): Workload {
       while ((n = buf.indexOf("\n")) >= 0) {
         const line = buf.slice(0, n);
         buf = buf.slice(n + 1);
-        for (const key of Object.keys(JSON.parse(line))) {
-          seen.add(key);
+        for (const [key, value] of Object.entries(JSON.parse(line))) {
+          seen.set(key, value);
           waiting.get(key)?.();
         }
       }
@@ -138,12 +146,12 @@ function startWorkload(hub: string, settings: WorkloadSettings): Workload {
   const writer = child.stdin.getWriter();
   return {
     next: (key, timeoutMs = 120_000) => {
-      if (seen.has(key)) return Promise.resolve();
+      if (seen.has(key)) return Promise.resolve(seen.get(key));
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`clients: no ${key} in time`)), timeoutMs);
         waiting.set(key, () => {
           clearTimeout(timer);
-          resolve();
+          resolve(seen.get(key));
         });
         ended.then((s) => {
           clearTimeout(timer);

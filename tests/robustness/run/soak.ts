@@ -7,14 +7,13 @@
 // --faults chooses others.
 
 import { prng } from "../../helpers/random.ts";
-import { sleep } from "../../helpers/wait.ts";
 import { Cluster } from "./cluster.ts";
 import { KEEPING_PROCESSES } from "./faults.ts";
 import { parseCommon } from "./main.ts";
 import { Network } from "./net.ts";
 import { describeRound, describeTotals, failed } from "./report.ts";
 import { type RoundReport, runRound } from "./round.ts";
-import { growth, type RssSample } from "./rss.ts";
+import { growth, RssSampler } from "./rss.ts";
 
 const SAMPLE_MS = 10_000;
 
@@ -26,20 +25,8 @@ async function main(): Promise<number> {
   const dir = await Deno.makeTempDir({ prefix: "etcd-ts-soak-" });
   const net = await Network.create(3);
   const cluster = new Cluster(net, dir, { snapshotCount: common.snapshotCount });
-  const samples: RssSample[] = [];
+  const sampler = new RssSampler(cluster, SAMPLE_MS);
   const reports: RoundReport[] = [];
-  const started = performance.now(), end = started + minutes * 60_000;
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      const t = (performance.now() - started) / 1000;
-      for (const m of cluster.members) {
-        const rss = m.proc?.rss();
-        if (rss !== undefined) samples.push({ t, member: m.name, pid: m.proc!.pid, rss });
-      }
-      await sleep(SAMPLE_MS);
-    }
-  })();
   console.log(
     `soak: ${minutes} min in rounds of ${roundSeconds} s, seed ${common.seed}, ` +
       `faults ${kinds.join(", ")}; data dirs and logs in ${dir}`,
@@ -47,34 +34,39 @@ async function main(): Promise<number> {
   try {
     await cluster.startAll();
     await cluster.healthy();
+    const end = performance.now() + minutes * 60_000;
     let revision = 1;
     for (let round = 0; performance.now() < end; round++) {
       const seconds = Math.max(10, Math.min(roundSeconds, (end - performance.now()) / 1000));
       const seed = common.seed + round;
+      const options = { ...common, kinds, seconds, seed, round };
       const report = await runRound(
         cluster,
-        { ...common, kinds, seconds, seed, round },
+        options,
         { revision, kvs: [], leases: [] },
         prng(seed),
       );
       reports.push(report);
       revision = report.revision;
-      const at = ((performance.now() - started) / 60_000).toFixed(1);
+      const at = (sampler.seconds() / 60).toFixed(1);
       console.log(describeRound(`[${at} min] round ${round + 1}`, report));
       console.log(`  RSS: ${describeRss(cluster)}`);
+      // A clean round's record is not needed again; a soak makes many.
+      if (!failed(report)) await Deno.remove(`${dir}/round${round}.json`);
       await cluster.etcdctl("compact", String(revision), "--physical");
     }
   } finally {
-    sampling = false;
-    await sampler;
+    await sampler.stop();
     await cluster.close();
     await net.close();
   }
   console.log(describeTotals(reports, "rounds"));
-  const flagged = growth(samples);
+  const flagged = growth(sampler.samples);
   for (const line of flagged.lines) console.log(line);
+  await Deno.writeTextFile(`${dir}/rss.csv`, sampler.csv());
   const bad = reports.some(failed) || flagged.growing;
-  if (!bad) await Deno.remove(dir, { recursive: true });
+  if (bad) console.log(`kept for a look: ${dir} (rss.csv: every sample)`);
+  else await Deno.remove(dir, { recursive: true });
   return bad ? 1 : 0;
 }
 

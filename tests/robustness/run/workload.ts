@@ -1,6 +1,6 @@
 // The clients of a fault run, as their own process in the hub namespace (only from there are
 // the members reachable). Started with its settings as JSON in argv; prints JSON lines on
-// stdout ({"ready"}, {"ops"} now and then, {"done"}); on "finish" on stdin (or stdin's end) it
+// stdout ({"ready": its clock}, {"ops"} now and then, {"done"}); on "finish" on stdin (or its end) it
 // stops the traffic, reads the end state and writes everything the checks need to `out`.
 //   ip netns exec <hub> deno run -A tests/robustness/run/workload.ts '<settings>'
 
@@ -51,7 +51,7 @@ async function main(settings: WorkloadSettings): Promise<void> {
       prng(settings.seed + 1 + w),
     ));
   const watching = watchers.map((w) => w.run());
-  say({ ready: true });
+  say({ ready: performance.now() });
   const ticker = setInterval(() => say({ ops: traffic.operations.length }), 5_000);
   await finishRequested();
   clearInterval(ticker);
