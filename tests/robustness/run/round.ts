@@ -47,23 +47,7 @@ export async function runRound(
   random: () => number,
 ): Promise<RoundReport> {
   const started = performance.now();
-  const out = `${cluster.dir}/round${opts.round}.json`;
-  const settings: WorkloadSettings = {
-    endpoints: cluster.endpoints,
-    clients: opts.clients,
-    watchers: opts.watchers,
-    timeoutMs: 4_000,
-    seed: opts.seed,
-    traffic: {
-      prefix: `/rb/${opts.round}/`,
-      keys: 8,
-      leaseBase: (opts.round + 1) * 1_000_000,
-      longTtl: 3600,
-      shortTtl: SHORT_TTL,
-    },
-    from: initial.revision + 1,
-    out,
-  };
+  const settings = workloadSettings(cluster, opts, initial);
   const available = availableKinds(cluster.net, opts.failpoints);
   const kinds = opts.kinds.length > 0
     ? opts.kinds.filter((k) => available.kinds.includes(k))
@@ -88,7 +72,7 @@ export async function runRound(
   } finally {
     workload.kill();
   }
-  const result: WorkloadResult = JSON.parse(await Deno.readTextFile(out));
+  const result: WorkloadResult = JSON.parse(await Deno.readTextFile(settings.out));
   const verdict = verify(result, initial, SHORT_TTL);
   verdict.problems.unshift(...problems);
   return {
@@ -97,6 +81,30 @@ export async function runRound(
     missing: available.missing,
     revision: result.final.revision,
     seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** The clients of a round: their own keys and lease IDs, and their record in the run's dir. */
+function workloadSettings(
+  cluster: Cluster,
+  opts: RoundOptions,
+  initial: InitialState,
+): WorkloadSettings {
+  return {
+    endpoints: cluster.endpoints,
+    clients: opts.clients,
+    watchers: opts.watchers,
+    timeoutMs: 4_000,
+    seed: opts.seed,
+    traffic: {
+      prefix: `/rb/${opts.round}/`,
+      keys: 8,
+      leaseBase: (opts.round + 1) * 1_000_000,
+      longTtl: 3600,
+      shortTtl: SHORT_TTL,
+    },
+    from: initial.revision + 1,
+    out: `${cluster.dir}/round${opts.round}.json`,
   };
 }
 
