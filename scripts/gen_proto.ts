@@ -39,6 +39,12 @@ export const ID_FIELDS: readonly string[] = [
   "v3lockpb.LockRequest.lease",
   "v3electionpb.CampaignRequest.lease",
   "v3electionpb.LeaderKey.lease",
+  "etcdserverpb.RequestHeader.ID",
+  "etcdserverpb.InternalRaftRequest.ID",
+  "etcdserverpb.Request.ID",
+  "etcdserverpb.Metadata.NodeID",
+  "etcdserverpb.Metadata.ClusterID",
+  "leasepb.Lease.ID",
 ];
 
 const SCALARS: Record<string, string> = {

@@ -76,31 +76,11 @@ export async function serveFetchStream(
   handler: FetchHandler,
   scheme: "http" | "https",
 ): Promise<void> {
-  const headers = stream.headers;
-  const method = String(headers[":method"] ?? "GET");
-  const authority = headers[":authority"] ?? headers.host ?? "localhost";
-  const reqHeaders = new Headers();
-  for (const [k, v] of Object.entries(headers)) {
-    if (k[0] === ":" || v === undefined) continue;
-    for (const item of Array.isArray(v) ? v : [String(v)]) reqHeaders.append(k, item);
-  }
+  const method = String(stream.headers[":method"] ?? "GET");
   const ex = new Exchange(stream);
-  const hasBody = method !== "GET" && method !== "HEAD";
-  const body = hasBody ? ex.requestBody() : null;
-  stream.attach(ex);
-
   let res: Response;
   try {
-    const req = new Request(`${scheme}://${authority}${headers[":path"] ?? "/"}`, {
-      method,
-      headers: reqHeaders,
-      body,
-      signal: ex.aborted.signal,
-      // Streaming request bodies need half-duplex mode.
-      ...(hasBody ? { duplex: "half" } : {}),
-    } as RequestInit);
-    setPeerCertificate(req, stream.peerCertificate());
-    res = await handler(req);
+    res = await handler(requestOf(stream, ex, method, scheme));
   } catch {
     res = new Response("Internal Server Error", { status: 500 });
   }
@@ -108,7 +88,43 @@ export async function serveFetchStream(
     await res.body?.cancel();
     return;
   }
+  await respond(stream, ex, res, method);
+}
 
+/**
+ * The stream's request as a Fetch Request: its headers, and its body read as it arrives (the
+ * exchange is attached to the stream before anything can fail, so a 500 still finds it).
+ */
+function requestOf(
+  stream: ServerStream,
+  ex: Exchange,
+  method: string,
+  scheme: "http" | "https",
+): Request {
+  const headers = stream.headers;
+  const authority = headers[":authority"] ?? headers.host ?? "localhost";
+  const reqHeaders = new Headers();
+  for (const [k, v] of Object.entries(headers)) {
+    if (k[0] === ":" || v === undefined) continue;
+    for (const item of Array.isArray(v) ? v : [String(v)]) reqHeaders.append(k, item);
+  }
+  const hasBody = method !== "GET" && method !== "HEAD";
+  const body = hasBody ? ex.requestBody() : null;
+  stream.attach(ex);
+  const req = new Request(`${scheme}://${authority}${headers[":path"] ?? "/"}`, {
+    method,
+    headers: reqHeaders,
+    body,
+    signal: ex.aborted.signal,
+    // Streaming request bodies need half-duplex mode.
+    ...(hasBody ? { duplex: "half" } : {}),
+  } as RequestInit);
+  setPeerCertificate(req, stream.peerCertificate());
+  return req;
+}
+
+/** Writes the response's headers and body to the stream, with HTTP/2 flow control. */
+async function respond(stream: ServerStream, ex: Exchange, res: Response, method: string) {
   const out: Record<string, string | number | string[]> = { ":status": res.status };
   res.headers.forEach((v, k) => {
     if (!HOP_BY_HOP.has(k) && k !== "set-cookie") out[k] = v;
@@ -120,11 +136,26 @@ export async function serveFetchStream(
     stream.respond(out, true, false);
     return;
   }
-  stream.respond(out, false, false);
   const reader = res.body.getReader();
+  let ahead: ReadAhead;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
+    ahead = await readAhead(reader);
+  } catch {
+    ahead = { chunks: [], failed: true };
+  }
+  if (ahead.next === undefined && !ahead.failed) {
+    // Go's HTTP/2 server names the length of a body its handler finished before the first flush.
+    out["content-length"] = ahead.chunks.reduce((n, c) => n + c.length, 0);
+  }
+  stream.respond(out, false, false);
+  try {
+    if (ahead.failed) throw new Error("the response body failed");
+    for (const chunk of ahead.chunks) {
+      if (stream.closed) return void reader.cancel();
+      if (!stream.write(chunk) && !ex.closed) await ex.writable();
+    }
+    for (let next = ahead.next; next !== undefined; next = reader.read()) {
+      const { done, value } = await next;
       if (done) break;
       if (stream.closed) return void reader.cancel();
       if (!stream.write(value) && !ex.closed) await ex.writable();
@@ -133,5 +164,36 @@ export async function serveFetchStream(
   } catch {
     // The body failed mid-way: reset the stream so the client sees an incomplete response.
     if (!stream.closed) stream.reset(2 /* INTERNAL_ERROR */);
+  }
+}
+
+interface ReadAhead {
+  chunks: Uint8Array[];
+  /** The read in flight when the body was still open after a turn of the event loop. */
+  next?: Promise<ReadableStreamReadResult<Uint8Array>>;
+  failed?: boolean;
+}
+
+const STILL_OPEN = Symbol("still open");
+/** Go's HTTP/2 handler buffer: a body that outgrows it is flushed without a length. */
+const HANDLER_BUFFER_BYTES = 4096;
+
+/**
+ * The body's chunks until it ends, keeps the reader waiting past a turn of the event loop, or
+ * outgrows Go's handler buffer.
+ */
+async function readAhead(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<ReadAhead> {
+  const chunks: Uint8Array[] = [];
+  for (let size = 0;;) {
+    const next = reader.read();
+    if (size > HANDLER_BUFFER_BYTES) return { chunks, next };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const turn = new Promise<typeof STILL_OPEN>((r) => (timer = setTimeout(r, 0, STILL_OPEN)));
+    const got = await Promise.race([next, turn]);
+    clearTimeout(timer);
+    if (got === STILL_OPEN) return { chunks, next };
+    if (got.done) return { chunks };
+    chunks.push(got.value);
+    size += got.value.length;
   }
 }

@@ -1,5 +1,7 @@
 // One client URL, every protocol (DESIGN.md "One port, every protocol"). Each accepted
-// connection is classified and handed to a protocol server that never listens itself:
+// connection is classified and handed to a protocol server that never listens itself (an
+// http:// and an https:// URL of one address share the port, as etcd's cmux has them: a
+// connection that starts with a TLS handshake record is TLS, any other is plain):
 //  - HTTP/2 (h2c prior knowledge on plain ports; ALPN "h2" or the preface on TLS ports) goes to
 //    the lean HTTP/2 server (src/h2) or, with ETCD_TS_HTTP2=node, to node:http2. Either
 //    routes each *request*: content-type application/grpc* -> gRPC, anything else -> the HTTP
@@ -16,34 +18,30 @@
 // whole endpoint URL there for endpoint status, hashkv and defrag).
 
 import http from "node:http";
-import http2 from "node:http2";
 import net from "node:net";
 import type tls from "node:tls";
 import { createLogger, type Logger } from "../log/mod.ts";
-import { createSecureServer, type ServerTLS } from "../tls/mod.ts";
-import { getRequestListener } from "@hono/node-server";
+import {
+  boundAddress,
+  boundPort,
+  createSecureServer,
+  isSecureListenURL,
+  listenOn,
+  type ServerTLS,
+} from "../tls/mod.ts";
 import type { GrpcServer } from "./grpc/mod.ts";
-import { type FetchHandler, serveFetchStream } from "./fetch_stream.ts";
-import { ServerConnection, type ServerStream } from "../h2/mod.ts";
-import { NodeServerStream } from "./node_stream.ts";
 import { setPeerCertificate, verifiedPeerCertificate } from "./http/mod.ts";
-import { isSecureListenURL, listenOn } from "../tls/mod.ts";
+import { type FetchHandler, serveFetchStream } from "./fetch_stream.ts";
+import type { KeepaliveParams, ServerStream } from "../h2/mod.ts";
+import { limitGatewayStreams, StreamQuota } from "./gateway_quota.ts";
+import {
+  type Http2Implementation,
+  http2Implementation,
+  type Http2Server,
+  http2Server,
+} from "./listener_h2.ts";
 
-/** Which HTTP/2 server implementation serves client ports. */
-export type Http2Implementation = "lean" | "node";
-
-/** ETCD_TS_HTTP2=node|lean (default lean): the one switch between the two HTTP/2 servers. */
-export function http2Implementation(): Http2Implementation {
-  let v: string | undefined;
-  try {
-    v = Deno.env.get("ETCD_TS_HTTP2");
-  } catch {
-    v = undefined; // no env permission: the default
-  }
-  if (v === undefined || v === "" || v === "lean") return "lean";
-  if (v === "node") return "node";
-  throw new Error(`ETCD_TS_HTTP2 must be "lean" or "node", not ${JSON.stringify(v)}`);
-}
+export { type Http2Implementation, http2Implementation } from "./listener_h2.ts";
 
 /** Refused connections are only logged when the caller gives a logger. */
 export const silentLog: Logger = createLogger({
@@ -54,21 +52,35 @@ export const silentLog: Logger = createLogger({
 });
 
 export interface ServeClientOptions {
-  grpc: GrpcServer;
+  /** Absent on a metrics URL: every request goes to the HTTP app. */
+  grpc?: GrpcServer;
   http: FetchHandler;
-  /** Certificates and client-auth settings; required for https:// URLs. */
+  /** Certificates and client-auth settings; required for https:// and unixs:// URLs. */
   tls?: ServerTLS | tls.TlsOptions;
+  /** A secure URL's port also serves plain connections (an http:// URL of the same address). */
+  alsoPlain?: boolean;
   /** Where refused TLS connections are logged (etcd's `rejected connection from ...`). */
   log?: Logger;
-  /** SETTINGS_MAX_CONCURRENT_STREAMS per connection (--max-concurrent-streams). */
+  /**
+   * SETTINGS_MAX_CONCURRENT_STREAMS per connection (--max-concurrent-streams; 0 for none), and
+   * the cap on the JSON gateway's calls of each scheme together (etcd's gateway is one gRPC
+   * connection to its own port).
+   */
   maxConcurrentStreams?: number;
+  /**
+   * gRPC keepalive on plain HTTP/2 connections. etcd 3.4 serves gRPC over TLS through Go's
+   * net/http server, which neither pings idle clients nor limits their pings.
+   */
+  keepalive?: KeepaliveParams;
   /** Default: http2Implementation(). */
   http2?: Http2Implementation;
 }
 
 export interface ClientListener {
-  /** The bound address (the real port when the URL asked for port 0). */
+  /** The bound address (the real port when the URL asked for port 0; port 0 for unix sockets). */
   address: net.AddressInfo;
+  /** The address as etcd logs it: host:port, or the unix socket's path. */
+  addr: string;
   /** Stops accepting and drops every open connection (watch streams never end by themselves). */
   close(): Promise<void>;
 }
@@ -94,16 +106,39 @@ function sniff(socket: net.Socket, done: (isHttp2: boolean) => void): void {
     done(matches);
   };
   socket.on("readable", decide);
+  // Bytes put back by an earlier look (the TLS front's first byte) raise no new event.
+  if (socket.readableLength > 0) decide();
+}
+
+/** The protocol servers of one scheme of a client port. */
+interface SchemeServers {
+  /** A connection of this scheme; `h2` when TLS's ALPN already said HTTP/2. */
+  serve(socket: net.Socket, h2?: boolean): void;
+  close(): Promise<void>;
+}
+
+function schemeServers(opts: ServeClientOptions, scheme: "http" | "https"): SchemeServers {
+  const limit = opts.maxConcurrentStreams || 0;
+  const app = limit > 0 ? limitGatewayStreams(opts.http, new StreamQuota(limit)) : opts.http;
+  const h2: Http2Server = http2Server(opts.http2 ?? http2Implementation(), {
+    route: requestRouter(opts.grpc, app, scheme),
+    maxConcurrentStreams: limit,
+    keepalive: scheme === "http" ? opts.keepalive : undefined,
+  });
+  const h1 = http1Server(app);
+  return {
+    serve: (socket, isH2) => {
+      if (isH2) return h2.serve(socket);
+      sniff(socket, (isHttp2) => isHttp2 ? h2.serve(socket) : h1.emit("connection", socket));
+    },
+    close: () => h2.close(),
+  };
 }
 
 export async function serveClient(url: URL, opts: ServeClientOptions): Promise<ClientListener> {
   const secure = isSecureListenURL(url, "client", opts.tls !== undefined);
-  const route = requestRouter(opts, secure ? "https" : "http");
-  const h2 = http2Server(opts.http2 ?? http2Implementation(), route, opts.maxConcurrentStreams);
-  const h1 = http1Server(opts.http);
-  const handOff = (socket: net.Socket) => {
-    sniff(socket, (isHttp2) => isHttp2 ? h2.serve(socket) : h1.emit("connection", socket));
-  };
+  const plain = !secure || opts.alsoPlain === true ? schemeServers(opts, "http") : undefined;
+  const encrypted = secure ? schemeServers(opts, "https") : undefined;
   const sockets = new Set<net.Socket>();
   const track = (socket: net.Socket) => {
     sockets.add(socket);
@@ -112,30 +147,35 @@ export async function serveClient(url: URL, opts: ServeClientOptions): Promise<C
   };
 
   let server: net.Server;
-  if (secure) {
+  if (encrypted) {
     server = createSecureServer(opts.tls!, {
       log: opts.log ?? silentLog,
       tls: { ALPNProtocols: ["h2", "http/1.1"] },
       onSecure: (socket) => {
         socket.on("error", () => socket.destroy());
-        if (socket.alpnProtocol === "h2") h2.serve(socket);
-        else handOff(socket);
+        encrypted.serve(socket, socket.alpnProtocol === "h2");
       },
+      onPlain: plain && ((raw) => plain.serve(raw)),
     });
     server.on("connection", track);
   } else {
     server = net.createServer((socket) => {
       track(socket);
-      handOff(socket);
+      plain!.serve(socket);
     });
   }
 
   await listenOn(server, url);
+  const addr = boundAddress(server);
+  const bound = server.address();
 
   return {
-    address: server.address() as net.AddressInfo,
+    address: typeof bound === "object" && bound !== null
+      ? bound
+      : { address: addr, family: "unix", port: boundPort(server) },
+    addr,
     close: async () => {
-      await h2.close();
+      await Promise.all([plain?.close(), encrypted?.close()]);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
@@ -146,71 +186,38 @@ export async function serveClient(url: URL, opts: ServeClientOptions): Promise<C
 
 /** Routes each HTTP/2 request: gRPC by its content-type, anything else to the HTTP app. */
 function requestRouter(
-  opts: ServeClientOptions,
+  grpc: GrpcServer | undefined,
+  app: FetchHandler,
   scheme: "http" | "https",
 ): (stream: ServerStream) => void {
   return (stream) => {
     const contentType = stream.headers["content-type"];
-    if (typeof contentType === "string" && contentType.startsWith("application/grpc")) {
-      opts.grpc.handleStream(stream);
-    } else void serveFetchStream(stream, opts.http, scheme);
+    if (grpc && typeof contentType === "string" && contentType.startsWith("application/grpc")) {
+      grpc.handleStream(stream);
+    } else void serveFetchStream(stream, app, scheme);
   };
-}
-
-/** The HTTP/2 server of a client URL, fed the connections found to speak HTTP/2. */
-interface Http2Server {
-  serve(socket: net.Socket): void;
-  /** Ends the open connections before the listener drops their sockets. */
-  close(): Promise<void>;
-}
-
-function http2Server(
-  implementation: Http2Implementation,
-  route: (stream: ServerStream) => void,
-  maxConcurrentStreams: number | undefined,
-): Http2Server {
-  if (implementation === "lean") {
-    const conns = new Set<ServerConnection>();
-    return {
-      serve: (socket) => {
-        const conn = new ServerConnection(socket, { onStream: route, maxConcurrentStreams });
-        conns.add(conn);
-        conn.closed.then(() => conns.delete(conn));
-      },
-      // Lean connections say GOAWAY first and get a moment to flush it.
-      close: async () => {
-        if (conns.size === 0) return;
-        const gone = Promise.all([...conns].map((c) => c.closed));
-        for (const c of conns) c.close();
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([gone, new Promise((r) => (timer = setTimeout(r, 200)))]);
-        clearTimeout(timer);
-      },
-    };
-  }
-  const h2 = http2.createServer(
-    maxConcurrentStreams === undefined ? {} : { settings: { maxConcurrentStreams } },
-  );
-  h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
-    route(new NodeServerStream(stream, headers));
-  });
-  h2.on("sessionError", () => {});
-  return { serve: (socket) => h2.emit("connection", socket), close: () => Promise.resolve() };
 }
 
 /** HTTP/1.1 connections go to a node:http server running the HTTP app. */
 function http1Server(app: FetchHandler): http.Server {
-  const serveH1 = getRequestListener((req, env) => {
-    setPeerCertificate(req, verifiedPeerCertificate(env.incoming.socket));
-    return app(req);
-  }, { overrideGlobalObjects: false });
-  const h1 = http.createServer((req, res) => {
+  // The adapter loads while the member starts (it waits for its election then), not before.
+  const serveH1 = requestListener(app);
+  const h1 = http.createServer(async (req, res) => {
     // Deno 2.9's node:http answers one request on a connection handed over with
     // emit("connection") and then closes it. Saying so keeps Go clients (etcd's discovery
     // client, etcdctl v2) from sending their next request into the closing socket.
     res.setHeader("Connection", "close");
-    return serveH1(req, res);
+    return (await serveH1)(req, res);
   });
   h1.on("clientError", (_err, socket) => socket.destroy());
   return h1;
+}
+
+/** @hono/node-server's adapter from node:http to the fetch handler, with the peer's cert. */
+async function requestListener(app: FetchHandler): Promise<http.RequestListener> {
+  const { getRequestListener } = await import("@hono/node-server");
+  return getRequestListener((req, env) => {
+    setPeerCertificate(req, verifiedPeerCertificate(env.incoming.socket));
+    return app(req);
+  }, { overrideGlobalObjects: false });
 }

@@ -9,5 +9,6 @@ export {
   type ServeClientOptions,
 } from "./listener.ts";
 export type { FetchHandler } from "./fetch_stream.ts";
+export type { KeepaliveParams } from "../h2/mod.ts";
 export { addV2Routes, localV2, MemberChangeError, type V2Deps, type V2Member } from "./v2/mod.ts";
-export { createClientHttp, registerServices } from "./services/mod.ts";
+export { createClientHttp, createMetricsHttp, registerServices } from "./services/mod.ts";

@@ -17,7 +17,12 @@ const peers = new WeakMap<object, Peer>();
 export class NodeServerStream implements ServerStream {
   private readonly peer: Peer;
 
-  constructor(private readonly stream: ServerHttp2Stream, readonly headers: IncomingHttpHeaders) {
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    readonly headers: IncomingHttpHeaders,
+    /** Told of each response header and data write (gRPC keepalive's ping policy). */
+    private readonly onSend?: () => void,
+  ) {
     this.peer = peerOf(stream);
     stream.on("error", () => {});
   }
@@ -61,10 +66,12 @@ export class NodeServerStream implements ServerStream {
   }
 
   respond(headers: OutgoingHeaders, endStream: boolean, trailers: boolean): void {
+    this.onSend?.();
     this.stream.respond({ ...headers }, endStream ? { endStream } : { waitForTrailers: trailers });
   }
 
   write(data: Uint8Array): boolean {
+    this.onSend?.();
     return this.stream.write(data);
   }
 

@@ -10,6 +10,7 @@ export {
   ROOT_USER,
   type User,
 } from "./store.ts";
+export { type AuthState, loadAuthState, saveAuthState } from "./persist.ts";
 export { applyAuth, type AuthApplyResult, type AuthRequest, toBase64 } from "./apply.ts";
 export { AuthError, type AuthErrorReason } from "./errors.ts";
 export {

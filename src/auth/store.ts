@@ -2,12 +2,12 @@
 // It changes only by applying committed entries (every member the same way, in log order) and
 // keeps everything in the backend's aux buckets, so it commits atomically with the consistent
 // index. Reads are served from memory; the cache of merged permissions is dropped on change.
-import { Buffer } from "node:buffer";
 import type { AuxBuckets } from "../mvcc/mod.ts";
 import { bytesEqual, compareBytes } from "../mvcc/mod.ts";
 import { AuthError } from "./errors.ts";
 import { grantsRead, grantsWrite, type Permission, RangeSet } from "./perms.ts";
 import { SimpleTokens, type TokenProvider } from "./tokens.ts";
+import * as persist from "./persist.ts";
 
 export const ROOT_USER = "root";
 export const ROOT_ROLE = "root";
@@ -44,44 +44,6 @@ export interface AuthStoreOptions {
   now?: () => number;
 }
 
-const META = "auth";
-const USERS = "authUsers";
-const ROLES = "authRoles";
-
-interface RoleJSON {
-  name: string;
-  keyPermission: { permType: number; key: string; rangeEnd: string }[];
-}
-
-const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
-const unb64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
-const utf8 = new TextEncoder();
-const fromUtf8 = new TextDecoder();
-const json = (v: unknown) => utf8.encode(JSON.stringify(v));
-const parse = <T>(b: Uint8Array): T => JSON.parse(fromUtf8.decode(b)) as T;
-
-function roleToJSON(r: Role): RoleJSON {
-  return {
-    name: r.name,
-    keyPermission: r.keyPermission.map((p) => ({
-      permType: p.permType,
-      key: b64(p.key),
-      rangeEnd: b64(p.rangeEnd),
-    })),
-  };
-}
-
-function roleFromJSON(j: RoleJSON): Role {
-  return {
-    name: j.name,
-    keyPermission: j.keyPermission.map((p) => ({
-      permType: p.permType,
-      key: unb64(p.key),
-      rangeEnd: unb64(p.rangeEnd),
-    })),
-  };
-}
-
 export class AuthStore {
   readonly tokens: TokenProvider;
   readonly clientCertAuth: boolean;
@@ -99,14 +61,11 @@ export class AuthStore {
 
   /** Reads the whole store from the backend (at start and after a snapshot replaced it). */
   reload(): void {
-    const aux = this.aux();
-    const enabled = aux.get(META, "enabled");
-    const revision = aux.get(META, "revision");
-    this.#enabled = enabled !== undefined && fromUtf8.decode(enabled) === "1";
-    // etcd starts a new store at revision 1: revision 0 means "no user" in permission checks.
-    this.#revision = revision ? Number(fromUtf8.decode(revision)) : 1;
-    this.#users = new Map(aux.list(USERS).map(([k, v]) => [k, parse<User>(v)]));
-    this.#roles = new Map(aux.list(ROLES).map(([k, v]) => [k, roleFromJSON(parse(v))]));
+    const state = persist.loadAuthState(this.aux());
+    this.#enabled = state.enabled;
+    this.#revision = state.revision;
+    this.#users = new Map(state.users.map((u) => [u.name, u]));
+    this.#roles = new Map(state.roles.map((r) => [r.name, r]));
     this.#merged.clear();
     if (!this.#enabled) this.tokens.clear();
   }
@@ -143,14 +102,14 @@ export class AuthStore {
     if (!root) throw new AuthError("rootUserNotExist");
     if (!root.roles.includes(ROOT_ROLE)) throw new AuthError("rootRoleNotExist");
     this.#enabled = true;
-    this.aux().put(META, "enabled", utf8.encode("1"));
+    persist.saveEnabled(this.aux(), true);
     this.tokens.clear();
   }
 
   disable(): void {
     if (!this.#enabled) return;
     this.#enabled = false;
-    this.aux().put(META, "enabled", utf8.encode("0"));
+    persist.saveEnabled(this.aux(), false);
     this.#commitRevision();
     this.tokens.clear();
   }
@@ -166,7 +125,7 @@ export class AuthStore {
     if (this.#enabled && name === ROOT_USER) throw new AuthError("invalidAuthMgmt");
     if (!this.#users.has(name)) throw new AuthError("userNotFound");
     this.#users.delete(name);
-    this.aux().delete(USERS, name);
+    persist.deleteUser(this.aux(), name);
     this.#commitRevision();
     this.tokens.invalidateUser(name);
   }
@@ -211,7 +170,7 @@ export class AuthStore {
     if (this.#enabled && name === ROOT_ROLE) throw new AuthError("invalidAuthMgmt");
     if (!this.#roles.has(name)) throw new AuthError("roleNotFound");
     this.#roles.delete(name);
-    this.aux().delete(ROLES, name);
+    persist.deleteRole(this.aux(), name);
     // Users keep no dangling grants of a deleted role.
     for (const user of this.#users.values()) {
       if (user.roles.includes(name)) {
@@ -249,19 +208,19 @@ export class AuthStore {
 
   #putUser(user: User): void {
     this.#users.set(user.name, user);
-    this.aux().put(USERS, user.name, json(user));
+    persist.saveUser(this.aux(), user);
   }
 
   #putRole(role: Role): void {
     this.#roles.set(role.name, role);
-    this.aux().put(ROLES, role.name, json(roleToJSON(role)));
+    persist.saveRole(this.aux(), role);
   }
 
   // Every change of who may do what moves the revision: requests checked at an older one are
   // refused at apply and retried by the client with a fresh check.
   #commitRevision(): void {
     this.#revision++;
-    this.aux().put(META, "revision", utf8.encode(String(this.#revision)));
+    persist.saveRevision(this.aux(), this.#revision);
     this.#merged.clear();
   }
 

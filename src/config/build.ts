@@ -5,6 +5,7 @@
 import { parseCompactionRetention } from "./compaction.ts";
 import { toEtcdURLs } from "./etcd_url.ts";
 import { initialClusterFromName, parseInitialCluster } from "./initial_cluster.ts";
+import { parsePackageLevels } from "./logging_rules.ts";
 import { type Notice, notice } from "./notice.ts";
 import { securityConfig } from "./transport_security.ts";
 import type { Config, LoggerKind } from "./types.ts";
@@ -40,7 +41,7 @@ export function buildConfig(v: Values, explicit: Set<string>, notices: Notice[])
     ...securityConfig(v, notices),
     ...loggingConfig(v, logger),
     ...proxyConfig(v),
-    ...experimentalConfig(v),
+    ...experimentalConfig(v, explicit, notices),
     enableV2: v.bool("enable-v2"),
     authToken: v.str("auth-token"),
     bcryptCost: v.num("bcrypt-cost"),
@@ -268,8 +269,17 @@ function loggingConfig(
     logLevel: v.bool("debug") ? "debug" : v.str("log-level"),
     logOutputs: v.list("log-outputs"),
     debug: v.bool("debug"),
-    logPackageLevels: v.str("log-package-levels"),
+    logPackageLevels: packageLevels(v, logger),
   };
+}
+
+// Only capnslog has packages; a setting that does not parse was warned about and leaves the
+// levels as they are.
+function packageLevels(v: Values, logger: LoggerKind): Config["logPackageLevels"] {
+  const conf = v.str("log-package-levels");
+  if (logger !== "capnslog" || conf === "") return {};
+  const levels = parsePackageLevels(conf);
+  return "error" in levels ? {} : levels;
 }
 
 function proxyConfig(
@@ -304,7 +314,29 @@ type ExperimentalFields =
   | "experimentalWatchProgressNotifyInterval"
   | "experimentalWarningApplyDuration";
 
-function experimentalConfig(v: Values): Pick<Config, ExperimentalFields> {
+// bbolt's freelist type has no meaning for the SQLite backend; like etcd, any value is
+// accepted (etcd reads every value but "map" as "array").
+function freelistNotice(v: Values, explicit: Set<string>, notices: Notice[]): void {
+  const flag = "experimental-backend-bbolt-freelist-type";
+  if (!explicit.has(flag)) return;
+  const value = v.str(flag);
+  notices.push(
+    notice(
+      "warn",
+      "etcdmain",
+      `--${flag}=${value} has no effect: etcd-ts keeps its backend in SQLite, not bbolt`,
+      "flag has no effect: the backend is not bbolt",
+      { flag, value },
+    ),
+  );
+}
+
+function experimentalConfig(
+  v: Values,
+  explicit: Set<string>,
+  notices: Notice[],
+): Pick<Config, ExperimentalFields> {
+  freelistNotice(v, explicit, notices);
   return {
     experimentalInitialCorruptCheck: v.bool("experimental-initial-corrupt-check"),
     experimentalCorruptCheckTime: v.num("experimental-corrupt-check-time"),

@@ -1,6 +1,5 @@
 // --config-file: etcd reads YAML, converts it to JSON and decodes that into Go structs, so the
 // keys are flag names, types are strict, and the errors are Go's. Flags and ETCD_* are ignored.
-import YAML from "yaml";
 import { FLAG_BY_NAME, type FlagSpec } from "./flags.ts";
 import { type FlagState, type FlagValue, newFlagState } from "./goflag.ts";
 import { parseGoDuration } from "./duration.ts";
@@ -67,6 +66,8 @@ function goType(spec: FlagSpec, key: string): string {
       return "bool";
     case "uint":
       return "uint";
+    case "uint32":
+      return "uint32";
     case "int":
       return "int";
     case "duration":
@@ -81,7 +82,8 @@ type Decoded = { value: FlagValue } | { error: string };
 /** Converts one JSON value to a flag value, or gives Go's unmarshal error. */
 function decodeValue(spec: FlagSpec, key: string, v: unknown, where: string): Decoded {
   // A number that does not fit a numeric field is shown with its literal, as Go does.
-  const numeric = typeof v === "number" && (spec.kind === "uint" || spec.kind === "int");
+  const numeric = typeof v === "number" &&
+    (spec.kind === "uint" || spec.kind === "uint32" || spec.kind === "int");
   const typeErr = () => ({
     error: `json: cannot unmarshal ${
       numeric ? `number ${v}` : jsonType(v)
@@ -100,6 +102,11 @@ function decodeValue(spec: FlagSpec, key: string, v: unknown, where: string): De
         return typeErr();
       }
       return { value: v };
+    case "uint32":
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+        return typeErr();
+      }
+      return { value: v };
     case "duration": {
       // time.Duration decodes from nanoseconds; a Go duration string is accepted too.
       if (typeof v === "number" && Number.isInteger(v)) return { value: v / 1e6 };
@@ -107,7 +114,7 @@ function decodeValue(spec: FlagSpec, key: string, v: unknown, where: string): De
       return typeof d === "number" ? { value: d } : typeErr();
     }
     case "uniqueStrings":
-      // cors and host-whitelist are comma-separated strings in the file.
+      // host-whitelist is a comma-separated string in the file.
       return typeof v === "string" ? { value: [...new Set(v.split(","))].sort() } : typeErr();
     default:
       return typeof v === "string" ? { value: v } : typeErr();
@@ -144,8 +151,11 @@ interface Decoding {
   deferred: Map<string, string>;
 }
 
-export function loadConfigFile(path: string, readFile: (p: string) => string): FileResult {
-  const doc = readYAML(path, readFile);
+export async function loadConfigFile(
+  path: string,
+  readFile: (p: string) => string,
+): Promise<FileResult> {
+  const doc = await readYAML(path, readFile);
   if ("error" in doc) return { ok: false, error: doc.error, raw: false };
   const d: Decoding = { state: newFlagState(), explicit: new Set(), deferred: new Map() };
   const err = decodeDocument(doc.value, d);
@@ -163,16 +173,18 @@ export function loadConfigFile(path: string, readFile: (p: string) => string): F
   return { ok: true, state, explicit };
 }
 
-function readYAML(
+// The YAML parser is loaded only for a config file: it would slow every other start.
+async function readYAML(
   path: string,
   readFile: (p: string) => string,
-): { value: unknown } | { error: string } {
+): Promise<{ value: unknown } | { error: string }> {
   let text: string;
   try {
     text = readFile(path);
   } catch (e) {
     return { error: readError(path, e) };
   }
+  const { default: YAML } = await import("yaml");
   try {
     return { value: YAML.parse(text, { version: "1.1" }) };
   } catch (e) {
@@ -237,7 +249,7 @@ function decodeKey(key: string, value: unknown, struct: string, d: Decoding): st
     !spec || NESTED_ONLY.has(key) || spec.kind === "ignored" || key === "config-file" ||
     key === "version"
   ) return;
-  if (spec.kind === "urls" || spec.kind === "select") {
+  if (spec.kind === "urls" || spec.kind === "select" || spec.kind === "origins") {
     if (typeof value !== "string") {
       return `json: cannot unmarshal ${
         jsonType(value)
@@ -261,6 +273,14 @@ function setUpDeferred({ state, explicit, deferred }: Decoding): string | undefi
     if ("error" in list) return `unexpected error setting up ${key}: ${list.error}`;
     state.values.set(key, list);
     explicit.add(key);
+  }
+  const cors = deferred.get("cors");
+  if (cors !== undefined) {
+    // etcd builds this flag value from the file with a constructor that panics on bad input.
+    const list = cors === "*" ? [cors] : parseURLFlag(cors);
+    if ("error" in list) return `panic: new UniqueURLs should never fail: ${list.error}`;
+    state.values.set("cors", list);
+    explicit.add("cors");
   }
   for (
     const [key, flagName] of [["discovery-fallback", "discovery-fallback flag"], [

@@ -5,12 +5,14 @@ export type FlagKind =
   | "string"
   | "bool"
   | "uint" // Go uint/uint64: non-negative integer
+  | "uint32" // etcd's flags.Uint32Value: strconv.ParseUint's errors as they are
   | "int" // Go int/int64
   | "duration" // Go time.Duration, stored in milliseconds
   | "urls" // comma-separated URL list (types.NewURLs)
   | "select" // one of `choices`
   | "strings" // comma-separated list, order kept
   | "uniqueStrings" // comma-separated set, sorted
+  | "origins" // --cors: comma-separated URL list, or "*" (UniqueURLs with "*" as exception)
   | "ignored"; // legacy flag: accepted as a boolean, warned about, no effect
 
 export interface FlagSpec {
@@ -82,8 +84,8 @@ export const FLAGS: FlagSpec[] = [
   f(G.member, "heartbeat-interval", "uint", "100", "Raft heartbeat interval in milliseconds."),
   f(G.member, "election-timeout", "uint", "1000", "Raft election timeout in milliseconds; at least 5 heartbeats, at most 50000."),
   f(G.member, "initial-election-tick-advance", "bool", "true", "Fast-forward election ticks at boot so a leader is elected sooner."),
-  f(G.member, "listen-peer-urls", "urls", "http://localhost:2380", "URLs to listen on for traffic from other members (IP addresses or localhost)."),
-  f(G.member, "listen-client-urls", "urls", "http://localhost:2379", "URLs to listen on for client gRPC and HTTP traffic (IP addresses or localhost)."),
+  f(G.member, "listen-peer-urls", "urls", "http://localhost:2380", "URLs to listen on for traffic from other members (IP addresses or localhost; unix:// and unixs:// URLs name a socket file)."),
+  f(G.member, "listen-client-urls", "urls", "http://localhost:2379", "URLs to listen on for client gRPC and HTTP traffic (IP addresses or localhost; an http and an https URL may share a port; unix:// and unixs:// URLs name a socket file)."),
   f(G.member, "max-snapshots", "uint", "5", "Snapshot files to keep (0 keeps all)."),
   f(G.member, "max-wals", "uint", "5", "Write-ahead log files to keep (0 keeps all)."),
   f(G.member, "quota-backend-bytes", "int", "0", "Backend size that raises the NOSPACE alarm (0: 2 GiB; negative: no quota)."),
@@ -91,10 +93,10 @@ export const FLAGS: FlagSpec[] = [
   f(G.member, "backend-batch-limit", "int", "0", "Most operations before a backend transaction is committed."),
   f(G.member, "max-txn-ops", "uint", "128", "Most operations allowed in one transaction branch."),
   f(G.member, "max-request-bytes", "uint", "1572864", "Largest client request, in bytes, the server accepts."),
-  f(G.member, "max-concurrent-streams", "uint", "4294967295", "Most concurrent gRPC streams per client connection.", { shownDefault: "math.MaxUint32" }),
-  f(G.member, "grpc-keepalive-min-time", "duration", "5s", "Shortest interval a client may use between keepalive pings."),
-  f(G.member, "grpc-keepalive-interval", "duration", "2h", "How often the server pings an idle client connection (0 disables)."),
-  f(G.member, "grpc-keepalive-timeout", "duration", "20s", "How long to wait for a ping answer before closing the connection (0 disables)."),
+  f(G.member, "max-concurrent-streams", "uint32", "4294967295", "Most concurrent gRPC streams per client connection; also caps the JSON gateway's calls on each listener.", { shownDefault: "math.MaxUint32" }),
+  f(G.member, "grpc-keepalive-min-time", "duration", "5s", "Shortest interval a client may use between pings; faster clients get GOAWAY too_many_pings (0: gRPC's 5m)."),
+  f(G.member, "grpc-keepalive-interval", "duration", "2h", "Idle time after which the server pings a plain client connection (0 keeps gRPC's 2h)."),
+  f(G.member, "grpc-keepalive-timeout", "duration", "20s", "How long a ping may go unanswered before the connection is closed (0 keeps gRPC's 20s)."),
   f(G.member, "unsafe-no-fsync", "bool", "false", "Skip fsync of the log (unsafe: data can be lost on power failure).", { hidden: true }),
 
   f(G.cluster, "initial-advertise-peer-urls", "urls", "http://localhost:2380", "This member's peer URLs as announced to the other members."),
@@ -129,7 +131,7 @@ export const FLAGS: FlagSpec[] = [
   f(G.security, "peer-auto-tls", "bool", "false", "Use a generated self-signed peer certificate when no peer cert/key is given."),
   f(G.security, "peer-crl-file", "string", "", "Revocation list checked against peer certificates."),
   f(G.security, "cipher-suites", "strings", "", "Comma-separated TLS cipher suites for client and peer ports (empty: runtime defaults)."),
-  f(G.security, "cors", "uniqueStrings", "*", "Comma-separated origins allowed for CORS (empty or * allows all)."),
+  f(G.security, "cors", "origins", "*", "Comma-separated origins allowed for CORS (empty or * allows all)."),
   f(G.security, "host-whitelist", "uniqueStrings", "*", "Comma-separated Host header values accepted on insecure ports (empty or * allows all)."),
 
   f(G.auth, "auth-token", "string", "simple", "Auth token type and options: 'simple' or 'jwt,pub-key=...,priv-key=...,sign-method=...'."),
@@ -159,7 +161,7 @@ export const FLAGS: FlagSpec[] = [
   f(G.experimental, "experimental-enable-lease-checkpoint-persist", "bool", "false", "Keep lease checkpoints across leader changes and restarts."),
   f(G.experimental, "experimental-compaction-batch-limit", "int", "1000", "Most revisions deleted in one compaction batch."),
   f(G.experimental, "experimental-peer-skip-client-san-verification", "bool", "false", "Do not check peer client certificates' SANs against the remote address."),
-  f(G.experimental, "experimental-watch-progress-notify-interval", "duration", "10m", "Interval of watch progress notifications."),
+  f(G.experimental, "experimental-watch-progress-notify-interval", "duration", "10m", "Interval of progress notifications to watches that ask for them (at least 100ms)."),
   f(G.experimental, "experimental-warning-apply-duration", "duration", "100ms", "Log a warning when applying a request takes longer than this."),
 
   f(G.unsafe, "force-new-cluster", "bool", "false", "Restart as a one-member cluster keeping the data (unsafe)."),

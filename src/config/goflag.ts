@@ -25,6 +25,9 @@ export function newFlagState(): FlagState {
       if (spec.default !== "") setFlag(spec, state, spec.default);
     } else if (spec.kind === "strings" && spec.default === "") {
       state.values.set(spec.name, []);
+    } else if (spec.kind === "origins") {
+      state.values.set(spec.name, []);
+      setFlag(spec, state, spec.default);
     } else if (spec.kind !== "ignored") {
       const err = setFlag(spec, state, spec.default);
       if (err !== undefined) throw new Error(`bad default for ${spec.name}: ${err}`);
@@ -48,6 +51,13 @@ export function setFlag(spec: FlagSpec, state: FlagState, raw: string): string |
       const n = parseGoInteger(raw, spec.kind === "int");
       return typeof n === "string" ? n : set(Number(n));
     }
+    case "uint32": {
+      // A flag.Value of etcd's own: Go's flag package passes its error through unchanged.
+      const n = parseGoInteger(raw, false, 32);
+      if (typeof n !== "string") return set(Number(n));
+      const why = n === PARSE_ERROR ? "invalid syntax" : n;
+      return `strconv.ParseUint: parsing ${goQuote(raw)}: ${why}`;
+    }
     case "duration": {
       const d = parseGoDuration(raw);
       return typeof d === "number" ? set(d) : PARSE_ERROR;
@@ -58,6 +68,14 @@ export function setFlag(spec: FlagSpec, state: FlagState, raw: string): string |
       return set(raw.split(","));
     case "uniqueStrings":
       return set([...new Set(raw.split(","))].sort());
+    case "origins": {
+      // A value already held changes nothing, "*" joins what is held, a URL list replaces it.
+      const held = state.values.get(spec.name) as string[];
+      if (held.includes(raw)) return undefined;
+      if (raw === "*") return set([...held, raw].sort());
+      const list = parseURLFlag(raw);
+      return "error" in list ? list.error : set(list);
+    }
     case "ignored":
       state.notices.push(
         notice("warn", "pkg/flags", `flag "-${spec.name}" is no longer supported - ignoring.`),

@@ -54,7 +54,9 @@ export function listenerConfigError(config: Config): string | undefined {
     if (noCerts(peer) && !peer.autoTLS) {
       return `cannot listen on TLS for ${goHost(u)}: KeyFile and CertFile are not presented`;
     }
-    if (peer.allowedCN !== "" && peer.allowedHostname !== "") {
+    // Auto-TLS replaces the whole peer TLS set-up, allowed names included (etcd's PeerSelfCert).
+    const selfCert = noCerts(peer) && peer.autoTLS;
+    if (!selfCert && peer.allowedCN !== "" && peer.allowedHostname !== "") {
       return `AllowedCN and AllowedHostname are mutually exclusive (cn=${
         goQuote(peer.allowedCN)
       }, hostname=${goQuote(peer.allowedHostname)})`;

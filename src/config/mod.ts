@@ -6,8 +6,9 @@ export type { Notice, NoticeLevel } from "./notice.ts";
 export { CIPHER_SUITES, listenerConfigError } from "./listeners.ts";
 export { EtcdURL, formatURL } from "./etcd_url.ts";
 export { initialClusterFromName, parseInitialCluster } from "./initial_cluster.ts";
-export { parseURLList } from "./urls.ts";
+export { parseURLList, splitHostPort } from "./urls.ts";
 export { formatGoDuration, parseGoDuration } from "./duration.ts";
+export { goQuote, goQuoteList, parseGoBool } from "./gostr.ts";
 export { ETCD_CLUSTER_VERSION, ETCD_VERSION, VERSION, versionText } from "./version.ts";
 export {
   helpCommand,
@@ -17,5 +18,8 @@ export {
   SUBCOMMANDS,
   USAGE,
 } from "./help.ts";
-export { parseGatewayArgs } from "./gateway.ts";
+export type { CobraOutcome } from "./cobra.ts";
+export { gatewayStartHelp, parseGatewayArgs } from "./gateway.ts";
 export type { GatewayConfig, GatewayOutcome } from "./gateway.ts";
+export { grpcProxyStartHelp, parseGrpcProxyArgs } from "./grpc_proxy.ts";
+export type { GrpcProxyConfig, GrpcProxyOutcome } from "./grpc_proxy.ts";

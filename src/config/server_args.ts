@@ -3,6 +3,7 @@ import { buildConfig } from "./build.ts";
 import { applyEnv } from "./env.ts";
 import { loadConfigFile } from "./file.ts";
 import { type FlagState, parseCommandLine } from "./goflag.ts";
+import { parseGoDuration } from "./duration.ts";
 import { goQuote } from "./gostr.ts";
 import { helpText, USAGE } from "./help.ts";
 import { type Notice, notice } from "./notice.ts";
@@ -32,6 +33,8 @@ export type ParseOutcome =
     records: Notice[];
     logging: FailLogging;
   };
+
+const CHECKPOINT_INTERVAL_VAR = "ETCD_TS_LEASE_CHECKPOINT_INTERVAL";
 
 const CAPNSLOG: FailLogging = { logger: "capnslog", level: "info", outputs: ["default"] };
 
@@ -94,11 +97,11 @@ interface Sources {
   explicit: Set<string>;
 }
 
-export function parseServerArgs(
+export async function parseServerArgs(
   argv: string[],
   env: Record<string, string>,
   readFile: (path: string) => string = defaultReadFile,
-): ParseOutcome {
+): Promise<ParseOutcome> {
   const cl = parseCommandLine(argv);
   if (cl.kind === "help") return { action: "print", stdout: helpText(), exitCode: 0 };
   if (cl.kind === "usage-error") return usageFail(cl.message);
@@ -115,7 +118,7 @@ export function parseServerArgs(
   let configFile = state.values.get("config-file") as string;
   if (configFile === "") configFile = env["ETCD_CONFIG_FILE"] ?? "";
   const sources = configFile !== ""
-    ? fromConfigFile(configFile, readFile, notices)
+    ? await fromConfigFile(configFile, readFile, notices)
     : fromFlagsAndEnv(state, cl.explicit, env, notices);
   if ("action" in sources) return sources;
   const { values, explicit } = sources;
@@ -133,15 +136,30 @@ export function parseServerArgs(
       ? criticalFail(built.error, notices, logging)
       : verifyFail(built.error, notices, logging);
   }
+  const interval = checkpointInterval(env);
+  if (typeof interval === "string") return verifyFail(interval, notices, CAPNSLOG);
+  if (interval !== undefined) built.config.leaseCheckpointIntervalMs = interval;
   return { action: "run", config: built.config, notices };
 }
 
-function fromConfigFile(
+/** The test knob for the lease checkpoint interval: milliseconds, or the error. */
+function checkpointInterval(env: Record<string, string>): number | string | undefined {
+  const val = env[CHECKPOINT_INTERVAL_VAR];
+  if (val === undefined || val === "") return undefined;
+  const ms = parseGoDuration(val);
+  if (typeof ms === "object") {
+    return `invalid value ${goQuote(val)} for ${CHECKPOINT_INTERVAL_VAR}: ${ms.error}`;
+  }
+  if (ms <= 0) return `${CHECKPOINT_INTERVAL_VAR} must be positive (${goQuote(val)})`;
+  return ms;
+}
+
+async function fromConfigFile(
   configFile: string,
   readFile: (path: string) => string,
   notices: Notice[],
-): Sources | ParseOutcome {
-  const loaded = loadConfigFile(configFile, readFile);
+): Promise<Sources | ParseOutcome> {
+  const loaded = await loadConfigFile(configFile, readFile);
   const logger = loaded.ok && loaded.state.values.get("logger") === "zap" ? "zap" : "capnslog";
   notices.push(notice(
     "info",
@@ -181,6 +199,7 @@ function fromFlagsAndEnv(
   const envWithoutVersion = { ...env };
   delete envWithoutVersion["ETCD_VERSION"];
   delete envWithoutVersion["ETCD_UNSUPPORTED_ARCH"];
+  delete envWithoutVersion[CHECKPOINT_INTERVAL_VAR];
   if (version) {
     notices.push(notice(
       "warn",

@@ -3,7 +3,7 @@
 // then listen and advertise URLs, the bootstrap flags, the raft timers and the remaining values.
 import { goQuote } from "./gostr.ts";
 import { checkLogging } from "./logging_rules.ts";
-import type { Notice } from "./notice.ts";
+import { type Notice, notice } from "./notice.ts";
 import { isGoIP, parseGoURL, splitHostPort } from "./urls.ts";
 import type { Values } from "./values.ts";
 
@@ -20,7 +20,11 @@ export function validate(
 ): [error: string | undefined, loggingReady: boolean] {
   const logErr = checkLoggingFlags(v, notices);
   if (logErr) return [logErr, false];
-  return [checkURLs(v) ?? checkBootstrap(v) ?? checkTimers(v) ?? checkRest(v), true];
+  return [
+    checkURLs(v) ?? checkBootstrap(v) ?? checkTimers(v) ?? checkRest(v) ??
+      checkLeaseCheckpoint(v, notices),
+    true,
+  ];
 }
 
 function checkLoggingFlags(v: Values, notices: Notice[]): string | undefined {
@@ -95,6 +99,21 @@ function checkTimers(v: Values): string | undefined {
   }
   if (election > MAX_ELECTION_MS) {
     return `--election-timeout[${election}ms] is too long, and should be set less than ${MAX_ELECTION_MS}ms`;
+  }
+}
+
+// etcd 3.4.23 logs this warning through a zap logger that is nil under capnslog (it panics
+// there); etcd-ts logs it in whichever format is configured.
+function checkLeaseCheckpoint(v: Values, notices: Notice[]): string | undefined {
+  const enabled = v.bool("experimental-enable-lease-checkpoint");
+  const persist = v.bool("experimental-enable-lease-checkpoint-persist");
+  if (enabled && !persist) {
+    const text =
+      "Detected that checkpointing is enabled without persistence. Consider enabling experimental-enable-lease-checkpoint-persist";
+    notices.push(notice("warn", "embed", text));
+  }
+  if (persist && !enabled) {
+    return "setting experimental-enable-lease-checkpoint-persist requires experimental-enable-lease-checkpoint";
   }
 }
 

@@ -1,13 +1,23 @@
-// The client listeners of one member: every --listen-client-urls URL serves gRPC and HTTP on
-// one port. They open before the member is ready (so clients can connect early) but requests
-// wait for readiness; "serving ... requests on" is logged once the member serves.
+// The client listeners of one member: every --listen-client-urls address serves gRPC and HTTP
+// on one port (an http:// and an https:// URL of the same host:port share it, as in etcd; unix://
+// and unixs:// URLs listen on a socket file). They open before the member is ready (so clients
+// can connect early) but requests wait for readiness; "serving ... requests on" is logged once
+// the member serves.
 import type { Config } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { GrpcServer, serveClient } from "../api/mod.ts";
-import { createClientHttp, registerServices } from "../api/mod.ts";
-import type { EtcdServer } from "../server/mod.ts";
 import {
-  listenHost,
+  type ClientListener,
+  createClientHttp,
+  GrpcServer,
+  type KeepaliveParams,
+  registerServices,
+  serveClient,
+} from "../api/mod.ts";
+import { type EtcdServer, GRPC_OVERHEAD_BYTES } from "../server/mod.ts";
+import {
+  isTLSURL,
+  isUnixURL,
+  listenErrorText,
   loadServerTLS,
   logTLSInfo,
   resolveAutoTLS,
@@ -34,7 +44,7 @@ async function clientServerTLS(config: Config, log: Logger): Promise<ServerTLS |
   });
   if (clientTLS.certFile === "" && clientTLS.keyFile === "") return undefined;
   logTLSInfo("client", clientTLS, config.cipherSuites, log);
-  if (!config.listenClientUrls.some((u) => u.protocol === "https:")) return undefined;
+  if (!config.listenClientUrls.some(isTLSURL)) return undefined;
   try {
     return await loadServerTLS(clientTLS, {
       port: "client",
@@ -49,57 +59,115 @@ async function clientServerTLS(config: Config, log: Logger): Promise<ServerTLS |
   }
 }
 
-/** gRPC accepts requests up to --max-request-bytes plus etcd's 512 KiB of slack. */
-const GRPC_OVERHEAD_BYTES = 512 * 1024;
+/** The URLs of one listen address (etcd's serveCtx): whether it serves TLS, plain, or both. */
+interface Address {
+  url: URL;
+  secure: boolean;
+  insecure: boolean;
+}
+
+/** etcd keys its client listeners by the URL's host:port as written (the path for unix URLs). */
+function groupByAddress(urls: URL[]): Address[] {
+  const byAddr = new Map<string, Address>();
+  for (const url of urls) {
+    const key = `${isUnixURL(url) ? "unix" : "tcp"} ${url.host}`;
+    const secure = isTLSURL(url);
+    const known = byAddr.get(key);
+    if (!known) byAddr.set(key, { url, secure, insecure: !secure });
+    else if (secure && !known.secure) byAddr.set(key, { url, secure, insecure: true });
+    else known.insecure ||= !secure;
+  }
+  return [...byAddr.values()];
+}
+
+/**
+ * gRPC keepalive as etcd sets up its gRPC server: --grpc-keepalive-min-time when positive
+ * (else grpc-go's 5 minutes); --grpc-keepalive-interval and -timeout when both are positive
+ * (else grpc-go's 2 hours and 20 seconds).
+ */
+function keepaliveOf(config: Config): KeepaliveParams {
+  const both = config.grpcKeepaliveInterval > 0 && config.grpcKeepaliveTimeout > 0;
+  return {
+    minTimeMs: config.grpcKeepaliveMinTime > 0 ? config.grpcKeepaliveMinTime : 5 * 60_000,
+    intervalMs: both ? config.grpcKeepaliveInterval : 2 * 60 * 60_000,
+    timeoutMs: both ? config.grpcKeepaliveTimeout : 20_000,
+  };
+}
+
+/** etcd's minWatchProgressInterval. */
+const MIN_WATCH_PROGRESS_MS = 100;
+
+/**
+ * etcd's NewWatchServer: a positive --experimental-watch-progress-notify-interval replaces the
+ * default 10 minutes, raised to 100ms with a warning when shorter.
+ */
+function setWatchProgressInterval(config: Config, server: EtcdServer, log: Logger): void {
+  const ms = config.experimentalWatchProgressNotifyInterval;
+  if (!(ms > 0)) return;
+  if (ms < MIN_WATCH_PROGRESS_MS) {
+    log.warn({
+      pkg: "etcdserver/api/v3rpc",
+      text: `adjusting watch progress notify interval to minimum period ${MIN_WATCH_PROGRESS_MS}ms`,
+      msg: "adjusting watch progress notify interval to minimum period",
+      fields: { "min-watch-progress-notify-interval": `${MIN_WATCH_PROGRESS_MS}ms` },
+    });
+  }
+  server.watchers.setProgressInterval(Math.max(ms, MIN_WATCH_PROGRESS_MS));
+}
 
 export async function openClientListeners(
   config: Config,
   server: EtcdServer,
   log: Logger,
 ): Promise<OpenListener[]> {
+  setWatchProgressInterval(config, server, log);
   const grpc = new GrpcServer({
     maxReceiveMessageSize: config.maxRequestBytes + GRPC_OVERHEAD_BYTES,
   });
   registerServices(grpc, server);
-  const http = createClientHttp(server, config, grpc);
+  const http = createClientHttp(server, config, grpc, log);
   const tls = await clientServerTLS(config, log);
   const out: OpenListener[] = [];
-  for (const url of config.listenClientUrls) {
-    let listener;
+  for (const { url, secure, insecure } of groupByAddress(config.listenClientUrls)) {
+    let listener: ClientListener;
     try {
       listener = await serveClient(url, {
         grpc,
         http,
-        tls: url.protocol === "https:" ? tls : undefined,
+        tls: secure ? tls : undefined,
+        alsoPlain: secure && insecure,
         log,
         maxConcurrentStreams: config.maxConcurrentStreams,
+        keepalive: keepaliveOf(config),
       });
     } catch (err) {
-      log.fatal({
-        pkg: "etcdmain",
-        text: `listen tcp ${url.host}: bind: ${(err as Error).message}`,
-        msg: "discovery failed",
-        fields: { error: (err as Error).message },
-      });
+      const text = listenErrorText(url, err);
+      return log.fatal({ pkg: "etcdmain", text, msg: "discovery failed", fields: { error: text } });
     }
-    const host = `${listenHost(url)}:${listener.address.port}`;
     out.push({
-      announce: () =>
-        url.protocol === "https:"
-          ? log.info({
-            pkg: "embed",
-            text: `serving client requests on ${host}`,
-            msg: "serving client traffic securely",
-            fields: { address: host },
-          })
-          : log.notice({
-            pkg: "embed",
-            text: `serving insecure client requests on ${host}, this is strongly discouraged!`,
-            msg: "serving client traffic insecurely; this is strongly discouraged!",
-            fields: { address: host },
-          }),
+      announce: () => announce(log, listener.addr, { secure, insecure }),
       close: () => listener.close(),
     });
   }
   return out;
+}
+
+/** etcd's lines once an address serves clients: the insecure one first. */
+function announce(log: Logger, address: string, how: { secure: boolean; insecure: boolean }) {
+  if (how.insecure) {
+    log.notice({
+      pkg: "embed",
+      text: `serving insecure client requests on ${address}, this is strongly discouraged!`,
+      msg: "serving client traffic insecurely; this is strongly discouraged!",
+      fields: { address },
+    });
+  }
+  if (how.secure) {
+    log.info({
+      pkg: "embed",
+      text: `serving client requests on ${address}`,
+      msg: "serving client traffic securely",
+      fields: { address },
+    });
+  }
 }

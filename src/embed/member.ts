@@ -13,6 +13,7 @@ import {
   memberPaths,
   type MemberState,
   restartMember,
+  takeOverEtcdDataDir,
 } from "../server/mod.ts";
 import { fetchClusterFromPeers, type PeerClientTLS, type RemoteCluster } from "../peer/mod.ts";
 import { advertisedAsListed } from "./advertised_urls.ts";
@@ -76,6 +77,7 @@ export async function openMember(
   peerTLS?: PeerClientTLS,
 ): Promise<MemberState> {
   const paths = memberPaths(config.dataDir, config.walDir);
+  await takeOverEtcdDataDir(paths, log); // a data dir etcd 3.4 wrote becomes ours first
   if (isInitialized(paths)) return await restart(config, log, paths);
   if (config.initialClusterState === "existing") {
     return await joinExistingCluster(config, log, paths, peerTLS);

@@ -3,7 +3,7 @@
 // client side a member dials its peers with (its peer certificate, the peer CA).
 import type { Config } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { loadClientTLS, loadServerTLS, logTLSInfo, resolveAutoTLS } from "../tls/mod.ts";
+import { isTLSURL, loadClientTLS, loadServerTLS, logTLSInfo, resolveAutoTLS } from "../tls/mod.ts";
 import type { PeerTLS } from "./peers.ts";
 
 /** Undefined parts mean plain HTTP; a file that cannot be used is fatal, in etcd's words. */
@@ -18,7 +18,7 @@ export async function loadPeerTLS(config: Config, log: Logger): Promise<PeerTLS>
   if (peerTLS.certFile === "" && peerTLS.keyFile === "") return {};
   logTLSInfo("peer", peerTLS, config.cipherSuites, log);
   try {
-    const server = config.listenPeerUrls.some((u) => u.protocol === "https:")
+    const server = config.listenPeerUrls.some(isTLSURL)
       ? await loadServerTLS(peerTLS, {
         port: "peer",
         cipherSuites: config.cipherSuites,

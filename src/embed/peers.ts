@@ -20,7 +20,7 @@ import {
   type MemberState,
   type RaftPeer,
 } from "../server/mod.ts";
-import { listenHost } from "../tls/mod.ts";
+import { isTLSURL, listenErrorText } from "../tls/mod.ts";
 import type tls from "node:tls";
 
 export interface Peering {
@@ -149,20 +149,16 @@ async function openListeners(
           transport,
           leader,
           logger: log,
-          tls: url.protocol === "https:" ? peerTLS.server : undefined,
+          tls: isTLSURL(url) ? peerTLS.server : undefined,
         }),
       );
     } catch (err) {
       for (const l of listeners) await l.close();
       transport.close();
-      log.fatal({
-        pkg: "etcdmain",
-        text: `listen tcp ${url.host}: bind: ${(err as Error).message}`,
-        msg: "discovery failed",
-        fields: { error: (err as Error).message },
-      });
+      const text = listenErrorText(url, err);
+      log.fatal({ pkg: "etcdmain", text, msg: "discovery failed", fields: { error: text } });
     }
-    const address = `${listenHost(url)}:${listeners.at(-1)!.address.port}`;
+    const address = listeners.at(-1)!.addr;
     log.info({
       pkg: "embed",
       text: `listening for peers on ${address}`,

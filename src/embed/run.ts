@@ -15,12 +15,14 @@ import {
 } from "../server/mod.ts";
 import { WalError } from "../storage/mod.ts";
 import { openClientListeners } from "./client_listeners.ts";
+import { announcePprof, openMetricsListeners } from "./metrics_listeners.ts";
 import { ClusterFullError, ReportedFailure } from "./initial_cluster.ts";
 import { conflictMessage, openMember } from "./member.ts";
 import { openPeering, type PeerTLS } from "./peers.ts";
 import { reraise, waitForSignal } from "./signals.ts";
 import { discoveryFull } from "./proxy.ts";
 import { loadPeerTLS } from "./peer_tls.ts";
+import { serverFlags } from "./server_flags.ts";
 import { authTokenOptionError } from "../auth/mod.ts";
 
 /** etcd's default backend quota (--quota-backend-bytes 0): 2 GiB. */
@@ -106,7 +108,16 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
   peering.attach(server);
   logServerStart(log, state);
 
-  const listeners = await openClientListeners(config, server, log);
+  // etcd checks a restarted member's data against its peers' before it serves anything.
+  if (!state.isNew && config.experimentalInitialCorruptCheck) {
+    const inconsistent = await server.checkInitialHashKV();
+    if (inconsistent) return fatal(inconsistent);
+  }
+  announcePprof(config, log);
+  const listeners = [
+    ...await openClientListeners(config, server, log),
+    ...await openMetricsListeners(config, server, log),
+  ];
   server.start();
   const ready = server.ready().then(() => {
     log.info({ pkg: "embed", text: "ready to serve client requests" });
@@ -163,6 +174,13 @@ function serverOptions(config: Config, log: Logger, state: MemberState): ServerO
     backendBatchIntervalMs: config.backendBatchInterval,
     backendBatchLimit: config.backendBatchLimit,
     bcryptCost: config.bcryptCost,
+    ...serverFlags(config),
+    leaseCheckpoint: config.experimentalEnableLeaseCheckpoint
+      ? {
+        persist: config.experimentalEnableLeaseCheckpointPersist,
+        intervalMs: config.leaseCheckpointIntervalMs,
+      }
+      : undefined,
   };
 }
 

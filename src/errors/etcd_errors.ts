@@ -21,6 +21,11 @@ export enum GrpcCode {
   Unauthenticated = 16,
 }
 
+/** Go's codes.Code.String(): the code's name, `Code(n)` for numbers outside the table. */
+export function grpcCodeName(code: number): string {
+  return GrpcCode[code] ?? `Code(${code})`;
+}
+
 export class EtcdError extends Error {
   constructor(readonly code: GrpcCode, message: string) {
     super(message);

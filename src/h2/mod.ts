@@ -1,6 +1,5 @@
-// A lean HTTP/2 stack: frames, HPACK, flow control and settings shared by both roles, and the
-// server connection. Only node: modules, so it runs on Node and Deno. (The client the tests and
-// the bench use lives with them, in tests/support/h2/.)
+// A lean HTTP/2 stack: frames, HPACK, flow control and settings shared by both roles, the server
+// connection and the client connection. Only node: modules, so it runs on Node and Deno.
 
 export { ErrorCode, errorCodeName, H2Error, HeaderListSizeError } from "./errors.ts";
 export { ByteBuffer } from "./bytes.ts";
@@ -57,3 +56,18 @@ export {
   type StreamEvents,
 } from "./server_stream.ts";
 export { ServerConnection, type ServerConnectionOptions } from "./server.ts";
+export {
+  ClientConnection,
+  type ClientOptions,
+  ClientStream,
+  connect,
+  type StreamHandler,
+} from "./client.ts";
+export {
+  type Clock,
+  ConnectionKeepalive,
+  type KeepaliveParams,
+  KeepalivePinger,
+  PingStrikes,
+  TOO_MANY_PINGS,
+} from "./server_keepalive.ts";

@@ -28,6 +28,7 @@ import { H2ServerStream, type StreamHost } from "./server_request.ts";
 import { requestHeaders } from "./server_headers.ts";
 import { HeaderBlock } from "./header_block.ts";
 import { ResetRate } from "./server_limits.ts";
+import { ConnectionKeepalive, type KeepaliveParams, TOO_MANY_PINGS } from "./server_keepalive.ts";
 import { ResponseSender } from "./server_send.ts";
 import { ConnectionSocket } from "./server_socket.ts";
 import { StreamTable } from "./server_stream_table.ts";
@@ -46,7 +47,12 @@ export interface ServerConnectionOptions {
   maxFrameSize?: number;
   /** SETTINGS_MAX_HEADER_LIST_SIZE (decoded size, RFC 7541 §4.1). Default 64 KiB. */
   maxHeaderListSize?: number;
+  /** gRPC keepalive: pings to idle clients, and the limit on clients' pings. Default none. */
+  keepalive?: KeepaliveParams;
 }
+
+// grpc-go's keepalive pings carry eight zero bytes.
+const PING_DATA = new Uint8Array(8);
 
 export class ServerConnection implements StreamHost {
   readonly peerAddress: string;
@@ -67,6 +73,7 @@ export class ServerConnection implements StreamHost {
   private gotSettings = false;
   private dead = false;
   private continuing: HeaderBlock | undefined;
+  private readonly keepalive?: ConnectionKeepalive;
 
   constructor(socket: net.Socket, private readonly opts: ServerConnectionOptions) {
     this.local = {
@@ -100,7 +107,12 @@ export class ServerConnection implements StreamHost {
     this.peerAddress = this.socket.peerAddress;
     this.closed = this.socket.closed;
     this.writer = new FrameWriter((chunk) => this.socket.write(chunk));
-    this.sender = new ResponseSender(this.writer, this.socket, (s) => this.localEnd(s));
+    this.sender = new ResponseSender(
+      this.writer,
+      this.socket,
+      (s) => this.localEnd(s),
+      () => this.keepalive?.sent(),
+    );
     this.writer.frame({
       type: FrameType.SETTINGS,
       ack: false,
@@ -113,6 +125,12 @@ export class ServerConnection implements StreamHost {
     });
     const inc = this.connRecv.grow();
     if (inc > 0) this.writer.windowUpdate(0, inc);
+    if (opts.keepalive) {
+      this.keepalive = new ConnectionKeepalive(opts.keepalive, {
+        ping: () => this.writer.frame({ type: FrameType.PING, ack: false, opaqueData: PING_DATA }),
+        close: () => this.socket.destroy(),
+      });
+    }
   }
 
   /** Open streams (tests and diagnostics). */
@@ -154,6 +172,7 @@ export class ServerConnection implements StreamHost {
 
   private onBytes(chunk: Uint8Array): void {
     if (this.dead) return;
+    this.keepalive?.read();
     try {
       this.parser.push(chunk, (f) => this.onFrame(f), (e) => this.onStreamError(e));
     } catch (err) {
@@ -193,8 +212,10 @@ export class ServerConnection implements StreamHost {
         if (!f.ack) this.onSettings(f.settings);
         return;
       case FrameType.PING:
-        if (!f.ack) {
-          this.writer.frame({ type: FrameType.PING, ack: true, opaqueData: f.opaqueData.slice() });
+        if (f.ack) return;
+        this.writer.frame({ type: FrameType.PING, ack: true, opaqueData: f.opaqueData.slice() });
+        if (this.keepalive?.ping(this.streams.open.size)) {
+          this.shutdown(ErrorCode.ENHANCE_YOUR_CALM, TOO_MANY_PINGS);
         }
         return;
       case FrameType.GOAWAY:
@@ -379,6 +400,7 @@ export class ServerConnection implements StreamHost {
 
   private teardown(): void {
     this.dead = true;
+    this.keepalive?.stop();
     for (const s of [...this.streams.open.values()]) this.closeStream(s, true);
     this.sender.forgetAll();
   }

@@ -26,6 +26,8 @@ export class ResponseSender {
     private readonly socket: { readonly blocked: boolean },
     // END_STREAM went out: the connection moves the stream towards closed.
     private readonly onEnded: (s: H2ServerStream) => void,
+    // Headers or data went out (gRPC keepalive forgives the client's next ping).
+    private readonly onSent: () => void = () => {},
   ) {}
 
   /** The client's SETTINGS changed what we may send: its HPACK table size, its frame size. */
@@ -39,6 +41,7 @@ export class ResponseSender {
   headers(s: H2ServerStream, headers: OutgoingHeaders, endStream: boolean): void {
     const block = this.encoder.encode(responseHeaderList(headers));
     this.writer.headers(s.id, block, endStream, this.maxFrameSize);
+    this.onSent();
     if (endStream) this.onEnded(s);
   }
 
@@ -56,6 +59,7 @@ export class ResponseSender {
       const n = Math.min(allowed, chunk.length);
       const last = n === chunk.length && s.outbox.length === 1 && s.endPending && !s.trailers;
       this.writer.data(s.id, n === chunk.length ? chunk : chunk.subarray(0, n), last);
+      this.onSent();
       this.window.consume(n);
       s.sendWindow.consume(n);
       s.outboxBytes -= n;
@@ -65,6 +69,7 @@ export class ResponseSender {
     }
     this.blocked.delete(s);
     if (s.endPending) {
+      this.onSent();
       if (s.trailers) {
         const block = this.encoder.encode(responseHeaderList(s.trailers));
         this.writer.headers(s.id, block, true, this.maxFrameSize);

@@ -4,7 +4,7 @@
 
 import { LeaseError } from "./errors.ts";
 import { ExpiryQueue } from "./expiry_queue.ts";
-import { FOREVER, type Lease } from "./lease_table.ts";
+import { FOREVER, type Lease, remainingTTLOf } from "./lease_table.ts";
 
 // etcd's leaseRevokeRate: revocations per second the leader aims not to exceed.
 export const LEASE_REVOKE_RATE = 1000;
@@ -25,7 +25,7 @@ export class PrimaryExpiry {
     if (this.#primary) this.#refresh(l, 0);
   }
 
-  /** Gives a lease its full TTL again, counted from now. */
+  /** Gives a lease its TTL again, counted from now (a cleared checkpoint: the full TTL). */
   renew(l: Lease): void {
     // An expired lease is waiting for its revocation to commit; renewing it now would
     // promise a TTL the revocation is about to take away.
@@ -34,8 +34,8 @@ export class PrimaryExpiry {
   }
 
   /**
-   * This member became the primary: every lease gets its full TTL plus `extendMs`. `leases` is
-   * the caller's own array (it may be reordered).
+   * This member became the primary: every lease gets its full TTL (or its checkpointed remaining
+   * TTL) plus `extendMs`. `leases` is the caller's own array (it may be reordered).
    */
   promote(leases: Lease[], extendMs: number): void {
     this.#primary = true;
@@ -65,10 +65,7 @@ export class PrimaryExpiry {
     if (!this.#primary) return [];
     const now = this.now();
     const out: bigint[] = [];
-    while (out.length < limit) {
-      const top = this.#queue.peek();
-      if (!top || top.at > now) break;
-      this.#queue.pop();
+    for (let top; out.length < limit && (top = this.#queue.popDue(now));) {
       const l = find(top.id);
       if (!l || l.ticket !== top.ticket) continue;
       out.push(l.id);
@@ -83,7 +80,7 @@ export class PrimaryExpiry {
   }
 
   #refresh(l: Lease, extendMs: number): void {
-    l.expiry = this.now() + l.ttl * 1000 + extendMs;
+    l.expiry = this.now() + remainingTTLOf(l) * 1000 + extendMs;
     this.#schedule(l, l.expiry);
   }
 }

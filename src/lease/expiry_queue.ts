@@ -35,6 +35,12 @@ export class ExpiryQueue {
     return this.#heap[0];
   }
 
+  /** Takes the earliest entry if it is due at `now`. */
+  popDue(now: number): ExpiryEntry | undefined {
+    const top = this.#heap[0];
+    return top && top.at <= now ? this.pop() : undefined;
+  }
+
   pop(): ExpiryEntry | undefined {
     const h = this.#heap;
     if (h.length === 0) return undefined;

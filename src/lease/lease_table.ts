@@ -9,11 +9,12 @@ import { binaryToBytes, bytesToBinary } from "../mvcc/mod.ts";
 export const FOREVER = Infinity;
 
 // The backend side of the lessor. The server implements it on the backend, in the same
-// transaction as the key changes of the entry being applied.
+// transaction as the key changes of the entry being applied. A remaining TTL is saved only by
+// members that persist checkpoints (etcd's leasepb.Lease RemainingTTL); 0 or absent means none.
 export interface LeasePersistence {
-  saveLease(id: bigint, ttl: number): void;
+  saveLease(id: bigint, ttl: number, remainingTTL?: number): void;
   deleteLease(id: bigint): void;
-  loadLeases(): { id: bigint; ttl: number }[];
+  loadLeases(): { id: bigint; ttl: number; remainingTTL?: number }[];
 }
 
 /** One lease (etcd's Lease): replicated ID, TTL and keys; a local expiry. */
@@ -21,6 +22,8 @@ export interface Lease {
   readonly id: bigint;
   // Granted TTL in seconds, raised to the minimum.
   readonly ttl: number;
+  // The last checkpointed remaining TTL in seconds (replicated); 0: none, the full TTL counts.
+  remainingTTL: number;
   // Expiry in the clock's milliseconds; FOREVER unless this member is the primary.
   expiry: number;
   // Ticket of the lease's live entry in the expiry queue (older entries are stale).
@@ -37,16 +40,17 @@ export class LeaseTable {
   constructor(readonly persistence: LeasePersistence, readonly minTTL: number) {}
 
   /** A lease with no keys that never expires until a primary refreshes it. */
-  newLease(id: bigint, ttl: number): Lease {
-    return { id, ttl: Math.max(ttl, this.minTTL), expiry: FOREVER, ticket: 0, keys: new Set() };
+  newLease(id: bigint, ttl: number, remainingTTL = 0): Lease {
+    const l = { id, ttl: Math.max(ttl, this.minTTL), remainingTTL, expiry: FOREVER, ticket: 0 };
+    return { ...l, keys: new Set() };
   }
 
   /** Replaces the table with the backend's leases, without keys: the caller attaches them. */
   load(): void {
     this.#leases.clear();
     this.#items.clear();
-    for (const { id, ttl } of this.persistence.loadLeases()) {
-      this.#leases.set(id, this.newLease(id, ttl));
+    for (const { id, ttl, remainingTTL } of this.persistence.loadLeases()) {
+      this.#leases.set(id, this.newLease(id, ttl, remainingTTL));
     }
   }
 
@@ -71,7 +75,12 @@ export class LeaseTable {
   /** Adds a granted lease and saves it. */
   add(l: Lease): void {
     this.#leases.set(l.id, l);
-    this.persistence.saveLease(l.id, l.ttl);
+    this.save(l);
+  }
+
+  /** Saves a lease's TTL and its checkpointed remaining TTL. */
+  save(l: Lease): void {
+    this.persistence.saveLease(l.id, l.ttl, l.remainingTTL);
   }
 
   /** Removes a lease and its attachments; returns its keys for the caller to delete. */
@@ -109,6 +118,11 @@ export class LeaseTable {
   leaseOf(key: Uint8Array): bigint | undefined {
     return this.#items.get(bytesToBinary(key));
   }
+}
+
+/** What a countdown starts from: the checkpointed remaining TTL, else the granted TTL. */
+export function remainingTTLOf(l: Lease): number {
+  return l.remainingTTL > 0 ? l.remainingTTL : l.ttl;
 }
 
 /** A lease's keys in byte order. */

@@ -3,10 +3,12 @@
 // Replicated state (IDs, granted TTLs, attached keys) changes only through grant/revoke/
 // attach/detach, which the server calls from the raft apply path, so every member holds the
 // same leases. Expiry times are local: only the leader (the "primary") tracks them, and it
-// turns expiries into LeaseRevoke proposals; followers hold every lease "forever". Remaining
-// TTLs are not persisted (checkpointing is off in 3.4): a new leader gives every lease its
-// full TTL again, plus an election timeout.
+// turns expiries into LeaseRevoke proposals; followers hold every lease "forever". A new leader
+// gives every lease its full TTL again, plus an election timeout, unless the lease has a
+// checkpointed remaining TTL (--experimental-enable-lease-checkpoint, off by default in 3.4):
+// then it resumes from that.
 
+import { leaseMetrics } from "../metrics/mod.ts";
 import { LeaseError } from "./errors.ts";
 import {
   FOREVER,
@@ -16,6 +18,12 @@ import {
   sortedKeys,
 } from "./lease_table.ts";
 import { LEASE_REVOKE_RATE, PrimaryExpiry } from "./expiry.ts";
+import {
+  type Checkpointer,
+  type CheckpointOptions,
+  CheckpointSchedule,
+  type LeaseCheckpoint,
+} from "./checkpoint.ts";
 
 // etcd's MaxLeaseTTL, in seconds.
 export const MAX_LEASE_TTL = 9_000_000_000;
@@ -67,18 +75,31 @@ export interface Lessor {
   demote(): void;
   expired(limit?: number): bigint[];
   restore(): void;
+  /** Turns checkpointing on: the primary hands due checkpoints to `cp` (etcd's SetCheckpointer). */
+  setCheckpointer(cp: Checkpointer, opts?: CheckpointOptions): void;
+  /** Applies a committed checkpoint: the lease's remaining TTL for its next countdown. */
+  checkpoint(id: bigint, remainingTTL: number): void;
+  /** On the primary, hands the checkpoints due now to the checkpointer. */
+  checkpointScheduled(): void;
+  /** The checkpoint a keep-alive of this lease must commit before renewing, if any. */
+  renewalCheckpoint(id: bigint): LeaseCheckpoint | undefined;
 }
 
+const view = (l: Lease): LeaseView => ({ ID: l.id, TTL: l.ttl, expiry: l.expiry });
+
 /**
- * The lessor's surface over its two halves: the replicated lease table (grants, revocations,
- * attached keys) and the primary's expiry countdown.
+ * The lessor's surface over its parts: the replicated lease table (grants, revocations,
+ * attached keys, checkpointed remaining TTLs), the primary's expiry countdown and its
+ * checkpoint schedule.
  */
 export function createLessor(cfg: LessorConfig): Lessor {
   const table = new LeaseTable(cfg.persistence, cfg.minTTL);
   const expiry = new PrimaryExpiry(cfg.now, cfg.expiredRetryIntervalMs ?? 3000);
-  const view = (l: Lease): LeaseView => ({ ID: l.id, TTL: l.ttl, expiry: l.expiry });
+  const checkpoints = new CheckpointSchedule(cfg.now);
+  const find = (id: bigint) => table.get(id);
   const load = () => {
     expiry.reset();
+    checkpoints.clear();
     table.load();
     // Restored leases stay "forever" until this member is promoted, also on a leader: a
     // backend restore means the expiries it tracked no longer describe this state.
@@ -94,11 +115,49 @@ export function createLessor(cfg: LessorConfig): Lessor {
       const l = table.newLease(id, ttl);
       expiry.start(l);
       table.add(l);
+      leaseMetrics.granted.inc();
+      leaseMetrics.ttl.observe(l.ttl);
+      if (expiry.primary) checkpoints.scheduleIfNeeded(l);
       return view(l);
     },
-    revoke: (id) => table.revoke(id),
+    revoke(id) {
+      const keys = table.revoke(id);
+      leaseMetrics.revoked.inc();
+      return keys;
+    },
     attach: (id, key) => table.attach(id, key),
     detach: (id, key) => table.detach(id, key),
+    ...tableReads(table, cfg.now),
+
+    renew(id) {
+      if (!expiry.primary) throw new LeaseError("notPrimary");
+      const l = table.mustGet(id);
+      expiry.renew(l);
+      leaseMetrics.renewed.inc();
+      return l.ttl;
+    },
+
+    isPrimary: () => expiry.primary,
+    promote(extendMs) {
+      const leases = [...table.all()];
+      expiry.promote(leases, extendMs);
+      for (const l of leases) checkpoints.scheduleIfNeeded(l);
+    },
+    demote() {
+      expiry.demote(table.all());
+      checkpoints.clear();
+    },
+    expired: (limit = LEASE_REVOKE_RATE / 2) => expiry.expired(find, limit),
+    restore: load,
+    ...checkpointing(table, expiry, checkpoints),
+  };
+}
+
+type TableReads = Pick<Lessor, "leaseOf" | "lookup" | "timeToLive" | "leases">;
+
+/** What the lease table answers: a key's lease, a lease, its remaining time, the leases. */
+function tableReads(table: LeaseTable, now: () => number): TableReads {
+  return {
     leaseOf: (key) => table.leaseOf(key) ?? NO_LEASE,
 
     lookup(id) {
@@ -111,7 +170,7 @@ export function createLessor(cfg: LessorConfig): Lessor {
       if (!l) return { ID: id, TTL: -1, grantedTTL: 0, keys: [] };
       const remaining = l.expiry === FOREVER
         ? FOREVER_TTL_SECONDS
-        : Math.trunc((l.expiry - cfg.now()) / 1000);
+        : Math.trunc((l.expiry - now()) / 1000);
       return { ID: id, TTL: remaining, grantedTTL: l.ttl, keys: withKeys ? sortedKeys(l) : [] };
     },
 
@@ -121,18 +180,37 @@ export function createLessor(cfg: LessorConfig): Lessor {
         .sort((a, b) => a.expiry - b.expiry || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
         .map((l) => l.id);
     },
+  };
+}
 
-    renew(id) {
-      if (!expiry.primary) throw new LeaseError("notPrimary");
-      const l = table.mustGet(id);
-      expiry.renew(l);
-      return l.ttl;
+type Checkpointing = Pick<
+  Lessor,
+  "setCheckpointer" | "checkpoint" | "checkpointScheduled" | "renewalCheckpoint"
+>;
+
+function checkpointing(
+  table: LeaseTable,
+  expiry: PrimaryExpiry,
+  checkpoints: CheckpointSchedule,
+): Checkpointing {
+  const find = (id: bigint) => table.get(id);
+  return {
+    setCheckpointer: (cp, opts) => checkpoints.enable(cp, opts),
+    checkpoint(id, remainingTTL) {
+      const l = table.get(id);
+      if (!l) return;
+      // Only the remaining TTL changes: the next promotion counts down from it.
+      l.remainingTTL = remainingTTL;
+      if (checkpoints.persist) table.save(l);
+      if (expiry.primary) checkpoints.scheduleIfNeeded(l);
     },
-
-    isPrimary: () => expiry.primary,
-    promote: (extendMs) => expiry.promote([...table.all()], extendMs),
-    demote: () => expiry.demote(table.all()),
-    expired: (limit = LEASE_REVOKE_RATE / 2) => expiry.expired((id) => table.get(id), limit),
-    restore: load,
+    checkpointScheduled() {
+      if (expiry.primary) checkpoints.checkpointScheduled(find);
+    },
+    renewalCheckpoint(id) {
+      const l = table.get(id);
+      if (!expiry.primary || !l || l.expiry <= expiry.now()) return undefined;
+      return checkpoints.clearing(l);
+    },
   };
 }

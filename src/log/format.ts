@@ -1,6 +1,8 @@
 // The two line formats etcd writes: capnslog text and zap JSON.
 
-export type Level = "debug" | "info" | "notice" | "warn" | "error" | "critical";
+/** `panic` is critical with zap's own level name: what etcd's raft and apply path log before
+ * they panic. */
+export type Level = "debug" | "info" | "notice" | "warn" | "error" | "critical" | "panic";
 
 export interface LogRecord {
   /** capnslog package, e.g. "etcdserver", "embed", "raft". */
@@ -13,9 +15,16 @@ export interface LogRecord {
   fields?: Record<string, unknown>;
   /** zap caller; defaults to "<pkg>/<last pkg segment>.go". */
   caller?: string;
+  /** zap's level when etcd's zap line differs from its capnslog one (Noticef vs Warn, say). */
+  zapLevel?: Level;
+  /** A line etcd writes in one format only (capnslog splits some zap lines in two). */
+  only?: "capnslog" | "zap";
+  /** zap's stacktrace of a panic line. */
+  stack?: string;
 }
 
 const CAPNSLOG_LETTER: Record<Level, string> = {
+  panic: "C",
   critical: "C",
   error: "E",
   warn: "W",
@@ -25,6 +34,7 @@ const CAPNSLOG_LETTER: Record<Level, string> = {
 };
 
 const ZAP_LEVEL: Record<Level, string> = {
+  panic: "panic",
   critical: "fatal",
   error: "error",
   warn: "warn",
@@ -86,5 +96,6 @@ export function formatZap(
     if (!(k in entry)) entry[k] = v;
   }
   if (level === "critical") entry.stacktrace = `${caller} (fatal)`;
+  if (level === "panic") entry.stacktrace = r.stack ?? `${caller} (panic)`;
   return JSON.stringify(entry, jsonValue) + "\n";
 }

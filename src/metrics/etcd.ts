@@ -1,27 +1,10 @@
-// The metric families etcd 3.4 exports, with its names, HELP texts, labels and buckets, in one
-// process-wide registry (etcd's is process-wide too). The member's code updates the counters
-// and histograms where the events happen; gauges of the member's state are read at scrape time
-// (member.ts).
+// The member's own families (etcd's etcdserver, etcdhttp, membership, v3rpc, lease and auth
+// packages), with etcd 3.4's names, HELP texts, labels and buckets. The member's code updates
+// counters and histograms where the events happen; gauges of the member's state are read at
+// scrape time (server/metrics.ts). Storage and network families have their own files.
 
-import { Counter, exponentialBuckets, Gauge, Histogram, Registry } from "./registry.ts";
-import { registerProcessMetrics } from "./process.ts";
-
-export const registry = new Registry();
-registerProcessMetrics(registry);
-
-const counter = <L extends string = never>(name: string, help: string, labelNames?: L[]) =>
-  registry.register(new Counter<L>({ name, help, labelNames }));
-const gauge = <L extends string = never>(name: string, help: string, labelNames?: L[]) =>
-  registry.register(new Gauge<L>({ name, help, labelNames }));
-const histogram = <L extends string = never>(
-  name: string,
-  help: string,
-  buckets: number[],
-  labelNames?: L[],
-) => registry.register(new Histogram<L>({ name, help, buckets, labelNames }));
-
-/** etcd's disk latency buckets: 1 ms to ~8 s, doubling. */
-const DISK_BUCKETS = exponentialBuckets(0.001, 2, 14);
+import { exponentialBuckets } from "./registry.ts";
+import { counter, gauge, histogram } from "./define.ts";
 
 export const serverMetrics = {
   hasLeader: gauge(
@@ -40,6 +23,27 @@ export const serverMetrics = {
     "etcd_server_leader_changes_seen_total",
     "The number of leader changes seen.",
   ),
+  learnerPromoteFailed: counter(
+    "etcd_server_learner_promote_failures",
+    "The total number of failed learner promotions (likely learner not ready) while this member is leader.",
+    ["Reason"],
+  ),
+  learnerPromoteSucceed: counter(
+    "etcd_server_learner_promote_successes",
+    "The total number of successful learner promotions while this member is leader.",
+  ),
+  heartbeatSendFailures: counter(
+    "etcd_server_heartbeat_send_failures_total",
+    "The total number of leader heartbeat send failures (likely overloaded from slow disk).",
+  ),
+  slowApplies: counter(
+    "etcd_server_slow_apply_total",
+    "The total number of slow apply requests (likely overloaded from slow disk).",
+  ),
+  applySnapshotInProgress: gauge(
+    "etcd_server_snapshot_apply_in_progress_total",
+    "1 if the server is applying the incoming snapshot. 0 if none.",
+  ),
   // etcd declares these two as gauges (they are set to raft indexes), despite the _total.
   proposalsCommitted: gauge(
     "etcd_server_proposals_committed_total",
@@ -57,10 +61,32 @@ export const serverMetrics = {
     "etcd_server_proposals_failed_total",
     "The total number of failed proposals seen.",
   ),
+  slowReadIndex: counter(
+    "etcd_server_slow_read_indexes_total",
+    "The total number of pending read indexes not in sync with leader's or timed out read index requests.",
+  ),
+  readIndexFailed: counter(
+    "etcd_server_read_indexes_failed_total",
+    "The total number of failed read indexes seen.",
+  ),
+  leaseExpired: counter(
+    "etcd_debugging_server_lease_expired_total",
+    "The total number of expired leases.",
+  ),
+  quotaBackendBytes: gauge(
+    "etcd_server_quota_backend_bytes",
+    "Current backend storage quota size in bytes.",
+  ),
   version: gauge(
     "etcd_server_version",
     "Which version is running. 1 for 'server_version' label with current version.",
     ["server_version"],
+  ),
+  // etcd names its Go runtime here; etcd-ts names its runtime (Deno) the same way.
+  goVersion: gauge(
+    "etcd_server_go_version",
+    "Which Go version server is running with. 1 for 'server_go_version' label with current version.",
+    ["server_go_version"],
   ),
   id: gauge(
     "etcd_server_id",
@@ -72,79 +98,38 @@ export const serverMetrics = {
     "Which version is running. 1 for 'cluster_version' label with current cluster version",
     ["cluster_version"],
   ),
-  quotaBackendBytes: gauge(
-    "etcd_server_quota_backend_bytes",
-    "Current backend storage quota size in bytes.",
+  healthSuccess: counter(
+    "etcd_server_health_success",
+    "The total number of successful health checks",
+  ),
+  healthFailed: counter(
+    "etcd_server_health_failures",
+    "The total number of failed health checks",
+  ),
+  /** Per gRPC call: type "unary" or "stream", the client's client-api-version or "unknown". */
+  clientRequests: counter(
+    "etcd_server_client_requests_total",
+    "The total number of client requests per client version.",
+    ["type", "client_api_version"],
+  ),
+};
+serverMetrics.goVersion.labels({ server_go_version: `deno${Deno.version.deno}` }).set(1);
+
+export const leaseMetrics = {
+  granted: counter("etcd_debugging_lease_granted_total", "The total number of granted leases."),
+  revoked: counter("etcd_debugging_lease_revoked_total", "The total number of revoked leases."),
+  renewed: counter(
+    "etcd_debugging_lease_renewed_total",
+    "The number of renewed leases seen by the leader.",
+  ),
+  /** Granted TTLs: 1 second to 3 months. */
+  ttl: histogram(
+    "etcd_debugging_lease_ttl_total",
+    "Bucketed histogram of lease TTLs.",
+    exponentialBuckets(1, 2, 24),
   ),
 };
 
-export const diskMetrics = {
-  walFsyncSeconds: histogram(
-    "etcd_disk_wal_fsync_duration_seconds",
-    "The latency distributions of fsync called by WAL.",
-    DISK_BUCKETS,
-  ),
-  backendCommitSeconds: histogram(
-    "etcd_disk_backend_commit_duration_seconds",
-    "The latency distributions of commit called by backend.",
-    DISK_BUCKETS,
-  ),
-};
-
-export const mvccMetrics = {
-  dbTotalSize: gauge(
-    "etcd_mvcc_db_total_size_in_bytes",
-    "Total size of the underlying database physically allocated in bytes.",
-  ),
-  // The older name etcd 3.4 still exports (and its Grafana dashboard plots).
-  dbTotalSizeDebugging: gauge(
-    "etcd_debugging_mvcc_db_total_size_in_bytes",
-    "Total size of the underlying database physically allocated in bytes.",
-  ),
-  dbTotalSizeInUse: gauge(
-    "etcd_mvcc_db_total_size_in_use_in_bytes",
-    "Total size of the underlying database logically in use in bytes.",
-  ),
-  keysTotal: gauge("etcd_debugging_mvcc_keys_total", "Total number of keys."),
-  currentRevision: gauge(
-    "etcd_debugging_mvcc_current_revision",
-    "The current revision of store.",
-  ),
-  compactRevision: gauge(
-    "etcd_debugging_mvcc_compact_revision",
-    "The revision of the last compaction in store.",
-  ),
-};
-
-export const networkMetrics = {
-  clientGrpcReceivedBytes: counter(
-    "etcd_network_client_grpc_received_bytes_total",
-    "The total number of bytes received from grpc clients.",
-  ),
-  clientGrpcSentBytes: counter(
-    "etcd_network_client_grpc_sent_bytes_total",
-    "The total number of bytes sent to grpc clients.",
-  ),
-  /** For the peer transport: bytes of raft messages and snapshots sent to a member (hex ID). */
-  peerSentBytes: counter(
-    "etcd_network_peer_sent_bytes_total",
-    "The total number of bytes sent to peers.",
-    ["To"],
-  ),
-  peerReceivedBytes: counter(
-    "etcd_network_peer_received_bytes_total",
-    "The total number of bytes received from peers.",
-    ["From"],
-  ),
-  peerSentFailures: counter(
-    "etcd_network_peer_sent_failures_total",
-    "The total number of send failures from peers.",
-    ["To"],
-  ),
-  peerRoundTripSeconds: histogram(
-    "etcd_network_peer_round_trip_time_seconds",
-    "Round-Trip-Time histogram between peers",
-    exponentialBuckets(0.0001, 2, 14),
-    ["To"],
-  ),
+export const authMetrics = {
+  revision: gauge("etcd_debugging_auth_revision", "The current revision of auth store."),
 };

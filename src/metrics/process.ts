@@ -1,5 +1,5 @@
-// process_* (Prometheus' process collector) and etcd's os_fd_* gauges, read from /proc as the
-// Go client reads them. Off Linux (no /proc) the families stay at zero.
+// process_* (Prometheus' process collector), etcd's os_fd_* gauges and go_threads, read from
+// /proc as the Go client reads them. Off Linux (no /proc) the families stay at zero.
 
 import { Counter, Gauge, type Registry } from "./registry.ts";
 
@@ -15,6 +15,7 @@ interface ProcSample {
   openFds: number;
   maxFds: number;
   maxVirtualBytes: number;
+  threads: number;
 }
 
 function readText(path: string): string | undefined {
@@ -48,7 +49,8 @@ function sample(): ProcSample | undefined {
   if (stat === undefined) return undefined;
   // The command name (field 2) may hold spaces and parentheses: split after its last ')'.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // fields[0] is field 3 (state); utime = 14, stime = 15, starttime = 22, vsize = 23, rss = 24.
+  // fields[0] is field 3 (state); utime = 14, stime = 15, num_threads = 20, starttime = 22,
+  // vsize = 23, rss = 24.
   const at = (n: number) => Number(fields[n - 3]);
   let openFds = 0;
   try {
@@ -65,6 +67,7 @@ function sample(): ProcSample | undefined {
     openFds,
     maxFds: softLimit(limits, "Max open files"),
     maxVirtualBytes: softLimit(limits, "Max address space"),
+    threads: at(20),
   };
 }
 
@@ -91,6 +94,7 @@ export function registerProcessMetrics(r: Registry): void {
   );
   const fdLimit = gauge("os_fd_limit", "The file descriptor limit.");
   const fdUsed = gauge("os_fd_used", "The number of used file descriptors.");
+  const threads = gauge("go_threads", "Number of OS threads created.");
   r.addCollector(() => {
     const s = sample();
     if (!s) return;
@@ -103,5 +107,6 @@ export function registerProcessMetrics(r: Registry): void {
     vmax.set(s.maxVirtualBytes);
     fdLimit.set(s.maxFds);
     fdUsed.set(s.openFds);
+    threads.set(s.threads);
   });
 }

@@ -78,6 +78,8 @@ export class Backend {
   readonly db: DatabaseSync;
   private readonly stmts = new Map<string, StatementSync>();
   private inTx = false;
+  private noFsync = false;
+  private safetyLevelPending = false;
 
   constructor(readonly path: string) {
     this.db = new DatabaseSync(path);
@@ -152,6 +154,21 @@ export class Backend {
     return this.inTx;
   }
 
+  // --unsafe-no-fsync: SQLite never syncs (not even at checkpoints), nor does commit({sync}).
+  setNoFsync(on: boolean): void {
+    if (on === this.noFsync) return;
+    this.noFsync = on;
+    // SQLite refuses to change the safety level inside a transaction; an open batch (a store
+    // just loaded, say) takes it at its commit.
+    this.safetyLevelPending = true;
+    if (!this.inTx) this.applySafetyLevel();
+  }
+
+  private applySafetyLevel(): void {
+    this.db.exec(`PRAGMA synchronous = ${this.noFsync ? "OFF" : "NORMAL"}`);
+    this.safetyLevelPending = false;
+  }
+
   // Writes `meta` and commits the batch transaction (opening one if needed, so the
   // consistent index of entries that changed no key is persisted too).
   commit(meta: Meta, sync: boolean): void {
@@ -162,7 +179,8 @@ export class Backend {
     this.metaSet("compact_done", meta.compactDone);
     this.db.exec("COMMIT");
     this.inTx = false;
-    if (sync) this.syncFiles();
+    if (this.safetyLevelPending) this.applySafetyLevel();
+    if (sync && !this.noFsync) this.syncFiles();
   }
 
   // fsync works on the file, not the descriptor: syncing our own handles on the WAL and the

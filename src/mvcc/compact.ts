@@ -11,6 +11,16 @@ const DELETE_SUPERSEDED = "DELETE FROM rev WHERE id >= ? AND id < ? AND (version
   "EXISTS (SELECT 1 FROM rev r2 WHERE r2.key = rev.key AND r2.main >= rev.main " +
   "AND r2.main <= ? AND r2.id > rev.id))";
 
+/** What one batch of physical compaction did. */
+export interface CompactionBatch {
+  /** The compaction revision being worked on. */
+  target: number;
+  /** Rows removed by this batch. */
+  deleted: number;
+  /** Whether this batch ended the job. */
+  finished: boolean;
+}
+
 export class Compactor {
   private target = -1;
   private cursor = 0;
@@ -37,22 +47,25 @@ export class Compactor {
     return this.target >= 0;
   }
 
-  // Examines up to `batch` rows; returns the target revision when this finished the job,
-  // undefined while work remains (or when there was none).
-  step(batch: number): number | undefined {
+  // Examines the next `batch` revisions at or below the target (etcd's compaction batch limit)
+  // and removes the superseded ones. As in etcd, the job ends with the first batch that finds
+  // fewer than `batch` revisions. Undefined when there is no job.
+  step(batch: number): CompactionBatch | undefined {
     if (this.target < 0) return undefined;
-    const nth = `SELECT id FROM rev WHERE id >= ? ORDER BY id LIMIT 1 OFFSET ${Math.floor(batch)}`;
-    const stop = (this.be.get(nth, this.cursor)?.[0] as number | undefined) ?? this.hiId;
-    const end = Math.min(stop, this.hiId);
+    const limit = Math.max(1, Math.floor(batch));
+    const last = "SELECT id FROM rev WHERE id >= ? AND id < ? ORDER BY id LIMIT 1 OFFSET ?";
+    const full = this.be.get(last, this.cursor, this.hiId, limit - 1)?.[0] as number | undefined;
+    const end = full === undefined ? this.hiId : full + 1;
+    let deleted = 0;
     if (end > this.cursor) {
       this.be.begin();
-      this.be.run(DELETE_SUPERSEDED, this.cursor, end, this.target);
+      deleted = this.be.run(DELETE_SUPERSEDED, this.cursor, end, this.target);
     }
     this.cursor = end;
-    if (end < this.hiId) return undefined;
-    const done = this.target;
+    const target = this.target;
+    if (full !== undefined) return { target, deleted, finished: false };
     this.target = -1;
     for (const w of this.waiters.splice(0)) w();
-    return done;
+    return { target, deleted, finished: true };
   }
 }

@@ -1,41 +1,16 @@
 // Checksums over the stored history, used to compare members: etcd's HashKV byte for byte
 // (mvcc/kvstore.go HashByRev), and a checksum of the whole store behind Hash.
 import { crc32 } from "node:zlib";
-import { messages } from "../pb/mod.ts";
 import { crc32c } from "../checksum/mod.ts";
 import { type Backend, KV_COLUMNS, rowToKv } from "./backend.ts";
 import { rangeAt } from "./history.ts";
 import { keyRange } from "./key_range.ts";
+import { revisionKey, storedKeyValue } from "./revision_key.ts";
 import type { KeyValue } from "./types.ts";
 
 const enc = new TextEncoder();
 const KEY_BUCKET = enc.encode("key");
 const EVERY_KEY = keyRange(new Uint8Array(), new Uint8Array([0]));
-const REV_SEPARATOR = 0x5f; // '_'
-const TOMBSTONE_MARK = 0x74; // 't'
-
-/**
- * The key etcd files a change under in its `key` bucket (mvcc/revision.go): main and sub
- * revision as 8-byte big-endian integers around a '_', and a trailing 't' on deletions.
- */
-export function revisionKey(main: number, sub: number, tombstone: boolean): Uint8Array {
-  const out = new Uint8Array(tombstone ? 18 : 17);
-  const view = new DataView(out.buffer);
-  view.setBigUint64(0, BigInt(main));
-  out[8] = REV_SEPARATOR;
-  view.setBigUint64(9, BigInt(sub));
-  if (tombstone) out[17] = TOMBSTONE_MARK;
-  return out;
-}
-
-/**
- * The marshalled mvccpb.KeyValue etcd stores for a change: the whole kv for a put, only the
- * key for a deletion (version 0 marks one here).
- */
-export function storedKeyValue(kv: KeyValue): Uint8Array {
-  return messages["mvccpb.KeyValue"].encode(kv.version === 0 ? { key: kv.key } : kv);
-}
-
 // Changes up to ?1 in (main, sub) order; those at or below the compaction revision ?2 only
 // when they are their key's latest change at or below ?3 and not a deletion.
 const HASH_ROWS = `SELECT ${KV_COLUMNS}, r.sub FROM rev r WHERE r.main <= ?1 AND (r.main > ?2 OR ` +

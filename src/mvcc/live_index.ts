@@ -28,6 +28,10 @@ export class LiveIndex {
     return index;
   }
 
+  get size(): number {
+    return this.#keys.size;
+  }
+
   get(key: Uint8Array): LiveKey | undefined {
     return this.#keys.get(bytesToBinary(key));
   }

@@ -1,8 +1,11 @@
 // The revisioned key space (etcd's mvcc package) on node:sqlite.
 export { MvccError, type MvccErrorReason } from "./errors.ts";
-export type { EventListener, HashKV, StoreOptions } from "./store.ts";
+export type { EventListener, HashKV, ReadTxn, StoreOptions } from "./store.ts";
+export type { CompactionBatch } from "./compact.ts";
 export { MvccStore, restoreSnapshot } from "./store.ts";
 export type { WriteTxn } from "./write_txn.ts";
+export type { HistoryCursor, HistoryPoint, StoredChange } from "./stored_history.ts";
+export { parseRevisionKey, revisionKey, storedKeyValue } from "./revision_key.ts";
 export { EventType } from "./types.ts";
 export type { Event, KeyValue, RangeOptions, RangeResult } from "./types.ts";
 export {

@@ -3,25 +3,32 @@
 // periodically (see Backend for the durability contract).
 import { MvccError } from "./errors.ts";
 import { assert } from "../assert/mod.ts";
+import { countRange, diskMetrics, mvccMetrics, secondsSince, TxnTally } from "../metrics/mod.ts";
 import { Backend, KV_COLUMNS, rowToKv } from "./backend.ts";
 import { type AuxBuckets, auxBuckets } from "./aux.ts";
-import { Compactor } from "./compact.ts";
+import { type CompactionBatch, Compactor } from "./compact.ts";
 import { hashAll, hashByRev } from "./hash.ts";
 import { eventsBetween } from "./history.ts";
 import { keyRange } from "./key_range.ts";
 import { LiveIndex } from "./live_index.ts";
 import { rangeKeys } from "./read.ts";
+import { HistoryCursor, loadHistory, type StoredChange } from "./stored_history.ts";
 import type { Event, RangeOptions, RangeResult } from "./types.ts";
 import { type TxnHost, WriteTxn } from "./write_txn.ts";
 
 export interface StoreOptions {
-  // Rows examined per physical compaction step (etcd's compaction batch limit).
+  // Revisions examined per physical compaction step (etcd's compaction batch limit).
   compactionBatch?: number;
   // Pause between physical compaction steps, in ms.
   compactionPauseMs?: number;
   // false: physical compaction advances only through compactStep() (deterministic tests).
   autoCompact?: boolean;
+  // Told after every physical compaction batch, with how long it took (etcd's metrics).
+  onCompactionBatch?: (batch: CompactionBatch, ms: number) => void;
 }
+
+// etcd's default --experimental-compaction-batch-limit.
+export const DEFAULT_COMPACTION_BATCH = 1000;
 
 export interface HashKV {
   hash: number;
@@ -32,11 +39,20 @@ export interface HashKV {
 
 export type EventListener = (events: Event[]) => void;
 
+/** Several ranges at one revision (etcd's TxnRead); its counts go to the metrics at `end`. */
+export interface ReadTxn {
+  readonly tally: TxnTally;
+  range(key: Uint8Array, rangeEnd?: Uint8Array, opts?: RangeOptions): RangeResult;
+  end(): void;
+}
+
 export class MvccStore {
   private readonly be: Backend;
   private readonly auxiliary: AuxBuckets;
   private readonly compactor: Compactor;
   private readonly host: TxnHost;
+  // The current index, built when the store opens (and after a load, when first needed).
+  private live?: LiveIndex;
   private readonly listeners = new Set<EventListener>();
   private currentRev: number;
   private compactRev: number;
@@ -47,17 +63,20 @@ export class MvccStore {
   private dirty = false; // something to commit beyond the batch's data
   private committedSize = { total: 0, inUse: 0 }; // dbSize() and dbSizeInUse() at the last commit
   private timer?: ReturnType<typeof setTimeout>;
-  private readonly batch: number;
+  private historyReaders = 0; // open HistoryCursors: physical compaction waits for them
+  private batch: number;
   private readonly pauseMs: number;
   private readonly autoCompact: boolean;
+  private readonly onCompactionBatch?: StoreOptions["onCompactionBatch"];
 
   // `path` is a file path or ":memory:".
   constructor(path: string, opts: StoreOptions = {}) {
     this.be = new Backend(path);
     this.auxiliary = auxBuckets(this.be);
-    this.batch = opts.compactionBatch ?? 1000;
+    this.batch = opts.compactionBatch ?? DEFAULT_COMPACTION_BATCH;
     this.pauseMs = opts.compactionPauseMs ?? 1;
     this.autoCompact = opts.autoCompact ?? true;
+    this.onCompactionBatch = opts.onCompactionBatch;
     const meta = this.be.readMeta();
     this.ci = meta.consistentIndex;
     this.compactRev = meta.compactRev;
@@ -66,9 +85,13 @@ export class MvccStore {
     this.currentRev = Math.max(meta.rev, this.be.maxMain(), this.compactRev, 1);
     this.nextId = this.be.maxId() + 1;
     this.compactor = new Compactor(this.be);
+    this.live = LiveIndex.load(this.be);
+    const liveIndex = () => (this.live ??= LiveIndex.load(this.be));
     this.host = {
       be: this.be,
-      live: LiveIndex.load(this.be),
+      get live() {
+        return liveIndex();
+      },
       compactRevision: () => this.compactRev,
       takeId: () => this.nextId++,
       finish: (txn, events) => this.finish(txn, events),
@@ -130,14 +153,37 @@ export class MvccStore {
 
   range(key: Uint8Array, rangeEnd?: Uint8Array, opts: RangeOptions = {}): RangeResult {
     this.assertNoTxn();
+    countRange();
     return rangeKeys(this.be, keyRange(key, rangeEnd), this.currentRev, this.compactRev, opts);
   }
 
-  // Starts the write txn of one request; only one may be open at a time.
-  write(): WriteTxn {
+  // Starts a read txn: its ranges read the current revision, so nothing may change before it
+  // ends (or hands its tally to a write txn that finishes its work).
+  read(): ReadTxn {
     this.assertNoTxn();
-    this.txn = new WriteTxn(this.host, this.currentRev);
+    const tally = new TxnTally();
+    const [rev, compactRev] = [this.currentRev, this.compactRev];
+    return {
+      tally,
+      range: (key, rangeEnd, opts = {}) => {
+        tally.ranges++;
+        return rangeKeys(this.be, keyRange(key, rangeEnd), rev, compactRev, opts);
+      },
+      end: () => tally.end(),
+    };
+  }
+
+  // Starts the write txn of one request; only one may be open at a time. `tally` continues the
+  // counts of a read txn whose work this txn finishes.
+  write(tally?: TxnTally): WriteTxn {
+    this.assertNoTxn();
+    this.txn = new WriteTxn(this.host, this.currentRev, tally);
     return this.txn;
+  }
+
+  // Keys that exist now.
+  keyCount(): number {
+    return this.host.live.size;
   }
 
   private finish(txn: WriteTxn, events: Event[]): void {
@@ -182,9 +228,12 @@ export class MvccStore {
     this.assertNoTxn();
     if (rev <= this.compactRev) throw new MvccError("compacted");
     if (rev > this.currentRev) throw new MvccError("futureRev");
+    const start = performance.now();
     this.compactRev = rev;
     this.dirty = true;
-    return this.startPhysical();
+    const done = this.startPhysical();
+    mvccMetrics.indexCompactionPauseMs.observe(Math.floor(performance.now() - start));
+    return done;
   }
 
   private startPhysical(): Promise<void> {
@@ -199,19 +248,33 @@ export class MvccStore {
     return this.compactor.finished();
   }
 
-  // One batch of physical compaction; true when none remains.
+  // Revisions examined per physical compaction batch from now on (0 or less: etcd's 1000).
+  set compactionBatchLimit(limit: number) {
+    this.batch = limit > 0 ? limit : DEFAULT_COMPACTION_BATCH;
+  }
+
+  // --unsafe-no-fsync: commits never force the files to disk (a crash may lose them).
+  set unsafeNoFsync(on: boolean) {
+    this.be.setNoFsync(on);
+  }
+
+  // One batch of physical compaction; true when none remains. Nothing is removed while a
+  // history cursor is open (the batch runs once the last one closes).
   compactStep(batch = this.batch): boolean {
     this.assertNoTxn();
-    const finished = this.compactor.step(batch);
-    if (finished !== undefined) {
-      this.compactDone = finished;
+    if (this.historyReaders > 0) return !this.compactor.pending();
+    const start = performance.now();
+    const step = this.compactor.step(batch);
+    if (step?.finished) {
+      this.compactDone = step.target;
       this.dirty = true;
     }
+    if (step) this.onCompactionBatch?.(step, performance.now() - start);
     return !this.compactor.pending();
   }
 
   private schedule(): void {
-    if (!this.autoCompact || this.timer !== undefined) return;
+    if (!this.autoCompact || this.timer !== undefined || this.historyReaders > 0) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!this.compactStep()) this.schedule();
@@ -221,7 +284,10 @@ export class MvccStore {
   // Maintenance.Hash: see hashAll for why it is not etcd's value.
   hash(): number {
     this.assertNoTxn();
-    return hashAll(this.be, this.compactRev);
+    const start = performance.now();
+    const hash = hashAll(this.be, this.compactRev);
+    mvccMetrics.hashSeconds.observe(secondsSince(start));
+    return hash;
   }
 
   // etcd's HashKV, the same value etcd computes for the same history: `rev` 0 = current; at
@@ -231,11 +297,46 @@ export class MvccStore {
     if (rev > 0 && rev <= this.compactRev) throw new MvccError("compacted");
     if (rev > this.currentRev) throw new MvccError("futureRev");
     const at = rev > 0 ? rev : this.currentRev;
-    return {
-      hash: hashByRev(this.be, at, this.compactRev),
-      compactRevision: this.compactRev,
+    const start = performance.now();
+    const hash = hashByRev(this.be, at, this.compactRev);
+    mvccMetrics.hashRevSeconds.observe(secondsSince(start));
+    return { hash, compactRevision: this.compactRev, rev: this.currentRev };
+  }
+
+  /**
+   * Opens a read of the stored history as of now (changes not yet committed included, with
+   * the consistent index they go with), for streaming a snapshot out while entries keep being
+   * applied. Close it: physical compaction waits until every cursor is closed.
+   */
+  openHistory(): HistoryCursor {
+    this.assertNoTxn();
+    this.historyReaders++;
+    const point = {
       rev: this.currentRev,
+      compactRev: this.compactRev,
+      compactDone: this.compactDone,
+      consistentIndex: this.ci,
     };
+    return new HistoryCursor(this.be, point, () => {
+      if (--this.historyReaders === 0 && this.compactor.pending()) this.schedule();
+    });
+  }
+
+  /**
+   * Fills this empty store with a history read from elsewhere (an etcd backend) and its
+   * compaction points; the consistent index is set and committed by the caller.
+   */
+  loadHistory(changes: Iterable<StoredChange>, compactRev: number, compactDone: number): void {
+    this.assertNoTxn();
+    const maxMain = loadHistory(this.be, changes);
+    this.compactRev = compactRev;
+    this.compactDone = compactDone;
+    this.currentRev = Math.max(maxMain, compactRev, 1);
+    this.nextId = this.be.maxId() + 1;
+    // Rebuilt only if something writes: a store loaded to be written out never needs it.
+    this.live = undefined;
+    this.dirty = true;
+    if (this.compactDone < this.compactRev) this.startPhysical();
   }
 
   // Stored revisions of all keys (tombstones included): what compaction shrinks.
@@ -273,9 +374,16 @@ export class MvccStore {
 
   // Commits, then rewrites the file without free pages.
   defrag(): void {
-    this.commit();
-    this.be.db.exec("VACUUM");
-    this.committedSize = this.measureSize();
+    const start = performance.now();
+    diskMetrics.defragInflight.set(1);
+    try {
+      this.commit();
+      this.be.db.exec("VACUUM");
+      this.committedSize = this.measureSize();
+    } finally {
+      diskMetrics.defragInflight.set(0);
+    }
+    diskMetrics.defragSeconds.observe(secondsSince(start));
   }
 
   // Commits, then writes a compact copy of the whole database (consistent index included)
@@ -286,6 +394,7 @@ export class MvccStore {
   }
 
   snapshotBytes(): Uint8Array {
+    const start = performance.now();
     const dir = Deno.makeTempDirSync({ prefix: "mvcc-snap-" });
     try {
       const file = `${dir}/db`;
@@ -293,6 +402,7 @@ export class MvccStore {
       return Deno.readFileSync(file);
     } finally {
       Deno.removeSync(dir, { recursive: true });
+      diskMetrics.snapshotSeconds.observe(secondsSince(start));
     }
   }
 

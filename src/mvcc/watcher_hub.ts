@@ -40,6 +40,7 @@ export function createWatcherHub(
       clearTimeout: (h: unknown) => clearTimeout(h as number),
     },
     progressIntervalMs: options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS,
+    random: options.random ?? Math.random,
     maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     bufferBytes,
     // Catch-up reads more only while the buffer is at most half full.
@@ -62,6 +63,10 @@ export function createWatcherHub(
       }
     },
     stats: () => stats(hub),
+    setProgressInterval(ms) {
+      if (!(ms > 0)) throw new Error(`watcher hub: progress interval must be positive, not ${ms}`);
+      hub.progressIntervalMs = ms;
+    },
   };
 }
 
@@ -90,11 +95,12 @@ function notify(hub: HubState, rev: number, events: Event[]): void {
 }
 
 function stats(hub: HubState): WatcherHubStats {
-  let unsynced = 0, bufferedResponses = 0, bufferedBytes = 0;
+  let unsynced = 0, bufferedResponses = 0, bufferedBytes = 0, bufferedEvents = 0;
   for (const s of hub.streams) {
     unsynced += s.unsynced.size;
     bufferedResponses += s.queue.length;
     bufferedBytes += s.queue.bytes;
+    bufferedEvents += s.queue.events;
   }
   return {
     streams: hub.streams.size,
@@ -102,5 +108,6 @@ function stats(hub: HubState): WatcherHubStats {
     unsyncedWatchers: unsynced,
     bufferedResponses,
     bufferedBytes,
+    bufferedEvents,
   };
 }

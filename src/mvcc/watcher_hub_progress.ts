@@ -15,9 +15,15 @@ export function settleProgress(hub: HubState, s: Stream): void {
   }
 }
 
+// etcd's GetProgressReportInterval: the interval plus up to a tenth of it, drawn per stream, so
+// that streams created together (a client reconnecting) are not all notified at once.
+function progressPeriod(hub: HubState, s: Stream): number {
+  return hub.progressIntervalMs + Math.floor(s.progressJitter * hub.progressIntervalMs / 10);
+}
+
 export function armProgress(hub: HubState, s: Stream): void {
   if (s.closed || s.progressTimer !== undefined) return;
-  s.progressTimer = hub.timers.setTimeout(() => progressTick(hub, s), hub.progressIntervalMs);
+  s.progressTimer = hub.timers.setTimeout(() => progressTick(hub, s), progressPeriod(hub, s));
 }
 
 // A watcher is notified only when no events went out to it for a whole interval; the timer

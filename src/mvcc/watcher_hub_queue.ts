@@ -1,6 +1,7 @@
 // The per-stream send buffer: responses go to the transport one at a time, in order, each
 // after the previous send's promise resolved. Its byte count is what bounds a stream's memory.
 
+import { mvccMetrics } from "../metrics/mod.ts";
 import type { WatchResponse, WatchSend } from "./watcher_hub_types.ts";
 
 interface Item {
@@ -12,6 +13,7 @@ export class SendQueue {
   #items: (Item | undefined)[] = [];
   #head = 0;
   #bytes = 0;
+  #events = 0;
   #busy = false;
   #scheduled = false;
   #closed = false;
@@ -27,6 +29,11 @@ export class SendQueue {
     return this.#bytes;
   }
 
+  /** Events in the responses waiting (etcd's pending events). */
+  get events(): number {
+    return this.#events;
+  }
+
   get length(): number {
     return this.#items.length - this.#head;
   }
@@ -35,6 +42,7 @@ export class SendQueue {
     if (this.#closed) return;
     this.#items.push({ resp, size });
     this.#bytes += size;
+    this.#events += resp.events.length;
     // Sending starts in a microtask: the caller (notify, on the write path) only enqueues.
     if (!this.#busy && !this.#scheduled) {
       this.#scheduled = true;
@@ -50,6 +58,7 @@ export class SendQueue {
     this.#items = [];
     this.#head = 0;
     this.#bytes = 0;
+    this.#events = 0;
   }
 
   #pump(): void {
@@ -82,6 +91,8 @@ export class SendQueue {
     const item = this.#items[this.#head]!;
     this.#items[this.#head++] = undefined;
     this.#bytes -= item.size;
+    this.#events -= item.resp.events.length;
+    mvccMetrics.events.inc(item.resp.events.length); // sent, as etcd counts them
     if (this.#head === this.#items.length) {
       this.#items = [];
       this.#head = 0;

@@ -37,6 +37,8 @@ export interface Stream {
   progressPending: boolean;
   catchUpTimer: unknown;
   progressTimer: unknown;
+  // This stream's share of the progress jitter, in [0, 1).
+  progressJitter: number;
   closed: boolean;
   // Closes the stream from the hub's side and tells the transport why.
   fail(err: unknown): void;
@@ -45,7 +47,9 @@ export interface Stream {
 export interface HubState {
   readonly store: WatcherHubStore;
   readonly timers: WatcherHubTimers;
-  readonly progressIntervalMs: number;
+  // Set at start-up from --experimental-watch-progress-notify-interval.
+  progressIntervalMs: number;
+  readonly random: () => number;
   readonly maxResponseBytes: number;
   readonly bufferBytes: number;
   // Catch-up reads more only while a stream's buffer holds at most this many bytes.

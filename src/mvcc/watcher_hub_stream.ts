@@ -30,6 +30,7 @@ export function createStream(
     progressPending: false,
     catchUpTimer: undefined,
     progressTimer: undefined,
+    progressJitter: hub.random(),
     closed: false,
     fail(err) {
       if (s.closed) return;

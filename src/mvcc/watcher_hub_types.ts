@@ -66,6 +66,8 @@ export interface WatcherHubTimers {
 export interface WatcherHubOptions {
   // Period of progress notifications for watchers that asked for them (etcd: 10 minutes).
   progressIntervalMs?: number;
+  // Draws each stream's progress jitter (Math.random by default).
+  random?: () => number;
   // Responses of watchers that asked for fragments are split below this encoded size
   // (etcd: --max-request-bytes + 512 bytes of gRPC overhead).
   maxResponseBytes?: number;
@@ -97,6 +99,7 @@ export interface WatcherHubStats {
   // Responses and their encoded bytes waiting in stream buffers, over all streams.
   bufferedResponses: number;
   bufferedBytes: number;
+  bufferedEvents: number;
 }
 
 export interface WatcherHub {
@@ -108,5 +111,7 @@ export interface WatcherHub {
   createStream(send: WatchSend, onClosed?: (err: unknown) => void): WatchStream;
   // After the store was replaced (a raft snapshot): every watcher re-reads from history.
   resync(): void;
+  // etcd's SetProgressReportInterval: the period of progress notifications from now on.
+  setProgressInterval(ms: number): void;
   stats(): WatcherHubStats;
 }

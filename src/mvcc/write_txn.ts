@@ -1,5 +1,6 @@
 // A write transaction: the changes of one applied request, all at revision beginRev + 1
 // (etcd's storeTxnWrite). Reads inside it see its own earlier writes.
+import { TxnTally } from "../metrics/mod.ts";
 import type { Backend } from "./backend.ts";
 import { keyCondition, tombstone } from "./history.ts";
 import { keyRange } from "./key_range.ts";
@@ -32,8 +33,13 @@ const EMPTY = new Uint8Array();
 export class WriteTxn {
   private events: Event[] = [];
   private ended = false;
-
-  constructor(private readonly host: TxnHost, readonly beginRev: number) {}
+  // `tally`: what this txn did, for etcd's mvcc counters (callers add reads they answered
+  // otherwise).
+  constructor(
+    private readonly host: TxnHost,
+    readonly beginRev: number,
+    readonly tally = new TxnTally(),
+  ) {}
 
   // Number of key changes so far (etcd's len(Changes())).
   changes(): number {
@@ -47,6 +53,7 @@ export class WriteTxn {
 
   range(key: Uint8Array, rangeEnd?: Uint8Array, opts: RangeOptions = {}): RangeResult {
     this.assertOpen();
+    this.tally.ranges++;
     const r = keyRange(key, rangeEnd);
     return rangeKeys(this.host.be, r, this.curRev(), this.host.compactRevision(), opts);
   }
@@ -60,6 +67,7 @@ export class WriteTxn {
     withPrevKv = true,
   ): { kv: KeyValue; prev?: KeyValue; prevLease: bigint } {
     this.assertOpen();
+    this.tally.put(key, value);
     const { be, live } = this.host;
     be.begin();
     const main = this.beginRev + 1;
@@ -103,6 +111,7 @@ export class WriteTxn {
   // Deletes every existing key in the range; returns the deleted kvs in key order.
   deleteRange(key: Uint8Array, rangeEnd?: Uint8Array): KeyValue[] {
     this.assertOpen();
+    this.tally.deletes++;
     const be = this.host.be;
     const r = keyRange(key, rangeEnd);
     const deleted = rangeLive(be, r, 0, false);
@@ -123,6 +132,7 @@ export class WriteTxn {
   end(): Event[] {
     this.assertOpen();
     this.ended = true;
+    this.tally.end();
     this.host.finish(this, this.events);
     return this.events;
   }

@@ -103,6 +103,79 @@ export interface Role {
   keyPermission: Permission[];
 }
 
+/** etcdserverpb.Request */
+export interface Request {
+  ID: bigint;
+  Method: string;
+  Path: string;
+  Val: string;
+  Dir: boolean;
+  PrevValue: string;
+  PrevIndex: number;
+  PrevExist: boolean;
+  Expiration: number;
+  Wait: boolean;
+  Since: number;
+  Recursive: boolean;
+  Sorted: boolean;
+  Quorum: boolean;
+  Time: number;
+  Stream: boolean;
+  Refresh: boolean;
+}
+
+/** etcdserverpb.Metadata */
+export interface Metadata {
+  NodeID: bigint;
+  ClusterID: bigint;
+}
+
+/** etcdserverpb.RequestHeader */
+export interface RequestHeader {
+  ID: bigint;
+  username: string;
+  authRevision: number;
+}
+
+/** etcdserverpb.InternalRaftRequest */
+export interface InternalRaftRequest {
+  header?: RequestHeader;
+  ID: bigint;
+  v2?: Request;
+  range?: RangeRequest;
+  put?: PutRequest;
+  deleteRange?: DeleteRangeRequest;
+  txn?: TxnRequest;
+  compaction?: CompactionRequest;
+  leaseGrant?: LeaseGrantRequest;
+  leaseRevoke?: LeaseRevokeRequest;
+  alarm?: AlarmRequest;
+  leaseCheckpoint?: LeaseCheckpointRequest;
+  authEnable?: AuthEnableRequest;
+  authDisable?: AuthDisableRequest;
+  authenticate?: InternalAuthenticateRequest;
+  authUserAdd?: AuthUserAddRequest;
+  authUserDelete?: AuthUserDeleteRequest;
+  authUserGet?: AuthUserGetRequest;
+  authUserChangePassword?: AuthUserChangePasswordRequest;
+  authUserGrantRole?: AuthUserGrantRoleRequest;
+  authUserRevokeRole?: AuthUserRevokeRoleRequest;
+  authUserList?: AuthUserListRequest;
+  authRoleList?: AuthRoleListRequest;
+  authRoleAdd?: AuthRoleAddRequest;
+  authRoleDelete?: AuthRoleDeleteRequest;
+  authRoleGet?: AuthRoleGetRequest;
+  authRoleGrantPermission?: AuthRoleGrantPermissionRequest;
+  authRoleRevokePermission?: AuthRoleRevokePermissionRequest;
+}
+
+/** etcdserverpb.InternalAuthenticateRequest */
+export interface InternalAuthenticateRequest {
+  name: string;
+  password: string;
+  simpleToken: string;
+}
+
 /** etcdserverpb.ResponseHeader */
 export interface ResponseHeader {
   clusterId: bigint;
@@ -677,6 +750,13 @@ export interface HealthCheckResponse {
   status: HealthCheckResponse_ServingStatus;
 }
 
+/** leasepb.Lease */
+export interface Lease {
+  ID: bigint;
+  TTL: number;
+  RemainingTTL: number;
+}
+
 /** mvccpb.KeyValue */
 export interface KeyValue {
   key: Uint8Array;
@@ -692,6 +772,12 @@ export interface Event {
   type: Event_EventType;
   kv?: KeyValue;
   prevKv?: KeyValue;
+}
+
+/** snappb.snapshot */
+export interface snapshot {
+  crc: number;
+  data: Uint8Array;
 }
 
 /** v3electionpb.CampaignRequest */
@@ -769,12 +855,30 @@ export interface UnlockResponse {
   header?: ResponseHeader;
 }
 
+/** walpb.Record */
+export interface Record {
+  type: number;
+  crc: number;
+  data: Uint8Array;
+}
+
+/** walpb.Snapshot */
+export interface Snapshot {
+  index: number;
+  term: number;
+}
+
 /** Decoded message types by full proto name. */
 export interface MessageTypes {
   "authpb.UserAddOptions": UserAddOptions;
   "authpb.User": User;
   "authpb.Permission": Permission;
   "authpb.Role": Role;
+  "etcdserverpb.Request": Request;
+  "etcdserverpb.Metadata": Metadata;
+  "etcdserverpb.RequestHeader": RequestHeader;
+  "etcdserverpb.InternalRaftRequest": InternalRaftRequest;
+  "etcdserverpb.InternalAuthenticateRequest": InternalAuthenticateRequest;
   "etcdserverpb.ResponseHeader": ResponseHeader;
   "etcdserverpb.RangeRequest": RangeRequest;
   "etcdserverpb.RangeResponse": RangeResponse;
@@ -868,8 +972,10 @@ export interface MessageTypes {
   "etcdserverpb.AuthRoleRevokePermissionResponse": AuthRoleRevokePermissionResponse;
   "grpc.health.v1.HealthCheckRequest": HealthCheckRequest;
   "grpc.health.v1.HealthCheckResponse": HealthCheckResponse;
+  "leasepb.Lease": Lease;
   "mvccpb.KeyValue": KeyValue;
   "mvccpb.Event": Event;
+  "snappb.snapshot": snapshot;
   "v3electionpb.CampaignRequest": CampaignRequest;
   "v3electionpb.CampaignResponse": CampaignResponse;
   "v3electionpb.LeaderKey": LeaderKey;
@@ -883,6 +989,8 @@ export interface MessageTypes {
   "v3lockpb.LockResponse": LockResponse;
   "v3lockpb.UnlockRequest": UnlockRequest;
   "v3lockpb.UnlockResponse": UnlockResponse;
+  "walpb.Record": Record;
+  "walpb.Snapshot": Snapshot;
 }
 
 /** Request and response types of every method, by full service name. */
@@ -1228,6 +1336,211 @@ export const schema: ProtoSchema = {
           ref: "authpb.Permission",
           repeated: true,
         },
+      ],
+    },
+    "etcdserverpb.Request": {
+      fields: [
+        { no: 1, name: "ID", prop: "ID", kind: "uint64", id: true },
+        { no: 2, name: "Method", prop: "Method", kind: "string" },
+        { no: 3, name: "Path", prop: "Path", kind: "string" },
+        { no: 4, name: "Val", prop: "Val", kind: "string" },
+        { no: 5, name: "Dir", prop: "Dir", kind: "bool" },
+        { no: 6, name: "PrevValue", prop: "PrevValue", kind: "string" },
+        { no: 7, name: "PrevIndex", prop: "PrevIndex", kind: "uint64" },
+        { no: 8, name: "PrevExist", prop: "PrevExist", kind: "bool" },
+        { no: 9, name: "Expiration", prop: "Expiration", kind: "int64" },
+        { no: 10, name: "Wait", prop: "Wait", kind: "bool" },
+        { no: 11, name: "Since", prop: "Since", kind: "uint64" },
+        { no: 12, name: "Recursive", prop: "Recursive", kind: "bool" },
+        { no: 13, name: "Sorted", prop: "Sorted", kind: "bool" },
+        { no: 14, name: "Quorum", prop: "Quorum", kind: "bool" },
+        { no: 15, name: "Time", prop: "Time", kind: "int64" },
+        { no: 16, name: "Stream", prop: "Stream", kind: "bool" },
+        { no: 17, name: "Refresh", prop: "Refresh", kind: "bool" },
+      ],
+    },
+    "etcdserverpb.Metadata": {
+      fields: [
+        { no: 1, name: "NodeID", prop: "NodeID", kind: "uint64", id: true },
+        { no: 2, name: "ClusterID", prop: "ClusterID", kind: "uint64", id: true },
+      ],
+    },
+    "etcdserverpb.RequestHeader": {
+      fields: [
+        { no: 1, name: "ID", prop: "ID", kind: "uint64", id: true },
+        { no: 2, name: "username", prop: "username", kind: "string" },
+        { no: 3, name: "auth_revision", prop: "authRevision", kind: "uint64" },
+      ],
+    },
+    "etcdserverpb.InternalRaftRequest": {
+      fields: [
+        {
+          no: 100,
+          name: "header",
+          prop: "header",
+          kind: "message",
+          ref: "etcdserverpb.RequestHeader",
+        },
+        { no: 1, name: "ID", prop: "ID", kind: "uint64", id: true },
+        { no: 2, name: "v2", prop: "v2", kind: "message", ref: "etcdserverpb.Request" },
+        { no: 3, name: "range", prop: "range", kind: "message", ref: "etcdserverpb.RangeRequest" },
+        { no: 4, name: "put", prop: "put", kind: "message", ref: "etcdserverpb.PutRequest" },
+        {
+          no: 5,
+          name: "delete_range",
+          prop: "deleteRange",
+          kind: "message",
+          ref: "etcdserverpb.DeleteRangeRequest",
+        },
+        { no: 6, name: "txn", prop: "txn", kind: "message", ref: "etcdserverpb.TxnRequest" },
+        {
+          no: 7,
+          name: "compaction",
+          prop: "compaction",
+          kind: "message",
+          ref: "etcdserverpb.CompactionRequest",
+        },
+        {
+          no: 8,
+          name: "lease_grant",
+          prop: "leaseGrant",
+          kind: "message",
+          ref: "etcdserverpb.LeaseGrantRequest",
+        },
+        {
+          no: 9,
+          name: "lease_revoke",
+          prop: "leaseRevoke",
+          kind: "message",
+          ref: "etcdserverpb.LeaseRevokeRequest",
+        },
+        { no: 10, name: "alarm", prop: "alarm", kind: "message", ref: "etcdserverpb.AlarmRequest" },
+        {
+          no: 11,
+          name: "lease_checkpoint",
+          prop: "leaseCheckpoint",
+          kind: "message",
+          ref: "etcdserverpb.LeaseCheckpointRequest",
+        },
+        {
+          no: 1000,
+          name: "auth_enable",
+          prop: "authEnable",
+          kind: "message",
+          ref: "etcdserverpb.AuthEnableRequest",
+        },
+        {
+          no: 1011,
+          name: "auth_disable",
+          prop: "authDisable",
+          kind: "message",
+          ref: "etcdserverpb.AuthDisableRequest",
+        },
+        {
+          no: 1012,
+          name: "authenticate",
+          prop: "authenticate",
+          kind: "message",
+          ref: "etcdserverpb.InternalAuthenticateRequest",
+        },
+        {
+          no: 1100,
+          name: "auth_user_add",
+          prop: "authUserAdd",
+          kind: "message",
+          ref: "etcdserverpb.AuthUserAddRequest",
+        },
+        {
+          no: 1101,
+          name: "auth_user_delete",
+          prop: "authUserDelete",
+          kind: "message",
+          ref: "etcdserverpb.AuthUserDeleteRequest",
+        },
+        {
+          no: 1102,
+          name: "auth_user_get",
+          prop: "authUserGet",
+          kind: "message",
+          ref: "etcdserverpb.AuthUserGetRequest",
+        },
+        {
+          no: 1103,
+          name: "auth_user_change_password",
+          prop: "authUserChangePassword",
+          kind: "message",
+          ref: "etcdserverpb.AuthUserChangePasswordRequest",
+        },
+        {
+          no: 1104,
+          name: "auth_user_grant_role",
+          prop: "authUserGrantRole",
+          kind: "message",
+          ref: "etcdserverpb.AuthUserGrantRoleRequest",
+        },
+        {
+          no: 1105,
+          name: "auth_user_revoke_role",
+          prop: "authUserRevokeRole",
+          kind: "message",
+          ref: "etcdserverpb.AuthUserRevokeRoleRequest",
+        },
+        {
+          no: 1106,
+          name: "auth_user_list",
+          prop: "authUserList",
+          kind: "message",
+          ref: "etcdserverpb.AuthUserListRequest",
+        },
+        {
+          no: 1107,
+          name: "auth_role_list",
+          prop: "authRoleList",
+          kind: "message",
+          ref: "etcdserverpb.AuthRoleListRequest",
+        },
+        {
+          no: 1200,
+          name: "auth_role_add",
+          prop: "authRoleAdd",
+          kind: "message",
+          ref: "etcdserverpb.AuthRoleAddRequest",
+        },
+        {
+          no: 1201,
+          name: "auth_role_delete",
+          prop: "authRoleDelete",
+          kind: "message",
+          ref: "etcdserverpb.AuthRoleDeleteRequest",
+        },
+        {
+          no: 1202,
+          name: "auth_role_get",
+          prop: "authRoleGet",
+          kind: "message",
+          ref: "etcdserverpb.AuthRoleGetRequest",
+        },
+        {
+          no: 1203,
+          name: "auth_role_grant_permission",
+          prop: "authRoleGrantPermission",
+          kind: "message",
+          ref: "etcdserverpb.AuthRoleGrantPermissionRequest",
+        },
+        {
+          no: 1204,
+          name: "auth_role_revoke_permission",
+          prop: "authRoleRevokePermission",
+          kind: "message",
+          ref: "etcdserverpb.AuthRoleRevokePermissionRequest",
+        },
+      ],
+    },
+    "etcdserverpb.InternalAuthenticateRequest": {
+      fields: [
+        { no: 1, name: "name", prop: "name", kind: "string" },
+        { no: 2, name: "password", prop: "password", kind: "string" },
+        { no: 3, name: "simple_token", prop: "simpleToken", kind: "string" },
       ],
     },
     "etcdserverpb.ResponseHeader": {
@@ -2271,6 +2584,13 @@ export const schema: ProtoSchema = {
         },
       ],
     },
+    "leasepb.Lease": {
+      fields: [
+        { no: 1, name: "ID", prop: "ID", kind: "int64", id: true },
+        { no: 2, name: "TTL", prop: "TTL", kind: "int64" },
+        { no: 3, name: "RemainingTTL", prop: "RemainingTTL", kind: "int64" },
+      ],
+    },
     "mvccpb.KeyValue": {
       fields: [
         { no: 1, name: "key", prop: "key", kind: "bytes" },
@@ -2286,6 +2606,12 @@ export const schema: ProtoSchema = {
         { no: 1, name: "type", prop: "type", kind: "enum", ref: "mvccpb.Event.EventType" },
         { no: 2, name: "kv", prop: "kv", kind: "message", ref: "mvccpb.KeyValue" },
         { no: 3, name: "prev_kv", prop: "prevKv", kind: "message", ref: "mvccpb.KeyValue" },
+      ],
+    },
+    "snappb.snapshot": {
+      fields: [
+        { no: 1, name: "crc", prop: "crc", kind: "uint32" },
+        { no: 2, name: "data", prop: "data", kind: "bytes" },
       ],
     },
     "v3electionpb.CampaignRequest": {
@@ -2397,6 +2723,19 @@ export const schema: ProtoSchema = {
           kind: "message",
           ref: "etcdserverpb.ResponseHeader",
         },
+      ],
+    },
+    "walpb.Record": {
+      fields: [
+        { no: 1, name: "type", prop: "type", kind: "int64" },
+        { no: 2, name: "crc", prop: "crc", kind: "uint32" },
+        { no: 3, name: "data", prop: "data", kind: "bytes" },
+      ],
+    },
+    "walpb.Snapshot": {
+      fields: [
+        { no: 1, name: "index", prop: "index", kind: "uint64" },
+        { no: 2, name: "term", prop: "term", kind: "uint64" },
       ],
     },
   },

@@ -4,6 +4,7 @@
 // peer TLS settings (client certificate, CA, InsecureSkipVerify for auto-TLS) on every dial.
 import net from "node:net";
 import tls from "node:tls";
+import { isTLSURL, isUnixURL, unixSocketPath } from "../tls/mod.ts";
 
 /**
  * Client-side TLS for dialling peers: the peer certificate is presented as client certificate;
@@ -12,7 +13,7 @@ import tls from "node:tls";
  */
 export type PeerClientTLS = Pick<
   tls.ConnectionOptions,
-  "ca" | "cert" | "key" | "rejectUnauthorized" | "servername"
+  "ca" | "cert" | "key" | "rejectUnauthorized" | "servername" | "checkServerIdentity"
 >;
 
 export interface ResponseHead {
@@ -27,39 +28,49 @@ export interface Response extends ResponseHead {
 /** The host and port to dial for a peer URL (brackets off IPv6 literals). */
 export function hostPort(url: URL): { host: string; port: number } {
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  const port = Number(url.port || (isTLSURL(url) ? 443 : 80));
   return { host, port };
 }
 
 /** Go's wording for dial failures, which etcd's log lines embed. */
 export function dialErrorText(url: URL, err: unknown): string {
   const { host, port } = hostPort(url);
-  const addr = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  const net = isUnixURL(url) ? "unix" : "tcp";
+  const addr = isUnixURL(url)
+    ? unixSocketPath(url)
+    : host.includes(":")
+    ? `[${host}]:${port}`
+    : `${host}:${port}`;
   const code = (err as { code?: string })?.code;
-  if (code === "ECONNREFUSED") return `dial tcp ${addr}: connect: connection refused`;
-  if (code === "ETIMEDOUT") return `dial tcp ${addr}: i/o timeout`;
-  if (code === "ECONNRESET") return `read tcp ${addr}: read: connection reset by peer`;
-  if (code === "EHOSTUNREACH") return `dial tcp ${addr}: connect: no route to host`;
+  if (code === "ECONNREFUSED") return `dial ${net} ${addr}: connect: connection refused`;
+  if (code === "ENOENT") return `dial ${net} ${addr}: connect: no such file or directory`;
+  if (code === "ETIMEDOUT") return `dial ${net} ${addr}: i/o timeout`;
+  if (code === "ECONNRESET") return `read ${net} ${addr}: read: connection reset by peer`;
+  if (code === "EHOSTUNREACH") return `dial ${net} ${addr}: connect: no route to host`;
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Opens a connection to a peer URL; rejects with the socket error or a timeout. */
+/**
+ * Opens a connection to a peer URL; rejects with the socket error or a timeout. A unix or unixs
+ * URL dials the socket file its host names; unixs verifies the certificate for the URL's
+ * hostname, as Go's transport does once it has rewritten the scheme to https.
+ */
 export function dial(
   url: URL,
   tlsOpts: PeerClientTLS | undefined,
   timeoutMs: number,
 ): Promise<net.Socket> {
   const { host, port } = hostPort(url);
+  const where = isUnixURL(url) ? { path: unixSocketPath(url) } : { host, port };
   return new Promise((resolve, reject) => {
-    const secure = url.protocol === "https:";
+    const secure = isTLSURL(url);
     const socket: net.Socket = secure
       ? tls.connect({
-        host,
-        port,
+        ...where,
         ...tlsOpts,
         servername: tlsOpts?.servername ?? (net.isIP(host) ? undefined : host),
       })
-      : net.connect({ host, port });
+      : net.connect(where);
     const timer = setTimeout(() => {
       socket.destroy();
       reject(Object.assign(new Error("i/o timeout"), { code: "ETIMEDOUT" }));

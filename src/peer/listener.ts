@@ -7,7 +7,7 @@ import http from "node:http";
 import net from "node:net";
 import type tls from "node:tls";
 import { createSecureServer, type ServerTLS } from "../tls/mod.ts";
-import { isSecureListenURL, listenOn } from "../tls/mod.ts";
+import { boundAddress, boundPort, isSecureListenURL, listenOn } from "../tls/mod.ts";
 import { createLeaderRoutes, type PeerLeaderApi } from "./leader_handler.ts";
 import { formatMembersJSON, type PeerMember } from "./members_json.ts";
 import { RaftHandlers, type RaftReceiverOptions } from "./raft_handlers.ts";
@@ -28,7 +28,10 @@ export interface ServePeerOptions extends RaftReceiverOptions {
 }
 
 export interface PeerListener {
+  /** The bound address (port 0 for a unix socket). */
   address: net.AddressInfo;
+  /** The address as etcd logs it: host:port, or the unix socket's path. */
+  addr: string;
   close(): Promise<void>;
 }
 
@@ -70,7 +73,7 @@ export function createPeerHandler(opts: ServePeerOptions): http.RequestListener 
   };
 }
 
-/** Listens on one peer URL (http, or https with `opts.tls`). */
+/** Listens on one peer URL (http or unix, or https or unixs with `opts.tls`). */
 export async function servePeer(url: URL, opts: ServePeerOptions): Promise<PeerListener> {
   const secure = isSecureListenURL(url, "peer", opts.tls !== undefined);
   const h1 = http.createServer(createPeerHandler(opts));
@@ -104,9 +107,15 @@ export async function servePeer(url: URL, opts: ServePeerOptions): Promise<PeerL
       h1.emit("connection", socket);
     });
   }
-  await listenOn(server, url);
+  // etcd removes a peer socket file left behind by an earlier run (transport.NewUnixListener).
+  await listenOn(server, url, { removeStaleSocket: true });
+  const addr = boundAddress(server);
+  const bound = server.address();
   return {
-    address: server.address() as net.AddressInfo,
+    address: typeof bound === "object" && bound !== null
+      ? bound
+      : { address: addr, family: "unix", port: boundPort(server) },
+    addr,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -5,7 +5,9 @@
 import type net from "node:net";
 import { encodeMessage, type Message } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
+import { networkMetrics } from "../metrics/mod.ts";
 import type { LogLimiter } from "./checks.ts";
+import { PeerProber } from "./prober.ts";
 import {
   dial,
   dialErrorText,
@@ -55,12 +57,20 @@ export class PeerStream {
   #flushScheduled = false;
   #unreachableScheduled = false;
   #dialFailureLogged = false;
+  // Series appear with their first count, as etcd's do.
+  #sentBytes?: { inc(n: number): void };
+  readonly #to: { To: string };
+  readonly #pair; // etcd's Local and Remote labels
+  readonly #prober: PeerProber;
 
   constructor(
     readonly id: bigint,
     readonly urls: () => string[],
     readonly ctx: StreamContext,
   ) {
+    this.#to = { To: hexId(id) };
+    this.#pair = { Local: hexId(ctx.localId), Remote: hexId(id) };
+    this.#prober = new PeerProber(id, urls, ctx);
     this.#redial();
   }
 
@@ -106,6 +116,8 @@ export class PeerStream {
   }
 
   close(): void {
+    if (this.#activeSince !== 0) networkMetrics.activePeers.labels(this.#pair).dec();
+    this.#prober.close();
     this.#state = "closed";
     clearTimeout(this.#retry);
     this.#socket?.destroy();
@@ -114,8 +126,10 @@ export class PeerStream {
     this.#head = 0;
   }
 
-  // Raft only needs to hear once per burst that the peer is unreachable.
-  #dropped(): void {
+  // Raft only needs to hear once per burst that the peer is unreachable; etcd counts every
+  // message lost.
+  #dropped(messages = 1): void {
+    networkMetrics.peerSentFailures.labels(this.#to).inc(messages);
     if (this.#unreachableScheduled) return;
     this.#unreachableScheduled = true;
     queueMicrotask(() => {
@@ -141,6 +155,7 @@ export class PeerStream {
     while (this.#head < this.#queue.length && socket.writableLength < SOCKET_HIGH_WATER) {
       const b = encodeMessage(this.#queue[this.#head++]);
       parts.push(b);
+      (this.#sentBytes ??= networkMetrics.peerSentBytes.labels(this.#to)).inc(b.length);
       bytes += b.length + 4;
       if (bytes >= CHUNK_BYTES) {
         socket.write(frameChunk(parts));
@@ -273,6 +288,7 @@ export class PeerStream {
     const id = hexId(this.id);
     if (this.#activeSince === 0) {
       this.#activeSince = Date.now();
+      networkMetrics.activePeers.labels(this.#pair).inc();
       this.ctx.logger.info({
         pkg: "rafthttp",
         text: `peer ${id} became active`,
@@ -341,11 +357,13 @@ export class PeerStream {
     this.#state = "down";
     this.#socket?.destroy();
     this.#socket = undefined;
-    if (this.queued > 0) this.#dropped();
+    if (this.queued > 0) this.#dropped(this.queued);
     this.#queue = [];
     this.#head = 0;
     if (this.#activeSince !== 0) {
       this.#activeSince = 0;
+      networkMetrics.activePeers.labels(this.#pair).dec();
+      networkMetrics.disconnectedPeers.labels(this.#pair).inc();
       this.ctx.logger.error({
         pkg: "rafthttp",
         text: `peer ${id} became inactive (message send to peer failed)`,

@@ -4,6 +4,8 @@
 import type http from "node:http";
 import { type Message, MessageType } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
+import { networkMetrics as net, secondsSince } from "../metrics/mod.ts";
+import { failpoints, hit } from "../failpoint/mod.ts";
 import { checkCompatibility, firstHeader, LogLimiter, REJECT, type Rejection } from "./checks.ts";
 import { allowMethod, httpError, plain, readBody } from "./respond.ts";
 import { decodeSnapshotBody, FrameDecoder, H, hexId, parseHexId, SERVER_VERSION } from "./wire.ts";
@@ -63,14 +65,19 @@ export class RaftHandlers {
         msgs = decoder.push(plain(chunk));
       } catch (err) {
         log.warn({ pkg: "rafthttp", text: `failed to read raft message (${err})` });
+        net.peerReceivedFailures.labels({ From: firstHeader(req.headers, H.from) ?? "" }).inc();
         req.destroy();
         return;
+      }
+      if (msgs.length > 0) {
+        net.peerReceivedBytes.labels({ From: hexId(msgs[0].from) }).inc(decoder.lastBytes);
       }
       for (const m of msgs) {
         try {
           this.opts.transport.receive(m);
         } catch (err) {
-          // One message Raft refuses must not take the stream (or the process) down.
+          // One message Raft refuses must not take the stream down. (What breaks Raft never
+          // comes back here: the member stops where it breaks.)
           if (this.#limiter.allow("process:" + m.from)) {
             log.warn({ pkg: "rafthttp", text: `failed to process raft message (${err})` });
           }
@@ -106,17 +113,38 @@ export class RaftHandlers {
   // POST /raft/snapshot: the MsgSnap and the sender's backend file, stepped once saved.
   async snapshot(req: Req, res: Res): Promise<void> {
     if (!this.#admitSender(req, res)) return;
+    const from = firstHeader(req.headers, H.from) ?? "";
+    const start = performance.now();
+    net.snapshotReceiveInflights.labels({ From: from }).inc();
+    try {
+      if (await this.#receiveSnapshot(req, res)) {
+        net.snapshotReceive.labels({ From: from }).inc();
+        net.snapshotReceiveSeconds.labels({ From: from }).observe(secondsSince(start));
+      } else {
+        net.snapshotReceiveFailures.labels({ From: from }).inc();
+      }
+    } finally {
+      net.snapshotReceiveInflights.labels({ From: from }).dec();
+    }
+  }
+
+  // Whether the snapshot arrived and was saved; a refusal has been answered otherwise.
+  async #receiveSnapshot(req: Req, res: Res): Promise<boolean> {
     const log = this.opts.logger;
     let m: Message;
     try {
-      m = decodeSnapshotBody(await readBody(req));
+      const body = await readBody(req);
+      m = decodeSnapshotBody(body);
+      net.peerReceivedBytes.labels({ From: hexId(m.from) }).inc(body.length);
     } catch (err) {
       log.error({ pkg: "rafthttp", text: `failed to decode raft message (${err})` });
-      return httpError(res, 400, "error decoding raft snapshot message");
+      httpError(res, 400, "error decoding raft snapshot message");
+      return false;
     }
     if (m.type !== MessageType.MsgSnap) {
       log.error({ pkg: "rafthttp", text: "unexpected raft message type on snapshot path" });
-      return httpError(res, 400, "wrong raft message type");
+      httpError(res, 400, "wrong raft message type");
+      return false;
     }
     const index = m.snapshot!.metadata.index;
     log.info({
@@ -126,10 +154,12 @@ export class RaftHandlers {
       fields: { "snapshot-index": index, "remote-snapshot-sender-id": hexId(m.from) },
     });
     try {
+      if (failpoints.on) await hit("raftBeforeReceiveSnapshot");
       await this.opts.transport.receiveSnapshot(m);
     } catch (err) {
       log.error({ pkg: "rafthttp", text: `failed to process raft message (${err})` });
-      return httpError(res, 500, "error processing raft message");
+      httpError(res, 500, "error processing raft message");
+      return false;
     }
     log.info({
       pkg: "rafthttp",
@@ -141,6 +171,7 @@ export class RaftHandlers {
     });
     res.writeHead(204);
     res.end();
+    return true;
   }
 
   // Version and cluster ID first; every raft response names our cluster.

@@ -2,6 +2,8 @@
 // MsgSnap, carrying the message and the member's merged snapshot (the backend file), then
 // tells Raft whether it arrived. Uploads run beside the message streams, never in them.
 import type { Message, Snapshot } from "../raft/mod.ts";
+import { networkMetrics as net, secondsSince } from "../metrics/mod.ts";
+import { failpoints, hit } from "../failpoint/mod.ts";
 import { dialErrorText, request } from "./http1.ts";
 import type { StreamContext } from "./peer_stream.ts";
 import { encodeSnapshotHead, H, hexId, parseHexId, peerHeaders } from "./wire.ts";
@@ -31,11 +33,14 @@ export class SnapshotSender {
     const upload = new AbortController();
     this.#uploads.add(upload);
     let target: URL | undefined;
+    const start = performance.now();
+    net.snapshotSendInflights.labels({ To: to }).inc();
     try {
       const urls = this.ctx.urlsOf(m.to);
       if (urls.length === 0) throw new Error(`no peer URL known for ${to}`);
       const snapshot = await this.ctx.snapshotSource();
       index = snapshot.metadata.index;
+      if (failpoints.on) await hit("raftBeforeSendSnapshot");
       log.info({
         pkg: "rafthttp",
         text: `start to send database snapshot [index: ${index}, to ${to}]...`,
@@ -44,7 +49,10 @@ export class SnapshotSender {
       });
       const started = Date.now();
       target = new URL(urls[0]);
-      await this.#post(target, { ...m, snapshot }, upload.signal);
+      const bytes = await this.#post(target, { ...m, snapshot }, upload.signal);
+      net.peerSentBytes.labels({ To: to }).inc(bytes);
+      net.snapshotSend.labels({ To: to }).inc();
+      net.snapshotSendSeconds.labels({ To: to }).observe(secondsSince(start));
       log.info({
         pkg: "rafthttp",
         text: `database snapshot [index: ${index}, to: ${to}] sent out successfully`,
@@ -61,6 +69,7 @@ export class SnapshotSender {
       this.#failed(m.to, index, target, err);
     } finally {
       this.#uploads.delete(upload);
+      net.snapshotSendInflights.labels({ To: to }).dec();
     }
   }
 
@@ -71,12 +80,14 @@ export class SnapshotSender {
   }
 
   // One upload; throws unless the peer answers 204, after acting on a refusal it understands.
+  // Returns the bytes sent: the message and the backend file.
   async #post(
     target: URL,
     m: Message & { snapshot: Snapshot },
     signal: AbortSignal,
-  ): Promise<void> {
+  ): Promise<number> {
     const ctx = this.ctx;
+    const head = encodeSnapshotHead(m);
     const res = await request(target, {
       method: "POST",
       path: "/raft/snapshot",
@@ -85,7 +96,7 @@ export class SnapshotSender {
         [H.raftTo]: hexId(m.to),
         "Content-Type": "application/octet-stream",
       },
-      body: [encodeSnapshotHead(m), m.snapshot.data],
+      body: [head, m.snapshot.data],
       timeoutMs: ctx.snapshotTimeoutMs,
       tls: ctx.tls,
       signal,
@@ -96,10 +107,13 @@ export class SnapshotSender {
       ctx.onClusterIdMismatch(m.to, parseHexId(res.headers.get("x-etcd-cluster-id")) ?? 0n);
     }
     if (res.status !== 204) throw new Error(`unexpected http status ${res.status} (${body})`);
+    return head.length + m.snapshot.data.length;
   }
 
   #failed(id: bigint, index: number, target: URL | undefined, err: unknown): void {
     const to = hexId(id);
+    net.peerSentFailures.labels({ To: to }).inc();
+    net.snapshotSendFailures.labels({ To: to }).inc();
     // Network failures read as Go's client error, as in etcd's line.
     const why = target && (err as { code?: string }).code
       ? `Post "${new URL("/raft/snapshot", target)}": ${dialErrorText(target, err)}`

@@ -89,12 +89,15 @@ export class FrameDecoder {
   #offset = 0; // consumed bytes of #chunks[0]
   #buffered = 0;
   #need = -1; // length of the frame being read, -1 while its header is incomplete
+  /** Bytes of the messages the last push() completed (their length prefixes not counted). */
+  lastBytes = 0;
 
   constructor(readonly maxFrameBytes: number) {}
 
   /** Feeds bytes; returns the messages they complete. Throws on a malformed stream. */
   push(chunk: Uint8Array): Message[] {
     const out: Message[] = [];
+    this.lastBytes = 0;
     if (chunk.length === 0) return out;
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
@@ -110,6 +113,7 @@ export class FrameDecoder {
       if (this.#buffered < this.#need) return out;
       const frame = this.#take(this.#need);
       this.#need = -1;
+      this.lastBytes += frame.length;
       out.push(decodeMessage(frame));
     }
   }

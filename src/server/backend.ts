@@ -1,11 +1,22 @@
 // The member's backend: the MVCC key space plus what etcd keeps beside it in the same database
 // (membership, leases, alarms), all written in the store's batch transaction so they commit
 // atomically with the consistent index.
-import { type AuxBuckets, type Event, MvccStore, restoreSnapshot } from "../mvcc/mod.ts";
+import { DatabaseSync } from "node:sqlite";
+import {
+  type AuxBuckets,
+  type CompactionBatch,
+  type Event,
+  MvccStore,
+  restoreSnapshot,
+} from "../mvcc/mod.ts";
 import type { LeasePersistence, Lessor } from "../lease/mod.ts";
 import { Membership, type MembershipJSON } from "./membership.ts";
 import { Alarms } from "./alarms.ts";
-import { diskMetrics } from "../metrics/mod.ts";
+import { mvccMetrics, observeBackendCommit, secondsSince, snapMetrics } from "../metrics/mod.ts";
+import { failpoints, hitSync } from "../failpoint/mod.ts";
+import { formatGoDuration } from "../config/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import type { Wal } from "../storage/mod.ts";
 
 /** etcd's defaults for --backend-batch-interval and --backend-batch-limit (0 selects them). */
 export const DEFAULT_BATCH_INTERVAL_MS = 100;
@@ -14,6 +25,14 @@ export const DEFAULT_BATCH_LIMIT = 10_000;
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
+/** What the flags set on every store this backend opens (also after a restore). */
+export interface StoreSettings {
+  /** --experimental-compaction-batch-limit (0: etcd's 1000). */
+  compactionBatchLimit: number;
+  /** --unsafe-no-fsync. */
+  unsafeNoFsync: boolean;
+}
+
 export class Backend {
   store: MvccStore;
   readonly alarms: Alarms;
@@ -21,13 +40,56 @@ export class Backend {
   batchIntervalMs = DEFAULT_BATCH_INTERVAL_MS;
   /** Most applied entries in one batch transaction. */
   batchLimit = DEFAULT_BATCH_LIMIT;
+  /** Told when a physical compaction has finished (etcd logs it). */
+  compactionFinished?: (revision: number, tookMs: number) => void;
+  /**
+   * A batch commit failed: what reached the file is unknown, so the member must stop (it
+   * replays the log on restart). Called before the error is thrown to the committer, which a
+   * timer may be.
+   */
+  onCommitError: (err: unknown) => void = () => {};
   readonly #eventListeners: ((events: Event[]) => void)[] = [];
   #pendingEntries = 0;
   #batchTimer?: ReturnType<typeof setTimeout>;
+  #settings: StoreSettings = { compactionBatchLimit: 0, unsafeNoFsync: false };
+  /** The physical compaction in progress: its revision and when its first batch started. */
+  #compacting?: { target: number; startedAt: number };
 
   constructor(readonly path: string) {
-    this.store = new MvccStore(path);
+    this.store = this.#open();
     this.alarms = new Alarms(() => this.aux);
+  }
+
+  #open(): MvccStore {
+    const store = new MvccStore(this.path, {
+      onCompactionBatch: (batch, ms) => this.#compacted(batch, ms),
+    });
+    store.compactionBatchLimit = this.#settings.compactionBatchLimit;
+    if (this.#settings.unsafeNoFsync) store.unsafeNoFsync = true;
+    return store;
+  }
+
+  configure(settings: StoreSettings): void {
+    this.#settings = { ...settings };
+    this.store.compactionBatchLimit = settings.compactionBatchLimit;
+    this.store.unsafeNoFsync = settings.unsafeNoFsync;
+  }
+
+  // etcd's metrics of physical compaction: a pause per full batch, the keys removed, the total.
+  #compacted(batch: CompactionBatch, ms: number): void {
+    const now = performance.now();
+    if (this.#compacting?.target !== batch.target) {
+      this.#compacting = { target: batch.target, startedAt: now - ms };
+    }
+    mvccMetrics.dbCompactionKeys.inc(batch.deleted);
+    if (!batch.finished) {
+      mvccMetrics.dbCompactionPauseMs.observe(Math.floor(ms));
+      return;
+    }
+    const took = now - this.#compacting.startedAt;
+    this.#compacting = undefined;
+    mvccMetrics.dbCompactionTotalMs.observe(Math.floor(took));
+    this.compactionFinished?.(batch.target, took);
   }
 
   get aux(): AuxBuckets {
@@ -51,15 +113,23 @@ export class Backend {
   }
 
   leasePersistence(): LeasePersistence {
-    const key = (id: bigint) => id.toString(16).padStart(16, "0");
+    // Keys are the ID as an unsigned 64-bit hex number, so negative (int64) IDs fit too.
+    const key = (id: bigint) => BigInt.asUintN(64, id).toString(16).padStart(16, "0");
+    // "<ttl>", or "<ttl>/<remaining TTL>" once a checkpoint was persisted.
+    const value = (ttl: number, remaining = 0) => remaining > 0 ? `${ttl}/${remaining}` : `${ttl}`;
     return {
-      saveLease: (id, ttl) => this.aux.put("lease", key(id), utf8.encode(String(ttl))),
+      saveLease: (id, ttl, remaining) =>
+        this.aux.put("lease", key(id), utf8.encode(value(ttl, remaining))),
       deleteLease: (id) => this.aux.delete("lease", key(id)),
       loadLeases: () =>
-        this.aux.list("lease").map(([k, v]) => ({
-          id: BigInt.asIntN(64, BigInt("0x" + k)),
-          ttl: Number(fromUtf8.decode(v)),
-        })),
+        this.aux.list("lease").map(([k, v]) => {
+          const [ttl, remaining = "0"] = fromUtf8.decode(v).split("/");
+          return {
+            id: BigInt.asIntN(64, BigInt("0x" + k)),
+            ttl: Number(ttl),
+            remainingTTL: Number(remaining),
+          };
+        }),
     };
   }
 
@@ -83,21 +153,69 @@ export class Backend {
     this.#pendingEntries = 0;
     const start = performance.now();
     const pending = this.store.pendingCommit();
-    this.store.commit(opts);
-    if (pending) diskMetrics.backendCommitSeconds.observe((performance.now() - start) / 1000);
+    try {
+      if (failpoints.on) hitSync("beforeCommit");
+      this.store.commit(opts);
+      if (failpoints.on) hitSync("afterCommit");
+    } catch (err) {
+      this.onCommitError(err);
+      throw err;
+    }
+    if (pending) observeBackendCommit(secondsSince(start));
   }
 
   /** Replaces the whole database with a snapshot received from the leader. */
   restore(dbBytes: Uint8Array): void {
     this.store.close();
+    const start = performance.now();
     restoreSnapshot(this.path, dbBytes);
-    this.store = new MvccStore(this.path);
+    snapMetrics.dbSaveSeconds.observe(secondsSince(start));
+    this.store = this.#open();
     for (const l of this.#eventListeners) this.store.onEvents(l);
   }
 
   close(): void {
     this.commit({ sync: true });
     this.store.close();
+  }
+}
+
+/**
+ * --unsafe-no-fsync and the compaction batch limit, for the log and the backend; and etcd's
+ * line when a physical compaction is done.
+ */
+export function configureStorage(
+  backend: Backend,
+  wal: Wal,
+  log: Logger,
+  settings: StoreSettings,
+): void {
+  backend.configure(settings);
+  wal.unsafeNoFsync = settings.unsafeNoFsync;
+  backend.compactionFinished = (rev, tookMs) => {
+    const took = formatGoDuration(tookMs);
+    log.info({
+      pkg: "mvcc",
+      text: `finished scheduled compaction at ${rev} (took ${took})`,
+      msg: "finished scheduled compaction",
+      fields: { "compact-revision": rev, took },
+    });
+  };
+}
+
+/**
+ * Checks the structure of the backend file before the member trusts it (SQLite's quick_check:
+ * every page of every b-tree is read). A damaged page would otherwise only show when a request
+ * happens to read it. Throws with SQLite's first complaint; a missing file passes.
+ */
+export function verifyBackendFile(path: string): void {
+  const db = new DatabaseSync(path);
+  try {
+    const rows = db.prepare("PRAGMA quick_check(1)").all() as { quick_check: string }[];
+    const verdict = (rows[0]?.quick_check ?? "ok").replace(/\s*\n\s*/g, " ");
+    if (verdict !== "ok") throw new Error(`database disk image is malformed (${verdict})`);
+  } finally {
+    db.close();
   }
 }
 

@@ -4,6 +4,7 @@
 import { type ConfChange, ConfChangeType, type RawNode } from "../raft/mod.ts";
 import { parseURLList } from "../config/mod.ts";
 import { Errors } from "../errors/mod.ts";
+import { serverMetrics } from "../metrics/mod.ts";
 import { isEtcdError, type LeaderForwarder } from "./forward.ts";
 import type { HeaderOf } from "./header.ts";
 import { computeMemberId } from "./ids.ts";
@@ -128,7 +129,20 @@ export class ClusterApi {
     return this.deps.membership.list();
   }
 
+  // etcd counts the promotions this member decided as leader, failures by their message.
   async #promoteOnLeader(id: bigint): Promise<void> {
+    try {
+      await this.#promoteHere(id);
+      serverMetrics.learnerPromoteSucceed.inc();
+    } catch (err) {
+      if (!isEtcdError(err, Errors.notLeader)) {
+        serverMetrics.learnerPromoteFailed.labels({ Reason: (err as Error).message }).inc();
+      }
+      throw err;
+    }
+  }
+
+  async #promoteHere(id: bigint): Promise<void> {
     const { membership, raft, node } = this.deps;
     const member = membership.validateExisting(id);
     if (!member.isLearner) throw Errors.memberNotLearner();

@@ -110,8 +110,14 @@ export class WatchFeed {
   readonly #signal: AbortSignal;
   #failure: unknown;
   #wake?: () => void;
+  #created!: { resolve(rev: number): void; reject(err: unknown): void };
+  /** The revision of the watch's created response; rejects if the watch ends before it. */
+  readonly created = new Promise<number>((resolve, reject) => {
+    this.#created = { resolve, reject };
+  });
 
   constructor(watchers: WatcherHub, req: WatchCreateRequest, signal: AbortSignal) {
+    this.created.catch(() => {}); // nobody need ask
     this.#signal = signal;
     this.#stream = watchers.createStream(
       (response) => new Promise<void>((taken) => this.#push({ response, taken })),
@@ -124,12 +130,16 @@ export class WatchFeed {
   #onAbort = () => this.#fail(this.#signal.reason);
 
   #push(item: { response: WatchResponse; taken: () => void }): void {
+    const { created, canceled, header } = item.response;
+    if (created && canceled) this.#created.reject(new MvccError("compacted"));
+    else if (created) this.#created.resolve(header.revision);
     this.#queue.push(item);
     this.#wake?.();
   }
 
   #fail(err: unknown): void {
     this.#failure ??= err;
+    this.#created.reject(err);
     this.#wake?.();
   }
 

@@ -8,7 +8,8 @@ import { createWatcherHub, type WatcherHub } from "../mvcc/mod.ts";
 import type { ApplyContext } from "./apply/mod.ts";
 import { LeaderForwarder } from "./forward.ts";
 import type { HeaderOf } from "./header.ts";
-import type { ServerOptions } from "./options.ts";
+import { GRPC_OVERHEAD_BYTES, type ServerOptions } from "./options.ts";
+import type { FailStop } from "./fail_stop.ts";
 import { Proposer } from "./proposer.ts";
 import { RaftStatus } from "./raft_status.ts";
 import { ReadIndexer } from "./read_index.ts";
@@ -35,6 +36,8 @@ export interface CoreHooks {
   kick(): void;
   stopped(): boolean;
   now(): number;
+  /** Raft failed in a way it does not refuse a request with: the member stops. */
+  fatal: FailStop;
 }
 
 /** etcd's request timeout: 5 s plus two election timeouts. */
@@ -45,7 +48,7 @@ export function requestTimeoutOf(electionMs: number): number {
 export function createCore(opts: ServerOptions, hooks: CoreHooks): MemberCore {
   const { state } = opts;
   const { backend, node } = state;
-  const { kick, stopped, now } = hooks;
+  const { kick, stopped, now, fatal } = hooks;
   const requestTimeoutMs = requestTimeoutOf(opts.electionMs);
   const raft = new RaftStatus(state.memberId, node);
   const appliedIndex = () => state.applied.index;
@@ -60,7 +63,9 @@ export function createCore(opts: ServerOptions, hooks: CoreHooks): MemberCore {
     stopped,
     heartbeatMs: opts.heartbeatMs,
     requestTimeoutMs,
+    maxRequestBytes: opts.maxRequestBytes,
     now,
+    fatal,
   });
   const readIndex = readIndexerOf(node, kick, appliedIndex);
   const reads = new Reads({ indexer: readIndex, commitIndex, stopped, requestTimeoutMs });
@@ -119,7 +124,7 @@ function watcherHubOf(opts: ServerOptions): WatcherHub {
     currentRevision: () => backend.store.rev(),
     compactRevision: () => backend.store.compactRevision(),
     history: (key, end, from, to, limit) => backend.store.eventsBetween(key, end, from, to, limit),
-  }, { maxResponseBytes: opts.maxRequestBytes + 512 });
+  }, { maxResponseBytes: opts.maxRequestBytes + GRPC_OVERHEAD_BYTES });
   backend.onEvents((events) => watchers.notify(backend.store.rev(), events));
   return watchers;
 }

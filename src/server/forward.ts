@@ -21,6 +21,12 @@ export interface LeaderClient {
     clientURLs: string[];
     isLearner: boolean;
   }[]>;
+  /** A member's HashKV at `revision` over its peer URL (the corruption checks ask it). */
+  hashKV(peerURL: string, revision: number, timeoutMs: number): Promise<{
+    revision: number;
+    hash: number;
+    compactRevision: number;
+  }>;
 }
 
 /** etcd throttles retries after every URL of the leader failed (connection problems, say). */

@@ -21,8 +21,10 @@ import type {
   KvApplyContext,
   PutRequest,
   RangeRequest,
+  RangeResponse,
   RequestOp,
   TxnRequest,
+  TxnResponse,
 } from "./kv_types.ts";
 import { validateDeleteRange, validatePut, validateRange, validateTxn } from "./kv_validate.ts";
 import type { Propose } from "./proposer.ts";
@@ -45,6 +47,14 @@ export interface KvApiDeps {
   auth: AuthStore;
   lessor: Lessor;
   limits: KvLimits;
+  /** etcd's warnings about slow reads served here. */
+  slowReads: SlowReads;
+}
+
+/** Told how long a read took, from its start to its answer (or error). */
+export interface SlowReads {
+  range(req: RangeRequest, res: RangeResponse | undefined, err: unknown, tookMs: number): void;
+  readOnlyTxn(req: TxnRequest, res: TxnResponse | undefined, err: unknown, tookMs: number): void;
 }
 
 /** A txn that only reads can be answered without going through the log. */
@@ -70,12 +80,22 @@ export class KvApi {
   constructor(readonly deps: KvApiDeps) {}
 
   async range(req: RangeRequest, ai: AuthInfo = NO_AUTH) {
-    const { reads, auth, kv, header } = this.deps;
+    const { reads, auth, kv, header, slowReads } = this.deps;
     validateRange(req);
-    if (!req.serializable) await reads.linearizableRead();
-    checkRange(auth, ai, req);
-    const res = applyRange(kv, req);
-    return { ...res, header: header(res.header.revision) };
+    // As etcd, the time includes waiting for the read index.
+    const start = performance.now();
+    let res: RangeResponse | undefined;
+    let err: unknown;
+    try {
+      if (!req.serializable) await reads.linearizableRead();
+      checkRange(auth, ai, req);
+      res = applyRange(kv, req);
+      return { ...res, header: header(res.header.revision) };
+    } catch (e) {
+      throw err = e;
+    } finally {
+      slowReads.range(req, res, err, performance.now() - start);
+    }
   }
 
   async put(req: PutRequest, ai: AuthInfo = NO_AUTH) {
@@ -101,8 +121,17 @@ export class KvApi {
       if (!readsSerializably(req.success) || !readsSerializably(req.failure)) {
         await reads.linearizableRead();
       }
-      const res = applyTxn(kv, req);
-      return { ...res, header: header(res.header.revision) };
+      const start = performance.now();
+      let res: TxnResponse | undefined;
+      let err: unknown;
+      try {
+        res = applyTxn(kv, req);
+        return { ...res, header: header(res.header.revision) };
+      } catch (e) {
+        throw err = e;
+      } finally {
+        this.deps.slowReads.readOnlyTxn(req, res, err, performance.now() - start);
+      }
     }
     this.#checkQuota();
     const res = await proposer.propose("txn", req, { auth: ai });

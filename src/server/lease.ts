@@ -4,6 +4,7 @@ import { LeaseError, type Lessor, MAX_LEASE_TTL, newLeaseId } from "../lease/mod
 import { type AuthInfo, type AuthStore, checkLeaseRevoke, NO_AUTH } from "../auth/mod.ts";
 import { leaseKeysOf } from "./apply/mod.ts";
 import type { LeaderForwarder } from "./forward.ts";
+import { commitRenewalCheckpoint } from "./lease_checkpoint.ts";
 import type { HeaderOf } from "./header.ts";
 import type { Propose } from "./proposer.ts";
 import type { ReadBarrier } from "./reads.ts";
@@ -53,7 +54,7 @@ export class LeaseApi {
     try {
       TTL = await forwarder.forward({
         local: () => lessor.isPrimary(),
-        answerLocally: () => lessor.renew(ID),
+        answerLocally: () => this.#renewHere(ID),
         remote: (client, url, ms) => client.renewLease(url, ID, ms),
         final: (err) => isLeaseError(err, "notFound"),
         movedAway: notPrimary,
@@ -67,6 +68,11 @@ export class LeaseApi {
   /** A renewal a follower forwarded: throws `notPrimary` unless this lessor is primary. */
   async renewForwarded(ID: bigint): Promise<number> {
     await this.deps.waitAppliedCommitted(APPLY_WAIT_MS);
+    return await this.#renewHere(ID);
+  }
+
+  async #renewHere(ID: bigint): Promise<number> {
+    await commitRenewalCheckpoint(this.deps.lessor, this.deps.proposer, ID);
     return this.deps.lessor.renew(ID);
   }
 

@@ -1,21 +1,19 @@
 // etcd's Maintenance operations on one member: status, alarms, hashes, defragmentation,
 // snapshots of the backend, leader transfer — and the /health decision etcd's HTTP handler
 // makes from the same state.
-import { createHash } from "node:crypto";
 import type { RawNode } from "../raft/mod.ts";
 import { ETCD_VERSION } from "../config/mod.ts";
 import { Errors } from "../errors/mod.ts";
-import type { Logger } from "../log/mod.ts";
-import { AlarmAction, type AlarmRequest, AlarmType } from "./alarms.ts";
+import { humanBytes, type Logger } from "../log/mod.ts";
+import { diskMetrics, secondsSince } from "../metrics/mod.ts";
+import { AlarmAction, type AlarmMember, type AlarmRequest, AlarmType } from "./alarms.ts";
 import type { Backend } from "./backend.ts";
 import type { HeaderOf } from "./header.ts";
 import type { Membership } from "./membership.ts";
 import type { Propose } from "./proposer.ts";
 import type { RaftStatus } from "./raft_status.ts";
 import type { ReadBarrier } from "./reads.ts";
-
-/** Bytes per Snapshot message (etcd streams its backend in 32 KiB pieces). */
-const SNAPSHOT_CHUNK = 32 * 1024;
+import { etcdSnapshotStream } from "./etcd_db/mod.ts";
 
 /** How long /health waits for a linearizable read before calling the member unhealthy. */
 const HEALTH_READ_TIMEOUT_MS = 1000;
@@ -60,15 +58,16 @@ export class Maintenance {
     };
   }
 
+  // etcd 3.4's answers carry no header.
   async alarm(req: AlarmRequest) {
-    const { backend, header, proposer } = this.deps;
+    const { backend, proposer } = this.deps;
     if (req.action === AlarmAction.GET) {
       const alarms = backend.alarms.list()
         .filter((a) => req.memberID === 0n || a.memberID === req.memberID);
-      return { header: header(), alarms };
+      return { alarms };
     }
     const res = await proposer.propose("alarm", req);
-    return { header: header(), alarms: res.alarms };
+    return { alarms: res.alarms };
   }
 
   // A checksum of this member's key space, comparable between etcd-ts members only: etcd's
@@ -83,24 +82,41 @@ export class Maintenance {
     return { header: this.deps.header(h.rev), hash: h.hash, compactRevision: h.compactRevision };
   }
 
+  // etcd 3.4 answers a defragmentation with an empty response (no header).
   defragment() {
     this.deps.backend.store.defrag();
-    return { header: this.deps.header() };
+    return {};
   }
 
   /**
-   * The backend as etcd streams it: the database in pieces with the bytes still to come, then
-   * its SHA-256 as the last piece, which `etcdctl snapshot` tools use to check integrity.
+   * The backend as etcd streams it: etcd's bbolt file in pieces with the bytes still to come,
+   * then its SHA-256 as the last piece, which `etcdctl snapshot` tools use to check integrity.
    */
-  *snapshotChunks() {
-    const db = this.deps.backend.store.snapshotBytes();
-    const header = this.deps.header();
-    for (let off = 0; off < db.length; off += SNAPSHOT_CHUNK) {
-      const blob = db.subarray(off, off + SNAPSHOT_CHUNK);
-      yield { header, remainingBytes: db.length - off - blob.length + 32, blob };
-    }
-    const sha = createHash("sha256").update(db).digest();
-    yield { header, remainingBytes: 0, blob: new Uint8Array(sha) };
+  async *snapshotChunks() {
+    const { backend, log } = this.deps;
+    let total = 0;
+    const start = performance.now();
+    const sized = (bytes: number) => {
+      total = bytes;
+      log.info({
+        pkg: "etcdserver/api/v3rpc",
+        text: `sending database snapshot to client ${humanBytes(bytes)} [${bytes} bytes]`,
+        msg: "sending database snapshot to client",
+        fields: { "total-bytes": bytes, size: humanBytes(bytes) },
+      });
+    };
+    yield* etcdSnapshotStream(backend, sized);
+    diskMetrics.snapshotSeconds.observe(secondsSince(start));
+    log.info({
+      pkg: "etcdserver/api/v3rpc",
+      text: `successfully sent database snapshot to client ${humanBytes(total)} [${total} bytes]`,
+      msg: "successfully sent database snapshot to client",
+      fields: {
+        "total-bytes": total,
+        size: humanBytes(total),
+        took: `${((performance.now() - start) / 1000).toFixed(3)}s`,
+      },
+    });
   }
 
   async moveLeader(target: bigint) {
@@ -112,24 +128,52 @@ export class Maintenance {
     return { header: header() };
   }
 
-  /** etcd's /health: no alarm (but those excluded), a leader, and a linearizable read. */
-  async health(exclude: string[]): Promise<Health> {
-    const { backend, raft, log, reads } = this.deps;
-    const alarms = backend.alarms.list()
-      .filter((a) => !exclude.includes(AlarmType[a.alarm] ?? String(a.alarm)));
-    if (alarms.length > 0) return { ok: false, reason: "ALARM" };
-    if (raft.leader === 0n) {
-      log.warn({
-        pkg: "etcdserver/api/etcdhttp",
-        text: "/health error; no leader (status code 503)",
-      });
+  /**
+   * etcd's /health: no alarm (but those excluded), a leader, and a linearizable read; with
+   * `serializable` (etcd 3.5's ?serializable=true) the leader is not asked for and the read is
+   * this member's own.
+   */
+  async health(exclude: string[], serializable = false): Promise<Health> {
+    const { backend, raft, log } = this.deps;
+    const alarm = backend.alarms.list().find((a) => !exclude.includes(alarmName(a.alarm)));
+    if (alarm) {
+      log.warn({ pkg: ETCDHTTP, text: `/health error due to ${alarmText(alarm)}` });
+      return { ok: false, reason: `ALARM ${alarmName(alarm.alarm)}` };
+    }
+    if (!serializable && raft.leader === 0n) {
+      log.warn({ pkg: ETCDHTTP, text: "/health error; no leader (status code 503)" });
       return { ok: false, reason: "RAFT NO LEADER" };
     }
     try {
-      await reads.linearizableRead(HEALTH_READ_TIMEOUT_MS);
+      await this.probeRead(serializable, HEALTH_READ_TIMEOUT_MS);
       return { ok: true };
     } catch (err) {
-      return { ok: false, reason: `QGET ERROR:${(err as Error).message}` };
+      const why = (err as Error).message;
+      log.warn({ pkg: ETCDHTTP, text: `/health error; QGET failed ${why} (status code 503)` });
+      return { ok: false, reason: `QGET ERROR:${why}` };
+    }
+  }
+
+  /**
+   * The read etcd's health checks make (one key, keys only): from this member's store, after a
+   * ReadIndex round unless `serializable`. Throws the read's error.
+   */
+  async probeRead(serializable: boolean, timeoutMs?: number): Promise<void> {
+    if (!serializable) await this.deps.reads.linearizableRead(timeoutMs);
+    this.deps.backend.store.range(new Uint8Array(), undefined, { limit: 1, keysOnly: true });
+  }
+
+  /** etcd 3.5's alarm check of /readyz: throws while an alarm of `type` is raised. */
+  alarmCheck(type: AlarmType): void {
+    if (this.deps.backend.alarms.list().some((a) => a.alarm === type)) {
+      throw new Error(`alarm activated: ${alarmName(type)}`);
     }
   }
 }
+
+const ETCDHTTP = "etcdserver/api/etcdhttp";
+
+const alarmName = (type: AlarmType) => AlarmType[type] ?? String(type);
+
+/** An AlarmMember as gogoproto's String() prints it in etcd's log. */
+const alarmText = (a: AlarmMember) => `memberID:${a.memberID} alarm:${alarmName(a.alarm)} `;

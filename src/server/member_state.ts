@@ -22,6 +22,7 @@ import {
   lockDataDir,
   openWal,
   Snapshotter,
+  validSnapshotEntries,
   type Wal,
   walExists,
 } from "../storage/mod.ts";
@@ -29,7 +30,7 @@ import { createLessor, type Lessor, minLeaseTTL } from "../lease/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { formatId } from "./ids.ts";
 import { type Member, Membership, memberToJSON } from "./membership.ts";
-import { Backend, reloadLeases } from "./backend.ts";
+import { Backend, reloadLeases, verifyBackendFile } from "./backend.ts";
 import { BootstrapError } from "./bootstrap_check.ts";
 import type { AppliedState } from "./apply/mod.ts";
 
@@ -80,7 +81,8 @@ export function isInitialized(paths: MemberPaths): boolean {
   return walExists(paths.walDir);
 }
 
-function encodeMetadata(memberId: bigint, clusterId: bigint): Uint8Array {
+/** The WAL metadata of a member: its ID and its cluster's, 8 bytes big-endian each. */
+export function encodeMetadata(memberId: bigint, clusterId: bigint): Uint8Array {
   const out = new Uint8Array(16);
   const v = new DataView(out.buffer);
   v.setBigUint64(0, memberId);
@@ -106,6 +108,7 @@ function openCommon(paths: MemberPaths, timing: RaftTiming, log: Logger) {
   const lock = lockDataDir(paths.memberDir, paths.dataDir);
   let backend: Backend;
   try {
+    verifyBackendFile(paths.dbPath);
     backend = new Backend(paths.dbPath);
   } catch (err) {
     // A damaged file, or one another program wrote (etcd's bbolt, say): refuse, touch nothing.
@@ -120,7 +123,7 @@ function openCommon(paths: MemberPaths, timing: RaftTiming, log: Logger) {
     persistence: backend.leasePersistence(),
   });
   const snapshotter = new Snapshotter(paths.snapDir, {
-    warn: (text) => log.warn({ pkg: "snap", text }),
+    warn: (text) => log.warn({ pkg: "snap", text: text.replace(/^snap: /, "") }),
   });
   return { lock, backend, lessor, snapshotter };
 }
@@ -268,6 +271,43 @@ async function forceStandalone(
   return { hardState, entries: [...committed, ...removals] };
 }
 
+const SQLITE_MAGIC = new TextEncoder().encode("SQLite format 3\0");
+
+/**
+ * The snapshot a restart starts from, as etcd 3.4 picks it: the newest whose marker the log
+ * holds below its committed hard state. One received from the leader carries the leader's
+ * backend; if the member died before putting it in place, it goes in place now (etcd's
+ * recoverSnapshotBackend): the backend is never behind the snapshot the log starts after.
+ */
+async function restartSnapshot(
+  paths: MemberPaths,
+  snapshotter: Snapshotter,
+  backend: Backend,
+  log: Logger,
+): Promise<Snapshot | undefined> {
+  const valid = await validSnapshotEntries(paths.walDir);
+  const snapshot = await snapshotter.loadNewest((index, term) =>
+    valid.some((v) => v.index === index && v.term === term)
+  );
+  const index = snapshot?.metadata.index ?? 0;
+  const consistentIndex = backend.store.consistentIndex();
+  if (!snapshot || consistentIndex >= index) return snapshot;
+  if (!SQLITE_MAGIC.every((b, i) => snapshot.data[i] === b)) {
+    throw new BootstrapError(
+      `the backend ${paths.dbPath} (consistent index ${consistentIndex}) is behind the ` +
+        `snapshot at index ${index}, which holds no backend to recover it from`,
+    );
+  }
+  log.info({
+    pkg: "etcdserver",
+    text: `recovering backend from snapshot at index ${index} (backend at ${consistentIndex})`,
+    msg: "recovering backend from snapshot",
+    fields: { "snapshot-index": index, "consistent-index": consistentIndex },
+  });
+  backend.restore(snapshot.data);
+  return snapshot;
+}
+
 /** Restarts an initialized member from its newest snapshot, its log and its backend. */
 export async function restartMember(
   paths: MemberPaths,
@@ -282,7 +322,7 @@ export async function restartMember(
     fields: { "data-dir": paths.dataDir, "dir-type": "member" },
   });
   const common = openCommon(paths, timing, log);
-  const snapshot = await common.snapshotter.loadNewest();
+  const snapshot = await restartSnapshot(paths, common.snapshotter, common.backend, log);
   const from = snapshot
     ? { index: snapshot.metadata.index, term: snapshot.metadata.term }
     : { index: 0, term: 0 };

@@ -1,14 +1,19 @@
 // Gauges of one member's state, read at each scrape: leadership, raft indexes, the backend's
-// size and key count, versions.
+// size and key count, watchers, the auth revision, versions.
 import type { RawNode } from "../raft/mod.ts";
 import { ETCD_VERSION } from "../config/mod.ts";
-import { mvccMetrics, registry, serverMetrics } from "../metrics/mod.ts";
+import type { WatcherHub } from "../mvcc/mod.ts";
+import type { V2Store } from "../v2store/mod.ts";
+import {
+  authMetrics,
+  mvccMetrics,
+  registry,
+  serverMetrics,
+  v2StoreMetrics,
+} from "../metrics/mod.ts";
 import type { Backend } from "./backend.ts";
 import type { Membership } from "./membership.ts";
 import type { RaftStatus } from "./raft_status.ts";
-
-// The whole key space: key "\0" with range end "\0".
-const ALL = new Uint8Array([0]);
 
 /** etcd's default quota when --quota-backend-bytes is 0. */
 const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
@@ -18,6 +23,9 @@ export interface ObservedMember {
   node: RawNode;
   membership: Membership;
   backend: Backend;
+  watchers: WatcherHub;
+  v2: V2Store;
+  authRevision(): number;
   appliedIndex(): number;
   quotaBackendBytes: number;
 }
@@ -41,14 +49,24 @@ export function observeMember(m: ObservedMember): void {
     }
     s.proposalsCommitted.set(m.node.status().hardState.commit);
     s.proposalsApplied.set(m.appliedIndex());
-
-    const store = m.backend.store;
-    const mv = mvccMetrics;
-    mv.dbTotalSize.set(store.dbSize());
-    mv.dbTotalSizeDebugging.set(store.dbSize());
-    mv.dbTotalSizeInUse.set(store.dbSizeInUse());
-    mv.keysTotal.set(store.range(ALL, ALL, { countOnly: true }).count);
-    mv.currentRevision.set(store.rev());
-    mv.compactRevision.set(store.compactRevision());
+    authMetrics.revision.set(m.authRevision());
+    v2StoreMetrics.watchers.set(m.v2.stats().watchers);
+    observeStore(m);
   });
+}
+
+function observeStore(m: ObservedMember): void {
+  const store = m.backend.store;
+  const mv = mvccMetrics;
+  mv.dbTotalSize.set(store.dbSize());
+  mv.dbTotalSizeDebugging.set(store.dbSize());
+  mv.dbTotalSizeInUse.set(store.dbSizeInUse());
+  mv.keysTotal.set(store.keyCount());
+  mv.currentRevision.set(store.rev());
+  mv.compactRevision.set(store.compactRevision());
+  const w = m.watchers.stats();
+  mv.watchStreams.set(w.streams);
+  mv.watchers.set(w.syncedWatchers + w.unsyncedWatchers);
+  mv.slowWatchers.set(w.unsyncedWatchers);
+  mv.pendingEvents.set(w.bufferedEvents);
 }

@@ -6,7 +6,7 @@ import { ClusterApi } from "./cluster.ts";
 import type { ConcurrencyDeps } from "./concurrency.ts";
 import type { MemberCore } from "./core.ts";
 import { ElectionApi } from "./election.ts";
-import { KvApi } from "./kv.ts";
+import { KvApi, type KvApiDeps } from "./kv.ts";
 import { LeaseApi } from "./lease.ts";
 import { LockApi } from "./lock.ts";
 import { Maintenance } from "./maintenance.ts";
@@ -29,6 +29,8 @@ export interface OperationsDeps {
   applier: Applier;
   /** Hands leadership to `target` and waits until it has taken over. */
   transferLeadership(target: bigint): Promise<void>;
+  /** Where slow read-only requests are warned about (--experimental-warning-apply-duration). */
+  slowReads: KvApiDeps["slowReads"];
   now(): number;
 }
 
@@ -46,6 +48,7 @@ export function createOperations(opts: ServerOptions, deps: OperationsDeps): Ope
     auth: authStore,
     lessor,
     limits: opts,
+    slowReads: deps.slowReads,
   });
   const lease = new LeaseApi({
     proposer,

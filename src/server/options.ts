@@ -1,6 +1,14 @@
 // How a member is configured: what embed/ hands EtcdServer from the flags and the opened state.
+import type { CheckpointOptions } from "../lease/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { MemberState } from "./member_state.ts";
+import type { UpkeepOptions } from "./upkeep.ts";
+
+/**
+ * What etcd allows on top of --max-request-bytes for a gRPC message: the largest request its
+ * gRPC server receives, and the size past which a fragmenting watcher's response is split.
+ */
+export const GRPC_OVERHEAD_BYTES = 512 * 1024;
 
 export interface ServerOptions {
   logger: Logger;
@@ -26,6 +34,21 @@ export interface ServerOptions {
   clientCertAuth?: boolean;
   /** --bcrypt-cost for passwords hashed here. */
   bcryptCost: number;
+  /** Purging, auto-compaction and the periodic corruption check (see upkeep.ts). */
+  upkeep?: UpkeepOptions;
+  /** --experimental-compaction-batch-limit: revisions per physical compaction batch. */
+  compactionBatchLimit?: number;
+  /** --unsafe-no-fsync: neither the log nor the backend is fsync'd. */
+  unsafeNoFsync?: boolean;
+  /** --experimental-warning-apply-duration in ms (unset: etcd's 100 ms). */
+  warningApplyDurationMs?: number;
+  /** --initial-election-tick-advance (unset: true). */
+  initialElectionTickAdvance?: boolean;
+  /**
+   * --experimental-enable-lease-checkpoint (with -persist and the interval); unset: the leader
+   * never checkpoints, and a new leader gives leases their full TTLs.
+   */
+  leaseCheckpoint?: CheckpointOptions;
   /** Injected for tests; Date.now otherwise. */
   now?: () => number;
 }

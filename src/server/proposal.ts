@@ -7,7 +7,12 @@
 // the rare internal requests are JSON. A client request sent while auth may matter also carries
 // who sent it (etcd's RequestHeader username/auth_revision): the kind byte then has its high bit
 // set and [auth revision: u64 BE][username length: u32 BE][username] follows the request ID.
-import { type AlarmMember, type AlarmRequest, messages } from "../pb/mod.ts";
+import {
+  type AlarmMember,
+  type AlarmRequest,
+  type LeaseCheckpointRequest,
+  messages,
+} from "../pb/mod.ts";
 import type { AuthApplyResult, AuthInfo, AuthRequest } from "../auth/mod.ts";
 import type { V2Request, V2Result } from "../v2store/mod.ts";
 import type {
@@ -49,6 +54,8 @@ export interface Proposals {
   memberAttrSet: { request: MemberAttrSet; response: void };
   v2: { request: V2Request; response: V2Result };
   auth: { request: AuthRequest; response: AuthApplyResult };
+  /** The leader's record of leases' remaining TTLs (etcd's LeaseCheckpointRequest). */
+  leaseCheckpoint: { request: LeaseCheckpointRequest; response: { header: RevisionHeader } };
 }
 
 export type ProposalKind = keyof Proposals;
@@ -74,7 +81,8 @@ type ProtoKind =
   | "compaction"
   | "leaseGrant"
   | "leaseRevoke"
-  | "alarm";
+  | "alarm"
+  | "leaseCheckpoint";
 interface RequestCodec<T> {
   encode(request: T): Uint8Array;
   decode(bytes: Uint8Array): T;
@@ -87,6 +95,7 @@ const protoCodecs: { [K in ProtoKind]: RequestCodec<RequestOf<K>> } = {
   leaseGrant: messages["etcdserverpb.LeaseGrantRequest"],
   leaseRevoke: messages["etcdserverpb.LeaseRevokeRequest"],
   alarm: messages["etcdserverpb.AlarmRequest"],
+  leaseCheckpoint: messages["etcdserverpb.LeaseCheckpointRequest"],
 };
 
 // Codes are persisted in the log: append new kinds, never renumber.
@@ -102,6 +111,7 @@ const kindCodes: ProposalKind[] = [
   "memberAttrSet",
   "v2",
   "auth",
+  "leaseCheckpoint",
 ];
 const kindCode = new Map(kindCodes.map((kind, code) => [kind, code]));
 const AUTH_FLAG = 0x80;
@@ -149,6 +159,12 @@ export function encodeProposal<K extends ProposalKind>(p: Proposal<K>): Uint8Arr
   }
   out.set(payload, head);
   return out;
+}
+
+/** How many bytes of an encoded proposal are its request (what follows the ID and identity). */
+export function proposalPayloadLength(data: Uint8Array): number {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  return data.length - (data[0] & AUTH_FLAG ? 21 + view.getUint32(17) : 9);
 }
 
 /** The proposer's request ID in an encoded proposal. */

@@ -1,7 +1,7 @@
 // Proposing: a request becomes a raft entry, and its caller waits until the apply path hands
 // back the result (etcd's processInternalRaftRequest). Raft drops proposals while there is no
 // leader; etcd's callers wait for one until their request times out, and so do ours.
-import type { ConfChange, RawNode } from "../raft/mod.ts";
+import { type ConfChange, RaftError, type RawNode } from "../raft/mod.ts";
 import { Errors, EtcdError } from "../errors/mod.ts";
 import { serverMetrics } from "../metrics/mod.ts";
 import type { AuthInfo } from "../auth/mod.ts";
@@ -10,9 +10,12 @@ import {
   encodeProposal,
   type Proposal,
   type ProposalKind,
+  proposalPayloadLength,
   type RequestOf,
   type ResponseOf,
 } from "./proposal.ts";
+import { internalRaftRequestSize } from "./request_size.ts";
+import type { FailStop } from "./fail_stop.ts";
 import { withTimeout } from "./timeout.ts";
 import { RequestIdGenerator, Wait } from "./wait.ts";
 
@@ -46,7 +49,11 @@ export interface ProposerDeps {
   stopped(): boolean;
   heartbeatMs: number;
   requestTimeoutMs: number;
+  /** --max-request-bytes: the largest request etcd puts in its log. */
+  maxRequestBytes: number;
   now(): number;
+  /** Raft threw what it never refuses a proposal with: the member stops. */
+  fatal: FailStop;
 }
 
 export class Proposer implements Propose {
@@ -70,6 +77,8 @@ export class Proposer implements Propose {
     }
     const p = { kind, id: this.#ids.next(), request, auth: opts.auth } as Proposal<K>;
     const data = encodeProposal(p);
+    const size = internalRaftRequestSize(p, proposalPayloadLength(data));
+    if (size !== undefined && size > d.maxRequestBytes) throw Errors.requestTooLarge();
     const result = this.#wait.register(p.id, p);
     const onAbort = () => this.#wait.fail(p.id, Errors.stopped());
     opts.signal?.addEventListener("abort", onAbort);
@@ -100,7 +109,8 @@ export class Proposer implements Propose {
     try {
       d.node.propose(data);
       d.kick();
-    } catch {
+    } catch (err) {
+      if (!(err instanceof RaftError)) d.fatal("raft", err);
       setTimeout(() => this.#proposeWhenLeaderKnown(id, data), d.heartbeatMs);
     }
   }
@@ -115,6 +125,7 @@ export class Proposer implements Propose {
       await withTimeout(applied, d.requestTimeoutMs, () => Errors.timeout());
     } catch (err) {
       if (err instanceof EtcdError) throw err;
+      if (!(err instanceof RaftError)) d.fatal("raft", err);
       throw d.leader() === 0n ? Errors.noLeader() : err;
     }
   }

@@ -14,10 +14,13 @@ import {
   type SoftState,
 } from "../raft/mod.ts";
 import type { Snapshotter, Wal } from "../storage/mod.ts";
-import { diskMetrics } from "../metrics/mod.ts";
+import { failpoints, hit } from "../failpoint/mod.ts";
+import type { FailStage } from "./fail_stop.ts";
 
 export interface Transport {
   send(messages: Message[]): void;
+  /** When the connection to the peer became usable (ms since the epoch), 0 if it is not. */
+  activeSince(id: bigint): number;
 }
 
 export interface DriverHooks {
@@ -30,8 +33,8 @@ export interface DriverHooks {
   applyEntries(entries: Entry[]): void;
   /** After each applied batch: snapshotting and log compaction decisions. */
   afterApply(): Promise<void>;
-  /** Persisting failed: the member cannot continue without risking acknowledged writes. */
-  fatal(err: unknown): void;
+  /** Raft, persisting or applying failed: the member stops (fail-stop); never returns. */
+  fatal(stage: FailStage, err: unknown): never;
 }
 
 export class RaftDriver {
@@ -41,6 +44,8 @@ export class RaftDriver {
   #idle?: Promise<void>;
   #stopped = false;
   #applying: Promise<void> = Promise.resolve();
+  /** What the Ready in flight is doing, for the line a failure stops the member with. */
+  #stage: FailStage = "raft";
 
   constructor(
     readonly node: RawNode,
@@ -54,7 +59,11 @@ export class RaftDriver {
 
   start(): void {
     this.#timer = setInterval(() => {
-      this.node.tick();
+      try {
+        this.node.tick();
+      } catch (err) {
+        this.hooks.fatal("raft", err);
+      }
       this.kick();
     }, this.tickMs);
     this.kick();
@@ -74,9 +83,12 @@ export class RaftDriver {
     if (this.#running) return;
     this.#running = true;
     try {
-      while (!this.#stopped && this.node.hasReady()) await this.#process(this.node.ready());
+      while (!this.#stopped && this.node.hasReady()) {
+        this.#stage = "raft";
+        await this.#process(this.node.ready());
+      }
     } catch (err) {
-      this.hooks.fatal(err);
+      this.hooks.fatal(this.#stage, err);
     } finally {
       this.#running = false;
     }
@@ -89,24 +101,20 @@ export class RaftDriver {
     // A leader may send its entries while it writes them itself (Raft §10.2.1); anything else
     // (a follower's acknowledgements, a new term or vote) must be durable before it is sent.
     const sendEarly = this.node.maySendBeforePersist(rd);
-    if (sendEarly) this.transport.send(rd.messages);
-    if (rd.snapshot) {
-      await this.snapshotter.save(rd.snapshot);
-      await this.wal.saveSnapshot(rd.snapshot.metadata);
+    if (sendEarly) {
+      if (failpoints.on) await hit("raftBeforeLeaderSend");
+      this.transport.send(rd.messages);
     }
-    const saveStart = performance.now();
-    await this.wal.save(rd.hardState, rd.entries, rd.mustSync);
-    // etcd times the fsync alone; our WAL writes and syncs in one call, so the write is included.
-    if (rd.mustSync) diskMetrics.walFsyncSeconds.observe((performance.now() - saveStart) / 1000);
-    if (rd.snapshot) {
-      // A snapshot replaces the state the queued entries apply to: let them finish first.
-      await this.#applying;
-      this.storage.applySnapshot(rd.snapshot);
-      await this.hooks.applySnapshot(rd.snapshot);
-    }
+    if (rd.snapshot) await this.#saveSnapshot(rd.snapshot);
+    await this.#save(rd);
+    if (rd.snapshot) await this.#applySnapshot(rd.snapshot);
+    this.#stage = "raft";
     if (rd.hardState) this.storage.setHardState(rd.hardState);
     if (rd.entries.length > 0) this.storage.append(rd.entries);
-    if (!sendEarly) this.transport.send(rd.messages);
+    if (!sendEarly) {
+      if (failpoints.on) await hit("raftBeforeFollowerSend");
+      this.transport.send(rd.messages);
+    }
     const committed = rd.committedEntries;
     if (committed.length > 0 || rd.snapshot) this.#queueApply(committed);
     // Like etcd, Raft moves on while the entries apply (their fsync is done), so the next
@@ -116,12 +124,47 @@ export class RaftDriver {
     this.node.advance(rd);
   }
 
+  /** The snapshot file and its WAL marker, before any entry after it (as etcd orders them). */
+  async #saveSnapshot(snap: Snapshot): Promise<void> {
+    this.#stage = "saveSnap";
+    if (failpoints.on) await hit("raftBeforeSaveSnap");
+    await this.snapshotter.save(snap);
+    await this.wal.saveSnapshot(snap.metadata);
+    if (failpoints.on) await hit("raftAfterSaveSnap");
+  }
+
+  /** One WAL append (and fsync, when raft asks for it) of the Ready's entries and hard state. */
+  async #save(rd: ReturnType<RawNode["ready"]>): Promise<void> {
+    this.#stage = "save";
+    if (failpoints.on) await hit("raftBeforeSave");
+    await this.wal.save(rd.hardState, rd.entries, rd.mustSync);
+    if (failpoints.on) await hit("raftAfterSave");
+  }
+
+  async #applySnapshot(snap: Snapshot): Promise<void> {
+    // A snapshot replaces the state the queued entries apply to: let them finish first.
+    await this.#applying;
+    this.#stage = "applySnap";
+    if (failpoints.on) await hit("raftBeforeApplySnap");
+    this.storage.applySnapshot(snap);
+    await this.hooks.applySnapshot(snap);
+    if (failpoints.on) await hit("raftAfterApplySnap");
+  }
+
   /** Applies committed entries strictly in log order, after those queued before them. */
   #queueApply(entries: Entry[]): void {
     this.#applying = this.#applying.then(async () => {
-      if (entries.length > 0) this.hooks.applyEntries(entries);
-      await this.hooks.afterApply();
-    }).catch((err) => this.hooks.fatal(err));
+      try {
+        if (entries.length > 0) this.hooks.applyEntries(entries);
+      } catch (err) {
+        this.hooks.fatal("apply", err);
+      }
+      try {
+        await this.hooks.afterApply();
+      } catch (err) {
+        this.hooks.fatal("snapshot", err);
+      }
+    });
   }
 
   /** Stops ticking and waits for the Ready in flight (its fsync included) and its apply. */

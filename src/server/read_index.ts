@@ -1,5 +1,6 @@
 // Linearizable reads (etcd's linearizableReadLoop): concurrent readers share one ReadIndex
 // round; each waits until the member has applied up to the index the leader confirmed.
+import { serverMetrics } from "../metrics/mod.ts";
 
 export interface ReadIndexRaft {
   /** Asks Raft for a read index; the answer arrives through `onReadState` with the same ctx. */
@@ -48,7 +49,9 @@ export class ReadIndexer {
   onReadState(index: number, ctx: Uint8Array): void {
     if (ctx.length !== 8 || !this.#inFlight) return;
     const id = new DataView(ctx.buffer, ctx.byteOffset, 8).getBigUint64(0).toString();
-    if (id !== this.#inFlight.ctx) return;
+    // An answer to an earlier round: this member's reads queue up behind the leader (etcd
+    // counts it as a slow read index).
+    if (id !== this.#inFlight.ctx) return serverMetrics.slowReadIndex.inc();
     const { waiters } = this.#inFlight;
     clearInterval(this.#inFlight.retry);
     this.#inFlight = undefined;

@@ -2,6 +2,7 @@
 // then the apply path catching up to it) and "everything committed is applied" (etcd's
 // applyWait), each bounded by the error etcd answers when it takes too long.
 import { Errors } from "../errors/mod.ts";
+import { serverMetrics } from "../metrics/mod.ts";
 import type { ReadIndexer } from "./read_index.ts";
 import { withTimeout } from "./timeout.ts";
 
@@ -22,7 +23,10 @@ export class Reads implements ReadBarrier {
 
   linearizableRead(timeoutMs = this.deps.requestTimeoutMs): Promise<void> {
     if (this.deps.stopped()) return Promise.reject(Errors.stopped());
-    return withTimeout(this.deps.indexer.wait(), timeoutMs, () => Errors.timeout());
+    return withTimeout(this.deps.indexer.wait(), timeoutMs, () => {
+      serverMetrics.slowReadIndex.inc(); // etcd counts a timed-out read index as slow
+      return Errors.timeout();
+    });
   }
 
   /**

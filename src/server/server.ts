@@ -6,14 +6,21 @@
 import { type Message, RaftError, StateType } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { Errors } from "../errors/mod.ts";
+import { serverMetrics } from "../metrics/mod.ts";
+import { setInvariantHandler } from "../assert/mod.ts";
+import { failpoints, hit } from "../failpoint/mod.ts";
 import type { WatcherHub } from "../mvcc/mod.ts";
 import { Applier } from "./apply/mod.ts";
+import { configureStorage } from "./backend.ts";
 import type { AuthApi } from "./auth.ts";
 import type { ClusterApi } from "./cluster.ts";
 import type { ElectionApi } from "./election.ts";
 import { createCore, type MemberCore } from "./core.ts";
+import { type FailStop, failStop } from "./fail_stop.ts";
+import { enableFailpoints } from "./failpoints.ts";
 import type { LeaderClient } from "./forward.ts";
 import type { HeaderOf } from "./header.ts";
+import { HeartbeatCheck } from "./heartbeat_check.ts";
 import { formatId } from "./ids.ts";
 import type { KvApi } from "./kv.ts";
 import type { LeaseApi } from "./lease.ts";
@@ -24,9 +31,13 @@ import { formatAttributes, type Membership } from "./membership.ts";
 import { observeMember } from "./metrics.ts";
 import { createOperations } from "./operations.ts";
 import type { ServerOptions } from "./options.ts";
+import { startLeaseCheckpoints } from "./lease_checkpoint.ts";
 import { RaftDriver, type Transport } from "./raft_driver.ts";
+import { SlowApplyWarner } from "./slow_apply.ts";
 import { Snapshotting } from "./snapshotting.ts";
+import { adjustTicks } from "./tick_advance.ts";
 import { withTimeout } from "./timeout.ts";
+import { Upkeep } from "./upkeep.ts";
 import type { V2Api } from "./v2.ts";
 
 /** What the peer transport hands the member, and asks of it. */
@@ -57,11 +68,15 @@ export class EtcdServer {
   readonly lock: LockApi;
   readonly #opts: ServerOptions;
   readonly #log: Logger;
+  /** How the member stops when it cannot go on safely (fail-stop). */
+  readonly #fail: FailStop;
   readonly #state: MemberState;
   readonly #core: MemberCore;
   readonly #applier: Applier;
   readonly #snapshotting: Snapshotting;
   readonly #driver: RaftDriver;
+  readonly #upkeep: Upkeep;
+  readonly #transport: Transport;
   readonly #readyWaiters: (() => void)[] = [];
   readonly #membershipListeners: (() => void)[] = [];
   readonly #removedListeners: (() => void)[] = [];
@@ -73,19 +88,32 @@ export class EtcdServer {
     const { state } = opts;
     this.#opts = opts;
     this.#log = opts.logger;
+    this.#fail = failStop(opts.logger);
+    enableFailpoints(opts.logger);
     this.#state = state;
     this.memberId = state.memberId;
     this.membership = state.membership;
     if (opts.backendBatchIntervalMs) state.backend.batchIntervalMs = opts.backendBatchIntervalMs;
     if (opts.backendBatchLimit) state.backend.batchLimit = opts.backendBatchLimit;
+    configureStorage(state.backend, state.wal, this.#log, {
+      compactionBatchLimit: opts.compactionBatchLimit ?? 0,
+      unsafeNoFsync: opts.unsafeNoFsync ?? false,
+    });
+    this.#transport = transport;
     const now = () => this.now();
     const core = this.#core = createCore(opts, {
       kick: () => this.#driver.kick(),
       stopped: () => this.#stopped,
       now,
+      fatal: this.#fail,
     });
     this.header = core.header;
     this.watchers = core.watchers;
+    const slow = new SlowApplyWarner({
+      log: this.#log,
+      thresholdMs: opts.warningApplyDurationMs ?? 100,
+      header: () => core.header(),
+    });
     this.#applier = new Applier({
       ctx: core.applyContext,
       applied: state.applied,
@@ -99,6 +127,7 @@ export class EtcdServer {
       membershipChanged: () => this.#membershipListeners.forEach((l) => l()),
       removed: () => this.#removed(),
       snapshotInstalled: () => core.watchers.resync(),
+      timing: slow,
     });
     this.#snapshotting = new Snapshotting({
       log: this.#log,
@@ -115,6 +144,7 @@ export class EtcdServer {
       core,
       applier: this.#applier,
       transferLeadership: (target) => this.transferLeadership(target),
+      slowReads: slow,
       now,
     });
     this.kv = ops.kv;
@@ -126,13 +156,49 @@ export class EtcdServer {
     this.election = ops.election;
     this.lock = ops.lock;
     this.#driver = this.#createDriver(transport);
+    this.#upkeep = this.#createUpkeep();
+  }
+
+  #createUpkeep(): Upkeep {
+    const { raft, forwarder, proposer, reads } = this.#core;
+    return new Upkeep(this.#opts.upkeep ?? {}, {
+      log: this.#log,
+      memberId: this.memberId,
+      state: this.#state,
+      membership: this.membership,
+      compact: (revision) => this.kv.compact({ revision }),
+      peerClient: () => forwarder.client,
+      requestTimeoutMs: this.requestTimeoutMs,
+      isLeader: () => raft.isLeader,
+      linearizableRead: () => reads.linearizableRead(),
+      proposeAlarm: (alarm) => proposer.propose("alarm", alarm),
+    });
+  }
+
+  /**
+   * etcd's initial corruption check (--experimental-initial-corrupt-check), run on a restart
+   * before the member serves: etcd's error text when a peer's data differs.
+   */
+  checkInitialHashKV(): Promise<string | undefined> {
+    return this.#upkeep.corruption.checkInitial();
   }
 
   #createDriver(transport: Transport): RaftDriver {
     const { node, storage, wal, snapshotter } = this.#state;
     const { raft, readIndex } = this.#core;
-    return new RaftDriver(node, storage, wal, snapshotter, transport, {
-      softState: (ss) => this.#onSoftState(ss.lead, ss.raftState),
+    const heartbeats = new HeartbeatCheck(this.#opts.heartbeatMs, this.#log);
+    const sending: Transport = {
+      send: (messages) => {
+        heartbeats.sending(messages);
+        transport.send(messages);
+      },
+      activeSince: (id) => transport.activeSince(id),
+    };
+    return new RaftDriver(node, storage, wal, snapshotter, sending, {
+      softState: (ss) => {
+        heartbeats.reset();
+        this.#onSoftState(ss.lead, ss.raftState);
+      },
       hardState: (hs) => raft.onHardState(hs),
       readStates: (rs) => rs.forEach((r) => readIndex.onReadState(r.index, r.requestCtx)),
       applySnapshot: (snap) => this.#applier.applySnapshot(snap),
@@ -141,7 +207,7 @@ export class EtcdServer {
         readIndex.onApplied(this.#applier.appliedIndex);
       },
       afterApply: () => this.#snapshotting.maybeSnapshot(),
-      fatal: (err) => this.#log.fatal({ pkg: "etcdserver", text: `raft: ${err}` }),
+      fatal: this.#fail,
     }, this.#opts.heartbeatMs);
   }
 
@@ -168,35 +234,40 @@ export class EtcdServer {
   }
 
   start(): void {
+    // A broken invariant anywhere stops the member where it breaks (etcd's panic).
+    setInvariantHandler((err) => this.#fail("raft", err));
+    this.#state.backend.onCommitError = (err) => this.#fail("commit", err);
     observeMember({
       raft: this.#core.raft,
       node: this.#state.node,
       membership: this.membership,
       backend: this.#state.backend,
+      watchers: this.watchers,
+      v2: this.#core.v2.store,
+      authRevision: () => this.#core.authStore.revision,
       appliedIndex: () => this.#applier.appliedIndex,
       quotaBackendBytes: this.#opts.quotaBackendBytes,
     });
-    this.#fastForwardSingleNode();
     this.#driver.start();
+    // etcd skips most of the first election timeout when it is alone or its peers are up.
+    void adjustTicks({
+      log: this.#log,
+      memberId: this.memberId,
+      node: this.#state.node,
+      kick: () => this.#driver.kick(),
+      membership: this.membership,
+      transport: this.#transport,
+      heartbeatMs: this.#opts.heartbeatMs,
+      electionMs: this.#opts.electionMs,
+      initialElectionTickAdvance: this.#opts.initialElectionTickAdvance ?? true,
+      stopped: () => this.#stopped,
+    });
+    this.#upkeep.start();
     this.#publish();
     this.#timers.push(setInterval(() => this.#revokeExpiredLeases(), 500));
+    if (this.#opts.leaseCheckpoint) this.#timers.push(this.#startCheckpoints());
     // Every member runs it; only the leader proposes v2 TTL expiry.
     this.v2.start();
-  }
-
-  // A lone voter has nobody to wait for: etcd skips most of its first election timeout.
-  #fastForwardSingleNode(): void {
-    const { node } = this.#state;
-    const { voters } = node.status().config;
-    if (voters.length !== 1 || voters[0] !== this.memberId) return;
-    const electionTicks = Math.floor(this.#opts.electionMs / this.#opts.heartbeatMs);
-    this.#log.info({
-      pkg: "etcdserver",
-      text: `${formatId(this.memberId)} as single-node; fast-forwarding ${
-        electionTicks - 1
-      } ticks (election ticks ${electionTicks})`,
-    });
-    for (let i = 0; i < electionTicks - 1; i++) node.tick();
   }
 
   /** Resolves once this member has published its attributes: it may serve clients then. */
@@ -236,17 +307,19 @@ export class EtcdServer {
   }
 
   /** Hands leadership to `target` and waits until it has taken over. */
-  transferLeadership(target: bigint, timeoutMs = this.requestTimeoutMs): Promise<void> {
+  async transferLeadership(target: bigint, timeoutMs = this.requestTimeoutMs): Promise<void> {
+    if (failpoints.on) await hit("beforeTransferLeadership");
     const taken = this.#core.raft.leaderIs(target);
     this.#state.node.transferLeader(target);
     this.#driver.kick();
-    return withTimeout(taken, timeoutMs, () => Errors.timeout());
+    return await withTimeout(taken, timeoutMs, () => Errors.timeout());
   }
 
   #onSoftState(lead: bigint, raftState: StateType): void {
     const wasLeader = this.#core.raft.isLeader;
     if (this.#core.raft.onLeader(lead)) this.#core.readIndex.retry();
     const isLeader = raftState === StateType.Leader;
+    this.#upkeep.leadership(isLeader);
     if (isLeader && !wasLeader) {
       if (this.membership.version === "") void this.#setClusterVersion();
     } else if (!isLeader && wasLeader) {
@@ -295,10 +368,20 @@ export class EtcdServer {
     this.#readyWaiters.splice(0).forEach((r) => r());
   }
 
+  #startCheckpoints(): ReturnType<typeof setInterval> {
+    return startLeaseCheckpoints({
+      lessor: this.#state.lessor,
+      proposer: this.#core.proposer,
+      log: this.#log,
+      isLeader: () => this.#core.raft.isLeader && !this.#stopped,
+    }, this.#opts.leaseCheckpoint!);
+  }
+
   #revokeExpiredLeases(): void {
     if (!this.#core.raft.isLeader || this.#stopped) return;
     for (const id of this.#state.lessor.expired()) {
-      void this.#core.proposer.propose("leaseRevoke", { ID: id }).catch(() => {});
+      void this.#core.proposer.propose("leaseRevoke", { ID: id })
+        .then(() => serverMetrics.leaseExpired.inc(), () => {});
     }
   }
 
@@ -349,8 +432,9 @@ export class EtcdServer {
       this.#state.node.step(m);
     } catch (err) {
       // Raft refuses messages from members it no longer knows and proposals it cannot take;
-      // etcd drops those too.
-      if (!(err instanceof RaftError)) throw err;
+      // etcd drops those too. Anything else is raft panicking: the member stops here, before
+      // the state a half-done step left is persisted or answered from.
+      if (!(err instanceof RaftError)) this.#fail("raft", err);
       this.#log.debug({ pkg: "etcdserver", text: `dropped raft message: ${err.message}` });
     }
     this.#driver.kick();
@@ -362,11 +446,13 @@ export class EtcdServer {
     this.#stopped = true;
     this.v2.stop();
     this.#timers.forEach((t) => clearInterval(t));
+    await this.#upkeep.stop();
     await this.#driver.stop();
     this.#core.proposer.failAll(Errors.stopped());
     this.#core.readIndex.abort(Errors.stopped());
     this.#state.backend.close();
     await this.#state.wal.close();
     this.#state.lock.release();
+    setInvariantHandler(undefined);
   }
 }

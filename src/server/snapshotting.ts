@@ -4,6 +4,7 @@
 import type { MemoryStorage, Snapshot } from "../raft/mod.ts";
 import type { Snapshotter, Wal } from "../storage/mod.ts";
 import type { Logger } from "../log/mod.ts";
+import { failpoints, hit } from "../failpoint/mod.ts";
 import type { AppliedState } from "./apply/mod.ts";
 import type { Backend } from "./backend.ts";
 import { formatId } from "./ids.ts";
@@ -11,9 +12,6 @@ import type { Membership } from "./membership.ts";
 
 /** Entries kept after a snapshot so slow followers can catch up from the log (etcd's value). */
 export const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
-
-/** Snapshot and WAL files kept (etcd's --max-snapshots / --max-wals defaults). */
-const KEEP_SNAPSHOTS = 5;
 
 export interface SnapshottingDeps {
   log: Logger;
@@ -62,10 +60,10 @@ export class Snapshotting {
         fields: { "compact-index": compactTo },
       });
     }
-    // Segments wholly below the snapshot are no longer needed to restart; entries the
-    // in-memory log keeps for followers stay there.
+    // Segments wholly below the snapshot are no longer needed to restart (entries the
+    // in-memory log keeps for followers stay there): the purge loop may delete them.
     await wal.releaseTo(snap.metadata.index);
-    await snapshotter.purge(KEEP_SNAPSHOTS);
+    if (failpoints.on) await hit("raftAfterWALRelease");
   }
 
   /**

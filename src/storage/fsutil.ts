@@ -67,6 +67,19 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
   await syncDir(dirname(path));
 }
 
+/**
+ * An operating system error as Go's os package words it ("write <path>: no space left on
+ * device"), keeping the errno code: the line a member stops with names the file.
+ */
+export function ioError(op: string, path: string, err: unknown): Error {
+  const text = err instanceof Error ? err.message : String(err);
+  // Deno's "No space left on device (os error 28)" is Go's "no space left on device".
+  const os = / \(os error \d+\)$/.exec(text);
+  const why = os ? text.charAt(0).toLowerCase() + text.slice(1, os.index) : text;
+  const out = new Error(`${op} ${path}: ${why}`, { cause: err });
+  return Object.assign(out, { code: (err as { code?: string }).code });
+}
+
 export function hex16(n: number): string {
   return n.toString(16).padStart(16, "0");
 }

@@ -25,6 +25,7 @@ export async function fillZeros(
   from: number,
   size: number,
   aborted: () => boolean = () => false,
+  sync = true,
 ): Promise<void> {
   const zeros = new Uint8Array(Math.min(CHUNK, Math.max(0, size - from)));
   let unsynced = 0;
@@ -34,7 +35,7 @@ export async function fillZeros(
     await writeAll(file, zeros.subarray(0, n));
     off += n;
     unsynced += n;
-    if (unsynced >= SYNC_EVERY && off < size) {
+    if (sync && unsynced >= SYNC_EVERY && off < size) {
       await file.syncData();
       unsynced = 0;
     }
@@ -47,6 +48,8 @@ type State = "idle" | "preparing" | "ready" | "failed";
 export class SegmentPipeline {
   readonly path: string;
   readonly size: number;
+  /** false under --unsafe-no-fsync: prepared files are not fsync'd either. */
+  sync = true;
   #state: State = "idle";
   #job: Promise<void> = Promise.resolve();
   #stopping = false;
@@ -83,8 +86,8 @@ export class SegmentPipeline {
       mode: FILE_MODE,
     });
     try {
-      await fillZeros(f, 0, this.size, () => this.#stopping);
-      await f.syncData();
+      await fillZeros(f, 0, this.size, () => this.#stopping, this.sync);
+      if (this.sync) await f.syncData();
     } catch (err) {
       f.close();
       await removeIfExists(this.path);

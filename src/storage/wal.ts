@@ -14,6 +14,7 @@
 import { assert } from "../assert/mod.ts";
 import {
   FILE_MODE,
+  ioError,
   join,
   listDir,
   mkdirDurable,
@@ -23,6 +24,7 @@ import {
   writeAllSync,
 } from "./fsutil.ts";
 import { fillZeros, SegmentPipeline } from "./prealloc.ts";
+import { type Purged, purgeFiles } from "./purge.ts";
 import {
   encodeHardStatePayload,
   encodeSnapshotPayload,
@@ -34,6 +36,8 @@ import {
 } from "./record.ts";
 import { type SegmentName, segmentName, WalError } from "./segment.ts";
 import type { Entry, HardState } from "../raft/mod.ts";
+import { diskMetrics, secondsSince } from "../metrics/mod.ts";
+import { evaluate, failpoints, hit, hitSync, loseUnsynced, powerCut } from "../failpoint/mod.ts";
 
 export { WalError };
 
@@ -53,6 +57,8 @@ const PREPARE_AFTER = FIRST_SEGMENT_PREALLOCATION / 2;
 export interface WalOptions {
   /** Segments are preallocated to this size, and a new one is started once it is full. */
   segmentSize?: number;
+  /** --unsafe-no-fsync: never fsync the log's data (directories still are, as in etcd). */
+  unsafeNoFsync?: boolean;
 }
 
 /** Any segment present means the member was initialized before (spec/bootstrap.md §7). */
@@ -70,10 +76,13 @@ export class Wal {
   #size: number;
   /** The current segment's preallocated length; writing at or past it grows the file. */
   #capacity: number;
+  /** The current segment's bytes before this offset are fsync'd; the rest may be lost. */
+  #synced: number;
   #pipeline: SegmentPipeline;
   #lastIndex: number;
   #hardState: HardState;
   #unsynced = false;
+  #noFsync: boolean;
   #queue: Promise<unknown> = Promise.resolve();
   #failed: Error | undefined;
   #closed = false;
@@ -96,16 +105,34 @@ export class Wal {
     this.#segments = init.segments;
     this.#size = init.size;
     this.#capacity = init.capacity;
+    this.#synced = init.size;
     this.#lastIndex = init.lastIndex;
     this.#hardState = init.hardState;
     this.#segmentSize = init.options?.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+    this.#noFsync = init.options?.unsafeNoFsync ?? false;
     this.#pipeline = new SegmentPipeline(init.dir, this.#segmentSize);
+    this.#pipeline.sync = !this.#noFsync;
     this.#preparePipeline();
   }
 
-  /** Names of the live segments, oldest first. */
+  /** The directory of the segment files. */
+  get dir(): string {
+    return this.#dir;
+  }
+
+  /** Names of the live segments (not released), oldest first. */
   get segments(): string[] {
     return this.#segments.map((s) => s.name);
+  }
+
+  /** --unsafe-no-fsync: from now on nothing is fsync'd (acknowledged writes may be lost). */
+  set unsafeNoFsync(on: boolean) {
+    this.#noFsync = on;
+    this.#pipeline.sync = !on;
+  }
+
+  get unsafeNoFsync(): boolean {
+    return this.#noFsync;
   }
 
   /** Resolves once the file for the next segment is prepared (true), or when none is being
@@ -163,23 +190,32 @@ export class Wal {
     });
   }
   /**
-   * Deletes the segments that hold only entries below `index`: every segment before the last
-   * one whose name index is <= `index`. The segment that may contain `index` stays, so a
-   * snapshot marker at `index` written before this call stays readable.
+   * Releases the segments that hold only entries below `index`: every segment before the last
+   * one whose name index is <= `index`. Their files stay until purge() removes them (etcd
+   * unlocks them and its purge loop deletes them). The segment that may contain `index`
+   * stays live, so a snapshot marker at `index` written before this call stays readable.
    */
   releaseTo(index: number): Promise<void> {
-    return this.#run(async () => {
+    return this.#run(() => {
       let keep = 0;
       for (let i = 0; i < this.#segments.length; i++) {
         if (this.#segments[i].index <= index) keep = i;
       }
-      if (keep === 0) return;
-      for (const s of this.#segments.slice(0, keep)) {
-        await Deno.remove(join(this.#dir, s.name));
-        await removeIfExists(join(this.#dir, s.name + ".broken"));
-      }
       this.#segments = this.#segments.slice(keep);
-      await syncDir(this.#dir);
+      return Promise.resolve();
+    });
+  }
+
+  /**
+   * etcd's purge of `*.wal` files (--max-wals; 0 keeps all): while more than `maxFiles` remain,
+   * deletes the oldest, stopping at the first live one (etcd holds a lock on those).
+   */
+  purge(maxFiles: number): Promise<Purged> {
+    return this.#run(async () => {
+      const live = new Set(this.segments);
+      const out = await purgeFiles(this.#dir, ".wal", maxFiles, (name) => live.has(name));
+      for (const path of out.purged) await removeIfExists(path + ".broken");
+      return out;
     });
   }
 
@@ -219,14 +255,50 @@ export class Wal {
   }
 
   #write(buf: Uint8Array) {
-    writeAllSync(this.#file, buf);
+    try {
+      if (failpoints.on) hitSync("walBeforeWrite");
+      writeAllSync(this.#file, buf);
+    } catch (err) {
+      throw ioError("write", this.#tailPath(), err);
+    }
+    walWritten(buf.length);
     this.#size += buf.length;
     this.#unsynced = true;
   }
 
   async #sync() {
-    await this.#file.syncData();
+    // Under --unsafe-no-fsync nothing is fsync'd, and etcd observes no fsync time either.
+    if (!this.#noFsync) {
+      if (failpoints.on) await this.#beforeSync();
+      const start = performance.now();
+      try {
+        await this.#file.syncData();
+      } catch (err) {
+        throw ioError("sync", this.#tailPath(), err);
+      }
+      diskMetrics.walFsyncSeconds.observe(secondsSince(start));
+      this.#synced = this.#size;
+    }
     this.#unsynced = false;
+    if (failpoints.on) await hit("walAfterSync");
+  }
+
+  // The failpoints before an fsync: a power cut, or an fsync that fails and, as Linux may
+  // after a writeback error, loses the unsynced bytes with it.
+  async #beforeSync() {
+    const unsynced = { path: this.#tailPath(), synced: this.#synced, end: this.#size };
+    const cut = await evaluate("walPowerCut");
+    if (cut) powerCut(unsynced, cut.value === "torn");
+    try {
+      await hit("walBeforeSync");
+    } catch (err) {
+      loseUnsynced(unsynced);
+      throw ioError("sync", unsynced.path, err);
+    }
+  }
+
+  #tailPath(): string {
+    return join(this.#dir, this.#segments[this.#segments.length - 1].name);
   }
 
   /**
@@ -262,11 +334,11 @@ export class Wal {
     };
     const header = segmentHeader(this.#metadata, this.#hardState);
     const prepared = this.#pipeline.take();
-    const created = await createSegment(this.#dir, seg.name, header, prepared);
+    const created = await createSegment(this.#dir, seg.name, header, prepared, !this.#noFsync);
     this.#file = created.file;
     this.#capacity = created.capacity;
     this.#segments.push(seg);
-    this.#size = header.length;
+    this.#size = this.#synced = header.length;
     this.#preparePipeline();
   }
 }
@@ -284,11 +356,18 @@ export function segmentHeader(metadata: Uint8Array, hardState?: HardState): Uint
  * after the header. The file is `prepared` (already zero-filled and synced, so writing the
  * header only overwrites), or a new one zero-filled here up to `preallocate` bytes.
  */
+// etcd counts each byte twice: as its encoder hands it to the write buffer, and again as the
+// buffer is flushed. The metric follows etcd's figure so dashboards read the same.
+function walWritten(bytes: number): void {
+  diskMetrics.walWriteBytes.inc(2 * bytes);
+}
+
 async function createSegment(
   dir: string,
   name: string,
   header: Uint8Array,
   prepared: string | undefined,
+  sync: boolean,
   preallocate = 0,
 ): Promise<{ file: Deno.FsFile; capacity: number }> {
   const path = join(dir, name);
@@ -298,8 +377,9 @@ async function createSegment(
     : await Deno.open(tmp, { write: true, create: true, truncate: true, mode: FILE_MODE });
   try {
     await writeAll(f, header);
-    if (!prepared) await fillZeros(f, header.length, preallocate);
-    await f.syncData();
+    walWritten(header.length);
+    if (!prepared) await fillZeros(f, header.length, preallocate, undefined, sync);
+    if (sync) await f.syncData();
     await f.seek(header.length, Deno.SeekMode.Start);
     const { size } = await f.stat();
     await Deno.rename(tmp, path);
@@ -329,6 +409,7 @@ export async function createWal(
     seg.name,
     header,
     undefined,
+    !options?.unsafeNoFsync,
     preallocate,
   );
   return new Wal({

@@ -72,6 +72,9 @@ export async function openWal(
   const { metadata, hardState, entries, lastIndex } = replay.finish(walDir);
   // Appending goes on where the last segment's records end.
   const file = await Deno.open(join(walDir, segments[segments.length - 1].name), { write: true });
+  // What a killed process wrote may still be only in the page cache: make it durable before
+  // raft counts on it (a follower acknowledges what its log holds).
+  await file.syncData();
   await file.seek(lastEnd, Deno.SeekMode.Start);
   const wal = new Wal({
     dir: walDir,
@@ -85,6 +88,30 @@ export async function openWal(
     options,
   });
   return { wal, metadata: metadata.slice(), hardState, entries, repaired };
+}
+
+/**
+ * The snapshots a restart may start from (etcd's ValidSnapshotEntries): those whose marker the
+ * log holds at or below its last hard state's commit index, and the empty one. A snapshot from
+ * the leader that was saved but whose hard state never reached the log (the member died
+ * between the two) is not among them; raft would refuse that hard state with it.
+ */
+export async function validSnapshotEntries(
+  walDir: string,
+): Promise<{ index: number; term: number }[]> {
+  const segments = listSegments(walDir);
+  const markers = [{ index: 0, term: 0 }];
+  let commit = 0;
+  for (let i = 0; i < segments.length; i++) {
+    const path = join(walDir, segments[i].name);
+    const { records } = scanSegment(await Deno.readFile(path), path, i === segments.length - 1);
+    for (const r of records) {
+      const at = () => `${path} at offset ${r.offset}`;
+      if (r.type === RecordType.Snapshot) markers.push(decode(r, decodeSnapshotPayload, at));
+      if (r.type === RecordType.HardState) commit = decode(r, decodeHardStatePayload, at).commit;
+    }
+  }
+  return markers.filter((m) => m.index <= commit);
 }
 
 /** The segments to read: from the last one whose first index is at most `fromIndex` on. */

@@ -1,14 +1,25 @@
 // What a member presents and trusts when it dials: peers (its peer certificate as client
-// certificate, the peer CA), or https discovery (system roots, no certificate).
-import type tls from "node:tls";
+// certificate, the peer CA, the allowed CN or hostnames), or https discovery (system roots, no
+// certificate).
+import crypto from "node:crypto";
+import tls from "node:tls";
 import type { TLSConfig } from "../config/mod.ts";
 import { loadCABundle, loadKeyPair } from "./files.ts";
+import { certNames } from "./names.ts";
 import { systemTrust } from "./trust.ts";
+import { allowedNameError, splitNameList } from "./verify.ts";
 
 /** node:tls client options (the peer transport's PeerClientTLS is a subset). */
 export type ClientTLS = Pick<
   tls.ConnectionOptions,
-  "ca" | "cert" | "key" | "rejectUnauthorized" | "servername" | "minVersion" | "ciphers"
+  | "ca"
+  | "cert"
+  | "key"
+  | "rejectUnauthorized"
+  | "servername"
+  | "minVersion"
+  | "ciphers"
+  | "checkServerIdentity"
 >;
 
 /**
@@ -31,5 +42,27 @@ export function loadClientTLSSync(cfg: TLSConfig): ClientTLS {
   }
   out.ca = cfg.trustedCAFile !== "" ? loadCABundle(cfg.trustedCAFile) : systemTrust();
   out.rejectUnauthorized = !cfg.autoTLS;
+  const check = allowedNamesCheck(cfg);
+  if (check) out.checkServerIdentity = check;
   return out;
+}
+
+/**
+ * etcd puts the allowed CN / hostname check in the TLS config both ends share, so a member
+ * refuses to talk to a peer whose server certificate fails it too ("client certificate
+ * authentication failed", in etcd's words on the dialling side). The usual hostname check
+ * comes first. (With auto-TLS the runtime ignores this verdict, as it ignores the chain's.)
+ */
+function allowedNamesCheck(cfg: TLSConfig): ClientTLS["checkServerIdentity"] {
+  const allowed = {
+    cn: splitNameList(cfg.allowedCN),
+    hostname: splitNameList(cfg.allowedHostname),
+  };
+  if (allowed.cn.length === 0 && allowed.hostname.length === 0) return undefined;
+  return (hostname, cert) => {
+    const err = tls.checkServerIdentity(hostname, cert);
+    if (err) return err;
+    const refused = allowedNameError(certNames(new crypto.X509Certificate(cert.raw)), allowed);
+    return refused === undefined ? undefined : new Error(refused);
+  };
 }

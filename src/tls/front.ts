@@ -22,6 +22,12 @@ export interface SecureServerOptions {
   log: Logger;
   /** Receives each connection that passed the handshake and etcd's checks. */
   onSecure(socket: tls.TLSSocket): void;
+  /**
+   * Receives each connection whose first byte is not a TLS handshake (back in the socket):
+   * etcd serves an http:// and an https:// URL of one address on one port. Without it such
+   * connections are refused, as by etcd's TLS listener.
+   */
+  onPlain?(raw: net.Socket): void;
   /** Options added to the server's (ALPNProtocols, say). */
   tls?: tls.TlsOptions;
   resolver?: Resolver;
@@ -67,6 +73,7 @@ export function createSecureServer(
       const first = raw.read(1) as Buffer | null;
       if (first === null) return reject(raw, { error: "EOF", serverName: "" });
       raw.unshift(first);
+      if (first[0] !== TLS_HANDSHAKE_RECORD && opts.onPlain) return opts.onPlain(raw);
       if (first[0] !== TLS_HANDSHAKE_RECORD) {
         return reject(raw, {
           error: "tls: first record does not look like a TLS handshake",

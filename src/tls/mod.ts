@@ -19,4 +19,15 @@ export { loadKeyPair, readFileGo, validityError } from "./files.ts";
 export { certNames, verifyHostname } from "./names.ts";
 export { checkCRL } from "./crl.ts";
 export { logTLSInfo, tlsInfoString } from "./info.ts";
-export { isSecureListenURL, listenHost, listenOn } from "./listen_url.ts";
+export {
+  boundAddress,
+  boundPort,
+  isSecureListenURL,
+  isTLSURL,
+  isUnixURL,
+  listenErrorText,
+  listenHost,
+  listenOn,
+  type ListenOptions,
+  unixSocketPath,
+} from "./listen_url.ts";

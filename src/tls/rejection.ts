@@ -71,9 +71,13 @@ export function logRejected(log: Logger, r: Rejection): void {
 
 const listQ = (items: string[]) => `[${items.map((s) => JSON.stringify(s)).join(" ")}]`;
 
-/** The client's address as Go prints a net.Addr: host:port, an IPv6 host in brackets. */
+/**
+ * The client's address as Go prints a net.Addr: host:port, an IPv6 host in brackets, "@" for
+ * the client of a unix socket (a live socket without an address).
+ */
 export function addrOf(s: net.Socket | undefined): string {
-  if (!s?.remoteAddress) return "";
+  if (!s) return "";
+  if (!s.remoteAddress) return s.destroyed ? "" : "@";
   const host = s.remoteAddress.includes(":") ? `[${s.remoteAddress}]` : s.remoteAddress;
   return `${host}:${s.remotePort}`;
 }

@@ -5,7 +5,7 @@ import type { TLSConfig } from "../config/mod.ts";
 import { opensslCiphers } from "./ciphers.ts";
 import { type KeyPair, loadCABundle, loadKeyPair, validityError } from "./files.ts";
 import { systemTrust } from "./trust.ts";
-import type { ConnectionPolicy } from "./verify.ts";
+import { type ConnectionPolicy, splitNameList } from "./verify.ts";
 
 /** Where loadServerTLS keeps what createSecureServer needs beyond node's options. */
 export const SERVER_POLICY: unique symbol = Symbol("etcd-ts.tls.policy");
@@ -33,8 +33,6 @@ export interface ServerTLSOptions {
   log?: Logger;
   now?: Date;
 }
-
-const splitList = (s: string) => s.split(",").map((x) => x.trim()).filter((x) => x !== "");
 
 function protocolVersion(v: string | undefined): tls.SecureVersion | undefined {
   if (v === undefined || v === "") return undefined;
@@ -84,8 +82,8 @@ export function loadServerTLSSync(cfg: TLSConfig, opts: ServerTLSOptions): Serve
   const ciphers = opensslCiphers(opts.cipherSuites ?? []);
   const policy: ConnectionPolicy = {
     requireClientCert,
-    allowedCN: opts.port === "peer" ? splitList(cfg.allowedCN) : [],
-    allowedHostname: splitList(cfg.allowedHostname),
+    allowedCN: opts.port === "peer" ? splitNameList(cfg.allowedCN) : [],
+    allowedHostname: splitNameList(cfg.allowedHostname),
     crlFile: cfg.crlFile,
     checkSAN: opts.port === "peer" && !opts.skipClientSANVerification,
   };

@@ -4,6 +4,7 @@
 // persisted copy needs. Time enters only through the values an operation carries (expiry times
 // computed by the proposer, `now` of an expire entry); the injected clock only renders
 // remaining TTLs in answers.
+import { reportV2Read, reportV2Write, v2StoreMetrics } from "../metrics/mod.ts";
 import { ErrorCode, V2Error } from "./errors.ts";
 import { type Action, eventIndex, type V2Event } from "./event.ts";
 import { EventHistory } from "./history.ts";
@@ -74,9 +75,11 @@ export class V2Store {
         etcdIndex: this.index,
       };
       this.#stats.getsSuccess++;
+      reportV2Read(recursive, true);
       return e;
     } catch (err) {
       this.#stats.getsFail++;
+      reportV2Read(recursive, false);
       throw err;
     }
   }
@@ -85,6 +88,7 @@ export class V2Store {
   watch(key: string, recursive: boolean, stream: boolean, waitIndex: number): Watcher {
     key = cleanPath(key);
     const since = waitIndex === 0 ? this.index + 1 : waitIndex;
+    v2StoreMetrics.watchRequests.inc();
     try {
       return this.#hub.watch(key, recursive, stream, since, this.index);
     } catch (err) {
@@ -234,6 +238,7 @@ export class V2Store {
       };
       this.#tree.remove(n, true, true, (p) => this.#hub.notifyWatchers(e, p, true));
       this.#stats.expireCount++;
+      v2StoreMetrics.expires.inc();
       this.#publish(e, false);
       events.push(e);
     }
@@ -273,12 +278,15 @@ export class V2Store {
   // --- internals ---
 
   #counted(ok: Counter, fail: Counter, f: () => V2Event): V2Event {
+    const action = ok.replace(/s?Success$/, ""); // setsSuccess -> "set", etcd's action name
     try {
       const e = f();
       this.#stats[ok]++;
+      reportV2Write(action, true);
       return e;
     } catch (err) {
       this.#stats[fail]++;
+      reportV2Write(action, false);
       throw err;
     }
   }

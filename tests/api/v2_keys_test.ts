@@ -214,7 +214,7 @@ Deno.test("v2 keys: long-poll watch, waitIndex from history, stream", async () =
       "/s/b",
     ]);
     await reader.cancel();
-    assert.equal(local.deps.store.stats().watchers, 0, "a closed stream removes its watcher");
+    assert.equal(local.store.stats().watchers, 0, "a closed stream removes its watcher");
   } finally {
     local.close();
   }

@@ -88,3 +88,31 @@ Deno.test("gateway alone, or with help flags, prints help with exit 0", () => {
     if (out.action === "print") assert.ok(out.stdout.startsWith("start the gateway\n\nUsage:\n"));
   }
 });
+
+Deno.test("gateway: start's flags may come before `start`, as cobra finds the subcommand", () => {
+  const c = runCfg(["--endpoints=127.0.5.11:2379", "--listen-addr", "127.0.5.10:23790", "start"]);
+  assert.deepEqual(c.endpoints, ["127.0.5.11:2379"]);
+  assert.equal(c.listenAddr, "127.0.5.10:23790");
+  const mixed = runCfg(["--retry-delay=5s", "start", "--endpoints", "127.0.5.12:2379"]);
+  assert.equal(mixed.retryDelay, 5000);
+  assert.deepEqual(mixed.endpoints, ["127.0.5.12:2379"]);
+  // cobra drops the first "start", here the flag's value; the second is then that value.
+  assert.equal(runCfg(["--listen-addr", "start", "start"]).listenAddr, "start");
+  const bad = failText(["--retry-delay=abc", "start"]);
+  assert.ok(bad.startsWith('Error: invalid argument "abc" for "--retry-delay" flag'), bad);
+  assert.ok(bad.includes("etcd-ts gateway start [flags]"), bad);
+});
+
+Deno.test("gateway: a bare flag before `start` is taken to own it, as cobra guesses", () => {
+  // `--insecure-discovery start`: cobra supposes "start" is the flag's value, finds no
+  // subcommand, and the gateway command itself refuses the flag.
+  const t = failText(["--insecure-discovery", "start"]);
+  assert.ok(
+    t.startsWith("Error: unknown flag: --insecure-discovery\nUsage:\n  etcd-ts gateway [command]"),
+  );
+  for (const argv of [["--help", "start"], ["-h", "start"], ["--", "start"]]) {
+    const out = parseGatewayArgs(argv);
+    assert.equal(out.action, "print", argv.join(" "));
+    if (out.action === "print") assert.ok(out.stdout.startsWith("gateway related command\n"));
+  }
+});

@@ -1,10 +1,11 @@
 // A cluster of etcd-ts members as the guide starts them: one loopback address per member,
 // etcd's ports, the same --initial-cluster on every member; http URLs, or https ones for the
 // guide's TLS clusters (the TLS flags then come as `extra`).
-import { memberFlags, type MemberURLs, type Proc, startEtcdTs, stop } from "./process.ts";
+import { memberFlags, type MemberURLs, type Proc, spawn, startEtcdTs, stop } from "./process.ts";
 import { tempDir } from "./tmp.ts";
 import { etcdctl } from "./etcdctl.ts";
 import { assertPortsFree } from "./ports.ts";
+import { Etcd3 } from "etcd3";
 
 export interface ClusterMember extends MemberURLs {
   ip: string;
@@ -28,13 +29,14 @@ export async function makeCluster(
   block: string,
   size: number,
   token = "etcd-cluster-1",
-  opts: { scheme?: "http" | "https" } = {},
+  /** `etcd`: real etcd 3.4 members (side-by-side tests); `firstHost`: first address (10). */
+  opts: { scheme?: "http" | "https"; etcd?: boolean; firstHost?: number } = {},
 ): Promise<Cluster> {
   const scheme = opts.scheme ?? "http";
   const dir = tempDir().path;
   const members: ClusterMember[] = [];
   for (let i = 0; i < size; i++) {
-    const ip = `${block}.${10 + i}`;
+    const ip = `${block}.${(opts.firstHost ?? 10) + i}`;
     await assertPortsFree(ip, [2379, 2380]);
     members.push({
       name: `infra${i}`,
@@ -60,7 +62,8 @@ export async function makeCluster(
       ...extra,
     ],
     start: (i, extra = [], env) => {
-      const p = startEtcdTs(cluster.flags(i, extra), { env });
+      const args = cluster.flags(i, extra);
+      const p = opts.etcd ? spawn("etcd", args, { env }) : startEtcdTs(args, { env });
       members[i].proc = p;
       return p;
     },
@@ -79,6 +82,13 @@ export async function makeCluster(
     },
   };
   return cluster;
+}
+
+/** Waits until every started member serves clients. */
+export async function readyAll(c: Cluster): Promise<void> {
+  await Promise.all(
+    c.members.filter((m) => m.proc).map((m) => m.proc!.waitFor("ready to serve client requests")),
+  );
 }
 
 /** Starts `m` as etcdctl's `member add` output says: joining the running cluster. */
@@ -110,4 +120,35 @@ export async function addLearner(endpoints: string, m: ClusterMember) {
     throw new Error(`member add ${m.name}: ${add.stdout}${add.stderr}`);
   }
   return { output: add.stdout, id: ids[1], clusterId: ids[2], initialCluster: initialCluster[1] };
+}
+
+// More than snapshot-count + the 5000 entries kept for catch-up: the log is compacted past
+// where a member that missed them could start from.
+export async function writeBeyondCatchUp(endpoints: string[]): Promise<void> {
+  const client = new Etcd3({ hosts: endpoints });
+  try {
+    for (let batch = 0; batch < 60; batch++) {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) => client.put(`s${batch * 100 + i}`).value("x")),
+      );
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/** The keys writeBeyondCatchUp() wrote, counted by a serializable read: from the member's own
+ * (perhaps restored) backend. */
+export async function localKeyCount(m: ClusterMember): Promise<number> {
+  const res = await etcdctl(
+    m.clientURL,
+    "get",
+    "s",
+    "--prefix",
+    "--keys-only",
+    "-w",
+    "json",
+    "--consistency=s",
+  );
+  return JSON.parse(res.stdout).count ?? 0;
 }

@@ -3,6 +3,7 @@
 // 127.0.61.x, and a raw client that writes arbitrary bytes and records every frame it gets.
 
 import * as net from "node:net";
+import * as tls from "node:tls";
 import {
   CONNECTION_PREFACE,
   encodeFrame,
@@ -77,6 +78,8 @@ export class RawClient {
   readonly enc = new HpackEncoder();
   readonly dec = new HpackDecoder({ maxHeaderListSize: 1 << 20 });
   closed = false;
+  /** Answer the server's PINGs (a live client); off, the client plays dead. */
+  answerPings = false;
   private waiters: (() => void)[] = [];
   private readonly parser = new FrameParser({ maxFrameSize: 1 << 24 });
 
@@ -87,6 +90,9 @@ export class RawClient {
           const list = this.blocks.get(f.streamId) ?? [];
           list.push(this.dec.decode(f.headerBlock)); // the server never needs CONTINUATION here
           this.blocks.set(f.streamId, list);
+        }
+        if (f.type === FrameType.PING && !f.ack && this.answerPings) {
+          this.send({ type: FrameType.PING, ack: true, opaqueData: f.opaqueData.slice() });
         }
         this.frames.push(f);
         this.wake();
@@ -101,11 +107,23 @@ export class RawClient {
 
   static async connect(
     port: number,
-    opts: { preface?: boolean; settings?: SettingPair[] } = {},
+    opts: {
+      preface?: boolean;
+      settings?: SettingPair[];
+      /** Default HOST. */
+      host?: string;
+      /** A unix socket's path in place of host and port. */
+      path?: string;
+      /** Dial with TLS (ALPN h2), trusting `ca`. */
+      tls?: { ca: string };
+    } = {},
   ): Promise<RawClient> {
-    const socket = net.connect({ host: HOST, port });
+    const where = opts.path !== undefined ? { path: opts.path } : { host: opts.host ?? HOST, port };
+    const socket = opts.tls
+      ? tls.connect({ ...where, ca: opts.tls.ca, ALPNProtocols: ["h2"], servername: "localhost" })
+      : net.connect(where);
     await new Promise<void>((resolve, reject) => {
-      socket.once("connect", resolve);
+      socket.once(opts.tls ? "secureConnect" : "connect", resolve);
       socket.once("error", reject);
     });
     const c = new RawClient(socket);

@@ -163,6 +163,25 @@ async function readyToServe(p: Proc): Promise<Proc> {
   return p;
 }
 
+/** The process's exit status; fails (and kills it) if it still runs after `ms`: for a process
+ * that must stop by itself. */
+export async function exited(p: Proc, ms = 20_000): Promise<Deno.CommandStatus> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      p.kill("SIGKILL");
+      reject(
+        new Error(`the process did not stop within ${ms} ms:\n${p.lines.slice(-30).join("\n")}`),
+      );
+    }, ms);
+  });
+  try {
+    return await Promise.race([p.status, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Stops a process (SIGTERM, then SIGKILL after a grace period) and waits for it. */
 export async function stop(p: Proc, graceMs = 10_000): Promise<Deno.CommandStatus> {
   p.kill("SIGTERM");
@@ -181,11 +200,12 @@ export interface Run {
 export async function run(
   command: string,
   args: string[],
-  opts: { env?: Record<string, string>; stdin?: string } = {},
+  opts: { env?: Record<string, string>; stdin?: string; cwd?: string } = {},
 ): Promise<Run> {
   const child = new Deno.Command(command, {
     args,
     env: opts.env,
+    cwd: opts.cwd,
     stdin: opts.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -234,4 +254,11 @@ export function singleMemberFlags(name: string, ip: string, dataDir?: string): s
     "--initial-cluster",
     `${name}=${peerURL}`,
   ];
+}
+
+/** One series' value from a member's /metrics (NaN when it is not there). */
+export async function metricValue(clientURL: string, series: string): Promise<number> {
+  const text = await (await fetch(`${clientURL}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? NaN : Number(line.slice(series.length + 1));
 }

@@ -1,5 +1,6 @@
 // Temporary directories. Dispose of one to remove it (`await using dir = tempDir()`); a data dir
 // handed to a member is left to the system, since a killed process may still be writing to it.
+import { createHash } from "node:crypto";
 
 export interface TempDir extends AsyncDisposable {
   path: string;
@@ -32,4 +33,20 @@ export function withTempDir(fn: (dir: string) => void | Promise<void>): () => Pr
     await using dir = tempDir();
     await fn(dir.path);
   };
+}
+
+/** The SHA-256 of every file under `dir`, by path relative to it: equal when nothing changed. */
+export async function fileHashes(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const walk = async (sub: string) => {
+    for await (const e of Deno.readDir(`${dir}/${sub}`)) {
+      const rel = sub ? `${sub}/${e.name}` : e.name;
+      if (e.isDirectory) await walk(rel);
+      else {out[rel] = createHash("sha256").update(await Deno.readFile(`${dir}/${rel}`)).digest(
+          "hex",
+        );}
+    }
+  };
+  await walk("");
+  return out;
 }

@@ -6,8 +6,10 @@ import {
   addLearner,
   type Cluster,
   type ClusterMember,
+  localKeyCount,
   makeCluster,
   startJoining,
+  writeBeyondCatchUp,
 } from "../helpers/cluster.ts";
 import { itest, startEtcdTs, stop } from "../helpers/process.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -319,36 +321,6 @@ itest("the guide's error cases exit 1 with the guide's messages", async () => {
     await c.stopAll();
   }
 });
-
-// More than snapshot-count + the 5000 entries kept for catch-up: the log is compacted past
-// where a member that missed them could start from.
-async function writeBeyondCatchUp(endpoints: string[]): Promise<void> {
-  const client = new Etcd3({ hosts: endpoints });
-  try {
-    for (let batch = 0; batch < 60; batch++) {
-      await Promise.all(
-        Array.from({ length: 100 }, (_, i) => client.put(`s${batch * 100 + i}`).value("x")),
-      );
-    }
-  } finally {
-    client.close();
-  }
-}
-
-/** A serializable read answers from the member's own (restored) backend. */
-async function localKeyCount(m: ClusterMember): Promise<number> {
-  const res = await etcdctl(
-    m.clientURL,
-    "get",
-    "s",
-    "--prefix",
-    "--keys-only",
-    "-w",
-    "json",
-    "--consistency=s",
-  );
-  return JSON.parse(res.stdout).count;
-}
 
 itest("a follower that missed a compacted log catches up from a snapshot", async () => {
   const c = await makeCluster(BLOCK, 3);

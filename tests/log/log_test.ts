@@ -1,13 +1,25 @@
 import assert from "node:assert/strict";
-import { createLogger, formatCapnslog, formatZap, zapTime } from "../../src/log/mod.ts";
+import {
+  createLogger,
+  formatCapnslog,
+  formatZap,
+  type PackageLevel,
+  zapTime,
+} from "../../src/log/mod.ts";
 
-function capture(logger: "capnslog" | "zap", level = "info", outputs = ["default"]) {
+function capture(
+  logger: "capnslog" | "zap",
+  level = "info",
+  outputs = ["default"],
+  packageLevels?: Record<string, PackageLevel>,
+) {
   const lines: [string, string][] = [];
   let exited: number | undefined;
   const log = createLogger({
     logger,
     level,
     outputs,
+    packageLevels,
     write: (out, line) => void lines.push([out, line]),
     now: () => new Date(2026, 10, 27, 14, 46, 17, 416),
     exit: (code) => {
@@ -80,11 +92,69 @@ Deno.test("levels below the configured one are dropped", () => {
   assert.equal(capture("zap").log.enabled("debug"), false);
 });
 
+Deno.test("capnslog package levels override the global level for their packages", () => {
+  const levels = { etcdmain: "warn", embed: "notice", raft: "debug" } as const;
+  const { log, lines } = capture("capnslog", "info", ["default"], levels);
+  for (const pkg of ["etcdmain", "embed", "raft", "etcdserver"]) {
+    log.debug({ pkg, text: "d" });
+    log.info({ pkg, text: "i" });
+    log.notice({ pkg, text: "n" });
+    log.warn({ pkg, text: "w" });
+  }
+  assert.deepEqual(lines.map(([, l]) => l.split(" ").slice(2).join(" ").trim()), [
+    "W | etcdmain: w",
+    "N | embed: n",
+    "W | embed: w",
+    "D | raft: d",
+    "I | raft: i",
+    "N | raft: n",
+    "W | raft: w",
+    "I | etcdserver: i",
+    "N | etcdserver: n",
+    "W | etcdserver: w",
+  ]);
+  // Whether any package logs a level, or one package does.
+  assert.equal(log.enabled("debug"), true);
+  assert.equal(log.enabled("debug", "etcdserver"), false);
+  assert.equal(log.enabled("info", "etcdmain"), false);
+
+  // "*" stands for every package; named ones still win. zap has no packages.
+  const star = capture("capnslog", "info", ["default"], { "*": "error", embed: "trace" });
+  star.log.warn({ pkg: "etcdserver", text: "w" });
+  star.log.debug({ pkg: "embed", text: "d" });
+  assert.deepEqual(star.lines.map(([, l]) => l.split(" ").slice(2).join(" ").trim()), [
+    "D | embed: d",
+  ]);
+  const zap = capture("zap", "info", ["default"], { etcdserver: "error" });
+  zap.log.info({ pkg: "etcdserver", text: "i" });
+  assert.equal(zap.lines.length, 1);
+});
+
 Deno.test("fatal logs at critical level and exits 1", () => {
   const { log, lines, exited } = capture("capnslog", "error");
   assert.throws(() => log.fatal({ pkg: "etcdmain", text: "boom" }), /exit/);
   assert.equal(exited(), 1);
   assert.match(lines[0][1], / C \| etcdmain: boom\n$/);
+});
+
+Deno.test("panic logs at critical (zap: panic), prints Go's panic line on stderr, exits 2", () => {
+  const text = "tocommit(35) is out of range [lastIndex(28)]";
+  const capn = capture("capnslog", "panic", ["stdout"]);
+  assert.throws(() => capn.log.panic({ pkg: "raft", text, stack: "at step (raft.ts:1)" }), /exit/);
+  assert.equal(capn.exited(), 2);
+  assert.match(
+    capn.lines[0][1],
+    / C \| raft: tocommit\(35\) is out of range \[lastIndex\(28\)\]\n$/,
+  );
+  assert.deepEqual(capn.lines[1], ["stderr", `panic: ${text}\n\nat step (raft.ts:1)\n`]);
+  const zap = capture("zap");
+  assert.throws(() => zap.log.panic({ pkg: "raft", text, caller: "raft/log.ts:119", stack: "s" }));
+  const entry = JSON.parse(zap.lines[0][1]);
+  assert.deepEqual(
+    [entry.level, entry.caller, entry.msg, entry.stacktrace],
+    ["panic", "raft/log.ts:119", text, "s"],
+  );
+  assert.equal(zap.lines[1][1].split("\n")[0], `panic: ${text}`);
 });
 
 Deno.test("outputs: every configured output gets each line; raw lines go to stderr", () => {

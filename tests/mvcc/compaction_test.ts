@@ -135,3 +135,41 @@ Deno.test("history and a second compaction read across the gaps a compaction lea
   assert.equal(rows(st), 2); // a@21 went too
   st.close();
 });
+
+Deno.test("the batch limit: full batches of that many revisions, then the one that ends it", async () => {
+  // As etcd's scheduleCompaction: a job over N revisions with limit L runs floor(N/L) full
+  // batches (etcd observes a pause after each) and ends with the first batch short of L.
+  for (const [writes, limit] of [[25, 10], [30, 10], [9, 10], [25, 1000], [25, 1]]) {
+    const seen: { deleted: number; finished: boolean }[] = [];
+    const st = new MvccStore(":memory:", {
+      compactionPauseMs: 0,
+      onCompactionBatch: (batch) => seen.push({ deleted: batch.deleted, finished: batch.finished }),
+    });
+    st.compactionBatchLimit = limit;
+    for (let i = 0; i < writes; i++) put(st, "k", `${i}`); // revisions 2..writes+1
+    await st.compact(writes + 1);
+    const full = Math.floor(writes / limit);
+    assert.deepEqual(
+      seen.map((s) => s.finished),
+      [...Array(full).fill(false), true],
+      `${writes} writes, limit ${limit}`,
+    );
+    // Every revision but the last of the one key goes, whatever the batches.
+    assert.equal(seen.reduce((n, s) => n + s.deleted, 0), writes - 1);
+    assert.equal(rows(st), 1);
+    st.close();
+  }
+});
+
+Deno.test("a batch limit of 0 or less means etcd's default of 1000", async () => {
+  const batches: number[] = [];
+  const st = new MvccStore(":memory:", {
+    compactionPauseMs: 0,
+    onCompactionBatch: (batch) => batches.push(batch.deleted),
+  });
+  st.compactionBatchLimit = 0;
+  for (let i = 0; i < 1500; i++) put(st, `k${i % 3}`, `${i}`);
+  await st.compact(1501);
+  assert.deepEqual(batches, [1000, 497]);
+  st.close();
+});

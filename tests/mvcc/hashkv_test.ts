@@ -4,8 +4,7 @@
 // testdata/hashkv_history.json on it; see that file to recompute them).
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { MvccStore } from "../../src/mvcc/mod.ts";
-import { revisionKey, storedKeyValue } from "../../src/mvcc/hash.ts";
+import { MvccStore, revisionKey, storedKeyValue } from "../../src/mvcc/mod.ts";
 import { b } from "../helpers/mvcc.ts";
 
 const hex = (u: Uint8Array) => Array.from(u, (x) => x.toString(16).padStart(2, "0")).join("");

@@ -21,7 +21,7 @@ const { PUT, DELETE } = EventType;
 function setup(options: Omit<WatcherHubOptions, "timers"> = {}) {
   const store = new FakeStore();
   const timers = new FakeTimers();
-  const hub = createWatcherHub(store, { ...options, timers });
+  const hub = createWatcherHub(store, { random: () => 0, ...options, timers });
   const consumer = new Consumer();
   const stream = hub.createStream(consumer.send);
   return { store, timers, hub, consumer, stream };
@@ -307,6 +307,7 @@ Deno.test("a failing send closes the stream and its watchers", async () => {
     unsyncedWatchers: 0,
     bufferedResponses: 0,
     bufferedBytes: 0,
+    bufferedEvents: 0,
   });
   write(store, hub, { put: "k" });
 });

@@ -88,11 +88,36 @@ Deno.test("snapshotter: purge keeps the newest n and leaves other files alone", 
   for (let i = 1; i <= 6; i++) await s.save(snap(1, i * 10));
   await Deno.writeFile(`${tmp.path}/db`, new Uint8Array(1));
   await Deno.writeFile(`${tmp.path}/0000000000000001-0000000000000046.snap.tmp`, new Uint8Array(1));
-  await s.purge(2);
+  const out = await s.purge(2);
+  assert.deepEqual(
+    out.purged.map((p) => p.slice(tmp.path.length + 1)),
+    [10, 20, 30, 40].map((i) => `0000000000000001-${i.toString(16).padStart(16, "0")}.snap`),
+  );
   assert.deepEqual(names(tmp.path), [
     "0000000000000001-0000000000000032.snap",
     "0000000000000001-000000000000003c.snap",
     "db",
   ]);
   assert.deepEqual(await s.loadNewest(), snap(1, 60));
+});
+
+Deno.test("snapshotter: purge(0) keeps every snapshot (--max-snapshots=0)", async () => {
+  await using tmp = await tempDir();
+  const s = new Snapshotter(tmp.path);
+  for (let i = 1; i <= 7; i++) await s.save(snap(1, i * 10));
+  assert.deepEqual(await s.purge(0), { purged: [] });
+  assert.equal(names(tmp.path).length, 7);
+});
+
+Deno.test("snapshotter: the newest usable snapshot; unusable ones are skipped, not broken", async () => {
+  await using tmp = tempDir({ tmpfs: true });
+  const s = new Snapshotter(tmp.path);
+  await s.save(snap(2, 100));
+  await s.save(snap(3, 250));
+  assert.deepEqual(await s.loadNewest((index) => index <= 200), snap(2, 100));
+  assert.equal(await s.loadNewest(() => false), undefined);
+  assert.deepEqual(names(tmp.path), [
+    "0000000000000002-0000000000000064.snap",
+    "0000000000000003-00000000000000fa.snap",
+  ]);
 });

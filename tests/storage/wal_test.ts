@@ -176,23 +176,35 @@ Deno.test("wal: a snapshot from the leader moves the log past its own entries", 
   await o.wal.close();
 });
 
-Deno.test("wal: releaseTo deletes old segments and keeps the one holding the index", async () => {
+Deno.test("wal: releaseTo releases old segments and purge deletes them down to max", async () => {
   await using tmp = tempDir({ tmpfs: true });
   const wal = await createWal(tmp.path, META, { segmentSize: 400 });
   for (let i = 1; i <= 60; i++) await wal.save(hs(3, i, 9n), [entry(i, 3)], true);
   await wal.saveSnapshot({ index: 30, term: 3 });
   const before = walFiles(tmp.path);
   await wal.releaseTo(30);
-  const after = walFiles(tmp.path);
-  assert.ok(after.length < before.length);
-  assert.deepEqual(wal.segments, after);
-  const firstIndex = parseInt(after[0].slice(17, 33), 16);
-  assert.ok(firstIndex <= 30, `kept ${after[0]}`);
+  // Released files stay until a purge: etcd keeps --max-wals of them.
+  assert.deepEqual(walFiles(tmp.path), before);
+  const live = wal.segments;
+  assert.ok(live.length < before.length);
+  const firstIndex = parseInt(live[0].slice(17, 33), 16);
+  assert.ok(firstIndex <= 30, `kept ${live[0]}`);
   // The first dropped-after segment would have started above 30.
-  const nextKept = after[1] ? parseInt(after[1].slice(17, 33), 16) : Infinity;
+  const nextKept = live[1] ? parseInt(live[1].slice(17, 33), 16) : Infinity;
   assert.ok(nextKept > 30);
+  assert.deepEqual(await wal.purge(0), { purged: [] }, "0 keeps every file");
+  assert.deepEqual(walFiles(tmp.path), before);
+  const released = before.length - live.length;
+  const out = await wal.purge(live.length + 1);
+  assert.deepEqual(out.purged, before.slice(0, released - 1).map((n) => `${tmp.path}/${n}`));
+  assert.equal(out.inUse, undefined);
+  assert.deepEqual(walFiles(tmp.path), before.slice(released - 1));
+  // Below the live segments the purge stops at the oldest live one, as etcd's lock does.
+  const stopped = await wal.purge(1);
+  assert.equal(stopped.inUse, `${tmp.path}/${live[0]}`);
+  assert.deepEqual(walFiles(tmp.path), live);
   await wal.releaseTo(0); // nothing below the oldest segment: no-op
-  assert.deepEqual(walFiles(tmp.path), after);
+  assert.deepEqual(wal.segments, live);
   for (let i = 61; i <= 70; i++) await wal.save(hs(3, i, 9n), [entry(i, 3)], true);
   await wal.close();
 
@@ -203,6 +215,44 @@ Deno.test("wal: releaseTo deletes old segments and keeps the one holding the ind
   assert.deepEqual(o.hardState, hs(3, 70, 9n));
   await o.wal.close();
   await assert.rejects(openWal(tmp.path, ZERO), /no segment .* can hold index 0/);
+});
+
+Deno.test("wal: released segments left on disk do not disturb a reopen", async () => {
+  await using tmp = await tempDir();
+  const wal = await createWal(tmp.path, META, { segmentSize: 400 });
+  for (let i = 1; i <= 40; i++) await wal.save(hs(2, i), [entry(i, 2)], true);
+  await wal.saveSnapshot({ index: 25, term: 2 });
+  await wal.releaseTo(25);
+  await wal.close();
+  const o = await openWal(tmp.path, { index: 25, term: 2 });
+  assert.deepEqual(o.entries, entries(26, 40, 2));
+  // The reopened log holds only the segments from the snapshot on: the older ones may go.
+  assert.ok(o.wal.segments.length < walFiles(tmp.path).length);
+  const out = await o.wal.purge(o.wal.segments.length);
+  assert.deepEqual(walFiles(tmp.path), o.wal.segments);
+  assert.equal(out.inUse, undefined);
+  await o.wal.close();
+});
+
+Deno.test("wal: --unsafe-no-fsync writes the log without a single fsync", async () => {
+  await using tmp = await tempDir();
+  const wal = await createWal(tmp.path, META, { segmentSize: 4096, unsafeNoFsync: true });
+  const syncs = await countCalls("syncData", async () => {
+    for (let i = 1; i <= 50; i++) await wal.save(hs(1, i), [entry(i, 1, "x".repeat(200))], true);
+    await wal.saveSnapshot({ index: 50, term: 1 });
+    await wal.nextSegmentPrepared();
+    await wal.close();
+  });
+  assert.equal(syncs, 0);
+  assert.ok(walFiles(tmp.path).length > 1, "the test crossed a segment cut");
+  const o = await openWal(tmp.path, ZERO);
+  assert.equal(o.entries.length, 50);
+  // Turned off again (the setter), every save is synced again.
+  o.wal.unsafeNoFsync = false;
+  assert.equal(await countCalls("syncData", () => o.wal.save(hs(1, 51), [entry(51, 1)], true)), 1);
+  o.wal.unsafeNoFsync = true;
+  assert.equal(await countCalls("syncData", () => o.wal.save(hs(1, 52), [entry(52, 1)], true)), 0);
+  await o.wal.close();
 });
 
 Deno.test("wal: a missing segment in the middle refuses to open", async () => {

@@ -17,4 +17,20 @@ export {
   type UnaryHandler,
 } from "./server.ts";
 export { Deframer, encodeGrpcMessage, frameMessage, parseGrpcTimeout } from "./wire.ts";
-export { instrumentGrpcServer } from "./metrics.ts";
+export { enableHandlingTimeHistogram, instrumentGrpcServer } from "./metrics.ts";
+export {
+  type CallHandler,
+  type ClientCall,
+  grpcRequestHeaders,
+  streamCall,
+  unaryCall,
+  type UnaryOptions,
+} from "./client_call.ts";
+export {
+  decodeGrpcMessageText,
+  encodeGrpcTimeout,
+  GrpcError,
+  grpcStatusFromHttp,
+  grpcStatusFromReset,
+  readGrpcStatus,
+} from "./client_status.ts";

@@ -14,6 +14,7 @@ import {
 } from "../../pb/mod.ts";
 import { Call, type CallContext } from "./call.ts";
 import { addHealthService } from "./health.ts";
+import { messageTooLarge } from "./wire.ts";
 
 export type { CallContext } from "./call.ts";
 
@@ -51,7 +52,12 @@ export interface CallTracker {
 
 /** Told about every call to a registered method, on the wire or in-process. */
 export interface GrpcObserver {
-  callStarted(service: string, method: string, type: GrpcType): CallTracker;
+  callStarted(
+    service: string,
+    method: string,
+    type: GrpcType,
+    metadata: Record<string, string>,
+  ): CallTracker;
 }
 
 /** A registered method as the in-process caller sees it. */
@@ -178,9 +184,9 @@ export class GrpcServer {
   invoke(service: string, method: string, req: unknown, ctx: InvokeContext = {}): Promise<unknown> {
     return this.inProcess(service, method, ctx, async (m, callCtx, t) => {
       if (m.info.type !== "unary") throw notUnary(m.info);
-      t.received(0);
+      this.receive(m, req, t);
       const res = await m.handler(req, callCtx);
-      t.sent(0);
+      t.sent(wireSize(m.info.responseType, res));
       return res;
     });
   }
@@ -197,11 +203,12 @@ export class GrpcServer {
     send: (res: unknown) => Promise<void>,
     ctx: InvokeContext = {},
   ): Promise<void> {
+    const receive = this.receive.bind(this);
     await this.inProcess(service, method, ctx, async (m, callCtx, t) => {
       const sendOne = async (res: unknown) => {
         if (callCtx.signal.aborted) throw callCtx.signal.reason;
         await send(res);
-        t.sent(0);
+        t.sent(wireSize(m.info.responseType, res));
       };
       if (m.info.type === "unary") throw notUnary(m.info);
       if (m.info.type === "server_stream") {
@@ -213,7 +220,7 @@ export class GrpcServer {
         if (first === undefined) {
           throw new EtcdError(GrpcCode.Internal, "grpc: the client sent no request message");
         }
-        t.received(0);
+        this.receive(m, first, t);
         await m.handler(first, callCtx, sendOne);
         return;
       }
@@ -221,13 +228,22 @@ export class GrpcServer {
         async *[Symbol.asyncIterator]() {
           for await (const r of requests) {
             if (callCtx.signal.aborted) return;
-            t.received(0);
+            receive(m, r, t);
             yield r;
           }
         },
       };
       await m.handler(counted, sendOne, callCtx);
     });
+  }
+
+  // An in-process request is held to the receive limit a client's message meets on the wire:
+  // etcd's gateway sends its requests to the gRPC server as messages.
+  private receive(m: Registered, req: unknown, t: CallTracker): void {
+    const size = wireSize(m.info.requestType, req);
+    const max = this.opts.maxReceiveMessageSize;
+    if (size > max) throw messageTooLarge(size, max);
+    t.received(size);
   }
 
   // Runs `body` as a call: its own signal (fired when the call ends, as on the wire), the
@@ -240,7 +256,7 @@ export class GrpcServer {
   ): Promise<T> {
     const m = this.find(service, method);
     if (m instanceof EtcdError) throw m;
-    const t = this.observer.callStarted(service, method, m.info.type);
+    const t = this.observer.callStarted(service, method, m.info.type, ctx.metadata ?? {});
     const abort = new AbortController();
     const cancel = () => abort.abort(new EtcdError(GrpcCode.Canceled, "context canceled"));
     ctx.signal?.addEventListener("abort", cancel);
@@ -297,13 +313,19 @@ export class GrpcServer {
         `grpc: Decompressor is not installed for grpc-encoding "${encoding}"`,
       );
     }
-    const t = this.observer.callStarted(service, method, found.info.type);
+    const t = this.observer.callStarted(service, method, found.info.type, call.ctx.metadata);
     call.onStatus = (code) => t.finished(code);
     found.run(call, t).then(
       () => call.finish(GrpcCode.OK),
       (err) => call.fail(err),
     );
   }
+}
+
+// In-process calls (the JSON gateway) never meet the wire, but etcd's gateway reaches its gRPC
+// server through a client connection, so their encoded sizes count as etcd counts them.
+function wireSize(name: MessageName, msg: unknown): number {
+  return (messages[name] as Codec).encode(msg).length;
 }
 
 function grpcType(clientStreaming: boolean, serverStreaming: boolean): GrpcType {

@@ -15,6 +15,14 @@ export function frameMessage(payload: Uint8Array): Uint8Array {
  * Splits the request body into messages. Sizes are checked from the 5-byte prefix, before the
  * payload is buffered, so an oversized message costs no memory.
  */
+/** grpc-go's answer to a request message over the server's receive limit. */
+export function messageTooLarge(length: number, max: number): EtcdError {
+  return new EtcdError(
+    GrpcCode.ResourceExhausted,
+    `grpc: received message larger than max (${length} vs. ${max})`,
+  );
+}
+
 export class Deframer {
   private chunks: Uint8Array[] = [];
   private buffered = 0;
@@ -37,12 +45,7 @@ export class Deframer {
             : `grpc: invalid compressed flag ${head[0]}`,
         );
       }
-      if (len > this.maxMessageSize) {
-        throw new EtcdError(
-          GrpcCode.ResourceExhausted,
-          `grpc: received message larger than max (${len} vs. ${this.maxMessageSize})`,
-        );
-      }
+      if (len > this.maxMessageSize) throw messageTooLarge(len, this.maxMessageSize);
       if (this.buffered < 5 + len) break;
       out.push(this.take(5 + len).subarray(5));
     }

@@ -2,6 +2,7 @@
 import type { GrpcServer } from "../grpc/mod.ts";
 import type { AuthApi, LeaseApi } from "../../server/mod.ts";
 import type { Gate } from "./gate.ts";
+import { countStreamFailure, receiving } from "./stream_failures.ts";
 
 export function addLeaseService(
   grpc: GrpcServer,
@@ -21,7 +22,13 @@ export function addLeaseService(
     },
     LeaseKeepAlive: async (requests, send, ctx) => {
       await gate.serving(ctx.metadata);
-      for await (const req of requests) await send(await lease.renew(req.ID));
+      for await (const req of receiving(requests, ctx.signal, "lease-keepalive")) {
+        const res = await lease.renew(req.ID);
+        await send(res).catch((err) => {
+          countStreamFailure(ctx.signal, "send", "lease-keepalive");
+          throw err;
+        });
+      }
     },
     LeaseTimeToLive: async (req, ctx) => {
       await gate.serving(ctx.metadata);

@@ -53,7 +53,7 @@ export function addMaintenanceService(
     Snapshot: async (_req, ctx, send) => {
       await gate.serving(ctx.metadata);
       checkMaintenanceAdmin(auth, ctx);
-      for (const chunk of m.snapshotChunks()) {
+      for await (const chunk of m.snapshotChunks()) {
         if (ctx.signal.aborted) return;
         await send(chunk);
       }

@@ -5,6 +5,7 @@ import type { Event } from "../../pb/mod.ts";
 import type { WatcherHub } from "../../mvcc/mod.ts";
 import type { AuthApi, ResponseHeader } from "../../server/mod.ts";
 import type { Gate } from "./gate.ts";
+import { countStreamFailure, receiving } from "./stream_failures.ts";
 
 // etcd 3.4 puts the gRPC error's whole text in the cancel reason.
 const PERMISSION_DENIED_REASON = "rpc error: code = PermissionDenied desc = " +
@@ -36,11 +37,12 @@ export function addWatchService(
           }),
         (err) => {
           failure = err;
+          countStreamFailure(ctx.signal, "send", "watch");
           end();
         },
       );
       try {
-        for await (const req of requests) {
+        for await (const req of receiving(requests, ctx.signal, "watch")) {
           if (req.createRequest) {
             // A watch its user may not read is created and canceled at once, as etcd does.
             if (auth.watchPermitted(ctx, req.createRequest)) {

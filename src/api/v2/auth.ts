@@ -116,7 +116,7 @@ async function body<T>(req: Request, parse: (text: string) => T): Promise<T> {
 async function enableDisable(store: V2AuthStore, req: Request, cid: string): Promise<Response> {
   switch (req.method) {
     case "GET":
-      return json(200, { enabled: store.authEnabled() }, cid);
+      return json(200, { enabled: await store.authEnabled() }, cid);
     case "PUT":
       await store.enableAuth();
       return emptyOk(cid);
@@ -141,7 +141,7 @@ async function userWithRoles(store: V2AuthStore, u: User, skipMissing: boolean) 
 
 async function baseUsers(store: V2AuthStore, _req: Request, cid: string): Promise<Response> {
   const users = [];
-  for (const name of store.allUsers()) {
+  for (const name of await store.allUsers()) {
     users.push(await userWithRoles(store, await store.getUser(name), true));
   }
   return json(200, { users: users.length > 0 ? users : null }, cid);
@@ -180,7 +180,7 @@ async function forUser(
 
 async function baseRoles(store: V2AuthStore, _req: Request, cid: string): Promise<Response> {
   const roles = [];
-  for (const name of store.allRoles()) roles.push(roleJSON(await store.getRole(name)));
+  for (const name of await store.allRoles()) roles.push(roleJSON(await store.getRole(name)));
   return json(200, { roles: roles.length > 0 ? roles : null }, cid);
 }
 

@@ -50,7 +50,7 @@ function requestUser(store: V2AuthStore, req: Request): Promise<User | undefined
 
 /** Whether the request may manage auth: auth is off, or its user has the root role. */
 export async function hasRootAccess(store: V2AuthStore, req: Request): Promise<boolean> {
-  if (!store.authEnabled()) return true;
+  if (!(await store.authEnabled())) return true;
   const user = await requestUser(store, req);
   return user?.roles?.includes(ROOT_ROLE) ?? false;
 }
@@ -68,7 +68,7 @@ export async function hasKeyPrefixAccess(
   key: string,
   recursive: boolean,
 ): Promise<boolean> {
-  if (!store.authEnabled()) return true;
+  if (!(await store.authEnabled())) return true;
   const write = req.method !== "GET" && req.method !== "HEAD";
   const user = await requestUser(store, req);
   if (!user) {

@@ -42,7 +42,7 @@ export class V2AuthStore {
     try {
       const e = quorum
         ? unwrap(await this.deps.apply({ method: "QGET", path, auth: true }))
-        : this.deps.authStore.get(path);
+        : await this.deps.authStore.get(path);
       return e.node?.value ?? "";
     } catch (err) {
       if (isCode(err, ErrorCode.KeyNotFound)) throw new V2AuthError(404, missing);
@@ -64,9 +64,9 @@ export class V2AuthStore {
   }
 
   /** The names under a directory of records, sorted; none when it was never made. */
-  #names(dir: string): string[] {
+  async #names(dir: string): Promise<string[]> {
     try {
-      const nodes = this.deps.authStore.get(dir).node?.nodes ?? [];
+      const nodes = (await this.deps.authStore.get(dir)).node?.nodes ?? [];
       return nodes.map((n) => n.key!.slice(n.key!.lastIndexOf("/") + 1));
     } catch (err) {
       if (isCode(err, ErrorCode.KeyNotFound)) return [];
@@ -76,8 +76,8 @@ export class V2AuthStore {
 
   // --- users ---
 
-  allUsers(): string[] {
-    return sortStrings(this.#names("/users"));
+  async allUsers(): Promise<string[]> {
+    return sortStrings(await this.#names("/users"));
   }
 
   async getUser(name: string, quorum = false): Promise<User> {
@@ -107,7 +107,7 @@ export class V2AuthStore {
   }
 
   async deleteUser(name: string): Promise<void> {
-    if (name === ROOT_USER && this.authEnabled()) {
+    if (name === ROOT_USER && await this.authEnabled()) {
       throw new V2AuthError(403, "Cannot delete root user while auth is enabled.");
     }
     await this.#propose({ method: "DELETE", path: `/users/${name}` }, {
@@ -134,8 +134,8 @@ export class V2AuthStore {
 
   // --- roles ---
 
-  allRoles(): string[] {
-    return sortStrings([ROOT_ROLE, ...this.#names("/roles")]);
+  async allRoles(): Promise<string[]> {
+    return sortStrings([ROOT_ROLE, ...await this.#names("/roles")]);
   }
 
   async getRole(name: string, quorum = false): Promise<Role> {
@@ -175,16 +175,17 @@ export class V2AuthStore {
   // --- the switch ---
 
   /** Read locally on every request, as etcd's detectAuth does. */
-  authEnabled(): boolean {
+  async authEnabled(): Promise<boolean> {
     try {
-      return JSON.parse(this.deps.authStore.get("/enabled").node?.value ?? "") === true;
+      const e = await this.deps.authStore.get("/enabled");
+      return JSON.parse(e.node?.value ?? "") === true;
     } catch {
       return false;
     }
   }
 
   async enableAuth(): Promise<void> {
-    if (this.authEnabled()) throw new V2AuthError(409, "already enabled");
+    if (await this.authEnabled()) throw new V2AuthError(409, "already enabled");
     try {
       await this.getUser(ROOT_USER, true);
     } catch {
@@ -196,7 +197,7 @@ export class V2AuthStore {
   }
 
   async disableAuth(): Promise<void> {
-    if (!this.authEnabled()) throw new V2AuthError(409, "already disabled");
+    if (!(await this.authEnabled())) throw new V2AuthError(409, "already disabled");
     await this.#propose({ method: "PUT", path: "/enabled", value: "false" });
   }
 }

@@ -1,6 +1,6 @@
 // What the v2 HTTP API needs from a member; src/server/v2.ts implements it on an EtcdServer and
 // tests implement it on a bare store.
-import type { V2Request, V2Result, V2Store } from "../../v2store/mod.ts";
+import type { V2Event, V2Request, V2Result } from "../../v2store/mod.ts";
 
 export interface V2Member {
   /** Hex, as etcd prints IDs. */
@@ -20,11 +20,35 @@ export class MemberChangeError extends Error {
   }
 }
 
+/** A v2 watcher as the keys handler reads it: its start index, then its events. */
+export interface V2KeyWatcher {
+  readonly startIndex: number;
+  /** The next event; undefined once the watch is over. */
+  next(): Promise<V2Event | undefined>;
+  remove(): void;
+}
+
+/**
+ * Where v2 reads and watches are served from: the member's v2 store (whose answers come at
+ * once), or with --experimental-enable-v2v3 the v3 store.
+ */
+export interface V2KeyStore {
+  get(path: string, recursive?: boolean, sorted?: boolean): V2Event | Promise<V2Event>;
+  watch(
+    path: string,
+    recursive: boolean,
+    stream: boolean,
+    sinceIndex: number,
+  ): V2KeyWatcher | Promise<V2KeyWatcher>;
+  /** The /v2/stats/store body (undefined: an empty answer). */
+  stats(): unknown;
+}
+
 export interface V2Deps {
   /** The local v2 store: serializable reads and watches. */
-  store: V2Store;
+  store: V2KeyStore;
   /** The local copy of the v2 auth records (users, roles, the enabled flag). */
-  authStore: V2Store;
+  authStore: V2KeyStore;
   /** Proposes a v2 request (`auth` set: to the auth records) through Raft; its apply result. */
   apply(req: V2Request): Promise<V2Result>;
   /** The proposer's clock, for TTL expiry times. */

@@ -12,6 +12,7 @@ import {
 } from "../../v2store/mod.ts";
 import { hasKeyPrefixAccess } from "./auth_access.ts";
 import type { V2AuthStore } from "./auth_store.ts";
+import { secondsSince, v2HttpMetrics } from "../../metrics/mod.ts";
 import type { V2Deps } from "./deps.ts";
 import { methodNotAllowed } from "./responses.ts";
 import { Form, type KeyRequest, parseKeyRequest } from "./form.ts";
@@ -39,19 +40,27 @@ export async function handleKeys(
   if (!(await hasKeyPrefixAccess(auth, req, kr.path, kr.recursive))) {
     return errorResponse(new V2Error(ErrorCode.Unauthorized, "Insufficient credentials"), cid);
   }
+  // etcd's v2http counters name a quorum read QGET.
+  const method = kr.quorum && kr.method === "GET" ? "QGET" : kr.method;
+  const start = performance.now();
   try {
-    if (kr.wait) return watchResponse(deps, kr, cid);
+    if (kr.wait) return await watchResponse(deps, kr, cid);
+    v2HttpMetrics.received.labels({ method }).inc();
     let event: V2Event;
-    if ((req.method === "GET" || req.method === "HEAD") && !(kr.quorum && req.method === "GET")) {
-      event = deps.store.get(kr.path, kr.recursive, kr.sorted);
+    if ((req.method === "GET" || req.method === "HEAD") && method !== "QGET") {
+      event = await deps.store.get(kr.path, kr.recursive, kr.sorted);
     } else {
       event = unwrap(await deps.apply(toV2Request(deps, kr)));
     }
-    return eventResponse(deps, event, kr.noValueOnSuccess, cid, req.method === "HEAD");
+    const res = eventResponse(deps, event, kr.noValueOnSuccess, cid, req.method === "HEAD");
+    v2HttpMetrics.successSeconds.labels({ method }).observe(secondsSince(start));
+    return res;
   } catch (err) {
-    if (err instanceof V2Error) return errorResponse(err, cid);
-    const cause = err instanceof Error ? err.message : String(err);
-    return errorResponse(new V2Error(ErrorCode.RaftInternal, cause), cid);
+    const failure = err instanceof V2Error
+      ? err
+      : new V2Error(ErrorCode.RaftInternal, err instanceof Error ? err.message : String(err));
+    v2HttpMetrics.failed.labels({ method, code: String(failure.status) }).inc();
+    return errorResponse(failure, cid);
   }
 }
 
@@ -119,8 +128,8 @@ function eventResponse(
 }
 
 /** A long poll: headers at once, then one event (or every event for stream=true). */
-function watchResponse(deps: V2Deps, kr: KeyRequest, cid: string): Response {
-  const w = deps.store.watch(kr.path, kr.recursive, kr.stream, kr.waitIndex);
+async function watchResponse(deps: V2Deps, kr: KeyRequest, cid: string): Promise<Response> {
+  const w = await deps.store.watch(kr.path, kr.recursive, kr.stream, kr.waitIndex);
   const body = new ReadableStream<Uint8Array>({
     async pull(ctrl) {
       const e = await w.next();

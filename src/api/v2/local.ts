@@ -5,6 +5,8 @@ import type { V2Deps, V2Member } from "./deps.ts";
 
 export interface LocalV2 {
   deps: V2Deps;
+  /** The store the deps serve. */
+  store: V2Store;
   /** Stops the expiry timer. */
   close(): void;
 }
@@ -47,5 +49,5 @@ export function localV2(
     selfStats: () => ({ name: self.name, id: self.id, state: "StateLeader", startTime }),
     leaderStats: () => ({ leader: self.id, followers: {} }),
   };
-  return { deps, close: () => clearInterval(timer) };
+  return { deps, store, close: () => clearInterval(timer) };
 }

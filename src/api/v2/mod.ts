@@ -1,6 +1,7 @@
 // etcd's v2 HTTP API (served with --enable-v2): /v2/keys, /v2/members, /v2/machines, /v2/stats/*
 // and /v2/auth, on a hono app. While v2 auth is on, keys and member changes are checked against
-// it as etcd's v2http checks them.
+// it as etcd's v2http checks them. With --experimental-enable-v2v3 the keys and auth records are
+// v3 keys under a prefix instead (v2v3.ts).
 import type { Hono } from "hono";
 import { handleAuth } from "./auth.ts";
 import { V2AuthStore } from "./auth_store.ts";
@@ -9,7 +10,8 @@ import { handleKeys } from "./keys.ts";
 import { handleMachines, handleMembers } from "./members.ts";
 import { handleStats } from "./stats.ts";
 
-export { MemberChangeError, type V2Deps, type V2Member } from "./deps.ts";
+export { MemberChangeError, type V2Deps, type V2KeyStore, type V2Member } from "./deps.ts";
+export { v2v3Deps } from "./v2v3.ts";
 export { type LocalV2, localV2 } from "./local.ts";
 
 export function addV2Routes(app: Hono, deps: V2Deps): void {

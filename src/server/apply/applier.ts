@@ -13,6 +13,8 @@ import {
   type Snapshot,
 } from "../../raft/mod.ts";
 import { assert } from "../../assert/mod.ts";
+import { serverMetrics } from "../../metrics/mod.ts";
+import { failpoints, hitSync } from "../../failpoint/mod.ts";
 import { reloadLeases } from "../backend.ts";
 import {
   appliesAsProposed,
@@ -23,11 +25,12 @@ import {
   type ResponseOf,
 } from "../proposal.ts";
 import { isRequestError } from "../request_error.ts";
+import { applyAlarm, refuseIfCorrupt } from "./alarm.ts";
 import { applyAuthEntry, authorizeApplied } from "./auth.ts";
 import { applyClusterVersionSet, applyMemberAttrSet, applyMembershipChange } from "./cluster.ts";
 import { type ApplyContext, leaseKeysOf } from "./context.ts";
 import { applyCompaction, applyDeleteRange, applyPut } from "./kv.ts";
-import { applyLeaseGrant, applyLeaseRevoke } from "./lease.ts";
+import { applyLeaseCheckpoint, applyLeaseGrant, applyLeaseRevoke } from "./lease.ts";
 import { applyTxn } from "./txn.ts";
 
 /** What a waiting proposer is handed: its response, or the error etcd answers instead. */
@@ -64,6 +67,28 @@ export interface ApplierDeps {
   removed(): void;
   /** A snapshot from the leader replaced the state: derived views must reload. */
   snapshotInstalled(): void;
+  /** Told how long applying took (etcd's slow-request warnings). */
+  timing: ApplyTiming;
+}
+
+/** Where apply times go: per batch, and per request while `perRequest` asks for it. */
+export interface ApplyTiming {
+  readonly perRequest: boolean;
+  /** A request timed on its own. */
+  applied(p: Proposal, outcome: ApplyOutcome, tookMs: number): void;
+  /** A batch of `requests` requests, the last of them `last`. */
+  batch(tookMs: number, requests: number, last?: [Proposal, ApplyOutcome]): void;
+  /** A request that failed in a batch timed as a whole (`tookMs` counts from its start). */
+  failed(p: Proposal, outcome: ApplyOutcome, tookMs: number): void;
+}
+
+/** One batch being applied, as its timing sees it. */
+interface Batch {
+  start: number;
+  perRequest: boolean;
+  requests: number;
+  last?: [Proposal, ApplyOutcome];
+  failed?: [Proposal, ApplyOutcome, number][];
 }
 
 type Appliers = {
@@ -71,18 +96,22 @@ type Appliers = {
 };
 
 const appliers: Appliers = {
-  put: (ctx, p) => applyPut(ctx.kv, p.request),
-  deleteRange: (ctx, p) => applyDeleteRange(ctx.kv, p.request),
+  put: (ctx, p) => (refuseIfCorrupt(ctx), applyPut(ctx.kv, p.request)),
+  deleteRange: (ctx, p) => (refuseIfCorrupt(ctx), applyDeleteRange(ctx.kv, p.request)),
   txn: (ctx, p) => applyTxn(ctx.kv, p.request),
-  compaction: (ctx, p) => applyCompaction(ctx.kv, p.request),
+  compaction: (ctx, p) => applyCompaction(ctx.kv, p.request, ctx.log),
   leaseGrant: (ctx, p) => applyLeaseGrant(ctx.lessor, p.request),
   leaseRevoke: (ctx, p) => applyLeaseRevoke(ctx.kv, ctx.lessor, p.request),
-  alarm: (ctx, p) => ctx.backend.alarms.apply(p.request),
+  alarm: (ctx, p) => applyAlarm(ctx, p.request),
   clusterVersionSet: (ctx, p) => applyClusterVersionSet(ctx, p.request),
   memberAttrSet: (ctx, p) => applyMemberAttrSet(ctx, p.request),
   v2: (ctx, p) => ctx.v2.apply(p.request),
   auth: (ctx, p, index) => applyAuthEntry(ctx.auth, p, index),
+  leaseCheckpoint: (ctx, p) => applyLeaseCheckpoint(ctx.kv, ctx.lessor, p.request),
 };
+
+/** etcd's default --experimental-warning-apply-duration: a slower apply counts as slow. */
+const SLOW_APPLY_MS = 100;
 
 function dispatch<K extends ProposalKind>(ctx: ApplyContext, p: Proposal<K>, index: number) {
   return (appliers[p.kind] as Appliers[K])(ctx, p, index);
@@ -98,24 +127,45 @@ export class Applier {
   }
 
   apply(entries: Entry[]): void {
-    const { ctx, applied } = this.deps;
+    const { ctx, applied, timing } = this.deps;
     const store = ctx.backend.store;
+    const batch: Batch = { start: performance.now(), perRequest: timing.perRequest, requests: 0 };
     for (const e of entries) {
       if (e.index <= applied.index) continue;
       assert(e.index === applied.index + 1, `applying entry ${e.index} after ${applied.index}`);
+      if (failpoints.on) {
+        hitSync(
+          e.type === EntryType.ConfChange
+            ? "beforeApplyOneConfChange"
+            : "beforeApplyOneEntryNormal",
+        );
+      }
       const alreadyApplied = e.index <= store.consistentIndex();
       if (e.type === EntryType.ConfChange) {
         this.#applyConfChange(decodeConfChange(e.data), alreadyApplied);
       } else if (e.data.length === 0) {
         this.#applyLeaderNoop(e);
       } else if (!alreadyApplied) {
-        this.#applyProposal(this.#proposalOf(e.data), e.index);
+        this.#applyTimed(this.#proposalOf(e.data), e.index, batch);
       }
       if (!alreadyApplied) store.setConsistentIndex(e.index);
       applied.index = e.index;
       applied.term = e.term;
     }
+    timing.batch(performance.now() - batch.start, batch.requests, batch.last);
+    for (const [p, outcome, took] of batch.failed ?? []) timing.failed(p, outcome, took);
     ctx.backend.applied(entries.length);
+  }
+
+  // Applies a proposal, timing it alone only when the timing asks (etcd's slow-request and
+  // failed-request warnings); failures in a batch timed whole are reported after it.
+  #applyTimed(p: Proposal, index: number, batch: Batch): void {
+    const begun = batch.perRequest ? performance.now() : batch.start;
+    const outcome = this.#applyProposal(p, index);
+    if (batch.perRequest) this.deps.timing.applied(p, outcome, performance.now() - begun);
+    else if (outcome.error) (batch.failed ??= []).push([p, outcome, performance.now() - begun]);
+    batch.last = [p, outcome];
+    batch.requests++;
   }
 
   // The proposer still holds the proposal it encoded into the entry; applying that object
@@ -127,15 +177,16 @@ export class Applier {
   }
 
   // A new leader's empty entry: everything of earlier terms is applied now, so the leader
-  // takes over lease expiry from here, with full TTLs (etcd 3.4).
+  // takes over lease expiry from here, with full TTLs or checkpointed remaining ones (etcd 3.4).
   #applyLeaderNoop(e: Entry): void {
     const { raft, ctx, electionMs } = this.deps;
     if (raft.isLeader() && e.term === raft.term()) ctx.lessor.promote(electionMs);
   }
 
-  #applyProposal(p: Proposal, index: number): void {
+  #applyProposal(p: Proposal, index: number): ApplyOutcome {
     const { ctx, proposals } = this.deps;
     let outcome: ApplyOutcome;
+    const start = performance.now();
     try {
       authorizeApplied(ctx.auth, p, leaseKeysOf(ctx.lessor));
       outcome = { response: dispatch(ctx, p, index) };
@@ -144,7 +195,9 @@ export class Applier {
       if (!isRequestError(err)) throw err;
       outcome = { error: err };
     }
+    if (performance.now() - start > SLOW_APPLY_MS) serverMetrics.slowApplies.inc();
     if (p.id !== 0n) proposals.settle(p.id, outcome);
+    return outcome;
   }
 
   /** Registers a caller waiting for the conf change with this ID to be applied. */
@@ -167,6 +220,7 @@ export class Applier {
     const { ctx, applied } = this.deps;
     const index = snap.metadata.index;
     ctx.log.info({ pkg: "etcdserver", text: `applying snapshot at index ${index}...` });
+    serverMetrics.applySnapshotInProgress.inc();
     // The leader sends its whole backend as the snapshot's data (see peer/).
     ctx.backend.restore(snap.data);
     ctx.membership.replaceWith(ctx.backend.loadMembership()!);
@@ -182,6 +236,7 @@ export class Applier {
       snapshotTerm: snap.metadata.term,
     });
     this.deps.membershipChanged();
+    serverMetrics.applySnapshotInProgress.dec();
     ctx.log.info({
       pkg: "etcdserver",
       text: `finished applying incoming snapshot at index ${index}`,

@@ -2,6 +2,7 @@
 // Range, which reads share with the txn apply. Callers add the response headers' cluster ID,
 // member ID and raft term; `header.revision` is set here. Txn is in txn.ts.
 import { LeaseError } from "../../lease/mod.ts";
+import { countRange } from "../../metrics/mod.ts";
 import { doRange } from "./range.ts";
 import { deleteIn, putIn } from "./txn.ts";
 import type {
@@ -15,6 +16,7 @@ import type {
   RangeResponse,
 } from "../kv_types.ts";
 import type { ResponseOf } from "../proposal.ts";
+import type { Logger } from "../../log/mod.ts";
 
 // Reads at the store's current state (`serializable` is the caller's concern: which member
 // answers and whether it waits for the read index first).
@@ -51,9 +53,18 @@ export function applyDeleteRange(
 export function applyCompaction(
   ctx: KvApplyContext,
   req: CompactionRequest,
+  log?: Logger,
 ): ResponseOf<"compaction"> {
   const physical = ctx.store.compact(req.revision);
+  // etcd's key index says so when it has compacted (mvcc/index.go).
+  log?.info({
+    pkg: "mvcc",
+    text: `store.index: compact ${req.revision}`,
+    msg: "compact tree index",
+    fields: { revision: req.revision },
+  });
   // A caller not waiting for the physical compaction must not see it fail unobserved.
   physical.catch(() => {});
+  countRange(); // etcd reads the revision back with a range, which its counters see
   return { header: { revision: ctx.store.rev() }, physical };
 }

@@ -2,7 +2,13 @@
 // before the txn (the taken path is fixed first); then the puts and ranges on that path are
 // checked so that a failing txn changes nothing; then the ops run in one write txn, where
 // later ops see earlier ones' writes and all changes share one revision.
-import { compareBytes, type KeyValue, MvccError, type WriteTxn } from "../../mvcc/mod.ts";
+import {
+  compareBytes,
+  type KeyValue,
+  MvccError,
+  type ReadTxn,
+  type WriteTxn,
+} from "../../mvcc/mod.ts";
 import { LeaseError } from "../../lease/mod.ts";
 import { Errors } from "../../errors/mod.ts";
 import { doRange } from "./range.ts";
@@ -41,19 +47,19 @@ function takenOps(req: TxnRequest, path: Path): RequestOp[] {
   return (path.succeeded ? req.success : req.failure) ?? [];
 }
 
-function comparePath(ctx: KvApplyContext, req: TxnRequest): Path {
-  const succeeded = (req.compare ?? []).every((c) => applyCompare(ctx, c));
+function comparePath(reads: ReadTxn, req: TxnRequest): Path {
+  const succeeded = (req.compare ?? []).every((c) => applyCompare(reads, c));
   const path: Path = { succeeded, nested: [] };
   for (const op of takenOps(req, path)) {
-    if (op.requestTxn) path.nested.push(comparePath(ctx, op.requestTxn));
+    if (op.requestTxn) path.nested.push(comparePath(reads, op.requestTxn));
   }
   return path;
 }
 
 // Every key in the compare's range must satisfy it. No key: VALUE compares fail (a missing
 // value cannot be told from an empty one), the others compare against zero.
-function applyCompare(ctx: KvApplyContext, c: Compare): boolean {
-  const { kvs } = ctx.store.range(c.key, c.rangeEnd);
+function applyCompare(reads: ReadTxn, c: Compare): boolean {
+  const { kvs } = reads.range(c.key, c.rangeEnd);
   if (kvs.length === 0) return c.target === CompareTarget.VALUE ? false : compareKv(c, ZERO_KV);
   return kvs.every((kv) => compareKv(c, kv));
 }
@@ -112,12 +118,12 @@ function isReadOnly(req: TxnRequest): boolean {
 }
 
 // The failures etcd detects before writing, in its order: all puts, then all ranges.
-function checkPath(ctx: KvApplyContext, req: TxnRequest, path: Path): void {
+function checkPath(ctx: KvApplyContext, reads: ReadTxn, req: TxnRequest, path: Path): void {
   if (!isReadOnly(req)) {
     forEachOnPath(req, path, (op) => {
       const p = op.requestPut;
       if (!p) return;
-      if ((p.ignoreValue || p.ignoreLease) && ctx.store.range(p.key).kvs.length === 0) {
+      if ((p.ignoreValue || p.ignoreLease) && reads.range(p.key).kvs.length === 0) {
         throw Errors.keyNotFound();
       }
       if (p.lease && p.lease !== 0n && !ctx.leases.leaseExists(p.lease)) {
@@ -136,9 +142,20 @@ function checkPath(ctx: KvApplyContext, req: TxnRequest, path: Path): void {
 }
 
 export function applyTxn(ctx: KvApplyContext, req: TxnRequest): TxnResponse {
-  const path = comparePath(ctx, req);
-  checkPath(ctx, req, path);
-  const txn = ctx.store.write();
+  // Compares and checks read in one read txn, as etcd's do; a read-only txn's ranges continue
+  // it (which etcd's txn counters see).
+  const reads = ctx.store.read();
+  let path: Path;
+  try {
+    path = comparePath(reads, req);
+    checkPath(ctx, reads, req, path);
+  } catch (err) {
+    reads.end();
+    throw err;
+  }
+  const readOnly = isReadOnly(req);
+  if (!readOnly) reads.end();
+  const txn = ctx.store.write(readOnly ? reads.tally : undefined);
   let resp: TxnResponse;
   try {
     resp = runTxn(ctx, txn, req, path);
@@ -178,7 +195,7 @@ export function putIn(ctx: KvApplyContext, txn: WriteTxn, req: PutRequest): PutR
     if (!cur) throw Errors.keyNotFound();
     if (req.ignoreValue) value = cur.value;
     if (req.ignoreLease) lease = cur.lease;
-  }
+  } else if (req.prevKv) txn.tally.ranges++; // etcd reads the previous kv with a range first
   const withPrevKv = req.prevKv === true || ctx.watchersWantPrevKv();
   const { kv, prev, prevLease } = txn.put(req.key, value, lease, withPrevKv);
   if (prevLease !== 0n) ctx.leases.detachLease(prevLease, req.key);
@@ -193,6 +210,7 @@ export function deleteIn(
   txn: WriteTxn,
   req: DeleteRangeRequest,
 ): DeleteRangeResponse {
+  if (req.prevKv) txn.tally.ranges++; // etcd reads the deleted kvs with a range first
   const deleted = txn.deleteRange(req.key, req.rangeEnd);
   for (const kv of deleted) {
     if (kv.lease !== 0n) ctx.leases.detachLease(kv.lease, kv.key);

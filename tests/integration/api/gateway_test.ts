@@ -206,9 +206,9 @@ test("gateway: lease, cluster and maintenance paths", async () => {
     await ok("/v3/maintenance/hash", "{}"),
     /^\{"header":\{"cluster_id":"<id>","member_id":"<id>","revision":"\d+","raft_term":"2"\},"hash":<n>\}$/,
   );
-  assert.match(await ok("/v3/maintenance/defragment", "{}"), /^\{"header":\{[^}]*\}\}$/);
-  // No alarms: no "alarms" field (etcd 3.4 also leaves the header out here).
-  assert.doesNotMatch(await ok("/v3/maintenance/alarm", '{"action":"GET"}'), /alarms/);
+  // etcd 3.4 answers both without a header; with no alarms, nothing at all.
+  assert.equal(await ok("/v3/maintenance/defragment", "{}"), "{}");
+  assert.equal(await ok("/v3/maintenance/alarm", '{"action":"GET"}'), "{}");
   // Reconfiguration paths reach the Cluster service and answer its errors.
   for (const path of ["update", "promote"]) {
     const a = await post(

@@ -17,7 +17,6 @@ function config(endpoints: string[], port: number): GatewayConfig {
     insecureDiscovery: false,
     trustedCaFile: "",
     retryDelay: 100,
-    explicit: new Set(),
   };
 }
 

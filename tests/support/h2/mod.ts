@@ -1,13 +1,18 @@
-// The HTTP/2 client the tests and the bench drive members with: a lean connection on the same
-// frames, HPACK and flow control as the server, and unary gRPC calls over it.
+// The HTTP/2 client the tests and the bench drive members with: the lean connection of src/h2 and
+// unary gRPC calls over it. The files themselves, not src/api/mod.ts: the bench runs this client
+// under Node, and the API's whole graph (the member behind it, node:sqlite) must stay out of it.
 export {
   ClientConnection,
   type ClientOptions,
   ClientStream,
   connect,
   type StreamHandler,
-} from "./client.ts";
-export { grpcRequestHeaders, unaryCall, type UnaryOptions } from "./grpc_client.ts";
+} from "../../../src/h2/client.ts";
+export {
+  grpcRequestHeaders,
+  unaryCall,
+  type UnaryOptions,
+} from "../../../src/api/grpc/client_call.ts";
 export {
   decodeGrpcMessageText,
   encodeGrpcTimeout,
@@ -15,4 +20,4 @@ export {
   grpcStatusFromHttp,
   grpcStatusFromReset,
   readGrpcStatus,
-} from "./grpc.ts";
+} from "../../../src/api/grpc/client_status.ts";
