@@ -51,7 +51,7 @@ async function main(): Promise<number> {
     console.log(`run ${i + 1}/${runs}: seed ${seed}, ${seconds} s of faults`);
     const report = await faultRun({ ...common, seed, seconds });
     reports.push(report);
-    console.log(describeRound(`run ${i + 1} (seed ${seed})`, report));
+    console.log(describeRound(`run ${i + 1} (seed ${seed})`, report, true));
     if (report.kept) console.log(`  data dirs, logs and the record kept in ${report.kept}`);
   }
   console.log(describeTotals(reports));

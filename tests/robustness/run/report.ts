@@ -25,8 +25,8 @@ function describeCounts(reports: RoundReport[]): string {
   return parts.join(", ") || "none";
 }
 
-/** A few lines for one round or run. */
-export function describeRound(label: string, r: RoundReport): string {
+/** A few lines for one round or run; every fault with what it did when `allFaults` (or it broke). */
+export function describeRound(label: string, r: RoundReport, allFaults = false): string {
   const v = r.verdict;
   const lines = [
     `${label}: ${v.operations} operations (${v.unknown} unknown), ${v.watches} watches, ` +
@@ -41,7 +41,7 @@ export function describeRound(label: string, r: RoundReport): string {
   for (const m of r.missing) lines.push(`  not injected: ${m}`);
   for (const text of [...v.violations, ...v.lost].slice(0, 20)) lines.push(`  ! ${text}`);
   // When something broke, the faults, on the clients' clock as the operations are.
-  if (failed(r)) {
+  if (allFaults || failed(r)) {
     for (const f of r.faults) {
       lines.push(
         `  fault at ${f.at.toFixed(0)} ms: ${f.kind} on m${f.member} ` +
