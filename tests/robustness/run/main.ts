@@ -2,7 +2,8 @@
 //   [--clients N] [--watchers N] [--failpoint SPEC]... [--snapshot-count N]
 // Fault runs of three etcd-ts members in network namespaces (needs root): each run on a fresh
 // cluster, its history checked for linearizability and its watches for etcd's guarantees.
-// Exits non-zero when any run broke a guarantee or lost an acknowledged write.
+// Exits non-zero when any run broke a guarantee, lost an acknowledged write or met a problem
+// (a member that stopped on its own, a cluster that did not recover).
 
 import { parseArgs } from "node:util";
 import { FAULT_KINDS, type FaultKind } from "./faults.ts";

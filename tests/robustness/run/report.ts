@@ -66,7 +66,12 @@ export function describeTotals(reports: RoundReport[], unit = "runs"): string {
   ].join("\n");
 }
 
-/** Whether a round broke a guarantee or lost a write. */
+/**
+ * Whether a round broke a guarantee, lost a write, or met a problem (a member that stopped on
+ * its own, a cluster that did not recover, a lease that outlived its TTL): each is a finding,
+ * whose data dirs and logs are kept.
+ */
 export function failed(r: RoundReport): boolean {
-  return r.verdict.violations.length > 0 || r.verdict.lost.length > 0;
+  const v = r.verdict;
+  return v.violations.length > 0 || v.lost.length > 0 || v.problems.length > 0;
 }
