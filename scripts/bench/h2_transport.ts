@@ -9,7 +9,8 @@ import process from "node:process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { GrpcServer, serveClient } from "../../src/api/mod.ts";
-import { type LoadResult, runLoad } from "./load.ts";
+import { runLoad } from "./load.ts";
+import type { LoadConfig, LoadResult } from "./load_core.ts";
 import { cpuSeconds } from "./procstat.ts";
 
 const HOST = "127.0.70.9";
@@ -52,19 +53,21 @@ async function measure(impl: string, workload: "put" | "range"): Promise<void> {
   await new Promise<void>((resolve) => {
     createInterface({ input: child.stdout! }).once("line", () => resolve());
   });
-  const seconds = flag("seconds", 5);
-  let cpuStart = 0;
-  let result: LoadResult | undefined;
-  await runLoad({
+  const cfg: LoadConfig = {
     endpoints: [{ host: HOST, port: PORT }],
     workload,
-    seconds,
+    seconds: flag("seconds", 5),
     warmupSeconds: 1,
     connections: flag("connections", 8),
     inflight: flag("inflight", 64),
     keySpace: 1000,
     valueSize: 256,
-  }, (line) => {
+  };
+  // ranges read keys that exist: each written once first
+  if (workload === "range") await runLoad({ ...cfg, workload: "put", count: 1000 }, () => {});
+  let cpuStart = 0;
+  let result: LoadResult | undefined;
+  await runLoad(cfg, (line) => {
     const ev = line as { event: string } & LoadResult;
     if (ev.event === "start") cpuStart = cpuSeconds(child.pid!) ?? 0;
     else result = ev;

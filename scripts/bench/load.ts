@@ -1,127 +1,88 @@
-// The load generator: a fixed number of gRPC requests in flight over a few connections of the
-// lean HTTP/2 client, for one window against one target. Runs under Node (bundled by main.ts) or
-// Deno, so it uses only node: modules. Protocol with main.ts, one JSON line each on stdout:
-//   {"event":"start"}  after the warm-up, when the measured window begins
+// The load generator: one workload against one target for one window, a fixed number of requests
+// in flight (closed loop) over a few connections of the lean HTTP/2 client (or HTTP/1.1 for the
+// JSON gateway). Runs under Node (bundled by main.ts) or Deno, so it uses only node: modules.
+// Protocol with main.ts, one JSON line each on stdout:
+//   {"event":"start"}  after set-up and warm-up, when the measured window begins
 //   {"event":"end", ...LoadResult}  when it ends (in-flight requests are then abandoned)
+// A counted workload (a preload) has no warm-up and ends when its last request is answered.
 // It exits when its stdin closes, so that main.ts reads its CPU time while it still exists.
 
 import process from "node:process";
-import { type ClientConnection, connect, unaryCall } from "../../tests/support/h2/mod.ts";
-import { encodePutRequest, encodeRangeRequest } from "./pb.ts";
-import { type ClientTLSFiles, clientTLSOptions } from "./tls.ts";
+import { type Load, type LoadConfig, Meter } from "./load_core.ts";
+import { makeUnaryLoad } from "./load_unary.ts";
+import { makeKeepAliveLoad, makeWatchLoad } from "./load_stream.ts";
+import { makeGatewayLoad } from "./load_http.ts";
 
-export interface LoadConfig {
-  endpoints: { host: string; port: number }[];
-  workload: "put" | "range";
-  seconds: number;
-  warmupSeconds: number;
-  connections: number;
-  inflight: number;
-  keySpace: number;
-  valueSize: number;
-  /** Mutual TLS (https members); plain HTTP/2 when absent. */
-  tls?: ClientTLSFiles;
+function makeLoad(cfg: LoadConfig, meter: Meter): Promise<Load> {
+  switch (cfg.workload) {
+    case "watch":
+      return makeWatchLoad(cfg, meter);
+    case "keepalive":
+      return makeKeepAliveLoad(cfg, meter);
+    case "gateway-put":
+      return makeGatewayLoad(cfg, meter);
+    default:
+      return makeUnaryLoad(cfg, meter);
+  }
 }
 
-export interface LoadResult {
-  ops: number;
-  errors: number;
-  firstError?: string;
-  elapsedSeconds: number;
-  /** Latency histogram: [microseconds, count] pairs, ascending. */
-  histogram: [number, number][];
-}
+/** Attempts at one request of a counted workload: a preload must not leave holes. */
+const COUNTED_ATTEMPTS = 5;
 
-/** 1 µs buckets up to 1 s; slower requests share the last bucket. */
-const HIST_MAX_US = 1_000_000;
-
-export const RANGE_KEY = "/bench/range";
-
-export function benchKey(i: number): string {
-  return "/bench/" + String(i).padStart(5, "0");
+/**
+ * `inflight` slots each issuing requests until `more()` says no; errors are counted. A counted
+ * workload retries a failed request (same `seq`) a few times before moving on.
+ */
+async function slots(
+  load: Load,
+  meter: Meter,
+  inflight: number,
+  more: () => number | undefined,
+  counted: boolean,
+) {
+  const slot = async (s: number) => {
+    let attempts = 0;
+    for (let seq = more(); seq !== undefined;) {
+      const t0 = performance.now();
+      try {
+        await load.op(s, seq);
+        if (load.timed) meter.done(t0);
+      } catch (e) {
+        meter.fail(e);
+        await sleep(5); // a dead connection must not spin
+        if (counted && ++attempts < COUNTED_ATTEMPTS) continue;
+      }
+      attempts = 0;
+      seq = more();
+    }
+  };
+  await Promise.allSettled(Array.from({ length: inflight }, (_, s) => slot(s)));
 }
 
 export async function runLoad(cfg: LoadConfig, emit: (line: object) => void): Promise<void> {
-  const enc = new TextEncoder();
-  const value = new Uint8Array(cfg.valueSize);
-  for (let i = 0; i < value.length; i++) value[i] = 97 + (i % 26);
-
-  const tls = cfg.tls && clientTLSOptions(cfg.tls);
-  const conns: ClientConnection[] = [];
-  for (let i = 0; i < cfg.connections; i++) {
-    const ep = cfg.endpoints[i % cfg.endpoints.length];
-    conns.push(await connect({ host: ep.host, port: ep.port, tls }));
+  const meter = new Meter();
+  const load = await makeLoad(cfg, meter);
+  if (cfg.count !== undefined) {
+    let next = 0;
+    meter.measuring = true;
+    const start = performance.now();
+    emit({ event: "start" });
+    await slots(load, meter, cfg.inflight, () => next < cfg.count! ? next++ : undefined, true);
+    emit({ event: "end", ...meter.result((performance.now() - start) / 1000) });
+    return load.close();
   }
-
-  // Requests are encoded up front: the window then measures transport, not setup.
-  let bodies: Uint8Array[];
-  let path: string;
-  if (cfg.workload === "put") {
-    path = "/etcdserverpb.KV/Put";
-    bodies = Array.from(
-      { length: cfg.keySpace },
-      (_, i) => encodePutRequest({ key: enc.encode(benchKey(i)), value }),
-    );
-  } else {
-    path = "/etcdserverpb.KV/Range";
-    await unaryCall(
-      conns[0],
-      "/etcdserverpb.KV/Put",
-      encodePutRequest({ key: enc.encode(RANGE_KEY), value }),
-    );
-    bodies = [encodeRangeRequest({ key: enc.encode(RANGE_KEY) })];
-  }
-
-  const hist = new Uint32Array(HIST_MAX_US + 1);
-  let measuring = false, running = true;
-  let ops = 0, errors = 0;
-  let firstError: string | undefined;
-  let seed = 0x2545f491;
-  const random = () => {
-    // xorshift32: cheap and deterministic, enough to spread keys
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 4294967296;
-  };
-
-  const worker = async (w: number) => {
-    const conn = conns[w % conns.length];
-    while (running) {
-      const body = bodies.length === 1 ? bodies[0] : bodies[Math.floor(random() * bodies.length)];
-      const t0 = performance.now();
-      try {
-        await unaryCall(conn, path, body);
-        if (!measuring) continue;
-        const us = Math.round((performance.now() - t0) * 1000);
-        hist[us < HIST_MAX_US ? us : HIST_MAX_US]++;
-        ops++;
-      } catch (e) {
-        if (!running) return;
-        if (measuring) errors++;
-        firstError ??= String((e as Error)?.message ?? e);
-        if (conn.isClosed) return;
-      }
-    }
-  };
-
-  const workers = Array.from({ length: cfg.inflight }, (_, w) => worker(w));
+  let running = true;
+  const done = slots(load, meter, cfg.inflight, () => running ? 0 : undefined, false);
   await sleep(cfg.warmupSeconds * 1000);
-  measuring = true;
+  meter.measuring = true;
   const start = performance.now();
   emit({ event: "start" });
   await sleep(cfg.seconds * 1000);
-  measuring = false;
-  const elapsedSeconds = (performance.now() - start) / 1000;
-  const histogram: [number, number][] = [];
-  hist.forEach((count, us) => {
-    if (count > 0) histogram.push([us, count]);
-  });
-  const result: LoadResult = { ops, errors, firstError, elapsedSeconds, histogram };
-  emit({ event: "end", ...result });
+  meter.measuring = false;
+  emit({ event: "end", ...meter.result((performance.now() - start) / 1000) });
   running = false;
-  for (const c of conns) c.destroy();
-  await Promise.allSettled(workers);
+  load.close();
+  await done;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,214 +1,37 @@
-// `deno task bench`: the same gRPC load against etcd-ts and etcd 3.4, in alternating windows
-// (A B, then B A, ...), and a table of throughput, latency, server CPU per op, peak RSS and the
-// generator's own CPU. With --tls, each target also runs over mutual TLS, and the table adds
-// what TLS costs each. See usage() for the options.
+// `deno task bench`: the same load against etcd-ts and etcd 3.4, in alternating windows (A B,
+// then B A, ...), suite by suite (suites.ts): per case a table of throughput, latency, server
+// CPU per op, peak RSS, GC share and longest pause, the longest event-loop stall of etcd-ts and
+// the generator's own CPU, with the ratios etcd-ts/etcd; then the suite's single figures (RSS
+// after a preload, restart times). --baseline adds another etcd-ts checkout; --profile a CPU
+// profile of the etcd-ts leader per case. See usage() in options.ts.
 
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
-import type { LoadConfig, LoadResult } from "./load.ts";
-import { cpuSeconds, peakRssBytes } from "./procstat.ts";
 import { makeClusterCerts } from "../../tests/helpers/certs.ts";
 import {
   type Cluster,
   type ClusterTLS,
   findExecutable,
+  REPO as repo,
+  restartMember,
   startCluster,
   stopCluster,
   type TargetName,
 } from "./servers.ts";
-import { type Measurement, printReport, type Ratio } from "./report.ts";
-
-const repo = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
-
-interface Options {
-  workloads: ("put" | "range")[];
-  seconds: number;
-  windows: number;
-  warmup: number;
-  targets: TargetName[];
-  members: number;
-  generator: "node" | "deno";
-  connections: number;
-  inflight: number;
-  tls: boolean;
-}
-
-function usage(): string {
-  return `usage: deno task bench [options]
-  --workload put|range|all   workloads to run (default all)
-  --seconds N                length of one measured window (default 5)
-  --windows N                windows per target per workload, alternating order (default 2)
-  --warmup N                 seconds of unmeasured load before each window (default 1)
-  --only etcd|etcd-ts        benchmark one target only
-  --members N                members per cluster (default 1)
-  --generator node|deno      runtime of the load generator (default node)
-  --connections N            HTTP/2 connections (default 8)
-  --inflight N               requests in flight (default 64)
-  --tls                      also run each target over mutual TLS (https, the guide's client and
-                             peer TLS flags with client-cert-auth, openssl-made certificates)`;
-}
-
-function parseArgs(argv: string[]): Options {
-  const o: Options = {
-    workloads: ["put", "range"],
-    seconds: 5,
-    windows: 2,
-    warmup: 1,
-    targets: ["etcd-ts", "etcd"],
-    members: 1,
-    generator: "node",
-    connections: 8,
-    inflight: 64,
-    tls: false,
-  };
-  const positive = (flag: string, v: string | undefined, integer = true): number => {
-    const n = Number(v);
-    if (v === undefined || !(n > 0) || (integer && !Number.isInteger(n))) {
-      fail(`${flag} needs a positive ${integer ? "integer" : "number"}, got ${v ?? "nothing"}`);
-    }
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    let flag = argv[i], value: string | undefined;
-    const eq = flag.indexOf("=");
-    if (eq > 0) [flag, value] = [flag.slice(0, eq), flag.slice(eq + 1)];
-    const next = () => value ?? argv[++i];
-    switch (flag.replace(/^--?/, "--")) {
-      case "--workload": {
-        const v = next();
-        if (v === "all") o.workloads = ["put", "range"];
-        else if (v === "put" || v === "range") o.workloads = [v];
-        else fail(`--workload must be put, range or all, got ${v}`);
-        break;
-      }
-      case "--seconds":
-        o.seconds = positive(flag, next(), false);
-        break;
-      case "--windows":
-        o.windows = positive(flag, next());
-        break;
-      case "--warmup":
-        o.warmup = Number(next());
-        if (!(o.warmup >= 0)) fail("--warmup needs a number of seconds");
-        break;
-      case "--only": {
-        const v = next();
-        if (v !== "etcd" && v !== "etcd-ts") fail(`--only must be etcd or etcd-ts, got ${v}`);
-        o.targets = [v as TargetName];
-        break;
-      }
-      case "--members":
-        o.members = positive(flag, next());
-        if (o.members > 9) fail("--members is at most 9");
-        break;
-      case "--generator": {
-        const v = next();
-        if (v !== "node" && v !== "deno") fail(`--generator must be node or deno, got ${v}`);
-        o.generator = v as "node" | "deno";
-        break;
-      }
-      case "--connections":
-        o.connections = positive(flag, next());
-        break;
-      case "--inflight":
-        o.inflight = positive(flag, next());
-        break;
-      case "--tls":
-        o.tls = true;
-        break;
-      case "--help":
-        console.log(usage());
-        process.exit(0);
-        break;
-      default:
-        fail(`unknown option ${argv[i]}`);
-    }
-  }
-  return o;
-}
-
-function fail(msg: string): never {
-  console.error(`bench: ${msg}\n${usage()}`);
-  process.exit(2);
-}
-
-/** The generator's command line: Node runs a bundle (made here), Deno the source. */
-async function generatorCommand(kind: "node" | "deno", workDir: string): Promise<string[]> {
-  const entry = `${repo}/scripts/bench/generator.ts`;
-  if (kind === "deno") return [process.execPath, "run", "-A", "--quiet", entry];
-  const bundle = `${workDir}/generator.mjs`;
-  const code = await run(process.execPath, [
-    "bundle",
-    "--quiet",
-    "--platform",
-    "deno",
-    "--config",
-    `${repo}/deno.json`,
-    "-o",
-    bundle,
-    entry,
-  ]);
-  if (code !== 0) throw new Error("deno bundle of the load generator failed");
-  return ["node", bundle];
-}
-
-function run(cmd: string, args: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ["ignore", "inherit", "inherit"] });
-    p.once("error", reject);
-    p.once("exit", (code) => resolve(code ?? 1));
-  });
-}
-
-/** One window: spawn the generator, read CPU counters when it reports start and end. */
-function runWindow(
-  cmd: string[],
-  cfg: LoadConfig,
-  cluster: Cluster,
-): Promise<Measurement> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd[0], [...cmd.slice(1), JSON.stringify(cfg)], {
-      stdio: ["pipe", "pipe", "inherit"],
-    });
-    const pids = cluster.members.map((m) => m.pid);
-    const serverCpu = () => pids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? NaN), 0);
-    let startServer = 0, startGen = 0;
-    let result: Measurement | undefined;
-    const lines = createInterface({ input: child.stdout! });
-    lines.on("line", (line) => {
-      let msg: { event: string } & Partial<LoadResult>;
-      try {
-        msg = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (msg.event === "start") {
-        startServer = serverCpu();
-        startGen = cpuSeconds(child.pid!) ?? NaN;
-      } else if (msg.event === "end") {
-        const r = msg as unknown as LoadResult;
-        result = {
-          ...r,
-          serverCpuSeconds: serverCpu() - startServer,
-          generatorCpuSeconds: (cpuSeconds(child.pid!) ?? NaN) - startGen,
-          peakRssBytes: Math.max(...pids.map((pid) => peakRssBytes(pid) ?? NaN)),
-        };
-        child.stdin!.end(); // counters read: the generator may exit
-      }
-    });
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-    child.once("error", reject);
-    lines.once("close", async () => {
-      const code = await exited;
-      if (result) resolve(result);
-      else reject(new Error(`load generator exited with ${code} before reporting`));
-    });
-  });
-}
+import {
+  type Figure,
+  type Measurement,
+  type Ratio,
+  type Results,
+  suiteTables,
+  summarize,
+} from "./report.ts";
+import { type Options, parseArgs } from "./options.ts";
+import { captureProfile, leaderOf, printProfileSummary, summarizeProfile } from "./profile.ts";
+import { caseConfig, type CaseSpec, type Stage, stages } from "./suites.ts";
+import { generatorCommand, runWindow } from "./window.ts";
+import { peakRssBytes, rssBytes } from "./procstat.ts";
 
 /** One benchmarked cluster: a target, plain or over mutual TLS, on its own addresses. */
 interface Variant {
@@ -216,30 +39,39 @@ interface Variant {
   target: TargetName;
   tls: boolean;
   hosts: string[];
+  /** The checkout whose scripts/etcd-ts runs (etcd-ts targets). */
+  repo: string;
 }
 
-/** Fixed addresses: etcd-ts on 127.0.70.1.., etcd on .11..; over TLS .21.. and .31... */
-function variants(opts: Options): Variant[] {
+/** Fixed addresses: etcd-ts on 127.0.70.1.., etcd on .11..; over TLS .21.. and .31..; the
+ * baseline etcd-ts on .41... */
+function variants(opts: Options, stage: Stage): Variant[] {
   const out: Variant[] = [];
-  for (const tls of opts.tls ? [false, true] : [false]) {
+  const hosts = (base: number) =>
+    Array.from({ length: stage.members }, (_, m) => `127.0.70.${base + m}`);
+  for (const tls of stage.tls) {
     for (const target of opts.targets) {
       const base = (target === "etcd-ts" ? 1 : 11) + (tls ? 20 : 0);
-      out.push({
-        label: tls ? `${target} mTLS` : target,
-        target,
-        tls,
-        hosts: Array.from({ length: opts.members }, (_, m) => `127.0.70.${base + m}`),
-      });
+      const label = tls ? `${target} mTLS` : target;
+      out.push({ label, target, tls, hosts: hosts(base), repo });
     }
+  }
+  if (opts.baseline && opts.targets.includes("etcd-ts")) {
+    const label = "etcd-ts base";
+    out.push({ label, target: "etcd-ts", tls: false, hosts: hosts(41), repo: opts.baseline });
   }
   return out;
 }
 
-/** The ratio rows: etcd-ts against etcd per mode, and each target's TLS against plain. */
+/** The ratio rows: etcd-ts against etcd per mode, each target's TLS against plain, and this
+ * etcd-ts against the baseline (a row is printed where both targets ran). */
 function ratios(opts: Options): Ratio[] {
-  const out: Ratio[] = [{ label: "etcd-ts/etcd", of: "etcd-ts", to: "etcd" }];
-  if (!opts.tls) return out;
-  out.push({ label: "etcd-ts/etcd mTLS", of: "etcd-ts mTLS", to: "etcd mTLS" });
+  const out: Ratio[] = [
+    { label: "etcd-ts/etcd", of: "etcd-ts", to: "etcd" },
+    { label: "etcd-ts/etcd mTLS", of: "etcd-ts mTLS", to: "etcd mTLS" },
+    { label: "etcd-ts base/etcd", of: "etcd-ts base", to: "etcd" },
+    { label: "etcd-ts/etcd-ts base", of: "etcd-ts", to: "etcd-ts base" },
+  ];
   for (const t of opts.targets) out.push({ label: `${t} mTLS/plain`, of: `${t} mTLS`, to: t });
   return out;
 }
@@ -263,6 +95,163 @@ async function clusterTLS(vs: Variant[], dir: string): Promise<Map<string, Clust
   return out;
 }
 
+/** Starts every variant of `stage` that can run here; the others are reported and skipped. */
+async function startClusters(
+  opts: Options,
+  stage: Stage,
+  workDir: string,
+  clusters: Map<string, Cluster>,
+): Promise<void> {
+  const vs = variants(opts, stage);
+  const stageDir = mkdtempSync(`${workDir}/${stage.suite}-`);
+  const certs = await clusterTLS(vs, `${stageDir}/certs`);
+  for (const v of vs) {
+    const exe = findExecutable(v.target, v.repo);
+    if (typeof exe !== "string") {
+      console.error(`bench: skipping ${v.label}: ${exe.missing}`);
+      continue;
+    }
+    const dataRoot = `${stageDir}/${v.label.replaceAll(" ", "-")}`;
+    mkdirSync(dataRoot);
+    const pprof = opts.profile !== undefined && v.target === "etcd-ts" && !v.tls;
+    try {
+      const tls = certs.get(v.label);
+      const c = await startCluster(v.target, exe, v.hosts, dataRoot, { tls, pprof });
+      clusters.set(v.label, c);
+      console.error(`bench: ${v.label} serving on ${v.hosts.join(", ")}`);
+    } catch (e) {
+      console.error(`bench: skipping ${v.label}: ${(e as Error).message}`);
+    }
+  }
+  if (clusters.size === 0) throw new Error("no target could be started");
+}
+
+/** A stage's run on its clusters: the generator's command, the options, where results go. */
+interface StageRun {
+  opts: Options;
+  stage: Stage;
+  cmd: string[];
+  clusters: Map<string, Cluster>;
+  results: Results;
+}
+
+const endpointsOf = (c: Cluster) => c.members.map((m) => ({ host: m.host, port: m.clientPort }));
+const maxRss = (c: Cluster, read: (pid: number) => number | undefined) =>
+  Math.max(...c.members.map((m) => read(m.pid) ?? NaN));
+
+function figure(r: StageRun, name: string, unit: string): Figure {
+  let f = r.results.figures.find((x) => x.suite === r.stage.suite && x.name === name);
+  if (!f) r.results.figures.push(f = { suite: r.stage.suite, name, unit, values: new Map() });
+  return f;
+}
+
+/** The stage's counted loads on each cluster, and the RSS figures they ask for. */
+async function prepare(r: StageRun): Promise<void> {
+  for (const p of r.stage.prepare) {
+    for (const [label, c] of r.clusters) {
+      const cfg = caseConfig(r.opts, p.load, endpointsOf(c), c.clientTLS);
+      const m = await runWindow(r.cmd, cfg, c);
+      const failed = m.errors > 0 ? `, ${m.errors} failed (${m.firstError})` : "";
+      console.error(`bench: ${label}: ${p.what} in ${m.elapsedSeconds.toFixed(1)} s${failed}`);
+      if (p.rssFigure) {
+        figure(r, p.rssFigure, "MiB").values.set(label, maxRss(c, peakRssBytes) / 2 ** 20);
+      }
+    }
+  }
+}
+
+/** One case: `windows` windows per cluster in alternating order, then its profile windows. */
+async function measureCase(r: StageRun, spec: CaseSpec): Promise<void> {
+  const labels = [...r.clusters.keys()];
+  const all = new Map<string, Measurement[]>(labels.map((l) => [l, []]));
+  const name = `${spec.scenario}: ${spec.label}`;
+  for (let w = 0; w < r.opts.windows; w++) {
+    for (const label of w % 2 === 0 ? labels : [...labels].reverse()) {
+      const c = r.clusters.get(label)!;
+      const m = await runWindow(
+        r.cmd,
+        caseConfig(r.opts, spec.load, endpointsOf(c), c.clientTLS),
+        c,
+      );
+      const rate = Math.round(m.ops / m.elapsedSeconds);
+      const errors = m.errors ? `, ${m.errors} errors (${m.firstError})` : "";
+      console.error(`bench: ${name} ${label} window ${w + 1}: ${rate} ${spec.unit}/s${errors}`);
+      all.get(label)!.push(m);
+    }
+  }
+  const byTarget = new Map(labels.map((l) => [l, summarize(all.get(l)!)]));
+  r.results.cases.push({ suite: r.stage.suite, ...spec, byTarget });
+  if (r.opts.profile) await profileWindows(r, spec);
+}
+
+/** One more window per plain etcd-ts cluster, with a CPU profile of its leader over it. */
+async function profileWindows(r: StageRun, spec: CaseSpec): Promise<void> {
+  const slug = `${spec.scenario}-${spec.label}`.replace(/[^A-Za-z0-9]+/g, "-");
+  for (const [label, c] of r.clusters) {
+    if (c.target !== "etcd-ts" || c.clientTLS) continue;
+    const leader = await leaderOf(c.members);
+    const file = `${r.opts.profile}/${slug}-${label.replaceAll(" ", "-")}.cpuprofile`;
+    // The profile starts with the warm-up and lasts the window: it covers the measured part.
+    const seconds = Math.ceil(r.opts.warmup + r.opts.seconds);
+    const cfg = caseConfig(r.opts, spec.load, endpointsOf(c), c.clientTLS);
+    const [profile] = await Promise.all([
+      captureProfile(leader, seconds, file),
+      runWindow(r.cmd, cfg, c),
+    ]);
+    printProfileSummary(`${slug} ${label} (${leader.name}) -> ${file}`, summarizeProfile(profile));
+  }
+}
+
+/** The member stopped cleanly and started again, then killed and recovered: each one's time
+ * until it answers a linearizable Range, and its RSS then. */
+async function restarts(r: StageRun): Promise<void> {
+  const keys = `${r.opts.keys} keys`;
+  for (
+    const [how, signal] of [["start-up after SIGTERM", "SIGTERM"], [
+      "recovery after SIGKILL",
+      "SIGKILL",
+    ]] as const
+  ) {
+    for (const [label, c] of r.clusters) {
+      const ms = await restartMember(c.members[0], signal, c.clientTLS);
+      figure(r, `${how}, ${keys}`, "ms").values.set(label, ms);
+      figure(r, `RSS after the ${how.split(" ")[0]}`, "MiB").values.set(
+        label,
+        maxRss(c, rssBytes) / 2 ** 20,
+      );
+      console.error(`bench: ${label}: ${how} in ${ms.toFixed(0)} ms`);
+    }
+  }
+}
+
+async function runStage(r: StageRun, workDir: string): Promise<void> {
+  try {
+    await startClusters(r.opts, r.stage, workDir, r.clusters);
+    await prepare(r);
+    for (const spec of r.stage.cases) await measureCase(r, spec);
+    if (r.stage.restarts) await restarts(r);
+  } finally {
+    for (const c of r.clusters.values()) await stopCluster(c);
+    r.clusters.clear();
+  }
+}
+
+function printSuite(opts: Options, suite: string, results: Results): void {
+  const targets = new Set<string>();
+  for (const f of results.figures.filter((f) => f.suite === suite)) {
+    for (const t of f.values.keys()) targets.add(t);
+  }
+  const setup = {
+    generator: opts.generator,
+    seconds: opts.seconds,
+    windows: opts.windows,
+    connections: opts.connections,
+    inflight: opts.inflight,
+  };
+  console.log(`== ${suite} == ` + Object.entries(setup).map(([k, v]) => `${k}=${v}`).join(" "));
+  console.log(suiteTables(suite, results, [...targets], ratios(opts)).join("\n"));
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const workDir = mkdtempSync(`${tmpdir()}/etcd-ts-bench-`);
@@ -273,64 +262,14 @@ async function main() {
   };
   process.on("SIGINT", () => stopAll().then(() => process.exit(130)));
   try {
-    const vs = variants(opts);
-    const certs = await clusterTLS(vs, `${workDir}/certs`);
-    for (const v of vs) {
-      const exe = findExecutable(v.target, repo);
-      if (typeof exe !== "string") {
-        console.error(`bench: skipping ${v.label}: ${exe.missing}`);
-        continue;
-      }
-      const dataRoot = `${workDir}/${v.label.replace(" ", "-")}`;
-      mkdirSync(dataRoot);
-      try {
-        const c = await startCluster(v.target, exe, v.hosts, dataRoot, certs.get(v.label));
-        clusters.set(v.label, c);
-        console.error(`bench: ${v.label} serving on ${v.hosts.join(", ")}`);
-      } catch (e) {
-        console.error(`bench: skipping ${v.label}: ${(e as Error).message}`);
-      }
+    if (opts.profile) mkdirSync(opts.profile, { recursive: true });
+    const cmd = await generatorCommand(opts.generator, repo, workDir);
+    const results: Results = { cases: [], figures: [] };
+    const all = stages(opts);
+    for (const [i, stage] of all.entries()) {
+      await runStage({ opts, stage, cmd, clusters, results }, workDir);
+      if (all[i + 1]?.suite !== stage.suite) printSuite(opts, stage.suite, results);
     }
-    if (clusters.size === 0) throw new Error("no target could be started");
-    const cmd = await generatorCommand(opts.generator, workDir);
-    const targets = [...clusters.keys()];
-    const all = new Map<string, Measurement[]>();
-    for (const workload of opts.workloads) {
-      for (let w = 0; w < opts.windows; w++) {
-        const order = w % 2 === 0 ? targets : [...targets].reverse();
-        for (const target of order) {
-          const cluster = clusters.get(target)!;
-          const cfg: LoadConfig = {
-            endpoints: cluster.members.map((m) => ({ host: m.host, port: m.clientPort })),
-            workload,
-            seconds: opts.seconds,
-            warmupSeconds: opts.warmup,
-            connections: opts.connections,
-            inflight: opts.inflight,
-            keySpace: 10_000,
-            valueSize: 256,
-            tls: cluster.clientTLS,
-          };
-          const m = await runWindow(cmd, cfg, cluster);
-          console.error(
-            `bench: ${workload} ${target} window ${w + 1}: ${
-              Math.round(m.ops / m.elapsedSeconds)
-            } ops/s${m.errors ? `, ${m.errors} errors (${m.firstError})` : ""}`,
-          );
-          const key = `${workload}\0${target}`;
-          all.set(key, [...(all.get(key) ?? []), m]);
-        }
-      }
-    }
-    printReport(opts.workloads, targets, ratios(opts), all, {
-      generator: opts.generator,
-      seconds: opts.seconds,
-      windows: opts.windows,
-      members: opts.members,
-      connections: opts.connections,
-      inflight: opts.inflight,
-      tls: opts.tls ? "mutual" : "off",
-    });
   } finally {
     await stopAll();
   }

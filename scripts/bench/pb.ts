@@ -277,3 +277,16 @@ export function decodeRangeResponse(b: Uint8Array): RangeResponse {
   }
   return out;
 }
+
+/** How many times top-level field `field` occurs in a message (a WatchResponse's events=11):
+ * counted without decoding them, so a watch generator keeps up with many watchers. */
+export function countField(b: Uint8Array, field: number): number {
+  const r = new Reader(b);
+  let n = 0;
+  while (r.i < r.end) {
+    const tag = r.varint();
+    if (tag >>> 3 === field) n++;
+    r.skip(tag & 7);
+  }
+  return n;
+}

@@ -18,12 +18,23 @@ export function cpuSeconds(pid: number): number | undefined {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
-/** Peak resident set (VmHWM) of `pid` in bytes; undefined when the process is gone. */
-export function peakRssBytes(pid: number): number | undefined {
+function statusKb(pid: number, field: string): number | undefined {
   try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(
+      readFileSync(`/proc/${pid}/status`, "utf8"),
+    );
     return m ? Number(m[1]) * 1024 : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Peak resident set (VmHWM) of `pid` in bytes; undefined when the process is gone. */
+export function peakRssBytes(pid: number): number | undefined {
+  return statusKb(pid, "VmHWM");
+}
+
+/** Resident set now (VmRSS) of `pid` in bytes; undefined when the process is gone. */
+export function rssBytes(pid: number): number | undefined {
+  return statusKb(pid, "VmRSS");
 }

@@ -1,11 +1,14 @@
-// Starting and stopping the benchmarked clusters: etcd-ts (scripts/etcd-ts) and etcd 3.4, with
-// the same flags, on loopback addresses, in temporary data dirs; plain http, or https with the
-// guide's client and peer TLS flags (client-cert-auth on both ports).
+// Starting, restarting and stopping the benchmarked clusters: etcd-ts (scripts/etcd-ts) and etcd
+// 3.4, with the same flags, on loopback addresses, in temporary data dirs; plain http, or https
+// with the guide's client and peer TLS flags (client-cert-auth on both ports). etcd-ts members
+// report their event-loop stalls (ETCD_TS_STALL_LOG) and print V8's garbage collections
+// (--trace-gc) to their log.
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
 import * as net from "node:net";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { connect, unaryCall } from "../../tests/support/h2/mod.ts";
 import { guideTLSFlags, type KeyPair } from "../../tests/helpers/certs.ts";
 import { encodeRangeRequest } from "./pb.ts";
@@ -20,6 +23,12 @@ export interface Member {
   process: ChildProcess;
   pid: number;
   logFile: string;
+  /** How it was started: a restart runs the same command on the same data dir. */
+  command: string[];
+  /** Its environment (etcd-ts: the stall log, --trace-gc). */
+  env: Record<string, string | undefined>;
+  /** Where an etcd-ts member reports its event-loop stalls (ETCD_TS_STALL_LOG). */
+  stallLog?: string;
 }
 
 export interface Cluster {
@@ -36,8 +45,27 @@ export interface ClusterTLS {
   client: ClientTLSFiles;
 }
 
-export const CLIENT_PORT = 2379;
-export const PEER_PORT = 2380;
+/** This checkout's root: its scripts/etcd-ts is the etcd-ts the bench runs by default. */
+export const REPO = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
+
+/** Not etcd's default ports: members others start on 0.0.0.0:2379 must not collide. */
+export const CLIENT_PORT = 32379;
+export const PEER_PORT = 32380;
+
+/** A member's environment: etcd-ts's stall log; each runtime's GC trace in the member's log. */
+function memberEnv(target: TargetName, stallLog?: string): Record<string, string | undefined> {
+  if (target !== "etcd-ts") return { ...process.env, GODEBUG: "gctrace=1" };
+  const gcFlags = [process.env.DENO_V8_FLAGS, "--trace-gc"].filter(Boolean).join(",");
+  return { ...process.env, ETCD_TS_STALL_LOG: stallLog, DENO_V8_FLAGS: gcFlags };
+}
+
+/** Spawns a member's command with its output written (or appended) to its log. */
+function spawnMember(m: Pick<Member, "command" | "env" | "logFile">, append: boolean) {
+  const fd = openSync(m.logFile, append ? "a" : "w");
+  const child = spawn(m.command[0], m.command.slice(1), { stdio: ["ignore", fd, fd], env: m.env });
+  closeSync(fd);
+  return child;
+}
 
 /** The executable for a target, or why it cannot run here. */
 export function findExecutable(target: TargetName, repo: string): string | { missing: string } {
@@ -66,14 +94,21 @@ function inUse(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** How a cluster is started: over TLS, with --enable-pprof, how often readiness is polled. */
+export interface StartOptions {
+  tls?: ClusterTLS;
+  pprof?: boolean;
+  pollMs?: number;
+}
+
 /** Starts a cluster of `hosts.length` members, one per loopback address, and waits until a
- * linearizable Range succeeds on every member. */
+ * linearizable Range succeeds on every member. etcd-ts members report their event-loop stalls. */
 export async function startCluster(
   target: TargetName,
   executable: string,
   hosts: string[],
   dataRoot: string,
-  tls?: ClusterTLS,
+  { tls, pprof = false, pollMs = 200 }: StartOptions = {},
 ): Promise<Cluster> {
   for (const host of hosts) {
     for (const port of [CLIENT_PORT, PEER_PORT]) {
@@ -107,23 +142,28 @@ export async function startCluster(
       "--initial-cluster-state",
       "new",
       ...(tls ? guideTLSFlags(tls.ca, tls.member(i)) : []),
+      ...(pprof ? ["--enable-pprof"] : []),
     ]; // prettier-ignore
     const logFile = `${dataRoot}/${names[i]}.log`;
-    const fd = openSync(logFile, "w");
-    const child = spawn(executable, args, { stdio: ["ignore", fd, fd] });
-    closeSync(fd);
+    const stallLog = target === "etcd-ts" ? `${dataRoot}/${names[i]}.stalls` : undefined;
+    // V8 prints its GC trace with stdio, block-buffered into a file: line-buffer it (stdbuf
+    // execs the member, whose PID stays the one spawned).
+    const command = target === "etcd-ts" ? ["stdbuf", "-oL", executable] : [executable];
+    const spec = { command: [...command, ...args], env: memberEnv(target, stallLog), logFile };
+    const child = spawnMember(spec, false);
     return {
       name: names[i],
       host,
       clientPort: CLIENT_PORT,
       process: child,
       pid: child.pid!,
-      logFile,
+      ...spec,
+      stallLog,
     };
   });
   const cluster: Cluster = { target, members, clientTLS: tls?.client };
   try {
-    await Promise.all(members.map((m) => waitReady(m, tls?.client)));
+    await Promise.all(members.map((m) => waitReady(m, pollMs, tls?.client)));
   } catch (e) {
     await stopCluster(cluster);
     throw e;
@@ -131,7 +171,12 @@ export async function startCluster(
   return cluster;
 }
 
-async function waitReady(m: Member, tls?: ClientTLSFiles, timeoutMs = 60_000): Promise<void> {
+async function waitReady(
+  m: Member,
+  pollMs: number,
+  tls?: ClientTLSFiles,
+  timeoutMs = 600_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
@@ -161,7 +206,7 @@ async function waitReady(m: Member, tls?: ClientTLSFiles, timeoutMs = 60_000): P
     } catch (e) {
       last = String((e as Error)?.message ?? e);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
   throw new Error(
     `${m.name} not ready after ${timeoutMs} ms (${last}); log tail:\n${tail(m.logFile)}`,
@@ -176,17 +221,37 @@ function tail(file: string, lines = 15): string {
   }
 }
 
+/** Stops a member with `signal`; SIGKILL when it still runs after 10 s. */
+function stopMember(m: Member, signal: "SIGTERM" | "SIGKILL"): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (m.process.exitCode !== null || m.process.signalCode !== null) return resolve();
+    const timer = setTimeout(() => m.process.kill("SIGKILL"), 10_000);
+    m.process.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    m.process.kill(signal);
+  });
+}
+
+/**
+ * Stops member `m` (SIGTERM: a clean stop; SIGKILL: a crash), starts it again on its data dir and
+ * resolves with the milliseconds from the new spawn until it answers a linearizable Range.
+ */
+export async function restartMember(
+  m: Member,
+  signal: "SIGTERM" | "SIGKILL",
+  tls?: ClientTLSFiles,
+): Promise<number> {
+  await stopMember(m, signal);
+  const start = performance.now();
+  m.process = spawnMember(m, true);
+  m.pid = m.process.pid!;
+  await waitReady(m, 10, tls);
+  return performance.now() - start;
+}
+
 /** SIGTERM, then SIGKILL for members still running after 10 s. */
 export async function stopCluster(c: Cluster): Promise<void> {
-  await Promise.all(c.members.map((m) =>
-    new Promise<void>((resolve) => {
-      if (m.process.exitCode !== null || m.process.signalCode !== null) return resolve();
-      const timer = setTimeout(() => m.process.kill("SIGKILL"), 10_000);
-      m.process.once("exit", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      m.process.kill("SIGTERM");
-    })
-  ));
+  await Promise.all(c.members.map((m) => stopMember(m, "SIGTERM")));
 }

@@ -6,7 +6,9 @@
 //    the lean HTTP/2 server (src/h2) or, with ETCD_TS_HTTP2=node, to node:http2. Either
 //    routes each *request*: content-type application/grpc* -> gRPC, anything else -> the HTTP
 //    app (curl negotiates HTTP/2 on TLS ports);
-//  - everything else goes to a node:http server running the HTTP app.
+//  - everything else goes to a node:http server running the HTTP app, which keeps each
+//    connection open for the client's next request (HTTP/1.1 keep-alive) until the client
+//    asks it closed or it idles for idleTimeoutMs.
 // The hand-off puts the sniffed bytes back with unshift() before the protocol server reads the
 // socket. This works on Deno 2.9's node:http2 and node:http, which read sockets through their
 // JS stream interface. (Node itself reads net.Socket handles natively and would lose the
@@ -74,7 +76,15 @@ export interface ServeClientOptions {
   keepalive?: KeepaliveParams;
   /** Default: http2Implementation(). */
   http2?: Http2Implementation;
+  /** How long a kept-alive HTTP/1.1 connection may wait for its next request. Default 60 s. */
+  idleTimeoutMs?: number;
 }
+
+/**
+ * etcd's Go server never closes an idle connection; a minute bounds what abandoned clients
+ * hold while outlasting the pauses of clients that poll.
+ */
+const HTTP1_IDLE_TIMEOUT_MS = 60_000;
 
 export interface ClientListener {
   /** The bound address (the real port when the URL asked for port 0; port 0 for unix sockets). */
@@ -117,7 +127,11 @@ interface SchemeServers {
   close(): Promise<void>;
 }
 
-function schemeServers(opts: ServeClientOptions, scheme: "http" | "https"): SchemeServers {
+function schemeServers(
+  opts: ServeClientOptions,
+  scheme: "http" | "https",
+  listening: () => boolean,
+): SchemeServers {
   const limit = opts.maxConcurrentStreams || 0;
   const app = limit > 0 ? limitGatewayStreams(opts.http, new StreamQuota(limit)) : opts.http;
   const h2: Http2Server = http2Server(opts.http2 ?? http2Implementation(), {
@@ -125,7 +139,7 @@ function schemeServers(opts: ServeClientOptions, scheme: "http" | "https"): Sche
     maxConcurrentStreams: limit,
     keepalive: scheme === "http" ? opts.keepalive : undefined,
   });
-  const h1 = http1Server(app);
+  const h1 = http1Server(app, opts.idleTimeoutMs ?? HTTP1_IDLE_TIMEOUT_MS, listening);
   return {
     serve: (socket, isH2) => {
       if (isH2) return h2.serve(socket);
@@ -137,8 +151,12 @@ function schemeServers(opts: ServeClientOptions, scheme: "http" | "https"): Sche
 
 export async function serveClient(url: URL, opts: ServeClientOptions): Promise<ClientListener> {
   const secure = isSecureListenURL(url, "client", opts.tls !== undefined);
-  const plain = !secure || opts.alsoPlain === true ? schemeServers(opts, "http") : undefined;
-  const encrypted = secure ? schemeServers(opts, "https") : undefined;
+  let server: net.Server;
+  const listening = () => server.listening;
+  const plain = !secure || opts.alsoPlain === true
+    ? schemeServers(opts, "http", listening)
+    : undefined;
+  const encrypted = secure ? schemeServers(opts, "https", listening) : undefined;
   const sockets = new Set<net.Socket>();
   const track = (socket: net.Socket) => {
     sockets.add(socket);
@@ -146,7 +164,6 @@ export async function serveClient(url: URL, opts: ServeClientOptions): Promise<C
     socket.on("error", () => socket.destroy());
   };
 
-  let server: net.Server;
   if (encrypted) {
     server = createSecureServer(opts.tls!, {
       log: opts.log ?? silentLog,
@@ -198,19 +215,58 @@ function requestRouter(
   };
 }
 
-/** HTTP/1.1 connections go to a node:http server running the HTTP app. */
-function http1Server(app: FetchHandler): http.Server {
+/**
+ * HTTP/1.1 connections go to a node:http server running the HTTP app. node:http keeps a
+ * connection open after an answer only while its server listens (a closed server's answers
+ * end their connections); this one listens through the client port's socket, which hands it
+ * each connection, so it reports that socket's state.
+ */
+function http1Server(app: FetchHandler, idleMs: number, listening: () => boolean): http.Server {
   // The adapter loads while the member starts (it waits for its election then), not before.
   const serveH1 = requestListener(app);
-  const h1 = http.createServer(async (req, res) => {
-    // Deno 2.9's node:http answers one request on a connection handed over with
-    // emit("connection") and then closes it. Saying so keeps Go clients (etcd's discovery
-    // client, etcdctl v2) from sending their next request into the closing socket.
-    res.setHeader("Connection", "close");
-    return (await serveH1)(req, res);
-  });
+  // No idle timer of node:http's own: it would announce itself in a Keep-Alive header, which
+  // etcd's answers do not have. oneAtATime times idle connections instead.
+  const h1 = http.createServer(
+    { keepAliveTimeout: 0 },
+    oneAtATime(async (req, res) => (await serveH1)(req, res), idleMs),
+  );
+  Object.defineProperty(h1, "listening", { get: listening });
+  h1.on("connection", (socket: net.Socket) => socket.setTimeout(idleMs));
   h1.on("clientError", (_err, socket) => socket.destroy());
   return h1;
+}
+
+/** A connection's requests: the answer the next one waits for, and how many are unanswered. */
+interface ConnectionQueue {
+  answered: Promise<void>;
+  open: number;
+}
+
+/**
+ * Serves each connection's requests one at a time, as Go's server reads them: a request
+ * written behind another (pipelined) runs once that one is answered, so it sees its effects
+ * (node:http would run them together and a read could pass the write before it). A connection
+ * with no request open times out (node:http then destroys it) after idleMs without traffic.
+ */
+function oneAtATime(serve: http.RequestListener, idleMs: number): http.RequestListener {
+  const queues = new WeakMap<net.Socket, ConnectionQueue>();
+  return async (req, res) => {
+    const socket = req.socket;
+    const queue = queues.get(socket) ?? { answered: Promise.resolve(), open: 0 };
+    queues.set(socket, queue);
+    const before = queue.answered;
+    queue.open++;
+    socket.setTimeout(0); // a long poll (a v2 watch) is not idle
+    queue.answered = new Promise((resolve) =>
+      res.once("close", () => {
+        if (--queue.open === 0) socket.setTimeout(idleMs);
+        resolve();
+      })
+    );
+    await before;
+    // Requests queued on a connection that has gone are not run.
+    if (!socket.destroyed) await serve(req, res);
+  };
 }
 
 /** @hono/node-server's adapter from node:http to the fetch handler, with the peer's cert. */

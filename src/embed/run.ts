@@ -24,6 +24,7 @@ import { discoveryFull } from "./proxy.ts";
 import { loadPeerTLS } from "./peer_tls.ts";
 import { serverFlags } from "./server_flags.ts";
 import { authTokenOptionError } from "../auth/mod.ts";
+import { startStallMonitor } from "./stall_monitor.ts";
 
 /** etcd's default backend quota (--quota-backend-bytes 0): 2 GiB. */
 const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
@@ -119,6 +120,7 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
     ...await openMetricsListeners(config, server, log),
   ];
   server.start();
+  const stopStallMonitor = startStallMonitor();
   const ready = server.ready().then(() => {
     log.info({ pkg: "embed", text: "ready to serve client requests" });
     for (const l of listeners) l.announce();
@@ -128,6 +130,7 @@ export async function startMember(config: Config, log: Logger): Promise<RunningM
     ready,
     removed: new Promise((resolve) => server.onRemoved(resolve)),
     stop: async () => {
+      stopStallMonitor();
       await Promise.all(listeners.map((l) => l.close()));
       await server.stop();
       await peering.close();

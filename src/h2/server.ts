@@ -191,6 +191,13 @@ export class ServerConnection implements StreamHost {
     if (!this.gotSettings && (f.type !== FrameType.SETTINGS || f.ack)) {
       throw new H2Error(ErrorCode.PROTOCOL_ERROR, "client preface does not start with SETTINGS");
     }
+    // After our GOAWAY, frames on streams above its last stream id are ignored (§6.8); header
+    // blocks still go to onHeaderBlock, as each one changes the HPACK state.
+    const headerBlock = f.type === FrameType.HEADERS || f.type === FrameType.CONTINUATION;
+    if (!headerBlock && "streamId" in f && this.streams.beyondGoaway(f.streamId)) {
+      if (f.type === FrameType.DATA) this.countConnectionWindow(f);
+      return;
+    }
     switch (f.type) {
       case FrameType.DATA:
         return this.onData(f);
@@ -267,11 +274,17 @@ export class ServerConnection implements StreamHost {
     if (s.outbox.length > 0 || s.endPending) this.sender.flush(s);
   }
 
-  private onData(f: DataFrame): void {
+  /** Every DATA frame counts against the connection window, also one that is ignored (§6.8). */
+  private countConnectionWindow(f: DataFrame): number {
     const len = flowControlledLength(f);
     this.connRecv.consume(len);
     const inc = this.connRecv.release(len); // the stream windows bound what is buffered
     if (inc > 0) this.writer.windowUpdate(0, inc);
+    return len;
+  }
+
+  private onData(f: DataFrame): void {
+    const len = this.countConnectionWindow(f);
     const s = this.streams.open.get(f.streamId);
     if (!s) {
       this.streams.checkNotIdle(f.streamId);
@@ -311,11 +324,8 @@ export class ServerConnection implements StreamHost {
       }
       return this.remoteEnd(existing);
     }
+    if (this.streams.beyondGoaway(id)) return; // decoded for HPACK's sake, otherwise ignored
     if (!this.streams.claim(id)) return;
-    if (this.goawaySent) { // above the GOAWAY's last stream id: ignored (§6.8)
-      this.streams.markReset(id);
-      return;
-    }
     if (this.streams.open.size >= this.local.maxConcurrentStreams) {
       throw new H2Error(ErrorCode.REFUSED_STREAM, "too many concurrent streams", id);
     }
@@ -345,8 +355,9 @@ export class ServerConnection implements StreamHost {
 
   private onStreamError(e: H2Error): void {
     if (this.dead) return;
-    // No RST_STREAM for an idle stream (§6.4): a malformed PRIORITY there is simply dropped.
-    if (this.streams.isIdle(e.streamId)) return;
+    // No RST_STREAM for an idle stream (§6.4): a malformed PRIORITY there is simply dropped;
+    // none either for a stream above our GOAWAY's last stream id, whose frames we ignore (§6.8).
+    if (this.streams.isIdle(e.streamId) || this.streams.beyondGoaway(e.streamId)) return;
     this.writer.rstStream(e.streamId, e.code);
     this.streams.markReset(e.streamId);
     const s = this.streams.open.get(e.streamId);
@@ -384,7 +395,7 @@ export class ServerConnection implements StreamHost {
     this.goawaySent = true;
     this.writer.frame({
       type: FrameType.GOAWAY,
-      lastStreamId: this.streams.lastStreamId,
+      lastStreamId: this.streams.goaway(),
       errorCode: code,
       debugData: new TextEncoder().encode(message),
     });

@@ -1,16 +1,21 @@
 // The open streams of a lean server connection and the stream-id rules of RFC 9113 §5.1: which
 // ids the client has opened (an id above the last one is idle; an even one is never the
 // client's), which stream ids a new HEADERS may take, and which streams we reset lately,
-// whose frames may still be in flight and are ignored rather than treated as errors.
+// whose frames may still be in flight and are ignored rather than treated as errors; after our
+// GOAWAY, also the streams above its last stream id (§6.8).
 
 import { ErrorCode, H2Error } from "./errors.ts";
 import { RecentResets } from "./server_limits.ts";
 import type { H2ServerStream } from "./server_request.ts";
 
+// Stream ids are 31 bits (§5.1.1): before a GOAWAY, no stream is above its last stream id.
+const MAX_STREAM_ID = 0x7fffffff;
+
 export class StreamTable {
   readonly open = new Map<number, H2ServerStream>();
   /** The highest stream id the client opened or tried to: GOAWAY's last stream id. */
   lastStreamId = 0;
+  private goawayLastStreamId = MAX_STREAM_ID;
   private readonly resets = new RecentResets();
 
   /** The client has not opened this stream yet (§5.1 "idle"). */
@@ -23,6 +28,20 @@ export class StreamTable {
     if (this.isIdle(id)) {
       throw new H2Error(ErrorCode.PROTOCOL_ERROR, `frame on idle stream ${id}`);
     }
+  }
+
+  /** We send GOAWAY: the last stream id it names, above which streams will not be opened. */
+  goaway(): number {
+    this.goawayLastStreamId = this.lastStreamId;
+    return this.lastStreamId;
+  }
+
+  /**
+   * Above our GOAWAY's last stream id: a stream we never processed and never will, whose
+   * frames are ignored rather than answered (§6.8); the client may retry it elsewhere.
+   */
+  beyondGoaway(id: number): boolean {
+    return id > this.goawayLastStreamId;
   }
 
   wasReset(id: number): boolean {

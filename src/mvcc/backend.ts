@@ -12,13 +12,13 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { KeyValue } from "./types.ts";
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 // rev: every change ever made (until compaction removes it), with etcd's revision (main, sub):
 //   sub is the change's position among its revision's changes, which HashKV needs and
-//   compaction would otherwise erase. `id` is assigned in (main, sub) order; version 0 marks
-//   a tombstone. rev_key serves history reads (latest change of a key at or below a revision).
-// live: the current index: each existing key -> the rev row holding its current value.
+//   compaction would otherwise erase. `id` is assigned in (main, sub) order, so the table is
+//   written append-only, as etcd's key bucket is; version 0 marks a tombstone. Nothing indexes
+//   it by key: the in-memory key index (tree_index.ts) says which rows a read needs.
 // meta: consistent index, current revision, compaction progress.
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS rev (
@@ -31,8 +31,6 @@ CREATE TABLE IF NOT EXISTS rev (
   lease INTEGER NOT NULL,
   value BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS rev_key ON rev (key, main);
-CREATE TABLE IF NOT EXISTS live (key BLOB PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
@@ -40,11 +38,12 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) 
 // values (usually above 2^53), so non-zero ones travel as text and become bigints.
 export const KV_COLUMNS =
   "r.key, r.create_rev, r.main, r.version, iif(r.lease = 0, 0, CAST(r.lease AS TEXT)), r.value";
-export const KV_COLUMNS_NO_VALUE =
-  "r.key, r.create_rev, r.main, r.version, iif(r.lease = 0, 0, CAST(r.lease AS TEXT)), x''";
-// The same minus the key, for lookups of one known key (every BLOB returned costs a copy).
+// The same minus the key, for rows of a known key (every BLOB returned costs a copy), and minus
+// the value too, for keys-only reads.
 export const KV_COLUMNS_NO_KEY =
   "NULL, r.create_rev, r.main, r.version, iif(r.lease = 0, 0, CAST(r.lease AS TEXT)), r.value";
+export const KV_COLUMNS_NO_KEY_VALUE =
+  "NULL, r.create_rev, r.main, r.version, iif(r.lease = 0, 0, CAST(r.lease AS TEXT)), x''";
 
 // SQL LIMIT clause for etcd's "0 = no limit".
 export function limitClause(limit: number): string {
@@ -93,8 +92,8 @@ export class Backend {
     this.db.exec("PRAGMA cache_size = -65536"); // 64 MiB page cache
     this.db.exec(SCHEMA);
     const v = this.metaGet("schema_version");
-    if (v === 1) this.addSubRevisions();
-    else if (v === undefined) this.metaSet("schema_version", SCHEMA_VERSION);
+    if (v === undefined) this.metaSet("schema_version", SCHEMA_VERSION);
+    else if (v === 1 || v === 2) this.migrate(v);
     else if (v !== SCHEMA_VERSION) {
       throw new Error(`mvcc: unsupported backend schema version ${v} in ${path}`);
     }
@@ -103,14 +102,20 @@ export class Backend {
   // Schema 1 kept no sub revisions. A revision's changes took consecutive ids, so a change's
   // sub is its distance from the revision's first id: exact unless compaction has removed that
   // first change (a superseded put of a multi-write txn), which only HashKV at or below the
-  // compaction point would notice.
-  private addSubRevisions(): void {
+  // compaction point would notice. Schemas 1 and 2 indexed the table by key (rev_key) and kept
+  // the current rows in `live`; the key index in memory does both now. Their pages become free
+  // pages of the file, which later writes reuse (defragmentation returns them).
+  private migrate(from: number): void {
     this.db.exec("BEGIN IMMEDIATE");
-    this.db.exec("ALTER TABLE rev ADD COLUMN sub INTEGER NOT NULL DEFAULT 0");
-    this.db.exec(
-      "UPDATE rev SET sub = f.sub FROM (SELECT id, id - min(id) OVER (PARTITION BY main) AS sub " +
-        "FROM rev) f WHERE rev.id = f.id",
-    );
+    if (from === 1) {
+      this.db.exec("ALTER TABLE rev ADD COLUMN sub INTEGER NOT NULL DEFAULT 0");
+      this.db.exec(
+        "UPDATE rev SET sub = f.sub FROM (SELECT id, id - min(id) OVER (PARTITION BY main) " +
+          "AS sub FROM rev) f WHERE rev.id = f.id",
+      );
+    }
+    this.db.exec("DROP INDEX IF EXISTS rev_key");
+    this.db.exec("DROP TABLE IF EXISTS live");
     this.metaSet("schema_version", SCHEMA_VERSION);
     this.db.exec("COMMIT");
   }
@@ -212,16 +217,22 @@ export class Backend {
     };
   }
 
+  // Bytes the file takes, and how many of them hold data (the rest is free pages).
+  sizes(): { total: number; inUse: number } {
+    const pages = this.pragma("page_count"), pageSize = this.pragma("page_size");
+    return { total: pages * pageSize, inUse: (pages - this.pragma("freelist_count")) * pageSize };
+  }
+
+  private pragma(name: string): number {
+    return this.get(`PRAGMA ${name}`)![0] as number;
+  }
+
   revisionCount(): number {
     return this.get("SELECT count(*) FROM rev")![0] as number;
   }
 
   maxId(): number {
     return (this.get("SELECT max(id) FROM rev")?.[0] as number | null) ?? 0;
-  }
-
-  maxMain(): number {
-    return (this.get("SELECT max(main) FROM rev")?.[0] as number | null) ?? 0;
   }
 
   private metaGet(name: string): number | undefined {
@@ -245,4 +256,17 @@ export class Backend {
     this.stmts.clear();
     this.db.close();
   }
+}
+
+// Replaces the database at `path` with a snapshot (from snapshotBytes/snapshotTo); open a
+// store on it afterwards. Its consistent index is the snapshot's.
+export function restoreSnapshot(path: string, snapshot: Uint8Array): void {
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      Deno.removeSync(f);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  Deno.writeFileSync(path, snapshot);
 }

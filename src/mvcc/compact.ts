@@ -1,15 +1,13 @@
 // Physical compaction: removing the rows a logical compaction made unreachable, a batch at a
-// time so that applying entries is never blocked for long. A row at or below the compaction
-// revision C goes when it is a tombstone or a later change of its key at or below C exists;
-// the latest live value of each key at C stays. Deletions ride in the batch transaction.
+// time so that applying entries is never blocked for long. As in etcd, the key index decides:
+// its compaction at C names the rows at or below C that stay (each key's value at C), and every
+// other row at or below C goes. Deletions ride in the batch transaction.
 import type { Backend } from "./backend.ts";
 import { idFloor } from "./history.ts";
+import { IdSet } from "./tree_index.ts";
 
-// "Later" is by id: a key can change twice in one revision (a put, then a from-key delete
-// that etcd's duplicate check lets through). `main >= rev.main` lets the index seek.
-const DELETE_SUPERSEDED = "DELETE FROM rev WHERE id >= ? AND id < ? AND (version = 0 OR " +
-  "EXISTS (SELECT 1 FROM rev r2 WHERE r2.key = rev.key AND r2.main >= rev.main " +
-  "AND r2.main <= ? AND r2.id > rev.id))";
+// mvcc_kept(id): whether the job's key index compaction kept row `id`.
+const DELETE_SUPERSEDED = "DELETE FROM rev WHERE id >= ? AND id < ? AND NOT mvcc_kept(id)";
 
 /** What one batch of physical compaction did. */
 export interface CompactionBatch {
@@ -26,12 +24,17 @@ export class Compactor {
   private cursor = 0;
   private hiId = 0; // rows with id < hiId are at or below the target revision
   private waiters: (() => void)[] = [];
+  private kept = new IdSet();
 
-  constructor(private readonly be: Backend) {}
+  constructor(private readonly be: Backend) {
+    be.db.function("mvcc_kept", (id) => this.kept.has(Number(id)) ? 1 : 0);
+  }
 
-  // Starts (or restarts, for a newer target) removal for compaction revision `rev`.
-  start(rev: number): Promise<void> {
+  // Starts (or restarts, for a newer target) removal for compaction revision `rev`; `kept` are
+  // the rows at or below it that stay.
+  start(rev: number, kept: IdSet): Promise<void> {
     this.target = rev;
+    this.kept = kept;
     this.cursor = 0;
     this.hiId = idFloor(this.be, rev + 1);
     return this.finished();
@@ -59,12 +62,13 @@ export class Compactor {
     let deleted = 0;
     if (end > this.cursor) {
       this.be.begin();
-      deleted = this.be.run(DELETE_SUPERSEDED, this.cursor, end, this.target);
+      deleted = this.be.run(DELETE_SUPERSEDED, this.cursor, end);
     }
     this.cursor = end;
     const target = this.target;
     if (full !== undefined) return { target, deleted, finished: false };
     this.target = -1;
+    this.kept = new IdSet();
     for (const w of this.waiters.splice(0)) w();
     return { target, deleted, finished: true };
   }

@@ -3,19 +3,15 @@
 import { crc32 } from "node:zlib";
 import { crc32c } from "../checksum/mod.ts";
 import { type Backend, KV_COLUMNS, rowToKv } from "./backend.ts";
-import { rangeAt } from "./history.ts";
-import { keyRange } from "./key_range.ts";
+import { idFloor } from "./history.ts";
 import { revisionKey, storedKeyValue } from "./revision_key.ts";
+import type { TreeIndex } from "./tree_index.ts";
 import type { KeyValue } from "./types.ts";
 
 const enc = new TextEncoder();
 const KEY_BUCKET = enc.encode("key");
-const EVERY_KEY = keyRange(new Uint8Array(), new Uint8Array([0]));
-// Changes up to ?1 in (main, sub) order; those at or below the compaction revision ?2 only
-// when they are their key's latest change at or below ?3 and not a deletion.
-const HASH_ROWS = `SELECT ${KV_COLUMNS}, r.sub FROM rev r WHERE r.main <= ?1 AND (r.main > ?2 OR ` +
-  `(r.version > 0 AND NOT EXISTS (SELECT 1 FROM rev r2 WHERE r2.key = r.key ` +
-  `AND r2.main >= r.main AND r2.main <= ?3 AND r2.id > r.id))) ORDER BY r.id`;
+// Every change below row id ?, in (main, sub) order.
+const HASH_ROWS = `SELECT ${KV_COLUMNS}, r.sub, r.id FROM rev r WHERE r.id < ? ORDER BY r.id`;
 
 /**
  * etcd's HashKV at `rev` (a revision above `compactRev`, or equal to it when nothing was
@@ -27,11 +23,18 @@ const HASH_ROWS = `SELECT ${KV_COLUMNS}, r.sub FROM rev r WHERE r.main <= ?1 AND
  * backend commit after the compaction). Neither depends on how far physical removal has got
  * here, so members agree.
  */
-export function hashByRev(be: Backend, rev: number, compactRev: number): number {
-  const anyKeyAtRev = rangeAt(be, EVERY_KEY, rev, 1, true).length > 0;
+export function hashByRev(
+  be: Backend,
+  index: TreeIndex,
+  rev: number,
+  compactRev: number,
+): number {
+  const atRev = index.keep(rev);
+  const keep = atRev.found ? atRev.rows : index.keep(compactRev).rows;
   let crc = crc32c(KEY_BUCKET);
-  for (const row of be.stmt(HASH_ROWS).iterate(rev, compactRev, anyKeyAtRev ? rev : compactRev)) {
+  for (const row of be.stmt(HASH_ROWS).iterate(idFloor(be, rev + 1))) {
     const r = row as unknown as unknown[];
+    if ((r[2] as number) <= compactRev && !keep.has(r[7] as number)) continue;
     const kv = rowToKv(r);
     crc = crc32c(revisionKey(kv.modRevision, r[6] as number, kv.version === 0), crc);
     crc = crc32c(storedKeyValue(kv), crc);

@@ -1,12 +1,13 @@
-// Reads below the current revision, and the change history watchers catch up from.
-// They go to the `rev` table; current-revision reads use the `live` index instead.
+// The change history watchers catch up from: the `rev` table read by id, in revision order;
+// the key index finds a single key's changes and each change's previous value.
 import { MvccError } from "./errors.ts";
-import { type Backend, KV_COLUMNS, KV_COLUMNS_NO_VALUE, limitClause, rowToKv } from "./backend.ts";
-import type { KeyRange } from "./key_range.ts";
+import { type Backend, KV_COLUMNS, limitClause, type Row, rowToKv } from "./backend.ts";
+import { bytesToBinary, type KeyRange } from "./key_range.ts";
+import type { TreeIndex } from "./tree_index.ts";
 import { type Event, EventType, type KeyValue } from "./types.ts";
 
 // SQL condition on `col` for a key range, with its parameters.
-export function keyCondition(col: string, r: KeyRange): [string, Uint8Array[]] {
+function keyCondition(col: string, r: KeyRange): [string, Uint8Array[]] {
   switch (r.kind) {
     case "single":
       return [`${col} = ?`, [r.key]];
@@ -17,33 +18,6 @@ export function keyCondition(col: string, r: KeyRange): [string, Uint8Array[]] {
     case "empty":
       return ["0", []];
   }
-}
-
-// For each key in range, its latest change at or below `rev`; keys whose latest change is a
-// tombstone do not exist at `rev`.
-function latestAt(r: KeyRange): [string, Uint8Array[]] {
-  const [cond, params] = keyCondition("key", r);
-  return [`SELECT max(id) AS id FROM rev WHERE ${cond} AND main <= ? GROUP BY key`, params];
-}
-
-export function rangeAt(
-  be: Backend,
-  r: KeyRange,
-  rev: number,
-  limit: number,
-  keysOnly: boolean,
-): KeyValue[] {
-  const [sub, params] = latestAt(r);
-  const cols = keysOnly ? KV_COLUMNS_NO_VALUE : KV_COLUMNS;
-  const sql = `SELECT ${cols} FROM (${sub}) m JOIN rev r ON r.id = m.id ` +
-    `WHERE r.version > 0 ORDER BY r.key${limitClause(limit)}`;
-  return be.all(sql, ...params, rev).map((row) => rowToKv(row));
-}
-
-export function countAt(be: Backend, r: KeyRange, rev: number): number {
-  const [sub, params] = latestAt(r);
-  const sql = `SELECT count(*) FROM (${sub}) m JOIN rev r ON r.id = m.id WHERE r.version > 0`;
-  return be.get(sql, ...params, rev)![0] as number;
 }
 
 // An id bound for the rows whose main revision is >= `main`: every row with an id at or above
@@ -68,11 +42,14 @@ export function idFloor(be: Backend, main: number): number {
   return lo;
 }
 
+const ROW = `SELECT ${KV_COLUMNS}, r.id FROM rev r WHERE r.id = ?`;
+
 // Changes to keys in `r` with revisions in [fromRev, toRev], in the order they were applied,
 // each carrying the key's previous value as prevKv when it had one (and compaction has not
 // removed it). At most `limit` events (0 = no limit), so the last revision may be cut short.
 export function eventsBetween(
   be: Backend,
+  index: TreeIndex,
   r: KeyRange,
   fromRev: number,
   toRev: number,
@@ -81,22 +58,25 @@ export function eventsBetween(
 ): Event[] {
   if (fromRev < compactRev) throw new MvccError("compacted");
   if (r.kind === "empty" || fromRev > toRev) return [];
-  // A single key is best found through rev_key; a range by scanning the id interval (the unary
-  // `+` keeps SQLite from choosing the key index for it).
-  const [cond, params] = keyCondition(r.kind === "single" ? "r.key" : "+r.key", r);
-  const sql = `SELECT ${KV_COLUMNS}, r.id FROM rev r WHERE r.id >= ? AND r.id < ? AND ${cond} ` +
-    `ORDER BY r.id${limitClause(limit)}`;
-  const rows = be.all(sql, idFloor(be, fromRev), idFloor(be, toRev + 1), ...params);
-  // The change before this one (by id: a key may change twice within one revision).
-  const prevSql = `SELECT ${KV_COLUMNS} FROM rev r WHERE r.key = ? AND r.main <= ? ` +
-    `AND r.id < ? ORDER BY r.main DESC, r.id DESC LIMIT 1`;
+  let rows: Row[];
+  if (r.kind === "single") {
+    // One key's changes are listed by its index; a range's by scanning the id interval.
+    const ids = index.get(bytesToBinary(r.key))?.between(fromRev, toRev) ?? [];
+    rows = (limit > 0 ? ids.slice(0, limit) : ids).map((id) => be.get(ROW, id)!);
+  } else {
+    const [cond, params] = keyCondition("r.key", r);
+    const sql = `SELECT ${KV_COLUMNS}, r.id FROM rev r WHERE r.id >= ? AND r.id < ? AND ` +
+      `${cond} ORDER BY r.id${limitClause(limit)}`;
+    rows = be.all(sql, idFloor(be, fromRev), idFloor(be, toRev + 1), ...params);
+  }
   return rows.map((row): Event => {
     const kv = rowToKv(row);
     const ev: Event = kv.version === 0
       ? { type: EventType.DELETE, kv: tombstone(kv.key, kv.modRevision) }
       : { type: EventType.PUT, kv };
-    const prev = be.get(prevSql, kv.key, kv.modRevision, row[6] as number);
-    if (prev && (prev[3] as number) > 0) ev.prevKv = rowToKv(prev);
+    // The change before this one (by id: a key may change twice within one revision).
+    const prev = index.get(bytesToBinary(kv.key))?.before(row[6] as number);
+    if (prev !== undefined) ev.prevKv = rowToKv(be.get(ROW, prev)!);
     return ev;
   });
 }

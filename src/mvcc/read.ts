@@ -1,69 +1,62 @@
-// Range reads: at the current revision from the `live` index, below it from history.
+// Range reads at any revision, as etcd's rangeKeys: the key index names each key's row at the
+// revision, and the rows are read by id. At the newest revision the index already knows every
+// field but the value.
 import { MvccError } from "./errors.ts";
-import {
-  type Backend,
-  KV_COLUMNS,
-  KV_COLUMNS_NO_KEY,
-  KV_COLUMNS_NO_VALUE,
-  limitClause,
-  rowToKv,
-} from "./backend.ts";
-import { countAt, keyCondition, rangeAt } from "./history.ts";
-import type { KeyRange } from "./key_range.ts";
+import { type Backend, KV_COLUMNS_NO_KEY, KV_COLUMNS_NO_KEY_VALUE, rowToKv } from "./backend.ts";
+import type { KeyIndex } from "./key_index.ts";
+import { binaryToBytes, type KeyRange } from "./key_range.ts";
+import type { TreeIndex } from "./tree_index.ts";
 import type { KeyValue, RangeOptions, RangeResult } from "./types.ts";
 
-type Kind = Exclude<KeyRange["kind"], "empty">;
-const KINDS: Kind[] = ["single", "from", "between"];
-const probe: Record<Kind, KeyRange> = {
-  single: { kind: "single", key: new Uint8Array() },
-  from: { kind: "from", key: new Uint8Array() },
-  between: { kind: "between", key: new Uint8Array(), end: new Uint8Array() },
-};
+const VALUE = "SELECT value FROM rev WHERE id = ?";
+const ROW = `SELECT ${KV_COLUMNS_NO_KEY} FROM rev r WHERE r.id = ?`;
+const ROW_NO_VALUE = `SELECT ${KV_COLUMNS_NO_KEY_VALUE} FROM rev r WHERE r.id = ?`;
+const EMPTY = new Uint8Array();
 
-// The SQL of the hot reads, built once (a fresh string per call would cost a hash per call
-// in the statement cache).
-const liveSql = (cols: string) =>
-  Object.fromEntries(KINDS.map((k) => [
-    k,
-    `SELECT ${cols} FROM live l JOIN rev r ON r.id = l.id WHERE ${
-      keyCondition("l.key", probe[k])[0]
-    } ORDER BY l.key`,
-  ])) as Record<Kind, string>;
-const LIVE = liveSql(KV_COLUMNS);
-const LIVE_KEYS_ONLY = liveSql(KV_COLUMNS_NO_VALUE);
-const GET_ONE = `SELECT ${KV_COLUMNS_NO_KEY} FROM live l JOIN rev r ON r.id = l.id WHERE l.key = ?`;
-const COUNT = Object.fromEntries(
-  KINDS.map((k) => [k, `SELECT count(*) FROM live WHERE ${keyCondition("key", probe[k])[0]}`]),
-) as Record<Kind, string>;
-
-function bounds(r: Exclude<KeyRange, { kind: "empty" }>): Uint8Array[] {
-  return r.kind === "between" ? [r.key, r.end] : [r.key];
+/** The stored value of row `id`. */
+export function valueOf(be: Backend, id: number): Uint8Array {
+  return be.get(VALUE, id)![0] as Uint8Array;
 }
 
-export function rangeLive(
+/**
+ * The keys in `r` that existed at `rev`, in key order, at most `limit` (0 = no limit), with
+ * their key indexes. `newest`: `rev` is the index's newest revision (or above it).
+ */
+export function readRange(
   be: Backend,
+  index: TreeIndex,
   r: KeyRange,
+  rev: number,
+  newest: boolean,
   limit: number,
   keysOnly: boolean,
-): KeyValue[] {
-  if (r.kind === "empty") return [];
-  if (r.kind === "single" && !keysOnly) {
-    const row = be.get(GET_ONE, r.key);
-    return row ? [rowToKv(row, r.key)] : [];
+): { entries: KeyIndex[]; kvs: KeyValue[] } {
+  const { entries, ids } = index.rangeAt(r, rev, limit);
+  const kvs = new Array<KeyValue>(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const key = r.kind === "single" ? r.key : binaryToBytes(entries[i].key);
+    if (newest) {
+      const cur = entries[i].current()!;
+      kvs[i] = {
+        key,
+        createRevision: cur.createRevision,
+        modRevision: cur.modRevision,
+        version: cur.version,
+        value: keysOnly ? EMPTY : valueOf(be, ids[i]),
+        lease: cur.lease,
+      };
+    } else {
+      kvs[i] = rowToKv(be.get(keysOnly ? ROW_NO_VALUE : ROW, ids[i])!, key);
+    }
   }
-  const sql = (keysOnly ? LIVE_KEYS_ONLY : LIVE)[r.kind] + limitClause(limit);
-  return be.all(sql, ...bounds(r)).map((row) => rowToKv(row));
+  return { entries, kvs };
 }
 
-function countLive(be: Backend, r: KeyRange): number {
-  if (r.kind === "empty") return 0;
-  return be.get(COUNT[r.kind], ...bounds(r))![0] as number;
-}
-
-// etcd's rangeKeys: `curRev` is the revision the live index reflects (inside a write txn with
-// changes, the txn's own revision). Errors are checked in etcd's order.
+// etcd's rangeKeys: `curRev` is the newest revision the index reflects (inside a write txn
+// with changes, the txn's own revision). Errors are checked in etcd's order.
 export function rangeKeys(
   be: Backend,
+  index: TreeIndex,
   r: KeyRange,
   curRev: number,
   compactRev: number,
@@ -73,15 +66,10 @@ export function rangeKeys(
   if (rev > curRev) throw new MvccError("futureRev");
   if (rev <= 0) rev = curRev;
   if (rev < compactRev) throw new MvccError("compacted");
-  const historic = rev < curRev;
-  if (opts.countOnly) {
-    const count = historic ? countAt(be, r, rev) : countLive(be, r);
-    return { kvs: [], count, rev: curRev };
-  }
+  if (opts.countOnly) return { kvs: [], count: index.countAt(r, rev), rev: curRev };
   const limit = opts.limit ?? 0;
-  const keysOnly = opts.keysOnly ?? false;
-  const kvs = historic ? rangeAt(be, r, rev, limit, keysOnly) : rangeLive(be, r, limit, keysOnly);
+  const { kvs } = readRange(be, index, r, rev, rev === curRev, limit, opts.keysOnly ?? false);
   let count = kvs.length;
-  if (limit > 0 && count >= limit) count = historic ? countAt(be, r, rev) : countLive(be, r);
+  if (limit > 0 && count >= limit) count = index.countAt(r, rev);
   return { kvs, count, rev: curRev };
 }

@@ -4,15 +4,15 @@
 import { MvccError } from "./errors.ts";
 import { assert } from "../assert/mod.ts";
 import { countRange, diskMetrics, mvccMetrics, secondsSince, TxnTally } from "../metrics/mod.ts";
-import { Backend, KV_COLUMNS, rowToKv } from "./backend.ts";
+import { Backend } from "./backend.ts";
 import { type AuxBuckets, auxBuckets } from "./aux.ts";
 import { type CompactionBatch, Compactor } from "./compact.ts";
 import { hashAll, hashByRev } from "./hash.ts";
 import { eventsBetween } from "./history.ts";
-import { keyRange } from "./key_range.ts";
-import { LiveIndex } from "./live_index.ts";
+import { binaryToBytes, keyRange } from "./key_range.ts";
 import { rangeKeys } from "./read.ts";
 import { HistoryCursor, loadHistory, type StoredChange } from "./stored_history.ts";
+import { IdSet, TreeIndex } from "./tree_index.ts";
 import type { Event, RangeOptions, RangeResult } from "./types.ts";
 import { type TxnHost, WriteTxn } from "./write_txn.ts";
 
@@ -51,8 +51,8 @@ export class MvccStore {
   private readonly auxiliary: AuxBuckets;
   private readonly compactor: Compactor;
   private readonly host: TxnHost;
-  // The current index, built when the store opens (and after a load, when first needed).
-  private live?: LiveIndex;
+  // The key index, built when the store opens (and after a load, when first needed).
+  private index?: TreeIndex;
   private readonly listeners = new Set<EventListener>();
   private currentRev: number;
   private compactRev: number;
@@ -81,23 +81,38 @@ export class MvccStore {
     this.ci = meta.consistentIndex;
     this.compactRev = meta.compactRev;
     this.compactDone = meta.compactDone;
-    this.committedSize = this.measureSize();
-    this.currentRev = Math.max(meta.rev, this.be.maxMain(), this.compactRev, 1);
-    this.nextId = this.be.maxId() + 1;
+    this.committedSize = this.be.sizes();
     this.compactor = new Compactor(this.be);
-    this.live = LiveIndex.load(this.be);
-    const liveIndex = () => (this.live ??= LiveIndex.load(this.be));
+    const { maxMain, maxId, kept } = this.loadIndex();
+    this.currentRev = Math.max(meta.rev, maxMain, this.compactRev, 1);
+    this.nextId = maxId + 1;
+    const keyIndex = () => this.keyIndex();
     this.host = {
       be: this.be,
-      get live() {
-        return liveIndex();
+      get index() {
+        return keyIndex();
       },
       compactRevision: () => this.compactRev,
       takeId: () => this.nextId++,
       finish: (txn, events) => this.finish(txn, events),
     };
     // A compaction interrupted by a restart resumes, as in etcd.
-    if (this.compactDone < this.compactRev) this.startPhysical();
+    if (this.compactDone < this.compactRev) this.startPhysical(kept);
+  }
+
+  // Builds the key index from the stored rows and compacts it at the compaction revision (rows
+  // physical compaction has not removed yet are no longer history); returns the rows that
+  // compaction keeps, and the highest revision and row id seen.
+  private loadIndex(): { maxMain: number; maxId: number; kept: IdSet } {
+    const { index, maxMain, maxId } = TreeIndex.load(this.be);
+    this.index = index;
+    const kept = this.compactRev > 0 ? index.compact(this.compactRev) : new IdSet();
+    return { maxMain, maxId, kept };
+  }
+
+  private keyIndex(): TreeIndex {
+    if (this.index === undefined) this.loadIndex();
+    return this.index!;
   }
 
   // The buckets beside the key space (membership, leases, alarms), in the batch transaction.
@@ -143,7 +158,7 @@ export class MvccStore {
       compactDone: this.compactDone,
     }, opts.sync ?? false);
     this.dirty = false;
-    this.committedSize = this.measureSize();
+    this.committedSize = this.be.sizes();
   }
 
   // Whether there are applied changes not yet committed.
@@ -154,7 +169,8 @@ export class MvccStore {
   range(key: Uint8Array, rangeEnd?: Uint8Array, opts: RangeOptions = {}): RangeResult {
     this.assertNoTxn();
     countRange();
-    return rangeKeys(this.be, keyRange(key, rangeEnd), this.currentRev, this.compactRev, opts);
+    const r = keyRange(key, rangeEnd);
+    return rangeKeys(this.be, this.keyIndex(), r, this.currentRev, this.compactRev, opts);
   }
 
   // Starts a read txn: its ranges read the current revision, so nothing may change before it
@@ -162,12 +178,12 @@ export class MvccStore {
   read(): ReadTxn {
     this.assertNoTxn();
     const tally = new TxnTally();
-    const [rev, compactRev] = [this.currentRev, this.compactRev];
+    const [rev, compactRev, index] = [this.currentRev, this.compactRev, this.keyIndex()];
     return {
       tally,
       range: (key, rangeEnd, opts = {}) => {
         tally.ranges++;
-        return rangeKeys(this.be, keyRange(key, rangeEnd), rev, compactRev, opts);
+        return rangeKeys(this.be, index, keyRange(key, rangeEnd), rev, compactRev, opts);
       },
       end: () => tally.end(),
     };
@@ -183,7 +199,7 @@ export class MvccStore {
 
   // Keys that exist now.
   keyCount(): number {
-    return this.host.live.size;
+    return this.keyIndex().keyCount;
   }
 
   private finish(txn: WriteTxn, events: Event[]): void {
@@ -219,7 +235,8 @@ export class MvccStore {
   ): { events: Event[] } {
     this.assertNoTxn();
     const r = keyRange(key, rangeEnd);
-    return { events: eventsBetween(this.be, r, fromRev, toRev, limit, this.compactRev) };
+    const index = this.keyIndex();
+    return { events: eventsBetween(this.be, index, r, fromRev, toRev, limit, this.compactRev) };
   }
 
   // Logical compaction at `rev`: reads below it fail from now on. Physical removal follows
@@ -231,13 +248,13 @@ export class MvccStore {
     const start = performance.now();
     this.compactRev = rev;
     this.dirty = true;
-    const done = this.startPhysical();
+    const kept = this.keyIndex().compact(rev);
     mvccMetrics.indexCompactionPauseMs.observe(Math.floor(performance.now() - start));
-    return done;
+    return this.startPhysical(kept);
   }
 
-  private startPhysical(): Promise<void> {
-    const done = this.compactor.start(this.compactRev);
+  private startPhysical(kept: IdSet): Promise<void> {
+    const done = this.compactor.start(this.compactRev, kept);
     this.schedule();
     return done;
   }
@@ -298,7 +315,7 @@ export class MvccStore {
     if (rev > this.currentRev) throw new MvccError("futureRev");
     const at = rev > 0 ? rev : this.currentRev;
     const start = performance.now();
-    const hash = hashByRev(this.be, at, this.compactRev);
+    const hash = hashByRev(this.be, this.keyIndex(), at, this.compactRev);
     mvccMetrics.hashRevSeconds.observe(secondsSince(start));
     return { hash, compactRevision: this.compactRev, rev: this.currentRev };
   }
@@ -333,10 +350,10 @@ export class MvccStore {
     this.compactDone = compactDone;
     this.currentRev = Math.max(maxMain, compactRev, 1);
     this.nextId = this.be.maxId() + 1;
-    // Rebuilt only if something writes: a store loaded to be written out never needs it.
-    this.live = undefined;
     this.dirty = true;
-    if (this.compactDone < this.compactRev) this.startPhysical();
+    // Rebuilt when first needed: a store loaded to be written out never needs it.
+    this.index = undefined;
+    if (this.compactDone < this.compactRev) this.startPhysical(this.loadIndex().kept);
   }
 
   // Stored revisions of all keys (tombstones included): what compaction shrinks.
@@ -346,10 +363,7 @@ export class MvccStore {
 
   // Keys that carry a lease, for rebuilding the lessor's key lists on start.
   leasedKeys(): { key: Uint8Array; lease: bigint }[] {
-    const rows = this.be.all(
-      `SELECT ${KV_COLUMNS} FROM live l JOIN rev r ON r.id = l.id WHERE r.lease != 0`,
-    );
-    return rows.map((row) => rowToKv(row)).map((kv) => ({ key: kv.key, lease: kv.lease }));
+    return this.keyIndex().leased().map(({ key, lease }) => ({ key: binaryToBytes(key), lease }));
   }
 
   // Bytes the database file takes, and how many of them hold data (the rest is free pages).
@@ -363,15 +377,6 @@ export class MvccStore {
     return this.committedSize.inUse;
   }
 
-  private measureSize(): { total: number; inUse: number } {
-    const pages = this.pragma("page_count"), pageSize = this.pragma("page_size");
-    return { total: pages * pageSize, inUse: (pages - this.pragma("freelist_count")) * pageSize };
-  }
-
-  private pragma(name: string): number {
-    return this.be.get(`PRAGMA ${name}`)![0] as number;
-  }
-
   // Commits, then rewrites the file without free pages.
   defrag(): void {
     const start = performance.now();
@@ -379,7 +384,7 @@ export class MvccStore {
     try {
       this.commit();
       this.be.db.exec("VACUUM");
-      this.committedSize = this.measureSize();
+      this.committedSize = this.be.sizes();
     } finally {
       diskMetrics.defragInflight.set(0);
     }
@@ -417,17 +422,4 @@ export class MvccStore {
   private assertNoTxn(): void {
     assert(this.txn === undefined, "mvcc: no write txn is open");
   }
-}
-
-// Replaces the database at `path` with a snapshot (from snapshotBytes/snapshotTo); open a
-// store on it afterwards. Its consistent index is the snapshot's.
-export function restoreSnapshot(path: string, snapshot: Uint8Array): void {
-  for (const f of [path, `${path}-wal`, `${path}-shm`]) {
-    try {
-      Deno.removeSync(f);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-  }
-  Deno.writeFileSync(path, snapshot);
 }

@@ -62,14 +62,11 @@ export class HistoryCursor {
 
 const INSERT_REV = "INSERT INTO rev (id, main, sub, key, create_rev, version, lease, value) " +
   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-// Each key's latest change, when it is not a deletion, is its current value.
-const FILL_LIVE = "INSERT INTO live (key, id) SELECT r.key, r.id FROM rev r JOIN " +
-  "(SELECT max(id) AS id FROM rev GROUP BY key) m ON r.id = m.id WHERE r.version > 0";
 
 /**
  * Writes `changes` (ascending (main, sub), as etcd's key bucket lists them) into an empty
- * backend and derives the current index from them; returns the highest revision seen. Runs in
- * the open batch transaction: the caller commits it.
+ * backend; returns the highest revision seen. Runs in the open batch transaction: the caller
+ * commits it.
  */
 export function loadHistory(be: Backend, changes: Iterable<StoredChange>): number {
   assert(be.maxId() === 0, "mvcc: history loaded into a store that holds some");
@@ -94,6 +91,5 @@ export function loadHistory(be: Backend, changes: Iterable<StoredChange>): numbe
       tombstone ? new Uint8Array() : kv.value,
     );
   }
-  be.run(FILL_LIVE);
   return last.main;
 }

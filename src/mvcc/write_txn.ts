@@ -2,10 +2,10 @@
 // (etcd's storeTxnWrite). Reads inside it see its own earlier writes.
 import { TxnTally } from "../metrics/mod.ts";
 import type { Backend } from "./backend.ts";
-import { keyCondition, tombstone } from "./history.ts";
-import { keyRange } from "./key_range.ts";
-import type { LiveIndex } from "./live_index.ts";
-import { rangeKeys, rangeLive } from "./read.ts";
+import { tombstone } from "./history.ts";
+import { bytesToBinary, keyRange } from "./key_range.ts";
+import { rangeKeys, readRange, valueOf } from "./read.ts";
+import type { TreeIndex } from "./tree_index.ts";
 import {
   type Event,
   EventType,
@@ -17,17 +17,14 @@ import {
 // What a write txn needs from its store; the store finishes the txn in `finish`.
 export interface TxnHost {
   be: Backend;
-  live: LiveIndex;
+  index: TreeIndex;
   compactRevision(): number;
   takeId(): number;
   finish(txn: WriteTxn, events: Event[]): void;
 }
 
-const GET_VALUE = "SELECT value FROM rev WHERE id = ?";
 const INSERT_REV = "INSERT INTO rev (id, main, sub, key, create_rev, version, lease, value) " +
   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-const UPSERT_LIVE =
-  "INSERT INTO live (key, id) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET id = excluded.id";
 const EMPTY = new Uint8Array();
 
 export class WriteTxn {
@@ -55,7 +52,8 @@ export class WriteTxn {
     this.assertOpen();
     this.tally.ranges++;
     const r = keyRange(key, rangeEnd);
-    return rangeKeys(this.host.be, r, this.curRev(), this.host.compactRevision(), opts);
+    const { be, index } = this.host;
+    return rangeKeys(be, index, r, this.curRev(), this.host.compactRevision(), opts);
   }
 
   // Returns the new kv, and the one it replaced when `withPrevKv` (the old value is read only
@@ -68,10 +66,11 @@ export class WriteTxn {
   ): { kv: KeyValue; prev?: KeyValue; prevLease: bigint } {
     this.assertOpen();
     this.tally.put(key, value);
-    const { be, live } = this.host;
+    const { be, index } = this.host;
     be.begin();
     const main = this.beginRev + 1;
-    const cur = live.get(key);
+    const entry = index.entry(bytesToBinary(key));
+    const cur = entry.current();
     const kv: KeyValue = {
       key,
       createRevision: cur ? cur.createRevision : main,
@@ -84,21 +83,14 @@ export class WriteTxn {
     // The sub revision is the change's position in the txn, as etcd numbers it.
     const sub = this.events.length;
     be.run(INSERT_REV, id, main, sub, key, kv.createRevision, kv.version, lease, value);
-    be.run(UPSERT_LIVE, key, id);
-    live.set(key, {
-      id,
-      createRevision: kv.createRevision,
-      modRevision: main,
-      version: kv.version,
-      lease,
-    });
+    index.put(entry, main, id, kv.createRevision, kv.version, lease);
     const prev = cur && withPrevKv
       ? {
         key,
         createRevision: cur.createRevision,
         modRevision: cur.modRevision,
         version: cur.version,
-        value: be.get(GET_VALUE, cur.id)![0] as Uint8Array,
+        value: valueOf(be, cur.id),
         lease: cur.lease,
       }
       : undefined;
@@ -112,19 +104,18 @@ export class WriteTxn {
   deleteRange(key: Uint8Array, rangeEnd?: Uint8Array): KeyValue[] {
     this.assertOpen();
     this.tally.deletes++;
-    const be = this.host.be;
+    const { be, index } = this.host;
     const r = keyRange(key, rangeEnd);
-    const deleted = rangeLive(be, r, 0, false);
+    const { entries, kvs: deleted } = readRange(be, index, r, this.curRev(), true, 0, false);
     if (deleted.length === 0) return deleted;
     be.begin();
     const main = this.beginRev + 1;
-    for (const prev of deleted) {
-      be.run(INSERT_REV, this.host.takeId(), main, this.events.length, prev.key, 0, 0, 0n, EMPTY);
+    deleted.forEach((prev, i) => {
+      const id = this.host.takeId();
+      be.run(INSERT_REV, id, main, this.events.length, prev.key, 0, 0, 0n, EMPTY);
+      index.tombstone(entries[i], main, id);
       this.events.push({ type: EventType.DELETE, kv: tombstone(prev.key, main), prevKv: prev });
-    }
-    const [cond, params] = keyCondition("key", r);
-    be.run(`DELETE FROM live WHERE ${cond}`, ...params);
-    for (const prev of deleted) this.host.live.delete(prev.key);
+    });
     return deleted;
   }
 

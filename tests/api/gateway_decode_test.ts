@@ -143,3 +143,16 @@ Deno.test("goBase64: standard alphabet, padding required, line breaks skipped", 
     assert.throws(() => goBase64(s), new RegExp(`illegal base64 data at input byte ${at}$`), s);
   }
 });
+
+Deno.test("goBase64: plain input decodes as the same input with a line break does", () => {
+  for (let n = 0; n < 40; n++) {
+    const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 37 + n) & 255);
+    const plain = bytes.toBase64();
+    assert.deepEqual(goBase64(plain), bytes);
+    // A line break takes the character-by-character path.
+    assert.deepEqual(goBase64(`${plain}\n`), bytes);
+  }
+  // Non-zero bits after the last byte are ignored on both paths, as Go's StdEncoding does.
+  assert.deepEqual(goBase64("Zh=="), goBase64("Zh==\n"));
+  assert.deepEqual(goBase64("Zh=="), te.encode("f"));
+});

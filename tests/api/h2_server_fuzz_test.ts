@@ -3,6 +3,8 @@
 // Properties: nothing throws out of the connection; everything it writes parses as frames,
 // and nothing follows an error GOAWAY; each stream's events arrive in order (data, end, then exactly
 // one close, also when the connection dies). Runs in memory, so thousands of cases are fast.
+// A failure replays with FC_SEED and FC_PATH (tests/helpers/fuzz.ts); the failures found so far
+// are kept as fixed cases below.
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import type * as net from "node:net";
@@ -20,6 +22,7 @@ import {
   type ServerStream,
 } from "../../src/h2/mod.ts";
 import { GrpcServer } from "../../src/api/mod.ts";
+import { fuzzParams } from "../helpers/fuzz.ts";
 
 /** Just enough of net.Socket for ServerConnection. */
 class MemorySocket extends EventEmitter {
@@ -29,6 +32,8 @@ class MemorySocket extends EventEmitter {
   destroyed = false;
   writableEnded = false;
   writableLength = 0;
+  /** Resolves when the server ends its side. */
+  readonly ended = Promise.withResolvers<void>();
   /** Report back-pressure on every write (exercises the blocked-socket paths). */
   slow = false;
   setNoDelay() {}
@@ -39,6 +44,7 @@ class MemorySocket extends EventEmitter {
   }
   end() {
     this.writableEnded = true;
+    this.ended.resolve();
   }
   destroy() {
     if (this.destroyed) return;
@@ -180,76 +186,150 @@ function recorder(s: ServerStream, violations: string[], streams: { closed: numb
 // FrameWriter flushes on setImmediate; handlers settle within a few microtask rounds.
 const tick = () => new Promise((r) => setImmediate(r));
 
-Deno.test("lean server fuzz: random frames never crash it and keep stream events in order", async () => {
+/** One case: the client preface, the actions' bytes cut into chunks, and what came back. */
+async function runCase(actions: Action[], cuts: number[], slow: boolean) {
+  const enc = new HpackEncoder();
+  const parts = [
+    CONNECTION_PREFACE,
+    encodeFrame({ type: FrameType.SETTINGS, ack: false, settings: [] }),
+  ];
+  for (const a of actions) parts.push(toBytes(a, enc));
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    bytes.set(p, off);
+    off += p.length;
+  }
+  const socket = new MemorySocket();
+  socket.slow = slow;
+  const violations: string[] = [];
+  const streams: { closed: number }[] = [];
   const grpc = grpcStub();
-  await fc.assert(
-    fc.asyncProperty(
-      fc.array(action, { maxLength: 25 }),
-      fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 8 }),
-      fc.boolean(),
-      async (actions, cuts, slow) => {
-        const enc = new HpackEncoder();
-        const parts = [
-          CONNECTION_PREFACE,
-          encodeFrame({ type: FrameType.SETTINGS, ack: false, settings: [] }),
-        ];
-        for (const a of actions) parts.push(toBytes(a, enc));
-        const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-        let off = 0;
-        for (const p of parts) {
-          bytes.set(p, off);
-          off += p.length;
-        }
-        const socket = new MemorySocket();
-        socket.slow = slow;
-        const violations: string[] = [];
-        const streams: { closed: number }[] = [];
-        new ServerConnection(socket as unknown as net.Socket, {
-          onStream: (s) =>
-            s.headers["content-type"] === undefined
-              ? recorder(s, violations, streams)
-              : grpc.handleStream(s),
-          maxConcurrentStreams: 3,
-        });
-        for (let i = 0, c = 0; i < bytes.length; c++) {
-          const n = cuts[c % cuts.length];
-          socket.emit("data", bytes.subarray(i, i + n));
-          i += n;
-        }
-        await tick();
-        await tick();
-        socket.destroy();
-        await tick();
-        await tick();
+  new ServerConnection(socket as unknown as net.Socket, {
+    onStream: (s) =>
+      s.headers["content-type"] === undefined
+        ? recorder(s, violations, streams)
+        : grpc.handleStream(s),
+    maxConcurrentStreams: 3,
+  });
+  for (let i = 0, c = 0; i < bytes.length; c++) {
+    const n = cuts[c % cuts.length];
+    socket.emit("data", bytes.subarray(i, i + n));
+    i += n;
+  }
+  await tick();
+  await tick();
+  return { socket, violations, streams };
+}
 
-        assert.deepEqual(violations, []);
-        for (const s of streams) assert.equal(s.closed, 1, "every stream closes exactly once");
-        const parser = new FrameParser({ maxFrameSize: 1 << 24 });
-        const frames: Frame[] = [];
-        for (const chunk of socket.out) {
-          parser.push(chunk, (f) => frames.push(f), (e) => {
-            throw e;
-          });
-        }
-        // After a GOAWAY for an error nothing follows; after a graceful one (NO_ERROR) only
-        // connection frames and the streams it covers may follow.
-        const gi = frames.findIndex((f) => f.type === FrameType.GOAWAY);
-        const g = frames[gi];
-        if (g?.type === FrameType.GOAWAY) {
-          for (const f of frames.slice(gi + 1)) {
-            assert.equal(g.errorCode, 0, "nothing after an error GOAWAY");
-            const id = "streamId" in f ? f.streamId : 0;
-            assert.ok(id <= g.lastStreamId, "connection frames or a covered stream");
-          }
-        }
-        for (const f of frames) {
-          if (f.type === FrameType.RST_STREAM) {
-            assert.equal(f.streamId % 2, 1, "RST_STREAM only for streams the client opened");
-          }
-        }
-        assert.ok(frames[0]?.type === FrameType.SETTINGS, "the server preface is SETTINGS");
-      },
-    ),
-    { numRuns: 3000 },
-  );
+function framesOf(socket: MemorySocket): Frame[] {
+  const parser = new FrameParser({ maxFrameSize: 1 << 24 });
+  const frames: Frame[] = [];
+  for (const chunk of socket.out) {
+    parser.push(chunk, (f) => frames.push(f), (e) => {
+      throw e;
+    });
+  }
+  return frames;
+}
+
+const streamOf = (f: Frame) => "streamId" in f ? f.streamId : 0;
+
+/** The properties every case must keep, checked once the connection is gone. */
+function checkCase(
+  frames: Frame[],
+  violations: string[],
+  streams: { closed: number }[],
+): void {
+  assert.deepEqual(violations, []);
+  for (const s of streams) assert.equal(s.closed, 1, "every stream closes exactly once");
+  // After a GOAWAY for an error nothing follows; after a graceful one (NO_ERROR) only
+  // connection frames and the streams it covers may follow (RFC 9113 §6.8).
+  const gi = frames.findIndex((f) => f.type === FrameType.GOAWAY);
+  const g = frames[gi];
+  if (g?.type === FrameType.GOAWAY) {
+    for (const f of frames.slice(gi + 1)) {
+      assert.equal(g.errorCode, 0, "nothing after an error GOAWAY");
+      assert.ok(streamOf(f) <= g.lastStreamId, "connection frames or a covered stream");
+    }
+  }
+  for (const f of frames) {
+    if (f.type === FrameType.RST_STREAM) {
+      assert.equal(f.streamId % 2, 1, "RST_STREAM only for streams the client opened");
+    }
+  }
+  assert.ok(frames[0]?.type === FrameType.SETTINGS, "the server preface is SETTINGS");
+}
+
+const fuzzCase = fc.asyncProperty(
+  fc.array(action, { maxLength: 25 }),
+  fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 8 }),
+  fc.boolean(),
+  async (actions, cuts, slow) => {
+    const { socket, violations, streams } = await runCase(actions, cuts, slow);
+    socket.destroy();
+    await tick();
+    await tick();
+    checkCase(framesOf(socket), violations, streams);
+  },
+);
+
+Deno.test("lean server fuzz: random frames never crash it and keep stream events in order", async () => {
+  await fc.assert(fuzzCase, fuzzParams(3000));
 });
+
+// Seed 1062657822 found the server answering, after its GOAWAY (last stream 1), DATA on stream
+// 7 with RST_STREAM(7, STREAM_CLOSED): HEADERS on 9 had made 7 a closed stream, but both are
+// above the GOAWAY's last stream id, whose frames the server ignores (§6.8).
+Deno.test("lean server fuzz: seed 1062657822 replayed", async () => {
+  await fc.assert(fuzzCase, {
+    seed: 1062657822,
+    path: "1422:5:4:4:4:10:9:13:13:13:19:19:19:15:15",
+  });
+});
+
+const PUT_MESSAGE = new Uint8Array([0, 0, 0, 0, 2, 0x0a, 0]); // gRPC frame: PutRequest{key: ""}
+const put = (id: number, end: boolean): Action => ({
+  k: "headers",
+  id,
+  path: "/etcdserverpb.KV/Put",
+  end,
+  authority: "h:1",
+});
+const data = (id: number, end: boolean): Action => ({ k: "data", id, end, data: PUT_MESSAGE });
+
+// After [HEADERS 1, client GOAWAY] the server's GOAWAY names stream 1 as the last. What the
+// client then sends on higher streams is ignored (no RST_STREAM, no connection error), and
+// stream 1 still gets its answer, after which the server ends the connection.
+const AFTER_GOAWAY: [string, Action[]][] = [
+  ["the seed's sequence: HEADERS on 9, DATA on 7", [put(9, false), data(7, false)]],
+  ["HEADERS on 9, then on 7", [put(9, false), put(7, true)]],
+  ["DATA on idle stream 11", [data(11, true)]],
+  ["RST_STREAM and WINDOW_UPDATE on 5", [{ k: "rst", id: 5 }, { k: "window", id: 5, inc: 1 }]],
+  ["HEADERS on 9 over the header list limit, DATA on 7", [{
+    k: "raw",
+    type: FrameType.HEADERS,
+    flags: 0x4, // END_HEADERS
+    id: 9,
+    payload: new Uint8Array(1600).fill(0x82), // ":method: GET" 1600 times: 67 KB decoded
+    lie: 0,
+  }, data(7, false)]],
+];
+
+for (const [name, late] of AFTER_GOAWAY) {
+  Deno.test(`lean server: after its GOAWAY, frames above the last stream are ignored: ${name}`, async () => {
+    const actions = [put(1, false), { k: "goaway" as const }, ...late, data(1, true)];
+    const { socket, violations, streams } = await runCase(actions, [1], false);
+    await socket.ended.promise; // stream 1 answered: the graceful shutdown is complete
+    socket.destroy();
+    await tick();
+    const frames = framesOf(socket);
+    checkCase(frames, violations, streams);
+    const goaways = frames.filter((f) => f.type === FrameType.GOAWAY);
+    assert.deepEqual(goaways.map((g) => g.type === FrameType.GOAWAY && g.errorCode), [0]);
+    assert.ok(goaways[0].type === FrameType.GOAWAY && goaways[0].lastStreamId === 1);
+    assert.ok(!frames.some((f) => f.type === FrameType.RST_STREAM), "no stream was reset");
+    const answered = frames.filter((f) => f.type === FrameType.HEADERS && f.streamId === 1);
+    assert.equal(answered.length, 2, "stream 1 got its response headers and trailers");
+  });
+}

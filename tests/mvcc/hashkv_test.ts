@@ -145,7 +145,7 @@ Deno.test("a schema 1 backend (no sub revisions) gets them on open and hashes as
     assert.deepEqual([...before, ...after], ETCD_ANSWERS);
     reopened.commit();
     reopened.close();
-    // Schema 2 now: opening again migrates nothing and changes nothing.
+    // The current schema now: opening again migrates nothing and changes nothing.
     const again = new MvccStore(path, { autoCompact: false });
     assert.equal(answer(again, 11), ETCD_ANSWERS.at(-1));
     again.close();

@@ -1,9 +1,11 @@
 // Random operations against a plain in-memory model of etcd's revision semantics: reads at
-// every revision, counts, limits and history must match, through compactions.
+// every revision, counts, limits and history must match, through compactions, and through
+// reopening the store (its key index rebuilt from the rows) mid-way.
 import assert from "node:assert/strict";
 import { compareBytes, type Event, MvccStore } from "../../src/mvcc/mod.ts";
 import { b, s } from "../helpers/mvcc.ts";
 import { prng } from "../helpers/random.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 interface MKv {
   create: number;
@@ -22,16 +24,38 @@ function modelRange(st: State, lo: string, hi: string | null): string[] {
   );
 }
 
-for (const seed of [1, 2, 3, 4]) {
-  Deno.test(`store matches the model (seed ${seed})`, () => {
+// A reopened store answers as the one that wrote the file did.
+function reopen(store: MvccStore, path: string, live: Event[]): MvccStore {
+  const hashes = [0, 1, 2].map((back) => hashAt(store, store.rev() - back));
+  store.commit();
+  store.close();
+  const again = new MvccStore(path, { autoCompact: false });
+  again.onEvents((evs) => live.push(...evs));
+  assert.deepEqual([0, 1, 2].map((back) => hashAt(again, again.rev() - back)), hashes);
+  return again;
+}
+
+function hashAt(store: MvccStore, rev: number): string {
+  try {
+    return String(store.hashKV(rev).hash);
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+for (const [seed, onFile] of [[1, false], [2, false], [3, true], [4, false], [5, true]] as const) {
+  Deno.test(`store matches the model (seed ${seed}${onFile ? ", reopened" : ""})`, async () => {
     const rand = prng(seed);
     const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
-    const store = new MvccStore(":memory:", { autoCompact: false });
+    await using dir = tempDir({ tmpfs: true });
+    const path = onFile ? `${dir.path}/db` : ":memory:";
+    let store = new MvccStore(path, { autoCompact: false });
     const states: State[] = [new Map(), new Map()]; // index = revision
     let compactRev = -1;
     const live: Event[] = [];
     store.onEvents((evs) => live.push(...evs));
     for (let step = 0; step < 300; step++) {
+      if (onFile && rand() < 0.05) store = reopen(store, path, live);
       const cur = new Map(states[states.length - 1]);
       const rev = states.length; // revision a change would get
       const txn = store.write();
@@ -92,6 +116,7 @@ for (const seed of [1, 2, 3, 4]) {
       if (compactRev > 1) {
         assert.throws(() => store.range(b("a"), undefined, { rev: compactRev - 1 }), /compacted/);
       }
+      assert.equal(store.keyCount(), states[store.rev()].size);
     }
     // History above the compaction point is what the write txns reported, key by key.
     const from = Math.max(compactRev, 1) + 1;

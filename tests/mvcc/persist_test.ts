@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { MvccStore } from "../../src/mvcc/mod.ts";
-import { b, keysAt, put } from "../helpers/mvcc.ts";
+import { b, del, keysAt, put } from "../helpers/mvcc.ts";
 import { withTempDir } from "../helpers/tmp.ts";
 
 Deno.test(
@@ -66,5 +67,39 @@ Deno.test(
     assert.throws(() => st.commit(), /write txn is open/);
     txn.end();
     st.close();
+  }),
+);
+
+Deno.test(
+  "a schema 2 backend loses its key index tables on open and answers as before",
+  withTempDir((dir) => {
+    const path = `${dir}/db`;
+    let st = new MvccStore(path, { autoCompact: false });
+    put(st, "a", "1", 5n);
+    put(st, "b", "1", 9n);
+    del(st, "a");
+    put(st, "a", "2");
+    st.commit();
+    const before = [1, 2, 3, 4, 5].map((rev) => keysAt(st, rev));
+    const hashes = [2, 3, 4, 5].map((rev) => st.hashKV(rev).hash);
+    st.close();
+    // The file as schema 2 left it: rows indexed by key, current rows in `live`.
+    const db = new DatabaseSync(path);
+    db.exec("CREATE INDEX rev_key ON rev (key, main)");
+    db.exec("CREATE TABLE live (key BLOB PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID");
+    db.exec("INSERT INTO live SELECT key, max(id) FROM rev GROUP BY key");
+    db.exec("UPDATE meta SET value = 2 WHERE name = 'schema_version'");
+    db.close();
+    st = new MvccStore(path, { autoCompact: false });
+    assert.deepEqual([1, 2, 3, 4, 5].map((rev) => keysAt(st, rev)), before);
+    assert.deepEqual([2, 3, 4, 5].map((rev) => st.hashKV(rev).hash), hashes);
+    assert.deepEqual(st.leasedKeys(), [{ key: b("b"), lease: 9n }]);
+    st.close();
+    const after = new DatabaseSync(path);
+    const names = after.prepare("SELECT name FROM sqlite_schema ORDER BY name").all();
+    const version = after.prepare("SELECT value FROM meta WHERE name = 'schema_version'").get();
+    after.close();
+    assert.deepEqual(names.map((r) => r.name), ["aux", "meta", "rev"]);
+    assert.equal(version?.value, 3);
   }),
 );

@@ -61,8 +61,14 @@ function integer(v: JsonValue, goType: string, bits = goType): string {
   return n.raw;
 }
 
+/** Standard base64 with its padding and no line breaks: what clients send. */
+const PLAIN_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 /** Go's base64.StdEncoding.DecodeString: line breaks skipped, padding required. */
 export function goBase64(s: string): Uint8Array {
+  // The common case in one native step; the loop is for line breaks and Go's error offsets
+  // (character by character, it cost a gateway put of 1 KiB a fifth of its time).
+  if (PLAIN_BASE64.test(s)) return Uint8Array.fromBase64(s);
   const corrupt = (at: number): never => fail(`illegal base64 data at input byte ${at}`);
   const alphabet = /[A-Za-z0-9+/]/;
   const clean: string[] = [];

@@ -9,7 +9,10 @@ export {
   type StreamHandler,
 } from "../../../src/h2/client.ts";
 export {
+  type CallHandler,
+  type ClientCall,
   grpcRequestHeaders,
+  streamCall,
   unaryCall,
   type UnaryOptions,
 } from "../../../src/api/grpc/client_call.ts";
