@@ -1,20 +1,33 @@
 // deno task sim --seeds N [--start S] [--nodes 3|5] [--ticks T] [--trace]
+//   the raft core alone (RawNodes over MemoryStorage);
+// deno task sim --whole-member --seeds N [--start S] | --seed S [--trace]
+//   whole members (real EtcdServers over a simulated clock, network and disk).
 // Runs seeds S..S+N-1; on failure prints the seed and the command that replays it exactly.
 
 import { parseArgs } from "node:util";
 import { replayHint, simulate } from "./sim.ts";
+import { runMemberSeeds } from "./member/run.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: {
     seeds: { type: "string", default: "100" },
     start: { type: "string", default: "1" },
+    seed: { type: "string" },
     nodes: { type: "string", default: "3" },
     ticks: { type: "string", default: "300" },
     trace: { type: "boolean", default: false },
+    "whole-member": { type: "boolean", default: false },
   },
 });
-const seeds = Number(values.seeds), start = Number(values.start);
+const single = values.seed === undefined ? undefined : Number(values.seed);
+const seeds = single === undefined ? Number(values.seeds) : 1;
+const start = single ?? Number(values.start);
+if (values["whole-member"]) {
+  const failed = await runMemberSeeds({ start, seeds, trace: values.trace });
+  if (failed.length > 0) Deno.exit(1);
+  Deno.exit(0);
+}
 const nodes = Number(values.nodes), ticks = Number(values.ticks);
 const began = performance.now();
 let failed = 0, joinedBySnapshot = 0;

@@ -1,0 +1,68 @@
+// The whole-member simulation's runner: seeds one after another, a line per failure with the
+// command that replays it, and the failing seed's trace, violations and the members' last log
+// lines; `--seed S --trace` prints a seed's whole trace as it runs (message deliveries too).
+
+import { type MemberSimResult, simulateMembers } from "./simulate.ts";
+
+export interface MemberRunOptions {
+  start: number;
+  seeds: number;
+  trace: boolean;
+  /** Stop after this many failures. */
+  maxFailures?: number;
+  print?: (line: string) => void;
+}
+
+export function replayCommand(seed: number): string {
+  return `deno task sim --whole-member --seed ${seed} --trace`;
+}
+
+export function report(r: MemberSimResult): string[] {
+  return [
+    `seed ${r.seed} FAILED (trace hash ${r.traceHash}):`,
+    ...r.violations.map((v) => `  violation: ${v}`),
+    `  trace (without message deliveries):`,
+    ...r.trace.map((l) => `    ${l}`),
+    `  the members' last log lines:`,
+    ...r.logs.slice(-80).map((l) => `    ${l}`),
+    `  replay: ${replayCommand(r.seed)}`,
+  ];
+}
+
+/** Runs the seeds; resolves with the failing ones. */
+export async function runMemberSeeds(opts: MemberRunOptions): Promise<number[]> {
+  const print = opts.print ?? ((l: string) => console.log(l));
+  const failed: number[] = [];
+  const began = performance.now();
+  const totals = { operations: 0, acknowledged: 0, faults: 0, snapshots: 0, events: 0 };
+  let ran = 0;
+  for (let seed = opts.start; seed < opts.start + opts.seeds; seed++) {
+    const r = await simulateMembers({
+      seed,
+      print: opts.trace ? print : undefined,
+      logLevel: opts.trace ? "debug" : "info",
+    });
+    ran++;
+    totals.operations += r.stats.operations;
+    totals.acknowledged += r.stats.acknowledged;
+    totals.faults += Object.values(r.stats.faults).reduce((a, b) => a + (b ?? 0), 0);
+    totals.snapshots += r.stats.snapshotsSent;
+    totals.events += r.stats.events;
+    if (!r.ok) {
+      failed.push(seed);
+      report(r).forEach((l) => print(l));
+      if (failed.length >= (opts.maxFailures ?? 20)) break;
+    } else if (opts.trace) {
+      print(`seed ${seed} ok (trace hash ${r.traceHash}): ${JSON.stringify(r.stats)}`);
+    }
+  }
+  const secs = (performance.now() - began) / 1000;
+  print(
+    `${ran} whole-member seeds from ${opts.start}: ${failed.length} failed` +
+      `${failed.length ? ` (${failed.join(", ")})` : ""}; ${totals.operations} operations ` +
+      `(${totals.acknowledged} acknowledged), ${totals.faults} faults, ${totals.snapshots} ` +
+      `snapshots sent, ${totals.events} events; ${secs.toFixed(1)} s ` +
+      `(${(secs * 1000 / ran).toFixed(0)} ms per seed)`,
+  );
+  return failed;
+}

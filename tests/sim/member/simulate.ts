@@ -1,0 +1,199 @@
+// One whole-member simulation run, determined by its seed: real EtcdServers (driver, WAL,
+// snapshots, apply, leases) on virtual time, the in-memory disk and the simulated network.
+// Bootstrap, then clients under faults, then heal: every member restarted, the network whole;
+// the cluster must converge, and the run's history and state pass the checks. The trace hash
+// covers every event, so a seed that replays differently shows.
+
+import { prng } from "../../helpers/random.ts";
+import type { Operation } from "../../robustness/mod.ts";
+import { checkRun } from "./checks.ts";
+import { Cluster, Trace } from "./cluster.ts";
+import { type FaultKind, Faults } from "./faults.ts";
+import type { MemberSettings } from "./member.ts";
+import { RaftWatch } from "./raft_watch.ts";
+import { Client, Leases } from "./workload.ts";
+
+export interface MemberSimOptions {
+  seed: number;
+  /** Prints every trace line as it happens (message deliveries included). */
+  print?: (line: string) => void;
+  /** Virtual ms of faults and client traffic (default: 6 s to 12 s, by seed). */
+  chaosMs?: number;
+  /** "debug" to keep the members' debug lines in a failure's report. */
+  logLevel?: string;
+}
+
+export interface MemberSimResult {
+  seed: number;
+  ok: boolean;
+  violations: string[];
+  traceHash: number;
+  /** The trace without message deliveries (a failing seed prints it). */
+  trace: string[];
+  /** The last lines each member logged. */
+  logs: string[];
+  stats: {
+    members: number;
+    operations: number;
+    acknowledged: number;
+    unknown: number;
+    faults: Partial<Record<FaultKind, number>>;
+    leaders: number;
+    snapshotsSent: number;
+    messages: number;
+    events: number;
+    virtualMs: number;
+    checkerMs: number;
+  };
+}
+
+const CLIENTS = 3;
+
+function settingsFor(random: () => number, logLevel: string): MemberSettings {
+  const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)];
+  return {
+    heartbeatMs: 100,
+    electionMs: 1000,
+    snapshotCount: pick([10, 25, 100]),
+    snapshotCatchUpEntries: pick([5, 20, 50]),
+    logLevel,
+  };
+}
+
+export async function simulateMembers(opts: MemberSimOptions): Promise<MemberSimResult> {
+  const config = prng(opts.seed ^ 0x51a7e);
+  const settings = settingsFor(config, opts.logLevel ?? "info");
+  const size = config() < 0.75 ? 3 : 5;
+  const chaosMs = opts.chaosMs ?? 6000 + Math.floor(config() * 6000);
+  const faultGapMs = 400 + Math.floor(config() * 1200);
+  const log = new Trace(opts.print);
+  const c = new Cluster(opts.seed, log, settings);
+  const history: Operation[] = [];
+  const leases = new Leases();
+  const watch = new RaftWatch();
+  const faults = new Faults(c);
+  const checks = { checkerMs: 0, checkerSteps: 0 };
+  const violations: string[] = [];
+  c.install();
+  try {
+    c.trace(
+      `seed ${opts.seed}: ${size} members, snapshot every ${settings.snapshotCount} ` +
+        `(catch-up ${settings.snapshotCatchUpEntries}), ${chaosMs} ms of faults every ` +
+        `~${faultGapMs} ms`,
+    );
+    const safe = () => watch.observe(c.nodes()) && c.violations.length === 0;
+    c.bootstrap(size);
+    if (!await c.time.run(10_000, () => !safe() || c.members.every((m) => m.published))) {
+      violations.push("the cluster did not start within 10 s");
+    }
+    const env = {
+      time: c.time,
+      random: c.random,
+      trace: c.trace,
+      members: () => c.members,
+      history,
+    };
+    const chaosEnd = c.time.now + chaosMs;
+    let running = CLIENTS;
+    for (let i = 1; i <= CLIENTS; i++) {
+      void new Client(i, env, leases).run(chaosEnd).finally(() => running--);
+    }
+    faults.schedule(chaosEnd, faultGapMs);
+    faults.supervise();
+    await c.time.run(chaosEnd, () => !safe());
+    // Heal: the network whole, disks sound, every member that is down started again.
+    c.heal();
+    c.calmNetwork();
+    c.fs.clearFaults();
+    for (const m of c.members) if (m.status === "down") void m.start({ kind: "restart" });
+    await c.time.run(c.time.now + 10_000, () => !safe() || running === 0);
+    if (safe()) await converge(c, history, leases, violations, safe);
+    if (safe() && violations.length === 0) {
+      violations.push(...await checkRun(c, history, leases.revoked, checks));
+    }
+  } finally {
+    violations.unshift(...watch.violations, ...c.violations);
+    c.close();
+  }
+  const stats = {
+    members: c.members.length,
+    operations: history.length,
+    acknowledged: history.filter((o) => o.outcome.status === "ok").length,
+    unknown: history.filter((o) => o.outcome.status === "unknown").length,
+    faults: Object.fromEntries(faults.counts),
+    leaders: watch.leaders,
+    snapshotsSent: c.net.snapshots,
+    messages: c.net.delivered,
+    events: c.time.events,
+    virtualMs: c.time.now,
+    checkerMs: Math.round(checks.checkerMs),
+  };
+  log.add(`end: ${JSON.stringify({ ...stats, checkerMs: undefined })}`);
+  return {
+    seed: opts.seed,
+    ok: violations.length === 0,
+    violations,
+    traceHash: log.hash,
+    trace: log.lines,
+    logs: c.members.flatMap((m) => m.logs),
+    stats,
+  };
+}
+
+/**
+ * After healing the cluster must take a write again, and every member must then apply up to
+ * the leader's commit index; each member's final read joins the history.
+ */
+async function converge(
+  c: Cluster,
+  history: Operation[],
+  leases: Leases,
+  violations: string[],
+  safe: () => boolean,
+): Promise<void> {
+  const env = { time: c.time, random: c.random, trace: c.trace, members: () => c.members, history };
+  const checker = new Client(0, env, leases);
+  const deadline = c.time.now + 30_000;
+  let written = false;
+  void c.time.as(checker.owner, async () => {
+    while (!written && c.time.now < deadline) {
+      const m = c.leader() ?? c.members.find((m) => m.alive);
+      const outcome = m?.published
+        ? await checker.send(m, { type: "put", key: "c", value: "final" })
+        : undefined;
+      if (outcome?.status === "ok") written = true;
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+  if (!await c.time.run(deadline, () => !safe() || written)) {
+    if (safe()) violations.push("no progress: the healed cluster took no write within 30 s");
+    return;
+  }
+  const present = () => c.members.filter((m) => m.status !== "removed");
+  const caughtUp = () => {
+    const leader = c.leader();
+    const commit = leader?.state?.node.raft.raftLog.committed;
+    return commit !== undefined &&
+      present().every((m) =>
+        m.alive && m.published && m.state!.backend.store.consistentIndex() === commit
+      );
+  };
+  if (!await c.time.run(c.time.now + 20_000, () => !safe() || caughtUp())) {
+    if (safe()) {
+      const where = present().map((m) =>
+        `${m.name} ${m.alive ? `at ${m.state?.backend.store.consistentIndex()}` : "down"}`
+      );
+      violations.push(`members did not catch up within 20 s: ${where.join(", ")}`);
+    }
+    return;
+  }
+  let reads = 0;
+  present().forEach((m, i) => {
+    const reader = new Client(100 + i, env, leases);
+    void c.time.as(reader.owner, async () => {
+      await reader.send(m, { type: "range", key: "a", rangeEnd: "\0" });
+      reads++;
+    });
+  });
+  await c.time.run(c.time.now + 10_000, () => !safe() || reads === present().length);
+}
