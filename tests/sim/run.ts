@@ -1,7 +1,8 @@
 // deno task sim --seeds N [--start S] [--nodes 3|5] [--ticks T] [--trace]
 //   the raft core alone (RawNodes over MemoryStorage);
-// deno task sim --whole-member --seeds N [--start S] | --seed S [--trace]
-//   whole members (real EtcdServers over a simulated clock, network and disk).
+// deno task sim --whole-member [--quick] --seeds N [--start S] | --seed S [--trace]
+//   whole members (real EtcdServers over a simulated clock, network and disk); --quick runs
+//   shorter seeds with denser faults, as the test suite does.
 // Runs seeds S..S+N-1; on failure prints the seed and the command that replays it exactly.
 
 import { parseArgs } from "node:util";
@@ -18,13 +19,14 @@ const { values } = parseArgs({
     ticks: { type: "string", default: "300" },
     trace: { type: "boolean", default: false },
     "whole-member": { type: "boolean", default: false },
+    quick: { type: "boolean", default: false },
   },
 });
 const single = values.seed === undefined ? undefined : Number(values.seed);
 const seeds = single === undefined ? Number(values.seeds) : 1;
 const start = single ?? Number(values.start);
 if (values["whole-member"]) {
-  const failed = await runMemberSeeds({ start, seeds, trace: values.trace });
+  const failed = await runMemberSeeds({ start, seeds, trace: values.trace, quick: values.quick });
   if (failed.length > 0) Deno.exit(1);
   Deno.exit(0);
 }

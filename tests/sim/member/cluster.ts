@@ -25,7 +25,7 @@ export class Trace {
   constructor(readonly print?: (line: string) => void) {}
 
   add(text: string, detail = false): void {
-    const line = `${String(this.time()).padStart(6)} ${
+    const line = `${(Math.round(this.time() * 1000) / 1000).toFixed(3).padStart(10)} ${
       this.root ? text.replaceAll(this.root, "<root>") : text
     }`;
     for (let i = 0; i < line.length; i++) {

@@ -24,6 +24,8 @@ export interface MemberSettings {
   snapshotCount: number;
   snapshotCatchUpEntries: number;
   logLevel: string;
+  /** Changes each opened member state before the server takes it (the tests' planted bugs). */
+  tamper?: (state: MemberState) => void;
 }
 
 export interface MemberEnv {
@@ -138,6 +140,7 @@ export class SimMember {
       : await restartMember(this.paths, raftTiming, log);
     this.state = state;
     this.#trackBackendDurability(state);
+    settings.tamper?.(state);
     const server = new EtcdServer({
       logger: log,
       state,

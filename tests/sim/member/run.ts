@@ -8,6 +8,8 @@ export interface MemberRunOptions {
   start: number;
   seeds: number;
   trace: boolean;
+  /** Shorter runs with denser faults (see MemberSimOptions.quick). */
+  quick?: boolean;
   /** Stop after this many failures. */
   maxFailures?: number;
   print?: (line: string) => void;
@@ -41,8 +43,13 @@ export async function runMemberSeeds(opts: MemberRunOptions): Promise<number[]> 
       seed,
       print: opts.trace ? print : undefined,
       logLevel: opts.trace ? "debug" : "info",
+      quick: opts.quick,
     });
     ran++;
+    if (ran % 500 === 0) {
+      const secs = (performance.now() - began) / 1000;
+      print(`... ${ran} seeds, ${failed.length} failed, ${secs.toFixed(0)} s`);
+    }
     totals.operations += r.stats.operations;
     totals.acknowledged += r.stats.acknowledged;
     totals.faults += Object.values(r.stats.faults).reduce((a, b) => a + (b ?? 0), 0);

@@ -47,7 +47,11 @@ export class Client {
         await sleep(1 + Math.floor(this.env.random() * 100));
         const up = this.env.members().filter((m) => m.alive && m.server);
         if (up.length === 0) continue;
-        await this.send(up[Math.floor(this.env.random() * up.length)], this.#next());
+        const member = up[Math.floor(this.env.random() * up.length)];
+        const lease = this.#someLease();
+        // Keep-alives go to the leader's lessor (forwarded from a follower); no revision.
+        if (lease && this.env.random() < 0.05) await this.keepAlive(member, lease);
+        else await this.send(member, this.#next());
       }
     });
   }
@@ -88,6 +92,20 @@ export class Client {
     this.#learn(request, op.outcome);
     trace(`${this.owner.name}>${owner.name} ${describeCall(request)} -> ${describeOutcome(op)}`);
     return op.outcome;
+  }
+
+  /** A keep-alive of `lease` through `member`: not in the history, it changes no key. */
+  async keepAlive(member: SimMember, lease: number): Promise<void> {
+    const server = member.server!, owner = member.owner!;
+    const ttl = await new Promise<string>((resolve) => {
+      const timer = setTimeout(() => resolve("unknown"), CLIENT_TIMEOUT_MS);
+      this.env.time.as(owner, async () => {
+        await server.ready();
+        return await server.lease.renew(BigInt(lease));
+      }).then((res) => resolve(`TTL ${res.TTL}`), (err) => resolve(err.message))
+        .finally(() => clearTimeout(timer));
+    });
+    this.env.trace(`${this.owner.name}>${owner.name} keep-alive ${lease} -> ${ttl}`);
   }
 
   #learn(request: Request, outcome: Outcome): void {
