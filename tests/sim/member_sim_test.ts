@@ -4,7 +4,7 @@ import type { MemberSettings } from "./member/member.ts";
 import { RaftWatch } from "./member/raft_watch.ts";
 import { report } from "./member/run.ts";
 import { simulateMembers } from "./member/simulate.ts";
-import { Client, Leases } from "./member/workload.ts";
+import { Client, Leases, workloadEnv } from "./member/workload.ts";
 import type { Operation } from "../robustness/mod.ts";
 
 /** Runs whole-member seeds (the quick profile); fails with each failing seed's report. */

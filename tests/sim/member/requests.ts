@@ -38,6 +38,7 @@ export function toKv(kv: ServerKv): KeyValue {
 }
 
 const optionalKvs = (kvs: ServerKv[] | undefined) => kvs?.map(toKv);
+const optionalBytes = (s: string | undefined) => s === undefined ? undefined : enc.encode(s);
 
 /** The server's form of a model request inside a txn. */
 function toServerOp(op: RequestOp): ServerOp {
@@ -46,7 +47,7 @@ function toServerOp(op: RequestOp): ServerOp {
       return {
         requestRange: {
           key: enc.encode(op.key),
-          rangeEnd: op.rangeEnd === undefined ? undefined : enc.encode(op.rangeEnd),
+          rangeEnd: optionalBytes(op.rangeEnd),
           revision: op.revision,
           serializable: op.serializable,
           limit: op.limit,
@@ -65,7 +66,7 @@ function toServerOp(op: RequestOp): ServerOp {
       return {
         requestDeleteRange: {
           key: enc.encode(op.key),
-          rangeEnd: op.rangeEnd === undefined ? undefined : enc.encode(op.rangeEnd),
+          rangeEnd: optionalBytes(op.rangeEnd),
           prevKv: op.prevKv,
         },
       };

@@ -12,7 +12,7 @@ import { Cluster, Trace } from "./cluster.ts";
 import { type FaultKind, Faults } from "./faults.ts";
 import type { MemberSettings } from "./member.ts";
 import { RaftWatch } from "./raft_watch.ts";
-import { Client, Leases } from "./workload.ts";
+import { Client, Leases, workloadEnv } from "./workload.ts";
 
 export interface MemberSimOptions {
   seed: number;
@@ -68,88 +68,113 @@ function settingsFor(random: () => number, opts: MemberSimOptions): MemberSettin
 }
 
 export async function simulateMembers(opts: MemberSimOptions): Promise<MemberSimResult> {
-  const config = prng(opts.seed ^ 0x51a7e);
-  const settings = settingsFor(config, opts);
-  const size = config() < 0.75 ? 3 : 5;
-  const chaosMs = opts.quick
-    ? 1500 + Math.floor(config() * 1500)
-    : 6000 + Math.floor(config() * 6000);
-  const faultGapMs = opts.quick
-    ? 200 + Math.floor(config() * 500)
-    : 400 + Math.floor(config() * 1200);
-  const log = new Trace(opts.print);
-  const c = new Cluster(opts.seed, log, settings);
-  const history: Operation[] = [];
-  const leases = new Leases();
-  const watch = new RaftWatch();
-  const faults = new Faults(c);
-  const checks = { checkerMs: 0, checkerSteps: 0 };
-  const violations: string[] = [];
-  c.install();
+  const run = new Run(opts);
+  run.c.install();
   try {
+    await run.play();
+  } finally {
+    run.violations.unshift(...run.watch.violations, ...run.c.violations);
+    run.c.close();
+  }
+  return run.result();
+}
+
+/** One run's parts and its phases. */
+class Run {
+  readonly c: Cluster;
+  readonly log: Trace;
+  readonly watch = new RaftWatch();
+  readonly faults: Faults;
+  readonly history: Operation[] = [];
+  readonly leases = new Leases();
+  readonly violations: string[] = [];
+  readonly checks = { checkerMs: 0, checkerSteps: 0 };
+  readonly size: number;
+  readonly chaosMs: number;
+  readonly faultGapMs: number;
+  readonly settings: MemberSettings;
+
+  constructor(readonly opts: MemberSimOptions) {
+    const config = prng(opts.seed ^ 0x51a7e);
+    this.settings = settingsFor(config, opts);
+    this.size = config() < 0.75 ? 3 : 5;
+    const quick = opts.quick ?? false;
+    this.chaosMs = quick ? 1500 + Math.floor(config() * 1500) : 6000 + Math.floor(config() * 6000);
+    this.faultGapMs = quick ? 200 + Math.floor(config() * 500) : 400 + Math.floor(config() * 1200);
+    this.log = new Trace(opts.print);
+    this.c = new Cluster(opts.seed, this.log, this.settings);
+    this.faults = new Faults(this.c);
+  }
+
+  /** No safety violation so far (checked whenever the process is idle). */
+  readonly safe = () => this.watch.observe(this.c.nodes()) && this.c.violations.length === 0;
+
+  async play(): Promise<void> {
+    const { c, settings, safe } = this;
     c.trace(
-      `seed ${opts.seed}: ${size} members, snapshot every ${settings.snapshotCount} ` +
-        `(catch-up ${settings.snapshotCatchUpEntries}), ${chaosMs} ms of faults every ` +
-        `~${faultGapMs} ms`,
+      `seed ${this.opts.seed}: ${this.size} members, snapshot every ${settings.snapshotCount} ` +
+        `(catch-up ${settings.snapshotCatchUpEntries}), ${this.chaosMs} ms of faults every ` +
+        `~${this.faultGapMs} ms`,
     );
-    const safe = () => watch.observe(c.nodes()) && c.violations.length === 0;
-    c.bootstrap(size);
+    c.bootstrap(this.size);
     if (!await c.time.run(10_000, () => !safe() || c.members.every((m) => m.published))) {
-      violations.push("the cluster did not start within 10 s");
+      this.violations.push("the cluster did not start within 10 s");
     }
-    const env = {
-      time: c.time,
-      random: c.random,
-      trace: c.trace,
-      members: () => c.members,
-      history,
-    };
-    const chaosEnd = c.time.now + chaosMs;
+    await this.#chaos();
+    if (safe()) await converge(c, this.history, this.leases, this.violations, safe);
+    if (safe() && this.violations.length === 0) {
+      this.violations.push(...await checkRun(c, this.history, this.leases.revoked, this.checks));
+    }
+    if (safe() && this.violations.length === 0) {
+      this.violations.push(...await checkLeaseExpiry(c, safe));
+    }
+  }
+
+  /** Clients and faults, then the heal: the network whole, disks sound, every member up. */
+  async #chaos(): Promise<void> {
+    const { c, safe } = this;
+    const env = workloadEnv(c, this.history);
+    const chaosEnd = c.time.now + this.chaosMs;
     let running = CLIENTS;
     for (let i = 1; i <= CLIENTS; i++) {
-      void new Client(i, env, leases).run(chaosEnd).finally(() => running--);
+      void new Client(i, env, this.leases).run(chaosEnd).finally(() => running--);
     }
-    faults.schedule(chaosEnd, faultGapMs);
-    faults.supervise();
+    this.faults.schedule(chaosEnd, this.faultGapMs);
+    this.faults.supervise();
     await c.time.run(chaosEnd, () => !safe());
-    // Heal: the network whole, disks sound, every member that is down started again.
     c.heal();
     c.calmNetwork();
     c.fs.clearFaults();
     for (const m of c.members) if (m.status === "down") void m.start({ kind: "restart" });
     await c.time.run(c.time.now + 10_000, () => !safe() || running === 0);
-    if (safe()) await converge(c, history, leases, violations, safe);
-    if (safe() && violations.length === 0) {
-      violations.push(...await checkRun(c, history, leases.revoked, checks));
-    }
-    if (safe() && violations.length === 0) violations.push(...await checkLeaseExpiry(c, safe));
-  } finally {
-    violations.unshift(...watch.violations, ...c.violations);
-    c.close();
   }
-  const stats = {
-    members: c.members.length,
-    operations: history.length,
-    acknowledged: history.filter((o) => o.outcome.status === "ok").length,
-    unknown: history.filter((o) => o.outcome.status === "unknown").length,
-    faults: Object.fromEntries(faults.counts),
-    leaders: watch.leaders,
-    snapshotsSent: c.net.snapshots,
-    messages: c.net.delivered,
-    events: c.time.events,
-    virtualMs: c.time.now,
-    checkerMs: Math.round(checks.checkerMs),
-  };
-  log.add(`end: ${JSON.stringify({ ...stats, checkerMs: undefined })}`);
-  return {
-    seed: opts.seed,
-    ok: violations.length === 0,
-    violations,
-    traceHash: log.hash,
-    trace: log.lines,
-    logs: c.members.flatMap((m) => m.logs),
-    stats,
-  };
+
+  result(): MemberSimResult {
+    const { c, history } = this;
+    const stats = {
+      members: c.members.length,
+      operations: history.length,
+      acknowledged: history.filter((o) => o.outcome.status === "ok").length,
+      unknown: history.filter((o) => o.outcome.status === "unknown").length,
+      faults: Object.fromEntries(this.faults.counts),
+      leaders: this.watch.leaders,
+      snapshotsSent: c.net.snapshots,
+      messages: c.net.delivered,
+      events: c.time.events,
+      virtualMs: c.time.now,
+      checkerMs: Math.round(this.checks.checkerMs),
+    };
+    this.log.add(`end: ${JSON.stringify({ ...stats, checkerMs: undefined })}`);
+    return {
+      seed: this.opts.seed,
+      ok: this.violations.length === 0,
+      violations: this.violations,
+      traceHash: this.log.hash,
+      trace: this.log.lines,
+      logs: c.members.flatMap((m) => m.logs),
+      stats,
+    };
+  }
 }
 
 /**
@@ -163,7 +188,7 @@ async function converge(
   violations: string[],
   safe: () => boolean,
 ): Promise<void> {
-  const env = { time: c.time, random: c.random, trace: c.trace, members: () => c.members, history };
+  const env = workloadEnv(c, history);
   const checker = new Client(0, env, leases);
   const deadline = c.time.now + 30_000;
   let written = false;

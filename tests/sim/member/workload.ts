@@ -5,6 +5,7 @@
 import { prefixEnd } from "../../robustness/mod.ts";
 import type { Operation, Outcome, Request } from "../../robustness/mod.ts";
 import type { Owner, VirtualTime } from "./clock.ts";
+import type { Cluster } from "./cluster.ts";
 import type { SimMember } from "./member.ts";
 import type { Traced } from "./network.ts";
 import { definiteError, perform } from "./requests.ts";
@@ -20,6 +21,11 @@ export interface WorkloadEnv {
   trace: Traced;
   members(): SimMember[];
   history: Operation[];
+}
+
+/** What the clients of `c` need, recording into `history`. */
+export function workloadEnv(c: Cluster, history: Operation[]): WorkloadEnv {
+  return { time: c.time, random: c.random, trace: c.trace, members: () => c.members, history };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
