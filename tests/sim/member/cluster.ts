@@ -136,6 +136,8 @@ export class Cluster {
       }
     };
     // An fsync takes a few milliseconds, now and then much longer: a crash can fall inside one.
+    // A full disk may take part of a write before it refuses the rest.
+    this.fs.partialWrite = (length) => Math.floor(this.random() * length);
     this.fs.latency = () =>
       new Promise((resolve) => {
         const slow = this.random() < 0.05;

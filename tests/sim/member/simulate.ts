@@ -73,7 +73,9 @@ export async function simulateMembers(opts: MemberSimOptions): Promise<MemberSim
   try {
     await run.play();
   } finally {
-    run.violations.unshift(...run.watch.violations, ...run.c.violations);
+    // A member refused again at each restart says the same thing each time: once is enough.
+    const all = [...run.watch.violations, ...run.c.violations, ...run.violations];
+    run.violations.splice(0, Infinity, ...new Set(all));
     run.c.close();
   }
   return run.result();
