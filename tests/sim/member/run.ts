@@ -15,19 +15,19 @@ export interface MemberRunOptions {
   print?: (line: string) => void;
 }
 
-export function replayCommand(seed: number): string {
-  return `deno task sim --whole-member --seed ${seed} --trace`;
+export function replayCommand(seed: number, quick: boolean): string {
+  return `deno task sim:member${quick ? " --quick" : ""} --seed ${seed} --trace`;
 }
 
 export function report(r: MemberSimResult): string[] {
   return [
     `seed ${r.seed} FAILED (trace hash ${r.traceHash}):`,
     ...r.violations.map((v) => `  violation: ${v}`),
+    `  replay: ${replayCommand(r.seed, r.quick)}`,
     `  trace (without message deliveries):`,
     ...r.trace.map((l) => `    ${l}`),
     `  the members' last log lines:`,
     ...r.logs.slice(-80).map((l) => `    ${l}`),
-    `  replay: ${replayCommand(r.seed)}`,
   ];
 }
 

@@ -31,6 +31,7 @@ export interface MemberSimOptions {
 
 export interface MemberSimResult {
   seed: number;
+  quick: boolean;
   ok: boolean;
   violations: string[];
   traceHash: number;
@@ -169,6 +170,7 @@ class Run {
     this.log.add(`end: ${JSON.stringify({ ...stats, checkerMs: undefined })}`);
     return {
       seed: this.opts.seed,
+      quick: this.opts.quick ?? false,
       ok: this.violations.length === 0,
       violations: this.violations,
       traceHash: this.log.hash,
