@@ -57,6 +57,8 @@ export class Cluster {
     syncSync: Deno.FsFile["syncSync"];
     syncDataSync: Deno.FsFile["syncDataSync"];
   };
+  /** Processes whose next backend commit meets a full disk. */
+  readonly #fullBackends = new Set<Owner>();
   /** fsyncs of real files (the backend's) so far. */
   realSyncs = 0;
   /** The SQLite connections each process opened: its death closes them, as the kernel would. */
@@ -120,9 +122,14 @@ export class Cluster {
     file.syncSync = counted(syncSync);
     file.syncDataSync = counted(syncDataSync);
     // Every connection runs exec() first (its pragmas): that tells whose it is.
+    const full = this.#fullBackends;
     DatabaseSync.prototype.exec = function (this: DatabaseSync, sql: string) {
       const owner = time.owner;
       if (owner) databases.get(owner)?.add(this) ?? databases.set(owner, new Set([this]));
+      // SQLite's SQLITE_FULL: the batch does not commit.
+      if (sql === "COMMIT" && owner && full.delete(owner)) {
+        throw new Error("database or disk is full");
+      }
       return exec.call(this, sql);
     };
     // Each start registers its metrics; over thousands of runs they would keep every member.
@@ -188,6 +195,12 @@ export class Cluster {
     this.members.push(m);
     this.net.register(m.id, url);
     return m;
+  }
+
+  /** The next batch commit of `m`'s backend fails: its disk is full. */
+  failNextCommit(m: SimMember): void {
+    this.#fullBackends.add(m.owner!);
+    this.diskFaulted.add(m.name);
   }
 
   /** The member that is leader now (of the highest term, if several think so). */

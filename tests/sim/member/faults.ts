@@ -13,6 +13,7 @@ export type FaultKind =
   | "diskWrite"
   | "diskFsync"
   | "diskFull"
+  | "backendFull"
   | "partition"
   | "isolateLeader"
   | "oneWay"
@@ -28,6 +29,7 @@ const WEIGHTS: [FaultKind, number][] = [
   ["diskWrite", 3],
   ["diskFsync", 3],
   ["diskFull", 3],
+  ["backendFull", 2],
   ["partition", 8],
   ["isolateLeader", 6],
   ["oneWay", 4],
@@ -117,6 +119,11 @@ export class Faults {
         c.trace(`${victim.owner!.name} disk: next ${kind} fails`);
         return true;
       }
+      case "backendFull":
+        if (!victim) return false;
+        c.failNextCommit(victim);
+        c.trace(`${victim.owner!.name} backend: next commit finds the disk full`);
+        return true;
       case "partition":
       case "isolateLeader":
         return this.#partition(kind === "isolateLeader");
