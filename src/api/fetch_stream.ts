@@ -76,31 +76,11 @@ export async function serveFetchStream(
   handler: FetchHandler,
   scheme: "http" | "https",
 ): Promise<void> {
-  const headers = stream.headers;
-  const method = String(headers[":method"] ?? "GET");
-  const authority = headers[":authority"] ?? headers.host ?? "localhost";
-  const reqHeaders = new Headers();
-  for (const [k, v] of Object.entries(headers)) {
-    if (k[0] === ":" || v === undefined) continue;
-    for (const item of Array.isArray(v) ? v : [String(v)]) reqHeaders.append(k, item);
-  }
+  const method = String(stream.headers[":method"] ?? "GET");
   const ex = new Exchange(stream);
-  const hasBody = method !== "GET" && method !== "HEAD";
-  const body = hasBody ? ex.requestBody() : null;
-  stream.attach(ex);
-
   let res: Response;
   try {
-    const req = new Request(`${scheme}://${authority}${headers[":path"] ?? "/"}`, {
-      method,
-      headers: reqHeaders,
-      body,
-      signal: ex.aborted.signal,
-      // Streaming request bodies need half-duplex mode.
-      ...(hasBody ? { duplex: "half" } : {}),
-    } as RequestInit);
-    setPeerCertificate(req, stream.peerCertificate());
-    res = await handler(req);
+    res = await handler(requestOf(stream, ex, method, scheme));
   } catch {
     res = new Response("Internal Server Error", { status: 500 });
   }
@@ -108,7 +88,43 @@ export async function serveFetchStream(
     await res.body?.cancel();
     return;
   }
+  await respond(stream, ex, res, method);
+}
 
+/**
+ * The stream's request as a Fetch Request: its headers, and its body read as it arrives (the
+ * exchange is attached to the stream before anything can fail, so a 500 still finds it).
+ */
+function requestOf(
+  stream: ServerStream,
+  ex: Exchange,
+  method: string,
+  scheme: "http" | "https",
+): Request {
+  const headers = stream.headers;
+  const authority = headers[":authority"] ?? headers.host ?? "localhost";
+  const reqHeaders = new Headers();
+  for (const [k, v] of Object.entries(headers)) {
+    if (k[0] === ":" || v === undefined) continue;
+    for (const item of Array.isArray(v) ? v : [String(v)]) reqHeaders.append(k, item);
+  }
+  const hasBody = method !== "GET" && method !== "HEAD";
+  const body = hasBody ? ex.requestBody() : null;
+  stream.attach(ex);
+  const req = new Request(`${scheme}://${authority}${headers[":path"] ?? "/"}`, {
+    method,
+    headers: reqHeaders,
+    body,
+    signal: ex.aborted.signal,
+    // Streaming request bodies need half-duplex mode.
+    ...(hasBody ? { duplex: "half" } : {}),
+  } as RequestInit);
+  setPeerCertificate(req, stream.peerCertificate());
+  return req;
+}
+
+/** Writes the response's headers and body to the stream, with HTTP/2 flow control. */
+async function respond(stream: ServerStream, ex: Exchange, res: Response, method: string) {
   const out: Record<string, string | number | string[]> = { ":status": res.status };
   res.headers.forEach((v, k) => {
     if (!HOP_BY_HOP.has(k) && k !== "set-cookie") out[k] = v;

@@ -29,7 +29,6 @@ import {
   listenOn,
   type ServerTLS,
 } from "../tls/mod.ts";
-import { getRequestListener } from "@hono/node-server";
 import type { GrpcServer } from "./grpc/mod.ts";
 import { setPeerCertificate, verifiedPeerCertificate } from "./http/mod.ts";
 import { type FetchHandler, serveFetchStream } from "./fetch_stream.ts";
@@ -201,17 +200,24 @@ function requestRouter(
 
 /** HTTP/1.1 connections go to a node:http server running the HTTP app. */
 function http1Server(app: FetchHandler): http.Server {
-  const serveH1 = getRequestListener((req, env) => {
-    setPeerCertificate(req, verifiedPeerCertificate(env.incoming.socket));
-    return app(req);
-  }, { overrideGlobalObjects: false });
-  const h1 = http.createServer((req, res) => {
+  // The adapter loads while the member starts (it waits for its election then), not before.
+  const serveH1 = requestListener(app);
+  const h1 = http.createServer(async (req, res) => {
     // Deno 2.9's node:http answers one request on a connection handed over with
     // emit("connection") and then closes it. Saying so keeps Go clients (etcd's discovery
     // client, etcdctl v2) from sending their next request into the closing socket.
     res.setHeader("Connection", "close");
-    return serveH1(req, res);
+    return (await serveH1)(req, res);
   });
   h1.on("clientError", (_err, socket) => socket.destroy());
   return h1;
+}
+
+/** @hono/node-server's adapter from node:http to the fetch handler, with the peer's cert. */
+async function requestListener(app: FetchHandler): Promise<http.RequestListener> {
+  const { getRequestListener } = await import("@hono/node-server");
+  return getRequestListener((req, env) => {
+    setPeerCertificate(req, verifiedPeerCertificate(env.incoming.socket));
+    return app(req);
+  }, { overrideGlobalObjects: false });
 }

@@ -5,6 +5,7 @@
 import { parseCompactionRetention } from "./compaction.ts";
 import { toEtcdURLs } from "./etcd_url.ts";
 import { initialClusterFromName, parseInitialCluster } from "./initial_cluster.ts";
+import { parsePackageLevels } from "./logging_rules.ts";
 import { type Notice, notice } from "./notice.ts";
 import { securityConfig } from "./transport_security.ts";
 import type { Config, LoggerKind } from "./types.ts";
@@ -268,8 +269,17 @@ function loggingConfig(
     logLevel: v.bool("debug") ? "debug" : v.str("log-level"),
     logOutputs: v.list("log-outputs"),
     debug: v.bool("debug"),
-    logPackageLevels: v.str("log-package-levels"),
+    logPackageLevels: packageLevels(v, logger),
   };
+}
+
+// Only capnslog has packages; a setting that does not parse was warned about and leaves the
+// levels as they are.
+function packageLevels(v: Values, logger: LoggerKind): Config["logPackageLevels"] {
+  const conf = v.str("log-package-levels");
+  if (logger !== "capnslog" || conf === "") return {};
+  const levels = parsePackageLevels(conf);
+  return "error" in levels ? {} : levels;
 }
 
 function proxyConfig(

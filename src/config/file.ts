@@ -1,6 +1,5 @@
 // --config-file: etcd reads YAML, converts it to JSON and decodes that into Go structs, so the
 // keys are flag names, types are strict, and the errors are Go's. Flags and ETCD_* are ignored.
-import YAML from "yaml";
 import { FLAG_BY_NAME, type FlagSpec } from "./flags.ts";
 import { type FlagState, type FlagValue, newFlagState } from "./goflag.ts";
 import { parseGoDuration } from "./duration.ts";
@@ -152,8 +151,11 @@ interface Decoding {
   deferred: Map<string, string>;
 }
 
-export function loadConfigFile(path: string, readFile: (p: string) => string): FileResult {
-  const doc = readYAML(path, readFile);
+export async function loadConfigFile(
+  path: string,
+  readFile: (p: string) => string,
+): Promise<FileResult> {
+  const doc = await readYAML(path, readFile);
   if ("error" in doc) return { ok: false, error: doc.error, raw: false };
   const d: Decoding = { state: newFlagState(), explicit: new Set(), deferred: new Map() };
   const err = decodeDocument(doc.value, d);
@@ -171,16 +173,18 @@ export function loadConfigFile(path: string, readFile: (p: string) => string): F
   return { ok: true, state, explicit };
 }
 
-function readYAML(
+// The YAML parser is loaded only for a config file: it would slow every other start.
+async function readYAML(
   path: string,
   readFile: (p: string) => string,
-): { value: unknown } | { error: string } {
+): Promise<{ value: unknown } | { error: string }> {
   let text: string;
   try {
     text = readFile(path);
   } catch (e) {
     return { error: readError(path, e) };
   }
+  const { default: YAML } = await import("yaml");
   try {
     return { value: YAML.parse(text, { version: "1.1" }) };
   } catch (e) {

@@ -1,7 +1,8 @@
 // etcd 3.4's checks of --logger, --log-level, --log-outputs and the deprecated logging flags
 // (embed.Config.setupLogging), with its stderr warnings and error texts.
 import { goQuote, goQuoteList } from "./gostr.ts";
-import { type Notice, rawNotice } from "./notice.ts";
+import { type Notice, notice, rawNotice } from "./notice.ts";
+import type { PackageLevel } from "./types.ts";
 
 export interface LoggingInput {
   logger: string;
@@ -76,7 +77,8 @@ function checkDeprecatedLogOutput(cfg: LoggingInput, notices: Notice[]): string 
   return undefined;
 }
 
-// Deprecated flags that still work (--debug) or are ignored with zap (--log-package-levels).
+// The deprecated logging flags, warned about on stderr before the logger exists: --debug still
+// works, and so does --log-package-levels, with capnslog only.
 function deprecatedFlagNotices(cfg: LoggingInput, notices: Notice[]): void {
   if (cfg.debug) {
     notices.push(
@@ -92,27 +94,79 @@ function deprecatedFlagNotices(cfg: LoggingInput, notices: Notice[]): void {
       );
     }
   }
-  if (cfg.logger === "zap" && cfg.logPackageLevels !== "") {
+  if (cfg.logger === "capnslog") {
     notices.push(
       rawNotice(
-        `[WARNING] Deprecated '--log-package-levels' flag is set to ${
-          goQuote(cfg.logPackageLevels)
-        }, but '--logger=zap' is set. Ignored.`,
+        "[WARNING] Deprecated '--logger=capnslog' flag is set; use '--logger=zap' flag instead",
+      ),
+    );
+  }
+  if (cfg.logPackageLevels !== "") {
+    notices.push(
+      rawNotice(
+        `[WARNING] Deprecated '--log-package-levels=${cfg.logPackageLevels}' flag is set; use '--logger=zap' flag instead`,
       ),
     );
   }
 }
 
+/** capnslog's levels by name or number (capnslog.ParseLevel); CRITICAL has no number. */
+const CAPNSLOG_LEVELS: Record<string, PackageLevel> = {
+  CRITICAL: "critical",
+  C: "critical",
+  ERROR: "error",
+  "0": "error",
+  E: "error",
+  WARNING: "warn",
+  "1": "warn",
+  W: "warn",
+  NOTICE: "notice",
+  "2": "notice",
+  N: "notice",
+  INFO: "info",
+  "3": "info",
+  I: "info",
+  DEBUG: "debug",
+  "4": "debug",
+  D: "debug",
+  TRACE: "trace",
+  "5": "trace",
+  T: "trace",
+};
+
+/** --log-package-levels as capnslog's ParseLogLevelConfig reads it: `pkg=LEVEL,...`. */
+export function parsePackageLevels(conf: string): Record<string, PackageLevel> | { error: string } {
+  const out: Record<string, PackageLevel> = {};
+  for (const setting of conf.split(",")) {
+    const parts = setting.split("=");
+    if (parts.length !== 2) return { error: `oddly structured \`pkg=level\` option: ${setting}` };
+    const level = CAPNSLOG_LEVELS[parts[1]];
+    if (level === undefined) return { error: `couldn't parse log level ${parts[1]}` };
+    out[parts[0]] = level;
+  }
+  return out;
+}
+
 /** capnslog writes to one of the standard streams only. */
 function checkCapnslog(cfg: LoggingInput, notices: Notice[]): string | undefined {
-  notices.push(
-    rawNotice(
-      "[WARNING] Deprecated '--logger=capnslog' flag is set; use '--logger=zap' flag instead",
-    ),
-  );
   if (!cfg.debug) {
     const err = levelError(cfg.logLevel);
     if (err) return err;
+  }
+  if (cfg.logPackageLevels !== "") {
+    const levels = parsePackageLevels(cfg.logPackageLevels);
+    if ("error" in levels) {
+      notices.push(
+        notice(
+          "warn",
+          "embed",
+          `couldn't parse log level string: ${levels.error}, continuing with default levels`,
+        ),
+      );
+      // etcd stops setting up its logger there: the outputs are neither checked nor applied.
+      cfg.logOutputs = ["default"];
+      return undefined;
+    }
   }
   if (cfg.logOutputs.length !== 1) {
     return `--logger=capnslog supports only 1 value in '--log-outputs', got ${

@@ -97,11 +97,11 @@ interface Sources {
   explicit: Set<string>;
 }
 
-export function parseServerArgs(
+export async function parseServerArgs(
   argv: string[],
   env: Record<string, string>,
   readFile: (path: string) => string = defaultReadFile,
-): ParseOutcome {
+): Promise<ParseOutcome> {
   const cl = parseCommandLine(argv);
   if (cl.kind === "help") return { action: "print", stdout: helpText(), exitCode: 0 };
   if (cl.kind === "usage-error") return usageFail(cl.message);
@@ -118,7 +118,7 @@ export function parseServerArgs(
   let configFile = state.values.get("config-file") as string;
   if (configFile === "") configFile = env["ETCD_CONFIG_FILE"] ?? "";
   const sources = configFile !== ""
-    ? fromConfigFile(configFile, readFile, notices)
+    ? await fromConfigFile(configFile, readFile, notices)
     : fromFlagsAndEnv(state, cl.explicit, env, notices);
   if ("action" in sources) return sources;
   const { values, explicit } = sources;
@@ -154,12 +154,12 @@ function checkpointInterval(env: Record<string, string>): number | string | unde
   return ms;
 }
 
-function fromConfigFile(
+async function fromConfigFile(
   configFile: string,
   readFile: (path: string) => string,
   notices: Notice[],
-): Sources | ParseOutcome {
-  const loaded = loadConfigFile(configFile, readFile);
+): Promise<Sources | ParseOutcome> {
+  const loaded = await loadConfigFile(configFile, readFile);
   const logger = loaded.ok && loaded.state.values.get("logger") === "zap" ? "zap" : "capnslog";
   notices.push(notice(
     "info",

@@ -21,6 +21,7 @@ export function securityConfig(v: Values, notices: Notice[]): Pick<Config, Secur
   const clientTLS = transportSecurity(v, false);
   const peerTLS = transportSecurity(v, true);
   ignoredSecurityNotices(v, clientTLS, peerTLS, notices);
+  clientPairNotices(v, notices);
   return {
     clientTLS,
     peerTLS,
@@ -52,6 +53,26 @@ function transportSecurity(v: Values, peer: boolean): TLSConfig {
     allowedCN: v.str(peer ? "peer-cert-allowed-cn" : "client-cert-allowed-cn"),
     allowedHostname: v.str(peer ? "peer-cert-allowed-hostname" : "client-cert-allowed-hostname"),
   };
+}
+
+// etcd 3.5 presents --client-cert-file when its JSON gateway dials the member's own client
+// port; etcd-ts's gateway calls the server in-process, so only a v2 proxy, which dials the
+// members' client URLs, has a use for the pair.
+function clientPairNotices(v: Values, notices: Notice[]): void {
+  if (v.str("proxy") !== "off") return;
+  for (const flag of ["client-cert-file", "client-key-file"]) {
+    const value = v.str(flag);
+    if (value === "") continue;
+    notices.push(
+      notice(
+        "warn",
+        "embed",
+        `--${flag}=${value} has no effect on a member: it opens no TLS connection to client URLs (its JSON gateway calls the server in-process); a v2 proxy presents it to the members`,
+        "flag has no effect on a member: it opens no TLS connection to client URLs",
+        { flag, value },
+      ),
+    );
+  }
 }
 
 // Warnings etcd prints while configuring listeners, which never stop the start.

@@ -22,6 +22,9 @@ export interface TLSConfig {
 
 export type LoggerKind = "capnslog" | "zap";
 
+/** capnslog's levels, for --log-package-levels. */
+export type PackageLevel = "critical" | "error" | "warn" | "notice" | "info" | "debug" | "trace";
+
 /**
  * One camelCase field per server flag (TLS flags live in `clientTLS` / `peerTLS`).
  * Units: heartbeat/election/proxy-* in milliseconds (as etcd's uint flags); Go-duration flags
@@ -101,7 +104,8 @@ export interface Config {
   logLevel: string;
   logOutputs: string[];
   debug: boolean;
-  logPackageLevels: string;
+  /** capnslog's per-package levels (empty with zap, or when the flag does not parse). */
+  logPackageLevels: Record<string, PackageLevel>;
 
   proxy: "off" | "readonly" | "on";
   proxyFailureWait: number;

@@ -38,8 +38,8 @@ function flagFix(message: string): string | undefined {
 }
 
 /** Member flags -> Config, or the failure text. */
-function memberConfig(domain: string, flags: string[]): Config | string {
-  const outcome = parseServerArgs(["--discovery-srv", domain, ...flags], Deno.env.toObject());
+async function memberConfig(domain: string, flags: string[]): Promise<Config | string> {
+  const outcome = await parseServerArgs(["--discovery-srv", domain, ...flags], Deno.env.toObject());
   if (outcome.action === "run") return outcome.config;
   if (outcome.action === "print") return "member flags may not include --help or --version";
   return outcome.stderr.trim();
@@ -72,7 +72,7 @@ export async function runDiagnose(
     write(Deno.stderr, `etcd-ts diagnose srv: DOMAIN is required\n\n${DIAGNOSE_USAGE}`);
     return 2;
   }
-  const config = memberConfig(domain, flags);
+  const config = await memberConfig(domain, flags);
   if (typeof config === "string") {
     const fix = flagFix(config);
     write(

@@ -11,7 +11,7 @@ const NAME = "discovery-service";
 export const startEmbeddedStore: EmbeddedStore = async ({ host, port, dataDir }) => {
   const client = `http://${host}:${port}`;
   const peer = `http://${host}:${port + 1}`;
-  const parsed = parseServerArgs([
+  const parsed = await parseServerArgs([
     "--name",
     NAME,
     "--data-dir",

@@ -1,6 +1,6 @@
 // etcd's v2 proxy mode: a process that forwards v2 client requests to the cluster's members
 // (--proxy on|readonly, or --discovery finding the cluster full with --discovery-fallback proxy).
-import type { Config } from "../config/mod.ts";
+import type { Config, TLSConfig } from "../config/mod.ts";
 import { discoveryFailureLines } from "../discovery/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { peerURLsFromCluster, ProxyStartError, runV2Proxy } from "../proxy/mod.ts";
@@ -8,16 +8,28 @@ import { loadClientTLS, loadServerTLS } from "../tls/mod.ts";
 import type { ClusterFullError } from "./initial_cluster.ts";
 import { reraise, waitForSignal } from "./signals.ts";
 
+/**
+ * etcd's startProxy: requests go to the members' client URLs with the client TLS settings (the
+ * peer ones when no client certificate is given), skipping verification with --auto-tls; the
+ * member list comes from their peer URLs with the peer settings (--peer-auto-tls likewise).
+ */
 async function proxyTLS(config: Config) {
   const client = config.clientTLS;
   const peer = config.peerTLS;
   const https = config.listenClientUrls.some((u) => u.protocol === "https:");
+  const noPair = (t: TLSConfig) => t.certFile === "" && t.keyFile === "";
   return {
     tls: https && client.certFile
       ? await loadServerTLS(client, { port: "client", cipherSuites: config.cipherSuites })
       : undefined,
-    peerTLS: peer.certFile || peer.trustedCAFile ? await loadClientTLS(peer) : undefined,
+    clientTLS: await upstreamTLS({ ...(noPair(client) ? peer : client), autoTLS: client.autoTLS }),
+    peerTLS: await upstreamTLS(peer),
   };
+}
+
+/** Settings to dial https members with, when any are given (else the runtime's defaults). */
+function upstreamTLS(t: TLSConfig) {
+  return t.certFile || t.trustedCAFile || t.autoTLS ? loadClientTLS(t) : undefined;
 }
 
 /** Runs the v2 proxy until a signal stops it. */

@@ -12,8 +12,11 @@ export function waitForSignal(log: Logger): Promise<StopSignal> {
       listeners.set(sig, () => {
         for (const [s, l] of listeners) Deno.removeSignalListener(s, l);
         const name = sig === "SIGTERM" ? "terminated" : "interrupt";
+        // etcd logs it from its signal handler package, whatever --log-package-levels says of
+        // etcdmain.
         log.notice({
-          pkg: "etcdmain",
+          pkg: "pkg/osutil",
+          caller: "osutil/interrupt_unix.go:64",
           text: `received ${name} signal, shutting down...`,
           msg: "received signal; shutting down",
           fields: { signal: name },

@@ -85,6 +85,8 @@ export interface Lessor {
   renewalCheckpoint(id: bigint): LeaseCheckpoint | undefined;
 }
 
+const view = (l: Lease): LeaseView => ({ ID: l.id, TTL: l.ttl, expiry: l.expiry });
+
 /**
  * The lessor's surface over its parts: the replicated lease table (grants, revocations,
  * attached keys, checkpointed remaining TTLs), the primary's expiry countdown and its
@@ -95,7 +97,6 @@ export function createLessor(cfg: LessorConfig): Lessor {
   const expiry = new PrimaryExpiry(cfg.now, cfg.expiredRetryIntervalMs ?? 3000);
   const checkpoints = new CheckpointSchedule(cfg.now);
   const find = (id: bigint) => table.get(id);
-  const view = (l: Lease): LeaseView => ({ ID: l.id, TTL: l.ttl, expiry: l.expiry });
   const load = () => {
     expiry.reset();
     checkpoints.clear();
@@ -126,28 +127,7 @@ export function createLessor(cfg: LessorConfig): Lessor {
     },
     attach: (id, key) => table.attach(id, key),
     detach: (id, key) => table.detach(id, key),
-    leaseOf: (key) => table.leaseOf(key) ?? NO_LEASE,
-
-    lookup(id) {
-      const l = table.get(id);
-      return l && view(l);
-    },
-
-    timeToLive(id, withKeys) {
-      const l = table.get(id);
-      if (!l) return { ID: id, TTL: -1, grantedTTL: 0, keys: [] };
-      const remaining = l.expiry === FOREVER
-        ? FOREVER_TTL_SECONDS
-        : Math.trunc((l.expiry - cfg.now()) / 1000);
-      return { ID: id, TTL: remaining, grantedTTL: l.ttl, keys: withKeys ? sortedKeys(l) : [] };
-    },
-
-    leases() {
-      // etcd lists leases by remaining time; ties (every lease on a follower) by ID.
-      return [...table.all()]
-        .sort((a, b) => a.expiry - b.expiry || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-        .map((l) => l.id);
-    },
+    ...tableReads(table, cfg.now),
 
     renew(id) {
       if (!expiry.primary) throw new LeaseError("notPrimary");
@@ -170,6 +150,36 @@ export function createLessor(cfg: LessorConfig): Lessor {
     expired: (limit = LEASE_REVOKE_RATE / 2) => expiry.expired(find, limit),
     restore: load,
     ...checkpointing(table, expiry, checkpoints),
+  };
+}
+
+type TableReads = Pick<Lessor, "leaseOf" | "lookup" | "timeToLive" | "leases">;
+
+/** What the lease table answers: a key's lease, a lease, its remaining time, the leases. */
+function tableReads(table: LeaseTable, now: () => number): TableReads {
+  return {
+    leaseOf: (key) => table.leaseOf(key) ?? NO_LEASE,
+
+    lookup(id) {
+      const l = table.get(id);
+      return l && view(l);
+    },
+
+    timeToLive(id, withKeys) {
+      const l = table.get(id);
+      if (!l) return { ID: id, TTL: -1, grantedTTL: 0, keys: [] };
+      const remaining = l.expiry === FOREVER
+        ? FOREVER_TTL_SECONDS
+        : Math.trunc((l.expiry - now()) / 1000);
+      return { ID: id, TTL: remaining, grantedTTL: l.ttl, keys: withKeys ? sortedKeys(l) : [] };
+    },
+
+    leases() {
+      // etcd lists leases by remaining time; ties (every lease on a follower) by ID.
+      return [...table.all()]
+        .sort((a, b) => a.expiry - b.expiry || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map((l) => l.id);
+    },
   };
 }
 

@@ -26,8 +26,12 @@ export interface Logger {
   log(level: Level, r: LogRecord): void;
   /** A line written to stderr as is (etcd prints some warnings without its logger). */
   raw(text: string): void;
-  enabled(level: Level): boolean;
+  /** Whether a record at `level` would be written (from `pkg`; without it, from any package). */
+  enabled(level: Level, pkg?: string): boolean;
 }
+
+/** capnslog's levels, as --log-package-levels sets them per package. */
+export type PackageLevel = "critical" | "error" | "warn" | "notice" | "info" | "debug" | "trace";
 
 export interface LoggerOptions {
   logger: "capnslog" | "zap";
@@ -35,6 +39,11 @@ export interface LoggerOptions {
   level: string;
   /** stderr, stdout, default (stderr), systemd/journal (stderr here), or file paths (zap). */
   outputs: string[];
+  /**
+   * capnslog only: levels of single packages (etcd's --log-package-levels), over `level`;
+   * the package "*" sets every package's.
+   */
+  packageLevels?: Record<string, PackageLevel>;
   /** zap's `ts` form; default "iso8601". */
   zapTimestamp?: ZapTimestamp;
   /** For tests: where lines go instead of the real streams and files. */
@@ -52,6 +61,31 @@ const SEVERITY: Record<Level, number> = {
   critical: 5,
   panic: 5,
 };
+
+// TRACE lets everything through: no record of etcd-ts is below debug.
+const PACKAGE_THRESHOLD: Record<PackageLevel, number> = {
+  critical: SEVERITY.critical,
+  error: SEVERITY.error,
+  warn: SEVERITY.warn,
+  notice: SEVERITY.notice,
+  info: SEVERITY.info,
+  debug: SEVERITY.debug,
+  trace: SEVERITY.debug - 1,
+};
+
+/** The lowest severity each package logs: the global level, then capnslog's package levels. */
+function thresholds(opts: LoggerOptions): { of(pkg: string): number; lowest: number } {
+  const levels = opts.logger === "capnslog" ? opts.packageLevels ?? {} : {};
+  const star = levels["*"];
+  const base = star !== undefined ? PACKAGE_THRESHOLD[star] : threshold(opts.level);
+  const byPkg = new Map(
+    Object.entries(levels).filter(([p]) => p !== "*").map(([p, l]) => [p, PACKAGE_THRESHOLD[l]]),
+  );
+  return {
+    of: (pkg) => byPkg.get(pkg) ?? base,
+    lowest: Math.min(base, ...byPkg.values()),
+  };
+}
 
 function threshold(level: string): number {
   switch (level) {
@@ -111,14 +145,15 @@ export function createLogger(opts: LoggerOptions): Logger {
   const write = opts.write ?? writeOutput;
   const now = opts.now ?? (() => new Date());
   const exit = opts.exit ?? ((code: number) => Deno.exit(code));
-  const min = threshold(opts.level);
+  const min = thresholds(opts);
   const outputs = opts.outputs.length > 0 ? [...new Set(opts.outputs)] : ["default"];
   const clock = microClock(now);
-  const enabled = (level: Level) => SEVERITY[level] >= min;
+  const enabled = (level: Level, pkg?: string) =>
+    SEVERITY[level] >= (pkg === undefined ? min.lowest : min.of(pkg));
   const log = (base: Level, r: LogRecord) => {
     if (r.only !== undefined && r.only !== opts.logger) return;
     const level = opts.logger === "zap" ? r.zapLevel ?? base : base;
-    if (!enabled(level)) return;
+    if (!enabled(level, r.pkg)) return;
     const [d, micros] = clock();
     const line = opts.logger === "zap"
       ? formatZap(level, r, d, opts.zapTimestamp)

@@ -25,7 +25,9 @@ export interface V2ProxyOptions {
   readonly: boolean;
   /** Server certificates for https:// listen URLs (loaded by the caller). */
   tls?: tls.TlsOptions;
-  /** Client TLS towards https members (etcd uses the peer TLS settings). */
+  /** Client TLS towards the members' https client URLs, where requests are forwarded. */
+  clientTLS?: UpstreamTLS;
+  /** Client TLS towards the members' https peer URLs, where the member list is read. */
   peerTLS?: UpstreamTLS;
   /** Shuffle source; tests inject one. */
   random?: () => number;
@@ -42,14 +44,16 @@ export async function runV2Proxy(opts: V2ProxyOptions): Promise<V2Proxy> {
   const { config, log } = opts;
   prepareProxyDir(config, log);
   const peerURLs = await initialPeerURLs(config, log, opts.peerURLs);
-  const transport = new Transport({
+  // etcd's two timeout transports: one to forward requests, one to ask peers for the members.
+  const timeouts = {
     dialTimeoutMs: config.proxyDialTimeout,
     readTimeoutMs: config.proxyReadTimeout,
     writeTimeoutMs: config.proxyWriteTimeout,
-    tls: opts.peerTLS,
-  });
+  };
+  const transport = new Transport({ ...timeouts, tls: opts.clientTLS });
+  const peerTransport = new Transport({ ...timeouts, tls: opts.peerTLS });
   const director = new Director({
-    urls: memberRefresh(peerURLs, transport, clusterFilePath(config.dataDir), log),
+    urls: memberRefresh(peerURLs, peerTransport, clusterFilePath(config.dataDir), log),
     failureWaitMs: config.proxyFailureWait,
     refreshIntervalMs: config.proxyRefreshInterval,
     log,
@@ -74,6 +78,7 @@ export async function runV2Proxy(opts: V2ProxyOptions): Promise<V2Proxy> {
       })
     ));
     transport.close();
+    peerTransport.close();
   };
   try {
     for (const url of config.listenClientUrls) {

@@ -1,12 +1,12 @@
 // The proxy's HTTP client to members (etcd's timeout transport): keep-alive connections, a dial
-// timeout, per-connection read/write timeouts (0 = none), and the peer TLS settings for https
+// timeout, per-connection read/write timeouts (0 = none), and client TLS settings for https
 // members. Errors read as Go's net errors, since etcd logs them.
 import http from "node:http";
 import https from "node:https";
 import type net from "node:net";
 import type tls from "node:tls";
 
-/** Client TLS towards https members: the peer TLS settings, as etcd uses them for both. */
+/** Client TLS towards https members. */
 export type UpstreamTLS = Pick<tls.ConnectionOptions, "ca" | "cert" | "key" | "rejectUnauthorized">;
 
 export interface TransportOptions {

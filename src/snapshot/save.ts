@@ -34,41 +34,10 @@ export async function saveSnapshot(opts: SaveOptions, path: string, log: Logger)
     msg: "created temporary db file",
     fields: { path: part },
   });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let client: GrpcClient | undefined;
+  const fetching: { client?: GrpcClient } = {};
   try {
     const start = performance.now();
-    const fetch = async () => {
-      client = await GrpcClient.connect(opts.target, opts.dialTimeoutMs);
-      const metadata = opts.user ? { token: await authenticate(client, opts.user) } : undefined;
-      log.info({
-        pkg: "snapshot",
-        text: `fetching snapshot from ${opts.endpoints[0]}`,
-        msg: "fetching snapshot",
-        fields: { endpoint: opts.endpoints[0] },
-      });
-      let size = 0;
-      for await (
-        const m of client.stream("/etcdserverpb.Maintenance/Snapshot", new Uint8Array(), metadata)
-      ) {
-        const { blob } = messages["etcdserverpb.SnapshotResponse"].decode(m);
-        for (let done = 0; done < blob.length;) done += await file.write(blob.subarray(done));
-        size += blob.length;
-      }
-      return size;
-    };
-    const deadline = opts.commandTimeoutMs === undefined
-      ? undefined
-      : new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new SaveError("context deadline exceeded")),
-          opts.commandTimeoutMs,
-        );
-      });
-    const fetching = fetch();
-    // After a timeout the abandoned fetch fails as the connection closes; that is expected.
-    fetching.catch(() => {});
-    const size = await (deadline ? Promise.race([fetching, deadline]) : fetching);
+    const size = await withDeadline(fetchInto(file, opts, log, fetching), opts.commandTimeoutMs);
     if (!hasChecksum(size)) throw new SaveError(`sha256 checksum not found [bytes: ${size}]`);
     await file.sync();
     log.info({
@@ -85,8 +54,7 @@ export async function saveSnapshot(opts: SaveOptions, path: string, log: Logger)
     await Deno.remove(part).catch(() => {});
     throw err;
   } finally {
-    clearTimeout(timer);
-    client?.close();
+    fetching.client?.close();
     file.close();
   }
   try {
@@ -96,6 +64,48 @@ export async function saveSnapshot(opts: SaveOptions, path: string, log: Logger)
     throw new SaveError(`could not rename ${part} to ${path} (${(err as Error).message})`);
   }
   log.info({ pkg: "snapshot", text: `saved ${path}`, msg: "saved", fields: { path } });
+}
+
+/** Streams the member's snapshot into `file`; the bytes written. `into.client` is its client. */
+async function fetchInto(
+  file: Deno.FsFile,
+  opts: SaveOptions,
+  log: Logger,
+  into: { client?: GrpcClient },
+): Promise<number> {
+  const client = into.client = await GrpcClient.connect(opts.target, opts.dialTimeoutMs);
+  const metadata = opts.user ? { token: await authenticate(client, opts.user) } : undefined;
+  log.info({
+    pkg: "snapshot",
+    text: `fetching snapshot from ${opts.endpoints[0]}`,
+    msg: "fetching snapshot",
+    fields: { endpoint: opts.endpoints[0] },
+  });
+  let size = 0;
+  for await (
+    const m of client.stream("/etcdserverpb.Maintenance/Snapshot", new Uint8Array(), metadata)
+  ) {
+    const { blob } = messages["etcdserverpb.SnapshotResponse"].decode(m);
+    for (let done = 0; done < blob.length;) done += await file.write(blob.subarray(done));
+    size += blob.length;
+  }
+  return size;
+}
+
+/** `work`, or etcdctl's "context deadline exceeded" once --command-timeout passes. */
+async function withDeadline<T>(work: Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  if (timeoutMs === undefined) return await work;
+  // After a timeout the abandoned fetch fails as the connection closes; that is expected.
+  work.catch(() => {});
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SaveError("context deadline exceeded")), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function authenticate(client: GrpcClient, user: { name: string; password: string }) {

@@ -4,7 +4,8 @@ import net from "node:net";
 import { Buffer } from "node:buffer";
 import type { Logger } from "../log/mod.ts";
 import type { TLSConfig } from "../config/mod.ts";
-import { x509 } from "./x509.ts";
+import type * as x509 from "@peculiar/x509";
+import { loadX509 } from "./x509.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -83,6 +84,7 @@ export async function selfCert(
   const keyFile = `${dir}/key.pem`;
   if (exists(certFile) && exists(keyFile)) return { certFile, keyFile, created: false };
 
+  const x509 = await loadX509();
   const alg = { name: "ECDSA", namedCurve: "P-521", hash: "SHA-512" };
   const keys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]) as CryptoKeyPair;
   // Go writes DNS names before IP addresses.

@@ -161,7 +161,7 @@ export async function verifyPeerConnection(
   if (policy.crlFile !== "" && chain.length > 0) {
     let err: string | undefined;
     try {
-      err = checkCRL(policy.crlFile, chain.map((c) => c.serialNumber));
+      err = await checkCRL(policy.crlFile, chain.map((c) => c.serialNumber));
     } catch (e) {
       err = (e as Error).message;
     }

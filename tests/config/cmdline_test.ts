@@ -2,17 +2,17 @@ import assert from "node:assert/strict";
 import { parseServerArgs, USAGE } from "../../src/config/mod.ts";
 import { fail, noFile, run, urls, verifyError } from "../helpers/config.ts";
 
-Deno.test("every Go flag syntax sets the value", () => {
+Deno.test("every Go flag syntax sets the value", async () => {
   const forms: string[][] = [
     ["-name", "x"],
     ["--name", "x"],
     ["-name=x"],
     ["--name=x"],
   ];
-  for (const argv of forms) assert.equal(run(argv).name, "x", argv.join(" "));
+  for (const argv of forms) assert.equal((await run(argv)).name, "x", argv.join(" "));
 });
 
-Deno.test("booleans: bare, =true/=false, Go's accepted spellings", () => {
+Deno.test("booleans: bare, =true/=false, Go's accepted spellings", async () => {
   const cases: [string[], boolean][] = [
     [["--enable-v2"], true],
     [["-enable-v2"], true],
@@ -24,17 +24,17 @@ Deno.test("booleans: bare, =true/=false, Go's accepted spellings", () => {
     [["--enable-v2=F"], false],
     [[], false],
   ];
-  for (const [argv, want] of cases) assert.equal(run(argv).enableV2, want, argv.join(" "));
-  assert.equal(run(["--strict-reconfig-check=false"]).strictReconfigCheck, false);
-  assert.equal(run([]).strictReconfigCheck, true);
+  for (const [argv, want] of cases) assert.equal((await run(argv)).enableV2, want, argv.join(" "));
+  assert.equal((await run(["--strict-reconfig-check=false"])).strictReconfigCheck, false);
+  assert.equal((await run([])).strictReconfigCheck, true);
 });
 
-Deno.test("a value after a bare boolean is a positional argument", () => {
+Deno.test("a value after a bare boolean is a positional argument", async () => {
   assert.equal(
-    verifyError(["--enable-v2", "false"]),
+    await verifyError(["--enable-v2", "false"]),
     "'false' is not a valid flag",
   );
-  const out = fail(["--name", "x", "extra"]);
+  const out = await fail(["--name", "x", "extra"]);
   assert.equal(
     out.stderr,
     "error verifying flags, 'extra' is not a valid flag. See 'etcd --help'.",
@@ -43,11 +43,11 @@ Deno.test("a value after a bare boolean is a positional argument", () => {
   assert.equal(out.records[0].pkg, "etcdmain");
 });
 
-Deno.test("-- ends the flags; later words are positional", () => {
-  assert.equal(verifyError(["--", "--name", "x"]), "'--name' is not a valid flag");
+Deno.test("-- ends the flags; later words are positional", async () => {
+  assert.equal(await verifyError(["--", "--name", "x"]), "'--name' is not a valid flag");
 });
 
-Deno.test("usage errors: exit 2, error line then usage on stderr", () => {
+Deno.test("usage errors: exit 2, error line then usage on stderr", async () => {
   const cases: [string[], string][] = [
     [["--bogus-flag"], "flag provided but not defined: -bogus-flag"],
     [["-bogus-flag=3"], "flag provided but not defined: -bogus-flag"],
@@ -99,7 +99,7 @@ Deno.test("usage errors: exit 2, error line then usage on stderr", () => {
     ],
   ];
   for (const [argv, line] of cases) {
-    const out = fail(argv);
+    const out = await fail(argv);
     assert.equal(out.exitCode, 2, argv.join(" "));
     assert.equal(out.logged, false);
     assert.equal(out.stderr, `${line}\n${USAGE}\n`, argv.join(" "));
@@ -122,15 +122,15 @@ Deno.test("the usage block lists the commands", () => {
   }
 });
 
-Deno.test("help and version print to stdout with exit 0", () => {
+Deno.test("help and version print to stdout with exit 0", async () => {
   for (const argv of [["-h"], ["--help"], ["-help"], ["--name", "x", "-h"], ["--h=1"]]) {
-    const out = parseServerArgs(argv, {}, noFile);
+    const out = await parseServerArgs(argv, {}, noFile);
     assert.equal(out.action, "print", argv.join(" "));
     if (out.action !== "print") continue;
     assert.equal(out.exitCode, 0);
     assert.ok(out.stdout.includes("--initial-cluster 'default=http://localhost:2380'"));
   }
-  const v = parseServerArgs(["--version"], {}, noFile);
+  const v = await parseServerArgs(["--version"], {}, noFile);
   assert.equal(v.action, "print");
   if (v.action === "print") {
     const lines = v.stdout.split("\n");
@@ -138,12 +138,12 @@ Deno.test("help and version print to stdout with exit 0", () => {
     assert.equal(lines[1], "etcd-ts Version: 0.1.0");
   }
   // An unknown flag before -h wins; a positional argument beats --version.
-  assert.equal(fail(["--bogus", "-h"]).exitCode, 2);
-  assert.equal(verifyError(["--version", "x"]), "'x' is not a valid flag");
+  assert.equal((await fail(["--bogus", "-h"])).exitCode, 2);
+  assert.equal(await verifyError(["--version", "x"]), "'x' is not a valid flag");
 });
 
-Deno.test("help lists every visible flag with its default", () => {
-  const out = parseServerArgs(["--help"], {}, noFile);
+Deno.test("help lists every visible flag with its default", async () => {
+  const out = await parseServerArgs(["--help"], {}, noFile);
   if (out.action !== "print") throw new Error("no help");
   for (
     const want of [
@@ -170,8 +170,8 @@ Deno.test("help lists every visible flag with its default", () => {
   ) assert.ok(out.stdout.includes(want), want);
 });
 
-Deno.test("typed values: uint accepts Go's base prefixes, durations are Go durations", () => {
-  const c = run([
+Deno.test("typed values: uint accepts Go's base prefixes, durations are Go durations", async () => {
+  const c = await run([
     "--heartbeat-interval=0x10",
     "--election-timeout",
     "0o2000",
@@ -186,12 +186,12 @@ Deno.test("typed values: uint accepts Go's base prefixes, durations are Go durat
   assert.equal(c.grpcKeepaliveInterval, 5_400_000);
   assert.equal(c.grpcKeepaliveTimeout, 250);
   assert.equal(c.quotaBackendBytes, -1);
-  assert.equal(fail(["--snapshot-count=1_000"]).exitCode, 2);
-  assert.equal(run(["--snapshot-count=0x_10"]).snapshotCount, 16);
+  assert.equal((await fail(["--snapshot-count=1_000"])).exitCode, 2);
+  assert.equal((await run(["--snapshot-count=0x_10"])).snapshotCount, 16);
 });
 
-Deno.test("defaults match etcd 3.4", () => {
-  const c = run([]);
+Deno.test("defaults match etcd 3.4", async () => {
+  const c = await run([]);
   assert.equal(c.name, "default");
   assert.equal(c.dataDir, "default.etcd");
   assert.equal(c.heartbeatInterval, 100);
@@ -233,8 +233,8 @@ Deno.test("defaults match etcd 3.4", () => {
   assert.equal(c.explicit.size, 0);
 });
 
-Deno.test("later repeats of a flag replace earlier ones; explicit records what was given", () => {
-  const c = run([
+Deno.test("later repeats of a flag replace earlier ones; explicit records what was given", async () => {
+  const c = await run([
     "--name",
     "a",
     "--name",
@@ -249,8 +249,8 @@ Deno.test("later repeats of a flag replace earlier ones; explicit records what w
   assert.deepEqual([...c.explicit].sort(), ["listen-peer-urls", "name"]);
 });
 
-Deno.test("URL lists are trimmed, sorted and de-duplicated; toString is Go's form", () => {
-  const c = run([
+Deno.test("URL lists are trimmed, sorted and de-duplicated; toString is Go's form", async () => {
+  const c = await run([
     "--listen-client-urls",
     " http://127.0.0.2:2379 ,http://127.0.0.1:2379,http://127.0.0.1:2379",
     "--advertise-client-urls=https://b:1,http://a:2",
@@ -262,14 +262,14 @@ Deno.test("URL lists are trimmed, sorted and de-duplicated; toString is Go's for
   assert.equal(JSON.stringify(c.advertiseClientUrls), '["http://a:2","https://b:1"]');
 });
 
-Deno.test("an empty URL flag value changes nothing (etcd's allowed exception)", () => {
-  const c = run(["--listen-metrics-urls", "", "--listen-peer-urls="]);
+Deno.test("an empty URL flag value changes nothing (etcd's allowed exception)", async () => {
+  const c = await run(["--listen-metrics-urls", "", "--listen-peer-urls="]);
   assert.deepEqual(c.listenMetricsUrls, []);
   assert.deepEqual(urls(c.listenPeerUrls), ["http://localhost:2380"]);
 });
 
-Deno.test("ignored legacy flags are accepted as booleans and warned about", () => {
-  const out = parseServerArgs(
+Deno.test("ignored legacy flags are accepted as booleans and warned about", async () => {
+  const out = await parseServerArgs(
     ["-v", "--snapshot", "--peer-heartbeat-interval=5", "--name", "x"],
     {},
     noFile,
@@ -285,8 +285,8 @@ Deno.test("ignored legacy flags are accepted as booleans and warned about", () =
   assert.equal(out.config.name, "x");
 });
 
-Deno.test("3.4 extra flags and 3.5 additions parse", () => {
-  const c = run([
+Deno.test("3.4 extra flags and 3.5 additions parse", async () => {
+  const c = await run([
     "--force-new-cluster",
     "--max-concurrent-streams=100",
     "--experimental-initial-corrupt-check",
@@ -313,8 +313,8 @@ Deno.test("3.4 extra flags and 3.5 additions parse", () => {
   assert.equal(c.peerTLS.clientCertFile, "c.pem");
 });
 
-Deno.test("TLS flags fill clientTLS and peerTLS", () => {
-  const c = run([
+Deno.test("TLS flags fill clientTLS and peerTLS", async () => {
+  const c = await run([
     "--cert-file=c.pem",
     "--key-file=k.pem",
     "--client-cert-auth",

@@ -4,22 +4,22 @@
 import assert from "node:assert/strict";
 import { fail, run } from "../helpers/config.ts";
 
-Deno.test("--cors: URL lists replace the default, in Go's string form and sorted", () => {
-  assert.deepEqual(run([]).cors, ["*"]);
-  assert.deepEqual(run(["--cors=https://b.example:8443,http://a.example:80"]).cors, [
+Deno.test("--cors: URL lists replace the default, in Go's string form and sorted", async () => {
+  assert.deepEqual((await run([])).cors, ["*"]);
+  assert.deepEqual((await run(["--cors=https://b.example:8443,http://a.example:80"])).cors, [
     "http://a.example:80",
     "https://b.example:8443",
   ]);
   // A later URL list replaces an earlier one; "*" joins whatever is held.
-  assert.deepEqual(run(["--cors=http://a:1", "--cors=http://b:2"]).cors, ["http://b:2"]);
-  assert.deepEqual(run(["--cors=http://a:1", "--cors=*"]).cors, ["*", "http://a:1"]);
-  assert.deepEqual(run(["--cors=*"]).cors, ["*"]);
-  assert.deepEqual(run([], { ETCD_CORS: "http://env.example:1" }).cors, [
+  assert.deepEqual((await run(["--cors=http://a:1", "--cors=http://b:2"])).cors, ["http://b:2"]);
+  assert.deepEqual((await run(["--cors=http://a:1", "--cors=*"])).cors, ["*", "http://a:1"]);
+  assert.deepEqual((await run(["--cors=*"])).cors, ["*"]);
+  assert.deepEqual((await run([], { ETCD_CORS: "http://env.example:1" })).cors, [
     "http://env.example:1",
   ]);
 });
 
-Deno.test("--cors: what types.NewURLs refuses is a flag error in etcd's words", () => {
+Deno.test("--cors: what types.NewURLs refuses is a flag error in etcd's words", async () => {
   const cases: [string, string][] = [
     ["http://example.com", 'URL address does not have the form "host:port": http://example.com'],
     ["foo", "URL scheme must be http, https, unix, or unixs: foo"],
@@ -28,7 +28,7 @@ Deno.test("--cors: what types.NewURLs refuses is a flag error in etcd's words", 
     ["*,http://a:1", "URL scheme must be http, https, unix, or unixs: *"],
   ];
   for (const [value, why] of cases) {
-    const out = fail([`--cors=${value}`]);
+    const out = await fail([`--cors=${value}`]);
     assert.equal(out.exitCode, 2, value);
     assert.equal(
       out.stderr.split("\n")[0],
@@ -37,11 +37,11 @@ Deno.test("--cors: what types.NewURLs refuses is a flag error in etcd's words", 
   }
 });
 
-Deno.test("--cors in a config file: a bad value is etcd's panic", () => {
-  const out = fail(["--config-file", "c.yml"], {}, "cors: foo\n");
+Deno.test("--cors in a config file: a bad value is etcd's panic", async () => {
+  const out = await fail(["--config-file", "c.yml"], {}, "cors: foo\n");
   assert.equal(
     out.stderr,
     "panic: new UniqueURLs should never fail: URL scheme must be http, https, unix, or unixs: foo\n",
   );
-  assert.deepEqual(run(["--config-file", "c.yml"], {}, "cors: '*'\n").cors, ["*"]);
+  assert.deepEqual((await run(["--config-file", "c.yml"], {}, "cors: '*'\n")).cors, ["*"]);
 });

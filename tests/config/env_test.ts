@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { parseServerArgs } from "../../src/config/mod.ts";
 import { fail, noFile, run, urls, verifyError } from "../helpers/config.ts";
 
-Deno.test("ETCD_* variables set flags that were not given", () => {
-  const c = run([], {
+Deno.test("ETCD_* variables set flags that were not given", async () => {
+  const c = await run([], {
     ETCD_NAME: "infra0",
     ETCD_INITIAL_CLUSTER_TOKEN: "tok",
     ETCD_ENABLE_V2: "true",
@@ -24,8 +24,8 @@ Deno.test("ETCD_* variables set flags that were not given", () => {
   assert.ok(c.explicit.has("name") && c.explicit.has("enable-v2"));
 });
 
-Deno.test("each used variable is reported in flag-name order", () => {
-  const out = parseServerArgs([], { ETCD_NAME: "n", ETCD_ENABLE_V2: "true" }, noFile);
+Deno.test("each used variable is reported in flag-name order", async () => {
+  const out = await parseServerArgs([], { ETCD_NAME: "n", ETCD_ENABLE_V2: "true" }, noFile);
   if (out.action !== "run") throw new Error(out.action);
   const used = out.notices.filter((n) => n.text.startsWith("recognized"));
   assert.deepEqual(used.map((n) => [n.level, n.pkg, n.text]), [
@@ -36,18 +36,18 @@ Deno.test("each used variable is reported in flag-name order", () => {
   assert.deepEqual(used[0].fields, { "variable-name": "ETCD_ENABLE_V2", "variable-value": "true" });
 });
 
-Deno.test("an empty variable is not applied (but etcd still calls it unrecognized)", () => {
-  const out = parseServerArgs([], { ETCD_NAME: "" }, noFile);
+Deno.test("an empty variable is not applied (but etcd still calls it unrecognized)", async () => {
+  const out = await parseServerArgs([], { ETCD_NAME: "" }, noFile);
   if (out.action !== "run") throw new Error(out.action);
   assert.equal(out.config.name, "default");
   assert.ok(out.notices.some((n) => n.text === "unrecognized environment variable ETCD_NAME="));
 });
 
-Deno.test("a flag and its variable both set is fatal (even an empty variable)", () => {
+Deno.test("a flag and its variable both set is fatal (even an empty variable)", async () => {
   const msg =
     'conflicting environment variable "ETCD_NAME" is shadowed by corresponding command-line flag (either unset environment variable or disable flag)';
   for (const val of ["y", ""]) {
-    const out = fail(["--name", "x"], { ETCD_NAME: val });
+    const out = await fail(["--name", "x"], { ETCD_NAME: val });
     assert.equal(out.exitCode, 1);
     assert.equal(out.logged, true);
     assert.equal(out.stderr, msg);
@@ -55,8 +55,8 @@ Deno.test("a flag and its variable both set is fatal (even an empty variable)", 
   }
 });
 
-Deno.test("unknown ETCD_* variables warn and startup continues", () => {
-  const out = parseServerArgs([], { ETCD_FOO_BAR: "1", HOME: "/root" }, noFile);
+Deno.test("unknown ETCD_* variables warn and startup continues", async () => {
+  const out = await parseServerArgs([], { ETCD_FOO_BAR: "1", HOME: "/root" }, noFile);
   if (out.action !== "run") throw new Error(out.action);
   const w = out.notices.filter((n) => n.text.startsWith("unrecognized"));
   assert.deepEqual(w.map((n) => [n.level, n.pkg, n.text]), [
@@ -64,30 +64,30 @@ Deno.test("unknown ETCD_* variables warn and startup continues", () => {
   ]);
 });
 
-Deno.test("invalid variable values are verification errors; the last flag in name order wins", () => {
+Deno.test("invalid variable values are verification errors; the last flag in name order wins", async () => {
   assert.equal(
-    verifyError([], { ETCD_HEARTBEAT_INTERVAL: "abc" }),
+    await verifyError([], { ETCD_HEARTBEAT_INTERVAL: "abc" }),
     'invalid value "abc" for ETCD_HEARTBEAT_INTERVAL: parse error',
   );
   assert.equal(
-    verifyError([], { ETCD_HEARTBEAT_INTERVAL: "abc", ETCD_INITIAL_CLUSTER_STATE: "foo" }),
+    await verifyError([], { ETCD_HEARTBEAT_INTERVAL: "abc", ETCD_INITIAL_CLUSTER_STATE: "foo" }),
     'invalid value "foo" for ETCD_INITIAL_CLUSTER_STATE: invalid value',
   );
   assert.equal(
-    verifyError([], { ETCD_LISTEN_PEER_URLS: "http://a:1/x" }),
+    await verifyError([], { ETCD_LISTEN_PEER_URLS: "http://a:1/x" }),
     'invalid value "http://a:1/x" for ETCD_LISTEN_PEER_URLS: URL must not contain a path: http://a:1/x',
   );
 });
 
-Deno.test("ETCD_CONFIG_FILE is read when --config-file is absent, and then env is ignored", () => {
-  const c = run([], { ETCD_CONFIG_FILE: "c.yml", ETCD_NAME: "fromenv" }, "name: fromfile\n");
+Deno.test("ETCD_CONFIG_FILE is read when --config-file is absent, and then env is ignored", async () => {
+  const c = await run([], { ETCD_CONFIG_FILE: "c.yml", ETCD_NAME: "fromenv" }, "name: fromfile\n");
   assert.equal(c.name, "fromfile");
   assert.equal(c.configFile, "c.yml");
-  assert.equal(run([], { ETCD_CONFIG_FILE: "" }).name, "default");
+  assert.equal((await run([], { ETCD_CONFIG_FILE: "" })).name, "default");
 });
 
-Deno.test("ETCD_VERSION is not applied and is warned about", () => {
-  const out = parseServerArgs([], { ETCD_VERSION: "3.4" }, noFile);
+Deno.test("ETCD_VERSION is not applied and is warned about", async () => {
+  const out = await parseServerArgs([], { ETCD_VERSION: "3.4" }, noFile);
   assert.equal(out.action, "run");
   if (out.action === "run") {
     assert.ok(out.notices.some((n) => n.text.includes('"ETCD_VERSION"')));

@@ -37,8 +37,8 @@ peer-transport-security:
   allowed-cn: member
 `;
 
-Deno.test("config file: keys are flag names, TLS nested, proxy keys at top level", () => {
-  const c = run(["--config-file", "c.yml"], {}, GOOD);
+Deno.test("config file: keys are flag names, TLS nested, proxy keys at top level", async () => {
+  const c = await run(["--config-file", "c.yml"], {}, GOOD);
   assert.equal(c.name, "infra0");
   assert.equal(c.dataDir, "/var/lib/etcd");
   assert.equal(c.heartbeatInterval, 200);
@@ -64,15 +64,15 @@ Deno.test("config file: keys are flag names, TLS nested, proxy keys at top level
   assert.ok(c.explicit.has("name") && c.explicit.has("peer-cert-file"));
 });
 
-Deno.test("config file: other flags and ETCD_* variables are ignored, without conflict checks", () => {
-  const c = run(["--config-file=c.yml", "--name", "flag", "--heartbeat-interval=1"], {
+Deno.test("config file: other flags and ETCD_* variables are ignored, without conflict checks", async () => {
+  const c = await run(["--config-file=c.yml", "--name", "flag", "--heartbeat-interval=1"], {
     ETCD_NAME: "env",
     ETCD_ENABLE_V2: "true",
   }, "name: file\n");
   assert.equal(c.name, "file");
   assert.equal(c.heartbeatInterval, 100);
   assert.equal(c.enableV2, false);
-  const out = parseServerArgs(["--config-file", "c.yml"], {}, () => "name: x\n");
+  const out = await parseServerArgs(["--config-file", "c.yml"], {}, () => "name: x\n");
   if (out.action !== "run") throw new Error(out.action);
   assert.ok(out.notices.some((n) =>
     n.text ===
@@ -80,18 +80,29 @@ Deno.test("config file: other flags and ETCD_* variables are ignored, without co
   ));
 });
 
-Deno.test("config file: listen-client-urls without advertise is fine; defaults and empty file", () => {
-  const c = run(["--config-file", "c.yml"], {}, "listen-client-urls: http://127.0.0.1:2379\n");
+Deno.test("config file: listen-client-urls without advertise is fine; defaults and empty file", async () => {
+  const c = await run(
+    ["--config-file", "c.yml"],
+    {},
+    "listen-client-urls: http://127.0.0.1:2379\n",
+  );
   assert.deepEqual(urls(c.advertiseClientUrls), ["http://localhost:2379"]);
-  assert.equal(run(["--config-file", "c.yml"], {}, "").name, "default");
-  assert.equal(run(["--config-file", "c.yml"], {}, "# nothing\n").initialClusterState, "new");
+  assert.equal((await run(["--config-file", "c.yml"], {}, "")).name, "default");
+  assert.equal(
+    (await run(["--config-file", "c.yml"], {}, "# nothing\n")).initialClusterState,
+    "new",
+  );
 });
 
-Deno.test("config file: discovery clears the default initial cluster", () => {
-  const c = run(["--config-file", "c.yml"], {}, "discovery: http://127.0.5.1:2379/v2/keys/d/t\n");
+Deno.test("config file: discovery clears the default initial cluster", async () => {
+  const c = await run(
+    ["--config-file", "c.yml"],
+    {},
+    "discovery: http://127.0.5.1:2379/v2/keys/d/t\n",
+  );
   assert.equal(c.initialClusterString, "");
   assert.equal(
-    verifyError(
+    await verifyError(
       ["--config-file", "c.yml"],
       {},
       "discovery: http://d/t\ninitial-cluster: a=http://a:1\n",
@@ -100,8 +111,8 @@ Deno.test("config file: discovery clears the default initial cluster", () => {
   );
 });
 
-Deno.test("config file errors", () => {
-  const missing = fail(["--config-file", "/nonexistent.yml"]);
+Deno.test("config file errors", async () => {
+  const missing = await fail(["--config-file", "/nonexistent.yml"]);
   assert.equal(
     missing.stderr,
     "error verifying flags, open /nonexistent.yml: no such file or directory. See 'etcd --help'.",
@@ -145,23 +156,23 @@ Deno.test("config file errors", () => {
     ["heartbeat-interval: 0\n", "--heartbeat-interval must be >0 (set to 0ms)"],
   ];
   for (const [yaml, want] of cases) {
-    assert.equal(verifyError(["--config-file", "c.yml"], {}, yaml), want, yaml);
+    assert.equal(await verifyError(["--config-file", "c.yml"], {}, yaml), want, yaml);
   }
 });
 
-Deno.test("config file: a bad URL list is a raw stderr error, exit 1", () => {
-  const out = fail(["--config-file", "c.yml"], {}, "listen-client-urls: foo\n");
+Deno.test("config file: a bad URL list is a raw stderr error, exit 1", async () => {
+  const out = await fail(["--config-file", "c.yml"], {}, "listen-client-urls: foo\n");
   assert.equal(out.logged, false);
   assert.equal(out.exitCode, 1);
   assert.equal(
     out.stderr,
     "unexpected error setting up listen-client-urls: URL scheme must be http, https, unix, or unixs: foo\n",
   );
-  const proxy = fail(["--config-file", "c.yml"], {}, "proxy: sometimes\n");
+  const proxy = await fail(["--config-file", "c.yml"], {}, "proxy: sometimes\n");
   assert.equal(proxy.stderr, "unexpected error setting up proxyFlag: invalid value\n");
 });
 
-Deno.test("config file: YAML 1.1 scalars as Go's yaml.v2 reads them", () => {
-  assert.equal(run(["--config-file", "c.yml"], {}, "enable-v2: yes\n").enableV2, true);
-  assert.equal(run(["--config-file", "c.yml"], {}, "proxy: 'off'\n").proxy, "off");
+Deno.test("config file: YAML 1.1 scalars as Go's yaml.v2 reads them", async () => {
+  assert.equal((await run(["--config-file", "c.yml"], {}, "enable-v2: yes\n")).enableV2, true);
+  assert.equal((await run(["--config-file", "c.yml"], {}, "proxy: 'off'\n")).proxy, "off");
 });

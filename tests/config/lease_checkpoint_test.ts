@@ -6,46 +6,46 @@ import { fail, noFile, run, verifyError } from "../helpers/config.ts";
 const WARNING =
   "Detected that checkpointing is enabled without persistence. Consider enabling experimental-enable-lease-checkpoint-persist";
 
-function noticesOf(argv: string[]) {
-  const out = parseServerArgs(argv, {}, noFile);
+async function noticesOf(argv: string[]) {
+  const out = await parseServerArgs(argv, {}, noFile);
   assert.equal(out.action, "run");
   return out.action === "run" ? out.notices.map((n) => n.text) : [];
 }
 
-Deno.test("--experimental-enable-lease-checkpoint and -persist reach the config", () => {
-  const off = run([]);
+Deno.test("--experimental-enable-lease-checkpoint and -persist reach the config", async () => {
+  const off = await run([]);
   assert.equal(off.experimentalEnableLeaseCheckpoint, false);
   assert.equal(off.experimentalEnableLeaseCheckpointPersist, false);
   assert.equal(off.leaseCheckpointIntervalMs, undefined);
-  const on = run([
+  const on = await run([
     "--experimental-enable-lease-checkpoint",
     "--experimental-enable-lease-checkpoint-persist=true",
   ]);
   assert.equal(on.experimentalEnableLeaseCheckpoint, true);
   assert.equal(on.experimentalEnableLeaseCheckpointPersist, true);
   assert.ok(
-    !noticesOf([
+    !(await noticesOf([
       "--experimental-enable-lease-checkpoint-persist",
       "--experimental-enable-lease-checkpoint",
-    ]).includes(WARNING),
+    ])).includes(WARNING),
   );
 });
 
-Deno.test("checkpointing without persistence warns as etcd's Validate does", () => {
-  assert.ok(noticesOf(["--experimental-enable-lease-checkpoint"]).includes(WARNING));
-  assert.ok(!noticesOf([]).includes(WARNING));
+Deno.test("checkpointing without persistence warns as etcd's Validate does", async () => {
+  assert.ok((await noticesOf(["--experimental-enable-lease-checkpoint"])).includes(WARNING));
+  assert.ok(!(await noticesOf([])).includes(WARNING));
 });
 
-Deno.test("persistence without checkpointing, and bad booleans, fail with etcd's words", () => {
+Deno.test("persistence without checkpointing, and bad booleans, fail with etcd's words", async () => {
   assert.equal(
-    verifyError(["--experimental-enable-lease-checkpoint-persist"]),
+    await verifyError(["--experimental-enable-lease-checkpoint-persist"]),
     "setting experimental-enable-lease-checkpoint-persist requires experimental-enable-lease-checkpoint",
   );
   assert.equal(
-    verifyError([], { ETCD_EXPERIMENTAL_ENABLE_LEASE_CHECKPOINT_PERSIST: "true" }),
+    await verifyError([], { ETCD_EXPERIMENTAL_ENABLE_LEASE_CHECKPOINT_PERSIST: "true" }),
     "setting experimental-enable-lease-checkpoint-persist requires experimental-enable-lease-checkpoint",
   );
-  const bad = fail(["--experimental-enable-lease-checkpoint=maybe"]);
+  const bad = await fail(["--experimental-enable-lease-checkpoint=maybe"]);
   assert.equal(bad.exitCode, 2);
   assert.match(
     bad.stderr,
@@ -53,21 +53,21 @@ Deno.test("persistence without checkpointing, and bad booleans, fail with etcd's
   );
 });
 
-Deno.test("ETCD_TS_LEASE_CHECKPOINT_INTERVAL: a Go duration, used without a warning", () => {
+Deno.test("ETCD_TS_LEASE_CHECKPOINT_INTERVAL: a Go duration, used without a warning", async () => {
   const env = { ETCD_TS_LEASE_CHECKPOINT_INTERVAL: "1m30s" };
   assert.equal(
-    run(["--experimental-enable-lease-checkpoint"], env).leaseCheckpointIntervalMs,
+    (await run(["--experimental-enable-lease-checkpoint"], env)).leaseCheckpointIntervalMs,
     90_000,
   );
-  const out = parseServerArgs([], env, noFile);
+  const out = await parseServerArgs([], env, noFile);
   assert.ok(out.action === "run");
   assert.ok(!out.notices.some((n) => n.text.includes("ETCD_TS_LEASE_CHECKPOINT_INTERVAL")));
   assert.equal(
-    verifyError([], { ETCD_TS_LEASE_CHECKPOINT_INTERVAL: "soon" }),
+    await verifyError([], { ETCD_TS_LEASE_CHECKPOINT_INTERVAL: "soon" }),
     'invalid value "soon" for ETCD_TS_LEASE_CHECKPOINT_INTERVAL: time: invalid duration "soon"',
   );
   assert.equal(
-    verifyError([], { ETCD_TS_LEASE_CHECKPOINT_INTERVAL: "0s" }),
+    await verifyError([], { ETCD_TS_LEASE_CHECKPOINT_INTERVAL: "0s" }),
     'ETCD_TS_LEASE_CHECKPOINT_INTERVAL must be positive ("0s")',
   );
 });

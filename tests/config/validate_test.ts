@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { listenerConfigError, parseServerArgs } from "../../src/config/mod.ts";
 import { BASE, fail, noFile, run, verifyError } from "../helpers/config.ts";
 
-Deno.test("verification errors and their exact texts", () => {
+Deno.test("verification errors and their exact texts", async () => {
   const cases: [string[], string][] = [
     [["--heartbeat-interval=0"], "--heartbeat-interval must be >0 (set to 0ms)"],
     [["--election-timeout=0"], "--election-timeout must be >0 (set to 0ms)"],
@@ -69,22 +69,22 @@ Deno.test("verification errors and their exact texts", () => {
       "selfSignedCertValidity is invalid,it should be greater than 0",
     ],
   ];
-  for (const [argv, want] of cases) assert.equal(verifyError(argv), want, argv.join(" "));
+  for (const [argv, want] of cases) assert.equal(await verifyError(argv), want, argv.join(" "));
 });
 
-Deno.test("listen URLs accept IPs, localhost and unix sockets", () => {
-  run([
+Deno.test("listen URLs accept IPs, localhost and unix sockets", async () => {
+  await run([
     "--listen-peer-urls=http://[::1]:2380,unix://somewhere:1,http://localhost:3",
     "--listen-client-urls=http://0.0.0.0:2379",
     "--advertise-client-urls=http://h:2379",
   ]);
 });
 
-Deno.test("advertise-client-urls may be omitted when the process may become a proxy", () => {
-  run(["--listen-client-urls=http://127.0.0.1:2379", "--proxy=on"]);
-  run(["--listen-client-urls=http://127.0.0.1:2379", "--discovery=http://d/t"]);
+Deno.test("advertise-client-urls may be omitted when the process may become a proxy", async () => {
+  await run(["--listen-client-urls=http://127.0.0.1:2379", "--proxy=on"]);
+  await run(["--listen-client-urls=http://127.0.0.1:2379", "--discovery=http://d/t"]);
   assert.equal(
-    verifyError([
+    await verifyError([
       "--listen-client-urls=http://127.0.0.1:2379",
       "--discovery=http://d/t",
       "--discovery-fallback=exit",
@@ -93,8 +93,8 @@ Deno.test("advertise-client-urls may be omitted when the process may become a pr
   );
 });
 
-Deno.test("the missing-advertise error adds etcd's explanation line", () => {
-  const out = fail(["--listen-client-urls=http://127.0.0.1:2379"]);
+Deno.test("the missing-advertise error adds etcd's explanation line", async () => {
+  const out = await fail(["--listen-client-urls=http://127.0.0.1:2379"]);
   assert.equal(out.records.length, 2);
   assert.equal(
     out.records[1].text,
@@ -102,27 +102,30 @@ Deno.test("the missing-advertise error adds etcd's explanation line", () => {
   );
 });
 
-Deno.test("zap logger: verification failures are warn records 'failed to verify flags'", () => {
-  const out = fail(["--logger=zap", "--heartbeat-interval=0"]);
+Deno.test("zap logger: verification failures are warn records 'failed to verify flags'", async () => {
+  const out = await fail(["--logger=zap", "--heartbeat-interval=0"]);
   assert.equal(out.logging.logger, "zap");
   assert.deepEqual(
     [out.records[0].level, out.records[0].msg, out.records[0].fields],
     ["warn", "failed to verify flags", { error: "--heartbeat-interval must be >0 (set to 0ms)" }],
   );
   // When the logging flags themselves are wrong, etcd's logger does not exist: capnslog.
-  assert.equal(fail(["--logger=zap", "--log-outputs=default,stderr"]).logging.logger, "capnslog");
+  assert.equal(
+    (await fail(["--logger=zap", "--log-outputs=default,stderr"])).logging.logger,
+    "capnslog",
+  );
 });
 
-Deno.test("discovery clears the default initial cluster unless it was given", () => {
-  const c = run(["--discovery=http://127.0.5.1:2379/v2/keys/discovery/tok"]);
+Deno.test("discovery clears the default initial cluster unless it was given", async () => {
+  const c = await run(["--discovery=http://127.0.5.1:2379/v2/keys/discovery/tok"]);
   assert.equal(c.initialClusterString, "");
   assert.deepEqual(c.initialCluster, []);
-  assert.equal(run(["--discovery-srv=example.com"]).initialClusterString, "");
-  assert.equal(run(["--discovery-srv-name=x", "--name=n"]).initialClusterString, "");
+  assert.equal((await run(["--discovery-srv=example.com"])).initialClusterString, "");
+  assert.equal((await run(["--discovery-srv-name=x", "--name=n"])).initialClusterString, "");
 });
 
-Deno.test("the initial cluster defaults to <name>=<advertised peer URLs> when only --name is set", () => {
-  const c = run([
+Deno.test("the initial cluster defaults to <name>=<advertised peer URLs> when only --name is set", async () => {
+  const c = await run([
     "--name",
     "infra1",
     "--initial-advertise-peer-urls",
@@ -133,12 +136,17 @@ Deno.test("the initial cluster defaults to <name>=<advertised peer URLs> when on
     name: "infra1",
     urls: ["http://127.0.5.2:2380", "http://127.0.5.2:2381"],
   }]);
-  const given = run(["--name", "infra1", "--initial-cluster", "infra0=http://127.0.5.1:2380"]);
+  const given = await run([
+    "--name",
+    "infra1",
+    "--initial-cluster",
+    "infra0=http://127.0.5.1:2380",
+  ]);
   assert.deepEqual(given.initialCluster, [{ name: "infra0", urls: ["http://127.0.5.1:2380"] }]);
 });
 
-Deno.test("initial cluster parsing: merge names, keep raw names, exact errors deferred to the server", () => {
-  const c = run([
+Deno.test("initial cluster parsing: merge names, keep raw names, exact errors deferred to the server", async () => {
+  const c = await run([
     "--initial-cluster",
     "a=http://127.0.5.2:2381,a=http://127.0.5.2:2380,, c=http://127.0.5.3:2380",
   ]);
@@ -161,24 +169,24 @@ Deno.test("initial cluster parsing: merge names, keep raw names, exact errors de
     ],
   ];
   for (const [ic, want] of cases) {
-    const bad = run(["--initial-cluster", ic]);
+    const bad = await run(["--initial-cluster", ic]);
     assert.equal(bad.initialClusterError, want);
     assert.deepEqual(bad.initialCluster, []);
   }
 });
 
-Deno.test("data dir defaults to <name>.etcd with etcd's warning", () => {
-  const out = parseServerArgs(["--name", "s1"], {}, noFile);
+Deno.test("data dir defaults to <name>.etcd with etcd's warning", async () => {
+  const out = await parseServerArgs(["--name", "s1"], {}, noFile);
   if (out.action !== "run") throw new Error(out.action);
   assert.equal(out.config.dataDir, "s1.etcd");
   assert.ok(
     out.notices.some((n) => n.text === "no data-dir provided, using default data-dir ./s1.etcd"),
   );
-  assert.equal(run(["--data-dir", "/tmp/x"]).dataDir, "/tmp/x");
+  assert.equal((await run(["--data-dir", "/tmp/x"])).dataDir, "/tmp/x");
 });
 
-Deno.test("snapshot count 0 means the default; quota and request size warnings", () => {
-  const out = parseServerArgs(
+Deno.test("snapshot count 0 means the default; quota and request size warnings", async () => {
+  const out = await parseServerArgs(
     ["--snapshot-count=0", "--quota-backend-bytes=9000000000", "--max-request-bytes=20000000"],
     {},
     noFile,
@@ -191,32 +199,32 @@ Deno.test("snapshot count 0 means the default; quota and request size warnings",
     texts.includes("backend quota 9000000000 exceeds maximum recommended quota 8589934592"),
   );
   assert.ok(texts.includes("MaxRequestBytes 20000000 exceeds maximum recommended size 10485760"));
-  const neg = parseServerArgs(["--quota-backend-bytes=-1"], {}, noFile);
+  const neg = await parseServerArgs(["--quota-backend-bytes=-1"], {}, noFile);
   if (neg.action === "run") {
     assert.ok(neg.notices.some((n) => n.text === "disabling backend quota"));
   }
 });
 
-Deno.test("compaction retention: hours, durations, revisions, and the fatal parse error", () => {
-  assert.equal(run(["--auto-compaction-retention=1"]).compactionRetention, 3_600_000);
-  assert.equal(run(["--auto-compaction-retention=30m"]).compactionRetention, 1_800_000);
-  assert.equal(run(["--auto-compaction-retention=1h30m"]).compactionRetention, 5_400_000);
+Deno.test("compaction retention: hours, durations, revisions, and the fatal parse error", async () => {
+  assert.equal((await run(["--auto-compaction-retention=1"])).compactionRetention, 3_600_000);
+  assert.equal((await run(["--auto-compaction-retention=30m"])).compactionRetention, 1_800_000);
+  assert.equal((await run(["--auto-compaction-retention=1h30m"])).compactionRetention, 5_400_000);
   assert.equal(
-    run(["--auto-compaction-mode=revision", "--auto-compaction-retention=1000"])
+    (await run(["--auto-compaction-mode=revision", "--auto-compaction-retention=1000"]))
       .compactionRetention,
     1000,
   );
-  const out = fail(["--auto-compaction-retention=abc"]);
+  const out = await fail(["--auto-compaction-retention=abc"]);
   assert.equal(out.stderr, 'error parsing CompactionRetention: time: invalid duration "abc"');
   assert.deepEqual([out.records[0].level, out.records[0].pkg], ["critical", "etcdmain"]);
   assert.equal(
-    fail(["--auto-compaction-retention=-1"]).stderr,
+    (await fail(["--auto-compaction-retention=-1"])).stderr,
     'error parsing CompactionRetention: time: missing unit in duration "-1"',
   );
 });
 
-Deno.test("the capnslog deprecation warning is a raw stderr line", () => {
-  const out = parseServerArgs([], {}, noFile);
+Deno.test("the capnslog deprecation warning is a raw stderr line", async () => {
+  const out = await parseServerArgs([], {}, noFile);
   if (out.action !== "run") throw new Error(out.action);
   assert.ok(
     out.notices.some((n) =>
@@ -225,12 +233,12 @@ Deno.test("the capnslog deprecation warning is a raw stderr line", () => {
         "[WARNING] Deprecated '--logger=capnslog' flag is set; use '--logger=zap' flag instead"
     ),
   );
-  const zap = parseServerArgs(["--logger=zap"], {}, noFile);
+  const zap = await parseServerArgs(["--logger=zap"], {}, noFile);
   if (zap.action === "run") assert.ok(!zap.notices.some((n) => n.raw));
 });
 
-Deno.test("deprecated logging aliases", () => {
-  const out = parseServerArgs(["--log-output=stdout", "--debug"], {}, noFile);
+Deno.test("deprecated logging aliases", async () => {
+  const out = await parseServerArgs(["--log-output=stdout", "--debug"], {}, noFile);
   if (out.action !== "run") throw new Error(out.action);
   assert.equal(out.config.logLevel, "debug");
   const raw = out.notices.filter((n) => n.raw).map((n) => n.text);
@@ -241,30 +249,30 @@ Deno.test("deprecated logging aliases", () => {
     ),
   );
   assert.equal(
-    run(["--logger=zap", "--log-outputs=/tmp/a.log,stderr"]).logOutputs.join(","),
+    (await run(["--logger=zap", "--log-outputs=/tmp/a.log,stderr"])).logOutputs.join(","),
     "/tmp/a.log,stderr",
   );
 });
 
-Deno.test("listener checks: https without certificates, cipher suites, allowed CN and hostname", () => {
-  const ok = run([...BASE, "--listen-peer-urls=http://127.0.5.54:2380"]);
+Deno.test("listener checks: https without certificates, cipher suites, allowed CN and hostname", async () => {
+  const ok = await run([...BASE, "--listen-peer-urls=http://127.0.5.54:2380"]);
   assert.equal(listenerConfigError(ok), undefined);
-  const peer = run([...BASE, "--listen-peer-urls=https://127.0.5.54:2380"]);
+  const peer = await run([...BASE, "--listen-peer-urls=https://127.0.5.54:2380"]);
   assert.equal(
     listenerConfigError(peer),
     "cannot listen on TLS for 127.0.5.54:2380: KeyFile and CertFile are not presented",
   );
   assert.equal(
-    listenerConfigError(run([...BASE, "--listen-peer-urls=https://127.0.5.54:443"])),
+    listenerConfigError(await run([...BASE, "--listen-peer-urls=https://127.0.5.54:443"])),
     "cannot listen on TLS for 127.0.5.54:443: KeyFile and CertFile are not presented",
   );
   assert.equal(
     listenerConfigError(
-      run([...BASE, "--listen-peer-urls=https://127.0.5.54:2380", "--peer-auto-tls"]),
+      await run([...BASE, "--listen-peer-urls=https://127.0.5.54:2380", "--peer-auto-tls"]),
     ),
     undefined,
   );
-  const client = run([
+  const client = await run([
     "--listen-client-urls=https://127.0.5.54:2379",
     "--advertise-client-urls=https://127.0.5.54:2379",
   ]);
@@ -273,12 +281,12 @@ Deno.test("listener checks: https without certificates, cipher suites, allowed C
     "TLS key/cert (--cert-file, --key-file) must be provided for client url https://127.0.5.54:2379 with HTTPS scheme",
   );
   assert.equal(
-    listenerConfigError(run(["--cipher-suites=FOO"])),
+    listenerConfigError(await run(["--cipher-suites=FOO"])),
     'unexpected TLS cipher suite "FOO"',
   );
   assert.equal(
     listenerConfigError(
-      run([
+      await run([
         "--listen-peer-urls=https://127.0.0.1:1",
         "--peer-cert-file=a",
         "--peer-key-file=b",
@@ -295,11 +303,11 @@ Deno.test("listener checks: https without certificates, cipher suites, allowed C
     "--peer-cert-allowed-cn=x",
     "--peer-cert-allowed-hostname=y",
   ];
-  assert.equal(listenerConfigError(run(auto)), undefined);
+  assert.equal(listenerConfigError(await run(auto)), undefined);
 });
 
-Deno.test("TLS warnings: http listeners with certificates, auto TLS with certificates", () => {
-  const out = parseServerArgs(
+Deno.test("TLS warnings: http listeners with certificates, auto TLS with certificates", async () => {
+  const out = await parseServerArgs(
     ["--peer-cert-file=a", "--peer-key-file=b", "--peer-auto-tls", "--auto-tls", "--cert-file=c"],
     {},
     noFile,

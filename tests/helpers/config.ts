@@ -6,21 +6,33 @@ export const noFile = (p: string): string => {
   throw new Deno.errors.NotFound(`open ${p}`);
 };
 
-export function run(argv: string[], env: Record<string, string> = {}, file?: string): Config {
-  const out = parseServerArgs(argv, env, file === undefined ? noFile : () => file);
+export async function run(
+  argv: string[],
+  env: Record<string, string> = {},
+  file?: string,
+): Promise<Config> {
+  const out = await parseServerArgs(argv, env, file === undefined ? noFile : () => file);
   if (out.action !== "run") assert.fail(`expected run, got ${JSON.stringify(out)}`);
   return out.config;
 }
 
-export function fail(argv: string[], env: Record<string, string> = {}, file?: string) {
-  const out: ParseOutcome = parseServerArgs(argv, env, file === undefined ? noFile : () => file);
+export async function fail(argv: string[], env: Record<string, string> = {}, file?: string) {
+  const out: ParseOutcome = await parseServerArgs(
+    argv,
+    env,
+    file === undefined ? noFile : () => file,
+  );
   if (out.action !== "fail") assert.fail(`expected fail, got ${out.action}`);
   return out;
 }
 
 /** The "error verifying flags" reason of a logged failure. */
-export function verifyError(argv: string[], env: Record<string, string> = {}, file?: string) {
-  const out = fail(argv, env, file);
+export async function verifyError(
+  argv: string[],
+  env: Record<string, string> = {},
+  file?: string,
+) {
+  const out = await fail(argv, env, file);
   assert.equal(out.logged, true);
   assert.equal(out.exitCode, 1);
   const m = /^error verifying flags, (.*)\. See 'etcd --help'\.$/s.exec(out.stderr);

@@ -6,8 +6,8 @@ import type net from "node:net";
 import type tls from "node:tls";
 import { type Config, parseServerArgs } from "../../src/config/mod.ts";
 
-export function proxyConfig(args: string[]): Config {
-  const out = parseServerArgs(args, {});
+export async function proxyConfig(args: string[]): Promise<Config> {
+  const out = await parseServerArgs(args, {});
   if (out.action !== "run") throw new Error(`flags rejected: ${JSON.stringify(out)}`);
   return out.config;
 }

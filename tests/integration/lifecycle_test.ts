@@ -69,7 +69,9 @@ itest("SIGTERM: clean stop, killed by SIGTERM (143), acknowledged writes survive
     assert.equal(status.signal, "SIGTERM");
     assert.equal(status.code, 143);
     assert.ok(
-      m.lines.some((l) => l.endsWith("N | etcdmain: received terminated signal, shutting down...")),
+      m.lines.some((l) =>
+        l.endsWith("N | pkg/osutil: received terminated signal, shutting down...")
+      ),
       m.lines.slice(-10).join("\n"),
     );
     await assertPortsFree(IP, [2379]);
@@ -96,7 +98,7 @@ itest("SIGINT: clean stop, killed by SIGINT (130)", async () => {
   assert.equal(status.signal, "SIGINT");
   assert.equal(status.code, 130);
   assert.ok(
-    m.lines.some((l) => l.endsWith("N | etcdmain: received interrupt signal, shutting down...")),
+    m.lines.some((l) => l.endsWith("N | pkg/osutil: received interrupt signal, shutting down...")),
     m.lines.slice(-10).join("\n"),
   );
   await assertPortsFree(IP, [2379]);
@@ -141,6 +143,7 @@ itest(
     assert.ok(published < ready, "ready only after the member published itself");
     const stopping = entries[at("received signal; shutting down")];
     assert.equal(stopping.signal, "terminated");
+    assert.equal(stopping.caller, "osutil/interrupt_unix.go:64");
   },
 );
 

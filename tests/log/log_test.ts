@@ -1,13 +1,25 @@
 import assert from "node:assert/strict";
-import { createLogger, formatCapnslog, formatZap, zapTime } from "../../src/log/mod.ts";
+import {
+  createLogger,
+  formatCapnslog,
+  formatZap,
+  type PackageLevel,
+  zapTime,
+} from "../../src/log/mod.ts";
 
-function capture(logger: "capnslog" | "zap", level = "info", outputs = ["default"]) {
+function capture(
+  logger: "capnslog" | "zap",
+  level = "info",
+  outputs = ["default"],
+  packageLevels?: Record<string, PackageLevel>,
+) {
   const lines: [string, string][] = [];
   let exited: number | undefined;
   const log = createLogger({
     logger,
     level,
     outputs,
+    packageLevels,
     write: (out, line) => void lines.push([out, line]),
     now: () => new Date(2026, 10, 27, 14, 46, 17, 416),
     exit: (code) => {
@@ -78,6 +90,44 @@ Deno.test("levels below the configured one are dropped", () => {
   dbg.log.debug({ pkg: "p", text: "d" });
   assert.equal(JSON.parse(dbg.lines[0][1]).level, "debug");
   assert.equal(capture("zap").log.enabled("debug"), false);
+});
+
+Deno.test("capnslog package levels override the global level for their packages", () => {
+  const levels = { etcdmain: "warn", embed: "notice", raft: "debug" } as const;
+  const { log, lines } = capture("capnslog", "info", ["default"], levels);
+  for (const pkg of ["etcdmain", "embed", "raft", "etcdserver"]) {
+    log.debug({ pkg, text: "d" });
+    log.info({ pkg, text: "i" });
+    log.notice({ pkg, text: "n" });
+    log.warn({ pkg, text: "w" });
+  }
+  assert.deepEqual(lines.map(([, l]) => l.split(" ").slice(2).join(" ").trim()), [
+    "W | etcdmain: w",
+    "N | embed: n",
+    "W | embed: w",
+    "D | raft: d",
+    "I | raft: i",
+    "N | raft: n",
+    "W | raft: w",
+    "I | etcdserver: i",
+    "N | etcdserver: n",
+    "W | etcdserver: w",
+  ]);
+  // Whether any package logs a level, or one package does.
+  assert.equal(log.enabled("debug"), true);
+  assert.equal(log.enabled("debug", "etcdserver"), false);
+  assert.equal(log.enabled("info", "etcdmain"), false);
+
+  // "*" stands for every package; named ones still win. zap has no packages.
+  const star = capture("capnslog", "info", ["default"], { "*": "error", embed: "trace" });
+  star.log.warn({ pkg: "etcdserver", text: "w" });
+  star.log.debug({ pkg: "embed", text: "d" });
+  assert.deepEqual(star.lines.map(([, l]) => l.split(" ").slice(2).join(" ").trim()), [
+    "D | embed: d",
+  ]);
+  const zap = capture("zap", "info", ["default"], { etcdserver: "error" });
+  zap.log.info({ pkg: "etcdserver", text: "i" });
+  assert.equal(zap.lines.length, 1);
 });
 
 Deno.test("fatal logs at critical level and exits 1", () => {

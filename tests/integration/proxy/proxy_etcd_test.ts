@@ -62,7 +62,7 @@ itest("v2 proxy in front of a real etcd 3.4 cluster", async () => {
     await Promise.all([...members.values()].map((m) => m.waitFor(READY, 20_000)));
 
     const t = testLog();
-    const config = proxyConfig([
+    const config = await proxyConfig([
       "--proxy=on",
       `--data-dir=${dir}/proxy`,
       `--listen-client-urls=${PROXY}`,
@@ -151,7 +151,7 @@ itest("v2 proxy in front of a real etcd 3.4 cluster", async () => {
 
     // Readonly: writes refused with 501 and an empty body, reads served.
     const ro = await runV2Proxy({
-      config: proxyConfig([
+      config: await proxyConfig([
         "--proxy=readonly",
         `--data-dir=${dir}/ro`,
         `--listen-client-urls=${RO_PROXY}`,
@@ -173,7 +173,7 @@ itest("v2 proxy in front of a real etcd 3.4 cluster", async () => {
     proxies.splice(proxies.indexOf(proxy), 1);
     const t2 = testLog();
     proxy = await runV2Proxy({
-      config: proxyConfig([
+      config: await proxyConfig([
         "--proxy=on",
         `--data-dir=${dir}/proxy`,
         `--listen-client-urls=${PROXY}`,
@@ -289,7 +289,7 @@ itest("--discovery: the proxy reads a full discovery token without registering",
 
     const t = testLog();
     proxy = await runV2Proxy({
-      config: proxyConfig([
+      config: await proxyConfig([
         "--proxy=on",
         `--data-dir=${dir}/p`,
         `--listen-client-urls=${clientURL(14)}`,
@@ -310,7 +310,7 @@ itest("--discovery: the proxy reads a full discovery token without registering",
 
     // A token without a size: etcd's proxy dies with the v2 error as is.
     const bad = runV2Proxy({
-      config: proxyConfig([
+      config: await proxyConfig([
         "--proxy=on",
         `--data-dir=${dir}/p2`,
         `--listen-client-urls=${clientURL(14)}`,

@@ -31,7 +31,7 @@ async function oneMemberProxy(mode: "on" | "readonly", flags: string[] = []) {
   const peer = await fakePeer(HOST, "");
   peer.members = membersJSON([{ id: "1", name: "a", peer: peer.url, client: c1.url }]);
   const t = testLog();
-  const config = proxyConfig([
+  const config = await proxyConfig([
     `--proxy=${mode}`,
     `--data-dir=${dir}`,
     `--listen-client-urls=${LISTEN}`,
@@ -62,7 +62,7 @@ test("start-up lines, cluster file, forwarding with X-Forwarded-For and doubled 
     { id: "12419017051101991095", name: "m2", peer: other },
   ]);
   const t = testLog();
-  const config = proxyConfig([
+  const config = await proxyConfig([
     "--proxy=on",
     `--data-dir=${dir}`,
     `--listen-client-urls=${LISTEN}`,
@@ -138,7 +138,7 @@ test("start-up lines, cluster file, forwarding with X-Forwarded-For and doubled 
   // Restart: the cluster file wins over --discovery (never contacted), with etcd's warning.
   const t2 = testLog();
   const discovery = `${await closedPort(HOST)}/v2/keys/tok`;
-  const config2 = proxyConfig([
+  const config2 = await proxyConfig([
     "--proxy=on",
     `--data-dir=${dir}`,
     `--listen-client-urls=${LISTEN}`,
@@ -179,7 +179,7 @@ test("failover: a dead member is marked unavailable for --proxy-failure-wait; al
     { id: "2", name: "b", peer: "http://127.0.97.59:2380", client: live.url },
   ]);
   const t = testLog();
-  const config = proxyConfig([
+  const config = await proxyConfig([
     "--proxy=on",
     `--data-dir=${dir}`,
     `--listen-client-urls=${LISTEN}`,
@@ -260,7 +260,7 @@ test("refresh: new members are picked up and the cluster file follows", async ()
   const peer = await fakePeer(HOST, "");
   peer.members = membersJSON([{ id: "1", name: "a", peer: peer.url, client: c1.url }]);
   const t = testLog();
-  const config = proxyConfig([
+  const config = await proxyConfig([
     "--proxy=on",
     `--data-dir=${dir}`,
     `--listen-client-urls=${LISTEN}`,
@@ -315,7 +315,7 @@ test("start-up failures: a bad cluster file, a taken port", async () => {
   const dir = tmp.path;
   Deno.mkdirSync(`${dir}/proxy`);
   Deno.writeTextFileSync(`${dir}/proxy/cluster`, "<not json>");
-  const config = proxyConfig([
+  const config = await proxyConfig([
     "--proxy=on",
     `--data-dir=${dir}`,
     `--listen-client-urls=${LISTEN}`,
@@ -329,7 +329,7 @@ test("start-up failures: a bad cluster file, a taken port", async () => {
   const first = await runV2Proxy({ config, log: testLog().log, readonly: false });
   const port = first.addresses[0].port;
   try {
-    const taken = proxyConfig([
+    const taken = await proxyConfig([
       "--proxy=on",
       `--data-dir=${dir}`,
       `--listen-client-urls=http://${HOST}:${port}`,
@@ -342,7 +342,7 @@ test("start-up failures: a bad cluster file, a taken port", async () => {
   }
 });
 
-test("https: the proxy serves TLS listen URLs and reaches https members with the peer TLS", async () => {
+test("https: the proxy serves TLS listen URLs and reaches https members with the TLS it is given", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "etcd-proxy-" });
   await using pkiDir = tempDir();
   const pki = await issueCerts(pkiDir.path, [{ name: "server", san: `IP:${HOST}` }]);
@@ -355,7 +355,7 @@ test("https: the proxy serves TLS listen URLs and reaches https members with the
   const peer = await fakePeer(HOST, "", serverTLS);
   peer.members = membersJSON([{ id: "1", name: "a", peer: peer.url, client: c1.url }]);
   const t = testLog();
-  const config = proxyConfig([
+  const config = await proxyConfig([
     "--proxy=on",
     `--data-dir=${dir}`,
     `--listen-client-urls=https://${HOST}:0`,
@@ -366,6 +366,7 @@ test("https: the proxy serves TLS listen URLs and reaches https members with the
     log: t.log,
     readonly: false,
     tls: serverTLS,
+    clientTLS: { ca },
     peerTLS: { ca },
   });
   const client = Deno.createHttpClient({ caCerts: [ca] });
@@ -386,7 +387,7 @@ test("https: the proxy serves TLS listen URLs and reaches https members with the
   const t2 = testLog();
   const peer2 = await fakePeer(HOST, "[]", serverTLS);
   const p2 = await runV2Proxy({
-    config: proxyConfig([
+    config: await proxyConfig([
       "--proxy=on",
       `--data-dir=${dir}`,
       `--listen-client-urls=${LISTEN}`,
