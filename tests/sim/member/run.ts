@@ -16,7 +16,7 @@ export interface MemberRunOptions {
 }
 
 export function replayCommand(seed: number, quick: boolean): string {
-  return `deno task sim:member${quick ? " --quick" : ""} --seed ${seed} --trace`;
+  return `deno task sim${quick ? " --quick" : ""} --seed ${seed} --trace`;
 }
 
 export function report(r: MemberSimResult): string[] {
@@ -65,7 +65,8 @@ export async function runMemberSeeds(opts: MemberRunOptions): Promise<number[]> 
   }
   const secs = (performance.now() - began) / 1000;
   print(
-    `${ran} whole-member seeds from ${opts.start}: ${failed.length} failed` +
+    `${ran} whole-member seeds from ${opts.start}: ${ran - failed.length} passed, ` +
+      `${failed.length} failed` +
       `${failed.length ? ` (${failed.join(", ")})` : ""}; ${totals.operations} operations ` +
       `(${totals.acknowledged} acknowledged), ${totals.faults} faults, ${totals.snapshots} ` +
       `snapshots sent, ${totals.events} events; ${secs.toFixed(1)} s ` +
