@@ -34,7 +34,7 @@ export async function checkRun(
   stats.checkerMs = realNow() - started;
   stats.checkerSteps = kv.stats.steps;
   if (!kv.ok) out.push(...kv.violations.map((v) => `linearizability: ${v}`));
-  const running = cluster.members.filter((m) => m.alive && m.server);
+  const running = cluster.members.filter((m) => m.serving);
   for (const m of running) out.push(...await ackedWritesOn(cluster, m, history));
   const reads: MemberRead[] = [];
   for (const m of running) {

@@ -26,7 +26,7 @@ export async function checkLeaseExpiry(c: Cluster, safe: () => boolean): Promise
   if (!attached) return safe() ? ["lease expiry: could not grant the lease and attach a key"] : [];
   c.trace(`lease ${LEASE} (TTL ${TTL} s) holds ${KEY}`);
   const reads = (): MemberRead[] =>
-    c.members.filter((m) => m.alive && m.server).map((m) => {
+    c.members.filter((m) => m.serving).map((m) => {
       const res = c.time.as(m.owner!, () => m.state!.backend.store.range(enc.encode(KEY)));
       return { member: m.name, kvs: res.kvs.map(toKv) };
     });

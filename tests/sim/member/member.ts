@@ -82,6 +82,8 @@ export class SimMember {
   #durableDb?: Map<string, Uint8Array>;
   /** The backend was replaced by a leader's snapshot since that fsync (not synced itself). */
   #restoredUnsynced = false;
+  /** The current incarnation is stopping gracefully. */
+  #stopping = false;
 
   constructor(
     readonly env: MemberEnv,
@@ -97,12 +99,21 @@ export class SimMember {
     return this.owner?.alive === true;
   }
 
+  /**
+   * Clients can reach it: alive and not stopping (etcd closes its client listeners before it
+   * hands leadership over and closes the backend).
+   */
+  get serving(): boolean {
+    return this.alive && this.server !== undefined && !this.#stopping;
+  }
+
   /** Starts a new incarnation; false when the start was refused or the process exited. */
   async start(how: StartKind): Promise<boolean> {
     const owner: Owner = { name: `${this.name}.${++this.incarnation}`, alive: true };
     this.owner = owner;
     this.status = "up";
     this.published = false;
+    this.#stopping = false;
     this.exitReason = undefined;
     this.env.trace(`${owner.name} start (${how.kind})`);
     try {
@@ -238,6 +249,8 @@ export class SimMember {
     const owner = this.owner;
     if (!owner?.alive || !this.server) return;
     this.env.trace(`${owner.name} stopping`);
+    this.#stopping = true;
+    this.published = false;
     const server = this.server;
     await this.env.time.as(owner, () => server.stop()).catch((err) => {
       // The last flush failed (a disk fault): the process exits all the same.

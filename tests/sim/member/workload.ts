@@ -51,7 +51,7 @@ export class Client {
     return this.env.time.as(this.owner, async () => {
       while (this.env.time.now < until) {
         await sleep(1 + Math.floor(this.env.random() * 100));
-        const up = this.env.members().filter((m) => m.alive && m.server);
+        const up = this.env.members().filter((m) => m.serving);
         if (up.length === 0) continue;
         const member = up[Math.floor(this.env.random() * up.length)];
         const lease = this.#someLease();
