@@ -138,3 +138,25 @@ Deno.test("whole-member simulation: a full disk at the backend's commit stops th
     c.close();
   }
 });
+
+// A follower that saved a leader's snapshot wrote the new commit index without an fsync (raft
+// asks for none when only the commit moves); a power cut then left the snapshot's marker above
+// the durable commit, the restart ignored it, and the leader's next heartbeat committed past the
+// log's end: "tocommit(63) is out of range [lastIndex(24)]" (seed 105023 of the quick profile).
+Deno.test("whole-member simulation: a power cut right after a follower saved a leader's snapshot", async () => {
+  const { c } = await startedCluster(4444, []);
+  try {
+    assert.ok(await drive(c, c.addMember()));
+    const joined = c.members.at(-1)!;
+    const installed = () => (joined.state?.backend.store.consistentIndex() ?? 0) > 0;
+    assert.ok(await c.time.run(c.time.now + 10_000, installed), "no snapshot installed");
+    assert.ok(c.net.snapshots > 0, "the new member got no snapshot");
+    joined.crash("power", "none", "synced");
+    assert.ok(await drive(c, joined.start({ kind: "restart" })), joined.exitReason);
+    assert.ok(await c.time.run(c.time.now + 10_000, () => joined.published || !joined.alive));
+    assert.ok(joined.alive, joined.exitReason);
+    assert.deepEqual(c.violations, []);
+  } finally {
+    c.close();
+  }
+});
