@@ -37,6 +37,7 @@ export async function runMemberSeeds(opts: MemberRunOptions): Promise<number[]> 
   const failed: number[] = [];
   const began = performance.now();
   const totals = { operations: 0, acknowledged: 0, faults: 0, snapshots: 0, events: 0 };
+  const byKind = new Map<string, number>();
   let ran = 0;
   for (let seed = opts.start; seed < opts.start + opts.seeds; seed++) {
     const r = await simulateMembers({
@@ -52,7 +53,10 @@ export async function runMemberSeeds(opts: MemberRunOptions): Promise<number[]> 
     }
     totals.operations += r.stats.operations;
     totals.acknowledged += r.stats.acknowledged;
-    totals.faults += Object.values(r.stats.faults).reduce((a, b) => a + (b ?? 0), 0);
+    for (const [kind, n] of Object.entries(r.stats.faults)) {
+      totals.faults += n ?? 0;
+      byKind.set(kind, (byKind.get(kind) ?? 0) + (n ?? 0));
+    }
     totals.snapshots += r.stats.snapshotsSent;
     totals.events += r.stats.events;
     if (!r.ok) {
@@ -72,5 +76,7 @@ export async function runMemberSeeds(opts: MemberRunOptions): Promise<number[]> 
       `snapshots sent, ${totals.events} events; ${secs.toFixed(1)} s ` +
       `(${(secs * 1000 / ran).toFixed(0)} ms per seed)`,
   );
+  const kinds = [...byKind].sort(([a], [b]) => a < b ? -1 : 1).map(([k, n]) => `${k} ${n}`);
+  print(`faults by kind: ${kinds.join(", ")}`);
   return failed;
 }
