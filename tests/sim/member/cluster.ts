@@ -203,6 +203,12 @@ export class Cluster {
     this.diskFaulted.add(m.name);
   }
 
+  /** Disks sound again: no write, fsync or backend commit waits to fail. */
+  clearDiskFaults(): void {
+    this.fs.clearFaults();
+    this.#fullBackends.clear();
+  }
+
   /** The member that is leader now (of the highest term, if several think so). */
   leader(): SimMember | undefined {
     let best: SimMember | undefined;

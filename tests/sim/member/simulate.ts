@@ -147,7 +147,7 @@ class Run {
     await c.time.run(chaosEnd, () => !safe());
     c.heal();
     c.calmNetwork();
-    c.fs.clearFaults();
+    c.clearDiskFaults();
     for (const m of c.members) if (m.status === "down") void m.start({ kind: "restart" });
     await c.time.run(c.time.now + 10_000, () => !safe() || running === 0);
   }
