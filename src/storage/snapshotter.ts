@@ -7,6 +7,7 @@
 import { crc32c } from "../checksum/mod.ts";
 import { hex16, join, listDir, mkdirDurable, parseHex16, removeIfExists } from "./fsutil.ts";
 import { writeFileAtomic } from "./fsutil.ts";
+import { storageFs } from "./fs.ts";
 import { type Purged, purgeFiles } from "./purge.ts";
 import type { Snapshot } from "../raft/mod.ts";
 import { secondsSince, snapMetrics } from "../metrics/mod.ts";
@@ -60,11 +61,11 @@ export class Snapshotter {
       if (!usable(index, term)) continue;
       const path = join(this.dir, name);
       try {
-        return decodeSnapshotFile(await Deno.readFile(path), name);
+        return decodeSnapshotFile(await storageFs().readFile(path), name);
       } catch (err) {
         if (!(err instanceof SnapshotError)) throw err;
         this.#warn(`snap: ${path} is unreadable (${err.message}); renaming it to ${name}.broken`);
-        await Deno.rename(path, path + ".broken");
+        await storageFs().rename(path, path + ".broken");
       }
     }
     return undefined;
