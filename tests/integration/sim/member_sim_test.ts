@@ -1,11 +1,13 @@
+// Under tests/integration because a member's raft snapshot is SQLite's VACUUM INTO, which
+// Deno's node:sqlite allows (ATTACH) only with every permission; test:unit runs without.
 import assert from "node:assert/strict";
-import { Cluster, Trace } from "./member/cluster.ts";
-import type { MemberSettings } from "./member/member.ts";
-import { RaftWatch } from "./member/raft_watch.ts";
-import { report } from "./member/run.ts";
-import { simulateMembers } from "./member/simulate.ts";
-import { Client, Leases, workloadEnv } from "./member/workload.ts";
-import type { Operation } from "../robustness/mod.ts";
+import { Cluster, Trace } from "../../sim/member/cluster.ts";
+import type { MemberSettings } from "../../sim/member/member.ts";
+import { RaftWatch } from "../../sim/member/raft_watch.ts";
+import { report } from "../../sim/member/run.ts";
+import { simulateMembers } from "../../sim/member/simulate.ts";
+import { Client, Leases, workloadEnv } from "../../sim/member/workload.ts";
+import type { Operation } from "../../robustness/mod.ts";
 
 /** Runs whole-member seeds (the quick profile); fails with each failing seed's report. */
 async function runSeeds(from: number, count: number): Promise<void> {
