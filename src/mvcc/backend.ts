@@ -257,16 +257,3 @@ export class Backend {
     this.db.close();
   }
 }
-
-// Replaces the database at `path` with a snapshot (from snapshotBytes/snapshotTo); open a
-// store on it afterwards. Its consistent index is the snapshot's.
-export function restoreSnapshot(path: string, snapshot: Uint8Array): void {
-  for (const f of [path, `${path}-wal`, `${path}-shm`]) {
-    try {
-      Deno.removeSync(f);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-  }
-  Deno.writeFileSync(path, snapshot);
-}

@@ -20,9 +20,12 @@ function keyCondition(col: string, r: KeyRange): [string, Uint8Array[]] {
   }
 }
 
-// The smallest row id whose main revision is >= `main` (maxId + 1 if none). Row ids grow with
-// revisions, so a binary search over ids replaces an index on `main` that every write would
-// have to maintain.
+// An id bound for the rows whose main revision is >= `main`: every row with an id at or above
+// it has such a revision and every row below it has a smaller one (maxId + 1 if none). Row ids
+// grow with revisions, so a binary search over ids replaces an index on `main` that every
+// write would have to maintain. Compaction leaves gaps in the ids, so the bound may be an id
+// no row has; the search narrows to `mid`, never to the row found above it (which may already
+// be `hi`, and the search would then stop moving).
 export function idFloor(be: Backend, main: number): number {
   const probe = "SELECT id, main FROM rev WHERE id >= ? ORDER BY id LIMIT 1";
   let lo = 1;
@@ -30,10 +33,8 @@ export function idFloor(be: Backend, main: number): number {
   while (lo < hi) {
     const mid = Math.floor((lo + hi) / 2);
     const row = be.get(probe, mid);
-    if (!row) {
+    if (!row || (row[1] as number) >= main) {
       hi = mid;
-    } else if ((row[1] as number) >= main) {
-      hi = row[0] as number;
     } else {
       lo = (row[0] as number) + 1;
     }

@@ -3,7 +3,7 @@ export { MvccError, type MvccErrorReason } from "./errors.ts";
 export type { EventListener, HashKV, ReadTxn, StoreOptions } from "./store.ts";
 export type { CompactionBatch } from "./compact.ts";
 export { MvccStore } from "./store.ts";
-export { restoreSnapshot } from "./backend.ts";
+export { restoreSnapshot } from "./restore.ts";
 export type { WriteTxn } from "./write_txn.ts";
 export type { HistoryCursor, HistoryPoint, StoredChange } from "./stored_history.ts";
 export { parseRevisionKey, revisionKey, storedKeyValue } from "./revision_key.ts";

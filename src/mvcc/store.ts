@@ -25,6 +25,9 @@ export interface StoreOptions {
   autoCompact?: boolean;
   // Told after every physical compaction batch, with how long it took (etcd's metrics).
   onCompactionBatch?: (batch: CompactionBatch, ms: number) => void;
+  // Told when a commit fails, whoever committed (a batch, a snapshot, a compaction), before the
+  // error is thrown: what reached the file is unknown, so the owner must stop (etcd's fatal).
+  onCommitError?: (err: unknown) => void;
 }
 
 // etcd's default --experimental-compaction-batch-limit.
@@ -68,6 +71,7 @@ export class MvccStore {
   private readonly pauseMs: number;
   private readonly autoCompact: boolean;
   private readonly onCompactionBatch?: StoreOptions["onCompactionBatch"];
+  private readonly onCommitError?: StoreOptions["onCommitError"];
 
   // `path` is a file path or ":memory:".
   constructor(path: string, opts: StoreOptions = {}) {
@@ -77,6 +81,7 @@ export class MvccStore {
     this.pauseMs = opts.compactionPauseMs ?? 1;
     this.autoCompact = opts.autoCompact ?? true;
     this.onCompactionBatch = opts.onCompactionBatch;
+    this.onCommitError = opts.onCommitError;
     const meta = this.be.readMeta();
     this.ci = meta.consistentIndex;
     this.compactRev = meta.compactRev;
@@ -151,12 +156,18 @@ export class MvccStore {
   commit(opts: { sync?: boolean } = {}): void {
     this.assertNoTxn();
     if (!this.dirty && !this.be.inTransaction()) return;
-    this.be.commit({
+    const meta = {
       consistentIndex: this.ci,
       rev: this.currentRev,
       compactRev: this.compactRev,
       compactDone: this.compactDone,
-    }, opts.sync ?? false);
+    };
+    try {
+      this.be.commit(meta, opts.sync ?? false);
+    } catch (err) {
+      this.onCommitError?.(err);
+      throw err;
+    }
     this.dirty = false;
     this.committedSize = this.be.sizes();
   }

@@ -40,9 +40,9 @@ export class Backend {
   /** Told when a physical compaction has finished (etcd logs it). */
   compactionFinished?: (revision: number, tookMs: number) => void;
   /**
-   * A batch commit failed: what reached the file is unknown, so the member must stop (it
-   * replays the log on restart). Called before the error is thrown to the committer, which a
-   * timer may be.
+   * A commit failed (a batch's, or one the store made before a snapshot or a compaction):
+   * what reached the file is unknown, so the member must stop (it replays the log on restart).
+   * Called before the error is thrown to the committer, which a timer may be.
    */
   onCommitError: (err: unknown) => void = () => {};
   readonly #eventListeners: ((events: Event[]) => void)[] = [];
@@ -60,6 +60,8 @@ export class Backend {
   #open(): MvccStore {
     const store = new MvccStore(this.path, {
       onCompactionBatch: (batch, ms) => this.#compacted(batch, ms),
+      // Commits the store makes itself (before a snapshot, a compaction) stop the member too.
+      onCommitError: (err) => this.onCommitError(err),
     });
     store.compactionBatchLimit = this.#settings.compactionBatchLimit;
     if (this.#settings.unsafeNoFsync) store.unsafeNoFsync = true;

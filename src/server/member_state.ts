@@ -132,6 +132,24 @@ function openCommon(paths: MemberPaths, timing: RaftTiming, log: Logger) {
   return { lock, backend, lessor, snapshotter };
 }
 
+/**
+ * Runs the rest of a start on what openCommon() opened; a start that fails closes the backend
+ * (dropping anything it had not committed) and unlocks the data dir, so the process can try
+ * again, or another one can, without finding them held.
+ */
+async function closedOnFailure<T>(
+  common: ReturnType<typeof openCommon>,
+  rest: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await rest();
+  } catch (err) {
+    common.backend.store.close();
+    common.lock.release();
+    throw err;
+  }
+}
+
 function newRawNode(
   id: bigint,
   storage: MemoryStorage,
@@ -179,7 +197,10 @@ async function startMember(
   clusterId: bigint,
 ): Promise<MemberState> {
   const common = openCommon(paths, timing, log);
-  const wal = await createWal(paths.walDir, encodeMetadata(memberId, clusterId));
+  const wal = await closedOnFailure(
+    common,
+    () => createWal(paths.walDir, encodeMetadata(memberId, clusterId)),
+  );
   const storage = new MemoryStorage();
   const node = newRawNode(memberId, storage, timing, log);
   log.info({
@@ -349,6 +370,19 @@ export async function restartMember(
     fields: { "data-dir": paths.dataDir, "dir-type": "member" },
   });
   const common = openCommon(paths, timing, log);
+  return await closedOnFailure(
+    common,
+    () => restartFrom(paths, timing, log, common, forceNewCluster),
+  );
+}
+
+async function restartFrom(
+  paths: MemberPaths,
+  timing: RaftTiming,
+  log: Logger,
+  common: ReturnType<typeof openCommon>,
+  forceNewCluster: boolean,
+): Promise<MemberState> {
   const snapshot = await restartSnapshot(paths, common.snapshotter);
   const from = snapshot
     ? { index: snapshot.metadata.index, term: snapshot.metadata.term }

@@ -19,6 +19,8 @@ export interface ServerOptions {
   heartbeatMs: number;
   electionMs: number;
   snapshotCount: number;
+  /** Entries kept in the raft log after a snapshot, for slow followers (unset: etcd's 5000). */
+  snapshotCatchUpEntries?: number;
   strictReconfigCheck: boolean;
   maxTxnOps: number;
   maxRequestBytes: number;

@@ -133,11 +133,16 @@ export class RaftDriver {
     if (failpoints.on) await hit("raftAfterSaveSnap");
   }
 
-  /** One WAL append (and fsync, when raft asks for it) of the Ready's entries and hard state. */
+  /**
+   * One WAL append (and fsync, when raft asks for it) of the Ready's entries and hard state.
+   * With a snapshot the hard state is fsync'd even when raft would not ask: a restart honours
+   * only snapshot markers at or below the durable commit index, and one left above it would
+   * lose the snapshot the leader already counts as delivered (etcd issue 10219).
+   */
   async #save(rd: ReturnType<RawNode["ready"]>): Promise<void> {
     this.#stage = "save";
     if (failpoints.on) await hit("raftBeforeSave");
-    await this.wal.save(rd.hardState, rd.entries, rd.mustSync);
+    await this.wal.save(rd.hardState, rd.entries, rd.mustSync || rd.snapshot !== undefined);
     if (failpoints.on) await hit("raftAfterSave");
   }
 

@@ -159,6 +159,7 @@ export class EtcdServer {
       snapshotter: state.snapshotter,
       wal: state.wal,
       snapshotCount: opts.snapshotCount,
+      catchUpEntries: opts.snapshotCatchUpEntries,
     });
     const ops = createOperations(opts, {
       core,

@@ -8,6 +8,7 @@ import { messages } from "../pb/mod.ts";
 import { decodeSnapshot, type Snapshot } from "../raft/mod.ts";
 import type { EtcdWalSnapshot } from "./etcd_wal.ts";
 import { join, listDir } from "./fsutil.ts";
+import { storageFs } from "./fs.ts";
 
 /** Decodes one snap file; throws with etcd's reason when it is empty or damaged. */
 function decodeEtcdSnapFile(bytes: Uint8Array): Snapshot {
@@ -32,7 +33,7 @@ export function loadNewestEtcdSnap(
     const path = join(snapDir, name);
     let snap: Snapshot;
     try {
-      snap = decodeEtcdSnapFile(Deno.readFileSync(path));
+      snap = decodeEtcdSnapFile(storageFs().readFileSync(path));
     } catch (err) {
       warn(`skipped the unreadable snap file ${path} (${(err as Error).message})`);
       continue;

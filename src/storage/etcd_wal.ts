@@ -8,6 +8,7 @@ import { crc32c } from "../checksum/mod.ts";
 import { messages } from "../pb/mod.ts";
 import { decodeEntry, decodeHardState, type Entry, type HardState } from "../raft/mod.ts";
 import { join, listDir } from "./fsutil.ts";
+import { storageFs } from "./fs.ts";
 import { parseSegmentName, type SegmentName } from "./segment.ts";
 
 /** etcd's record types (wal/wal.go). */
@@ -138,7 +139,7 @@ function decodeSegments(
   let crc = 0;
   for (let i = 0; i < segs.length; i++) {
     const path = join(walDir, segs[i].name);
-    const buf = Deno.readFileSync(path);
+    const buf = storageFs().readFileSync(path);
     const isLast = i === segs.length - 1;
     for (let off = 0; off + FRAME_HEADER <= buf.length;) {
       const frame = readFrame(buf, off, path);

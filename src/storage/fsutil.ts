@@ -1,16 +1,12 @@
-// Small file-system helpers shared by the WAL and the snapshotter.
+// Small file-system helpers shared by the WAL and the snapshotter, over storageFs().
+import { type StorageFile, storageFs } from "./fs.ts";
 
 export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
 
 /** Makes a directory's entries (created, renamed, removed files) durable. */
-export async function syncDir(dir: string): Promise<void> {
-  const d = await Deno.open(dir, { read: true });
-  try {
-    await d.sync();
-  } finally {
-    d.close();
-  }
+export function syncDir(dir: string): Promise<void> {
+  return storageFs().syncDir(dir);
 }
 
 /** Creates `dir` and any missing parents (0700), and makes each new entry durable in its
@@ -22,7 +18,7 @@ export async function mkdirDurable(dir: string): Promise<void> {
     if (dirname(d) === d) break;
   }
   for (const d of missing) {
-    await Deno.mkdir(d, { mode: DIR_MODE }).catch((err) => {
+    await storageFs().mkdir(d, DIR_MODE).catch((err) => {
       if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
     });
     await syncDir(dirname(d));
@@ -31,7 +27,7 @@ export async function mkdirDurable(dir: string): Promise<void> {
 
 async function exists(path: string): Promise<boolean> {
   try {
-    await Deno.stat(path);
+    await storageFs().stat(path);
     return true;
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return false;
@@ -40,7 +36,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** write() may write fewer bytes than asked; loop until the whole buffer is out. */
-export async function writeAll(file: Deno.FsFile, buf: Uint8Array): Promise<void> {
+export async function writeAll(file: StorageFile, buf: Uint8Array): Promise<void> {
   let off = 0;
   while (off < buf.length) off += await file.write(buf.subarray(off));
 }
@@ -48,7 +44,7 @@ export async function writeAll(file: Deno.FsFile, buf: Uint8Array): Promise<void
 /** writeAll without leaving the thread: for the WAL's appends, which only reach the page
  * cache (the fsync after them is the slow part and stays asynchronous). An async write would
  * cost an extra event-loop round trip per batch while the member is busy. */
-export function writeAllSync(file: Deno.FsFile, buf: Uint8Array): void {
+export function writeAllSync(file: StorageFile, buf: Uint8Array): void {
   let off = 0;
   while (off < buf.length) off += file.writeSync(buf.subarray(off));
 }
@@ -56,14 +52,15 @@ export function writeAllSync(file: Deno.FsFile, buf: Uint8Array): void {
 /** Writes `data` to `path` so that it is either complete and durable or absent. */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
   const tmp = path + ".tmp";
-  const f = await Deno.open(tmp, { write: true, create: true, truncate: true, mode: FILE_MODE });
+  const fs = storageFs();
+  const f = await fs.open(tmp, { write: true, create: true, truncate: true, mode: FILE_MODE });
   try {
     await writeAll(f, data);
     await f.syncData();
   } finally {
     f.close();
   }
-  await Deno.rename(tmp, path);
+  await fs.rename(tmp, path);
   await syncDir(dirname(path));
 }
 
@@ -104,7 +101,7 @@ export function join(dir: string, name: string): string {
 
 export function listDir(dir: string): string[] {
   try {
-    return [...Deno.readDirSync(dir)].filter((e) => e.isFile).map((e) => e.name);
+    return storageFs().readDirSync(dir);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return [];
     throw err;
@@ -113,7 +110,7 @@ export function listDir(dir: string): string[] {
 
 export async function removeIfExists(path: string): Promise<void> {
   try {
-    await Deno.remove(path);
+    await storageFs().remove(path);
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }

@@ -1,6 +1,6 @@
-// Exclusive ownership of a member directory by one process.
+// Exclusive ownership of a member directory by one process (through storageFs()).
 //
-// Deno 2.9's FsFile.tryLockSync() is flock(LOCK_EX | LOCK_NB): it fails at once instead of
+// On Deno's file system: FsFile.tryLockSync() is flock(LOCK_EX | LOCK_NB): it fails at once instead of
 // waiting, and the kernel drops the lock when the holder's descriptor closes, including when
 // the process is killed with SIGKILL, so no stale lock file or PID check is needed. The lock
 // is taken on the directory itself (Linux allows flock on a directory descriptor), which
@@ -8,6 +8,7 @@
 // server spawns do not inherit it.
 
 import { DIR_MODE, dirname } from "./fsutil.ts";
+import { storageFs } from "./fs.ts";
 
 export interface DataDirLock {
   /** The locked member directory. */
@@ -22,20 +23,13 @@ export interface DataDirLock {
  * the directory the operator named with --data-dir.
  */
 export function lockDataDir(memberDir: string, dataDir = dirname(memberDir)): DataDirLock {
-  Deno.mkdirSync(memberDir, { recursive: true, mode: DIR_MODE });
-  const fd = Deno.openSync(memberDir, { read: true });
-  let locked = false;
-  try {
-    locked = fd.tryLockSync(true);
-  } finally {
-    if (!locked) fd.close();
-  }
-  if (!locked) throw new Error(`data dir ${dataDir} is in use by another process`);
+  const unlock = storageFs().tryLockDir(memberDir, DIR_MODE);
+  if (!unlock) throw new Error(`data dir ${dataDir} is in use by another process`);
   let released = false;
   const release = () => {
     if (released) return;
     released = true;
-    fd.close();
+    unlock();
   };
   return { dir: memberDir, release, [Symbol.dispose]: release };
 }

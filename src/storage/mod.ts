@@ -8,6 +8,14 @@ export { Snapshotter } from "./snapshotter.ts";
 export type { Purged } from "./purge.ts";
 export { type DataDirLock, lockDataDir } from "./lock.ts";
 export {
+  denoFs,
+  type StorageFile,
+  type StorageFs,
+  storageFs,
+  type StorageOpenOptions,
+  useStorageFs,
+} from "./fs.ts";
+export {
   type EtcdWal,
   EtcdWalError,
   type EtcdWalSnapshot,

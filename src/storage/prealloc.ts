@@ -7,6 +7,7 @@
 // in the background, as etcd's file pipeline does, and renamed into place at rollover.
 
 import { FILE_MODE, join, removeIfExists, writeAll } from "./fsutil.ts";
+import { type StorageFile, storageFs } from "./fs.ts";
 
 /** The one file the pipeline prepares; a `*.wal.tmp`, so a crash leaves nothing openWal
  * would read, and removeStaleTemporaries() clears it. */
@@ -21,7 +22,7 @@ class Aborted extends Error {}
 
 /** Writes zeros from the file's current position until it is `size` bytes long. */
 export async function fillZeros(
-  file: Deno.FsFile,
+  file: StorageFile,
   from: number,
   size: number,
   aborted: () => boolean = () => false,
@@ -79,7 +80,7 @@ export class SegmentPipeline {
   }
 
   async #prepare() {
-    const f = await Deno.open(this.path, {
+    const f = await storageFs().open(this.path, {
       write: true,
       create: true,
       truncate: true,

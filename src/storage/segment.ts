@@ -2,7 +2,7 @@
 // tells a torn final write (repairable) from corruption (fatal).
 
 import { hex16, join, listDir, parseHex16 } from "./fsutil.ts";
-import { HEADER_SIZE, parseRecord, type RecordType } from "./record.ts";
+import { align8, HEADER_SIZE, parseRecord, type RecordType } from "./record.ts";
 
 export class WalError extends Error {
   override name = "WalError";
@@ -65,11 +65,13 @@ export interface Tear {
  * followed by zeros up to the end of the file: the first offset from which only zeros
  * follow is the end of the segment's data (`end`), not damage.
  *
- * A bad record with data after it is a torn tail only in the last segment and only when no
- * valid record follows it: one save() is one write(), and a crash during it leaves a prefix
- * of the batch followed by missing, zero-filled or stale bytes, never an earlier record
- * damaged behind intact later ones. A bad record followed by a valid one is damage to data
- * that was already durable, so the log refuses to open.
+ * A bad record with data after it is a torn tail only in the last segment: the end of a write
+ * that was never fsync'd. When no valid record follows it, the crash left a prefix of the
+ * write. When one does, the disk wrote the write's sectors back out of order: etcd's rule
+ * (its decoder's isTornEntry) tells that from damage — the bad record has a sector-sized piece
+ * that is all zeros, never written (a zero length is one) — and the records after it, never
+ * synced either, go with it. A bad record with no such piece followed by a valid one is damage
+ * to data that was already durable, so the log refuses to open.
  */
 export function scanSegment(
   buf: Uint8Array,
@@ -87,7 +89,7 @@ export function scanSegment(
       continue;
     }
     const later = isLast ? findValidRecord(buf, off + HEADER_SIZE, dataEnd) : undefined;
-    if (!isLast || later !== undefined) {
+    if (!isLast || (later !== undefined && !unwrittenSector(buf, off, later, r.reason))) {
       const followed = later === undefined ? "" : ` (a valid record follows at offset ${later})`;
       throw new WalError(
         `wal: ${r.reason} in ${path} at offset ${off}${followed}: ` +
@@ -97,6 +99,28 @@ export function scanSegment(
     return { records, end: off, tear: { offset: off, end: dataEnd, reason: r.reason } };
   }
   return { records, end: off };
+}
+
+/** The disk's sector: a power cut writes each one whole or not at all. */
+const SECTOR = 512;
+
+/**
+ * Whether the bad record at `off`, followed by a valid one at `later`, was torn rather than
+ * damaged: its length was never written (zero), or it fits before `later` and the part of it in
+ * some sector is all zeros (that sector never reached the disk; a checksum that fails is then
+ * the only other sign). Padding is left out: it is zeros in every record.
+ */
+function unwrittenSector(buf: Uint8Array, off: number, later: number, reason: string): boolean {
+  const length = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getUint32(off, true);
+  if (length === 0) return true;
+  if (reason !== "crc mismatch" || off + HEADER_SIZE + align8(length) > later) return false;
+  const end = off + HEADER_SIZE + length;
+  for (let lo = off; lo < end;) {
+    const hi = Math.min(end, (Math.floor(lo / SECTOR) + 1) * SECTOR);
+    if (buf.subarray(lo, hi).every((b) => b === 0)) return true;
+    lo = hi;
+  }
+  return false;
 }
 
 /** The first 8-byte aligned offset in [from, to) where a well-formed record starts. */

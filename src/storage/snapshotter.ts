@@ -7,6 +7,7 @@
 import { crc32c } from "../checksum/mod.ts";
 import { hex16, join, listDir, mkdirDurable, parseHex16, removeIfExists } from "./fsutil.ts";
 import { writeFileAtomic } from "./fsutil.ts";
+import { storageFs } from "./fs.ts";
 import { type Purged, purgeFiles } from "./purge.ts";
 import type { Snapshot } from "../raft/mod.ts";
 import { secondsSince, snapMetrics } from "../metrics/mod.ts";
@@ -50,16 +51,21 @@ export class Snapshotter {
   async loadNewest(
     usable: (index: number, term: number) => boolean = () => true,
   ): Promise<Snapshot | undefined> {
+    // At start, as etcd's snapNames does: a temporary file here was left by a crash. Later
+    // (the purge loop) it may be a save in progress, whose rename would then fail.
+    for (const name of listDir(this.dir)) {
+      if (name.endsWith(".snap.tmp")) await removeIfExists(join(this.dir, name));
+    }
     for (const name of this.#names()) {
       const [, term, index] = SNAP_NAME.exec(name)!.map((h) => parseInt(h, 16));
       if (!usable(index, term)) continue;
       const path = join(this.dir, name);
       try {
-        return decodeSnapshotFile(await Deno.readFile(path), name);
+        return decodeSnapshotFile(await storageFs().readFile(path), name);
       } catch (err) {
         if (!(err instanceof SnapshotError)) throw err;
         this.#warn(`snap: ${path} is unreadable (${err.message}); renaming it to ${name}.broken`);
-        await Deno.rename(path, path + ".broken");
+        await storageFs().rename(path, path + ".broken");
       }
     }
     return undefined;
@@ -67,12 +73,9 @@ export class Snapshotter {
 
   /**
    * Deletes all but the newest `keep` files ending in `suffix` (etcd purges "snap" and
-   * "snap.db" files to --max-snapshots; 0 keeps all), and any temporary file a crash left.
+   * "snap.db" files to --max-snapshots; 0 keeps all). Temporary files are a save's own.
    */
   async purge(keep: number, suffix = "snap"): Promise<Purged> {
-    for (const name of listDir(this.dir)) {
-      if (name.endsWith(".snap.tmp")) await removeIfExists(join(this.dir, name));
-    }
     return await purgeFiles(this.dir, suffix, keep);
   }
 

@@ -23,6 +23,7 @@ import {
   writeAll,
   writeAllSync,
 } from "./fsutil.ts";
+import { type StorageFile, storageFs } from "./fs.ts";
 import { fillZeros, SegmentPipeline } from "./prealloc.ts";
 import { type Purged, purgeFiles } from "./purge.ts";
 import {
@@ -70,7 +71,7 @@ export class Wal {
   #dir: string;
   #metadata: Uint8Array;
   #segmentSize: number;
-  #file: Deno.FsFile;
+  #file: StorageFile;
   #segments: SegmentName[];
   /** Where the next record goes: the end of the last record in the current segment. */
   #size: number;
@@ -91,7 +92,7 @@ export class Wal {
   constructor(init: {
     dir: string;
     metadata: Uint8Array;
-    file: Deno.FsFile;
+    file: StorageFile;
     segments: SegmentName[];
     size: number;
     capacity: number;
@@ -369,12 +370,13 @@ async function createSegment(
   prepared: string | undefined,
   sync: boolean,
   preallocate = 0,
-): Promise<{ file: Deno.FsFile; capacity: number }> {
+): Promise<{ file: StorageFile; capacity: number }> {
   const path = join(dir, name);
   const tmp = prepared ?? path + ".tmp";
+  const fs = storageFs();
   const f = prepared
-    ? await Deno.open(tmp, { write: true })
-    : await Deno.open(tmp, { write: true, create: true, truncate: true, mode: FILE_MODE });
+    ? await fs.open(tmp, { write: true })
+    : await fs.open(tmp, { write: true, create: true, truncate: true, mode: FILE_MODE });
   try {
     await writeAll(f, header);
     walWritten(header.length);
@@ -382,7 +384,7 @@ async function createSegment(
     if (sync) await f.syncData();
     await f.seek(header.length, Deno.SeekMode.Start);
     const { size } = await f.stat();
-    await Deno.rename(tmp, path);
+    await fs.rename(tmp, path);
     await syncDir(dir);
     return { file: f, capacity: size };
   } catch (err) {

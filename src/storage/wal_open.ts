@@ -3,6 +3,7 @@
 // segment where its records end.
 
 import { dirname, FILE_MODE, join, removeIfExists, syncDir, writeAll } from "./fsutil.ts";
+import { storageFs } from "./fs.ts";
 import {
   decodeEntryPayload,
   decodeHardStatePayload,
@@ -60,7 +61,7 @@ export async function openWal(
   for (let i = 0; i < segments.length; i++) {
     const path = join(walDir, segments[i].name);
     const isLast = i === segments.length - 1;
-    const buf = await Deno.readFile(path);
+    const buf = await storageFs().readFile(path);
     const { records, end, tear } = scanSegment(buf, path, isLast);
     if (records.length === 0 || records[0].type !== RecordType.Metadata) {
       throw new WalError(`wal: ${path} does not start with a metadata record; refusing to start`);
@@ -71,7 +72,8 @@ export async function openWal(
   }
   const { metadata, hardState, entries, lastIndex } = replay.finish(walDir);
   // Appending goes on where the last segment's records end.
-  const file = await Deno.open(join(walDir, segments[segments.length - 1].name), { write: true });
+  const tail = join(walDir, segments[segments.length - 1].name);
+  const file = await storageFs().open(tail, { write: true });
   // What a killed process wrote may still be only in the page cache: make it durable before
   // raft counts on it (a follower acknowledges what its log holds).
   await file.syncData();
@@ -104,7 +106,8 @@ export async function validSnapshotEntries(
   let commit = 0;
   for (let i = 0; i < segments.length; i++) {
     const path = join(walDir, segments[i].name);
-    const { records } = scanSegment(await Deno.readFile(path), path, i === segments.length - 1);
+    const buf = await storageFs().readFile(path);
+    const { records } = scanSegment(buf, path, i === segments.length - 1);
     for (const r of records) {
       const at = () => `${path} at offset ${r.offset}`;
       if (r.type === RecordType.Snapshot) markers.push(decode(r, decodeSnapshotPayload, at));
@@ -239,14 +242,15 @@ async function repairTail(
 ) {
   const brokenCopy = path + ".broken";
   await removeIfExists(brokenCopy);
-  const copy = await Deno.open(brokenCopy, { write: true, create: true, mode: FILE_MODE });
+  const fs = storageFs();
+  const copy = await fs.open(brokenCopy, { write: true, create: true, mode: FILE_MODE });
   try {
     await writeAll(copy, buf.subarray(offset, end));
     await copy.syncData();
   } finally {
     copy.close();
   }
-  const f = await Deno.open(path, { write: true });
+  const f = await fs.open(path, { write: true });
   try {
     await f.seek(offset, Deno.SeekMode.Start);
     await writeAll(f, new Uint8Array(end - offset));

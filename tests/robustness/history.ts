@@ -60,7 +60,8 @@ export function prepare(history: Operation[], observed: Event[] = []): Prepared 
     // A serializable read may come from a lagging member: only its contents are checked.
     if (request.type !== "range" || !request.serializable) ops.push(op);
   });
-  const seen = Math.max(...observed.map((e) => e.kv.modRevision));
+  // A loop, not Math.max(...): a long run's watches see more events than a call takes arguments.
+  const seen = observed.reduce((max, e) => Math.max(max, e.kv.modRevision), 0);
   if (seen > 0) ops.push(watchedUpTo(seen));
   ops.sort((a, b) => a.call - b.call || a.source - b.source);
   ops.forEach((op, id) => op.id = id);

@@ -7,6 +7,7 @@
 //   const watch = checkWatches(watches, kv.events);
 //   const lease = checkLeaseKeysGone(endedLeases, finalReadsOfEachMember);
 // and fails on !kv.ok (its violations say why), any watch violation, any lease one.
+// run/ records such runs from real etcd-ts processes under faults (deno task robustness, soak).
 
 export type {
   Compare,

@@ -1,20 +1,39 @@
-// deno task sim --seeds N [--start S] [--nodes 3|5] [--ticks T] [--trace]
-// Runs seeds S..S+N-1; on failure prints the seed and the command that replays it exactly.
+// deno task sim [--quick] --seeds N [--start S] | --seed S [--trace]
+//   whole members (real EtcdServers over a simulated clock, network and disk); --quick runs
+//   shorter seeds with denser faults, as the test suite does;
+// deno task sim:raft --seeds N [--start S] [--nodes 3|5] [--ticks T] [--trace]
+//   the raft core alone (RawNodes over MemoryStorage).
+// Runs seeds S..S+N-1, prints how many passed and failed; a failing seed prints the command that
+// replays it exactly (and, whole-member, its trace).
 
 import { parseArgs } from "node:util";
 import { replayHint, simulate } from "./sim.ts";
+import { runMemberSeeds } from "./member/run.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: {
     seeds: { type: "string", default: "100" },
     start: { type: "string", default: "1" },
+    seed: { type: "string" },
     nodes: { type: "string", default: "3" },
     ticks: { type: "string", default: "300" },
     trace: { type: "boolean", default: false },
+    "raft-core": { type: "boolean", default: false },
+    quick: { type: "boolean", default: false },
   },
 });
-const seeds = Number(values.seeds), start = Number(values.start);
+const single = values.seed === undefined ? undefined : Number(values.seed);
+const seeds = single === undefined ? Number(values.seeds) : 1;
+const start = single ?? Number(values.start);
+if (!Number.isSafeInteger(seeds) || seeds < 1 || !Number.isSafeInteger(start)) {
+  console.error("sim: --seeds must be a positive integer, --start and --seed integers");
+  Deno.exit(2);
+}
+if (!values["raft-core"]) {
+  const failed = await runMemberSeeds({ start, seeds, trace: values.trace, quick: values.quick });
+  Deno.exit(failed.length > 0 ? 1 : 0);
+}
 const nodes = Number(values.nodes), ticks = Number(values.ticks);
 const began = performance.now();
 let failed = 0, joinedBySnapshot = 0;

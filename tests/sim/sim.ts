@@ -536,4 +536,4 @@ export function simulate(opts: SimOptions): SimResult {
 }
 
 export const replayHint = (seed: number, nodes: number) =>
-  `deno task sim --seeds 1 --start ${seed} --nodes ${nodes} --trace`;
+  `deno task sim:raft --seeds 1 --start ${seed} --nodes ${nodes} --trace`;
