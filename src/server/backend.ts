@@ -1,6 +1,7 @@
 // The member's backend: the MVCC key space plus what etcd keeps beside it in the same database
 // (membership, leases, alarms, the v2 store), all written in the store's batch transaction so
 // they commit atomically with the consistent index.
+import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { type AuxBuckets, type CompactionBatch, type Event, MvccStore } from "../mvcc/mod.ts";
 import type { LeasePersistence, Lessor } from "../lease/mod.ts";
@@ -165,7 +166,7 @@ export class Backend {
 
   /**
    * Replaces the whole database with the one at `path` (closed, committed), which takes its
-   * place in one rename: a snapshot's, received from the leader.
+   * place in one rename, durable once this returns: a snapshot's, received from the leader.
    */
   replaceWith(path: string): void {
     this.store.close();
@@ -177,6 +178,8 @@ export class Backend {
       }
     }
     Deno.renameSync(path, this.path);
+    using dir = Deno.openSync(dirname(this.path), { read: true });
+    dir.syncSync();
     this.store = this.#open();
     for (const l of this.#eventListeners) this.store.onEvents(l);
   }

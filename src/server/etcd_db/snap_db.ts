@@ -82,9 +82,8 @@ export function installSnapshotDb(path: string, backend: Backend, v2Data: Uint8A
   } finally {
     db.close();
   }
+  // The rename is durable (replaceWith fsyncs the directory) before the snapshot's database,
+  // which could redo it, goes.
   backend.replaceWith(staging);
-  // The rename is durable before the snapshot's database, which could redo it, goes.
-  using dir = Deno.openSync(dirname(backend.path), { read: true });
-  dir.syncSync();
   Deno.removeSync(path);
 }

@@ -98,6 +98,8 @@ Deno.test("whole-member simulation: a power cut right after installing a leader'
   const watch = new RaftWatch();
   const { c } = await startedCluster(4242, []);
   try {
+    // etcd's strict reconfiguration check: the voters connected for its 5 s health interval.
+    await c.time.run(c.time.now + 5_000);
     assert.ok(await drive(c, c.addMember()));
     const joined = c.members.at(-1)!;
     assert.ok(await c.time.run(c.time.now + 10_000, () => joined.published));
@@ -148,6 +150,8 @@ Deno.test("whole-member simulation: a full disk at the backend's commit stops th
 Deno.test("whole-member simulation: a power cut right after a follower saved a leader's snapshot", async () => {
   const { c } = await startedCluster(4444, []);
   try {
+    // etcd's strict reconfiguration check: the voters connected for its 5 s health interval.
+    await c.time.run(c.time.now + 5_000);
     assert.ok(await drive(c, c.addMember()));
     const joined = c.members.at(-1)!;
     const installed = () => (joined.state?.backend.store.consistentIndex() ?? 0) > 0;
