@@ -2,7 +2,7 @@
 // file): saved durably as it arrives, before the snapshot's message is stepped, then read into
 // this member's backend when Raft applies the snapshot — or at restart, if the member stopped
 // in between (etcd's recoverSnapshotBackend).
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { openDbFile } from "../../bbolt/mod.ts";
 import { secondsSince, snapMetrics } from "../../metrics/mod.ts";
 import { Backend } from "../backend.ts";
