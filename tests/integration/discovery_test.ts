@@ -354,7 +354,9 @@ async function v2Session(endpoint: string): Promise<{ out: string; base: number 
   try {
     out += await v2ctl(endpoint, ["set", "/w1", "first"]);
     out += await v2ctl(endpoint, ["set", "/w/x", "second"]);
-    out += `watch: ${watch.stdout.join("\n")} rc=${(await watch.status).code}\n`;
+    // Its output is read once it has exited: the event may reach it after `set` has returned.
+    const { code } = await watch.status;
+    out += `watch: ${watch.stdout.join("\n")} rc=${code}\n`;
     out += `exec-watch: ${await exec.waitFor("/w/x")}\n`;
   } finally {
     exec.kill("SIGKILL");
@@ -375,9 +377,13 @@ itest("ETCDCTL_API=2 etcdctl against an etcd-ts member, compared with etcd 3.4",
     Deno.mkdirSync(`${dir}/theirs`);
     const etcd = spawn("etcd", oneMember("s1", theirs), { cwd: `${dir}/theirs` });
     real.push(etcd);
-    procs.push(await startReady(oneMember("s1", ours), { cwd: dir }));
-    // etcd's cluster-version write, which also advances its v2 index, can follow readiness.
-    await etcd.waitFor("set the initial cluster version to 3.4", 30_000);
+    const member = await startReady(oneMember("s1", ours), { cwd: dir });
+    procs.push(member);
+    // The cluster-version write, which also advances the v2 index (in etcd-ts too, since it
+    // keeps etcd's v2 store), can follow readiness on either.
+    await Promise.all(
+      [etcd, member].map((p) => p.waitFor("set the initial cluster version to 3.4", 30_000)),
+    );
 
     const [got, want] = await Promise.all([
       v2Session(`http://${ours}:2379`),
