@@ -42,8 +42,8 @@ export class VirtualTime {
   #seq = 0;
   #nextId = 1;
   #uninstall?: () => void;
-  /** Real I/O the simulation waits for before time moves on (see hold()). */
-  #held = new Set<Promise<unknown>>();
+  /** Real I/O waiting its turn, run one at a time before time moves on (see hold()). */
+  readonly #held: Array<() => Promise<void>> = [];
 
   constructor(seed: number, readonly uncaught: Uncaught) {
     this.#random = prng(seed ^ 0x5eed1e55);
@@ -91,8 +91,9 @@ export class VirtualTime {
   async run(deadline: number, until: () => boolean = () => false): Promise<boolean> {
     for (;;) {
       await idle();
-      if (this.#held.size > 0) {
-        await Promise.race(this.#held);
+      const held = this.#held.shift();
+      if (held) {
+        await held();
         continue;
       }
       if (until()) return true;
@@ -122,13 +123,18 @@ export class VirtualTime {
 
   /**
    * Real file I/O (a leader's snapshot database written and read back, a follower saving it)
-   * takes no virtual time: time stands still until `p` settles, so a seed replays the same.
+   * takes no virtual time and must not race anything: `io` starts only when the process is
+   * idle, alone, and time stands still until it settles; its result reaches the caller before
+   * any other event or held I/O runs. However fast the machine, a seed replays the same.
    */
-  hold<T>(p: Promise<T>): Promise<T> {
-    const settled = p.then(() => {}, () => {});
-    this.#held.add(settled);
-    void settled.then(() => this.#held.delete(settled));
-    return p;
+  hold<T>(io: () => Promise<T>): Promise<T> {
+    const owner = this.owner;
+    return new Promise<T>((resolve, reject) => {
+      this.#held.push(async () => {
+        const start = () => owner ? this.context.run(owner, io) : this.context.exit(io);
+        await Promise.resolve().then(start).then(resolve, reject);
+      });
+    });
   }
 
   #fire(t: Timer): void {

@@ -165,17 +165,16 @@ export class SimNetwork {
   // etcd sends the member's merged snapshot (its backend at the applied index) in place of the
   // one raft names, over its own connection; the sender learns whether it was received.
   #sendSnapshot(sender: Endpoint, senderOwner: Owner, m: Message): void {
-    const taken = this.time.hold(
-      sender.peer!.snapshot().then(async ({ snapshot, db }) => {
-        const pieces: Uint8Array[] = [];
-        try {
-          for await (const piece of db.pieces()) pieces.push(piece);
-        } finally {
-          db.close();
-        }
-        return { snapshot, pieces };
-      }),
-    );
+    const taken = this.time.hold(async () => {
+      const { snapshot, db } = await sender.peer!.snapshot();
+      const pieces: Uint8Array[] = [];
+      try {
+        for await (const piece of db.pieces()) pieces.push(piece);
+      } finally {
+        db.close();
+      }
+      return { snapshot, pieces };
+    });
     void taken.then(
       ({ snapshot, pieces }) =>
         this.#deliverSnapshot(sender, senderOwner, { ...m, snapshot }, pieces),
@@ -208,12 +207,16 @@ export class SimNetwork {
       }
       const peer = e.peer;
       const owner = e.owner;
-      void peer.saveSnapshotDb(
-        snapshot.metadata.index,
-        (async function* () {
-          yield* pieces;
-        })(),
-      ).then(
+      // The database is saved as real files: held, so its step comes at the same point.
+      const saving = this.time.hold(() =>
+        peer.saveSnapshotDb(
+          snapshot.metadata.index,
+          (async function* () {
+            yield* pieces;
+          })(),
+        )
+      );
+      void saving.then(
         () => {
           if (e.owner !== owner || !owner.alive) return report(false);
           this.time.as(owner, () => peer.step(decodeMessage(bytes)));
