@@ -77,18 +77,26 @@ export function dial(
       socket.destroy();
       reject(Object.assign(new Error("i/o timeout"), { code: "ETIMEDOUT" }));
     }, timeoutMs);
-    socket.once("error", (err) => {
+    const failed = (err: unknown) => {
       clearTimeout(timer);
       reject(err);
-    });
+    };
+    socket.once("error", failed);
     socket.once(secure ? "secureConnect" : "connect", () => {
       clearTimeout(timer);
+      // Each user of the connection hears of its failure through its own listener or 'close'.
+      // This one stays for the socket's life: an error with no listener left (a write the
+      // peer refused by closing, between two requests) would end the process.
+      socket.off("error", failed);
+      socket.on("error", ignoreLateError);
       socket.setNoDelay(true);
       socket.setKeepAlive(true, 30_000);
       resolve(socket);
     });
   });
 }
+
+function ignoreLateError(): void {}
 
 export function requestHead(
   method: string,
