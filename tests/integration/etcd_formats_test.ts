@@ -83,14 +83,12 @@ async function workload(): Promise<void> {
   await v2("GET", "/dir/a?quorum=true");
   await v2("PUT", "/ttl", "ttl=900&refresh=true&prevExist=true");
   await v2("DELETE", "/new");
-  const added = await ok(
-    "member",
-    "add",
-    "m2",
-    "--learner",
-    `--peer-urls=http://${IP.slice(0, -1)}2:2380`,
-  );
-  const id = /Member ([0-9a-f]+) added/.exec(added)![1];
+  const peerURL = `http://${IP.slice(0, -1)}2:2380`;
+  await ok("member", "add", "m2", "--learner", `--peer-urls=${peerURL}`);
+  // The learner's ID from the member list, not from the add's text (its wording is etcdctl's).
+  const learner = (await memberList(EP)).members.find((m) => m.peerURLs.includes(peerURL));
+  assert.ok(learner, "the learner is listed");
+  const id = learner.ID.toString(16);
   await ok("member", "update", id, `--peer-urls=http://${IP.slice(0, -1)}3:2380`);
   await ok("member", "remove", id);
 }

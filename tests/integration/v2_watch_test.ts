@@ -46,9 +46,9 @@ async function watchSession(endpoint: string): Promise<string> {
   const once = etcdctl(endpoint, ["watch", "/k"]);
   await watchersReach(endpoint, 1);
   await set("set", "/k", "v1");
-  out += `watch: ${once.stdout.join("|")} exit ${
-    (await within(once.status, "watch's end")).code
-  }\n`;
+  // Its output is read once it has exited: the event may reach it after `set` has returned.
+  const onceEnd = await within(once.status, "watch's end");
+  out += `watch: ${once.stdout.join("|")} exit ${onceEnd.code}\n`;
 
   // Forever, recursive, and a command per change, all from the same moment.
   const forever = etcdctl(endpoint, ["watch", "--forever", "--recursive", "/dir"]);
