@@ -86,6 +86,10 @@ export async function servePeer(url: URL, opts: ServePeerOptions): Promise<PeerL
     socket.setNoDelay(true);
   };
   let server: net.Server;
+  // node:http keeps a connection open after an answer only while its server listens; this one
+  // is handed connections by the peer port's socket, so it reports that socket's state (else
+  // every answer would end its connection, and peers would dial once per pipeline message).
+  Object.defineProperty(h1, "listening", { get: () => server.listening });
   if (secure) {
     // The peer certificate checks (CA, allowed CN/hostname, CRL, SANs against the source
     // address) run before any request is read; refusals are logged as etcd logs them.

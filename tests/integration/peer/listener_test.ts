@@ -8,6 +8,7 @@ import { encodeMessageFrame } from "../../../src/peer/codec.ts";
 import { encodeMessage } from "../../../src/raft/mod.ts";
 import { message, patternBytes } from "../../helpers/peer.ts";
 import { testLog } from "../../helpers/log.ts";
+import { Http1Connection } from "../../support/http1.ts";
 
 const HOST = "127.0.50.10";
 const LOCAL = 0xa3323a824b0b624bn;
@@ -469,4 +470,33 @@ Deno.test("GET /members, /version and /raft/probing", async () => {
     const v = await fetch(base + "/version");
     assert.equal(await v.text(), '{"etcdserver":"3.4.23","etcdcluster":"not_decided"}');
   }, { version: () => ({ etcdserver: "3.4.23", etcdcluster: "" }) });
+});
+
+Deno.test("one connection carries a peer's successive requests (HTTP/1.1 keep-alive)", async () => {
+  await withListener(async (base, { received }) => {
+    const url = new URL(base);
+    const conn = await Http1Connection.connect(url.hostname, Number(url.port));
+    try {
+      const m = message(KNOWN, LOCAL, 42, {
+        entries: [{ term: 1, index: 42, type: 0, data: patternBytes(10) }],
+      });
+      for (let i = 0; i < 3; i++) {
+        const v = await conn.request({ method: "GET", path: "/version" });
+        assert.equal(v.status, 200);
+        assert.notEqual(v.headers.connection, "close");
+        const raft = await conn.request({
+          method: "POST",
+          path: "/raft",
+          headers: goodHeaders(KNOWN, { "Content-Type": "application/protobuf" }),
+          body: encodeMessage(m),
+        });
+        assert.equal(raft.status, 204);
+        assert.notEqual(raft.headers.connection, "close");
+      }
+      assert.equal(conn.isClosed, false);
+      assert.equal(received.length, 3);
+    } finally {
+      conn.destroy();
+    }
+  });
 });
