@@ -27,7 +27,7 @@ import {
   suiteTables,
   summarize,
 } from "./report.ts";
-import { type Options, parseArgs } from "./options.ts";
+import { fail, type Options, parseArgs } from "./options.ts";
 import { captureProfile, leaderOf, printProfileSummary, summarizeProfile } from "./profile.ts";
 import { caseConfig, type CaseSpec, type Stage, stages } from "./suites.ts";
 import { generatorCommand, runWindow } from "./window.ts";
@@ -254,6 +254,8 @@ function printSuite(opts: Options, suite: string, results: Results): void {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  const all = stages(opts);
+  if (all.length === 0) fail(`no case of the chosen suites is named like "${opts.cases}"`);
   const workDir = mkdtempSync(`${tmpdir()}/etcd-ts-bench-`);
   const clusters = new Map<string, Cluster>();
   const stopAll = async () => {
@@ -265,7 +267,6 @@ async function main() {
     if (opts.profile) mkdirSync(opts.profile, { recursive: true });
     const cmd = await generatorCommand(opts.generator, repo, workDir);
     const results: Results = { cases: [], figures: [] };
-    const all = stages(opts);
     for (const [i, stage] of all.entries()) {
       await runStage({ opts, stage, cmd, clusters, results }, workDir);
       if (all[i + 1]?.suite !== stage.suite) printSuite(opts, stage.suite, results);

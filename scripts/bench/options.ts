@@ -8,6 +8,8 @@ export type SuiteName = typeof SUITES[number];
 
 export interface Options {
   suites: SuiteName[];
+  /** Only the cases whose "scenario: label" holds this text (--case). */
+  cases?: string;
   seconds: number;
   windows: number;
   warmup: number;
@@ -41,6 +43,8 @@ export function usage(): string {
                over mutual TLS beside plain; the JSON gateway's put over HTTP/1.1 keep-alive
       memory   one member preloaded with --keys keys: RSS, ranges of 10,000 keys, clean restart
                (SIGTERM) and crash recovery (SIGKILL) times and RSS after each
+  --case TEXT                only the cases whose name ("scenario: label", as the table prints
+                             it) holds TEXT, e.g. --case "JSON gateway"
   --seconds N                length of one measured window (default 3)
   --windows N                windows per target per case, alternating order (default 2)
   --warmup N                 seconds of unmeasured load before each window (default 1)
@@ -106,6 +110,10 @@ export function parseArgs(argv: string[]): Options {
         o.suites = names as SuiteName[];
         break;
       }
+      case "--case":
+        o.cases = next();
+        if (!o.cases) fail("--case needs the text of a case's name");
+        break;
       case "--keys":
         o.keys = positive(flag, next());
         if (o.keys < 10_000) fail("--keys is at least 10000 (the ranges span 10,000 keys)");

@@ -148,7 +148,13 @@ function memory(opts: Options): Stage[] {
 
 export function stages(opts: Options): Stage[] {
   const bySuite = { core, scaling, memory };
-  return opts.suites.flatMap((s) => bySuite[s](opts));
+  const all = opts.suites.flatMap((s) => bySuite[s](opts));
+  if (opts.cases === undefined) return all;
+  // --case: only the cases whose name holds the text; a stage left with none is not started.
+  const wanted = (c: CaseSpec) => `${c.scenario}: ${c.label}`.includes(opts.cases!);
+  return all.map((s) => ({ ...s, cases: s.cases.filter(wanted) })).filter((s) =>
+    s.cases.length > 0
+  );
 }
 
 /** A case's load configuration on a cluster: the options', the case's, the endpoints. */
