@@ -36,7 +36,7 @@ const RESPONSE_HEADERS = Object.freeze({ ":status": 200, "content-type": "applic
 const OK_TRAILERS = Object.freeze({ "grpc-status": "0" });
 // The signal's reason when a call ends normally: one shared error, since building an Error
 // (with its stack) per call is a measurable share of a unary request's cost.
-const CALL_ENDED = new EtcdError(GrpcCode.Canceled, "context canceled");
+export const CALL_ENDED = new EtcdError(GrpcCode.Canceled, "context canceled");
 
 /** The call is the stream's event receiver: no closures per request. */
 export class Call implements StreamEvents {

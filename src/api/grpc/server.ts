@@ -12,7 +12,7 @@ import {
   schema,
   type ServiceTypes,
 } from "../../pb/mod.ts";
-import { Call, type CallContext } from "./call.ts";
+import { Call, CALL_ENDED, type CallContext } from "./call.ts";
 import { addHealthService } from "./health.ts";
 import { messageTooLarge } from "./wire.ts";
 
@@ -290,7 +290,7 @@ export class GrpcServer {
     } finally {
       clearTimeout(timer);
       ctx.signal?.removeEventListener("abort", cancel);
-      if (!abort.signal.aborted) cancel();
+      if (!abort.signal.aborted) abort.abort(CALL_ENDED);
       t.finished(code);
     }
   }
