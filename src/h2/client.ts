@@ -17,7 +17,7 @@ import {
 } from "./frame.ts";
 import { FrameParser } from "./frame_parser.ts";
 import { FrameWriter } from "./writer.ts";
-import { HeaderBlock } from "./header_block.ts";
+import { HeaderBlocks } from "./header_block.ts";
 import type { HeaderList } from "./hpack.ts";
 import { HpackDecoder } from "./hpack_decoder.ts";
 import { HpackEncoder } from "./hpack_encoder.ts";
@@ -152,7 +152,8 @@ export class ClientConnection {
   private goawayId = -1; // last stream id the server will process, after a GOAWAY
   private closing = false;
   private dead: Error | undefined | null = null; // null while alive
-  private continuing: HeaderBlock | undefined;
+  // No cap on a raw block; decoding enforces the header list size we advertise.
+  private readonly headerBlocks = new HeaderBlocks(Infinity, (f, b) => this.onHeaderBlock(f, b));
   private readonly pings = new Map<bigint, () => void>();
   private pingCount = 0n;
   private resolveReady!: () => void;
@@ -335,9 +336,7 @@ export class ClientConnection {
   }
 
   private onFrame(f: Frame) {
-    if (this.continuing && f.type !== FrameType.CONTINUATION) {
-      throw new H2Error(ErrorCode.PROTOCOL_ERROR, "header block interrupted by another frame");
-    }
+    this.headerBlocks.checkInterleaved(f.type);
     if (!this.gotSettings && (f.type !== FrameType.SETTINGS || f.ack)) {
       throw new H2Error(ErrorCode.PROTOCOL_ERROR, "server preface does not start with SETTINGS");
     }
@@ -345,20 +344,8 @@ export class ClientConnection {
       case FrameType.DATA:
         return this.onData(f);
       case FrameType.HEADERS:
-        if (f.endHeaders) return this.onHeaderBlock(f, f.headerBlock);
-        // No cap on the raw block; decoding enforces the header list size we advertise.
-        this.continuing = new HeaderBlock(f, Infinity);
-        return;
-      case FrameType.CONTINUATION: {
-        const c = this.continuing;
-        if (!c || c.frame.streamId !== f.streamId) {
-          throw new H2Error(ErrorCode.PROTOCOL_ERROR, "unexpected CONTINUATION frame");
-        }
-        c.add(f.headerBlock);
-        if (!f.endHeaders) return;
-        this.continuing = undefined;
-        return this.onHeaderBlock(c.frame, c.bytes());
-      }
+      case FrameType.CONTINUATION:
+        return this.headerBlocks.receive(f);
       case FrameType.SETTINGS:
         return this.onSettings(f.ack, f.settings);
       case FrameType.PING:

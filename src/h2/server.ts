@@ -26,7 +26,7 @@ import { applySettings, DEFAULT_SETTINGS, SettingId, type Settings } from "./set
 import { FrameWriter } from "./writer.ts";
 import { H2ServerStream, type StreamHost } from "./server_request.ts";
 import { requestHeaders } from "./server_headers.ts";
-import { HeaderBlock } from "./header_block.ts";
+import { HeaderBlocks } from "./header_block.ts";
 import { ResetRate } from "./server_limits.ts";
 import { ConnectionKeepalive, type KeepaliveParams, TOO_MANY_PINGS } from "./server_keepalive.ts";
 import { ResponseSender } from "./server_send.ts";
@@ -68,11 +68,10 @@ export class ServerConnection implements StreamHost {
   private readonly streams = new StreamTable();
   private readonly resetRate = new ResetRate();
   private readonly connRecv: ReceiveWindow;
-  private readonly maxHeaderBlock: number;
+  private readonly headerBlocks: HeaderBlocks;
   private goawaySent = false;
   private gotSettings = false;
   private dead = false;
-  private continuing: HeaderBlock | undefined;
   private readonly keepalive?: ConnectionKeepalive;
 
   constructor(socket: net.Socket, private readonly opts: ServerConnectionOptions) {
@@ -87,7 +86,10 @@ export class ServerConnection implements StreamHost {
     this.decoder = new HpackDecoder({ maxHeaderListSize: this.local.maxHeaderListSize });
     // A compressed block is rarely larger than what it decodes to; beyond twice the list
     // limit, a block (HEADERS plus CONTINUATIONs) is a flood, not a request.
-    this.maxHeaderBlock = 2 * this.local.maxHeaderListSize;
+    this.headerBlocks = new HeaderBlocks(
+      2 * this.local.maxHeaderListSize,
+      (f, block) => this.onHeaderBlock(f, block),
+    );
     this.parser = new FrameParser({ maxFrameSize: this.local.maxFrameSize, expectPreface: true });
     this.connRecv = new ReceiveWindow(
       DEFAULT_SETTINGS.initialWindowSize,
@@ -185,9 +187,7 @@ export class ServerConnection implements StreamHost {
 
   private onFrame(f: Frame): void {
     if (this.dead) return;
-    if (this.continuing && f.type !== FrameType.CONTINUATION) {
-      throw new H2Error(ErrorCode.PROTOCOL_ERROR, "header block interrupted by another frame");
-    }
+    this.headerBlocks.checkInterleaved(f.type);
     if (!this.gotSettings && (f.type !== FrameType.SETTINGS || f.ack)) {
       throw new H2Error(ErrorCode.PROTOCOL_ERROR, "client preface does not start with SETTINGS");
     }
@@ -202,19 +202,8 @@ export class ServerConnection implements StreamHost {
       case FrameType.DATA:
         return this.onData(f);
       case FrameType.HEADERS:
-        if (f.endHeaders) return this.onHeaderBlock(f, f.headerBlock);
-        this.continuing = new HeaderBlock(f, this.maxHeaderBlock);
-        return;
-      case FrameType.CONTINUATION: {
-        const c = this.continuing;
-        if (!c || c.frame.streamId !== f.streamId) {
-          throw new H2Error(ErrorCode.PROTOCOL_ERROR, "unexpected CONTINUATION frame");
-        }
-        c.add(f.headerBlock);
-        if (!f.endHeaders) return;
-        this.continuing = undefined;
-        return this.onHeaderBlock(c.frame, c.bytes());
-      }
+      case FrameType.CONTINUATION:
+        return this.headerBlocks.receive(f);
       case FrameType.SETTINGS:
         if (!f.ack) this.onSettings(f.settings);
         return;
