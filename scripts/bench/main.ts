@@ -5,7 +5,7 @@
 // after a preload, restart times). --baseline adds another etcd-ts checkout; --profile a CPU
 // profile of the etcd-ts leader per case. See usage() in options.ts.
 
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { makeClusterCerts } from "../../tests/helpers/certs.ts";
@@ -260,6 +260,11 @@ async function main() {
   const clusters = new Map<string, Cluster>();
   const stopAll = async () => {
     for (const c of clusters.values()) await stopCluster(c);
+    if (opts.logs) {
+      // The members' logs (with etcd-ts's GC trace), in the work dir's layout.
+      const keep = (src: string) => statSync(src).isDirectory() || src.endsWith(".log");
+      cpSync(workDir, opts.logs, { recursive: true, filter: keep });
+    }
     rmSync(workDir, { recursive: true, force: true });
   };
   process.on("SIGINT", () => stopAll().then(() => process.exit(130)));

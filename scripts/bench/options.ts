@@ -22,6 +22,8 @@ export interface Options {
   tls: boolean;
   /** Directory for CPU profiles of the etcd-ts leader (one extra window per workload). */
   profile?: string;
+  /** Directory the members' logs are copied to when the run ends (--logs). */
+  logs?: string;
   /** Another etcd-ts checkout, benchmarked beside this one as "etcd-ts base". */
   baseline?: string;
   /** memory suite: keys preloaded before the wide ranges and the restarts. */
@@ -62,6 +64,8 @@ export function usage(): string {
   --profile DIR              after the measured windows of a case, one more window per etcd-ts
                              cluster with a CPU profile of its leader (--enable-pprof), written
                              to DIR as <case>-<target>.cpuprofile and summarised
+  --logs DIR                 copy the members' logs (etcd-ts's with V8's GC trace) to DIR at the
+                             end
   --baseline DIR             also benchmark the etcd-ts checkout at DIR ("etcd-ts base"), in the
                              same alternating windows, to compare two versions in one run`;
 }
@@ -113,6 +117,10 @@ export function parseArgs(argv: string[]): Options {
       case "--case":
         o.cases = next();
         if (!o.cases) fail("--case needs the text of a case's name");
+        break;
+      case "--logs":
+        o.logs = next();
+        if (!o.logs) fail("--logs needs a directory");
         break;
       case "--keys":
         o.keys = positive(flag, next());

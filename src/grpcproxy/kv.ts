@@ -5,7 +5,9 @@ import type { CallContext, ServiceHandlers } from "../api/mod.ts";
 import { Errors, EtcdError, GrpcCode } from "../errors/mod.ts";
 import type {
   CompactionResponse,
+  DeleteRangeRequest,
   DeleteRangeResponse,
+  PutRequest,
   PutResponse,
   RangeRequest,
   RangeResponse,
@@ -62,31 +64,34 @@ class KvUpstream {
     }
   }
 
-  private async rangeOnce(req: RangeRequest, ctx: CallContext): Promise<RangeResponse> {
-    const ns = this.ns;
-    if (!ns) return await this.call("Range", req, ctx);
-    return ns.rangeResponse(await this.call("Range", ns.range(req), ctx));
-  }
-
-  async put(req: Parameters<Namespace["put"]>[0], ctx: CallContext): Promise<PutResponse> {
-    const ns = this.ns;
-    if (!ns) return await this.call("Put", req, ctx);
-    return ns.putResponse(await this.call("Put", ns.put(req), ctx));
-  }
-
-  async deleteRange(
-    req: Parameters<Namespace["deleteRange"]>[0],
+  /** One call through the namespace when there is one: the request goes in, the answer out. */
+  private async through<Req, Res>(
+    method: string,
+    req: Req,
     ctx: CallContext,
-  ): Promise<DeleteRangeResponse> {
+    into: (ns: Namespace, req: Req) => Req,
+    out: (ns: Namespace, res: Res) => Res,
+  ): Promise<Res> {
     const ns = this.ns;
-    if (!ns) return await this.call("DeleteRange", req, ctx);
-    return ns.deleteRangeResponse(await this.call("DeleteRange", ns.deleteRange(req), ctx));
+    if (!ns) return await this.call(method, req, ctx);
+    return out(ns, await this.call(method, into(ns, req), ctx));
   }
 
-  async txn(req: TxnRequest, ctx: CallContext): Promise<TxnResponse> {
-    const ns = this.ns;
-    if (!ns) return await this.call("Txn", req, ctx);
-    return ns.txnResponse(await this.call("Txn", ns.txn(req), ctx));
+  private rangeOnce(req: RangeRequest, ctx: CallContext): Promise<RangeResponse> {
+    return this.through("Range", req, ctx, (ns, r) => ns.range(r), (ns, r) => ns.rangeResponse(r));
+  }
+
+  put(req: PutRequest, ctx: CallContext): Promise<PutResponse> {
+    return this.through("Put", req, ctx, (ns, r) => ns.put(r), (ns, r) => ns.putResponse(r));
+  }
+
+  deleteRange(req: DeleteRangeRequest, ctx: CallContext): Promise<DeleteRangeResponse> {
+    const into = (ns: Namespace, r: DeleteRangeRequest) => ns.deleteRange(r);
+    return this.through("DeleteRange", req, ctx, into, (ns, r) => ns.deleteRangeResponse(r));
+  }
+
+  txn(req: TxnRequest, ctx: CallContext): Promise<TxnResponse> {
+    return this.through("Txn", req, ctx, (ns, r) => ns.txn(r), (ns, r) => ns.txnResponse(r));
   }
 
   compact(req: unknown, ctx: CallContext): Promise<CompactionResponse> {
@@ -116,6 +121,16 @@ export function kvService(
 ): ServiceHandlers<"etcdserverpb.KV"> {
   const kv = new KvUpstream(up, ns, ordering);
   const sized = () => metrics.cacheKeys.set(cache.size);
+  // Dropped before and after: a read racing the write cannot leave the old value cached.
+  const writing = async <T>(key: Uint8Array, end: Uint8Array, write: () => Promise<T>) => {
+    cache.invalidate(key, end);
+    try {
+      return await write();
+    } finally {
+      cache.invalidate(key, end);
+      sized();
+    }
+  };
 
   return {
     Range: async (req, ctx) => {
@@ -133,25 +148,8 @@ export function kvService(
       sized();
       return resp;
     },
-    Put: async (req, ctx) => {
-      // Dropped before and after: a read racing the write cannot leave the old value cached.
-      cache.invalidate(req.key, NO_END);
-      try {
-        return await kv.put(req, ctx);
-      } finally {
-        cache.invalidate(req.key, NO_END);
-        sized();
-      }
-    },
-    DeleteRange: async (req, ctx) => {
-      cache.invalidate(req.key, req.rangeEnd);
-      try {
-        return await kv.deleteRange(req, ctx);
-      } finally {
-        cache.invalidate(req.key, req.rangeEnd);
-        sized();
-      }
-    },
+    Put: (req, ctx) => writing(req.key, NO_END, () => kv.put(req, ctx)),
+    DeleteRange: (req, ctx) => writing(req.key, req.rangeEnd, () => kv.deleteRange(req, ctx)),
     Txn: async (req, ctx) => {
       const resp = await kv.txn(req, ctx);
       // A txn may claim a compared key is up to date: drop it to be safe.

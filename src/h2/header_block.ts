@@ -2,7 +2,7 @@
 // joined once END_HEADERS arrives. Both ends of a connection assemble blocks this way.
 
 import { ErrorCode, H2Error } from "./errors.ts";
-import type { HeadersFrame } from "./frame.ts";
+import { type ContinuationFrame, type Frame, FrameType, type HeadersFrame } from "./frame.ts";
 
 /** A header block being received: a HEADERS frame without END_HEADERS and its CONTINUATIONs. */
 export class HeaderBlock {
@@ -39,5 +39,42 @@ export class HeaderBlock {
         `header block of more than ${this.limit} bytes`,
       );
     }
+  }
+}
+
+/** Where a complete header block goes: its HEADERS frame and the joined block. */
+export type OnHeaderBlock = (frame: HeadersFrame, block: Uint8Array) => void;
+
+/**
+ * A connection's header blocks, frame by frame: HEADERS with END_HEADERS is whole at once, one
+ * without it waits for its CONTINUATIONs, and no other frame may come in between (§6.10).
+ */
+export class HeaderBlocks {
+  private continuing: HeaderBlock | undefined;
+
+  /** `limit` caps a block's raw bytes (HEADERS plus CONTINUATIONs). */
+  constructor(private readonly limit: number, private readonly onBlock: OnHeaderBlock) {}
+
+  /** A frame of any other type while a block waits for its CONTINUATIONs is a connection error. */
+  checkInterleaved(type: Frame["type"]): void {
+    if (this.continuing && type !== FrameType.CONTINUATION) {
+      throw new H2Error(ErrorCode.PROTOCOL_ERROR, "header block interrupted by another frame");
+    }
+  }
+
+  receive(f: HeadersFrame | ContinuationFrame): void {
+    if (f.type === FrameType.HEADERS) {
+      if (f.endHeaders) return this.onBlock(f, f.headerBlock);
+      this.continuing = new HeaderBlock(f, this.limit);
+      return;
+    }
+    const c = this.continuing;
+    if (!c || c.frame.streamId !== f.streamId) {
+      throw new H2Error(ErrorCode.PROTOCOL_ERROR, "unexpected CONTINUATION frame");
+    }
+    c.add(f.headerBlock);
+    if (!f.endHeaders) return;
+    this.continuing = undefined;
+    this.onBlock(c.frame, c.bytes());
   }
 }

@@ -55,14 +55,11 @@ export {
   type ServerStream,
   type StreamEvents,
 } from "./server_stream.ts";
-export { ServerConnection, type ServerConnectionOptions } from "./server.ts";
-export {
-  ClientConnection,
-  type ClientOptions,
-  ClientStream,
-  connect,
-  type StreamHandler,
-} from "./client.ts";
+export { ServerConnection } from "./server.ts";
+export type { ServerConnectionOptions } from "./server_options.ts";
+export { ClientConnection, type ClientOptions } from "./client.ts";
+export { ClientStream, type StreamHandler } from "./client_stream.ts";
+export { connect } from "./client_connect.ts";
 export {
   type Clock,
   ConnectionKeepalive,

@@ -4,8 +4,9 @@
 // limits. Protocol violations end the offending stream (RST_STREAM) or the connection (GOAWAY);
 // nothing a client sends can throw out of here. Frames written in one event-loop turn leave in
 // one socket write (FrameWriter). This file handles the frames the client sends and the life
-// of the connection; the socket (server_socket.ts), the open streams and their ids
-// (server_stream_table.ts) and the response side (server_send.ts) are their own jobs.
+// of the connection; its options (server_options.ts), the socket (server_socket.ts), the open
+// streams and their ids (server_stream_table.ts) and the response side (server_send.ts) are
+// their own jobs.
 
 import type * as net from "node:net";
 import type { PeerCertificate } from "node:tls";
@@ -13,7 +14,6 @@ import { ErrorCode, H2Error, HeaderListSizeError } from "./errors.ts";
 import { ReceiveWindow, SendWindow } from "./flow.ts";
 import {
   type DataFrame,
-  DEFAULT_MAX_FRAME_SIZE,
   flowControlledLength,
   type Frame,
   FrameType,
@@ -22,34 +22,18 @@ import {
 import { FrameParser } from "./frame_parser.ts";
 import type { HeaderList } from "./hpack.ts";
 import { HpackDecoder } from "./hpack_decoder.ts";
-import { applySettings, DEFAULT_SETTINGS, SettingId, type Settings } from "./settings.ts";
+import { applySettings, DEFAULT_SETTINGS, type Settings } from "./settings.ts";
+import { announced, localSettings, type ServerConnectionOptions } from "./server_options.ts";
 import { FrameWriter } from "./writer.ts";
 import { H2ServerStream, type StreamHost } from "./server_request.ts";
 import { requestHeaders } from "./server_headers.ts";
-import { HeaderBlock } from "./header_block.ts";
+import { HeaderBlocks } from "./header_block.ts";
 import { ResetRate } from "./server_limits.ts";
-import { ConnectionKeepalive, type KeepaliveParams, TOO_MANY_PINGS } from "./server_keepalive.ts";
+import { ConnectionKeepalive, TOO_MANY_PINGS } from "./server_keepalive.ts";
 import { ResponseSender } from "./server_send.ts";
 import { ConnectionSocket } from "./server_socket.ts";
 import { StreamTable } from "./server_stream_table.ts";
 import type { OutgoingHeaders } from "./server_stream.ts";
-
-export interface ServerConnectionOptions {
-  /** Called for each new request stream, synchronously after its headers arrived. */
-  onStream(stream: H2ServerStream): void;
-  /** SETTINGS_MAX_CONCURRENT_STREAMS; streams beyond it are refused. Default 2^32-1. */
-  maxConcurrentStreams?: number;
-  /** Our per-stream receive window. Default 1 MiB. */
-  initialWindowSize?: number;
-  /** Our connection receive window. Default 16 MiB. */
-  connectionWindowSize?: number;
-  /** SETTINGS_MAX_FRAME_SIZE we accept. Default 16 KiB. */
-  maxFrameSize?: number;
-  /** SETTINGS_MAX_HEADER_LIST_SIZE (decoded size, RFC 7541 §4.1). Default 64 KiB. */
-  maxHeaderListSize?: number;
-  /** gRPC keepalive: pings to idle clients, and the limit on clients' pings. Default none. */
-  keepalive?: KeepaliveParams;
-}
 
 // grpc-go's keepalive pings carry eight zero bytes.
 const PING_DATA = new Uint8Array(8);
@@ -68,26 +52,21 @@ export class ServerConnection implements StreamHost {
   private readonly streams = new StreamTable();
   private readonly resetRate = new ResetRate();
   private readonly connRecv: ReceiveWindow;
-  private readonly maxHeaderBlock: number;
+  private readonly headerBlocks: HeaderBlocks;
   private goawaySent = false;
   private gotSettings = false;
   private dead = false;
-  private continuing: HeaderBlock | undefined;
   private readonly keepalive?: ConnectionKeepalive;
 
   constructor(socket: net.Socket, private readonly opts: ServerConnectionOptions) {
-    this.local = {
-      ...DEFAULT_SETTINGS,
-      enablePush: false,
-      maxConcurrentStreams: opts.maxConcurrentStreams ?? 0xffffffff,
-      initialWindowSize: opts.initialWindowSize ?? 1024 * 1024,
-      maxFrameSize: opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
-      maxHeaderListSize: opts.maxHeaderListSize ?? 64 * 1024,
-    };
+    this.local = localSettings(opts);
     this.decoder = new HpackDecoder({ maxHeaderListSize: this.local.maxHeaderListSize });
     // A compressed block is rarely larger than what it decodes to; beyond twice the list
     // limit, a block (HEADERS plus CONTINUATIONs) is a flood, not a request.
-    this.maxHeaderBlock = 2 * this.local.maxHeaderListSize;
+    this.headerBlocks = new HeaderBlocks(
+      2 * this.local.maxHeaderListSize,
+      (f, block) => this.onHeaderBlock(f, block),
+    );
     this.parser = new FrameParser({ maxFrameSize: this.local.maxFrameSize, expectPreface: true });
     this.connRecv = new ReceiveWindow(
       DEFAULT_SETTINGS.initialWindowSize,
@@ -113,16 +92,7 @@ export class ServerConnection implements StreamHost {
       (s) => this.localEnd(s),
       () => this.keepalive?.sent(),
     );
-    this.writer.frame({
-      type: FrameType.SETTINGS,
-      ack: false,
-      settings: [
-        [SettingId.MAX_CONCURRENT_STREAMS, this.local.maxConcurrentStreams],
-        [SettingId.INITIAL_WINDOW_SIZE, this.local.initialWindowSize],
-        [SettingId.MAX_FRAME_SIZE, this.local.maxFrameSize],
-        [SettingId.MAX_HEADER_LIST_SIZE, this.local.maxHeaderListSize],
-      ],
-    });
+    this.writer.frame({ type: FrameType.SETTINGS, ack: false, settings: announced(this.local) });
     const inc = this.connRecv.grow();
     if (inc > 0) this.writer.windowUpdate(0, inc);
     if (opts.keepalive) {
@@ -185,9 +155,7 @@ export class ServerConnection implements StreamHost {
 
   private onFrame(f: Frame): void {
     if (this.dead) return;
-    if (this.continuing && f.type !== FrameType.CONTINUATION) {
-      throw new H2Error(ErrorCode.PROTOCOL_ERROR, "header block interrupted by another frame");
-    }
+    this.headerBlocks.checkInterleaved(f.type);
     if (!this.gotSettings && (f.type !== FrameType.SETTINGS || f.ack)) {
       throw new H2Error(ErrorCode.PROTOCOL_ERROR, "client preface does not start with SETTINGS");
     }
@@ -202,19 +170,8 @@ export class ServerConnection implements StreamHost {
       case FrameType.DATA:
         return this.onData(f);
       case FrameType.HEADERS:
-        if (f.endHeaders) return this.onHeaderBlock(f, f.headerBlock);
-        this.continuing = new HeaderBlock(f, this.maxHeaderBlock);
-        return;
-      case FrameType.CONTINUATION: {
-        const c = this.continuing;
-        if (!c || c.frame.streamId !== f.streamId) {
-          throw new H2Error(ErrorCode.PROTOCOL_ERROR, "unexpected CONTINUATION frame");
-        }
-        c.add(f.headerBlock);
-        if (!f.endHeaders) return;
-        this.continuing = undefined;
-        return this.onHeaderBlock(c.frame, c.bytes());
-      }
+      case FrameType.CONTINUATION:
+        return this.headerBlocks.receive(f);
       case FrameType.SETTINGS:
         if (!f.ack) this.onSettings(f.settings);
         return;

@@ -1,7 +1,9 @@
 // Checksums over the stored history, used to compare members: etcd's HashKV byte for byte
-// (mvcc/kvstore.go HashByRev), and a checksum of the whole store behind Hash.
+// (mvcc/kvstore.go HashByRev), and a checksum of the whole store behind Hash; each timed for
+// etcd's hash duration metrics.
 import { crc32 } from "node:zlib";
 import { crc32c } from "../checksum/mod.ts";
+import { mvccMetrics, secondsSince } from "../metrics/mod.ts";
 import { type Backend, KV_COLUMNS, rowToKv } from "./backend.ts";
 import { idFloor } from "./history.ts";
 import { revisionKey, storedKeyValue } from "./revision_key.ts";
@@ -29,6 +31,7 @@ export function hashByRev(
   rev: number,
   compactRev: number,
 ): number {
+  const start = performance.now();
   const atRev = index.keep(rev);
   const keep = atRev.found ? atRev.rows : index.keep(compactRev).rows;
   let crc = crc32c(KEY_BUCKET);
@@ -39,6 +42,7 @@ export function hashByRev(
     crc = crc32c(revisionKey(kv.modRevision, r[6] as number, kv.version === 0), crc);
     crc = crc32c(storedKeyValue(kv), crc);
   }
+  mvccMetrics.hashRevSeconds.observe(secondsSince(start));
   return crc;
 }
 
@@ -62,9 +66,11 @@ function feed(crc: number, kv: KeyValue): number {
  * does not reproduce; so it only compares etcd-ts members with each other.
  */
 export function hashAll(be: Backend, compactRev: number): number {
+  const start = performance.now();
   let crc = crc32(enc.encode(`compact:${compactRev}`));
   for (const row of be.stmt(`SELECT ${KV_COLUMNS} FROM rev r ORDER BY r.id`).iterate()) {
     crc = feed(crc, rowToKv(row as unknown as unknown[]));
   }
+  mvccMetrics.hashSeconds.observe(secondsSince(start));
   return crc >>> 0;
 }

@@ -1,6 +1,6 @@
 // The revisioned key space (etcd's mvcc package) on node:sqlite.
 export { MvccError, type MvccErrorReason } from "./errors.ts";
-export type { EventListener, HashKV, ReadTxn, StoreOptions } from "./store.ts";
+export type { EventListener, HashKV, ReadTxn, StoreOptions } from "./kv.ts";
 export type { CompactionBatch } from "./compact.ts";
 export { MvccStore } from "./store.ts";
 export { restoreSnapshot } from "./restore.ts";

@@ -4,9 +4,11 @@
 import { MvccError } from "./errors.ts";
 import { type Backend, KV_COLUMNS_NO_KEY, KV_COLUMNS_NO_KEY_VALUE, rowToKv } from "./backend.ts";
 import type { KeyIndex } from "./key_index.ts";
-import { binaryToBytes, type KeyRange } from "./key_range.ts";
+import { binaryToBytes, type KeyRange, keyRange } from "./key_range.ts";
 import type { TreeIndex } from "./tree_index.ts";
 import type { KeyValue, RangeOptions, RangeResult } from "./types.ts";
+import { TxnTally } from "../metrics/mod.ts";
+import type { ReadTxn } from "./kv.ts";
 
 const VALUE = "SELECT value FROM rev WHERE id = ?";
 const ROW = `SELECT ${KV_COLUMNS_NO_KEY} FROM rev r WHERE r.id = ?`;
@@ -72,4 +74,17 @@ export function rangeKeys(
   let count = kvs.length;
   if (limit > 0 && count >= limit) count = index.countAt(r, rev);
   return { kvs, count, rev: curRev };
+}
+
+/** A read txn (etcd's TxnRead): every range reads `rev`, and its counts go to the metrics at end. */
+export function readTxn(be: Backend, index: TreeIndex, rev: number, compactRev: number): ReadTxn {
+  const tally = new TxnTally();
+  return {
+    tally,
+    range: (key, rangeEnd, opts = {}) => {
+      tally.ranges++;
+      return rangeKeys(be, index, keyRange(key, rangeEnd), rev, compactRev, opts);
+    },
+    end: () => tally.end(),
+  };
 }

@@ -3,51 +3,26 @@
 // periodically (see Backend for the durability contract).
 import { MvccError } from "./errors.ts";
 import { assert } from "../assert/mod.ts";
-import { countRange, diskMetrics, mvccMetrics, secondsSince, TxnTally } from "../metrics/mod.ts";
+import { countRange, diskMetrics, mvccMetrics, secondsSince } from "../metrics/mod.ts";
+import type { TxnTally } from "../metrics/mod.ts";
 import { Backend } from "./backend.ts";
 import { type AuxBuckets, auxBuckets } from "./aux.ts";
-import { type CompactionBatch, Compactor } from "./compact.ts";
+import { Compactor } from "./compact.ts";
 import { hashAll, hashByRev } from "./hash.ts";
 import { eventsBetween } from "./history.ts";
 import { binaryToBytes, keyRange } from "./key_range.ts";
-import { rangeKeys } from "./read.ts";
+import { rangeKeys, readTxn } from "./read.ts";
 import { HistoryCursor, loadHistory, type StoredChange } from "./stored_history.ts";
 import { IdSet, TreeIndex } from "./tree_index.ts";
+import {
+  DEFAULT_COMPACTION_BATCH,
+  type EventListener,
+  type HashKV,
+  type ReadTxn,
+  type StoreOptions,
+} from "./kv.ts";
 import type { Event, RangeOptions, RangeResult } from "./types.ts";
 import { type TxnHost, WriteTxn } from "./write_txn.ts";
-
-export interface StoreOptions {
-  // Revisions examined per physical compaction step (etcd's compaction batch limit).
-  compactionBatch?: number;
-  // Pause between physical compaction steps, in ms.
-  compactionPauseMs?: number;
-  // false: physical compaction advances only through compactStep() (deterministic tests).
-  autoCompact?: boolean;
-  // Told after every physical compaction batch, with how long it took (etcd's metrics).
-  onCompactionBatch?: (batch: CompactionBatch, ms: number) => void;
-  // Told when a commit fails, whoever committed (a batch, a snapshot, a compaction), before the
-  // error is thrown: what reached the file is unknown, so the owner must stop (etcd's fatal).
-  onCommitError?: (err: unknown) => void;
-}
-
-// etcd's default --experimental-compaction-batch-limit.
-export const DEFAULT_COMPACTION_BATCH = 1000;
-
-export interface HashKV {
-  hash: number;
-  compactRevision: number;
-  // The store's current revision when hashed.
-  rev: number;
-}
-
-export type EventListener = (events: Event[]) => void;
-
-/** Several ranges at one revision (etcd's TxnRead); its counts go to the metrics at `end`. */
-export interface ReadTxn {
-  readonly tally: TxnTally;
-  range(key: Uint8Array, rangeEnd?: Uint8Array, opts?: RangeOptions): RangeResult;
-  end(): void;
-}
 
 export class MvccStore {
   private readonly be: Backend;
@@ -188,16 +163,7 @@ export class MvccStore {
   // ends (or hands its tally to a write txn that finishes its work).
   read(): ReadTxn {
     this.assertNoTxn();
-    const tally = new TxnTally();
-    const [rev, compactRev, index] = [this.currentRev, this.compactRev, this.keyIndex()];
-    return {
-      tally,
-      range: (key, rangeEnd, opts = {}) => {
-        tally.ranges++;
-        return rangeKeys(this.be, index, keyRange(key, rangeEnd), rev, compactRev, opts);
-      },
-      end: () => tally.end(),
-    };
+    return readTxn(this.be, this.keyIndex(), this.currentRev, this.compactRev);
   }
 
   // Starts the write txn of one request; only one may be open at a time. `tally` continues the
@@ -312,10 +278,7 @@ export class MvccStore {
   // Maintenance.Hash: see hashAll for why it is not etcd's value.
   hash(): number {
     this.assertNoTxn();
-    const start = performance.now();
-    const hash = hashAll(this.be, this.compactRev);
-    mvccMetrics.hashSeconds.observe(secondsSince(start));
-    return hash;
+    return hashAll(this.be, this.compactRev);
   }
 
   // etcd's HashKV, the same value etcd computes for the same history: `rev` 0 = current; at
@@ -325,9 +288,7 @@ export class MvccStore {
     if (rev > 0 && rev <= this.compactRev) throw new MvccError("compacted");
     if (rev > this.currentRev) throw new MvccError("futureRev");
     const at = rev > 0 ? rev : this.currentRev;
-    const start = performance.now();
     const hash = hashByRev(this.be, this.keyIndex(), at, this.compactRev);
-    mvccMetrics.hashRevSeconds.observe(secondsSince(start));
     return { hash, compactRevision: this.compactRev, rev: this.currentRev };
   }
 

@@ -1,6 +1,7 @@
 // One member: Raft driven to disk and to peers, the apply path, and the operations the client
 // API offers on top of them.
-export { EtcdServer, type RaftPeer } from "./server.ts";
+export { EtcdServer } from "./server.ts";
+export type { RaftPeer } from "./raft_peer.ts";
 export { GRPC_OVERHEAD_BYTES, type ServerOptions } from "./options.ts";
 export type { ResponseHeader } from "./header.ts";
 export type { LeaderClient } from "./forward.ts";

@@ -3,12 +3,10 @@
 // the operations the client API offers (KV, leases, cluster, maintenance, auth, v2, watches,
 // elections and locks), each from the few pieces of the member it needs, and owns the member's
 // lifecycle.
-import { type Message, RaftError, StateType } from "../raft/mod.ts";
+import { StateType } from "../raft/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { Errors } from "../errors/mod.ts";
-import { serverMetrics } from "../metrics/mod.ts";
 import { setInvariantHandler } from "../assert/mod.ts";
-import { failpoints, hit } from "../failpoint/mod.ts";
 import type { WatcherHub } from "../mvcc/mod.ts";
 import { Applier } from "./apply/mod.ts";
 import { configureStorage } from "./backend.ts";
@@ -21,43 +19,28 @@ import { enableFailpoints } from "./failpoints.ts";
 import type { LeaderClient } from "./forward.ts";
 import type { HeaderOf } from "./header.ts";
 import { HeartbeatCheck } from "./heartbeat_check.ts";
-import { formatId } from "./ids.ts";
 import type { KvApi } from "./kv.ts";
 import type { LeaseApi } from "./lease.ts";
 import type { LockApi } from "./lock.ts";
 import type { Maintenance } from "./maintenance.ts";
 import type { MemberState } from "./member_state.ts";
-import { formatAttributes, type Membership } from "./membership.ts";
+import type { Membership } from "./membership.ts";
 import { observeMember } from "./metrics.ts";
 import { createOperations } from "./operations.ts";
 import type { ServerOptions } from "./options.ts";
 import { startLeaseCheckpoints } from "./lease_checkpoint.ts";
+import { startLeaseExpiry } from "./lease_expiry.ts";
+import { Publisher } from "./publish.ts";
+import { handOverLeadership, type LeadershipDeps, transferLeadership } from "./leadership.ts";
+import { type RaftPeer, raftPeer } from "./raft_peer.ts";
 import { RaftDriver, type Transport } from "./raft_driver.ts";
 import { SlowApplyWarner } from "./slow_apply.ts";
-import { type MergedSnapshot, Snapshotting } from "./snapshotting.ts";
-import { installSnapshotDb, saveSnapshotDb, snapshotDbPath } from "./etcd_db/mod.ts";
+import { Snapshotting } from "./snapshotting.ts";
+import { installSnapshotDb, snapshotDbPath } from "./etcd_db/mod.ts";
 import { adjustTicks } from "./tick_advance.ts";
-import { withTimeout } from "./timeout.ts";
 import { Upkeep } from "./upkeep.ts";
 import { VersionMonitor } from "./version_monitor.ts";
-import { type AuthInfo, ROOT_USER } from "../auth/mod.ts";
 import type { V2Api } from "./v2.ts";
-
-/** What the peer transport hands the member, and asks of it. */
-export interface RaftPeer {
-  step(m: Message): void;
-  reportUnreachable(id: bigint): void;
-  reportSnapshot(id: bigint, ok: boolean): void;
-  /** A peer says this member was removed from the cluster. */
-  removed(): void;
-  /** The snapshot a lagging follower gets (etcd's merged snapshot). */
-  snapshot(): Promise<MergedSnapshot>;
-  /**
-   * Saves the database a snapshot from the leader brought (`<snap dir>/<index>.snap.db`), for
-   * the snapshot at `index` to put in place; resolves with its size once it is durable.
-   */
-  saveSnapshotDb(index: number, db: AsyncIterable<Uint8Array>): Promise<number>;
-}
 
 export class EtcdServer {
   readonly memberId: bigint;
@@ -86,11 +69,11 @@ export class EtcdServer {
   readonly #driver: RaftDriver;
   readonly #upkeep: Upkeep;
   readonly #transport: Transport;
-  readonly #readyWaiters: (() => void)[] = [];
+  readonly #publisher: Publisher;
+  readonly #leadership: LeadershipDeps;
   readonly #membershipListeners: (() => void)[] = [];
   readonly #removedListeners: (() => void)[] = [];
   #timers: ReturnType<typeof setInterval>[] = [];
-  #published = false;
   #stopped = false;
 
   constructor(opts: ServerOptions, transport: Transport) {
@@ -148,6 +131,24 @@ export class EtcdServer {
       isLeader: () => core.raft.isLeader && !this.#stopped,
       peerVersion: opts.peerVersion,
       proposeVersion: (version) => core.proposer.propose("clusterVersionSet", { version }),
+    });
+    this.#leadership = {
+      log: this.#log,
+      memberId: this.memberId,
+      node: state.node,
+      raft: core.raft,
+      kick: () => this.#driver.kick(),
+    };
+    this.#publisher = new Publisher({
+      log: this.#log,
+      memberId: this.memberId,
+      name: opts.name,
+      clientURLs: opts.clientURLs,
+      heartbeatMs: opts.heartbeatMs,
+      proposer: core.proposer,
+      stopped: () => this.#stopped,
+      clusterId: () => this.clusterId,
+      requestTimeoutMs: () => this.requestTimeoutMs,
     });
     this.#snapshotting = new Snapshotting({
       log: this.#log,
@@ -286,8 +287,13 @@ export class EtcdServer {
     });
     this.#upkeep.start();
     this.#versions.start();
-    this.#publish();
-    this.#timers.push(setInterval(() => this.#revokeExpiredLeases(), 500));
+    this.#publisher.publish();
+    this.#timers.push(startLeaseExpiry({
+      lessor: this.#state.lessor,
+      proposer: this.#core.proposer,
+      authStore: this.#core.authStore,
+      isLeader: () => this.#core.raft.isLeader && !this.#stopped,
+    }));
     if (this.#opts.leaseCheckpoint) this.#timers.push(this.#startCheckpoints());
     // Every member runs it; only the leader proposes v2 TTL expiry.
     this.v2.start();
@@ -295,47 +301,19 @@ export class EtcdServer {
 
   /** Resolves once this member has published its attributes: it may serve clients then. */
   ready(): Promise<void> {
-    if (this.#published) return Promise.resolve();
-    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+    return this.#publisher.ready();
   }
 
   /** Waits until the member serves clients; fails fast without a leader when asked to. */
   async serving(metadata: Record<string, string>): Promise<void> {
-    if (!this.#published) await this.ready();
+    if (!this.#publisher.published) await this.ready();
     // The client asked to fail fast without a leader (the `hasleader` metadata).
     if (metadata["hasleader"] === "true" && this.#core.raft.leader === 0n) throw Errors.noLeader();
   }
 
-  // A leader of several voters hands over before it goes, so the cluster does not wait an
-  // election timeout for a new one (etcd's TransferLeadership on shutdown).
-  async #handOverLeadership(): Promise<void> {
-    if (!this.#core.raft.isLeader) return;
-    const status = this.#state.node.status();
-    const candidates = status.config.voters.filter((id) => id !== this.memberId);
-    if (candidates.length === 0) return;
-    const target = candidates.reduce((best, id) =>
-      (status.progress.get(id)?.match ?? 0) > (status.progress.get(best)?.match ?? 0) ? id : best
-    );
-    this.#log.info({
-      pkg: "etcdserver",
-      text: `${formatId(this.memberId)} starts leadership transfer from ${
-        formatId(this.memberId)
-      } to ${formatId(target)}`,
-    });
-    try {
-      await this.transferLeadership(target, this.#opts.electionMs * 2);
-    } catch {
-      this.#log.warn({ pkg: "etcdserver", text: "leadership transfer failed; stopping anyway" });
-    }
-  }
-
   /** Hands leadership to `target` and waits until it has taken over. */
-  async transferLeadership(target: bigint, timeoutMs = this.requestTimeoutMs): Promise<void> {
-    if (failpoints.on) await hit("beforeTransferLeadership");
-    const taken = this.#core.raft.leaderIs(target);
-    this.#state.node.transferLeader(target);
-    this.#driver.kick();
-    return await withTimeout(taken, timeoutMs, () => Errors.timeout());
+  transferLeadership(target: bigint, timeoutMs = this.requestTimeoutMs): Promise<void> {
+    return transferLeadership(this.#leadership, target, timeoutMs);
   }
 
   #onSoftState(lead: bigint, raftState: StateType): void {
@@ -346,42 +324,6 @@ export class EtcdServer {
     if (!isLeader && wasLeader) this.#state.lessor.demote();
   }
 
-  // A member announces its name and client URLs through Raft; until that is applied it does
-  // not serve clients (etcd's publish + ReadyNotify).
-  #publish(): void {
-    const attrs = {
-      memberId: this.memberId,
-      name: this.#opts.name,
-      clientURLs: this.#opts.clientURLs,
-    };
-    const attempt = () => {
-      if (this.#stopped || this.#published) return;
-      this.#core.proposer.propose("memberAttrSet", attrs).then(() => this.#onPublished(), () => {
-        if (!this.#stopped) setTimeout(attempt, this.#opts.heartbeatMs);
-      });
-    };
-    attempt();
-  }
-
-  #onPublished(): void {
-    if (this.#published) return;
-    this.#published = true;
-    const attributes = formatAttributes(this.#opts.name, this.#opts.clientURLs);
-    this.#log.info({
-      pkg: "etcdserver",
-      text: `published ${attributes} to cluster ${formatId(this.clusterId)}`,
-      msg: "published local member to cluster through raft",
-      fields: {
-        "local-member-id": formatId(this.memberId),
-        "local-member-attributes": attributes,
-        "request-path": `/0/members/${formatId(this.memberId)}/attributes`,
-        "cluster-id": formatId(this.clusterId),
-        "publish-timeout": `${this.requestTimeoutMs / 1000}s`,
-      },
-    });
-    this.#readyWaiters.splice(0).forEach((r) => r());
-  }
-
   #startCheckpoints(): ReturnType<typeof setInterval> {
     return startLeaseCheckpoints({
       lessor: this.#state.lessor,
@@ -389,20 +331,6 @@ export class EtcdServer {
       log: this.#log,
       isLeader: () => this.#core.raft.isLeader && !this.#stopped,
     }, this.#opts.leaseCheckpoint!);
-  }
-
-  #revokeExpiredLeases(): void {
-    if (!this.#core.raft.isLeader || this.#stopped) return;
-    for (const id of this.#state.lessor.expired()) {
-      // As root, so that auth lets the revocation delete the lease's keys (etcd's WithRoot).
-      void this.#core.proposer.propose("leaseRevoke", { ID: id }, { auth: this.#asRoot() })
-        .then(() => serverMetrics.leaseExpired.inc(), () => {});
-    }
-  }
-
-  #asRoot(): AuthInfo | undefined {
-    const auth = this.#core.authStore;
-    return auth.enabled ? { username: ROOT_USER, revision: auth.revision } : undefined;
   }
 
   /** Called after every applied membership change (and after a snapshot replaced it). */
@@ -436,34 +364,20 @@ export class EtcdServer {
 
   /** The member as the peer transport sees it. */
   raftPeer(): RaftPeer {
-    const { node } = this.#state;
-    return {
-      step: (m) => this.#step(m),
-      reportUnreachable: (id) => node.reportUnreachable(id),
-      reportSnapshot: (id, ok) => node.reportSnapshot(id, ok),
+    return raftPeer({
+      node: this.#state.node,
+      log: this.#log,
+      fail: this.#fail,
+      kick: () => this.#driver.kick(),
       removed: () => this.#removed(),
       snapshot: () => this.#snapshotting.merged(),
-      saveSnapshotDb: (index, db) => saveSnapshotDb(this.#state.snapshotter.dir, index, db),
-    };
-  }
-
-  /** Messages from peers enter Raft here. */
-  #step(m: Message): void {
-    try {
-      this.#state.node.step(m);
-    } catch (err) {
-      // Raft refuses messages from members it no longer knows and proposals it cannot take;
-      // etcd drops those too. Anything else is raft panicking: the member stops here, before
-      // the state a half-done step left is persisted or answered from.
-      if (!(err instanceof RaftError)) this.#fail("raft", err);
-      this.#log.debug({ pkg: "etcdserver", text: `dropped raft message: ${err.message}` });
-    }
-    this.#driver.kick();
+      snapDir: this.#state.snapshotter.dir,
+    });
   }
 
   async stop(): Promise<void> {
     if (this.#stopped) return;
-    await this.#handOverLeadership();
+    await handOverLeadership(this.#leadership, this.#opts.electionMs * 2);
     this.#stopped = true;
     this.v2.stop();
     this.#versions.stop();

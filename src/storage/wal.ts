@@ -12,19 +12,9 @@
 // resolution), so it wins.
 
 import { assert } from "../assert/mod.ts";
-import {
-  FILE_MODE,
-  ioError,
-  join,
-  listDir,
-  mkdirDurable,
-  removeIfExists,
-  syncDir,
-  writeAll,
-  writeAllSync,
-} from "./fsutil.ts";
-import { type StorageFile, storageFs } from "./fs.ts";
-import { fillZeros, SegmentPipeline } from "./prealloc.ts";
+import { ioError, join, listDir, mkdirDurable, removeIfExists, writeAllSync } from "./fsutil.ts";
+import type { StorageFile } from "./fs.ts";
+import { SegmentPipeline } from "./prealloc.ts";
 import { type Purged, purgeFiles } from "./purge.ts";
 import {
   encodeHardStatePayload,
@@ -36,6 +26,12 @@ import {
   RecordType,
 } from "./record.ts";
 import { type SegmentName, segmentName, WalError } from "./segment.ts";
+import {
+  createSegment,
+  removeStaleTemporaries,
+  segmentHeader,
+  walWritten,
+} from "./segment_file.ts";
 import type { Entry, HardState } from "../raft/mod.ts";
 import { diskMetrics, secondsSince } from "../metrics/mod.ts";
 import { evaluate, failpoints, hit, hitSync, loseUnsynced, powerCut } from "../failpoint/mod.ts";
@@ -344,55 +340,6 @@ export class Wal {
   }
 }
 
-/** metadata record, then (for segments after the first) the current hard state. */
-export function segmentHeader(metadata: Uint8Array, hardState?: HardState): Uint8Array {
-  const buf = new Uint8Array(recordSize(metadata.length) + (hardState ? recordSize(24) : 0));
-  const off = putRecord(buf, 0, RecordType.Metadata, metadata);
-  if (hardState) putRecord(buf, off, RecordType.HardState, encodeHardStatePayload(hardState));
-  return buf;
-}
-
-/**
- * Makes segment `name` durable with `header` at its start and returns it open, positioned
- * after the header. The file is `prepared` (already zero-filled and synced, so writing the
- * header only overwrites), or a new one zero-filled here up to `preallocate` bytes.
- */
-// etcd counts each byte twice: as its encoder hands it to the write buffer, and again as the
-// buffer is flushed. The metric follows etcd's figure so dashboards read the same.
-function walWritten(bytes: number): void {
-  diskMetrics.walWriteBytes.inc(2 * bytes);
-}
-
-async function createSegment(
-  dir: string,
-  name: string,
-  header: Uint8Array,
-  prepared: string | undefined,
-  sync: boolean,
-  preallocate = 0,
-): Promise<{ file: StorageFile; capacity: number }> {
-  const path = join(dir, name);
-  const tmp = prepared ?? path + ".tmp";
-  const fs = storageFs();
-  const f = prepared
-    ? await fs.open(tmp, { write: true })
-    : await fs.open(tmp, { write: true, create: true, truncate: true, mode: FILE_MODE });
-  try {
-    await writeAll(f, header);
-    walWritten(header.length);
-    if (!prepared) await fillZeros(f, header.length, preallocate, undefined, sync);
-    if (sync) await f.syncData();
-    await f.seek(header.length, Deno.SeekMode.Start);
-    const { size } = await f.stat();
-    await fs.rename(tmp, path);
-    await syncDir(dir);
-    return { file: f, capacity: size };
-  } catch (err) {
-    f.close();
-    throw err;
-  }
-}
-
 /** Starts a new log in `walDir` (created if missing) whose segments carry `metadata`. */
 export async function createWal(
   walDir: string,
@@ -425,12 +372,4 @@ export async function createWal(
     hardState: { term: 0, vote: 0n, commit: 0 },
     options,
   });
-}
-
-/** A crash while a segment was being created or prepared leaves `*.wal.tmp`; it never held
- * acknowledged data. */
-export async function removeStaleTemporaries(walDir: string) {
-  for (const n of listDir(walDir)) {
-    if (n.endsWith(".wal.tmp")) await removeIfExists(join(walDir, n));
-  }
 }

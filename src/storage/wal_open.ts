@@ -18,7 +18,8 @@ import {
   WalError,
 } from "./segment.ts";
 import type { Entry, HardState } from "../raft/mod.ts";
-import { removeStaleTemporaries, Wal, type WalOptions } from "./wal.ts";
+import { Wal, type WalOptions } from "./wal.ts";
+import { removeStaleTemporaries } from "./segment_file.ts";
 
 /** What openWal() removed from the end of the last segment. */
 export interface WalRepair {

@@ -5,6 +5,8 @@
 // warning. tests/config/flag_audit_test.ts checks the table against the code, and
 // tests/integration/config/flag_warnings_test.ts checks the warnings reach the log.
 
+import { IGNORED_FLAGS } from "../../src/config/flags.ts";
+
 export interface FlagUse {
   /** The Config path the flag sets (dots for nested fields, e.g. "clientTLS.crlFile"). */
   field: string;
@@ -41,6 +43,11 @@ const CLIENT_TLS = "src/embed/client_listeners.ts#clientTLS";
 const PEER_TLS = "src/embed/peer_tls.ts#peerTLS";
 const SERVER_FLAGS = "src/embed/server_flags.ts";
 const PROXY = "src/proxy/run.ts";
+const TLS_SERVER = "src/tls/server.ts";
+/** The peer pair is both a listener's and a dialer's. */
+const PEER_TLS_BOTH = [PEER_TLS, TLS_SERVER, "src/tls/client.ts"];
+/** Settings of both ports' TLS. */
+const BOTH_PORTS = ["src/embed/client_listeners.ts", "src/embed/peer_tls.ts"];
 const noMemberUse = (flag: string, value: string) =>
   `--${flag}=${value} has no effect on a member: it opens no TLS connection to client URLs`;
 
@@ -125,52 +132,31 @@ export const FLAG_AUDIT: Record<string, FlagAudit> = {
   ]),
   "enable-v2": use("enableV2", "true", ["src/api/services/mod.ts"]),
 
-  "cert-file": use("clientTLS.certFile", "/c.pem", [CLIENT_TLS, "src/tls/server.ts"]),
-  "key-file": use("clientTLS.keyFile", "/c.key", [CLIENT_TLS, "src/tls/server.ts"]),
+  "cert-file": use("clientTLS.certFile", "/c.pem", [CLIENT_TLS, TLS_SERVER]),
+  "key-file": use("clientTLS.keyFile", "/c.key", [CLIENT_TLS, TLS_SERVER]),
   "client-cert-auth": use("clientTLS.clientCertAuth", "true", [
     CLIENT_TLS,
-    "src/tls/server.ts",
+    TLS_SERVER,
     "src/embed/run.ts",
   ]),
-  "client-crl-file": use("clientTLS.crlFile", "/c.crl", [CLIENT_TLS, "src/tls/server.ts"]),
+  "client-crl-file": use("clientTLS.crlFile", "/c.crl", [CLIENT_TLS, TLS_SERVER]),
   "client-cert-allowed-hostname": use("clientTLS.allowedHostname", "a.example", [
     CLIENT_TLS,
-    "src/tls/server.ts",
+    TLS_SERVER,
   ]),
-  "trusted-ca-file": use("clientTLS.trustedCAFile", "/ca.pem", [CLIENT_TLS, "src/tls/server.ts"]),
+  "trusted-ca-file": use("clientTLS.trustedCAFile", "/ca.pem", [CLIENT_TLS, TLS_SERVER]),
   "auto-tls": use("clientTLS.autoTLS", "true", [CLIENT_TLS, "src/tls/selfcert.ts"]),
-  "peer-cert-file": use("peerTLS.certFile", "/p.pem", [
-    PEER_TLS,
-    "src/tls/server.ts",
-    "src/tls/client.ts",
-  ]),
-  "peer-key-file": use("peerTLS.keyFile", "/p.key", [
-    PEER_TLS,
-    "src/tls/server.ts",
-    "src/tls/client.ts",
-  ]),
-  "peer-client-cert-auth": use("peerTLS.clientCertAuth", "true", [PEER_TLS, "src/tls/server.ts"]),
-  "peer-trusted-ca-file": use("peerTLS.trustedCAFile", "/ca.pem", [
-    PEER_TLS,
-    "src/tls/server.ts",
-    "src/tls/client.ts",
-  ]),
-  "peer-cert-allowed-cn": use("peerTLS.allowedCN", "m1", [
-    PEER_TLS,
-    "src/tls/server.ts",
-    "src/tls/client.ts",
-  ]),
-  "peer-cert-allowed-hostname": use("peerTLS.allowedHostname", "a.example", [
-    PEER_TLS,
-    "src/tls/server.ts",
-    "src/tls/client.ts",
-  ]),
+  "peer-cert-file": use("peerTLS.certFile", "/p.pem", PEER_TLS_BOTH),
+  "peer-key-file": use("peerTLS.keyFile", "/p.key", PEER_TLS_BOTH),
+  "peer-client-cert-auth": use("peerTLS.clientCertAuth", "true", [PEER_TLS, TLS_SERVER]),
+  "peer-trusted-ca-file": use("peerTLS.trustedCAFile", "/ca.pem", PEER_TLS_BOTH),
+  "peer-cert-allowed-cn": use("peerTLS.allowedCN", "m1", PEER_TLS_BOTH),
+  "peer-cert-allowed-hostname": use("peerTLS.allowedHostname", "a.example", PEER_TLS_BOTH),
   "peer-auto-tls": use("peerTLS.autoTLS", "true", [PEER_TLS, "src/tls/selfcert.ts"]),
-  "peer-crl-file": use("peerTLS.crlFile", "/p.crl", [PEER_TLS, "src/tls/server.ts"]),
+  "peer-crl-file": use("peerTLS.crlFile", "/p.crl", [PEER_TLS, TLS_SERVER]),
   "cipher-suites": use("cipherSuites", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", [
-    "src/embed/client_listeners.ts",
-    "src/embed/peer_tls.ts",
-    "src/tls/server.ts",
+    ...BOTH_PORTS,
+    TLS_SERVER,
   ]),
   "cors": use("cors", "http://a.example:8080", [
     "src/api/services/mod.ts",
@@ -258,18 +244,9 @@ export const FLAG_AUDIT: Record<string, FlagAudit> = {
   "log-output": use("logOutputs", "stderr,stdout", ["main.ts"], { with: ["--logger=zap"] }),
   "log-package-levels": use("logPackageLevels", "etcdmain=WARNING", ["main.ts"]),
 
-  "self-signed-cert-validity": use("selfSignedCertValidity", "2", [
-    "src/embed/client_listeners.ts",
-    "src/embed/peer_tls.ts",
-  ]),
-  "tls-min-version": use("tlsMinVersion", "TLS1.3", [
-    "src/embed/client_listeners.ts",
-    "src/embed/peer_tls.ts",
-  ]),
-  "tls-max-version": use("tlsMaxVersion", "TLS1.3", [
-    "src/embed/client_listeners.ts",
-    "src/embed/peer_tls.ts",
-  ]),
+  "self-signed-cert-validity": use("selfSignedCertValidity", "2", BOTH_PORTS),
+  "tls-min-version": use("tlsMinVersion", "TLS1.3", BOTH_PORTS),
+  "tls-max-version": use("tlsMaxVersion", "TLS1.3", BOTH_PORTS),
   "client-cert-file": use(
     "clientTLS.clientCertFile",
     "/cc.pem",
@@ -289,23 +266,7 @@ export const FLAG_AUDIT: Record<string, FlagAudit> = {
   "peer-client-key-file": use("peerTLS.clientKeyFile", "/pc.key", [PEER_TLS, "src/tls/client.ts"]),
 
   // etcd 0.4/2.x flags etcd 3.4 still accepts, warning that they are no longer supported.
-  ...Object.fromEntries(
-    [
-      "cluster-active-size",
-      "cluster-remove-delay",
-      "cluster-sync-interval",
-      "config",
-      "force",
-      "max-result-buffer",
-      "max-retry-attempts",
-      "peer-heartbeat-interval",
-      "peer-election-timeout",
-      "retry-interval",
-      "snapshot",
-      "v",
-      "vv",
-    ].map((name): [string, FlagAudit] => [name, { legacy: true }]),
-  ),
+  ...Object.fromEntries(IGNORED_FLAGS.map((name): [string, FlagAudit] => [name, { legacy: true }])),
 };
 
 /** The flags etcd-ts accepts and warns about instead of using: each with a value to give. */

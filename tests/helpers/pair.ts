@@ -33,10 +33,17 @@ export async function startPair(
     ),
     ...extra(ip),
   ];
-  const [etcd, ts] = await Promise.all([
+  const started = await Promise.allSettled([
     startReadyEtcd(flags("e", etcdIp)),
     startReady(flags("t", tsIp)),
   ]);
+  const [etcd, ts] = started.map((s) => s.status === "fulfilled" ? s.value : undefined);
+  if (!etcd || !ts) {
+    // The one that came up is stopped too: the caller gets neither.
+    await Promise.all([etcd, ts].map((p) => p && stop(p)));
+    await dir[Symbol.asyncDispose]();
+    throw started.find((s) => s.status === "rejected")!.reason;
+  }
   return {
     members: [{ ip: etcdIp, url: url(etcdIp), proc: etcd }, { ip: tsIp, url: url(tsIp), proc: ts }],
     stop: async () => {

@@ -158,8 +158,14 @@ export async function startReadyEtcd(
   return await readyToServe(spawn("etcd", args, opts));
 }
 
+/** A member that does not come up is stopped: the caller never holds it. */
 async function readyToServe(p: Proc): Promise<Proc> {
-  await p.waitFor("ready to serve client requests", 30_000);
+  try {
+    await p.waitFor("ready to serve client requests", 30_000);
+  } catch (err) {
+    await stop(p);
+    throw err;
+  }
   return p;
 }
 

@@ -6,44 +6,11 @@
 // Address block 127.0.140.x: single members on .1-.4, clusters on .10-.12 and .20-.22.
 import assert from "node:assert/strict";
 import { makeCluster } from "../helpers/cluster.ts";
-import {
-  itest,
-  metricValue,
-  type Proc,
-  singleMemberFlags,
-  spawn,
-  startEtcdTs,
-  stop,
-} from "../helpers/process.ts";
-import { assertPortsFree } from "../helpers/ports.ts";
+import { itest, metricValue, type Proc } from "../helpers/process.ts";
+import { startPair } from "../helpers/pair.ts";
 import { etcdctl } from "../helpers/etcdctl.ts";
-import { tempDir } from "../helpers/tmp.ts";
 
 const BLOCK = "127.0.140";
-
-/** Starts etcd on `etcdIp` and etcd-ts on `oursIp` with the same flags; both serving. */
-async function sideBySide(etcdIp: string, oursIp: string, flags: string[]) {
-  await assertPortsFree(etcdIp, [2379, 2380]);
-  await assertPortsFree(oursIp, [2379, 2380]);
-  const dir = tempDir().path;
-  const etcd = spawn("etcd", [...singleMemberFlags("n1", etcdIp, `${dir}/etcd`), ...flags]);
-  const ours = startEtcdTs([...singleMemberFlags("n1", oursIp, `${dir}/ours`), ...flags]);
-  const both = [
-    { proc: etcd, endpoint: `http://${etcdIp}:2379` },
-    { proc: ours, endpoint: `http://${oursIp}:2379` },
-  ];
-  const close = async () => {
-    await Promise.all([stop(etcd), stop(ours)]);
-    Deno.removeSync(dir, { recursive: true });
-  };
-  try {
-    await Promise.all([etcd, ours].map((p) => p.waitFor("ready to serve client requests")));
-  } catch (err) {
-    await close();
-    throw err;
-  }
-  return { both, close };
-}
 
 async function put(endpoint: string, key: string, value: string): Promise<void> {
   const r = await etcdctl(endpoint, "put", key, value);
@@ -57,16 +24,16 @@ const compactorLines = (p: Proc) =>
 itest(
   "periodic auto-compaction: etcd's lines, the revision `retention` old, read back through etcdctl",
   async () => {
-    const { both, close } = await sideBySide(`${BLOCK}.1`, `${BLOCK}.2`, [
+    const pair = await startPair(`${BLOCK}.1`, `${BLOCK}.2`, () => [
       "--auto-compaction-retention=2s",
     ]);
     try {
       // Revisions 2..7; no writes after, so a compaction at 7 comes once 2 s have passed.
-      for (const { endpoint } of both) {
-        for (let i = 1; i <= 6; i++) await put(endpoint, "k", `v${i}`);
+      for (const { url } of pair.members) {
+        for (let i = 1; i <= 6; i++) await put(url, "k", `v${i}`);
       }
       const seen = [];
-      for (const { proc, endpoint } of both) {
+      for (const { proc, url: endpoint } of pair.members) {
         await proc.waitFor(/ N \| compactor: Finished auto-compaction at revision 7$/, 20_000);
         const lines = compactorLines(proc);
         // Each compaction: etcd's notice pair, at a revision never going back.
@@ -94,7 +61,7 @@ itest(
       });
       assert.deepEqual(seen[1], seen[0]);
     } finally {
-      await close();
+      await pair.stop();
     }
   },
 );
@@ -157,12 +124,12 @@ async function compactionMetrics(endpoint: string) {
 itest(
   "--experimental-compaction-batch-limit: batches of that many revisions, as etcd's metrics count them",
   async () => {
-    const { both, close } = await sideBySide(`${BLOCK}.3`, `${BLOCK}.4`, [
+    const pair = await startPair(`${BLOCK}.3`, `${BLOCK}.4`, () => [
       "--experimental-compaction-batch-limit=10",
     ]);
     try {
       const seen = [];
-      for (const { endpoint } of both) {
+      for (const { url: endpoint } of pair.members) {
         // 25 revisions of one key (2..26): batches of 10, 10 and 5; 24 revisions removed.
         for (let i = 1; i <= 25; i++) await put(endpoint, "k", `${i}`);
         const r = await etcdctl(endpoint, "compact", "26", "--physical");
@@ -172,7 +139,7 @@ itest(
       assert.deepEqual(seen[0], { pauses: 2, keys: 24, total: 1 });
       assert.deepEqual(seen[1], seen[0]);
     } finally {
-      await close();
+      await pair.stop();
     }
   },
 );

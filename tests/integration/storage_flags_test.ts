@@ -10,7 +10,8 @@ import {
   type Proc,
   singleMemberFlags,
   spawn,
-  startEtcdTs,
+  startReady,
+  startReadyEtcd,
   stop,
 } from "../helpers/process.ts";
 import { assertPortsFree } from "../helpers/ports.ts";
@@ -26,16 +27,11 @@ interface Member {
   proc?: Proc;
 }
 
-function start(m: Member, flags: string[]): Proc {
+/** Starts `m` alone in its cluster with `flags`, serving; `m.proc` is its process. */
+async function startMember(m: Member, flags: string[]): Promise<Proc> {
   const args = [...singleMemberFlags("n1", m.ip, m.dataDir), ...flags];
-  m.proc = m.etcd ? spawn("etcd", args) : startEtcdTs(args);
+  m.proc = await (m.etcd ? startReadyEtcd(args) : startReady(args));
   return m.proc;
-}
-
-async function startReady(m: Member, flags: string[]): Promise<Proc> {
-  const p = start(m, flags);
-  await p.waitFor("ready to serve client requests", 30_000);
-  return p;
 }
 
 const files = (dir: string, suffix: string) =>
@@ -76,7 +72,7 @@ itest(
         // 80 MB of log: past a 64 MB segment (etcd-ts may also end its first, preallocated
         // segment early), and a snapshot every 10 entries, the last (77) in the newest
         // segment or the one before: the first segment is released.
-        await startReady(m, keepAll);
+        await startMember(m, keepAll);
         await bigPuts(m.ip, 80);
         await stop(m.proc!);
         const snapDir = `${m.dataDir}/member/snap`, walDir = `${m.dataDir}/member/wal`;
@@ -85,7 +81,7 @@ itest(
         assert.ok(before.snaps.length >= 6);
 
         // Restarted with 0 (keep all): the purge loop does not run.
-        let p = await startReady(m, keepAll);
+        let p = await startMember(m, keepAll);
         await stop(p);
         assert.deepEqual(purged(p), []);
         assert.ok(!p.lines.some((l) => l.includes("started to purge file")));
@@ -93,7 +89,7 @@ itest(
         assert.deepEqual(files(walDir, ".wal"), before.wals);
 
         // Restarted with limits: at its start the purge loop deletes the oldest files.
-        p = await startReady(m, ["--snapshot-count=10", "--max-snapshots=2", "--max-wals=1"]);
+        p = await startMember(m, ["--snapshot-count=10", "--max-snapshots=2", "--max-wals=1"]);
         await p.waitFor(/purged file .*\.wal successfully/);
         await stop(p);
         // WAL files: the oldest go, down to one or up to the first one still in use (then
@@ -187,7 +183,7 @@ itest(
             dataDir: `${dir}/${etcd}${unsafe}`,
           };
           await assertPortsFree(m.ip, [2379, 2380]);
-          await startReady(m, unsafe ? ["--unsafe-no-fsync"] : []);
+          await startMember(m, unsafe ? ["--unsafe-no-fsync"] : []);
           try {
             const who = `${etcd ? "etcd" : "ours"} ${unsafe ? "unsafe" : "safe"}`;
             seen[who] = await fsyncsDuring(m, 10);

@@ -4,15 +4,9 @@
 import type { ServerStream } from "../../h2/mod.ts";
 import { EtcdError, GrpcCode } from "../../errors/mod.ts";
 import { toEtcdError } from "../errors.ts";
-import {
-  type Init,
-  type MessageCodec,
-  type MessageName,
-  messages,
-  schema,
-  type ServiceTypes,
-} from "../../pb/mod.ts";
+import { type Init, type MessageName, messages, schema, type ServiceTypes } from "../../pb/mod.ts";
 import { Call, CALL_ENDED, type CallContext } from "./call.ts";
+import { bidi, type Codec, type Runner, serverStream, unary } from "./runners.ts";
 import { addHealthService } from "./health.ts";
 import { messageTooLarge } from "./wire.ts";
 
@@ -91,8 +85,6 @@ export interface GrpcServerOptions {
   maxSendMessageSize?: number;
 }
 
-type Codec = MessageCodec<unknown>;
-type Runner = (call: Call, t: CallTracker) => Promise<void>;
 // deno-lint-ignore no-explicit-any
 type AnyHandler = (...args: any[]) => Promise<any>;
 
@@ -338,66 +330,4 @@ function notUnary(info: MethodInfo): EtcdError {
     GrpcCode.Internal,
     `${info.service}/${info.method} is a ${info.type} method, not what the caller expected`,
   );
-}
-
-function decodeRequest(codec: Codec, bytes: Uint8Array): unknown {
-  try {
-    return codec.decode(bytes);
-  } catch (err) {
-    throw new EtcdError(
-      GrpcCode.Internal,
-      `grpc: error unmarshalling request: ${err instanceof Error ? err.message : err}`,
-    );
-  }
-}
-
-async function firstRequest(call: Call, codec: Codec, t: CallTracker): Promise<unknown> {
-  const bytes = await call.firstRequest();
-  if (bytes === undefined) return undefined;
-  t.received(bytes.length);
-  return decodeRequest(codec, bytes);
-}
-
-function sender(call: Call, codec: Codec, t: CallTracker) {
-  return async (msg: unknown) => {
-    const bytes = codec.encode(msg);
-    await call.send(bytes);
-    t.sent(bytes.length);
-  };
-}
-
-function unary(req: Codec, res: Codec, handler: UnaryHandler<unknown, unknown>): Runner {
-  return async (call, t) => {
-    const request = await firstRequest(call, req, t);
-    if (call.finished) return;
-    const response = await handler(request, call.ctx);
-    if (!call.finished) await sender(call, res, t)(response);
-  };
-}
-
-function serverStream(
-  req: Codec,
-  res: Codec,
-  handler: ServerStreamHandler<unknown, unknown>,
-): Runner {
-  return async (call, t) => {
-    const request = await firstRequest(call, req, t);
-    if (call.finished) return;
-    await handler(request, call.ctx, sender(call, res, t));
-  };
-}
-
-function bidi(req: Codec, res: Codec, handler: BidiStreamHandler<unknown, unknown>): Runner {
-  return async (call, t) => {
-    const payloads = call.requests();
-    const requests = {
-      async *[Symbol.asyncIterator]() {
-        for await (const bytes of payloads) {
-          t.received(bytes.length);
-          yield decodeRequest(req, bytes);
-        }
-      },
-    };
-    await handler(requests, sender(call, res, t), call.ctx);
-  };
 }
