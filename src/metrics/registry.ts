@@ -29,9 +29,13 @@ abstract class Family<L extends string, C> {
       .sort((a, b) => cmp(this.labelNames[a], this.labelNames[b]));
   }
 
+  // The one series of a family without labels, kept at hand: hot paths update it per request,
+  // and a lookup by label values allocates.
+  #only?: C;
+
   /** Subclasses call this last: a family without labels always has its one series. */
   protected init(): void {
-    if (this.labelNames.length === 0) this.labels({} as Record<L, string>);
+    if (this.labelNames.length === 0) this.#only = this.labels({} as Record<L, string>);
   }
 
   protected abstract make(): C;
@@ -54,7 +58,7 @@ abstract class Family<L extends string, C> {
 
   /** The series without labels. */
   protected get only(): C {
-    return this.labels({} as Record<L, string>);
+    return this.#only ?? this.labels({} as Record<L, string>);
   }
 
   render(out: string[]): void {

@@ -2,9 +2,11 @@
 // pprof. A JavaScript runtime has V8's profiles instead, in the formats Chrome DevTools opens:
 //   /debug/pprof/profile?seconds=N  a CPU profile over N seconds (default 30), .cpuprofile JSON
 //   /debug/pprof/heap               a heap snapshot, .heapsnapshot JSON
+//   /debug/pprof/allocs?seconds=N   a sample of the allocations made over N seconds (default
+//                                   30), collected ones included, .heapprofile JSON
 //   /debug/pprof/cmdline            the command line, NUL-separated, as Go's handler answers
-// Go's other profiles (goroutine, block, mutex, threadcreate, allocs, trace, symbol) have no
-// V8 counterpart and answer 404 "Unknown profile", as Go does for a name it does not know.
+// Go's other profiles (goroutine, block, mutex, threadcreate, trace, symbol) have no V8
+// counterpart and answer 404 "Unknown profile", as Go does for a name it does not know.
 import inspector from "node:inspector";
 import { Readable } from "node:stream";
 import v8 from "node:v8";
@@ -19,6 +21,10 @@ const DEFAULT_SECONDS = 30;
 const PROFILES: { name: string; about: string }[] = [
   { name: "profile", about: "CPU profile (V8 .cpuprofile). ?seconds=N, default 30." },
   { name: "heap", about: "Heap snapshot (V8 .heapsnapshot)." },
+  {
+    name: "allocs",
+    about: "Sampled allocations, collected or not (V8 .heapprofile). ?seconds=N, default 30.",
+  },
   { name: "cmdline", about: "The command line, arguments separated by NUL bytes." },
 ];
 
@@ -26,6 +32,7 @@ export function addPprofRoutes(app: Hono): void {
   app.get(`${PPROF_PREFIX}/`, () => index());
   app.get(`${PPROF_PREFIX}/profile`, (c) => cpuProfile(c.req.query("seconds")));
   app.get(`${PPROF_PREFIX}/heap`, () => heapSnapshot());
+  app.get(`${PPROF_PREFIX}/allocs`, (c) => allocationProfile(c.req.query("seconds")));
   app.get(
     `${PPROF_PREFIX}/cmdline`,
     () =>
@@ -63,12 +70,18 @@ function download(body: BodyInit, file: string): Response {
   });
 }
 
-let profiling = false;
-
-/** Go's Profile handler: seconds <= 0 or unparsable means the default; one profile at a time. */
-async function cpuProfile(seconds: string | undefined): Promise<Response> {
+/** Go's rule for ?seconds: <= 0 or unparsable means the default. */
+function durationOf(seconds: string | undefined): number {
   const n = Number.parseInt(seconds ?? "", 10);
-  const duration = Number.isFinite(n) && n > 0 ? n : DEFAULT_SECONDS;
+  return Number.isFinite(n) && n > 0 ? n : DEFAULT_SECONDS;
+}
+
+let profiling = false;
+let sampling = false;
+
+/** Go's Profile handler: one profile at a time. */
+async function cpuProfile(seconds: string | undefined): Promise<Response> {
+  const duration = durationOf(seconds);
   if (profiling) {
     return goHttpError(500, "Could not enable CPU profiling: cpu profiling already in use");
   }
@@ -87,13 +100,38 @@ async function cpuProfile(seconds: string | undefined): Promise<Response> {
   }
 }
 
+/**
+ * V8's sampling heap profiler over the window, keeping the samples of objects the GC has since
+ * collected: where the allocations that drive the GC come from. One at a time.
+ */
+async function allocationProfile(seconds: string | undefined): Promise<Response> {
+  const duration = durationOf(seconds);
+  if (sampling) return goHttpError(500, "Could not enable allocation sampling: already in use");
+  sampling = true;
+  const session = new inspector.Session();
+  session.connect();
+  try {
+    await post(session, "HeapProfiler.enable");
+    await post(session, "HeapProfiler.startSampling", {
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+    await new Promise((resolve) => setTimeout(resolve, duration * 1000));
+    const { profile } = await post(session, "HeapProfiler.stopSampling") as { profile: unknown };
+    return download(JSON.stringify(profile), "allocs.heapprofile");
+  } finally {
+    session.disconnect();
+    sampling = false;
+  }
+}
+
 function heapSnapshot(): Response {
   const snapshot = Readable.toWeb(v8.getHeapSnapshot()) as ReadableStream<Uint8Array>;
   return download(snapshot, "heap.heapsnapshot");
 }
 
-function post(session: inspector.Session, method: string): Promise<unknown> {
+function post(session: inspector.Session, method: string, params?: object): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    session.post(method, (err, result) => err ? reject(err) : resolve(result));
+    session.post(method, params ?? {}, (err, result) => err ? reject(err) : resolve(result));
   });
 }
