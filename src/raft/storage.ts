@@ -12,6 +12,7 @@ import {
 } from "./types.ts";
 import { emptyHardState, emptySnapshot, limitSize, newEntry } from "./util.ts";
 import { assert } from "../assert/mod.ts";
+import { EntrySlab } from "./entry_slab.ts";
 
 export interface Storage {
   initialState(): { hardState: HardState; confState: ConfState };
@@ -29,6 +30,7 @@ export class MemoryStorage implements Storage {
   private snap: Snapshot = emptySnapshot();
   // ents[0] is a dummy entry carrying the index and term of the last compacted entry.
   private ents: Entry[] = [newEntry({})];
+  private readonly slab = new EntrySlab();
 
   initialState(): { hardState: HardState; confState: ConfState } {
     return { hardState: { ...this.hardState }, confState: this.snap.metadata.confState };
@@ -122,6 +124,8 @@ export class MemoryStorage implements Storage {
     // In place, not concat: the log holds up to --snapshot-count entries and a copy per append
     // would cost O(log) per batch. entries() hands out copies, so no reader sees the change.
     this.ents.length = offset;
-    for (const e of entries) this.ents.push(e);
+    for (const e of entries) {
+      this.ents.push({ term: e.term, index: e.index, type: e.type, data: this.slab.copy(e.data) });
+    }
   }
 }
