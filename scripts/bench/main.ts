@@ -29,6 +29,7 @@ import {
 } from "./report.ts";
 import { fail, type Options, parseArgs } from "./options.ts";
 import { captureProfile, leaderOf, printProfileSummary, summarizeProfile } from "./profile.ts";
+import { captureAllocs, printAllocsSummary, summarizeAllocs } from "./allocs.ts";
 import { caseConfig, type CaseSpec, type Stage, stages } from "./suites.ts";
 import { generatorCommand, runWindow } from "./window.ts";
 import { peakRssBytes, rssBytes } from "./procstat.ts";
@@ -194,11 +195,14 @@ async function profileWindows(r: StageRun, spec: CaseSpec): Promise<void> {
     // The profile starts with the warm-up and lasts the window: it covers the measured part.
     const seconds = Math.ceil(r.opts.warmup + r.opts.seconds);
     const cfg = caseConfig(r.opts, spec.load, endpointsOf(c), c.clientTLS);
-    const [profile] = await Promise.all([
+    const allocsFile = file.replace(/\.cpuprofile$/, ".heapprofile");
+    const [profile, allocs, m] = await Promise.all([
       captureProfile(leader, seconds, file),
+      captureAllocs(leader, seconds, allocsFile),
       runWindow(r.cmd, cfg, c),
     ]);
     printProfileSummary(`${slug} ${label} (${leader.name}) -> ${file}`, summarizeProfile(profile));
+    printAllocsSummary(allocsFile, summarizeAllocs(allocs), seconds, m.ops / m.elapsedSeconds);
   }
 }
 

@@ -62,8 +62,9 @@ export function usage(): string {
   --tls                      core suite: also run each target over mutual TLS (https, the guide's
                              client and peer TLS flags with client-cert-auth)
   --profile DIR              after the measured windows of a case, one more window per etcd-ts
-                             cluster with a CPU profile of its leader (--enable-pprof), written
-                             to DIR as <case>-<target>.cpuprofile and summarised
+                             cluster with a CPU profile and an allocation sample of its leader
+                             (--enable-pprof), written to DIR as <case>-<target>.cpuprofile and
+                             .heapprofile and summarised (allocations as bytes per op)
   --logs DIR                 copy the members' logs (etcd-ts's with V8's GC trace) to DIR at the
                              end
   --baseline DIR             also benchmark the etcd-ts checkout at DIR ("etcd-ts base"), in the
