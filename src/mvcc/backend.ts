@@ -185,13 +185,14 @@ export class Backend {
     this.db.exec("COMMIT");
     this.inTx = false;
     if (this.safetyLevelPending) this.applySafetyLevel();
-    if (sync && !this.noFsync) this.syncFiles();
+    if (sync) this.sync();
   }
 
   // fsync works on the file, not the descriptor: syncing our own handles on the WAL and the
   // database flushes what SQLite wrote through its handles (synchronous=NORMAL skips that).
-  private syncFiles(): void {
-    if (this.path === ":memory:" || this.path === "") return;
+  /** Forces what the committed transactions wrote to disk (not under --unsafe-no-fsync). */
+  sync(): void {
+    if (this.noFsync || this.path === ":memory:" || this.path === "") return;
     for (const f of [`${this.path}-wal`, this.path]) {
       let file: Deno.FsFile;
       try {

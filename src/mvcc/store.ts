@@ -130,7 +130,11 @@ export class MvccStore {
   // additionally forces the SQLite WAL to disk (before raft log entries are released).
   commit(opts: { sync?: boolean } = {}): void {
     this.assertNoTxn();
-    if (!this.dirty && !this.be.inTransaction()) return;
+    if (!this.dirty && !this.be.inTransaction()) {
+      // An earlier batch committed unsynced, and the caller may release raft entries it holds.
+      if (opts.sync) this.be.sync();
+      return;
+    }
     const meta = {
       consistentIndex: this.ci,
       rev: this.currentRev,

@@ -129,3 +129,26 @@ Deno.test(
     }
   }),
 );
+
+Deno.test(
+  "a synced commit syncs the files even when an earlier commit left nothing to commit",
+  withTempDir((dir) => {
+    const st = new MvccStore(`${dir}/db`);
+    put(st, "a", "1");
+    st.setConsistentIndex(1);
+    st.commit(); // the batch timer's commit: no fsync
+    const synced: string[] = [];
+    const original = Deno.FsFile.prototype.syncSync;
+    Deno.FsFile.prototype.syncSync = function (this: Deno.FsFile) {
+      synced.push("sync");
+      return original.call(this);
+    };
+    try {
+      st.commit({ sync: true }); // before a snapshot releases raft entries
+    } finally {
+      Deno.FsFile.prototype.syncSync = original;
+    }
+    assert.ok(synced.length >= 1, "the committed batch reached the disk");
+    st.close();
+  }),
+);
