@@ -12,13 +12,15 @@ export interface Options {
   windows: number;
   warmup: number;
   targets: TargetName[];
+  /** Only the cases whose scenario is one of these (e.g. "put"); all unless given. */
+  scenarios?: string[];
   /** Members per cluster in the core suite: 1 and 3 unless given. */
   members: number[];
   generator: "node" | "deno";
   connections: number;
   inflight: number;
   tls: boolean;
-  /** Directory for CPU profiles of the etcd-ts leader (one extra window per workload). */
+  /** Directory for CPU profiles of the etcd-ts members (one extra window per workload). */
   profile?: string;
   /** Another etcd-ts checkout, benchmarked beside this one as "etcd-ts base". */
   baseline?: string;
@@ -45,6 +47,8 @@ export function usage(): string {
   --windows N                windows per target per case, alternating order (default 2)
   --warmup N                 seconds of unmeasured load before each window (default 1)
   --only etcd|etcd-ts        benchmark one target only
+  --scenario NAMES           only these cases' scenarios, comma-separated (e.g. put, or
+                             "linearizable range"); all unless given
   --members N                members per cluster in the core suite (default 1 and 3)
   --generator node|deno      runtime of the load generator (default node)
   --connections N            HTTP/2 connections (default 8)
@@ -56,8 +60,8 @@ export function usage(): string {
   --tls                      core suite: also run each target over mutual TLS (https, the guide's
                              client and peer TLS flags with client-cert-auth)
   --profile DIR              after the measured windows of a case, one more window per etcd-ts
-                             cluster with a CPU profile of its leader (--enable-pprof), written
-                             to DIR as <case>-<target>.cpuprofile and summarised
+                             cluster with a CPU profile of each member (--enable-pprof), written
+                             to DIR as <case>-<target>[-followerN].cpuprofile and summarised
   --baseline DIR             also benchmark the etcd-ts checkout at DIR ("etcd-ts base"), in the
                              same alternating windows, to compare two versions in one run`;
 }
@@ -130,6 +134,12 @@ export function parseArgs(argv: string[]): Options {
         const v = next();
         if (v !== "etcd" && v !== "etcd-ts") fail(`--only must be etcd or etcd-ts, got ${v}`);
         o.targets = [v as TargetName];
+        break;
+      }
+      case "--scenario": {
+        const v = next();
+        if (!v) fail("--scenario needs a scenario's name");
+        o.scenarios = v.split(",");
         break;
       }
       case "--members":

@@ -148,7 +148,11 @@ function memory(opts: Options): Stage[] {
 
 export function stages(opts: Options): Stage[] {
   const bySuite = { core, scaling, memory };
-  return opts.suites.flatMap((s) => bySuite[s](opts));
+  const all = opts.suites.flatMap((s) => bySuite[s](opts));
+  const wanted = opts.scenarios;
+  if (!wanted) return all;
+  return all.map((s) => ({ ...s, cases: s.cases.filter((c) => wanted.includes(c.scenario)) }))
+    .filter((s) => s.cases.length > 0);
 }
 
 /** A case's load configuration on a cluster: the options', the case's, the endpoints. */
