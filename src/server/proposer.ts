@@ -20,6 +20,13 @@ import { RequestIdGenerator, Wait } from "./wait.ts";
 
 /** Proposals waiting for apply beyond this many committed-but-unapplied entries are refused. */
 const MAX_GAP_BETWEEN_APPLY_AND_COMMIT = 5000;
+/** Entry bytes per MsgProp when queued proposals go to raft together (etcd's MaxSizePerMsg). */
+const MAX_BATCH_BYTES = 1024 * 1024;
+
+interface Queued {
+  id: bigint;
+  data: Uint8Array;
+}
 
 export interface ProposeOptions {
   /** The client's identity, checked again where the entry lands in the log. */
@@ -58,6 +65,8 @@ export interface ProposerDeps {
 export class Proposer implements Propose {
   readonly #wait: Wait<ApplyOutcome, Proposal>;
   readonly #ids: RequestIdGenerator;
+  /** Proposals not yet in raft: they go in together before its next Ready (stepQueued). */
+  #queued: Queued[] = [];
 
   constructor(readonly deps: ProposerDeps) {
     this.#wait = new Wait(deps.requestTimeoutMs, () => Errors.timeout());
@@ -83,7 +92,8 @@ export class Proposer implements Propose {
     opts.signal?.addEventListener("abort", onAbort);
     serverMetrics.proposalsPending.inc();
     try {
-      this.#proposeWhenLeaderKnown(p.id, data);
+      this.#queued.push({ id: p.id, data });
+      d.kick();
       const outcome = await result;
       if (outcome.error) throw outcome.error;
       // The apply table answers each kind with ResponseOf<kind> (see apply/applier.ts).
@@ -98,20 +108,48 @@ export class Proposer implements Propose {
     }
   }
 
-  #proposeWhenLeaderKnown(id: bigint, data: Uint8Array): void {
+  /**
+   * Steps the proposals queued since the last Ready into raft, in order, as few MsgProps: the
+   * leader then appends them at once and sends each follower one MsgApp for all of them, not
+   * one per request. Raft's messages leave only with its next Ready, so this delays nothing.
+   * Without a leader, or when raft drops them, they are tried again a heartbeat later.
+   */
+  stepQueued(): void {
+    if (this.#queued.length === 0) return;
     const d = this.deps;
-    if (!this.#wait.has(id) || d.stopped()) return;
-    if (d.leader() === 0n) {
-      setTimeout(() => this.#proposeWhenLeaderKnown(id, data), d.heartbeatMs);
-      return;
+    const queued = this.#queued;
+    this.#queued = [];
+    if (d.stopped()) return;
+    const waiting = queued.filter((q) => this.#wait.has(q.id));
+    let from = 0;
+    while (from < waiting.length) {
+      let to = from + 1;
+      let bytes = waiting[from].data.length;
+      while (to < waiting.length && bytes + waiting[to].data.length <= MAX_BATCH_BYTES) {
+        bytes += waiting[to++].data.length;
+      }
+      if (!this.#step(waiting.slice(from, to))) return this.#retry(waiting.slice(from));
+      from = to;
     }
+  }
+
+  #step(batch: Queued[]): boolean {
+    const d = this.deps;
+    if (d.leader() === 0n) return false;
     try {
-      d.node.propose(data);
-      d.kick();
+      d.node.proposeAll(batch.map((q) => q.data));
+      return true;
     } catch (err) {
       if (!(err instanceof RaftError)) d.fatal("raft", err);
-      setTimeout(() => this.#proposeWhenLeaderKnown(id, data), d.heartbeatMs);
+      return false;
     }
+  }
+
+  #retry(batch: Queued[]): void {
+    setTimeout(() => {
+      for (const q of batch) this.#queued.push(q);
+      this.deps.kick();
+    }, this.deps.heartbeatMs);
   }
 
   /** Proposes a membership change; resolves once `applied` (the apply path's signal) does. */
