@@ -18,6 +18,8 @@ abstract class Family<L extends string, C> {
   readonly help: string;
   readonly labelNames: readonly L[];
   readonly #children = new Map<string, { values: string[]; child: C }>();
+  /** The series without labels, once looked up: counters on the request path use it. */
+  #only?: C;
   // Output order of the label names, and where each sits in labelNames.
   readonly #sortedIdx: number[];
 
@@ -54,7 +56,7 @@ abstract class Family<L extends string, C> {
 
   /** The series without labels. */
   protected get only(): C {
-    return this.labels({} as Record<L, string>);
+    return this.#only ??= this.labels({} as Record<L, string>);
   }
 
   render(out: string[]): void {
