@@ -271,9 +271,12 @@ export function appliesAsProposed(kind: ProposalKind): boolean {
 const isBareV2 = (data: Uint8Array) => data[0] === 0x08;
 
 /** The proposer's request ID in an entry (etcd's: InternalRaftRequest.ID, else its header's). */
+// Reading an entry's ID is synchronous and never re-entered: one reader serves every entry.
+const idReader = new Reader();
+
 export function proposalIdOf(data: Uint8Array): bigint {
   if (isLegacyEntry(data)) return legacyIdOf(data);
-  const r = new Reader(data);
+  const r = idReader.reset(data);
   if (isBareV2(data)) {
     r.pos = 1;
     return r.u64n();

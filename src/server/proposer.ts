@@ -88,8 +88,9 @@ export class Proposer implements Propose {
     // etcd measures the InternalRaftRequest it marshalled, which is what the entry holds.
     if (isSizeChecked(kind) && data.length > d.maxRequestBytes) throw Errors.requestTooLarge();
     const result = this.#wait.register(p.id, p);
-    const onAbort = () => this.#wait.fail(p.id, Errors.stopped());
-    opts.signal?.addEventListener("abort", onAbort);
+    const signal = opts.signal;
+    const onAbort = signal && (() => this.#wait.fail(p.id, Errors.stopped()));
+    if (onAbort) signal.addEventListener("abort", onAbort);
     serverMetrics.proposalsPending.inc();
     try {
       this.#queued.push({ id: p.id, data });
@@ -104,7 +105,7 @@ export class Proposer implements Propose {
       throw err;
     } finally {
       serverMetrics.proposalsPending.dec();
-      opts.signal?.removeEventListener("abort", onAbort);
+      if (onAbort) signal.removeEventListener("abort", onAbort);
     }
   }
 
