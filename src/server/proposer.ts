@@ -23,11 +23,6 @@ const MAX_GAP_BETWEEN_APPLY_AND_COMMIT = 5000;
 /** Entry bytes per MsgProp when queued proposals go to raft together (etcd's MaxSizePerMsg). */
 const MAX_BATCH_BYTES = 1024 * 1024;
 
-interface Queued {
-  id: bigint;
-  data: Uint8Array;
-}
-
 export interface ProposeOptions {
   /** The client's identity, checked again where the entry lands in the log. */
   auth?: AuthInfo;
@@ -65,8 +60,10 @@ export interface ProposerDeps {
 export class Proposer implements Propose {
   readonly #wait: Wait<ApplyOutcome, Proposal>;
   readonly #ids: RequestIdGenerator;
-  /** Proposals not yet in raft: they go in together before its next Ready (stepQueued). */
-  #queued: Queued[] = [];
+  /** Proposals not yet in raft, their IDs and entries: they go in together before its next
+   * Ready (stepQueued). */
+  #queuedIds: bigint[] = [];
+  #queuedData: Uint8Array[] = [];
 
   constructor(readonly deps: ProposerDeps) {
     this.#wait = new Wait(deps.requestTimeoutMs, () => Errors.timeout());
@@ -93,7 +90,8 @@ export class Proposer implements Propose {
     if (onAbort) signal.addEventListener("abort", onAbort);
     serverMetrics.proposalsPending.inc();
     try {
-      this.#queued.push({ id: p.id, data });
+      this.#queuedIds.push(p.id);
+      this.#queuedData.push(data);
       d.kick();
       const outcome = await result;
       if (outcome.error) throw outcome.error;
@@ -116,29 +114,39 @@ export class Proposer implements Propose {
    * Without a leader, or when raft drops them, they are tried again a heartbeat later.
    */
   stepQueued(): void {
-    if (this.#queued.length === 0) return;
+    if (this.#queuedIds.length === 0) return;
     const d = this.deps;
-    const queued = this.#queued;
-    this.#queued = [];
+    const ids = this.#queuedIds;
+    const data = this.#queuedData;
+    this.#queuedIds = [];
+    this.#queuedData = [];
     if (d.stopped()) return;
-    const waiting = queued.filter((q) => this.#wait.has(q.id));
     let from = 0;
-    while (from < waiting.length) {
-      let to = from + 1;
-      let bytes = waiting[from].data.length;
-      while (to < waiting.length && bytes + waiting[to].data.length <= MAX_BATCH_BYTES) {
-        bytes += waiting[to++].data.length;
+    while (from < ids.length) {
+      // Only those whose callers still wait, up to MAX_BATCH_BYTES (at least one).
+      const batchIds: bigint[] = [];
+      const batch: Uint8Array[] = [];
+      let bytes = 0;
+      let to = from;
+      for (; to < ids.length; to++) {
+        if (!this.#wait.has(ids[to])) continue;
+        if (batch.length > 0 && bytes + data[to].length > MAX_BATCH_BYTES) break;
+        batchIds.push(ids[to]);
+        batch.push(data[to]);
+        bytes += data[to].length;
       }
-      if (!this.#step(waiting.slice(from, to))) return this.#retry(waiting.slice(from));
+      if (batch.length > 0 && !this.#step(batch)) {
+        return this.#retry(batchIds.concat(ids.slice(to)), batch.concat(data.slice(to)));
+      }
       from = to;
     }
   }
 
-  #step(batch: Queued[]): boolean {
+  #step(batch: Uint8Array[]): boolean {
     const d = this.deps;
     if (d.leader() === 0n) return false;
     try {
-      d.node.proposeAll(batch.map((q) => q.data));
+      d.node.proposeAll(batch);
       return true;
     } catch (err) {
       if (!(err instanceof RaftError)) d.fatal("raft", err);
@@ -146,9 +154,12 @@ export class Proposer implements Propose {
     }
   }
 
-  #retry(batch: Queued[]): void {
+  #retry(ids: bigint[], data: Uint8Array[]): void {
     setTimeout(() => {
-      for (const q of batch) this.#queued.push(q);
+      for (let i = 0; i < ids.length; i++) {
+        this.#queuedIds.push(ids[i]);
+        this.#queuedData.push(data[i]);
+      }
       this.deps.kick();
     }, this.deps.heartbeatMs);
   }
