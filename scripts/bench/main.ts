@@ -3,7 +3,7 @@
 // CPU per op, peak RSS, GC share and longest pause, the longest event-loop stall of etcd-ts and
 // the generator's own CPU, with the ratios etcd-ts/etcd; then the suite's single figures (RSS
 // after a preload, restart times). --baseline adds another etcd-ts checkout; --profile a CPU
-// profile of the etcd-ts leader per case. See usage() in options.ts.
+// profile of each etcd-ts member per case. See usage() in options.ts.
 
 import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -185,23 +185,33 @@ async function measureCase(r: StageRun, spec: CaseSpec): Promise<void> {
   if (r.opts.profile) await profileWindows(r, spec);
 }
 
-/** One more window per plain etcd-ts cluster, with a CPU profile of its leader over it. */
+/** One more window per plain etcd-ts cluster, with a CPU profile of each of its members over
+ * it (the leader's, then the followers'). */
 async function profileWindows(r: StageRun, spec: CaseSpec): Promise<void> {
   const slug = `${spec.scenario}-${spec.label}`.replace(/[^A-Za-z0-9]+/g, "-");
   for (const [label, c] of r.clusters) {
     if (c.target !== "etcd-ts" || c.clientTLS) continue;
     const leader = await leaderOf(c.members);
-    const file = `${r.opts.profile}/${slug}-${label.replaceAll(" ", "-")}.cpuprofile`;
-    // The profile starts with the warm-up and lasts the window: it covers the measured part.
+    const members = [leader, ...c.members.filter((m) => m !== leader)];
+    const base = `${r.opts.profile}/${slug}-${label.replaceAll(" ", "-")}`;
+    const fileOf = (i: number) =>
+      i === 0 ? `${base}.cpuprofile` : `${base}-follower${i}.cpuprofile`;
+    // The profiles start with the warm-up and last the window: they cover the measured part.
     const seconds = Math.ceil(r.opts.warmup + r.opts.seconds);
     const cfg = caseConfig(r.opts, spec.load, endpointsOf(c), c.clientTLS);
-    const allocsFile = file.replace(/\.cpuprofile$/, ".heapprofile");
-    const [profile, allocs, m] = await Promise.all([
-      captureProfile(leader, seconds, file),
+    const allocsFile = `${base}.heapprofile`;
+    const [profiles, allocs, m] = await Promise.all([
+      Promise.all(members.map((m, i) => captureProfile(m, seconds, fileOf(i)))),
       captureAllocs(leader, seconds, allocsFile),
       runWindow(r.cmd, cfg, c),
     ]);
-    printProfileSummary(`${slug} ${label} (${leader.name}) -> ${file}`, summarizeProfile(profile));
+    profiles.forEach((p, i) => {
+      const role = i === 0 ? "leader" : "follower";
+      printProfileSummary(
+        `${slug} ${label} (${role} ${members[i].name}) -> ${fileOf(i)}`,
+        summarizeProfile(p),
+      );
+    });
     printAllocsSummary(allocsFile, summarizeAllocs(allocs), seconds, m.ops / m.elapsedSeconds);
   }
 }

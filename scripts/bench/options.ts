@@ -20,7 +20,7 @@ export interface Options {
   connections: number;
   inflight: number;
   tls: boolean;
-  /** Directory for CPU profiles of the etcd-ts leader (one extra window per workload). */
+  /** Directory for CPU profiles of the etcd-ts members (one extra window per workload). */
   profile?: string;
   /** Directory the members' logs are copied to when the run ends (--logs). */
   logs?: string;
@@ -62,9 +62,10 @@ export function usage(): string {
   --tls                      core suite: also run each target over mutual TLS (https, the guide's
                              client and peer TLS flags with client-cert-auth)
   --profile DIR              after the measured windows of a case, one more window per etcd-ts
-                             cluster with a CPU profile and an allocation sample of its leader
-                             (--enable-pprof), written to DIR as <case>-<target>.cpuprofile and
-                             .heapprofile and summarised (allocations as bytes per op)
+                             cluster with a CPU profile of each member and an allocation sample
+                             of its leader (--enable-pprof), written to DIR as
+                             <case>-<target>[-followerN].cpuprofile and <case>-<target>.heapprofile
+                             and summarised (allocations as bytes per op)
   --logs DIR                 copy the members' logs (etcd-ts's with V8's GC trace) to DIR at the
                              end
   --baseline DIR             also benchmark the etcd-ts checkout at DIR ("etcd-ts base"), in the

@@ -58,7 +58,7 @@ abstract class Family<L extends string, C> {
 
   /** The series without labels. */
   protected get only(): C {
-    return this.#only ?? this.labels({} as Record<L, string>);
+    return this.#only ??= this.labels({} as Record<L, string>);
   }
 
   render(out: string[]): void {

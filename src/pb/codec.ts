@@ -8,6 +8,12 @@ import { Writer } from "./writer.ts";
 
 export interface MessageCodec<T> {
   encode(msg: Init<T>): Uint8Array;
+  /**
+   * The specialised codecs only: the message as field `no` of an enclosing message (tag,
+   * length, encoding), in a buffer with `after` bytes left free at its end for the fields the
+   * caller writes after it: one allocation for both.
+   */
+  encodeField?(msg: Init<T>, no: number, after: number): Uint8Array;
   decode(bytes: Uint8Array): T;
   /** A message with every field at its default: what decoding zero bytes gives. */
   create(): T;

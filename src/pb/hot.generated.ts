@@ -13,6 +13,23 @@ let top = 0;
 let cur = 0;
 const reader = new Reader();
 
+/** `m` as field `no` (tag, length, message) of another, `after` bytes left free behind it. */
+function encodeAsField<M>(
+  m: M,
+  no: number,
+  after: number,
+  size: (m: M) => number,
+  write: (b: Uint8Array, p: number, m: M) => number,
+): Uint8Array {
+  top = 0;
+  const n = size(m);
+  const tag = (no << 3) | 2;
+  const b = new Uint8Array(sv32(tag) + sv32(n) + n + after);
+  cur = 0;
+  write(b, wv32(b, wv32(b, 0, tag), n), m);
+  return b;
+}
+
 function size_etcdserverpb_Compare(m: Init<T["etcdserverpb.Compare"]>): number {
   let n = 0;
   const f1 = m.result;
@@ -2545,6 +2562,9 @@ export const hotCodecs = {
       write_etcdserverpb_Compare(b, 0, m);
       return b;
     },
+    encodeField(m: Init<T["etcdserverpb.Compare"]>, no: number, after: number): Uint8Array {
+      return encodeAsField(m, no, after, size_etcdserverpb_Compare, write_etcdserverpb_Compare);
+    },
     decode(bytes: Uint8Array): T["etcdserverpb.Compare"] {
       return read_etcdserverpb_Compare(reader.reset(bytes), bytes.length);
     },
@@ -2559,6 +2579,19 @@ export const hotCodecs = {
       cur = 0;
       write_etcdserverpb_DeleteRangeRequest(b, 0, m);
       return b;
+    },
+    encodeField(
+      m: Init<T["etcdserverpb.DeleteRangeRequest"]>,
+      no: number,
+      after: number,
+    ): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_DeleteRangeRequest,
+        write_etcdserverpb_DeleteRangeRequest,
+      );
     },
     decode(bytes: Uint8Array): T["etcdserverpb.DeleteRangeRequest"] {
       return read_etcdserverpb_DeleteRangeRequest(reader.reset(bytes), bytes.length);
@@ -2575,6 +2608,19 @@ export const hotCodecs = {
       write_etcdserverpb_DeleteRangeResponse(b, 0, m);
       return b;
     },
+    encodeField(
+      m: Init<T["etcdserverpb.DeleteRangeResponse"]>,
+      no: number,
+      after: number,
+    ): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_DeleteRangeResponse,
+        write_etcdserverpb_DeleteRangeResponse,
+      );
+    },
     decode(bytes: Uint8Array): T["etcdserverpb.DeleteRangeResponse"] {
       return read_etcdserverpb_DeleteRangeResponse(reader.reset(bytes), bytes.length);
     },
@@ -2589,6 +2635,19 @@ export const hotCodecs = {
       cur = 0;
       write_etcdserverpb_LeaseGrantRequest(b, 0, m);
       return b;
+    },
+    encodeField(
+      m: Init<T["etcdserverpb.LeaseGrantRequest"]>,
+      no: number,
+      after: number,
+    ): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_LeaseGrantRequest,
+        write_etcdserverpb_LeaseGrantRequest,
+      );
     },
     decode(bytes: Uint8Array): T["etcdserverpb.LeaseGrantRequest"] {
       return read_etcdserverpb_LeaseGrantRequest(reader.reset(bytes), bytes.length);
@@ -2605,6 +2664,19 @@ export const hotCodecs = {
       write_etcdserverpb_LeaseGrantResponse(b, 0, m);
       return b;
     },
+    encodeField(
+      m: Init<T["etcdserverpb.LeaseGrantResponse"]>,
+      no: number,
+      after: number,
+    ): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_LeaseGrantResponse,
+        write_etcdserverpb_LeaseGrantResponse,
+      );
+    },
     decode(bytes: Uint8Array): T["etcdserverpb.LeaseGrantResponse"] {
       return read_etcdserverpb_LeaseGrantResponse(reader.reset(bytes), bytes.length);
     },
@@ -2619,6 +2691,19 @@ export const hotCodecs = {
       cur = 0;
       write_etcdserverpb_LeaseKeepAliveRequest(b, 0, m);
       return b;
+    },
+    encodeField(
+      m: Init<T["etcdserverpb.LeaseKeepAliveRequest"]>,
+      no: number,
+      after: number,
+    ): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_LeaseKeepAliveRequest,
+        write_etcdserverpb_LeaseKeepAliveRequest,
+      );
     },
     decode(bytes: Uint8Array): T["etcdserverpb.LeaseKeepAliveRequest"] {
       return read_etcdserverpb_LeaseKeepAliveRequest(reader.reset(bytes), bytes.length);
@@ -2635,6 +2720,19 @@ export const hotCodecs = {
       write_etcdserverpb_LeaseKeepAliveResponse(b, 0, m);
       return b;
     },
+    encodeField(
+      m: Init<T["etcdserverpb.LeaseKeepAliveResponse"]>,
+      no: number,
+      after: number,
+    ): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_LeaseKeepAliveResponse,
+        write_etcdserverpb_LeaseKeepAliveResponse,
+      );
+    },
     decode(bytes: Uint8Array): T["etcdserverpb.LeaseKeepAliveResponse"] {
       return read_etcdserverpb_LeaseKeepAliveResponse(reader.reset(bytes), bytes.length);
     },
@@ -2649,6 +2747,19 @@ export const hotCodecs = {
       cur = 0;
       write_etcdserverpb_LeaseRevokeRequest(b, 0, m);
       return b;
+    },
+    encodeField(
+      m: Init<T["etcdserverpb.LeaseRevokeRequest"]>,
+      no: number,
+      after: number,
+    ): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_LeaseRevokeRequest,
+        write_etcdserverpb_LeaseRevokeRequest,
+      );
     },
     decode(bytes: Uint8Array): T["etcdserverpb.LeaseRevokeRequest"] {
       return read_etcdserverpb_LeaseRevokeRequest(reader.reset(bytes), bytes.length);
@@ -2665,6 +2776,19 @@ export const hotCodecs = {
       write_etcdserverpb_LeaseRevokeResponse(b, 0, m);
       return b;
     },
+    encodeField(
+      m: Init<T["etcdserverpb.LeaseRevokeResponse"]>,
+      no: number,
+      after: number,
+    ): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_LeaseRevokeResponse,
+        write_etcdserverpb_LeaseRevokeResponse,
+      );
+    },
     decode(bytes: Uint8Array): T["etcdserverpb.LeaseRevokeResponse"] {
       return read_etcdserverpb_LeaseRevokeResponse(reader.reset(bytes), bytes.length);
     },
@@ -2679,6 +2803,19 @@ export const hotCodecs = {
       cur = 0;
       write_etcdserverpb_LeaseTimeToLiveRequest(b, 0, m);
       return b;
+    },
+    encodeField(
+      m: Init<T["etcdserverpb.LeaseTimeToLiveRequest"]>,
+      no: number,
+      after: number,
+    ): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_LeaseTimeToLiveRequest,
+        write_etcdserverpb_LeaseTimeToLiveRequest,
+      );
     },
     decode(bytes: Uint8Array): T["etcdserverpb.LeaseTimeToLiveRequest"] {
       return read_etcdserverpb_LeaseTimeToLiveRequest(reader.reset(bytes), bytes.length);
@@ -2695,6 +2832,19 @@ export const hotCodecs = {
       write_etcdserverpb_LeaseTimeToLiveResponse(b, 0, m);
       return b;
     },
+    encodeField(
+      m: Init<T["etcdserverpb.LeaseTimeToLiveResponse"]>,
+      no: number,
+      after: number,
+    ): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_LeaseTimeToLiveResponse,
+        write_etcdserverpb_LeaseTimeToLiveResponse,
+      );
+    },
     decode(bytes: Uint8Array): T["etcdserverpb.LeaseTimeToLiveResponse"] {
       return read_etcdserverpb_LeaseTimeToLiveResponse(reader.reset(bytes), bytes.length);
     },
@@ -2709,6 +2859,15 @@ export const hotCodecs = {
       cur = 0;
       write_etcdserverpb_PutRequest(b, 0, m);
       return b;
+    },
+    encodeField(m: Init<T["etcdserverpb.PutRequest"]>, no: number, after: number): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_PutRequest,
+        write_etcdserverpb_PutRequest,
+      );
     },
     decode(bytes: Uint8Array): T["etcdserverpb.PutRequest"] {
       return read_etcdserverpb_PutRequest(reader.reset(bytes), bytes.length);
@@ -2725,6 +2884,15 @@ export const hotCodecs = {
       write_etcdserverpb_PutResponse(b, 0, m);
       return b;
     },
+    encodeField(m: Init<T["etcdserverpb.PutResponse"]>, no: number, after: number): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_PutResponse,
+        write_etcdserverpb_PutResponse,
+      );
+    },
     decode(bytes: Uint8Array): T["etcdserverpb.PutResponse"] {
       return read_etcdserverpb_PutResponse(reader.reset(bytes), bytes.length);
     },
@@ -2739,6 +2907,15 @@ export const hotCodecs = {
       cur = 0;
       write_etcdserverpb_RangeRequest(b, 0, m);
       return b;
+    },
+    encodeField(m: Init<T["etcdserverpb.RangeRequest"]>, no: number, after: number): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_RangeRequest,
+        write_etcdserverpb_RangeRequest,
+      );
     },
     decode(bytes: Uint8Array): T["etcdserverpb.RangeRequest"] {
       return read_etcdserverpb_RangeRequest(reader.reset(bytes), bytes.length);
@@ -2755,6 +2932,15 @@ export const hotCodecs = {
       write_etcdserverpb_RangeResponse(b, 0, m);
       return b;
     },
+    encodeField(m: Init<T["etcdserverpb.RangeResponse"]>, no: number, after: number): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_RangeResponse,
+        write_etcdserverpb_RangeResponse,
+      );
+    },
     decode(bytes: Uint8Array): T["etcdserverpb.RangeResponse"] {
       return read_etcdserverpb_RangeResponse(reader.reset(bytes), bytes.length);
     },
@@ -2769,6 +2955,9 @@ export const hotCodecs = {
       cur = 0;
       write_etcdserverpb_RequestOp(b, 0, m);
       return b;
+    },
+    encodeField(m: Init<T["etcdserverpb.RequestOp"]>, no: number, after: number): Uint8Array {
+      return encodeAsField(m, no, after, size_etcdserverpb_RequestOp, write_etcdserverpb_RequestOp);
     },
     decode(bytes: Uint8Array): T["etcdserverpb.RequestOp"] {
       return read_etcdserverpb_RequestOp(reader.reset(bytes), bytes.length);
@@ -2785,6 +2974,15 @@ export const hotCodecs = {
       write_etcdserverpb_ResponseHeader(b, 0, m);
       return b;
     },
+    encodeField(m: Init<T["etcdserverpb.ResponseHeader"]>, no: number, after: number): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_ResponseHeader,
+        write_etcdserverpb_ResponseHeader,
+      );
+    },
     decode(bytes: Uint8Array): T["etcdserverpb.ResponseHeader"] {
       return read_etcdserverpb_ResponseHeader(reader.reset(bytes), bytes.length);
     },
@@ -2799,6 +2997,15 @@ export const hotCodecs = {
       cur = 0;
       write_etcdserverpb_ResponseOp(b, 0, m);
       return b;
+    },
+    encodeField(m: Init<T["etcdserverpb.ResponseOp"]>, no: number, after: number): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_ResponseOp,
+        write_etcdserverpb_ResponseOp,
+      );
     },
     decode(bytes: Uint8Array): T["etcdserverpb.ResponseOp"] {
       return read_etcdserverpb_ResponseOp(reader.reset(bytes), bytes.length);
@@ -2815,6 +3022,15 @@ export const hotCodecs = {
       write_etcdserverpb_TxnRequest(b, 0, m);
       return b;
     },
+    encodeField(m: Init<T["etcdserverpb.TxnRequest"]>, no: number, after: number): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_TxnRequest,
+        write_etcdserverpb_TxnRequest,
+      );
+    },
     decode(bytes: Uint8Array): T["etcdserverpb.TxnRequest"] {
       return read_etcdserverpb_TxnRequest(reader.reset(bytes), bytes.length);
     },
@@ -2829,6 +3045,15 @@ export const hotCodecs = {
       cur = 0;
       write_etcdserverpb_TxnResponse(b, 0, m);
       return b;
+    },
+    encodeField(m: Init<T["etcdserverpb.TxnResponse"]>, no: number, after: number): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_TxnResponse,
+        write_etcdserverpb_TxnResponse,
+      );
     },
     decode(bytes: Uint8Array): T["etcdserverpb.TxnResponse"] {
       return read_etcdserverpb_TxnResponse(reader.reset(bytes), bytes.length);
@@ -2845,6 +3070,19 @@ export const hotCodecs = {
       write_etcdserverpb_WatchCancelRequest(b, 0, m);
       return b;
     },
+    encodeField(
+      m: Init<T["etcdserverpb.WatchCancelRequest"]>,
+      no: number,
+      after: number,
+    ): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_WatchCancelRequest,
+        write_etcdserverpb_WatchCancelRequest,
+      );
+    },
     decode(bytes: Uint8Array): T["etcdserverpb.WatchCancelRequest"] {
       return read_etcdserverpb_WatchCancelRequest(reader.reset(bytes), bytes.length);
     },
@@ -2859,6 +3097,19 @@ export const hotCodecs = {
       cur = 0;
       write_etcdserverpb_WatchCreateRequest(b, 0, m);
       return b;
+    },
+    encodeField(
+      m: Init<T["etcdserverpb.WatchCreateRequest"]>,
+      no: number,
+      after: number,
+    ): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_WatchCreateRequest,
+        write_etcdserverpb_WatchCreateRequest,
+      );
     },
     decode(bytes: Uint8Array): T["etcdserverpb.WatchCreateRequest"] {
       return read_etcdserverpb_WatchCreateRequest(reader.reset(bytes), bytes.length);
@@ -2875,6 +3126,19 @@ export const hotCodecs = {
       write_etcdserverpb_WatchProgressRequest(b, 0, m);
       return b;
     },
+    encodeField(
+      m: Init<T["etcdserverpb.WatchProgressRequest"]>,
+      no: number,
+      after: number,
+    ): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_WatchProgressRequest,
+        write_etcdserverpb_WatchProgressRequest,
+      );
+    },
     decode(bytes: Uint8Array): T["etcdserverpb.WatchProgressRequest"] {
       return read_etcdserverpb_WatchProgressRequest(reader.reset(bytes), bytes.length);
     },
@@ -2889,6 +3153,15 @@ export const hotCodecs = {
       cur = 0;
       write_etcdserverpb_WatchRequest(b, 0, m);
       return b;
+    },
+    encodeField(m: Init<T["etcdserverpb.WatchRequest"]>, no: number, after: number): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_WatchRequest,
+        write_etcdserverpb_WatchRequest,
+      );
     },
     decode(bytes: Uint8Array): T["etcdserverpb.WatchRequest"] {
       return read_etcdserverpb_WatchRequest(reader.reset(bytes), bytes.length);
@@ -2905,6 +3178,15 @@ export const hotCodecs = {
       write_etcdserverpb_WatchResponse(b, 0, m);
       return b;
     },
+    encodeField(m: Init<T["etcdserverpb.WatchResponse"]>, no: number, after: number): Uint8Array {
+      return encodeAsField(
+        m,
+        no,
+        after,
+        size_etcdserverpb_WatchResponse,
+        write_etcdserverpb_WatchResponse,
+      );
+    },
     decode(bytes: Uint8Array): T["etcdserverpb.WatchResponse"] {
       return read_etcdserverpb_WatchResponse(reader.reset(bytes), bytes.length);
     },
@@ -2920,6 +3202,9 @@ export const hotCodecs = {
       write_mvccpb_Event(b, 0, m);
       return b;
     },
+    encodeField(m: Init<T["mvccpb.Event"]>, no: number, after: number): Uint8Array {
+      return encodeAsField(m, no, after, size_mvccpb_Event, write_mvccpb_Event);
+    },
     decode(bytes: Uint8Array): T["mvccpb.Event"] {
       return read_mvccpb_Event(reader.reset(bytes), bytes.length);
     },
@@ -2934,6 +3219,9 @@ export const hotCodecs = {
       cur = 0;
       write_mvccpb_KeyValue(b, 0, m);
       return b;
+    },
+    encodeField(m: Init<T["mvccpb.KeyValue"]>, no: number, after: number): Uint8Array {
+      return encodeAsField(m, no, after, size_mvccpb_KeyValue, write_mvccpb_KeyValue);
     },
     decode(bytes: Uint8Array): T["mvccpb.KeyValue"] {
       return read_mvccpb_KeyValue(reader.reset(bytes), bytes.length);

@@ -6,11 +6,12 @@
 import {
   decodeEntry,
   decodeMessage,
-  encodeEntry,
   encodeMessage,
   type Entry,
+  entrySize,
   type Message,
   MessageType,
+  writeEntry,
 } from "../raft/mod.ts";
 
 export type StreamType = "message" | "msgappv2";
@@ -56,10 +57,8 @@ function readU64(b: Uint8Array, what: string): number {
 
 /** One message as the `message` stream and the snapshot upload's head carry it. */
 export function encodeMessageFrame(m: Message): Uint8Array {
-  const body = encodeMessage(m);
-  const out = new Uint8Array(8 + body.length);
-  putU64(new DataView(out.buffer), 0, body.length);
-  out.set(body, 8);
+  const out = encodeMessage(m, 8);
+  putU64(new DataView(out.buffer), 0, out.length - 8);
   return out;
 }
 
@@ -89,28 +88,28 @@ export class MsgAppV2Encoder implements StreamEncoder {
       return 1;
     }
     if (this.#index === m.index && this.#term === m.logTerm && m.logTerm === m.term) {
-      // Entries only: the type, their count, each with its length, the commit index.
-      const entries = m.entries.map(encodeEntry);
-      const size = entries.reduce((n, e) => n + 8 + e.length, 1 + 8 + 8);
+      // Entries only: the type, their count, each with its length, the commit index. Each
+      // entry is encoded in place, not into a buffer of its own first.
+      const entries = m.entries;
+      let size = 1 + 8 + 8;
+      for (const e of entries) size += 8 + entrySize(e);
       const b = new Uint8Array(size);
       const view = new DataView(b.buffer);
       b[0] = APP_TYPE.appEntries;
       let p = putU64(view, 1, entries.length);
       for (const e of entries) {
-        p = putU64(view, p, e.length);
-        b.set(e, p);
-        p += e.length;
+        const end = writeEntry(b, p + 8, e);
+        putU64(view, p, end - p - 8);
+        p = end;
       }
       putU64(view, p, m.commit);
       this.#index += entries.length;
       out.push(b);
       return size;
     }
-    const body = encodeMessage(m);
-    const b = new Uint8Array(1 + 8 + body.length);
+    const b = encodeMessage(m, 9);
     b[0] = APP_TYPE.app;
-    putU64(new DataView(b.buffer), 1, body.length);
-    b.set(body, 9);
+    putU64(new DataView(b.buffer), 1, b.length - 9);
     out.push(b);
     this.#term = m.term;
     this.#index = m.entries.length > 0 ? m.entries[m.entries.length - 1].index : m.index;

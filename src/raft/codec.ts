@@ -50,9 +50,10 @@ const optionalBytes = (b: Uint8Array) => b.length > 0 ? delimited(b.length) : 0;
 
 type Write<T> = (b: Uint8Array, p: number, m: T) => number;
 
-function encode<T>(m: T, size: (m: T) => number, write: Write<T>): Uint8Array {
-  const b = new Uint8Array(size(m));
-  assert(write(b, 0, m) === b.length, "a raftpb encoding fills the size computed for it");
+/** Encodes `m` after `headroom` bytes left for the caller's framing (a length prefix). */
+function encode<T>(m: T, size: (m: T) => number, write: Write<T>, headroom = 0): Uint8Array {
+  const b = new Uint8Array(headroom + size(m));
+  assert(write(b, headroom, m) === b.length, "a raftpb encoding fills the size computed for it");
   return b;
 }
 
@@ -82,10 +83,12 @@ function nested<T>(
 
 // Each message type: its size, its writer (from `p`, returning the end), its reader (to `end`).
 
-const entrySize = (e: Entry) =>
+/** Bytes of an entry's raftpb encoding. */
+export const entrySize = (e: Entry) =>
   3 + sI64(e.type) + u64(e.term) + u64(e.index) + optionalBytes(e.data);
 
-function writeEntry(b: Uint8Array, p: number, e: Entry): number {
+/** Writes an entry's raftpb encoding at `p` of `b` (room for entrySize(e)); returns the end. */
+export function writeEntry(b: Uint8Array, p: number, e: Entry): number {
   p = varint(b, p, Tag.V1, e.type);
   p = varint(b, p, Tag.V2, e.term);
   p = varint(b, p, Tag.V3, e.index);
@@ -306,5 +309,7 @@ export const encodeSnapshot = (s: Snapshot) => encode(s, snapshotSize, writeSnap
 export const decodeSnapshot = (b: Uint8Array) => decode(b, readSnapshot);
 export const encodeConfChange = (cc: ConfChange) => encode(cc, confChangeSize, writeConfChange);
 export const decodeConfChange = (b: Uint8Array) => decode(b, readConfChange);
-export const encodeMessage = (m: Message) => encode(m, messageSize, writeMessage);
+/** A message's encoding, after `headroom` bytes left free for the caller's framing. */
+export const encodeMessage = (m: Message, headroom = 0) =>
+  encode(m, messageSize, writeMessage, headroom);
 export const decodeMessage = (b: Uint8Array) => decode(b, readMessage);

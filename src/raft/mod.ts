@@ -18,5 +18,7 @@ export {
   encodeMessage,
   encodeSnapshot,
   encodeSnapshotMetadata,
+  entrySize,
+  writeEntry,
 } from "./codec.ts";
 export { isEmptyHardState, isEmptySnap, isLocalMsg, isResponseMsg } from "./util.ts";

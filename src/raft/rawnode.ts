@@ -94,10 +94,15 @@ export class RawNode {
 
   /** Proposes data to be appended; throws ErrProposalDropped when it cannot be. */
   propose(data: Uint8Array): void {
+    this.proposeAll([data]);
+  }
+
+  /** Proposes several entries, in order, in one MsgProp: one append and one MsgApp per peer. */
+  proposeAll(data: Uint8Array[]): void {
     this.stepLocal(newMessage({
       type: MessageType.MsgProp,
       from: this.raft.id,
-      entries: [newEntry({ data })],
+      entries: data.map((d) => ({ term: 0, index: 0, type: EntryType.Normal, data: d })),
     }));
   }
 

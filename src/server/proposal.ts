@@ -10,6 +10,7 @@ import {
   type AlarmRequest,
   type InternalRaftRequest,
   type LeaseCheckpointRequest,
+  type MessageCodec,
   type MessageName,
   messages,
   ProtoDecodeError,
@@ -158,8 +159,6 @@ for (const [k, [no, codec]] of [...Object.entries(PROTO_FIELDS), ...Object.entri
 }
 
 const utf8 = new TextEncoder();
-const encode = (codec: MessageName, msg: unknown) =>
-  (messages[codec].encode as (m: unknown) => Uint8Array)(msg);
 
 /** A length-delimited field: tag, length, bytes. */
 function delimitedSize(no: number, length: number): number {
@@ -170,28 +169,47 @@ function writeDelimited(out: Uint8Array, p: number, no: number, body: Uint8Array
 }
 
 /** etcd's RequestHeader: the request ID, and the user with its auth revision when there is one. */
-function encodeHeader(id: bigint, auth: AuthInfo | undefined): Uint8Array {
-  const user = auth?.username ? utf8.encode(auth.username) : undefined;
-  const revision = auth?.revision ?? 0;
-  let size = id ? 1 + sI64(id) : 0;
-  if (user) size += delimitedSize(2, user.length);
-  if (revision) size += 1 + sI64(revision);
-  const out = new Uint8Array(size);
-  let p = 0;
-  if (id) p = wI64(out, wv32(out, p, 0x08), id);
-  if (user) p = writeDelimited(out, p, 2, user);
-  if (revision) wI64(out, wv32(out, p, 0x18), revision);
-  return out;
+class RequestHeader {
+  readonly user: Uint8Array | undefined;
+  readonly revision: number;
+  /** Bytes of its encoding. */
+  readonly size: number;
+
+  constructor(readonly id: bigint, auth: AuthInfo | undefined) {
+    this.user = auth?.username ? utf8.encode(auth.username) : undefined;
+    this.revision = auth?.revision ?? 0;
+    let size = id ? 1 + sI64(id) : 0;
+    if (this.user) size += delimitedSize(2, this.user.length);
+    if (this.revision) size += 1 + sI64(this.revision);
+    this.size = size;
+  }
+
+  /** Writes it as InternalRaftRequest's header field at `p`; returns the end. */
+  writeField(out: Uint8Array, p: number): number {
+    p = wv32(out, wv32(out, p, (HEADER_FIELD << 3) | 2), this.size);
+    if (this.id) p = wI64(out, wv32(out, p, 0x08), this.id);
+    if (this.user) p = writeDelimited(out, p, 2, this.user);
+    if (this.revision) p = wI64(out, wv32(out, p, 0x18), this.revision);
+    return p;
+  }
 }
 
-/** An InternalRaftRequest of one request field and the header, in field-number order. */
-function encodeInternal(no: number, body: Uint8Array, header: Uint8Array): Uint8Array {
-  const out = new Uint8Array(delimitedSize(no, body.length) + delimitedSize(100, header.length));
-  if (no < HEADER_FIELD) {
-    writeDelimited(out, writeDelimited(out, 0, no, body), HEADER_FIELD, header);
-  } else {
-    writeDelimited(out, writeDelimited(out, 0, HEADER_FIELD, header), no, body);
+/**
+ * An InternalRaftRequest of one request field and the header, in field-number order. A request
+ * field before the header is encoded straight into the entry's buffer when its codec can.
+ */
+function encodeInternal(no: number, codec: MessageName, msg: unknown, h: RequestHeader) {
+  const headerField = delimitedSize(HEADER_FIELD, h.size);
+  const c = messages[codec] as MessageCodec<unknown>;
+  if (no < HEADER_FIELD && c.encodeField) {
+    const out = c.encodeField(msg, no, headerField);
+    h.writeField(out, out.length - headerField);
+    return out;
   }
+  const body = c.encode(msg);
+  const out = new Uint8Array(delimitedSize(no, body.length) + headerField);
+  if (no < HEADER_FIELD) h.writeField(out, writeDelimited(out, 0, no, body));
+  else writeDelimited(out, h.writeField(out, 0), no, body);
   return out;
 }
 
@@ -225,14 +243,14 @@ export function encodeProposal<K extends ProposalKind>(p: Proposal<K>): Uint8Arr
   const v2 = v2RequestOf(p as Proposal);
   if (v2) return encodeEtcdV2Request(p.id, v2);
   if (p.legacy) throw new Error("entries of the old encoding are read, never written");
-  const header = encodeHeader(p.id, p.auth);
+  const header = new RequestHeader(p.id, p.auth);
   if (p.kind === "auth") {
     const field = authFieldOf(p.request as AuthEntry);
     const [no, codec] = AUTH_FIELDS[field];
-    return encodeInternal(no, encode(codec, (p.request as AuthEntry)[field]), header);
+    return encodeInternal(no, codec, (p.request as AuthEntry)[field], header);
   }
   const [no, codec] = PROTO_FIELDS[p.kind as ProtoKind];
-  return encodeInternal(no, encode(codec, p.request), header);
+  return encodeInternal(no, codec, p.request, header);
 }
 
 /** Kinds etcd checks against --max-request-bytes: those it proposes as InternalRaftRequest. */
@@ -253,9 +271,12 @@ export function appliesAsProposed(kind: ProposalKind): boolean {
 const isBareV2 = (data: Uint8Array) => data[0] === 0x08;
 
 /** The proposer's request ID in an entry (etcd's: InternalRaftRequest.ID, else its header's). */
+// Reading an entry's ID is synchronous and never re-entered: one reader serves every entry.
+const idReader = new Reader();
+
 export function proposalIdOf(data: Uint8Array): bigint {
   if (isLegacyEntry(data)) return legacyIdOf(data);
-  const r = new Reader(data);
+  const r = idReader.reset(data);
   if (isBareV2(data)) {
     r.pos = 1;
     return r.u64n();

@@ -20,6 +20,8 @@ import { RequestIdGenerator, Wait } from "./wait.ts";
 
 /** Proposals waiting for apply beyond this many committed-but-unapplied entries are refused. */
 const MAX_GAP_BETWEEN_APPLY_AND_COMMIT = 5000;
+/** Entry bytes per MsgProp when queued proposals go to raft together (etcd's MaxSizePerMsg). */
+const MAX_BATCH_BYTES = 1024 * 1024;
 
 export interface ProposeOptions {
   /** The client's identity, checked again where the entry lands in the log. */
@@ -58,6 +60,10 @@ export interface ProposerDeps {
 export class Proposer implements Propose {
   readonly #wait: Wait<ApplyOutcome, Proposal>;
   readonly #ids: RequestIdGenerator;
+  /** Proposals not yet in raft, their IDs and entries: they go in together before its next
+   * Ready (stepQueued). */
+  #queuedIds: bigint[] = [];
+  #queuedData: Uint8Array[] = [];
 
   constructor(readonly deps: ProposerDeps) {
     this.#wait = new Wait(deps.requestTimeoutMs, () => Errors.timeout());
@@ -79,11 +85,14 @@ export class Proposer implements Propose {
     // etcd measures the InternalRaftRequest it marshalled, which is what the entry holds.
     if (isSizeChecked(kind) && data.length > d.maxRequestBytes) throw Errors.requestTooLarge();
     const result = this.#wait.register(p.id, p);
-    const onAbort = () => this.#wait.fail(p.id, Errors.stopped());
-    opts.signal?.addEventListener("abort", onAbort);
+    const signal = opts.signal;
+    const onAbort = signal && (() => this.#wait.fail(p.id, Errors.stopped()));
+    if (onAbort) signal.addEventListener("abort", onAbort);
     serverMetrics.proposalsPending.inc();
     try {
-      this.#proposeWhenLeaderKnown(p.id, data);
+      this.#queuedIds.push(p.id);
+      this.#queuedData.push(data);
+      d.kick();
       const outcome = await result;
       if (outcome.error) throw outcome.error;
       // The apply table answers each kind with ResponseOf<kind> (see apply/applier.ts).
@@ -94,24 +103,65 @@ export class Proposer implements Propose {
       throw err;
     } finally {
       serverMetrics.proposalsPending.dec();
-      opts.signal?.removeEventListener("abort", onAbort);
+      if (onAbort) signal.removeEventListener("abort", onAbort);
     }
   }
 
-  #proposeWhenLeaderKnown(id: bigint, data: Uint8Array): void {
+  /**
+   * Steps the proposals queued since the last Ready into raft, in order, as few MsgProps: the
+   * leader then appends them at once and sends each follower one MsgApp for all of them, not
+   * one per request. Raft's messages leave only with its next Ready, so this delays nothing.
+   * Without a leader, or when raft drops them, they are tried again a heartbeat later.
+   */
+  stepQueued(): void {
+    if (this.#queuedIds.length === 0) return;
     const d = this.deps;
-    if (!this.#wait.has(id) || d.stopped()) return;
-    if (d.leader() === 0n) {
-      setTimeout(() => this.#proposeWhenLeaderKnown(id, data), d.heartbeatMs);
-      return;
+    const ids = this.#queuedIds;
+    const data = this.#queuedData;
+    this.#queuedIds = [];
+    this.#queuedData = [];
+    if (d.stopped()) return;
+    let from = 0;
+    while (from < ids.length) {
+      // Only those whose callers still wait, up to MAX_BATCH_BYTES (at least one).
+      const batchIds: bigint[] = [];
+      const batch: Uint8Array[] = [];
+      let bytes = 0;
+      let to = from;
+      for (; to < ids.length; to++) {
+        if (!this.#wait.has(ids[to])) continue;
+        if (batch.length > 0 && bytes + data[to].length > MAX_BATCH_BYTES) break;
+        batchIds.push(ids[to]);
+        batch.push(data[to]);
+        bytes += data[to].length;
+      }
+      if (batch.length > 0 && !this.#step(batch)) {
+        return this.#retry(batchIds.concat(ids.slice(to)), batch.concat(data.slice(to)));
+      }
+      from = to;
     }
+  }
+
+  #step(batch: Uint8Array[]): boolean {
+    const d = this.deps;
+    if (d.leader() === 0n) return false;
     try {
-      d.node.propose(data);
-      d.kick();
+      d.node.proposeAll(batch);
+      return true;
     } catch (err) {
       if (!(err instanceof RaftError)) d.fatal("raft", err);
-      setTimeout(() => this.#proposeWhenLeaderKnown(id, data), d.heartbeatMs);
+      return false;
     }
+  }
+
+  #retry(ids: bigint[], data: Uint8Array[]): void {
+    setTimeout(() => {
+      for (let i = 0; i < ids.length; i++) {
+        this.#queuedIds.push(ids[i]);
+        this.#queuedData.push(data[i]);
+      }
+      this.deps.kick();
+    }, this.deps.heartbeatMs);
   }
 
   /** Proposes a membership change; resolves once `applied` (the apply path's signal) does. */

@@ -24,6 +24,8 @@ export interface Transport {
 }
 
 export interface DriverHooks {
+  /** Before raft is asked for a Ready: the proposals queued meanwhile go into raft. */
+  beforeReady(): void;
   softState(ss: SoftState): void;
   readStates(rs: ReadState[]): void;
   /** Term, vote and commit index changed (cheap to read later, unlike RawNode.status()). */
@@ -83,8 +85,11 @@ export class RaftDriver {
     if (this.#running) return;
     this.#running = true;
     try {
-      while (!this.#stopped && this.node.hasReady()) {
+      for (;;) {
         this.#stage = "raft";
+        if (this.#stopped) break;
+        this.hooks.beforeReady();
+        if (!this.node.hasReady()) break;
         await this.#process(this.node.ready());
       }
     } catch (err) {

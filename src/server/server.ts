@@ -218,6 +218,7 @@ export class EtcdServer {
       activeSince: (id) => transport.activeSince(id),
     };
     return new RaftDriver(node, storage, wal, snapshotter, sending, {
+      beforeReady: () => this.#core.proposer.stepQueued(),
       softState: (ss) => {
         heartbeats.reset();
         this.#onSoftState(ss.lead, ss.raftState);

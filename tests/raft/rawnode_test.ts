@@ -164,3 +164,32 @@ Deno.test("a follower restarted without its log panics as etcd does", () => {
     /tocommit\(8\) is out of range \[lastIndex\(0\)\]. Was the raft log corrupted, truncated, or lost\?/,
   );
 });
+
+Deno.test("proposeAll: the entries are appended in order, each follower gets one MsgApp", () => {
+  const s = new MemoryStorage();
+  const rn = node(1n, s);
+  rn.bootstrap([1n, 2n, 3n].map((id) => ({ id, context: new Uint8Array() })));
+  handle(rn, s, rn.ready());
+  rn.campaign();
+  handle(rn, s, rn.ready());
+  for (const from of [2n, 3n]) {
+    rn.step(newMessage({ type: MessageType.MsgVoteResp, from, to: 1n, term: 2 }));
+  }
+  let rd = rn.ready();
+  assert.deepEqual(rd.softState, { lead: 1n, raftState: StateType.Leader });
+  handle(rn, s, rd);
+  // Both followers hold the leader's empty entry: they move to replicating.
+  const last = rn.status().progress.get(1n)!.match;
+  for (const from of [2n, 3n]) {
+    rn.step(newMessage({ type: MessageType.MsgAppResp, from, to: 1n, term: 2, index: last }));
+  }
+  handle(rn, s, rn.ready());
+  rn.proposeAll(["a", "b", "c"].map((t) => enc.encode(t)));
+  rd = rn.ready();
+  assert.deepEqual(
+    rd.entries.map((e) => [e.index, new TextDecoder().decode(e.data)]),
+    [[last + 1, "a"], [last + 2, "b"], [last + 3, "c"]],
+  );
+  const apps = rd.messages.filter((m) => m.type === MessageType.MsgApp && m.entries.length > 0);
+  assert.deepEqual(apps.map((m) => [m.to, m.entries.length]), [[2n, 3], [3n, 3]]);
+});

@@ -82,6 +82,32 @@ Deno.test("hot codecs: same bytes and same objects as the reflective codec, both
   }
 });
 
+Deno.test("hot codecs: encodeField is the field's tag, length and encoding, room left after", () => {
+  const varint = (n: number) => {
+    const out: number[] = [];
+    for (; n > 127; n >>>= 7) out.push((n & 127) | 128);
+    return [...out, n];
+  };
+  for (const name of names) {
+    const fast = hot[name];
+    fc.assert(
+      fc.property(
+        messageArb(name, 3),
+        fc.integer({ min: 1, max: 1204 }),
+        fc.nat(40),
+        (msg, no, after) => {
+          const body = fast.encode(msg);
+          const want = [...varint((no << 3) | 2), ...varint(body.length), ...body];
+          const got = fast.encodeField!(msg, no, after);
+          assert.equal(got.length, want.length + after, name);
+          assert.equal(hex(got.subarray(0, want.length)), hex(new Uint8Array(want)), name);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  }
+});
+
 Deno.test("hot codecs: damaged encodings fail, or decode, exactly as the reflective codec", () => {
   for (const name of names) {
     const damaged = messageArb(name, 2).chain((msg) => {
