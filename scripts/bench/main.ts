@@ -32,6 +32,7 @@ import { captureProfile, leaderOf, printProfileSummary, summarizeProfile } from 
 import { caseConfig, type CaseSpec, type Stage, stages } from "./suites.ts";
 import { generatorCommand, runWindow } from "./window.ts";
 import { peakRssBytes, rssBytes } from "./procstat.ts";
+import { readMemory } from "./memory_shares.ts";
 
 /** One benchmarked cluster: a target, plain or over mutual TLS, on its own addresses. */
 interface Variant {
@@ -139,6 +140,14 @@ const endpointsOf = (c: Cluster) => c.members.map((m) => ({ host: m.host, port: 
 const maxRss = (c: Cluster, read: (pid: number) => number | undefined) =>
   Math.max(...c.members.map((m) => read(m.pid) ?? NaN));
 
+/** What holds each cluster's RSS now, where the stage asks for it. */
+async function memoryShares(r: StageRun, moment: string): Promise<void> {
+  if (!r.stage.memoryShares) return;
+  for (const [label, c] of r.clusters) {
+    r.results.memory.push(await readMemory(r.stage.suite, moment, label, c));
+  }
+}
+
 function figure(r: StageRun, name: string, unit: string): Figure {
   let f = r.results.figures.find((x) => x.suite === r.stage.suite && x.name === name);
   if (!f) r.results.figures.push(f = { suite: r.stage.suite, name, unit, values: new Map() });
@@ -157,6 +166,7 @@ async function prepare(r: StageRun): Promise<void> {
         figure(r, p.rssFigure, "MiB").values.set(label, maxRss(c, peakRssBytes) / 2 ** 20);
       }
     }
+    if (p.rssFigure) await memoryShares(r, `after the ${p.what}, ${r.stage.members} m`);
   }
 }
 
@@ -181,6 +191,7 @@ async function measureCase(r: StageRun, spec: CaseSpec): Promise<void> {
   }
   const byTarget = new Map(labels.map((l) => [l, summarize(all.get(l)!)]));
   r.results.cases.push({ suite: r.stage.suite, ...spec, byTarget });
+  await memoryShares(r, `after ${name}`);
   if (r.opts.profile) await profileWindows(r, spec);
 }
 
@@ -221,6 +232,7 @@ async function restarts(r: StageRun): Promise<void> {
       );
       console.error(`bench: ${label}: ${how} in ${ms.toFixed(0)} ms`);
     }
+    await memoryShares(r, `after the ${how.split(" ")[0]}`);
   }
 }
 
@@ -264,7 +276,7 @@ async function main() {
   try {
     if (opts.profile) mkdirSync(opts.profile, { recursive: true });
     const cmd = await generatorCommand(opts.generator, repo, workDir);
-    const results: Results = { cases: [], figures: [] };
+    const results: Results = { cases: [], figures: [], memory: [] };
     const all = stages(opts);
     for (const [i, stage] of all.entries()) {
       await runStage({ opts, stage, cmd, clusters, results }, workDir);

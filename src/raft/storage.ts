@@ -29,6 +29,17 @@ export class MemoryStorage implements Storage {
   private snap: Snapshot = emptySnapshot();
   // ents[0] is a dummy entry carrying the index and term of the last compacted entry.
   private ents: Entry[] = [newEntry({})];
+  // The sum of ents' data lengths (the dummy's is 0), kept as entries come and go.
+  private dataBytes = 0;
+
+  /** The log held in memory: its entries and the bytes of their data. */
+  stats(): { entries: number; bytes: number } {
+    return { entries: this.ents.length - 1, bytes: this.dataBytes };
+  }
+
+  private dropData(from: number, to: number): void {
+    for (let i = from; i < to; i++) this.dataBytes -= this.ents[i].data.length;
+  }
 
   initialState(): { hardState: HardState; confState: ConfState } {
     return { hardState: { ...this.hardState }, confState: this.snap.metadata.confState };
@@ -72,6 +83,7 @@ export class MemoryStorage implements Storage {
     if (this.snap.metadata.index >= s.metadata.index) throw ErrSnapOutOfDate;
     this.snap = s;
     this.ents = [newEntry({ index: s.metadata.index, term: s.metadata.term })];
+    this.dataBytes = 0;
   }
 
   /** Records a snapshot of the applied state at index i (then compact() may drop the log). */
@@ -101,6 +113,7 @@ export class MemoryStorage implements Storage {
     }
     const i = compactIndex - offset;
     const dummy = newEntry({ index: this.ents[i].index, term: this.ents[i].term });
+    this.dropData(1, i + 1);
     this.ents = [dummy, ...this.ents.slice(i + 1)];
   }
 
@@ -121,7 +134,11 @@ export class MemoryStorage implements Storage {
     }
     // In place, not concat: the log holds up to --snapshot-count entries and a copy per append
     // would cost O(log) per batch. entries() hands out copies, so no reader sees the change.
+    this.dropData(offset, this.ents.length);
     this.ents.length = offset;
-    for (const e of entries) this.ents.push(e);
+    for (const e of entries) {
+      this.ents.push(e);
+      this.dataBytes += e.data.length;
+    }
   }
 }
