@@ -39,10 +39,12 @@ export class PackedEntries {
 
   /** The bytes of the entries' data and of the slabs holding them. */
   bytes(): { data: number; slabs: number } {
+    // An entry's slab is its predecessor's or a newer one (empty entries hold none).
     let slabs = 0;
-    let last: Uint8Array | undefined;
+    let last: Uint8Array = EMPTY;
     for (const s of this.#slabs) {
-      if (s !== last) slabs += s.length;
+      if (s === EMPTY || s === last) continue;
+      slabs += s.length;
       last = s;
     }
     return { data: this.#dataBytes, slabs };
