@@ -13,7 +13,7 @@ export const serverMetrics = {
   ),
   raftLogBytes: gauge(
     "etcd_debugging_server_raft_log_bytes",
-    "The total size in bytes of the data of the raft log entries held in memory.",
+    "Bytes of memory holding the data of the raft log entries kept in memory.",
   ),
   hasLeader: gauge(
     "etcd_server_has_leader",
