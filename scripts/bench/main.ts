@@ -2,8 +2,9 @@
 // then B A, ...), suite by suite (suites.ts): per case a table of throughput, latency, server
 // CPU per op, peak RSS, GC share and longest pause, the longest event-loop stall of etcd-ts and
 // the generator's own CPU, with the ratios etcd-ts/etcd; then the suite's single figures (RSS
-// after a preload, restart times). --baseline adds another etcd-ts checkout; --profile a CPU
-// profile of the etcd-ts leader per case. See usage() in options.ts.
+// after a preload, restart times), and in the core and memory suites what held each member's RSS
+// where it was measured (memory_shares.ts). --baseline adds another etcd-ts checkout; --profile a
+// CPU profile of the etcd-ts leader per case. See usage() in options.ts.
 
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -32,7 +33,7 @@ import { captureProfile, leaderOf, printProfileSummary, summarizeProfile } from 
 import { caseConfig, type CaseSpec, type Stage, stages } from "./suites.ts";
 import { generatorCommand, runWindow } from "./window.ts";
 import { peakRssBytes, rssBytes } from "./procstat.ts";
-import { readMemory } from "./memory_shares.ts";
+import { type MemoryReading, memoryTables, readMemory } from "./memory_shares.ts";
 
 /** One benchmarked cluster: a target, plain or over mutual TLS, on its own addresses. */
 interface Variant {
@@ -134,6 +135,8 @@ interface StageRun {
   cmd: string[];
   clusters: Map<string, Cluster>;
   results: Results;
+  /** What held each cluster's RSS where it was measured (stages with memoryShares). */
+  memory: MemoryReading[];
 }
 
 const endpointsOf = (c: Cluster) => c.members.map((m) => ({ host: m.host, port: m.clientPort }));
@@ -144,7 +147,7 @@ const maxRss = (c: Cluster, read: (pid: number) => number | undefined) =>
 async function memoryShares(r: StageRun, moment: string): Promise<void> {
   if (!r.stage.memoryShares) return;
   for (const [label, c] of r.clusters) {
-    r.results.memory.push(await readMemory(r.stage.suite, moment, label, c));
+    r.memory.push(await readMemory(r.stage.suite, moment, label, c));
   }
 }
 
@@ -166,7 +169,10 @@ async function prepare(r: StageRun): Promise<void> {
         figure(r, p.rssFigure, "MiB").values.set(label, maxRss(c, peakRssBytes) / 2 ** 20);
       }
     }
-    if (p.rssFigure) await memoryShares(r, `after the ${p.what}, ${r.stage.members} m`);
+    if (p.rssFigure) {
+      const n = r.stage.members;
+      await memoryShares(r, `after the ${p.what}, ${n} member${n === 1 ? "" : "s"}`);
+    }
   }
 }
 
@@ -248,7 +254,12 @@ async function runStage(r: StageRun, workDir: string): Promise<void> {
   }
 }
 
-function printSuite(opts: Options, suite: string, results: Results): void {
+function printSuite(
+  opts: Options,
+  suite: string,
+  results: Results,
+  memory: MemoryReading[],
+): void {
   const targets = new Set<string>();
   for (const f of results.figures.filter((f) => f.suite === suite)) {
     for (const t of f.values.keys()) targets.add(t);
@@ -262,6 +273,7 @@ function printSuite(opts: Options, suite: string, results: Results): void {
   };
   console.log(`== ${suite} == ` + Object.entries(setup).map(([k, v]) => `${k}=${v}`).join(" "));
   console.log(suiteTables(suite, results, [...targets], ratios(opts)).join("\n"));
+  console.log(memoryTables(memory.filter((m) => m.suite === suite)).join("\n"));
 }
 
 async function main() {
@@ -276,11 +288,12 @@ async function main() {
   try {
     if (opts.profile) mkdirSync(opts.profile, { recursive: true });
     const cmd = await generatorCommand(opts.generator, repo, workDir);
-    const results: Results = { cases: [], figures: [], memory: [] };
+    const results: Results = { cases: [], figures: [] };
+    const memory: MemoryReading[] = [];
     const all = stages(opts);
     for (const [i, stage] of all.entries()) {
-      await runStage({ opts, stage, cmd, clusters, results }, workDir);
-      if (all[i + 1]?.suite !== stage.suite) printSuite(opts, stage.suite, results);
+      await runStage({ opts, stage, cmd, clusters, results, memory }, workDir);
+      if (all[i + 1]?.suite !== stage.suite) printSuite(opts, stage.suite, results, memory);
     }
   } finally {
     await stopAll();

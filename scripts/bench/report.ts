@@ -1,11 +1,10 @@
 // The benchmark's tables: the windows of each (case, target) merged into one summary, a row per
 // target and the ratio rows (etcd-ts/etcd; with --tls and --baseline also mTLS/plain and this
 // etcd-ts against the baseline); then the suite's single figures (RSS after a preload, start-up
-// and recovery times) with the same ratios; then what held RSS where it was measured.
+// and recovery times) with the same ratios.
 
 import type { LoadResult } from "./load_core.ts";
 import { longer } from "./stalls.ts";
-import { type MemoryReading, memoryTables } from "./memory_shares.ts";
 
 export interface Measurement extends LoadResult {
   serverCpuSeconds: number;
@@ -59,7 +58,6 @@ export interface Figure {
 export interface Results {
   cases: CaseResult[];
   figures: Figure[];
-  memory: MemoryReading[];
 }
 
 /** A row comparing target `of` with target `to` (labels as in the table). */
@@ -214,6 +212,5 @@ export function suiteTables(
   const rows = cases.flatMap((c) => caseRows(c, ratios));
   if (cases.length > 0) out.push(...formatTable(CASE_HEADER, rows), "");
   if (figures.length > 0) out.push(...figureTable(figures, targets, ratios), "");
-  out.push(...memoryTables(results.memory.filter((m) => m.suite === suite)));
   return out;
 }
