@@ -169,6 +169,8 @@ async function main() {
       "--config",
       `${repo}deno.json`,
       "--exclude-unused-npm",
+      // V8's flags as scripts/etcd-ts passes them, built into the executable.
+      `--v8-flags=${Deno.readTextFileSync(`${repo}scripts/v8-flags`).trim()}`,
       "--target",
       target,
       "--output",

@@ -2,8 +2,10 @@
 // then B A, ...), suite by suite (suites.ts): per case a table of throughput, latency, server
 // CPU per op, peak RSS, GC share and longest pause, the longest event-loop stall of etcd-ts and
 // the generator's own CPU, with the ratios etcd-ts/etcd; then the suite's single figures (RSS
-// after a preload, restart times). --baseline adds another etcd-ts checkout; --profile a CPU
-// profile of each etcd-ts member per case. See usage() in options.ts.
+// after a preload, restart times), and in the core and memory suites what held each member's RSS
+// where it was measured (memory_shares.ts). --baseline adds another etcd-ts checkout; --profile a
+// CPU profile of each etcd-ts member and an allocation sample of the leader per case. See usage()
+// in options.ts.
 
 import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,6 +35,7 @@ import { captureAllocs, printAllocsSummary, summarizeAllocs } from "./allocs.ts"
 import { caseConfig, type CaseSpec, type Stage, stages } from "./suites.ts";
 import { generatorCommand, runWindow } from "./window.ts";
 import { peakRssBytes, rssBytes } from "./procstat.ts";
+import { type MemoryReading, memoryTables, readMemory } from "./memory_shares.ts";
 
 /** One benchmarked cluster: a target, plain or over mutual TLS, on its own addresses. */
 interface Variant {
@@ -134,11 +137,21 @@ interface StageRun {
   cmd: string[];
   clusters: Map<string, Cluster>;
   results: Results;
+  /** What held each cluster's RSS where it was measured (stages with memoryShares). */
+  memory: MemoryReading[];
 }
 
 const endpointsOf = (c: Cluster) => c.members.map((m) => ({ host: m.host, port: m.clientPort }));
 const maxRss = (c: Cluster, read: (pid: number) => number | undefined) =>
   Math.max(...c.members.map((m) => read(m.pid) ?? NaN));
+
+/** What holds each cluster's RSS now, where the stage asks for it. */
+async function memoryShares(r: StageRun, moment: string): Promise<void> {
+  if (!r.stage.memoryShares) return;
+  for (const [label, c] of r.clusters) {
+    r.memory.push(await readMemory(r.stage.suite, moment, label, c));
+  }
+}
 
 function figure(r: StageRun, name: string, unit: string): Figure {
   let f = r.results.figures.find((x) => x.suite === r.stage.suite && x.name === name);
@@ -157,6 +170,10 @@ async function prepare(r: StageRun): Promise<void> {
       if (p.rssFigure) {
         figure(r, p.rssFigure, "MiB").values.set(label, maxRss(c, peakRssBytes) / 2 ** 20);
       }
+    }
+    if (p.rssFigure) {
+      const n = r.stage.members;
+      await memoryShares(r, `after the ${p.what}, ${n} member${n === 1 ? "" : "s"}`);
     }
   }
 }
@@ -182,6 +199,7 @@ async function measureCase(r: StageRun, spec: CaseSpec): Promise<void> {
   }
   const byTarget = new Map(labels.map((l) => [l, summarize(all.get(l)!)]));
   r.results.cases.push({ suite: r.stage.suite, ...spec, byTarget });
+  await memoryShares(r, `after ${name}`);
   if (r.opts.profile) await profileWindows(r, spec);
 }
 
@@ -235,6 +253,7 @@ async function restarts(r: StageRun): Promise<void> {
       );
       console.error(`bench: ${label}: ${how} in ${ms.toFixed(0)} ms`);
     }
+    await memoryShares(r, `after the ${how.split(" ")[0]}`);
   }
 }
 
@@ -250,7 +269,12 @@ async function runStage(r: StageRun, workDir: string): Promise<void> {
   }
 }
 
-function printSuite(opts: Options, suite: string, results: Results): void {
+function printSuite(
+  opts: Options,
+  suite: string,
+  results: Results,
+  memory: MemoryReading[],
+): void {
   const targets = new Set<string>();
   for (const f of results.figures.filter((f) => f.suite === suite)) {
     for (const t of f.values.keys()) targets.add(t);
@@ -264,6 +288,7 @@ function printSuite(opts: Options, suite: string, results: Results): void {
   };
   console.log(`== ${suite} == ` + Object.entries(setup).map(([k, v]) => `${k}=${v}`).join(" "));
   console.log(suiteTables(suite, results, [...targets], ratios(opts)).join("\n"));
+  console.log(memoryTables(memory.filter((m) => m.suite === suite)).join("\n"));
 }
 
 async function main() {
@@ -286,9 +311,10 @@ async function main() {
     if (opts.profile) mkdirSync(opts.profile, { recursive: true });
     const cmd = await generatorCommand(opts.generator, repo, workDir);
     const results: Results = { cases: [], figures: [] };
+    const memory: MemoryReading[] = [];
     for (const [i, stage] of all.entries()) {
-      await runStage({ opts, stage, cmd, clusters, results }, workDir);
-      if (all[i + 1]?.suite !== stage.suite) printSuite(opts, stage.suite, results);
+      await runStage({ opts, stage, cmd, clusters, results, memory }, workDir);
+      if (all[i + 1]?.suite !== stage.suite) printSuite(opts, stage.suite, results, memory);
     }
   } finally {
     await stopAll();

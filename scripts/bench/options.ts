@@ -38,13 +38,15 @@ export function usage(): string {
   --suite core|scaling|memory|all  suites to run, comma-separated (default core)
       core     put, linearizable and serializable range on 1 and 3 members: throughput, p50/p99,
                CPU per op, GC share and longest pause, longest event-loop stall; peak RSS after
-               the 10,000-key preload
+               the 10,000-key preload; what holds RSS after the preload and each case (etcd-ts's
+               shares from its /metrics, etcd's go_memstats heap)
       scaling  one member: clients 1/16/64/256; values 256 B/4 KiB/64 KiB; compare-and-swap
                Txns on 10 hot keys; watch fan-out (one writer, --watchers streams: events
                delivered/s); --leases leases kept alive (CPU per keep-alive); puts and ranges
                over mutual TLS beside plain; the JSON gateway's put over HTTP/1.1 keep-alive
       memory   one member preloaded with --keys keys: RSS, ranges of 10,000 keys, clean restart
-               (SIGTERM) and crash recovery (SIGKILL) times and RSS after each
+               (SIGTERM) and crash recovery (SIGKILL) times and RSS after each; what holds RSS
+               at each of these moments, as in core
   --case TEXT                only the cases whose name ("scenario: label", as the table prints
                              it) holds TEXT, e.g. --case "JSON gateway"
   --seconds N                length of one measured window (default 3)

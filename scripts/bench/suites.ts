@@ -32,6 +32,8 @@ export interface Stage {
   cases: CaseSpec[];
   /** Stop and start the member again (SIGTERM, then SIGKILL), timing each. */
   restarts?: boolean;
+  /** Read what holds each cluster's RSS wherever RSS is measured (memory_shares.ts). */
+  memoryShares?: boolean;
 }
 
 /** Puts per Txn of a preload: below etcd's --max-txn-ops (128). */
@@ -58,6 +60,7 @@ function core(opts: Options): Stage[] {
   return opts.members.map((members) => ({
     suite: "core",
     members,
+    memoryShares: true,
     tls: opts.tls ? [false, true] : [false],
     prepare: [preload(KEYS, `peak RSS after the 10,000-key preload, ${membersLabel(members)}`)],
     cases: ([
@@ -134,6 +137,7 @@ function memory(opts: Options): Stage[] {
   return [{
     suite: "memory",
     members: 1,
+    memoryShares: true,
     tls: [false],
     prepare: [preload(opts.keys, `peak RSS after preloading ${opts.keys} keys`)],
     cases: [{

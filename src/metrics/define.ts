@@ -4,10 +4,12 @@
 import { Counter, Gauge, Histogram, Registry } from "./registry.ts";
 import { registerProcessMetrics } from "./process.ts";
 import { registerRuntimeMetrics } from "./runtime.ts";
+import { registerMemoryMetrics } from "./memory.ts";
 
 export const registry = new Registry();
 registerProcessMetrics(registry);
 registerRuntimeMetrics(registry);
+registerMemoryMetrics(registry);
 
 export const counter = <L extends string = never>(name: string, help: string, labelNames?: L[]) =>
   registry.register(new Counter<L>({ name, help, labelNames }));

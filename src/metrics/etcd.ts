@@ -7,6 +7,14 @@ import { exponentialBuckets } from "./registry.ts";
 import { counter, gauge, histogram } from "./define.ts";
 
 export const serverMetrics = {
+  raftLogEntries: gauge(
+    "etcd_debugging_server_raft_log_entries",
+    "The number of raft log entries held in memory (up to --snapshot-count plus 5000 after a snapshot).",
+  ),
+  raftLogBytes: gauge(
+    "etcd_debugging_server_raft_log_bytes",
+    "Bytes of memory holding the data of the raft log entries kept in memory.",
+  ),
   hasLeader: gauge(
     "etcd_server_has_leader",
     "Whether or not a leader exists. 1 is existence, 0 is not.",

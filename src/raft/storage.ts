@@ -10,9 +10,9 @@ import {
   type HardState,
   type Snapshot,
 } from "./types.ts";
-import { emptyHardState, emptySnapshot, limitSize, newEntry } from "./util.ts";
+import { emptyHardState, emptySnapshot } from "./util.ts";
+import { PackedEntries } from "./packed_entries.ts";
 import { assert } from "../assert/mod.ts";
-import { EntrySlab } from "./entry_slab.ts";
 
 export interface Storage {
   initialState(): { hardState: HardState; confState: ConfState };
@@ -28,9 +28,16 @@ export interface Storage {
 export class MemoryStorage implements Storage {
   private hardState: HardState = emptyHardState();
   private snap: Snapshot = emptySnapshot();
-  // ents[0] is a dummy entry carrying the index and term of the last compacted entry.
-  private ents: Entry[] = [newEntry({})];
-  private readonly slab = new EntrySlab();
+  // The index and term of the last compacted entry (etcd's dummy entry ents[0]); the entries
+  // held follow it.
+  private offset = 0;
+  private offsetTerm = 0;
+  private ents = new PackedEntries(1);
+
+  /** The log held in memory: its entries and the bytes of the slabs holding their data. */
+  stats(): { entries: number; bytes: number } {
+    return { entries: this.ents.length, bytes: this.ents.bytes().slabs };
+  }
 
   initialState(): { hardState: HardState; confState: ConfState } {
     return { hardState: { ...this.hardState }, confState: this.snap.metadata.confState };
@@ -41,28 +48,26 @@ export class MemoryStorage implements Storage {
   }
 
   entries(lo: number, hi: number, maxSize: number): Entry[] {
-    const offset = this.ents[0].index;
-    if (lo <= offset) throw ErrCompacted;
+    if (lo <= this.offset) throw ErrCompacted;
     if (hi > this.lastIndex() + 1) {
       throw new Error(`entries' hi(${hi}) is out of bound lastindex(${this.lastIndex()})`);
     }
-    if (this.ents.length === 1) throw ErrUnavailable;
-    return limitSize(this.ents.slice(lo - offset, hi - offset), maxSize);
+    if (this.ents.length === 0) throw ErrUnavailable;
+    return this.ents.slice(lo - this.offset - 1, hi - this.offset - 1, maxSize);
   }
 
   term(i: number): number {
-    const offset = this.ents[0].index;
-    if (i < offset) throw ErrCompacted;
-    if (i - offset >= this.ents.length) throw ErrUnavailable;
-    return this.ents[i - offset].term;
+    if (i < this.offset) throw ErrCompacted;
+    if (i > this.lastIndex()) throw ErrUnavailable;
+    return i === this.offset ? this.offsetTerm : this.ents.term(i - this.offset - 1);
   }
 
   lastIndex(): number {
-    return this.ents[0].index + this.ents.length - 1;
+    return this.offset + this.ents.length;
   }
 
   firstIndex(): number {
-    return this.ents[0].index + 1;
+    return this.offset + 1;
   }
 
   snapshot(): Snapshot {
@@ -73,37 +78,34 @@ export class MemoryStorage implements Storage {
   applySnapshot(s: Snapshot): void {
     if (this.snap.metadata.index >= s.metadata.index) throw ErrSnapOutOfDate;
     this.snap = s;
-    this.ents = [newEntry({ index: s.metadata.index, term: s.metadata.term })];
+    this.offset = s.metadata.index;
+    this.offsetTerm = s.metadata.term;
+    this.ents = new PackedEntries(this.offset + 1);
   }
 
   /** Records a snapshot of the applied state at index i (then compact() may drop the log). */
   createSnapshot(i: number, cs: ConfState | undefined, data: Uint8Array): Snapshot {
     if (i <= this.snap.metadata.index) throw ErrSnapOutOfDate;
-    const offset = this.ents[0].index;
     if (i > this.lastIndex()) {
       throw new Error(`snapshot ${i} is out of bound lastindex(${this.lastIndex()})`);
     }
     this.snap = {
-      metadata: {
-        index: i,
-        term: this.ents[i - offset].term,
-        confState: cs ?? this.snap.metadata.confState,
-      },
+      metadata: { index: i, term: this.term(i), confState: cs ?? this.snap.metadata.confState },
       data,
     };
     return this.snap;
   }
 
-  /** Drops entries before compactIndex; the entry at compactIndex becomes the dummy. */
+  /** Drops entries up to compactIndex, which becomes the last compacted entry. */
   compact(compactIndex: number): void {
-    const offset = this.ents[0].index;
-    if (compactIndex <= offset) throw ErrCompacted;
+    if (compactIndex <= this.offset) throw ErrCompacted;
     if (compactIndex > this.lastIndex()) {
       throw new Error(`compact ${compactIndex} is out of bound lastindex(${this.lastIndex()})`);
     }
-    const i = compactIndex - offset;
-    const dummy = newEntry({ index: this.ents[i].index, term: this.ents[i].term });
-    this.ents = [dummy, ...this.ents.slice(i + 1)];
+    const term = this.term(compactIndex);
+    this.ents.dropFront(compactIndex - this.offset);
+    this.offset = compactIndex;
+    this.offsetTerm = term;
   }
 
   /** Appends entries, replacing any existing suffix they conflict with. */
@@ -113,19 +115,17 @@ export class MemoryStorage implements Storage {
     const last = entries[0].index + entries.length - 1;
     if (last < first) return;
     if (first > entries[0].index) entries = entries.slice(first - entries[0].index);
-    const offset = entries[0].index - this.ents[0].index;
+    const keep = entries[0].index - first;
     assert(
-      this.ents.length >= offset,
+      this.ents.length >= keep,
       `missing log entry [last: ${this.lastIndex()}, append at: ${entries[0].index}]`,
     );
     for (let i = 1; i < entries.length; i++) {
       assert(entries[i].index === entries[i - 1].index + 1, `log entries out of order at ${i}`);
     }
-    // In place, not concat: the log holds up to --snapshot-count entries and a copy per append
-    // would cost O(log) per batch. entries() hands out copies, so no reader sees the change.
-    this.ents.length = offset;
-    for (const e of entries) {
-      this.ents.push({ term: e.term, index: e.index, type: e.type, data: this.slab.copy(e.data) });
-    }
+    // The entries' data is copied into the log's slabs: the log holds up to --snapshot-count
+    // entries, and an Entry of its own costs several hundred bytes besides its data.
+    this.ents.truncate(keep);
+    for (const e of entries) this.ents.push(e);
   }
 }

@@ -1,6 +1,6 @@
 // Gauges of one member's state, read at each scrape: leadership, raft indexes, the backend's
 // size and key count, watchers, the auth revision, versions.
-import type { RawNode } from "../raft/mod.ts";
+import type { MemoryStorage, RawNode } from "../raft/mod.ts";
 import { ETCD_VERSION } from "../config/mod.ts";
 import type { WatcherHub } from "../mvcc/mod.ts";
 import type { V2Store } from "../v2store/mod.ts";
@@ -21,6 +21,7 @@ const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
 export interface ObservedMember {
   raft: RaftStatus;
   node: RawNode;
+  storage: MemoryStorage;
   membership: Membership;
   backend: Backend;
   watchers: WatcherHub;
@@ -49,6 +50,9 @@ export function observeMember(m: ObservedMember): void {
     }
     s.proposalsCommitted.set(m.node.status().hardState.commit);
     s.proposalsApplied.set(m.appliedIndex());
+    const raftLog = m.storage.stats();
+    s.raftLogEntries.set(raftLog.entries);
+    s.raftLogBytes.set(raftLog.bytes);
     authMetrics.revision.set(m.authRevision());
     v2StoreMetrics.watchers.set(m.v2.stats().watchers);
     observeStore(m);

@@ -264,6 +264,7 @@ export class EtcdServer {
     observeMember({
       raft: this.#core.raft,
       node: this.#state.node,
+      storage: this.#state.storage,
       membership: this.membership,
       backend: this.#state.backend,
       watchers: this.watchers,

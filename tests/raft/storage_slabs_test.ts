@@ -1,6 +1,6 @@
 // The in-memory log keeps its entries' data in shared slabs: the bytes are the appended ones
-// (a copy, so the caller's buffer may be reused), small entries share few ArrayBuffers, and
-// large or empty data is kept as given.
+// (a copy, so the caller's buffer may be reused), and small entries share few ArrayBuffers (an
+// ArrayBuffer each would leave V8 100,000 backing stores to free after each log compaction).
 import assert from "node:assert/strict";
 import { MemoryStorage } from "../../src/raft/storage.ts";
 import { EntryType } from "../../src/raft/types.ts";
@@ -26,14 +26,4 @@ Deno.test("MemoryStorage keeps appended data in shared slabs, as copies", () => 
   got.forEach((e, i) => assert.deepEqual(e.data, sent[i], `entry ${i + 1}`));
   // 2,000 x 300 B in 256 KiB slabs: three buffers, not 2,000.
   assert.equal(new Set(got.map((e) => e.data.buffer)).size, 3);
-});
-
-Deno.test("MemoryStorage keeps large and empty data as given", () => {
-  const s = new MemoryStorage();
-  const big = new Uint8Array(64 * 1024).fill(7);
-  const empty = new Uint8Array(0);
-  s.append([entry(1, big), entry(2, empty)]);
-  const [a, b] = s.entries(1, 3, Number.MAX_SAFE_INTEGER);
-  assert.equal(a.data, big);
-  assert.equal(b.data.length, 0);
 });
