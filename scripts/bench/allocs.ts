@@ -3,7 +3,8 @@
 // project folder whose code allocated them, and by function. What a request allocates is what
 // the young-generation collections and their promotions cost.
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { fetchProfile } from "./profile.ts";
 import type { Member } from "./servers.ts";
 
 interface HeapNode {
@@ -16,18 +17,13 @@ export interface AllocationProfile {
   head: HeapNode;
 }
 
-/** Samples `seconds` of `m`'s allocations (http only) and saves them to `file`. */
-export async function captureAllocs(
+/** Samples `seconds` of `m`'s allocations and saves them to `file`. */
+export function captureAllocs(
   m: Member,
   seconds: number,
   file: string,
 ): Promise<AllocationProfile> {
-  const url = `http://${m.host}:${m.clientPort}/debug/pprof/allocs?seconds=${seconds}`;
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-  const text = await res.text();
-  writeFileSync(file, text);
-  return JSON.parse(text) as AllocationProfile;
+  return fetchProfile(m, "allocs", seconds, file);
 }
 
 export interface AllocsSummary {

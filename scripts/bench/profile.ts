@@ -38,18 +38,24 @@ export async function leaderOf(members: Member[]): Promise<Member> {
   throw new Error("no member reports itself leader");
 }
 
-/** Takes a `seconds`-long CPU profile of `m` (http only) and saves it to `file`. */
-export async function captureProfile(
+/** Takes `m`'s `seconds`-long pprof profile `name` (http only) and saves it to `file`. */
+export async function fetchProfile<T>(
   m: Member,
+  name: "profile" | "allocs",
   seconds: number,
   file: string,
-): Promise<CpuProfile> {
-  const url = `http://${m.host}:${m.clientPort}/debug/pprof/profile?seconds=${seconds}`;
+): Promise<T> {
+  const url = `http://${m.host}:${m.clientPort}/debug/pprof/${name}?seconds=${seconds}`;
   const res = await fetch(url);
   if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
   const text = await res.text();
   writeFileSync(file, text);
-  return JSON.parse(text) as CpuProfile;
+  return JSON.parse(text) as T;
+}
+
+/** Takes a `seconds`-long CPU profile of `m` and saves it to `file`. */
+export function captureProfile(m: Member, seconds: number, file: string): Promise<CpuProfile> {
+  return fetchProfile(m, "profile", seconds, file);
 }
 
 /** Where a sample's own frame belongs. */

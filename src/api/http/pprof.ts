@@ -30,9 +30,9 @@ const PROFILES: { name: string; about: string }[] = [
 
 export function addPprofRoutes(app: Hono): void {
   app.get(`${PPROF_PREFIX}/`, () => index());
-  app.get(`${PPROF_PREFIX}/profile`, (c) => cpuProfile(c.req.query("seconds")));
+  app.get(`${PPROF_PREFIX}/profile`, (c) => windowed(CPU, c.req.query("seconds")));
   app.get(`${PPROF_PREFIX}/heap`, () => heapSnapshot());
-  app.get(`${PPROF_PREFIX}/allocs`, (c) => allocationProfile(c.req.query("seconds")));
+  app.get(`${PPROF_PREFIX}/allocs`, (c) => windowed(ALLOCS, c.req.query("seconds")));
   app.get(
     `${PPROF_PREFIX}/cmdline`,
     () =>
@@ -76,52 +76,56 @@ function durationOf(seconds: string | undefined): number {
   return Number.isFinite(n) && n > 0 ? n : DEFAULT_SECONDS;
 }
 
-let profiling = false;
-let sampling = false;
-
-/** Go's Profile handler: one profile at a time. */
-async function cpuProfile(seconds: string | undefined): Promise<Response> {
-  const duration = durationOf(seconds);
-  if (profiling) {
-    return goHttpError(500, "Could not enable CPU profiling: cpu profiling already in use");
-  }
-  profiling = true;
-  const session = new inspector.Session();
-  session.connect();
-  try {
-    await post(session, "Profiler.enable");
-    await post(session, "Profiler.start");
-    await new Promise((resolve) => setTimeout(resolve, duration * 1000));
-    const { profile } = await post(session, "Profiler.stop") as { profile: unknown };
-    return download(JSON.stringify(profile), "profile.cpuprofile");
-  } finally {
-    session.disconnect();
-    profiling = false;
-  }
+/** A profile the inspector takes over a window: its domain's start and stop, one at a time. */
+interface WindowedProfile {
+  domain: "Profiler" | "HeapProfiler";
+  start: [method: string, params?: object];
+  stop: string;
+  file: string;
+  /** Go's answer when one is already running. */
+  busy: string;
+  running: boolean;
 }
 
-/**
- * V8's sampling heap profiler over the window, keeping the samples of objects the GC has since
- * collected: where the allocations that drive the GC come from. One at a time.
- */
-async function allocationProfile(seconds: string | undefined): Promise<Response> {
+const CPU: WindowedProfile = {
+  domain: "Profiler",
+  start: ["Profiler.start"],
+  stop: "Profiler.stop",
+  file: "profile.cpuprofile",
+  busy: "Could not enable CPU profiling: cpu profiling already in use",
+  running: false,
+};
+
+// V8's sampling heap profiler, keeping the samples of objects the GC has since collected: where
+// the allocations that drive the GC come from.
+const ALLOCS: WindowedProfile = {
+  domain: "HeapProfiler",
+  start: ["HeapProfiler.startSampling", {
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  }],
+  stop: "HeapProfiler.stopSampling",
+  file: "allocs.heapprofile",
+  busy: "Could not enable allocation sampling: already in use",
+  running: false,
+};
+
+/** Go's Profile handler: the profile over `seconds`, or a refusal while one runs. */
+async function windowed(p: WindowedProfile, seconds: string | undefined): Promise<Response> {
   const duration = durationOf(seconds);
-  if (sampling) return goHttpError(500, "Could not enable allocation sampling: already in use");
-  sampling = true;
+  if (p.running) return goHttpError(500, p.busy);
+  p.running = true;
   const session = new inspector.Session();
   session.connect();
   try {
-    await post(session, "HeapProfiler.enable");
-    await post(session, "HeapProfiler.startSampling", {
-      includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true,
-    });
+    await post(session, `${p.domain}.enable`);
+    await post(session, ...p.start);
     await new Promise((resolve) => setTimeout(resolve, duration * 1000));
-    const { profile } = await post(session, "HeapProfiler.stopSampling") as { profile: unknown };
-    return download(JSON.stringify(profile), "allocs.heapprofile");
+    const { profile } = await post(session, p.stop) as { profile: unknown };
+    return download(JSON.stringify(profile), p.file);
   } finally {
     session.disconnect();
-    sampling = false;
+    p.running = false;
   }
 }
 
