@@ -2,6 +2,13 @@
 // look-ups, and the shape of a family (what a dashboard query relies on).
 import assert from "node:assert/strict";
 
+/**
+ * The families etcd-ts exports beyond etcd 3.4's: what holds its resident memory (a V8 runtime's
+ * shares, which Go's go_memstats cannot describe) and the raft log it holds in memory.
+ */
+export const ETCD_TS_FAMILIES =
+  /^etcd_debugging_(resident_memory_bytes|v8_heap_space_(committed|used)_bytes|server_raft_log_(entries|bytes))$/;
+
 export interface Sample {
   name: string;
   labels: Record<string, string>;
