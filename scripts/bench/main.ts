@@ -218,7 +218,7 @@ async function profileWindows(r: StageRun, spec: CaseSpec): Promise<void> {
     const seconds = Math.ceil(r.opts.warmup + r.opts.seconds);
     const cfg = caseConfig(r.opts, spec.load, endpointsOf(c), c.clientTLS);
     const allocsFile = `${base}.heapprofile`;
-    const [profiles, allocs, m] = await Promise.all([
+    const [profiles, allocs, window] = await Promise.all([
       Promise.all(members.map((m, i) => captureProfile(m, seconds, fileOf(i)))),
       captureAllocs(leader, seconds, allocsFile),
       runWindow(r.cmd, cfg, c),
@@ -230,7 +230,12 @@ async function profileWindows(r: StageRun, spec: CaseSpec): Promise<void> {
         summarizeProfile(p),
       );
     });
-    printAllocsSummary(allocsFile, summarizeAllocs(allocs), seconds, m.ops / m.elapsedSeconds);
+    printAllocsSummary(
+      allocsFile,
+      summarizeAllocs(allocs),
+      seconds,
+      window.ops / window.elapsedSeconds,
+    );
   }
 }
 

@@ -35,7 +35,7 @@ abstract class Family<L extends string, C> {
 
   /** Subclasses call this last: a family without labels always has its one series. */
   protected init(): void {
-    if (this.labelNames.length === 0) this.#only = this.labels({} as Record<L, string>);
+    if (this.labelNames.length === 0) this.labels({} as Record<L, string>);
   }
 
   protected abstract make(): C;
