@@ -33,7 +33,7 @@ export const ALLOWED: Record<string, string[]> = {
     ...["api", "gateway", "discovery"],
     ...["pb", "h2", "errors", "config", "log", "metrics", "tls"],
   ],
-  proxy: ["discovery", "v2store", "config", "log", "metrics"],
+  proxy: ["discovery", "v2store", "pb", "config", "log", "metrics"],
   diagnose: ["discovery", "server", "config", "tls"],
   snapshot: ["server", "bbolt", "pb", "checksum", "errors", "config", "log"],
   server: [

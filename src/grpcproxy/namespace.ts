@@ -17,13 +17,7 @@ import type {
   TxnRequest,
   TxnResponse,
 } from "../pb/mod.ts";
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
+import { concatBytes } from "../pb/mod.ts";
 
 /** The smallest key after every key starting with `prefix`; "\0" when there is none. */
 export function prefixEnd(prefix: Uint8Array): Uint8Array {
@@ -43,9 +37,9 @@ export class Namespace {
     const rangeEnd = end.length === 1 && end[0] === 0
       ? prefixEnd(this.prefix)
       : end.length > 0
-      ? concat(this.prefix, end)
+      ? concatBytes([this.prefix, end])
       : end;
-    return { key: concat(this.prefix, key), rangeEnd };
+    return { key: concatBytes([this.prefix, key]), rangeEnd };
   }
 
   private nonEmpty(key: Uint8Array): void {
@@ -59,7 +53,7 @@ export class Namespace {
 
   put(req: PutRequest): PutRequest {
     this.nonEmpty(req.key);
-    return { ...req, key: concat(this.prefix, req.key) };
+    return { ...req, key: concatBytes([this.prefix, req.key]) };
   }
 
   deleteRange(req: DeleteRangeRequest): DeleteRangeRequest {

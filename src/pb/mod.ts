@@ -15,7 +15,7 @@ export { ProtoJsonError } from "./json.ts";
 export { ProtoDecodeError } from "./reader.ts";
 // The reader and writer cores, for codecs written by hand (raft's raftpb codec).
 export { Reader } from "./reader.ts";
-export { sI64, sv32, wBytes, wI64, wv32 } from "./writer.ts";
+export { concatBytes, sI64, sv32, wBytes, wI64, wv32 } from "./writer.ts";
 
 export type MessageName = keyof MessageTypes;
 

@@ -7,6 +7,7 @@ import net from "node:net";
 import tls from "node:tls";
 import { isTLSURL, isUnixURL, unixSocketPath } from "../tls/mod.ts";
 import { ChunkedDecoder, encodeChunk, LAST_CHUNK } from "./chunked.ts";
+import { concatBytes } from "../pb/mod.ts";
 
 /**
  * Client-side TLS for dialling peers: the peer certificate is presented as client certificate;
@@ -151,7 +152,7 @@ export function parseBody(
   if (isChunked(head)) {
     const d = new ChunkedDecoder();
     const parts = d.push(b.subarray(start));
-    return d.done ? concat(parts) : undefined;
+    return d.done ? concatBytes(parts) : undefined;
   }
   const cl = head.headers.get("content-length");
   if (cl !== undefined) {
@@ -163,17 +164,6 @@ export function parseBody(
 
 export function isChunked(head: ResponseHead): boolean {
   return /chunked/i.test(head.headers.get("transfer-encoding") ?? "");
-}
-
-export function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** Reads one whole response from a socket whose request has been written. */

@@ -23,7 +23,6 @@ import {
   type UrlPicker,
 } from "./context.ts";
 import {
-  concat,
   dial,
   dialErrorText,
   isChunked,
@@ -36,6 +35,7 @@ import type { PeerStatus } from "./peer_status.ts";
 import { plain } from "./respond.ts";
 import { CONN_TIMEOUT_MS } from "./stream_writer.ts";
 import { H, hexId } from "./wire.ts";
+import { concatBytes } from "../pb/mod.ts";
 
 /** etcd's DialRetryFrequency: one dial per 100 ms at most. */
 const DIAL_INTERVAL_MS = 100;
@@ -170,7 +170,7 @@ export class StreamReader {
           if (!body(chunk)) finish({});
           return;
         }
-        buf = buf.length === 0 ? chunk : concat([buf, chunk]);
+        buf = buf.length === 0 ? chunk : concatBytes([buf, chunk]);
         try {
           head ??= parseHead(buf);
           if (!head) return;

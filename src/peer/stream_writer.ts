@@ -16,7 +16,7 @@ import {
 } from "./codec.ts";
 import type { PeerContext } from "./context.ts";
 import type { PeerStatus } from "./peer_status.ts";
-import { concat } from "./http1.ts";
+import { concatBytes } from "../pb/mod.ts";
 import { hexId } from "./wire.ts";
 
 /** etcd's streamBufSize: messages queued for one stream before new ones are dropped. */
@@ -197,7 +197,7 @@ export class StreamWriter {
   // One write; a socket that stops taking data for ConnWriteTimeout loses the connection.
   #write(conn: Conn, parts: Uint8Array[], bytes: number): void {
     (this.#sentBytes ??= networkMetrics.peerSentBytes.labels(this.#to)).inc(bytes);
-    if (conn.res.write(concat(parts))) return;
+    if (conn.res.write(concatBytes(parts))) return;
     conn.blocked = true;
     conn.stalled = setTimeout(() => this.#lost("write", "i/o timeout"), CONN_TIMEOUT_MS);
     conn.res.once("drain", () => {

@@ -2,6 +2,7 @@
 // peer URL that answers `GET /members` with a member list and a cluster ID gives the cluster.
 import type { Logger } from "../log/mod.ts";
 import type { Transport } from "./transport.ts";
+import { concatBytes } from "../pb/mod.ts";
 
 export interface RemoteMember {
   /** Member IDs are uint64: kept exact. */
@@ -127,15 +128,5 @@ export async function clusterFromRemotePeers(
 async function readAll(res: AsyncIterable<Uint8Array>): Promise<string> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of res) chunks.push(chunk);
-  return new TextDecoder().decode(concat(chunks));
-}
-
-export function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  return new TextDecoder().decode(concatBytes(chunks));
 }

@@ -4,7 +4,7 @@
 import type http from "node:http";
 import type { Logger } from "../log/mod.ts";
 import type { Director, Endpoint } from "./director.ts";
-import { concat } from "./members.ts";
+import { concatBytes } from "../pb/mod.ts";
 import { type DropReason, proxyMetrics } from "./metrics.ts";
 import type { Transport } from "./transport.ts";
 
@@ -248,5 +248,5 @@ function remoteAddr(req: http.IncomingMessage): string {
 async function readBody(req: http.IncomingMessage): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of req) chunks.push(chunk as Uint8Array);
-  return concat(chunks);
+  return concatBytes(chunks);
 }

@@ -14,6 +14,7 @@ import {
   SortOrder,
   SortTarget,
 } from "./kv_types.ts";
+import { concatBytes } from "../pb/mod.ts";
 
 /** etcd's server-side sessions grant a lease of this TTL when the request names none. */
 const SESSION_TTL_SECONDS = 60;
@@ -29,14 +30,7 @@ export interface ConcurrencyDeps {
 const utf8 = new TextEncoder();
 
 export function concat(...parts: (Uint8Array | string)[]): Uint8Array {
-  const bytes = parts.map((p) => typeof p === "string" ? utf8.encode(p) : p);
-  const out = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of bytes) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
+  return concatBytes(parts.map((p) => typeof p === "string" ? utf8.encode(p) : p));
 }
 
 /** The lease a recipe's keys live on: the request's, or a new one for lease 0, as etcd does. */

@@ -5,6 +5,7 @@ import http2 from "node:http2";
 import type { SecureClientSessionOptions } from "node:http2";
 import { Buffer } from "node:buffer";
 import { grpcCodeName } from "../errors/mod.ts";
+import { concatBytes } from "../pb/mod.ts";
 
 export class GrpcCallError extends Error {
   constructor(readonly code: number, readonly desc: string) {
@@ -116,7 +117,7 @@ export class GrpcClient {
 async function* frames(req: http2.ClientHttp2Stream): AsyncGenerator<Uint8Array> {
   let buf: Uint8Array = new Uint8Array(0);
   for await (const chunk of req as AsyncIterable<Uint8Array>) {
-    buf = buf.length === 0 ? new Uint8Array(chunk) : concat(buf, chunk);
+    buf = buf.length === 0 ? new Uint8Array(chunk) : concatBytes([buf, chunk]);
     while (buf.length >= 5) {
       const len = new DataView(buf.buffer, buf.byteOffset).getUint32(1);
       if (buf.length < 5 + len) break;
@@ -126,11 +127,4 @@ async function* frames(req: http2.ClientHttp2Stream): AsyncGenerator<Uint8Array>
     }
   }
   if (buf.length > 0) throw new GrpcCallError(13, "response ended inside a message");
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
