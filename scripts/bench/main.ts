@@ -7,13 +7,14 @@
 // CPU profile of each etcd-ts member and an allocation sample of the leader per case. See usage()
 // in options.ts.
 
-import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { makeClusterCerts } from "../../tests/helpers/certs.ts";
 import {
   type Cluster,
   type ClusterTLS,
+  copyMemberLogs,
   findExecutable,
   REPO as repo,
   restartMember,
@@ -304,11 +305,7 @@ async function main() {
   const clusters = new Map<string, Cluster>();
   const stopAll = async () => {
     for (const c of clusters.values()) await stopCluster(c);
-    if (opts.logs) {
-      // The members' logs (with etcd-ts's GC trace), in the work dir's layout.
-      const keep = (src: string) => statSync(src).isDirectory() || src.endsWith(".log");
-      cpSync(workDir, opts.logs, { recursive: true, filter: keep });
-    }
+    if (opts.logs) copyMemberLogs(workDir, opts.logs);
     rmSync(workDir, { recursive: true, force: true });
   };
   process.on("SIGINT", () => stopAll().then(() => process.exit(130)));

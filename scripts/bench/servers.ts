@@ -5,7 +5,7 @@
 // (--trace-gc) to their log.
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
+import { closeSync, cpSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
 import * as net from "node:net";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -259,4 +259,11 @@ export async function restartMember(
 /** SIGTERM, then SIGKILL for members still running after 10 s. */
 export async function stopCluster(c: Cluster): Promise<void> {
   await Promise.all(c.members.map((m) => stopMember(m, "SIGTERM")));
+}
+
+/** Copies the members' logs (etcd-ts's carry V8's GC trace) under `workDir` to `dest`, in the
+ * same layout: the --logs option. Data dirs stay behind. */
+export function copyMemberLogs(workDir: string, dest: string): void {
+  const keep = (src: string) => statSync(src).isDirectory() || src.endsWith(".log");
+  cpSync(workDir, dest, { recursive: true, filter: keep });
 }
